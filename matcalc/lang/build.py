@@ -1,0 +1,387 @@
+"""lark parse tree -> typed :class:`Program` over the IR.
+
+Walks statements in order: declarations create variables, definitions create named references,
+requests name what to differentiate.  Expressions are built bottom-up through the IR's shape-
+checked constructors; an error raised there is given the location of the failing node.
+"""
+
+from __future__ import annotations
+
+from lark import Token, Tree
+
+from .. import ir
+from ..errors import (
+    AssumptionError,
+    DeclarationError,
+    LimitError,
+    Location,
+    MatcalcError,
+    ShapeError,
+    UnknownNameError,
+    did_you_mean,
+)
+from ..ir import ELEMENTWISE_FUNCTIONS, Node
+from ..program import Definition, Program, Request
+from ..shapes import ONE, Dim, Kind, Shape, dim
+from ..unify import Inference
+
+MAX_EXPRESSION_DEPTH = 250
+
+UNARY_FUNCTIONS = frozenset(ELEMENTWISE_FUNCTIONS) | {
+    "softmax", "logsumexp", "sum", "mean", "tr", "det", "logdet", "inv", "norm2", "norm",
+    "Diag", "diag", "vec",
+}
+BINARY_FUNCTIONS = frozenset({"kron"})
+DIMENSION_FUNCTIONS = frozenset({"I", "ones", "zeros", "commutation"})
+FUNCTIONS = UNARY_FUNCTIONS | BINARY_FUNCTIONS | DIMENSION_FUNCTIONS
+RESERVED = FUNCTIONS | {"T"}
+
+ATTRIBUTES = ("symmetric", "spd", "simplex", "positive", "invertible", "pm1")
+SQUARE_ATTRIBUTES = frozenset({"symmetric", "spd", "invertible"})
+
+_BINARY_OPS = {"add", "sub", "mul", "div", "matmul", "frob"}
+
+
+class _PendingIdentity:
+    """A bare ``I`` whose size the surrounding operation decides."""
+
+
+_PENDING = _PendingIdentity()
+
+
+def location_of(item: Tree | Token, source: str) -> Location | None:
+    """Where a tree or token starts, spanning it on its first line."""
+    if isinstance(item, Token):
+        return Location(item.line, item.column, max(1, len(str(item))))
+    meta = item.meta
+    if meta.empty:
+        return None
+    end = meta.end_column if meta.end_line == meta.line else meta.column + 1
+    return Location(meta.line, meta.column, max(1, end - meta.column))
+
+
+def tree_depth(tree: Tree) -> int:
+    """The depth of a parse tree (iteratively: deep trees must not overflow the stack)."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
+    return deepest
+
+
+class Builder:
+    """Builds one Program; with an :class:`Inference`, undeclared names get inferred types."""
+
+    def __init__(self, source: str, inference: Inference | None = None):
+        self.source = source
+        self.inference = inference
+        self.variables: dict[str, Node] = {}
+        self.definitions: dict[str, Definition] = {}
+        self.dimensions: dict[str, Dim] = {}
+        self.requests: list[Request] = []
+        self.inferred: list[str] = []
+
+    # -- statements --------------------------------------------------------------------------
+
+    def program(self, tree: Tree) -> Program:
+        for statement in tree.children:
+            self.statement(statement)
+        return self.result()
+
+    def result(self) -> Program:
+        return Program(
+            source=self.source,
+            variables=dict(self.variables),
+            definitions=dict(self.definitions),
+            requests=list(self.requests),
+            dimensions=tuple(self.dimensions),
+            inferred=tuple(self.inferred),
+        )
+
+    def statement(self, tree: Tree) -> None:
+        try:
+            getattr(self, f"_{tree.data}")(tree)
+        except MatcalcError as error:
+            raise error.at(location_of(tree, self.source), self.source) from None
+
+    def _declaration(self, tree: Tree) -> None:
+        names_tree, type_tree, *attribute_trees = tree.children
+        kind, shape = self._type(type_tree)
+        attributes = frozenset(str(a.children[0]) for a in attribute_trees)
+        for attribute_tree in attribute_trees:
+            self._check_attribute(attribute_tree, kind, shape)
+        for token in names_tree.children:
+            self.declare(str(token), kind, shape, attributes, location_of(token, self.source))
+
+    def declare(self, name: str, kind: Kind, shape: Shape, attributes: frozenset[str],
+                location: Location | None = None) -> Node:
+        """Add a variable; raises DeclarationError when the name is taken."""
+        self._check_new_name(name, "variable", location)
+        node = ir.var(name, shape, kind, attributes)
+        self.variables[name] = node
+        return node
+
+    def _check_new_name(self, name: str, what: str, location: Location | None) -> None:
+        problem = None
+        if name in RESERVED:
+            problem = f"'{name}' is reserved (a function or the identity/transpose); rename the {what}"
+        elif name in self.variables:
+            problem = f"'{name}' is already declared"
+        elif name in self.definitions:
+            problem = f"'{name}' is already defined"
+        elif name in self.dimensions:
+            problem = f"'{name}' is a dimension; a {what} needs another name"
+        if problem:
+            raise DeclarationError(problem, location, self.source)
+
+    def _type(self, tree: Tree) -> tuple[Kind, Shape]:
+        dims = [self._declared_dim(child) for child in tree.children]
+        if tree.data == "scalar_type":
+            return Kind.SCALAR, Shape(ONE, ONE)
+        if tree.data == "vector_type":
+            return Kind.VECTOR, Shape(dims[0], ONE)
+        return Kind.MATRIX, Shape(dims[0], dims[1])
+
+    def _declared_dim(self, tree: Tree) -> Dim:
+        token = tree.children[0]
+        location = location_of(token, self.source)
+        if token.type == "INT":
+            if int(token) < 1:
+                raise ShapeError(f"a dimension must be at least 1, not {token}", location, self.source)
+            return dim(int(token))
+        name = str(token)
+        if name in self.variables or name in self.definitions:
+            raise DeclarationError(f"'{name}' is a variable; it cannot also be a dimension",
+                                   location, self.source)
+        return self.dimensions.setdefault(name, dim(name))
+
+    def _check_attribute(self, tree: Tree, kind: Kind, shape: Shape) -> None:
+        token = tree.children[0]
+        name = str(token)
+        location = location_of(token, self.source)
+        if name not in ATTRIBUTES:
+            raise AssumptionError(
+                f"unknown attribute '{name}'{did_you_mean(name, ATTRIBUTES)}; "
+                f"attributes are {', '.join(ATTRIBUTES)}", location, self.source)
+        if name in SQUARE_ATTRIBUTES and (kind is not Kind.MATRIX or not shape.is_square):
+            raise AssumptionError(f"'{name}' needs a square matrix, declared as matrix(n, n)",
+                                  location, self.source)
+        if name == "simplex" and kind is Kind.SCALAR:
+            raise AssumptionError("'simplex' applies to a vector or a matrix (each row)",
+                                  location, self.source)
+
+    def _definition(self, tree: Tree) -> None:
+        token, body_tree = tree.children
+        name = str(token)
+        self._check_new_name(name, "definition", location_of(token, self.source))
+        self.define(name, self.expression(body_tree), location_of(tree, self.source))
+
+    def define(self, name: str, body: Node, location: Location | None = None) -> Definition:
+        """Add ``name = body``."""
+        definition = Definition(name, body, ir.ref(name, body), location)
+        self.definitions[name] = definition
+        return definition
+
+    def _request(self, tree: Tree) -> None:
+        kind_tree, of_tree, names_tree = tree.children
+        kind = str(kind_tree.children[0])
+        of = self.expression(of_tree)
+        wrt = tuple(str(token) for token in names_tree.children)
+        for token in names_tree.children:
+            name = str(token)
+            if name not in self.variables and name not in self.definitions:
+                known = list(self.variables) + list(self.definitions)
+                raise UnknownNameError(f"cannot differentiate with respect to unknown name "
+                                       f"'{name}'{did_you_mean(name, known)}",
+                                       location_of(token, self.source), self.source)
+        if len(set(wrt)) != len(wrt):
+            raise DeclarationError("a name is repeated after 'wrt'",
+                                   location_of(names_tree, self.source), self.source)
+        if kind in ("grad", "hessian") and not of.is_scalar:
+            raise ShapeError(f"{kind} needs a scalar function, but {of} is {of.shape}; "
+                             "use jacobian for a vector or matrix function",
+                             location_of(of_tree, self.source), self.source)
+        self.requests.append(Request(kind, of, wrt, location_of(tree, self.source)))
+
+    # -- expressions -------------------------------------------------------------------------
+
+    def expression(self, tree: Tree | Token) -> Node:
+        """Build the node of an expression tree (a bare I is an error here)."""
+        if isinstance(tree, Tree) and tree_depth(tree) > MAX_EXPRESSION_DEPTH:
+            raise LimitError(
+                f"an expression nested more than {MAX_EXPRESSION_DEPTH} operations deep; "
+                "split it into definitions (matcalc.lang.build.MAX_EXPRESSION_DEPTH)",
+                location_of(tree, self.source), self.source)
+        return self._sized(self._expr(tree), tree)
+
+    def _sized(self, value: Node | _PendingIdentity, tree: Tree | Token) -> Node:
+        if isinstance(value, _PendingIdentity):
+            raise ShapeError("cannot tell the size of I here; write I(n)",
+                             location_of(tree, self.source), self.source)
+        return value
+
+    def _expr(self, tree: Tree | Token) -> Node | _PendingIdentity:
+        if isinstance(tree, Token):  # pragma: no cover - the grammar wraps every token
+            raise AssertionError(f"unexpected token {tree!r}")
+        try:
+            return getattr(self, f"_e_{tree.data}")(tree)
+        except MatcalcError as error:
+            raise error.at(location_of(tree, self.source), self.source) from None
+
+    def _e_expression(self, tree: Tree) -> Node | _PendingIdentity:
+        return self._expr(tree.children[0])
+
+    def _e_number(self, tree: Tree) -> Node:
+        return ir.const(float(tree.children[0]))
+
+    def _e_name(self, tree: Tree) -> Node | _PendingIdentity:
+        token = tree.children[0]
+        name = str(token)
+        if name in self.variables:
+            return self.variables[name]
+        if name in self.definitions:
+            return self.definitions[name].ref
+        if name in self.dimensions:
+            return ir.dimval(self.dimensions[name])
+        if name == "I":
+            return _PENDING
+        if name in FUNCTIONS:
+            raise UnknownNameError(f"'{name}' is a function; call it as {name}(...)")
+        if self.inference is not None:
+            return self._infer_variable(name)
+        known = list(self.variables) + list(self.definitions) + list(self.dimensions)
+        raise UnknownNameError(f"unknown name '{name}'{did_you_mean(name, known)}; "
+                               "declare it, e.g. 'x : vector(n)'")
+
+    def _infer_variable(self, name: str) -> Node:
+        """A variable typed by convention: upper-case first letter a matrix, else a vector."""
+        assert self.inference is not None
+        rows = self.inference.fresh()
+        if name[0].isupper():
+            node = self.declare(name, Kind.MATRIX, Shape(rows, self.inference.fresh()), frozenset())
+        else:
+            node = self.declare(name, Kind.VECTOR, Shape(rows, ONE), frozenset())
+        self.inferred.append(name)
+        return node
+
+    def _e_neg(self, tree: Tree) -> Node:
+        (child,) = tree.children
+        if child.data == "number":
+            return ir.const(-float(child.children[0]))
+        return ir.apply("neg", self._sized(self._expr(child), child))
+
+    def _e_transpose(self, tree: Tree) -> Node:
+        (child,) = tree.children
+        return ir.apply("transpose", self._sized(self._expr(child), child))
+
+    def _binary(self, op: str, tree: Tree) -> Node:
+        left_tree, right_tree = tree.children
+        left, right = self._expr(left_tree), self._expr(right_tree)
+        if isinstance(left, _PendingIdentity) and isinstance(right, Node):
+            left = ir.identity(right.shape.rows)
+        if isinstance(right, _PendingIdentity) and isinstance(left, Node):
+            right = ir.identity(left.shape.cols)
+        return ir.apply(op, self._sized(left, left_tree), self._sized(right, right_tree))
+
+    def _e_add(self, tree: Tree) -> Node:
+        return self._binary("add", tree)
+
+    def _e_sub(self, tree: Tree) -> Node:
+        return self._binary("sub", tree)
+
+    def _e_mul(self, tree: Tree) -> Node:
+        return self._binary("mul", tree)
+
+    def _e_div(self, tree: Tree) -> Node:
+        return self._binary("div", tree)
+
+    def _e_matmul(self, tree: Tree) -> Node:
+        return self._binary("matmul", tree)
+
+    def _e_frob(self, tree: Tree) -> Node:
+        return self._binary("frob", tree)
+
+    def _e_epow(self, tree: Tree) -> Node:
+        base_tree, exponent_tree = tree.children
+        base = self.expression(base_tree)
+        return ir.apply("pow", base, self.expression(exponent_tree))
+
+    def _e_pow(self, tree: Tree) -> Node:
+        base_tree, exponent_tree = tree.children
+        base = self.expression(base_tree)
+        if exponent_tree.data == "name" and str(exponent_tree.children[0]) == "T":
+            return ir.apply("transpose", base)
+        exponent = self.expression(exponent_tree)
+        if base.is_scalar:
+            return ir.apply("pow", base, exponent)
+        if base.kind is not Kind.MATRIX or not base.shape.is_square:
+            raise ShapeError(f"^ is the power of a scalar or a square matrix, but {base} is "
+                             f"{base.shape}; use .^ for an elementwise power")
+        if exponent.op != "const" or exponent.params[0] != int(exponent.params[0]):
+            raise ShapeError(f"the power of a matrix needs an integer exponent, not {exponent}; "
+                             "use .^ for an elementwise power")
+        k = int(exponent.params[0])
+        if k == 0:
+            return ir.identity(base.shape.rows)
+        if k < 0:
+            base, k = ir.apply("inv", base), -k
+        return base if k == 1 else ir.matpow(base, k)
+
+    def _e_call(self, tree: Tree) -> Node | _PendingIdentity:
+        name_token, *argument_trees = tree.children
+        name = str(name_token)
+        if name in DIMENSION_FUNCTIONS:
+            return self._dimension_call(name, argument_trees)
+        if name not in FUNCTIONS:
+            if name in self.variables or name in self.definitions:
+                raise UnknownNameError(f"'{name}' is not a function; write {name} @ (...) "
+                                       "for a product")
+            raise UnknownNameError(f"unknown function '{name}'{did_you_mean(name, FUNCTIONS)}")
+        arity = 2 if name in BINARY_FUNCTIONS else 1
+        if len(argument_trees) != arity:
+            plural = "s" if arity > 1 else ""
+            raise ShapeError(f"{name} takes {arity} argument{plural}, not {len(argument_trees)}")
+        arguments = [self.expression(argument) for argument in argument_trees]
+        if name == "diag" and arguments[0].kind is not Kind.MATRIX:
+            name = "Diag"  # as in numpy, diag of a vector is the diagonal matrix
+        return ir.apply(name, *arguments)
+
+    def _dimension_call(self, name: str, argument_trees: list[Tree]) -> Node | _PendingIdentity:
+        dims = [self._dimension_argument(tree) for tree in argument_trees]
+        counts = {"I": (0, 1), "ones": (1, 2), "zeros": (1, 2), "commutation": (2, 2)}[name]
+        if not counts[0] <= len(dims) <= counts[1]:
+            wanted = " or ".join(str(c) for c in sorted(set(counts)))
+            raise ShapeError(f"{name} takes {wanted} dimension arguments, not {len(dims)}")
+        if name == "I":
+            return ir.identity(dims[0]) if dims else _PENDING
+        if name == "commutation":
+            return ir.commutation(*dims)
+        build = ir.ones if name == "ones" else ir.zeros
+        if len(dims) == 1:
+            return build(dims[0], ONE, Kind.VECTOR)
+        return build(dims[0], dims[1], Kind.MATRIX)
+
+    def _dimension_argument(self, tree: Tree) -> Dim:
+        """A dimension written as a function argument: ``n``, ``3``, ``m*n``."""
+        if tree.data == "mul":
+            left, right = tree.children
+            return self._dimension_argument(left) * self._dimension_argument(right)
+        where = location_of(tree, self.source)
+        if tree.data == "number":
+            text = str(tree.children[0])
+            if not text.isdigit() or int(text) < 1:
+                raise ShapeError(f"a dimension must be a positive integer, not {text}", where,
+                                 self.source)
+            return dim(int(text))
+        if tree.data == "name":
+            name = str(tree.children[0])
+            if name in self.dimensions:
+                return self.dimensions[name]
+            if self.inference is not None and name not in self.variables:
+                return self.dimensions.setdefault(name, dim(name))
+            raise UnknownNameError(
+                f"unknown dimension '{name}'{did_you_mean(name, self.dimensions)}", where,
+                self.source)
+        raise ShapeError("a dimension argument is a name, an integer, or their product", where,
+                         self.source)

@@ -1,0 +1,150 @@
+"""Text -> lark parse tree, with errors that point at the offending place.
+
+The grammar is the data file ``grammar.lark`` beside this module, parsed by lark's LALR parser.
+Before parsing, one linear scan checks brackets (an unclosed or stray bracket gets its own
+message) and the nesting depth (a :class:`LimitError` beyond ``MAX_NESTING``).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+from lark import Lark, Token, Tree
+from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.lexer import PatternStr
+
+from ..errors import LimitError, Location, ParseError
+
+MAX_NESTING = 100  # brackets inside brackets
+MAX_LENGTH = 1_000_000  # characters of input
+
+_OPENERS = {"(": ")"}
+_CLOSERS = {")": "("}
+
+_READABLE = {
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "INT": "an integer",
+    "_NEWLINE": "a new line",
+    "$END": "the end of the input",
+    "REQUEST_KIND": "grad, jacobian or hessian",
+}
+
+
+class _NewlinesInsideBrackets:
+    """Post-lexer: a new line inside brackets continues the statement."""
+
+    always_accept = ("_NEWLINE",)
+
+    def process(self, stream):
+        depth = 0
+        for token in stream:
+            if token.type == "LPAR":
+                depth += 1
+            elif token.type == "RPAR":
+                depth -= 1
+            elif token.type == "_NEWLINE" and depth > 0:
+                continue
+            yield token
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    grammar = resources.files(__package__).joinpath("grammar.lark").read_text(encoding="utf-8")
+    return Lark(
+        grammar,
+        start=["program", "expression"],
+        parser="lalr",
+        propagate_positions=True,
+        maybe_placeholders=False,
+        postlex=_NewlinesInsideBrackets(),
+    )
+
+
+@lru_cache(maxsize=1)
+def _terminal_text() -> dict[str, str]:
+    texts = dict(_READABLE)
+    for terminal in _parser().terminals:
+        if isinstance(terminal.pattern, PatternStr):
+            texts.setdefault(terminal.name, f"'{terminal.pattern.value}'")
+    return texts
+
+
+def location_at(source: str, offset: int, length: int = 1) -> Location:
+    """The line/column location of a character offset."""
+    line = source.count("\n", 0, offset) + 1
+    column = offset - (source.rfind("\n", 0, offset) + 1) + 1
+    return Location(line, column, length)
+
+
+def check_brackets(source: str) -> None:
+    """Raise ParseError for an unbalanced bracket, LimitError for nesting beyond MAX_NESTING."""
+    stack: list[int] = []
+    in_comment = False
+    for offset, char in enumerate(source):
+        if in_comment:
+            in_comment = char != "\n"
+        elif char == "#":
+            in_comment = True
+        elif char in _OPENERS:
+            stack.append(offset)
+            if len(stack) > MAX_NESTING:
+                raise LimitError(
+                    f"brackets nested more than {MAX_NESTING} deep "
+                    "(matcalc.lang.syntax.MAX_NESTING sets the limit)",
+                    location_at(source, offset), source,
+                )
+        elif char in _CLOSERS:
+            if not stack:
+                raise ParseError(f"'{char}' without a matching '('", location_at(source, offset),
+                                 source)
+            stack.pop()
+    if stack:
+        raise ParseError("'(' is never closed", location_at(source, stack[-1]), source)
+
+
+def parse_tree(source: str, start: str) -> Tree:
+    """Parse ``source`` from ``start`` ('program' or 'expression') into a lark tree."""
+    if len(source) > MAX_LENGTH:
+        raise LimitError(
+            f"the input has {len(source)} characters, more than {MAX_LENGTH} "
+            "(matcalc.lang.syntax.MAX_LENGTH sets the limit)"
+        )
+    check_brackets(source)
+    try:
+        return _parser().parse(source, start=start)
+    except UnexpectedInput as error:
+        raise _parse_error(error, source) from None
+    except LarkError as error:  # pragma: no cover - lark's other errors are grammar bugs
+        raise ParseError(f"cannot parse the input ({error})") from None
+    except RecursionError:
+        raise LimitError("the input is nested too deeply to parse") from None
+
+
+def _parse_error(error: UnexpectedInput, source: str) -> ParseError:
+    if isinstance(error, UnexpectedCharacters):
+        char = source[error.pos_in_stream]
+        where = location_at(source, error.pos_in_stream)
+        hint = " (a transpose is written A' or A.T)" if char == "`" else ""
+        return ParseError(f"unexpected character {char!r}{hint}", where, source)
+    if isinstance(error, UnexpectedToken):
+        token: Token = error.token
+        texts = _terminal_text()
+        expected = sorted({texts.get(name, name) for name in error.expected})
+        wanted = f"; expected {_one_of(expected)}" if expected else ""
+        if token.type == "$END":
+            where = location_at(source, len(source.rstrip()) or 0)
+            return ParseError(f"the input ends too early{wanted}", where, source)
+        shown = "a new line" if token.type == "_NEWLINE" else f"'{token.value}'"
+        where = Location(token.line, token.column, max(1, len(str(token.value).rstrip("\n"))))
+        return ParseError(f"unexpected {shown}{wanted}", where, source)
+    return ParseError("cannot parse the input", None, source)  # pragma: no cover
+
+
+def _one_of(items: list[str]) -> str:
+    if len(items) == 1:
+        return items[0]
+    if len(items) > 8:
+        return "one of " + ", ".join(items[:8]) + ", ..."
+    return "one of " + ", ".join(items)
