@@ -1,0 +1,70 @@
+"""Helpers shared by the tests: a fixed set of declarations and expression building."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import matcalc
+from matcalc.ir import Node
+from matcalc.numeric import evaluate
+
+DECLARATIONS = """
+a, c : scalar
+s : scalar positive
+x, y : vector(n)
+p : vector(n) positive
+u : vector(m)
+A, B : matrix(n, n)
+C, D : matrix(m, n)
+P : matrix(n, n) spd
+S : matrix(n, n) symmetric
+Q : matrix(n, n) invertible
+R : matrix(m, n) positive
+Y : matrix(m, n) simplex
+q : vector(n) simplex
+"""
+
+SIZES = {"n": 3, "m": 4}
+
+
+def program(body: str, declarations: str = DECLARATIONS):
+    """Parse declarations plus a body of definitions."""
+    return matcalc.parse(declarations + "\n" + body)
+
+
+def expr(text: str, declarations: str = DECLARATIONS) -> Node:
+    """The node of one expression over the shared declarations."""
+    return program(f"f = {text}", declarations).definitions["f"].body
+
+
+def point(seed: int = 0) -> dict[str, object]:
+    """Arrays for the shared declarations honouring their attributes (user layout)."""
+    rng = np.random.default_rng(seed)
+    n, m = SIZES["n"], SIZES["m"]
+    b = rng.normal(size=(n, n))
+    s = rng.normal(size=(n, n))
+    return {
+        "a": float(rng.normal()),
+        "c": float(rng.normal()),
+        "s": float(np.exp(rng.normal())),
+        "x": rng.normal(size=n),
+        "y": rng.normal(size=n),
+        "p": np.exp(rng.normal(size=n)),
+        "u": rng.normal(size=m),
+        "A": rng.normal(size=(n, n)),
+        "B": rng.normal(size=(n, n)),
+        "C": rng.normal(size=(m, n)),
+        "D": rng.normal(size=(m, n)),
+        "P": b @ b.T + n * np.eye(n),
+        "S": (s + s.T) / 2,
+        "Q": np.eye(n) * 2 + 0.3 * rng.normal(size=(n, n)),
+        "R": np.exp(rng.normal(size=(m, n))),
+        "Y": rng.dirichlet(np.ones(n), size=m),
+        "q": rng.dirichlet(np.ones(n)),
+    }
+
+
+def value(text: str, arrays: dict | None = None, declarations: str = DECLARATIONS):
+    """The value of an expression over the shared declarations at ``arrays``."""
+    prog = program(f"f = {text}", declarations)
+    return evaluate(prog, "f", arrays if arrays is not None else point())
