@@ -8,6 +8,7 @@ with anything by union-find, and the rules themselves are what drives the infere
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from itertools import count
 
@@ -61,8 +62,9 @@ class Inference:
             self._parent[b] = a
             return True
         if self._has_flexible(a) or self._has_flexible(b):
+            shown = " vs ".join(re.sub(r"\?\d+", "?", str(d)) for d in (a, b))
             raise UnsupportedError(
-                f"cannot infer dimensions from {a} = {b}; declare the names, "
+                f"cannot infer dimensions that are products ({shown}); declare the names, "
                 "e.g. --let \"A : matrix(m, n)\""
             )
         return False

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from itertools import count
 
-from ..errors import DeclarationError, ParseError, UnsupportedError
+from ..errors import DeclarationError, ParseError, UnsupportedError, did_you_mean
 from ..program import Program
 from ..shapes import Dim, Shape, dim
 from ..unify import Inference, inferring
@@ -26,10 +26,21 @@ _PROGRAM_START = re.compile(
 _DIMENSION_NAMES = ("n", "m", "k", "p", "q", "r", "l", "d")
 
 
+_DECLARATION_LIKE = re.compile(r"^\s*[A-Za-z_]\w*\s*(,\s*[A-Za-z_]\w*\s*)*:\s*([A-Za-z_]\w*)")
+_TYPES = ("scalar", "vector", "matrix")
+
+
 def looks_like_program(source: str) -> bool:
-    """Whether ``source`` is a program rather than a single expression."""
+    """Whether ``source`` is a program rather than a single expression.
+
+    A declaration with a misspelt type (``x : vectr(n)``) counts as a program, so that the error
+    is about the type rather than about an unknown function.
+    """
     code = re.sub(r"#[^\n]*", "", source).strip()
-    return any(mark in code for mark in ("\n", ";", "=")) or bool(_PROGRAM_START.match(code))
+    if any(mark in code for mark in ("\n", ";", "=")) or _PROGRAM_START.match(code):
+        return True
+    declaration = _DECLARATION_LIKE.match(code)
+    return bool(declaration and did_you_mean(declaration.group(2), _TYPES))
 
 
 def parse(source: str, let: str | Sequence[str] | None = None) -> Program:
@@ -83,7 +94,8 @@ def _parse_expression(source: str, let_source: str) -> Program:
 
     second = Builder(source)
     _declare_let(second, let_source)
-    second.dimensions.update({d.symbols[0]: d for d in names.values() if d.is_symbol})
+    second.dimensions.update(first.dimensions)
+    second.dimensions.update({d.symbols[0]: d for d in names.values()})
     for name in first.inferred:
         node = first.variables[name]
         shape = Shape(_final_dim(name, node.shape.rows, inference, names),

@@ -14,7 +14,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.lexer import PatternStr
 
-from ..errors import LimitError, Location, ParseError
+from ..errors import LimitError, Location, ParseError, did_you_mean
 
 MAX_NESTING = 100  # brackets inside brackets
 MAX_LENGTH = 1_000_000  # characters of input
@@ -30,6 +30,10 @@ _READABLE = {
     "$END": "the end of the input",
     "REQUEST_KIND": "grad, jacobian or hessian",
 }
+
+
+_TYPES = ("scalar", "vector", "matrix")
+_TYPE_TERMINALS = frozenset(name.upper() for name in _TYPES)
 
 
 class _NewlinesInsideBrackets:
@@ -138,6 +142,10 @@ def _parse_error(error: UnexpectedInput, source: str) -> ParseError:
             return ParseError(f"the input ends too early{wanted}", where, source)
         shown = "a new line" if token.type == "_NEWLINE" else f"'{token.value}'"
         where = Location(token.line, token.column, max(1, len(str(token.value).rstrip("\n"))))
+        if token.type == "NAME" and _TYPE_TERMINALS <= set(error.expected):
+            return ParseError(f"unknown type '{token.value}'"
+                              f"{did_you_mean(str(token.value), _TYPES)}; a type is scalar, "
+                              "vector(n) or matrix(m, n)", where, source)
         return ParseError(f"unexpected {shown}{wanted}", where, source)
     return ParseError("cannot parse the input", None, source)  # pragma: no cover
 

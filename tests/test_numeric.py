@@ -1,0 +1,138 @@
+"""Numeric evaluation: dimensions read off arrays, layouts, attribute and domain checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import point, program
+
+import matcalc
+from matcalc.errors import AssumptionError, DomainError, ShapeError, UnknownNameError
+from matcalc.numeric import evaluate
+
+CS224N = open("derivations/cs224n_one_layer.mc").read()
+
+
+def cs224n_arrays(seed=0, Dx=4, Dh=5, Nc=3):
+    rng = np.random.default_rng(seed)
+    y = np.zeros(Nc)
+    y[1] = 1
+    return {"x": rng.normal(size=Dx), "W": rng.normal(size=(Dh, Dx)), "b1": rng.normal(size=Dh),
+            "U": rng.normal(size=(Nc, Dh)), "b2": rng.normal(size=Nc), "y": y}
+
+
+def test_cs224n_network_matches_numpy():
+    # Forward pass of CS224n "Computing Neural Network Gradients", section 3.
+    p = matcalc.parse(CS224N)
+    v = cs224n_arrays()
+    z = v["W"] @ v["x"] + v["b1"]
+    h = np.maximum(z, 0)
+    theta = v["U"] @ h + v["b2"]
+    yhat = np.exp(theta) / np.exp(theta).sum()
+    assert evaluate(p, "J", v) == pytest.approx(-np.log(yhat[1]), rel=1e-12)
+    np.testing.assert_allclose(evaluate(p, "h", v), h)
+    np.testing.assert_allclose(evaluate(p, "yhat", **v), yhat)
+    assert evaluate(p, None, v) == evaluate(p, "J", v)
+    np.testing.assert_allclose(evaluate(p, "W", v), v["W"])
+
+
+def test_vectors_may_be_columns_and_scalars_zero_d():
+    p = program("f = a * x")
+    v = point()
+    result = evaluate(p, "f", dict(v, x=v["x"].reshape(-1, 1), a=np.array(v["a"])))
+    np.testing.assert_allclose(result, v["a"] * v["x"])
+    assert result.ndim == 1
+
+
+def test_dimensions_must_agree_across_arrays():
+    p = matcalc.parse(CS224N)
+    v = cs224n_arrays()
+    with pytest.raises(ShapeError, match="'W' is declared matrix\\(Dh, Dx\\), so Dx = 3, but 'x' "
+                                         "gives Dx = 4"):
+        evaluate(p, "J", dict(v, W=np.ones((5, 3))))
+    with pytest.raises(ShapeError, match="'x' is a vector, but its value has shape \\(4, 2\\)"):
+        evaluate(p, "J", dict(v, x=np.ones((4, 2))))
+    with pytest.raises(ShapeError, match="is a matrix"):
+        evaluate(p, "J", dict(v, W=np.ones(5)))
+
+
+def test_fixed_dimensions_are_checked():
+    p = matcalc.parse("x : vector(3)\nf = sum(x)")
+    assert evaluate(p, "f", x=np.ones(3)) == 3
+    with pytest.raises(ShapeError, match="where 3 is required"):
+        evaluate(p, "f", x=np.ones(4))
+
+
+def test_missing_and_unknown_arrays():
+    p = matcalc.parse(CS224N)
+    v = cs224n_arrays()
+    with pytest.raises(UnknownNameError, match="no value given for y"):
+        evaluate(p, "J", {k: a for k, a in v.items() if k != "y"})
+    with pytest.raises(UnknownNameError, match="'Ww' is not a variable.*did you mean 'W'"):
+        evaluate(p, "J", dict(v, Ww=1.0))
+    with pytest.raises(UnknownNameError):
+        evaluate(p, "nothing", v)
+
+
+@pytest.mark.parametrize("name, bad, message", [
+    ("y", np.array([0.5, 0.6, 0.1]), "not on the simplex"),
+    ("y", np.array([1.5, -0.5, 0.0]), "not on the simplex"),
+])
+def test_declared_attributes_are_checked(name, bad, message):
+    p = matcalc.parse(CS224N)
+    with pytest.raises(AssumptionError, match=message):
+        evaluate(p, "J", dict(cs224n_arrays(), **{name: bad}))
+    evaluate(p, "J", dict(cs224n_arrays(), **{name: bad}), check_attributes=False)
+
+
+@pytest.mark.parametrize("name, bad, message", [
+    ("P", np.array([[1.0, 2.0, 0], [2.0, 1.0, 0], [0, 0, 1]]), "not positive definite"),
+    ("P", np.array([[1.0, 0.5, 0], [0.0, 1.0, 0], [0, 0, 1]]), "not symmetric"),
+    ("S", np.arange(9.0).reshape(3, 3), "not symmetric"),
+    ("p", np.array([1.0, -1.0, 2.0]), "not positive"),
+    ("Q", np.diag([1.0, 1.0, -1.0]), "not invertible with a positive determinant"),
+    ("Y", np.ones((4, 3)), "each row's entries"),
+])
+def test_attribute_violations(name, bad, message):
+    p = program("f = a")
+    with pytest.raises(AssumptionError, match=message):
+        evaluate(p, "f", dict(point(), **{name: bad}))
+
+
+def test_pm1_attribute():
+    p = matcalc.parse("s : vector(n) pm1\nf = sum(s)")
+    assert evaluate(p, "f", s=np.array([1.0, -1.0, 1.0])) == 1
+    with pytest.raises(AssumptionError, match="other than -1 and \\+1"):
+        evaluate(p, "f", s=np.array([1.0, 0.5, 1.0]))
+
+
+@pytest.mark.parametrize("source", ["log(x)", "sqrt(x)", "1 / (x - x)", "logdet(A)", "x .^ 0.5",
+                                    "inv(A - A)", "exp(1000 * p)"])
+def test_domain_errors(source):
+    v = dict(point(), x=np.array([-1.0, 2.0, 3.0]), A=-np.eye(3))
+    with pytest.raises(DomainError, match="is not finite here"):
+        evaluate(program(f"f = {source}"), "f", v)
+
+
+def test_non_finite_inputs_are_rejected():
+    with pytest.raises(DomainError, match="NaN or infinity"):
+        evaluate(program("f = sum(x)"), "f", dict(point(), x=np.array([1.0, np.nan, 0])))
+    with pytest.raises(ShapeError, match="not an array of numbers"):
+        evaluate(program("f = sum(x)"), "f", dict(point(), x="abc"))
+
+
+def test_dimension_values_and_sizes_argument():
+    p = matcalc.parse("x : vector(n)\nf = sum(x) / n + sum(ones(n, 2))")
+    assert evaluate(p, "f", x=np.ones(4)) == pytest.approx(9.0)
+    # a dimension no array determines comes from the sizes argument
+    p = matcalc.parse("sum(x) + sum(ones(k))")
+    assert evaluate(p, "f", x=np.ones(4), sizes={"k": 2}) == pytest.approx(6.0)
+
+
+def test_deep_definition_chains_evaluate_without_recursion():
+    lines = ["x : vector(n)", "h0 = x"] + [f"h{i} = tanh(h{i - 1})" for i in range(1, 2000)]
+    p = matcalc.parse("\n".join(lines))
+    expected = np.array([0.5, -0.2])
+    for _ in range(1999):
+        expected = np.tanh(expected)
+    np.testing.assert_allclose(evaluate(p, "h1999", x=np.array([0.5, -0.2])), expected)
