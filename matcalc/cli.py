@@ -85,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     def add(name: str, handler, help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         sub.add_argument("problem", metavar="FILE|EXPR",
-                         help="a problem file (.mc) or a one-line expression such as \"x' @ A @ x\"")
+                         help="a problem file (.mc) or a one-line expression, "
+                              "such as \"x' @ A @ x\"")
         sub.add_argument("--let", action="append", metavar="DECL",
                          help="a declaration overriding the naming convention, "
                               "e.g. \"A : matrix(n, n) symmetric\" (repeatable)")

@@ -106,8 +106,8 @@ def draw(node: Node, sizes: Mapping[str, int], rng: np.random.Generator,
         value = (b + b.T) / 2
     elif "positive" in attributes:
         value = np.exp(0.5 * rng.normal(size=(rows, cols)))
-    else:
-        value = rng.normal(size=(rows, cols))
+    else:  # entries ~ N(0, 1/cols) keep products of large matrices of order one
+        value = rng.normal(size=(rows, cols)) / np.sqrt(cols if node.kind is Kind.MATRIX else 1)
     if "positive" in attributes and "invertible" not in attributes:
         value = np.abs(value) + 0.1 * (value == 0)
     return to_user_layout(node.kind, value)

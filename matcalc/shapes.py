@@ -56,7 +56,8 @@ class Dim:
         return self.coefficient == 1 and len(self.symbols) == 1
 
     def __mul__(self, other: Dim) -> Dim:
-        return Dim(self.coefficient * other.coefficient, tuple(sorted(self.symbols + other.symbols)))
+        symbols = tuple(sorted(self.symbols + other.symbols))
+        return Dim(self.coefficient * other.coefficient, symbols)
 
     def value(self, sizes: dict[str, int]) -> int:
         """The integer this dimension takes when each symbol has the size given."""

@@ -148,3 +148,9 @@ def test_let_errors_point_into_the_let_text():
 def test_non_text_source():
     with pytest.raises(ParseError, match="a problem is text"):
         matcalc.parse(42)
+
+
+@pytest.mark.parametrize("source", ["", "   \n", "# only a comment\n"])
+def test_empty_problem(source):
+    with pytest.raises(ParseError, match="the problem is empty"):
+        matcalc.parse(source)

@@ -51,7 +51,7 @@ def test_kinks_are_avoided():
     for seed in range(10):
         instance = random_instance(program, seed=seed)
         values = instance.evaluation.values
-        for node, value in values.items():
+        for node in values:
             if node.op in ("relu", "abs"):
                 assert np.min(np.abs(values[node.args[0]])) > 1e-3
 

@@ -125,7 +125,8 @@ class Builder:
     def _check_new_name(self, name: str, what: str, location: Location | None) -> None:
         problem = None
         if name in RESERVED:
-            problem = f"'{name}' is reserved (a function or the identity/transpose); rename the {what}"
+            problem = (f"'{name}' is reserved (a function, the identity or the transpose); "
+                       f"rename the {what}")
         elif name in self.variables:
             problem = f"'{name}' is already declared"
         elif name in self.definitions:
@@ -148,7 +149,8 @@ class Builder:
         location = location_of(token, self.source)
         if token.type == "INT":
             if int(token) < 1:
-                raise ShapeError(f"a dimension must be at least 1, not {token}", location, self.source)
+                raise ShapeError(f"a dimension must be at least 1, not {token}", location,
+                                 self.source)
             return dim(int(token))
         name = str(token)
         if name in self.variables or name in self.definitions:

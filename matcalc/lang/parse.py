@@ -52,6 +52,9 @@ def parse(source: str, let: str | Sequence[str] | None = None) -> Program:
     if not isinstance(source, str):
         raise ParseError(f"a problem is text, not {type(source).__name__}")
     let_source = _let_text(let)
+    if not re.sub(r"#[^\n]*", "", source).strip():
+        raise ParseError("the problem is empty: write declarations, definitions and requests, "
+                         "or one expression such as \"x' @ A @ x\"")
     if looks_like_program(source):
         builder = Builder(source)
         _declare_let(builder, let_source)

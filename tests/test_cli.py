@@ -1,0 +1,75 @@
+"""The command line: output, exit codes, and clear messages instead of tracebacks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from matcalc.cli import main
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "matcalc", *args], capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_help_lists_the_commands():
+    result = run("--help")
+    assert result.returncode == 0
+    assert "parse" in result.stdout and "eval" in result.stdout
+
+
+def test_parse_a_file(capsys):
+    assert main(["parse", "derivations/cs224n_one_layer.mc"]) == 0
+    out = capsys.readouterr().out
+    assert "W : matrix(Dh, Dx)" in out
+    assert "theta = U @ h + b2    # vector(Nc)" in out
+    assert "grad J wrt U, b2, W, b1, x" in out
+
+
+def test_parse_an_expression_with_let(capsys):
+    assert main(["parse", "x' @ A @ x", "--let", "A : matrix(d, d) symmetric"]) == 0
+    out = capsys.readouterr().out
+    assert "A : matrix(d, d) symmetric" in out and "x : vector(d)  (inferred)" in out
+
+
+def test_eval_prints_values_at_a_reproducible_point(capsys):
+    assert main(["eval", "derivations/relu_neuron_mse.mc", "--seed", "4", "--size", "N=3"]) == 0
+    first = capsys.readouterr().out
+    assert main(["eval", "derivations/relu_neuron_mse.mc", "--seed", "4", "--size", "N=3"]) == 0
+    assert capsys.readouterr().out == first
+    assert "seed 4" in first and "N = 3" in first and "C =" in first
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["parse", "W @ x +"], "the input ends too early"),
+    (["parse", "missing_file.mc"], "no such file: missing_file.mc"),
+    (["parse", "x : vector(n)\nf = softmx(x)"], "did you mean 'softmax'"),
+    (["eval", "sum(log(-exp(x)))", "--seed", "1"], "found no suitable random point"),
+    (["eval", "x", "--size", "n=0"], "--size takes NAME=SIZE"),
+])
+def test_bad_input_exits_2_with_one_message(args, fragment):
+    result = run(*args)
+    assert result.returncode == 2
+    assert fragment in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("matcalc: error: ")
+
+
+def test_debug_shows_the_traceback():
+    result = run("--debug", "parse", "W @ x +")
+    assert result.returncode != 0 and "Traceback" in result.stderr
+
+
+def test_no_command_prints_help(capsys):
+    assert main([]) == 2
+    assert "usage" in capsys.readouterr().out
+
+
+def test_binary_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "bad.mc"
+    path.write_bytes(b"\xff\xfe\x00x")
+    result = run("parse", str(path))
+    assert result.returncode == 2 and "not UTF-8 text" in result.stderr
