@@ -227,6 +227,8 @@ class Builder:
         if isinstance(tree, Token):  # pragma: no cover - the grammar wraps every token
             raise AssertionError(f"unexpected token {tree!r}")
         try:
+            if tree.data in _BINARY_OPS:
+                return self._binary(tree.data, tree)
             return getattr(self, f"_e_{tree.data}")(tree)
         except MatcalcError as error:
             raise error.at(location_of(tree, self.source), self.source) from None
@@ -285,24 +287,6 @@ class Builder:
         if isinstance(right, _PendingIdentity) and isinstance(left, Node):
             right = ir.identity(left.shape.cols)
         return ir.apply(op, self._sized(left, left_tree), self._sized(right, right_tree))
-
-    def _e_add(self, tree: Tree) -> Node:
-        return self._binary("add", tree)
-
-    def _e_sub(self, tree: Tree) -> Node:
-        return self._binary("sub", tree)
-
-    def _e_mul(self, tree: Tree) -> Node:
-        return self._binary("mul", tree)
-
-    def _e_div(self, tree: Tree) -> Node:
-        return self._binary("div", tree)
-
-    def _e_matmul(self, tree: Tree) -> Node:
-        return self._binary("matmul", tree)
-
-    def _e_frob(self, tree: Tree) -> Node:
-        return self._binary("frob", tree)
 
     def _e_epow(self, tree: Tree) -> Node:
         base_tree, exponent_tree = tree.children
