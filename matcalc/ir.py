@@ -247,6 +247,16 @@ def _vec_shape(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
     return shape, kind_of_shape(shape, Kind.VECTOR)
 
 
+def _unvec_shape(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
+    (a,) = args
+    rows, cols = params
+    if a.kind not in (Kind.VECTOR, Kind.SCALAR) or not same(a.shape.rows, rows * cols):
+        raise ShapeError(f"unvec({_describe(a)}, {rows}, {cols}): needs a vector of "
+                         f"{rows * cols} entries, but the argument is {a.shape}")
+    shape = Shape(rows, cols)
+    return shape, kind_of_shape(shape, Kind.VECTOR if cols is ONE else Kind.MATRIX)
+
+
 def _kron_shape(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
     a, b = args
     shape = Shape(a.shape.rows * b.shape.rows, a.shape.cols * b.shape.cols)
@@ -288,6 +298,7 @@ SHAPE_RULES: dict[str, Callable[[tuple[Node, ...], tuple], tuple[Shape, Kind]]] 
     "Diag": _diag_matrix_shape,
     "diag": _diag_of_shape,
     "vec": _vec_shape,
+    "unvec": _unvec_shape,
     "kron": _kron_shape,
 }
 

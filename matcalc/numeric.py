@@ -124,6 +124,16 @@ EVALUATORS: dict[str, Callable] = {
 }
 
 
+def _unvec(node: Node, sizes: Mapping[str, int], a):
+    if np.ndim(a) == 0:
+        return a
+    return np.reshape(a, (node.shape.rows.value(sizes), -1), order="F")
+
+
+# Operations whose value depends on the dimension sizes too: (node, sizes, *args) -> value.
+SIZED_EVALUATORS: dict[str, Callable] = {"unvec": _unvec}
+
+
 def leaf_value(node: Node, variables: Mapping[str, object], sizes: Mapping[str, int]):
     """The value of a leaf that is not a reference."""
     op = node.op
@@ -172,10 +182,13 @@ class Evaluation:
         for item in walk(node):
             if item in self.values:
                 continue
-            if item.op in EVALUATORS:
+            if item.op in EVALUATORS or item.op in SIZED_EVALUATORS:
                 arguments = [self.values[arg] for arg in item.args]
                 with np.errstate(all="ignore"):
-                    result = EVALUATORS[item.op](item, *arguments)
+                    if item.op in SIZED_EVALUATORS:
+                        result = SIZED_EVALUATORS[item.op](item, self.sizes, *arguments)
+                    else:
+                        result = EVALUATORS[item.op](item, *arguments)
                 self.values[item] = _checked(item, result, arguments)
             else:
                 self.values[item] = leaf_value(item, self.variables, self.sizes)

@@ -182,6 +182,17 @@ class Vec(_Concrete, MatrixExpr):
         return self.args[0][int(i) % rows, int(i) // rows]
 
 
+class Unvec(_Concrete, MatrixExpr):
+    """unvec(v, m, n): the m x n matrix whose columns, stacked, are v."""
+
+    @property
+    def shape(self):
+        return (self.args[1], self.args[2])
+
+    def _entry(self, i, j, **kwargs):
+        return self.args[0][int(j) * int(self.args[1]) + int(i), 0]
+
+
 class Commutation(_Concrete, MatrixExpr):
     """The commutation matrix K(m, n): K @ vec(A) = vec(A') for A m x n."""
 
@@ -378,6 +389,8 @@ CONVERTERS = {
     "Diag": _of_matrix(_identity, DiagMatrix),
     "diag": _of_matrix(_identity, DiagonalOf),
     "vec": _of_matrix(_identity, Vec),
+    "unvec": lambda node, a: a if node.is_scalar else Unvec(
+        a, *(dim_to_sympy(d) for d in node.params)),
     "kron": _kron,
 }
 

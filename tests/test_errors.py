@@ -60,6 +60,8 @@ def test_shape_error_names_operation_operands_and_shapes():
     ("f = tr(I)", "cannot tell the size of I here; write I(n)"),
     ("f = ones(0)", "a dimension must be a positive integer"),
     ("f = commutation(m)", "commutation takes 2 dimension arguments"),
+    ("f = unvec(x, m, n)", "unvec(x, m, n): needs a vector of m*n entries"),
+    ("f = unvec(x, n)", "unvec takes a vector and two dimensions"),
     ("grad x wrt x", "grad needs a scalar function"),
     ("hessian A wrt A", "hessian needs a scalar function"),
 ])

@@ -33,7 +33,7 @@ UNARY_FUNCTIONS = frozenset(ELEMENTWISE_FUNCTIONS) | {
 }
 BINARY_FUNCTIONS = frozenset({"kron"})
 DIMENSION_FUNCTIONS = frozenset({"I", "ones", "zeros", "commutation"})
-FUNCTIONS = UNARY_FUNCTIONS | BINARY_FUNCTIONS | DIMENSION_FUNCTIONS
+FUNCTIONS = UNARY_FUNCTIONS | BINARY_FUNCTIONS | DIMENSION_FUNCTIONS | {"unvec"}
 RESERVED = FUNCTIONS | {"T"}
 
 ATTRIBUTES = ("symmetric", "spd", "simplex", "positive", "invertible", "pm1")
@@ -319,6 +319,12 @@ class Builder:
         name = str(name_token)
         if name in DIMENSION_FUNCTIONS:
             return self._dimension_call(name, argument_trees)
+        if name == "unvec":
+            if len(argument_trees) != 3:
+                raise ShapeError(f"unvec takes a vector and two dimensions, not "
+                                 f"{len(argument_trees)} arguments")
+            rows, cols = (self._dimension_argument(tree) for tree in argument_trees[1:])
+            return ir.apply("unvec", self.expression(argument_trees[0]), params=(rows, cols))
         if name not in FUNCTIONS:
             if name in self.variables or name in self.definitions:
                 raise UnknownNameError(f"'{name}' is not a function; write {name} @ (...) "

@@ -57,6 +57,9 @@ def _print(node: Node) -> tuple[str, int]:
         if node.kind is Kind.VECTOR:
             return f"{op}({format_dim(rows)})", _ATOM
         return f"{op}({format_dim(rows)}, {format_dim(cols)})", _ATOM
+    if op == "unvec":
+        rows, cols = node.params
+        return f"unvec({_print(node.args[0])[0]}, {format_dim(rows)}, {format_dim(cols)})", _ATOM
     if op == "commutation":
         m, n = node.params
         return f"commutation({format_dim(m)}, {format_dim(n)})", _ATOM
