@@ -172,7 +172,7 @@ class Evaluation:
     def value(self, node: Node):
         """The value of ``node`` (a node of this program: definitions are followed by name)."""
         definitions = self.program.definitions
-        for name in needed_definitions(self.program, node):
+        for name in self.program.needed_definitions(node):
             ref = definitions[name].ref
             if ref not in self.values:
                 self.values[ref] = self._compute(definitions[name].body)
@@ -193,18 +193,6 @@ class Evaluation:
             else:
                 self.values[item] = leaf_value(item, self.variables, self.sizes)
         return self.values[node]
-
-
-def needed_definitions(program: Program, node: Node) -> list[str]:
-    """The definitions ``node`` depends on, directly or not, in program order."""
-    needed: set[str] = set()
-    pending = [node]
-    while pending:
-        for item in walk(pending.pop()):
-            if item.op == "ref" and item.name not in needed:
-                needed.add(item.name)
-                pending.append(program.definitions[item.name].body)
-    return [name for name in program.definitions if name in needed]
 
 
 def _checked(node: Node, result, arguments):

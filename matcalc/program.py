@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from . import ir
 from .errors import Location, UnknownNameError, did_you_mean
-from .ir import Node
+from .ir import Node, walk
 from .shapes import describe
 
 REQUEST_KINDS = ("grad", "jacobian", "hessian")
@@ -59,6 +60,24 @@ class Program:
             return self.definitions[name].ref
         known = list(self.variables) + list(self.definitions)
         raise UnknownNameError(f"unknown name '{name}'{did_you_mean(name, known)}")
+
+    def needed_definitions(self, node: Node) -> list[str]:
+        """The definitions ``node`` depends on, directly or not, in program order."""
+        needed: set[str] = set()
+        pending = [node]
+        while pending:
+            for item in walk(pending.pop()):
+                if item.op == "ref" and item.name not in needed:
+                    needed.add(item.name)
+                    pending.append(self.definitions[item.name].body)
+        return [name for name in self.definitions if name in needed]
+
+    def extended(self, definitions: dict[str, Node]) -> Program:
+        """This program with more definitions (name -> body) after its own."""
+        merged = dict(self.definitions)
+        for name, body in definitions.items():
+            merged[name] = Definition(name, body, ir.ref(name, body))
+        return replace(self, definitions=merged, requests=[])
 
     @property
     def last_definition(self) -> Definition | None:

@@ -1,0 +1,210 @@
+"""The derivation API: ``derive(source, wrt, of, kind)`` -> :class:`Derivative` (or several).
+
+A Derivative holds the result as an expression of the problem's variables and definitions, plus
+the where-definitions it introduced (the named deltas), and presents it as text that parses back,
+as SymPy, and as a NumPy callable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from .engine import Derivation, gradients, hessian, jacobian
+from .errors import ShapeError, UnknownNameError, UnsupportedError, did_you_mean
+from .ir import Node, walk
+from .lang.parse import parse
+from .numeric import prepare, to_user_layout
+from .program import Program
+from .shapes import describe
+
+KINDS = ("grad", "jacobian", "hessian")
+
+
+@dataclass
+class Derivative:
+    """One derived result: ``kind`` of ``of`` with respect to ``wrt``."""
+
+    kind: str
+    of: str
+    wrt: str
+    result: Node
+    program: Program
+    of_node: Node
+    derivation: Derivation
+
+    @property
+    def name(self) -> str:
+        """The result's name in ``.text``: ``dJ_dW``, or ``d2f_dx2`` for a Hessian."""
+        if self.kind == "hessian":
+            return f"d2{self.of}_d{self.wrt}2"
+        return f"d{self.of}_d{self.wrt}"
+
+    @property
+    def shape(self) -> tuple[str, str]:
+        """The result's (rows, cols) as dimension expressions."""
+        return (str(self.result.shape.rows), str(self.result.shape.cols))
+
+    @property
+    def type(self) -> str:
+        """The result's type as a declaration would write it: ``matrix(Dh, Dx)``."""
+        return describe(self.result.kind, self.result.shape)
+
+    @property
+    def where(self) -> dict[str, Node]:
+        """The where-definitions the result uses, in order (name -> expression)."""
+        return _where_for([self.result], self.derivation)
+
+    @property
+    def text(self) -> str:
+        """The result in the input language, after its where-definitions; appended to the
+        problem, it parses."""
+        lines = [f"{name} = {body}" for name, body in self.where.items()]
+        lines.append(f"{self.name} = {self.result}")
+        return "\n".join(lines)
+
+    @property
+    def expr(self):
+        """The result as a SymPy expression (where-definitions inlined; the problem's own
+        definitions stay symbols, see ``Program.to_sympy()``)."""
+        from .to_sympy import to_sympy
+
+        inlined: dict[str, object] = {}
+        for name, body in self.where.items():
+            inlined[name] = to_sympy(body, inlined)
+        return to_sympy(self.result, inlined)
+
+    def numpy(self) -> Callable[..., object]:
+        """A function of keyword arrays returning the result (vectors as 1-D arrays)."""
+        return _evaluator([self])(lambda values: values[0])
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"<Derivative {self.kind} {self.of} wrt {self.wrt}: {self.type}>"
+
+
+class Derivatives(list):
+    """Several Derivatives of one request, sharing their where-definitions."""
+
+    @property
+    def text(self) -> str:
+        """All results after the where-definitions they share."""
+        if not self:
+            return ""
+        where: dict[str, Node] = {}
+        for derivative in self:
+            where.update(derivative.where)
+        lines = [f"{name} = {body}" for name, body in where.items()]
+        lines += [f"{d.name} = {d.result}" for d in self]
+        return "\n".join(lines)
+
+    def numpy(self) -> Callable[..., dict[str, object]]:
+        """A function of keyword arrays returning {wrt name: result}, computing shared work
+        once."""
+        return _evaluator(list(self))(lambda values: {d.wrt: v for d, v in zip(self, values,
+                                                                                 strict=True)})
+
+
+def _where_for(results: Sequence[Node], derivation: Derivation) -> dict[str, Node]:
+    needed: set[str] = set()
+    pending = list(results)
+    while pending:
+        for node in walk(pending.pop()):
+            if node.op == "ref" and node.name in derivation.where and node.name not in needed:
+                needed.add(node.name)
+                pending.append(derivation.where[node.name])
+    return {name: body for name, body in derivation.where.items() if name in needed}
+
+
+def _evaluator(derivatives: list[Derivative]):
+    def wrap(shape_output: Callable[[list[object]], object]) -> Callable[..., object]:
+        programs = {}
+        for derivative in derivatives:
+            key = id(derivative.derivation)
+            if key not in programs:
+                programs[key] = derivative.program.extended(derivative.derivation.where)
+
+        def evaluate(sizes: dict[str, int] | None = None, **arrays) -> object:
+            evaluations = {key: prepare(program, arrays, sizes, check_attributes=False)
+                           for key, program in programs.items()}
+            values = [to_user_layout(d.result.kind,
+                                     evaluations[id(d.derivation)].value(d.result))
+                      for d in derivatives]
+            return shape_output(values)
+
+        return evaluate
+
+    return wrap
+
+
+def derive(source: str | Program, wrt: str | Sequence[str] | None = None, of: str | None = None,
+           kind: str = "grad", let: str | Sequence[str] | None = None
+           ) -> Derivative | Derivatives:
+    """Derive ``kind`` (grad, jacobian or hessian) of ``of`` with respect to ``wrt``.
+
+    ``of`` defaults to the last definition.  With ``wrt`` a single name the result is a
+    :class:`Derivative`; with a list, :class:`Derivatives`.  With neither ``wrt`` nor ``of`` and a
+    problem that has requests, the requests are derived (a Derivative for a single result).
+    """
+    program = source if isinstance(source, Program) else parse(source, let=let)
+    if kind not in KINDS:
+        raise UnsupportedError(f"unknown kind {kind!r}; kinds are grad, jacobian, hessian")
+    if wrt is None and of is None and program.requests:
+        results = derive_requests(program)
+        return results[0] if len(results) == 1 else results
+    of_node = _target(program, of)
+    names = [wrt] if isinstance(wrt, str) else list(wrt) if wrt is not None else \
+        _variables_of(program, of_node)
+    results = _derive(program, of_node, names, kind)
+    return results[0] if isinstance(wrt, str) else results
+
+
+def derive_requests(program: Program) -> Derivatives:
+    """Every request of the program, derived."""
+    results = Derivatives()
+    for request in program.requests:
+        results.extend(_derive(program, request.of, list(request.wrt), request.kind))
+    return results
+
+
+def _target(program: Program, of: str | None) -> Node:
+    if of is None:
+        last = program.last_definition
+        if last is None:
+            raise UnknownNameError("the problem has no definition to differentiate")
+        return last.ref
+    return program.lookup(of)
+
+
+def _variables_of(program: Program, node: Node) -> list[str]:
+    used: set[str] = set()
+    roots = [node] + [program.definitions[n].body for n in program.needed_definitions(node)]
+    for root in roots:
+        used.update(n.name for n in walk(root) if n.op == "var")
+    return [name for name in program.variables if name in used]
+
+
+def _derive(program: Program, of_node: Node, wrt: list[str], kind: str) -> Derivatives:
+    for name in wrt:
+        if name not in program.variables and name not in program.definitions:
+            known = list(program.variables) + list(program.definitions)
+            raise UnknownNameError(f"cannot differentiate with respect to unknown name "
+                                   f"'{name}'{did_you_mean(name, known)}")
+    if kind in ("grad", "hessian") and not of_node.is_scalar:
+        raise ShapeError(f"{kind} needs a scalar function, but {of_node} is "
+                         f"{describe(of_node.kind, of_node.shape)}; use kind='jacobian'")
+    of_name = of_node.name if of_node.op in ("ref", "var") else "f"
+    derivation = Derivation(program)
+    if kind == "grad":
+        results = gradients(derivation, of_node, wrt)
+    elif kind == "jacobian":
+        results = {name: jacobian(derivation, of_node, name) for name in wrt}
+    else:
+        results = {name: hessian(derivation, of_node, name) for name in wrt}
+    return Derivatives(Derivative(kind, of_name, name, results[name], program, of_node,
+                                  derivation) for name in wrt)
+
+
+__all__ = ["Derivative", "Derivatives", "derive", "derive_requests"]
