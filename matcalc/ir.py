@@ -194,6 +194,14 @@ def _square_to_same(op: str) -> Callable:
     return rule
 
 
+def _matrix_power_shape(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
+    (a,) = args
+    if a.kind is not Kind.MATRIX:
+        raise ShapeError(f"{_describe(a)} ^ {params[0]}: a matrix power needs a square matrix")
+    _require_square("^", a)
+    return a.shape, a.kind
+
+
 def _pow_shape(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
     base, exponent = args
     if not exponent.is_scalar:
@@ -283,7 +291,7 @@ SHAPE_RULES: dict[str, Callable[[tuple[Node, ...], tuple], tuple[Shape, Kind]]] 
     "neg": _same_shape,
     "transpose": _transpose_shape,
     "pow": _pow_shape,
-    "mpow": _square_to_same("^"),
+    "mpow": _matrix_power_shape,
     **{name: _same_shape for name in ELEMENTWISE_FUNCTIONS},
     "softmax": _same_shape,
     "logsumexp": _logsumexp_shape,
