@@ -12,8 +12,10 @@ extrapolation, and compares with the value of the derived expression:
 
 The step is relative to the variable's scale, ``h = STEP * max(1, rms(X))``; Richardson's
 ``(4 D(h/2) - D(h)) / 3`` removes the O(h^2) error.  A comparison's relative error is
-``|derived - numeric| / max(|derived|, |numeric|, FLOOR * (1 + |F|))``; the check passes when
-the largest one is at most ``tolerance`` (default 1e-6) at every trial point.
+``|derived - numeric| / max(|derived|, |numeric|, 1e-4 * natural, 1e-9 * (1 + |F|))`` where
+``natural`` is the comparison's typical size (the result's norm times the directions' norms), so
+that an entry that should vanish is judged against the size of the whole result; the check
+passes when the largest error is at most ``tolerance`` (default 1e-6) at every trial point.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from .shapes import Kind
 STEP = 1e-4
 HESSIAN_STEP = 1e-3
 FLOOR = 1e-9
+NATURAL_FLOOR = 1e-4
 FULL_LIMIT = 24
 DEFAULT_TOLERANCE = 1e-6
 
@@ -57,6 +60,8 @@ class CheckResult:
 
     def __str__(self) -> str:
         verdict = "ok" if self.ok else "FAILED"
+        if self.notes:
+            verdict += f" ({'; '.join(sorted(set(self.notes)))})"
         return (f"{verdict}: {self.kind} {self.of} wrt {self.wrt}: max relative error "
                 f"{self.max_rel_error:.2e} (tolerance {self.tolerance:.0e}, {self.comparisons} "
                 f"comparisons at {self.trials} points, seed {self.seed})")
@@ -72,7 +77,7 @@ def check(derivative: Derivative | Sequence[Derivative], seed: int | None = None
         seed = int(np.random.default_rng().integers(2**31))
     worst, comparisons, notes = 0.0, 0, []
     for trial in range(trials):
-        errors = _check_at(derivative, seed + trial, directions)
+        errors = _check_at(derivative, seed + trial, directions, notes)
         comparisons += len(errors)
         worst = max([worst, *errors])
     return CheckResult(worst <= tolerance, worst, seed, derivative.kind, derivative.of,
@@ -131,20 +136,40 @@ def _second_derivative(f: _Function, v: np.ndarray, w: np.ndarray, h: float) -> 
     return float(_richardson(difference, h)[0])
 
 
-def _relative(derived: np.ndarray, numeric: np.ndarray, scale: float) -> float:
+def _relative(derived: np.ndarray, numeric: np.ndarray, scale: float, natural: float) -> float:
+    """The relative error of one comparison; ``natural`` is its typical size (the result's norm
+    times the directions' norms), so that an entry that should be 0 is judged against it."""
     difference = float(np.max(np.abs(np.asarray(derived) - np.asarray(numeric)), initial=0.0))
     size = max(float(np.max(np.abs(derived), initial=0.0)),
-               float(np.max(np.abs(numeric), initial=0.0)), FLOOR * (1 + scale))
+               float(np.max(np.abs(numeric), initial=0.0)), NATURAL_FLOOR * natural,
+               FLOOR * (1 + scale))
     return difference / size
 
 
-def _check_at(derivative: Derivative, seed: int, directions: int) -> list[float]:
+def expected_shape(kind: str, of_size: int, x0: np.ndarray) -> tuple[int, ...]:
+    """The NumPy shape a result must have: X's for a gradient; (size F, size X) for a Jacobian
+    and (size X, size X) for a Hessian, a vector where there is one column, () for 1 x 1."""
+    if kind == "grad":
+        return x0.shape
+    rows = of_size if kind == "jacobian" else x0.size
+    if x0.size == 1:
+        return () if rows == 1 else (rows,)
+    return (rows, x0.size)
+
+
+def _check_at(derivative: Derivative, seed: int, directions: int,
+              notes: list[str]) -> list[float]:
     program = derivative.program
     instance = random_instance(program, seed=seed)
     f = _Function(program, derivative.of_node, derivative.wrt, instance.arrays, instance.sizes)
     value = derivative.numpy()(sizes=instance.sizes, **instance.arrays)
     derived = np.asarray(value, dtype=float)
-    scale = float(np.max(np.abs(f(f.x0)), initial=0.0))
+    f0 = f(f.x0)
+    wanted = expected_shape(derivative.kind, f0.size, f.x0)
+    if derived.shape != wanted:
+        notes.append(f"the result has shape {derived.shape}, but {wanted} is expected")
+        return [float("inf")]
+    scale = float(np.max(np.abs(f0), initial=0.0))
     rng = np.random.default_rng(seed + 7919)
     x0 = f.x0
     n = x0.size
@@ -161,12 +186,15 @@ def _check_at(derivative: Derivative, seed: int, directions: int) -> list[float]
             pairs += [(unit[i], unit[j]) for i in range(n) for j in range(i, n)]
         for v, w in pairs:
             numeric = _second_derivative(f, _unvec_like(v, x0), _unvec_like(w, x0), hh)
-            errors.append(_relative(np.array([w @ hessian @ v]), np.array([numeric]), scale))
+            natural = float(np.linalg.norm(hessian) * np.linalg.norm(v) * np.linalg.norm(w))
+            errors.append(_relative(np.array([w @ hessian @ v]), np.array([numeric]), scale,
+                                    natural))
         return errors
     jac = _as_jacobian(derivative, derived, n)
     for v in random_directions + unit:
         numeric = _first_derivative(f, _unvec_like(v, x0), h)
-        errors.append(_relative(jac @ v, numeric, scale))
+        natural = float(np.linalg.norm(jac) * np.linalg.norm(v))
+        errors.append(_relative(jac @ v, numeric, scale, natural))
     return errors
 
 

@@ -65,6 +65,76 @@ def command_eval(arguments: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _derivatives(arguments: argparse.Namespace, program: Program) -> list:
+    """The Derivatives the command line asks for, grouped as requested."""
+    from .derive import Derivatives, derive, derive_requests
+
+    if arguments.wrt or arguments.of or arguments.kind or not program.requests:
+        result = derive(program, wrt=arguments.wrt or None, of=arguments.of,
+                        kind=arguments.kind or "grad")
+        return [result if isinstance(result, Derivatives) else Derivatives([result])]
+    return [derive_requests(Program(**{**vars(program), "requests": [request]}))
+            for request in program.requests]
+
+
+def command_derive(arguments: argparse.Namespace) -> int:
+    """Derive what the problem requests (or --wrt/--of/--kind ask for) and print it."""
+    import json
+
+    from .check import check
+
+    program = _load(arguments)
+    groups = _derivatives(arguments, program)
+    verdicts = [check(list(group), seed=arguments.seed) if arguments.check else None
+                for group in groups]
+    failed = any(not v.ok for group in verdicts if group for v in group)
+    if arguments.format == "json":
+        print(json.dumps(_json(groups, verdicts), indent=2))
+        return EXIT_FAILED if failed else EXIT_OK
+    blocks = []
+    for group, group_verdicts in zip(groups, verdicts, strict=True):
+        first = group[0]
+        header = f"# {first.kind} {first.of} wrt {', '.join(d.wrt for d in group)}"
+        lines = [header, group.text]
+        for verdict in group_verdicts or []:
+            lines.append(f"# check {verdict}")
+        blocks.append("\n".join(lines))
+    print("\n\n".join(blocks))
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _json(groups: list, verdicts: list) -> dict:
+    results = []
+    for group, group_verdicts in zip(groups, verdicts, strict=True):
+        for index, derivative in enumerate(group):
+            entry = {
+                "kind": derivative.kind, "of": derivative.of, "wrt": derivative.wrt,
+                "name": derivative.name, "type": derivative.type,
+                "shape": list(derivative.shape), "result": str(derivative.result),
+                "where": {name: str(body) for name, body in derivative.where.items()},
+                "text": derivative.text,
+            }
+            if group_verdicts:
+                verdict = group_verdicts[index]
+                entry["check"] = {"ok": verdict.ok, "max_rel_error": verdict.max_rel_error,
+                                  "seed": verdict.seed, "tolerance": verdict.tolerance}
+            results.append(entry)
+    return {"results": results}
+
+
+def command_check(arguments: argparse.Namespace) -> int:
+    """Derive every request and prove each result by finite differences."""
+    from .check import check
+
+    program = _load(arguments)
+    failed = False
+    for group in _derivatives(arguments, program):
+        for verdict in check(list(group), seed=arguments.seed):
+            print(verdict)
+            failed = failed or not verdict.ok
+    return EXIT_FAILED if failed else EXIT_OK
+
+
 def _parse_size(text: str) -> tuple[str, int]:
     name, _, value = text.partition("=")
     if not name.strip().isidentifier() or not value.strip().isdigit() or int(value) < 1:
@@ -94,6 +164,23 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     add("parse", command_parse, "print the typed program: each name's kind and shape")
+    for name, handler, text in (
+        ("derive", command_derive, "derive gradients, Jacobians or Hessians"),
+        ("check", command_check, "derive every request and prove it by finite differences"),
+    ):
+        sub = add(name, handler, text)
+        sub.add_argument("--wrt", action="append", metavar="X",
+                         help="differentiate with respect to X (repeatable); default: the "
+                              "problem's requests, or every variable")
+        sub.add_argument("--of", metavar="NAME", help="the definition to differentiate "
+                                                      "(default: the last one)")
+        sub.add_argument("--kind", choices=("grad", "jacobian", "hessian"),
+                         help="what to derive (default grad)")
+        sub.add_argument("--seed", type=int, default=None, help="seed of the random points")
+        if name == "derive":
+            sub.add_argument("--format", choices=("text", "json"), default="text")
+            sub.add_argument("--check", action="store_true",
+                             help="also prove each result by finite differences")
     evaluate = add("eval", command_eval, "evaluate every definition at a random point")
     evaluate.add_argument("--seed", type=int, default=None, help="seed of the random point")
     evaluate.add_argument("--size", action="append", metavar="NAME=SIZE",
