@@ -12,9 +12,11 @@ extrapolation, and compares with the value of the derived expression:
 
 The step is relative to the variable's scale, ``h = STEP * max(1, rms(X))``; Richardson's
 ``(4 D(h/2) - D(h)) / 3`` removes the O(h^2) error.  A comparison's relative error is
-``|derived - numeric| / max(|derived|, |numeric|, 1e-4 * natural, 1e-9 * (1 + |F|))`` where
-``natural`` is the comparison's typical size (the result's norm times the directions' norms), so
-that an entry that should vanish is judged against the size of the whole result; the check
+``|derived - numeric| / max(|derived|, |numeric|, floor)``.  The floor is the larger of
+``1e-4 * natural``, with ``natural`` the comparison's typical size (the result's norm times the
+directions' norms), so that an entry that should vanish is judged against the size of the whole
+result, and ``10 * noise / tolerance``, with ``noise = 1e-15 (1 + |F|) / h`` (``/ h^2`` for
+Hessians) the rounding noise of the differences, so that noise alone never fails a check; the
 passes when the largest error is at most ``tolerance`` (default 1e-6) at every trial point.
 """
 
@@ -34,7 +36,7 @@ from .shapes import Kind
 
 STEP = 1e-4
 HESSIAN_STEP = 1e-3
-FLOOR = 1e-9
+ROUNDOFF = 1e-15  # float64 rounding of an evaluation of F, relative to 1 + |F|
 NATURAL_FLOOR = 1e-4
 FULL_LIMIT = 24
 DEFAULT_TOLERANCE = 1e-6
@@ -77,7 +79,7 @@ def check(derivative: Derivative | Sequence[Derivative], seed: int | None = None
         seed = int(np.random.default_rng().integers(2**31))
     worst, comparisons, notes = 0.0, 0, []
     for trial in range(trials):
-        errors = _check_at(derivative, seed + trial, directions, notes)
+        errors = _check_at(derivative, seed + trial, directions, tolerance, notes)
         comparisons += len(errors)
         worst = max([worst, *errors])
     return CheckResult(worst <= tolerance, worst, seed, derivative.kind, derivative.of,
@@ -136,14 +138,19 @@ def _second_derivative(f: _Function, v: np.ndarray, w: np.ndarray, h: float) -> 
     return float(_richardson(difference, h)[0])
 
 
-def _relative(derived: np.ndarray, numeric: np.ndarray, scale: float, natural: float) -> float:
-    """The relative error of one comparison; ``natural`` is its typical size (the result's norm
-    times the directions' norms), so that an entry that should be 0 is judged against it."""
+def _relative(derived: np.ndarray, numeric: np.ndarray, floor: float) -> float:
+    """The relative error of one comparison; sizes below ``floor`` count as ``floor``."""
     difference = float(np.max(np.abs(np.asarray(derived) - np.asarray(numeric)), initial=0.0))
     size = max(float(np.max(np.abs(derived), initial=0.0)),
-               float(np.max(np.abs(numeric), initial=0.0)), NATURAL_FLOOR * natural,
-               FLOOR * (1 + scale))
+               float(np.max(np.abs(numeric), initial=0.0)), floor)
     return difference / size
+
+
+def _floor(natural: float, noise: float, tolerance: float) -> float:
+    """The smallest size a comparison is judged relative to: a 1e-4 part of its natural size,
+    and ten times the finite-difference noise over the tolerance (so noise alone stays a tenth
+    of the tolerance)."""
+    return max(NATURAL_FLOOR * natural, 10 * noise / tolerance, 1e-300)
 
 
 def expected_shape(kind: str, of_size: int, x0: np.ndarray) -> tuple[int, ...]:
@@ -157,7 +164,7 @@ def expected_shape(kind: str, of_size: int, x0: np.ndarray) -> tuple[int, ...]:
     return (rows, x0.size)
 
 
-def _check_at(derivative: Derivative, seed: int, directions: int,
+def _check_at(derivative: Derivative, seed: int, directions: int, tolerance: float,
               notes: list[str]) -> list[float]:
     program = derivative.program
     instance = random_instance(program, seed=seed)
@@ -187,14 +194,16 @@ def _check_at(derivative: Derivative, seed: int, directions: int,
         for v, w in pairs:
             numeric = _second_derivative(f, _unvec_like(v, x0), _unvec_like(w, x0), hh)
             natural = float(np.linalg.norm(hessian) * np.linalg.norm(v) * np.linalg.norm(w))
-            errors.append(_relative(np.array([w @ hessian @ v]), np.array([numeric]), scale,
-                                    natural))
+            noise = ROUNDOFF * (1 + scale) / hh**2
+            errors.append(_relative(np.array([w @ hessian @ v]), np.array([numeric]),
+                                    _floor(natural, noise, tolerance)))
         return errors
     jac = _as_jacobian(derivative, derived, n)
     for v in random_directions + unit:
         numeric = _first_derivative(f, _unvec_like(v, x0), h)
         natural = float(np.linalg.norm(jac) * np.linalg.norm(v))
-        errors.append(_relative(jac @ v, numeric, scale, natural))
+        noise = ROUNDOFF * (1 + scale) / h
+        errors.append(_relative(jac @ v, numeric, _floor(natural, noise, tolerance)))
     return errors
 
 

@@ -22,7 +22,8 @@ from .program import Program
 from .shapes import Kind
 
 SIZE_POOL = (3, 4, 2, 5, 6, 7)
-KINK_MARGIN = 1e-3  # |argument| of relu/step/sign/abs must exceed this
+KINK_MARGIN = 1e-2  # |argument| of relu/step/sign/abs must exceed this (the checker's
+# steps move arguments by about 1e-4)
 CONDITION_LIMIT = 1e6  # the condition number an inverted matrix may have
 MAX_TRIES = 200
 
