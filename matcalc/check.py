@@ -10,9 +10,17 @@ extrapolation, and compares with the value of the derived expression:
 - Hessians: the second directional derivative ``w' H v`` against a four-point second difference
   of F, for random ``v``, ``w`` (and every pair of coordinates when small).
 
-The step is relative to the variable's scale, ``h = STEP * max(1, rms(X))``; Richardson's
-``(4 D(h/2) - D(h)) / 3`` removes the O(h^2) error.  A comparison's relative error is
-``|derived - numeric| / max(|derived|, |numeric|, floor)``.  The floor is the larger of
+Steps are relative: each entry of a direction is scaled by ``max(|x_i|, 0.01 rms(X))`` and the
+step is ``h = 1e-4`` (``1e-3`` for Hessians), retried at h/10 and h/100 while the differences'
+error estimate exceeds 1% of their value; Richardson's
+``R(h) = (4 D(h/2) - D(h)) / 3`` removes the O(h^2) error, and ``|R(h) - R(h/2)|`` estimates
+what remains: a discrepancy up to three times that estimate is the differences' own error, not
+the result's (it matters for rapidly varying functions such as ``sin(x .^ 9)``).  When the
+estimate exceeds a tenth of the value, the differences prove nothing: the verdict is not ok and
+says it is inconclusive.
+
+A comparison's relative error is ``max(0, |derived - numeric| - 3 estimate) / max(|derived|,
+|numeric|, floor)``.  The floor is the larger of
 ``1e-4 * natural``, with ``natural`` the comparison's typical size (the result's norm times the
 directions' norms), so that an entry that should vanish is judged against the size of the whole
 result, and ``10 * noise / tolerance``, with ``noise = 1e-15 (1 + |F|) / h`` (``/ h^2`` for
@@ -36,6 +44,10 @@ from .shapes import Kind
 
 STEP = 1e-4
 HESSIAN_STEP = 1e-3
+INCONCLUSIVE = 0.1  # differences whose own error exceeds this part of the size prove nothing
+INCONCLUSIVE_NOTE = ("inconclusive: the function varies too fast here for finite differences "
+                     "to decide")
+UNCERTAINTY_FACTOR = 3  # the differences' error estimate is allowed three times over
 ROUNDOFF = 1e-15  # float64 rounding of an evaluation of F, relative to 1 + |F|
 NATURAL_FLOOR = 1e-4
 FULL_LIMIT = 24
@@ -56,6 +68,7 @@ class CheckResult:
     trials: int
     comparisons: int
     notes: list[str] = field(default_factory=list)
+    inconclusive: bool = False
 
     def __bool__(self) -> bool:
         return self.ok
@@ -82,8 +95,10 @@ def check(derivative: Derivative | Sequence[Derivative], seed: int | None = None
         errors = _check_at(derivative, seed + trial, directions, tolerance, notes)
         comparisons += len(errors)
         worst = max([worst, *errors])
-    return CheckResult(worst <= tolerance, worst, seed, derivative.kind, derivative.of,
-                       derivative.wrt, tolerance, trials, comparisons, notes)
+    inconclusive = INCONCLUSIVE_NOTE in notes
+    return CheckResult(worst <= tolerance and not inconclusive, worst, seed, derivative.kind,
+                       derivative.of, derivative.wrt, tolerance, trials, comparisons, notes,
+                       inconclusive)
 
 
 class _Function:
@@ -119,28 +134,37 @@ def _unvec_like(flat: np.ndarray, like: np.ndarray) -> np.ndarray:
     return np.reshape(flat, like.shape, order="F") if like.ndim else flat.reshape(())
 
 
-def _richardson(difference: Callable[[float], np.ndarray], h: float) -> np.ndarray:
-    return (4 * difference(h / 2) - difference(h)) / 3
+def _richardson(difference: Callable[[float], np.ndarray], h: float
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Richardson's extrapolation at h/2 and its error estimate, |R(h) - R(h/2)|, from central
+    differences at h, h/2 and h/4."""
+    d1, d2, d4 = difference(h), difference(h / 2), difference(h / 4)
+    coarse, fine = (4 * d2 - d1) / 3, (4 * d4 - d2) / 3
+    return fine, np.abs(coarse - fine)
 
 
-def _first_derivative(f: _Function, direction: np.ndarray, h: float) -> np.ndarray:
+def _first_derivative(f: _Function, direction: np.ndarray, h: float):
     x0 = f.x0
     return _richardson(lambda s: (f(x0 + s * direction) - f(x0 - s * direction)) / (2 * s), h)
 
 
-def _second_derivative(f: _Function, v: np.ndarray, w: np.ndarray, h: float) -> float:
+def _second_derivative(f: _Function, v: np.ndarray, w: np.ndarray, h: float):
     x0 = f.x0
 
     def difference(s: float) -> np.ndarray:
         return (f(x0 + s * v + s * w) - f(x0 + s * v - s * w) - f(x0 - s * v + s * w)
                 + f(x0 - s * v - s * w)) / (4 * s * s)
 
-    return float(_richardson(difference, h)[0])
+    estimate, error = _richardson(difference, h)
+    return estimate[:1], error[:1]
 
 
-def _relative(derived: np.ndarray, numeric: np.ndarray, floor: float) -> float:
-    """The relative error of one comparison; sizes below ``floor`` count as ``floor``."""
-    difference = float(np.max(np.abs(np.asarray(derived) - np.asarray(numeric)), initial=0.0))
+def _relative(derived: np.ndarray, numeric: tuple[np.ndarray, np.ndarray], floor: float) -> float:
+    """The relative error of one comparison beyond what the differences' own error estimate
+    explains; sizes below ``floor`` count as ``floor``."""
+    numeric, uncertainty = numeric
+    excess = np.abs(np.asarray(derived) - numeric) - UNCERTAINTY_FACTOR * uncertainty
+    difference = float(np.max(np.maximum(excess, 0.0), initial=0.0))
     size = max(float(np.max(np.abs(derived), initial=0.0)),
                float(np.max(np.abs(numeric), initial=0.0)), floor)
     return difference / size
@@ -164,6 +188,24 @@ def expected_shape(kind: str, of_size: int, x0: np.ndarray) -> tuple[int, ...]:
     return (rows, x0.size)
 
 
+def _entry_scales(x0: np.ndarray) -> np.ndarray:
+    """Per-entry step scales: |x_i|, but at least 1% of the entries' root mean square."""
+    flat = np.abs(_vec(x0))
+    rms = float(np.sqrt(np.mean(flat**2))) if flat.size else 0.0
+    return np.maximum(flat, 0.01 * rms) if rms > 0 else np.ones_like(flat)
+
+
+def _adaptive(estimate: Callable[[float], tuple[np.ndarray, np.ndarray]], step: float,
+              floor: float) -> tuple[np.ndarray, np.ndarray]:
+    """Differences at ``step``, retried at smaller steps while their error estimate is large."""
+    for attempt in range(3):
+        numeric, uncertainty = estimate(step / 10**attempt)
+        size = max(float(np.max(np.abs(numeric), initial=0.0)), floor)
+        if float(np.max(uncertainty, initial=0.0)) <= 0.01 * size:
+            break
+    return numeric, uncertainty
+
+
 def _check_at(derivative: Derivative, seed: int, directions: int, tolerance: float,
               notes: list[str]) -> list[float]:
     program = derivative.program
@@ -180,30 +222,37 @@ def _check_at(derivative: Derivative, seed: int, directions: int, tolerance: flo
     rng = np.random.default_rng(seed + 7919)
     x0 = f.x0
     n = x0.size
-    h = STEP * max(1.0, float(np.sqrt(np.mean(x0**2)))) if n else STEP
-    errors = []
-    unit = [np.eye(n)[i] for i in range(n)] if n <= FULL_LIMIT else []
-    random_directions = [rng.normal(size=n) for _ in range(directions)]
+    scales = _entry_scales(x0)
+    unit = [np.eye(n)[i] * scales for i in range(n)] if n <= FULL_LIMIT else []
+    random_directions = [rng.normal(size=n) * scales for _ in range(directions)]
+    comparisons = []
     if derivative.kind == "hessian":
         hessian = np.atleast_2d(derived)
-        hh = HESSIAN_STEP * max(1.0, float(np.sqrt(np.mean(x0**2)))) if n else HESSIAN_STEP
         pairs = [(random_directions[i], random_directions[(i + 1) % directions])
                  for i in range(directions)]
         if n <= 6:
             pairs += [(unit[i], unit[j]) for i in range(n) for j in range(i, n)]
         for v, w in pairs:
-            numeric = _second_derivative(f, _unvec_like(v, x0), _unvec_like(w, x0), hh)
             natural = float(np.linalg.norm(hessian) * np.linalg.norm(v) * np.linalg.norm(w))
-            noise = ROUNDOFF * (1 + scale) / hh**2
-            errors.append(_relative(np.array([w @ hessian @ v]), np.array([numeric]),
-                                    _floor(natural, noise, tolerance)))
-        return errors
-    jac = _as_jacobian(derivative, derived, n)
-    for v in random_directions + unit:
-        numeric = _first_derivative(f, _unvec_like(v, x0), h)
-        natural = float(np.linalg.norm(jac) * np.linalg.norm(v))
-        noise = ROUNDOFF * (1 + scale) / h
-        errors.append(_relative(jac @ v, numeric, _floor(natural, noise, tolerance)))
+            floor = _floor(natural, ROUNDOFF * (1 + scale) / HESSIAN_STEP**2, tolerance)
+            numeric = _adaptive(lambda s, v=v, w=w: _second_derivative(
+                f, _unvec_like(v, x0), _unvec_like(w, x0), s), HESSIAN_STEP, floor)
+            comparisons.append((np.array([w @ hessian @ v]), numeric, floor))
+    else:
+        jac = _as_jacobian(derivative, derived, n)
+        for v in random_directions + unit:
+            natural = float(np.linalg.norm(jac) * np.linalg.norm(v))
+            floor = _floor(natural, ROUNDOFF * (1 + scale) / STEP, tolerance)
+            numeric = _adaptive(lambda s, v=v: _first_derivative(f, _unvec_like(v, x0), s),
+                                STEP, floor)
+            comparisons.append((jac @ v, numeric, floor))
+    errors = []
+    for expected, numeric, floor in comparisons:
+        size = max(float(np.max(np.abs(expected), initial=0.0)),
+                   float(np.max(np.abs(numeric[0]), initial=0.0)), floor)
+        if float(np.max(numeric[1], initial=0.0)) > INCONCLUSIVE * size:
+            notes.append(INCONCLUSIVE_NOTE)
+        errors.append(_relative(expected, numeric, floor))
     return errors
 
 

@@ -2,7 +2,8 @@
 
 Every operation of the language can appear; functions with restricted domains (log, sqrt, a
 fractional power, division, inverse, log-determinant) only receive arguments that are positive
-(or symmetric positive definite) by construction, so random points exist.  A combination whose
+and of order one (or symmetric positive definite) by construction, so random points exist and
+values stay in the range where finite differences can judge a derivative.  A combination whose
 shapes do not fit falls back to one of its operands, so every draw is a valid expression.
 """
 
@@ -15,8 +16,8 @@ from matcalc.errors import ShapeError
 from matcalc.ir import Node
 from matcalc.shapes import Kind
 
-POSITIVE_NAMES = ("s", "p", "q", "R", "Y")
-ANY_NAMES = ("a", "c", "x", "y", "u", "A", "B", "C", "D", "S", "Q")
+POSITIVE_NAMES = ("s", "p", "R")  # entries of order one: safe as denominators
+ANY_NAMES = ("a", "c", "x", "y", "u", "A", "B", "C", "D", "S", "Q", "q", "Y")
 SMOOTH = ("sin", "cos", "tanh", "sigmoid", "neg", "transpose", "softmax", "logsumexp", "sum",
           "mean", "tr", "Diag", "diag", "vec", "norm", "norm2", "relu", "abs", "step", "sign",
           "det", "mpow")
