@@ -126,12 +126,15 @@ def command_check(arguments: argparse.Namespace) -> int:
     """Derive every request and prove each result by finite differences."""
     from .check import check
 
-    program = _load(arguments)
     failed = False
-    for group in _derivatives(arguments, program):
-        for verdict in check(list(group), seed=arguments.seed):
-            print(verdict)
-            failed = failed or not verdict.ok
+    for problem in arguments.problem:
+        program = parse(read_source(problem), let=arguments.let or None)
+        if len(arguments.problem) > 1:
+            print(f"# {problem}")
+        for group in _derivatives(arguments, program):
+            for verdict in check(list(group), seed=arguments.seed):
+                print(verdict)
+                failed = failed or not verdict.ok
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -152,11 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def add(name: str, handler, help_text: str) -> argparse.ArgumentParser:
+    def add(name: str, handler, help_text: str, many: bool = False) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
-        sub.add_argument("problem", metavar="FILE|EXPR",
+        sub.add_argument("problem", metavar="FILE|EXPR", nargs="+" if many else None,
                          help="a problem file (.mc) or a one-line expression, "
-                              "such as \"x' @ A @ x\"")
+                              "such as \"x' @ A @ x\"" + (" (several allowed)" if many else ""))
         sub.add_argument("--let", action="append", metavar="DECL",
                          help="a declaration overriding the naming convention, "
                               "e.g. \"A : matrix(n, n) symmetric\" (repeatable)")
@@ -168,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("derive", command_derive, "derive gradients, Jacobians or Hessians"),
         ("check", command_check, "derive every request and prove it by finite differences"),
     ):
-        sub = add(name, handler, text)
+        sub = add(name, handler, text, many=name == "check")
         sub.add_argument("--wrt", action="append", metavar="X",
                          help="differentiate with respect to X (repeatable); default: the "
                               "problem's requests, or every variable")

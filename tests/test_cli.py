@@ -73,3 +73,44 @@ def test_binary_file_is_a_clear_error(tmp_path):
     path.write_bytes(b"\xff\xfe\x00x")
     result = run("parse", str(path))
     assert result.returncode == 2 and "not UTF-8 text" in result.stderr
+
+
+def test_derive_prints_named_deltas_and_checks(capsys):
+    assert main(["derive", "derivations/cs224n_one_layer.mc", "--check", "--seed", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# grad J wrt U, b2, W, b1, x\n")
+    assert "dJ_dW = delta_z @ x'" in out and "dJ_dx = W' @ delta_z" in out
+    assert out.count("# check ok:") == 5
+
+
+def test_derive_an_expression_with_options(capsys):
+    assert main(["derive", "x' @ A @ x", "--wrt", "x", "--kind", "hessian"]) == 0
+    assert "d2f_dx2 = A' + A" in capsys.readouterr().out
+    assert main(["derive", "tr(X @ A @ X')", "--wrt", "X", "--format", "json", "--check"]) == 0
+    import json
+
+    data = json.loads(capsys.readouterr().out)
+    (entry,) = data["results"]
+    assert entry["name"] == "df_dX" and entry["type"] == "matrix(n, m)"
+    assert entry["result"] == "X @ A + X @ A'" and entry["check"]["ok"] is True
+
+
+def test_check_several_files(capsys):
+    files = ["derivations/cs224n_one_layer.mc", "derivations/relu_neuron_mse.mc"]
+    assert main(["check", *files, "--seed", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "# derivations/relu_neuron_mse.mc" in out and out.count("ok: grad") == 7
+
+
+def test_check_exits_1_when_a_result_is_wrong(capsys, monkeypatch):
+    import matcalc.rules.adjoints as adjoints
+
+    broken = dict(adjoints.ADJOINTS, tanh=(lambda node, out, g: g,))
+    monkeypatch.setattr("matcalc.engine.ADJOINTS", broken)
+    assert main(["check", "sum(tanh(W @ x))", "--wrt", "x", "--seed", "0"]) == 1
+    assert "FAILED" in capsys.readouterr().out
+
+
+def test_derive_errors_exit_2():
+    result = run("derive", "W @ x", "--wrt", "x")
+    assert result.returncode == 2 and "grad needs a scalar function" in result.stderr
