@@ -11,8 +11,9 @@ extrapolation, and compares with the value of the derived expression:
   of F, for random ``v``, ``w`` (and every pair of coordinates when small).
 
 Steps are relative: each entry of a direction is scaled by ``max(|x_i|, 0.01 rms(X))`` and the
-step is ``h = 1e-4`` (``1e-3`` for Hessians), retried at h/10 and h/100 while the differences'
-error estimate exceeds 1% of their value; Richardson's
+step is ``h = 1e-4`` (``1e-3`` for Hessians); the estimate at h/10 must agree with the one at h
+within 1%, else the steps go on shrinking (to h/1000) until two consecutive ones agree.
+Richardson's
 ``R(h) = (4 D(h/2) - D(h)) / 3`` removes the O(h^2) error, and ``|R(h) - R(h/2)|`` estimates
 what remains: a discrepancy up to three times that estimate is the differences' own error, not
 the result's (it matters for rapidly varying functions such as ``sin(x .^ 9)``).  When the
@@ -197,13 +198,19 @@ def _entry_scales(x0: np.ndarray) -> np.ndarray:
 
 def _adaptive(estimate: Callable[[float], tuple[np.ndarray, np.ndarray]], step: float,
               floor: float) -> tuple[np.ndarray, np.ndarray]:
-    """Differences at ``step``, retried at smaller steps while their error estimate is large."""
-    for attempt in range(3):
+    """Differences at ``step`` and ``step / 10``, going to smaller steps until two consecutive
+    estimates agree within 1% (one step alone can alias: a phase that turns by whole periods
+    agrees with itself).  The uncertainty is the finer estimate's own, or the disagreement when
+    no two steps agree."""
+    previous, _ = estimate(step)
+    for attempt in range(1, 4):
         numeric, uncertainty = estimate(step / 10**attempt)
         size = max(float(np.max(np.abs(numeric), initial=0.0)), floor)
-        if float(np.max(uncertainty, initial=0.0)) <= 0.01 * size:
-            break
-    return numeric, uncertainty
+        disagreement = np.abs(numeric - previous)
+        if float(np.max(disagreement, initial=0.0)) <= 0.01 * size:
+            return numeric, uncertainty
+        previous = numeric
+    return numeric, np.maximum(uncertainty, disagreement)
 
 
 def _check_at(derivative: Derivative, seed: int, directions: int, tolerance: float,
