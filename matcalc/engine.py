@@ -20,6 +20,7 @@ from .errors import UnsupportedError
 from .ir import LEAVES, Node, walk
 from .program import Program
 from .rules.adjoints import ADJOINTS
+from .rules.differentials import DIFFERENTIALS
 from .rules.jacobians import JACOBIANS
 from .shapes import ONE, Kind
 
@@ -180,6 +181,42 @@ def jacobian(derivation: Derivation, of: Node, wrt: str) -> Node:
     if rows is ONE and n_target is ONE:
         return ir.const(0.0)
     return ir.zeros(rows, n_target, Kind.MATRIX if n_target is not ONE else Kind.VECTOR)
+
+
+def differential(derivation: Derivation, of: Node, directions: dict[str, Node]) -> Node:
+    """``d of`` in matrix form when each named variable or definition X moves by
+    ``directions[X]`` (a node of X's shape): forward accumulation of DIFFERENTIALS, the
+    differential of each definition named ``d_<name>``."""
+    known: dict[str, Term] = {}
+
+    def forward(root: Node, out: Node) -> Term:
+        local: dict[Node, Term] = {}
+        for node in walk(root):
+            if node.op in ("var", "ref") and node.name in directions:
+                local[node] = directions[node.name]
+            elif node.op == "ref":
+                local[node] = known.get(node.name)
+            elif node.op in LEAVES:
+                local[node] = None
+            else:
+                ds = [local[arg] for arg in node.args]
+                any_moves = any(d is not None for d in ds)
+                local[node] = DIFFERENTIALS[node.op](node, out if node is root else node,
+                                                     ds) if any_moves else None
+        return local[root]
+
+    needed = _needed(derivation, of)
+    for name in derivation.order():
+        if name in directions or name not in needed:
+            continue
+        body = derivation.body(name)
+        value = forward(body, ir.ref(name, body))
+        if value is not None and of.op == "ref" and name == of.name:
+            return value
+        if value is not None:
+            known[name] = derivation.name(f"d_{name}", value)
+    result = forward(of, of)
+    return result if result is not None else _or_zeros(None, of)
 
 
 def _needed(derivation: Derivation, of: Node) -> set[str]:
