@@ -12,11 +12,13 @@ from dataclasses import dataclass
 
 from .engine import Derivation, gradients, hessian, jacobian
 from .errors import ShapeError, UnknownNameError, UnsupportedError, did_you_mean
+from .facts import Facts
 from .ir import Node, walk
 from .lang.parse import parse
 from .numeric import prepare, to_user_layout
 from .program import Program
 from .shapes import describe
+from .simplify import Simplifier, tidy
 
 KINDS = ("grad", "jacobian", "hessian")
 
@@ -186,7 +188,24 @@ def _variables_of(program: Program, node: Node) -> list[str]:
     return [name for name in program.variables if name in used]
 
 
-def _derive(program: Program, of_node: Node, wrt: list[str], kind: str) -> Derivatives:
+def _tidied(derivation: Derivation, results: dict[str, Node]
+            ) -> tuple[Derivation, dict[str, Node]]:
+    """The results simplified, with their deltas inlined or renumbered (simplify.py)."""
+    program = derivation.program
+
+    def body_of(name: str) -> Node | None:
+        if name in program.definitions:
+            return program.definitions[name].body
+        return derivation.where.get(name)
+
+    simplifier = Simplifier(Facts(body_of))
+    reserved = set(program.variables) | set(program.definitions) | set(program.dimensions)
+    where, results = tidy(dict(derivation.where), results, simplifier, reserved)
+    return Derivation(program, where), results
+
+
+def _derive(program: Program, of_node: Node, wrt: list[str], kind: str,
+            simplify: bool = True) -> Derivatives:
     for name in wrt:
         if name not in program.variables and name not in program.definitions:
             known = list(program.variables) + list(program.definitions)
@@ -203,6 +222,8 @@ def _derive(program: Program, of_node: Node, wrt: list[str], kind: str) -> Deriv
         results = {name: jacobian(derivation, of_node, name) for name in wrt}
     else:
         results = {name: hessian(derivation, of_node, name) for name in wrt}
+    if simplify:
+        derivation, results = _tidied(derivation, results)
     return Derivatives(Derivative(kind, of_name, name, results[name], program, of_node,
                                   derivation) for name in wrt)
 

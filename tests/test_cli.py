@@ -79,7 +79,9 @@ def test_derive_prints_named_deltas_and_checks(capsys):
     assert main(["derive", "derivations/cs224n_one_layer.mc", "--check", "--seed", "1"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("# grad J wrt U, b2, W, b1, x\n")
-    assert "dJ_dW = delta_z @ x'" in out and "dJ_dx = W' @ delta_z" in out
+    # CS224n section 3: delta1 = yhat - y, delta2 = (U' delta1) * ReLU'(z), dJ/dW = delta2 x'
+    assert "delta1 = yhat - y\ndelta2 = (U' @ delta1) * step(z)\n" in out
+    assert "dJ_dW = delta2 @ x'" in out and "dJ_dx = W' @ delta2" in out
     assert out.count("# check ok:") == 5
 
 
@@ -92,7 +94,7 @@ def test_derive_an_expression_with_options(capsys):
     data = json.loads(capsys.readouterr().out)
     (entry,) = data["results"]
     assert entry["name"] == "df_dX" and entry["type"] == "matrix(n, m)"
-    assert entry["result"] == "X @ A + X @ A'" and entry["check"]["ok"] is True
+    assert entry["result"] == "X @ (A + A')" and entry["check"]["ok"] is True
 
 
 def test_check_several_files(capsys):

@@ -65,9 +65,10 @@ def test_cs224n_without_simplex_keeps_sum_y():
 def test_cs224n_gradients_share_named_deltas():
     results = matcalc.derive(CS224N)
     assert [d.wrt for d in results] == ["U", "b2", "W", "b1", "x"]
-    assert "delta_theta" in results[0].where and "delta_z" in results[2].where
-    assert str(results[2].result) == "delta_z @ x'"
-    assert str(results[4].result) == "W' @ delta_z"
+    assert str(results[0].where["delta1"]) == "yhat - y"
+    assert str(results[2].where["delta2"]) == "(U' @ delta1) * step(z)"
+    assert str(results[2].result) == "delta2 @ x'"
+    assert str(results[4].result) == "W' @ delta2"
     values = results.numpy()(**random_instance(matcalc.parse(CS224N), seed=0).arrays)
     assert set(values) == {"U", "b2", "W", "b1", "x"} and values["x"].ndim == 1
 

@@ -65,7 +65,13 @@ def _print(node: Node) -> tuple[str, int]:
         return f"commutation({format_dim(m)}, {format_dim(n)})", _ATOM
     if op in _BINARY:
         symbol, level = _BINARY[op]
-        left = _wrap(_print(node.args[0]), level)
+        left_node = node.args[0]
+        if level == _PRODUCT and left_node.op in _BINARY and left_node.op != op and \
+                _BINARY[left_node.op][1] == _PRODUCT:
+            # (U' @ d) * step(z): brackets where @, * and / meet, though precedence allows none
+            left = f"({_print(left_node)[0]})"
+        else:
+            left = _wrap(_print(left_node), level)
         right = _wrap(_print(node.args[1]), level + 1)
         return f"{left} {symbol} {right}", level
     if op == "neg":

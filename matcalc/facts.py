@@ -1,0 +1,95 @@
+"""What is known about an expression from the declarations: positivity, simplex rows, symmetry.
+
+The simplifier asks these questions before a rule that needs an assumption fires; each answer is
+proven from the declared attributes and the definitions (``yhat = softmax(theta)`` is positive and
+on the simplex whatever theta is), never guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .ir import Node
+from .shapes import Kind
+
+Lookup = Callable[[str], Node | None]
+
+_POSITIVE_FUNCTIONS = frozenset({"exp", "sigmoid", "softmax"})
+
+
+class Facts:
+    """Answers about nodes of one problem; ``body_of`` gives a definition's body by name."""
+
+    def __init__(self, body_of: Lookup):
+        self.body_of = body_of
+
+    def _resolve(self, node: Node) -> Node:
+        seen = 0
+        while node.op == "ref" and seen < 1000:
+            body = self.body_of(node.name)
+            if body is None:
+                return node
+            node, seen = body, seen + 1
+        return node
+
+    def attributes(self, node: Node) -> frozenset[str]:
+        node = self._resolve(node)
+        return node.params[1] if node.op == "var" else frozenset()
+
+    def positive(self, node: Node) -> bool:
+        """Every entry is > 0."""
+        node = self._resolve(node)
+        op = node.op
+        if op == "var":
+            return "positive" in node.params[1]
+        if op in ("const",):
+            return node.params[0] > 0
+        if op in ("dimval", "ones") or op in _POSITIVE_FUNCTIONS:
+            return True
+        if op in ("add", "mul", "div"):
+            return all(self.positive(arg) for arg in node.args)
+        if op == "pow":
+            return self.positive(node.args[0])
+        if op == "transpose":
+            return self.positive(node.args[0])
+        return False
+
+    def simplex(self, node: Node) -> bool:
+        """A vector whose entries are >= 0 and sum to 1."""
+        node = self._resolve(node)
+        if node.kind is not Kind.VECTOR:
+            return False
+        if node.op == "var":
+            return "simplex" in node.params[1]
+        return node.op == "softmax"
+
+    def row_simplex(self, node: Node) -> bool:
+        """A matrix (or row vector) whose rows are >= 0 and sum to 1."""
+        node = self._resolve(node)
+        if node.kind not in (Kind.MATRIX, Kind.ROW):
+            return False
+        if node.op == "var":
+            return "simplex" in node.params[1]
+        return node.op == "softmax"
+
+    def symmetric(self, node: Node) -> bool:
+        """A square matrix equal to its transpose."""
+        node = self._resolve(node)
+        op = node.op
+        if node.is_scalar:
+            return True
+        if node.kind is not Kind.MATRIX or node.shape.rows is not node.shape.cols:
+            return False
+        if op == "var":
+            return bool({"symmetric", "spd"} & node.params[1])
+        if op in ("identity", "Diag", "zeros", "ones"):
+            return True
+        if op in ("add", "sub"):
+            return all(self.symmetric(arg) for arg in node.args)
+        if op in ("mul", "neg", "inv", "exp", "sin", "cos", "tanh", "sigmoid"):
+            return all(self.symmetric(arg) for arg in node.args)
+        if op == "matmul":
+            a, b = node.args
+            return b.op == "transpose" and b.args[0] is a or (
+                a.op == "transpose" and a.args[0] is b)
+        return False

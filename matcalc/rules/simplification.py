@@ -1,0 +1,557 @@
+"""Simplification rules as data: (name, identity, rewrite, assumption, example).
+
+A rewrite looks at one node (its children already simplified) and returns the replacement, or
+``None`` to decline.  A rule that needs an assumption (``positive``, ``simplex``, ``symmetric``)
+names it, and its rewrite asks :class:`matcalc.facts.Facts` before it fires.  Every rule's
+``example`` is a problem on which it fires; the tests check that both sides agree numerically on
+random points honouring the declarations, and that the rule does not fire once the assumption is
+dropped from the declarations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .. import ir
+from ..facts import Facts
+from ..ir import Node
+from ..shapes import ONE, Kind
+
+Rewrite = Callable[[Node, Facts], Node | None]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One simplification: ``identity`` in words, ``rewrite`` in code."""
+
+    name: str
+    ops: tuple[str, ...]  # the operations it looks at
+    identity: str
+    rewrite: Rewrite
+    needs: str | None
+    example: str  # declarations and `f = ...` on which the rule fires
+
+
+def _const(node: Node, value: float | None = None) -> bool:
+    return node.op == "const" and (value is None or node.params[0] == value)
+
+
+def _zero(node: Node) -> bool:
+    return _const(node, 0.0) or node.op == "zeros"
+
+
+def _same_shape(a: Node, b: Node) -> bool:
+    return a.shape == b.shape and a.kind is b.kind
+
+
+def _apply(op: str, *args: Node, params: tuple = ()) -> Node:
+    return ir.apply(op, *args, params=params)
+
+
+# -- identities, zeros and ones ---------------------------------------------------------------
+
+
+def _times_one(node: Node, facts: Facts) -> Node | None:
+    a, b = node.args
+    if _const(a, 1.0) or (a.op == "ones" and _same_shape(a, node)):
+        return b if _same_shape(b, node) else None
+    if _const(b, 1.0) or (b.op == "ones" and _same_shape(b, node)):
+        return a if _same_shape(a, node) else None
+    return None
+
+
+def _times_zero(node: Node, facts: Facts) -> Node | None:
+    if any(_zero(arg) for arg in node.args):
+        return _zeros_like(node)
+    return None
+
+
+def _zeros_like(node: Node) -> Node:
+    if node.is_scalar:
+        return ir.const(0.0)
+    return ir.zeros(node.shape.rows, node.shape.cols, node.kind)
+
+
+def _plus_zero(node: Node, facts: Facts) -> Node | None:
+    a, b = node.args
+    if _zero(b) and _same_shape(a, node):
+        return a
+    if _zero(a) and _same_shape(b, node):
+        return b if node.op == "add" else _apply("neg", b)
+    return None
+
+
+def _divided_by_one(node: Node, facts: Facts) -> Node | None:
+    return node.args[0] if _const(node.args[1], 1.0) else None
+
+
+def _identity_product(node: Node, facts: Facts) -> Node | None:
+    a, b = node.args
+    if a.op == "identity":
+        return b
+    if b.op == "identity":
+        return a
+    return None
+
+
+def _power_one(node: Node, facts: Facts) -> Node | None:
+    return node.args[0] if _const(node.args[1], 1.0) else None
+
+
+def _constant_arithmetic(node: Node, facts: Facts) -> Node | None:
+    if not all(_const(arg) for arg in node.args):
+        return None
+    values = [arg.params[0] for arg in node.args]
+    if node.op == "neg":
+        return ir.const(-values[0])
+    operations = {
+        "add": lambda x, y: x + y,
+        "sub": lambda x, y: x - y,
+        "mul": lambda x, y: x * y,
+        "matmul": lambda x, y: x * y,
+    }
+    if node.op in operations:
+        return ir.const(operations[node.op](*values))
+    if node.op == "div" and values[1] != 0:
+        return ir.const(values[0] / values[1])
+    return None
+
+
+# -- signs --------------------------------------------------------------------------------------
+
+
+def absorbed_negation(node: Node, numbers: bool = True) -> Node | None:
+    """-node without a minus sign, when a difference (preferably) or a number inside a product
+    takes it: -(x * (a - b)) = x * (b - a), -(c x) = (-c) x, -(a / s) = (-a) / s."""
+    if node.op == "sub":
+        return _apply("sub", node.args[1], node.args[0])
+    if node.op == "neg":
+        return node.args[0]
+    if node.op == "const":
+        return ir.const(-node.params[0]) if numbers else None
+    if node.op in ("mul", "div", "matmul"):
+        candidates = (0, 1) if node.op != "div" else (0,)
+        for allow_numbers in ((False, True) if numbers else (False,)):
+            for index in candidates:
+                inner = absorbed_negation(node.args[index], allow_numbers)
+                if inner is not None:
+                    args = list(node.args)
+                    args[index] = inner
+                    return _apply(node.op, *args)
+    return None
+
+
+def _absorbed_negation(node: Node, facts: Facts) -> Node | None:
+    return absorbed_negation(node.args[0])
+
+
+def _negative_multiple(node: Node, facts: Facts) -> Node | None:
+    """a - (c b) = a + (-c) b and a + (c b) = a - (-c) b for a number c < 0; -1 * a = -a."""
+    if node.op == "mul":
+        a, b = node.args
+        if _const(a, -1.0) and _same_shape(b, node):
+            return _apply("neg", b)
+        return None
+    a, b = node.args
+    if b.op == "mul" and _const(b.args[0]) and b.args[0].params[0] < 0:
+        flipped = _apply("mul", ir.const(-b.args[0].params[0]), b.args[1])
+        return _apply("add" if node.op == "sub" else "sub", a, flipped)
+    return None
+
+
+def _add_negative(node: Node, facts: Facts) -> Node | None:
+    a, b = node.args
+    if b.op == "neg":
+        return _apply("sub" if node.op == "add" else "add", a, b.args[0])
+    if a.op == "neg" and node.op == "add":
+        return _apply("sub", b, a.args[0])
+    return None
+
+
+def _negation_out_of_products(node: Node, facts: Facts) -> Node | None:
+    a, b = node.args
+    if a.op == "neg" and b.op == "neg":
+        return _apply(node.op, a.args[0], b.args[0])
+    if a.op == "neg":
+        return _apply("neg", _apply(node.op, a.args[0], b))
+    if b.op == "neg":
+        return _apply("neg", _apply(node.op, a, b.args[0]))
+    return None
+
+
+# -- transposes -------------------------------------------------------------------------------
+
+
+def _transpose_of_transpose(node: Node, facts: Facts) -> Node | None:
+    inner = node.args[0]
+    if inner.op == "transpose":
+        return inner.args[0]
+    if inner.is_scalar or inner.op in ("identity", "Diag"):
+        return inner
+    return None
+
+
+def _transpose_of_symmetric(node: Node, facts: Facts) -> Node | None:
+    inner = node.args[0]
+    if (
+        inner.kind is Kind.MATRIX
+        and facts.symmetric(inner)
+        and inner.op not in ("identity", "Diag")
+    ):
+        return inner
+    return None
+
+
+def _transpose_of_product(node: Node, facts: Facts) -> Node | None:
+    inner = node.args[0]
+    if inner.op == "matmul":
+        a, b = inner.args
+        return _apply("matmul", _transposed(b), _transposed(a))
+    if inner.op in ("add", "sub", "mul", "div") and not any(a.is_scalar for a in inner.args):
+        return _apply(inner.op, _transposed(inner.args[0]), _transposed(inner.args[1]))
+    if inner.op == "neg":
+        return _apply("neg", _transposed(inner.args[0]))
+    return None
+
+
+def _transposed(node: Node) -> Node:
+    if node.op == "transpose":
+        return node.args[0]
+    if node.is_scalar or node.op in ("identity", "Diag"):
+        return node
+    return _apply("transpose", node)
+
+
+# -- products and quotients -------------------------------------------------------------------
+
+
+def _times_reciprocal(node: Node, facts: Facts) -> Node | None:
+    a, b = node.args
+    if b.op == "div" and _const(b.args[0], 1.0) and _same_shape(a, node):
+        return _apply("div", a, b.args[1])
+    if a.op == "div" and _const(a.args[0], 1.0) and _same_shape(b, node):
+        return _apply("div", b, a.args[1])
+    return None
+
+
+def _cancel_quotient(node: Node, facts: Facts) -> Node | None:
+    """a * (b / a) = b and (b / a) * a = b, for a > 0."""
+    a, b = node.args
+    for factor, quotient in ((a, b), (b, a)):
+        if quotient.op == "div" and quotient.args[1] is factor and facts.positive(factor):
+            kept = quotient.args[0]
+            if _same_shape(kept, node):
+                return kept
+    return None
+
+
+def _scalar_division_out(node: Node, facts: Facts) -> Node | None:
+    """(a / s) * b = (a * b) / s for a scalar s."""
+    a, b = node.args
+    if a.op == "div" and a.args[1].is_scalar and not a.is_scalar and not b.is_scalar:
+        return _apply("div", _apply("mul", a.args[0], b), a.args[1])
+    return None
+
+
+def _constants_together(node: Node, facts: Facts) -> Node | None:
+    a, b = node.args
+    if _const(a) and b.op == "mul" and _const(b.args[0]):
+        return _apply("mul", ir.const(a.params[0] * b.args[0].params[0]), b.args[1])
+    if _const(b) and not _const(a) and not a.is_scalar:
+        return _apply("mul", b, a)  # numbers first: 2 * x
+    return None
+
+
+def _diag_times_vector(node: Node, facts: Facts) -> Node | None:
+    a, b = node.args
+    if a.op == "Diag" and a.args[0].kind is Kind.VECTOR and b.kind is Kind.VECTOR:
+        return _apply("mul", a.args[0], b)
+    return None
+
+
+def _diag_of_ones(node: Node, facts: Facts) -> Node | None:
+    """Diag(1) @ B = B; Diag(-a) = -Diag(a)."""
+    a, b = node.args
+    if a.op == "Diag" and a.args[0].op == "ones":
+        return b
+    if a.op == "Diag" and a.args[0].op == "neg":
+        return _apply("neg", _apply("matmul", _apply("Diag", a.args[0].args[0]), b))
+    return None
+
+
+def _diagonal_of_diag(node: Node, facts: Facts) -> Node | None:
+    inner = node.args[0]
+    return inner.args[0] if inner.op == "Diag" and inner.args[0].kind is Kind.VECTOR else None
+
+
+def _diag_of_scalar(node: Node, facts: Facts) -> Node | None:
+    return node.args[0] if node.args[0].is_scalar else None
+
+
+def _inner_product_with_quotient(node: Node, facts: Facts) -> Node | None:
+    """a' @ (b / a) = sum(b) for a vector a > 0."""
+    a, b = node.args
+    if (
+        a.op == "transpose"
+        and b.op == "div"
+        and b.args[1] is a.args[0]
+        and a.args[0].kind is Kind.VECTOR
+        and facts.positive(a.args[0])
+    ):
+        return _apply("sum", b.args[0])
+    return None
+
+
+# -- assumptions: the simplex -----------------------------------------------------------------
+
+
+def _sum_of_simplex(node: Node, facts: Facts) -> Node | None:
+    """sum(y) = 1 for y on the simplex; sum(Y) = rows(Y) for rows on the simplex."""
+    a = node.args[0]
+    if facts.simplex(a):
+        return ir.const(1.0)
+    if facts.row_simplex(a):
+        rows = a.shape.rows
+        return ir.const(float(rows.coefficient)) if rows.is_number else ir.dimval(rows)
+    return None
+
+
+def _row_sums_of_simplex(node: Node, facts: Facts) -> Node | None:
+    """Y @ 1 = 1 when every row of Y is on the simplex."""
+    a, b = node.args
+    if b.op == "ones" and b.kind is Kind.VECTOR and facts.row_simplex(a):
+        rows = a.shape.rows
+        return ir.ones(rows, ONE, Kind.VECTOR) if rows is not ONE else ir.const(1.0)
+    return None
+
+
+# -- collecting terms ---------------------------------------------------------------------------
+
+
+def _like_terms(node: Node, facts: Facts) -> Node | None:
+    """a + a = 2 a; a - a = 0."""
+    a, b = node.args
+    if a is not b:
+        return None
+    return _apply("mul", ir.const(2.0), a) if node.op == "add" else _zeros_like(node)
+
+
+def _common_factor(node: Node, facts: Facts) -> Node | None:
+    """A @ B + A @ C = A @ (B + C); B @ A + C @ A = (B + C) @ A (and with -)."""
+    a, b = node.args
+    if a.op != "matmul" or b.op != "matmul":
+        return None
+    if a.args[0] is b.args[0]:
+        return _apply("matmul", a.args[0], _apply(node.op, a.args[1], b.args[1]))
+    if a.args[1] is b.args[1]:
+        return _apply("matmul", _apply(node.op, a.args[0], b.args[0]), a.args[1])
+    return None
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "absorbed-negation",
+        ("neg",),
+        "-(x * (a - b)) = x * (b - a); -(c x) = (-c) x; -(a / s) = (-a) / s",
+        _absorbed_negation,
+        None,
+        "x, y, z : vector(n); s : scalar positive\nf = -(z * (x - y) / s)",
+    ),
+    Rule(
+        "negative-multiple",
+        ("add", "sub", "mul"),
+        "a - (c b) = a + (-c) b for a number c < 0; -1 * a = -a",
+        _negative_multiple,
+        None,
+        "x, y : vector(n)\nf = x - -2 * y",
+    ),
+    Rule(
+        "constant-arithmetic",
+        ("add", "sub", "mul", "div", "matmul", "neg"),
+        "arithmetic on numbers is done",
+        _constant_arithmetic,
+        None,
+        "f = 2 * 3 - 1",
+    ),
+    Rule(
+        "times-one",
+        ("mul",),
+        "1 * a = a; ones * A = A",
+        _times_one,
+        None,
+        "x : vector(n)\nf = ones(n) * x",
+    ),
+    Rule(
+        "times-zero",
+        ("mul", "matmul"),
+        "0 * a = 0",
+        _times_zero,
+        None,
+        "x : vector(n)\nf = zeros(n, 1) * x",
+    ),
+    Rule(
+        "plus-zero",
+        ("add", "sub"),
+        "a + 0 = a; 0 - a = -a",
+        _plus_zero,
+        None,
+        "x : vector(n)\nf = x + 0",
+    ),
+    Rule(
+        "divided-by-one", ("div",), "a / 1 = a", _divided_by_one, None, "x : vector(n)\nf = x / 1"
+    ),
+    Rule(
+        "identity-product",
+        ("matmul",),
+        "I @ A = A = A @ I",
+        _identity_product,
+        None,
+        "A : matrix(n, n)\nf = I(n) @ A",
+    ),
+    Rule("power-one", ("pow",), "a .^ 1 = a", _power_one, None, "x : vector(n)\nf = x .^ 1"),
+    Rule(
+        "add-negative",
+        ("add", "sub"),
+        "a + (-b) = a - b; a - (-b) = a + b; (-a) + b = b - a",
+        _add_negative,
+        None,
+        "x, y : vector(n)\nf = x + -y",
+    ),
+    Rule(
+        "negation-out-of-products",
+        ("mul", "matmul", "div", "frob"),
+        "(-a) * b = -(a * b), likewise for @ / :",
+        _negation_out_of_products,
+        None,
+        "x, y : vector(n)\nf = -x * y",
+    ),
+    Rule(
+        "transpose-of-transpose",
+        ("transpose",),
+        "(A')' = A; a scalar, I and Diag(x) are their own transposes",
+        _transpose_of_transpose,
+        None,
+        "A : matrix(m, n)\nf = A''",
+    ),
+    Rule(
+        "transpose-of-symmetric",
+        ("transpose",),
+        "S' = S for a symmetric S",
+        _transpose_of_symmetric,
+        "symmetric",
+        "S : matrix(n, n) symmetric\nf = S'",
+    ),
+    Rule(
+        "transpose-of-product",
+        ("transpose",),
+        "(A @ B)' = B' @ A'; (A + B)' = A' + B'; (-A)' = -A'",
+        _transpose_of_product,
+        None,
+        "A : matrix(m, n); x : vector(n)\nf = (A @ x)'",
+    ),
+    Rule(
+        "times-reciprocal",
+        ("mul",),
+        "a * (1 / b) = a / b",
+        _times_reciprocal,
+        None,
+        "x, y : vector(n)\nf = x * (1 / y)",
+    ),
+    Rule(
+        "cancel-quotient",
+        ("mul",),
+        "a * (b / a) = b where a > 0",
+        _cancel_quotient,
+        "positive",
+        "a, b : vector(n) positive\nf = a * (b / a)",
+    ),
+    Rule(
+        "scalar-division-out",
+        ("mul",),
+        "(a / s) * b = (a * b) / s for a scalar s",
+        _scalar_division_out,
+        None,
+        "x, y : vector(n); s : scalar positive\nf = (x / s) * y",
+    ),
+    Rule(
+        "constants-together",
+        ("mul",),
+        "c1 (c2 a) = (c1 c2) a; a c = c a",
+        _constants_together,
+        None,
+        "x : vector(n)\nf = 2 * (3 * x)",
+    ),
+    Rule(
+        "diag-times-vector",
+        ("matmul",),
+        "Diag(a) @ b = a * b",
+        _diag_times_vector,
+        None,
+        "a, b : vector(n)\nf = Diag(a) @ b",
+    ),
+    Rule(
+        "diag-of-ones",
+        ("matmul",),
+        "Diag(1) @ B = B; Diag(-a) @ B = -(Diag(a) @ B)",
+        _diag_of_ones,
+        None,
+        "B : matrix(n, m)\nf = Diag(ones(n)) @ B",
+    ),
+    Rule(
+        "diagonal-of-diag",
+        ("diag",),
+        "diag(Diag(x)) = x",
+        _diagonal_of_diag,
+        None,
+        "x : vector(n)\nf = diag(Diag(x))",
+    ),
+    Rule(
+        "diag-of-scalar",
+        ("Diag",),
+        "Diag(s) = s for a scalar s",
+        _diag_of_scalar,
+        None,
+        "s : scalar\nf = Diag(s)",
+    ),
+    Rule(
+        "inner-product-with-quotient",
+        ("matmul",),
+        "a' @ (b / a) = sum(b) where a > 0",
+        _inner_product_with_quotient,
+        "positive",
+        "a, b : vector(n) positive\nf = a' @ (b / a)",
+    ),
+    Rule(
+        "sum-of-simplex",
+        ("sum",),
+        "sum(y) = 1 for y on the simplex; sum(Y) = rows(Y) for rows on it",
+        _sum_of_simplex,
+        "simplex",
+        "y : vector(n) simplex\nf = sum(y)",
+    ),
+    Rule(
+        "row-sums-of-simplex",
+        ("matmul",),
+        "Y @ 1 = 1 when each row of Y is on the simplex",
+        _row_sums_of_simplex,
+        "simplex",
+        "Y : matrix(m, n) simplex\nf = Y @ ones(n)",
+    ),
+    Rule(
+        "like-terms",
+        ("add", "sub"),
+        "a + a = 2 a; a - a = 0",
+        _like_terms,
+        None,
+        "x : vector(n)\nf = x + x",
+    ),
+    Rule(
+        "common-factor",
+        ("add", "sub"),
+        "A @ B + A @ C = A @ (B + C); B @ A + C @ A = (B + C) @ A",
+        _common_factor,
+        None,
+        "A, B : matrix(n, n); x : vector(n)\nf = A @ x + B @ x",
+    ),
+)

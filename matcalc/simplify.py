@@ -1,0 +1,180 @@
+"""Rewrite to a fixed point under a size model, and tidy a derivation's where-definitions.
+
+``simplify`` works bottom-up: each node's children are simplified first, then the rules of
+``rules/simplification.py`` that look at its operation are tried until none fires.  Two rewrites
+are only kept when they make the expression smaller (the size model: nodes of the expression
+tree): distributing a product over a sum (``s * (1 - y / s)`` -> ``s - y``), and inlining a
+where-definition into the places that use it.
+
+``tidy`` then gives a derivation's results their textbook shape: single-use deltas inlined,
+deltas renumbered ``delta1, delta2, ...`` in the order they were made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from . import ir
+from .errors import ShapeError
+from .facts import Facts
+from .ir import LEAVES, Node, walk
+from .rules.simplification import RULES
+
+MAX_REWRITES = 200  # at one node, before giving up on a fixed point
+
+_BY_OP: dict[str, list] = {}
+for _rule in RULES:
+    for _op in _rule.ops:
+        _BY_OP.setdefault(_op, []).append(_rule)
+
+
+def size(node: Node, cache: dict[Node, int] | None = None) -> int:
+    """The number of nodes of the expression tree (shared subtrees counted each time)."""
+    cache = {} if cache is None else cache
+    for item in walk(node):
+        if item not in cache:
+            cache[item] = 1 + sum(cache[arg] for arg in item.args)
+    return cache[node]
+
+
+class Simplifier:
+    """Simplifies nodes of one problem, remembering results."""
+
+    def __init__(self, facts: Facts):
+        self.facts = facts
+        self.done: dict[Node, Node] = {}
+        self.fired: list[str] = []
+
+    def __call__(self, root: Node) -> Node:
+        for node in walk(root):
+            if node not in self.done:
+                self.done[node] = self._settle(self._rebuilt(node))
+        return self.done[root]
+
+    def _rebuilt(self, node: Node) -> Node:
+        if node.op in LEAVES:
+            return node
+        args = tuple(self.done[arg] for arg in node.args)
+        if all(new is old for new, old in zip(args, node.args, strict=True)):
+            return node
+        return ir.apply(node.op, *args, params=node.params)
+
+    def _settle(self, node: Node) -> Node:
+        for _ in range(MAX_REWRITES):
+            rewritten = self._rewrite_once(node)
+            if rewritten is None:
+                return node
+            node = rewritten
+        return node
+
+    def _rewrite_once(self, node: Node) -> Node | None:
+        for rule in _BY_OP.get(node.op, ()):
+            try:
+                result = rule.rewrite(node, self.facts)
+            except ShapeError:  # pragma: no cover - a rule proposing an ill-shaped form declines
+                result = None
+            if result is not None and result is not node:
+                self.fired.append(rule.name)
+                return self(result)
+        expanded = self._distributed(node)
+        if expanded is not None:
+            return expanded
+        return None
+
+    def _distributed(self, node: Node) -> Node | None:
+        """a * (b +- c) as a * b +- a * c (either side), kept only when that is smaller."""
+        if node.op != "mul":
+            return None
+        a, b = node.args
+        for factor, total, left in ((a, b, True), (b, a, False)):
+            if total.op not in ("add", "sub"):
+                continue
+            try:
+                terms = [ir.apply("mul", factor, t) if left else ir.apply("mul", t, factor)
+                         for t in total.args]
+                candidate = self(ir.apply(total.op, *terms))
+            except ShapeError:
+                continue
+            if size(candidate) < size(node):
+                self.fired.append("distribute")
+                return candidate
+        return None
+
+
+def substitute(root: Node, replacements: dict[str, Node]) -> Node:
+    """``root`` with references to the named definitions replaced by the given nodes."""
+    done: dict[Node, Node] = {}
+    for node in walk(root):
+        if node.op == "ref" and node.name in replacements:
+            done[node] = replacements[node.name]
+        elif node.op in LEAVES:
+            done[node] = node
+        else:
+            args = tuple(done[arg] for arg in node.args)
+            done[node] = node if all(n is o for n, o in zip(args, node.args, strict=True)) \
+                else ir.apply(node.op, *args, params=node.params)
+    return done[root]
+
+
+def uses(roots: Iterable[Node], name: str) -> int:
+    """How many times the expression trees under ``roots`` refer to ``name``."""
+    count = 0
+    for root in roots:
+        memo: dict[Node, int] = {}
+        for node in walk(root):
+            own = 1 if node.op == "ref" and node.name == name else 0
+            memo[node] = own + sum(memo[arg] for arg in node.args)
+        count += memo[root]
+    return count
+
+
+def tidy(where: dict[str, Node], results: dict[str, Node], simplifier: Simplifier,
+         reserved: Iterable[str] = (), prefix: str = "delta_"
+         ) -> tuple[dict[str, Node], dict[str, Node]]:
+    """Simplified where-definitions and results: deltas that are used once, or that vanish
+    into their users, are inlined; those that remain are renumbered delta1, delta2, ..."""
+    where = {name: simplifier(body) for name, body in where.items()}
+    results = {name: simplifier(body) for name, body in results.items()}
+    for name in list(where):
+        body = where[name]
+        everything = [where[n] for n in where if n != name] + list(results.values())
+        count = uses(everything, name)
+        if count == 0:
+            del where[name]
+            continue
+        inlined_where = {n: simplifier(substitute(where[n], {name: body}))
+                         for n in where if n != name}
+        inlined_results = {n: simplifier(substitute(b, {name: body}))
+                           for n, b in results.items()}
+        before = sum(size(b) for b in where.values()) + sum(size(b) for b in results.values())
+        after = sum(size(b) for b in inlined_where.values()) + \
+            sum(size(b) for b in inlined_results.values())
+        if count == 1 or after <= before:
+            del where[name]
+            where.update(inlined_where)
+            results = inlined_results
+    return _renumbered(where, results, prefix, set(reserved))
+
+
+def _renumbered(where: dict[str, Node], results: dict[str, Node], prefix: str,
+                reserved: set[str]) -> tuple[dict[str, Node], dict[str, Node]]:
+    deltas = [name for name in where if name.startswith(prefix)]
+    taken = (set(where) - set(deltas)) | reserved
+    renames: dict[str, str] = {}
+    number = 0
+    for name in deltas:
+        number += 1
+        while f"delta{number}" in taken:
+            number += 1
+        renames[name] = f"delta{number}"
+    if not renames:
+        return where, results
+    new_where: dict[str, Node] = {}
+    references: dict[str, Node] = {}
+    for name, body in where.items():
+        body = substitute(body, references)
+        new_name = renames.get(name, name)
+        new_where[new_name] = body
+        references[name] = ir.ref(new_name, body)
+    new_results = {name: substitute(body, references) for name, body in results.items()}
+    return new_where, new_results
