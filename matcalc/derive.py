@@ -142,7 +142,7 @@ def _evaluator(derivatives: list[Derivative]):
 
 
 def derive(source: str | Program, wrt: str | Sequence[str] | None = None, of: str | None = None,
-           kind: str = "grad", let: str | Sequence[str] | None = None
+           kind: str = "grad", let: str | Sequence[str] | None = None, simplify: bool = True
            ) -> Derivative | Derivatives:
     """Derive ``kind`` (grad, jacobian or hessian) of ``of`` with respect to ``wrt``.
 
@@ -154,20 +154,20 @@ def derive(source: str | Program, wrt: str | Sequence[str] | None = None, of: st
     if kind not in KINDS:
         raise UnsupportedError(f"unknown kind {kind!r}; kinds are grad, jacobian, hessian")
     if wrt is None and of is None and program.requests:
-        results = derive_requests(program)
+        results = derive_requests(program, simplify)
         return results[0] if len(results) == 1 else results
     of_node = _target(program, of)
     names = [wrt] if isinstance(wrt, str) else list(wrt) if wrt is not None else \
         _variables_of(program, of_node)
-    results = _derive(program, of_node, names, kind)
+    results = _derive(program, of_node, names, kind, simplify)
     return results[0] if isinstance(wrt, str) else results
 
 
-def derive_requests(program: Program) -> Derivatives:
+def derive_requests(program: Program, simplify: bool = True) -> Derivatives:
     """Every request of the program, derived."""
     results = Derivatives()
     for request in program.requests:
-        results.extend(_derive(program, request.of, list(request.wrt), request.kind))
+        results.extend(_derive(program, request.of, list(request.wrt), request.kind, simplify))
     return results
 
 

@@ -59,7 +59,14 @@ def test_cs224n_gradients_are_the_textbooks(wrt, textbook):
 def test_cs224n_without_simplex_keeps_sum_y():
     # Without the one-hot assumption the honest result is softmax(theta) * sum(y) - y.
     source = CS224N.replace("simplex", "")
-    agree(source, "theta", "softmax(theta) * sum(y) - y", of="J")
+    derivative = agree(source, "theta", "softmax(theta) * sum(y) - y", of="J")
+    assert str(derivative.result) == "yhat * sum(y) - y"
+
+
+def test_raw_results_name_every_delta():
+    derivative = matcalc.derive(CS224N, wrt="b2", simplify=False)
+    assert list(derivative.where) == ["delta_yhat", "delta_theta"]
+    assert matcalc.check(derivative, seed=1).ok
 
 
 def test_cs224n_gradients_share_named_deltas():
