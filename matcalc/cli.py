@@ -67,14 +67,13 @@ def command_eval(arguments: argparse.Namespace) -> int:
 
 def _derivatives(arguments: argparse.Namespace, program: Program) -> list:
     """The Derivatives the command line asks for, grouped as requested."""
-    from .derive import Derivatives, derive, derive_requests
+    from .derive import Derivatives, derive, derive_by_request
 
     if arguments.wrt or arguments.of or arguments.kind or not program.requests:
         result = derive(program, wrt=arguments.wrt or None, of=arguments.of,
                         kind=arguments.kind or "grad")
         return [result if isinstance(result, Derivatives) else Derivatives([result])]
-    return [derive_requests(Program(**{**vars(program), "requests": [request]}))
-            for request in program.requests]
+    return derive_by_request(program)
 
 
 def command_derive(arguments: argparse.Namespace) -> int:
@@ -82,6 +81,7 @@ def command_derive(arguments: argparse.Namespace) -> int:
     import json
 
     from .check import check
+    from .derive import render
 
     program = _load(arguments)
     groups = _derivatives(arguments, program)
@@ -93,9 +93,7 @@ def command_derive(arguments: argparse.Namespace) -> int:
         return EXIT_FAILED if failed else EXIT_OK
     blocks = []
     for group, group_verdicts in zip(groups, verdicts, strict=True):
-        first = group[0]
-        header = f"# {first.kind} {first.of} wrt {', '.join(d.wrt for d in group)}"
-        lines = [header, group.text]
+        lines = [render([group])]
         for verdict in group_verdicts or []:
             lines.append(f"# check {verdict}")
         blocks.append("\n".join(lines))

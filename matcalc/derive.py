@@ -171,6 +171,23 @@ def derive_requests(program: Program, simplify: bool = True) -> Derivatives:
     return results
 
 
+def derive_by_request(program: Program, simplify: bool = True) -> list[Derivatives]:
+    """The results of each request of the program, one Derivatives a request."""
+    return [_derive(program, request.of, list(request.wrt), request.kind, simplify)
+            for request in program.requests]
+
+
+def render(groups: Sequence[Derivatives]) -> str:
+    """Groups of results as the command line prints them: a header, the where-definitions
+    and the results of each."""
+    blocks = []
+    for group in groups:
+        first = group[0]
+        header = f"# {first.kind} {first.of} wrt {', '.join(d.wrt for d in group)}"
+        blocks.append(f"{header}\n{group.text}")
+    return "\n\n".join(blocks)
+
+
 def _target(program: Program, of: str | None) -> Node:
     if of is None:
         last = program.last_definition
@@ -204,6 +221,21 @@ def _tidied(derivation: Derivation, results: dict[str, Node]
     return Derivation(program, where), results
 
 
+def _simplified_hessians(derivation: Derivation, of_node: Node, wrt: list[str]
+                         ) -> tuple[Derivation, dict[str, Node]]:
+    """Hessians as Jacobians of the *simplified* gradients: 2 A' (A x - b) differentiates to
+    2 A' A, where the raw gradient's norms would leave terms that only cancel on paper."""
+    results: dict[str, Node] = {}
+    for name in wrt:
+        gradient = gradients(derivation, of_node, [name])[name]
+        key = f"grad_{name}"
+        derivation, tidied = _tidied(derivation, {**results, key: gradient})
+        results = {n: tidied[n] for n in results}
+        named = derivation.name(key, tidied[key])
+        results[name] = jacobian(derivation, named, name)
+    return derivation, results
+
+
 def _derive(program: Program, of_node: Node, wrt: list[str], kind: str,
             simplify: bool = True) -> Derivatives:
     for name in wrt:
@@ -220,12 +252,15 @@ def _derive(program: Program, of_node: Node, wrt: list[str], kind: str,
         results = gradients(derivation, of_node, wrt)
     elif kind == "jacobian":
         results = {name: jacobian(derivation, of_node, name) for name in wrt}
-    else:
+    elif not simplify:
         results = {name: hessian(derivation, of_node, name) for name in wrt}
+    else:
+        derivation, results = _simplified_hessians(derivation, of_node, wrt)
     if simplify:
         derivation, results = _tidied(derivation, results)
     return Derivatives(Derivative(kind, of_name, name, results[name], program, of_node,
                                   derivation) for name in wrt)
 
 
-__all__ = ["Derivative", "Derivatives", "derive", "derive_requests"]
+__all__ = ["Derivative", "Derivatives", "derive", "derive_by_request", "derive_requests",
+           "render"]

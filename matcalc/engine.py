@@ -87,8 +87,9 @@ def gradients(derivation: Derivation, of: Node, wrt: list[str]) -> dict[str, Nod
     results: dict[str, Term] = {}
     incoming: dict[str, Term] = {}
 
-    def pull_back(root: Node, g: Node, out: Node) -> None:
+    def pull_back(root: Node, g: Node, out: Node, label: str) -> None:
         local: dict[Node, Term] = {root: g}
+        inner = 0
         for node in reversed(list(walk(root))):
             cotangent = local.pop(node, None)
             if cotangent is None:
@@ -105,12 +106,17 @@ def gradients(derivation: Derivation, of: Node, wrt: list[str]) -> dict[str, Nod
             rules = ADJOINTS.get(node.op)
             if rules is None:  # pragma: no cover - every operation has its rules
                 raise UnsupportedError(f"no adjoint rule for {node.op}")
+            if node is not root and sum(arg in active for arg in node.args) > 1:
+                # a cotangent that several arguments share (the logits inside a softmax) is
+                # named, like a definition's
+                inner += 1
+                cotangent = derivation.name(f"delta_{label}_{inner}", cotangent)
             for index, arg in enumerate(node.args):
                 if arg in active:
                     moved = rules[index](node, out if node is root else node, cotangent)
                     local[arg] = add(local.get(arg), moved)
 
-    pull_back(of, ir.const(1.0), of)
+    pull_back(of, ir.const(1.0), of, of.name if of.op == "ref" else "f")
     for name in reversed(program.needed_definitions(of)):
         cotangent = incoming.get(name)
         if cotangent is None:
@@ -119,7 +125,7 @@ def gradients(derivation: Derivation, of: Node, wrt: list[str]) -> dict[str, Nod
         named = derivation.name(f"delta_{name}", cotangent)
         if name in targets:
             results[name] = named
-        pull_back(definition.body, named, definition.ref)
+        pull_back(definition.body, named, definition.ref, name)
     return {name: _or_zeros(results.get(name), _shape_source(program, name)) for name in wrt}
 
 

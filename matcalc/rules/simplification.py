@@ -246,6 +246,19 @@ def _cancel_quotient(node: Node, facts: Facts) -> Node | None:
     return None
 
 
+def _cancel_norm(node: Node, facts: Facts) -> Node | None:
+    """n * (b / n) = b for n = norm(A): where n = 0 the left side is undefined, everywhere else
+    they agree, so the rewrite never changes a value that exists (it removes 0 / 0)."""
+    a, b = node.args
+    for factor, quotient in ((a, b), (b, a)):
+        if quotient.op == "div" and quotient.args[1] is factor and factor.op in ("norm",
+                                                                                  "norm2"):
+            kept = quotient.args[0]
+            if _same_shape(kept, node):
+                return kept
+    return None
+
+
 def _scalar_division_out(node: Node, facts: Facts) -> Node | None:
     """(a / s) * b = (a * b) / s for a scalar s."""
     a, b = node.args
@@ -258,6 +271,8 @@ def _constants_together(node: Node, facts: Facts) -> Node | None:
     a, b = node.args
     if _const(a) and b.op == "mul" and _const(b.args[0]):
         return _apply("mul", ir.const(a.params[0] * b.args[0].params[0]), b.args[1])
+    if a.op == "mul" and _const(a.args[0]) and not _const(b):
+        return _apply("mul", a.args[0], _apply("mul", a.args[1], b))  # (c a) b = c (a b)
     if _const(b) and not _const(a) and not a.is_scalar:
         return _apply("mul", b, a)  # numbers first: 2 * x
     return None
@@ -467,6 +482,14 @@ RULES: tuple[Rule, ...] = (
         "a, b : vector(n) positive\nf = a * (b / a)",
     ),
     Rule(
+        "cancel-norm",
+        ("mul",),
+        "norm(A) * (b / norm(A)) = b wherever the left side is defined",
+        _cancel_norm,
+        None,
+        "x, y : vector(n)\nf = norm2(x) * (y / norm2(x))",
+    ),
+    Rule(
         "scalar-division-out",
         ("mul",),
         "(a / s) * b = (a * b) / s for a scalar s",
@@ -477,7 +500,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "constants-together",
         ("mul",),
-        "c1 (c2 a) = (c1 c2) a; a c = c a",
+        "c1 (c2 a) = (c1 c2) a; (c a) b = c (a b); a c = c a",
         _constants_together,
         None,
         "x : vector(n)\nf = 2 * (3 * x)",
