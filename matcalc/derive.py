@@ -215,7 +215,9 @@ def _tidied(derivation: Derivation, results: dict[str, Node]
             return program.definitions[name].body
         return derivation.where.get(name)
 
-    simplifier = Simplifier(Facts(body_of))
+    # an expression the problem named is written by its name (X @ w + b -> z)
+    names = {d.body: d.ref for d in program.definitions.values() if d.body.op != "var"}
+    simplifier = Simplifier(Facts(body_of), names)
     reserved = set(program.variables) | set(program.definitions) | set(program.dimensions)
     where, results = tidy(dict(derivation.where), results, simplifier, reserved)
     return Derivation(program, where), results

@@ -40,15 +40,17 @@ def size(node: Node, cache: dict[Node, int] | None = None) -> int:
 class Simplifier:
     """Simplifies nodes of one problem, remembering results."""
 
-    def __init__(self, facts: Facts):
+    def __init__(self, facts: Facts, names: dict[Node, Node] | None = None):
         self.facts = facts
+        self.names = names or {}  # a definition's body -> the reference to it
         self.done: dict[Node, Node] = {}
         self.fired: list[str] = []
 
     def __call__(self, root: Node) -> Node:
         for node in walk(root):
             if node not in self.done:
-                self.done[node] = self._settle(self._rebuilt(node))
+                settled = self._settle(self._rebuilt(node))
+                self.done[node] = self.names.get(settled, settled)
         return self.done[root]
 
     def _rebuilt(self, node: Node) -> Node:
