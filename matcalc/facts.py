@@ -48,6 +48,10 @@ class Facts:
             return True
         if op in ("add", "mul", "div"):
             return all(self.positive(arg) for arg in node.args)
+        if op == "sub":  # c - sigmoid(...) for c >= 1: sigmoid's values lie in (0, 1)
+            first, second = node.args
+            return first.op == "const" and first.params[0] >= 1 and \
+                self._resolve(second).op == "sigmoid"
         if op == "pow":
             return self.positive(node.args[0])
         if op == "transpose":

@@ -29,7 +29,7 @@ MAX_TRIES = 200
 
 _KINKED = frozenset({"relu", "step", "sign", "abs"})
 _NEEDS_POSITIVE = frozenset({"log", "sqrt"})
-_NEEDS_INVERTIBLE = frozenset({"logdet", "inv", "det", "mpow"})
+_NEEDS_INVERTIBLE = frozenset({"logdet", "inv"})
 
 
 @dataclass
@@ -97,19 +97,22 @@ def draw(node: Node, sizes: Mapping[str, int], rng: np.random.Generator,
             value = rng.dirichlet(np.ones(rows)).reshape(rows, 1)
         else:
             value = rng.dirichlet(np.ones(cols), size=rows)
-    elif "spd" in attributes:
-        b = rng.normal(size=(rows, rows))
+    elif "spd" in attributes:  # with positive factors when the entries must be positive too
+        b = np.exp(0.3 * rng.normal(size=(rows, rows))) if "positive" in attributes else \
+            rng.normal(size=(rows, rows))
         value = b @ b.T / rows + 0.5 * np.eye(rows)
-    elif "invertible" in attributes:
-        value = _well_conditioned(rows, rng, "positive" in attributes)
     elif "symmetric" in attributes:
         b = rng.normal(size=(rows, rows))
         value = (b + b.T) / 2
+        if "invertible" in attributes:  # shifted to be positive definite: det > 0
+            value += (0.5 - min(0.0, float(np.linalg.eigvalsh(value)[0]))) * np.eye(rows)
+    elif "invertible" in attributes:
+        value = _well_conditioned(rows, rng, "positive" in attributes)
     elif "positive" in attributes:
         value = np.exp(0.5 * rng.normal(size=(rows, cols)))
     else:  # entries ~ N(0, 1/cols) keep products of large matrices of order one
         value = rng.normal(size=(rows, cols)) / np.sqrt(cols if node.kind is Kind.MATRIX else 1)
-    if "positive" in attributes and "invertible" not in attributes:
+    if "positive" in attributes and not {"invertible", "spd"} & attributes:
         value = np.abs(value) + 0.1 * (value == 0)
     return to_user_layout(node.kind, value)
 
@@ -142,7 +145,8 @@ def random_instance(program: Program, seed: int | None = None,
     for _ in range(max_tries):
         arrays = {name: draw(node, chosen, rng, implied.get(name, set()))
                   for name, node in program.variables.items()}
-        evaluation = prepare(program, arrays, chosen, check_attributes=False)
+        # the declared attributes are checked: a draw that violated one would be a bug here
+        evaluation = prepare(program, arrays, chosen, check_attributes=True)
         problem = _first_problem(program, evaluation)
         if not problem:
             return Instance(arrays, chosen, seed, evaluation)

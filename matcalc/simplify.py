@@ -18,9 +18,11 @@ from . import ir
 from .errors import ShapeError
 from .facts import Facts
 from .ir import LEAVES, Node, walk
+from .polynomial import collected
 from .rules.simplification import RULES
 
 MAX_REWRITES = 200  # at one node, before giving up on a fixed point
+MAX_NESTED_COLLECTS = 8
 
 _BY_OP: dict[str, list] = {}
 for _rule in RULES:
@@ -45,6 +47,7 @@ class Simplifier:
         self.names = names or {}  # a definition's body -> the reference to it
         self.done: dict[Node, Node] = {}
         self.fired: list[str] = []
+        self._collecting = 0
 
     def __call__(self, root: Node) -> Node:
         for node in walk(root):
@@ -81,7 +84,26 @@ class Simplifier:
         expanded = self._distributed(node)
         if expanded is not None:
             return expanded
-        return None
+        return self._collected(node)
+
+    def _collected(self, node: Node) -> Node | None:
+        """Terms collected (polynomial.py), kept only when that alone makes it smaller (so
+        collecting never cycles)."""
+        if self._collecting > MAX_NESTED_COLLECTS:
+            return None
+        candidate = collected(node, self._nonzero)
+        if candidate is None or size(candidate) >= size(node):
+            return None
+        self._collecting += 1
+        try:
+            candidate = self(candidate)
+        finally:
+            self._collecting -= 1
+        self.fired.append("collect-terms")
+        return candidate
+
+    def _nonzero(self, node: Node) -> bool:
+        return self.facts.positive(node)
 
     def _distributed(self, node: Node) -> Node | None:
         """a * (b +- c) as a * b +- a * c (either side), kept only when that is smaller."""

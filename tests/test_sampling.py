@@ -60,3 +60,15 @@ def test_impossible_domains_end_in_a_clear_error():
     program = matcalc.parse("sum(log(-exp(x)))")
     with pytest.raises(DomainError, match="found no suitable random point in 20 tries .*log"):
         random_instance(program, seed=0, max_tries=20)
+
+
+@pytest.mark.parametrize("source", ["S : matrix(n, n) symmetric\nf = sum(S ^ 2) + sum(inv(S))",
+                                    "S : matrix(n, n) spd\nf = sum(log(S)) + logdet(S)",
+                                    "S : matrix(n, n) symmetric\nf = logdet(S)"])
+def test_implied_attributes_keep_the_declared_ones(source):
+    # A symmetric S that inv/logdet also need invertible is drawn symmetric *and* invertible.
+    program = matcalc.parse(source)
+    for seed in range(5):
+        s = random_instance(program, seed=seed).arrays["S"]
+        np.testing.assert_allclose(s, s.T)
+        assert np.linalg.det(s) > 0

@@ -1,0 +1,148 @@
+"""Collecting terms of elementwise algebra: expand, cancel, rebuild when smaller.
+
+An expression made of ``+ - * /`` (elementwise or by scalars) and numbers is a polynomial in its
+other subexpressions (the *atoms*: ``s``, ``y``, ``X @ w``): products of atoms commute, so
+``(1 - y) * s - y * (1 - s)`` expands to ``s - y s - y + y s`` and collects to ``s - y``.  An atom
+may have a negative power only when it is known to be non-zero (positive), so ``(1 - y) / (1 -
+s) * (1 - s)`` cancels to ``1 - y`` only for ``s = sigmoid(...)``.  A sum that divides is kept
+whole (an atom) while it divides, so that it can cancel; once it no longer divides anything it is
+expanded too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from . import ir
+from .errors import ShapeError
+from .ir import Node
+from .present.text import to_text
+
+Monomial = tuple[tuple[Node, int], ...]
+Polynomial = dict[Monomial, float]
+
+MAX_TERMS = 24
+_REGION = frozenset({"add", "sub", "mul", "div", "neg", "const"})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _multiply(p: Polynomial, q: Polynomial) -> Polynomial:
+    result: Polynomial = {}
+    for m1, c1 in p.items():
+        for m2, c2 in q.items():
+            powers: dict[Node, int] = dict(m1)
+            for atom, power in m2:
+                powers[atom] = powers.get(atom, 0) + power
+            monomial = tuple(sorted(((a, k) for a, k in powers.items() if k != 0),
+                                    key=lambda item: to_text(item[0])))
+            result[monomial] = result.get(monomial, 0.0) + c1 * c2
+            if len(result) > MAX_TERMS:
+                raise _TooLarge
+    return {m: c for m, c in result.items() if c != 0}
+
+
+def _add(p: Polynomial, q: Polynomial, sign: float = 1.0) -> Polynomial:
+    result = dict(p)
+    for monomial, coefficient in q.items():
+        result[monomial] = result.get(monomial, 0.0) + sign * coefficient
+    if len(result) > MAX_TERMS:
+        raise _TooLarge
+    return {m: c for m, c in result.items() if c != 0}
+
+
+def _atom(node: Node, power: int = 1) -> Polynomial:
+    return {((node, power),): 1.0}
+
+
+def expand(node: Node, nonzero: Callable[[Node], bool], kept: frozenset[Node]) -> Polynomial:
+    """The polynomial of ``node``; nodes in ``kept`` stay atoms."""
+    op = node.op
+    if node in kept or op not in _REGION:
+        return _atom(node)
+    if op == "const":
+        return {(): node.params[0]} if node.params[0] != 0 else {}
+    if op == "neg":
+        return {m: -c for m, c in expand(node.args[0], nonzero, kept).items()}
+    left = expand(node.args[0], nonzero, kept)
+    if op in ("add", "sub"):
+        return _add(left, expand(node.args[1], nonzero, kept), 1.0 if op == "add" else -1.0)
+    if op == "mul":
+        return _multiply(left, expand(node.args[1], nonzero, kept))
+    divisor = node.args[1]  # div
+    if divisor.op == "const" and divisor.params[0] != 0:
+        return {m: c / divisor.params[0] for m, c in left.items()}
+    if nonzero(divisor):
+        return _multiply(left, _reciprocal(divisor, nonzero, kept))
+    return _atom(node)
+
+
+def _reciprocal(divisor: Node, nonzero: Callable[[Node], bool], kept: frozenset[Node]
+                ) -> Polynomial:
+    """1 / divisor for a product of atoms; a divisor with a sum in it is one atom."""
+    if divisor.op == "mul" and all(arg.op not in ("add", "sub") for arg in divisor.args) \
+            and all(nonzero(arg) for arg in divisor.args):
+        return _multiply(_reciprocal(divisor.args[0], nonzero, kept),
+                         _reciprocal(divisor.args[1], nonzero, kept))
+    return _atom(divisor, -1)
+
+
+def divisors(node: Node) -> frozenset[Node]:
+    """The nodes that divide something inside the elementwise region of ``node``."""
+    found: set[Node] = set()
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if item.op not in _REGION:
+            continue
+        if item.op == "div":
+            found.add(item.args[1])
+        stack.extend(item.args)
+    return frozenset(found)
+
+
+def rebuild(polynomial: Polynomial) -> Node | None:
+    """The polynomial as an expression: terms in order, negative ones subtracted."""
+    result: Node | None = None
+    for monomial, coefficient in polynomial.items():
+        term = _monomial(monomial, abs(coefficient))
+        if result is None:
+            result = term if coefficient > 0 else ir.apply("neg", term)
+        else:
+            result = ir.apply("add" if coefficient > 0 else "sub", result, term)
+    return result if result is not None else ir.const(0.0)
+
+
+def _monomial(monomial: Monomial, coefficient: float) -> Node:
+    numerator = [atom for atom, power in monomial for _ in range(max(power, 0))]
+    denominator = [atom for atom, power in monomial for _ in range(max(-power, 0))]
+    product: Node | None = None
+    for factor in numerator:
+        product = factor if product is None else ir.apply("mul", product, factor)
+    if coefficient != 1.0 or product is None:
+        constant = ir.const(coefficient)
+        product = constant if product is None else ir.apply("mul", constant, product)
+    for factor in denominator:
+        product = ir.apply("div", product, factor)
+    return product
+
+
+def collected(node: Node, nonzero: Callable[[Node], bool]) -> Node | None:
+    """``node`` with its terms collected, or None when that does not apply or fails."""
+    if node.op not in ("add", "sub", "mul", "div"):
+        return None
+    try:
+        current = node
+        for _ in range(3):
+            kept = divisors(current)
+            candidate = rebuild(expand(current, nonzero, kept))
+            if candidate is None or candidate is current:
+                break
+            current = candidate
+    except (_TooLarge, ShapeError):
+        return None
+    if current.shape != node.shape or current.kind is not node.kind:
+        return None
+    return current
