@@ -192,3 +192,8 @@ def unbroadcast(g: Term, arg: Node) -> Term:
     if arg.is_scalar and not g.is_scalar:
         return sum_all(g)
     return like(g, arg)
+
+
+def matrix_power(a: Node, k: int) -> Node:
+    """A^k for a square matrix and k >= 0: I, A, or a matrix power."""
+    return identity(a.shape.rows) if k == 0 else a if k == 1 else ir.matpow(a, k)

@@ -18,7 +18,7 @@ from . import ir
 from .algebra import Term, add, identity, size
 from .errors import UnsupportedError
 from .ir import LEAVES, Node, walk
-from .program import Program
+from .program import Program, dependencies
 from .rules.adjoints import ADJOINTS
 from .rules.differentials import DIFFERENTIALS
 from .rules.jacobians import JACOBIANS
@@ -50,6 +50,10 @@ class Derivation:
         if name in self.where:
             return self.where[name]
         return self.program.definitions[name].body
+
+    def needed(self, root: Node) -> set[str]:
+        """The definitions (the program's and the derived ones) ``root`` depends on."""
+        return dependencies(root, self.body)
 
     def order(self) -> list[str]:
         """All definition names, the program's then the derived ones."""
@@ -143,44 +147,47 @@ def _or_zeros(value: Term, like: Node) -> Node:
     return ir.zeros(like.shape.rows, like.shape.cols, like.kind)
 
 
-def jacobian(derivation: Derivation, of: Node, wrt: str) -> Node:
-    """``d vec(of) / d vec(X)'`` for the variable or definition X named ``wrt``."""
-    program = derivation.program
-    target = _shape_source(program, wrt)
-    n_target = size(target)
+def _forward(derivation: Derivation, of: Node, seeds: dict[str, Node], rules: dict,
+             prefix: str) -> Term:
+    """Forward accumulation: each variable or definition named in ``seeds`` starts with its
+    seed, every operation applies its rule from ``rules`` to its arguments' values (None where
+    an argument does not move), and each definition's value is named ``prefix + name``."""
     known: dict[str, Term] = {}
 
     def forward(root: Node, out: Node) -> Term:
         local: dict[Node, Term] = {}
         for node in walk(root):
-            if node.op in ("var", "ref") and node.name == wrt:
-                local[node] = identity(n_target) if n_target is not ONE else ir.const(1.0)
+            if node.op in ("var", "ref") and node.name in seeds:
+                local[node] = seeds[node.name]
             elif node.op == "ref":
                 local[node] = known.get(node.name)
             elif node.op in LEAVES:
                 local[node] = None
             else:
-                js = [local[arg] for arg in node.args]
-                if all(j is None for j in js):
-                    local[node] = None
-                    continue
-                rule = JACOBIANS.get(node.op)
-                if rule is None:  # pragma: no cover - every operation has its rules
-                    raise UnsupportedError(f"no Jacobian rule for {node.op}")
-                local[node] = rule(node, out if node is root else node, js)
+                values = [local[arg] for arg in node.args]
+                moves = any(value is not None for value in values)
+                local[node] = rules[node.op](node, out if node is root else node,
+                                             values) if moves else None
         return local[root]
 
-    needed = _needed(derivation, of)
+    needed = derivation.needed(of)
     for name in derivation.order():
-        if name == wrt or name not in needed:
+        if name in seeds or name not in needed:
             continue
         body = derivation.body(name)
         value = forward(body, ir.ref(name, body))
         if value is not None and of.op == "ref" and name == of.name:
             return value  # the result itself needs no name
         if value is not None:
-            known[name] = derivation.name(f"J_{name}", value)
-    result = forward(of, of)
+            known[name] = derivation.name(f"{prefix}{name}", value)
+    return forward(of, of)
+
+
+def jacobian(derivation: Derivation, of: Node, wrt: str) -> Node:
+    """``d vec(of) / d vec(X)'`` for the variable or definition X named ``wrt``."""
+    n_target = size(_shape_source(derivation.program, wrt))
+    seed = identity(n_target) if n_target is not ONE else ir.const(1.0)
+    result = _forward(derivation, of, {wrt: seed}, JACOBIANS, "J_")
     if result is not None:
         return result
     rows = size(of)
@@ -193,47 +200,8 @@ def differential(derivation: Derivation, of: Node, directions: dict[str, Node]) 
     """``d of`` in matrix form when each named variable or definition X moves by
     ``directions[X]`` (a node of X's shape): forward accumulation of DIFFERENTIALS, the
     differential of each definition named ``d_<name>``."""
-    known: dict[str, Term] = {}
-
-    def forward(root: Node, out: Node) -> Term:
-        local: dict[Node, Term] = {}
-        for node in walk(root):
-            if node.op in ("var", "ref") and node.name in directions:
-                local[node] = directions[node.name]
-            elif node.op == "ref":
-                local[node] = known.get(node.name)
-            elif node.op in LEAVES:
-                local[node] = None
-            else:
-                ds = [local[arg] for arg in node.args]
-                any_moves = any(d is not None for d in ds)
-                local[node] = DIFFERENTIALS[node.op](node, out if node is root else node,
-                                                     ds) if any_moves else None
-        return local[root]
-
-    needed = _needed(derivation, of)
-    for name in derivation.order():
-        if name in directions or name not in needed:
-            continue
-        body = derivation.body(name)
-        value = forward(body, ir.ref(name, body))
-        if value is not None and of.op == "ref" and name == of.name:
-            return value
-        if value is not None:
-            known[name] = derivation.name(f"d_{name}", value)
-    result = forward(of, of)
+    result = _forward(derivation, of, directions, DIFFERENTIALS, "d_")
     return result if result is not None else _or_zeros(None, of)
-
-
-def _needed(derivation: Derivation, of: Node) -> set[str]:
-    needed: set[str] = set()
-    pending = [of]
-    while pending:
-        for node in walk(pending.pop()):
-            if node.op == "ref" and node.name not in needed:
-                needed.add(node.name)
-                pending.append(derivation.body(node.name))
-    return needed
 
 
 def hessian(derivation: Derivation, of: Node, wrt: str) -> Node:

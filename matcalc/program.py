@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from . import ir
@@ -10,6 +11,18 @@ from .ir import Node, walk
 from .shapes import describe
 
 REQUEST_KINDS = ("grad", "jacobian", "hessian")
+
+
+def dependencies(root: Node, body_of: Callable[[str], Node]) -> set[str]:
+    """The names of the definitions ``root`` refers to, directly or through other definitions."""
+    needed: set[str] = set()
+    pending = [root]
+    while pending:
+        for item in walk(pending.pop()):
+            if item.op == "ref" and item.name not in needed:
+                needed.add(item.name)
+                pending.append(body_of(item.name))
+    return needed
 
 
 @dataclass(frozen=True)
@@ -63,13 +76,7 @@ class Program:
 
     def needed_definitions(self, node: Node) -> list[str]:
         """The definitions ``node`` depends on, directly or not, in program order."""
-        needed: set[str] = set()
-        pending = [node]
-        while pending:
-            for item in walk(pending.pop()):
-                if item.op == "ref" and item.name not in needed:
-                    needed.add(item.name)
-                    pending.append(self.definitions[item.name].body)
+        needed = dependencies(node, lambda name: self.definitions[name].body)
         return [name for name in self.definitions if name in needed]
 
     def extended(self, definitions: dict[str, Node]) -> Program:

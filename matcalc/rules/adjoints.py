@@ -24,6 +24,7 @@ from ..algebra import (
     identity,
     like,
     matmul,
+    matrix_power,
     mul,
     neg,
     ones_like,
@@ -168,12 +169,10 @@ def _matrix_power(node, out, g):
     a = node.args[0]
     k = node.params[0]
 
-    def a_to(i: int) -> Node:
-        return identity(a.shape.rows) if i == 0 else a if i == 1 else ir.matpow(a, i)
-
     total: Term = None
     for i in range(k):
-        total = add(total, matmul(matmul(transpose(a_to(i)), g), transpose(a_to(k - 1 - i))))
+        left, right = matrix_power(a, i), matrix_power(a, k - 1 - i)
+        total = add(total, matmul(matmul(transpose(left), g), transpose(right)))
     return total
 
 

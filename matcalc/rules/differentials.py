@@ -22,8 +22,8 @@ from ..algebra import (
     const,
     div,
     frob,
-    identity,
     matmul,
+    matrix_power,
     mul,
     neg,
     ones_vector,
@@ -97,12 +97,9 @@ def _matrix_power(node, out, ds):
     """d(A^k) = sum_i A^i @ dA @ A^(k-1-i) (Cookbook eq. 90)."""
     a, k = node.args[0], node.params[0]
 
-    def a_to(i: int) -> Node:
-        return identity(a.shape.rows) if i == 0 else a if i == 1 else ir.matpow(a, i)
-
     total: Term = None
     for i in range(k):
-        total = add(total, matmul(matmul(a_to(i), ds[0]), a_to(k - 1 - i)))
+        total = add(total, matmul(matmul(matrix_power(a, i), ds[0]), matrix_power(a, k - 1 - i)))
     return total
 
 

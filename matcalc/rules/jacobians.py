@@ -20,6 +20,7 @@ from ..algebra import (
     div,
     identity,
     matmul,
+    matrix_power,
     mul,
     neg,
     ones_vector,
@@ -146,12 +147,10 @@ def _matrix_power(node, out, js):
     a = node.args[0]
     k = node.params[0]
 
-    def a_to(i: int) -> Node:
-        return identity(a.shape.rows) if i == 0 else a if i == 1 else ir.matpow(a, i)
-
     total: Term = None
     for i in range(k):
-        total = add(total, matmul(call("kron", transpose(a_to(k - 1 - i)), a_to(i)), js[0]))
+        left, right = matrix_power(a, i), matrix_power(a, k - 1 - i)
+        total = add(total, matmul(call("kron", transpose(right), left), js[0]))
     return total
 
 
