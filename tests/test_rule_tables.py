@@ -31,3 +31,13 @@ def test_rules_state_their_identity(op):
     assert len(adjoints) == ARITY.get(op, 1)
     for rule in (*adjoints, JACOBIANS[op], DIFFERENTIALS[op]):
         assert rule.__doc__ and ("=" in rule.__doc__ or ":" in rule.__doc__), (op, rule)
+
+
+def test_rule_catalogue_is_current():
+    import pathlib
+
+    from matcalc.catalogue import catalogue
+
+    path = pathlib.Path(__file__).resolve().parent.parent / "docs" / "rules.md"
+    stale = "regenerate: python -m matcalc.catalogue > docs/rules.md"
+    assert path.read_text() == catalogue(), stale

@@ -64,3 +64,30 @@ def test_simplification_never_grows_the_seeds():
         raw = matcalc.derive(open(path).read())
         for derivative in raw:
             assert size(derivative.result) <= 12
+
+
+@pytest.mark.parametrize("declarations, collects", [
+    ("x, y : vector(n)\ns = sigmoid(x)", True),   # 1 - s > 0 for a sigmoid: cancels
+    ("x, y, s : vector(n)", False),               # s could be 1: must not cancel
+])
+def test_collecting_terms_cancels_only_non_zero_divisors(declarations, collects):
+    # Logistic regression's gradient: ((1 - y) / (1 - s) - y / s) * (s * (1 - s)) = s - y.
+    program = matcalc.parse(declarations + "\nf = ((1 - y) / (1 - s) - y / s) * (s * (1 - s))")
+    after, fired = simplified(program)
+    assert (str(after) == "s - y") is collects
+    if collects:
+        extended = program.extended({"g": after})
+        instance = random_instance(extended, seed=0)
+        np.testing.assert_allclose(evaluate(extended, "g", instance.arrays),
+                                   evaluate(extended, "f", instance.arrays), rtol=1e-12)
+
+
+def test_collecting_terms_is_exact_algebra():
+    program = matcalc.parse("a, b, c : vector(n)\nf = (a - b) * c - a * (c - b) + b * (c - a)")
+    after, fired = simplified(program)
+    assert "collect-terms" in fired and size(after) < size(program.definitions["f"].body)
+    extended = program.extended({"g": after})
+    for seed in range(3):
+        instance = random_instance(extended, seed=seed)
+        np.testing.assert_allclose(evaluate(extended, "g", instance.arrays),
+                                   evaluate(extended, "f", instance.arrays), atol=1e-12)
