@@ -22,7 +22,7 @@ Monomial = tuple[tuple[Node, int], ...]
 Polynomial = dict[Monomial, float]
 
 MAX_TERMS = 24
-_REGION = frozenset({"add", "sub", "mul", "div", "neg", "const"})
+_REGION = frozenset({"add", "sub", "mul", "div", "neg", "const", "ones"})
 
 
 class _TooLarge(Exception):
@@ -64,6 +64,8 @@ def expand(node: Node, nonzero: Callable[[Node], bool], kept: frozenset[Node]) -
         return _atom(node)
     if op == "const":
         return {(): node.params[0]} if node.params[0] != 0 else {}
+    if op == "ones":  # 1 in every entry; the rebuilt result must keep the shape (collected())
+        return {(): 1.0}
     if op == "neg":
         return {m: -c for m, c in expand(node.args[0], nonzero, kept).items()}
     left = expand(node.args[0], nonzero, kept)
