@@ -136,6 +136,24 @@ def command_check(arguments: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def command_verify(arguments: argparse.Namespace) -> int:
+    """Say whether a hand-derived answer is right, and if not, how it is wrong."""
+    from .derive import derive
+    from .verify import verify
+
+    if (arguments.answer is None) == (arguments.answer_file is None):
+        raise ParseError("give the answer with --answer TEXT or --answer-file FILE")
+    answer = arguments.answer if arguments.answer is not None else \
+        read_source(arguments.answer_file)
+    program = _load(arguments)
+    kind = arguments.kind or "grad"
+    verdict = verify(program, arguments.wrt, answer, of=arguments.of, kind=kind)
+    print(verdict)
+    if arguments.show_answer:
+        print(derive(program, wrt=arguments.wrt, of=arguments.of, kind=kind).text)
+    return EXIT_OK if verdict.ok else EXIT_FAILED
+
+
 def _parse_size(text: str) -> tuple[str, int]:
     name, _, value = text.partition("=")
     if not name.strip().isidentifier() or not value.strip().isdigit() or int(value) < 1:
@@ -182,6 +200,16 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--format", choices=("text", "json"), default="text")
             sub.add_argument("--check", action="store_true",
                              help="also prove each result by finite differences")
+    verifying = add("verify", command_verify,
+                    "check a hand-derived answer: right, or what is wrong with it")
+    verifying.add_argument("--wrt", required=True, metavar="X", help="the variable")
+    verifying.add_argument("--answer", metavar="TEXT", help="the answer, e.g. \"d2 @ x'\"")
+    verifying.add_argument("--answer-file", metavar="FILE", help="a file holding the answer")
+    verifying.add_argument("--of", metavar="NAME", help="the definition differentiated "
+                                                        "(default: the last one)")
+    verifying.add_argument("--kind", choices=("grad", "jacobian", "hessian"))
+    verifying.add_argument("--show-answer", action="store_true",
+                           help="also print the correct result")
     evaluate = add("eval", command_eval, "evaluate every definition at a random point")
     evaluate.add_argument("--seed", type=int, default=None, help="seed of the random point")
     evaluate.add_argument("--size", action="append", metavar="NAME=SIZE",

@@ -1,0 +1,295 @@
+"""Verify a hand-derived answer: is it the derivative, and if not, what is it instead?
+
+The answer is an expression in the language (it may use the problem's variables and definitions
+and define its own names first: ``d1 = softmax(theta) - y; d1 @ h'``).  Its shape is compared
+first; then its values against matcalc's own result at several random points (different sizes,
+attributes and domains honoured).  When it is wrong, the verdict names what it equals instead —
+the transpose, the opposite sign, a constant multiple, the result without a relu mask, a sum with
+a term missing, a ``*`` where ``@`` belongs (or the reverse) — without giving the answer away.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import ir
+from .derive import Derivative, derive
+from .errors import MatcalcError, ShapeError, UnsupportedError
+from .ir import Node, walk
+from .lang.build import Builder
+from .lang.parse import parse
+from .lang.syntax import parse_tree
+from .numeric import prepare, to_user_layout
+from .program import Program
+from .sampling import random_instance
+from .shapes import describe, dim
+from .simplify import substitute
+
+POINTS = 4
+TOLERANCE = 1e-8
+_LATEX = re.compile(r"\\[A-Za-z]+|\^\{|_\{")
+
+
+@dataclass
+class Verdict:
+    """Whether an answer is right, how far off it is, and a hint when it is not."""
+
+    ok: bool
+    max_rel_error: float
+    hint: str = ""
+    counterexample: dict | None = None
+    answer: str = ""
+    expected_type: str = ""
+    answer_type: str = ""
+    seeds: list[int] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"correct (max relative error {self.max_rel_error:.1e} at {len(self.seeds)} " \
+                   f"random points)"
+        return f"wrong: {self.hint}" if self.hint else "wrong"
+
+
+def _answer_node(program: Program, answer: str) -> tuple[Program, Node]:
+    """The answer's expression over the problem, after its own definitions."""
+    if _LATEX.search(answer):
+        raise UnsupportedError("LaTeX answers are not supported yet; write the answer in "
+                               "matcalc's notation (A' for a transpose, * and @ for products)")
+    statements = [s for s in re.split(r"[;\n]", answer) if s.strip()]
+    if not statements:
+        raise MatcalcError("the answer is empty")
+    builder = Builder(answer)
+    builder.variables = dict(program.variables)
+    builder.definitions = dict(program.definitions)
+    builder.dimensions = {name: dim(name) for name in program.dimensions}
+    *local, last = statements
+    if local:
+        builder.program(parse_tree("\n".join(local), "program"))
+    builder.source = last
+    node = builder.expression(parse_tree(last, "expression"))
+    extended = builder.result()
+    return extended, node
+
+
+def verify(source: str | Program, wrt: str, answer: str, of: str | None = None,
+           kind: str = "grad", let: str | Sequence[str] | None = None) -> Verdict:
+    """Check ``answer`` against the ``kind`` of ``of`` with respect to ``wrt``."""
+    program = source if isinstance(source, Program) else parse(source, let=let)
+    expected = derive(program, wrt=wrt, of=of, kind=kind)
+    try:
+        extended, node = _answer_node(program, answer)
+    except ShapeError as error:  # an answer whose shapes do not fit is a wrong answer
+        return Verdict(False, float("inf"), f"your answer does not type-check: {error}",
+                       answer=answer, expected_type=expected.type)
+    verdict = Verdict(False, float("inf"), answer=answer, expected_type=expected.type,
+                      answer_type=describe(node.kind, node.shape))
+    result = expected.result
+    if node.shape != result.shape:
+        verdict.hint = _shape_hint(node, result, expected)
+        return verdict
+    return _compare(verdict, expected, extended, node)
+
+
+def _shape_hint(node: Node, result: Node, expected: Derivative) -> str:
+    what = {"grad": "gradient", "jacobian": "Jacobian", "hessian": "Hessian"}[expected.kind]
+    if node.shape == result.shape.T:
+        return (f"your answer is {node.shape}, the shape of the transpose of the {what} "
+                f"({result.shape}); the {what} of a scalar has the shape of {expected.wrt}"
+                if expected.kind == "grad" else
+                f"your answer is {node.shape}, the shape of the transpose of the {what} "
+                f"({result.shape})")
+    return f"your answer is {node.shape}, but the {what} is {result.shape}"
+
+
+def _values(expected: Derivative, extended: Program, node: Node, seed: int):
+    instance = random_instance(extended, seed=seed)
+    want = np.asarray(expected.numpy()(sizes=instance.sizes, **instance.arrays), dtype=float)
+    evaluation = prepare(extended, instance.arrays, instance.sizes, check_attributes=False)
+    got = np.asarray(to_user_layout(node.kind, evaluation.value(node)), dtype=float)
+    return instance, evaluation, want, got
+
+
+def _relative(got: np.ndarray, want: np.ndarray) -> float:
+    scale = max(float(np.max(np.abs(want), initial=0.0)), 1e-12)
+    return float(np.max(np.abs(got - want), initial=0.0)) / scale
+
+
+def _compare(verdict: Verdict, expected: Derivative, extended: Program, node: Node) -> Verdict:
+    worst = 0.0
+    samples = []
+    for seed in range(POINTS):
+        instance, evaluation, want, got = _values(expected, extended, node, seed)
+        error = _relative(got, want)
+        samples.append((instance, evaluation, want, got))
+        verdict.seeds.append(seed)
+        if error > worst:
+            worst = error
+            if error > TOLERANCE:
+                verdict.counterexample = {
+                    "seed": seed, "sizes": dict(instance.sizes),
+                    "inputs": {k: np.asarray(v).tolist() for k, v in instance.arrays.items()},
+                    "expected": want.tolist(), "got": got.tolist(),
+                }
+    verdict.max_rel_error = worst
+    verdict.ok = worst <= TOLERANCE
+    if not verdict.ok:
+        verdict.hint = _diagnose(expected, extended, node, samples)
+    return verdict
+
+
+def _same(pairs: list[tuple[np.ndarray, np.ndarray]]) -> bool:
+    return all(a.shape == b.shape and _relative(a, b) <= 1e-7 for a, b in pairs)
+
+
+def _diagnose(expected: Derivative, extended: Program, node: Node, samples) -> str:
+    what = {"grad": "gradient", "jacobian": "Jacobian", "hessian": "Hessian"}[expected.kind]
+    wants = [s[2] for s in samples]
+    gots = [s[3] for s in samples]
+    if all(g.ndim == 2 and g.shape[0] == g.shape[1] for g in gots) and \
+            _same([(g, w.T) for g, w in zip(gots, wants, strict=True)]):
+        return f"your answer is the transpose of the {what}"
+    if _same([(g, -w) for g, w in zip(gots, wants, strict=True)]):
+        return f"your answer is the {what} with the sign flipped"
+    ratios = [float(np.sum(g * w) / np.sum(w * w)) for g, w in zip(gots, wants, strict=True)
+              if np.sum(w * w) > 0]
+    if ratios and np.allclose(ratios, ratios[0], rtol=1e-7) and \
+            _same([(g, ratios[0] * w) for g, w in zip(gots, wants, strict=True)]):
+        return f"your answer is {ratios[0]:.6g} times the {what}: a constant factor is off"
+    for hint in (_missing_mask, _swapped_product, _missing_term):
+        found = hint(expected, extended, node, samples)
+        if found:
+            return found
+    return f"your answer is not the {what} (worst relative error over random points " \
+           f"{max(_relative(g, w) for g, w in zip(gots, wants, strict=True)):.2g})"
+
+
+def _evaluate_on(samples, extended: Program, candidate: Node) -> list[np.ndarray]:
+    results = []
+    for instance, _evaluation, _want, _got in samples:
+        fresh = prepare(extended, instance.arrays, instance.sizes, check_attributes=False)
+        results.append(np.asarray(to_user_layout(candidate.kind, fresh.value(candidate)),
+                                  dtype=float))
+    return results
+
+
+def _inlined(expected: Derivative) -> Node:
+    result = expected.result
+    for name, body in reversed(list(expected.where.items())):
+        result = substitute(result, {name: body})
+    return result
+
+
+def _replace(root: Node, target: Node, replacement: Node) -> Node:
+    done: dict[Node, Node] = {}
+    for node in walk(root):
+        if node is target:
+            done[node] = replacement
+        elif not node.args:
+            done[node] = node
+        else:
+            args = tuple(done[a] for a in node.args)
+            done[node] = node if all(a is b for a, b in zip(args, node.args, strict=True)) \
+                else ir.apply(node.op, *args, params=node.params)
+    return done[root]
+
+
+def _matches(samples, extended: Program, candidate: Node) -> bool:
+    """Whether the answer's values are those of ``candidate`` at every sample point."""
+    try:
+        values = _evaluate_on(samples, extended, candidate)
+    except MatcalcError:
+        return False
+    return _same([(v, s[3]) for v, s in zip(values, samples, strict=True)])
+
+
+def _missing_mask(expected: Derivative, extended: Program, node: Node, samples) -> str:
+    full = _inlined(expected)
+    for variant_target in walk(full):
+        if variant_target.op == "step":
+            candidate = _replace(full, variant_target, ir.const(1.0))
+            if _matches(samples, extended, candidate):
+                return f"the relu mask {variant_target} is missing (relu' = step)"
+    return ""
+
+
+def _swapped_product(expected: Derivative, extended: Program, node: Node, samples) -> str:
+    def swap(target: Node) -> Node | None:
+        if target.op == "mul" and not any(a.is_scalar for a in target.args):
+            return ir.apply("matmul", *target.args)
+        if target.op == "matmul" and not any(a.is_scalar for a in target.args):
+            return ir.apply("mul", *target.args)
+        return None
+
+    wants = [s[2] for s in samples]
+    for target in walk(node):
+        replacement = None
+        try:
+            replacement = swap(target)
+        except ShapeError:
+            continue
+        if replacement is None:
+            continue
+        try:
+            candidate = _replace(node, target, replacement)
+        except ShapeError:
+            continue
+        values = _evaluate_on(samples, extended, candidate)
+        if _same(list(zip(values, wants, strict=True))):
+            symbols = ("*", "@") if target.op == "mul" else ("@", "*")
+            return (f"in {target}, a {'Hadamard' if symbols[0] == '*' else 'matrix'} product "
+                    f"({symbols[0]}) stands where a "
+                    f"{'matrix' if symbols[0] == '*' else 'Hadamard'} product ({symbols[1]}) "
+                    "belongs")
+    return ""
+
+
+def _terms(node: Node, sign: float = 1.0, depth: int = 0) -> list[tuple[Node, float]]:
+    """The terms of a sum, products distributed over sums: (A' + A) @ x -> A' @ x, A @ x."""
+    if depth > 8:
+        return [(node, sign)]
+    if node.op in ("add", "sub"):
+        second = sign if node.op == "add" else -sign
+        return _terms(node.args[0], sign, depth + 1) + _terms(node.args[1], second, depth + 1)
+    if node.op in ("matmul", "mul"):
+        a, b = node.args
+        for index, part in ((0, a), (1, b)):
+            if part.op in ("add", "sub"):
+                other = node.args[1 - index]
+                distributed = []
+                for term, term_sign in _terms(part, sign, depth + 1):
+                    pair = (term, other) if index == 0 else (other, term)
+                    try:
+                        distributed.append((ir.apply(node.op, *pair), term_sign))
+                    except ShapeError:
+                        return [(node, sign)]
+                return distributed
+    if node.op == "neg":
+        return _terms(node.args[0], -sign, depth + 1)
+    return [(node, sign)]
+
+
+def _missing_term(expected: Derivative, extended: Program, node: Node, samples) -> str:
+    terms = _terms(_inlined(expected))
+    if len(terms) < 2:
+        return ""
+    gots = [s[3] for s in samples]
+    for term, sign in terms:
+        try:
+            values = _evaluate_on(samples, extended, term)
+        except MatcalcError:
+            continue
+        wants = [s[2] - sign * np.broadcast_to(v, s[2].shape) for v, s in
+                 zip(values, samples, strict=True)]
+        if _same(list(zip(gots, wants, strict=True))):
+            return f"a term of the sum is missing: {'' if sign > 0 else '-'}{term}"
+    return ""
+
+
+__all__ = ["Verdict", "verify"]

@@ -1,0 +1,85 @@
+"""Verifying hand-derived answers: right ones accepted in any form, wrong ones rejected with the
+hint that says how they are wrong."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+
+import matcalc
+from matcalc.cli import main
+from matcalc.errors import ParseError, UnsupportedError
+
+CS224N = (pathlib.Path("derivations") / "cs224n_one_layer.mc").read_text()
+LOGISTIC = (pathlib.Path("derivations") / "logistic_regression.mc").read_text()
+QUADRATIC = "x : vector(n); A : matrix(n, n)\nf = x' @ A @ x"
+
+RIGHT = [
+    (CS224N, "W", "((U' @ (yhat - y)) * step(z)) @ x'"),
+    (CS224N, "W", "d1 = softmax(theta) - y; d2 = (U' @ d1) * step(z); d2 @ x'"),
+    (CS224N, "U", "(softmax(theta) - y) @ relu(z)'"),
+    (CS224N, "b2", "yhat * sum(y) - y"),  # right too: y is on the simplex
+    (CS224N, "x", "W' @ (step(z) * (U' @ (yhat - y)))"),
+    (QUADRATIC, "x", "A @ x + A' @ x"),
+    (QUADRATIC, "A", "x @ x'"),
+    (LOGISTIC, "w", "X' @ (sigmoid(X @ w) - y)"),
+]
+
+WRONG = [
+    (CS224N, "W", "(U' @ (yhat - y)) @ x'", "the relu mask step(z) is missing"),
+    (CS224N, "W", "x @ ((U' @ (yhat - y)) * step(z))'", "shape of the transpose"),
+    (CS224N, "U", "-(yhat - y) @ h'", "sign flipped"),
+    (CS224N, "U", "0.5 * (yhat - y) @ h'", "0.5 times the gradient"),
+    (CS224N, "x", "W' @ ((U' @ (yhat - y)) @ step(z))", "does not type-check"),
+    (QUADRATIC, "x", "A @ x", "a term of the sum is missing"),
+    (QUADRATIC, "x", "2 * A @ x", "not the gradient"),  # right only for a symmetric A
+    (QUADRATIC, "A", "x' @ x", "but the gradient is n x n"),
+    ("X : matrix(n, n); A : matrix(n, n)\nf = tr(X @ A)", "X", "A", "transpose of the gradient"),
+    ("a, b : vector(n)\nf = sum(a * b) + sum(a)", "a", "b + 2", "not the gradient"),
+    ("A, B : matrix(n, n)\nf = sum(sin(A @ B))", "A", "cos(A @ B) * B'",
+     "a Hadamard product (*) stands where a matrix product (@) belongs"),
+]
+
+
+@pytest.mark.parametrize("source, wrt, answer", RIGHT, ids=[r[2] for r in RIGHT])
+def test_right_answers_are_accepted(source, wrt, answer):
+    verdict = matcalc.verify(source, wrt=wrt, answer=answer)
+    assert verdict.ok, verdict.hint
+    assert verdict.max_rel_error <= 1e-8 and "correct" in str(verdict)
+
+
+@pytest.mark.parametrize("source, wrt, answer, hint", WRONG, ids=[w[2] for w in WRONG])
+def test_wrong_answers_are_rejected_with_a_hint(source, wrt, answer, hint):
+    verdict = matcalc.verify(source, wrt=wrt, answer=answer)
+    assert not verdict.ok
+    assert hint in verdict.hint, verdict.hint
+
+
+def test_counterexample_is_small_and_complete():
+    verdict = matcalc.verify(QUADRATIC, wrt="x", answer="2 * A @ x")
+    example = verdict.counterexample
+    assert set(example["inputs"]) == {"x", "A"} and example["expected"] != example["got"]
+
+
+def test_symmetric_declaration_makes_2_A_x_right():
+    source = "x : vector(n); A : matrix(n, n) symmetric\nf = x' @ A @ x"
+    assert matcalc.verify(source, wrt="x", answer="2 * A @ x").ok
+
+
+def test_bad_answers_are_bad_input():
+    with pytest.raises(UnsupportedError, match="LaTeX answers are not supported yet"):
+        matcalc.verify(QUADRATIC, wrt="x", answer=r"(A + A^T) \mathbf{x}")
+    with pytest.raises(ParseError):
+        matcalc.verify(QUADRATIC, wrt="x", answer="A @ (x")
+
+
+def test_verify_command(capsys):
+    assert main(["verify", "derivations/cs224n_one_layer.mc", "--wrt", "W", "--of", "J",
+                 "--answer", "(U' @ (yhat - y)) @ x'"]) == 1
+    assert "relu mask" in capsys.readouterr().out
+    assert main(["verify", "derivations/cs224n_one_layer.mc", "--wrt", "W", "--of", "J",
+                 "--answer", "((U' @ (yhat - y)) * step(z)) @ x'", "--show-answer"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("correct") and "dJ_dW = " in out
+    assert main(["verify", "derivations/cs224n_one_layer.mc", "--wrt", "W"]) == 2
