@@ -23,6 +23,9 @@ from .rules.simplification import RULES
 
 MAX_REWRITES = 200  # at one node, before giving up on a fixed point
 MAX_NESTED_COLLECTS = 8
+INLINE_SIZE = 6  # a delta used once that refers to other deltas is inlined when it is this
+# small (U' @ delta1); larger ones stay named, so that a deep network's deltas stay a chain, one
+# a layer, not one nested expression
 
 _BY_OP: dict[str, list] = {}
 for _rule in RULES:
@@ -155,8 +158,8 @@ def uses(roots: Iterable[Node], name: str) -> int:
 def tidy(where: dict[str, Node], results: dict[str, Node], simplifier: Simplifier,
          reserved: Iterable[str] = (), prefix: str = "delta_"
          ) -> tuple[dict[str, Node], dict[str, Node]]:
-    """Simplified where-definitions and results: deltas that are used once, or that vanish
-    into their users, are inlined; those that remain are renumbered delta1, delta2, ..."""
+    """Simplified where-definitions and results: deltas that are small and used once, or that
+    vanish into their users, are inlined; those that remain are renumbered delta1, delta2, ..."""
     where = {name: simplifier(body) for name, body in where.items()}
     results = {name: simplifier(body) for name, body in results.items()}
     for name in list(where):
@@ -173,7 +176,13 @@ def tidy(where: dict[str, Node], results: dict[str, Node], simplifier: Simplifie
         before = sum(size(b) for b in where.values()) + sum(size(b) for b in results.values())
         after = sum(size(b) for b in inlined_where.values()) + \
             sum(size(b) for b in inlined_results.values())
-        if count == 1 or after <= before:
+        # inlined when used once and small or not a link in a chain of deltas, or when
+        # simplifying after the substitution gains something over the plain substitution
+        # (delta_yhat vanishing into yhat - y)
+        chained = any(n.op == "ref" and n.name in where for n in walk(body))
+        plain = before + (count - 1) * size(body) - count
+        if (count == 1 and (size(body) <= INLINE_SIZE or not chained)) or \
+                (after < plain and after <= before):
             del where[name]
             where.update(inlined_where)
             results = inlined_results

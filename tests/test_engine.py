@@ -257,3 +257,19 @@ def test_deep_networks_grow_linearly():
     assert sizes[16] < 2.3 * sizes[8]
     results = matcalc.derive(network(4), wrt=["W1", "x"])
     assert all(matcalc.check(results, seed=2))
+
+
+def test_deep_network_deltas_stay_a_chain():
+    # One small delta a layer, however deep: never one nested expression.
+    from matcalc.simplify import size
+
+    layers = 30
+    lines = ["x : vector(n)", "y : vector(k) simplex", "h0 = x"]
+    lines += [f"W{i} : matrix(n, n);  b{i} : vector(n)" for i in range(1, layers)]
+    lines += [f"h{i} = relu(W{i} @ h{i - 1} + b{i})" for i in range(1, layers)]
+    lines += ["U : matrix(k, n)", f"J = -sum(y * log(softmax(U @ h{layers - 1})))"]
+    results = matcalc.derive("\n".join(lines), wrt=["W1", "U"])
+    where = results[0].where
+    assert len(where) >= layers - 1
+    assert max(size(body) for body in where.values()) <= 20
+    assert all(matcalc.check(results, seed=4, trials=1))
