@@ -12,6 +12,7 @@ expanded too.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 from . import ir
 from .errors import ShapeError
@@ -37,11 +38,17 @@ def _multiply(p: Polynomial, q: Polynomial) -> Polynomial:
             for atom, power in m2:
                 powers[atom] = powers.get(atom, 0) + power
             monomial = tuple(sorted(((a, k) for a, k in powers.items() if k != 0),
-                                    key=lambda item: to_text(item[0])))
+                                    key=lambda item: _order(item[0])))
             result[monomial] = result.get(monomial, 0.0) + c1 * c2
             if len(result) > MAX_TERMS:
                 raise _TooLarge
     return {m: c for m, c in result.items() if c != 0}
+
+
+@lru_cache(maxsize=4096)
+def _order(atom: Node) -> str:
+    """A stable order of atoms (by their text), remembered."""
+    return to_text(atom)
 
 
 def _add(p: Polynomial, q: Polynomial, sign: float = 1.0) -> Polynomial:

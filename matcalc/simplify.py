@@ -12,6 +12,7 @@ deltas renumbered ``delta1, delta2, ...`` in the order they were made.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 
 from . import ir
@@ -33,13 +34,19 @@ for _rule in RULES:
         _BY_OP.setdefault(_op, []).append(_rule)
 
 
-def size(node: Node, cache: dict[Node, int] | None = None) -> int:
-    """The number of nodes of the expression tree (shared subtrees counted each time)."""
-    cache = {} if cache is None else cache
+_SIZES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def size(node: Node) -> int:
+    """The number of nodes of the expression tree (shared subtrees counted each time); nodes
+    are immutable, so sizes are remembered as long as the nodes live."""
+    known = _SIZES.get(node)
+    if known is not None:
+        return known
     for item in walk(node):
-        if item not in cache:
-            cache[item] = 1 + sum(cache[arg] for arg in item.args)
-    return cache[node]
+        if item not in _SIZES:
+            _SIZES[item] = 1 + sum(_SIZES[arg] for arg in item.args)
+    return _SIZES[node]
 
 
 class Simplifier:
@@ -53,6 +60,8 @@ class Simplifier:
         self._collecting = 0
 
     def __call__(self, root: Node) -> Node:
+        if root in self.done:
+            return self.done[root]
         for node in walk(root):
             if node not in self.done:
                 settled = self._settle(self._rebuilt(node))
@@ -155,37 +164,42 @@ def uses(roots: Iterable[Node], name: str) -> int:
     return count
 
 
+def _direct_references(body: Node) -> set[str]:
+    return {node.name for node in walk(body) if node.op == "ref"}
+
+
 def tidy(where: dict[str, Node], results: dict[str, Node], simplifier: Simplifier,
          reserved: Iterable[str] = (), prefix: str = "delta_"
          ) -> tuple[dict[str, Node], dict[str, Node]]:
     """Simplified where-definitions and results: deltas that are small and used once, or that
     vanish into their users, are inlined; those that remain are renumbered delta1, delta2, ..."""
-    where = {name: simplifier(body) for name, body in where.items()}
-    results = {name: simplifier(body) for name, body in results.items()}
+    bodies: dict[tuple[str, str], Node] = {("where", n): simplifier(b) for n, b in where.items()}
+    bodies.update({("result", n): simplifier(b) for n, b in results.items()})
+    references = {key: _direct_references(body) for key, body in bodies.items()}
     for name in list(where):
-        body = where[name]
-        everything = [where[n] for n in where if n != name] + list(results.values())
-        count = uses(everything, name)
+        key = ("where", name)
+        body = bodies[key]
+        users = [k for k in bodies if k != key and name in references[k]]
+        count = uses([bodies[k] for k in users], name)
         if count == 0:
-            del where[name]
+            del bodies[key]
             continue
-        inlined_where = {n: simplifier(substitute(where[n], {name: body}))
-                         for n in where if n != name}
-        inlined_results = {n: simplifier(substitute(b, {name: body}))
-                           for n, b in results.items()}
-        before = sum(size(b) for b in where.values()) + sum(size(b) for b in results.values())
-        after = sum(size(b) for b in inlined_where.values()) + \
-            sum(size(b) for b in inlined_results.values())
+        inlined = {k: simplifier(substitute(bodies[k], {name: body})) for k in users}
+        before = size(body) + sum(size(bodies[k]) for k in users)
+        after = sum(size(value) for value in inlined.values())
         # inlined when used once and small or not a link in a chain of deltas, or when
         # simplifying after the substitution gains something over the plain substitution
         # (delta_yhat vanishing into yhat - y)
-        chained = any(n.op == "ref" and n.name in where for n in walk(body))
+        chained = any(n.op == "ref" and ("where", n.name) in bodies for n in walk(body))
         plain = before + (count - 1) * size(body) - count
         if (count == 1 and (size(body) <= INLINE_SIZE or not chained)) or \
                 (after < plain and after <= before):
-            del where[name]
-            where.update(inlined_where)
-            results = inlined_results
+            del bodies[key]
+            for k, value in inlined.items():
+                bodies[k] = value
+                references[k] = _direct_references(value)
+    where = {n: b for (kind, n), b in bodies.items() if kind == "where"}
+    results = {n: b for (kind, n), b in bodies.items() if kind == "result"}
     return _renumbered(where, results, prefix, set(reserved))
 
 
