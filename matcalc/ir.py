@@ -98,6 +98,21 @@ def walk(root: Node):
                 stack.append((child, False))
 
 
+_SIZES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def size(node: Node) -> int:
+    """The number of nodes of the expression tree (shared subtrees counted each time); nodes
+    are immutable, so sizes are remembered as long as the nodes live."""
+    known = _SIZES.get(node)
+    if known is not None:
+        return known
+    for item in walk(node):
+        if item not in _SIZES:
+            _SIZES[item] = 1 + sum(_SIZES[arg] for arg in item.args)
+    return _SIZES[node]
+
+
 # ---------------------------------------------------------------------------------------------
 # Shape rules: op -> function(args, params) -> (shape, kind); raise ShapeError when they misfit.
 

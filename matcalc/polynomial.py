@@ -12,12 +12,10 @@ expanded too.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 
 from . import ir
 from .errors import ShapeError
-from .ir import Node
-from .present.text import to_text
+from .ir import Node, size
 
 Monomial = tuple[tuple[Node, int], ...]
 Polynomial = dict[Monomial, float]
@@ -45,10 +43,11 @@ def _multiply(p: Polynomial, q: Polynomial) -> Polynomial:
     return {m: c for m, c in result.items() if c != 0}
 
 
-@lru_cache(maxsize=4096)
-def _order(atom: Node) -> str:
-    """A stable order of atoms (by their text), remembered."""
-    return to_text(atom)
+def _order(atom: Node) -> tuple[str, str, int]:
+    """A stable order of atoms: names alphabetically, then by operation and size (ties keep
+    the order of appearance), without printing deep atoms."""
+    name = str(atom.params[0]) if atom.op in ("var", "ref", "const") else ""
+    return (atom.op if not name else "", name, size(atom))
 
 
 def _add(p: Polynomial, q: Polynomial, sign: float = 1.0) -> Polynomial:

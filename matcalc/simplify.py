@@ -12,18 +12,19 @@ deltas renumbered ``delta1, delta2, ...`` in the order they were made.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterable
 
 from . import ir
 from .errors import ShapeError
 from .facts import Facts
-from .ir import LEAVES, Node, walk
+from .ir import LEAVES, Node, size, walk
 from .polynomial import collected
 from .rules.simplification import RULES
 
 MAX_REWRITES = 200  # at one node, before giving up on a fixed point
 MAX_NESTED_COLLECTS = 8
+MAX_INLINED_SIZE = 60  # a single-use delta is not inlined into an expression growing past this
+MAX_NESTED_SIMPLIFICATIONS = 40  # a rewrite's result is simplified in turn, this deep at most
 INLINE_SIZE = 6  # a delta used once that refers to other deltas is inlined when it is this
 # small (U' @ delta1); larger ones stay named, so that a deep network's deltas stay a chain, one
 # a layer, not one nested expression
@@ -32,21 +33,6 @@ _BY_OP: dict[str, list] = {}
 for _rule in RULES:
     for _op in _rule.ops:
         _BY_OP.setdefault(_op, []).append(_rule)
-
-
-_SIZES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def size(node: Node) -> int:
-    """The number of nodes of the expression tree (shared subtrees counted each time); nodes
-    are immutable, so sizes are remembered as long as the nodes live."""
-    known = _SIZES.get(node)
-    if known is not None:
-        return known
-    for item in walk(node):
-        if item not in _SIZES:
-            _SIZES[item] = 1 + sum(_SIZES[arg] for arg in item.args)
-    return _SIZES[node]
 
 
 class Simplifier:
@@ -58,14 +44,21 @@ class Simplifier:
         self.done: dict[Node, Node] = {}
         self.fired: list[str] = []
         self._collecting = 0
+        self._depth = 0
 
     def __call__(self, root: Node) -> Node:
         if root in self.done:
             return self.done[root]
-        for node in walk(root):
-            if node not in self.done:
-                settled = self._settle(self._rebuilt(node))
-                self.done[node] = self.names.get(settled, settled)
+        if self._depth >= MAX_NESTED_SIMPLIFICATIONS:
+            return root  # rewrites proposing rewrites this deep: leave this part as it is
+        self._depth += 1
+        try:
+            for node in walk(root):
+                if node not in self.done:
+                    settled = self._settle(self._rebuilt(node))
+                    self.done[node] = self.names.get(settled, settled)
+        finally:
+            self._depth -= 1
         return self.done[root]
 
     def _rebuilt(self, node: Node) -> Node:
@@ -192,8 +185,9 @@ def tidy(where: dict[str, Node], results: dict[str, Node], simplifier: Simplifie
         # (delta_yhat vanishing into yhat - y)
         chained = any(n.op == "ref" and ("where", n.name) in bodies for n in walk(body))
         plain = before + (count - 1) * size(body) - count
-        if (count == 1 and (size(body) <= INLINE_SIZE or not chained)) or \
-                (after < plain and after <= before):
+        small_enough = all(size(value) <= MAX_INLINED_SIZE for value in inlined.values())
+        if (count == 1 and small_enough and (size(body) <= INLINE_SIZE or not chained)) or \
+                (count > 1 and after < plain and after <= before):
             del bodies[key]
             for k, value in inlined.items():
                 bodies[k] = value

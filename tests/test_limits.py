@@ -1,0 +1,28 @@
+"""Resource limits: deep or huge input ends in a clear error or a result, never a crash."""
+
+from __future__ import annotations
+
+import pytest
+
+import matcalc
+from matcalc.errors import LimitError
+
+
+@pytest.mark.parametrize("source", [
+    "(" * 10_000 + "x" + ")" * 10_000,                                # 10,000-deep brackets
+    "x : vector(n)\nf = " + " + ".join(["x"] * 50_000),               # a 200,000-character sum
+    "x : vector(n)\nf = " + "-" * 50_000 + "x",
+    "x : vector(n)\nf = x" + "'" * 50_000,
+])
+def test_deep_or_huge_input_is_a_limit_error(source):
+    with pytest.raises(LimitError, match="limit|deep"):
+        matcalc.parse(source)
+
+
+def test_a_long_chain_of_definitions_derives_without_recursion():
+    layers = 400
+    source = "x : vector(n)\nh0 = x\n" + "\n".join(
+        f"h{i} = tanh(h{i - 1})" for i in range(1, layers)) + f"\nf = sum(h{layers - 1})"
+    derivative = matcalc.derive(source, wrt="x", of="f")
+    assert len(derivative.where) > 5  # kept as a chain of named pieces
+    assert matcalc.check(derivative, seed=0, trials=1).ok
