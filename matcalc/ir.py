@@ -98,6 +98,23 @@ def walk(root: Node):
                 stack.append((child, False))
 
 
+def replaced(root: Node, replace: Callable[[Node], Node | None]) -> Node:
+    """``root`` rebuilt with every node for which ``replace`` gives a node replaced by it
+    (the replacement is not searched further); shape-checked like any construction."""
+    done: dict[Node, Node] = {}
+    for node in walk(root):
+        replacement = replace(node)
+        if replacement is not None:
+            done[node] = replacement
+        elif not node.args:
+            done[node] = node
+        else:
+            args = tuple(done[arg] for arg in node.args)
+            done[node] = node if all(a is b for a, b in zip(args, node.args, strict=True)) \
+                else apply(node.op, *args, params=node.params)
+    return done[root]
+
+
 _SIZES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 

@@ -132,17 +132,8 @@ class Simplifier:
 
 def substitute(root: Node, replacements: dict[str, Node]) -> Node:
     """``root`` with references to the named definitions replaced by the given nodes."""
-    done: dict[Node, Node] = {}
-    for node in walk(root):
-        if node.op == "ref" and node.name in replacements:
-            done[node] = replacements[node.name]
-        elif node.op in LEAVES:
-            done[node] = node
-        else:
-            args = tuple(done[arg] for arg in node.args)
-            done[node] = node if all(n is o for n, o in zip(args, node.args, strict=True)) \
-                else ir.apply(node.op, *args, params=node.params)
-    return done[root]
+    return ir.replaced(root, lambda node: replacements.get(node.name)
+                       if node.op == "ref" else None)
 
 
 def uses(roots: Iterable[Node], name: str) -> int:

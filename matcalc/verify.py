@@ -187,17 +187,7 @@ def _inlined(expected: Derivative) -> Node:
 
 
 def _replace(root: Node, target: Node, replacement: Node) -> Node:
-    done: dict[Node, Node] = {}
-    for node in walk(root):
-        if node is target:
-            done[node] = replacement
-        elif not node.args:
-            done[node] = node
-        else:
-            args = tuple(done[a] for a in node.args)
-            done[node] = node if all(a is b for a, b in zip(args, node.args, strict=True)) \
-                else ir.apply(node.op, *args, params=node.params)
-    return done[root]
+    return ir.replaced(root, lambda node: replacement if node is target else None)
 
 
 def _matches(samples, extended: Program, candidate: Node) -> bool:
