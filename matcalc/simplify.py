@@ -160,10 +160,15 @@ def tidy(where: dict[str, Node], results: dict[str, Node], simplifier: Simplifie
     bodies: dict[tuple[str, str], Node] = {("where", n): simplifier(b) for n, b in where.items()}
     bodies.update({("result", n): simplifier(b) for n, b in results.items()})
     references = {key: _direct_references(body) for key, body in bodies.items()}
+    users_of: dict[str, list[tuple[str, str]]] = {}
+    for key, names in references.items():
+        for referenced in names:
+            users_of.setdefault(referenced, []).append(key)
     for name in list(where):
         key = ("where", name)
         body = bodies[key]
-        users = [k for k in bodies if k != key and name in references[k]]
+        users = [k for k in dict.fromkeys(users_of.get(name, ()))
+                 if k != key and k in bodies and name in references[k]]
         count = uses([bodies[k] for k in users], name)
         if count == 0:
             del bodies[key]
@@ -183,6 +188,8 @@ def tidy(where: dict[str, Node], results: dict[str, Node], simplifier: Simplifie
             for k, value in inlined.items():
                 bodies[k] = value
                 references[k] = _direct_references(value)
+                for referenced in references[k]:
+                    users_of.setdefault(referenced, []).append(k)
     where = {n: b for (kind, n), b in bodies.items() if kind == "where"}
     results = {n: b for (kind, n), b in bodies.items() if kind == "result"}
     return _renumbered(where, results, prefix, set(reserved))
