@@ -122,6 +122,14 @@ def call(name: str, *args: Node, params: tuple = ()) -> Node:
     return ir.apply(name, *args, params=params)
 
 
+def kron(a: Node, b: Node) -> Node:
+    """kron(a, b), a factor that is the number 1 or a 1 x 1 identity dropped."""
+    for unit, other in ((a, b), (b, a)):
+        if (unit.op == "identity" and unit.shape.rows is ONE) or _is_const(unit, 1.0):
+            return other
+    return ir.apply("kron", a, b)
+
+
 def identity(n: Dim) -> Node:
     return ir.identity(n)
 
@@ -171,11 +179,6 @@ def like(value: Term, target: Node) -> Term:
     if target.kind is Kind.MATRIX and value.kind in (Kind.VECTOR, Kind.ROW):
         return ir.apply("unvec", vec(value), params=(target.shape.rows, target.shape.cols))
     return value
-
-
-def scaled(scale: Node, value: Term) -> Term:
-    """scale * value for a scalar scale."""
-    return mul(scale, value)
 
 
 def sum_all(a: Term) -> Term:

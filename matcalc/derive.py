@@ -164,10 +164,10 @@ def derive(source: str | Program, wrt: str | Sequence[str] | None = None, of: st
 
 
 def derive_requests(program: Program, simplify: bool = True) -> Derivatives:
-    """Every request of the program, derived."""
+    """Every request of the program, derived, in one list."""
     results = Derivatives()
-    for request in program.requests:
-        results.extend(_derive(program, request.of, list(request.wrt), request.kind, simplify))
+    for group in derive_by_request(program, simplify):
+        results.extend(group)
     return results
 
 

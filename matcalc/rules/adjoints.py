@@ -22,6 +22,7 @@ from ..algebra import (
     div,
     frob,
     identity,
+    kron,
     like,
     matmul,
     matrix_power,
@@ -34,7 +35,7 @@ from ..algebra import (
     unbroadcast,
 )
 from ..ir import ELEMENTWISE_FUNCTIONS, Node
-from ..shapes import ONE, Kind
+from ..shapes import Kind
 
 Rule = Callable[[Node, Node, Node], Term]
 
@@ -283,10 +284,7 @@ def _unvec(node, out, g):
 
 def _block_sums(m, n, p, q) -> tuple[Node, Node]:
     """(kron(I_m, 1_p'), kron(I_n, 1_q)): L @ M @ R sums the p x q blocks of an mp x nq M."""
-    left = call("kron", identity(m), transpose(ones_vector(p))) if m is not ONE else \
-        transpose(ones_vector(p))
-    right = call("kron", identity(n), ones_vector(q)) if n is not ONE else ones_vector(q)
-    return left, right
+    return kron(identity(m), transpose(ones_vector(p))), kron(identity(n), ones_vector(q))
 
 
 def _kron_left(node, out, g):
@@ -313,9 +311,8 @@ def _kron_right(node, out, g):
         return like(mul(g, a), b)
     (m, n), (p, q) = (a.shape.rows, a.shape.cols), (b.shape.rows, b.shape.cols)
     spread = call("kron", a, ir.ones(p, q, Kind.MATRIX))
-    left = call("kron", transpose(ones_vector(m)), identity(p)) if p is not ONE else \
-        transpose(ones_vector(m))
-    right = call("kron", ones_vector(n), identity(q)) if q is not ONE else ones_vector(n)
+    left = kron(transpose(ones_vector(m)), identity(p))
+    right = kron(ones_vector(n), identity(q))
     return like(matmul(matmul(left, mul(g, spread)), right), b)
 
 

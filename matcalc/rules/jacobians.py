@@ -19,6 +19,7 @@ from ..algebra import (
     const,
     div,
     identity,
+    kron,
     matmul,
     matrix_power,
     mul,
@@ -91,19 +92,10 @@ def _product(node, out, js):
     a, b = node.args
     first = second = None
     if js[0] is not None:
-        first = matmul(_kron_of(transpose(b), identity(a.shape.rows)), js[0])
+        first = matmul(kron(transpose(b), identity(a.shape.rows)), js[0])
     if js[1] is not None:
-        second = matmul(_kron_of(identity(b.shape.cols), a), js[1])
+        second = matmul(kron(identity(b.shape.cols), a), js[1])
     return add(first, second)
-
-
-def _kron_of(a: Node, b: Node) -> Node:
-    """kron(a, b), with identity factors of size 1 dropped."""
-    if a.op == "identity" and a.shape.rows is ONE:
-        return b
-    if b.op == "identity" and b.shape.rows is ONE:
-        return a
-    return call("kron", a, b)
 
 
 def _frobenius(node, out, js):
@@ -272,7 +264,7 @@ def _kron(node, out, js):
     I_pq) vec(dB) with P = kron(I_n, K(q, m), I_p) (Magnus & Neudecker ch. 3, Theorem 10)."""
     a, b = node.args
     if a.is_scalar or b.is_scalar:
-        return _hadamard_like_kron(node, js)
+        return _hadamard(node, out, js)  # kron with a scalar factor is a scalar product
     (m, n), (p, q) = (a.shape.rows, a.shape.cols), (b.shape.rows, b.shape.cols)
     permute = call("kron", call("kron", identity(n), ir.commutation(q, m)), identity(p))
     first = second = None
@@ -280,14 +272,6 @@ def _kron(node, out, js):
         first = matmul(permute, matmul(call("kron", identity(m * n), vec(b)), js[0]))
     if js[1] is not None:
         second = matmul(permute, matmul(call("kron", vec(a), identity(p * q)), js[1]))
-    return add(first, second)
-
-
-def _hadamard_like_kron(node: Node, js: Sequence[Term]) -> Term:
-    """kron with a scalar factor is a scalar product."""
-    a, b = node.args
-    first = _factor(a, b, node, js[0])
-    second = _factor(b, a, node, js[1])
     return add(first, second)
 
 
