@@ -147,7 +147,8 @@ def command_verify(arguments: argparse.Namespace) -> int:
         read_source(arguments.answer_file)
     program = _load(arguments)
     kind = arguments.kind or "grad"
-    verdict = verify(program, arguments.wrt, answer, of=arguments.of, kind=kind)
+    verdict = verify(program, arguments.wrt, answer, of=arguments.of, kind=kind,
+                     latex=arguments.latex)
     print(verdict)
     if arguments.show_answer:
         print(derive(program, wrt=arguments.wrt, of=arguments.of, kind=kind).text)
@@ -208,6 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
     verifying.add_argument("--of", metavar="NAME", help="the definition differentiated "
                                                         "(default: the last one)")
     verifying.add_argument("--kind", choices=("grad", "jacobian", "hessian"))
+    verifying.add_argument("--latex", action=argparse.BooleanOptionalAction, default=None,
+                           help="read the answer as LaTeX (--no-latex: as the language); "
+                                "default: decided by its look")
     verifying.add_argument("--show-answer", action="store_true",
                            help="also print the correct result")
     evaluate = add("eval", command_eval, "evaluate every definition at a random point")

@@ -18,9 +18,11 @@ import numpy as np
 
 from . import ir
 from .derive import Derivative, derive
-from .errors import MatcalcError, ShapeError, UnsupportedError
+from .errors import MatcalcError, ParseError, ShapeError
 from .ir import Node, walk
-from .lang.build import Builder
+from .lang import latex as latex_reader
+from .lang.build import Builder, location_of
+from .lang.latex import LatexBuilder
 from .lang.parse import parse
 from .lang.syntax import parse_tree
 from .numeric import prepare, to_user_layout
@@ -31,7 +33,6 @@ from .simplify import substitute
 
 POINTS = 4
 TOLERANCE = 1e-8
-_LATEX = re.compile(r"\\[A-Za-z]+|\^\{|_\{")
 
 
 @dataclass
@@ -57,18 +58,53 @@ class Verdict:
         return f"wrong: {self.hint}" if self.hint else "wrong"
 
 
-def _answer_node(program: Program, answer: str) -> tuple[Program, Node]:
-    """The answer's expression over the problem, after its own definitions."""
-    if _LATEX.search(answer):
-        raise UnsupportedError("LaTeX answers are not supported yet; write the answer in "
-                               "matcalc's notation (A' for a transpose, * and @ for products)")
-    statements = [s for s in re.split(r"[;\n]", answer) if s.strip()]
-    if not statements:
-        raise MatcalcError("the answer is empty")
-    builder = Builder(answer)
+def _builder(program: Program, answer: str, kind: type[Builder] = Builder) -> Builder:
+    builder = kind(answer)
     builder.variables = dict(program.variables)
     builder.definitions = dict(program.definitions)
     builder.dimensions = {name: dim(name) for name in program.dimensions}
+    return builder
+
+
+def _latex_answer_node(program: Program, answer: str) -> tuple[Program, Node]:
+    builder = _builder(program, answer, LatexBuilder)
+
+    def known(name: str) -> bool:
+        return name in builder.variables or name in builder.definitions or \
+            name in builder.dimensions
+
+    node = None
+    for statement in latex_reader.statements(answer, known):
+        node = builder.expression(statement.tree)
+        if statement.name:
+            builder._check_new_name(statement.name, "definition",
+                                    location_of(statement.tree, answer))
+            builder.define(statement.name, node)
+    assert node is not None
+    return builder.result(), node
+
+
+def _answer_node(program: Program, answer: str, is_latex: bool | None = None
+                 ) -> tuple[Program, Node]:
+    """The answer's expression over the problem, after its own definitions."""
+    if is_latex or (is_latex is None and latex_reader.looks_like_latex(answer)):
+        return _latex_answer_node(program, answer)
+    if is_latex is None:  # undecided: the language first, then LaTeX (``(A + A') x``)
+        try:
+            return _language_answer_node(program, answer)
+        except ParseError as error:
+            try:
+                return _latex_answer_node(program, answer)
+            except MatcalcError:
+                raise error from None
+    return _language_answer_node(program, answer)
+
+
+def _language_answer_node(program: Program, answer: str) -> tuple[Program, Node]:
+    statements = [s for s in re.split(r"[;\n]", answer) if s.strip()]
+    if not statements:
+        raise MatcalcError("the answer is empty")
+    builder = _builder(program, answer)
     *local, last = statements
     if local:
         builder.program(parse_tree("\n".join(local), "program"))
@@ -79,12 +115,17 @@ def _answer_node(program: Program, answer: str) -> tuple[Program, Node]:
 
 
 def verify(source: str | Program, wrt: str, answer: str, of: str | None = None,
-           kind: str = "grad", let: str | Sequence[str] | None = None) -> Verdict:
-    """Check ``answer`` against the ``kind`` of ``of`` with respect to ``wrt``."""
+           kind: str = "grad", let: str | Sequence[str] | None = None,
+           latex: bool | None = None) -> Verdict:
+    """Check ``answer`` against the ``kind`` of ``of`` with respect to ``wrt``.
+
+    ``latex``: True reads the answer as LaTeX, False as the language, None (the default)
+    decides by its look (a backslash command, ``^{``, ``_{``, ``^T`` before a name).
+    """
     program = source if isinstance(source, Program) else parse(source, let=let)
     expected = derive(program, wrt=wrt, of=of, kind=kind)
     try:
-        extended, node = _answer_node(program, answer)
+        extended, node = _answer_node(program, answer, latex)
     except ShapeError as error:  # an answer whose shapes do not fit is a wrong answer
         return Verdict(False, float("inf"), f"your answer does not type-check: {error}",
                        answer=answer, expected_type=expected.type)

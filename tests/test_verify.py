@@ -67,9 +67,23 @@ def test_symmetric_declaration_makes_2_A_x_right():
     assert matcalc.verify(source, wrt="x", answer="2 * A @ x").ok
 
 
+def test_latex_answers_are_read_with_matrix_meaning():
+    assert matcalc.verify(QUADRATIC, wrt="x", answer=r"(A + A^T) \mathbf{x}").ok
+    verdict = matcalc.verify(QUADRATIC, wrt="x", answer=r"A \mathbf{x}")
+    assert not verdict.ok and "a term of the sum is missing" in verdict.hint
+    # W^T x must not become a commutative W*x
+    assert not matcalc.verify(QUADRATIC, wrt="x", answer=r"(A + A) x").ok
+
+
+def test_the_reading_can_be_forced():
+    with pytest.raises(ParseError):
+        matcalc.verify(QUADRATIC, wrt="x", answer="A @ x + A' @ x", latex=True)
+    assert matcalc.verify(QUADRATIC, wrt="x", answer="A^T @ x + A @ x", latex=False).ok
+
+
 def test_bad_answers_are_bad_input():
-    with pytest.raises(UnsupportedError, match="LaTeX answers are not supported yet"):
-        matcalc.verify(QUADRATIC, wrt="x", answer=r"(A + A^T) \mathbf{x}")
+    with pytest.raises(UnsupportedError, match="derivative notation"):
+        matcalc.verify(QUADRATIC, wrt="x", answer=r"\partial f")
     with pytest.raises(ParseError):
         matcalc.verify(QUADRATIC, wrt="x", answer="A @ (x")
 
