@@ -138,9 +138,13 @@ def command_check(arguments: argparse.Namespace) -> int:
 
 def command_verify(arguments: argparse.Namespace) -> int:
     """Say whether a hand-derived answer is right, and if not, how it is wrong."""
+    if arguments.batch:
+        return _grade_batch(arguments)
     from .derive import derive
     from .verify import verify
 
+    if arguments.problem is None or arguments.wrt is None:
+        raise ParseError("give the problem FILE and --wrt X (or --batch ANSWERS.csv)")
     if (arguments.answer is None) == (arguments.answer_file is None):
         raise ParseError("give the answer with --answer TEXT or --answer-file FILE")
     answer = arguments.answer if arguments.answer is not None else \
@@ -153,6 +157,31 @@ def command_verify(arguments: argparse.Namespace) -> int:
     if arguments.show_answer:
         print(derive(program, wrt=arguments.wrt, of=arguments.of, kind=kind).text)
     return EXIT_OK if verdict.ok else EXIT_FAILED
+
+
+def _grade_batch(arguments: argparse.Namespace) -> int:
+    from .grading import grade, progress_bar, read_answers, summary, write_report
+
+    if arguments.problem is not None or arguments.answer is not None or \
+            arguments.answer_file is not None or arguments.wrt is not None:
+        raise ParseError("with --batch, the problems, variables and answers come from the CSV "
+                         "file; give no FILE, --wrt or --answer")
+    if arguments.jobs is not None and arguments.jobs < 1:
+        raise ParseError("--jobs needs a positive number of processes")
+    submissions = read_answers(arguments.batch)
+    grades = grade(submissions, jobs=arguments.jobs, progress=progress_bar(sys.stderr))
+    fmt = arguments.report_format or (
+        "json" if arguments.report and arguments.report.endswith(".json") else "csv")
+    if arguments.report:
+        try:
+            with open(arguments.report, "w", encoding="utf-8", newline="") as handle:
+                write_report(grades, handle, fmt)
+        except OSError as error:
+            raise ParseError(f"cannot write {arguments.report}: {error.strerror}") from None
+    else:
+        write_report(grades, sys.stdout, fmt)
+    print(summary(grades), file=sys.stderr)
+    return EXIT_OK if all(g.verdict == "correct" for g in grades) else EXIT_FAILED
 
 
 def _parse_size(text: str) -> tuple[str, int]:
@@ -201,9 +230,17 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--format", choices=("text", "json"), default="text")
             sub.add_argument("--check", action="store_true",
                              help="also prove each result by finite differences")
-    verifying = add("verify", command_verify,
-                    "check a hand-derived answer: right, or what is wrong with it")
-    verifying.add_argument("--wrt", required=True, metavar="X", help="the variable")
+    verifying = commands.add_parser(
+        "verify", help="check a hand-derived answer: right, or what is wrong with it",
+        description="Check a hand-derived answer (the language or LaTeX): right, or what is "
+                    "wrong with it.  With --batch, grade a CSV of answers "
+                    "(columns student, problem, wrt, answer; optional kind, of, latex).")
+    verifying.add_argument("problem", metavar="FILE|EXPR", nargs="?",
+                           help="the problem file (.mc) or a one-line expression")
+    verifying.add_argument("--let", action="append", metavar="DECL",
+                           help="a declaration overriding the naming convention (repeatable)")
+    verifying.set_defaults(handler=command_verify)
+    verifying.add_argument("--wrt", metavar="X", help="the variable")
     verifying.add_argument("--answer", metavar="TEXT", help="the answer, e.g. \"d2 @ x'\"")
     verifying.add_argument("--answer-file", metavar="FILE", help="a file holding the answer")
     verifying.add_argument("--of", metavar="NAME", help="the definition differentiated "
@@ -214,6 +251,15 @@ def build_parser() -> argparse.ArgumentParser:
                                 "default: decided by its look")
     verifying.add_argument("--show-answer", action="store_true",
                            help="also print the correct result")
+    verifying.add_argument("--batch", metavar="ANSWERS.csv",
+                           help="grade every answer of a CSV file; the report goes to stdout "
+                                "or --report")
+    verifying.add_argument("--report", metavar="FILE",
+                           help="write the batch report here (.csv or .json)")
+    verifying.add_argument("--report-format", choices=("csv", "json"),
+                           help="the report's format (default: by --report's extension, csv)")
+    verifying.add_argument("--jobs", type=int, metavar="N",
+                           help="processes grading in parallel (default: the cores)")
     evaluate = add("eval", command_eval, "evaluate every definition at a random point")
     evaluate.add_argument("--seed", type=int, default=None, help="seed of the random point")
     evaluate.add_argument("--size", action="append", metavar="NAME=SIZE",

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from . import ir
 from .derive import Derivative, derive
-from .errors import MatcalcError, ParseError, ShapeError
+from .errors import MatcalcError, ParseError, ShapeError, UnknownNameError
 from .ir import Node, walk
 from .lang import latex as latex_reader
 from .lang.build import Builder, location_of
@@ -26,9 +26,9 @@ from .lang.latex import LatexBuilder
 from .lang.parse import parse
 from .lang.syntax import parse_tree
 from .numeric import prepare, to_user_layout
-from .program import Program
+from .program import Definition, Program
 from .sampling import random_instance
-from .shapes import describe, dim
+from .shapes import Kind, describe, dim
 from .simplify import substitute
 
 POINTS = 4
@@ -92,10 +92,10 @@ def _answer_node(program: Program, answer: str, is_latex: bool | None = None
     if is_latex is None:  # undecided: the language first, then LaTeX (``(A + A') x``)
         try:
             return _language_answer_node(program, answer)
-        except ParseError as error:
+        except (ParseError, UnknownNameError) as error:
             try:
                 return _latex_answer_node(program, answer)
-            except MatcalcError:
+            except (ParseError, UnknownNameError):
                 raise error from None
     return _language_answer_node(program, answer)
 
@@ -123,7 +123,12 @@ def verify(source: str | Program, wrt: str, answer: str, of: str | None = None,
     decides by its look (a backslash command, ``^{``, ``_{``, ``^T`` before a name).
     """
     program = source if isinstance(source, Program) else parse(source, let=let)
-    expected = derive(program, wrt=wrt, of=of, kind=kind)
+    return verify_against(derive(program, wrt=wrt, of=of, kind=kind), answer, latex)
+
+
+def verify_against(expected: Derivative, answer: str, latex: bool | None = None) -> Verdict:
+    """Check ``answer`` against a derivative already derived (graders reuse one for many)."""
+    program = expected.program
     try:
         extended, node = _answer_node(program, answer, latex)
     except ShapeError as error:  # an answer whose shapes do not fit is a wrong answer
@@ -133,9 +138,24 @@ def verify(source: str | Program, wrt: str, answer: str, of: str | None = None,
                       answer_type=describe(node.kind, node.shape))
     result = expected.result
     if node.shape != result.shape:
-        verdict.hint = _shape_hint(node, result, expected)
+        verdict.hint = _kron_shape_hint(expected, extended, node) or \
+            _shape_hint(node, result, expected)
         return verdict
     return _compare(verdict, expected, extended, node)
+
+
+def _kron_shape_hint(expected: Derivative, extended: Program, node: Node) -> str:
+    """A Kronecker product whose factors, swapped or transposed, give the right result."""
+    for target in walk(node):
+        if target.op != "kron":
+            continue
+        for candidate, what in _kron_variants(node, target):
+            if candidate.shape != expected.result.shape:
+                continue
+            trial = Verdict(False, float("inf"))
+            if _compare(trial, expected, extended, candidate).ok:
+                return f"in {target}, {what} {_KRON_IDENTITY}"
+    return ""
 
 
 def _shape_hint(node: Node, result: Node, expected: Derivative) -> str:
@@ -203,7 +223,8 @@ def _diagnose(expected: Derivative, extended: Program, node: Node, samples) -> s
     if ratios and np.allclose(ratios, ratios[0], rtol=1e-7) and \
             _same([(g, ratios[0] * w) for g, w in zip(gots, wants, strict=True)]):
         return f"your answer is {ratios[0]:.6g} times the {what}: a constant factor is off"
-    for hint in (_missing_mask, _swapped_product, _missing_term):
+    for hint in (_missing_factor, _swapped_product, _swapped_kron, _softmax_jacobian,
+                 _needs_assumption, _missing_term):
         found = hint(expected, extended, node, samples)
         if found:
             return found
@@ -240,13 +261,23 @@ def _matches(samples, extended: Program, candidate: Node) -> bool:
     return _same([(v, s[3]) for v, s in zip(values, samples, strict=True)])
 
 
-def _missing_mask(expected: Derivative, extended: Program, node: Node, samples) -> str:
+def _missing_factor(expected: Derivative, extended: Program, node: Node, samples) -> str:
+    """A factor of an elementwise product left out: the relu mask step(z), tanh's 1 - h * h."""
     full = _inlined(expected)
-    for variant_target in walk(full):
-        if variant_target.op == "step":
-            candidate = _replace(full, variant_target, ir.const(1.0))
+    for target in walk(full):
+        if target.op != "mul":
+            continue
+        for kept, dropped in (target.args, reversed(target.args)):
+            if kept.shape != target.shape or dropped.is_scalar:
+                continue
+            try:
+                candidate = _replace(full, target, kept)
+            except ShapeError:
+                continue
             if _matches(samples, extended, candidate):
-                return f"the relu mask {variant_target} is missing (relu' = step)"
+                if dropped.op == "step":
+                    return f"the relu mask {dropped} is missing (relu' = step)"
+                return f"a factor of an elementwise product is missing: {dropped}"
     return ""
 
 
@@ -279,6 +310,127 @@ def _swapped_product(expected: Derivative, extended: Program, node: Node, sample
                     f"{'matrix' if symbols[0] == '*' else 'Hadamard'} product ({symbols[1]}) "
                     "belongs")
     return ""
+
+
+def _matches_expected(samples, extended: Program, candidate: Node) -> bool:
+    """Whether ``candidate`` (a variant of the answer) has the expected values at every sample."""
+    try:
+        values = _evaluate_on(samples, extended, candidate)
+    except MatcalcError:
+        return False
+    return _same([(v, s[2]) for v, s in zip(values, samples, strict=True)])
+
+
+_KRON_IDENTITY = "(vec(A @ X @ B) = kron(B', A) @ vec(X), Magnus & Neudecker 2019, ch. 2)"
+
+
+def _kron_variants(node: Node, target: Node) -> list[tuple[Node, str]]:
+    first, second = target.args
+    variants = []
+    for (a, b), what in (
+        ((second, first), "its factors are swapped"),
+        ((ir.apply("transpose", second), ir.apply("transpose", first)),
+         "its factors are swapped and each needs a transpose"),
+        ((ir.apply("transpose", first), ir.apply("transpose", second)),
+         "each factor needs a transpose"),
+        ((first, ir.apply("transpose", second)), f"{second} needs a transpose"),
+        ((ir.apply("transpose", first), second), f"{first} needs a transpose"),
+    ):
+        try:
+            variants.append((_replace(node, target, ir.apply("kron", a, b)), what))
+        except ShapeError:
+            continue
+    return variants
+
+
+def _swapped_kron(expected: Derivative, extended: Program, node: Node, samples) -> str:
+    """kron(A, B) where kron(B, A) (or kron(B', A'), ...) belongs."""
+    for target in walk(node):
+        if target.op != "kron":
+            continue
+        for candidate, what in _kron_variants(node, target):
+            if candidate.shape == node.shape and _matches_expected(samples, extended, candidate):
+                return f"in {target}, {what} {_KRON_IDENTITY}"
+    return ""
+
+
+_ASSUMPTIONS = (
+    ("simplex", "sums to 1 (a one-hot label or a probability vector)"),
+    ("symmetric", "is symmetric"),
+)
+
+
+def _needs_assumption(expected: Derivative, extended: Program, node: Node, samples) -> str:
+    """The answer is right only under an assumption the problem does not declare."""
+    for attribute, meaning in _ASSUMPTIONS:
+        for name, variable in expected.program.variables.items():
+            attributes = variable.params[1]
+            if variable.is_scalar or attributes & {attribute, "pm1", "spd", "simplex"}:
+                continue
+            if attribute == "symmetric" and (variable.kind is not Kind.MATRIX or
+                                             not variable.shape.is_square):
+                continue
+            assumed = ir.var(name, variable.shape, variable.kind, attributes | {attribute})
+            variant = replace(extended, variables={**extended.variables, name: assumed})
+            try:
+                agrees = all(_agree_at(expected, variant, extended, node, seed)
+                             for seed in range(POINTS))
+            except MatcalcError:
+                continue
+            if agrees:
+                rows = "each row of " if variable.kind is Kind.MATRIX and \
+                    attribute == "simplex" else ""
+                keep = f", or keep the terms with sum({name})" if attribute == "simplex" else ""
+                return (f"your answer holds only when {rows}{name} {meaning}, which the problem "
+                        f"does not declare: declare {name} {attribute}{keep}")
+    return ""
+
+
+def _agree_at(expected: Derivative, variant: Program, extended: Program, node: Node,
+              seed: int) -> bool:
+    instance = random_instance(variant, seed=seed)
+    want = np.asarray(expected.numpy()(sizes=instance.sizes, **instance.arrays), dtype=float)
+    evaluation = prepare(extended, instance.arrays, instance.sizes, check_attributes=False)
+    got = np.asarray(to_user_layout(node.kind, evaluation.value(node)), dtype=float)
+    return got.shape == want.shape and _relative(got, want) <= 1e-7
+
+
+def _softmax_jacobian(expected: Derivative, extended: Program, node: Node, samples) -> str:
+    """The answer took Diag(softmax(u)) for softmax's Jacobian, forgetting the normaliser."""
+    program = expected.program
+    softmaxes = list(dict.fromkeys(
+        item for definition in program.definitions.values() for item in walk(definition.body)
+        if item.op == "softmax"))
+    if not softmaxes:
+        return ""
+    # softmax(u) = exp(u) * c with c = softmax(u) / exp(u) held fixed: its Jacobian is Diag(s)
+    held = {item: ir.var(f"softmax_normaliser{index}", item.shape, item.kind)
+            for index, item in enumerate(softmaxes)}
+    exp_of = {item: ir.apply("exp", item.args[0]) for item in softmaxes}
+    definitions = {
+        name: Definition(name, ir.replaced(definition.body, lambda n: ir.apply(
+            "mul", exp_of[n], held[n]) if n in held else None), definition.ref,
+            definition.location)
+        for name, definition in program.definitions.items()}
+    variant = replace(program, variables={**program.variables,
+                                          **{v.name: v for v in held.values()}},
+                      definitions=definitions, requests=[])
+    try:
+        wrong = derive(variant, wrt=expected.wrt, of=expected.of, kind=expected.kind)
+        for instance, evaluation, _want, got in samples:
+            arrays = dict(instance.arrays)
+            for item, variable in held.items():
+                value = evaluation.value(item) / evaluation.value(exp_of[item])
+                arrays[variable.name] = to_user_layout(item.kind, value)
+            value = np.asarray(wrong.numpy()(sizes=instance.sizes, **arrays), dtype=float)
+            if value.shape != got.shape or _relative(got, value) > 1e-7:
+                return ""
+    except MatcalcError:
+        return ""
+    row = any(item.kind is Kind.MATRIX for item in softmaxes)
+    return ("your answer takes Diag(s) for the Jacobian of s = softmax(u), forgetting that the "
+            "normaliser sum(exp(u)) depends on u too: the Jacobian is Diag(s) - s @ s'"
+            + (" (of each row, for a row softmax)" if row else ""))
 
 
 def _terms(node: Node, sign: float = 1.0, depth: int = 0) -> list[tuple[Node, float]]:
@@ -323,4 +475,4 @@ def _missing_term(expected: Derivative, extended: Program, node: Node, samples) 
     return ""
 
 
-__all__ = ["Verdict", "verify"]
+__all__ = ["Verdict", "verify", "verify_against"]

@@ -33,7 +33,7 @@ WRONG = [
     (CS224N, "U", "0.5 * (yhat - y) @ h'", "0.5 times the gradient"),
     (CS224N, "x", "W' @ ((U' @ (yhat - y)) @ step(z))", "does not type-check"),
     (QUADRATIC, "x", "A @ x", "a term of the sum is missing"),
-    (QUADRATIC, "x", "2 * A @ x", "not the gradient"),  # right only for a symmetric A
+    (QUADRATIC, "x", "2 * A @ x", "only when A is symmetric"),
     (QUADRATIC, "A", "x' @ x", "but the gradient is n x n"),
     ("X : matrix(n, n); A : matrix(n, n)\nf = tr(X @ A)", "X", "A", "transpose of the gradient"),
     ("a, b : vector(n)\nf = sum(a * b) + sum(a)", "a", "b + 2", "not the gradient"),
