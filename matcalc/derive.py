@@ -15,6 +15,7 @@ from .errors import ShapeError, UnknownNameError, UnsupportedError, did_you_mean
 from .facts import Facts
 from .ir import Node, walk
 from .lang.parse import parse
+from .limits import time_budget
 from .numeric import prepare, to_user_layout
 from .program import Program
 from .shapes import describe
@@ -248,7 +249,15 @@ def _derive(program: Program, of_node: Node, wrt: list[str], kind: str,
     if kind in ("grad", "hessian") and not of_node.is_scalar:
         raise ShapeError(f"{kind} needs a scalar function, but {of_node} is "
                          f"{describe(of_node.kind, of_node.shape)}; use kind='jacobian'")
+    with time_budget():
+        derivation, results = _results(program, of_node, wrt, kind, simplify)
     of_name = of_node.name if of_node.op in ("ref", "var") else "f"
+    return Derivatives(Derivative(kind, of_name, name, results[name], program, of_node,
+                                  derivation) for name in wrt)
+
+
+def _results(program: Program, of_node: Node, wrt: list[str], kind: str, simplify: bool
+             ) -> tuple[Derivation, dict[str, Node]]:
     derivation = Derivation(program)
     if kind == "grad":
         results = gradients(derivation, of_node, wrt)
@@ -260,8 +269,7 @@ def _derive(program: Program, of_node: Node, wrt: list[str], kind: str,
         derivation, results = _simplified_hessians(derivation, of_node, wrt)
     if simplify:
         derivation, results = _tidied(derivation, results)
-    return Derivatives(Derivative(kind, of_name, name, results[name], program, of_node,
-                                  derivation) for name in wrt)
+    return derivation, results
 
 
 __all__ = ["Derivative", "Derivatives", "derive", "derive_by_request", "derive_requests",

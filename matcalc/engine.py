@@ -18,6 +18,7 @@ from . import ir
 from .algebra import Term, add, identity, size
 from .errors import UnsupportedError
 from .ir import LEAVES, Node, walk
+from .limits import check_time
 from .program import Program, dependencies
 from .rules.adjoints import ADJOINTS
 from .rules.differentials import DIFFERENTIALS
@@ -37,10 +38,13 @@ class Derivation:
         are)."""
         if body.op in LEAVES or (body.op in ("neg", "transpose") and body.args[0].op in LEAVES):
             return body
-        taken = set(self.program.variables) | set(self.program.definitions) | set(self.where)
-        taken |= set(self.program.dimensions)
+        def taken(candidate: str) -> bool:
+            program = self.program
+            return candidate in self.where or candidate in program.variables or \
+                candidate in program.definitions or candidate in program.dimensions
+
         name, counter = prefix, 1
-        while name in taken:
+        while taken(name):
             counter += 1
             name = f"{prefix}_{counter}"
         self.where[name] = body
@@ -95,6 +99,7 @@ def gradients(derivation: Derivation, of: Node, wrt: list[str]) -> dict[str, Nod
         local: dict[Node, Term] = {root: g}
         inner = 0
         for node in reversed(list(walk(root))):
+            check_time()
             cotangent = local.pop(node, None)
             if cotangent is None:
                 continue
@@ -164,6 +169,7 @@ def _forward(derivation: Derivation, of: Node, seeds: dict[str, Node], rules: di
             elif node.op in LEAVES:
                 local[node] = None
             else:
+                check_time()
                 values = [local[arg] for arg in node.args]
                 moves = any(value is not None for value in values)
                 local[node] = rules[node.op](node, out if node is root else node,

@@ -18,6 +18,7 @@ from . import ir
 from .errors import ShapeError
 from .facts import Facts
 from .ir import LEAVES, Node, size, walk
+from .limits import check_time
 from .polynomial import collected
 from .rules.simplification import RULES
 
@@ -55,6 +56,7 @@ class Simplifier:
         try:
             for node in walk(root):
                 if node not in self.done:
+                    check_time()
                     settled = self._settle(self._rebuilt(node))
                     self.done[node] = self.names.get(settled, settled)
         finally:
@@ -173,13 +175,16 @@ def tidy(where: dict[str, Node], results: dict[str, Node], simplifier: Simplifie
         if count == 0:
             del bodies[key]
             continue
+        # inlined when used once and small or not a link in a chain of deltas, or when
+        # simplifying after the substitution gains something over the plain substitution
+        # (delta_yhat vanishing into yhat - y); a link of a chain used more than once, or
+        # used once but large, stays named (decided before the costly trial)
+        chained = any(n.op == "ref" and ("where", n.name) in bodies for n in walk(body))
+        if chained and (count > 1 or size(body) > INLINE_SIZE):
+            continue
         inlined = {k: simplifier(substitute(bodies[k], {name: body})) for k in users}
         before = size(body) + sum(size(bodies[k]) for k in users)
         after = sum(size(value) for value in inlined.values())
-        # inlined when used once and small or not a link in a chain of deltas, or when
-        # simplifying after the substitution gains something over the plain substitution
-        # (delta_yhat vanishing into yhat - y)
-        chained = any(n.op == "ref" and ("where", n.name) in bodies for n in walk(body))
         plain = before + (count - 1) * size(body) - count
         small_enough = all(size(value) <= MAX_INLINED_SIZE for value in inlined.values())
         if (count == 1 and small_enough and (size(body) <= INLINE_SIZE or not chained)) or \

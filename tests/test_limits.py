@@ -26,3 +26,13 @@ def test_a_long_chain_of_definitions_derives_without_recursion():
     derivative = matcalc.derive(source, wrt="x", of="f")
     assert len(derivative.where) > 5  # kept as a chain of named pieces
     assert matcalc.check(derivative, seed=0, trials=1).ok
+
+
+def test_a_derivation_over_its_time_budget_is_a_limit_error(monkeypatch):
+    from matcalc import limits
+
+    monkeypatch.setattr(limits, "DERIVATION_SECONDS", 0.0)
+    with pytest.raises(LimitError, match="DERIVATION_SECONDS"):
+        matcalc.derive("x : vector(n)\nf = sum(tanh(tanh(x)))", wrt="x")
+    monkeypatch.setattr(limits, "DERIVATION_SECONDS", 60.0)
+    assert matcalc.derive("x : vector(n)\nf = sum(tanh(tanh(x)))", wrt="x").result is not None
