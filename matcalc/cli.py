@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import __version__
+from . import __version__, limits
 from .errors import MatcalcError, ParseError
 from .lang.parse import parse
 from .program import Program
@@ -199,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"matcalc {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    parser.add_argument("--time-limit", type=float, metavar="SECONDS",
+                        help="the time one derivation may take (default "
+                             f"{limits.DERIVATION_SECONDS:g} s)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(name: str, handler, help_text: str, many: bool = False) -> argparse.ArgumentParser:
@@ -274,6 +277,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments.command is None:
         parser.print_help()
         return EXIT_BAD_INPUT
+    if arguments.time_limit is not None:
+        if not arguments.time_limit > 0:
+            print("matcalc: error: --time-limit needs a positive number of seconds",
+                  file=sys.stderr)
+            return EXIT_BAD_INPUT
+        limits.DERIVATION_SECONDS = arguments.time_limit
     try:
         return arguments.handler(arguments)
     except MatcalcError as error:

@@ -36,3 +36,17 @@ def test_a_derivation_over_its_time_budget_is_a_limit_error(monkeypatch):
         matcalc.derive("x : vector(n)\nf = sum(tanh(tanh(x)))", wrt="x")
     monkeypatch.setattr(limits, "DERIVATION_SECONDS", 60.0)
     assert matcalc.derive("x : vector(n)\nf = sum(tanh(tanh(x)))", wrt="x").result is not None
+
+
+def test_time_limit_option(capsys):
+    from matcalc import limits
+    from matcalc.cli import main
+
+    saved = limits.DERIVATION_SECONDS
+    try:
+        assert main(["--time-limit", "0", "derive", "x' @ A @ x"]) == 2
+        assert "positive" in capsys.readouterr().err
+        assert main(["--time-limit", "1e-9", "derive", "sum(tanh(tanh(x)))", "--wrt", "x"]) == 2
+        assert "--time-limit" in capsys.readouterr().err
+    finally:
+        limits.DERIVATION_SECONDS = saved
