@@ -31,16 +31,17 @@ passes when the largest error is at most ``tolerance`` (default 1e-6) at every t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .derive import Derivative
+from .errors import DomainError
 from .ir import Node
-from .numeric import prepare, to_user_layout
+from .numeric import Evaluation, prepare, to_user_layout
 from .program import Program
-from .sampling import random_instance
+from .sampling import KINK_MARGIN, KINKED, random_instance
 from .shapes import Kind
 
 STEP = 1e-4
@@ -52,6 +53,9 @@ UNCERTAINTY_FACTOR = 3  # the differences' error estimate is allowed three times
 ROUNDOFF = 1e-15  # float64 rounding of an evaluation of F, relative to 1 + |F|
 NATURAL_FLOOR = 1e-4
 FULL_LIMIT = 24
+DOMAIN_RETRIES = 4  # steps shrink by 100 up to this many times when they leave the domain
+OUTSIDE_NOTE = ("inconclusive: the point is so near the edge of the domain that the "
+                "differences leave it")
 DEFAULT_TOLERANCE = 1e-6
 
 
@@ -70,11 +74,16 @@ class CheckResult:
     comparisons: int
     notes: list[str] = field(default_factory=list)
     inconclusive: bool = False
+    kink: str = ""
 
     def __bool__(self) -> bool:
         return self.ok
 
     def __str__(self) -> str:
+        if self.kink:
+            return (f"kink: {self.kind} {self.of} wrt {self.wrt}: {self.kink}; the derivative "
+                    "does not exist there, so finite differences cannot confirm or refute the "
+                    "result (matcalc's result takes step(0) = 0, sign(0) = 0)")
         verdict = "ok" if self.ok else "FAILED"
         if self.notes:
             verdict += f" ({'; '.join(sorted(set(self.notes)))})"
@@ -85,21 +94,68 @@ class CheckResult:
 
 def check(derivative: Derivative | Sequence[Derivative], seed: int | None = None,
           tolerance: float = DEFAULT_TOLERANCE, trials: int = 2,
-          directions: int = 3) -> CheckResult | list[CheckResult]:
-    """Prove a derivative (or each of several) by finite differences."""
+          directions: int = 3, at: Mapping[str, object] | None = None
+          ) -> CheckResult | list[CheckResult]:
+    """Prove a derivative (or each of several) by finite differences.
+
+    By default at ``trials`` random points honouring the declarations; with ``at`` (arrays by
+    variable name, float32 or float64; the check runs in float64) at that point only.  A point
+    with NaN or infinity is a DomainError; a point at a kink of relu, step, abs or sign gives a
+    result with ``kink`` set (not ok, and not a failure of the result).
+    """
     if not isinstance(derivative, Derivative):
-        return [check(d, seed, tolerance, trials, directions) for d in derivative]
+        return [check(d, seed, tolerance, trials, directions, at) for d in derivative]
     if seed is None:
         seed = int(np.random.default_rng().integers(2**31))
     worst, comparisons, notes = 0.0, 0, []
-    for trial in range(trials):
-        errors = _check_at(derivative, seed + trial, directions, tolerance, notes)
+    points = [_given_point(derivative, at)] if at is not None else \
+        [random_instance(derivative.program, seed=seed + trial) for trial in range(trials)]
+    for trial, instance in enumerate(points):
+        kink = _kink(derivative, instance) if at is not None else ""
+        if kink:
+            return CheckResult(False, float("nan"), seed, derivative.kind, derivative.of,
+                               derivative.wrt, tolerance, len(points), 0, [], False, kink)
+        try:
+            errors = _check_at(derivative, instance, seed + trial, directions, tolerance, notes)
+        except _OutsideDomain:
+            notes.append(OUTSIDE_NOTE)
+            continue
         comparisons += len(errors)
         worst = max([worst, *errors])
-    inconclusive = INCONCLUSIVE_NOTE in notes
+    inconclusive = INCONCLUSIVE_NOTE in notes or OUTSIDE_NOTE in notes
     return CheckResult(worst <= tolerance and not inconclusive, worst, seed, derivative.kind,
-                       derivative.of, derivative.wrt, tolerance, trials, comparisons, notes,
+                       derivative.of, derivative.wrt, tolerance, len(points), comparisons, notes,
                        inconclusive)
+
+
+@dataclass
+class _Point:
+    arrays: dict[str, object]
+    sizes: dict[str, int]
+    evaluation: Evaluation
+
+
+def _given_point(derivative: Derivative, at: Mapping[str, object]) -> _Point:
+    """The user's point, checked against the declarations (NaN/inf: DomainError)."""
+    arrays = {name: np.asarray(value, dtype=np.float64) for name, value in at.items()}
+    evaluation = prepare(derivative.program, arrays)
+    for definition in derivative.program.definitions.values():
+        evaluation.value(definition.ref)
+    return _Point(arrays, dict(evaluation.sizes), evaluation)
+
+
+def _kink(derivative: Derivative, point: _Point) -> str:
+    """Where the function is not differentiable at the point: a kinked function's argument
+    within the checker's reach of 0 (the same margin random points keep)."""
+    evaluation = point.evaluation
+    evaluation.value(derivative.of_node)
+    for node, _value in list(evaluation.values.items()):
+        if node.op in KINKED:
+            argument = np.abs(np.asarray(evaluation.values[node.args[0]], dtype=float))
+            scale = max(float(np.max(argument, initial=0.0)), 1.0)
+            if np.min(argument, initial=np.inf) <= KINK_MARGIN * 1e-2 * scale:
+                return f"the point is at the kink of {node} (its argument has an entry 0)"
+    return ""
 
 
 class _Function:
@@ -196,13 +252,24 @@ def _entry_scales(x0: np.ndarray) -> np.ndarray:
     return np.maximum(flat, 0.01 * rms) if rms > 0 else np.ones_like(flat)
 
 
+class _OutsideDomain(Exception):
+    """Even the smallest steps leave the function's domain."""
+
+
 def _adaptive(estimate: Callable[[float], tuple[np.ndarray, np.ndarray]], step: float,
               floor: float) -> tuple[np.ndarray, np.ndarray]:
     """Differences at ``step`` and ``step / 10``, going to smaller steps until two consecutive
     estimates agree within 1% (one step alone can alias: a phase that turns by whole periods
     agrees with itself).  The uncertainty is the finer estimate's own, or the disagreement when
     no two steps agree."""
-    previous, _ = estimate(step)
+    for _ in range(DOMAIN_RETRIES):
+        try:
+            previous, _ = estimate(step)
+            break
+        except DomainError:  # the steps leave the domain (near its edge): smaller steps
+            step /= 100
+    else:
+        raise _OutsideDomain
     for attempt in range(1, 4):
         numeric, uncertainty = estimate(step / 10**attempt)
         size = max(float(np.max(np.abs(numeric), initial=0.0)), floor)
@@ -213,10 +280,9 @@ def _adaptive(estimate: Callable[[float], tuple[np.ndarray, np.ndarray]], step: 
     return numeric, np.maximum(uncertainty, disagreement)
 
 
-def _check_at(derivative: Derivative, seed: int, directions: int, tolerance: float,
+def _check_at(derivative: Derivative, instance, seed: int, directions: int, tolerance: float,
               notes: list[str]) -> list[float]:
     program = derivative.program
-    instance = random_instance(program, seed=seed)
     f = _Function(program, derivative.of_node, derivative.wrt, instance.arrays, instance.sizes)
     value = derivative.numpy()(sizes=instance.sizes, **instance.arrays)
     derived = np.asarray(value, dtype=float)

@@ -27,7 +27,7 @@ KINK_MARGIN = 1e-2  # |argument| of relu/step/sign/abs must exceed this (the che
 CONDITION_LIMIT = 1e6  # the condition number an inverted matrix may have
 MAX_TRIES = 200
 
-_KINKED = frozenset({"relu", "step", "sign", "abs"})
+KINKED = frozenset({"relu", "step", "sign", "abs"})
 _NEEDS_POSITIVE = frozenset({"log", "sqrt"})
 _NEEDS_INVERTIBLE = frozenset({"logdet", "inv"})
 
@@ -163,7 +163,7 @@ def _first_problem(program: Program, evaluation: Evaluation) -> str:
     except DomainError as error:
         return error.message
     for node, value in evaluation.values.items():
-        if node.op in _KINKED and np.min(np.abs(evaluation.values[node.args[0]])) <= KINK_MARGIN:
+        if node.op in KINKED and np.min(np.abs(evaluation.values[node.args[0]])) <= KINK_MARGIN:
             return f"the argument of {node} comes within {KINK_MARGIN} of the kink at 0"
         if node.op == "inv" and np.ndim(value) and np.linalg.cond(value) > CONDITION_LIMIT:
             return f"{node} inverts a badly conditioned matrix"

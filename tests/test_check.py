@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 import matcalc
 from matcalc import ir
+from matcalc.errors import DomainError
 
 QUADRATIC = "x : vector(n); A : matrix(n, n)\nf = x' @ A @ x + sum(sin(A @ x))"
 
@@ -68,3 +70,34 @@ def test_gradient_with_respect_to_a_definition():
     assert matcalc.check(derivative, seed=3).ok
     broken = wrong(derivative, lambda r: ir.apply("mul", ir.const(2.0), r))
     assert not matcalc.check(broken, seed=3).ok
+
+
+def test_check_at_a_given_point_float32_and_float64():
+    derivative = matcalc.derive("x, w : vector(n)\nf = sum(relu(w * x))", wrt="x")
+    for dtype in (np.float32, np.float64):
+        result = matcalc.check(derivative, at={"x": np.array([1.0, -2.0, 0.5], dtype=dtype),
+                                               "w": np.ones(3, dtype=dtype)}, seed=0)
+        assert result.ok and result.trials == 1 and not result.kink
+
+
+def test_a_point_at_a_kink_is_reported_as_a_kink_not_a_failure():
+    derivative = matcalc.derive("x, w : vector(n)\nf = sum(relu(w * x))", wrt="x")
+    result = matcalc.check(derivative, at={"x": np.array([1.0, -2.0, 0.0]), "w": np.ones(3)})
+    assert not result.ok and "relu(w * x)" in result.kink
+    assert str(result).startswith("kink:") and "FAILED" not in str(result)
+
+
+def test_nan_or_infinity_in_a_given_point_is_a_clear_error():
+    derivative = matcalc.derive("x : vector(n)\nf = sum(exp(x))", wrt="x")
+    for bad in (np.nan, np.inf):
+        with pytest.raises(DomainError, match="NaN or infinity"):
+            matcalc.check(derivative, at={"x": np.array([1.0, bad])})
+
+
+def test_a_point_near_the_edge_of_the_domain_shrinks_the_steps():
+    derivative = matcalc.derive("A : matrix(n, n) invertible\nf = logdet(A)", wrt="A")
+    nearly_singular = np.array([[1.0, 0.999999], [0.999999, 1.0]])
+    result = matcalc.check(derivative, at={"A": nearly_singular}, seed=0)
+    assert result.ok or result.inconclusive
+    wrong = replace(derivative, result=ir.apply("mul", ir.const(2.0), derivative.result))
+    assert not matcalc.check(wrong, at={"A": nearly_singular}, seed=0).ok

@@ -1,0 +1,42 @@
+"""The time budget of one derivation.
+
+The other limits live beside what they limit: ``lang.syntax.MAX_LENGTH`` (characters of input),
+``lang.syntax.MAX_NESTING`` and ``lang.latex.MAX_NESTING`` (brackets inside brackets),
+``lang.build.MAX_EXPRESSION_DEPTH`` (operations inside operations).  Each raises
+:class:`LimitError` naming itself; raise it by assigning a larger value.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from .errors import LimitError
+
+DERIVATION_SECONDS = 10.0  # wall-clock seconds one derivation may take
+
+_deadline: ContextVar[float | None] = ContextVar("matcalc_deadline", default=None)
+
+
+@contextmanager
+def time_budget(seconds: float | None = None) -> Iterator[None]:
+    """Run the body under a deadline (nested budgets keep the outer, earlier one)."""
+    limit = DERIVATION_SECONDS if seconds is None else seconds
+    outer = _deadline.get()
+    deadline = time.monotonic() + limit
+    token = _deadline.set(deadline if outer is None else min(outer, deadline))
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def check_time() -> None:
+    """Raise LimitError when the current derivation has used up its time budget."""
+    deadline = _deadline.get()
+    if deadline is not None and time.monotonic() > deadline:
+        raise LimitError(f"the derivation took more than {DERIVATION_SECONDS:g} s "
+                         "(matcalc.limits.DERIVATION_SECONDS, or matcalc --time-limit SECONDS, "
+                         "sets the limit); split the problem or ask for fewer results at once")
