@@ -13,7 +13,8 @@ from matcalc.errors import LimitError
     "x : vector(n)\nf = " + " + ".join(["x"] * 50_000),               # a 200,000-character sum
     "x : vector(n)\nf = " + "-" * 50_000 + "x",
     "x : vector(n)\nf = x" + "'" * 50_000,
-])
+], ids=["10000-deep brackets", "200000-character sum", "50000 minus signs",
+        "50000 transposes"])
 def test_deep_or_huge_input_is_a_limit_error(source):
     with pytest.raises(LimitError, match="limit|deep"):
         matcalc.parse(source)
@@ -50,3 +51,29 @@ def test_time_limit_option(capsys):
         assert "--time-limit" in capsys.readouterr().err
     finally:
         limits.DERIVATION_SECONDS = saved
+
+
+def test_a_200000_character_program_gives_a_result():
+    lines = ["x : vector(n)", "h0 = x"]
+    index = 0
+    while sum(len(line) + 1 for line in lines) < 200_000:
+        index += 1
+        lines.append(f"h{index} = tanh(h{index - 1}) * 0.5 + h{index - 1}")
+    source = "\n".join(lines) + f"\nf = sum(h{index})"
+    assert len(source) >= 200_000
+    assert len(matcalc.parse(source).definitions) == index + 2
+
+
+def test_a_60_layer_network_derives():
+    layers = 60
+    lines = ["x : vector(d)", "y : vector(k) simplex"]
+    previous, width = "x", "d"
+    for layer in range(1, layers + 1):
+        lines += [f"W{layer} : matrix(h, {width})", f"b{layer} : vector(h)",
+                  f"h{layer} = tanh(W{layer} @ {previous} + b{layer})"]
+        previous, width = f"h{layer}", "h"
+    lines += ["U : matrix(k, h)", f"J = -sum(y * log(softmax(U @ {previous})))"]
+    results = matcalc.derive("\n".join(lines), wrt=[f"W{i}" for i in range(1, layers + 1)])
+    assert len(results) == layers
+    assert str(results[0].result).endswith("@ x'")
+    assert matcalc.check(results[0], seed=0, trials=1, directions=1).ok

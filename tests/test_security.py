@@ -17,3 +17,25 @@ def test_package_source_never_evaluates_text():
             if FORBIDDEN.search(code.replace(".eval(", ".").replace("def eval(", "def ")):
                 offenders.append(f"{path.name}:{number}: {line.strip()}")
     assert not offenders, offenders
+
+
+NETWORK = re.compile(r"^\s*(import|from)\s+(socket|urllib|http|requests|ftplib|smtplib|"
+                     r"xmlrpc|asyncio|ssl|subprocess|pickle|marshal)\b")
+
+
+def test_package_imports_nothing_that_reaches_the_network_or_runs_programs():
+    package = pathlib.Path(__file__).resolve().parent.parent / "matcalc"
+    offenders = [f"{path.name}:{number}: {line.strip()}"
+                 for path in package.rglob("*.py")
+                 for number, line in enumerate(path.read_text().splitlines(), 1)
+                 if NETWORK.search(line)]
+    assert not offenders, offenders
+
+
+def test_problem_files_are_read_as_text_only(tmp_path, capsys):
+    from matcalc.cli import main
+
+    binary = tmp_path / "problem.mc"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    assert main(["parse", str(binary)]) == 2
+    assert "not UTF-8 text" in capsys.readouterr().err
