@@ -7,6 +7,7 @@ Bad input of any kind ends in one clear message on stderr and exit code 2, never
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ import numpy as np
 from . import __version__, limits
 from .errors import MatcalcError, ParseError
 from .lang.parse import parse
+from .limits import time_budget
 from .program import Program
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -283,8 +285,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                   file=sys.stderr)
             return EXIT_BAD_INPUT
         limits.DERIVATION_SECONDS = arguments.time_limit
+    timed = arguments.command == "derive" or (arguments.command == "verify" and
+                                               not arguments.batch)
     try:
-        return arguments.handler(arguments)
+        with time_budget() if timed else contextlib.nullcontext():
+            return arguments.handler(arguments)
     except MatcalcError as error:
         if arguments.debug:
             raise

@@ -151,9 +151,15 @@ def derive(source: str | Program, wrt: str | Sequence[str] | None = None, of: st
     :class:`Derivative`; with a list, :class:`Derivatives`.  With neither ``wrt`` nor ``of`` and a
     problem that has requests, the requests are derived (a Derivative for a single result).
     """
-    program = source if isinstance(source, Program) else parse(source, let=let)
     if kind not in KINDS:
         raise UnsupportedError(f"unknown kind {kind!r}; kinds are grad, jacobian, hessian")
+    with time_budget():  # reading the text counts against the derivation's time
+        program = source if isinstance(source, Program) else parse(source, let=let)
+        return _derive_program(program, wrt, of, kind, simplify)
+
+
+def _derive_program(program: Program, wrt: str | Sequence[str] | None, of: str | None,
+                    kind: str, simplify: bool) -> Derivative | Derivatives:
     if wrt is None and of is None and program.requests:
         results = derive_requests(program, simplify)
         return results[0] if len(results) == 1 else results

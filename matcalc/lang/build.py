@@ -21,6 +21,7 @@ from ..errors import (
     did_you_mean,
 )
 from ..ir import ELEMENTWISE_FUNCTIONS, Node
+from ..limits import check_time
 from ..program import Definition, Program, Request
 from ..shapes import ONE, Dim, Kind, Shape, dim
 from ..unify import Inference
@@ -100,6 +101,7 @@ class Builder:
         )
 
     def statement(self, tree: Tree) -> None:
+        check_time()
         try:
             getattr(self, f"_{tree.data}")(tree)
         except MatcalcError as error:
