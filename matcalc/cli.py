@@ -20,7 +20,7 @@ from .lang.parse import parse
 from .limits import time_budget
 from .program import Program
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def read_source(argument: str) -> str:
@@ -295,6 +295,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"matcalc: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("matcalc: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (MemoryError, RecursionError) as error:
+        if arguments.debug:
+            raise
+        print(f"matcalc: error: the problem is too large for this machine "
+              f"({type(error).__name__}); split it into smaller problems", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Exception as error:  # a defect of matcalc: say so, without a traceback
+        if arguments.debug:
+            raise
+        print(f"matcalc: internal error ({type(error).__name__}: {error}); this is a bug in "
+              "matcalc, not in your input: --debug shows the traceback to report",
+              file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -116,3 +116,17 @@ def test_check_exits_1_when_a_result_is_wrong(capsys, monkeypatch):
 def test_derive_errors_exit_2():
     result = run("derive", "W @ x", "--wrt", "x")
     assert result.returncode == 2 and "grad needs a scalar function" in result.stderr
+
+
+def test_an_internal_error_is_reported_without_a_traceback(monkeypatch, capsys):
+    import matcalc.cli as cli
+
+    def broken(arguments):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(cli, "command_parse", broken)
+    assert cli.main(["parse", "x"]) == 3
+    err = capsys.readouterr().err
+    assert "internal error" in err and "Traceback" not in err and "--debug" in err
+    with pytest.raises(ZeroDivisionError):
+        cli.main(["--debug", "parse", "x"])
