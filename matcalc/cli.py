@@ -93,6 +93,11 @@ def command_derive(arguments: argparse.Namespace) -> int:
     if arguments.format == "json":
         print(json.dumps(_json(groups, verdicts), indent=2))
         return EXIT_FAILED if failed else EXIT_OK
+    if arguments.format == "latex":
+        print(_latex(groups, verdicts, arguments.standalone, arguments.bold))
+        return EXIT_FAILED if failed else EXIT_OK
+    if arguments.standalone or arguments.bold:
+        raise ParseError("--standalone and --bold go with --format latex")
     blocks = []
     for group, group_verdicts in zip(groups, verdicts, strict=True):
         lines = [render([group])]
@@ -101,6 +106,20 @@ def command_derive(arguments: argparse.Namespace) -> int:
         blocks.append("\n".join(lines))
     print("\n\n".join(blocks))
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _latex(groups: list, verdicts: list, whole_document: bool, bold: bool) -> str:
+    from .present.latex import standalone
+
+    blocks = []
+    for group, group_verdicts in zip(groups, verdicts, strict=True):
+        first = group[0]
+        comments = [f"% {first.kind} {first.of} wrt {', '.join(d.wrt for d in group)}"]
+        comments += [f"% check {verdict}" for verdict in group_verdicts or []]
+        blocks.append((comments, group.latex_block(bold)))
+    if whole_document:
+        return standalone(block for _, block in blocks)
+    return "\n\n".join("\n".join(comments + [block]) for comments, block in blocks)
 
 
 def _json(groups: list, verdicts: list) -> dict:
@@ -112,7 +131,7 @@ def _json(groups: list, verdicts: list) -> dict:
                 "name": derivative.name, "type": derivative.type,
                 "shape": list(derivative.shape), "result": str(derivative.result),
                 "where": {name: str(body) for name, body in derivative.where.items()},
-                "text": derivative.text,
+                "text": derivative.text, "latex": derivative.latex,
             }
             if group_verdicts:
                 verdict = group_verdicts[index]
@@ -232,7 +251,11 @@ def build_parser() -> argparse.ArgumentParser:
                          help="what to derive (default grad)")
         sub.add_argument("--seed", type=int, default=None, help="seed of the random points")
         if name == "derive":
-            sub.add_argument("--format", choices=("text", "json"), default="text")
+            sub.add_argument("--format", choices=("text", "json", "latex"), default="text")
+            sub.add_argument("--standalone", action="store_true",
+                             help="with --format latex: a complete LaTeX document")
+            sub.add_argument("--bold", action="store_true",
+                             help="with --format latex: vectors and matrices in bold")
             sub.add_argument("--check", action="store_true",
                              help="also prove each result by finite differences")
     verifying = commands.add_parser(

@@ -17,6 +17,7 @@ from .ir import Node, walk
 from .lang.parse import parse
 from .limits import time_budget
 from .numeric import prepare, to_user_layout
+from .present.latex import LatexStyle, aligned, derivative_symbol, latex_name, to_latex
 from .program import Program
 from .shapes import describe
 from .simplify import Simplifier, tidy
@@ -66,6 +67,38 @@ class Derivative:
         lines.append(f"{self.name} = {self.result}")
         return "\n".join(lines)
 
+    def latex_lines(self, style: LatexStyle | None = None) -> list[tuple[str, str]]:
+        """(left side, right side) pairs: the where-definitions, then the result."""
+        style = style or _style(self)
+        lines = [(latex_name(name, body.kind, style), to_latex(body, style))
+                 for name, body in self.where.items()]
+        lines.append((self.symbol(style), to_latex(self.result, style)))
+        return lines
+
+    def symbol(self, style: LatexStyle | None = None) -> str:
+        """The derivative's symbol: ``\\frac{\\partial J}{\\partial W}``."""
+        program = self.program
+        wrt = program.variables.get(self.wrt)
+        wrt_kind = wrt.kind if wrt is not None else program.definitions[self.wrt].ref.kind
+        return derivative_symbol(self.kind, self.of, self.wrt, self.of_node.kind, wrt_kind,
+                                 style or _style(self))
+
+    @property
+    def latex(self) -> str:
+        """The result and its where-definitions as a LaTeX aligned block (reads back with
+        ``matcalc.verify``)."""
+        return self.latex_block()
+
+    def latex_block(self, bold: bool = False) -> str:
+        """The aligned block; ``bold`` sets vectors and matrices in bold."""
+        return aligned(self.latex_lines(_style(self, bold)))
+
+    def _repr_latex_(self) -> str:
+        return f"$$\n{self.latex}\n$$"
+
+    def _repr_markdown_(self) -> str:
+        return f"$$\n{self.latex}\n$$\n\n```\n{self.text}\n```"
+
     @property
     def expr(self):
         """The result as a SymPy expression (where-definitions inlined; the problem's own
@@ -103,11 +136,38 @@ class Derivatives(list):
         lines += [f"{d.name} = {d.result}" for d in self]
         return "\n".join(lines)
 
+    @property
+    def latex(self) -> str:
+        """All results after the where-definitions they share, as one aligned block."""
+        return self.latex_block()
+
+    def latex_block(self, bold: bool = False) -> str:
+        """The aligned block; ``bold`` sets vectors and matrices in bold."""
+        if not self:
+            return ""
+        style = _style(self[0], bold)
+        lines: dict[str, tuple[str, str]] = {}
+        for derivative in self:
+            for left, right in derivative.latex_lines(style)[:-1]:
+                lines.setdefault(left, (left, right))
+        results = [derivative.latex_lines(style)[-1] for derivative in self]
+        return aligned([*lines.values(), *results])
+
+    def _repr_latex_(self) -> str:
+        return f"$$\n{self.latex}\n$$"
+
     def numpy(self) -> Callable[..., dict[str, object]]:
         """A function of keyword arrays returning {wrt name: result}, computing shared work
         once."""
         return _evaluator(list(self))(lambda values: {d.wrt: v for d, v in zip(self, values,
                                                                                  strict=True)})
+
+
+def _style(derivative: Derivative, bold: bool = False) -> LatexStyle:
+    program = derivative.program
+    taken = frozenset(program.variables) | frozenset(program.definitions) | \
+        frozenset(derivative.derivation.where)
+    return LatexStyle(bold=bold, taken=taken)
 
 
 def _where_for(results: Sequence[Node], derivation: Derivation) -> dict[str, Node]:

@@ -130,6 +130,7 @@ def test_aligned_environment():
     (r"x^23", ParseError, "^{23}"),
     (r"A^T x #", ParseError, "unexpected character"),
     (r"a = ; b", ParseError, "nothing after"),
+    (r"\ = \hat y - y; y", ParseError, "nothing before '='"),
     (r"\cos'(x)", UnsupportedError, "derivative cos'"),
     ("", ParseError, "empty"),
 ])

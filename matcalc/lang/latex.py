@@ -411,11 +411,62 @@ class LatexReader:
             return _greek(token.text)
         raise self.error("expected a subscript", token)
 
+    def dimension_subscripts(self, start: LatexToken) -> list[Tree]:
+        """Sizes after ``_``: ``n``, ``{N k}`` (a product), ``{m,n}`` (two sizes)."""
+        if not self.at("sym", "{"):
+            return [self.dimension_factor(self.advance(), start)]
+        self.advance()
+        sizes: list[Tree] = []
+        factors: list[Tree] = []
+        while not self.at("sym", "}"):
+            token = self.advance()
+            if token.kind == "sym" and token.text == ",":
+                if not factors:
+                    raise self.error("expected a size before ','", token)
+                sizes.append(self._product(factors, start))
+                factors = []
+            elif token.kind == "cmd" and token.text in ("times", "cdot"):
+                continue
+            else:
+                factors.append(self.dimension_factor(token, start))
+        self.advance()
+        if not factors:
+            raise self.error("expected a size")
+        sizes.append(self._product(factors, start))
+        return sizes
+
+    def dimension_factor(self, token: LatexToken, start: LatexToken) -> Tree:
+        if token.kind == "number":
+            return self.tree("number", [Token("NUMBER", token.text)], token)
+        if token.kind == "word":
+            return self.name_tree(token.text, token)
+        if token.kind == "cmd" and _greek(token.text):
+            return self.name_tree(_greek(token.text), token)
+        raise self.error("a size is a name or a number", token)
+
+    def _product(self, factors: list[Tree], start: LatexToken) -> Tree:
+        result = factors[0]
+        for factor in factors[1:]:
+            result = self.tree("mul", [result, factor], start)
+        return result
+
+    def sized(self, name: str, start: LatexToken, count: int) -> Tree:
+        r"""``I_n``, ``K_{m,n}``, ``\mathbf{1}_{m}``: a leaf of the given sizes."""
+        sizes = self.dimension_subscripts(start)
+        if len(sizes) != count:
+            raise self.error(f"{name} takes {count} size{'s' if count > 1 else ''} in its "
+                             "subscript")
+        return self.call(name, sizes, start)
+
     # -- names and functions ------------------------------------------------------------------
 
     def word(self) -> Tree:
         token = self.advance()
         text = token.text
+        sized = {"I": ("I", 1), "K": ("commutation", 2)}.get(text)
+        if sized and not self.known(text) and self.at("sym", "_"):
+            self.advance()
+            return self.sized(sized[0], token, sized[1])
         subscript = ""
         if self.at("sym", "_"):
             self.advance()
@@ -578,11 +629,12 @@ class LatexReader:
         function = _function_named(text)
         if function and not self.known(text):
             return self.application(function, token)
-        subscript = self._maybe_subscript()
         if text == "I" and not self.known("I"):
-            if subscript:
-                return self.call("I", [self.name_tree(subscript, token)], token)
+            if self.at("sym", "_"):
+                self.advance()
+                return self.sized("I", token, 1)
             return self.name_tree("I", token)
+        subscript = self._maybe_subscript()
         return self.name_tree(self.resolve(text, subscript), token)
 
     def ones_or_indicator(self, start: LatexToken) -> Tree:
@@ -594,7 +646,7 @@ class LatexReader:
                 result = self.indicator(start)
                 self.expect_sym("}", "'}'")
                 return result
-            return self.call("ones", [self.name_tree(self.raw_subscript(), start)], start)
+            return self.sized("ones", start, 1)
         if self.at("sym", "(", "[", "{"):
             opener = self.advance()
             result = self.indicator(start)
@@ -641,6 +693,13 @@ class LatexReader:
                                        "write it out",
                                        Location(*_line_column(self.source, start.offset),
                                                 start.length), self.source)
+        sizes: list[Tree] = []
+        if function == "unvec":
+            if not self.at("sym", "_"):
+                raise self.error("unvec takes its sizes as a subscript: "
+                                 "\\operatorname{unvec}_{m,n}(v)")
+            self.advance()
+            sizes = self.dimension_subscripts(start)
         power = None
         if self.at("sym", "^"):
             self.advance()
@@ -658,7 +717,7 @@ class LatexReader:
             result = self.tree("derivative", [self.name_token(function, start), argument],
                                start)
         else:
-            result = self.call(function, [argument], start)
+            result = self.call(function, [argument, *sizes], start)
         if power is not None:
             result = self.tree("pow", [result, power], start)
         return result
@@ -735,6 +794,9 @@ def statements(source: str, known: Callable[[str], bool]) -> Iterable[Statement]
             if not body:
                 raise ParseError("nothing after '='", Location(
                     *_line_column(source, group[equals[-1]].offset)), source)
+            if not last and not left:
+                raise ParseError("nothing before '='", Location(
+                    *_line_column(source, group[equals[0]].offset)), source)
             if not last and _is_derivative_notation(left):
                 raise UnsupportedError("only the last statement may be the derivative itself; "
                                        "earlier ones define names")

@@ -1,0 +1,267 @@
+"""Print IR nodes as LaTeX in the notation of papers: juxtaposition for matrix products,
+``^\\top``, ``\\odot``, ``\\otimes``, ``\\operatorname{tr}``, Greek names as Greek, ``yhat`` as
+``\\hat{y}``, trailing digits as subscripts (``delta2`` -> ``\\delta_{2}``).
+
+The output reads back through :mod:`matcalc.lang.latex` to the same values (tests check every
+gallery result that way), so the precedence here mirrors the reader's: ``+ -`` below
+``\\odot \\otimes :`` below juxtaposition below unary minus below ``^`` and ``'``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ..ir import Node
+from ..lang.latex import GREEK
+from ..shapes import Dim, Kind
+from .text import format_number
+
+_SUM, _HADAMARD, _JUXTAPOSE, _UNARY, _POSTFIX, _ATOM = range(1, 7)
+
+ACCENT_SUFFIXES = (("hat", "hat"), ("tilde", "tilde"), ("bar", "bar"))
+NAMED_FUNCTIONS = {
+    "exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tanh": r"\tanh",
+    "det": r"\det", "logdet": r"\log\det", "tr": r"\operatorname{tr}",
+    "Diag": r"\operatorname{Diag}", "diag": r"\operatorname{diag}",
+    "vec": r"\operatorname{vec}", "softmax": r"\operatorname{softmax}",
+    "logsumexp": r"\operatorname{logsumexp}", "sum": r"\operatorname{sum}",
+    "mean": r"\operatorname{mean}", "relu": r"\operatorname{relu}",
+    "sign": r"\operatorname{sign}", "abs": r"\operatorname{abs}",
+}
+_NAME = re.compile(r"^([A-Za-z]+?)(hat|tilde|bar)?(?:_?([0-9]+))?$")
+
+
+@dataclass(frozen=True)
+class LatexStyle:
+    """How names are set: ``bold`` sets vectors and matrices in bold (\\mathbf, Greek in
+    \\boldsymbol); ``taken`` are the problem's names (a problem naming ``sigma`` gets sigmoid
+    written out as \\operatorname{sigmoid})."""
+
+    bold: bool = False
+    taken: frozenset[str] = frozenset()
+
+
+def latex_name(name: str, kind: Kind | None = None, style: LatexStyle = LatexStyle()) -> str:
+    """``theta`` -> ``\\theta``, ``yhat`` -> ``\\hat{y}``, ``W1`` -> ``W_{1}``,
+    ``delta_yhat`` -> ``\\delta_{yhat}``, ``logits`` -> ``\\mathit{logits}``."""
+    bold = style.bold and kind in (Kind.VECTOR, Kind.MATRIX, Kind.ROW)
+    match = _NAME.match(name)
+    if match:
+        base, accent, digits = match.groups()
+        core = _letters(base, bold)
+        if accent:
+            core = f"\\{accent}{{{core}}}"
+        return core + (f"_{{{digits}}}" if digits else "")
+    if "_" in name:
+        base, _, subscript = name.partition("_")
+        if re.fullmatch(r"[A-Za-z0-9]+", subscript) and re.fullmatch(r"[A-Za-z]+", base):
+            return f"{_letters(base, bold)}_{{{subscript}}}"
+    escaped = name.replace("_", r"\_")
+    return f"\\mathbf{{{escaped}}}" if bold else f"\\mathit{{{escaped}}}"
+
+
+def _letters(base: str, bold: bool) -> str:
+    if base in GREEK:
+        return f"\\boldsymbol{{\\{base}}}" if bold else f"\\{base}"
+    if len(base) == 1:
+        return f"\\mathbf{{{base}}}" if bold else base
+    return f"\\mathbf{{{base}}}" if bold else f"\\mathit{{{base}}}"
+
+
+def latex_dim(d: Dim) -> str:
+    """A dimension: ``n``, ``3``, ``m n`` for a product."""
+    return str(d).replace("*", " ")
+
+
+def to_latex(node: Node, style: LatexStyle = LatexStyle()) -> str:
+    """The node as LaTeX."""
+    return _Printer(style).print(node)[0]
+
+
+class _Printer:
+    def __init__(self, style: LatexStyle):
+        self.style = style
+
+    def wrap(self, node: Node, minimum: int) -> str:
+        text, level = self.print(node)
+        return text if level >= minimum else f"\\left({text}\\right)"
+
+    def print(self, node: Node) -> tuple[str, int]:
+        op = node.op
+        method = getattr(self, f"_{op}", None)
+        if method is not None:
+            return method(node)
+        if op in NAMED_FUNCTIONS:
+            return f"{NAMED_FUNCTIONS[op]}\\left({self.print(node.args[0])[0]}\\right)", _ATOM
+        raise AssertionError(f"no LaTeX form for {op}")  # pragma: no cover - table is complete
+
+    # leaves ----------------------------------------------------------------------------------
+
+    def _var(self, node: Node) -> tuple[str, int]:
+        return latex_name(node.params[0], node.kind, self.style), _ATOM
+
+    _ref = _var
+
+    def _const(self, node: Node) -> tuple[str, int]:
+        value = node.params[0]
+        text = format_number(value)
+        if "e" in text:
+            mantissa, _, exponent = text.partition("e")
+            text = f"{mantissa} \\cdot 10^{{{int(exponent)}}}"
+            return text, _JUXTAPOSE if value > 0 else _UNARY
+        return text, _ATOM if value >= 0 else _UNARY
+
+    def _dimval(self, node: Node) -> tuple[str, int]:
+        d = node.params[0]
+        return latex_dim(d), _ATOM if d.is_number or d.is_symbol else _JUXTAPOSE
+
+    def _identity(self, node: Node) -> tuple[str, int]:
+        return f"I_{{{latex_dim(node.params[0])}}}", _ATOM
+
+    def _ones(self, node: Node) -> tuple[str, int]:
+        rows, cols = node.params
+        if node.kind is Kind.VECTOR:
+            return f"\\mathbf{{1}}_{{{latex_dim(rows)}}}", _ATOM
+        return (f"\\mathbf{{1}}_{{{latex_dim(rows)}}} \\mathbf{{1}}_{{{latex_dim(cols)}}}^\\top",
+                _JUXTAPOSE)
+
+    def _zeros(self, node: Node) -> tuple[str, int]:
+        rows, cols = node.params
+        size = latex_dim(rows) if node.kind is Kind.VECTOR else \
+            f"{latex_dim(rows)} \\times {latex_dim(cols)}"
+        return f"\\mathbf{{0}}_{{{size}}}", _ATOM
+
+    def _commutation(self, node: Node) -> tuple[str, int]:
+        m, n = node.params
+        return f"K_{{{latex_dim(m)},{latex_dim(n)}}}", _ATOM
+
+    # operators -------------------------------------------------------------------------------
+
+    def _add(self, node: Node) -> tuple[str, int]:
+        return self._binary(node, "+", _SUM)
+
+    def _sub(self, node: Node) -> tuple[str, int]:
+        return self._binary(node, "-", _SUM)
+
+    def _frob(self, node: Node) -> tuple[str, int]:
+        return self._binary(node, ":", _HADAMARD)
+
+    def _kron(self, node: Node) -> tuple[str, int]:
+        return self._binary(node, "\\otimes", _HADAMARD)
+
+    def _binary(self, node: Node, symbol: str, level: int) -> tuple[str, int]:
+        left, right = node.args
+        return f"{self.wrap(left, level)} {symbol} {self.wrap(right, level + 1)}", level
+
+    def _matmul(self, node: Node) -> tuple[str, int]:
+        left, right = node.args
+        # the matrix product is associative: A (B C) is set as A B C
+        right_text = self.print(right)[0] if right.op == "matmul" else \
+            self.wrap(right, _POSTFIX)
+        return f"{self.wrap(left, _JUXTAPOSE)} {right_text}", _JUXTAPOSE
+
+    def _mul(self, node: Node) -> tuple[str, int]:
+        left, right = node.args
+        if right.is_scalar and not left.is_scalar:
+            left, right = right, left
+        if left.is_scalar:
+            joiner = " \\cdot " if right.op == "const" or (
+                left.op == "const" and self.print(right)[0][:1].isdigit()) else " "
+            return f"{self.wrap(left, _JUXTAPOSE)}{joiner}{self.wrap(right, _POSTFIX)}", \
+                _JUXTAPOSE
+        return self._binary(node, "\\odot", _HADAMARD)
+
+    def _div(self, node: Node) -> tuple[str, int]:
+        top, bottom = (self.print(arg)[0] for arg in node.args)
+        return f"\\frac{{{top}}}{{{bottom}}}", _ATOM
+
+    def _neg(self, node: Node) -> tuple[str, int]:
+        return f"-{self.wrap(node.args[0], _JUXTAPOSE)}", _UNARY
+
+    def _transpose(self, node: Node) -> tuple[str, int]:
+        inner = node.args[0]
+        if inner.op == "inv":
+            return f"{self.wrap(inner.args[0], _ATOM)}^{{-\\top}}", _POSTFIX
+        return f"{self.wrap(inner, _ATOM)}^\\top", _POSTFIX
+
+    def _inv(self, node: Node) -> tuple[str, int]:
+        return f"{self.wrap(node.args[0], _ATOM)}^{{-1}}", _POSTFIX
+
+    def _pow(self, node: Node) -> tuple[str, int]:
+        base, exponent = node.args
+        power = self.print(exponent)[0]
+        if base.is_scalar:
+            return f"{self.wrap(base, _ATOM)}^{{{power}}}", _POSTFIX
+        return f"{self.wrap(base, _ATOM)}^{{\\circ {power}}}", _POSTFIX
+
+    def _mpow(self, node: Node) -> tuple[str, int]:
+        return f"{self.wrap(node.args[0], _ATOM)}^{{{node.params[0]}}}", _POSTFIX
+
+    # functions with their own notation --------------------------------------------------------
+
+    def _sigmoid(self, node: Node) -> tuple[str, int]:
+        name = r"\operatorname{sigmoid}" if "sigma" in self.style.taken else r"\sigma"
+        return f"{name}\\left({self.print(node.args[0])[0]}\\right)", _ATOM
+
+    def _step(self, node: Node) -> tuple[str, int]:
+        return f"\\mathbb{{1}}\\left[{self.print(node.args[0])[0]} > 0\\right]", _ATOM
+
+    def _sqrt(self, node: Node) -> tuple[str, int]:
+        return f"\\sqrt{{{self.print(node.args[0])[0]}}}", _ATOM
+
+    def _norm(self, node: Node) -> tuple[str, int]:
+        return f"\\left\\|{self.print(node.args[0])[0]}\\right\\|_F", _ATOM
+
+    def _norm2(self, node: Node) -> tuple[str, int]:
+        return f"\\left\\|{self.print(node.args[0])[0]}\\right\\|_2", _ATOM
+
+    def _unvec(self, node: Node) -> tuple[str, int]:
+        rows, cols = node.params
+        return (f"\\operatorname{{unvec}}_{{{latex_dim(rows)},{latex_dim(cols)}}}"
+                f"\\left({self.print(node.args[0])[0]}\\right)", _ATOM)
+
+
+def derivative_symbol(kind: str, of: str, wrt: str, of_kind: Kind, wrt_kind: Kind,
+                      style: LatexStyle = LatexStyle()) -> str:
+    """``\\frac{\\partial J}{\\partial W}``, the Jacobian's ``\\partial \\operatorname{vec}``
+    form for matrices, ``\\frac{\\partial^2 f}{\\partial x \\partial x^\\top}``."""
+    top = latex_name(of, of_kind, style)
+    bottom = latex_name(wrt, wrt_kind, style)
+    if kind == "hessian":
+        if wrt_kind is Kind.MATRIX:
+            bottom = f"\\operatorname{{vec}}({bottom})"
+        return f"\\frac{{\\partial^2 {top}}}{{\\partial {bottom} \\, \\partial {bottom}^\\top}}"
+    if kind == "jacobian":
+        if of_kind is Kind.MATRIX:
+            top = f"\\operatorname{{vec}}({top})"
+        if wrt_kind is Kind.MATRIX:
+            bottom = f"\\operatorname{{vec}}({bottom})"
+        if wrt_kind in (Kind.MATRIX, Kind.VECTOR) and of_kind is not Kind.SCALAR:
+            bottom += "^\\top" if wrt_kind is Kind.MATRIX else ""
+    return f"\\frac{{\\partial {top}}}{{\\partial {bottom}}}"
+
+
+def aligned(lines: Iterable[tuple[str, str]]) -> str:
+    """``left &= right`` lines in an aligned block."""
+    body = " \\\\\n".join(f"  {left} &= {right}" for left, right in lines)
+    return f"\\begin{{aligned}}\n{body}\n\\end{{aligned}}"
+
+
+STANDALONE = r"""\documentclass{article}
+\usepackage{amsmath,amssymb,amsfonts}
+\begin{document}
+%s
+\end{document}
+"""
+
+
+def standalone(blocks: Iterable[str]) -> str:
+    """A complete document showing each aligned block as a displayed equation."""
+    body = "\n".join(f"\\[\n{block}\n\\]" for block in blocks)
+    return STANDALONE % body
+
+
+__all__ = ["LatexStyle", "aligned", "derivative_symbol", "latex_name", "standalone",
+           "to_latex"]
