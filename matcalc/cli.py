@@ -18,6 +18,7 @@ from . import __version__, limits
 from .errors import MatcalcError, ParseError
 from .lang.parse import parse
 from .limits import time_budget
+from .present.terminal import colour_text, colour_verdict, use_colour
 from .program import Program
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -104,7 +105,8 @@ def command_derive(arguments: argparse.Namespace) -> int:
         for verdict in group_verdicts or []:
             lines.append(f"# check {verdict}")
         blocks.append("\n".join(lines))
-    print("\n\n".join(blocks))
+    text = "\n\n".join(blocks)
+    print(colour_text(text) if use_colour(sys.stdout, arguments.color) else text)
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -146,13 +148,14 @@ def command_check(arguments: argparse.Namespace) -> int:
     from .check import check
 
     failed = False
+    colour = use_colour(sys.stdout, arguments.color)
     for problem in arguments.problem:
         program = parse(read_source(problem), let=arguments.let or None)
         if len(arguments.problem) > 1:
             print(f"# {problem}")
         for group in _derivatives(arguments, program):
             for verdict in check(list(group), seed=arguments.seed):
-                print(verdict)
+                print(colour_verdict(str(verdict)) if colour else verdict)
                 failed = failed or not verdict.ok
     return EXIT_FAILED if failed else EXIT_OK
 
@@ -174,7 +177,7 @@ def command_verify(arguments: argparse.Namespace) -> int:
     kind = arguments.kind or "grad"
     verdict = verify(program, arguments.wrt, answer, of=arguments.of, kind=kind,
                      latex=arguments.latex)
-    print(verdict)
+    print(colour_verdict(str(verdict)) if use_colour(sys.stdout, arguments.color) else verdict)
     if arguments.show_answer:
         print(derive(program, wrt=arguments.wrt, of=arguments.of, kind=kind).text)
     return EXIT_OK if verdict.ok else EXIT_FAILED
@@ -220,6 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"matcalc {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                        help="colour the output (default: on a terminal, unless NO_COLOR)")
     parser.add_argument("--time-limit", type=float, metavar="SECONDS",
                         help="the time one derivation may take (default "
                              f"{limits.DERIVATION_SECONDS:g} s)")

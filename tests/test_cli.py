@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 
@@ -130,3 +131,22 @@ def test_an_internal_error_is_reported_without_a_traceback(monkeypatch, capsys):
     assert "internal error" in err and "Traceback" not in err and "--debug" in err
     with pytest.raises(ZeroDivisionError):
         cli.main(["--debug", "parse", "x"])
+
+
+def test_colour_only_on_request_or_a_terminal(capsys, monkeypatch):
+    from matcalc.present.terminal import use_colour
+
+    assert main(["--color", "always", "derive", "x' @ A @ x", "--wrt", "x"]) == 0
+    assert "\033[1mdf_dx\033[0m = " in capsys.readouterr().out
+    assert main(["derive", "x' @ A @ x", "--wrt", "x"]) == 0  # captured: not a terminal
+    assert "\033[" not in capsys.readouterr().out
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    assert use_colour(Terminal()) and not use_colour(io.StringIO())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not use_colour(Terminal()) and use_colour(io.StringIO(), "always")
