@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import __version__, limits
-from .errors import MatcalcError, ParseError
+from .errors import MatcalcError, ParseError, UnsupportedError
 from .lang.parse import parse
 from .limits import time_budget
 from .present.terminal import colour_text, colour_verdict, use_colour
@@ -91,6 +91,8 @@ def command_derive(arguments: argparse.Namespace) -> int:
     verdicts = [check(list(group), seed=arguments.seed) if arguments.check else None
                 for group in groups]
     failed = any(not v.ok for group in verdicts if group for v in group)
+    if arguments.steps:
+        return _print_steps(groups, arguments)
     if arguments.format == "json":
         print(json.dumps(_json(groups, verdicts), indent=2))
         return EXIT_FAILED if failed else EXIT_OK
@@ -107,6 +109,35 @@ def command_derive(arguments: argparse.Namespace) -> int:
         blocks.append("\n".join(lines))
     text = "\n\n".join(blocks)
     print(colour_text(text) if use_colour(sys.stdout, arguments.color) else text)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _print_steps(groups: list, arguments: argparse.Namespace) -> int:
+    from .present.latex import standalone
+    from .steps import check_steps, steps
+
+    if arguments.format == "json":
+        raise ParseError("--steps prints text or LaTeX, not JSON")
+    failed, blocks = False, []
+    for group in groups:
+        for derivative in group:
+            if derivative.kind != "grad":
+                raise UnsupportedError(f"--steps shows the steps of gradients; {derivative.kind}"
+                                       " steps are not supported yet")
+            shown = steps(derivative.program, derivative.wrt, of=derivative.of)
+            text = shown.latex if arguments.format == "latex" else shown.text
+            if arguments.check:
+                verdicts = check_steps(shown, seed=arguments.seed or 0)
+                failed = failed or not all(v.ok for v in verdicts)
+                mark = "%" if arguments.format == "latex" else "#"
+                text += "\n" + "\n".join(
+                    f"{mark} step {'holds' if v.ok else 'FAILED'}: {v.claim} ({v.detail})"
+                    for v in verdicts)
+            blocks.append(text)
+    if arguments.format == "latex" and arguments.standalone:
+        print(standalone(blocks))
+    else:
+        print("\n\n".join(blocks))
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -263,6 +294,9 @@ def build_parser() -> argparse.ArgumentParser:
                              help="with --format latex: vectors and matrices in bold")
             sub.add_argument("--check", action="store_true",
                              help="also prove each result by finite differences")
+            sub.add_argument("--steps", action="store_true",
+                             help="show the derivation step by step (gradients; text or "
+                                  "LaTeX; with --check each step is tested)")
     verifying = commands.add_parser(
         "verify", help="check a hand-derived answer: right, or what is wrong with it",
         description="Check a hand-derived answer (the language or LaTeX): right, or what is "

@@ -41,6 +41,7 @@ class LatexStyle:
 
     bold: bool = False
     taken: frozenset[str] = frozenset()
+    renames: tuple[tuple[str, str], ...] = ()  # names set as given LaTeX (dX -> \mathrm{d}X)
 
 
 def latex_name(name: str, kind: Kind | None = None, style: LatexStyle = LatexStyle()) -> str:
@@ -100,7 +101,11 @@ class _Printer:
     # leaves ----------------------------------------------------------------------------------
 
     def _var(self, node: Node) -> tuple[str, int]:
-        return latex_name(node.params[0], node.kind, self.style), _ATOM
+        name = node.params[0]
+        for old, new in self.style.renames:
+            if old == name:
+                return new, _ATOM
+        return latex_name(name, node.kind, self.style), _ATOM
 
     _ref = _var
 

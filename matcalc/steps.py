@@ -1,0 +1,283 @@
+"""The steps of a gradient's derivation, as a hand derivation writes them.
+
+For ``grad f wrt X``, from f back to X, each definition ``v = body`` on the way gives:
+
+1. the definition itself;
+2. its differential ``dv = ...`` in terms of the differentials of what it uses (the matrix-form
+   rules of rules/differentials.py: ``d(A @ B) = dA @ B + A @ dB``, ...);
+3. for each definition and for X, once all its users are done, the Frobenius form
+   ``df = G : dv``, read off by moving each factor across ``:`` with the identities of
+   rules/adjoints.py (named, with their sources), ``G`` being the gradient of f with respect to
+   v (named deltas shared across the steps).
+
+The last form, ``df = G : dX``, gives the gradient ``df/dX = G``.  Every step is a claim that
+:func:`check_steps` tests numerically: each Frobenius form by finite differences (the checker
+perturbs v itself), each differential against a central difference along random directions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import ir
+from .derive import Derivative, Derivatives, derive
+from .engine import Derivation, differential
+from .errors import DomainError, UnsupportedError
+from .facts import Facts
+from .ir import Node, walk
+from .numeric import prepare, to_user_layout
+from .program import Program
+from .rules.adjoints import ADJOINTS
+from .sampling import random_instance
+from .simplify import Simplifier
+
+
+@dataclass
+class Step:
+    """One definition on the way from f to X (or X itself, at the end)."""
+
+    name: str
+    body: Node | None  # None for the variable X
+    differential: Node | None
+    directions: dict[str, Node] = field(default_factory=dict)  # d<arg> variables by argument
+    gradient: Derivative | None = None  # df/d(name): the Frobenius form df = G : d name
+    identities: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Steps:
+    """The steps of one gradient, with the named deltas their Frobenius forms share."""
+
+    of: str
+    wrt: str
+    steps: list[Step]
+    gradients: Derivatives
+
+    @property
+    def where(self) -> dict[str, Node]:
+        where: dict[str, Node] = {}
+        for derivative in self.gradients:
+            where.update(derivative.where)
+        return where
+
+    @property
+    def text(self) -> str:
+        """The steps as text: numbered, each with its differential and Frobenius form."""
+        lines = [f"# steps: grad {self.of} wrt {self.wrt}"]
+        number = 0
+        for step in self.steps:
+            if step.gradient is not None and step.name != self.of:
+                lines.append(f"   d{self.of} = {_wrap(step.gradient.result)} : d{step.name}")
+                for identity in step.identities:
+                    lines.append(f"      by {identity}")
+            if step.body is not None:
+                number += 1
+                lines.append(f"{number}. {step.name} = {step.body}")
+                lines.append(f"   d{step.name} = {step.differential}")
+        final = self.steps[-1].gradient
+        assert final is not None
+        lines.append(f"so d{self.of}/d{self.wrt} = {final.result}")
+        if self.where:
+            lines.append("where " + "; ".join(f"{n} = {b}" for n, b in self.where.items()))
+        return "\n".join(lines)
+
+    @property
+    def latex(self) -> str:
+        """The steps as one aligned block (identities as text notes)."""
+        from .present.latex import LatexStyle, aligned, latex_name, to_latex
+
+        program = self.gradients[0].program
+        renames = {}
+        for step in self.steps:
+            for arg, direction in step.directions.items():
+                renames[direction.name] = "\\mathrm{d}" + latex_name(arg, direction.kind)
+        style = LatexStyle(taken=frozenset(program.variables) | frozenset(program.definitions),
+                           renames=tuple(renames.items()))
+        d_of = "\\mathrm{d}" + latex_name(self.of)
+        lines = []
+        for step in self.steps:
+            if step.gradient is not None and step.name != self.of:
+                d_name = "\\mathrm{d}" + latex_name(step.name, step.gradient.result.kind)
+                lines.append((d_of, f"{to_latex(step.gradient.result, style)} : {d_name}"))
+            if step.body is not None and step.differential is not None:
+                lines.append((latex_name(step.name, step.body.kind), to_latex(step.body, style)))
+                lines.append(("\\mathrm{d}" + latex_name(step.name, step.body.kind),
+                              to_latex(step.differential, style)))
+        final = self.steps[-1].gradient
+        assert final is not None
+        lines.append((f"\\frac{{\\partial {latex_name(self.of)}}}"
+                      f"{{\\partial {latex_name(self.wrt)}}}", to_latex(final.result, style)))
+        lines += [(latex_name(name, body.kind), to_latex(body, style))
+                  for name, body in self.where.items()]
+        return aligned(lines)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _wrap(node: Node) -> str:
+    text = str(node)
+    return f"({text})" if node.op in ("add", "sub", "frob") else text
+
+
+def steps(source: str | Program, wrt: str, of: str | None = None) -> Steps:
+    """The steps of ``grad of wrt`` (of: a scalar definition; default the last one)."""
+    base = derive(source, wrt=wrt, of=of)
+    if base.kind != "grad":  # pragma: no cover - derive(kind="grad") always is
+        raise UnsupportedError("steps are shown for gradients")
+    program = base.program
+    if base.of not in program.definitions:
+        raise UnsupportedError("steps need the function to be a named definition "
+                               "(f = ...), not a request's expression")
+    path = _path(program, base.of, wrt)
+    gradients = derive(program, wrt=[name for name in path if name != base.of] + [wrt],
+                       of=base.of)
+    by_name = {derivative.wrt: derivative for derivative in gradients}
+    derivation = Derivation(program)
+    simplifier = Simplifier(
+        Facts(lambda name: program.definitions[name].body if name in program.definitions
+              else None),
+        {definition.body: definition.ref for definition in program.definitions.values()})
+    result = []
+    for name in path:
+        if name == wrt and name in program.variables:
+            continue
+        body = program.definitions[name].body
+        active = [arg for arg in _direct_arguments(body) if arg in path or arg == wrt]
+        directions = {arg: ir.var(f"d{arg}", _shape_node(program, arg).shape,
+                                  _shape_node(program, arg).kind) for arg in active}
+        d_body = simplifier(differential(derivation, body, directions))
+        result.append(Step(name, body, d_body, directions, by_name.get(name),
+                           _identities(program, name, path)))
+    result.append(Step(wrt, None, None, {}, by_name[wrt], _identities(program, wrt, path)))
+    return Steps(base.of, wrt, result, gradients)
+
+
+def _shape_node(program: Program, name: str) -> Node:
+    if name in program.variables:
+        return program.variables[name]
+    return program.definitions[name].ref
+
+
+def _direct_arguments(body: Node) -> list[str]:
+    return list(dict.fromkeys(n.name for n in walk(body) if n.op in ("var", "ref")))
+
+
+def _path(program: Program, of: str, wrt: str) -> list[str]:
+    """The definitions between f and X that depend on X, from f back (topological order)."""
+    depends: set[str] = {wrt}
+    for name, definition in program.definitions.items():
+        if any(n.op in ("var", "ref") and n.name in depends for n in walk(definition.body)):
+            depends.add(name)
+    needed = program.needed_definitions(program.definitions[of].ref)
+    ordered = [name for name in needed if name in depends and name != of] + [of]
+    path = list(reversed(ordered))
+    if wrt in program.definitions and wrt not in path:
+        path.append(wrt)
+    return path + ([wrt] if wrt in program.variables else [])
+
+
+def _identities(program: Program, name: str, path: list[str]) -> list[str]:
+    """The adjoint identities of the operations through which the users of ``name`` on the
+    path reach it."""
+    found: list[str] = []
+    for user in path:
+        if user == name or user not in program.definitions:
+            continue
+        body = program.definitions[user].body
+        for node in walk(body):
+            for index, arg in enumerate(node.args):
+                if any(n.op in ("var", "ref") and n.name == name for n in walk(arg)) and \
+                        node.op in ADJOINTS:
+                    doc = " ".join((ADJOINTS[node.op][index].__doc__ or "").split())
+                    if doc and doc not in found:
+                        found.append(doc)
+    return found
+
+
+@dataclass
+class StepVerdict:
+    """Whether one step's claim holds at random points."""
+
+    claim: str
+    ok: bool
+    detail: str = ""
+
+
+def check_steps(derivation_steps: Steps, seed: int = 0, points: int = 2) -> list[StepVerdict]:
+    """Test every claim numerically: each Frobenius form by finite differences, each
+    differential against a central difference along random directions."""
+    from .check import check
+
+    verdicts = []
+    for step in derivation_steps.steps:
+        if step.gradient is not None:
+            result = check(step.gradient, seed=seed, trials=points)
+            verdicts.append(StepVerdict(
+                f"d{derivation_steps.of} = G : d{step.name}", result.ok or result.inconclusive,
+                str(result)))
+        if step.body is not None and step.differential is not None:
+            verdicts.append(_check_differential(derivation_steps, step, seed, points))
+    return verdicts
+
+
+def _check_differential(derivation_steps: Steps, step: Step, seed: int,
+                        points: int) -> StepVerdict:
+    program = derivation_steps.gradients[0].program
+    claim = f"d{step.name} = {step.differential}"
+    extended = Program(source=program.source,
+                       variables={**program.variables,
+                                  **{v.name: v for v in step.directions.values()}},
+                       definitions=dict(program.definitions), requests=[],
+                       dimensions=program.dimensions, inferred=program.inferred)
+    ref = program.definitions[step.name].ref
+    worst = 0.0
+    for trial in range(points):
+        try:
+            instance = random_instance(extended, seed=seed + trial)
+        except DomainError as error:
+            return StepVerdict(claim, True, f"no random point: {error}")
+        arrays, sizes = instance.arrays, instance.sizes
+
+        def value_at(t: float, arrays=arrays, sizes=sizes) -> np.ndarray:
+            moved = dict(arrays)
+            evaluation = prepare(extended, arrays, sizes, check_attributes=False)
+            for arg, direction in step.directions.items():
+                base = _value(evaluation, _shape_node(program, arg))
+                moved_value = base + t * np.asarray(arrays[direction.name], dtype=float)
+                if arg in program.variables:
+                    moved[arg] = moved_value
+            moved_evaluation = prepare(extended, moved, sizes, check_attributes=False)
+            for arg, direction in step.directions.items():
+                if arg in program.definitions:
+                    node = program.definitions[arg].ref
+                    base = _value(evaluation, node)
+                    value = base + t * np.asarray(arrays[direction.name], dtype=float)
+                    moved_evaluation.values[node] = _internal(node, value)
+            return np.asarray(to_user_layout(step.body.kind,
+                                             moved_evaluation.value(step.body)), dtype=float)
+
+        evaluation = prepare(extended, arrays, sizes, check_attributes=False)
+        symbolic = np.asarray(to_user_layout(ref.kind, evaluation.value(step.differential)),
+                              dtype=float)
+        h = 1e-5
+        numeric = (8 * (value_at(h) - value_at(-h)) - (value_at(2 * h) - value_at(-2 * h))) \
+            / (12 * h)
+        scale = max(1.0, float(np.max(np.abs(numeric), initial=0.0)))
+        worst = max(worst, float(np.max(np.abs(symbolic - numeric), initial=0.0)) / scale)
+    return StepVerdict(claim, worst <= 1e-6, f"max relative error {worst:.1e}")
+
+
+def _value(evaluation, node: Node) -> np.ndarray:
+    return np.asarray(to_user_layout(node.kind, evaluation.value(node)), dtype=float)
+
+
+def _internal(node: Node, value: np.ndarray):
+    if node.is_scalar:
+        return float(value)
+    return value.reshape(-1, 1) if value.ndim == 1 else value
+
+
+__all__ = ["Step", "StepVerdict", "Steps", "check_steps", "steps"]

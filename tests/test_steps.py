@@ -1,0 +1,79 @@
+"""Steps of a derivation are claims: every differential and every Frobenius form of every
+gallery gradient holds numerically, and the steps end at the derived gradient."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+
+import matcalc
+from matcalc.cli import main
+from matcalc.errors import UnsupportedError
+from matcalc.steps import check_steps, steps
+
+GALLERY = sorted(pathlib.Path("derivations").glob("*.mc"))
+
+
+def gradient_requests():
+    for path in GALLERY:
+        parsed = matcalc.parse(path.read_text())
+        for request in parsed.requests:
+            if request.kind == "grad" and request.of_name in parsed.definitions:
+                for wrt in request.wrt:
+                    yield pytest.param(parsed, request.of_name, wrt, id=f"{path.stem}-{wrt}")
+
+
+@pytest.mark.parametrize("parsed, of, wrt", list(gradient_requests()))
+def test_every_step_of_every_gallery_gradient_holds(parsed, of, wrt):
+    shown = steps(parsed, wrt, of=of)
+    verdicts = check_steps(shown, seed=1, points=1)
+    assert verdicts and all(v.ok for v in verdicts), [(v.claim, v.detail) for v in verdicts
+                                                      if not v.ok]
+    final = shown.steps[-1].gradient
+    expected = matcalc.derive(parsed, wrt=wrt, of=of)
+    assert matcalc.verify(parsed, wrt, final.text.splitlines()[-1].split(" = ", 1)[1]
+                          if not final.where else _inlined_text(final), of=of).ok
+    assert expected.shape == final.shape
+
+
+def _inlined_text(derivative) -> str:
+    lines = [f"{name} = {body}" for name, body in derivative.where.items()]
+    return "; ".join(lines + [str(derivative.result)])
+
+
+def test_cs224n_steps_read_like_the_notes():
+    shown = steps(pathlib.Path("derivations/cs224n_one_layer.mc").read_text(), "W", of="J")
+    text = shown.text
+    assert "2. yhat = softmax(theta)" in text
+    assert "dyhat = yhat * (dtheta - yhat' @ dtheta)" in text
+    assert "dz = dW @ x" in text and "so dJ/dW = " in text
+    assert "G : (dA @ B) = (G @ B') : dA" in text
+    assert r"\mathrm{d}\hat{y}" in shown.latex
+
+
+def test_a_wrong_step_is_caught():
+    shown = steps("x : vector(n); A : matrix(n, n)\nf = x' @ A @ x", "x")
+    step = shown.steps[0]
+    step.differential = matcalc.parse(
+        "x, dx : vector(n); A : matrix(n, n)\ng = dx' @ A @ x").definitions["g"].body
+    assert not all(v.ok for v in check_steps(shown, points=1))
+
+
+def test_steps_on_the_command_line(capsys):
+    assert main(["derive", "derivations/cs224n_one_layer.mc", "--wrt", "W", "--of", "J",
+                 "--steps", "--check"]) == 0
+    out = capsys.readouterr().out
+    assert "# step holds" in out and "FAILED" not in out
+    assert main(["derive", "derivations/cs224n_one_layer.mc", "--wrt", "W", "--of", "J",
+                 "--steps", "--format", "latex", "--standalone"]) == 0
+    assert capsys.readouterr().out.startswith(r"\documentclass")
+    assert main(["derive", "x' @ A @ x", "--wrt", "x", "--kind", "hessian", "--steps"]) == 2
+    assert "steps of gradients" in capsys.readouterr().err
+
+
+def test_steps_need_a_named_function():
+    with pytest.raises(matcalc.MatcalcError, match="no definition"):
+        steps("x : vector(n)\ngrad sum(x) wrt x", "x")
+    with pytest.raises(UnsupportedError, match="named definition"):
+        steps("a : scalar\nf = a", "a", of="a")
