@@ -91,10 +91,10 @@ def command_derive(arguments: argparse.Namespace) -> int:
     verdicts = [check(list(group), seed=arguments.seed) if arguments.check else None
                 for group in groups]
     failed = any(not v.ok for group in verdicts if group for v in group)
-    if arguments.steps:
+    if arguments.steps and arguments.format != "json":
         return _print_steps(groups, arguments)
     if arguments.format == "json":
-        print(json.dumps(_json(groups, verdicts), indent=2))
+        print(json.dumps(_json(groups, verdicts, arguments.steps), indent=2))
         return EXIT_FAILED if failed else EXIT_OK
     if arguments.format == "latex":
         print(_latex(groups, verdicts, arguments.standalone, arguments.bold))
@@ -116,8 +116,6 @@ def _print_steps(groups: list, arguments: argparse.Namespace) -> int:
     from .present.latex import standalone
     from .steps import check_steps, steps
 
-    if arguments.format == "json":
-        raise ParseError("--steps prints text or LaTeX, not JSON")
     failed, blocks = False, []
     for group in groups:
         for derivative in group:
@@ -155,7 +153,7 @@ def _latex(groups: list, verdicts: list, whole_document: bool, bold: bool) -> st
     return "\n\n".join("\n".join(comments + [block]) for comments, block in blocks)
 
 
-def _json(groups: list, verdicts: list) -> dict:
+def _json(groups: list, verdicts: list, with_steps: bool = False) -> dict:
     results = []
     for group, group_verdicts in zip(groups, verdicts, strict=True):
         for index, derivative in enumerate(group):
@@ -166,6 +164,13 @@ def _json(groups: list, verdicts: list) -> dict:
                 "where": {name: str(body) for name, body in derivative.where.items()},
                 "text": derivative.text, "latex": derivative.latex,
             }
+            if with_steps:
+                from .steps import steps
+
+                if derivative.kind != "grad":
+                    raise UnsupportedError("--steps shows the steps of gradients")
+                entry["steps"] = steps(derivative.program, derivative.wrt,
+                                       of=derivative.of).as_json()
             if group_verdicts:
                 verdict = group_verdicts[index]
                 entry["check"] = {"ok": verdict.ok, "max_rel_error": verdict.max_rel_error,
@@ -360,6 +365,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("matcalc: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader went away (| head): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except (MemoryError, RecursionError) as error:
         if arguments.debug:
             raise

@@ -113,6 +113,21 @@ class Steps:
                   for name, body in self.where.items()]
         return aligned(lines)
 
+    def as_json(self) -> list[dict[str, object]]:
+        """One object a step: the Frobenius form reached (``frobenius``, with the
+        ``identities`` used), then the definition and its differential."""
+        items: list[dict[str, object]] = []
+        for step in self.steps:
+            item: dict[str, object] = {"name": step.name}
+            if step.gradient is not None and step.name != self.of:
+                item["frobenius"] = f"d{self.of} = {_wrap(step.gradient.result)} : d{step.name}"
+                item["identities"] = list(step.identities)
+            if step.body is not None:
+                item["definition"] = f"{step.name} = {step.body}"
+                item["differential"] = f"d{step.name} = {step.differential}"
+            items.append(item)
+        return items
+
     def __str__(self) -> str:
         return self.text
 
