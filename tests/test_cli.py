@@ -150,3 +150,16 @@ def test_colour_only_on_request_or_a_terminal(capsys, monkeypatch):
     assert use_colour(Terminal()) and not use_colour(io.StringIO())
     monkeypatch.setenv("NO_COLOR", "1")
     assert not use_colour(Terminal()) and use_colour(io.StringIO(), "always")
+
+
+def test_json_schema_keys(capsys):
+    import json
+
+    assert main(["derive", "derivations/cs224n_identity_2_7.mc", "--format", "json",
+                 "--steps", "--check", "--seed", "1"]) == 0
+    result = json.loads(capsys.readouterr().out)["results"][0]
+    assert set(result) == {"kind", "of", "wrt", "name", "type", "shape", "result", "where",
+                           "text", "latex", "steps", "check"}
+    assert set(result["check"]) == {"ok", "max_rel_error", "seed", "tolerance"}
+    assert {"name", "definition", "differential"} <= set(result["steps"][0])
+    assert {"name", "frobenius", "identities"} <= set(result["steps"][-1])
