@@ -97,10 +97,10 @@ def command_derive(arguments: argparse.Namespace) -> int:
         print(json.dumps(_json(groups, verdicts, arguments.steps), indent=2))
         return EXIT_FAILED if failed else EXIT_OK
     if arguments.format == "latex":
-        print(_latex(groups, verdicts, arguments.standalone, arguments.bold))
+        print(_latex(groups, verdicts, arguments.standalone, arguments.bold, arguments.layout))
         return EXIT_FAILED if failed else EXIT_OK
-    if arguments.standalone or arguments.bold:
-        raise ParseError("--standalone and --bold go with --format latex")
+    if arguments.standalone or arguments.bold or arguments.layout != "mixed":
+        raise ParseError("--standalone, --bold and --layout go with --format latex")
     blocks = []
     for group, group_verdicts in zip(groups, verdicts, strict=True):
         lines = [render([group])]
@@ -139,7 +139,8 @@ def _print_steps(groups: list, arguments: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def _latex(groups: list, verdicts: list, whole_document: bool, bold: bool) -> str:
+def _latex(groups: list, verdicts: list, whole_document: bool, bold: bool,
+           layout: str = "mixed") -> str:
     from .present.latex import standalone
 
     blocks = []
@@ -147,7 +148,9 @@ def _latex(groups: list, verdicts: list, whole_document: bool, bold: bool) -> st
         first = group[0]
         comments = [f"% {first.kind} {first.of} wrt {', '.join(d.wrt for d in group)}"]
         comments += [f"% check {verdict}" for verdict in group_verdicts or []]
-        blocks.append((comments, group.latex_block(bold)))
+        if layout != "mixed":
+            comments.append(f"% {layout} layout")
+        blocks.append((comments, group.latex_block(bold, layout)))
     if whole_document:
         return standalone(block for _, block in blocks)
     return "\n\n".join("\n".join(comments + [block]) for comments, block in blocks)
@@ -297,6 +300,12 @@ def build_parser() -> argparse.ArgumentParser:
                              help="with --format latex: a complete LaTeX document")
             sub.add_argument("--bold", action="store_true",
                              help="with --format latex: vectors and matrices in bold")
+            sub.add_argument("--layout", choices=("mixed", "numerator", "denominator"),
+                             default="mixed",
+                             help="with --format latex: mixed (gradients shaped like the "
+                                  "variable, Jacobians (size F) x (size X); the default), "
+                                  "numerator (gradients transposed) or denominator "
+                                  "(Jacobians transposed)")
             sub.add_argument("--check", action="store_true",
                              help="also prove each result by finite differences")
             sub.add_argument("--steps", action="store_true",

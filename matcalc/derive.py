@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from . import ir
 from .engine import Derivation, gradients, hessian, jacobian
 from .errors import ShapeError, UnknownNameError, UnsupportedError, did_you_mean
 from .facts import Facts
@@ -23,6 +24,7 @@ from .shapes import describe
 from .simplify import Simplifier, tidy
 
 KINDS = ("grad", "jacobian", "hessian")
+LAYOUTS = ("mixed", "numerator", "denominator")
 
 
 @dataclass
@@ -67,13 +69,36 @@ class Derivative:
         lines.append(f"{self.name} = {self.result}")
         return "\n".join(lines)
 
-    def latex_lines(self, style: LatexStyle | None = None) -> list[tuple[str, str]]:
-        """(left side, right side) pairs: the where-definitions, then the result."""
+    def latex_lines(self, style: LatexStyle | None = None, layout: str = "mixed"
+                    ) -> list[tuple[str, str]]:
+        """(left side, right side) pairs: the where-definitions, then the result.
+
+        ``layout``: "mixed" (the default, matcalc's convention: a gradient has the variable's
+        shape, a Jacobian is (size F) x (size X)), "numerator" (gradients transposed) or
+        "denominator" (Jacobians transposed)."""
         style = style or _style(self)
+        if layout not in LAYOUTS:
+            raise UnsupportedError(f"unknown layout {layout!r}; layouts are "
+                                   f"{', '.join(LAYOUTS)}")
         lines = [(latex_name(name, body.kind, style), to_latex(body, style))
                  for name, body in self.where.items()]
-        lines.append((self.symbol(style), to_latex(self.result, style)))
+        result = self.result
+        if (layout == "numerator" and self.kind == "grad") or \
+                (layout == "denominator" and self.kind == "jacobian"):
+            result = self._simplifier()(ir.apply("transpose", result))
+        lines.append((self.symbol(style), to_latex(result, style)))
         return lines
+
+    def _simplifier(self) -> Simplifier:
+        program, where = self.program, self.derivation.where
+
+        def body_of(name: str) -> Node | None:
+            if name in program.definitions:
+                return program.definitions[name].body
+            return where.get(name)
+
+        names = {d.body: d.ref for d in program.definitions.values() if d.body.op != "var"}
+        return Simplifier(Facts(body_of), names)
 
     def symbol(self, style: LatexStyle | None = None) -> str:
         """The derivative's symbol: ``\\frac{\\partial J}{\\partial W}``."""
@@ -89,9 +114,10 @@ class Derivative:
         ``matcalc.verify``)."""
         return self.latex_block()
 
-    def latex_block(self, bold: bool = False) -> str:
-        """The aligned block; ``bold`` sets vectors and matrices in bold."""
-        return aligned(self.latex_lines(_style(self, bold)))
+    def latex_block(self, bold: bool = False, layout: str = "mixed") -> str:
+        """The aligned block; ``bold`` sets vectors and matrices in bold; ``layout`` as in
+        :meth:`latex_lines`."""
+        return aligned(self.latex_lines(_style(self, bold), layout))
 
     def _repr_latex_(self) -> str:
         return f"$$\n{self.latex}\n$$"
@@ -141,16 +167,17 @@ class Derivatives(list):
         """All results after the where-definitions they share, as one aligned block."""
         return self.latex_block()
 
-    def latex_block(self, bold: bool = False) -> str:
-        """The aligned block; ``bold`` sets vectors and matrices in bold."""
+    def latex_block(self, bold: bool = False, layout: str = "mixed") -> str:
+        """The aligned block; ``bold`` sets vectors and matrices in bold; ``layout`` as in
+        :meth:`Derivative.latex_lines`."""
         if not self:
             return ""
         style = _style(self[0], bold)
         lines: dict[str, tuple[str, str]] = {}
         for derivative in self:
-            for left, right in derivative.latex_lines(style)[:-1]:
+            for left, right in derivative.latex_lines(style, layout)[:-1]:
                 lines.setdefault(left, (left, right))
-        results = [derivative.latex_lines(style)[-1] for derivative in self]
+        results = [derivative.latex_lines(style, layout)[-1] for derivative in self]
         return aligned([*lines.values(), *results])
 
     def _repr_latex_(self) -> str:

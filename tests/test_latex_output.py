@@ -136,3 +136,25 @@ def test_every_gallery_derivation_compiles(tmp_path):
                           timeout=120)
     assert done.returncode == 0, done.stdout[-3000:]
     assert (tmp_path / "gallery.pdf").stat().st_size > 1000
+
+
+def test_layouts_transpose_gradients_or_jacobians():
+    cs224n = pathlib.Path("derivations/cs224n_one_layer.mc").read_text()
+    group = matcalc.derive(cs224n)
+    assert r"\frac{\partial J}{\partial W} &= x \delta_{2}^\top" in group.latex_block(
+        layout="numerator")
+    parsed = matcalc.parse(cs224n)
+    for derivative in group:
+        lines = derivative.latex_lines(layout="numerator")
+        answer = aligned_answer(lines)
+        verdict = matcalc.verify(parsed, derivative.wrt, answer, of="J", latex=True)
+        assert not verdict.ok and "transpose" in verdict.hint or derivative.wrt in ("b1", "b2")
+    jacobian = matcalc.derive("W : matrix(n, m); x : vector(m)\nz = W @ x", wrt="x",
+                              kind="jacobian")
+    assert jacobian.latex_lines(layout="denominator")[-1][1] == r"W^\top"
+    with pytest.raises(matcalc.MatcalcError, match="unknown layout"):
+        jacobian.latex_lines(layout="sideways")
+
+
+def aligned_answer(lines) -> str:
+    return " \\\\ ".join(f"{left} = {right}" for left, right in lines)
