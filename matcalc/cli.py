@@ -114,15 +114,16 @@ def command_derive(arguments: argparse.Namespace) -> int:
 
 def _print_steps(groups: list, arguments: argparse.Namespace) -> int:
     from .present.latex import standalone
-    from .steps import check_steps, steps
+    from .steps import check_steps, jacobian_steps, steps
 
     failed, blocks = False, []
     for group in groups:
         for derivative in group:
-            if derivative.kind != "grad":
-                raise UnsupportedError(f"--steps shows the steps of gradients; {derivative.kind}"
-                                       " steps are not supported yet")
-            shown = steps(derivative.program, derivative.wrt, of=derivative.of)
+            if derivative.kind == "hessian":
+                raise UnsupportedError("--steps shows the steps of gradients and Jacobians; "
+                                       "Hessian steps are not supported yet")
+            show = steps if derivative.kind == "grad" else jacobian_steps
+            shown = show(derivative.program, derivative.wrt, of=derivative.of)
             text = shown.latex if arguments.format == "latex" else shown.text
             if arguments.check:
                 verdicts = check_steps(shown, seed=arguments.seed or 0)

@@ -30,6 +30,7 @@ from .ir import Node, walk
 from .numeric import prepare, to_user_layout
 from .program import Program
 from .rules.adjoints import ADJOINTS
+from .rules.jacobians import JACOBIANS
 from .sampling import random_instance
 from .simplify import Simplifier
 
@@ -54,6 +55,7 @@ class Steps:
     wrt: str
     steps: list[Step]
     gradients: Derivatives
+    kind: str = "grad"
 
     @property
     def where(self) -> dict[str, Node]:
@@ -64,7 +66,10 @@ class Steps:
 
     @property
     def text(self) -> str:
-        """The steps as text: numbered, each with its differential and Frobenius form."""
+        """The steps as text: numbered, each with its differential and its Frobenius form
+        (gradients) or vec form (Jacobians)."""
+        if self.kind == "jacobian":
+            return self._jacobian_text()
         lines = [f"# steps: grad {self.of} wrt {self.wrt}"]
         number = 0
         for step in self.steps:
@@ -83,12 +88,29 @@ class Steps:
             lines.append("where " + "; ".join(f"{n} = {b}" for n, b in self.where.items()))
         return "\n".join(lines)
 
+    def _jacobian_text(self) -> str:
+        lines = [f"# steps: jacobian {self.of} wrt {self.wrt}"]
+        for number, step in enumerate(self.steps, 1):
+            assert step.gradient is not None
+            lines.append(f"{number}. {step.name} = {step.body}")
+            lines.append(f"   d{step.name} = {step.differential}")
+            lines.append(f"   vec(d{step.name}) = {_wrap(step.gradient.result)} @ "
+                         f"vec(d{self.wrt})")
+            for identity in step.identities:
+                lines.append(f"      by {identity}")
+            for name, body in step.gradient.where.items():
+                lines.append(f"      where {name} = {body}")
+        lines.append(f"so d vec({self.of}) / d vec({self.wrt})' = "
+                     f"{self.steps[-1].gradient.result}")
+        return "\n".join(lines)
+
     @property
     def latex(self) -> str:
         """The steps as one aligned block (identities as text notes)."""
         from .present.latex import LatexStyle, aligned, latex_name, to_latex
 
-        program = self.gradients[0].program
+        program = self.steps[0].gradient.program if self.kind == "jacobian" else \
+            self.gradients[0].program
         renames = {}
         for step in self.steps:
             for arg, direction in step.directions.items():
@@ -97,6 +119,18 @@ class Steps:
                            renames=tuple(renames.items()))
         d_of = "\\mathrm{d}" + latex_name(self.of)
         lines = []
+        if self.kind == "jacobian":
+            for step in self.steps:
+                assert step.gradient is not None and step.body is not None
+                d_name = "\\mathrm{d}" + latex_name(step.name, step.body.kind)
+                lines.append((latex_name(step.name, step.body.kind), to_latex(step.body, style)))
+                lines.append((d_name, to_latex(step.differential, style)))
+                lines.append((f"\\operatorname{{vec}}({d_name})",
+                              f"{to_latex(step.gradient.result, style)} \\operatorname{{vec}}"
+                              f"(\\mathrm{{d}}{latex_name(self.wrt)})"))
+                lines += [(latex_name(n, b.kind), to_latex(b, style))
+                          for n, b in step.gradient.where.items()]
+            return aligned(lines)
         for step in self.steps:
             if step.gradient is not None and step.name != self.of:
                 d_name = "\\mathrm{d}" + latex_name(step.name, step.gradient.result.kind)
@@ -170,6 +204,53 @@ def steps(source: str | Program, wrt: str, of: str | None = None) -> Steps:
     return Steps(base.of, wrt, result, gradients)
 
 
+def jacobian_steps(source: str | Program, wrt: str, of: str | None = None) -> Steps:
+    """The steps of ``jacobian of wrt``: forward from X, each definition's differential and
+    its vec form ``vec(dv) = J_v vec(dX)`` with the vec/Kronecker identities used."""
+    base = derive(source, wrt=wrt, of=of, kind="jacobian")
+    program = base.program
+    if base.of not in program.definitions:
+        raise UnsupportedError("steps need the function to be a named definition "
+                               "(F = ...), not a request's expression")
+    path = [name for name in reversed(_path(program, base.of, wrt))
+            if name in program.definitions and name != wrt]
+    derivation = Derivation(program)
+    simplifier = _simplifier(program)
+    result = []
+    for name in path:
+        body = program.definitions[name].body
+        directions = _directions(program, body, path, wrt)
+        d_body = simplifier(differential(derivation, body, directions))
+        jacobian = derive(program, wrt=wrt, of=name, kind="jacobian")
+        result.append(Step(name, body, d_body, directions, jacobian,
+                           _forward_identities(body, directions)))
+    return Steps(base.of, wrt, result, Derivatives([base]), kind="jacobian")
+
+
+def _forward_identities(body: Node, directions: dict[str, Node]) -> list[str]:
+    found: list[str] = []
+    for node in walk(body):
+        if node.op in JACOBIANS and any(
+                n.op in ("var", "ref") and n.name in directions for n in walk(node)):
+            doc = " ".join((JACOBIANS[node.op].__doc__ or "").split())
+            if doc and doc not in found:
+                found.append(doc)
+    return found
+
+
+def _simplifier(program: Program) -> Simplifier:
+    return Simplifier(
+        Facts(lambda name: program.definitions[name].body if name in program.definitions
+              else None),
+        {definition.body: definition.ref for definition in program.definitions.values()})
+
+
+def _directions(program: Program, body: Node, path: list[str], wrt: str) -> dict[str, Node]:
+    active = [arg for arg in _direct_arguments(body) if arg in path or arg == wrt]
+    return {arg: ir.var(f"d{arg}", _shape_node(program, arg).shape,
+                        _shape_node(program, arg).kind) for arg in active}
+
+
 def _shape_node(program: Program, name: str) -> Node:
     if name in program.variables:
         return program.variables[name]
@@ -230,9 +311,10 @@ def check_steps(derivation_steps: Steps, seed: int = 0, points: int = 2) -> list
     for step in derivation_steps.steps:
         if step.gradient is not None:
             result = check(step.gradient, seed=seed, trials=points)
-            verdicts.append(StepVerdict(
-                f"d{derivation_steps.of} = G : d{step.name}", result.ok or result.inconclusive,
-                str(result)))
+            claim = f"vec(d{step.name}) = J @ vec(d{derivation_steps.wrt})" \
+                if derivation_steps.kind == "jacobian" else \
+                f"d{derivation_steps.of} = G : d{step.name}"
+            verdicts.append(StepVerdict(claim, result.ok or result.inconclusive, str(result)))
         if step.body is not None and step.differential is not None:
             verdicts.append(_check_differential(derivation_steps, step, seed, points))
     return verdicts
@@ -240,6 +322,7 @@ def check_steps(derivation_steps: Steps, seed: int = 0, points: int = 2) -> list
 
 def _check_differential(derivation_steps: Steps, step: Step, seed: int,
                         points: int) -> StepVerdict:
+    assert step.gradient is not None or derivation_steps.gradients
     program = derivation_steps.gradients[0].program
     claim = f"d{step.name} = {step.differential}"
     extended = Program(source=program.source,
@@ -295,4 +378,4 @@ def _internal(node: Node, value: np.ndarray):
     return value.reshape(-1, 1) if value.ndim == 1 else value
 
 
-__all__ = ["Step", "StepVerdict", "Steps", "check_steps", "steps"]
+__all__ = ["Step", "StepVerdict", "Steps", "check_steps", "jacobian_steps", "steps"]

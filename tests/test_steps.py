@@ -10,7 +10,7 @@ import pytest
 import matcalc
 from matcalc.cli import main
 from matcalc.errors import UnsupportedError
-from matcalc.steps import check_steps, steps
+from matcalc.steps import check_steps, jacobian_steps, steps
 
 GALLERY = sorted(pathlib.Path("derivations").glob("*.mc"))
 
@@ -35,6 +35,26 @@ def test_every_step_of_every_gallery_gradient_holds(parsed, of, wrt):
     assert matcalc.verify(parsed, wrt, final.text.splitlines()[-1].split(" = ", 1)[1]
                           if not final.where else _inlined_text(final), of=of).ok
     assert expected.shape == final.shape
+
+
+def jacobian_requests():
+    for path in GALLERY:
+        parsed = matcalc.parse(path.read_text())
+        for request in parsed.requests:
+            if request.kind == "jacobian" and request.of_name in parsed.definitions:
+                for wrt in request.wrt:
+                    yield pytest.param(parsed, request.of_name, wrt, id=f"{path.stem}-{wrt}")
+
+
+@pytest.mark.parametrize("parsed, of, wrt", list(jacobian_requests()))
+def test_every_step_of_every_gallery_jacobian_holds(parsed, of, wrt):
+    shown = jacobian_steps(parsed, wrt, of=of)
+    verdicts = check_steps(shown, seed=1, points=1)
+    assert verdicts and all(v.ok for v in verdicts), [(v.claim, v.detail) for v in verdicts
+                                                      if not v.ok]
+    assert shown.steps[-1].gradient.result is matcalc.derive(
+        parsed, wrt=wrt, of=of, kind="jacobian").result
+    assert "vec(d" in shown.text and r"\operatorname{vec}" in shown.latex
 
 
 def _inlined_text(derivative) -> str:
@@ -69,7 +89,9 @@ def test_steps_on_the_command_line(capsys):
                  "--steps", "--format", "latex", "--standalone"]) == 0
     assert capsys.readouterr().out.startswith(r"\documentclass")
     assert main(["derive", "x' @ A @ x", "--wrt", "x", "--kind", "hessian", "--steps"]) == 2
-    assert "steps of gradients" in capsys.readouterr().err
+    assert "Hessian steps are not supported" in capsys.readouterr().err
+    assert main(["derive", "derivations/cs224n_identity_2_4.mc", "--steps", "--check"]) == 0
+    assert "vec(dh) = Diag(h * (1 - h)) @ vec(dx)" in capsys.readouterr().out
 
 
 def test_steps_need_a_named_function():
