@@ -136,9 +136,23 @@ class Derivative:
             inlined[name] = to_sympy(body, inlined)
         return to_sympy(self.result, inlined)
 
-    def numpy(self) -> Callable[..., object]:
-        """A function of keyword arrays returning the result (vectors as 1-D arrays)."""
+    def numpy(self, compiled: bool = True) -> Callable[..., object]:
+        """A function of keyword arrays returning the result (vectors as 1-D arrays): the
+        generated NumPy code (:mod:`matcalc.codegen`), or with ``compiled=False`` the
+        interpreter of :mod:`matcalc.numeric` (which raises DomainError off the domain)."""
+        if compiled:
+            from .codegen import compiled as compile_code
+
+            function = compile_code([self])
+            wrt = self.wrt
+            return lambda sizes=None, **arrays: function(sizes=sizes, **arrays)[wrt]
         return _evaluator([self])(lambda values: values[0])
+
+    def code(self, name: str = "gradient", hoist: bool = True) -> str:
+        """The source of a NumPy module computing this result (see :mod:`matcalc.codegen`)."""
+        from .codegen import generate
+
+        return generate([self], name, hoist)
 
     def __str__(self) -> str:
         return self.text
@@ -183,11 +197,21 @@ class Derivatives(list):
     def _repr_latex_(self) -> str:
         return f"$$\n{self.latex}\n$$"
 
-    def numpy(self) -> Callable[..., dict[str, object]]:
+    def numpy(self, compiled: bool = True) -> Callable[..., dict[str, object]]:
         """A function of keyword arrays returning {wrt name: result}, computing shared work
-        once."""
+        once (generated code; ``compiled=False``: the interpreter)."""
+        if compiled and self:
+            from .codegen import compiled as compile_code
+
+            return compile_code(list(self))
         return _evaluator(list(self))(lambda values: {d.wrt: v for d, v in zip(self, values,
                                                                                  strict=True)})
+
+    def code(self, name: str = "gradient", hoist: bool = True) -> str:
+        """The source of a NumPy module computing these results, sharing work."""
+        from .codegen import generate
+
+        return generate(list(self), name, hoist)
 
 
 def _style(derivative: Derivative, bold: bool = False) -> LatexStyle:

@@ -91,3 +91,12 @@ def test_collecting_terms_is_exact_algebra():
         instance = random_instance(extended, seed=seed)
         np.testing.assert_allclose(evaluate(extended, "g", instance.arrays),
                                    evaluate(extended, "f", instance.arrays), atol=1e-12)
+
+
+def test_a_broadcast_scalar_over_a_quotient_is_not_summed_away():
+    """a' @ (b / a) = sum(b) only when b has a's shape: for a scalar b it is n * b."""
+    source = "x : vector(n)\ne = sum(log(softmax(tanh(x))))\nF = sin(e)"
+    derivative = matcalc.derive(source, wrt="x", of="F")
+    assert matcalc.check(derivative, seed=3, trials=2).ok, derivative.text
+    raw = matcalc.derive("a : scalar; p : vector(n) positive\nf = p' @ (a / p)", wrt="a")
+    assert matcalc.check(raw, seed=1).ok, raw.text

@@ -312,6 +312,7 @@ def _inner_product_with_quotient(node: Node, facts: Facts) -> Node | None:
         and b.op == "div"
         and b.args[1] is a.args[0]
         and a.args[0].kind is Kind.VECTOR
+        and _same_shape(b.args[0], a.args[0])  # a scalar b would sum to n * b, not b
         and facts.positive(a.args[0])
     ):
         return _apply("sum", b.args[0])
