@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from . import ir
 from .engine import Derivation, gradients, hessian, jacobian
-from .errors import ShapeError, UnknownNameError, UnsupportedError, did_you_mean
+from .errors import DeclarationError, ShapeError, UnknownNameError, UnsupportedError, did_you_mean
 from .facts import Facts
 from .ir import Node, walk
 from .lang.parse import parse
@@ -277,6 +277,8 @@ def _derive_program(program: Program, wrt: str | Sequence[str] | None, of: str |
     of_node = _target(program, of)
     names = [wrt] if isinstance(wrt, str) else list(wrt) if wrt is not None else \
         _variables_of(program, of_node)
+    if not names:
+        raise DeclarationError(f"{of_node} has no variables to differentiate with respect to")
     results = _derive(program, of_node, names, kind, simplify)
     return results[0] if isinstance(wrt, str) else results
 

@@ -163,3 +163,8 @@ def test_json_schema_keys(capsys):
     assert set(result["check"]) == {"ok", "max_rel_error", "seed", "tolerance"}
     assert {"name", "definition", "differential"} <= set(result["steps"][0])
     assert {"name", "frobenius", "identities"} <= set(result["steps"][-1])
+
+
+def test_an_expression_without_variables_is_a_clear_error(capsys):
+    assert main(["derive", "1e308 + I"]) == 2  # found by fuzzing
+    assert "no variables to differentiate" in capsys.readouterr().err
