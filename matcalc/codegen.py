@@ -41,7 +41,7 @@ from .shapes import Dim, Kind, describe
 ZERO = const(0.0)
 _RESERVED = frozenset({"np", "prepared", "sizes", "result", "dtype"}) | \
     frozenset(keyword.kwlist) | frozenset(dir(__builtins__))
-_EXPENSIVE = frozenset({"matmul", "inv", "det", "logdet", "kron", "mpow", "commutation",
+_EXPENSIVE = frozenset({"matmul", "inv", "det", "logdet", "mpow", "commutation",
                         "identity", "ones", "zeros", "Diag", "softmax", "logsumexp", "exp",
                         "log", "tanh", "sigmoid", "sin", "cos"})
 
@@ -129,7 +129,7 @@ class _Writer:
         if node in self.names:
             return self.names[node]
         text = self.expression(node)
-        if self.uses.get(node, 0) > 1 and node.op not in LEAVES:
+        if self.uses.get(node, 0) > 1 and node.op not in LEAVES and node.op != "kron":
             self.counter += 1
             name = f"_t{self.counter}"
             self.lines.append(f"{name} = {text}")
@@ -241,6 +241,12 @@ class _Writer:
             if not first.is_scalar and not second.is_scalar:
                 return f"_kron_matvec({self.value(first)}, {self.value(second)}, " \
                        f"{self.value(b)})"
+        if self.inline(a) and a.op == "transpose" and a.args[0].op == "kron" and \
+                self.inline(a.args[0]) and b.kind is Kind.VECTOR:
+            first, second = a.args[0].args  # kron(F, S)' = kron(F', S')
+            if not first.is_scalar and not second.is_scalar:
+                return f"_kron_matvec({self.value(first)}.T, {self.value(second)}.T, " \
+                       f"{self.value(b)})"
         factors = self.chain(node)
         if len(factors) >= 3:
             return f"np.linalg.multi_dot([{', '.join(self.value(f) for f in factors)}])"
@@ -248,7 +254,7 @@ class _Writer:
 
     def inline(self, node: Node) -> bool:
         """Whether node is computed here only (so its structure may be used, not its value)."""
-        return node not in self.names and self.uses.get(node, 0) <= 1
+        return node not in self.names and (self.uses.get(node, 0) <= 1 or node.op == "kron")
 
     def chain(self, node: Node) -> list[Node]:
         """The factors of a product of matrices, nested products flattened (A @ (B @ C))."""
@@ -445,7 +451,7 @@ def regrouped(root: Node, moving: Callable[[Node], bool]) -> Node:
     for node in walk(root):
         if node.op == "matmul" and not any(arg.is_scalar for arg in node.args):
             factors = [done[f] for f in _factors(node)]
-            if len(factors) >= 3:
+            if len(factors) >= 3 and _has_constant_run(factors, moving):
                 done[node] = _grouped(factors, moving)
                 continue
         if not node.args:
@@ -457,10 +463,17 @@ def regrouped(root: Node, moving: Callable[[Node], bool]) -> Node:
     return done[root]
 
 
+def _has_constant_run(factors: list[Node], moving: Callable[[Node], bool]) -> bool:
+    """Whether two neighbouring factors both stay fixed (and not all of them do)."""
+    fixed = [not moving(f) and f.op != "Diag" for f in factors]
+    return not all(fixed) and any(a and b for a, b in zip(fixed, fixed[1:]))
+
+
 def _grouped(factors: list[Node], moving: Callable[[Node], bool]) -> Node:
     groups: list[list[Node]] = []
     for factor in factors:
-        if groups and not moving(factor) and not moving(groups[-1][-1]):
+        if groups and not moving(factor) and not moving(groups[-1][-1]) and \
+                factor.op != "Diag" and groups[-1][-1].op != "Diag":
             groups[-1].append(factor)
         else:
             groups.append([factor])
@@ -585,6 +598,22 @@ def _dims_of(node: Node) -> set[str]:
     return {symbol for d in dims for symbol in d.symbols}
 
 
+def generate_many(groups: Sequence[Sequence[Derivative]]) -> str:
+    """One module for several requests: a function each, named by its kind (gradient,
+    jacobian, hessian; numbered when a kind repeats), sharing the helpers."""
+    names: dict[str, int] = {}
+    parts = []
+    for index, group in enumerate(groups):
+        kind = {"grad": "gradient"}.get(group[0].kind, group[0].kind)
+        names[kind] = names.get(kind, 0) + 1
+        name = kind if names[kind] == 1 else f"{kind}{names[kind]}"
+        source = generate(list(group), name, hoist=False)
+        if index:
+            source = source[source.index(f"def {name}("):]
+        parts.append(source.rstrip() + "\n")
+    return "\n\n".join(parts)
+
+
 _CACHE = Path(tempfile.gettempdir()) / "matcalc-generated"
 
 
@@ -635,7 +664,10 @@ def _compile(group: list[Derivative], hoist: bool) -> Callable:
     function = load(source).gradient
     takes_sizes = "sizes=None" in source.split("def gradient(", 1)[1].split(")", 1)[0]
 
+    renamed = {name: _identifier(name) for name in group[0].program.variables}
+
     def call(sizes=None, **arrays):
+        arrays = {renamed.get(name, name): value for name, value in arrays.items()}
         if takes_sizes:
             return function(sizes=sizes or {}, **arrays)
         return function(**arrays)
@@ -644,4 +676,4 @@ def _compile(group: list[Derivative], hoist: bool) -> Callable:
     return call
 
 
-__all__ = ["compiled", "generate", "load"]
+__all__ = ["compiled", "generate", "generate_many", "load"]
