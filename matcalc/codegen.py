@@ -466,7 +466,7 @@ def regrouped(root: Node, moving: Callable[[Node], bool]) -> Node:
 def _has_constant_run(factors: list[Node], moving: Callable[[Node], bool]) -> bool:
     """Whether two neighbouring factors both stay fixed (and not all of them do)."""
     fixed = [not moving(f) and f.op != "Diag" for f in factors]
-    return not all(fixed) and any(a and b for a, b in zip(fixed, fixed[1:]))
+    return not all(fixed) and any(a and b for a, b in zip(fixed, fixed[1:], strict=False))
 
 
 def _grouped(factors: list[Node], moving: Callable[[Node], bool]) -> Node:
