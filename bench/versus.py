@@ -1,0 +1,264 @@
+"""matcalc's generated code against JAX (jit of grad / hessian) and PyTorch autograd, in one
+process, interleaved, one BLAS thread; medians and ratios.  Also the checker on a
+100,000-parameter gradient, derivation + code generation time against JAX's compile time, and
+the command line's cold start.
+
+Run:  taskset -c 0 python bench/versus.py [--repeats 15] [--quick]
+JAX and PyTorch are optional (pip install 'matcalc-derive[bench]'); what is missing is skipped.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
+                                   "intra_op_parallelism_threads=1")
+os.environ.setdefault("JAX_ENABLE_X64", "1")
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import matcalc  # noqa: E402
+from matcalc.codegen import compiled, generate, load  # noqa: E402
+
+try:
+    import torch
+
+    torch.set_num_threads(1)
+except ImportError:  # pragma: no cover - optional
+    torch = None
+try:
+    import jax
+    import jax.numpy as jnp
+except ImportError:  # pragma: no cover - optional
+    jax = None
+
+PROBLEMS = {
+    "B1": ("batched 1-layer MLP grads", """
+X : matrix(N, D)
+W1 : matrix(D, H)
+W2 : matrix(H, K)
+Y : matrix(N, K) simplex
+Z = X @ W1
+P = softmax(relu(Z) @ W2)
+J = -sum(Y * log(P))
+""", ["W1", "W2"], "grad"),
+    "B2": ("math.SE grad wrt C", """
+A : matrix(p, k)
+B : matrix(q, p)
+C : matrix(N, q)
+Y : matrix(N, k) simplex
+E = -sum(Y * log(softmax(C @ B @ A)))
+""", ["C"], "grad"),
+    "B3": ("logistic regression Hessian", """
+X : matrix(N, d)
+w : vector(d)
+y : vector(N)
+s = sigmoid(X @ w)
+J = -sum(y * log(s) + (1 - y) * log(1 - s))
+""", ["w"], "hessian"),
+    "B4": ("tr(X' A X) grad", """
+X, A : matrix(n, n)
+f = tr(X' @ A @ X)
+""", ["X"], "grad"),
+}
+
+
+def arrays_for(name: str, dtype, rng: np.random.Generator, quick: bool) -> dict:
+    scale = 4 if quick else 1
+    if name == "B1":
+        n, d, h, k = 512 // scale, 784 // scale, 256 // scale, 10
+        y = np.eye(k)[rng.integers(0, k, n)]
+        return {"X": rng.normal(size=(n, d)), "W1": rng.normal(size=(d, h)) / np.sqrt(d),
+                "W2": rng.normal(size=(h, k)) / np.sqrt(h), "Y": y}
+    if name == "B2":
+        n, q, p, k = 64, 1568 // scale, 1024 // scale, 10
+        return {"A": rng.normal(size=(p, k)) / np.sqrt(p), "B": rng.normal(size=(q, p)) /
+                np.sqrt(q), "C": rng.normal(size=(n, q)), "Y": np.eye(k)[rng.integers(0, k, n)]}
+    if name == "B3":
+        n, d = 2000 // scale, 1000 // scale
+        return {"X": rng.normal(size=(n, d)) / np.sqrt(d), "w": rng.normal(size=d),
+                "y": rng.uniform(0.05, 0.95, size=n)}
+    n = 300 // scale
+    return {"X": rng.normal(size=(n, n)), "A": rng.normal(size=(n, n))}
+
+
+# -- the same functions for JAX and PyTorch -------------------------------------------------
+
+def jax_function(name: str):
+    def b1(W1, W2, X, Y):
+        logits = jnp.maximum(X @ W1, 0) @ W2
+        return -jnp.sum(Y * jax.nn.log_softmax(logits, axis=1))
+
+    def b2(C, A, B, Y):
+        return -jnp.sum(Y * jax.nn.log_softmax(C @ B @ A, axis=1))
+
+    def b3(w, X, y):
+        s = jax.nn.sigmoid(X @ w)
+        return -jnp.sum(y * jnp.log(s) + (1 - y) * jnp.log(1 - s))
+
+    def b4(X, A):
+        return jnp.trace(X.T @ A @ X)
+
+    return {"B1": (b1, ("W1", "W2"), ("X", "Y")), "B2": (b2, ("C",), ("A", "B", "Y")),
+            "B3": (b3, ("w",), ("X", "y")), "B4": (b4, ("X",), ("A",))}[name]
+
+
+def torch_function(name: str):
+    def b1(W1, W2, X, Y):
+        logits = torch.relu(X @ W1) @ W2
+        return -torch.sum(Y * torch.log_softmax(logits, dim=1))
+
+    def b2(C, A, B, Y):
+        return -torch.sum(Y * torch.log_softmax(C @ B @ A, dim=1))
+
+    def b3(w, X, y):
+        s = torch.sigmoid(X @ w)
+        return -torch.sum(y * torch.log(s) + (1 - y) * torch.log(1 - s))
+
+    def b4(X, A):
+        return torch.trace(X.T @ A @ X)
+
+    return {"B1": b1, "B2": b2, "B3": b3, "B4": b4}[name]
+
+
+def implementations(name: str, arrays: dict, dtype) -> dict[str, Callable[[], object]]:
+    title, source, wrt, kind = PROBLEMS[name]
+    derived = matcalc.derive(source, wrt=wrt, kind=kind)
+    group = derived if isinstance(derived, list) else [derived]
+    typed = {k: np.asarray(v, dtype=dtype) for k, v in arrays.items()}
+    function = compiled(group, hoist=False)
+    result: dict[str, Callable[[], object]] = {"matcalc": lambda: function(**typed)}
+    if name == "B2":
+        module = load(generate(group, "gradient", True))
+        prepared = module.prepare(**typed)
+        result["matcalc hoisted"] = lambda: module.gradient(**typed, prepared=prepared)
+    if jax is not None:
+        fn, moving, fixed = jax_function(name)
+        argnums = tuple(range(len(moving)))
+        transform = jax.hessian(fn, argnums=0) if kind == "hessian" else \
+            jax.grad(fn, argnums=argnums)
+        jitted = jax.jit(transform)
+        jax_args = [jnp.asarray(typed[k]) for k in (*moving, *fixed)]
+        jax.block_until_ready(jitted(*jax_args))
+        result["JAX jit"] = lambda: jax.block_until_ready(jitted(*jax_args))
+    if torch is not None:
+        fn = torch_function(name)
+        _, moving, fixed = jax_function(name)
+        tensors = {k: torch.tensor(typed[k]) for k in typed}
+        if kind == "hessian":
+            def torch_run():
+                return torch.autograd.functional.hessian(
+                    lambda w: fn(w, *(tensors[k] for k in fixed)), tensors[moving[0]])
+        else:
+            def torch_run():
+                leaves = [tensors[k].clone().requires_grad_(True) for k in moving]
+                value = fn(*leaves, *(tensors[k] for k in fixed))
+                return torch.autograd.grad(value, leaves)
+        result["PyTorch"] = torch_run
+    return result
+
+
+def timed(functions: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    times: dict[str, list[float]] = {name: [] for name in functions}
+    for function in functions.values():
+        function()  # warm up
+    for _ in range(repeats):
+        for name, function in functions.items():
+            start = time.perf_counter()
+            function()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def versus(repeats: int, quick: bool) -> None:
+    rng = np.random.default_rng(0)
+    print("| problem | dtype | " + " | ".join(["matcalc", "JAX jit", "PyTorch",
+                                               "matcalc / JAX", "matcalc / PyTorch"]) + " |")
+    print("|---|---|---|---|---|---|---|")
+    for name in PROBLEMS:
+        arrays = arrays_for(name, np.float64, rng, quick)
+        for dtype in (np.float64, np.float32):
+            medians = timed(implementations(name, arrays, dtype), repeats)
+            ours = medians["matcalc"]
+            cells = [f"{ours * 1e3:.2f} ms"]
+            for other in ("JAX jit", "PyTorch"):
+                cells.append(f"{medians[other] * 1e3:.2f} ms" if other in medians else "-")
+            for other in ("JAX jit", "PyTorch"):
+                cells.append(f"{ours / medians[other]:.2f}x" if other in medians else "-")
+            label = f"{name} {PROBLEMS[name][0]}"
+            print(f"| {label} | {np.dtype(dtype).name} | " + " | ".join(cells) + " |",
+                  flush=True)
+            if "matcalc hoisted" in medians:
+                hoisted = medians["matcalc hoisted"]
+                ratio = f"{hoisted / medians['JAX jit']:.3f}x" if "JAX jit" in medians else "-"
+                print(f"| {name} with B @ A hoisted | {np.dtype(dtype).name} | "
+                      f"{hoisted * 1e3:.3f} ms | | | {ratio} | |", flush=True)
+
+
+def checker(quick: bool) -> None:
+    side = 100 if quick else 316  # 316^2 = 99,856 parameters
+    source = f"W : matrix({side}, {side}); x : vector({side})\nf = sum(tanh(W @ x)) + " \
+             "norm(W) ^ 2"
+    derivative = matcalc.derive(source, wrt="W")
+    start = time.perf_counter()
+    result = matcalc.check(derivative, seed=0)
+    elapsed = time.perf_counter() - start
+    print(f"\nChecker: a {side * side:,}-parameter gradient proven by finite differences in "
+          f"{elapsed:.2f} s ({'ok' if result.ok else 'FAILED'}, {result.comparisons} "
+          f"comparisons at {result.trials} points)")
+
+
+def derivation_against_compile() -> None:
+    _, source, wrt, kind = PROBLEMS["B1"]
+    start = time.perf_counter()
+    derived = matcalc.derive(source, wrt=wrt, kind=kind)
+    compiled(list(derived), hoist=True)
+    ours = time.perf_counter() - start
+    line = f"\nB1 derivation + code generation (cold, first call): {ours * 1e3:.0f} ms"
+    if jax is not None:
+        fn, moving, fixed = jax_function("B1")
+        rng = np.random.default_rng(1)
+        arrays = arrays_for("B1", np.float64, rng, quick=False)
+        args = [jnp.asarray(arrays[k]) for k in (*moving, *fixed)]
+        start = time.perf_counter()
+        jax.block_until_ready(jax.jit(jax.grad(fn, argnums=(0, 1)))(*args))
+        line += f"; JAX jit compile + first run of the same gradient: " \
+                f"{(time.perf_counter() - start) * 1e3:.0f} ms"
+    print(line)
+
+
+def cold_start() -> None:
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "matcalc", "derive", "x' @ A @ x", "--wrt", "x"],
+                       capture_output=True, check=True)
+        times.append(time.perf_counter() - start)
+    print(f"Command line cold start (derive a one-line expression): "
+          f"{statistics.median(times) * 1e3:.0f} ms (median of 3)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--quick", action="store_true", help="small sizes (a smoke test)")
+    arguments = parser.parse_args()
+    print(f"JAX: {jax.__version__ if jax else 'not installed'}; PyTorch: "
+          f"{torch.__version__ if torch else 'not installed'}; NumPy {np.__version__}\n")
+    versus(arguments.repeats, arguments.quick)
+    checker(arguments.quick)
+    derivation_against_compile()
+    cold_start()
+
+
+if __name__ == "__main__":
+    main()
