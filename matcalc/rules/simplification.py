@@ -304,6 +304,19 @@ def _diag_of_scalar(node: Node, facts: Facts) -> Node | None:
     return node.args[0] if node.args[0].is_scalar else None
 
 
+def _kron_mixed_product(node: Node, facts: Facts) -> Node | None:
+    """kron(A, B) @ kron(C, D) = kron(A @ C, B @ D) when the products exist."""
+    left, right = node.args
+    if left.op != "kron" or right.op != "kron":
+        return None
+    a, b = left.args
+    c, d = right.args
+    if any(x.is_scalar for x in (a, b, c, d)) or a.shape.cols != c.shape.rows or \
+            b.shape.cols != d.shape.rows:
+        return None
+    return _apply("kron", _apply("matmul", a, c), _apply("matmul", b, d))
+
+
 def _inner_product_with_quotient(node: Node, facts: Facts) -> Node | None:
     """a' @ (b / a) = sum(b) for a vector a > 0."""
     a, b = node.args
@@ -441,6 +454,15 @@ RULES: tuple[Rule, ...] = (
         _negation_out_of_products,
         None,
         "x, y : vector(n)\nf = -x * y",
+    ),
+    Rule(
+        "kron-mixed-product",
+        ("matmul",),
+        "kron(A, B) @ kron(C, D) = kron(A @ C, B @ D) (Magnus & Neudecker 2019, ch. 2)",
+        _kron_mixed_product,
+        None,
+        "A : matrix(m, n); B : matrix(p, q); C : matrix(n, r); D : matrix(q, s)\n"
+        "f = kron(A, B) @ kron(C, D)",
     ),
     Rule(
         "transpose-of-transpose",
