@@ -99,10 +99,10 @@ def command_derive(arguments: argparse.Namespace) -> int:
     if arguments.format == "latex":
         print(_latex(groups, verdicts, arguments.standalone, arguments.bold, arguments.layout))
         return EXIT_FAILED if failed else EXIT_OK
-    if arguments.format == "numpy":
+    if arguments.format in ("numpy", "jax"):
         from .codegen import generate_many
 
-        print(generate_many(groups))
+        print(generate_many(groups, backend=arguments.format))
         return EXIT_FAILED if failed else EXIT_OK
     if arguments.standalone or arguments.bold or arguments.layout != "mixed":
         raise ParseError("--standalone, --bold and --layout go with --format latex")
@@ -301,10 +301,10 @@ def build_parser() -> argparse.ArgumentParser:
                          help="what to derive (default grad)")
         sub.add_argument("--seed", type=int, default=None, help="seed of the random points")
         if name == "derive":
-            sub.add_argument("--format", choices=("text", "json", "latex", "numpy"),
+            sub.add_argument("--format", choices=("text", "json", "latex", "numpy", "jax"),
                              default="text",
-                             help="text (the language), json, latex, or numpy (a Python "
-                                  "module computing the results)")
+                             help="text (the language), json, latex, or numpy / jax (a "
+                                  "Python module computing the results)")
             sub.add_argument("--standalone", action="store_true",
                              help="with --format latex: a complete LaTeX document")
             sub.add_argument("--bold", action="store_true",

@@ -77,10 +77,8 @@ def _kron_matvec(a, b, v):
 
 
 def _commutation(m, n, dtype):
-    k = np.zeros((m * n, m * n), dtype=dtype)
     rows = np.arange(m * n)
-    k[rows, (rows % n) * m + rows // n] = 1.0
-    return k
+    return (np.arange(m * n)[None, :] == ((rows % n) * m + rows // n)[:, None]).astype(dtype)
 
 
 def _column(x, name):
@@ -321,9 +319,27 @@ def _count_uses(roots: Sequence[Node], stop: set[Node]) -> dict[Node, int]:
     return uses
 
 
+BACKENDS = {
+    "numpy": "import numpy as np",
+    # jax.numpy follows NumPy's API for every call the generated code makes
+    "jax": "import jax.numpy as np  # enable float64 with jax.config.update('jax_enable_x64', "
+           "True)",
+}
+
+
 def generate(derivatives: Derivative | Sequence[Derivative], name: str = "gradient",
-             hoist: bool = True) -> str:
-    """The source of a module with ``name(**arrays) -> results`` (and ``prepare``)."""
+             hoist: bool = True, backend: str = "numpy") -> str:
+    """The source of a module with ``name(**arrays) -> results`` (and ``prepare``);
+    ``backend`` "jax" writes the same code over jax.numpy."""
+    if backend not in BACKENDS:
+        raise UnsupportedError(f"unknown backend {backend!r}; backends are "
+                               f"{', '.join(BACKENDS)}")
+    source = _generate(derivatives, name, hoist)
+    return source.replace("\nimport numpy as np\n", f"\n{BACKENDS[backend]}\n", 1)
+
+
+def _generate(derivatives: Derivative | Sequence[Derivative], name: str,
+              hoist: bool) -> str:
     group = [derivatives] if isinstance(derivatives, Derivative) else list(derivatives)
     if not group:
         raise UnsupportedError("nothing to generate code for")
@@ -598,7 +614,7 @@ def _dims_of(node: Node) -> set[str]:
     return {symbol for d in dims for symbol in d.symbols}
 
 
-def generate_many(groups: Sequence[Sequence[Derivative]]) -> str:
+def generate_many(groups: Sequence[Sequence[Derivative]], backend: str = "numpy") -> str:
     """One module for several requests: a function each, named by its kind (gradient,
     jacobian, hessian; numbered when a kind repeats), sharing the helpers."""
     names: dict[str, int] = {}
@@ -607,7 +623,7 @@ def generate_many(groups: Sequence[Sequence[Derivative]]) -> str:
         kind = {"grad": "gradient"}.get(group[0].kind, group[0].kind)
         names[kind] = names.get(kind, 0) + 1
         name = kind if names[kind] == 1 else f"{kind}{names[kind]}"
-        source = generate(list(group), name, hoist=False)
+        source = generate(list(group), name, hoist=False, backend=backend)
         if index:
             source = source[source.index(f"def {name}("):]
         parts.append(source.rstrip() + "\n")
