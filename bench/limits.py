@@ -53,18 +53,23 @@ PRELUDE = """
 import json, resource, time
 import matcalc
 
+elapsed = 0.0
+
+
 def run(job):
+    global elapsed
+    start = time.perf_counter()
     try:
         job()
         return "result"
     except matcalc.MatcalcError as error:
         return type(error).__name__ + ": " + str(error).splitlines()[0][:90]
-
-start = time.perf_counter()
+    finally:
+        elapsed = time.perf_counter() - start
 """
 
 EPILOGUE = """
-print(json.dumps({"seconds": time.perf_counter() - start, "outcome": outcome,
+print(json.dumps({"seconds": elapsed, "outcome": outcome,
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 

@@ -15,7 +15,7 @@ from contextvars import ContextVar
 
 from .errors import LimitError
 
-DERIVATION_SECONDS = 10.0  # wall-clock seconds one derivation may take
+DERIVATION_SECONDS = 9.0  # wall-clock seconds one derivation may take
 
 _deadline: ContextVar[float | None] = ContextVar("matcalc_deadline", default=None)
 
