@@ -119,25 +119,24 @@ def command_derive(arguments: argparse.Namespace) -> int:
 
 def _print_steps(groups: list, arguments: argparse.Namespace) -> int:
     from .present.latex import standalone
-    from .steps import check_steps, jacobian_steps, steps
+    from .steps import check_steps, hessian_steps, jacobian_steps, steps
 
     failed, blocks = False, []
     for group in groups:
         for derivative in group:
-            if derivative.kind == "hessian":
-                raise UnsupportedError("--steps shows the steps of gradients and Jacobians; "
-                                       "Hessian steps are not supported yet")
-            show = steps if derivative.kind == "grad" else jacobian_steps
-            shown = show(derivative.program, derivative.wrt, of=derivative.of)
-            text = shown.latex if arguments.format == "latex" else shown.text
-            if arguments.check:
-                verdicts = check_steps(shown, seed=arguments.seed or 0)
-                failed = failed or not all(v.ok for v in verdicts)
-                mark = "%" if arguments.format == "latex" else "#"
-                text += "\n" + "\n".join(
-                    f"{mark} step {'holds' if v.ok else 'FAILED'}: {v.claim} ({v.detail})"
-                    for v in verdicts)
-            blocks.append(text)
+            show = {"grad": steps, "jacobian": jacobian_steps}.get(derivative.kind)
+            parts = [show(derivative.program, derivative.wrt, of=derivative.of)] if show else \
+                hessian_steps(derivative.program, derivative.wrt, of=derivative.of)
+            for shown in parts:
+                text = shown.latex if arguments.format == "latex" else shown.text
+                if arguments.check:
+                    verdicts = check_steps(shown, seed=arguments.seed or 0)
+                    failed = failed or not all(v.ok for v in verdicts)
+                    mark = "%" if arguments.format == "latex" else "#"
+                    text += "\n" + "\n".join(
+                        f"{mark} step {'holds' if v.ok else 'FAILED'}: {v.claim} ({v.detail})"
+                        for v in verdicts)
+                blocks.append(text)
     if arguments.format == "latex" and arguments.standalone:
         print(standalone(blocks))
     else:
@@ -177,7 +176,8 @@ def _json(groups: list, verdicts: list, with_steps: bool = False) -> dict:
                 from .steps import steps
 
                 if derivative.kind != "grad":
-                    raise UnsupportedError("--steps shows the steps of gradients")
+                    raise UnsupportedError("--format json carries the steps of gradients; "
+                                           "--format text or latex shows the others")
                 entry["steps"] = steps(derivative.program, derivative.wrt,
                                        of=derivative.of).as_json()
             if group_verdicts:

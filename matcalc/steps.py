@@ -227,6 +227,20 @@ def jacobian_steps(source: str | Program, wrt: str, of: str | None = None) -> St
     return Steps(base.of, wrt, result, Derivatives([base]), kind="jacobian")
 
 
+def hessian_steps(source: str | Program, wrt: str, of: str | None = None) -> list[Steps]:
+    """The steps of ``hessian of wrt``: the gradient's steps, then the steps of the Jacobian of
+    the gradient (named ``grad_<wrt>`` with its deltas), which is the Hessian."""
+    gradient_steps = steps(source, wrt, of=of)
+    gradient = gradient_steps.steps[-1].gradient
+    assert gradient is not None
+    program = gradient.program
+    named = f"grad_{wrt}"
+    while named in program.definitions or named in program.variables:
+        named += "_"
+    extended = program.extended({**gradient.where, named: gradient.result})
+    return [gradient_steps, jacobian_steps(extended, wrt, of=named)]
+
+
 def _forward_identities(body: Node, directions: dict[str, Node]) -> list[str]:
     found: list[str] = []
     for node in walk(body):
@@ -378,4 +392,5 @@ def _internal(node: Node, value: np.ndarray):
     return value.reshape(-1, 1) if value.ndim == 1 else value
 
 
-__all__ = ["Step", "StepVerdict", "Steps", "check_steps", "jacobian_steps", "steps"]
+__all__ = ["Step", "StepVerdict", "Steps", "check_steps", "hessian_steps", "jacobian_steps",
+           "steps"]

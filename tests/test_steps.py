@@ -8,9 +8,10 @@ import pathlib
 import pytest
 
 import matcalc
+import matcalc.sampling
 from matcalc.cli import main
 from matcalc.errors import UnsupportedError
-from matcalc.steps import check_steps, jacobian_steps, steps
+from matcalc.steps import check_steps, hessian_steps, jacobian_steps, steps
 
 GALLERY = sorted(pathlib.Path("derivations").glob("*.mc"))
 
@@ -57,6 +58,31 @@ def test_every_step_of_every_gallery_jacobian_holds(parsed, of, wrt):
     assert "vec(d" in shown.text and r"\operatorname{vec}" in shown.latex
 
 
+def hessian_requests():
+    for path in GALLERY:
+        parsed = matcalc.parse(path.read_text())
+        for request in parsed.requests:
+            if request.kind == "hessian" and request.of_name in parsed.definitions:
+                for wrt in request.wrt:
+                    yield pytest.param(parsed, request.of_name, wrt, id=f"{path.stem}-{wrt}")
+
+
+@pytest.mark.parametrize("parsed, of, wrt", list(hessian_requests()))
+def test_every_step_of_every_gallery_hessian_holds(parsed, of, wrt):
+    gradient_part, jacobian_part = hessian_steps(parsed, wrt, of=of)
+    for shown in (gradient_part, jacobian_part):
+        verdicts = check_steps(shown, seed=1, points=1)
+        assert verdicts and all(v.ok for v in verdicts), [(v.claim, v.detail)
+                                                          for v in verdicts if not v.ok]
+    hessian = matcalc.derive(parsed, wrt=wrt, of=of, kind="hessian")
+    final = jacobian_part.steps[-1].gradient
+    instance = matcalc.sampling.random_instance(parsed, seed=2)
+    import numpy as np
+
+    assert np.allclose(final.numpy()(sizes=instance.sizes, **instance.arrays),
+                       hessian.numpy()(sizes=instance.sizes, **instance.arrays))
+
+
 def _inlined_text(derivative) -> str:
     lines = [f"{name} = {body}" for name, body in derivative.where.items()]
     return "; ".join(lines + [str(derivative.result)])
@@ -88,8 +114,10 @@ def test_steps_on_the_command_line(capsys):
     assert main(["derive", "derivations/cs224n_one_layer.mc", "--wrt", "W", "--of", "J",
                  "--steps", "--format", "latex", "--standalone"]) == 0
     assert capsys.readouterr().out.startswith(r"\documentclass")
-    assert main(["derive", "x' @ A @ x", "--wrt", "x", "--kind", "hessian", "--steps"]) == 2
-    assert "Hessian steps are not supported" in capsys.readouterr().err
+    assert main(["derive", "derivations/least_squares.mc", "--kind", "hessian", "--wrt", "x",
+                 "--steps", "--check"]) == 0
+    out = capsys.readouterr().out
+    assert "# steps: jacobian grad_x wrt x" in out and "FAILED" not in out
     assert main(["derive", "derivations/cs224n_identity_2_4.mc", "--steps", "--check"]) == 0
     assert "vec(dh) = Diag(h * (1 - h)) @ vec(dx)" in capsys.readouterr().out
 
