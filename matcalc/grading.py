@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -165,7 +166,10 @@ def grade(submissions: Sequence[Submission], jobs: int | None = None,
             if progress:
                 progress(done, total)
     else:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(groups))) as pool:
+        # forkserver: workers never inherit the threads of libraries loaded in this process
+        context = multiprocessing.get_context(
+            "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else None)
+        with ProcessPoolExecutor(max_workers=min(jobs, len(groups)), mp_context=context) as pool:
             futures = {pool.submit(grade_group, group): len(group) for group in groups.values()}
             for future in as_completed(futures):
                 grades.extend(future.result())
