@@ -99,7 +99,7 @@ def command_derive(arguments: argparse.Namespace) -> int:
     if arguments.format == "latex":
         print(_latex(groups, verdicts, arguments.standalone, arguments.bold, arguments.layout))
         return EXIT_FAILED if failed else EXIT_OK
-    if arguments.format in ("numpy", "jax"):
+    if arguments.format in ("numpy", "jax", "torch"):
         from .codegen import generate_many
 
         print(generate_many(groups, backend=arguments.format))
@@ -301,10 +301,11 @@ def build_parser() -> argparse.ArgumentParser:
                          help="what to derive (default grad)")
         sub.add_argument("--seed", type=int, default=None, help="seed of the random points")
         if name == "derive":
-            sub.add_argument("--format", choices=("text", "json", "latex", "numpy", "jax"),
+            sub.add_argument("--format",
+                             choices=("text", "json", "latex", "numpy", "jax", "torch"),
                              default="text",
-                             help="text (the language), json, latex, or numpy / jax (a "
-                                  "Python module computing the results)")
+                             help="text (the language), json, latex, or numpy / jax / torch "
+                                  "(a Python module computing the results)")
             sub.add_argument("--standalone", action="store_true",
                              help="with --format latex: a complete LaTeX document")
             sub.add_argument("--bold", action="store_true",

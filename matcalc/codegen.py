@@ -70,10 +70,25 @@ def _logdet(x):
     return value if sign > 0 else np.nan
 
 
+def _vec(x):
+    return x.reshape((-1, 1), order="F")
+
+
+def _unvec(x, rows, cols):
+    return x.reshape((rows, cols), order="F")
+
+
+def _diagonal(x):
+    return np.diag(x).reshape(-1, 1)
+
+
+def _number(x):
+    return x.reshape(())[()]
+
+
 def _kron_matvec(a, b, v):
     """kron(a, b) @ v without the Kronecker product: vec(b @ V @ a.T), V = unvec(v)."""
-    columns = v.reshape((b.shape[1], a.shape[1]), order="F")
-    return (b @ columns @ a.T).reshape((-1, 1), order="F")
+    return _vec(b @ _unvec(v, b.shape[1], a.shape[1]) @ a.T)
 
 
 def _commutation(m, n, dtype):
@@ -173,7 +188,7 @@ class _Writer:
             "sum": "np.sum({0})", "mean": "np.mean({0})", "det": "np.linalg.det({0})",
             "logdet": "_logdet({0})", "inv": "np.linalg.inv({0})",
             "norm2": "np.linalg.norm({0})", "norm": "np.linalg.norm({0})",
-            "vec": "{0}.reshape((-1, 1), order='F')",
+            "vec": "_vec({0})",
         }
         binary = {"add": "({0} + {1})", "sub": "({0} - {1})", "mul": "({0} * {1})",
                   "div": "({0} / {1})", "kron": "np.kron({0}, {1})"}
@@ -206,11 +221,10 @@ class _Writer:
         if op == "Diag":
             return f"np.diagflat({self.value(args[0])})"
         if op == "diag":
-            return f"np.diag({self.value(args[0])}).reshape(-1, 1)"
+            return f"_diagonal({self.value(args[0])})"
         if op == "unvec":
             rows, cols = node.params
-            return f"{self.value(args[0])}.reshape(({self.dim(rows)}, {self.dim(cols)}), " \
-                   "order='F')"
+            return f"_unvec({self.value(args[0])}, {self.dim(rows)}, {self.dim(cols)})"
         raise UnsupportedError(f"no NumPy code for {op}")  # pragma: no cover
 
     # products --------------------------------------------------------------------------------
@@ -220,7 +234,7 @@ class _Writer:
         if a.is_scalar or b.is_scalar:
             return f"({self.value(a)} * {self.value(b)})"
         if node.is_scalar:  # x' @ y: a 1 x 1 product is a number
-            return f"{self.matrix_product(node)}.reshape(())[()]"
+            return f"_number({self.matrix_product(node)})"
         return self.matrix_product(node)
 
     def matrix_product(self, node: Node) -> str:
@@ -319,11 +333,155 @@ def _count_uses(roots: Sequence[Node], stop: set[Node]) -> dict[Node, int]:
     return uses
 
 
+TORCH_HELPERS = '''
+import torch
+
+
+def _lift(function):
+    def lifted(*args, **keywords):
+        return function(*(torch.as_tensor(a) if isinstance(a, (int, float)) else a
+                          for a in args), **keywords)
+    return lifted
+
+
+class _Linalg:
+    det = staticmethod(torch.linalg.det)
+    inv = staticmethod(torch.linalg.inv)
+    solve = staticmethod(torch.linalg.solve)
+    slogdet = staticmethod(torch.linalg.slogdet)
+    matrix_power = staticmethod(torch.linalg.matrix_power)
+    multi_dot = staticmethod(torch.linalg.multi_dot)
+    norm = staticmethod(torch.linalg.norm)
+
+
+class np:  # noqa: N801 - the NumPy calls of the generated code, over torch
+    float32 = torch.float32
+    nan = float("nan")
+    linalg = _Linalg
+    exp, log, sin, cos = (_lift(f) for f in (torch.exp, torch.log, torch.sin, torch.cos))
+    tanh, sign, sqrt, abs = (_lift(f) for f in (torch.tanh, torch.sign, torch.sqrt, torch.abs))
+    sum, mean, trace, kron = (_lift(f) for f in (torch.sum, torch.mean, torch.trace, torch.kron))
+    asarray = staticmethod(torch.as_tensor)
+
+    @staticmethod
+    def maximum(x, floor):
+        return torch.clamp(torch.as_tensor(x), min=floor)
+
+    @staticmethod
+    def vdot(a, b):
+        return torch.sum(a * b)
+
+    @staticmethod
+    def power(a, b):
+        return torch.pow(torch.as_tensor(a), b)
+
+    @staticmethod
+    def diagflat(v):
+        return torch.diag(v.reshape(-1))
+
+    @staticmethod
+    def eye(n, dtype=None):
+        return torch.eye(n, dtype=dtype)
+
+    @staticmethod
+    def ones(shape, dtype=None):
+        return torch.ones(shape, dtype=dtype)
+
+    @staticmethod
+    def zeros(shape, dtype=None):
+        return torch.zeros(shape, dtype=dtype)
+
+    @staticmethod
+    def reshape(x, shape):
+        return torch.reshape(x, (shape,) if isinstance(shape, int) else shape)
+
+    @staticmethod
+    def result_type(*values):
+        dtype = torch.float32
+        for value in values:
+            dtype = torch.promote_types(dtype, value if isinstance(value, torch.dtype)
+                                        else value.dtype)
+        return dtype
+
+
+def _sigmoid(x):
+    return torch.sigmoid(x)
+
+
+def _softmax(x, axis):
+    return torch.softmax(x, dim=axis)
+
+
+def _logsumexp(x, axis, keep):
+    value = torch.logsumexp(x, dim=axis, keepdim=True)
+    return value if keep else value.reshape(())
+
+
+def _step(x):
+    return torch.gt(x, 0).to(x.dtype if x.is_floating_point() else torch.float32)
+
+
+def _logdet(x):
+    sign, value = torch.linalg.slogdet(x)
+    return torch.where(sign > 0, value, torch.full_like(value, float("nan")))
+
+
+def _vec(x):
+    return x.T.reshape(-1, 1)
+
+
+def _unvec(x, rows, cols):
+    return x.reshape(cols, rows).T
+
+
+def _diagonal(x):
+    return torch.diagonal(x).reshape(-1, 1)
+
+
+def _number(x):
+    return x.reshape(())
+
+
+def _kron_matvec(a, b, v):
+    """kron(a, b) @ v without the Kronecker product: vec(b @ V @ a.T), V = unvec(v)."""
+    return _vec(b @ _unvec(v, b.shape[1], a.shape[1]) @ a.T)
+
+
+def _commutation(m, n, dtype):
+    rows = torch.arange(m * n)
+    return (torch.arange(m * n)[None, :] == ((rows % n) * m + rows // n)[:, None]).to(dtype)
+
+
+def _column(x, name):
+    x = torch.as_tensor(x)
+    if x.ndim == 1:
+        return x.reshape(-1, 1)
+    if x.ndim == 2 and x.shape[1] == 1:
+        return x
+    raise ValueError(f"{name} must be a vector (a 1-D tensor), not of shape {tuple(x.shape)}")
+
+
+def _matrix(x, name):
+    x = torch.as_tensor(x)
+    if x.ndim != 2:
+        raise ValueError(f"{name} must be a matrix (a 2-D tensor), not of shape "
+                         f"{tuple(x.shape)}")
+    return x
+
+
+def _scalar(x, name):
+    x = torch.as_tensor(x)
+    if x.numel() != 1:
+        raise ValueError(f"{name} must be a number, not of shape {tuple(x.shape)}")
+    return x.reshape(())
+'''
+
 BACKENDS = {
     "numpy": "import numpy as np",
     # jax.numpy follows NumPy's API for every call the generated code makes
     "jax": "import jax.numpy as np  # enable float64 with jax.config.update('jax_enable_x64', "
            "True)",
+    "torch": "",  # the helpers below give the NumPy calls over torch
 }
 
 
@@ -335,6 +493,11 @@ def generate(derivatives: Derivative | Sequence[Derivative], name: str = "gradie
         raise UnsupportedError(f"unknown backend {backend!r}; backends are "
                                f"{', '.join(BACKENDS)}")
     source = _generate(derivatives, name, hoist)
+    if backend == "torch":
+        start = source.index("\nimport numpy as np\n")
+        end = source.index("\ndef _scalar(")
+        end = source.index("\n\n\n", end)
+        return source[:start] + "\n" + TORCH_HELPERS.lstrip("\n") + source[end:]
     return source.replace("\nimport numpy as np\n", f"\n{BACKENDS[backend]}\n", 1)
 
 

@@ -160,3 +160,26 @@ def test_the_jax_backend_agrees_with_numpy():
             got = module.gradient(**instance.arrays, **kwargs)
             want = group.numpy()(sizes=instance.sizes, **instance.arrays)
             assert all(close(np.asarray(got[k]), want[k]) for k in want), path
+
+
+def test_the_torch_backend_agrees_with_numpy():
+    torch = pytest.importorskip("torch")
+    for path in GALLERY:
+        parsed = matcalc.parse(path.read_text())
+        for group in derive_by_request(parsed):
+            source = generate(list(group), backend="torch")
+            assert "import torch" in source and "import numpy" not in source
+            module = load(source)
+            instance = random_instance(parsed, seed=4)
+            kwargs = {"sizes": instance.sizes} if "sizes=None" in source else {}
+            tensors = {k: torch.as_tensor(np.asarray(v, dtype=float))
+                       for k, v in instance.arrays.items()}
+            got = module.gradient(**tensors, **kwargs)
+            want = group.numpy()(sizes=instance.sizes, **instance.arrays)
+            assert all(close(np.asarray(got[k]), want[k]) for k in want), path
+
+
+def test_unknown_backend():
+    derivative = matcalc.derive("x : vector(n)\nf = sum(x)", wrt="x")
+    with pytest.raises(matcalc.MatcalcError, match="unknown backend"):
+        generate([derivative], backend="fortran")
