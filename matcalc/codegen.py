@@ -339,8 +339,9 @@ import torch
 
 def _lift(function):
     def lifted(*args, **keywords):
-        return function(*(torch.as_tensor(a) if isinstance(a, (int, float)) else a
-                          for a in args), **keywords)
+        # a Python number becomes a float64 0-d tensor, which does not widen float32 arrays
+        return function(*(torch.as_tensor(a, dtype=torch.float64)
+                          if isinstance(a, (int, float)) else a for a in args), **keywords)
     return lifted
 
 
@@ -373,7 +374,8 @@ class np:  # noqa: N801 - the NumPy calls of the generated code, over torch
 
     @staticmethod
     def power(a, b):
-        return torch.pow(torch.as_tensor(a), b)
+        return torch.pow(torch.as_tensor(a, dtype=torch.float64)
+                         if isinstance(a, (int, float)) else a, b)
 
     @staticmethod
     def diagflat(v):
