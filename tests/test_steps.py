@@ -16,16 +16,17 @@ from matcalc.steps import check_steps, hessian_steps, jacobian_steps, steps
 GALLERY = sorted(pathlib.Path("derivations").glob("*.mc"))
 
 
-def gradient_requests():
+def requests_of(kind: str):
+    """Every gallery request of this kind whose function is a named definition."""
     for path in GALLERY:
         parsed = matcalc.parse(path.read_text())
         for request in parsed.requests:
-            if request.kind == "grad" and request.of_name in parsed.definitions:
+            if request.kind == kind and request.of_name in parsed.definitions:
                 for wrt in request.wrt:
                     yield pytest.param(parsed, request.of_name, wrt, id=f"{path.stem}-{wrt}")
 
 
-@pytest.mark.parametrize("parsed, of, wrt", list(gradient_requests()))
+@pytest.mark.parametrize("parsed, of, wrt", list(requests_of("grad")))
 def test_every_step_of_every_gallery_gradient_holds(parsed, of, wrt):
     shown = steps(parsed, wrt, of=of)
     verdicts = check_steps(shown, seed=1, points=1)
@@ -38,16 +39,7 @@ def test_every_step_of_every_gallery_gradient_holds(parsed, of, wrt):
     assert expected.shape == final.shape
 
 
-def jacobian_requests():
-    for path in GALLERY:
-        parsed = matcalc.parse(path.read_text())
-        for request in parsed.requests:
-            if request.kind == "jacobian" and request.of_name in parsed.definitions:
-                for wrt in request.wrt:
-                    yield pytest.param(parsed, request.of_name, wrt, id=f"{path.stem}-{wrt}")
-
-
-@pytest.mark.parametrize("parsed, of, wrt", list(jacobian_requests()))
+@pytest.mark.parametrize("parsed, of, wrt", list(requests_of("jacobian")))
 def test_every_step_of_every_gallery_jacobian_holds(parsed, of, wrt):
     shown = jacobian_steps(parsed, wrt, of=of)
     verdicts = check_steps(shown, seed=1, points=1)
@@ -58,16 +50,7 @@ def test_every_step_of_every_gallery_jacobian_holds(parsed, of, wrt):
     assert "vec(d" in shown.text and r"\operatorname{vec}" in shown.latex
 
 
-def hessian_requests():
-    for path in GALLERY:
-        parsed = matcalc.parse(path.read_text())
-        for request in parsed.requests:
-            if request.kind == "hessian" and request.of_name in parsed.definitions:
-                for wrt in request.wrt:
-                    yield pytest.param(parsed, request.of_name, wrt, id=f"{path.stem}-{wrt}")
-
-
-@pytest.mark.parametrize("parsed, of, wrt", list(hessian_requests()))
+@pytest.mark.parametrize("parsed, of, wrt", list(requests_of("hessian")))
 def test_every_step_of_every_gallery_hessian_holds(parsed, of, wrt):
     gradient_part, jacobian_part = hessian_steps(parsed, wrt, of=of)
     for shown in (gradient_part, jacobian_part):

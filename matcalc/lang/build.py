@@ -282,13 +282,17 @@ class Builder:
         return ir.apply("transpose", self._sized(self._expr(child), child))
 
     def _binary(self, op: str, tree: Tree) -> Node:
+        return ir.apply(op, *self.operands(tree))
+
+    def operands(self, tree: Tree) -> tuple[Node, Node]:
+        """The two operands of a binary tree; a bare I takes its size from the other one."""
         left_tree, right_tree = tree.children
         left, right = self._expr(left_tree), self._expr(right_tree)
         if isinstance(left, _PendingIdentity) and isinstance(right, Node):
             left = ir.identity(right.shape.rows)
         if isinstance(right, _PendingIdentity) and isinstance(left, Node):
             right = ir.identity(left.shape.cols)
-        return ir.apply(op, self._sized(left, left_tree), self._sized(right, right_tree))
+        return self._sized(left, left_tree), self._sized(right, right_tree)
 
     def _e_epow(self, tree: Tree) -> Node:
         base_tree, exponent_tree = tree.children

@@ -32,7 +32,7 @@ from ..errors import (
 )
 from ..ir import Node
 from ..shapes import Kind
-from .build import FUNCTIONS, Builder, _PendingIdentity
+from .build import FUNCTIONS, Builder
 from .syntax import MAX_LENGTH, location_at
 
 MAX_NESTING = 50  # brackets and braces inside each other
@@ -839,13 +839,7 @@ class LatexBuilder(Builder):
     """The language's builder, with the trees only LaTeX produces."""
 
     def _e_juxtapose(self, tree: Tree) -> Node:
-        left_tree, right_tree = tree.children
-        left, right = self._expr(left_tree), self._expr(right_tree)
-        if isinstance(left, _PendingIdentity) and isinstance(right, Node):
-            left = ir.identity(right.shape.rows)
-        if isinstance(right, _PendingIdentity) and isinstance(left, Node):
-            right = ir.identity(left.shape.cols)
-        left, right = self._sized(left, left_tree), self._sized(right, right_tree)
+        left, right = self.operands(tree)
         op = "mul" if left.is_scalar or right.is_scalar else "matmul"
         return ir.apply(op, left, right)
 
