@@ -119,15 +119,13 @@ def command_derive(arguments: argparse.Namespace) -> int:
 
 def _print_steps(groups: list, arguments: argparse.Namespace) -> int:
     from .present.latex import standalone
-    from .steps import check_steps, hessian_steps, jacobian_steps, steps
+    from .steps import check_steps
 
     failed, blocks = False, []
     for group in groups:
         for derivative in group:
-            show = {"grad": steps, "jacobian": jacobian_steps}.get(derivative.kind)
-            parts = [show(derivative.program, derivative.wrt, of=derivative.of)] if show else \
-                hessian_steps(derivative.program, derivative.wrt, of=derivative.of)
-            for shown in parts:
+            shown_steps = derivative.steps
+            for shown in shown_steps if isinstance(shown_steps, list) else [shown_steps]:
                 text = shown.latex if arguments.format == "latex" else shown.text
                 if arguments.check:
                     verdicts = check_steps(shown, seed=arguments.seed or 0)

@@ -109,6 +109,17 @@ class Derivative:
                                  style or _style(self))
 
     @property
+    def steps(self):
+        """The derivation step by step (:mod:`matcalc.steps`): a Steps for a gradient or a
+        Jacobian; for a Hessian, the gradient's Steps and then the Jacobian's."""
+        from .steps import hessian_steps, jacobian_steps, steps
+
+        if self.kind == "hessian":
+            return hessian_steps(self.program, self.wrt, of=self.of)
+        show = steps if self.kind == "grad" else jacobian_steps
+        return show(self.program, self.wrt, of=self.of)
+
+    @property
     def latex(self) -> str:
         """The result and its where-definitions as a LaTeX aligned block (reads back with
         ``matcalc.verify``)."""

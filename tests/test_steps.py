@@ -81,6 +81,14 @@ def test_cs224n_steps_read_like_the_notes():
     assert r"\mathrm{d}\hat{y}" in shown.latex
 
 
+def test_derivatives_carry_their_steps():
+    derivative = matcalc.derive("x : vector(n); A : matrix(n, n)\nf = x' @ A @ x", wrt="x")
+    assert derivative.steps.text.startswith("# steps: grad f wrt x")
+    hessian = matcalc.derive("x : vector(n); A : matrix(n, n)\nf = x' @ A @ x", wrt="x",
+                             kind="hessian")
+    assert [part.kind for part in hessian.steps] == ["grad", "jacobian"]
+
+
 def test_a_wrong_step_is_caught():
     shown = steps("x : vector(n); A : matrix(n, n)\nf = x' @ A @ x", "x")
     step = shown.steps[0]
