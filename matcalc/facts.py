@@ -23,6 +23,29 @@ class Facts:
     def __init__(self, body_of: Lookup):
         self.body_of = body_of
 
+    def centred(self, node: Node) -> bool:
+        """Whether node is a scalar multiple of X - mean(X): sum(node) = 0."""
+        node = self._resolve(node)
+        if node.op == "sub":
+            a, b = node.args
+            mean = self._resolve(b)
+            return not a.is_scalar and mean.op == "mean" and mean.args[0] is a
+        if node.op == "neg":
+            return self.centred(node.args[0])
+        if node.op == "div":
+            return node.args[1].is_scalar and self.centred(node.args[0])
+        if node.op == "mul":
+            a, b = node.args
+            return any(self.centred(x) and self.uniform(y) for x, y in ((a, b), (b, a)))
+        return False
+
+    def uniform(self, node: Node) -> bool:
+        """Whether every entry of node is the same number: a scalar, ones, their products."""
+        node = self._resolve(node)
+        if node.is_scalar or node.op == "ones":
+            return True
+        return node.op in ("mul", "div") and all(self.uniform(arg) for arg in node.args)
+
     def _resolve(self, node: Node) -> Node:
         seen = 0
         while node.op == "ref" and seen < 1000:

@@ -346,6 +346,11 @@ def _sum_of_simplex(node: Node, facts: Facts) -> Node | None:
     return None
 
 
+def _sum_of_centred(node: Node, facts: Facts) -> Node | None:
+    """sum(c * (X - mean(X))) = 0 for a scalar c."""
+    return ir.const(0.0) if facts.centred(node.args[0]) else None
+
+
 def _row_sums_of_simplex(node: Node, facts: Facts) -> Node | None:
     """Y @ 1 = 1 when every row of Y is on the simplex."""
     a, b = node.args
@@ -454,6 +459,14 @@ RULES: tuple[Rule, ...] = (
         _negation_out_of_products,
         None,
         "x, y : vector(n)\nf = -x * y",
+    ),
+    Rule(
+        "sum-of-centred",
+        ("sum",),
+        "sum(c * (X - mean(X))) = 0 for a scalar c",
+        _sum_of_centred,
+        None,
+        "x : vector(n); c : scalar\nf = sum(c * (x - mean(x)))",
     ),
     Rule(
         "kron-mixed-product",
