@@ -14,7 +14,7 @@ from . import ir
 from .engine import Derivation, gradients, hessian, jacobian
 from .errors import DeclarationError, ShapeError, UnknownNameError, UnsupportedError, did_you_mean
 from .facts import Facts
-from .ir import Node, walk
+from .ir import LEAVES, Node, walk
 from .lang.parse import parse
 from .limits import time_budget
 from .numeric import prepare, to_user_layout
@@ -97,8 +97,7 @@ class Derivative:
                 return program.definitions[name].body
             return where.get(name)
 
-        names = {d.body: d.ref for d in program.definitions.values() if d.body.op != "var"}
-        return Simplifier(Facts(body_of), names)
+        return Simplifier(Facts(body_of), named_expressions(program, Facts(body_of)))
 
     def symbol(self, style: LatexStyle | None = None) -> str:
         """The derivative's symbol: ``\\frac{\\partial J}{\\partial W}``."""
@@ -225,6 +224,21 @@ class Derivatives(list):
         return generate(list(self), name, hoist)
 
 
+def named_expressions(program: Program, facts: Facts) -> dict[Node, Node]:
+    """What the problem named, by its expression: ``X @ w + b`` -> ``z``; and for a definition
+    ``v = E / s`` with a positive scalar s, ``E`` -> ``s * v`` (``x - mu`` -> ``sigma * yn``)."""
+    names: dict[Node, Node] = {}
+    for definition in program.definitions.values():
+        body = definition.body
+        if body.op == "var":
+            continue
+        names[body] = definition.ref
+        if body.op == "div" and body.args[1].is_scalar and not body.is_scalar and \
+                body.args[0].op not in LEAVES and facts.positive(body.args[1]):
+            names.setdefault(body.args[0], ir.apply("mul", body.args[1], definition.ref))
+    return names
+
+
 def _style(derivative: Derivative, bold: bool = False) -> LatexStyle:
     program = derivative.program
     taken = frozenset(program.variables) | frozenset(program.definitions) | \
@@ -347,8 +361,7 @@ def _tidied(derivation: Derivation, results: dict[str, Node]
         return derivation.where.get(name)
 
     # an expression the problem named is written by its name (X @ w + b -> z)
-    names = {d.body: d.ref for d in program.definitions.values() if d.body.op != "var"}
-    simplifier = Simplifier(Facts(body_of), names)
+    simplifier = Simplifier(Facts(body_of), named_expressions(program, Facts(body_of)))
     reserved = set(program.variables) | set(program.definitions) | set(program.dimensions)
     where, results = tidy(dict(derivation.where), results, simplifier, reserved)
     return Derivation(program, where), results

@@ -46,6 +46,24 @@ class Facts:
             return True
         return node.op in ("mul", "div") and all(self.uniform(arg) for arg in node.args)
 
+    def nonnegative(self, node: Node) -> bool:
+        """Every entry is >= 0."""
+        if self.positive(node):
+            return True
+        node = self._resolve(node)
+        op = node.op
+        if op in ("abs", "relu", "step", "norm", "norm2"):
+            return True
+        if op == "pow":
+            exponent = node.args[1]
+            return (exponent.op == "const" and exponent.params[0] % 2 == 0) or \
+                self.nonnegative(node.args[0])
+        if op == "mul" and node.args[0] is node.args[1]:
+            return True
+        if op in ("add", "mul", "div", "sqrt", "mean", "sum"):
+            return all(self.nonnegative(arg) for arg in node.args)
+        return False
+
     def _resolve(self, node: Node) -> Node:
         seen = 0
         while node.op == "ref" and seen < 1000:
@@ -69,8 +87,14 @@ class Facts:
             return node.params[0] > 0
         if op in ("dimval", "ones") or op in _POSITIVE_FUNCTIONS:
             return True
-        if op in ("add", "mul", "div"):
+        if op == "add":  # positive + nonnegative
+            a, b = node.args
+            return (self.positive(a) and self.nonnegative(b)) or \
+                (self.nonnegative(a) and self.positive(b))
+        if op in ("mul", "div"):
             return all(self.positive(arg) for arg in node.args)
+        if op in ("sqrt", "mean", "sum"):
+            return self.positive(node.args[0])
         if op == "sub":  # c - sigmoid(...) for c >= 1: sigmoid's values lie in (0, 1)
             first, second = node.args
             return first.op == "const" and first.params[0] >= 1 and \

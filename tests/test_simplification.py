@@ -100,3 +100,16 @@ def test_a_broadcast_scalar_over_a_quotient_is_not_summed_away():
     assert matcalc.check(derivative, seed=3, trials=2).ok, derivative.text
     raw = matcalc.derive("a : scalar; p : vector(n) positive\nf = p' @ (a / p)", wrt="a")
     assert matcalc.check(raw, seed=1).ok, raw.text
+
+
+def test_positivity_through_sums_of_squares():
+    """sqrt(mean((x - mu) .^ 2) + 1e-5) is positive: a positive plus a nonnegative."""
+    source = "x : vector(n)\nmu = mean(x)\nsigma = sqrt(mean((x - mu) .^ 2) + 1e-5)\n" \
+             "yn = (x - mu) / sigma\nL = sum(sin(yn)) + sum(x - mu)"
+    parsed = matcalc.parse(source)
+    facts = Facts(lambda name: parsed.definitions[name].body if name in parsed.definitions
+                  else None)
+    assert facts.positive(parsed.definitions["sigma"].ref)
+    assert not facts.positive(parsed.definitions["mu"].ref)
+    derivative = matcalc.derive(parsed, wrt="x", of="L")
+    assert matcalc.check(derivative, seed=0).ok, derivative.text
