@@ -351,6 +351,17 @@ def _sum_of_centred(node: Node, facts: Facts) -> Node | None:
     return ir.const(0.0) if facts.centred(node.args[0]) else None
 
 
+def _mean_of_entries(node: Node, facts: Facts) -> Node | None:
+    """sum(X) / N = mean(X) and (A : B) / N = mean(A * B) for N the number of entries."""
+    top, bottom = node.args
+    if bottom.op != "dimval" or top.op not in ("sum", "frob"):
+        return None
+    inner = top.args[0] if top.op == "sum" else _apply("mul", *top.args)
+    if inner.is_scalar or bottom.params[0] != inner.shape.rows * inner.shape.cols:
+        return None
+    return _apply("mean", inner)
+
+
 def _row_sums_of_simplex(node: Node, facts: Facts) -> Node | None:
     """Y @ 1 = 1 when every row of Y is on the simplex."""
     a, b = node.args
@@ -467,6 +478,14 @@ RULES: tuple[Rule, ...] = (
         _sum_of_centred,
         None,
         "x : vector(n); c : scalar\nf = sum(c * (x - mean(x)))",
+    ),
+    Rule(
+        "mean-of-entries",
+        ("div",),
+        "sum(X) / N = mean(X), (A : B) / N = mean(A * B), N the number of entries",
+        _mean_of_entries,
+        None,
+        "x : vector(n)\nf = sum(x) / n",
     ),
     Rule(
         "kron-mixed-product",
