@@ -58,6 +58,7 @@ SAME = [
     (r"\|X\|_F", "norm(X)"),
     (r"\|x\|_2", "norm2(x)"),
     (r"\lVert x \rVert^2", "norm2(x) ^ 2"),
+    (r"\|\|X\|_F x\|_2", "norm2(norm(X) * x)"),
     (r"\sigma(z)", "sigmoid(z)"),
     (r"\sigma'(z)", "sigmoid(z) * (1 - sigmoid(z))"),
     (r"\tanh'(z)", "1 - tanh(z) * tanh(z)"),

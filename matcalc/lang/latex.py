@@ -356,7 +356,7 @@ class LatexReader:
             return self.command()
         if token.kind == "sym" and token.text in "([{":
             return self.group()
-        if token.kind == "sym" and token.text == "||" and not self.in_norm:
+        if token.kind == "sym" and token.text == "||":  # where an operand starts, it opens
             return self.norm()
         if token.kind == "sym" and token.text == "|":
             raise UnsupportedError("|...| is ambiguous (determinant, absolute value, norm): "
@@ -378,9 +378,9 @@ class LatexReader:
 
     def norm(self) -> Tree:
         start = self.advance()
-        self.in_norm = True
+        saved, self.in_norm = self.in_norm, True
         inner = self.expression()
-        self.in_norm = False
+        self.in_norm = saved
         self.expect_sym("||", "'\\|' closing the norm")
         which = ""
         if self.at("sym", "_"):
