@@ -398,18 +398,17 @@ class LatexReader:
             parts = []
             while not self.at("sym", "}"):
                 token = self.advance()
-                if token.kind not in ("word", "number") and \
-                        not (token.kind == "cmd" and _greek(token.text)):
+                part = _name_part(token)
+                if part is None:
                     raise self.error("a subscript of a name is letters and digits", token)
-                parts.append(_greek(token.text) if token.kind == "cmd" else token.text)
+                parts.append(part)
             self.advance()
             return "".join(parts)
         token = self.advance()
-        if token.kind in ("word", "number"):
-            return token.text
-        if token.kind == "cmd" and _greek(token.text):
-            return _greek(token.text)
-        raise self.error("expected a subscript", token)
+        part = _name_part(token)
+        if part is None:
+            raise self.error("expected a subscript", token)
+        return part
 
     def dimension_subscripts(self, start: LatexToken) -> list[Tree]:
         """Sizes after ``_``: ``n``, ``{N k}`` (a product), ``{m,n}`` (two sizes)."""
@@ -601,19 +600,17 @@ class LatexReader:
         """The letters inside ``{...}`` (or one token): a Greek letter, a word or a number."""
         if not self.at("sym", "{"):
             token = self.advance()
-            if token.kind in ("word", "number"):
-                return token.text
-            if token.kind == "cmd" and _greek(token.text):
-                return _greek(token.text)
-            raise self.error("expected a name", token)
+            part = _name_part(token)
+            if part is None:
+                raise self.error("expected a name", token)
+            return part
         self.advance()
         parts = []
         while not self.at("sym", "}"):
             token = self.advance()
-            if token.kind in ("word", "number"):
-                parts.append(token.text)
-            elif token.kind == "cmd" and _greek(token.text):
-                parts.append(_greek(token.text))
+            part = _name_part(token)
+            if part is not None:
+                parts.append(part)
             elif token.kind == "cmd" and token.text in FONTS:
                 parts.append(self.braced_text())
             else:
@@ -721,6 +718,15 @@ class LatexReader:
         if power is not None:
             result = self.tree("pow", [result, power], start)
         return result
+
+
+def _name_part(token: LatexToken) -> str | None:
+    """What a token adds to a name: a word, a number or a Greek letter's name (else None)."""
+    if token.kind in ("word", "number"):
+        return token.text
+    if token.kind == "cmd" and _greek(token.text):
+        return _greek(token.text)
+    return None
 
 
 def _greek(name: str) -> str:
