@@ -41,9 +41,9 @@ from .shapes import Dim, Kind, describe
 ZERO = const(0.0)
 _RESERVED = frozenset({"np", "prepared", "sizes", "result", "dtype"}) | \
     frozenset(keyword.kwlist) | frozenset(dir(__builtins__))
-_EXPENSIVE = frozenset({"matmul", "inv", "det", "logdet", "mpow", "commutation",
-                        "identity", "ones", "zeros", "Diag", "softmax", "logsumexp", "exp",
-                        "log", "tanh", "sigmoid", "sin", "cos"})
+# operations worth computing once in prepare() when their inputs stay fixed
+_EXPENSIVE = frozenset({"matmul", "inv", "det", "logdet", "mpow", "Diag", "softmax",
+                        "logsumexp", "exp", "log", "tanh", "sigmoid", "sin", "cos"})
 
 HELPERS = '''
 def _sigmoid(x):
@@ -680,7 +680,7 @@ def _hoisted(bodies: Sequence[Node], constant: set[Node]) -> list[Node]:
         if node in seen:
             continue
         seen.add(node)
-        if node in constant and node.op in _EXPENSIVE and node.op not in LEAVES:
+        if node in constant and node.op in _EXPENSIVE:
             chosen.append(node)
             continue
         pending.extend(node.args)
