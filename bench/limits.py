@@ -8,6 +8,15 @@ import subprocess
 import sys
 import textwrap
 
+# a 200,000-character program: 5,980 definitions in a chain
+PROGRAM = """
+        lines, i = ["x : vector(n)", "h0 = x"], 0
+        while sum(len(line) + 1 for line in lines) < 200_000:
+            i += 1
+            lines.append(f"h{i} = tanh(h{i-1}) * 0.5 + h{i-1}")
+        source = "\\n".join(lines) + f"\\nf = sum(h{i})"
+"""
+
 CASES = {
     "10,000-deep parentheses": """
         source = "(" * 10_000 + "x" + ")" * 10_000
@@ -21,20 +30,10 @@ CASES = {
         source = "x : vector(n)\\nf = " + " + ".join(["x"] * 50_000)
         outcome = run(lambda: matcalc.derive(source, wrt="x"))
     """,
-    "200,000-character program (5,980 definitions), parse": """
-        lines, i = ["x : vector(n)", "h0 = x"], 0
-        while sum(len(line) + 1 for line in lines) < 200_000:
-            i += 1
-            lines.append(f"h{i} = tanh(h{i-1}) * 0.5 + h{i-1}")
-        source = "\\n".join(lines) + f"\\nf = sum(h{i})"
+    "200,000-character program (5,980 definitions), parse": PROGRAM + """
         outcome = run(lambda: matcalc.parse(source))
     """,
-    "200,000-character program, derive": """
-        lines, i = ["x : vector(n)", "h0 = x"], 0
-        while sum(len(line) + 1 for line in lines) < 200_000:
-            i += 1
-            lines.append(f"h{i} = tanh(h{i-1}) * 0.5 + h{i-1}")
-        source = "\\n".join(lines) + f"\\nf = sum(h{i})"
+    "200,000-character program, derive": PROGRAM + """
         outcome = run(lambda: matcalc.derive(source, wrt="x"))
     """,
     "60-layer tanh network, 61 gradients": """
