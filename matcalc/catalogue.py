@@ -45,9 +45,12 @@ def catalogue() -> str:
                      f"`{example}` |")
     lines += [
         "",
-        "Besides these, two rewrites are kept only when they make an expression smaller: "
-        "distributing a product over a sum, and collecting the terms of elementwise algebra "
-        "(`matcalc/polynomial.py`; a divisor cancels only when it is known to be positive).",
+        "Besides these, three rewrites are kept only when they make an expression smaller: "
+        "distributing a product over a sum, collecting the terms of elementwise algebra "
+        "(`matcalc/polynomial.py`; a divisor cancels only when it is known to be positive), "
+        "and moving a scalar divisor inwards where it meets something it simplifies with "
+        "(`(c * v) / s = (c / s) * v`, `(a / t) / s = (a / s) / t`: "
+        "`(((g : y) / sigma) * y) / n` becomes `(mean(g * y) / sigma) * y`).",
         "",
     ]
     return "\n".join(lines)

@@ -91,6 +91,9 @@ class Simplifier:
         expanded = self._distributed(node)
         if expanded is not None:
             return expanded
+        regrouped = self._regrouped_quotient(node)
+        if regrouped is not None:
+            return regrouped
         return self._collected(node)
 
     def _collected(self, node: Node) -> Node | None:
@@ -130,6 +133,32 @@ class Simplifier:
                 self.fired.append("distribute")
                 return candidate
         return None
+
+
+    def _regrouped_quotient(self, node: Node) -> Node | None:
+        """A scalar divisor moved inwards, kept only when what it meets simplifies and the whole
+        gets smaller: (c * v) / s = (c / s) * v for a scalar c, (a / t) / s = (a / s) / t; so
+        (((g : y) / sigma) * y) / n becomes (mean(g * y) / sigma) * y."""
+        if node.op != "div" or not node.args[1].is_scalar:
+            return None
+        top, divisor = node.args
+        if top.op == "mul" and sum(arg.is_scalar for arg in top.args) == 1:
+            index = 0 if top.args[0].is_scalar else 1
+        elif top.op == "div" and top.args[1].is_scalar:
+            index = 0
+        else:
+            return None
+        plain = ir.apply("div", top.args[index], divisor)
+        met = self(plain)
+        if met is plain:
+            return None  # nothing gained where the divisor arrives
+        args = list(top.args)
+        args[index] = met
+        candidate = self(ir.apply(top.op, *args))
+        if size(candidate) >= size(node):
+            return None
+        self.fired.append("regroup-quotient")
+        return candidate
 
 
 def substitute(root: Node, replacements: dict[str, Node]) -> Node:

@@ -113,3 +113,32 @@ def test_positivity_through_sums_of_squares():
     assert not facts.positive(parsed.definitions["mu"].ref)
     derivative = matcalc.derive(parsed, wrt="x", of="L")
     assert matcalc.check(derivative, seed=0).ok, derivative.text
+
+
+@pytest.mark.parametrize("source, expected", [
+    # the layer-norm term: the divisor n meets (g : y) and makes a mean
+    ("g, y : vector(n); s : scalar positive\nf = (((g : y) / s) * y) / n",
+     "(mean(g * y) / s) * y"),
+    ("x : vector(n); a, s : scalar\nf = ((sum(x) / s) * x) / n", "(mean(x) / s) * x"),
+    ("x : vector(n); t : scalar\nf = (sum(x) / t) / n", "mean(x) / t"),
+])
+def test_a_scalar_divisor_moves_inwards_where_it_simplifies(source, expected):
+    program = matcalc.parse(source)
+    after, fired = simplified(program)
+    assert "regroup-quotient" in fired and str(after) == expected
+    extended = program.extended({"g": after})
+    for seed in range(3):
+        instance = random_instance(extended, seed=seed)
+        np.testing.assert_allclose(evaluate(extended, "g", instance.arrays, sizes=instance.sizes),
+                                   evaluate(extended, "f", instance.arrays, sizes=instance.sizes),
+                                   rtol=1e-12)
+
+
+@pytest.mark.parametrize("source", [
+    "x : vector(n); a, s : scalar\nf = (a * x) / s",          # a / s is no simpler
+    "x : vector(n); s, t : scalar\nf = (x / t) / s",           # x / s is no simpler
+    "x : vector(n); a : scalar; z : vector(m)\nf = ((sum(x) / a) * x) / m",  # m: not x's size
+])
+def test_a_scalar_divisor_stays_where_nothing_is_gained(source):
+    _, fired = simplified(matcalc.parse(source))
+    assert "regroup-quotient" not in fired
