@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import __version__, limits
-from .errors import MatcalcError, ParseError, UnsupportedError
+from .errors import MatcalcError, ParseError
 from .lang.parse import parse
 from .limits import time_budget
 from .present.terminal import colour_text, colour_verdict, use_colour
@@ -171,13 +171,9 @@ def _json(groups: list, verdicts: list, with_steps: bool = False) -> dict:
                 "text": derivative.text, "latex": derivative.latex,
             }
             if with_steps:
-                from .steps import steps
-
-                if derivative.kind != "grad":
-                    raise UnsupportedError("--format json carries the steps of gradients; "
-                                           "--format text or latex shows the others")
-                entry["steps"] = steps(derivative.program, derivative.wrt,
-                                       of=derivative.of).as_json()
+                shown = derivative.steps
+                entry["steps"] = [item for part in (shown if isinstance(shown, list) else [shown])
+                                  for item in part.as_json()]
             if group_verdicts:
                 verdict = group_verdicts[index]
                 entry["check"] = {"ok": verdict.ok, "max_rel_error": verdict.max_rel_error,

@@ -148,11 +148,15 @@ class Steps:
         return aligned(lines)
 
     def as_json(self) -> list[dict[str, object]]:
-        """One object a step: the Frobenius form reached (``frobenius``, with the
-        ``identities`` used), then the definition and its differential."""
+        """One object a step.  A gradient's: the Frobenius form reached (``frobenius``, with the
+        ``identities`` used), then the definition and its differential.  A Jacobian's: the
+        definition, its differential, its vec form (``vec``, with the ``identities`` used and the
+        ``where``-definitions it names).  ``stage`` says which ("gradient" or "jacobian")."""
+        if self.kind == "jacobian":
+            return [self._jacobian_json(step) for step in self.steps]
         items: list[dict[str, object]] = []
         for step in self.steps:
-            item: dict[str, object] = {"name": step.name}
+            item: dict[str, object] = {"stage": "gradient", "name": step.name}
             if step.gradient is not None and step.name != self.of:
                 item["frobenius"] = f"d{self.of} = {_wrap(step.gradient.result)} : d{step.name}"
                 item["identities"] = list(step.identities)
@@ -161,6 +165,17 @@ class Steps:
                 item["differential"] = f"d{step.name} = {step.differential}"
             items.append(item)
         return items
+
+    def _jacobian_json(self, step: Step) -> dict[str, object]:
+        assert step.gradient is not None
+        return {
+            "stage": "jacobian", "name": step.name,
+            "definition": f"{step.name} = {step.body}",
+            "differential": f"d{step.name} = {step.differential}",
+            "vec": f"vec(d{step.name}) = {_wrap(step.gradient.result)} @ vec(d{self.wrt})",
+            "identities": list(step.identities),
+            "where": {name: str(body) for name, body in step.gradient.where.items()},
+        }
 
     def __str__(self) -> str:
         return self.text

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import pathlib
 
+import numpy as np
 import pytest
 
 import matcalc
 import matcalc.sampling
 from matcalc.cli import main
 from matcalc.errors import UnsupportedError
+from matcalc.numeric import evaluate
+from matcalc.sampling import random_instance
 from matcalc.steps import check_steps, hessian_steps, jacobian_steps, steps
 
 GALLERY = sorted(pathlib.Path("derivations").glob("*.mc"))
@@ -117,3 +120,32 @@ def test_steps_need_a_named_function():
         steps("x : vector(n)\ngrad sum(x) wrt x", "x")
     with pytest.raises(UnsupportedError, match="named definition"):
         steps("a : scalar\nf = a", "a", of="a")
+
+
+def test_json_carries_the_steps_of_every_kind(capsys):
+    import json
+
+    assert main(["derive", "derivations/logistic_regression.mc", "--kind", "hessian",
+                 "--format", "json", "--steps"]) == 0
+    gradient, hessian = json.loads(capsys.readouterr().out)["results"]
+    assert {item["stage"] for item in gradient["steps"]} == {"gradient"}
+    stages = [item["stage"] for item in hessian["steps"]]
+    assert stages == sorted(stages, key=["gradient", "jacobian"].index) and "jacobian" in stages
+    assert gradient["steps"][-1]["frobenius"] == f"dJ = {gradient['result']} : dw"
+    last = hessian["steps"][-1]
+    assert last["vec"] == f"vec(d{last['name']}) = {hessian['result']} @ vec(dw)"
+    assert {"definition", "differential", "identities", "where"} <= set(last)
+    # each vec form reads back in the problem and equals the Jacobian it stands for
+    source = open("derivations/logistic_regression.mc").read()
+    program = matcalc.parse(source)
+    for item in hessian["steps"][-2:]:
+        lines = [source, *(f"{n} = {b}" for n, b in item["where"].items())]
+        if item["name"] not in program.definitions:
+            lines.append(item["definition"])
+        lines.append("T_ = " + item["vec"].split(" = ", 1)[1].removesuffix(" @ vec(dw)"))
+        extended = matcalc.parse("\n".join(lines))
+        instance = random_instance(extended, seed=4)
+        jacobian = matcalc.derive(extended, wrt="w", of=item["name"], kind="jacobian")
+        np.testing.assert_allclose(
+            evaluate(extended, "T_", instance.arrays, sizes=instance.sizes),
+            jacobian.numpy()(sizes=instance.sizes, **instance.arrays), rtol=1e-10)
