@@ -280,11 +280,14 @@ class _Writer:
         return factors if len(factors) >= 3 else [node]
 
     def gram(self, a: Node, b: Node) -> str:
-        """X' @ (Diag(w) @ X) with w >= 0: G' @ G for G = sqrt(w) * X (a syrk in BLAS)."""
-        if a.op != "transpose" or b.op != "matmul" or not self.inline(b):
+        """X' @ Diag(w) @ X with w >= 0, either way associated: G' @ G for G = sqrt(w) * X
+        (a syrk in BLAS)."""
+        if a.op == "transpose" and b.op == "matmul" and self.inline(b):
+            x, (weights, right) = a.args[0], b.args  # X' @ (Diag(w) @ X)
+        elif a.op == "matmul" and self.inline(a) and a.args[0].op == "transpose":
+            x, weights, right = a.args[0].args[0], a.args[1], b  # (X' @ Diag(w)) @ X
+        else:
             return ""
-        x = a.args[0]
-        weights, right = b.args
         if right is not x or weights.op != "Diag" or not self.inline(weights):
             return ""
         w = weights.args[0]

@@ -21,7 +21,7 @@ from .numeric import prepare, to_user_layout
 from .present.latex import LatexStyle, aligned, derivative_symbol, latex_name, to_latex
 from .program import Program
 from .shapes import describe
-from .simplify import Simplifier, tidy
+from .simplify import Simplifier, left_to_right, tidy
 
 KINDS = ("grad", "jacobian", "hessian")
 LAYOUTS = ("mixed", "numerator", "denominator")
@@ -364,6 +364,8 @@ def _tidied(derivation: Derivation, results: dict[str, Node]
     simplifier = Simplifier(Facts(body_of), named_expressions(program, Facts(body_of)))
     reserved = set(program.variables) | set(program.definitions) | set(program.dimensions)
     where, results = tidy(dict(derivation.where), results, simplifier, reserved)
+    where = {name: left_to_right(body) for name, body in where.items()}
+    results = {name: left_to_right(body) for name, body in results.items()}
     return Derivation(program, where), results
 
 

@@ -21,6 +21,7 @@ from .ir import LEAVES, Node, size, walk
 from .limits import check_time
 from .polynomial import collected
 from .rules.simplification import RULES
+from .shapes import Kind
 
 MAX_REWRITES = 200  # at one node, before giving up on a fixed point
 MAX_NESTED_COLLECTS = 8
@@ -159,6 +160,31 @@ class Simplifier:
             return None
         self.fired.append("regroup-quotient")
         return candidate
+
+
+def left_to_right(root: Node) -> Node:
+    """Matrix products written as papers write them, A @ (B @ C) as A @ B @ C (the same value:
+    the product is associative), except where C is a column vector, whose product from the
+    right keeps every step a matrix-vector product (W' @ (U' @ d))."""
+    done: dict[Node, Node] = {}
+    for node in walk(root):
+        if not node.args:
+            done[node] = node
+            continue
+        args = tuple(done[arg] for arg in node.args)
+        if node.op == "matmul":
+            done[node] = _chained(*args)
+        elif all(new is old for new, old in zip(args, node.args, strict=True)):
+            done[node] = node
+        else:
+            done[node] = ir.apply(node.op, *args, params=node.params)
+    return done[root]
+
+
+def _chained(left: Node, right: Node) -> Node:
+    if right.op == "matmul" and right.args[1].kind is not Kind.VECTOR:
+        return ir.apply("matmul", _chained(left, right.args[0]), right.args[1])
+    return ir.apply("matmul", left, right)
 
 
 def substitute(root: Node, replacements: dict[str, Node]) -> Node:

@@ -142,3 +142,16 @@ def test_a_scalar_divisor_moves_inwards_where_it_simplifies(source, expected):
 def test_a_scalar_divisor_stays_where_nothing_is_gained(source):
     _, fired = simplified(matcalc.parse(source))
     assert "regroup-quotient" not in fired
+
+
+def test_products_are_written_left_to_right_except_onto_a_vector():
+    from matcalc.simplify import left_to_right
+
+    program = matcalc.parse("A, B, C : matrix(n, n); x : vector(n)\n"
+                            "f = A @ (B @ (C @ x)) + (A @ (B @ C)) @ x")
+    after = left_to_right(program.definitions["f"].body)
+    assert str(after) == "A @ (B @ (C @ x)) + A @ B @ C @ x"
+    extended = program.extended({"g": after})
+    instance = random_instance(extended, seed=0)
+    np.testing.assert_allclose(evaluate(extended, "g", instance.arrays),
+                               evaluate(extended, "f", instance.arrays), rtol=1e-12)
