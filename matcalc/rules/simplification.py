@@ -278,6 +278,16 @@ def _constants_together(node: Node, facts: Facts) -> Node | None:
     return None
 
 
+def _number_out_of_product(node: Node, facts: Facts) -> Node | None:
+    """A @ (c * B) = c * (A @ B) = (c * A) @ B for a number c."""
+    a, b = node.args
+    for index, factor in enumerate((a, b)):
+        if factor.op == "mul" and _const(factor.args[0]) and not factor.args[1].is_scalar:
+            rest = (factor.args[1], b) if index == 0 else (a, factor.args[1])
+            return _apply("mul", factor.args[0], _apply("matmul", *rest))
+    return None
+
+
 def _diag_times_vector(node: Node, facts: Facts) -> Node | None:
     a, b = node.args
     if a.op == "Diag" and a.args[0].kind is Kind.VECTOR and b.kind is Kind.VECTOR:
@@ -559,6 +569,14 @@ RULES: tuple[Rule, ...] = (
         _constants_together,
         None,
         "x : vector(n)\nf = 2 * (3 * x)",
+    ),
+    Rule(
+        "number-out-of-product",
+        ("matmul",),
+        "A @ (c B) = c (A @ B) = (c A) @ B for a number c",
+        _number_out_of_product,
+        None,
+        "A : matrix(m, n); x : vector(n)\nf = A @ (2 * x)",
     ),
     Rule(
         "diag-times-vector",
