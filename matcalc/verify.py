@@ -18,7 +18,7 @@ import numpy as np
 
 from . import ir
 from .derive import Derivative, derive
-from .errors import MatcalcError, ParseError, ShapeError, UnknownNameError
+from .errors import DomainError, MatcalcError, ParseError, ShapeError, UnknownNameError
 from .ir import Node, walk
 from .lang import latex as latex_reader
 from .lang.build import Builder, location_of
@@ -32,6 +32,7 @@ from .shapes import Kind, describe, dim
 from .simplify import substitute
 
 POINTS = 4
+_KIND_NAMES = {"grad": "gradient", "jacobian": "Jacobian", "hessian": "Hessian"}
 TOLERANCE = 1e-8
 
 
@@ -139,6 +140,7 @@ def verify_against(expected: Derivative, answer: str, latex: bool | None = None)
     result = expected.result
     if node.shape != result.shape:
         verdict.hint = _kron_shape_hint(expected, extended, node) or \
+            _diagonal_shape_hint(expected, extended, node) or \
             _shape_hint(node, result, expected)
         return verdict
     return _compare(verdict, expected, extended, node)
@@ -158,8 +160,47 @@ def _kron_shape_hint(expected: Derivative, extended: Program, node: Node) -> str
     return ""
 
 
+_OFF_DIAGONAL = ("its off-diagonal entries are not zero: an output depends on other inputs "
+                 "than its own")
+
+
+def _diagonal_shape_hint(expected: Derivative, extended: Program, node: Node) -> str:
+    """An N-entry answer where the N x N Jacobian was asked: its diagonal (the elementwise
+    derivative, the Hadamard form dF = v * dX) instead of the matrix Diag(vec(v))."""
+    rows, cols = expected.result.shape.rows, expected.result.shape.cols
+    if expected.kind != "jacobian" or rows != cols or node.is_scalar or \
+            rows != node.shape.rows * node.shape.cols:
+        return ""
+    diagonal_only = True
+    for seed in range(POINTS):
+        try:
+            _, _, want, got = _values(expected, extended, node, seed)
+        except (_AnswerUndefined, MatcalcError, np.linalg.LinAlgError):
+            return ""
+        if not _same([(got.reshape(-1, order="F"), np.diag(want))]):
+            return ""
+        diagonal_only &= _same([(want, np.diag(np.diag(want)))])
+    wrapped = str(node) if node.kind is Kind.VECTOR else f"vec({node})"
+    if diagonal_only:
+        return (f"your answer is the diagonal of the Jacobian, the elementwise derivative "
+                f"(dF = v * dX as a Hadamard product); the Jacobian is the matrix "
+                f"Diag({wrapped})")
+    return f"your answer is only the diagonal of the Jacobian; {_OFF_DIAGONAL}"
+
+
+def _diagonal_only(expected: Derivative, extended: Program, node: Node, samples) -> str:
+    """A square answer equal to the Jacobian's diagonal part, off-diagonal entries dropped."""
+    if expected.kind != "jacobian":
+        return ""
+    pairs = [(got, np.diag(np.diag(want))) for _, _, want, got in samples
+             if want.ndim == 2 and want.shape[0] == want.shape[1]]
+    if len(pairs) != len(samples) or not _same(pairs):
+        return ""
+    return f"your answer has the Jacobian's diagonal but not the rest; {_OFF_DIAGONAL}"
+
+
 def _shape_hint(node: Node, result: Node, expected: Derivative) -> str:
-    what = {"grad": "gradient", "jacobian": "Jacobian", "hessian": "Hessian"}[expected.kind]
+    what = _KIND_NAMES[expected.kind]
     if node.shape == result.shape.T:
         return (f"your answer is {node.shape}, the shape of the transpose of the {what} "
                 f"({result.shape}); the {what} of a scalar has the shape of {expected.wrt}"
@@ -169,11 +210,22 @@ def _shape_hint(node: Node, result: Node, expected: Derivative) -> str:
     return f"your answer is {node.shape}, but the {what} is {result.shape}"
 
 
+class _AnswerUndefined(Exception):
+    """The answer has no finite value at a point where the derivative has one."""
+
+    def __init__(self, error: DomainError, seed: int, instance, want: np.ndarray):
+        super().__init__(str(error))
+        self.error, self.seed, self.instance, self.want = error, seed, instance, want
+
+
 def _values(expected: Derivative, extended: Program, node: Node, seed: int):
     instance = random_instance(extended, seed=seed)
     want = np.asarray(expected.numpy()(sizes=instance.sizes, **instance.arrays), dtype=float)
     evaluation = prepare(extended, instance.arrays, instance.sizes, check_attributes=False)
-    got = np.asarray(to_user_layout(node.kind, evaluation.value(node)), dtype=float)
+    try:
+        got = np.asarray(to_user_layout(node.kind, evaluation.value(node)), dtype=float)
+    except DomainError as error:
+        raise _AnswerUndefined(error, seed, instance, want) from error
     return instance, evaluation, want, got
 
 
@@ -186,7 +238,19 @@ def _compare(verdict: Verdict, expected: Derivative, extended: Program, node: No
     worst = 0.0
     samples = []
     for seed in range(POINTS):
-        instance, evaluation, want, got = _values(expected, extended, node, seed)
+        try:
+            instance, evaluation, want, got = _values(expected, extended, node, seed)
+        except _AnswerUndefined as undefined:
+            verdict.ok, verdict.max_rel_error = False, float("inf")
+            verdict.hint = ("your answer has no finite value at a point where the "
+                            f"{_KIND_NAMES[expected.kind]} has one: "
+                            f"{str(undefined.error).splitlines()[0]}")
+            verdict.counterexample = {
+                "seed": undefined.seed, "sizes": dict(undefined.instance.sizes),
+                "inputs": {k: np.asarray(v).tolist()
+                           for k, v in undefined.instance.arrays.items()},
+                "expected": undefined.want.tolist(), "got": None}
+            return verdict
         error = _relative(got, want)
         samples.append((instance, evaluation, want, got))
         verdict.seeds.append(seed)
@@ -210,7 +274,7 @@ def _same(pairs: list[tuple[np.ndarray, np.ndarray]]) -> bool:
 
 
 def _diagnose(expected: Derivative, extended: Program, node: Node, samples) -> str:
-    what = {"grad": "gradient", "jacobian": "Jacobian", "hessian": "Hessian"}[expected.kind]
+    what = _KIND_NAMES[expected.kind]
     wants = [s[2] for s in samples]
     gots = [s[3] for s in samples]
     if all(g.ndim == 2 and g.shape[0] == g.shape[1] for g in gots) and \
@@ -224,7 +288,7 @@ def _diagnose(expected: Derivative, extended: Program, node: Node, samples) -> s
             _same([(g, ratios[0] * w) for g, w in zip(gots, wants, strict=True)]):
         return f"your answer is {ratios[0]:.6g} times the {what}: a constant factor is off"
     for hint in (_missing_factor, _swapped_product, _swapped_kron, _softmax_jacobian,
-                 _needs_assumption, _missing_term):
+                 _diagonal_only, _needs_assumption, _missing_term):
         found = hint(expected, extended, node, samples)
         if found:
             return found

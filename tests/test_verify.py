@@ -97,3 +97,22 @@ def test_verify_command(capsys):
     out = capsys.readouterr().out
     assert out.startswith("correct") and "dJ_dW = " in out
     assert main(["verify", "derivations/cs224n_one_layer.mc", "--wrt", "W"]) == 2
+
+
+@pytest.mark.parametrize("source, answer, hint", [
+    ("X : matrix(m, n)\nH = tanh(X)", "1 - H * H",
+     "the Jacobian is the matrix Diag(vec(1 - H * H))"),
+    ("z : vector(n)\ns = softmax(z)", "s * (1 - s)", "only the diagonal of the Jacobian"),
+    ("z : vector(n)\ns = softmax(z)", "Diag(s * (1 - s))", "diagonal but not the rest"),
+    ("z : vector(n)\nh = sigmoid(z)", "h", "but the Jacobian is n x n"),  # not even the diagonal
+    ("z : vector(n)\nh = sigmoid(z)", "Diag(h)", "missing: 1 - h"),
+])
+def test_a_jacobians_diagonal_given_for_the_jacobian_is_named(source, answer, hint):
+    verdict = matcalc.verify(source, wrt=source[0], answer=answer, kind="jacobian")
+    assert not verdict.ok and hint in verdict.hint, verdict.hint
+
+
+def test_an_answer_without_a_value_is_wrong_not_an_error():
+    verdict = matcalc.verify("x : vector(n)\nf = sum(exp(x))", "x", "exp(x) / (x - x)")
+    assert not verdict.ok and "no finite value" in verdict.hint
+    assert verdict.counterexample["got"] is None and verdict.counterexample["expected"]
