@@ -260,11 +260,11 @@ def _adaptive(estimate: Callable[[float], tuple[np.ndarray, np.ndarray]], step: 
               floor: float) -> tuple[np.ndarray, np.ndarray]:
     """Differences at ``step`` and ``step / 10``, going to smaller steps until two consecutive
     estimates agree within 1% (one step alone can alias: a phase that turns by whole periods
-    agrees with itself).  The uncertainty is the finer estimate's own, or the disagreement when
-    no two steps agree."""
+    agrees with itself); the coarser of the two is kept, with its own uncertainty, or, when no
+    two steps agree, the finest with the disagreement as its uncertainty."""
     for _ in range(DOMAIN_RETRIES):
         try:
-            previous, _ = estimate(step)
+            previous, previous_uncertainty = estimate(step)
             break
         except DomainError:  # the steps leave the domain (near its edge): smaller steps
             step /= 100
@@ -275,8 +275,10 @@ def _adaptive(estimate: Callable[[float], tuple[np.ndarray, np.ndarray]], step: 
         size = max(float(np.max(np.abs(numeric), initial=0.0)), floor)
         disagreement = np.abs(numeric - previous)
         if float(np.max(disagreement, initial=0.0)) <= 0.01 * size:
-            return numeric, uncertainty
-        previous = numeric
+            # the coarser of two agreeing estimates: its rounding error is the smaller (100
+            # times for second differences); its truncation error is in its own estimate
+            return previous, previous_uncertainty
+        previous, previous_uncertainty = numeric, uncertainty
     return numeric, np.maximum(uncertainty, disagreement)
 
 

@@ -26,6 +26,7 @@ KINK_MARGIN = 1e-2  # |argument| of relu/step/sign/abs must exceed this (the che
 # steps move arguments by about 1e-4)
 CONDITION_LIMIT = 1e6  # the condition number an inverted matrix may have
 MAX_TRIES = 200
+RESIZE_EVERY = 25  # failed tries at one choice of sizes before choosing others
 
 KINKED = frozenset({"relu", "step", "sign", "abs"})
 _NEEDS_POSITIVE = frozenset({"log", "sqrt"})
@@ -134,7 +135,8 @@ def random_instance(program: Program, seed: int | None = None,
                     max_tries: int = MAX_TRIES) -> Instance:
     """A random point where every definition of ``program`` is defined and smooth.
 
-    Raises DomainError, naming the expression, when no such point turns up in ``max_tries``.
+    Raises DomainError, naming the expression, when no such point turns up in ``max_tries``;
+    sizes not given are chosen again every ``RESIZE_EVERY`` tries.
     """
     if seed is None:
         seed = int(np.random.default_rng().integers(2**31))
@@ -142,7 +144,10 @@ def random_instance(program: Program, seed: int | None = None,
     chosen = choose_sizes(program, rng, sizes)
     implied = implied_attributes(program)
     problem = ""
-    for _ in range(max_tries):
+    for attempt in range(max_tries):
+        if attempt and attempt % RESIZE_EVERY == 0:
+            # no point at these sizes (log det(X' @ X) with X wider than tall): other sizes
+            chosen = choose_sizes(program, rng, sizes)
         arrays = {name: draw(node, chosen, rng, implied.get(name, set()))
                   for name, node in program.variables.items()}
         # the declared attributes are checked: a draw that violated one would be a bug here
@@ -151,7 +156,8 @@ def random_instance(program: Program, seed: int | None = None,
         if not problem:
             return Instance(arrays, chosen, seed, evaluation)
     raise DomainError(f"found no suitable random point in {max_tries} tries (seed {seed}): "
-                      f"{problem}; declare the variables involved positive, spd or invertible")
+                      f"{problem}; declare the variables involved positive, spd or invertible, "
+                      "or give sizes for which it is defined")
 
 
 def _first_problem(program: Program, evaluation: Evaluation) -> str:
@@ -167,4 +173,8 @@ def _first_problem(program: Program, evaluation: Evaluation) -> str:
             return f"the argument of {node} comes within {KINK_MARGIN} of the kink at 0"
         if node.op == "inv" and np.ndim(value) and np.linalg.cond(value) > CONDITION_LIMIT:
             return f"{node} inverts a badly conditioned matrix"
+        argument = evaluation.values.get(node.args[0]) if node.op == "logdet" else None
+        if argument is not None and np.ndim(argument) and \
+                np.linalg.cond(argument) > CONDITION_LIMIT:
+            return f"the argument of {node} is nearly singular"
     return ""

@@ -208,10 +208,19 @@ def _transpose_of_product(node: Node, facts: Facts) -> Node | None:
     if inner.op == "matmul":
         a, b = inner.args
         return _apply("matmul", _transposed(b), _transposed(a))
-    if inner.op in ("add", "sub", "mul", "div") and not any(a.is_scalar for a in inner.args):
+    if inner.op in ("mul", "div") and not inner.is_scalar:
+        # (c * A)' = c * A' and (A / s)' = A' / s: a scalar is its own transpose
         return _apply(inner.op, _transposed(inner.args[0]), _transposed(inner.args[1]))
     if inner.op == "neg":
         return _apply("neg", _transposed(inner.args[0]))
+    return None
+
+
+def _transpose_out_of_sum(node: Node, facts: Facts) -> Node | None:
+    """A' + B' = (A + B)'; A' - B' = (A - B)'."""
+    a, b = node.args
+    if a.op == "transpose" and b.op == "transpose" and not a.is_scalar:
+        return _apply("transpose", _apply(node.op, a.args[0], b.args[0]))
     return None
 
 
@@ -259,6 +268,34 @@ def _cancel_norm(node: Node, facts: Facts) -> Node | None:
     return None
 
 
+def _scalar_factors(node: Node) -> list[Node]:
+    if node.op == "mul" and node.is_scalar:
+        return _scalar_factors(node.args[0]) + _scalar_factors(node.args[1])
+    return [node]
+
+
+def _cancel_in_scalar_product(node: Node, facts: Facts) -> Node | None:
+    """(c s) * (b / s) = c * b for a scalar s > 0 or a norm (as in cancel-quotient and
+    cancel-norm), s one factor of a product of scalars."""
+    a, b = node.args
+    for product, quotient in ((a, b), (b, a)):
+        if quotient.op != "div" or product.op != "mul" or not product.is_scalar:
+            continue
+        divisor = quotient.args[1]
+        factors = _scalar_factors(product)
+        if divisor not in factors or not (
+                divisor.op in ("norm", "norm2") or facts.positive(divisor)):
+            continue
+        factors.remove(divisor)
+        rest = factors[0]
+        for factor in factors[1:]:
+            rest = _apply("mul", rest, factor)
+        result = _apply("mul", rest, quotient.args[0])
+        if _same_shape(result, node):
+            return result
+    return None
+
+
 def _scalar_division_out(node: Node, facts: Facts) -> Node | None:
     """(a / s) * b = (a * b) / s for a scalar s."""
     a, b = node.args
@@ -273,7 +310,7 @@ def _constants_together(node: Node, facts: Facts) -> Node | None:
         return _apply("mul", ir.const(a.params[0] * b.args[0].params[0]), b.args[1])
     if a.op == "mul" and _const(a.args[0]) and not _const(b):
         return _apply("mul", a.args[0], _apply("mul", a.args[1], b))  # (c a) b = c (a b)
-    if _const(b) and not _const(a) and not a.is_scalar:
+    if _const(b) and not _const(a):
         return _apply("mul", b, a)  # numbers first: 2 * x
     return None
 
@@ -285,6 +322,21 @@ def _number_out_of_product(node: Node, facts: Facts) -> Node | None:
         if factor.op == "mul" and _const(factor.args[0]) and not factor.args[1].is_scalar:
             rest = (factor.args[1], b) if index == 0 else (a, factor.args[1])
             return _apply("mul", factor.args[0], _apply("matmul", *rest))
+    return None
+
+
+def _quotient_out_of_product(node: Node, facts: Facts) -> Node | None:
+    """(A / s) @ B = (A @ B) / s = A @ (B / s) for a scalar s; Diag(a / s) = Diag(a) / s."""
+    if node.op == "Diag":
+        inner = node.args[0]
+        if inner.op == "div" and inner.args[1].is_scalar and not inner.is_scalar:
+            return _apply("div", _apply("Diag", inner.args[0]), inner.args[1])
+        return None
+    a, b = node.args
+    for index, factor in enumerate((a, b)):
+        if factor.op == "div" and factor.args[1].is_scalar and not factor.args[0].is_scalar:
+            rest = (factor.args[0], b) if index == 0 else (a, factor.args[0])
+            return _apply("div", _apply("matmul", *rest), factor.args[1])
     return None
 
 
@@ -392,9 +444,22 @@ def _like_terms(node: Node, facts: Facts) -> Node | None:
     return _apply("mul", ir.const(2.0), a) if node.op == "add" else _zeros_like(node)
 
 
-def _common_factor(node: Node, facts: Facts) -> Node | None:
-    """A @ B + A @ C = A @ (B + C); B @ A + C @ A = (B + C) @ A (and with -)."""
+def _common_divisor(node: Node, facts: Facts) -> Node | None:
+    """a / s + b / s = (a + b) / s; a / s - b / s = (a - b) / s."""
     a, b = node.args
+    if a.op == "div" and b.op == "div" and a.args[1] is b.args[1] and \
+            _same_shape(a.args[0], b.args[0]):
+        return _apply("div", _apply(node.op, a.args[0], b.args[0]), a.args[1])
+    return None
+
+
+def _common_factor(node: Node, facts: Facts) -> Node | None:
+    """A @ B + A @ C = A @ (B + C); B @ A + C @ A = (B + C) @ A; c * a + c * b = c * (a + b)
+    (and with -)."""
+    a, b = node.args
+    if a.op == "mul" and b.op == "mul" and a.args[0] is b.args[0] and \
+            _same_shape(a.args[1], b.args[1]):
+        return _apply("mul", a.args[0], _apply(node.op, a.args[1], b.args[1]))
     if a.op != "matmul" or b.op != "matmul":
         return None
     if a.args[0] is b.args[0]:
@@ -525,10 +590,18 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "transpose-of-product",
         ("transpose",),
-        "(A @ B)' = B' @ A'; (A + B)' = A' + B'; (-A)' = -A'",
+        "(A @ B)' = B' @ A'; (c A)' = c A'; (A / s)' = A' / s; (-A)' = -A'",
         _transpose_of_product,
         None,
         "A : matrix(m, n); x : vector(n)\nf = (A @ x)'",
+    ),
+    Rule(
+        "transpose-out-of-sum",
+        ("add", "sub"),
+        "A' + B' = (A + B)'; A' - B' = (A - B)'",
+        _transpose_out_of_sum,
+        None,
+        "x, y : vector(n)\nf = x' - y'",
     ),
     Rule(
         "times-reciprocal",
@@ -555,6 +628,14 @@ RULES: tuple[Rule, ...] = (
         "x, y : vector(n)\nf = norm2(x) * (y / norm2(x))",
     ),
     Rule(
+        "cancel-in-scalar-product",
+        ("mul",),
+        "(c s) * (b / s) = c * b for s > 0 or a norm (wherever the left side is defined)",
+        _cancel_in_scalar_product,
+        "positive",
+        "a, b : vector(n); c, s : scalar positive\nf = (c * s) * (b / s)",
+    ),
+    Rule(
         "scalar-division-out",
         ("mul",),
         "(a / s) * b = (a * b) / s for a scalar s",
@@ -577,6 +658,14 @@ RULES: tuple[Rule, ...] = (
         _number_out_of_product,
         None,
         "A : matrix(m, n); x : vector(n)\nf = A @ (2 * x)",
+    ),
+    Rule(
+        "quotient-out-of-product",
+        ("matmul", "Diag"),
+        "(A / s) @ B = (A @ B) / s = A @ (B / s); Diag(a / s) = Diag(a) / s, s a scalar",
+        _quotient_out_of_product,
+        None,
+        "A : matrix(m, n); x : vector(n); s : scalar\nf = A @ (x / s)",
     ),
     Rule(
         "diag-times-vector",
@@ -643,9 +732,17 @@ RULES: tuple[Rule, ...] = (
         "x : vector(n)\nf = x + x",
     ),
     Rule(
+        "common-divisor",
+        ("add", "sub"),
+        "a / s + b / s = (a + b) / s; a / s - b / s = (a - b) / s",
+        _common_divisor,
+        None,
+        "x, y : vector(n); s : scalar\nf = x / s - y / s",
+    ),
+    Rule(
         "common-factor",
         ("add", "sub"),
-        "A @ B + A @ C = A @ (B + C); B @ A + C @ A = (B + C) @ A",
+        "A @ B + A @ C = A @ (B + C); B @ A + C @ A = (B + C) @ A; c a + c b = c (a + b)",
         _common_factor,
         None,
         "A, B : matrix(n, n); x : vector(n)\nf = A @ x + B @ x",
