@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pathlib
 from dataclasses import replace
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 import matcalc
 from matcalc import ir
 from matcalc.errors import DomainError
+from matcalc.sampling import random_instance
 
 QUADRATIC = "x : vector(n); A : matrix(n, n)\nf = x' @ A @ x + sum(sin(A @ x))"
 
@@ -101,3 +103,24 @@ def test_a_point_near_the_edge_of_the_domain_shrinks_the_steps():
     assert result.ok or result.inconclusive
     wrong = replace(derivative, result=ir.apply("mul", ir.const(2.0), derivative.result))
     assert not matcalc.check(wrong, at={"A": nearly_singular}, seed=0).ok
+
+
+def test_second_differences_keep_the_coarser_step_where_rounding_is_smaller():
+    """Ridge regression's Hessian at a point where the finer step's rounding (1e-6) once
+    failed a right Hessian; and a wrong one (the penalty's factor 2 dropped) still fails."""
+    source = pathlib.Path("derivations/ridge_regression.mc").read_text()
+    hessian = matcalc.derive(source, wrt="w", kind="hessian")
+    verdict = matcalc.check(hessian, seed=1667741987)
+    assert verdict.ok and verdict.max_rel_error < 1e-8, verdict
+    wrong = replace(hessian, result=matcalc.parse(
+        source + "\nH = 2 * (X' @ X) + lam * I(d)").definitions["H"].body)
+    assert not matcalc.check(wrong, seed=1667741987).ok
+
+
+def test_points_are_found_at_other_sizes_when_none_exist_at_the_first():
+    """log det(X' @ X) is undefined for X wider than tall: the sampler chooses other sizes,
+    and rejects the nearly singular Gram matrices rounding makes of wide X."""
+    program = matcalc.parse("X : matrix(m, n)\nf = logdet(X' @ X)")
+    for seed in range(6):
+        instance = random_instance(program, seed=seed)
+        assert instance.sizes["m"] >= instance.sizes["n"]
