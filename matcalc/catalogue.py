@@ -46,8 +46,10 @@ def catalogue() -> str:
     lines += [
         "",
         "Besides these, three rewrites are kept only when they make an expression smaller: "
-        "distributing a product over a sum, collecting the terms of elementwise algebra "
-        "(`matcalc/polynomial.py`; a divisor cancels only when it is known to be positive), "
+        "distributing a product over a sum (and a transpose over a sum), collecting the terms "
+        "of elementwise algebra and factoring out what they all share (`matcalc/polynomial.py`; "
+        "a divisor cancels only when it is known to be positive or when the function itself "
+        "divides by it, so that it is not zero wherever the function is defined), "
         "and moving a scalar divisor inwards where it meets something it simplifies with "
         "(`(c * v) / s = (c / s) * v`, `(a / t) / s = (a / s) / t`: "
         "`(((g : y) / sigma) * y) / n` becomes `(mean(g * y) / sigma) * y`).",

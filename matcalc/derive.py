@@ -21,7 +21,7 @@ from .numeric import prepare, to_user_layout
 from .present.latex import LatexStyle, aligned, derivative_symbol, latex_name, to_latex
 from .program import Program
 from .shapes import describe
-from .simplify import Simplifier, left_to_right, tidy
+from .simplify import Simplifier, divisors_of, left_to_right, tidy
 
 KINDS = ("grad", "jacobian", "hessian")
 LAYOUTS = ("mixed", "numerator", "denominator")
@@ -350,7 +350,7 @@ def _variables_of(program: Program, node: Node) -> list[str]:
     return [name for name in program.variables if name in used]
 
 
-def _tidied(derivation: Derivation, results: dict[str, Node]
+def _tidied(derivation: Derivation, results: dict[str, Node], of_node: Node
             ) -> tuple[Derivation, dict[str, Node]]:
     """The results simplified, with their deltas inlined or renumbered (simplify.py)."""
     program = derivation.program
@@ -361,7 +361,8 @@ def _tidied(derivation: Derivation, results: dict[str, Node]
         return derivation.where.get(name)
 
     # an expression the problem named is written by its name (X @ w + b -> z)
-    simplifier = Simplifier(Facts(body_of), named_expressions(program, Facts(body_of)))
+    simplifier = Simplifier(Facts(body_of), named_expressions(program, Facts(body_of)),
+                            divisors_of(program, of_node))
     reserved = set(program.variables) | set(program.definitions) | set(program.dimensions)
     where, results = tidy(dict(derivation.where), results, simplifier, reserved)
     where = {name: left_to_right(body) for name, body in where.items()}
@@ -377,7 +378,7 @@ def _simplified_hessians(derivation: Derivation, of_node: Node, wrt: list[str]
     for name in wrt:
         gradient = gradients(derivation, of_node, [name])[name]
         key = f"grad_{name}"
-        derivation, tidied = _tidied(derivation, {**results, key: gradient})
+        derivation, tidied = _tidied(derivation, {**results, key: gradient}, of_node)
         results = {n: tidied[n] for n in results}
         named = derivation.name(key, tidied[key])
         results[name] = jacobian(derivation, named, name)
@@ -413,7 +414,7 @@ def _results(program: Program, of_node: Node, wrt: list[str], kind: str, simplif
     else:
         derivation, results = _simplified_hessians(derivation, of_node, wrt)
     if simplify:
-        derivation, results = _tidied(derivation, results)
+        derivation, results = _tidied(derivation, results, of_node)
     return derivation, results
 
 

@@ -112,15 +112,60 @@ def divisors(node: Node) -> frozenset[Node]:
 
 
 def rebuild(polynomial: Polynomial) -> Node | None:
-    """The polynomial as an expression: terms in order, negative ones subtracted."""
+    """The polynomial as an expression, with what all its terms share factored out when that is
+    smaller: 2 * (A x) / s - 2 * r * x / s -> 2 * (A x - r * x) / s."""
+    plain = _sum(polynomial)
+    factored = _factored(polynomial)
+    return factored if factored is not None and size(factored) < size(plain) else plain
+
+
+def _sum(polynomial: Polynomial) -> Node:
+    """Terms in order, positive ones first, negative ones subtracted."""
     result: Node | None = None
-    for monomial, coefficient in polynomial.items():
+    ordered = sorted(polynomial.items(), key=lambda item: item[1] < 0)
+    for monomial, coefficient in ordered:
         term = _monomial(monomial, abs(coefficient))
         if result is None:
             result = term if coefficient > 0 else ir.apply("neg", term)
         else:
             result = ir.apply("add" if coefficient > 0 else "sub", result, term)
     return result if result is not None else ir.const(0.0)
+
+
+def _factored(polynomial: Polynomial) -> Node | None:
+    """content * (the rest) for the content all terms share: a number (their common magnitude)
+    and atoms each term has to a power of the same sign."""
+    if len(polynomial) < 2:
+        return None
+    monomials = [dict(m) for m in polynomial]
+    common: dict[Node, int] = {}
+    for atom in monomials[0]:
+        powers = [m.get(atom, 0) for m in monomials]
+        if all(p > 0 for p in powers):
+            common[atom] = min(powers)
+        elif all(p < 0 for p in powers):
+            common[atom] = max(powers)
+    magnitudes = {abs(c) for c in polynomial.values()}
+    number = magnitudes.pop() if len(magnitudes) == 1 else 1.0
+    if not common and number == 1.0:
+        return None
+    rest: Polynomial = {}
+    for monomial, coefficient in polynomial.items():
+        reduced = tuple((atom, power - common.get(atom, 0)) for atom, power in monomial
+                        if power != common.get(atom, 0))
+        rest[reduced] = coefficient / number
+    inner = _sum(rest)
+    content = [atom for atom, power in common.items() for _ in range(max(power, 0))]
+    product = inner
+    for factor in reversed(content):  # a scalar sum first: (1 + det(X)) * inv(X)'
+        scalar_first = product.is_scalar and not factor.is_scalar
+        product = ir.apply("mul", *((product, factor) if scalar_first else (factor, product)))
+    if number != 1.0:
+        product = ir.apply("mul", ir.const(number), product)
+    for atom, power in common.items():
+        for _ in range(max(-power, 0)):
+            product = ir.apply("div", product, atom)
+    return product
 
 
 def _monomial(monomial: Monomial, coefficient: float) -> Node:

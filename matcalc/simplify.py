@@ -40,9 +40,12 @@ for _rule in RULES:
 class Simplifier:
     """Simplifies nodes of one problem, remembering results."""
 
-    def __init__(self, facts: Facts, names: dict[Node, Node] | None = None):
+    def __init__(self, facts: Facts, names: dict[Node, Node] | None = None,
+                 divisors: frozenset[Node] = frozenset()):
         self.facts = facts
         self.names = names or {}  # a definition's body -> the reference to it
+        # what the function divides by: not zero wherever it and its derivative are defined
+        self.divisors = divisors
         self.done: dict[Node, Node] = {}
         self.fired: list[str] = []
         self._collecting = 0
@@ -114,10 +117,22 @@ class Simplifier:
         return candidate
 
     def _nonzero(self, node: Node) -> bool:
-        return self.facts.positive(node)
+        return node in self.divisors or self.facts.positive(node)
 
     def _distributed(self, node: Node) -> Node | None:
-        """a * (b +- c) as a * b +- a * c (either side), kept only when that is smaller."""
+        """a * (b +- c) as a * b +- a * c (either side), and (a +- b)' as a' +- b', kept only
+        when that is smaller."""
+        if node.op == "transpose" and node.args[0].op in ("add", "sub"):
+            total = node.args[0]
+            try:
+                candidate = self(ir.apply(total.op, *(ir.apply("transpose", t)
+                                                      for t in total.args)))
+            except ShapeError:  # pragma: no cover - transposes of a sum's terms always fit
+                return None
+            if size(candidate) < size(node):
+                self.fired.append("distribute")
+                return candidate
+            return None
         if node.op != "mul":
             return None
         a, b = node.args
@@ -185,6 +200,24 @@ def _chained(left: Node, right: Node) -> Node:
     if right.op == "matmul" and right.args[1].kind is not Kind.VECTOR:
         return ir.apply("matmul", _chained(left, right.args[0]), right.args[1])
     return ir.apply("matmul", left, right)
+
+
+def divisors_of(program, of: Node) -> frozenset[Node]:
+    """The scalar divisors of the function ``of`` and the definitions it uses (as written and as
+    named): the function, hence its derivative, is defined only where they are not zero."""
+    roots = [of] + [program.definitions[n].body for n in program.needed_definitions(of)]
+    found: set[Node] = set()
+    for root in roots:
+        for node in walk(root):
+            if node.op == "div" and node.args[1].is_scalar and node.args[1].op != "const":
+                found.add(node.args[1])
+    for node in list(found):
+        if node.op == "ref" and node.name in program.definitions:
+            found.add(program.definitions[node.name].body)
+        for definition in program.definitions.values():
+            if definition.body is node:
+                found.add(definition.ref)
+    return frozenset(found)
 
 
 def substitute(root: Node, replacements: dict[str, Node]) -> Node:

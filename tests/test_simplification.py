@@ -155,3 +155,32 @@ def test_products_are_written_left_to_right_except_onto_a_vector():
     instance = random_instance(extended, seed=0)
     np.testing.assert_allclose(evaluate(extended, "g", instance.arrays),
                                evaluate(extended, "f", instance.arrays), rtol=1e-12)
+
+
+def test_collecting_factors_out_what_every_term_shares():
+    program = matcalc.parse("a, b : vector(n); s : scalar positive; X : matrix(n, n)\n"
+                            "f = 2 * a / s - b * (2 / s)\ng = det(X) * inv(X)' + inv(X)'")
+    after, fired = simplified(program)
+    assert "collect-terms" in fired and str(after) == "(2 * (a - b)) / s"
+    extended = program.extended({"h": after})
+    instance = random_instance(extended, seed=0)
+    np.testing.assert_allclose(evaluate(extended, "h", instance.arrays),
+                               evaluate(extended, "f", instance.arrays), rtol=1e-12)
+    simplifier = Simplifier(Facts(lambda name: None))
+    assert str(simplifier(program.definitions["g"].body)) == "(det(X) + 1) * inv(X)'"
+
+
+def test_the_functions_own_divisors_are_taken_as_non_zero_and_no_others():
+    from matcalc.simplify import divisors_of
+
+    program = matcalc.parse("x, y : vector(n)\ng = sum(y) / (x' @ x)\ns = sum(y)\n"
+                            "f = sum(x) / s")
+    found = {str(node) for node in divisors_of(program, program.definitions["f"].ref)}
+    assert found == {"s", "sum(y)"}
+    # r divides by x' @ x, so its gradient may cancel it; a free divisor is never cancelled
+    rayleigh = matcalc.derive("x : vector(n); A : matrix(n, n) symmetric\n"
+                              "r = (x' @ A @ x) / (x' @ x)", wrt="x")
+    assert rayleigh.text.endswith("(2 * (A @ x - r * x)) / (x' @ x)")
+    free = matcalc.parse("x, y, s : vector(n)\nf = ((1 - y) / (1 - s) - y / s) * (s * (1 - s))")
+    after, _ = simplified(free)
+    assert str(after) != "s - y"
