@@ -147,6 +147,8 @@ def _factored(polynomial: Polynomial) -> Node | None:
             common[atom] = max(powers)
     magnitudes = {abs(c) for c in polynomial.values()}
     number = magnitudes.pop() if len(magnitudes) == 1 else 1.0
+    if all(c < 0 for c in polynomial.values()):
+        number = -number  # -a - b = -(a + b)
     if not common and number == 1.0:
         return None
     rest: Polynomial = {}

@@ -315,11 +315,11 @@ def _constants_together(node: Node, facts: Facts) -> Node | None:
     return None
 
 
-def _number_out_of_product(node: Node, facts: Facts) -> Node | None:
-    """A @ (c * B) = c * (A @ B) = (c * A) @ B for a number c."""
+def _scalar_out_of_product(node: Node, facts: Facts) -> Node | None:
+    """A @ (c * B) = c * (A @ B) = (c * A) @ B for a scalar c."""
     a, b = node.args
     for index, factor in enumerate((a, b)):
-        if factor.op == "mul" and _const(factor.args[0]) and not factor.args[1].is_scalar:
+        if factor.op == "mul" and factor.args[0].is_scalar and not factor.args[1].is_scalar:
             rest = (factor.args[1], b) if index == 0 else (a, factor.args[1])
             return _apply("mul", factor.args[0], _apply("matmul", *rest))
     return None
@@ -652,12 +652,12 @@ RULES: tuple[Rule, ...] = (
         "x : vector(n)\nf = 2 * (3 * x)",
     ),
     Rule(
-        "number-out-of-product",
+        "scalar-out-of-product",
         ("matmul",),
-        "A @ (c B) = c (A @ B) = (c A) @ B for a number c",
-        _number_out_of_product,
+        "A @ (c B) = c (A @ B) = (c A) @ B for a scalar c",
+        _scalar_out_of_product,
         None,
-        "A : matrix(m, n); x : vector(n)\nf = A @ (2 * x)",
+        "A : matrix(m, n); x : vector(n); c : scalar\nf = A @ (c * x)",
     ),
     Rule(
         "quotient-out-of-product",
