@@ -316,13 +316,15 @@ def _replace(root: Node, target: Node, replacement: Node) -> Node:
     return ir.replaced(root, lambda node: replacement if node is target else None)
 
 
-def _matches(samples, extended: Program, candidate: Node) -> bool:
-    """Whether the answer's values are those of ``candidate`` at every sample point."""
+def _matches(samples, extended: Program, candidate: Node, expected: bool = False) -> bool:
+    """Whether ``candidate`` has the answer's values (or, ``expected``, the expected values)
+    at every sample point."""
     try:
         values = _evaluate_on(samples, extended, candidate)
     except MatcalcError:
         return False
-    return _same([(v, s[3]) for v, s in zip(values, samples, strict=True)])
+    column = 2 if expected else 3  # samples: (instance, evaluation, want, got)
+    return _same([(v, s[column]) for v, s in zip(values, samples, strict=True)])
 
 
 def _missing_factor(expected: Derivative, extended: Program, node: Node, samples) -> str:
@@ -376,15 +378,6 @@ def _swapped_product(expected: Derivative, extended: Program, node: Node, sample
     return ""
 
 
-def _matches_expected(samples, extended: Program, candidate: Node) -> bool:
-    """Whether ``candidate`` (a variant of the answer) has the expected values at every sample."""
-    try:
-        values = _evaluate_on(samples, extended, candidate)
-    except MatcalcError:
-        return False
-    return _same([(v, s[2]) for v, s in zip(values, samples, strict=True)])
-
-
 _KRON_IDENTITY = "(vec(A @ X @ B) = kron(B', A) @ vec(X), Magnus & Neudecker 2019, ch. 2)"
 
 
@@ -413,7 +406,8 @@ def _swapped_kron(expected: Derivative, extended: Program, node: Node, samples) 
         if target.op != "kron":
             continue
         for candidate, what in _kron_variants(node, target):
-            if candidate.shape == node.shape and _matches_expected(samples, extended, candidate):
+            if candidate.shape == node.shape and \
+                    _matches(samples, extended, candidate, expected=True):
                 return f"in {target}, {what} {_KRON_IDENTITY}"
     return ""
 
