@@ -20,6 +20,7 @@ from .facts import Facts
 from .ir import LEAVES, Node, size, walk
 from .limits import check_time
 from .polynomial import collected
+from .program import Program
 from .rules.simplification import RULES
 from .shapes import Kind
 
@@ -150,7 +151,6 @@ class Simplifier:
                 return candidate
         return None
 
-
     def _regrouped_quotient(self, node: Node) -> Node | None:
         """A scalar divisor moved inwards, kept only when what it meets simplifies and the whole
         gets smaller: (c * v) / s = (c / s) * v for a scalar c, (a / t) / s = (a / s) / t; so
@@ -202,21 +202,18 @@ def _chained(left: Node, right: Node) -> Node:
     return ir.apply("matmul", left, right)
 
 
-def divisors_of(program, of: Node) -> frozenset[Node]:
+def divisors_of(program: Program, of: Node) -> frozenset[Node]:
     """The scalar divisors of the function ``of`` and the definitions it uses (as written and as
     named): the function, hence its derivative, is defined only where they are not zero."""
     roots = [of] + [program.definitions[n].body for n in program.needed_definitions(of)]
-    found: set[Node] = set()
-    for root in roots:
-        for node in walk(root):
-            if node.op == "div" and node.args[1].is_scalar and node.args[1].op != "const":
-                found.add(node.args[1])
+    found = {node.args[1] for root in roots for node in walk(root)
+             if node.op == "div" and node.args[1].is_scalar and node.args[1].op != "const"}
+    refs = {definition.body: definition.ref for definition in program.definitions.values()}
     for node in list(found):
         if node.op == "ref" and node.name in program.definitions:
             found.add(program.definitions[node.name].body)
-        for definition in program.definitions.values():
-            if definition.body is node:
-                found.add(definition.ref)
+        if node in refs:
+            found.add(refs[node])
     return frozenset(found)
 
 

@@ -317,11 +317,20 @@ def _constants_together(node: Node, facts: Facts) -> Node | None:
 
 def _scalar_out_of_product(node: Node, facts: Facts) -> Node | None:
     """A @ (c * B) = c * (A @ B) = (c * A) @ B for a scalar c."""
+    return _out_of_matmul(node, "mul")
+
+
+def _out_of_matmul(node: Node, op: str) -> Node | None:
+    """A factor's scalar part (c in c * B, s in B / s) taken out of the product A @ B."""
     a, b = node.args
     for index, factor in enumerate((a, b)):
-        if factor.op == "mul" and factor.args[0].is_scalar and not factor.args[1].is_scalar:
-            rest = (factor.args[1], b) if index == 0 else (a, factor.args[1])
-            return _apply("mul", factor.args[0], _apply("matmul", *rest))
+        if factor.op != op:
+            continue
+        scalar, matrix = factor.args if op == "mul" else reversed(factor.args)
+        if scalar.is_scalar and not matrix.is_scalar:
+            product = _apply("matmul", *((matrix, b) if index == 0 else (a, matrix)))
+            return _apply("mul", scalar, product) if op == "mul" else \
+                _apply("div", product, scalar)
     return None
 
 
@@ -332,12 +341,7 @@ def _quotient_out_of_product(node: Node, facts: Facts) -> Node | None:
         if inner.op == "div" and inner.args[1].is_scalar and not inner.is_scalar:
             return _apply("div", _apply("Diag", inner.args[0]), inner.args[1])
         return None
-    a, b = node.args
-    for index, factor in enumerate((a, b)):
-        if factor.op == "div" and factor.args[1].is_scalar and not factor.args[0].is_scalar:
-            rest = (factor.args[0], b) if index == 0 else (a, factor.args[0])
-            return _apply("div", _apply("matmul", *rest), factor.args[1])
-    return None
+    return _out_of_matmul(node, "div")
 
 
 def _diag_times_vector(node: Node, facts: Facts) -> Node | None:
