@@ -29,12 +29,16 @@ def requests_of(kind: str):
                     yield pytest.param(parsed, request.of_name, wrt, id=f"{path.stem}-{wrt}")
 
 
-@pytest.mark.parametrize("parsed, of, wrt", list(requests_of("grad")))
-def test_every_step_of_every_gallery_gradient_holds(parsed, of, wrt):
-    shown = steps(parsed, wrt, of=of)
+def assert_every_step_holds(shown):
     verdicts = check_steps(shown, seed=1, points=1)
     assert verdicts and all(v.ok for v in verdicts), [(v.claim, v.detail) for v in verdicts
                                                       if not v.ok]
+
+
+@pytest.mark.parametrize("parsed, of, wrt", list(requests_of("grad")))
+def test_every_step_of_every_gallery_gradient_holds(parsed, of, wrt):
+    shown = steps(parsed, wrt, of=of)
+    assert_every_step_holds(shown)
     final = shown.steps[-1].gradient
     expected = matcalc.derive(parsed, wrt=wrt, of=of)
     assert matcalc.verify(parsed, wrt, _inlined_text(final), of=of).ok
@@ -44,9 +48,7 @@ def test_every_step_of_every_gallery_gradient_holds(parsed, of, wrt):
 @pytest.mark.parametrize("parsed, of, wrt", list(requests_of("jacobian")))
 def test_every_step_of_every_gallery_jacobian_holds(parsed, of, wrt):
     shown = jacobian_steps(parsed, wrt, of=of)
-    verdicts = check_steps(shown, seed=1, points=1)
-    assert verdicts and all(v.ok for v in verdicts), [(v.claim, v.detail) for v in verdicts
-                                                      if not v.ok]
+    assert_every_step_holds(shown)
     assert shown.steps[-1].gradient.result is matcalc.derive(
         parsed, wrt=wrt, of=of, kind="jacobian").result
     assert "vec(d" in shown.text and r"\operatorname{vec}" in shown.latex
@@ -56,14 +58,10 @@ def test_every_step_of_every_gallery_jacobian_holds(parsed, of, wrt):
 def test_every_step_of_every_gallery_hessian_holds(parsed, of, wrt):
     gradient_part, jacobian_part = hessian_steps(parsed, wrt, of=of)
     for shown in (gradient_part, jacobian_part):
-        verdicts = check_steps(shown, seed=1, points=1)
-        assert verdicts and all(v.ok for v in verdicts), [(v.claim, v.detail)
-                                                          for v in verdicts if not v.ok]
+        assert_every_step_holds(shown)
     hessian = matcalc.derive(parsed, wrt=wrt, of=of, kind="hessian")
     final = jacobian_part.steps[-1].gradient
     instance = matcalc.sampling.random_instance(parsed, seed=2)
-    import numpy as np
-
     assert np.allclose(final.numpy()(sizes=instance.sizes, **instance.arrays),
                        hessian.numpy()(sizes=instance.sizes, **instance.arrays))
 
