@@ -27,7 +27,7 @@ from collections.abc import Callable  # noqa: E402
 import numpy as np  # noqa: E402
 
 import matcalc  # noqa: E402
-from matcalc.codegen import compiled, generate, load  # noqa: E402
+from matcalc.codegen.module import compiled, generate, load  # noqa: E402
 
 try:
     import torch

@@ -1,11 +1,11 @@
 """matcalc: closed-form matrix calculus in the notation of papers, checked numerically."""
 
-from .check import CheckResult, check
+from .core.program import Program
 from .derive import Derivative, Derivatives, derive
 from .errors import MatcalcError
+from .grading.verdicts import Verdict, verify
 from .lang.parse import parse
-from .program import Program
-from .verify import Verdict, verify
+from .numeric.check import CheckResult, check
 
 __all__ = [
     "CheckResult", "Derivative", "Derivatives", "MatcalcError", "Program", "Verdict", "check",

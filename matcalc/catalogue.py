@@ -5,10 +5,8 @@
 
 from __future__ import annotations
 
-from .ir import SHAPE_RULES
-from .rules.adjoints import ADJOINTS
-from .rules.differentials import DIFFERENTIALS
-from .rules.jacobians import JACOBIANS
+from .core.ir import SHAPE_RULES
+from .rules.operations import ADJOINTS, DIFFERENTIALS, JACOBIANS
 from .rules.simplification import RULES
 
 
@@ -47,7 +45,8 @@ def catalogue() -> str:
         "",
         "Besides these, three rewrites are kept only when they make an expression smaller: "
         "distributing a product over a sum (and a transpose over a sum), collecting the terms "
-        "of elementwise algebra and factoring out what they all share (`matcalc/polynomial.py`; "
+        "of elementwise algebra and factoring out what they all share "
+        "(`matcalc/engine/polynomial.py`; "
         "a divisor cancels only when it is known to be positive or when the function itself "
         "divides by it, so that it is not zero wherever the function is defined), "
         "and moving a scalar divisor inwards where it meets something it simplifies with "

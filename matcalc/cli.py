@@ -15,11 +15,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import __version__, limits
+from .core.program import Program
 from .errors import MatcalcError, ParseError
 from .lang.parse import parse
 from .limits import time_budget
 from .present.terminal import colour_text, colour_verdict, use_colour
-from .program import Program
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -51,8 +51,8 @@ def command_parse(arguments: argparse.Namespace) -> int:
 
 def command_eval(arguments: argparse.Namespace) -> int:
     """Evaluate every definition at a random point that honours the declarations."""
-    from .numeric import to_user_layout
-    from .sampling import random_instance
+    from .numeric.evaluate import to_user_layout
+    from .numeric.sampling import random_instance
 
     program = _load(arguments)
     sizes = dict(_parse_size(text) for text in arguments.size or [])
@@ -83,8 +83,8 @@ def command_derive(arguments: argparse.Namespace) -> int:
     """Derive what the problem requests (or --wrt/--of/--kind ask for) and print it."""
     import json
 
-    from .check import check
     from .derive import render
+    from .numeric.check import check
 
     program = _load(arguments)
     groups = _derivatives(arguments, program)
@@ -100,7 +100,7 @@ def command_derive(arguments: argparse.Namespace) -> int:
         print(_latex(groups, verdicts, arguments.standalone, arguments.bold, arguments.layout))
         return EXIT_FAILED if failed else EXIT_OK
     if arguments.format in ("numpy", "jax", "torch"):
-        from .codegen import generate_many
+        from .codegen.module import generate_many
 
         print(generate_many(groups, backend=arguments.format))
         return EXIT_FAILED if failed else EXIT_OK
@@ -118,8 +118,8 @@ def command_derive(arguments: argparse.Namespace) -> int:
 
 
 def _print_steps(groups: list, arguments: argparse.Namespace) -> int:
+    from .numeric.check_steps import check_steps
     from .present.latex import standalone
-    from .steps import check_steps
 
     failed, blocks = False, []
     for group in groups:
@@ -184,7 +184,7 @@ def _json(groups: list, verdicts: list, with_steps: bool = False) -> dict:
 
 def command_check(arguments: argparse.Namespace) -> int:
     """Derive every request and prove each result by finite differences."""
-    from .check import check
+    from .numeric.check import check
 
     failed = False
     colour = use_colour(sys.stdout, arguments.color)
@@ -204,7 +204,7 @@ def command_verify(arguments: argparse.Namespace) -> int:
     if arguments.batch:
         return _grade_batch(arguments)
     from .derive import derive
-    from .verify import verify
+    from .grading.verdicts import verify
 
     if arguments.problem is None or arguments.wrt is None:
         raise ParseError("give the problem FILE and --wrt X (or --batch ANSWERS.csv)")
@@ -223,7 +223,7 @@ def command_verify(arguments: argparse.Namespace) -> int:
 
 
 def _grade_batch(arguments: argparse.Namespace) -> int:
-    from .grading import grade, progress_bar, read_answers, summary, write_report
+    from .grading.batch import grade, progress_bar, read_answers, summary, write_report
 
     if arguments.problem is not None or arguments.answer is not None or \
             arguments.answer_file is not None or arguments.wrt is not None:

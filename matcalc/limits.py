@@ -1,7 +1,7 @@
 """The time budget of one derivation.
 
 The other limits live beside what they limit: ``lang.syntax.MAX_LENGTH`` (characters of input),
-``lang.syntax.MAX_NESTING`` and ``lang.latex.MAX_NESTING`` (brackets inside brackets),
+``lang.syntax.MAX_NESTING`` and ``lang.latex_tokens.MAX_NESTING`` (brackets inside brackets),
 ``lang.build.MAX_EXPRESSION_DEPTH`` (operations inside operations).  Each raises
 :class:`LimitError` naming itself; raise it by assigning a larger value.
 """

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 import matcalc
-from matcalc.ir import Node
-from matcalc.numeric import evaluate
+from matcalc.core.ir import Node
+from matcalc.numeric.evaluate import evaluate
 
 DECLARATIONS = """
 a, c : scalar

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from matcalc import ir
+from matcalc.core import ir
+from matcalc.core.ir import Node
+from matcalc.core.shapes import Kind
 from matcalc.errors import ShapeError
-from matcalc.ir import Node
-from matcalc.shapes import Kind
 
 POSITIVE_NAMES = ("s", "p", "R")  # entries of order one: safe as denominators
 ANY_NAMES = ("a", "c", "x", "y", "u", "A", "B", "C", "D", "S", "Q", "q", "Y")

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import matcalc
-from matcalc import ir
+from matcalc.core import ir
 from matcalc.errors import DomainError
-from matcalc.sampling import random_instance
+from matcalc.numeric.sampling import random_instance
 
 QUADRATIC = "x : vector(n); A : matrix(n, n)\nf = x' @ A @ x + sum(sin(A @ x))"
 

@@ -106,10 +106,10 @@ def test_check_several_files(capsys):
 
 
 def test_check_exits_1_when_a_result_is_wrong(capsys, monkeypatch):
-    import matcalc.rules.adjoints as adjoints
+    import matcalc.rules.operations as adjoints
 
     broken = dict(adjoints.ADJOINTS, tanh=(lambda node, out, g: g,))
-    monkeypatch.setattr("matcalc.engine.ADJOINTS", broken)
+    monkeypatch.setattr("matcalc.engine.accumulate.ADJOINTS", broken)
     assert main(["check", "sum(tanh(W @ x))", "--wrt", "x", "--seed", "0"]) == 1
     assert "FAILED" in capsys.readouterr().out
 

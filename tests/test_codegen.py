@@ -14,10 +14,11 @@ from strategies import expressions
 
 import matcalc
 from matcalc.cli import main
-from matcalc.codegen import compiled, generate, load
-from matcalc.derive import _variables_of, derive_by_request
+from matcalc.codegen.module import compiled, generate, load
+from matcalc.derive import derive_by_request
+from matcalc.engine.pipeline import variables_of
 from matcalc.errors import DomainError
-from matcalc.sampling import random_instance
+from matcalc.numeric.sampling import random_instance
 
 GALLERY = sorted(pathlib.Path("derivations").glob("*.mc"))
 
@@ -46,12 +47,12 @@ def test_random_expressions_agree_with_the_interpreter(node, kind):
     extended = BASE.extended({"e": node})
     of = "e"
     if kind == "grad":
-        from matcalc import ir
+        from matcalc.core import ir
 
         scalar = node if node.is_scalar else ir.apply("sum", ir.apply("sin", node))
         extended = extended.extended({"F": ir.apply("sin", scalar)})
         of = "F"
-    names = _variables_of(extended, extended.definitions[of].ref)
+    names = variables_of(extended, extended.definitions[of].ref)
     assume(names)
     results = matcalc.derive(extended, wrt=names[:2], of=of, kind=kind)
     try:

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from helpers import SIZES, expr, point, value
 
-from matcalc.present.text import to_text
-from matcalc.shapes import Kind
+from matcalc.core.printer import to_text
+from matcalc.core.shapes import Kind
 
 V = point()
 n, m = SIZES["n"], SIZES["m"]

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import matcalc
-from matcalc.numeric import evaluate
-from matcalc.sampling import random_instance
+from matcalc.numeric.evaluate import evaluate
+from matcalc.numeric.sampling import random_instance
 
 GALLERY = pathlib.Path("derivations")
 

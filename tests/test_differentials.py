@@ -9,11 +9,11 @@ from helpers import DECLARATIONS, program
 from test_constructs import CASES
 from test_engine_rules import DIFFERENTIABLE, variables_in
 
-from matcalc.engine import Derivation, differential
-from matcalc.ir import walk
-from matcalc.numeric import evaluate
-from matcalc.sampling import random_instance
-from matcalc.shapes import describe
+from matcalc.core.ir import walk
+from matcalc.core.shapes import describe
+from matcalc.engine.accumulate import Derivation, differential
+from matcalc.numeric.evaluate import evaluate
+from matcalc.numeric.sampling import random_instance
 
 
 def direction_declarations(names, base) -> str:

@@ -14,8 +14,8 @@ import sympy as sp
 
 import matcalc
 from matcalc.errors import ShapeError, UnknownNameError, UnsupportedError
-from matcalc.numeric import evaluate
-from matcalc.sampling import random_instance
+from matcalc.numeric.evaluate import evaluate
+from matcalc.numeric.sampling import random_instance
 
 GALLERY = pathlib.Path("derivations")
 
@@ -261,7 +261,7 @@ def test_deep_networks_grow_linearly():
 
 def test_deep_network_deltas_stay_a_chain():
     # One small delta a layer, however deep: never one nested expression.
-    from matcalc.simplify import size
+    from matcalc.engine.simplify import size
 
     layers = 30
     lines = ["x : vector(n)", "y : vector(k) simplex", "h0 = x"]

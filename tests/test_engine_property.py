@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from strategies import expressions
 
 import matcalc
-from matcalc import ir
-from matcalc.derive import _variables_of
+from matcalc.core import ir
+from matcalc.engine.pipeline import variables_of
 from matcalc.errors import DomainError
 
 BASE = program("base = a")
@@ -26,7 +26,7 @@ def derive_and_check(node, kind: str):
     e = prog.definitions["e"].ref
     target = prog.extended({"F": scalar_of(e)}) if kind == "grad" else prog
     of = "F" if kind == "grad" else "e"
-    names = _variables_of(target, target.definitions[of].ref)
+    names = variables_of(target, target.definitions[of].ref)
     assume(names)
     results = matcalc.derive(target, wrt=names, of=of, kind=kind)
     try:

@@ -13,12 +13,12 @@ from helpers import program
 from test_constructs import CASES
 
 import matcalc
-from matcalc.derive import _variables_of
+from matcalc.engine.pipeline import variables_of
 
 
 def variables_in(source: str) -> list[str]:
     prog = program(f"f = {source}")
-    return _variables_of(prog, prog.definitions["f"].ref)
+    return variables_of(prog, prog.definitions["f"].ref)
 
 
 DIFFERENTIABLE = [case[0] for case in CASES if variables_in(case[0])]

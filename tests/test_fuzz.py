@@ -23,8 +23,8 @@ from strategies import expressions
 import matcalc
 from matcalc.cli import main
 from matcalc.errors import MatcalcError
-from matcalc.sampling import random_instance
-from matcalc.verify import _answer_node
+from matcalc.grading.answers import answer_node
+from matcalc.numeric.sampling import random_instance
 
 _SWITCH = os.environ.get("MATCALC_FUZZ", "")
 FUZZ_EXAMPLES = 20_000 if _SWITCH == "full" else int(_SWITCH) if _SWITCH.isdigit() else 100
@@ -125,7 +125,7 @@ LATEX_PROBLEM = matcalc.parse((pathlib.Path("derivations") / "cs224n_one_layer.m
     " ".join), st.text(max_size=60)))
 def test_latex_answers_read_or_fail_cleanly(text):
     try:
-        _answer_node(LATEX_PROBLEM, text, True)
+        answer_node(LATEX_PROBLEM, text, True)
     except MatcalcError as error:
         assert str(error)
 

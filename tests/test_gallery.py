@@ -14,8 +14,8 @@ import pytest
 
 import matcalc
 from matcalc.derive import derive_by_request, render
-from matcalc.numeric import evaluate
-from matcalc.sampling import random_instance
+from matcalc.numeric.evaluate import evaluate
+from matcalc.numeric.sampling import random_instance
 
 GALLERY = pathlib.Path(__file__).resolve().parent.parent / "derivations"
 GOLDEN = GALLERY / "golden"

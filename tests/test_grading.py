@@ -12,8 +12,8 @@ import pytest
 
 from matcalc.cli import main
 from matcalc.errors import ParseError
-from matcalc.grading import grade, progress_bar, read_answers, summary
-from matcalc.lang.latex import looks_like_latex
+from matcalc.grading.batch import grade, progress_bar, read_answers, summary
+from matcalc.lang.latex_tokens import looks_like_latex
 
 CORPUS = pathlib.Path("derivations") / "answers" / "corpus.csv"
 

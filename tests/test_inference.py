@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 import matcalc
+from matcalc.core.shapes import Kind, describe
 from matcalc.errors import UnsupportedError
 from matcalc.lang.parse import looks_like_program
-from matcalc.shapes import Kind, describe
 
 
 def types(source: str, let=None) -> dict[str, str]:

@@ -7,9 +7,9 @@ import pickle
 
 import pytest
 
-from matcalc import ir
+from matcalc.core import ir
+from matcalc.core.shapes import ONE, Kind, Shape, dim
 from matcalc.errors import ShapeError
-from matcalc.shapes import ONE, Kind, Shape, dim
 
 
 def test_dimensions_are_interned_products():

@@ -8,9 +8,9 @@ import re
 import pytest
 
 from matcalc.errors import LimitError, ParseError, UnknownNameError, UnsupportedError
-from matcalc.lang.latex import looks_like_latex, tokens
+from matcalc.grading.answers import answer_node
+from matcalc.lang.latex_tokens import looks_like_latex, tokens
 from matcalc.lang.parse import parse
-from matcalc.verify import _answer_node
 
 PROBLEM = parse("""
 x, y, a, b, v : vector(n)
@@ -24,11 +24,11 @@ theta = W1 @ x
 
 
 def read_latex(text: str):
-    return _answer_node(PROBLEM, text, True)[1]
+    return answer_node(PROBLEM, text, True)[1]
 
 
 def read_text(text: str):
-    return _answer_node(PROBLEM, text, False)[1]
+    return answer_node(PROBLEM, text, False)[1]
 
 
 SAME = [
@@ -104,7 +104,7 @@ def test_latex_reads_as_the_language(latex, text):
 
 def test_local_definitions_in_latex():
     node = read_latex(r"\delta_1 = \hat{y} - y \\ \delta_2 = A^T \delta_1; \delta_2 x^T")
-    program, _ = _answer_node(PROBLEM, r"\delta_1 = \hat{y} - y; \delta_1", True)
+    program, _ = answer_node(PROBLEM, r"\delta_1 = \hat{y} - y; \delta_1", True)
     assert "delta1" in program.definitions
     assert str(node) == "delta2 @ x'"
 

@@ -15,12 +15,12 @@ from strategies import expressions
 
 import matcalc
 from matcalc.cli import main
+from matcalc.core.shapes import Kind
 from matcalc.derive import derive_by_request
-from matcalc.numeric import prepare
+from matcalc.grading.answers import answer_node
+from matcalc.numeric.evaluate import prepare
+from matcalc.numeric.sampling import random_instance
 from matcalc.present.latex import LatexStyle, latex_name, standalone, to_latex
-from matcalc.sampling import random_instance
-from matcalc.shapes import Kind
-from matcalc.verify import _answer_node
 
 GALLERY = sorted(pathlib.Path("derivations").glob("*.mc"))
 
@@ -88,7 +88,7 @@ BASE = program("base = a")
 def test_random_expressions_survive_the_round_trip(node):
     extended = BASE.extended({"e": node})
     latex = to_latex(node, LatexStyle(taken=frozenset(BASE.variables)))
-    _, read = _answer_node(extended, latex, True)
+    _, read = answer_node(extended, latex, True)
     assert read.shape == node.shape, latex
     instance = random_instance(BASE, seed=1)
     evaluation = prepare(extended, instance.arrays, instance.sizes, check_attributes=False)

@@ -8,7 +8,7 @@ from helpers import point, program
 
 import matcalc
 from matcalc.errors import AssumptionError, DomainError, ShapeError, UnknownNameError
-from matcalc.numeric import evaluate
+from matcalc.numeric.evaluate import evaluate
 
 CS224N = open("derivations/cs224n_one_layer.mc").read()
 

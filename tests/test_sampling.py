@@ -8,8 +8,8 @@ from helpers import DECLARATIONS
 
 import matcalc
 from matcalc.errors import DomainError
-from matcalc.numeric import check_attributes_of
-from matcalc.sampling import random_instance
+from matcalc.numeric.evaluate import check_attributes_of
+from matcalc.numeric.sampling import random_instance
 
 
 def test_every_attribute_is_honoured():

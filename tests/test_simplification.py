@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 import matcalc
-from matcalc.facts import Facts
-from matcalc.numeric import evaluate
+from matcalc.engine.simplify import Simplifier, size
+from matcalc.numeric.evaluate import evaluate
+from matcalc.numeric.sampling import random_instance
+from matcalc.rules.facts import Facts
 from matcalc.rules.simplification import RULES
-from matcalc.sampling import random_instance
-from matcalc.simplify import Simplifier, size
 
 
 def simplified(program):
@@ -145,7 +145,7 @@ def test_a_scalar_divisor_stays_where_nothing_is_gained(source):
 
 
 def test_products_are_written_left_to_right_except_onto_a_vector():
-    from matcalc.simplify import left_to_right
+    from matcalc.engine.simplify import left_to_right
 
     program = matcalc.parse("A, B, C : matrix(n, n); x : vector(n)\n"
                             "f = A @ (B @ (C @ x)) + (A @ (B @ C)) @ x")
@@ -171,7 +171,7 @@ def test_collecting_factors_out_what_every_term_shares():
 
 
 def test_the_functions_own_divisors_are_taken_as_non_zero_and_no_others():
-    from matcalc.simplify import divisors_of
+    from matcalc.engine.simplify import divisors_of
 
     program = matcalc.parse("x, y : vector(n)\ng = sum(y) / (x' @ x)\ns = sum(y)\n"
                             "f = sum(x) / s")

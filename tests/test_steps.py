@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 import matcalc
-import matcalc.sampling
+import matcalc.numeric.sampling
 from matcalc.cli import main
 from matcalc.errors import UnsupportedError
-from matcalc.numeric import evaluate
-from matcalc.sampling import random_instance
+from matcalc.numeric.evaluate import evaluate
+from matcalc.numeric.sampling import random_instance
 from matcalc.steps import check_steps, hessian_steps, jacobian_steps, steps
 
 GALLERY = sorted(pathlib.Path("derivations").glob("*.mc"))
@@ -61,7 +61,7 @@ def test_every_step_of_every_gallery_hessian_holds(parsed, of, wrt):
         assert_every_step_holds(shown)
     hessian = matcalc.derive(parsed, wrt=wrt, of=of, kind="hessian")
     final = jacobian_part.steps[-1].gradient
-    instance = matcalc.sampling.random_instance(parsed, seed=2)
+    instance = matcalc.numeric.sampling.random_instance(parsed, seed=2)
     assert np.allclose(final.numpy()(sizes=instance.sizes, **instance.arrays),
                        hessian.numpy()(sizes=instance.sizes, **instance.arrays))
 

@@ -8,8 +8,8 @@ import sympy as sp
 from helpers import SIZES, expr, point, program
 from test_constructs import CASES
 
-from matcalc.ir import Node
-from matcalc.to_sympy import dim_to_sympy, program_to_sympy, to_sympy
+from matcalc.core.ir import Node
+from matcalc.core.to_sympy import dim_to_sympy, program_to_sympy, to_sympy
 
 ARRAYS = point()
 SLOW = {"kron(C, A)", "commutation(m, n)", "commutation(m, n) @ vec(C)"}
@@ -94,7 +94,7 @@ def test_program_converts_with_names_or_inlined():
 
 
 def test_scalar_functions_know_their_derivatives():
-    from matcalc.to_sympy import relu, sigmoid, step
+    from matcalc.core.to_sympy import relu, sigmoid, step
 
     t = sp.Symbol("t")
     assert sp.simplify(sigmoid(t).diff(t) - sigmoid(t) * (1 - sigmoid(t))) == 0

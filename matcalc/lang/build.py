@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from lark import Token, Tree
 
-from .. import ir
+from ..core import ir
+from ..core.ir import ELEMENTWISE_FUNCTIONS, Node
+from ..core.program import Definition, Program, Request
+from ..core.shapes import ONE, Dim, Kind, Shape, dim
+from ..core.unify import Inference
 from ..errors import (
     AssumptionError,
     DeclarationError,
@@ -20,11 +24,7 @@ from ..errors import (
     UnknownNameError,
     did_you_mean,
 )
-from ..ir import ELEMENTWISE_FUNCTIONS, Node
 from ..limits import check_time
-from ..program import Definition, Program, Request
-from ..shapes import ONE, Dim, Kind, Shape, dim
-from ..unify import Inference
 
 MAX_EXPRESSION_DEPTH = 250
 
@@ -83,6 +83,20 @@ class Builder:
         self.requests: list[Request] = []
         self.inferred: list[str] = []
 
+    @classmethod
+    def over(cls, program: Program, source: str) -> Builder:
+        """A builder for more statements over ``program`` (an answer with its own
+        definitions): the program's names are known, ``source`` is the new text."""
+        builder = cls(source)
+        builder.variables = dict(program.variables)
+        builder.definitions = dict(program.definitions)
+        builder.dimensions = {name: dim(name) for name in program.dimensions}
+        return builder
+
+    def knows(self, name: str) -> bool:
+        """Whether ``name`` is a variable, definition or dimension already."""
+        return name in self.variables or name in self.definitions or name in self.dimensions
+
     # -- statements --------------------------------------------------------------------------
 
     def program(self, tree: Tree) -> Program:
@@ -119,12 +133,12 @@ class Builder:
     def declare(self, name: str, kind: Kind, shape: Shape, attributes: frozenset[str],
                 location: Location | None = None) -> Node:
         """Add a variable; raises DeclarationError when the name is taken."""
-        self._check_new_name(name, "variable", location)
+        self.check_new_name(name, "variable", location)
         node = ir.var(name, shape, kind, attributes)
         self.variables[name] = node
         return node
 
-    def _check_new_name(self, name: str, what: str, location: Location | None) -> None:
+    def check_new_name(self, name: str, what: str, location: Location | None) -> None:
         problem = None
         if name in RESERVED:
             problem = (f"'{name}' is reserved (a function, the identity or the transpose); "
@@ -178,7 +192,7 @@ class Builder:
     def _definition(self, tree: Tree) -> None:
         token, body_tree = tree.children
         name = str(token)
-        self._check_new_name(name, "definition", location_of(token, self.source))
+        self.check_new_name(name, "definition", location_of(token, self.source))
         self.define(name, self.expression(body_tree), location_of(tree, self.source))
 
     def define(self, name: str, body: Node, location: Location | None = None) -> Definition:

@@ -13,10 +13,10 @@ import re
 from collections.abc import Sequence
 from itertools import count
 
+from ..core.program import Program
+from ..core.shapes import Dim, Shape, dim
+from ..core.unify import Inference, inferring
 from ..errors import DeclarationError, ParseError, UnsupportedError, did_you_mean
-from ..program import Program
-from ..shapes import Dim, Shape, dim
-from ..unify import Inference, inferring
 from .build import Builder
 from .syntax import parse_tree
 

@@ -13,22 +13,22 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..ir import Node
-from ..lang.latex import GREEK
-from ..shapes import Dim, Kind
-from .text import format_number
+from ..core.functions import FUNCTIONS
+from ..core.ir import Node
+from ..core.printer import format_number
+from ..core.shapes import Dim, Kind
+from ..lang.latex_tokens import GREEK
 
 _SUM, _HADAMARD, _JUXTAPOSE, _UNARY, _POSTFIX, _ATOM = range(1, 7)
 
 ACCENT_SUFFIXES = (("hat", "hat"), ("tilde", "tilde"), ("bar", "bar"))
 NAMED_FUNCTIONS = {
-    "exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tanh": r"\tanh",
+    **{name: function.latex for name, function in FUNCTIONS.items() if function.latex},
     "det": r"\det", "logdet": r"\log\det", "tr": r"\operatorname{tr}",
     "Diag": r"\operatorname{Diag}", "diag": r"\operatorname{diag}",
     "vec": r"\operatorname{vec}", "softmax": r"\operatorname{softmax}",
     "logsumexp": r"\operatorname{logsumexp}", "sum": r"\operatorname{sum}",
-    "mean": r"\operatorname{mean}", "relu": r"\operatorname{relu}",
-    "sign": r"\operatorname{sign}", "abs": r"\operatorname{abs}",
+    "mean": r"\operatorname{mean}",
 }
 _NAME = re.compile(r"^([A-Za-z]+?)(hat|tilde|bar)?(?:_?([0-9]+))?$")
 

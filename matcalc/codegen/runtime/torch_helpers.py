@@ -1,0 +1,152 @@
+"""The NumPy calls of generated code over PyTorch, and the helpers it calls.
+
+:mod:`matcalc.codegen.backends` copies this file from the marker line on into every generated
+PyTorch module, whose code then calls ``np.*`` as the NumPy code does, computed by torch.
+"""
+
+import torch
+
+
+# ---- copied into every generated module from here on ----
+def _lift(function):
+    def lifted(*args, **keywords):
+        # a Python number becomes a float64 0-d tensor, which does not widen float32 arrays
+        return function(*(torch.as_tensor(a, dtype=torch.float64)
+                          if isinstance(a, (int, float)) else a for a in args), **keywords)
+    return lifted
+
+
+class _Linalg:
+    det = staticmethod(torch.linalg.det)
+    inv = staticmethod(torch.linalg.inv)
+    solve = staticmethod(torch.linalg.solve)
+    slogdet = staticmethod(torch.linalg.slogdet)
+    matrix_power = staticmethod(torch.linalg.matrix_power)
+    multi_dot = staticmethod(torch.linalg.multi_dot)
+    norm = staticmethod(torch.linalg.norm)
+
+
+class np:  # noqa: N801 - the NumPy calls of the generated code, over torch
+    float32 = torch.float32
+    nan = float("nan")
+    linalg = _Linalg
+    exp, log, sin, cos = (_lift(f) for f in (torch.exp, torch.log, torch.sin, torch.cos))
+    tanh, sign, sqrt, abs = (_lift(f) for f in (torch.tanh, torch.sign, torch.sqrt, torch.abs))
+    sum, mean, trace, kron = (_lift(f) for f in (torch.sum, torch.mean, torch.trace, torch.kron))
+    asarray = staticmethod(torch.as_tensor)
+
+    @staticmethod
+    def maximum(x, floor):
+        return torch.clamp(torch.as_tensor(x), min=floor)
+
+    @staticmethod
+    def vdot(a, b):
+        return torch.sum(a * b)
+
+    @staticmethod
+    def power(a, b):
+        return torch.pow(torch.as_tensor(a, dtype=torch.float64)
+                         if isinstance(a, (int, float)) else a, b)
+
+    @staticmethod
+    def diagflat(v):
+        return torch.diag(v.reshape(-1))
+
+    @staticmethod
+    def eye(n, dtype=None):
+        return torch.eye(n, dtype=dtype)
+
+    @staticmethod
+    def ones(shape, dtype=None):
+        return torch.ones(shape, dtype=dtype)
+
+    @staticmethod
+    def zeros(shape, dtype=None):
+        return torch.zeros(shape, dtype=dtype)
+
+    @staticmethod
+    def reshape(x, shape):
+        return torch.reshape(x, (shape,) if isinstance(shape, int) else shape)
+
+    @staticmethod
+    def result_type(*values):
+        dtype = torch.float32
+        for value in values:
+            dtype = torch.promote_types(dtype, value if isinstance(value, torch.dtype)
+                                        else value.dtype)
+        return dtype
+
+
+def _sigmoid(x):
+    return torch.sigmoid(x)
+
+
+def _softmax(x, axis):
+    return torch.softmax(x, dim=axis)
+
+
+def _logsumexp(x, axis, keep):
+    value = torch.logsumexp(x, dim=axis, keepdim=True)
+    return value if keep else value.reshape(())
+
+
+def _softplus(x):
+    return torch.nn.functional.softplus(x)
+
+
+def _relu(x):
+    return torch.clamp(x, min=0)
+
+
+def _step(x):
+    return torch.gt(x, 0).to(x.dtype if x.is_floating_point() else torch.float32)
+
+
+def _logdet(x):
+    sign, value = torch.linalg.slogdet(x)
+    return torch.where(sign > 0, value, torch.full_like(value, float("nan")))
+
+
+def _vec(x):
+    return x.T.reshape(-1, 1)
+
+
+def _unvec(x, rows, cols):
+    return x.reshape(cols, rows).T
+
+
+def _diagonal(x):
+    return torch.diagonal(x).reshape(-1, 1)
+
+
+def _number(x):
+    return x.reshape(())
+
+
+def _commutation(m, n, dtype):
+    rows = torch.arange(m * n)
+    return (torch.arange(m * n)[None, :] == ((rows % n) * m + rows // n)[:, None]).to(dtype)
+
+
+def _column(x, name):
+    x = torch.as_tensor(x)
+    if x.ndim == 1:
+        return x.reshape(-1, 1)
+    if x.ndim == 2 and x.shape[1] == 1:
+        return x
+    raise ValueError(f"{name} must be a vector (a 1-D tensor), not of shape {tuple(x.shape)}")
+
+
+def _matrix(x, name):
+    x = torch.as_tensor(x)
+    if x.ndim != 2:
+        raise ValueError(f"{name} must be a matrix (a 2-D tensor), not of shape "
+                         f"{tuple(x.shape)}")
+    return x
+
+
+def _scalar(x, name):
+    x = torch.as_tensor(x)
+    if x.numel() != 1:
+        raise ValueError(f"{name} must be a number, not of shape {tuple(x.shape)}")
+    return x.reshape(())

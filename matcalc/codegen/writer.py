@@ -1,0 +1,215 @@
+"""Expressions of generated code: one node at a time, shared subexpressions named.
+
+The writer knows the structure worth exploiting (module docstring of
+:mod:`matcalc.codegen.module`): ``Diag(v) @ A`` as ``v * A``, ``inv(A) @ B`` as a solve,
+``kron(A, B) @ v`` without the Kronecker product, Gram forms as ``G.T @ G``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..core.functions import FUNCTIONS
+from ..core.ir import LEAVES, Node
+from ..core.program import Program
+from ..core.shapes import Dim, Kind
+from ..errors import UnsupportedError
+from ..rules.facts import Facts
+from .names import identifier, size_name
+
+
+class Writer:
+    """Turns nodes into NumPy expressions, naming shared subexpressions."""
+
+    def __init__(self, program: Program, facts: Facts, names: dict[Node, str],
+                 uses: dict[Node, int]):
+        self.program = program
+        self.facts = facts
+        self.names = dict(names)  # node -> the variable holding its value
+        self.uses = uses
+        self.lines: list[str] = []
+        self.counter = 0
+
+    def value(self, node: Node) -> str:
+        """An expression for node, assigning shared subexpressions to temporaries first."""
+        if node in self.names:
+            return self.names[node]
+        text = self.expression(node)
+        if self.uses.get(node, 0) > 1 and node.op not in LEAVES and node.op != "kron":
+            self.counter += 1
+            name = f"_t{self.counter}"
+            self.lines.append(f"{name} = {text}")
+            self.names[node] = name
+            return name
+        return text
+
+    def dim(self, d: Dim) -> str:
+        parts = [str(d.coefficient)] if d.coefficient != 1 or not d.symbols else []
+        parts += [size_name(symbol) for symbol in d.symbols]
+        return " * ".join(parts)
+
+    def expression(self, node: Node) -> str:  # noqa: C901 - one case per operation
+        op, args = node.op, node.args
+        if op in ("var", "ref"):
+            return identifier(node.params[0])
+        if op == "const":
+            return repr(node.params[0])
+        if op == "dimval":
+            return f"float({self.dim(node.params[0])})"
+        if op == "identity":
+            return f"np.eye({self.dim(node.params[0])}, dtype=_dtype)"
+        if op in ("ones", "zeros"):
+            rows = self.dim(node.shape.rows)
+            cols = self.dim(node.shape.cols)
+            return f"np.{op}(({rows}, {cols}), dtype=_dtype)"
+        if op == "commutation":
+            m, n = node.params
+            return f"_commutation({self.dim(m)}, {self.dim(n)}, _dtype)"
+        if op == "matmul":
+            return self.product(node)
+        if op == "tr" and args[0].op == "matmul" and not any(a.is_scalar for a in args[0].args) \
+                and args[0] not in self.names and self.uses.get(args[0], 0) <= 1:
+            a, b = args[0].args
+            return f"np.sum({self.value(a)} * {self.value(b)}.T)"
+        if op == "frob":
+            return f"np.vdot({self.value(args[0])}, {self.value(args[1])})"
+        unary = {
+            "neg": "(-{0})",
+            **{name: f"{function.numpy}({{0}})" for name, function in FUNCTIONS.items()},
+            "sum": "np.sum({0})", "mean": "np.mean({0})", "det": "np.linalg.det({0})",
+            "logdet": "_logdet({0})", "inv": "np.linalg.inv({0})",
+            "norm2": "np.linalg.norm({0})", "norm": "np.linalg.norm({0})",
+            "vec": "_vec({0})",
+        }
+        binary = {"add": "({0} + {1})", "sub": "({0} - {1})", "mul": "({0} * {1})",
+                  "div": "({0} / {1})", "kron": "np.kron({0}, {1})"}
+        if op in binary:
+            return binary[op].format(*(self.value(a) for a in args))
+        if args and args[0].is_scalar and op in ("transpose", "tr", "det", "vec", "Diag",
+                                                 "diag", "softmax", "logsumexp"):
+            inner = self.value(args[0])
+            return {"softmax": "1.0", "det": inner, "tr": inner}.get(op, inner)
+        if op in unary:
+            return unary[op].format(self.value(args[0]))
+        if op == "transpose":
+            return f"{self.value(args[0])}.T"
+        if op == "pow":
+            base, exponent = args
+            if exponent.op == "const" and exponent.params[0] == 2.0:
+                text = self.value(base)
+                return f"({text} * {text})"
+            return f"np.power({self.value(base)}, {self.value(exponent)})"
+        if op == "mpow":
+            return f"np.linalg.matrix_power({self.value(args[0])}, {node.params[0]})"
+        if op == "tr":
+            return f"np.trace({self.value(args[0])})"
+        if op == "softmax":
+            axis = 0 if node.kind is Kind.VECTOR else 1
+            return f"_softmax({self.value(args[0])}, {axis})"
+        if op == "logsumexp":
+            axis = 0 if args[0].kind is Kind.VECTOR else 1
+            return f"_logsumexp({self.value(args[0])}, {axis}, {args[0].kind is Kind.MATRIX})"
+        if op == "Diag":
+            return f"np.diagflat({self.value(args[0])})"
+        if op == "diag":
+            return f"_diagonal({self.value(args[0])})"
+        if op == "unvec":
+            rows, cols = node.params
+            return f"_unvec({self.value(args[0])}, {self.dim(rows)}, {self.dim(cols)})"
+        raise UnsupportedError(f"no NumPy code for {op}")  # pragma: no cover
+
+    # products --------------------------------------------------------------------------------
+
+    def product(self, node: Node) -> str:
+        a, b = node.args
+        if a.is_scalar or b.is_scalar:
+            return f"({self.value(a)} * {self.value(b)})"
+        if node.is_scalar:  # x' @ y: a 1 x 1 product is a number
+            return f"_number({self.matrix_product(node)})"
+        return self.matrix_product(node)
+
+    def matrix_product(self, node: Node) -> str:
+        a, b = node.args
+        gram = self.gram(a, b)
+        if gram:
+            return gram
+        if self.inline(a) and a.op == "Diag" and not a.args[0].is_scalar:
+            return f"({self.value(a.args[0])} * {self.value(b)})"
+        if self.inline(b) and b.op == "Diag" and not b.args[0].is_scalar:
+            return f"({self.value(a)} * {self.value(b.args[0])}.T)"
+        if self.inline(a) and a.op == "inv":
+            return f"np.linalg.solve({self.value(a.args[0])}, {self.value(b)})"
+        if self.inline(a) and a.op == "kron" and b.kind is Kind.VECTOR:
+            first, second = a.args
+            if not first.is_scalar and not second.is_scalar:
+                return f"_kron_matvec({self.value(first)}, {self.value(second)}, " \
+                       f"{self.value(b)})"
+        if self.inline(a) and a.op == "transpose" and a.args[0].op == "kron" and \
+                self.inline(a.args[0]) and b.kind is Kind.VECTOR:
+            first, second = a.args[0].args  # kron(F, S)' = kron(F', S')
+            if not first.is_scalar and not second.is_scalar:
+                return f"_kron_matvec({self.value(first)}.T, {self.value(second)}.T, " \
+                       f"{self.value(b)})"
+        factors = self.chain(node)
+        if len(factors) >= 3:
+            return f"np.linalg.multi_dot([{', '.join(self.value(f) for f in factors)}])"
+        return f"({self.value(a)} @ {self.value(b)})"
+
+    def inline(self, node: Node) -> bool:
+        """Whether node is computed here only (so its structure may be used, not its value)."""
+        return node not in self.names and (self.uses.get(node, 0) <= 1 or node.op == "kron")
+
+    def chain(self, node: Node) -> list[Node]:
+        """The factors of a product of matrices, nested products flattened (A @ (B @ C))."""
+        factors, pending = [], [node]
+        while pending:
+            item = pending.pop()
+            if item.op == "matmul" and self.inline(item) or item is node:
+                a, b = item.args
+                if a.is_scalar or b.is_scalar or a.op in ("Diag", "inv", "kron") or \
+                        b.op == "Diag":
+                    factors.append(item)
+                    continue
+                pending.extend([b, a])
+            else:
+                factors.append(item)
+        return factors if len(factors) >= 3 else [node]
+
+    def gram(self, a: Node, b: Node) -> str:
+        """X' @ Diag(w) @ X with w >= 0, either way associated: G' @ G for G = sqrt(w) * X
+        (a syrk in BLAS)."""
+        if a.op == "transpose" and b.op == "matmul" and self.inline(b):
+            x, (weights, right) = a.args[0], b.args  # X' @ (Diag(w) @ X)
+        elif a.op == "matmul" and self.inline(a) and a.args[0].op == "transpose":
+            x, weights, right = a.args[0].args[0], a.args[1], b  # (X' @ Diag(w)) @ X
+        else:
+            return ""
+        if right is not x or weights.op != "Diag" or not self.inline(weights):
+            return ""
+        w = weights.args[0]
+        if not self.nonnegative(w):
+            return ""
+        self.counter += 1
+        name = f"_t{self.counter}"
+        self.lines.append(f"{name} = np.sqrt({self.value(w)}) * {self.value(x)}")
+        return f"({name}.T @ {name})"
+
+    def nonnegative(self, node: Node) -> bool:
+        return self.facts.nonnegative(node)
+
+
+def count_uses(roots: Sequence[Node], stop: set[Node]) -> dict[Node, int]:
+    """How many parents each node has in the DAG under roots (not looking inside ``stop``)."""
+    uses: dict[Node, int] = {}
+    seen: set[Node] = set()
+    pending = list(roots)
+    while pending:
+        node = pending.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for arg in node.args:
+            uses[arg] = uses.get(arg, 0) + 1
+            if arg not in stop:
+                pending.append(arg)
+    return uses

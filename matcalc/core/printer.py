@@ -1,0 +1,96 @@
+"""Print IR nodes in the input language, with the fewest parentheses that parse back the same."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .shapes import Dim, Kind
+
+if TYPE_CHECKING:
+    from .ir import Node
+
+# Binding strength of each printed form (higher binds tighter); mirrors grammar.lark.
+_SUM, _FROB, _PRODUCT, _UNARY, _POWER, _POSTFIX, _ATOM = range(1, 8)
+
+_BINARY = {
+    "add": ("+", _SUM),
+    "sub": ("-", _SUM),
+    "frob": (":", _FROB),
+    "matmul": ("@", _PRODUCT),
+    "mul": ("*", _PRODUCT),
+    "div": ("/", _PRODUCT),
+}
+
+
+def format_number(value: float) -> str:
+    """A number as the language writes it: ``2``, ``0.5``, ``1e-12``."""
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
+
+
+def format_dim(d: Dim) -> str:
+    """A dimension as a function argument: ``n``, ``3``, ``m*n``."""
+    return str(d)
+
+
+def to_text(node: Node) -> str:
+    """The node in the input language."""
+    return _print(node)[0]
+
+
+def _wrap(printed: tuple[str, int], minimum: int) -> str:
+    text, level = printed
+    return text if level >= minimum else f"({text})"
+
+
+def _print(node: Node) -> tuple[str, int]:
+    op = node.op
+    if op in ("var", "ref"):
+        return node.params[0], _ATOM
+    if op == "const":
+        value = node.params[0]
+        return (format_number(value), _UNARY if value < 0 else _ATOM)
+    if op == "dimval":
+        d = node.params[0]
+        return format_dim(d), _ATOM if d.is_number or d.is_symbol else _PRODUCT
+    if op == "identity":
+        return f"I({format_dim(node.params[0])})", _ATOM
+    if op in ("ones", "zeros"):
+        rows, cols = node.params
+        if node.kind is Kind.VECTOR:
+            return f"{op}({format_dim(rows)})", _ATOM
+        return f"{op}({format_dim(rows)}, {format_dim(cols)})", _ATOM
+    if op == "unvec":
+        rows, cols = node.params
+        return f"unvec({_print(node.args[0])[0]}, {format_dim(rows)}, {format_dim(cols)})", _ATOM
+    if op == "commutation":
+        m, n = node.params
+        return f"commutation({format_dim(m)}, {format_dim(n)})", _ATOM
+    if op in _BINARY:
+        symbol, level = _BINARY[op]
+        left_node = node.args[0]
+        if level == _PRODUCT and left_node.op in _BINARY and left_node.op != op and \
+                _BINARY[left_node.op][1] == _PRODUCT:
+            # (U' @ d) * step(z): brackets where @, * and / meet, though precedence allows none
+            left = f"({_print(left_node)[0]})"
+        else:
+            left = _wrap(_print(left_node), level)
+        right = _wrap(_print(node.args[1]), level + 1)
+        return f"{left} {symbol} {right}", level
+    if op == "neg":
+        return "-" + _wrap(_print(node.args[0]), _UNARY), _UNARY
+    if op == "transpose":
+        return _wrap(_print(node.args[0]), _POSTFIX) + "'", _POSTFIX
+    if op in ("pow", "mpow"):
+        base = _wrap(_print(node.args[0]), _POWER)
+        if op == "mpow":
+            exponent = str(node.params[0])
+        else:
+            exponent_text, level = _print(node.args[1])
+            exponent = exponent_text if level >= _POSTFIX or (
+                node.args[1].op == "const") else f"({exponent_text})"
+        symbol = "^" if node.args[0].is_scalar or op == "mpow" else ".^"
+        return f"{base} {symbol} {exponent}", _POWER
+    arguments = ", ".join(_print(arg)[0] for arg in node.args)
+    return f"{op}({arguments})", _ATOM

@@ -1,0 +1,435 @@
+"""IR -> SymPy matrix expressions: the one place where matcalc meets SymPy.
+
+SymPy lacks some operations of the language; they are defined here as SymPy classes: the
+elementwise application of a scalar function to a matrix (:class:`Elementwise`), the column and
+row-wise softmax, logsumexp, the sum of all entries, the Frobenius norm, ``vec``, the commutation
+matrix, and the scalar functions ``sigmoid``, ``relu`` and ``step``.  Each knows its entries, so
+``expr.subs(...).doit()`` on concrete matrices gives explicit values.
+
+A scalar of the language becomes a scalar SymPy expression (a 1 x 1 product is taken at [0, 0]);
+dimensions become positive integer symbols.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import sympy as sp
+from sympy.core.symbol import Str
+from sympy.matrices.expressions import (
+    DiagMatrix,
+    DiagonalOf,
+    HadamardPower,
+    HadamardProduct,
+    Identity,
+    KroneckerProduct,
+    MatPow,
+    MatrixExpr,
+    MatrixSymbol,
+    OneMatrix,
+    ZeroMatrix,
+)
+from sympy.matrices.expressions.determinant import Determinant
+from sympy.matrices.expressions.inverse import Inverse
+from sympy.matrices.expressions.trace import Trace
+
+from .functions import FUNCTIONS
+from .ir import Node, walk
+from .shapes import Dim
+
+if TYPE_CHECKING:
+    from .program import Program
+
+# ---------------------------------------------------------------------------------------------
+# Scalar functions SymPy lacks.
+
+
+class sigmoid(sp.Function):  # noqa: N801 - named as written in the language
+    """The logistic function 1 / (1 + exp(-x))."""
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_Number:
+            return 1 / (1 + sp.exp(-x))
+        return None
+
+    def fdiff(self, argindex=1):
+        return self * (1 - self)
+
+    def _eval_rewrite_as_exp(self, x, **kwargs):
+        return 1 / (1 + sp.exp(-x))
+
+
+class relu(sp.Function):  # noqa: N801
+    """max(x, 0)."""
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_Number:
+            return sp.Max(x, 0)
+        return None
+
+    def fdiff(self, argindex=1):
+        return step(self.args[0])
+
+
+class step(sp.Function):  # noqa: N801
+    """1 where x > 0, else 0 (the derivative of relu)."""
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_Number:
+            return sp.Integer(1) if x > 0 else sp.Integer(0)
+        return None
+
+    def fdiff(self, argindex=1):
+        return sp.Integer(0)
+
+
+_OWN_FUNCTIONS = {"sigmoid": sigmoid, "relu": relu, "step": step}
+# a function neither SymPy nor this module defines stays an applied function of its name
+SCALAR_FUNCTIONS = {name: _OWN_FUNCTIONS.get(function.sympy) or
+                    getattr(sp, function.sympy, None) or sp.Function(function.sympy)
+                    for name, function in FUNCTIONS.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Matrix-valued operations SymPy lacks.
+
+
+def _is_explicit(arg) -> bool:
+    return isinstance(arg, sp.MatrixBase)
+
+
+class _Concrete:
+    """``doit`` gives an explicit matrix once every matrix argument is explicit."""
+
+    def doit(self, **hints):
+        args = [a.doit(**hints) if isinstance(a, sp.Basic) else a for a in self.args]
+        new = self.func(*args)
+        matrices = [a for a in args if isinstance(a, (MatrixExpr, sp.MatrixBase))]
+        if all(_is_explicit(a) for a in matrices):
+            return new._explicit()
+        return new
+
+    def _explicit(self):
+        rows, cols = (int(d) for d in self.shape)
+        return sp.ImmutableMatrix(rows, cols, lambda i, j: self._entry(i, j))
+
+
+class Elementwise(_Concrete, MatrixExpr):
+    """``f(X)`` applied to every entry of X."""
+
+    def __new__(cls, name, x):
+        return super().__new__(cls, Str(str(name)), x)
+
+    @property
+    def function(self):
+        return SCALAR_FUNCTIONS[self.args[0].name]
+
+    @property
+    def shape(self):
+        return self.args[1].shape
+
+    def _entry(self, i, j, **kwargs):
+        return self.function(self.args[1][i, j])
+
+    def _sympystr(self, printer):
+        return f"{self.args[0].name}({printer._print(self.args[1])})"
+
+
+class Softmax(_Concrete, MatrixExpr):
+    """softmax of a column vector: exp(x) / sum(exp(x))."""
+
+    @property
+    def shape(self):
+        return self.args[0].shape
+
+    def _entry(self, i, j, **kwargs):
+        x = self.args[0]
+        return sp.exp(x[i, 0]) / sp.Add(*(sp.exp(x[k, 0]) for k in range(int(x.shape[0]))))
+
+
+class RowSoftmax(_Concrete, MatrixExpr):
+    """softmax of each row of a matrix."""
+
+    @property
+    def shape(self):
+        return self.args[0].shape
+
+    def _entry(self, i, j, **kwargs):
+        x = self.args[0]
+        return sp.exp(x[i, j]) / sp.Add(*(sp.exp(x[i, k]) for k in range(int(x.shape[1]))))
+
+
+class RowLogSumExp(_Concrete, MatrixExpr):
+    """The column of log(sum(exp(row))) over the rows of a matrix."""
+
+    @property
+    def shape(self):
+        return (self.args[0].shape[0], sp.Integer(1))
+
+    def _entry(self, i, j, **kwargs):
+        x = self.args[0]
+        return sp.log(sp.Add(*(sp.exp(x[i, k]) for k in range(int(x.shape[1])))))
+
+
+class Vec(_Concrete, MatrixExpr):
+    """vec(X): the columns of X stacked into one column."""
+
+    @property
+    def shape(self):
+        rows, cols = self.args[0].shape
+        return (rows * cols, sp.Integer(1))
+
+    def _entry(self, i, j, **kwargs):
+        rows = int(self.args[0].shape[0])
+        return self.args[0][int(i) % rows, int(i) // rows]
+
+
+class Unvec(_Concrete, MatrixExpr):
+    """unvec(v, m, n): the m x n matrix whose columns, stacked, are v."""
+
+    @property
+    def shape(self):
+        return (self.args[1], self.args[2])
+
+    def _entry(self, i, j, **kwargs):
+        return self.args[0][int(j) * int(self.args[1]) + int(i), 0]
+
+
+class Commutation(_Concrete, MatrixExpr):
+    """The commutation matrix K(m, n): K @ vec(A) = vec(A') for A m x n."""
+
+    @property
+    def shape(self):
+        m, n = self.args
+        return (m * n, m * n)
+
+    def doit(self, **hints):
+        if all(d.is_Integer for d in self.args):
+            return self._explicit()
+        return self
+
+    def _entry(self, i, j, **kwargs):
+        m, n = (int(d) for d in self.args)
+        row, col = int(i), int(j)
+        return sp.Integer(1) if col == (row % n) * m + row // n else sp.Integer(0)
+
+
+class _ScalarOfMatrix(sp.Expr):
+    """A scalar computed from the entries of a matrix argument."""
+
+    def doit(self, **hints):
+        arg = self.args[0].doit(**hints)
+        if _is_explicit(arg):
+            return self._value(arg)
+        return self.func(arg)
+
+    def _sympystr(self, printer):
+        return f"{self._name}({printer._print(self.args[0])})"
+
+
+class EntrySum(_ScalarOfMatrix):
+    """The sum of all entries of a matrix."""
+
+    _name = "sum"
+
+    def _value(self, x):
+        return sp.Add(*x)
+
+
+class LogSumExp(_ScalarOfMatrix):
+    """log(sum(exp(x))) of a vector."""
+
+    _name = "logsumexp"
+
+    def _value(self, x):
+        return sp.log(sp.Add(*(sp.exp(v) for v in x)))
+
+
+class FrobeniusNorm(_ScalarOfMatrix):
+    """sqrt(sum of squared entries); the Euclidean norm of a vector."""
+
+    _name = "norm"
+
+    def _value(self, x):
+        return sp.sqrt(sp.Add(*(v**2 for v in x)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Conversion.
+
+
+def dim_to_sympy(d: Dim) -> sp.Expr:
+    """A dimension as a SymPy integer or product of positive integer symbols."""
+    return sp.Mul(sp.Integer(d.coefficient),
+                  *(sp.Symbol(s, integer=True, positive=True) for s in d.symbols))
+
+
+def _leaf(node: Node):
+    op = node.op
+    if op in ("var", "ref"):
+        if node.is_scalar:
+            return sp.Symbol(node.params[0], real=True)
+        return MatrixSymbol(node.params[0], dim_to_sympy(node.shape.rows),
+                            dim_to_sympy(node.shape.cols))
+    if op == "const":
+        value = node.params[0]
+        return sp.Integer(int(value)) if value == int(value) else sp.Float(value)
+    if op == "dimval":
+        return dim_to_sympy(node.params[0])
+    rows, cols = dim_to_sympy(node.shape.rows), dim_to_sympy(node.shape.cols)
+    if op == "identity":
+        return Identity(rows)
+    if op == "ones":
+        return OneMatrix(rows, cols)
+    if op == "zeros":
+        return ZeroMatrix(rows, cols)
+    if op == "commutation":
+        return Commutation(*(dim_to_sympy(d) for d in node.params))
+    raise AssertionError(f"no SymPy leaf for {op}")  # pragma: no cover
+
+
+def _broadcast(node: Node, value, other: Node):
+    """A scalar value as a matrix of other's shape (SymPy does not broadcast)."""
+    if node.is_scalar and not other.is_scalar:
+        return value * OneMatrix(dim_to_sympy(other.shape.rows), dim_to_sympy(other.shape.cols))
+    return value
+
+
+def _hadamard(node: Node, a, b):
+    x, y = node.args
+    if x.is_scalar or y.is_scalar:
+        return a * b
+    return HadamardProduct(a, b)
+
+
+def _divide(node: Node, a, b):
+    x, y = node.args
+    if y.is_scalar:
+        return a / b
+    return _hadamard(node, a, HadamardPower(b, -1))
+
+
+def _matmul(node: Node, a, b):
+    x, y = node.args
+    product = a * b if (x.is_scalar or y.is_scalar) else a @ b
+    return _scalar(node, product)
+
+
+def _scalar(node: Node, value):
+    """A 1 x 1 matrix expression for a scalar node becomes its single entry."""
+    if node.is_scalar and isinstance(value, MatrixExpr):
+        return value[0, 0]
+    return value
+
+
+def _of_matrix(scalar_case, matrix_case):
+    def convert(node: Node, a):
+        return scalar_case(a) if node.args[0].is_scalar else matrix_case(a)
+
+    return convert
+
+
+def _elementwise(name: str):
+    def convert(node: Node, a):
+        if node.is_scalar:
+            return SCALAR_FUNCTIONS[name](a)
+        return Elementwise(name, a)
+
+    return convert
+
+
+def _softmax(node: Node, a):
+    if node.is_scalar:
+        return sp.Integer(1)
+    return Softmax(a) if node.kind.value == "vector" else RowSoftmax(a)
+
+
+def _logsumexp(node: Node, a):
+    if node.args[0].is_scalar:
+        return a
+    return LogSumExp(a) if node.is_scalar else RowLogSumExp(a)
+
+
+def _mean(node: Node, a):
+    if node.args[0].is_scalar:
+        return a
+    shape = node.args[0].shape
+    return EntrySum(a) / (dim_to_sympy(shape.rows) * dim_to_sympy(shape.cols))
+
+
+def _kron(node: Node, a, b):
+    x, y = node.args
+    return a * b if (x.is_scalar or y.is_scalar) else KroneckerProduct(a, b)
+
+
+_identity = lambda a: a  # noqa: E731
+
+CONVERTERS = {
+    "add": lambda node, a, b: _broadcast(node.args[0], a, node.args[1])
+    + _broadcast(node.args[1], b, node.args[0]),
+    "sub": lambda node, a, b: _broadcast(node.args[0], a, node.args[1])
+    - _broadcast(node.args[1], b, node.args[0]),
+    "mul": _hadamard,
+    "div": _divide,
+    "matmul": _matmul,
+    "frob": lambda node, a, b: a * b if node.args[0].is_scalar else Trace(a.T @ b),
+    "neg": lambda node, a: -a,
+    "transpose": lambda node, a: a if node.is_scalar else a.T,
+    "pow": lambda node, a, b: a**b if node.is_scalar else HadamardPower(a, b),
+    "mpow": lambda node, a: MatPow(a, node.params[0]),
+    **{name: _elementwise(name) for name in SCALAR_FUNCTIONS},
+    "softmax": _softmax,
+    "logsumexp": _logsumexp,
+    "sum": _of_matrix(_identity, EntrySum),
+    "mean": _mean,
+    "tr": _of_matrix(_identity, Trace),
+    "det": _of_matrix(_identity, Determinant),
+    "logdet": _of_matrix(sp.log, lambda a: sp.log(Determinant(a))),
+    "inv": _of_matrix(lambda a: 1 / a, Inverse),
+    "norm2": _of_matrix(sp.Abs, FrobeniusNorm),
+    "norm": _of_matrix(sp.Abs, FrobeniusNorm),
+    "Diag": _of_matrix(_identity, DiagMatrix),
+    "diag": _of_matrix(_identity, DiagonalOf),
+    "vec": _of_matrix(_identity, Vec),
+    "unvec": lambda node, a: a if node.is_scalar else Unvec(
+        a, *(dim_to_sympy(d) for d in node.params)),
+    "kron": _kron,
+}
+
+
+def to_sympy(root: Node, inlined: dict[str, object] | None = None):
+    """The SymPy expression of a node.
+
+    References to definitions stay symbols named after them, except those that ``inlined`` maps
+    to SymPy expressions.
+    """
+    inlined = inlined or {}
+    converted: dict[Node, object] = {}
+    for node in walk(root):
+        if node.op == "ref" and node.params[0] in inlined:
+            converted[node] = inlined[node.params[0]]
+        elif node.op in CONVERTERS:
+            converted[node] = CONVERTERS[node.op](node, *(converted[a] for a in node.args))
+        else:
+            converted[node] = _leaf(node)
+    return converted[root]
+
+
+def program_to_sympy(program: Program, inline: bool = False) -> dict[str, object]:
+    """Each definition of the program as a SymPy expression, by name (inlined on request)."""
+    result: dict[str, object] = {}
+    for name, definition in program.definitions.items():
+        result[name] = to_sympy(definition.body, result if inline else None)
+    return result
+
+
+def result_to_sympy(result: Node, where: dict[str, Node]) -> object:
+    """A derived result as SymPy, its where-definitions inlined in order (the problem's own
+    definitions stay symbols)."""
+    inlined: dict[str, object] = {}
+    for name, body in where.items():
+        inlined[name] = to_sympy(body, inlined)
+    return to_sympy(result, inlined)

@@ -1,0 +1,161 @@
+"""The pipeline: a parsed problem -> derived -> simplified -> named results.
+
+Everything inside the package that needs a derivative (the front end, steps, verify, grading)
+calls :func:`run` or :func:`run_requests`; the simplifier is configured here only
+(:func:`simplifier_for`), so the steps of a derivation are simplified under the same rules as
+its result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..core import ir
+from ..core.ir import LEAVES, Node, walk
+from ..core.program import Program
+from ..core.shapes import describe
+from ..errors import DeclarationError, ShapeError, UnknownNameError, UnsupportedError, did_you_mean
+from ..limits import time_budget
+from ..rules.facts import Facts
+from .accumulate import Derivation, gradients, hessian, jacobian
+from .result import KINDS, Result
+from .simplify import Simplifier, divisors_of, left_to_right, tidy
+
+
+def named_expressions(program: Program, facts: Facts) -> dict[Node, Node]:
+    """What the problem named, by its expression: ``X @ w + b`` -> ``z``; and for a definition
+    ``v = E / s`` with a positive scalar s, ``E`` -> ``s * v`` (``x - mu`` -> ``sigma * yn``)."""
+    names: dict[Node, Node] = {}
+    for definition in program.definitions.values():
+        body = definition.body
+        if body.op == "var":
+            continue
+        names[body] = definition.ref
+        if body.op == "div" and body.args[1].is_scalar and not body.is_scalar and \
+                body.args[0].op not in LEAVES and facts.positive(body.args[1]):
+            names.setdefault(body.args[0], ir.apply("mul", body.args[1], definition.ref))
+    return names
+
+
+def facts_for(program: Program, derivation: Derivation | None = None) -> Facts:
+    """What is known about the problem's definitions and the derivation's deltas."""
+    where = derivation.where if derivation is not None else {}
+
+    def body_of(name: str) -> Node | None:
+        if name in program.definitions:
+            return program.definitions[name].body
+        return where.get(name)
+
+    return Facts(body_of)
+
+
+def simplifier_for(program: Program, derivation: Derivation | None = None,
+                   of_node: Node | None = None) -> Simplifier:
+    """The simplifier of a problem's results: an expression the problem named is written by its
+    name (``X @ w + b`` -> ``z``), and what the function ``of_node`` divides by counts as
+    non-zero (the derivative exists only there)."""
+    facts = facts_for(program, derivation)
+    divisors = divisors_of(program, of_node) if of_node is not None else frozenset()
+    return Simplifier(facts, named_expressions(program, facts), divisors)
+
+
+def _tidied(derivation: Derivation, results: dict[str, Node], of_node: Node
+            ) -> tuple[Derivation, dict[str, Node]]:
+    """The results simplified, with their deltas inlined or renumbered (simplify.py)."""
+    program = derivation.program
+    simplifier = simplifier_for(program, derivation, of_node)
+    reserved = set(program.variables) | set(program.definitions) | set(program.dimensions)
+    where, results = tidy(dict(derivation.where), results, simplifier, reserved)
+    where = {name: left_to_right(body) for name, body in where.items()}
+    results = {name: left_to_right(body) for name, body in results.items()}
+    return Derivation(program, where), results
+
+
+def _simplified_hessians(derivation: Derivation, of_node: Node, wrt: list[str]
+                         ) -> tuple[Derivation, dict[str, Node]]:
+    """Hessians as Jacobians of the *simplified* gradients: 2 A' (A x - b) differentiates to
+    2 A' A, where the raw gradient's norms would leave terms that only cancel on paper."""
+    results: dict[str, Node] = {}
+    for name in wrt:
+        gradient = gradients(derivation, of_node, [name])[name]
+        key = f"grad_{name}"
+        derivation, tidied = _tidied(derivation, {**results, key: gradient}, of_node)
+        results = {n: tidied[n] for n in results}
+        named = derivation.name(key, tidied[key])
+        results[name] = jacobian(derivation, named, name)
+    return derivation, results
+
+
+def _results(program: Program, of_node: Node, wrt: list[str], kind: str, simplify: bool
+             ) -> tuple[Derivation, dict[str, Node]]:
+    derivation = Derivation(program)
+    if kind == "grad":
+        results = gradients(derivation, of_node, wrt)
+    elif kind == "jacobian":
+        results = {name: jacobian(derivation, of_node, name) for name in wrt}
+    elif not simplify:
+        results = {name: hessian(derivation, of_node, name) for name in wrt}
+    else:
+        derivation, results = _simplified_hessians(derivation, of_node, wrt)
+    if simplify:
+        derivation, results = _tidied(derivation, results, of_node)
+    return derivation, results
+
+
+def derive_node(program: Program, of_node: Node, wrt: Sequence[str], kind: str = "grad",
+                simplify: bool = True) -> list[Result]:
+    """``kind`` of the expression ``of_node`` with respect to each name in ``wrt``, sharing
+    their where-definitions."""
+    if kind not in KINDS:
+        raise UnsupportedError(f"unknown kind {kind!r}; kinds are grad, jacobian, hessian")
+    wrt = list(wrt)
+    for name in wrt:
+        if name not in program.variables and name not in program.definitions:
+            known = list(program.variables) + list(program.definitions)
+            raise UnknownNameError(f"cannot differentiate with respect to unknown name "
+                                   f"'{name}'{did_you_mean(name, known)}")
+    if kind in ("grad", "hessian") and not of_node.is_scalar:
+        raise ShapeError(f"{kind} needs a scalar function, but {of_node} is "
+                         f"{describe(of_node.kind, of_node.shape)}; use kind='jacobian'")
+    with time_budget():
+        derivation, results = _results(program, of_node, wrt, kind, simplify)
+    of_name = of_node.name if of_node.op in ("ref", "var") else "f"
+    return [Result(kind, of_name, name, results[name], program, of_node, derivation)
+            for name in wrt]
+
+
+def run(program: Program, wrt: str | Sequence[str] | None = None, of: str | None = None,
+        kind: str = "grad", simplify: bool = True) -> list[Result]:
+    """``kind`` of the definition ``of`` (default: the last one) with respect to ``wrt`` (a
+    name, several, or by default every variable it uses)."""
+    of_node = target(program, of)
+    names = [wrt] if isinstance(wrt, str) else list(wrt) if wrt is not None else \
+        variables_of(program, of_node)
+    if not names:
+        raise DeclarationError(f"{of_node} has no variables to differentiate with respect to")
+    return derive_node(program, of_node, names, kind, simplify)
+
+
+def run_requests(program: Program, simplify: bool = True) -> list[list[Result]]:
+    """The results of each request of the program, one list a request."""
+    return [derive_node(program, request.of, list(request.wrt), request.kind, simplify)
+            for request in program.requests]
+
+
+def target(program: Program, of: str | None) -> Node:
+    """The node to differentiate: the definition named ``of``, or the last definition."""
+    if of is None:
+        last = program.last_definition
+        if last is None:
+            raise UnknownNameError("the problem has no definition to differentiate")
+        return last.ref
+    return program.lookup(of)
+
+
+def variables_of(program: Program, node: Node) -> list[str]:
+    """The variables ``node`` depends on (through definitions), in declaration order."""
+    used: set[str] = set()
+    roots = [node] + [program.definitions[n].body for n in program.needed_definitions(node)]
+    for root in roots:
+        used.update(n.name for n in walk(root) if n.op == "var")
+    return [name for name in program.variables if name in used]

@@ -1,0 +1,203 @@
+"""Collecting terms of elementwise algebra: expand, cancel, rebuild when smaller.
+
+An expression made of ``+ - * /`` (elementwise or by scalars) and numbers is a polynomial in its
+other subexpressions (the *atoms*: ``s``, ``y``, ``X @ w``): products of atoms commute, so
+``(1 - y) * s - y * (1 - s)`` expands to ``s - y s - y + y s`` and collects to ``s - y``.  An atom
+may have a negative power only when it is known to be non-zero (positive), so ``(1 - y) / (1 -
+s) * (1 - s)`` cancels to ``1 - y`` only for ``s = sigmoid(...)``.  A sum that divides is kept
+whole (an atom) while it divides, so that it can cancel; once it no longer divides anything it is
+expanded too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..core import ir
+from ..core.ir import Node, size
+from ..errors import ShapeError
+
+Monomial = tuple[tuple[Node, int], ...]
+Polynomial = dict[Monomial, float]
+
+MAX_TERMS = 24
+_REGION = frozenset({"add", "sub", "mul", "div", "neg", "const", "ones"})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _multiply(p: Polynomial, q: Polynomial) -> Polynomial:
+    result: Polynomial = {}
+    for m1, c1 in p.items():
+        for m2, c2 in q.items():
+            powers: dict[Node, int] = dict(m1)
+            for atom, power in m2:
+                powers[atom] = powers.get(atom, 0) + power
+            monomial = tuple(sorted(((a, k) for a, k in powers.items() if k != 0),
+                                    key=lambda item: _order(item[0])))
+            result[monomial] = result.get(monomial, 0.0) + c1 * c2
+            if len(result) > MAX_TERMS:
+                raise _TooLarge
+    return {m: c for m, c in result.items() if c != 0}
+
+
+def _order(atom: Node) -> tuple[str, str, int]:
+    """A stable order of atoms: names alphabetically, then by operation and size (ties keep
+    the order of appearance), without printing deep atoms."""
+    name = str(atom.params[0]) if atom.op in ("var", "ref", "const") else ""
+    return (atom.op if not name else "", name, size(atom))
+
+
+def _add(p: Polynomial, q: Polynomial, sign: float = 1.0) -> Polynomial:
+    result = dict(p)
+    for monomial, coefficient in q.items():
+        result[monomial] = result.get(monomial, 0.0) + sign * coefficient
+    if len(result) > MAX_TERMS:
+        raise _TooLarge
+    return {m: c for m, c in result.items() if c != 0}
+
+
+def _atom(node: Node, power: int = 1) -> Polynomial:
+    return {((node, power),): 1.0}
+
+
+def expand(node: Node, nonzero: Callable[[Node], bool], kept: frozenset[Node]) -> Polynomial:
+    """The polynomial of ``node``; nodes in ``kept`` stay atoms."""
+    op = node.op
+    if node in kept or op not in _REGION:
+        return _atom(node)
+    if op == "const":
+        return {(): node.params[0]} if node.params[0] != 0 else {}
+    if op == "ones":  # 1 in every entry; the rebuilt result must keep the shape (collected())
+        return {(): 1.0}
+    if op == "neg":
+        return {m: -c for m, c in expand(node.args[0], nonzero, kept).items()}
+    left = expand(node.args[0], nonzero, kept)
+    if op in ("add", "sub"):
+        return _add(left, expand(node.args[1], nonzero, kept), 1.0 if op == "add" else -1.0)
+    if op == "mul":
+        return _multiply(left, expand(node.args[1], nonzero, kept))
+    divisor = node.args[1]  # div
+    if divisor.op == "const" and divisor.params[0] != 0:
+        return {m: c / divisor.params[0] for m, c in left.items()}
+    if nonzero(divisor):
+        return _multiply(left, _reciprocal(divisor, nonzero, kept))
+    return _atom(node)
+
+
+def _reciprocal(divisor: Node, nonzero: Callable[[Node], bool], kept: frozenset[Node]
+                ) -> Polynomial:
+    """1 / divisor for a product of atoms; a divisor with a sum in it is one atom."""
+    if divisor.op == "mul" and all(arg.op not in ("add", "sub") for arg in divisor.args) \
+            and all(nonzero(arg) for arg in divisor.args):
+        return _multiply(_reciprocal(divisor.args[0], nonzero, kept),
+                         _reciprocal(divisor.args[1], nonzero, kept))
+    return _atom(divisor, -1)
+
+
+def divisors(node: Node) -> frozenset[Node]:
+    """The nodes that divide something inside the elementwise region of ``node``."""
+    found: set[Node] = set()
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if item.op not in _REGION:
+            continue
+        if item.op == "div":
+            found.add(item.args[1])
+        stack.extend(item.args)
+    return frozenset(found)
+
+
+def rebuild(polynomial: Polynomial) -> Node | None:
+    """The polynomial as an expression, with what all its terms share factored out when that is
+    smaller: 2 * (A x) / s - 2 * r * x / s -> 2 * (A x - r * x) / s."""
+    plain = _sum(polynomial)
+    factored = _factored(polynomial)
+    return factored if factored is not None and size(factored) < size(plain) else plain
+
+
+def _sum(polynomial: Polynomial) -> Node:
+    """Terms in order, positive ones first, negative ones subtracted."""
+    result: Node | None = None
+    ordered = sorted(polynomial.items(), key=lambda item: item[1] < 0)
+    for monomial, coefficient in ordered:
+        term = _monomial(monomial, abs(coefficient))
+        if result is None:
+            result = term if coefficient > 0 else ir.apply("neg", term)
+        else:
+            result = ir.apply("add" if coefficient > 0 else "sub", result, term)
+    return result if result is not None else ir.const(0.0)
+
+
+def _factored(polynomial: Polynomial) -> Node | None:
+    """content * (the rest) for the content all terms share: a number (their common magnitude)
+    and atoms each term has to a power of the same sign."""
+    if len(polynomial) < 2:
+        return None
+    monomials = [dict(m) for m in polynomial]
+    common: dict[Node, int] = {}
+    for atom in monomials[0]:
+        powers = [m.get(atom, 0) for m in monomials]
+        if all(p > 0 for p in powers):
+            common[atom] = min(powers)
+        elif all(p < 0 for p in powers):
+            common[atom] = max(powers)
+    magnitudes = {abs(c) for c in polynomial.values()}
+    number = magnitudes.pop() if len(magnitudes) == 1 else 1.0
+    if all(c < 0 for c in polynomial.values()):
+        number = -number  # -a - b = -(a + b)
+    if not common and number == 1.0:
+        return None
+    rest: Polynomial = {}
+    for monomial, coefficient in polynomial.items():
+        reduced = tuple((atom, power - common.get(atom, 0)) for atom, power in monomial
+                        if power != common.get(atom, 0))
+        rest[reduced] = coefficient / number
+    inner = _sum(rest)
+    content = [atom for atom, power in common.items() for _ in range(max(power, 0))]
+    product = inner
+    for factor in reversed(content):  # a scalar sum first: (1 + det(X)) * inv(X)'
+        scalar_first = product.is_scalar and not factor.is_scalar
+        product = ir.apply("mul", *((product, factor) if scalar_first else (factor, product)))
+    if number != 1.0:
+        product = ir.apply("mul", ir.const(number), product)
+    for atom, power in common.items():
+        for _ in range(max(-power, 0)):
+            product = ir.apply("div", product, atom)
+    return product
+
+
+def _monomial(monomial: Monomial, coefficient: float) -> Node:
+    numerator = [atom for atom, power in monomial for _ in range(max(power, 0))]
+    denominator = [atom for atom, power in monomial for _ in range(max(-power, 0))]
+    product: Node | None = None
+    for factor in numerator:
+        product = factor if product is None else ir.apply("mul", product, factor)
+    if coefficient != 1.0 or product is None:
+        constant = ir.const(coefficient)
+        product = constant if product is None else ir.apply("mul", constant, product)
+    for factor in denominator:
+        product = ir.apply("div", product, factor)
+    return product
+
+
+def collected(node: Node, nonzero: Callable[[Node], bool]) -> Node | None:
+    """``node`` with its terms collected, or None when that does not apply or fails."""
+    if node.op not in ("add", "sub", "mul", "div"):
+        return None
+    try:
+        current = node
+        for _ in range(3):
+            kept = divisors(current)
+            candidate = rebuild(expand(current, nonzero, kept))
+            if candidate is None or candidate is current:
+                break
+            current = candidate
+    except (_TooLarge, ShapeError):
+        return None
+    if current.shape != node.shape or current.kind is not node.kind:
+        return None
+    return current

@@ -1,0 +1,111 @@
+"""The result of a derivation: plain data that every consumer takes.
+
+A :class:`Result` holds one derived expression (a gradient, a Jacobian or a Hessian), the
+problem it came from and the where-definitions it introduced (the named deltas).  It knows its
+name, shape and text; everything else (LaTeX, steps, code, checks) is done to it by the stages
+above.  The simplifier that made it is :func:`matcalc.engine.pipeline.simplifier_for`, so that
+steps and printed layouts use the same rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+
+from ..core.ir import Node, walk
+from ..core.program import Program
+from ..core.shapes import describe
+from ..errors import UnsupportedError
+from .accumulate import Derivation
+
+KINDS = ("grad", "jacobian", "hessian")
+
+
+@dataclass
+class Result:
+    """One derived result: ``kind`` of ``of`` with respect to ``wrt``."""
+
+    kind: str
+    of: str
+    wrt: str
+    result: Node
+    program: Program
+    of_node: Node
+    derivation: Derivation
+
+    @property
+    def name(self) -> str:
+        """The result's name in ``.text``: ``dJ_dW``, or ``d2f_dx2`` for a Hessian."""
+        if self.kind == "hessian":
+            return f"d2{self.of}_d{self.wrt}2"
+        return f"d{self.of}_d{self.wrt}"
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """(kind, of, wrt): what tells this result apart from the others of a problem."""
+        return (self.kind, self.of, self.wrt)
+
+    @property
+    def shape(self) -> tuple[str, str]:
+        """The result's (rows, cols) as dimension expressions."""
+        return (str(self.result.shape.rows), str(self.result.shape.cols))
+
+    @property
+    def type(self) -> str:
+        """The result's type as a declaration would write it: ``matrix(Dh, Dx)``."""
+        return describe(self.result.kind, self.result.shape)
+
+    @property
+    def where(self) -> dict[str, Node]:
+        """The where-definitions the result uses, in order (name -> expression)."""
+        return where_for([self.result], self.derivation)
+
+    @property
+    def text(self) -> str:
+        """The result in the input language, after its where-definitions; appended to the
+        problem, it parses."""
+        lines = [f"{name} = {body}" for name, body in self.where.items()]
+        lines.append(f"{self.name} = {self.result}")
+        return "\n".join(lines)
+
+    def as_(self, kind: type[Result]) -> Result:
+        """The same result as an instance of ``kind`` (a subclass that adds conveniences)."""
+        return kind(**{item.name: getattr(self, item.name) for item in fields(self)})
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def where_for(results: Sequence[Node], derivation: Derivation) -> dict[str, Node]:
+    """The where-definitions of ``derivation`` that ``results`` use, directly or through each
+    other, in the order they were made."""
+    needed: set[str] = set()
+    pending = list(results)
+    while pending:
+        for node in walk(pending.pop()):
+            if node.op == "ref" and node.name in derivation.where and node.name not in needed:
+                needed.add(node.name)
+                pending.append(derivation.where[node.name])
+    return {name: body for name, body in derivation.where.items() if name in needed}
+
+
+def shared_text(results: Sequence[Result]) -> str:
+    """Several results after the where-definitions they share."""
+    where: dict[str, Node] = {}
+    for result in results:
+        where.update(result.where)
+    lines = [f"{name} = {body}" for name, body in where.items()]
+    lines += [f"{result.name} = {result.result}" for result in results]
+    return "\n".join(lines)
+
+
+def result_keys(results: Sequence[Result]) -> list[object]:
+    """Keys that tell the results apart, as short as they can be: the variable's name when each
+    result is of a different variable, else ``(kind, variable)``, else ``(kind, of, variable)``
+    (so a gradient and a Hessian of one variable never overwrite each other)."""
+    for width in (1, 2, 3):
+        keys = [result.key[-width:] for result in results]
+        if len(set(keys)) == len(keys):
+            return [key[0] if width == 1 else key for key in keys]
+    duplicates = sorted({" ".join(key) for key in keys if keys.count(key) > 1})
+    raise UnsupportedError(f"the same result is asked for twice: {', '.join(duplicates)}")

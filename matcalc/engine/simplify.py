@@ -1,0 +1,309 @@
+"""Rewrite to a fixed point under a size model, and tidy a derivation's where-definitions.
+
+``simplify`` works bottom-up: each node's children are simplified first, then the rules of
+``rules/simplification.py`` that look at its operation are tried until none fires.  Two rewrites
+are only kept when they make the expression smaller (the size model: nodes of the expression
+tree): distributing a product over a sum (``s * (1 - y / s)`` -> ``s - y``), and inlining a
+where-definition into the places that use it.
+
+``tidy`` then gives a derivation's results their textbook shape: single-use deltas inlined,
+deltas renumbered ``delta1, delta2, ...`` in the order they were made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..core import ir
+from ..core.ir import LEAVES, Node, size, walk
+from ..core.program import Program
+from ..core.shapes import Kind
+from ..errors import ShapeError
+from ..limits import check_time
+from ..rules.facts import Facts
+from ..rules.simplification import RULES
+from .polynomial import collected
+
+MAX_REWRITES = 200  # at one node, before giving up on a fixed point
+MAX_NESTED_COLLECTS = 8
+MAX_INLINED_SIZE = 60  # a single-use delta is not inlined into an expression growing past this
+MAX_NESTED_SIMPLIFICATIONS = 40  # a rewrite's result is simplified in turn, this deep at most
+INLINE_SIZE = 6  # a delta used once that refers to other deltas is inlined when it is this
+# small (U' @ delta1); larger ones stay named, so that a deep network's deltas stay a chain, one
+# a layer, not one nested expression
+
+_BY_OP: dict[str, list] = {}
+for _rule in RULES:
+    for _op in _rule.ops:
+        _BY_OP.setdefault(_op, []).append(_rule)
+
+
+class Simplifier:
+    """Simplifies nodes of one problem, remembering results."""
+
+    def __init__(self, facts: Facts, names: dict[Node, Node] | None = None,
+                 divisors: frozenset[Node] = frozenset()):
+        self.facts = facts
+        self.names = names or {}  # a definition's body -> the reference to it
+        # what the function divides by: not zero wherever it and its derivative are defined
+        self.divisors = divisors
+        self.done: dict[Node, Node] = {}
+        self.fired: list[str] = []
+        self._collecting = 0
+        self._depth = 0
+
+    def __call__(self, root: Node) -> Node:
+        if root in self.done:
+            return self.done[root]
+        if self._depth >= MAX_NESTED_SIMPLIFICATIONS:
+            return root  # rewrites proposing rewrites this deep: leave this part as it is
+        self._depth += 1
+        try:
+            for node in walk(root):
+                if node not in self.done:
+                    check_time()
+                    settled = self._settle(self._rebuilt(node))
+                    self.done[node] = self.names.get(settled, settled)
+        finally:
+            self._depth -= 1
+        return self.done[root]
+
+    def _rebuilt(self, node: Node) -> Node:
+        if node.op in LEAVES:
+            return node
+        args = tuple(self.done[arg] for arg in node.args)
+        if all(new is old for new, old in zip(args, node.args, strict=True)):
+            return node
+        return ir.apply(node.op, *args, params=node.params)
+
+    def _settle(self, node: Node) -> Node:
+        for _ in range(MAX_REWRITES):
+            rewritten = self._rewrite_once(node)
+            if rewritten is None:
+                return node
+            node = rewritten
+        return node
+
+    def _rewrite_once(self, node: Node) -> Node | None:
+        for rule in _BY_OP.get(node.op, ()):
+            try:
+                result = rule.rewrite(node, self.facts)
+            except ShapeError:  # pragma: no cover - a rule proposing an ill-shaped form declines
+                result = None
+            if result is not None and result is not node:
+                self.fired.append(rule.name)
+                return self(result)
+        expanded = self._distributed(node)
+        if expanded is not None:
+            return expanded
+        regrouped = self._regrouped_quotient(node)
+        if regrouped is not None:
+            return regrouped
+        return self._collected(node)
+
+    def _collected(self, node: Node) -> Node | None:
+        """Terms collected (polynomial.py), kept only when that alone makes it smaller (so
+        collecting never cycles)."""
+        if self._collecting > MAX_NESTED_COLLECTS:
+            return None
+        candidate = collected(node, self._nonzero)
+        if candidate is None or size(candidate) >= size(node):
+            return None
+        self._collecting += 1
+        try:
+            candidate = self(candidate)
+        finally:
+            self._collecting -= 1
+        self.fired.append("collect-terms")
+        return candidate
+
+    def _nonzero(self, node: Node) -> bool:
+        return node in self.divisors or self.facts.positive(node)
+
+    def _distributed(self, node: Node) -> Node | None:
+        """a * (b +- c) as a * b +- a * c (either side), and (a +- b)' as a' +- b', kept only
+        when that is smaller."""
+        if node.op == "transpose" and node.args[0].op in ("add", "sub"):
+            total = node.args[0]
+            try:
+                candidate = self(ir.apply(total.op, *(ir.apply("transpose", t)
+                                                      for t in total.args)))
+            except ShapeError:  # pragma: no cover - transposes of a sum's terms always fit
+                return None
+            if size(candidate) < size(node):
+                self.fired.append("distribute")
+                return candidate
+            return None
+        if node.op != "mul":
+            return None
+        a, b = node.args
+        for factor, total, left in ((a, b, True), (b, a, False)):
+            if total.op not in ("add", "sub"):
+                continue
+            try:
+                terms = [ir.apply("mul", factor, t) if left else ir.apply("mul", t, factor)
+                         for t in total.args]
+                candidate = self(ir.apply(total.op, *terms))
+            except ShapeError:
+                continue
+            if size(candidate) < size(node):
+                self.fired.append("distribute")
+                return candidate
+        return None
+
+    def _regrouped_quotient(self, node: Node) -> Node | None:
+        """A scalar divisor moved inwards, kept only when what it meets simplifies and the whole
+        gets smaller: (c * v) / s = (c / s) * v for a scalar c, (a / t) / s = (a / s) / t; so
+        (((g : y) / sigma) * y) / n becomes (mean(g * y) / sigma) * y."""
+        if node.op != "div" or not node.args[1].is_scalar:
+            return None
+        top, divisor = node.args
+        if top.op == "mul" and sum(arg.is_scalar for arg in top.args) == 1:
+            index = 0 if top.args[0].is_scalar else 1
+        elif top.op == "div" and top.args[1].is_scalar:
+            index = 0
+        else:
+            return None
+        plain = ir.apply("div", top.args[index], divisor)
+        met = self(plain)
+        if met is plain:
+            return None  # nothing gained where the divisor arrives
+        args = list(top.args)
+        args[index] = met
+        candidate = self(ir.apply(top.op, *args))
+        if size(candidate) >= size(node):
+            return None
+        self.fired.append("regroup-quotient")
+        return candidate
+
+
+def left_to_right(root: Node) -> Node:
+    """Matrix products written as papers write them, A @ (B @ C) as A @ B @ C (the same value:
+    the product is associative), except where C is a column vector, whose product from the
+    right keeps every step a matrix-vector product (W' @ (U' @ d))."""
+    done: dict[Node, Node] = {}
+    for node in walk(root):
+        if not node.args:
+            done[node] = node
+            continue
+        args = tuple(done[arg] for arg in node.args)
+        if node.op == "matmul":
+            done[node] = _chained(*args)
+        elif all(new is old for new, old in zip(args, node.args, strict=True)):
+            done[node] = node
+        else:
+            done[node] = ir.apply(node.op, *args, params=node.params)
+    return done[root]
+
+
+def _chained(left: Node, right: Node) -> Node:
+    if right.op == "matmul" and right.args[1].kind is not Kind.VECTOR:
+        return ir.apply("matmul", _chained(left, right.args[0]), right.args[1])
+    return ir.apply("matmul", left, right)
+
+
+def divisors_of(program: Program, of: Node) -> frozenset[Node]:
+    """The scalar divisors of the function ``of`` and the definitions it uses (as written and as
+    named): the function, hence its derivative, is defined only where they are not zero."""
+    roots = [of] + [program.definitions[n].body for n in program.needed_definitions(of)]
+    found = {node.args[1] for root in roots for node in walk(root)
+             if node.op == "div" and node.args[1].is_scalar and node.args[1].op != "const"}
+    refs = {definition.body: definition.ref for definition in program.definitions.values()}
+    for node in list(found):
+        if node.op == "ref" and node.name in program.definitions:
+            found.add(program.definitions[node.name].body)
+        if node in refs:
+            found.add(refs[node])
+    return frozenset(found)
+
+
+def substitute(root: Node, replacements: dict[str, Node]) -> Node:
+    """``root`` with references to the named definitions replaced by the given nodes."""
+    return ir.replaced(root, lambda node: replacements.get(node.name)
+                       if node.op == "ref" else None)
+
+
+def uses(roots: Iterable[Node], name: str) -> int:
+    """How many times the expression trees under ``roots`` refer to ``name``."""
+    count = 0
+    for root in roots:
+        memo: dict[Node, int] = {}
+        for node in walk(root):
+            own = 1 if node.op == "ref" and node.name == name else 0
+            memo[node] = own + sum(memo[arg] for arg in node.args)
+        count += memo[root]
+    return count
+
+
+def _direct_references(body: Node) -> set[str]:
+    return {node.name for node in walk(body) if node.op == "ref"}
+
+
+def tidy(where: dict[str, Node], results: dict[str, Node], simplifier: Simplifier,
+         reserved: Iterable[str] = (), prefix: str = "delta_"
+         ) -> tuple[dict[str, Node], dict[str, Node]]:
+    """Simplified where-definitions and results: deltas that are small and used once, or that
+    vanish into their users, are inlined; those that remain are renumbered delta1, delta2, ..."""
+    bodies: dict[tuple[str, str], Node] = {("where", n): simplifier(b) for n, b in where.items()}
+    bodies.update({("result", n): simplifier(b) for n, b in results.items()})
+    references = {key: _direct_references(body) for key, body in bodies.items()}
+    users_of: dict[str, list[tuple[str, str]]] = {}
+    for key, names in references.items():
+        for referenced in names:
+            users_of.setdefault(referenced, []).append(key)
+    for name in list(where):
+        key = ("where", name)
+        body = bodies[key]
+        users = [k for k in dict.fromkeys(users_of.get(name, ()))
+                 if k != key and k in bodies and name in references[k]]
+        count = uses([bodies[k] for k in users], name)
+        if count == 0:
+            del bodies[key]
+            continue
+        # inlined when used once and small or not a link in a chain of deltas, or when
+        # simplifying after the substitution gains something over the plain substitution
+        # (delta_yhat vanishing into yhat - y); a link of a chain used more than once, or
+        # used once but large, stays named (decided before the costly trial)
+        chained = any(n.op == "ref" and ("where", n.name) in bodies for n in walk(body))
+        if chained and (count > 1 or size(body) > INLINE_SIZE):
+            continue
+        inlined = {k: simplifier(substitute(bodies[k], {name: body})) for k in users}
+        before = size(body) + sum(size(bodies[k]) for k in users)
+        after = sum(size(value) for value in inlined.values())
+        plain = before + (count - 1) * size(body) - count
+        small_enough = all(size(value) <= MAX_INLINED_SIZE for value in inlined.values())
+        if (count == 1 and small_enough and (size(body) <= INLINE_SIZE or not chained)) or \
+                (count > 1 and after < plain and after <= before):
+            del bodies[key]
+            for k, value in inlined.items():
+                bodies[k] = value
+                references[k] = _direct_references(value)
+                for referenced in references[k]:
+                    users_of.setdefault(referenced, []).append(k)
+    where = {n: b for (kind, n), b in bodies.items() if kind == "where"}
+    results = {n: b for (kind, n), b in bodies.items() if kind == "result"}
+    return _renumbered(where, results, prefix, set(reserved))
+
+
+def _renumbered(where: dict[str, Node], results: dict[str, Node], prefix: str,
+                reserved: set[str]) -> tuple[dict[str, Node], dict[str, Node]]:
+    deltas = [name for name in where if name.startswith(prefix)]
+    taken = (set(where) - set(deltas)) | reserved
+    renames: dict[str, str] = {}
+    number = 0
+    for name in deltas:
+        number += 1
+        while f"delta{number}" in taken:
+            number += 1
+        renames[name] = f"delta{number}"
+    if not renames:
+        return where, results
+    new_where: dict[str, Node] = {}
+    references: dict[str, Node] = {}
+    for name, body in where.items():
+        body = substitute(body, references)
+        new_name = renames.get(name, name)
+        new_where[new_name] = body
+        references[name] = ir.ref(new_name, body)
+    new_results = {name: substitute(body, references) for name, body in results.items()}
+    return new_where, new_results

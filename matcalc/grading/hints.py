@@ -1,0 +1,342 @@
+"""Hints: what is wrong with a wrong answer, found by trying the usual mistakes.
+
+Each hint tries one kind of mistake (a transpose, a sign, a constant factor, a missing relu
+mask, a Hadamard product for a matrix product, swapped Kronecker factors, a missing term, an
+undeclared assumption, softmax's Jacobian taken as Diag(s)) and names it only when undoing it
+gives the answer's values, or the expected ones, at every sample point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from ..codegen.module import function_of
+from ..core import ir
+from ..core.ir import Node, walk
+from ..core.program import Definition, Program
+from ..core.shapes import Kind
+from ..engine.pipeline import run
+from ..engine.result import Result
+from ..engine.simplify import substitute
+from ..errors import MatcalcError, ShapeError
+from ..numeric.evaluate import prepare, to_user_layout
+from ..numeric.sampling import random_instance
+from .samples import (
+    KIND_NAMES,
+    POINTS,
+    AnswerUndefined,
+    agrees,
+    evaluate_on,
+    matches_answer,
+    matches_expected,
+    relative,
+    same,
+    values_at,
+)
+
+
+def kron_shape_hint(expected: Result, extended: Program, node: Node) -> str:
+    """A Kronecker product whose factors, swapped or transposed, give the right result."""
+    for target in walk(node):
+        if target.op != "kron":
+            continue
+        for candidate, what in _kron_variants(node, target):
+            if candidate.shape != expected.result.shape:
+                continue
+            if agrees(expected, extended, candidate):
+                return f"in {target}, {what} {_KRON_IDENTITY}"
+    return ""
+
+
+_OFF_DIAGONAL = ("its off-diagonal entries are not zero: an output depends on other inputs "
+                 "than its own")
+
+
+def diagonal_shape_hint(expected: Result, extended: Program, node: Node) -> str:
+    """An N-entry answer where the N x N Jacobian was asked: its diagonal (the elementwise
+    derivative, the Hadamard form dF = v * dX) instead of the matrix Diag(vec(v))."""
+    rows, cols = expected.result.shape.rows, expected.result.shape.cols
+    if expected.kind != "jacobian" or rows != cols or node.is_scalar or \
+            rows != node.shape.rows * node.shape.cols:
+        return ""
+    diagonal_only = True
+    for seed in range(POINTS):
+        try:
+            sample = values_at(expected, extended, node, seed)
+            want, got = sample.want, sample.got
+        except (AnswerUndefined, MatcalcError, np.linalg.LinAlgError):
+            return ""
+        if not same([(got.reshape(-1, order="F"), np.diag(want))]):
+            return ""
+        diagonal_only &= same([(want, np.diag(np.diag(want)))])
+    wrapped = str(node) if node.kind is Kind.VECTOR else f"vec({node})"
+    if diagonal_only:
+        return (f"your answer is the diagonal of the Jacobian, the elementwise derivative "
+                f"(dF = v * dX as a Hadamard product); the Jacobian is the matrix "
+                f"Diag({wrapped})")
+    return f"your answer is only the diagonal of the Jacobian; {_OFF_DIAGONAL}"
+
+
+def _diagonal_only(expected: Result, extended: Program, node: Node, samples) -> str:
+    """A square answer equal to the Jacobian's diagonal part, off-diagonal entries dropped."""
+    if expected.kind != "jacobian":
+        return ""
+    pairs = [(got, np.diag(np.diag(want))) for want, got in ((s.want, s.got) for s in samples)
+             if want.ndim == 2 and want.shape[0] == want.shape[1]]
+    if len(pairs) != len(samples) or not same(pairs):
+        return ""
+    return f"your answer has the Jacobian's diagonal but not the rest; {_OFF_DIAGONAL}"
+
+
+def shape_hint(node: Node, result: Node, expected: Result) -> str:
+    what = KIND_NAMES[expected.kind]
+    if node.shape == result.shape.T:
+        return (f"your answer is {node.shape}, the shape of the transpose of the {what} "
+                f"({result.shape}); the {what} of a scalar has the shape of {expected.wrt}"
+                if expected.kind == "grad" else
+                f"your answer is {node.shape}, the shape of the transpose of the {what} "
+                f"({result.shape})")
+    return f"your answer is {node.shape}, but the {what} is {result.shape}"
+
+
+def diagnose(expected: Result, extended: Program, node: Node, samples) -> str:
+    what = KIND_NAMES[expected.kind]
+    wants = [s.want for s in samples]
+    gots = [s.got for s in samples]
+    if all(g.ndim == 2 and g.shape[0] == g.shape[1] for g in gots) and \
+            same([(g, w.T) for g, w in zip(gots, wants, strict=True)]):
+        return f"your answer is the transpose of the {what}"
+    if same([(g, -w) for g, w in zip(gots, wants, strict=True)]):
+        return f"your answer is the {what} with the sign flipped"
+    ratios = [float(np.sum(g * w) / np.sum(w * w)) for g, w in zip(gots, wants, strict=True)
+              if np.sum(w * w) > 0]
+    if ratios and np.allclose(ratios, ratios[0], rtol=1e-7) and \
+            same([(g, ratios[0] * w) for g, w in zip(gots, wants, strict=True)]):
+        return f"your answer is {ratios[0]:.6g} times the {what}: a constant factor is off"
+    for hint in (_missing_factor, _swapped_product, _swapped_kron, _softmax_jacobian,
+                 _diagonal_only, _needs_assumption, _missing_term):
+        found = hint(expected, extended, node, samples)
+        if found:
+            return found
+    return f"your answer is not the {what} (worst relative error over random points " \
+           f"{max(relative(g, w) for g, w in zip(gots, wants, strict=True)):.2g})"
+
+
+def _inlined(expected: Result) -> Node:
+    result = expected.result
+    for name, body in reversed(list(expected.where.items())):
+        result = substitute(result, {name: body})
+    return result
+
+
+def _replace(root: Node, target: Node, replacement: Node) -> Node:
+    return ir.replaced(root, lambda node: replacement if node is target else None)
+
+
+def _missing_factor(expected: Result, extended: Program, node: Node, samples) -> str:
+    """A factor of an elementwise product left out: the relu mask step(z), tanh's 1 - h * h."""
+    full = _inlined(expected)
+    for target in walk(full):
+        if target.op != "mul":
+            continue
+        for kept, dropped in (target.args, reversed(target.args)):
+            if kept.shape != target.shape or dropped.is_scalar:
+                continue
+            try:
+                candidate = _replace(full, target, kept)
+            except ShapeError:
+                continue
+            if matches_answer(samples, extended, candidate):
+                if dropped.op == "step":
+                    return f"the relu mask {dropped} is missing (relu' = step)"
+                return f"a factor of an elementwise product is missing: {dropped}"
+    return ""
+
+
+def _swapped_product(expected: Result, extended: Program, node: Node, samples) -> str:
+    def swap(target: Node) -> Node | None:
+        if target.op == "mul" and not any(a.is_scalar for a in target.args):
+            return ir.apply("matmul", *target.args)
+        if target.op == "matmul" and not any(a.is_scalar for a in target.args):
+            return ir.apply("mul", *target.args)
+        return None
+
+    wants = [s.want for s in samples]
+    for target in walk(node):
+        replacement = None
+        try:
+            replacement = swap(target)
+        except ShapeError:
+            continue
+        if replacement is None:
+            continue
+        try:
+            candidate = _replace(node, target, replacement)
+        except ShapeError:
+            continue
+        values = evaluate_on(samples, extended, candidate)
+        if same(list(zip(values, wants, strict=True))):
+            symbols = ("*", "@") if target.op == "mul" else ("@", "*")
+            return (f"in {target}, a {'Hadamard' if symbols[0] == '*' else 'matrix'} product "
+                    f"({symbols[0]}) stands where a "
+                    f"{'matrix' if symbols[0] == '*' else 'Hadamard'} product ({symbols[1]}) "
+                    "belongs")
+    return ""
+
+
+_KRON_IDENTITY = "(vec(A @ X @ B) = kron(B', A) @ vec(X), Magnus & Neudecker 2019, ch. 2)"
+
+
+def _kron_variants(node: Node, target: Node) -> list[tuple[Node, str]]:
+    first, second = target.args
+    variants = []
+    for (a, b), what in (
+        ((second, first), "its factors are swapped"),
+        ((ir.apply("transpose", second), ir.apply("transpose", first)),
+         "its factors are swapped and each needs a transpose"),
+        ((ir.apply("transpose", first), ir.apply("transpose", second)),
+         "each factor needs a transpose"),
+        ((first, ir.apply("transpose", second)), f"{second} needs a transpose"),
+        ((ir.apply("transpose", first), second), f"{first} needs a transpose"),
+    ):
+        try:
+            variants.append((_replace(node, target, ir.apply("kron", a, b)), what))
+        except ShapeError:
+            continue
+    return variants
+
+
+def _swapped_kron(expected: Result, extended: Program, node: Node, samples) -> str:
+    """kron(A, B) where kron(B, A) (or kron(B', A'), ...) belongs."""
+    for target in walk(node):
+        if target.op != "kron":
+            continue
+        for candidate, what in _kron_variants(node, target):
+            if candidate.shape == node.shape and \
+                    matches_expected(samples, extended, candidate):
+                return f"in {target}, {what} {_KRON_IDENTITY}"
+    return ""
+
+
+_ASSUMPTIONS = (
+    ("simplex", "sums to 1 (a one-hot label or a probability vector)"),
+    ("symmetric", "is symmetric"),
+)
+
+
+def _needs_assumption(expected: Result, extended: Program, node: Node, samples) -> str:
+    """The answer is right only under an assumption the problem does not declare."""
+    for attribute, meaning in _ASSUMPTIONS:
+        for name, variable in expected.program.variables.items():
+            attributes = variable.params[1]
+            if variable.is_scalar or attributes & {attribute, "pm1", "spd", "simplex"}:
+                continue
+            if attribute == "symmetric" and (variable.kind is not Kind.MATRIX or
+                                             not variable.shape.is_square):
+                continue
+            assumed = ir.var(name, variable.shape, variable.kind, attributes | {attribute})
+            variant = replace(extended, variables={**extended.variables, name: assumed})
+            try:
+                agrees = all(_agree_at(expected, variant, extended, node, seed)
+                             for seed in range(POINTS))
+            except MatcalcError:
+                continue
+            if agrees:
+                rows = "each row of " if variable.kind is Kind.MATRIX and \
+                    attribute == "simplex" else ""
+                keep = f", or keep the terms with sum({name})" if attribute == "simplex" else ""
+                return (f"your answer holds only when {rows}{name} {meaning}, which the problem "
+                        f"does not declare: declare {name} {attribute}{keep}")
+    return ""
+
+
+def _agree_at(expected: Result, variant: Program, extended: Program, node: Node,
+              seed: int) -> bool:
+    instance = random_instance(variant, seed=seed)
+    want = np.asarray(function_of(expected)(sizes=instance.sizes, **instance.arrays), dtype=float)
+    evaluation = prepare(extended, instance.arrays, instance.sizes, check_attributes=False)
+    got = np.asarray(to_user_layout(node.kind, evaluation.value(node)), dtype=float)
+    return got.shape == want.shape and relative(got, want) <= 1e-7
+
+
+def _softmax_jacobian(expected: Result, extended: Program, node: Node, samples) -> str:
+    """The answer took Diag(softmax(u)) for softmax's Jacobian, forgetting the normaliser."""
+    program = expected.program
+    softmaxes = list(dict.fromkeys(
+        item for definition in program.definitions.values() for item in walk(definition.body)
+        if item.op == "softmax"))
+    if not softmaxes:
+        return ""
+    # softmax(u) = exp(u) * c with c = softmax(u) / exp(u) held fixed: its Jacobian is Diag(s)
+    held = {item: ir.var(f"softmax_normaliser{index}", item.shape, item.kind)
+            for index, item in enumerate(softmaxes)}
+    exp_of = {item: ir.apply("exp", item.args[0]) for item in softmaxes}
+    definitions = {
+        name: Definition(name, ir.replaced(definition.body, lambda n: ir.apply(
+            "mul", exp_of[n], held[n]) if n in held else None), definition.ref,
+            definition.location)
+        for name, definition in program.definitions.items()}
+    variant = replace(program, variables={**program.variables,
+                                          **{v.name: v for v in held.values()}},
+                      definitions=definitions, requests=[])
+    try:
+        (wrong,) = run(variant, wrt=[expected.wrt], of=expected.of, kind=expected.kind)
+        for sample in samples:
+            instance, evaluation, got = sample.instance, sample.evaluation, sample.got
+            arrays = dict(instance.arrays)
+            for item, variable in held.items():
+                value = evaluation.value(item) / evaluation.value(exp_of[item])
+                arrays[variable.name] = to_user_layout(item.kind, value)
+            value = np.asarray(function_of(wrong)(sizes=instance.sizes, **arrays), dtype=float)
+            if value.shape != got.shape or relative(got, value) > 1e-7:
+                return ""
+    except MatcalcError:
+        return ""
+    row = any(item.kind is Kind.MATRIX for item in softmaxes)
+    return ("your answer takes Diag(s) for the Jacobian of s = softmax(u), forgetting that the "
+            "normaliser sum(exp(u)) depends on u too: the Jacobian is Diag(s) - s @ s'"
+            + (" (of each row, for a row softmax)" if row else ""))
+
+
+def _terms(node: Node, sign: float = 1.0, depth: int = 0) -> list[tuple[Node, float]]:
+    """The terms of a sum, products distributed over sums: (A' + A) @ x -> A' @ x, A @ x."""
+    if depth > 8:
+        return [(node, sign)]
+    if node.op in ("add", "sub"):
+        second = sign if node.op == "add" else -sign
+        return _terms(node.args[0], sign, depth + 1) + _terms(node.args[1], second, depth + 1)
+    if node.op in ("matmul", "mul"):
+        a, b = node.args
+        for index, part in ((0, a), (1, b)):
+            if part.op in ("add", "sub"):
+                other = node.args[1 - index]
+                distributed = []
+                for term, term_sign in _terms(part, sign, depth + 1):
+                    pair = (term, other) if index == 0 else (other, term)
+                    try:
+                        distributed.append((ir.apply(node.op, *pair), term_sign))
+                    except ShapeError:
+                        return [(node, sign)]
+                return distributed
+    if node.op == "neg":
+        return _terms(node.args[0], -sign, depth + 1)
+    return [(node, sign)]
+
+
+def _missing_term(expected: Result, extended: Program, node: Node, samples) -> str:
+    terms = _terms(_inlined(expected))
+    if len(terms) < 2:
+        return ""
+    gots = [s.got for s in samples]
+    for term, sign in terms:
+        try:
+            values = evaluate_on(samples, extended, term)
+        except MatcalcError:
+            continue
+        wants = [s.want - sign * np.broadcast_to(v, s.want.shape) for v, s in
+                 zip(values, samples, strict=True)]
+        if same(list(zip(gots, wants, strict=True))):
+            return f"a term of the sum is missing: {'' if sign > 0 else '-'}{term}"
+    return ""

@@ -1,0 +1,112 @@
+"""Verdicts on an answer: right or wrong at random points, and why when it is wrong."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..core.ir import Node
+from ..core.program import Program
+from ..core.shapes import describe
+from ..engine.pipeline import run
+from ..engine.result import Result
+from ..errors import ShapeError
+from ..lang.parse import parse
+from .answers import answer_node
+from .hints import diagnose, diagonal_shape_hint, kron_shape_hint, shape_hint
+from .samples import KIND_NAMES, POINTS, TOLERANCE, AnswerUndefined, relative, values_at
+
+
+@dataclass
+class Verdict:
+    """Whether an answer is right, how far off it is, and a hint when it is not."""
+
+    ok: bool
+    max_rel_error: float
+    hint: str = ""
+    counterexample: dict | None = None
+    answer: str = ""
+    expected_type: str = ""
+    answer_type: str = ""
+    seeds: list[int] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"correct (max relative error {self.max_rel_error:.1e} at {len(self.seeds)} " \
+                   f"random points)"
+        return f"wrong: {self.hint}" if self.hint else "wrong"
+
+
+def verify(source: str | Program, wrt: str, answer: str, of: str | None = None,
+           kind: str = "grad", let: str | Sequence[str] | None = None,
+           latex: bool | None = None) -> Verdict:
+    """Check ``answer`` against the ``kind`` of ``of`` with respect to ``wrt``.
+
+    ``latex``: True reads the answer as LaTeX, False as the language, None (the default)
+    decides by its look (a backslash command, ``^{``, ``_{``, ``^T`` before a name).
+    """
+    program = source if isinstance(source, Program) else parse(source, let=let)
+    return verify_against(run(program, wrt=[wrt], of=of, kind=kind)[0], answer, latex)
+
+
+def verify_against(expected: Result, answer: str, latex: bool | None = None) -> Verdict:
+    """Check ``answer`` against a derivative already derived (graders reuse one for many)."""
+    program = expected.program
+    try:
+        extended, node = answer_node(program, answer, latex)
+    except ShapeError as error:  # an answer whose shapes do not fit is a wrong answer
+        return Verdict(False, float("inf"), f"your answer does not type-check: {error}",
+                       answer=answer, expected_type=expected.type)
+    verdict = Verdict(False, float("inf"), answer=answer, expected_type=expected.type,
+                      answer_type=describe(node.kind, node.shape))
+    result = expected.result
+    if node.shape != result.shape:
+        verdict.hint = kron_shape_hint(expected, extended, node) or \
+            diagonal_shape_hint(expected, extended, node) or \
+            shape_hint(node, result, expected)
+        return verdict
+    return _compare(verdict, expected, extended, node)
+
+
+def _compare(verdict: Verdict, expected: Result, extended: Program, node: Node) -> Verdict:
+    worst = 0.0
+    samples = []
+    for seed in range(POINTS):
+        try:
+            sample = values_at(expected, extended, node, seed)
+        except AnswerUndefined as undefined:
+            verdict.ok, verdict.max_rel_error = False, float("inf")
+            verdict.hint = ("your answer has no finite value at a point where the "
+                            f"{KIND_NAMES[expected.kind]} has one: "
+                            f"{str(undefined.error).splitlines()[0]}")
+            verdict.counterexample = {
+                "seed": undefined.seed, "sizes": dict(undefined.instance.sizes),
+                "inputs": {k: np.asarray(v).tolist()
+                           for k, v in undefined.instance.arrays.items()},
+                "expected": undefined.want.tolist(), "got": None}
+            return verdict
+        instance, want, got = sample.instance, sample.want, sample.got
+        error = relative(got, want)
+        samples.append(sample)
+        verdict.seeds.append(seed)
+        if error > worst:
+            worst = error
+            if error > TOLERANCE:
+                verdict.counterexample = {
+                    "seed": seed, "sizes": dict(instance.sizes),
+                    "inputs": {k: np.asarray(v).tolist() for k, v in instance.arrays.items()},
+                    "expected": want.tolist(), "got": got.tolist(),
+                }
+    verdict.max_rel_error = worst
+    verdict.ok = worst <= TOLERANCE
+    if not verdict.ok:
+        verdict.hint = diagnose(expected, extended, node, samples)
+    return verdict
+
+
+__all__ = ["Verdict", "verify", "verify_against"]

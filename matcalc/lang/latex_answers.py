@@ -1,0 +1,153 @@
+"""LaTeX answers as statements (``\\delta_1 = \\hat{y} - y; \\delta_1 h^\\top``), built into IR."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from lark import Tree
+
+from ..core import ir
+from ..core.ir import Node
+from ..core.shapes import Kind
+from ..errors import (
+    Location,
+    ParseError,
+    UnsupportedError,
+)
+from .build import Builder
+from .latex import LatexReader
+from .latex_tokens import (
+    LatexToken,
+    line_column,
+    tokens,
+)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement of a LaTeX answer: ``name = expression`` (name may be empty)."""
+
+    name: str
+    tree: Tree
+    start: LatexToken
+
+
+def statements(source: str, known: Callable[[str], bool]) -> Iterable[Statement]:
+    """The statements of a LaTeX answer, split at ``;``, ``\\\\`` and new lines.
+
+    A leading ``\\frac{\\partial J}{\\partial W} =`` (or any left side with \\partial/\\nabla)
+    of the last statement is dropped; an earlier statement's left side must be a name, which
+    later statements may use.  ``known`` is consulted when each statement is read, so names
+    defined by earlier statements resolve.
+    """
+    items = tokens(source)
+    groups: list[list[LatexToken]] = [[]]
+    for token in items[:-1]:
+        if token.kind == "sym" and token.text == ";":
+            groups.append([])
+        else:
+            groups[-1].append(token)
+    groups = [_strip_punctuation(group) for group in groups]
+    groups = [group for group in groups if group]
+    if not groups:
+        raise ParseError("the answer is empty")
+    end = items[-1]
+    for index, group in enumerate(groups):
+        last = index == len(groups) - 1
+        equals = [i for i, token in enumerate(group) if token.kind == "sym" and token.text == "="]
+        name = ""
+        body = group
+        if equals:
+            left, body = group[:equals[0]], group[equals[-1] + 1:]
+            if not body:
+                raise ParseError("nothing after '='", Location(
+                    *line_column(source, group[equals[-1]].offset)), source)
+            if not last and not left:
+                raise ParseError("nothing before '='", Location(
+                    *line_column(source, group[equals[0]].offset)), source)
+            if not last and _is_derivative_notation(left):
+                raise UnsupportedError("only the last statement may be the derivative itself; "
+                                       "earlier ones define names")
+            if not last:
+                name = _left_name(source, left)
+        reader = LatexReader(source, [*body, LatexToken("end", "", _end_offset(body, end))],
+                             known)
+        tree = reader.expression()
+        if not reader.at("end"):
+            raise reader.error(f"unexpected '{reader.current.text}'")
+        yield Statement("" if last else name, tree, body[0])
+
+
+def _end_offset(body: list[LatexToken], end: LatexToken) -> int:
+    last = body[-1]
+    return min(last.offset + last.length, end.offset)
+
+
+def _strip_punctuation(group: list[LatexToken]) -> list[LatexToken]:
+    while group and group[-1].kind == "sym" and group[-1].text in (",", "."):
+        group = group[:-1]
+    return group
+
+
+def _is_derivative_notation(left: list[LatexToken]) -> bool:
+    return any(token.kind == "cmd" and token.text in ("partial", "nabla") for token in left)
+
+
+def _left_name(source: str, left: list[LatexToken]) -> str:
+    reader = LatexReader(source, [*left, LatexToken("end", "", left[-1].offset + 1)],
+                         lambda name: True)
+    tree = reader.atom()
+    if not reader.at("end") or tree.data != "name":
+        raise ParseError("the left side of '=' must be a name (\\delta_1 = ...)",
+                         Location(*line_column(source, left[0].offset)), source)
+    return str(tree.children[0])
+
+
+class LatexBuilder(Builder):
+    """The language's builder, with the trees only LaTeX produces."""
+
+    def _e_juxtapose(self, tree: Tree) -> Node:
+        left, right = self.operands(tree)
+        op = "mul" if left.is_scalar or right.is_scalar else "matmul"
+        return ir.apply(op, left, right)
+
+    def _e_dot(self, tree: Tree) -> Node:
+        left_tree, right_tree = tree.children
+        left, right = self.expression(left_tree), self.expression(right_tree)
+        if left.kind is Kind.VECTOR and right.kind is Kind.VECTOR:
+            return ir.apply("matmul", ir.apply("transpose", left), right)
+        op = "mul" if left.is_scalar or right.is_scalar else "matmul"
+        return ir.apply(op, left, right)
+
+    def _e_norm(self, tree: Tree) -> Node:
+        which, inner_tree = tree.children
+        inner = self.expression(inner_tree)
+        if inner.kind is Kind.MATRIX:
+            if str(which) != "F":
+                raise UnsupportedError(f"\\|{inner}\\|_{which or '?'} of a matrix: matcalc has "
+                                       "the Frobenius norm, written \\|X\\|_F")
+            return ir.apply("norm", inner)
+        if str(which) == "F":
+            return ir.apply("norm", inner)
+        return ir.apply("norm2", inner)
+
+    def _e_derivative(self, tree: Tree) -> Node:
+        function, argument_tree = tree.children
+        argument = self.expression(argument_tree)
+        name = str(function)
+        one = ir.const(1.0)
+        if name == "sigmoid":
+            s = ir.apply("sigmoid", argument)
+            return ir.apply("mul", s, ir.apply("sub", one, s))
+        if name == "relu":
+            return ir.apply("step", argument)
+        if name == "tanh":
+            t = ir.apply("tanh", argument)
+            return ir.apply("sub", one, ir.apply("mul", t, t))
+        if name == "exp":
+            return ir.apply("exp", argument)
+        return ir.apply("div", one, argument)  # log
+
+
+__all__ = ["LatexBuilder", "Statement", "statements"]

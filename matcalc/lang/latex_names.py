@@ -1,0 +1,247 @@
+"""Names in LaTeX answers: words, subscripts, Greek letters, accents and fonts.
+
+``W_1``, ``\\mathbf{W}_{1}``, ``\\hat{y}``, ``\\delta_2`` become the problem's names (``W1``,
+``yhat``, ``delta2``) where the problem knows them; sizes in subscripts (``I_n``,
+``\\mathbf{1}_{N}``) become dimensions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from lark import Token, Tree
+
+from ..errors import (
+    Location,
+    ParseError,
+    UnknownNameError,
+)
+from .build import FUNCTIONS
+from .latex_tokens import (
+    FONTS,
+    FUNCTION_ALIASES,
+    GREEK,
+    GREEK_VARIANTS,
+    LatexToken,
+    line_column,
+    meta,
+)
+
+
+class LatexCursor:
+    """A position in one statement's tokens, and the trees and errors made there."""
+
+    def __init__(self, source: str, items: list[LatexToken], known: Callable[[str], bool]):
+        self.source = source
+        self.items = items
+        self.position = 0
+        self.known = known
+        self.in_norm = False
+
+    # -- token helpers ------------------------------------------------------------------------
+
+    @property
+    def current(self) -> LatexToken:
+        return self.items[self.position]
+
+    def advance(self) -> LatexToken:
+        token = self.items[self.position]
+        if token.kind != "end":
+            self.position += 1
+        return token
+
+    def at(self, kind: str, *texts: str) -> bool:
+        token = self.current
+        return token.kind == kind and (not texts or token.text in texts)
+
+    def expect_sym(self, text: str, what: str) -> LatexToken:
+        if not self.at("sym", text):
+            raise self.error(f"expected {what}")
+        return self.advance()
+
+    def error(self, message: str, token: LatexToken | None = None) -> ParseError:
+        token = token or self.current
+        if token.kind == "end":
+            message = f"the answer ends too early: {message}"
+        return ParseError(message, Location(*line_column(self.source, token.offset),
+                                            max(1, token.length)), self.source)
+
+    def tree(self, data: str, children: list, start: LatexToken) -> Tree:
+        end = self.items[max(self.position - 1, 0)]
+        return Tree(data, children, meta(self.source, start, end))
+
+    def name_token(self, name: str, start: LatexToken) -> Token:
+        line, column = line_column(self.source, start.offset)
+        return Token("NAME", name, start.offset, line, column)
+
+
+class LatexNames(LatexCursor):
+    """The reader's names: words split into known names, subscripts, fonts and sizes."""
+
+    def raw_subscript(self) -> str:
+        """The text of a subscript: ``_2``, ``_{12}``, ``_F``, ``_{ij}``."""
+        if self.at("sym", "{"):
+            self.advance()
+            parts = []
+            while not self.at("sym", "}"):
+                token = self.advance()
+                part = name_part(token)
+                if part is None:
+                    raise self.error("a subscript of a name is letters and digits", token)
+                parts.append(part)
+            self.advance()
+            return "".join(parts)
+        token = self.advance()
+        part = name_part(token)
+        if part is None:
+            raise self.error("expected a subscript", token)
+        return part
+
+    def dimension_subscripts(self, start: LatexToken) -> list[Tree]:
+        """Sizes after ``_``: ``n``, ``{N k}`` (a product), ``{m,n}`` (two sizes)."""
+        if not self.at("sym", "{"):
+            return [self.dimension_factor(self.advance(), start)]
+        self.advance()
+        sizes: list[Tree] = []
+        factors: list[Tree] = []
+        while not self.at("sym", "}"):
+            token = self.advance()
+            if token.kind == "sym" and token.text == ",":
+                if not factors:
+                    raise self.error("expected a size before ','", token)
+                sizes.append(self._product(factors, start))
+                factors = []
+            elif token.kind == "cmd" and token.text in ("times", "cdot"):
+                continue
+            else:
+                factors.append(self.dimension_factor(token, start))
+        self.advance()
+        if not factors:
+            raise self.error("expected a size")
+        sizes.append(self._product(factors, start))
+        return sizes
+
+    def dimension_factor(self, token: LatexToken, start: LatexToken) -> Tree:
+        if token.kind == "number":
+            return self.tree("number", [Token("NUMBER", token.text)], token)
+        if token.kind == "word":
+            return self.name_tree(token.text, token)
+        if token.kind == "cmd" and greek(token.text):
+            return self.name_tree(greek(token.text), token)
+        raise self.error("a size is a name or a number", token)
+
+    def _product(self, factors: list[Tree], start: LatexToken) -> Tree:
+        result = factors[0]
+        for factor in factors[1:]:
+            result = self.tree("mul", [result, factor], start)
+        return result
+
+    def sized(self, name: str, start: LatexToken, count: int) -> Tree:
+        r"""``I_n``, ``K_{m,n}``, ``\mathbf{1}_{m}``: a leaf of the given sizes."""
+        sizes = self.dimension_subscripts(start)
+        if len(sizes) != count:
+            raise self.error(f"{name} takes {count} size{'s' if count > 1 else ''} in its "
+                             "subscript")
+        return self.call(name, sizes, start)
+
+    # -- names and functions ------------------------------------------------------------------
+
+    def _consume_brace(self) -> bool:
+        self.advance()
+        return True
+
+    def split_word(self, text: str, subscript: str) -> list[str]:
+        """A run of letters: the problem's name, or its names side by side (``Wx`` = W x).
+
+        The split is greedy, longest known name first; the last piece may take the subscript
+        (``Wb_1`` = W b1).  A run that does not split into known names stays whole, so the
+        error names it.
+        """
+        def known(piece: str, last: bool) -> bool:
+            return self.known(piece) or (last and subscript != "" and
+                                         self.known(self.resolve(piece, subscript)))
+
+        if known(text, True) or len(text) == 1:
+            return [text]
+        pieces, rest = [], text
+        while rest:
+            for end in range(len(rest), 0, -1):
+                if known(rest[:end], end == len(rest)):
+                    pieces.append(rest[:end])
+                    rest = rest[end:]
+                    break
+            else:
+                return [text]
+        return pieces
+
+    def resolve(self, name: str, subscript: str) -> str:
+        """``W`` with subscript ``1``: the problem's ``W1`` or ``W_1``."""
+        if not subscript:
+            return name
+        for candidate in (name + subscript, f"{name}_{subscript}"):
+            if self.known(candidate):
+                return candidate
+        if self.known(name):
+            raise UnknownNameError(
+                f"'{name}_{subscript}' names nothing: a subscript is appended to a name "
+                f"(W_1 is the problem's W1), and entries of arrays are not supported")
+        return name + subscript
+
+    def name_tree(self, name: str, start: LatexToken) -> Tree:
+        return self.tree("name", [self.name_token(name, start)], start)
+
+    def call(self, name: str, arguments: list[Tree], start: LatexToken) -> Tree:
+        return self.tree("call", [self.name_token(name, start), *arguments], start)
+
+    def _maybe_subscript(self) -> str:
+        if self.at("sym", "_"):
+            self.advance()
+            return self.raw_subscript()
+        return ""
+
+    def braced_text(self) -> str:
+        """The letters inside ``{...}`` (or one token): a Greek letter, a word or a number."""
+        if not self.at("sym", "{"):
+            token = self.advance()
+            part = name_part(token)
+            if part is None:
+                raise self.error("expected a name", token)
+            return part
+        self.advance()
+        parts = []
+        while not self.at("sym", "}"):
+            token = self.advance()
+            part = name_part(token)
+            if part is not None:
+                parts.append(part)
+            elif token.kind == "cmd" and token.text in FONTS:
+                parts.append(self.braced_text())
+            else:
+                raise self.error("expected a name inside the braces", token)
+        self.advance()
+        return "".join(parts)
+
+def name_part(token: LatexToken) -> str | None:
+    """What a token adds to a name: a word, a number or a Greek letter's name (else None)."""
+    if token.kind in ("word", "number"):
+        return token.text
+    if token.kind == "cmd" and greek(token.text):
+        return greek(token.text)
+    return None
+
+
+def greek(name: str) -> str:
+    if name in GREEK:
+        return name
+    return GREEK_VARIANTS.get(name, "")
+
+
+def function_named(text: str) -> str:
+    if text in FUNCTIONS:
+        return text
+    lowered = text.lower()
+    if lowered in FUNCTION_ALIASES:
+        return FUNCTION_ALIASES[lowered]
+    if lowered in FUNCTIONS:
+        return lowered
+    return ""

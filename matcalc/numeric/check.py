@@ -1,0 +1,339 @@
+"""The finite-difference checker: proves a derived result numerically, independently of the engine.
+
+It evaluates the *original* problem with NumPy at random points that honour the declarations
+(:mod:`matcalc.sampling`), differentiates it numerically by central differences with Richardson
+extrapolation, and compares with the value of the derived expression:
+
+- gradients and Jacobians: along random directions ``V`` (``<G, V>`` against
+  ``(F(X + hV) - F(X - hV)) / 2h``), and entry by entry when the variable has at most
+  ``FULL_LIMIT`` entries;
+- Hessians: the second directional derivative ``w' H v`` against a four-point second difference
+  of F, for random ``v``, ``w`` (and every pair of coordinates when small).
+
+Steps are relative: each entry of a direction is scaled by ``max(|x_i|, 0.01 rms(X))`` and the
+step is ``h = 1e-4`` (``1e-3`` for Hessians); the estimate at h/10 must agree with the one at h
+within 1%, else the steps go on shrinking (to h/1000) until two consecutive ones agree.
+Richardson's
+``R(h) = (4 D(h/2) - D(h)) / 3`` removes the O(h^2) error, and ``|R(h) - R(h/2)|`` estimates
+what remains: a discrepancy up to three times that estimate is the differences' own error, not
+the result's (it matters for rapidly varying functions such as ``sin(x .^ 9)``).  When the
+estimate exceeds a tenth of the value, the differences prove nothing: the verdict is not ok and
+says it is inconclusive.
+
+A comparison's relative error is ``max(0, |derived - numeric| - 3 estimate) / max(|derived|,
+|numeric|, floor)``.  The floor is the larger of
+``1e-4 * natural``, with ``natural`` the comparison's typical size (the result's norm times the
+directions' norms), so that an entry that should vanish is judged against the size of the whole
+result, and ``10 * noise / tolerance``, with ``noise = 1e-15 (1 + |F|) / h`` (``/ h^2`` for
+Hessians) the rounding noise of the differences, so that noise alone never fails a check; the
+passes when the largest error is at most ``tolerance`` (default 1e-6) at every trial point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..codegen.module import function_of
+from ..core.ir import Node
+from ..core.program import Program
+from ..core.shapes import Kind
+from ..engine.result import Result
+from ..errors import DomainError
+from .evaluate import Evaluation, prepare, to_user_layout
+from .sampling import KINK_MARGIN, KINKED, random_instance
+
+STEP = 1e-4
+HESSIAN_STEP = 1e-3
+INCONCLUSIVE = 0.1  # differences whose own error exceeds this part of the size prove nothing
+INCONCLUSIVE_NOTE = ("inconclusive: the function varies too fast here for finite differences "
+                     "to decide")
+UNCERTAINTY_FACTOR = 3  # the differences' error estimate is allowed three times over
+ROUNDOFF = 1e-15  # float64 rounding of an evaluation of F, relative to 1 + |F|
+NATURAL_FLOOR = 1e-4
+FULL_LIMIT = 24
+DOMAIN_RETRIES = 4  # steps shrink by 100 up to this many times when they leave the domain
+OUTSIDE_NOTE = ("inconclusive: the point is so near the edge of the domain that the "
+                "differences leave it")
+DEFAULT_TOLERANCE = 1e-6
+
+
+@dataclass
+class CheckResult:
+    """The verdict of a finite-difference check."""
+
+    ok: bool
+    max_rel_error: float
+    seed: int
+    kind: str
+    of: str
+    wrt: str
+    tolerance: float
+    trials: int
+    comparisons: int
+    notes: list[str] = field(default_factory=list)
+    inconclusive: bool = False
+    kink: str = ""
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        if self.kink:
+            return (f"kink: {self.kind} {self.of} wrt {self.wrt}: {self.kink}; the derivative "
+                    "does not exist there, so finite differences cannot confirm or refute the "
+                    "result (matcalc's result takes step(0) = 0, sign(0) = 0)")
+        verdict = "ok" if self.ok else "FAILED"
+        if self.notes:
+            verdict += f" ({'; '.join(sorted(set(self.notes)))})"
+        return (f"{verdict}: {self.kind} {self.of} wrt {self.wrt}: max relative error "
+                f"{self.max_rel_error:.2e} (tolerance {self.tolerance:.0e}, {self.comparisons} "
+                f"comparisons at {self.trials} points, seed {self.seed})")
+
+
+def check(derivative: Result | Sequence[Result], seed: int | None = None,
+          tolerance: float = DEFAULT_TOLERANCE, trials: int = 2,
+          directions: int = 3, at: Mapping[str, object] | None = None
+          ) -> CheckResult | list[CheckResult]:
+    """Prove a derivative (or each of several) by finite differences.
+
+    By default at ``trials`` random points honouring the declarations; with ``at`` (arrays by
+    variable name, float32 or float64; the check runs in float64) at that point only.  A point
+    with NaN or infinity is a DomainError; a point at a kink of relu, step, abs or sign gives a
+    result with ``kink`` set (not ok, and not a failure of the result).
+    """
+    if not isinstance(derivative, Result):
+        return [check(d, seed, tolerance, trials, directions, at) for d in derivative]
+    if seed is None:
+        seed = int(np.random.default_rng().integers(2**31))
+    worst, comparisons, notes = 0.0, 0, []
+    points = [_given_point(derivative, at)] if at is not None else \
+        [random_instance(derivative.program, seed=seed + trial) for trial in range(trials)]
+    for trial, instance in enumerate(points):
+        kink = _kink(derivative, instance) if at is not None else ""
+        if kink:
+            return CheckResult(False, float("nan"), seed, derivative.kind, derivative.of,
+                               derivative.wrt, tolerance, len(points), 0, [], False, kink)
+        try:
+            errors = _check_at(derivative, instance, seed + trial, directions, tolerance, notes)
+        except _OutsideDomain:
+            notes.append(OUTSIDE_NOTE)
+            continue
+        comparisons += len(errors)
+        worst = max([worst, *errors])
+    inconclusive = INCONCLUSIVE_NOTE in notes or OUTSIDE_NOTE in notes
+    return CheckResult(worst <= tolerance and not inconclusive, worst, seed, derivative.kind,
+                       derivative.of, derivative.wrt, tolerance, len(points), comparisons, notes,
+                       inconclusive)
+
+
+@dataclass
+class _Point:
+    arrays: dict[str, object]
+    sizes: dict[str, int]
+    evaluation: Evaluation
+
+
+def _given_point(derivative: Result, at: Mapping[str, object]) -> _Point:
+    """The user's point, checked against the declarations (NaN/inf: DomainError)."""
+    arrays = {name: np.asarray(value, dtype=np.float64) for name, value in at.items()}
+    evaluation = prepare(derivative.program, arrays)
+    for definition in derivative.program.definitions.values():
+        evaluation.value(definition.ref)
+    return _Point(arrays, dict(evaluation.sizes), evaluation)
+
+
+def _kink(derivative: Result, point: _Point) -> str:
+    """Where the function is not differentiable at the point: a kinked function's argument
+    within the checker's reach of 0 (the same margin random points keep)."""
+    evaluation = point.evaluation
+    evaluation.value(derivative.of_node)
+    for node, _value in list(evaluation.values.items()):
+        if node.op in KINKED:
+            argument = np.abs(np.asarray(evaluation.values[node.args[0]], dtype=float))
+            scale = max(float(np.max(argument, initial=0.0)), 1.0)
+            if np.min(argument, initial=np.inf) <= KINK_MARGIN * 1e-2 * scale:
+                return f"the point is at the kink of {node} (its argument has an entry 0)"
+    return ""
+
+
+class _Function:
+    """F as a function of the variable (or definition) X, everything else fixed."""
+
+    def __init__(self, program: Program, of: Node, wrt: str, arrays: dict, sizes: dict):
+        self.program, self.of, self.wrt = program, of, wrt
+        self.arrays, self.sizes = arrays, sizes
+        if wrt in program.variables:
+            self.x0 = np.asarray(arrays[wrt], dtype=float)
+        else:
+            evaluation = prepare(program, arrays, sizes, check_attributes=False)
+            ref = program.definitions[wrt].ref
+            self.x0 = np.asarray(to_user_layout(ref.kind, evaluation.value(ref)), dtype=float)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        if self.wrt in self.program.variables:
+            evaluation = prepare(self.program, dict(self.arrays, **{self.wrt: x}), self.sizes,
+                                 check_attributes=False)
+        else:
+            evaluation = prepare(self.program, self.arrays, self.sizes, check_attributes=False)
+            ref = self.program.definitions[self.wrt].ref
+            evaluation.values[ref] = float(x) if ref.is_scalar else (
+                x.reshape(-1, 1) if ref.kind is Kind.VECTOR else np.asarray(x))
+        return np.atleast_1d(np.asarray(_vec(evaluation.value(self.of)), dtype=float))
+
+
+def _vec(value) -> np.ndarray:
+    return np.ravel(np.asarray(value, dtype=float), order="F")
+
+
+def _unvec_like(flat: np.ndarray, like: np.ndarray) -> np.ndarray:
+    return np.reshape(flat, like.shape, order="F") if like.ndim else flat.reshape(())
+
+
+def _richardson(difference: Callable[[float], np.ndarray], h: float
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Richardson's extrapolation at h/2 and its error estimate, |R(h) - R(h/2)|, from central
+    differences at h, h/2 and h/4."""
+    d1, d2, d4 = difference(h), difference(h / 2), difference(h / 4)
+    coarse, fine = (4 * d2 - d1) / 3, (4 * d4 - d2) / 3
+    return fine, np.abs(coarse - fine)
+
+
+def _first_derivative(f: _Function, direction: np.ndarray, h: float):
+    x0 = f.x0
+    return _richardson(lambda s: (f(x0 + s * direction) - f(x0 - s * direction)) / (2 * s), h)
+
+
+def _second_derivative(f: _Function, v: np.ndarray, w: np.ndarray, h: float):
+    x0 = f.x0
+
+    def difference(s: float) -> np.ndarray:
+        return (f(x0 + s * v + s * w) - f(x0 + s * v - s * w) - f(x0 - s * v + s * w)
+                + f(x0 - s * v - s * w)) / (4 * s * s)
+
+    estimate, error = _richardson(difference, h)
+    return estimate[:1], error[:1]
+
+
+def _relative(derived: np.ndarray, numeric: tuple[np.ndarray, np.ndarray], floor: float) -> float:
+    """The relative error of one comparison beyond what the differences' own error estimate
+    explains; sizes below ``floor`` count as ``floor``."""
+    numeric, uncertainty = numeric
+    excess = np.abs(np.asarray(derived) - numeric) - UNCERTAINTY_FACTOR * uncertainty
+    difference = float(np.max(np.maximum(excess, 0.0), initial=0.0))
+    size = max(float(np.max(np.abs(derived), initial=0.0)),
+               float(np.max(np.abs(numeric), initial=0.0)), floor)
+    return difference / size
+
+
+def _floor(natural: float, noise: float, tolerance: float) -> float:
+    """The smallest size a comparison is judged relative to: a 1e-4 part of its natural size,
+    and ten times the finite-difference noise over the tolerance (so noise alone stays a tenth
+    of the tolerance)."""
+    return max(NATURAL_FLOOR * natural, 10 * noise / tolerance, 1e-300)
+
+
+def expected_shape(kind: str, of_size: int, x0: np.ndarray) -> tuple[int, ...]:
+    """The NumPy shape a result must have: X's for a gradient; (size F, size X) for a Jacobian
+    and (size X, size X) for a Hessian, a vector where there is one column, () for 1 x 1."""
+    if kind == "grad":
+        return x0.shape
+    rows = of_size if kind == "jacobian" else x0.size
+    if x0.size == 1:
+        return () if rows == 1 else (rows,)
+    return (rows, x0.size)
+
+
+def _entry_scales(x0: np.ndarray) -> np.ndarray:
+    """Per-entry step scales: |x_i|, but at least 1% of the entries' root mean square."""
+    flat = np.abs(_vec(x0))
+    rms = float(np.sqrt(np.mean(flat**2))) if flat.size else 0.0
+    return np.maximum(flat, 0.01 * rms) if rms > 0 else np.ones_like(flat)
+
+
+class _OutsideDomain(Exception):
+    """Even the smallest steps leave the function's domain."""
+
+
+def _adaptive(estimate: Callable[[float], tuple[np.ndarray, np.ndarray]], step: float,
+              floor: float) -> tuple[np.ndarray, np.ndarray]:
+    """Differences at ``step`` and ``step / 10``, going to smaller steps until two consecutive
+    estimates agree within 1% (one step alone can alias: a phase that turns by whole periods
+    agrees with itself); the coarser of the two is kept, with its own uncertainty, or, when no
+    two steps agree, the finest with the disagreement as its uncertainty."""
+    for _ in range(DOMAIN_RETRIES):
+        try:
+            previous, previous_uncertainty = estimate(step)
+            break
+        except DomainError:  # the steps leave the domain (near its edge): smaller steps
+            step /= 100
+    else:
+        raise _OutsideDomain
+    for attempt in range(1, 4):
+        numeric, uncertainty = estimate(step / 10**attempt)
+        size = max(float(np.max(np.abs(numeric), initial=0.0)), floor)
+        disagreement = np.abs(numeric - previous)
+        if float(np.max(disagreement, initial=0.0)) <= 0.01 * size:
+            # the coarser of two agreeing estimates: its rounding error is the smaller (100
+            # times for second differences); its truncation error is in its own estimate
+            return previous, previous_uncertainty
+        previous, previous_uncertainty = numeric, uncertainty
+    return numeric, np.maximum(uncertainty, disagreement)
+
+
+def _check_at(derivative: Result, instance, seed: int, directions: int, tolerance: float,
+              notes: list[str]) -> list[float]:
+    program = derivative.program
+    f = _Function(program, derivative.of_node, derivative.wrt, instance.arrays, instance.sizes)
+    value = function_of(derivative)(sizes=instance.sizes, **instance.arrays)
+    derived = np.asarray(value, dtype=float)
+    f0 = f(f.x0)
+    wanted = expected_shape(derivative.kind, f0.size, f.x0)
+    if derived.shape != wanted:
+        notes.append(f"the result has shape {derived.shape}, but {wanted} is expected")
+        return [float("inf")]
+    scale = float(np.max(np.abs(f0), initial=0.0))
+    rng = np.random.default_rng(seed + 7919)
+    x0 = f.x0
+    n = x0.size
+    scales = _entry_scales(x0)
+    unit = [np.eye(n)[i] * scales for i in range(n)] if n <= FULL_LIMIT else []
+    random_directions = [rng.normal(size=n) * scales for _ in range(directions)]
+    comparisons = []
+    if derivative.kind == "hessian":
+        hessian = np.atleast_2d(derived)
+        pairs = [(random_directions[i], random_directions[(i + 1) % directions])
+                 for i in range(directions)]
+        if n <= 6:
+            pairs += [(unit[i], unit[j]) for i in range(n) for j in range(i, n)]
+        for v, w in pairs:
+            natural = float(np.linalg.norm(hessian) * np.linalg.norm(v) * np.linalg.norm(w))
+            floor = _floor(natural, ROUNDOFF * (1 + scale) / HESSIAN_STEP**2, tolerance)
+            numeric = _adaptive(lambda s, v=v, w=w: _second_derivative(
+                f, _unvec_like(v, x0), _unvec_like(w, x0), s), HESSIAN_STEP, floor)
+            comparisons.append((np.array([w @ hessian @ v]), numeric, floor))
+    else:
+        jac = _as_jacobian(derivative, derived, n)
+        for v in random_directions + unit:
+            natural = float(np.linalg.norm(jac) * np.linalg.norm(v))
+            floor = _floor(natural, ROUNDOFF * (1 + scale) / STEP, tolerance)
+            numeric = _adaptive(lambda s, v=v: _first_derivative(f, _unvec_like(v, x0), s),
+                                STEP, floor)
+            comparisons.append((jac @ v, numeric, floor))
+    errors = []
+    for expected, numeric, floor in comparisons:
+        size = max(float(np.max(np.abs(expected), initial=0.0)),
+                   float(np.max(np.abs(numeric[0]), initial=0.0)), floor)
+        if float(np.max(numeric[1], initial=0.0)) > INCONCLUSIVE * size:
+            notes.append(INCONCLUSIVE_NOTE)
+        errors.append(_relative(expected, numeric, floor))
+    return errors
+
+
+def _as_jacobian(derivative: Result, derived: np.ndarray, n: int) -> np.ndarray:
+    """The derived result as a (size F) x (size X) matrix."""
+    if derivative.kind == "grad":
+        return _vec(derived).reshape(1, n)
+    return np.asarray(derived, dtype=float).reshape(-1, n)

@@ -1,0 +1,182 @@
+"""Random instances of a Program: arrays that honour the declared attributes and the domains.
+
+Sizes are small and, where possible, different for different dimension symbols, so that a
+transposed or mis-shaped result cannot pass a numeric check by accident.  Attributes decide how a
+variable is drawn (``spd``: ``B @ B' / n + I / 2``, ``simplex``: a Dirichlet draw, ...).  Domains
+are honoured in two ways: a variable that is the direct argument of ``log``/``sqrt``/``logdet``/
+``inv`` is drawn positive or invertible, and every draw is evaluated and rejected when some
+function meets a value outside its domain or a kink (``relu``/``step``/``sign``/``abs`` at 0).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..core.functions import FUNCTIONS
+from ..core.ir import Node, walk
+from ..core.program import Program
+from ..core.shapes import Kind
+from ..errors import DomainError
+from .evaluate import Evaluation, prepare, to_user_layout
+
+SIZE_POOL = (3, 4, 2, 5, 6, 7)
+KINK_MARGIN = 1e-2  # |argument| of relu/step/sign/abs must exceed this (the checker's
+# steps move arguments by about 1e-4)
+CONDITION_LIMIT = 1e6  # the condition number an inverted matrix may have
+MAX_TRIES = 200
+RESIZE_EVERY = 25  # failed tries at one choice of sizes before choosing others
+
+KINKED = frozenset(name for name, function in FUNCTIONS.items() if function.kink)
+_NEEDS_POSITIVE = frozenset(name for name, function in FUNCTIONS.items()
+                            if function.domain == "positive")
+_NEEDS_INVERTIBLE = frozenset({"logdet", "inv"})
+
+
+@dataclass
+class Instance:
+    """A random point: arrays in the user's layout, the dimension sizes, and the seed."""
+
+    arrays: dict[str, object]
+    sizes: dict[str, int]
+    seed: int
+    evaluation: Evaluation
+
+
+def choose_sizes(program: Program, rng: np.random.Generator,
+                 given: Mapping[str, int] | None = None) -> dict[str, int]:
+    """A size for every dimension symbol: those given, else distinct small sizes."""
+    sizes = dict(given or {})
+    pool = [size for size in SIZE_POOL if size not in sizes.values()]
+    rng.shuffle(pool)
+    for symbol in program.dimensions:
+        if symbol not in sizes:
+            sizes[symbol] = pool.pop() if pool else int(rng.integers(2, 6))
+    return sizes
+
+
+def implied_attributes(program: Program) -> dict[str, set[str]]:
+    """Attributes a variable needs because a function takes it directly (``log(x)``)."""
+    implied: dict[str, set[str]] = {}
+    roots = [d.body for d in program.definitions.values()] + [r.of for r in program.requests]
+    for root in roots:
+        for node in walk(root):
+            if node.op in _NEEDS_POSITIVE or (node.op == "pow" and not _integer_exponent(node)):
+                wanted = "positive"
+            elif node.op in _NEEDS_INVERTIBLE:
+                wanted = "invertible"
+            else:
+                continue
+            argument = node.args[0]
+            while argument.op == "transpose":
+                argument = argument.args[0]
+            if argument.op == "var":
+                implied.setdefault(argument.name, set()).add(wanted)
+    return implied
+
+
+def _integer_exponent(node: Node) -> bool:
+    exponent = node.args[1]
+    return exponent.op == "const" and exponent.params[0] == int(exponent.params[0])
+
+
+def draw(node: Node, sizes: Mapping[str, int], rng: np.random.Generator,
+         extra: set[str] = frozenset()) -> np.ndarray | float:
+    """One random value for a variable, honouring its attributes (in the user's layout)."""
+    attributes = set(node.params[1]) | set(extra)
+    rows, cols = node.shape.rows.value(sizes), node.shape.cols.value(sizes)
+    if node.kind is Kind.SCALAR:
+        if "positive" in attributes or "invertible" in attributes:
+            return float(np.exp(0.5 * rng.normal()))
+        if "pm1" in attributes:
+            return float(rng.choice([-1.0, 1.0]))
+        return float(rng.normal())
+    if "pm1" in attributes:
+        value = rng.choice([-1.0, 1.0], size=(rows, cols))
+    elif "simplex" in attributes:
+        if node.kind is Kind.VECTOR:
+            value = rng.dirichlet(np.ones(rows)).reshape(rows, 1)
+        else:
+            value = rng.dirichlet(np.ones(cols), size=rows)
+    elif "spd" in attributes:  # with positive factors when the entries must be positive too
+        b = np.exp(0.3 * rng.normal(size=(rows, rows))) if "positive" in attributes else \
+            rng.normal(size=(rows, rows))
+        value = b @ b.T / rows + 0.5 * np.eye(rows)
+    elif "symmetric" in attributes:
+        b = rng.normal(size=(rows, rows))
+        value = (b + b.T) / 2
+        if "invertible" in attributes:  # shifted to be positive definite: det > 0
+            value += (0.5 - min(0.0, float(np.linalg.eigvalsh(value)[0]))) * np.eye(rows)
+    elif "invertible" in attributes:
+        value = _well_conditioned(rows, rng, "positive" in attributes)
+    elif "positive" in attributes:
+        value = np.exp(0.5 * rng.normal(size=(rows, cols)))
+    else:  # entries ~ N(0, 1/cols) keep products of large matrices of order one
+        value = rng.normal(size=(rows, cols)) / np.sqrt(cols if node.kind is Kind.MATRIX else 1)
+    if "positive" in attributes and not {"invertible", "spd"} & attributes:
+        value = np.abs(value) + 0.1 * (value == 0)
+    return to_user_layout(node.kind, value)
+
+
+def _well_conditioned(n: int, rng: np.random.Generator, positive: bool) -> np.ndarray:
+    """A random n x n matrix with singular values in [0.5, 2] and a positive determinant."""
+    if positive:  # positive entries and diagonally dominant: det > 0, well conditioned
+        return np.exp(0.3 * rng.normal(size=(n, n))) / n + np.eye(n)
+    u, _ = np.linalg.qr(rng.normal(size=(n, n)))
+    v, _ = np.linalg.qr(rng.normal(size=(n, n)))
+    value = u @ np.diag(rng.uniform(0.5, 2.0, size=n)) @ v.T
+    if np.linalg.det(value) < 0:
+        value[:, 0] = -value[:, 0]
+    return value
+
+
+def random_instance(program: Program, seed: int | None = None,
+                    sizes: Mapping[str, int] | None = None,
+                    max_tries: int = MAX_TRIES) -> Instance:
+    """A random point where every definition of ``program`` is defined and smooth.
+
+    Raises DomainError, naming the expression, when no such point turns up in ``max_tries``;
+    sizes not given are chosen again every ``RESIZE_EVERY`` tries.
+    """
+    if seed is None:
+        seed = int(np.random.default_rng().integers(2**31))
+    rng = np.random.default_rng(seed)
+    chosen = choose_sizes(program, rng, sizes)
+    implied = implied_attributes(program)
+    problem = ""
+    for attempt in range(max_tries):
+        if attempt and attempt % RESIZE_EVERY == 0:
+            # no point at these sizes (log det(X' @ X) with X wider than tall): other sizes
+            chosen = choose_sizes(program, rng, sizes)
+        arrays = {name: draw(node, chosen, rng, implied.get(name, set()))
+                  for name, node in program.variables.items()}
+        # the declared attributes are checked: a draw that violated one would be a bug here
+        evaluation = prepare(program, arrays, chosen, check_attributes=True)
+        problem = _first_problem(program, evaluation)
+        if not problem:
+            return Instance(arrays, chosen, seed, evaluation)
+    raise DomainError(f"found no suitable random point in {max_tries} tries (seed {seed}): "
+                      f"{problem}; declare the variables involved positive, spd or invertible, "
+                      "or give sizes for which it is defined")
+
+
+def _first_problem(program: Program, evaluation: Evaluation) -> str:
+    """Why this point is unsuitable ('' when it is fine)."""
+    try:
+        roots = [d.ref for d in program.definitions.values()] + [r.of for r in program.requests]
+        for root in roots:
+            evaluation.value(root)
+    except DomainError as error:
+        return error.message
+    for node, value in evaluation.values.items():
+        if node.op in KINKED and np.min(np.abs(evaluation.values[node.args[0]])) <= KINK_MARGIN:
+            return f"the argument of {node} comes within {KINK_MARGIN} of the kink at 0"
+        if node.op == "inv" and np.ndim(value) and np.linalg.cond(value) > CONDITION_LIMIT:
+            return f"{node} inverts a badly conditioned matrix"
+        argument = evaluation.values.get(node.args[0]) if node.op == "logdet" else None
+        if argument is not None and np.ndim(argument) and \
+                np.linalg.cond(argument) > CONDITION_LIMIT:
+            return f"the argument of {node} is nearly singular"
+    return ""

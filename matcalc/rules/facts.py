@@ -1,0 +1,156 @@
+"""What is known about an expression from the declarations: positivity, simplex rows, symmetry.
+
+The simplifier asks these questions before a rule that needs an assumption fires; each answer is
+proven from the declared attributes and the definitions (``yhat = softmax(theta)`` is positive and
+on the simplex whatever theta is), never guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..core.functions import FUNCTIONS
+from ..core.ir import Node
+from ..core.shapes import Kind
+
+Lookup = Callable[[str], Node | None]
+
+_POSITIVE_FUNCTIONS = frozenset({"softmax"}) | {
+    name for name, f in FUNCTIONS.items() if f.values in ("positive", "unit")}
+_NONNEGATIVE_FUNCTIONS = frozenset({"norm", "norm2"}) | {
+    name for name, f in FUNCTIONS.items() if f.values == "nonnegative" and f.name != "sqrt"}
+_UNIT_FUNCTIONS = frozenset({"softmax"}) | {name for name, f in FUNCTIONS.items()
+                                            if f.values == "unit"}
+
+
+class Facts:
+    """Answers about nodes of one problem; ``body_of`` gives a definition's body by name."""
+
+    def __init__(self, body_of: Lookup):
+        self.body_of = body_of
+
+    def centred(self, node: Node) -> bool:
+        """Whether node is a scalar multiple of X - mean(X): sum(node) = 0."""
+        node = self._resolve(node)
+        if node.op == "sub":
+            a, b = node.args
+            mean = self._resolve(b)
+            return not a.is_scalar and mean.op == "mean" and mean.args[0] is a
+        if node.op == "neg":
+            return self.centred(node.args[0])
+        if node.op == "div":
+            return node.args[1].is_scalar and self.centred(node.args[0])
+        if node.op == "mul":
+            a, b = node.args
+            return any(self.centred(x) and self.uniform(y) for x, y in ((a, b), (b, a)))
+        return False
+
+    def uniform(self, node: Node) -> bool:
+        """Whether every entry of node is the same number: a scalar, ones, their products."""
+        node = self._resolve(node)
+        if node.is_scalar or node.op == "ones":
+            return True
+        return node.op in ("mul", "div") and all(self.uniform(arg) for arg in node.args)
+
+    def nonnegative(self, node: Node) -> bool:
+        """Every entry is >= 0."""
+        if self.positive(node):
+            return True
+        node = self._resolve(node)
+        op = node.op
+        if op in _NONNEGATIVE_FUNCTIONS:
+            return True
+        if op == "pow":
+            exponent = node.args[1]
+            return (exponent.op == "const" and exponent.params[0] % 2 == 0) or \
+                self.nonnegative(node.args[0])
+        if op == "mul" and node.args[0] is node.args[1]:
+            return True
+        if op == "sub":  # c - s for c >= 1 and s a softmax: its entries lie in (0, 1]
+            first, second = node.args
+            return first.op == "const" and first.params[0] >= 1 and \
+                self._resolve(second).op in _UNIT_FUNCTIONS
+        if op in ("add", "mul", "div", "sqrt", "mean", "sum"):
+            return all(self.nonnegative(arg) for arg in node.args)
+        return False
+
+    def _resolve(self, node: Node) -> Node:
+        seen = 0
+        while node.op == "ref" and seen < 1000:
+            body = self.body_of(node.name)
+            if body is None:
+                return node
+            node, seen = body, seen + 1
+        return node
+
+    def attributes(self, node: Node) -> frozenset[str]:
+        node = self._resolve(node)
+        return node.params[1] if node.op == "var" else frozenset()
+
+    def positive(self, node: Node) -> bool:
+        """Every entry is > 0."""
+        node = self._resolve(node)
+        op = node.op
+        if op == "var":
+            return "positive" in node.params[1]
+        if op in ("const",):
+            return node.params[0] > 0
+        if op in ("dimval", "ones") or op in _POSITIVE_FUNCTIONS:
+            return True
+        if op == "add":  # positive + nonnegative
+            a, b = node.args
+            return (self.positive(a) and self.nonnegative(b)) or \
+                (self.nonnegative(a) and self.positive(b))
+        if op in ("mul", "div"):
+            return all(self.positive(arg) for arg in node.args)
+        if op in ("sqrt", "mean", "sum"):
+            return self.positive(node.args[0])
+        if op == "sub":  # c - sigmoid(...) for c >= 1: sigmoid's values lie in (0, 1)
+            first, second = node.args
+            return first.op == "const" and first.params[0] >= 1 and \
+                self._resolve(second).op in _UNIT_FUNCTIONS - {"softmax"}
+        if op == "pow":
+            return self.positive(node.args[0])
+        if op == "transpose":
+            return self.positive(node.args[0])
+        return False
+
+    def simplex(self, node: Node) -> bool:
+        """A vector whose entries are >= 0 and sum to 1."""
+        node = self._resolve(node)
+        if node.kind is not Kind.VECTOR:
+            return False
+        if node.op == "var":
+            return "simplex" in node.params[1]
+        return node.op == "softmax"
+
+    def row_simplex(self, node: Node) -> bool:
+        """A matrix (or row vector) whose rows are >= 0 and sum to 1."""
+        node = self._resolve(node)
+        if node.kind not in (Kind.MATRIX, Kind.ROW):
+            return False
+        if node.op == "var":
+            return "simplex" in node.params[1]
+        return node.op == "softmax"
+
+    def symmetric(self, node: Node) -> bool:
+        """A square matrix equal to its transpose."""
+        node = self._resolve(node)
+        op = node.op
+        if node.is_scalar:
+            return True
+        if node.kind is not Kind.MATRIX or node.shape.rows is not node.shape.cols:
+            return False
+        if op == "var":
+            return bool({"symmetric", "spd"} & node.params[1])
+        if op in ("identity", "Diag", "zeros", "ones"):
+            return True
+        if op in ("add", "sub"):
+            return all(self.symmetric(arg) for arg in node.args)
+        if op in ("mul", "neg", "inv") or op in FUNCTIONS:  # f(S)' = f(S') entry by entry
+            return all(self.symmetric(arg) for arg in node.args)
+        if op == "matmul":
+            a, b = node.args
+            return b.op == "transpose" and b.args[0] is a or (
+                a.op == "transpose" and a.args[0] is b)
+        return False

@@ -1,0 +1,112 @@
+"""Elementwise powers A .^ e and matrix powers A^k.
+
+One entry per operation (see :mod:`matcalc.rules.operation`).
+"""
+
+from __future__ import annotations
+
+from ...core import ir
+from ...core.algebra import (
+    Term,
+    add,
+    call,
+    const,
+    like,
+    matmul,
+    matrix_power,
+    mul,
+    sub,
+    transpose,
+    unbroadcast,
+)
+from ...core.ir import Node
+from ..operation import define
+from .common import vec_factor, vec_scale_rows
+
+
+def d_power(node, out, ds):
+    """d(A .^ e) = e * A .^ (e - 1) * dA + A .^ e * log(A) * de."""
+    a, e = node.args
+    first = None
+    if ds[0] is not None:
+        lowered = const(e.params[0] - 1) if e.op == "const" else sub(e, const(1.0))
+        first = mul(mul(e, power(a, lowered)), ds[0])
+    second = mul(mul(out, call("log", a)), ds[1]) if ds[1] is not None else None
+    return add(first, second)
+
+
+def pull_power_base(node, out, g):
+    """G : d(A .^ e) = (G * e * A .^ (e - 1)) : dA."""
+    a, e = node.args
+    lowered = const(e.params[0] - 1) if e.op == "const" else sub(e, const(1.0))
+    return like(mul(g, mul(e, power(a, lowered))), a)
+
+
+def power(a: Node, exponent: Node) -> Term:
+    """a ^ exponent (elementwise for arrays), with exponents 0 and 1 folded."""
+    if exponent.op == "const" and exponent.params[0] == 1.0:
+        return a
+    if exponent.op == "const" and exponent.params[0] == 0.0:
+        return const(1.0)
+    return ir.apply("pow", a, exponent)
+
+
+def pull_power_exponent(node, out, g):
+    """G : d(A .^ e) = (G : (A .^ e * log(A))) de."""
+    a = node.args[0]
+    return unbroadcast(mul(g, mul(out, call("log", a))), node.args[1])
+
+
+def vec_power(node, out, js):
+    """vec(d(A .^ e)) = Diag(vec(e * A .^ (e - 1))) vec(dA) + vec(A .^ e * log(A)) de."""
+    a, e = node.args
+    first = None
+    if js[0] is not None:
+        lowered = const(e.params[0] - 1) if e.op == "const" else sub(e, const(1.0))
+        first = vec_scale_rows(mul(e, power(a, lowered)), js[0])
+    second = vec_factor(e, mul(out, call("log", a)), node, js[1])
+    return add(first, second)
+
+
+def d_matrix_power(node, out, ds):
+    """d(A^k) = sum_i A^i @ dA @ A^(k-1-i) (Cookbook eq. 90)."""
+    a, k = node.args[0], node.params[0]
+
+    total: Term = None
+    for i in range(k):
+        total = add(total, matmul(matmul(matrix_power(a, i), ds[0]), matrix_power(a, k - 1 - i)))
+    return total
+
+
+def pull_matrix_power(node, out, g):
+    """G : d(A^k) = sum_i ((A^i)' @ G @ (A^(k-1-i))') : dA (Cookbook eq. 90)."""
+    a = node.args[0]
+    k = node.params[0]
+
+    total: Term = None
+    for i in range(k):
+        left, right = matrix_power(a, i), matrix_power(a, k - 1 - i)
+        total = add(total, matmul(matmul(transpose(left), g), transpose(right)))
+    return total
+
+
+def vec_matrix_power(node, out, js):
+    """vec(d(A^k)) = sum_i kron((A^(k-1-i))', A^i) vec(dA) (Cookbook eq. 90)."""
+    a = node.args[0]
+    k = node.params[0]
+
+    total: Term = None
+    for i in range(k):
+        left, right = matrix_power(a, i), matrix_power(a, k - 1 - i)
+        total = add(total, matmul(call("kron", transpose(right), left), js[0]))
+    return total
+
+
+define('pow',
+       differential=d_power,
+       adjoints=(pull_power_base, pull_power_exponent),
+       jacobian=vec_power)
+define('mpow',
+       differential=d_matrix_power,
+       adjoints=(pull_matrix_power,),
+       jacobian=vec_matrix_power)

@@ -1,0 +1,216 @@
+"""Rewrites of matrix structure: transposes, identities, Diag, Kronecker products, factors."""
+
+from __future__ import annotations
+
+from ..core import ir
+from ..core.ir import Node
+from ..core.shapes import ONE, Kind
+from .facts import Facts
+from .rewrite import (
+    apply,
+    out_of_matmul,
+    rule,
+    same_shape,
+    transposed,
+)
+
+
+@rule('identity-product', ops=('matmul',), example='A : matrix(n, n)\nf = I(n) @ A')
+def identity_product(node: Node, facts: Facts) -> Node | None:
+    """I @ A = A = A @ I."""
+    a, b = node.args
+    if a.op == "identity":
+        return b
+    if b.op == "identity":
+        return a
+    return None
+
+
+@rule(
+    'kron-mixed-product',
+    ops=('matmul',),
+    example=('A : matrix(m, n); B : matrix(p, q); C : matrix(n, r); D : matrix(q, s)\n'
+             'f = kron(A, B) @ kron(C, D)'),
+)
+def kron_mixed_product(node: Node, facts: Facts) -> Node | None:
+    """kron(A, B) @ kron(C, D) = kron(A @ C, B @ D) (Magnus & Neudecker 2019, ch. 2)"""
+    left, right = node.args
+    if left.op != "kron" or right.op != "kron":
+        return None
+    a, b = left.args
+    c, d = right.args
+    if any(x.is_scalar for x in (a, b, c, d)) or a.shape.cols != c.shape.rows or \
+            b.shape.cols != d.shape.rows:
+        return None
+    return apply("kron", apply("matmul", a, c), apply("matmul", b, d))
+
+
+@rule('transpose-of-transpose', ops=('transpose',), example="A : matrix(m, n)\nf = A''")
+def transpose_of_transpose(node: Node, facts: Facts) -> Node | None:
+    """(A')' = A; a scalar, I and Diag(x) are their own transposes."""
+    inner = node.args[0]
+    if inner.op == "transpose":
+        return inner.args[0]
+    if inner.is_scalar or inner.op in ("identity", "Diag"):
+        return inner
+    return None
+
+
+@rule(
+    'transpose-of-symmetric',
+    ops=('transpose',),
+    needs='symmetric',
+    example="S : matrix(n, n) symmetric\nf = S'",
+)
+def transpose_of_symmetric(node: Node, facts: Facts) -> Node | None:
+    """S' = S for a symmetric S."""
+    inner = node.args[0]
+    if (
+        inner.kind is Kind.MATRIX
+        and facts.symmetric(inner)
+        and inner.op not in ("identity", "Diag")
+    ):
+        return inner
+    return None
+
+
+@rule(
+    'transpose-of-product',
+    ops=('transpose',),
+    example="A : matrix(m, n); x : vector(n)\nf = (A @ x)'",
+)
+def transpose_of_product(node: Node, facts: Facts) -> Node | None:
+    """(A @ B)' = B' @ A'; (c A)' = c A'; (A / s)' = A' / s; (-A)' = -A'."""
+    inner = node.args[0]
+    if inner.op == "matmul":
+        a, b = inner.args
+        return apply("matmul", transposed(b), transposed(a))
+    if inner.op in ("mul", "div") and not inner.is_scalar:
+        # (c * A)' = c * A' and (A / s)' = A' / s: a scalar is its own transpose
+        return apply(inner.op, transposed(inner.args[0]), transposed(inner.args[1]))
+    if inner.op == "neg":
+        return apply("neg", transposed(inner.args[0]))
+    return None
+
+
+@rule('transpose-out-of-sum', ops=('add', 'sub'), example="x, y : vector(n)\nf = x' - y'")
+def transpose_out_of_sum(node: Node, facts: Facts) -> Node | None:
+    """A' + B' = (A + B)'; A' - B' = (A - B)'."""
+    a, b = node.args
+    if a.op == "transpose" and b.op == "transpose" and not a.is_scalar:
+        return apply("transpose", apply(node.op, a.args[0], b.args[0]))
+    return None
+
+
+@rule(
+    'scalar-out-of-product',
+    ops=('matmul',),
+    example='A : matrix(m, n); x : vector(n); c : scalar\nf = A @ (c * x)',
+)
+def scalar_out_of_product(node: Node, facts: Facts) -> Node | None:
+    """A @ (c B) = c (A @ B) = (c A) @ B for a scalar c."""
+    return out_of_matmul(node, "mul")
+
+
+@rule(
+    'quotient-out-of-product',
+    ops=('matmul', 'Diag'),
+    example='A : matrix(m, n); x : vector(n); s : scalar\nf = A @ (x / s)',
+)
+def quotient_out_of_product(node: Node, facts: Facts) -> Node | None:
+    """(A / s) @ B = (A @ B) / s = A @ (B / s); Diag(a / s) = Diag(a) / s, s a scalar."""
+    if node.op == "Diag":
+        inner = node.args[0]
+        if inner.op == "div" and inner.args[1].is_scalar and not inner.is_scalar:
+            return apply("div", apply("Diag", inner.args[0]), inner.args[1])
+        return None
+    return out_of_matmul(node, "div")
+
+
+@rule('diag-times-vector', ops=('matmul',), example='a, b : vector(n)\nf = Diag(a) @ b')
+def diag_times_vector(node: Node, facts: Facts) -> Node | None:
+    """Diag(a) @ b = a * b."""
+    a, b = node.args
+    if a.op == "Diag" and a.args[0].kind is Kind.VECTOR and b.kind is Kind.VECTOR:
+        return apply("mul", a.args[0], b)
+    return None
+
+
+@rule('diag-of-ones', ops=('matmul',), example='B : matrix(n, m)\nf = Diag(ones(n)) @ B')
+def diag_of_ones(node: Node, facts: Facts) -> Node | None:
+    """Diag(1) @ B = B; Diag(-a) @ B = -(Diag(a) @ B)"""
+    a, b = node.args
+    if a.op == "Diag" and a.args[0].op == "ones":
+        return b
+    if a.op == "Diag" and a.args[0].op == "neg":
+        return apply("neg", apply("matmul", apply("Diag", a.args[0].args[0]), b))
+    return None
+
+
+@rule('diagonal-of-diag', ops=('diag',), example='x : vector(n)\nf = diag(Diag(x))')
+def diagonal_of_diag(node: Node, facts: Facts) -> Node | None:
+    """diag(Diag(x)) = x."""
+    inner = node.args[0]
+    return inner.args[0] if inner.op == "Diag" and inner.args[0].kind is Kind.VECTOR else None
+
+
+@rule('diag-of-scalar', ops=('Diag',), example='s : scalar\nf = Diag(s)')
+def diag_of_scalar(node: Node, facts: Facts) -> Node | None:
+    """Diag(s) = s for a scalar s."""
+    return node.args[0] if node.args[0].is_scalar else None
+
+
+@rule(
+    'inner-product-with-quotient',
+    ops=('matmul',),
+    needs='positive',
+    example="a, b : vector(n) positive\nf = a' @ (b / a)",
+)
+def inner_product_with_quotient(node: Node, facts: Facts) -> Node | None:
+    """a' @ (b / a) = sum(b) where a > 0."""
+    a, b = node.args
+    if (
+        a.op == "transpose"
+        and b.op == "div"
+        and b.args[1] is a.args[0]
+        and a.args[0].kind is Kind.VECTOR
+        and same_shape(b.args[0], a.args[0])  # a scalar b would sum to n * b, not b
+        and facts.positive(a.args[0])
+    ):
+        return apply("sum", b.args[0])
+    return None
+
+
+@rule(
+    'row-sums-of-simplex',
+    ops=('matmul',),
+    needs='simplex',
+    example='Y : matrix(m, n) simplex\nf = Y @ ones(n)',
+)
+def row_sums_of_simplex(node: Node, facts: Facts) -> Node | None:
+    """Y @ 1 = 1 when each row of Y is on the simplex."""
+    a, b = node.args
+    if b.op == "ones" and b.kind is Kind.VECTOR and facts.row_simplex(a):
+        rows = a.shape.rows
+        return ir.ones(rows, ONE, Kind.VECTOR) if rows is not ONE else ir.const(1.0)
+    return None
+
+
+@rule(
+    'common-factor',
+    ops=('add', 'sub'),
+    example='A, B : matrix(n, n); x : vector(n)\nf = A @ x + B @ x',
+)
+def common_factor(node: Node, facts: Facts) -> Node | None:
+    """A @ B + A @ C = A @ (B + C); B @ A + C @ A = (B + C) @ A; c a + c b = c (a + b)"""
+    a, b = node.args
+    if a.op == "mul" and b.op == "mul" and a.args[0] is b.args[0] and \
+            same_shape(a.args[1], b.args[1]):
+        return apply("mul", a.args[0], apply(node.op, a.args[1], b.args[1]))
+    if a.op != "matmul" or b.op != "matmul":
+        return None
+    if a.args[0] is b.args[0]:
+        return apply("matmul", a.args[0], apply(node.op, a.args[1], b.args[1]))
+    if a.args[1] is b.args[1]:
+        return apply("matmul", apply(node.op, a.args[0], b.args[0]), a.args[1])
+    return None

@@ -1,0 +1,288 @@
+"""Rewrites of arithmetic: zeros and ones, signs, numbers, quotients, sums and assumptions."""
+
+from __future__ import annotations
+
+from ..core import ir
+from ..core.ir import Node
+from .facts import Facts
+from .rewrite import (
+    absorbed_negation,
+    apply,
+    const,
+    rule,
+    same_shape,
+    scalar_factors,
+    zero,
+    zeros_like,
+)
+
+
+@rule(
+    'absorbed-negation',
+    ops=('neg',),
+    example='x, y, z : vector(n); s : scalar positive\nf = -(z * (x - y) / s)',
+)
+def negation_absorbed(node: Node, facts: Facts) -> Node | None:
+    """-(x * (a - b)) = x * (b - a); -(c x) = (-c) x; -(a / s) = (-a) / s."""
+    return absorbed_negation(node.args[0])
+
+
+@rule('negative-multiple', ops=('add', 'sub', 'mul'), example='x, y : vector(n)\nf = x - -2 * y')
+def negative_multiple(node: Node, facts: Facts) -> Node | None:
+    """a - (c b) = a + (-c) b for a number c < 0; -1 * a = -a."""
+    if node.op == "mul":
+        a, b = node.args
+        if const(a, -1.0) and same_shape(b, node):
+            return apply("neg", b)
+        return None
+    a, b = node.args
+    if b.op == "mul" and const(b.args[0]) and b.args[0].params[0] < 0:
+        flipped = apply("mul", ir.const(-b.args[0].params[0]), b.args[1])
+        return apply("add" if node.op == "sub" else "sub", a, flipped)
+    return None
+
+
+@rule(
+    'constant-arithmetic',
+    ops=('add', 'sub', 'mul', 'div', 'matmul', 'neg'),
+    example='f = 2 * 3 - 1',
+)
+def constant_arithmetic(node: Node, facts: Facts) -> Node | None:
+    """arithmetic on numbers is done."""
+    if not all(const(arg) for arg in node.args):
+        return None
+    values = [arg.params[0] for arg in node.args]
+    if node.op == "neg":
+        return ir.const(-values[0])
+    operations = {
+        "add": lambda x, y: x + y,
+        "sub": lambda x, y: x - y,
+        "mul": lambda x, y: x * y,
+        "matmul": lambda x, y: x * y,
+    }
+    if node.op in operations:
+        return ir.const(operations[node.op](*values))
+    if node.op == "div" and values[1] != 0:
+        return ir.const(values[0] / values[1])
+    return None
+
+
+@rule('times-one', ops=('mul',), example='x : vector(n)\nf = ones(n) * x')
+def times_one(node: Node, facts: Facts) -> Node | None:
+    """1 * a = a; ones * A = A."""
+    a, b = node.args
+    if const(a, 1.0) or (a.op == "ones" and same_shape(a, node)):
+        return b if same_shape(b, node) else None
+    if const(b, 1.0) or (b.op == "ones" and same_shape(b, node)):
+        return a if same_shape(a, node) else None
+    return None
+
+
+@rule('times-zero', ops=('mul', 'matmul'), example='x : vector(n)\nf = zeros(n, 1) * x')
+def timeszero(node: Node, facts: Facts) -> Node | None:
+    """0 * a = 0."""
+    if any(zero(arg) for arg in node.args):
+        return zeros_like(node)
+    return None
+
+
+@rule('plus-zero', ops=('add', 'sub'), example='x : vector(n)\nf = x + 0')
+def pluszero(node: Node, facts: Facts) -> Node | None:
+    """a + 0 = a; 0 - a = -a."""
+    a, b = node.args
+    if zero(b) and same_shape(a, node):
+        return a
+    if zero(a) and same_shape(b, node):
+        return b if node.op == "add" else apply("neg", b)
+    return None
+
+
+@rule('divided-by-one', ops=('div',), example='x : vector(n)\nf = x / 1')
+def divided_by_one(node: Node, facts: Facts) -> Node | None:
+    """a / 1 = a."""
+    return node.args[0] if const(node.args[1], 1.0) else None
+
+
+@rule('power-one', ops=('pow',), example='x : vector(n)\nf = x .^ 1')
+def power_one(node: Node, facts: Facts) -> Node | None:
+    """a .^ 1 = a."""
+    return node.args[0] if const(node.args[1], 1.0) else None
+
+
+@rule('add-negative', ops=('add', 'sub'), example='x, y : vector(n)\nf = x + -y')
+def add_negative(node: Node, facts: Facts) -> Node | None:
+    """a + (-b) = a - b; a - (-b) = a + b; (-a) + b = b - a."""
+    a, b = node.args
+    if b.op == "neg":
+        return apply("sub" if node.op == "add" else "add", a, b.args[0])
+    if a.op == "neg" and node.op == "add":
+        return apply("sub", b, a.args[0])
+    return None
+
+
+@rule(
+    'negation-out-of-products',
+    ops=('mul', 'matmul', 'div', 'frob'),
+    example='x, y : vector(n)\nf = -x * y',
+)
+def negation_out_of_products(node: Node, facts: Facts) -> Node | None:
+    """(-a) * b = -(a * b), likewise for @ / :."""
+    a, b = node.args
+    if a.op == "neg" and b.op == "neg":
+        return apply(node.op, a.args[0], b.args[0])
+    if a.op == "neg":
+        return apply("neg", apply(node.op, a.args[0], b))
+    if b.op == "neg":
+        return apply("neg", apply(node.op, a, b.args[0]))
+    return None
+
+
+@rule(
+    'sum-of-centred',
+    ops=('sum',),
+    example='x : vector(n); c : scalar\nf = sum(c * (x - mean(x)))',
+)
+def sum_of_centred(node: Node, facts: Facts) -> Node | None:
+    """sum(c * (X - mean(X))) = 0 for a scalar c."""
+    return ir.const(0.0) if facts.centred(node.args[0]) else None
+
+
+@rule('mean-of-entries', ops=('div',), example='x : vector(n)\nf = sum(x) / n')
+def mean_of_entries(node: Node, facts: Facts) -> Node | None:
+    """sum(X) / N = mean(X), (A : B) / N = mean(A * B), N the number of entries."""
+    top, bottom = node.args
+    if bottom.op != "dimval" or top.op not in ("sum", "frob"):
+        return None
+    inner = top.args[0] if top.op == "sum" else apply("mul", *top.args)
+    if inner.is_scalar or bottom.params[0] != inner.shape.rows * inner.shape.cols:
+        return None
+    return apply("mean", inner)
+
+
+@rule('times-reciprocal', ops=('mul',), example='x, y : vector(n)\nf = x * (1 / y)')
+def times_reciprocal(node: Node, facts: Facts) -> Node | None:
+    """a * (1 / b) = a / b."""
+    a, b = node.args
+    if b.op == "div" and const(b.args[0], 1.0) and same_shape(a, node):
+        return apply("div", a, b.args[1])
+    if a.op == "div" and const(a.args[0], 1.0) and same_shape(b, node):
+        return apply("div", b, a.args[1])
+    return None
+
+
+@rule(
+    'cancel-quotient',
+    ops=('mul',),
+    needs='positive',
+    example='a, b : vector(n) positive\nf = a * (b / a)',
+)
+def cancel_quotient(node: Node, facts: Facts) -> Node | None:
+    """a * (b / a) = b where a > 0."""
+    a, b = node.args
+    for factor, quotient in ((a, b), (b, a)):
+        if quotient.op == "div" and quotient.args[1] is factor and facts.positive(factor):
+            kept = quotient.args[0]
+            if same_shape(kept, node):
+                return kept
+    return None
+
+
+@rule('cancel-norm', ops=('mul',), example='x, y : vector(n)\nf = norm2(x) * (y / norm2(x))')
+def cancel_norm(node: Node, facts: Facts) -> Node | None:
+    """norm(A) * (b / norm(A)) = b wherever the left side is defined."""
+    a, b = node.args
+    for factor, quotient in ((a, b), (b, a)):
+        if quotient.op == "div" and quotient.args[1] is factor and factor.op in ("norm",
+                                                                                  "norm2"):
+            kept = quotient.args[0]
+            if same_shape(kept, node):
+                return kept
+    return None
+
+
+@rule(
+    'cancel-in-scalar-product',
+    ops=('mul',),
+    needs='positive',
+    example='a, b : vector(n); c, s : scalar positive\nf = (c * s) * (b / s)',
+)
+def cancel_in_scalar_product(node: Node, facts: Facts) -> Node | None:
+    """(c s) * (b / s) = c * b for s > 0 or a norm (wherever the left side is defined)"""
+    a, b = node.args
+    for product, quotient in ((a, b), (b, a)):
+        if quotient.op != "div" or product.op != "mul" or not product.is_scalar:
+            continue
+        divisor = quotient.args[1]
+        factors = scalar_factors(product)
+        if divisor not in factors or not (
+                divisor.op in ("norm", "norm2") or facts.positive(divisor)):
+            continue
+        factors.remove(divisor)
+        rest = factors[0]
+        for factor in factors[1:]:
+            rest = apply("mul", rest, factor)
+        result = apply("mul", rest, quotient.args[0])
+        if same_shape(result, node):
+            return result
+    return None
+
+
+@rule(
+    'scalar-division-out',
+    ops=('mul',),
+    example='x, y : vector(n); s : scalar positive\nf = (x / s) * y',
+)
+def scalar_division_out(node: Node, facts: Facts) -> Node | None:
+    """(a / s) * b = (a * b) / s for a scalar s."""
+    a, b = node.args
+    if a.op == "div" and a.args[1].is_scalar and not a.is_scalar and not b.is_scalar:
+        return apply("div", apply("mul", a.args[0], b), a.args[1])
+    return None
+
+
+@rule('constants-together', ops=('mul',), example='x : vector(n)\nf = 2 * (3 * x)')
+def constants_together(node: Node, facts: Facts) -> Node | None:
+    """c1 (c2 a) = (c1 c2) a; (c a) b = c (a b); a c = c a."""
+    a, b = node.args
+    if const(a) and b.op == "mul" and const(b.args[0]):
+        return apply("mul", ir.const(a.params[0] * b.args[0].params[0]), b.args[1])
+    if a.op == "mul" and const(a.args[0]) and not const(b):
+        return apply("mul", a.args[0], apply("mul", a.args[1], b))  # (c a) b = c (a b)
+    if const(b) and not const(a):
+        return apply("mul", b, a)  # numbers first: 2 * x
+    return None
+
+
+@rule('sum-of-simplex', ops=('sum',), needs='simplex', example='y : vector(n) simplex\nf = sum(y)')
+def sum_of_simplex(node: Node, facts: Facts) -> Node | None:
+    """sum(y) = 1 for y on the simplex; sum(Y) = rows(Y) for rows on it."""
+    a = node.args[0]
+    if facts.simplex(a):
+        return ir.const(1.0)
+    if facts.row_simplex(a):
+        rows = a.shape.rows
+        return ir.const(float(rows.coefficient)) if rows.is_number else ir.dimval(rows)
+    return None
+
+
+@rule('like-terms', ops=('add', 'sub'), example='x : vector(n)\nf = x + x')
+def like_terms(node: Node, facts: Facts) -> Node | None:
+    """a + a = 2 a; a - a = 0."""
+    a, b = node.args
+    if a is not b:
+        return None
+    return apply("mul", ir.const(2.0), a) if node.op == "add" else zeros_like(node)
+
+
+@rule(
+    'common-divisor',
+    ops=('add', 'sub'),
+    example='x, y : vector(n); s : scalar\nf = x / s - y / s',
+)
+def common_divisor(node: Node, facts: Facts) -> Node | None:
+    """a / s + b / s = (a + b) / s; a / s - b / s = (a - b) / s."""
+    a, b = node.args
+    if a.op == "div" and b.op == "div" and a.args[1] is b.args[1] and \
+            same_shape(a.args[0], b.args[0]):
+        return apply("div", apply(node.op, a.args[0], b.args[0]), a.args[1])
+    return None

@@ -1,0 +1,156 @@
+"""The house: no import circles, imports point down the pipeline, small modules.
+
+The graph counts every import of a matcalc module, at module level or inside a function;
+imports under ``if TYPE_CHECKING:`` are for type checkers only and are left out.  A package's
+own ``__init__`` runs before its modules, but that edge is the import system's, not ours, so it
+is not counted (the packages' ``__init__`` files import nothing).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "matcalc"
+MAX_LINES = 500
+
+# Each stage may import the stages of lower rank and its own; the numbers are the pipeline's
+# order (docs/architecture.md).
+RANKS = {
+    "errors": 0, "limits": 0,
+    "core": 1,
+    "lang": 2,
+    "rules": 3,
+    "engine": 4,
+    "present": 5,
+    "codegen": 6,
+    "numeric": 7,
+    "grading": 8,
+    "web": 9,
+    "derive": 10, "steps": 10, "sampling": 10,  # the front end (and the docs' old names)
+    "catalogue": 10,
+    "cli": 11, "__main__": 12, "__init__": 12,
+}
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _modules() -> dict[str, Path]:
+    return {_module_name(path): path for path in PACKAGE.rglob("*.py")}
+
+
+def _type_checking_lines(tree: ast.AST) -> set[int]:
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for inner in node.body:
+                lines.update(range(inner.lineno, (inner.end_lineno or inner.lineno) + 1))
+    return lines
+
+
+def _imports(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
+    tree = ast.parse(path.read_text())
+    skipped = _type_checking_lines(tree)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if getattr(node, "lineno", None) in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            targets = [f"{module}.{alias.name}" for alias in node.names
+                       if f"{module}.{alias.name}" in modules] or [module]
+        else:
+            continue
+        found.update(target for target in targets if target in modules and target != name)
+    return found
+
+
+def import_graph() -> dict[str, set[str]]:
+    """matcalc module -> the matcalc modules it imports (anywhere in its code)."""
+    modules = _modules()
+    return {name: _imports(name, path, modules) for name, path in modules.items()}
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    for start in sorted(graph):
+        if state.get(start):
+            continue
+        stack = [(start, iter(sorted(graph[start])))]
+        path = [start]
+        state[start] = 1
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                state[node] = 2
+                stack.pop()
+                path.pop()
+            elif state.get(child) == 1:
+                return path[path.index(child):] + [child]
+            elif not state.get(child):
+                state[child] = 1
+                stack.append((child, iter(sorted(graph[child]))))
+                path.append(child)
+    return None
+
+
+def _stage(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def test_the_cycle_finder_finds_a_planted_cycle():
+    # a test of the test: a -> b -> c -> a is found, a tree is not
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b", "c"}, "b": {"c"}, "c": set()}) is None
+
+
+def test_the_graph_sees_imports_inside_functions():
+    graph = import_graph()
+    # ir's __str__ imports the text printer inside the method
+    assert "matcalc.core.printer" in graph["matcalc.core.ir"]
+    assert "matcalc.lang.parse" in graph["matcalc.derive"]
+
+
+def test_no_import_cycles():
+    cycle = _cycle(import_graph())
+    assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+def test_every_stage_has_a_rank():
+    assert {_stage(module) for module in import_graph()} <= set(RANKS)
+
+
+def test_imports_point_down_the_pipeline():
+    upward = [f"{module} -> {target}" for module, targets in import_graph().items()
+              for target in targets if RANKS[_stage(target)] > RANKS[_stage(module)]]
+    assert not upward, "imports against the pipeline:\n" + "\n".join(sorted(upward))
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: p.name)
+def test_no_module_is_over_the_size_limit(path):
+    lines = len(path.read_text().splitlines())
+    assert lines <= MAX_LINES, f"{path.relative_to(PACKAGE.parent)} has {lines} lines"
+
+
+def test_package_inits_import_nothing():
+    for path in PACKAGE.rglob("__init__.py"):
+        if path.parent == PACKAGE:
+            continue  # the package's front door re-exports the public API
+        tree = ast.parse(path.read_text())
+        assert not [node for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)
+                    and not (isinstance(node, ast.ImportFrom) and node.module == "__future__")], \
+            path
