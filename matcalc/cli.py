@@ -12,8 +12,6 @@ import os
 import sys
 from collections.abc import Sequence
 
-import numpy as np
-
 from . import __version__, limits
 from .core.program import Program
 from .errors import MatcalcError, ParseError
@@ -51,6 +49,8 @@ def command_parse(arguments: argparse.Namespace) -> int:
 
 def command_eval(arguments: argparse.Namespace) -> int:
     """Evaluate every definition at a random point that honours the declarations."""
+    import numpy as np
+
     from .numeric.evaluate import to_user_layout
     from .numeric.sampling import random_instance
 
@@ -74,7 +74,7 @@ def _derivatives(arguments: argparse.Namespace, program: Program) -> list:
 
     if arguments.wrt or arguments.of or arguments.kind or not program.requests:
         result = derive(program, wrt=arguments.wrt or None, of=arguments.of,
-                        kind=arguments.kind or "grad")
+                        kind=arguments.kind)
         return [result if isinstance(result, Derivatives) else Derivatives([result])]
     return derive_by_request(program)
 
@@ -188,15 +188,27 @@ def command_check(arguments: argparse.Namespace) -> int:
 
     failed = False
     colour = use_colour(sys.stdout, arguments.color)
-    for problem in arguments.problem:
+    problems = [found for problem in arguments.problem for found in _problem_files(problem)]
+    for problem in problems:
         program = parse(read_source(problem), let=arguments.let or None)
-        if len(arguments.problem) > 1:
+        if len(problems) > 1:
             print(f"# {problem}")
         for group in _derivatives(arguments, program):
             for verdict in check(list(group), seed=arguments.seed):
                 print(colour_verdict(str(verdict)) if colour else verdict)
                 failed = failed or not verdict.ok
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _problem_files(argument: str) -> list[str]:
+    """A folder stands for every problem file (.mc) in it, in name order."""
+    if not os.path.isdir(argument):
+        return [argument]
+    found = sorted(os.path.join(argument, name) for name in os.listdir(argument)
+                   if name.endswith(".mc") and os.path.isfile(os.path.join(argument, name)))
+    if not found:
+        raise ParseError(f"the folder {argument} holds no problem files (.mc)")
+    return found
 
 
 def command_verify(arguments: argparse.Namespace) -> int:
@@ -273,7 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         sub.add_argument("problem", metavar="FILE|EXPR", nargs="+" if many else None,
                          help="a problem file (.mc) or a one-line expression, "
-                              "such as \"x' @ A @ x\"" + (" (several allowed)" if many else ""))
+                              "such as \"x' @ A @ x\"" +
+                              (" (several allowed; a folder: every .mc in it)" if many else ""))
         sub.add_argument("--let", action="append", metavar="DECL",
                          help="a declaration overriding the naming convention, "
                               "e.g. \"A : matrix(n, n) symmetric\" (repeatable)")
@@ -292,7 +305,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--of", metavar="NAME", help="the definition to differentiate "
                                                       "(default: the last one)")
         sub.add_argument("--kind", choices=("grad", "jacobian", "hessian"),
-                         help="what to derive (default grad)")
+                         help="what to derive (default: the problem's requests; without "
+                              "them, or with --wrt/--of, the gradient of a scalar and the "
+                              "Jacobian of a vector or matrix)")
         sub.add_argument("--seed", type=int, default=None, help="seed of the random points")
         if name == "derive":
             sub.add_argument("--format",

@@ -123,7 +123,7 @@ class Derivatives(list):
         if isinstance(key, int | slice):
             return super().__getitem__(key)
         wanted = (key,) if isinstance(key, str) else tuple(key)
-        found = [d for d in self if d.key[-len(wanted):] == wanted]
+        found = [d for d in self if wanted in d.keys()]
         if len(found) == 1:
             return found[0]
         if not found:
@@ -176,7 +176,7 @@ class Derivatives(list):
         if keyed:
             return function
         (key,) = function.keys
-        return lambda sizes=None, **arrays: function(sizes=sizes, **arrays)[key]
+        return lambda **arrays: function(**arrays)[key]
 
     def code(self, name: str = "gradient", hoist: bool = True) -> str:
         """The source of a NumPy module computing these results, sharing work."""
@@ -216,15 +216,16 @@ def _front(results: Iterable[Result]) -> Derivatives:
 
 
 def derive(source: str | Program, wrt: str | Sequence[str] | None = None, of: str | None = None,
-           kind: str = "grad", let: str | Sequence[str] | None = None, simplify: bool = True
+           kind: str | None = None, let: str | Sequence[str] | None = None, simplify: bool = True
            ) -> Derivative | Derivatives:
     """Derive ``kind`` (grad, jacobian or hessian) of ``of`` with respect to ``wrt``.
 
-    ``of`` defaults to the last definition.  With ``wrt`` a single name the result is a
+    ``of`` defaults to the last definition, ``kind`` to its gradient when it is a scalar and its
+    Jacobian when it is a vector or a matrix.  With ``wrt`` a single name the result is a
     :class:`Derivative`; with a list, :class:`Derivatives`.  With neither ``wrt`` nor ``of`` and a
     problem that has requests, the requests are derived (a Derivative for a single result).
     """
-    if kind not in KINDS:
+    if kind is not None and kind not in KINDS:
         raise UnsupportedError(f"unknown kind {kind!r}; kinds are grad, jacobian, hessian")
     with time_budget():  # reading the text counts against the derivation's time
         program = source if isinstance(source, Program) else parse(source, let=let)

@@ -115,7 +115,8 @@ def test_check_exits_1_when_a_result_is_wrong(capsys, monkeypatch):
 
 
 def test_derive_errors_exit_2():
-    result = run("derive", "W @ x", "--wrt", "x")
+    # asked for a gradient of a vector (without --kind it is the Jacobian, see test_trust.py)
+    result = run("derive", "W @ x", "--wrt", "x", "--kind", "grad")
     assert result.returncode == 2 and "grad needs a scalar function" in result.stderr
 
 
@@ -166,5 +167,7 @@ def test_json_schema_keys(capsys):
 
 
 def test_an_expression_without_variables_is_a_clear_error(capsys):
-    assert main(["derive", "1e308 + I"]) == 2  # found by fuzzing
+    assert main(["derive", "1e308 + I(3)"]) == 2  # found by fuzzing
     assert "no variables to differentiate" in capsys.readouterr().err
+    assert main(["derive", "1e308 + I"]) == 2  # a bare I next to a scalar alone: which size?
+    assert "write I(n)" in capsys.readouterr().err

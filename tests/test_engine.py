@@ -233,7 +233,7 @@ def test_one_line_expression_derives_every_variable():
 
 def test_derive_errors():
     with pytest.raises(ShapeError, match="grad needs a scalar function"):
-        matcalc.derive("W @ x", wrt="x")
+        matcalc.derive("W @ x", wrt="x", kind="grad")  # no kind: the Jacobian
     with pytest.raises(UnknownNameError, match="did you mean 'W'"):
         matcalc.derive("sum(W @ x)", wrt="Ww")
     with pytest.raises(UnsupportedError, match="unknown kind"):

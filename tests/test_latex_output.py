@@ -47,7 +47,7 @@ def test_textbook_notation_for_the_cs224n_network():
     assert derivatives.latex.splitlines() == [
         r"\begin{aligned}",
         r"  \delta_{1} &= \hat{y} - y \\",
-        r"  \delta_{2} &= U^\top \delta_{1} \odot \mathbb{1}\left[z > 0\right] \\",
+        r"  \delta_{2} &= U^\top \delta_{1} \odot \mathbf{1}\left[z > 0\right] \\",
         r"  \frac{\partial J}{\partial U} &= \delta_{1} h^\top \\",
         r"  \frac{\partial J}{\partial b_{2}} &= \delta_{1} \\",
         r"  \frac{\partial J}{\partial W} &= \delta_{2} x^\top \\",

@@ -35,7 +35,7 @@ from ..engine.result import Result, result_keys
 from ..errors import UnsupportedError
 from ..rules.facts import Facts
 from .backends import BACKENDS, backend_header
-from .names import identifier, internal, size_name
+from .names import identifier, internal, size_name, sizes_keyword
 from .plan import constant_nodes, hoisted, mover, regrouped
 from .writer import Writer, count_uses
 
@@ -43,17 +43,18 @@ ZERO = const(0.0)
 
 
 def generate(derivatives: Result | Sequence[Result], name: str = "gradient",
-             hoist: bool = True, backend: str = "numpy") -> str:
-    """The source of a module with ``name(**arrays) -> results`` (and ``prepare``);
-    ``backend`` "jax" or "torch" writes the same code over jax.numpy or PyTorch."""
+             hoist: bool = True, backend: str = "numpy", prepare_name: str = "prepare") -> str:
+    """The source of a module with ``name(**arrays) -> results`` (and ``prepare_name``, the
+    function computing what does not move, when there is any); ``backend`` "jax" or "torch"
+    writes the same code over jax.numpy or PyTorch."""
     if backend not in BACKENDS:
         raise UnsupportedError(f"unknown backend {backend!r}; backends are "
                                f"{', '.join(BACKENDS)}")
-    return _generate(derivatives, name, hoist, backend_header(backend))
+    return _generate(derivatives, name, hoist, backend_header(backend), prepare_name)
 
 
 def _generate(derivatives: Result | Sequence[Result], name: str,
-              hoist: bool, header: str) -> str:
+              hoist: bool, header: str, prepare_name: str = "prepare") -> str:
     group = [derivatives] if isinstance(derivatives, Result) else list(derivatives)
     if not group:
         raise UnsupportedError("nothing to generate code for")
@@ -119,7 +120,7 @@ def _generate(derivatives: Result | Sequence[Result], name: str,
         writer.lines = []
         results.append((derivative, text))
     return _module(program, group, name, variables, body_lines, results, prepare_lines,
-                   prepare_keys, bodies, header)
+                   prepare_keys, bodies, header, prepare_name)
 
 
 def _ref_of(name: str, body: Node) -> Node:
@@ -129,7 +130,7 @@ def _ref_of(name: str, body: Node) -> Node:
 def _module(program: Program, group: list[Result], name: str, variables: list[str],
             body_lines: list[str], results: list[tuple[Result, str]],
             prepare_lines: list[str], prepare_keys: list[str], bodies: list[Node],
-            header: str) -> str:
+            header: str, prepare_name: str = "prepare") -> str:
     parameters = ", ".join(identifier(v) for v in variables)
     conversions, sizes = [], {}
     for variable in variables:
@@ -167,7 +168,7 @@ def _module(program: Program, group: list[Result], name: str, variables: list[st
     prepared_parameter = ""
     if prepare_lines:
         prepare_body = "\n".join(conversions + size_lines + [dtype_line] + prepare_lines)
-        prepare_text = (f"def prepare({parameters}{extra}):\n"
+        prepare_text = (f"def {prepare_name}({parameters}{extra}):\n"
                         f'    """What {name} needs that does not depend on '
                         f"{', '.join(sorted({d.wrt for d in group}))}: compute it once, pass "
                         f'it as prepared=."""\n'
@@ -177,7 +178,7 @@ def _module(program: Program, group: list[Result], name: str, variables: list[st
         prepared_parameter = ", prepared=None"
     call_prepare = ""
     if prepare_lines:
-        call_prepare = (f"if prepared is None:\n    prepared = prepare({parameters}"
+        call_prepare = (f"if prepared is None:\n    prepared = {prepare_name}({parameters}"
                         f"{', sizes=sizes' if missing else ''})\n")
     body = "\n".join(conversions + size_lines + [dtype_line]) + "\n" + call_prepare + \
         "\n".join(body_lines)
@@ -204,16 +205,20 @@ def _dims_of(node: Node) -> set[str]:
 
 def generate_many(groups: Sequence[Sequence[Result]], backend: str = "numpy") -> str:
     """One module for several requests: a function each, named by its kind (gradient,
-    jacobian, hessian; numbered when a kind repeats), sharing the helpers."""
+    jacobian, hessian; numbered when a kind repeats), sharing the helpers.  What a function
+    needs that does not move is computed by ``prepare`` (one request) or ``prepare_<function>``
+    (several), whose result the function takes as ``prepared=``."""
     names: dict[str, int] = {}
     parts = []
     for index, group in enumerate(groups):
         kind = {"grad": "gradient"}.get(group[0].kind, group[0].kind)
         names[kind] = names.get(kind, 0) + 1
         name = kind if names[kind] == 1 else f"{kind}{names[kind]}"
-        source = generate(list(group), name, hoist=False, backend=backend)
+        prepare_name = "prepare" if len(groups) == 1 else f"prepare_{name}"
+        source = generate(list(group), name, backend=backend, prepare_name=prepare_name)
         if index:
-            source = source[source.index(f"def {name}("):]
+            starts = [source.find(f"def {prepare_name}("), source.index(f"def {name}(")]
+            source = source[min(start for start in starts if start >= 0):]
         parts.append(source.rstrip() + "\n")
     return "\n\n".join(parts)
 
@@ -247,9 +252,10 @@ _COMPILED: dict[tuple[int, ...], tuple[list, Callable]] = {}
 
 
 def compiled(derivatives: Result | Sequence[Result], hoist: bool = True):
-    """The generated function itself: ``f(**arrays) -> {wrt: result}`` (``sizes=`` is
-    accepted, and passed on when the code needs sizes no array shows).  Remembered for the
-    derivatives it was made for."""
+    """The generated function itself: ``f(**arrays) -> {key: result}`` (keys as
+    :func:`~matcalc.engine.result.result_keys`; ``sizes=`` is accepted, and passed on when the
+    code needs sizes no array shows; ``sizes_=`` when the problem has a variable ``sizes``).
+    Remembered for the derivatives it was made for."""
     group = [derivatives] if isinstance(derivatives, Result) else list(derivatives)
     key = (*(id(d) for d in group), int(hoist))
     known = _COMPILED.get(key)
@@ -267,10 +273,13 @@ def _compile(group: list[Result], hoist: bool) -> Callable:
     function = load(source).gradient
     takes_sizes = "sizes=None" in source.split("def gradient(", 1)[1].split(")", 1)[0]
 
-    renamed = {name: identifier(name) for name in group[0].program.variables}
+    variables = group[0].program.variables
+    renamed = {name: identifier(name) for name in variables}
+    sizes_key = sizes_keyword(variables)
 
-    def call(sizes=None, **arrays):
-        arrays = {renamed.get(name, name): value for name, value in arrays.items()}
+    def call(**keywords):
+        sizes = keywords.pop(sizes_key, None)
+        arrays = {renamed.get(name, name): value for name, value in keywords.items()}
         if takes_sizes:
             return function(sizes=sizes or {}, **arrays)
         return function(**arrays)
@@ -281,10 +290,12 @@ def _compile(group: list[Result], hoist: bool) -> Callable:
 
 
 def function_of(result: Result) -> Callable[..., object]:
-    """The generated function of one result: ``f(sizes=None, **arrays)`` -> its value."""
+    """The generated function of one result, for matcalc's own callers:
+    ``f(arrays, sizes=None)`` -> its value (arrays by variable name, whatever the names)."""
     function = compiled([result])
     (key,) = function.keys
-    return lambda sizes=None, **arrays: function(sizes=sizes, **arrays)[key]
+    sizes_key = sizes_keyword(result.program.variables)
+    return lambda arrays, sizes=None: function(**arrays, **{sizes_key: sizes})[key]
 
 
 __all__ = ["compiled", "function_of", "generate", "generate_many", "load"]

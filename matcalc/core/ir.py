@@ -144,8 +144,15 @@ def _shape_text(node: Node) -> str:
     return "a scalar" if node.is_scalar else str(node.shape)
 
 
+_OPERATIONS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", ":": "frob"}
+
+
 def _mismatch(symbol: str, a: Node, b: Node, detail: str) -> ShapeError:
-    return ShapeError(f"{_describe(a)} {symbol} {_describe(b)}: {detail}")
+    """The error of ``a symbol b``, quoted with the brackets that keep its meaning."""
+    from .printer import operation_text
+
+    text = operation_text(_OPERATIONS[symbol], a, b)
+    return ShapeError(f"{text if len(text) <= 90 else text[:87] + '...'}: {detail}")
 
 
 def _elementwise_shape(symbol: str) -> Callable:

@@ -44,6 +44,20 @@ def _wrap(printed: tuple[str, int], minimum: int) -> str:
     return text if level >= minimum else f"({text})"
 
 
+def operation_text(op: str, left_node: Node, right_node: Node) -> str:
+    """``left op right`` for a binary operation, with the brackets it needs to parse back as
+    that operation (also for messages about one whose shapes do not fit)."""
+    symbol, level = _BINARY[op]
+    if level == _PRODUCT and left_node.op in _BINARY and left_node.op != op and \
+            _BINARY[left_node.op][1] == _PRODUCT:
+        # (U' @ d) * step(z): brackets where @, * and / meet, though precedence allows none
+        left = f"({_print(left_node)[0]})"
+    else:
+        left = _wrap(_print(left_node), level)
+    right = _wrap(_print(right_node), level + 1)
+    return f"{left} {symbol} {right}"
+
+
 def _print(node: Node) -> tuple[str, int]:
     op = node.op
     if op in ("var", "ref"):
@@ -68,16 +82,7 @@ def _print(node: Node) -> tuple[str, int]:
         m, n = node.params
         return f"commutation({format_dim(m)}, {format_dim(n)})", _ATOM
     if op in _BINARY:
-        symbol, level = _BINARY[op]
-        left_node = node.args[0]
-        if level == _PRODUCT and left_node.op in _BINARY and left_node.op != op and \
-                _BINARY[left_node.op][1] == _PRODUCT:
-            # (U' @ d) * step(z): brackets where @, * and / meet, though precedence allows none
-            left = f"({_print(left_node)[0]})"
-        else:
-            left = _wrap(_print(left_node), level)
-        right = _wrap(_print(node.args[1]), level + 1)
-        return f"{left} {symbol} {right}", level
+        return operation_text(op, *node.args), _BINARY[op][1]
     if op == "neg":
         return "-" + _wrap(_print(node.args[0]), _UNARY), _UNARY
     if op == "transpose":

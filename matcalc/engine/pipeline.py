@@ -37,8 +37,10 @@ def named_expressions(program: Program, facts: Facts) -> dict[Node, Node]:
     return names
 
 
-def facts_for(program: Program, derivation: Derivation | None = None) -> Facts:
-    """What is known about the problem's definitions and the derivation's deltas."""
+def facts_for(program: Program, derivation: Derivation | None = None,
+              moving: frozenset[str] = frozenset()) -> Facts:
+    """What is known about the problem's definitions and the derivation's deltas (``moving``:
+    variables to be differentiated again, whose closed attributes such as S = S' are unused)."""
     where = derivation.where if derivation is not None else {}
 
     def body_of(name: str) -> Node | None:
@@ -46,24 +48,27 @@ def facts_for(program: Program, derivation: Derivation | None = None) -> Facts:
             return program.definitions[name].body
         return where.get(name)
 
-    return Facts(body_of)
+    return Facts(body_of, moving)
 
 
 def simplifier_for(program: Program, derivation: Derivation | None = None,
-                   of_node: Node | None = None) -> Simplifier:
+                   of_node: Node | None = None, moving: frozenset[str] = frozenset()
+                   ) -> Simplifier:
     """The simplifier of a problem's results: an expression the problem named is written by its
     name (``X @ w + b`` -> ``z``), and what the function ``of_node`` divides by counts as
-    non-zero (the derivative exists only there)."""
-    facts = facts_for(program, derivation)
+    non-zero (the derivative exists only there).  A result that is differentiated again with
+    respect to the variables ``moving`` (a Hessian's gradient) may not use their symmetry, simplex
+    or pm1: those hold at the point, not around it."""
+    facts = facts_for(program, derivation, moving)
     divisors = divisors_of(program, of_node) if of_node is not None else frozenset()
     return Simplifier(facts, named_expressions(program, facts), divisors)
 
 
-def _tidied(derivation: Derivation, results: dict[str, Node], of_node: Node
-            ) -> tuple[Derivation, dict[str, Node]]:
+def _tidied(derivation: Derivation, results: dict[str, Node], of_node: Node,
+            moving: frozenset[str] = frozenset()) -> tuple[Derivation, dict[str, Node]]:
     """The results simplified, with their deltas inlined or renumbered (simplify.py)."""
     program = derivation.program
-    simplifier = simplifier_for(program, derivation, of_node)
+    simplifier = simplifier_for(program, derivation, of_node, moving)
     reserved = set(program.variables) | set(program.definitions) | set(program.dimensions)
     where, results = tidy(dict(derivation.where), results, simplifier, reserved)
     where = {name: left_to_right(body) for name, body in where.items()}
@@ -74,20 +79,23 @@ def _tidied(derivation: Derivation, results: dict[str, Node], of_node: Node
 def _simplified_hessians(derivation: Derivation, of_node: Node, wrt: list[str]
                          ) -> tuple[Derivation, dict[str, Node]]:
     """Hessians as Jacobians of the *simplified* gradients: 2 A' (A x - b) differentiates to
-    2 A' A, where the raw gradient's norms would leave terms that only cancel on paper."""
+    2 A' A, where the raw gradient's norms would leave terms that only cancel on paper.  The
+    gradient is simplified without the closed attributes of the variable (S = S' for a symmetric
+    S): it is differentiated again, away from the symmetric point."""
     results: dict[str, Node] = {}
     for name in wrt:
         gradient = gradients(derivation, of_node, [name])[name]
         key = f"grad_{name}"
-        derivation, tidied = _tidied(derivation, {**results, key: gradient}, of_node)
+        derivation, tidied = _tidied(derivation, {**results, key: gradient}, of_node,
+                                     frozenset({name}))
         results = {n: tidied[n] for n in results}
         named = derivation.name(key, tidied[key])
         results[name] = jacobian(derivation, named, name)
     return derivation, results
 
 
-def _results(program: Program, of_node: Node, wrt: list[str], kind: str, simplify: bool
-             ) -> tuple[Derivation, dict[str, Node]]:
+def _results(program: Program, of_node: Node, wrt: list[str], kind: str, simplify: bool,
+             moving: frozenset[str] = frozenset()) -> tuple[Derivation, dict[str, Node]]:
     derivation = Derivation(program)
     if kind == "grad":
         results = gradients(derivation, of_node, wrt)
@@ -98,14 +106,15 @@ def _results(program: Program, of_node: Node, wrt: list[str], kind: str, simplif
     else:
         derivation, results = _simplified_hessians(derivation, of_node, wrt)
     if simplify:
-        derivation, results = _tidied(derivation, results, of_node)
+        derivation, results = _tidied(derivation, results, of_node, moving)
     return derivation, results
 
 
 def derive_node(program: Program, of_node: Node, wrt: Sequence[str], kind: str = "grad",
-                simplify: bool = True) -> list[Result]:
+                simplify: bool = True, moving: frozenset[str] = frozenset()) -> list[Result]:
     """``kind`` of the expression ``of_node`` with respect to each name in ``wrt``, sharing
-    their where-definitions."""
+    their where-definitions (``moving``: variables the results will be differentiated with
+    respect to again, see :func:`simplifier_for`)."""
     if kind not in KINDS:
         raise UnsupportedError(f"unknown kind {kind!r}; kinds are grad, jacobian, hessian")
     wrt = list(wrt)
@@ -118,22 +127,26 @@ def derive_node(program: Program, of_node: Node, wrt: Sequence[str], kind: str =
         raise ShapeError(f"{kind} needs a scalar function, but {of_node} is "
                          f"{describe(of_node.kind, of_node.shape)}; use kind='jacobian'")
     with time_budget():
-        derivation, results = _results(program, of_node, wrt, kind, simplify)
+        derivation, results = _results(program, of_node, wrt, kind, simplify, moving)
     of_name = of_node.name if of_node.op in ("ref", "var") else "f"
     return [Result(kind, of_name, name, results[name], program, of_node, derivation)
             for name in wrt]
 
 
 def run(program: Program, wrt: str | Sequence[str] | None = None, of: str | None = None,
-        kind: str = "grad", simplify: bool = True) -> list[Result]:
+        kind: str | None = "grad", simplify: bool = True, moving: frozenset[str] = frozenset()
+        ) -> list[Result]:
     """``kind`` of the definition ``of`` (default: the last one) with respect to ``wrt`` (a
-    name, several, or by default every variable it uses)."""
+    name, several, or by default every variable it uses); ``kind=None`` is the gradient of a
+    scalar and the Jacobian of a vector or a matrix."""
     of_node = target(program, of)
+    if kind is None:
+        kind = "grad" if of_node.is_scalar else "jacobian"
     names = [wrt] if isinstance(wrt, str) else list(wrt) if wrt is not None else \
         variables_of(program, of_node)
     if not names:
         raise DeclarationError(f"{of_node} has no variables to differentiate with respect to")
-    return derive_node(program, of_node, names, kind, simplify)
+    return derive_node(program, of_node, names, kind, simplify, moving)
 
 
 def run_requests(program: Program, simplify: bool = True) -> list[list[Result]]:

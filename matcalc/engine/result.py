@@ -45,6 +45,10 @@ class Result:
         """(kind, of, wrt): what tells this result apart from the others of a problem."""
         return (self.kind, self.of, self.wrt)
 
+    def keys(self) -> tuple[tuple[str, ...], ...]:
+        """The ways to name this result, shortest first: (wrt,), (kind, wrt), (kind, of, wrt)."""
+        return ((self.wrt,), (self.kind, self.wrt), (self.kind, self.of, self.wrt))
+
     @property
     def shape(self) -> tuple[str, str]:
         """The result's (rows, cols) as dimension expressions."""
@@ -103,9 +107,9 @@ def result_keys(results: Sequence[Result]) -> list[object]:
     """Keys that tell the results apart, as short as they can be: the variable's name when each
     result is of a different variable, else ``(kind, variable)``, else ``(kind, of, variable)``
     (so a gradient and a Hessian of one variable never overwrite each other)."""
-    for width in (1, 2, 3):
-        keys = [result.key[-width:] for result in results]
+    for width in (0, 1, 2):
+        keys = [result.keys()[width] for result in results]
         if len(set(keys)) == len(keys):
-            return [key[0] if width == 1 else key for key in keys]
+            return [key[0] if width == 0 else key for key in keys]
     duplicates = sorted({" ".join(key) for key in keys if keys.count(key) > 1})
     raise UnsupportedError(f"the same result is asked for twice: {', '.join(duplicates)}")

@@ -255,7 +255,7 @@ def _needs_assumption(expected: Result, extended: Program, node: Node, samples) 
 def _agree_at(expected: Result, variant: Program, extended: Program, node: Node,
               seed: int) -> bool:
     instance = random_instance(variant, seed=seed)
-    want = np.asarray(function_of(expected)(sizes=instance.sizes, **instance.arrays), dtype=float)
+    want = np.asarray(function_of(expected)(instance.arrays, instance.sizes), dtype=float)
     evaluation = prepare(extended, instance.arrays, instance.sizes, check_attributes=False)
     got = np.asarray(to_user_layout(node.kind, evaluation.value(node)), dtype=float)
     return got.shape == want.shape and relative(got, want) <= 1e-7
@@ -289,7 +289,7 @@ def _softmax_jacobian(expected: Result, extended: Program, node: Node, samples) 
             for item, variable in held.items():
                 value = evaluation.value(item) / evaluation.value(exp_of[item])
                 arrays[variable.name] = to_user_layout(item.kind, value)
-            value = np.asarray(function_of(wrong)(sizes=instance.sizes, **arrays), dtype=float)
+            value = np.asarray(function_of(wrong)(arrays, instance.sizes), dtype=float)
             if value.shape != got.shape or relative(got, value) > 1e-7:
                 return ""
     except MatcalcError:

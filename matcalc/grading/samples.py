@@ -46,12 +46,15 @@ class AnswerUndefined(Exception):
 def values_at(expected: Result, extended: Program, node: Node, seed: int) -> Sample:
     """The expected value and the answer's at the random point of ``seed``."""
     instance = random_instance(extended, seed=seed)
-    want = np.asarray(function_of(expected)(sizes=instance.sizes, **instance.arrays), dtype=float)
+    want = np.asarray(function_of(expected)(instance.arrays, instance.sizes), dtype=float)
     evaluation = prepare(extended, instance.arrays, instance.sizes, check_attributes=False)
     try:
         got = np.asarray(to_user_layout(node.kind, evaluation.value(node)), dtype=float)
     except DomainError as error:
         raise AnswerUndefined(error, seed, instance, want) from error
+    if not np.all(np.isfinite(got)) and np.all(np.isfinite(want)):
+        what = "NaN" if np.any(np.isnan(got)) else "infinity"
+        raise AnswerUndefined(DomainError(f"it evaluates to {what} there"), seed, instance, want)
     return Sample(instance, evaluation, want, got)
 
 

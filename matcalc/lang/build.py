@@ -7,6 +7,8 @@ checked constructors; an error raised there is given the location of the failing
 
 from __future__ import annotations
 
+import math
+
 from lark import Token, Tree
 
 from ..core import ir
@@ -25,6 +27,7 @@ from ..errors import (
     did_you_mean,
 )
 from ..limits import check_time
+from .pending import NEEDS_SIZE, PENDING, PendingIdentity, combine, is_pending, negated
 
 MAX_EXPRESSION_DEPTH = 250
 
@@ -43,11 +46,12 @@ SQUARE_ATTRIBUTES = frozenset({"symmetric", "spd", "invertible"})
 _BINARY_OPS = {"add", "sub", "mul", "div", "matmul", "frob"}
 
 
-class _PendingIdentity:
-    """A bare ``I`` whose size the surrounding operation decides."""
-
-
-_PENDING = _PendingIdentity()
+def number(text: str) -> float:
+    """A literal's value; one beyond float64's range (1e400) is an error, not infinity."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise LimitError(f"the number {text} is too large (float64 reaches about 1.8e308)")
+    return value
 
 
 def location_of(item: Tree | Token, source: str) -> Location | None:
@@ -233,13 +237,12 @@ class Builder:
                 location_of(tree, self.source), self.source)
         return self._sized(self._expr(tree), tree)
 
-    def _sized(self, value: Node | _PendingIdentity, tree: Tree | Token) -> Node:
-        if isinstance(value, _PendingIdentity):
-            raise ShapeError("cannot tell the size of I here; write I(n)",
-                             location_of(tree, self.source), self.source)
+    def _sized(self, value: Node | PendingIdentity, tree: Tree | Token) -> Node:
+        if is_pending(value):
+            raise ShapeError(NEEDS_SIZE, location_of(tree, self.source), self.source)
         return value
 
-    def _expr(self, tree: Tree | Token) -> Node | _PendingIdentity:
+    def _expr(self, tree: Tree | Token) -> Node | PendingIdentity:
         if isinstance(tree, Token):  # pragma: no cover - the grammar wraps every token
             raise AssertionError(f"unexpected token {tree!r}")
         try:
@@ -249,13 +252,13 @@ class Builder:
         except MatcalcError as error:
             raise error.at(location_of(tree, self.source), self.source) from None
 
-    def _e_expression(self, tree: Tree) -> Node | _PendingIdentity:
+    def _e_expression(self, tree: Tree) -> Node | PendingIdentity:
         return self._expr(tree.children[0])
 
     def _e_number(self, tree: Tree) -> Node:
-        return ir.const(float(tree.children[0]))
+        return ir.const(number(str(tree.children[0])))
 
-    def _e_name(self, tree: Tree) -> Node | _PendingIdentity:
+    def _e_name(self, tree: Tree) -> Node | PendingIdentity:
         token = tree.children[0]
         name = str(token)
         if name in self.variables:
@@ -265,7 +268,7 @@ class Builder:
         if name in self.dimensions:
             return ir.dimval(self.dimensions[name])
         if name == "I":
-            return _PENDING
+            return PENDING
         if name in FUNCTIONS:
             raise UnknownNameError(f"'{name}' is a function; call it as {name}(...)")
         if self.inference is not None:
@@ -288,25 +291,21 @@ class Builder:
     def _e_neg(self, tree: Tree) -> Node:
         (child,) = tree.children
         if child.data == "number":
-            return ir.const(-float(child.children[0]))
-        return ir.apply("neg", self._sized(self._expr(child), child))
+            return ir.const(-number(str(child.children[0])))
+        return negated(self._expr(child))
 
     def _e_transpose(self, tree: Tree) -> Node:
         (child,) = tree.children
         return ir.apply("transpose", self._sized(self._expr(child), child))
 
-    def _binary(self, op: str, tree: Tree) -> Node:
-        return ir.apply(op, *self.operands(tree))
+    def _binary(self, op: str, tree: Tree) -> Node | PendingIdentity:
+        return combine(op, *self.operands(tree))
 
-    def operands(self, tree: Tree) -> tuple[Node, Node]:
-        """The two operands of a binary tree; a bare I takes its size from the other one."""
+    def operands(self, tree: Tree) -> tuple[Node | PendingIdentity, Node | PendingIdentity]:
+        """The two operands of a binary tree, each a node or a bare I (lang/pending.py), which
+        :func:`combine` sizes from the other one."""
         left_tree, right_tree = tree.children
-        left, right = self._expr(left_tree), self._expr(right_tree)
-        if isinstance(left, _PendingIdentity) and isinstance(right, Node):
-            left = ir.identity(right.shape.rows)
-        if isinstance(right, _PendingIdentity) and isinstance(left, Node):
-            right = ir.identity(left.shape.cols)
-        return self._sized(left, left_tree), self._sized(right, right_tree)
+        return self._expr(left_tree), self._expr(right_tree)
 
     def _e_epow(self, tree: Tree) -> Node:
         base_tree, exponent_tree = tree.children
@@ -334,7 +333,7 @@ class Builder:
             base, k = ir.apply("inv", base), -k
         return base if k == 1 else ir.matpow(base, k)
 
-    def _e_call(self, tree: Tree) -> Node | _PendingIdentity:
+    def _e_call(self, tree: Tree) -> Node | PendingIdentity:
         name_token, *argument_trees = tree.children
         name = str(name_token)
         if name in DIMENSION_FUNCTIONS:
@@ -359,14 +358,14 @@ class Builder:
             name = "Diag"  # as in numpy, diag of a vector is the diagonal matrix
         return ir.apply(name, *arguments)
 
-    def _dimension_call(self, name: str, argument_trees: list[Tree]) -> Node | _PendingIdentity:
+    def _dimension_call(self, name: str, argument_trees: list[Tree]) -> Node | PendingIdentity:
         dims = [self._dimension_argument(tree) for tree in argument_trees]
         counts = {"I": (0, 1), "ones": (1, 2), "zeros": (1, 2), "commutation": (2, 2)}[name]
         if not counts[0] <= len(dims) <= counts[1]:
             wanted = " or ".join(str(c) for c in sorted(set(counts)))
             raise ShapeError(f"{name} takes {wanted} dimension arguments, not {len(dims)}")
         if name == "I":
-            return ir.identity(dims[0]) if dims else _PENDING
+            return ir.identity(dims[0]) if dims else PENDING
         if name == "commutation":
             return ir.commutation(*dims)
         build = ir.ones if name == "ones" else ir.zeros

@@ -19,6 +19,7 @@ from lark import Token, Tree
 from ..errors import (
     Location,
     ParseError,
+    UnknownNameError,
     UnsupportedError,
     did_you_mean,
 )
@@ -110,7 +111,10 @@ class LatexReader(LatexNames):
 
     def postfix(self) -> Tree:
         start = self.current
-        result = self.atom()
+        return self.postfix_of(self.atom(), start)
+
+    def postfix_of(self, result: Tree, start: LatexToken) -> Tree:
+        """``result`` with the transposes, powers and inverses written after it."""
         while True:
             if self.at("sym", "'"):
                 self.advance()
@@ -129,6 +133,8 @@ class LatexReader(LatexNames):
         braced = self.at("sym", "{")
         if braced:
             self.advance()
+        elif self.at("word") and len(self.current.text) > 1:
+            self._split_word()  # unbraced, TeX raises one character: A^TB is A^T B
         if self.at("word", "T") or self.at("cmd", "top", "intercal"):
             self.advance()
             result = self.tree("transpose", [base], start)
@@ -147,6 +153,15 @@ class LatexReader(LatexNames):
         if braced:
             self.expect_sym("}", "'}' closing the superscript")
         return result
+
+    def _split_word(self) -> None:
+        """The current word as its first character and the rest, two tokens."""
+        token = self.current
+        first = LatexToken("word", token.text[0], token.offset, 1)
+        rest_text = token.text[1:]
+        rest = LatexToken("number" if rest_text.isdigit() else "word", rest_text,
+                          token.offset + 1, len(rest_text))
+        self.items[self.position:self.position + 1] = [first, rest]
 
     def _next_is_transpose(self) -> bool:
         following = self.items[self.position + 1]
@@ -338,6 +353,23 @@ class LatexReader(LatexNames):
             result = self.tree("pow", [result, power], start)
         return result
 
+    def differential(self, start: LatexToken) -> Tree | None:
+        """``\\mathrm{d}X``, ``\\mathrm{d}\\hat{y}``: the differential of a name, the
+        variable ``dX`` (``dyhat``) of a derivation's steps; None (and nothing read) when what
+        follows is not a name whose differential the problem knows (a dimension d times X)."""
+        position = self.position
+        named = self.atom()
+        if named.data == "name" and self.known(f"d{named.children[0]}"):
+            return self.name_tree(f"d{named.children[0]}", start)
+        self.position = position
+        if self.known("d"):
+            return None
+        raise UnknownNameError(
+            f"\\mathrm{{d}} is a differential, and the problem has no d{named.children[0]}"
+            if named.data == "name" else "\\mathrm{d} is the differential of a name: "
+            "\\mathrm{d}X", Location(*line_column(self.source, start.offset), start.length),
+            self.source)
+
     # -- names that read on: a function's argument, a font's ones or indicator ----------
 
     def word(self) -> Tree:
@@ -369,6 +401,9 @@ class LatexReader(LatexNames):
         result = self.name_tree(last, token)
         if not front:
             return result
+        # a word of several names (BA, xx): a transpose or power after it binds to the last
+        # name only, as it does in print (BA^T = B A^T)
+        result = self.postfix_of(result, token)
         trees = [self.name_tree(piece, token) for piece in front] + [result]
         combined = trees[0]
         for tree in trees[1:]:
@@ -385,6 +420,10 @@ class LatexReader(LatexNames):
     def font(self) -> Tree:
         token = self.advance()
         text = self.braced_text()
+        if text == "d" and token.text == "mathrm" and self.starts_atom():
+            differential = self.differential(token)
+            if differential is not None:
+                return differential
         if text == "1" or (text == "I" and token.text == "mathbb"):
             return self.ones_or_indicator(token)
         function = function_named(text)

@@ -22,6 +22,7 @@ from .latex_tokens import (
     line_column,
     tokens,
 )
+from .pending import PendingIdentity, combine, is_pending
 
 
 @dataclass(frozen=True)
@@ -107,10 +108,10 @@ def _left_name(source: str, left: list[LatexToken]) -> str:
 class LatexBuilder(Builder):
     """The language's builder, with the trees only LaTeX produces."""
 
-    def _e_juxtapose(self, tree: Tree) -> Node:
+    def _e_juxtapose(self, tree: Tree) -> Node | PendingIdentity:
         left, right = self.operands(tree)
-        op = "mul" if left.is_scalar or right.is_scalar else "matmul"
-        return ir.apply(op, left, right)
+        scalar = any(not is_pending(side) and side.is_scalar for side in (left, right))
+        return combine("mul" if scalar else "matmul", left, right)
 
     def _e_dot(self, tree: Tree) -> Node:
         left_tree, right_tree = tree.children

@@ -287,7 +287,7 @@ def _check_at(derivative: Result, instance, seed: int, directions: int, toleranc
               notes: list[str]) -> list[float]:
     program = derivative.program
     f = _Function(program, derivative.of_node, derivative.wrt, instance.arrays, instance.sizes)
-    value = function_of(derivative)(sizes=instance.sizes, **instance.arrays)
+    value = function_of(derivative)(instance.arrays, instance.sizes)
     derived = np.asarray(value, dtype=float)
     f0 = f(f.x0)
     wanted = expected_shape(derivative.kind, f0.size, f.x0)

@@ -7,13 +7,14 @@ difference of v along random directions.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..core.ir import Node
 from ..core.program import Program
-from ..errors import DomainError
+from ..errors import DomainError, UnsupportedError
 from ..present.steps import Step, Steps, shape_node
 from .check import check
 from .evaluate import prepare, to_user_layout
@@ -29,9 +30,22 @@ class StepVerdict:
     detail: str = ""
 
 
-def check_steps(derivation_steps: Steps, seed: int = 0, points: int = 2) -> list[StepVerdict]:
-    """Test every claim numerically: each Frobenius form by finite differences, each
+def check_steps(derivation_steps: Steps | Sequence[Steps], seed: int = 0, points: int = 2
+                ) -> list[StepVerdict]:
+    """Test every claim of the steps of a derivation (``d.steps``, or
+    ``matcalc.steps.steps(source, wrt, of)``; a Hessian's list of two Steps too) at ``points``
+    random points from ``seed``: each Frobenius form (or vec form) by finite differences, each
     differential against a central difference along random directions."""
+    if isinstance(derivation_steps, list | tuple) and \
+            all(isinstance(part, Steps) for part in derivation_steps):
+        return [v for part in derivation_steps for v in check_steps(part, seed, points)]
+    if not isinstance(derivation_steps, Steps):
+        raise UnsupportedError(
+            f"check_steps takes the steps of a derivation (d.steps, or "
+            f"matcalc.steps.steps(source, wrt, of)), not {type(derivation_steps).__name__}")
+    if not isinstance(seed, int) or not isinstance(points, int) or points < 1:
+        raise UnsupportedError("check_steps(steps, seed=0, points=2): seed is an integer, "
+                               "points a positive integer")
     verdicts = []
     for step in derivation_steps.steps:
         if step.gradient is not None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..codegen.names import sizes_keyword
 from ..codegen.runtime import numpy_helpers
 from ..core.functions import FUNCTIONS, Function
 from ..core.ir import Node, walk
@@ -360,8 +361,10 @@ def evaluator(results: Sequence[Result]) -> Callable[..., dict[object, object]]:
         if key not in programs:
             programs[key] = result.program.extended(result.derivation.where)
     keys = result_keys(results)
+    sizes_key = sizes_keyword(results[0].program.variables) if results else "sizes"
 
-    def evaluate_results(sizes: dict[str, int] | None = None, **arrays) -> dict[object, object]:
+    def evaluate_results(**arrays) -> dict[object, object]:
+        sizes = arrays.pop(sizes_key, None)
         evaluations = {key: prepare(program, arrays, sizes, check_attributes=False)
                        for key, program in programs.items()}
         return {key: to_user_layout(result.result.kind,

@@ -211,7 +211,8 @@ class _Printer:
         return f"{name}\\left({self.print(node.args[0])[0]}\\right)", _ATOM
 
     def _step(self, node: Node) -> tuple[str, int]:
-        return f"\\mathbb{{1}}\\left[{self.print(node.args[0])[0]} > 0\\right]", _ATOM
+        # \mathbf{1}: amssymb's blackboard bold has no digits, \mathbb{1} shows a wrong glyph
+        return f"\\mathbf{{1}}\\left[{self.print(node.args[0])[0]} > 0\\right]", _ATOM
 
     def _sqrt(self, node: Node) -> tuple[str, int]:
         return f"\\sqrt{{{self.print(node.args[0])[0]}}}", _ATOM

@@ -69,7 +69,7 @@ class Steps:
         number = 0
         for step in self.steps:
             if step.gradient is not None and step.name != self.of:
-                lines.append(f"   d{self.of} = {_wrap(step.gradient.result)} : d{step.name}")
+                lines.append(f"   d{self.of} = {self.frobenius_form(step)}")
                 for identity in step.identities:
                     lines.append(f"      by {identity}")
             if step.body is not None:
@@ -89,8 +89,7 @@ class Steps:
             assert step.gradient is not None
             lines.append(f"{number}. {step.name} = {step.body}")
             lines.append(f"   d{step.name} = {step.differential}")
-            lines.append(f"   vec(d{step.name}) = {_wrap(step.gradient.result)} @ "
-                         f"vec(d{self.wrt})")
+            lines.append(f"   vec(d{step.name}) = {self.vec_form(step)}")
             for identity in step.identities:
                 lines.append(f"      by {identity}")
             for name, body in step.gradient.where.items():
@@ -98,6 +97,25 @@ class Steps:
         lines.append(f"so d vec({self.of}) / d vec({self.wrt})' = "
                      f"{self.steps[-1].gradient.result}")
         return "\n".join(lines)
+
+    def direction(self, name: str) -> Node:
+        """The differential ``d<name>`` of a definition or of the variable, as a variable."""
+        program = self.gradients[0].program
+        like = shape_node(program, name)
+        return ir.var(f"d{name}", like.shape, like.kind)
+
+    def frobenius_form(self, step: Step) -> Node:
+        """``G : d<name>``: the gradient with respect to the step's name against its
+        differential (a node, so that every printer brackets it as it parses)."""
+        assert step.gradient is not None
+        return ir.apply("frob", step.gradient.result, self.direction(step.name))
+
+    def vec_form(self, step: Step) -> Node:
+        """``J @ vec(dX)``: the step's Jacobian applied to the variable's differential."""
+        assert step.gradient is not None
+        direction = self.direction(self.wrt)
+        moved = direction if direction.is_scalar else ir.apply("vec", direction)
+        return ir.apply("matmul", step.gradient.result, moved)
 
     @property
     def latex(self) -> str:
@@ -110,6 +128,9 @@ class Steps:
         for step in self.steps:
             for arg, direction in step.directions.items():
                 renames[direction.name] = "\\mathrm{d}" + latex_name(arg, direction.kind)
+        for name in [step.name for step in self.steps] + [self.wrt]:
+            direction = self.direction(name)
+            renames.setdefault(direction.name, "\\mathrm{d}" + latex_name(name, direction.kind))
         style = LatexStyle(taken=frozenset(program.variables) | frozenset(program.definitions),
                            renames=tuple(renames.items()))
         d_of = "\\mathrm{d}" + latex_name(self.of)
@@ -121,15 +142,14 @@ class Steps:
                 lines.append((latex_name(step.name, step.body.kind), to_latex(step.body, style)))
                 lines.append((d_name, to_latex(step.differential, style)))
                 lines.append((f"\\operatorname{{vec}}({d_name})",
-                              f"{to_latex(step.gradient.result, style)} \\operatorname{{vec}}"
-                              f"(\\mathrm{{d}}{latex_name(self.wrt)})"))
+                              to_latex(self.vec_form(step), style)))
                 lines += [(latex_name(n, b.kind), to_latex(b, style))
                           for n, b in step.gradient.where.items()]
             return aligned(lines)
         for step in self.steps:
             if step.gradient is not None and step.name != self.of:
                 d_name = "\\mathrm{d}" + latex_name(step.name, step.gradient.result.kind)
-                lines.append((d_of, f"{to_latex(step.gradient.result, style)} : {d_name}"))
+                lines.append((d_of, to_latex(self.frobenius_form(step), style)))
             if step.body is not None and step.differential is not None:
                 lines.append((latex_name(step.name, step.body.kind), to_latex(step.body, style)))
                 lines.append(("\\mathrm{d}" + latex_name(step.name, step.body.kind),
@@ -153,7 +173,7 @@ class Steps:
         for step in self.steps:
             item: dict[str, object] = {"stage": "gradient", "name": step.name}
             if step.gradient is not None and step.name != self.of:
-                item["frobenius"] = f"d{self.of} = {_wrap(step.gradient.result)} : d{step.name}"
+                item["frobenius"] = f"d{self.of} = {self.frobenius_form(step)}"
                 item["identities"] = list(step.identities)
             if step.body is not None:
                 item["definition"] = f"{step.name} = {step.body}"
@@ -167,18 +187,13 @@ class Steps:
             "stage": "jacobian", "name": step.name,
             "definition": f"{step.name} = {step.body}",
             "differential": f"d{step.name} = {step.differential}",
-            "vec": f"vec(d{step.name}) = {_wrap(step.gradient.result)} @ vec(d{self.wrt})",
+            "vec": f"vec(d{step.name}) = {self.vec_form(step)}",
             "identities": list(step.identities),
             "where": {name: str(body) for name, body in step.gradient.where.items()},
         }
 
     def __str__(self) -> str:
         return self.text
-
-
-def _wrap(node: Node) -> str:
-    text = str(node)
-    return f"({text})" if node.op in ("add", "sub", "frob") else text
 
 
 def _program(source: str | Program) -> Program:
@@ -241,9 +256,9 @@ def hessian_steps(source: str | Program, wrt: str, of: str | None = None) -> lis
     """The steps of ``hessian of wrt``: the gradient's steps, then the steps of the Jacobian of
     the gradient (named ``grad_<wrt>`` with its deltas), which is the Hessian."""
     gradient_steps = steps(source, wrt, of=of)
-    gradient = gradient_steps.steps[-1].gradient
-    assert gradient is not None
-    program = gradient.program
+    program = gradient_steps.gradients[0].program
+    # the gradient differentiated again may not use wrt's symmetry (it holds at the point only)
+    (gradient,) = run(program, wrt=[wrt], of=gradient_steps.of, moving=frozenset({wrt}))
     named = f"grad_{wrt}"
     while named in program.definitions or named in program.variables:
         named += "_"

@@ -23,11 +23,27 @@ _UNIT_FUNCTIONS = frozenset({"softmax"}) | {name for name, f in FUNCTIONS.items(
                                             if f.values == "unit"}
 
 
-class Facts:
-    """Answers about nodes of one problem; ``body_of`` gives a definition's body by name."""
+# attributes that hold only on a set of measure zero (S = S', sum(y) = 1, y * y = 1): true at the
+# point, but not nearby, so a result that is differentiated again may not use them for the
+# variables it is differentiated with respect to (docs/guide.md, "Symmetric matrices")
+CLOSED_ATTRIBUTES = frozenset({"symmetric", "spd", "simplex", "pm1"})
 
-    def __init__(self, body_of: Lookup):
+
+class Facts:
+    """Answers about nodes of one problem; ``body_of`` gives a definition's body by name.
+
+    ``moving`` names variables that will be differentiated again: their closed attributes
+    (:data:`CLOSED_ATTRIBUTES`) are not used, their open ones (``positive``) are."""
+
+    def __init__(self, body_of: Lookup, moving: frozenset[str] = frozenset()):
         self.body_of = body_of
+        self.moving = moving
+
+    def _declared(self, node: Node, attribute: str) -> bool:
+        """Whether the variable ``node`` is declared with ``attribute`` and may use it."""
+        if attribute in CLOSED_ATTRIBUTES and node.name in self.moving:
+            return False
+        return attribute in node.params[1]
 
     def centred(self, node: Node) -> bool:
         """Whether node is a scalar multiple of X - mean(X): sum(node) = 0."""
@@ -85,7 +101,9 @@ class Facts:
 
     def attributes(self, node: Node) -> frozenset[str]:
         node = self._resolve(node)
-        return node.params[1] if node.op == "var" else frozenset()
+        if node.op != "var":
+            return frozenset()
+        return node.params[1] - CLOSED_ATTRIBUTES if node.name in self.moving else node.params[1]
 
     def positive(self, node: Node) -> bool:
         """Every entry is > 0."""
@@ -121,7 +139,7 @@ class Facts:
         if node.kind is not Kind.VECTOR:
             return False
         if node.op == "var":
-            return "simplex" in node.params[1]
+            return self._declared(node, "simplex")
         return node.op == "softmax"
 
     def row_simplex(self, node: Node) -> bool:
@@ -130,7 +148,7 @@ class Facts:
         if node.kind not in (Kind.MATRIX, Kind.ROW):
             return False
         if node.op == "var":
-            return "simplex" in node.params[1]
+            return self._declared(node, "simplex")
         return node.op == "softmax"
 
     def symmetric(self, node: Node) -> bool:
@@ -142,7 +160,7 @@ class Facts:
         if node.kind is not Kind.MATRIX or node.shape.rows is not node.shape.cols:
             return False
         if op == "var":
-            return bool({"symmetric", "spd"} & node.params[1])
+            return self._declared(node, "symmetric") or self._declared(node, "spd")
         if op in ("identity", "Diag", "zeros", "ones"):
             return True
         if op in ("add", "sub"):

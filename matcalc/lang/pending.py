@@ -1,0 +1,67 @@
+"""A bare ``I``: an identity matrix whose size the expression around it decides.
+
+``I`` written without a size takes it from the sum, difference, product or Frobenius product it
+stands in, looking through scalar factors and quotients first: in ``W @ W' + s2 * I`` the
+identity is ``s2 * I(n)`` with n from ``W @ W'``.  Next to nothing but scalars (``s + I``,
+``2 * I`` alone) its size cannot be told, and it is an error asking for ``I(n)``, never a 1 x 1
+identity that would add ``s`` to every entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..core import ir
+from ..core.ir import Node
+from ..core.shapes import Dim
+from ..errors import ShapeError
+
+NEEDS_SIZE = "cannot tell the size of I here; write I(n)"
+
+
+class PendingIdentity:
+    """``build(n)`` is the expression once I is n x n (``s2 * I`` -> ``s2 * I(n)``)."""
+
+    def __init__(self, build: Callable[[Dim], Node] = ir.identity):
+        self.build = build
+
+
+PENDING = PendingIdentity()
+
+
+def is_pending(value: object) -> bool:
+    return isinstance(value, PendingIdentity)
+
+
+def negated(value: Node | PendingIdentity) -> Node | PendingIdentity:
+    """-I stays an identity waiting for its size."""
+    if is_pending(value):
+        return PendingIdentity(lambda n: ir.apply("neg", value.build(n)))
+    return ir.apply("neg", value)
+
+
+def combine(op: str, left: Node | PendingIdentity, right: Node | PendingIdentity
+            ) -> Node | PendingIdentity:
+    """``left op right`` where either side may be a bare I."""
+    left_pending, right_pending = is_pending(left), is_pending(right)
+    if not left_pending and not right_pending:
+        return ir.apply(op, left, right)
+    if left_pending and right_pending:
+        raise ShapeError(NEEDS_SIZE)
+    pending, other = (left, right) if left_pending else (right, left)
+    if other.is_scalar:
+        if op == "mul" or (op == "div" and left_pending):
+            # s * I, I * s, I / s: a scaled identity, still waiting for its size
+            def scaled(n: Dim) -> Node:
+                built = pending.build(n)
+                return ir.apply(op, built, other) if left_pending else \
+                    ir.apply(op, other, built)
+
+            return PendingIdentity(scaled)
+        raise ShapeError(f"{NEEDS_SIZE}: next to a scalar alone it would be 1 x 1")
+    if op == "matmul":
+        size = other.shape.rows if left_pending else other.shape.cols
+    else:
+        size = other.shape.rows
+    built = pending.build(size)
+    return ir.apply(op, built, right) if left_pending else ir.apply(op, left, built)
