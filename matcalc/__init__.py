@@ -1,14 +1,32 @@
-"""matcalc: closed-form matrix calculus in the notation of papers, checked numerically."""
+"""matcalc: closed-form matrix calculus in the notation of papers, checked numerically.
+
+``check``, ``CheckResult``, ``verify`` and ``Verdict`` are imported when first used: importing
+matcalc does not import NumPy or SymPy.
+"""
+
+from __future__ import annotations
+
+import importlib
 
 from .core.program import Program
 from .derive import Derivative, Derivatives, derive
-from .errors import MatcalcError
-from .grading.verdicts import Verdict, verify
+from .errors import CheckWarning, MatcalcError
 from .lang.parse import parse
-from .numeric.check import CheckResult, check
+
+_LATER = {"check": "numeric.check", "CheckResult": "numeric.check",
+          "verify": "grading.verdicts", "Verdict": "grading.verdicts"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LATER:
+        value = getattr(importlib.import_module(f".{_LATER[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'matcalc' has no attribute {name!r}")
+
 
 __all__ = [
-    "CheckResult", "Derivative", "Derivatives", "MatcalcError", "Program", "Verdict", "check",
-    "derive", "parse", "verify",
+    "CheckResult", "CheckWarning", "Derivative", "Derivatives", "MatcalcError", "Program",
+    "Verdict", "check", "derive", "parse", "verify",
 ]
 __version__ = "0.1.0"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -68,15 +69,27 @@ def command_eval(arguments: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _derivatives(arguments: argparse.Namespace, program: Program) -> list:
-    """The Derivatives the command line asks for, grouped as requested."""
-    from .derive import Derivatives, derive, derive_by_request
+def _derivatives(arguments: argparse.Namespace, program: Program, quick: bool = False) -> list:
+    """The Derivatives the command line asks for, grouped as requested (``quick``: each
+    quick-checked, as ``derive`` does by default)."""
+    import warnings
 
-    if arguments.wrt or arguments.of or arguments.kind or not program.requests:
-        result = derive(program, wrt=arguments.wrt or None, of=arguments.of,
-                        kind=arguments.kind)
-        return [result if isinstance(result, Derivatives) else Derivatives([result])]
-    return derive_by_request(program)
+    from .derive import Derivatives, derive, derive_by_request
+    from .errors import CheckWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CheckWarning)  # the command line reports it itself
+        if arguments.wrt or arguments.of or arguments.kind or not program.requests:
+            result = derive(program, wrt=arguments.wrt or None, of=arguments.of,
+                            kind=arguments.kind, check=quick)
+            return [result if isinstance(result, Derivatives) else Derivatives([result])]
+        return derive_by_request(program, check=quick)
+
+
+def _quick_failures(groups: list) -> list:
+    """The quick checks that failed (not those that could not decide)."""
+    return [d.checked for group in groups for d in group if d.checked is not None and
+            not d.checked.ok and not d.checked.inconclusive and not d.checked.kink]
 
 
 def command_derive(arguments: argparse.Namespace) -> int:
@@ -87,10 +100,17 @@ def command_derive(arguments: argparse.Namespace) -> int:
     from .numeric.check import check
 
     program = _load(arguments)
-    groups = _derivatives(arguments, program)
+    if arguments.check and arguments.no_check:
+        raise ParseError("--check and --no-check exclude each other")
+    groups = _derivatives(arguments, program, quick=not arguments.check and
+                          not arguments.no_check)
     verdicts = [check(list(group), seed=arguments.seed) if arguments.check else None
                 for group in groups]
-    failed = any(not v.ok for group in verdicts if group for v in group)
+    quick_failures = _quick_failures(groups)
+    failed = any(not v.ok for group in verdicts if group for v in group) or bool(quick_failures)
+    for failure in quick_failures:
+        print(f"matcalc: the result failed its numeric check and is not to be trusted (a "
+              f"defect of matcalc): {failure}", file=sys.stderr)
     if arguments.steps and arguments.format != "json":
         return _print_steps(groups, arguments)
     if arguments.format == "json":
@@ -109,7 +129,8 @@ def command_derive(arguments: argparse.Namespace) -> int:
     blocks = []
     for group, group_verdicts in zip(groups, verdicts, strict=True):
         lines = [render([group])]
-        for verdict in group_verdicts or []:
+        for verdict in group_verdicts or [d.checked for d in group if d.checked is not None and
+                                          d.checked in quick_failures]:
             lines.append(f"# check {verdict}")
         blocks.append("\n".join(lines))
     text = "\n\n".join(blocks)
@@ -150,13 +171,21 @@ def _latex(groups: list, verdicts: list, whole_document: bool, bold: bool,
     for group, group_verdicts in zip(groups, verdicts, strict=True):
         first = group[0]
         comments = [f"% {first.kind} {first.of} wrt {', '.join(d.wrt for d in group)}"]
-        comments += [f"% check {verdict}" for verdict in group_verdicts or []]
+        comments += [f"% check {verdict}" for verdict in group_verdicts or
+                     _quick_failures([group])]
         if layout != "mixed":
             comments.append(f"% {layout} layout")
         blocks.append((comments, group.latex_block(bold, layout)))
     if whole_document:
         return standalone(block for _, block in blocks)
     return "\n\n".join("\n".join(comments + [block]) for comments, block in blocks)
+
+
+def _verdict_json(verdict) -> dict:
+    """A check's verdict in JSON (an error that is not finite is null: JSON has no Infinity)."""
+    error = verdict.max_rel_error
+    return {"ok": verdict.ok, "max_rel_error": error if math.isfinite(error) else None,
+            "seed": verdict.seed, "tolerance": verdict.tolerance}
 
 
 def _json(groups: list, verdicts: list, with_steps: bool = False) -> dict:
@@ -175,9 +204,9 @@ def _json(groups: list, verdicts: list, with_steps: bool = False) -> dict:
                 entry["steps"] = [item for part in (shown if isinstance(shown, list) else [shown])
                                   for item in part.as_json()]
             if group_verdicts:
-                verdict = group_verdicts[index]
-                entry["check"] = {"ok": verdict.ok, "max_rel_error": verdict.max_rel_error,
-                                  "seed": verdict.seed, "tolerance": verdict.tolerance}
+                entry["check"] = _verdict_json(group_verdicts[index])
+            elif derivative.checked is not None:
+                entry["quick_check"] = _verdict_json(derivative.checked)
             results.append(entry)
     return {"results": results}
 
@@ -326,7 +355,10 @@ def build_parser() -> argparse.ArgumentParser:
                                   "numerator (gradients transposed) or denominator "
                                   "(Jacobians transposed)")
             sub.add_argument("--check", action="store_true",
-                             help="also prove each result by finite differences")
+                             help="prove each result thoroughly by finite differences (by "
+                                  "default a quick check runs: one point, two directions)")
+            sub.add_argument("--no-check", action="store_true",
+                             help="skip the default quick check")
             sub.add_argument("--steps", action="store_true",
                              help="show the derivation step by step (gradients; text or "
                                   "LaTeX; with --check each step is tested)")

@@ -7,6 +7,7 @@ stages below work on results from :mod:`matcalc.engine.pipeline`.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -14,18 +15,27 @@ from .core import ir
 from .core.program import Program
 from .engine import pipeline
 from .engine.result import KINDS, Result, shared_text
-from .errors import UnsupportedError
+from .errors import CheckWarning, MatcalcError, UnsupportedError
 from .lang.parse import parse
 from .limits import time_budget
 
 if TYPE_CHECKING:
+    from .numeric.check import CheckResult
     from .present.latex import LatexStyle
 
 LAYOUTS = ("mixed", "numerator", "denominator")
+# derive()'s own check: one random point, two random directions (docs/guide.md, "The checker")
+QUICK_CHECK = {"seed": 0, "trials": 1, "directions": 2, "full": False}
 
 
 class Derivative(Result):
-    """One derived result: ``kind`` of ``of`` with respect to ``wrt``."""
+    """One derived result: ``kind`` of ``of`` with respect to ``wrt``.
+
+    ``checked`` is the verdict of the quick check ``derive`` runs by default (None when it was
+    not run, or when no random point could be drawn: ``unchecked`` then says why)."""
+
+    checked: CheckResult | None = None
+    unchecked: str = ""
 
     def latex_lines(self, style: LatexStyle | None = None, layout: str = "mixed"
                     ) -> list[tuple[str, str]]:
@@ -215,38 +225,68 @@ def _front(results: Iterable[Result]) -> Derivatives:
     return Derivatives(result.as_(Derivative) for result in results)
 
 
+def quick_check(results: Sequence[Derivative]) -> None:
+    """Prove each result at one random point along two random directions, setting
+    ``checked``; a result that fails raises a :class:`~matcalc.errors.CheckWarning` (it is a
+    defect of matcalc, never to be used as if it were right)."""
+    from .numeric.check import check
+
+    try:
+        verdicts = check(list(results), **QUICK_CHECK)
+    except MatcalcError as error:  # no random point honours the declarations
+        for result in results:
+            result.unchecked = str(error).splitlines()[0]
+        return
+    for result, verdict in zip(results, verdicts, strict=True):
+        result.checked = verdict
+        if not verdict.ok and not verdict.inconclusive and not verdict.kink:
+            warnings.warn(f"the derived result failed its numeric check, do not use it: "
+                          f"{verdict}", CheckWarning, stacklevel=3)
+
+
 def derive(source: str | Program, wrt: str | Sequence[str] | None = None, of: str | None = None,
-           kind: str | None = None, let: str | Sequence[str] | None = None, simplify: bool = True
-           ) -> Derivative | Derivatives:
+           kind: str | None = None, let: str | Sequence[str] | None = None, simplify: bool = True,
+           check: bool = True) -> Derivative | Derivatives:
     """Derive ``kind`` (grad, jacobian or hessian) of ``of`` with respect to ``wrt``.
 
     ``of`` defaults to the last definition, ``kind`` to its gradient when it is a scalar and its
     Jacobian when it is a vector or a matrix.  With ``wrt`` a single name the result is a
     :class:`Derivative`; with a list, :class:`Derivatives`.  With neither ``wrt`` nor ``of`` and a
     problem that has requests, the requests are derived (a Derivative for a single result).
+    ``check`` (the default) proves each result at a random point (``Derivative.checked``; a
+    failure warns with :class:`~matcalc.errors.CheckWarning`); ``matcalc.check`` is thorough.
     """
     if kind is not None and kind not in KINDS:
         raise UnsupportedError(f"unknown kind {kind!r}; kinds are grad, jacobian, hessian")
     with time_budget():  # reading the text counts against the derivation's time
         program = source if isinstance(source, Program) else parse(source, let=let)
         if wrt is None and of is None and program.requests:
-            results = derive_requests(program, simplify)
+            results = derive_requests(program, simplify, check)
             return results[0] if len(results) == 1 else results
         results = _front(pipeline.run(program, wrt, of, kind, simplify))
+    if check:
+        quick_check(results)
     return results[0] if isinstance(wrt, str) else results
 
 
-def derive_requests(program: Program, simplify: bool = True) -> Derivatives:
-    """Every request of the program, derived, in one list."""
+def derive_requests(program: Program, simplify: bool = True, check: bool = False
+                    ) -> Derivatives:
+    """Every request of the program, derived, in one list (``check``: quick-checked)."""
     results = Derivatives()
-    for group in derive_by_request(program, simplify):
+    for group in derive_by_request(program, simplify, check):
         results.extend(group)
     return results
 
 
-def derive_by_request(program: Program, simplify: bool = True) -> list[Derivatives]:
-    """The results of each request of the program, one Derivatives a request."""
-    return [_front(group) for group in pipeline.run_requests(program, simplify)]
+def derive_by_request(program: Program, simplify: bool = True, check: bool = False
+                      ) -> list[Derivatives]:
+    """The results of each request of the program, one Derivatives a request (``check``:
+    each quick-checked, as :func:`derive` does)."""
+    groups = [_front(group) for group in pipeline.run_requests(program, simplify)]
+    if check:
+        for group in groups:
+            quick_check(group)
+    return groups
 
 
 def render(groups: Sequence[Sequence[Result]]) -> str:

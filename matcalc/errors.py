@@ -31,6 +31,11 @@ class Location:
         return f"  {text}\n  {' ' * (self.column - 1)}{'^' * width}"
 
 
+class CheckWarning(UserWarning):
+    """A derived result failed the quick numeric check ``derive`` runs by default (a defect of
+    matcalc: the result is not to be trusted; ``Derivative.checked`` says how far off it is)."""
+
+
 class MatcalcError(Exception):
     """Root of every error matcalc raises for bad input."""
 

@@ -154,3 +154,15 @@ def test_package_inits_import_nothing():
         assert not [node for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)
                     and not (isinstance(node, ast.ImportFrom) and node.module == "__future__")], \
             path
+
+
+def test_importing_matcalc_imports_neither_numpy_nor_sympy():
+    # start-up: numpy only when evaluating, sympy only for .expr (bench/startup.py times it)
+    import subprocess
+    import sys
+
+    code = ("import sys, matcalc; matcalc.parse(\"x' @ A @ x\"); "
+            "print(sorted(m for m in ('numpy', 'sympy') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "[]", result.stdout

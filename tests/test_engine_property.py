@@ -28,7 +28,7 @@ def derive_and_check(node, kind: str):
     of = "F" if kind == "grad" else "e"
     names = variables_of(target, target.definitions[of].ref)
     assume(names)
-    results = matcalc.derive(target, wrt=names, of=of, kind=kind)
+    results = matcalc.derive(target, wrt=names, of=of, kind=kind, check=False)
     try:
         verdicts = matcalc.check(results, seed=3, trials=1, directions=2, tolerance=1e-5)
     except DomainError:

@@ -163,3 +163,47 @@ def test_a_vector_function_without_a_request_gets_its_jacobian():
     jacobian = matcalc.derive("z : vector(n)\ns = softmax(z)", wrt="z")
     assert jacobian.kind == "jacobian" and jacobian.text == "ds_dz = Diag(s) - s @ s'"
     assert matcalc.check(jacobian, seed=0).ok
+
+
+# -- the safety net: derive checks its results by default ---------------------------------------
+
+
+def _broken_tanh(monkeypatch):
+    import matcalc.rules.operations as operations
+
+    broken = dict(operations.ADJOINTS, tanh=(lambda node, out, g: g,))  # drops tanh'
+    monkeypatch.setattr("matcalc.engine.accumulate.ADJOINTS", broken)
+
+
+def test_derive_checks_its_result_by_default():
+    derivative = matcalc.derive("sum(tanh(W @ x))", wrt="x")
+    assert derivative.checked is not None and derivative.checked.ok
+    assert derivative.checked.trials == 1  # quick: one point; matcalc.check is thorough
+    assert matcalc.derive("sum(tanh(W @ x))", wrt="x", check=False).checked is None
+
+
+def test_a_result_that_fails_its_check_warns(monkeypatch):
+    _broken_tanh(monkeypatch)
+    with pytest.warns(matcalc.CheckWarning, match="do not use it"):
+        derivative = matcalc.derive("sum(tanh(W @ x))", wrt="x")
+    assert not derivative.checked.ok
+
+
+def test_the_command_line_never_prints_a_failed_result_as_fine(monkeypatch, capsys):
+    from matcalc.cli import main
+
+    _broken_tanh(monkeypatch)
+    assert main(["derive", "sum(tanh(W @ x))", "--wrt", "x"]) == 1
+    captured = capsys.readouterr()
+    assert "# check FAILED" in captured.out and "not to be trusted" in captured.err
+    assert main(["derive", "sum(tanh(W @ x))", "--wrt", "x", "--no-check"]) == 0
+    assert "check" not in capsys.readouterr().out
+    assert main(["derive", "sum(tanh(W @ x))", "--wrt", "x", "--format", "json"]) == 1
+    assert '"ok": false' in capsys.readouterr().out
+
+
+def test_a_result_that_passes_prints_as_before(capsys):
+    from matcalc.cli import main
+
+    assert main(["derive", "x' @ A @ x", "--wrt", "x"]) == 0
+    assert capsys.readouterr().out == "# grad f wrt x\ndf_dx = (A' + A) @ x\n"

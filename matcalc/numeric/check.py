@@ -37,12 +37,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..codegen.module import function_of
-from ..core.ir import Node
+from ..core.ir import Node, walk
 from ..core.program import Program
 from ..core.shapes import Kind
 from ..engine.result import Result
 from ..errors import DomainError
-from .evaluate import Evaluation, prepare, to_user_layout
+from .evaluate import Evaluation, internal_array, prepare, to_user_layout
 from .sampling import KINK_MARGIN, KINKED, random_instance
 
 STEP = 1e-4
@@ -95,7 +95,7 @@ class CheckResult:
 
 def check(derivative: Result | Sequence[Result], seed: int | None = None,
           tolerance: float = DEFAULT_TOLERANCE, trials: int = 2,
-          directions: int = 3, at: Mapping[str, object] | None = None
+          directions: int = 3, at: Mapping[str, object] | None = None, full: bool = True
           ) -> CheckResult | list[CheckResult]:
     """Prove a derivative (or each of several) by finite differences.
 
@@ -104,20 +104,35 @@ def check(derivative: Result | Sequence[Result], seed: int | None = None,
     with NaN or infinity is a DomainError; a point at a kink of relu, step, abs or sign gives a
     result with ``kink`` set (not ok, and not a failure of the result).
     """
-    if not isinstance(derivative, Result):
-        return [check(d, seed, tolerance, trials, directions, at) for d in derivative]
     if seed is None:
         seed = int(np.random.default_rng().integers(2**31))
+    drawn: dict[tuple[int, int], object] = {}  # results of one problem share their points
+    if not isinstance(derivative, Result):
+        return [_check_one(d, seed, tolerance, trials, directions, at, full, drawn)
+                for d in derivative]
+    return _check_one(derivative, seed, tolerance, trials, directions, at, full, drawn)
+
+
+def _check_one(derivative: Result, seed: int, tolerance: float, trials: int, directions: int,
+               at: Mapping[str, object] | None, full: bool, drawn: dict) -> CheckResult:
     worst, comparisons, notes = 0.0, 0, []
-    points = [_given_point(derivative, at)] if at is not None else \
-        [random_instance(derivative.program, seed=seed + trial) for trial in range(trials)]
+    if at is not None:
+        points = [_given_point(derivative, at)]
+    else:
+        points = []
+        for trial in range(trials):
+            key = (id(derivative.program), seed + trial)
+            if key not in drawn:
+                drawn[key] = random_instance(derivative.program, seed=seed + trial)
+            points.append(drawn[key])
     for trial, instance in enumerate(points):
         kink = _kink(derivative, instance) if at is not None else ""
         if kink:
             return CheckResult(False, float("nan"), seed, derivative.kind, derivative.of,
                                derivative.wrt, tolerance, len(points), 0, [], False, kink)
         try:
-            errors = _check_at(derivative, instance, seed + trial, directions, tolerance, notes)
+            errors = _check_at(derivative, instance, seed + trial, directions, tolerance, notes,
+                               full)
         except _OutsideDomain:
             notes.append(OUTSIDE_NOTE)
             continue
@@ -164,24 +179,47 @@ class _Function:
 
     def __init__(self, program: Program, of: Node, wrt: str, arrays: dict, sizes: dict):
         self.program, self.of, self.wrt = program, of, wrt
-        self.arrays, self.sizes = arrays, sizes
+        base = prepare(program, arrays, sizes, check_attributes=False)
+        base.value(of)
+        self.base = base
         if wrt in program.variables:
             self.x0 = np.asarray(arrays[wrt], dtype=float)
         else:
-            evaluation = prepare(program, arrays, sizes, check_attributes=False)
             ref = program.definitions[wrt].ref
-            self.x0 = np.asarray(to_user_layout(ref.kind, evaluation.value(ref)), dtype=float)
+            self.x0 = np.asarray(to_user_layout(ref.kind, base.values[ref]), dtype=float)
+        # what does not depend on X is computed once, at the base point
+        moving = _depending_on(program, wrt)
+        self.fixed = {node: value for node, value in base.values.items() if node not in moving}
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
+        variables, values = dict(self.base.variables), dict(self.fixed)
         if self.wrt in self.program.variables:
-            evaluation = prepare(self.program, dict(self.arrays, **{self.wrt: x}), self.sizes,
-                                 check_attributes=False)
+            node = self.program.variables[self.wrt]
+            array = internal_array(self.wrt, node, x)
+            variables[self.wrt] = float(array) if node.is_scalar else array
         else:
-            evaluation = prepare(self.program, self.arrays, self.sizes, check_attributes=False)
             ref = self.program.definitions[self.wrt].ref
-            evaluation.values[ref] = float(x) if ref.is_scalar else (
+            values[ref] = float(x) if ref.is_scalar else (
                 x.reshape(-1, 1) if ref.kind is Kind.VECTOR else np.asarray(x))
+        evaluation = Evaluation(self.program, variables, self.base.sizes, values)
         return np.atleast_1d(np.asarray(_vec(evaluation.value(self.of)), dtype=float))
+
+
+def _depending_on(program: Program, name: str) -> set[Node]:
+    """The nodes of the program that depend on the variable or definition ``name``."""
+    moving: set[Node] = set()
+    moving_names = {name}
+    for definition in program.definitions.values():
+        for node in walk(definition.body):
+            if (node.op in ("var", "ref") and node.name in moving_names) or \
+                    any(arg in moving for arg in node.args):
+                moving.add(node)
+        if definition.name in moving_names or definition.body in moving:
+            moving_names.add(definition.name)
+            moving.add(definition.ref)
+    if name in program.variables:
+        moving.add(program.variables[name])
+    return moving
 
 
 def _vec(value) -> np.ndarray:
@@ -284,7 +322,7 @@ def _adaptive(estimate: Callable[[float], tuple[np.ndarray, np.ndarray]], step: 
 
 
 def _check_at(derivative: Result, instance, seed: int, directions: int, tolerance: float,
-              notes: list[str]) -> list[float]:
+              notes: list[str], full: bool = True) -> list[float]:
     program = derivative.program
     f = _Function(program, derivative.of_node, derivative.wrt, instance.arrays, instance.sizes)
     value = function_of(derivative)(instance.arrays, instance.sizes)
@@ -299,14 +337,14 @@ def _check_at(derivative: Result, instance, seed: int, directions: int, toleranc
     x0 = f.x0
     n = x0.size
     scales = _entry_scales(x0)
-    unit = [np.eye(n)[i] * scales for i in range(n)] if n <= FULL_LIMIT else []
+    unit = [np.eye(n)[i] * scales for i in range(n)] if full and n <= FULL_LIMIT else []
     random_directions = [rng.normal(size=n) * scales for _ in range(directions)]
     comparisons = []
     if derivative.kind == "hessian":
         hessian = np.atleast_2d(derived)
         pairs = [(random_directions[i], random_directions[(i + 1) % directions])
                  for i in range(directions)]
-        if n <= 6:
+        if unit and n <= 6:
             pairs += [(unit[i], unit[j]) for i in range(n) for j in range(i, n)]
         for v, w in pairs:
             natural = float(np.linalg.norm(hessian) * np.linalg.norm(v) * np.linalg.norm(w))

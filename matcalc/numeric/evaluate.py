@@ -238,7 +238,7 @@ def prepare(program: Program, arrays: Mapping[str, object], sizes: Mapping[str, 
     sources: dict[str, str] = {}
     variables = {}
     for name, node in program.variables.items():
-        array = _internal_array(name, node, arrays[name])
+        array = internal_array(name, node, arrays[name])
         _bind(name, node, array.shape if node.kind is not Kind.SCALAR else (1, 1), bound, sources)
         if check_attributes:
             check_attributes_of(name, node, array)
@@ -246,7 +246,8 @@ def prepare(program: Program, arrays: Mapping[str, object], sizes: Mapping[str, 
     return Evaluation(program, variables, bound, {})
 
 
-def _internal_array(name: str, node: Node, value) -> np.ndarray:
+def internal_array(name: str, node: Node, value) -> np.ndarray:
+    """A value in the internal layout (vectors as columns), checked against its declaration."""
     try:
         array = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
@@ -274,16 +275,16 @@ def _bind(name: str, node: Node, shape: tuple[int, ...], bound: dict[str, int],
 
 def _bind_dim(name: str, node: Node, d: Dim, size: int, bound: dict[str, int],
               sources: dict[str, str]) -> None:
-    declared = f"'{name}' is declared {_declaration(node)}"
     if d.is_number:
         if d.coefficient != size:
-            raise ShapeError(f"{declared}, but its value has {size} where {d} is required")
+            raise ShapeError(f"'{name}' is declared {_declaration(node)}, but its value has "
+                             f"{size} where {d} is required")
         return
     symbol = d.symbols[0]
     if symbol in bound and bound[symbol] != size:
         source = sources.get(symbol, "the sizes given")
-        raise ShapeError(f"{declared}, so {symbol} = {size}, but {source} gives "
-                         f"{symbol} = {bound[symbol]}")
+        raise ShapeError(f"'{name}' is declared {_declaration(node)}, so {symbol} = {size}, "
+                         f"but {source} gives {symbol} = {bound[symbol]}")
     bound.setdefault(symbol, size)
     sources.setdefault(symbol, f"'{name}'")
 
