@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import math
 import os
+import re
 import sys
 from collections.abc import Sequence
 
@@ -57,6 +58,11 @@ def command_eval(arguments: argparse.Namespace) -> int:
 
     program = _load(arguments)
     sizes = dict(_parse_size(text) for text in arguments.size or [])
+    unknown = [name for name in sizes if name not in program.dimensions]
+    if unknown:
+        known = ", ".join(program.dimensions) or "none"
+        raise ParseError(f"--size {unknown[0]}=...: the problem has no dimension {unknown[0]} "
+                         f"(its dimensions: {known})")
     instance = random_instance(program, seed=arguments.seed, sizes=sizes)
     sizes_text = ", ".join(f"{k} = {v}" for k, v in instance.sizes.items())
     print(f"# random point, seed {instance.seed}" + (f"; {sizes_text}" if sizes_text else ""))
@@ -265,6 +271,7 @@ def command_verify(arguments: argparse.Namespace) -> int:
 
 def _grade_batch(arguments: argparse.Namespace) -> int:
     from .grading.batch import grade, progress_bar, read_answers, summary, write_report
+    from .grading.workers import MEMORY_BYTES
 
     if arguments.problem is not None or arguments.answer is not None or \
             arguments.answer_file is not None or arguments.wrt is not None:
@@ -272,27 +279,48 @@ def _grade_batch(arguments: argparse.Namespace) -> int:
                          "file; give no FILE, --wrt or --answer")
     if arguments.jobs is not None and arguments.jobs < 1:
         raise ParseError("--jobs needs a positive number of processes")
-    submissions = read_answers(arguments.batch)
-    grades = grade(submissions, jobs=arguments.jobs, progress=progress_bar(sys.stderr))
+    if arguments.memory_limit is not None and arguments.memory_limit < 256:
+        raise ParseError("--memory-limit is in MB and needs at least 256")
+    submissions = read_answers(arguments.batch, allow_outside=arguments.allow_outside_paths)
     fmt = arguments.report_format or (
         "json" if arguments.report and arguments.report.endswith(".json") else "csv")
+    memory = (arguments.memory_limit or MEMORY_BYTES // 2**20) * 2**20
+    graded: list = []
+    interrupted = False
+    try:
+        graded = grade(submissions, jobs=arguments.jobs, progress=progress_bar(sys.stderr),
+                       seconds=limits.DERIVATION_SECONDS, on_grade=graded.append,
+                       memory=memory)
+    except KeyboardInterrupt:  # keep the verdicts made so far
+        interrupted = True
+        graded = sorted(graded, key=lambda g: g.line)
     if arguments.report:
         try:
             with open(arguments.report, "w", encoding="utf-8", newline="") as handle:
-                write_report(grades, handle, fmt)
+                write_report(graded, handle, fmt)
         except OSError as error:
             raise ParseError(f"cannot write {arguments.report}: {error.strerror}") from None
     else:
-        write_report(grades, sys.stdout, fmt)
-    print(summary(grades), file=sys.stderr)
-    return EXIT_OK if all(g.verdict == "correct" for g in grades) else EXIT_FAILED
+        write_report(graded, sys.stdout, fmt)
+    print(f"read {len(submissions)} rows; {summary(graded)}", file=sys.stderr)
+    if interrupted:
+        print(f"matcalc: interrupted: {len(submissions) - len(graded)} rows not graded; the "
+              "report holds the verdicts made before", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_OK if all(g.verdict == "correct" for g in graded) else EXIT_FAILED
+
+
+MAX_SIZE = 100_000  # the largest size --size may give a dimension
 
 
 def _parse_size(text: str) -> tuple[str, int]:
     name, _, value = text.partition("=")
-    if not name.strip().isidentifier() or not value.strip().isdigit() or int(value) < 1:
-        raise ParseError(f"--size takes NAME=SIZE with a positive size, not {text!r}")
-    return name.strip(), int(value)
+    name, value = name.strip(), value.strip()
+    if not re.fullmatch(r"[A-Za-z_]\w*", name) or not re.fullmatch(r"[0-9]{1,7}", value) or \
+            not 1 <= int(value) <= MAX_SIZE:
+        raise ParseError(f"--size takes NAME=SIZE with a size from 1 to {MAX_SIZE:,}, "
+                         f"not {text!r}")
+    return name, int(value)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -391,7 +419,13 @@ def build_parser() -> argparse.ArgumentParser:
     verifying.add_argument("--report-format", choices=("csv", "json"),
                            help="the report's format (default: by --report's extension, csv)")
     verifying.add_argument("--jobs", type=int, metavar="N",
-                           help="processes grading in parallel (default: the cores)")
+                           help="processes grading in parallel (default: the cores); each "
+                                "answer is graded in a worker process under --time-limit")
+    verifying.add_argument("--memory-limit", type=int, metavar="MB",
+                           help="memory of one grading process (default 4096 MB)")
+    verifying.add_argument("--allow-outside-paths", action="store_true",
+                           help="let problem paths in the CSV leave its folder (absolute "
+                                "paths, ..)")
     evaluate = add("eval", command_eval, "evaluate every definition at a random point")
     evaluate.add_argument("--seed", type=int, default=None, help="seed of the random point")
     evaluate.add_argument("--size", action="append", metavar="NAME=SIZE",

@@ -16,6 +16,8 @@ from contextvars import ContextVar
 from .errors import LimitError
 
 DERIVATION_SECONDS = 9.0  # wall-clock seconds one derivation may take
+MAX_ENTRIES = 25_000_000  # entries of one array evaluated (200 MB of float64)
+MAX_MATRIX_POWER = 64  # the largest k of a matrix power A ^ k (its derivative has k terms)
 
 _deadline: ContextVar[float | None] = ContextVar("matcalc_deadline", default=None)
 
@@ -31,6 +33,13 @@ def time_budget(seconds: float | None = None) -> Iterator[None]:
         yield
     finally:
         _deadline.reset(token)
+
+
+def check_entries(rows: int, cols: int, what: str) -> None:
+    """Raise LimitError before an array of ``rows`` x ``cols`` beyond MAX_ENTRIES is made."""
+    if rows * cols > MAX_ENTRIES:
+        raise LimitError(f"{what} would be {rows} x {cols}, more than {MAX_ENTRIES:,} entries "
+                         "(matcalc.limits.MAX_ENTRIES sets the limit); choose smaller sizes")
 
 
 def check_time() -> None:

@@ -42,7 +42,7 @@ TOKENS = ["(", ")", "'", ".T", "@", "*", "/", "+", "-", ":", "^", ".^", ",", ";"
           "unknownfn(", " ", "\\\n", "\t", "é", "$", "`", "ones(0)", "I(", "diag(", "unvec(",
           "hessian", "jacobian", "simplex", "1e308", "-0", "inv(", "det("]
 
-CORPUS = pathlib.Path("derivations") / "answers" / "corpus.csv"
+CORPUS = pathlib.Path("derivations") / "corpus.csv"
 LATEX_ANSWERS = [row["answer"] for row in csv.DictReader(CORPUS.open(encoding="utf-8"))
                  if "\\" in row["answer"]]
 LATEX_TOKENS = ["\\", "{", "}", "^", "_", "'", "(", ")", "[", "]", "\\|", "|", "\\frac",

@@ -15,7 +15,7 @@ from matcalc.errors import ParseError
 from matcalc.grading.batch import grade, progress_bar, read_answers, summary
 from matcalc.lang.latex_tokens import looks_like_latex
 
-CORPUS = pathlib.Path("derivations") / "answers" / "corpus.csv"
+CORPUS = pathlib.Path("derivations") / "corpus.csv"
 
 
 @pytest.fixture(scope="module")

@@ -64,21 +64,42 @@ def _atom(node: Node, power: int = 1) -> Polynomial:
 
 
 def expand(node: Node, nonzero: Callable[[Node], bool], kept: frozenset[Node]) -> Polynomial:
-    """The polynomial of ``node``; nodes in ``kept`` stay atoms."""
-    op = node.op
-    if node in kept or op not in _REGION:
+    """The polynomial of ``node``; nodes in ``kept`` stay atoms (bottom-up, without recursion:
+    a chain of thousands of sums expands as well as a short one)."""
+    done: dict[Node, Polynomial] = {}
+    stack: list[tuple[Node, bool]] = [(node, False)]
+    while stack:
+        item, ready = stack.pop()
+        if item in done:
+            continue
+        inner = item not in kept and item.op in _REGION and item.op not in ("const", "ones")
+        if inner and not ready:
+            stack.append((item, True))
+            stack.extend((arg, False) for arg in item.args if arg not in done)
+            continue
+        done[item] = _expanded(item, nonzero, kept, done) if inner else _leaf(item, kept)
+    return done[node]
+
+
+def _leaf(node: Node, kept: frozenset[Node]) -> Polynomial:
+    if node in kept or node.op not in _REGION:
         return _atom(node)
-    if op == "const":
+    if node.op == "const":
         return {(): node.params[0]} if node.params[0] != 0 else {}
-    if op == "ones":  # 1 in every entry; the rebuilt result must keep the shape (collected())
-        return {(): 1.0}
+    return {(): 1.0}  # ones: 1 in every entry; the rebuilt result keeps the shape (collected())
+
+
+def _expanded(node: Node, nonzero: Callable[[Node], bool], kept: frozenset[Node],
+              done: dict[Node, Polynomial]) -> Polynomial:
+    """The polynomial of an operation of the region, its arguments' polynomials known."""
+    op = node.op
     if op == "neg":
-        return {m: -c for m, c in expand(node.args[0], nonzero, kept).items()}
-    left = expand(node.args[0], nonzero, kept)
+        return {m: -c for m, c in done[node.args[0]].items()}
+    left = done[node.args[0]]
     if op in ("add", "sub"):
-        return _add(left, expand(node.args[1], nonzero, kept), 1.0 if op == "add" else -1.0)
+        return _add(left, done[node.args[1]], 1.0 if op == "add" else -1.0)
     if op == "mul":
-        return _multiply(left, expand(node.args[1], nonzero, kept))
+        return _multiply(left, done[node.args[1]])
     divisor = node.args[1]  # div
     if divisor.op == "const" and divisor.params[0] != 0:
         return {m: c / divisor.params[0] for m, c in left.items()}

@@ -7,7 +7,7 @@ import re
 
 from ..core.ir import Node
 from ..core.program import Program
-from ..errors import MatcalcError, ParseError, UnknownNameError
+from ..errors import LimitError, MatcalcError, ParseError, UnknownNameError
 from ..lang import latex_answers as latex_reader
 from ..lang.build import Builder, location_of
 from ..lang.latex_answers import LatexBuilder
@@ -28,9 +28,15 @@ def _latex_answer_node(program: Program, answer: str) -> tuple[Program, Node]:
     return builder.result(), node
 
 
+MAX_ANSWER_LENGTH = 100_000  # characters of one answer; a longer one is refused at once
+
+
 def answer_node(program: Program, answer: str, is_latex: bool | None = None
                  ) -> tuple[Program, Node]:
     """The answer's expression over the problem, after its own definitions."""
+    if len(answer) > MAX_ANSWER_LENGTH:
+        raise LimitError(f"the answer has {len(answer):,} characters, more than "
+                         f"{MAX_ANSWER_LENGTH:,} (matcalc.grading.answers.MAX_ANSWER_LENGTH)")
     if is_latex or (is_latex is None and looks_like_latex(answer)):
         return _latex_answer_node(program, answer)
     if is_latex is None:  # undecided: the language first, then LaTeX (``(A + A') x``)

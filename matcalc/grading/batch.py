@@ -13,18 +13,23 @@ from __future__ import annotations
 import csv
 import io
 import json
-import multiprocessing
+import math
 import os
+import stat
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .. import limits
 from ..engine.pipeline import run
-from ..errors import MatcalcError, ParseError
+from ..engine.result import Result
+from ..errors import LimitError, MatcalcError, ParseError
 from ..lang.parse import parse
+from ..lang.syntax import MAX_LENGTH
+from ..limits import time_budget
 from .verdicts import verify_against
+from .workers import MEMORY_BYTES, cores, run_isolated
 
 REQUIRED = ("student", "problem", "wrt", "answer")
 OPTIONAL = ("kind", "of", "latex")
@@ -45,6 +50,7 @@ class Submission:
     of: str = ""
     latex: bool | None = None
     path: str = ""
+    refused: str = ""  # why the row's problem path is not read (it leaves the CSV's folder)
 
     @property
     def request(self) -> tuple[str, str, str, str]:
@@ -66,8 +72,11 @@ class Grade:
     hint: str
 
 
-def read_answers(path: str | os.PathLike) -> list[Submission]:
-    """The submissions of a CSV file; a ParseError names the line of a malformed row."""
+def read_answers(path: str | os.PathLike, allow_outside: bool = False) -> list[Submission]:
+    """The submissions of a CSV file; a ParseError names the line of a malformed row.
+
+    Problem paths are relative to the CSV's folder and may not leave it (no absolute paths, no
+    ``..``) unless ``allow_outside``; a row whose path does is graded ``error``."""
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8-sig")
@@ -77,25 +86,41 @@ def read_answers(path: str | os.PathLike) -> list[Submission]:
         raise ParseError(f"{file} is not UTF-8 text") from None
     except OSError as error:
         raise ParseError(f"cannot read {file}: {error.strerror}") from None
-    reader = csv.DictReader(io.StringIO(text))
-    header = [name.strip() for name in reader.fieldnames or []]
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_LENGTH))
+    reader = csv.DictReader(io.StringIO(text), strict=True)
+    try:
+        header = [name.strip() for name in reader.fieldnames or []]
+    except csv.Error as error:
+        raise ParseError(f"{file}, line {reader.line_num}: {error}") from None
     missing = [name for name in REQUIRED if name not in header]
     if missing:
         raise ParseError(f"{file}: the header must name the columns {', '.join(REQUIRED)} "
                          f"(optional: {', '.join(OPTIONAL)}); missing {', '.join(missing)}")
     reader.fieldnames = header
     submissions = []
-    for row in reader:
+    rows = iter(reader)
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            # an unbalanced quote swallows every later row: say where it opened
+            raise ParseError(f"{file}, line {start}: {error} (a quote opened in this row is "
+                             f"never closed; {len(submissions)} rows were read before it)"
+                             ) from None
         line = reader.line_num
         if None in row or any(row.get(name) is None for name in REQUIRED):
             raise ParseError(f"{file}, line {line}: expected {len(header)} fields")
-        submissions.append(_submission(file, line, row))
+        submissions.append(_submission(file, line, row, allow_outside))
     if not submissions:
         raise ParseError(f"{file} holds no answers")
     return submissions
 
 
-def _submission(file: Path, line: int, row: dict[str, str]) -> Submission:
+def _submission(file: Path, line: int, row: dict[str, str], allow_outside: bool = False
+                ) -> Submission:
     fields = {name: (row.get(name) or "").strip() for name in (*REQUIRED, *OPTIONAL)}
     kind = fields["kind"] or "grad"
     if kind not in KINDS:
@@ -106,42 +131,96 @@ def _submission(file: Path, line: int, row: dict[str, str]) -> Submission:
     problem = fields["problem"]
     if not problem or not fields["wrt"]:
         raise ParseError(f"{file}, line {line}: problem and wrt must not be empty")
+    refused = ""
+    if not allow_outside and (os.path.isabs(problem) or ".." in Path(problem).parts):
+        refused = (f"the problem path {problem} leaves the folder of the answers file; "
+                   "give paths inside it (or grade with --allow-outside-paths)")
     return Submission(line=line, student=fields["student"],
                       problem=problem, path=str(file.parent / problem), wrt=fields["wrt"],
                       answer=row["answer"], kind=kind, of=fields["of"],
-                      latex=None if not latex_text else latex_text in _YES)
+                      latex=None if not latex_text else latex_text in _YES, refused=refused)
 
 
-def _first_line(error: MatcalcError) -> str:
-    return str(error).splitlines()[0]
+def _first_line(error: BaseException) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
-def grade_group(submissions: Sequence[Submission]) -> list[Grade]:
-    """Grade submissions that share one problem and request (one derivation)."""
-    first = submissions[0]
+# the derivations a worker has made, by request: the rows of one problem share one
+_DERIVED: dict[tuple, Result | str] = {}
+
+
+def _read_problem(path: str, shown: str) -> str:
+    """A problem file's text; what is not a small regular file is refused before reading."""
     try:
-        source = Path(first.path).read_text(encoding="utf-8")
-        (expected,) = run(parse(source), wrt=[first.wrt], of=first.of or None, kind=first.kind)
-        failure = ""
+        status = os.stat(path)
     except FileNotFoundError:
-        failure = f"no such problem file: {first.problem}"
-    except (OSError, UnicodeDecodeError):
-        failure = f"cannot read the problem file {first.problem}"
-    except MatcalcError as error:
-        failure = f"the problem: {_first_line(error)}"
-    grades = []
-    for item in submissions:
-        if failure:
-            grades.append(_grade(item, "error", None, failure))
-            continue
+        raise ParseError(f"no such problem file: {shown}") from None
+    except OSError as error:
+        raise ParseError(f"cannot read the problem file {shown}: {error.strerror}") from None
+    if not stat.S_ISREG(status.st_mode):
+        raise ParseError(f"the problem {shown} is not a regular file")
+    if status.st_size > MAX_LENGTH:
+        raise LimitError(f"the problem file {shown} has {status.st_size:,} bytes, more than "
+                         f"{MAX_LENGTH:,}")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read(MAX_LENGTH + 1)
+    except UnicodeDecodeError:
+        raise ParseError(f"the problem file {shown} is not UTF-8 text") from None
+    except OSError as error:
+        raise ParseError(f"cannot read the problem file {shown}: {error.strerror}") from None
+
+
+def _expected(item: Submission) -> Result:
+    """The derivation a row is graded against (made once per request in each worker)."""
+    known = _DERIVED.get(item.request)
+    if known is None:
         try:
-            verdict = verify_against(expected, item.answer, item.latex)
+            source = _read_problem(item.path, item.problem)
+            (known,) = run(parse(source), wrt=[item.wrt], of=item.of or None, kind=item.kind)
         except MatcalcError as error:
-            grades.append(_grade(item, "error", None, _first_line(error)))
-            continue
-        grades.append(_grade(item, "correct" if verdict.ok else "wrong",
-                             verdict.max_rel_error, verdict.hint))
-    return grades
+            known = f"the problem: {_first_line(error)}"
+        if len(_DERIVED) > 64:
+            _DERIVED.clear()
+        _DERIVED[item.request] = known
+    if isinstance(known, str):
+        raise _ProblemFailed(known)
+    return known
+
+
+class _ProblemFailed(Exception):
+    """The row's problem itself cannot be derived (the message says why)."""
+
+
+def grade_one(job: tuple[Submission, float]) -> Grade:
+    """Grade one row under its own time budget; whatever happens, a Grade comes back."""
+    item, seconds = job
+    limits.DERIVATION_SECONDS = seconds  # messages name the limit that applies
+    if item.refused:
+        return _grade(item, "error", None, item.refused)
+    try:
+        with time_budget(seconds):
+            expected = _expected(item)
+            verdict = verify_against(expected, item.answer, item.latex)
+    except _ProblemFailed as failure:
+        return _grade(item, "error", None, str(failure))
+    except MatcalcError as error:
+        return _grade(item, "error", None, _first_line(error))
+    except RecursionError:
+        return _grade(item, "error", None, "the answer is nested too deeply to read")
+    except MemoryError:
+        return _grade(item, "error", None, "the answer needs more memory than a grading "
+                                          "process may use")
+    except Exception as error:  # a defect of matcalc: this row says so, the others go on
+        return _grade(item, "error", None, f"internal error of matcalc ({type(error).__name__}: "
+                                          f"{_first_line(error)}); please report it")
+    return _grade(item, "correct" if verdict.ok else "wrong", verdict.max_rel_error, verdict.hint)
+
+
+def grade_group(submissions: Sequence[Submission], seconds: float | None = None) -> list[Grade]:
+    """Grade submissions in this process, one after another (no isolation: see grade)."""
+    limit = seconds or limits.DERIVATION_SECONDS
+    return [grade_one((item, limit)) for item in submissions]
 
 
 def _grade(item: Submission, verdict: str, error: float | None, hint: str) -> Grade:
@@ -149,34 +228,35 @@ def _grade(item: Submission, verdict: str, error: float | None, hint: str) -> Gr
                  verdict, error, hint)
 
 
+def _failed(job: tuple[Submission, float], why: str) -> Grade:
+    return _grade(job[0], "error", None, why)
+
+
 def grade(submissions: Sequence[Submission], jobs: int | None = None,
-          progress: Callable[[int, int], None] | None = None) -> list[Grade]:
-    """Grade every submission, in the input's order, on ``jobs`` processes (default: cores)."""
-    groups: dict[tuple, list[Submission]] = {}
-    for item in submissions:
-        groups.setdefault(item.request, []).append(item)
-    jobs = max(1, jobs or os.cpu_count() or 1)
-    done, total, grades = 0, len(submissions), []
+          progress: Callable[[int, int], None] | None = None, seconds: float | None = None,
+          on_grade: Callable[[Grade], None] | None = None,
+          memory: int | None = MEMORY_BYTES) -> list[Grade]:
+    """Grade every submission, in the input's order, each answer isolated in a worker process
+    (``jobs`` of them, default: the cores) under ``seconds`` (default the derivation limit) and
+    ``memory`` bytes: an answer that fails, hangs or exhausts memory gets an ``error`` row and
+    the others go on.  ``on_grade`` sees each grade as it is made."""
+    seconds = seconds or limits.DERIVATION_SECONDS
+    jobs = max(1, jobs or cores())
+    # rows of one request in a row, so each worker derives a problem once
+    order = sorted(range(len(submissions)), key=lambda i: submissions[i].request)
+    jobs_list = [(submissions[i], seconds) for i in order]
+    grades: list[Grade | None] = [None] * len(submissions)
+    done, total = 0, len(submissions)
     if progress:
         progress(0, total)
-    if jobs == 1 or len(groups) == 1:
-        for group in groups.values():
-            grades.extend(grade_group(group))
-            done += len(group)
-            if progress:
-                progress(done, total)
-    else:
-        # forkserver: workers never inherit the threads of libraries loaded in this process
-        context = multiprocessing.get_context(
-            "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else None)
-        with ProcessPoolExecutor(max_workers=min(jobs, len(groups)), mp_context=context) as pool:
-            futures = {pool.submit(grade_group, group): len(group) for group in groups.values()}
-            for future in as_completed(futures):
-                grades.extend(future.result())
-                done += futures[future]
-                if progress:
-                    progress(done, total)
-    return sorted(grades, key=lambda g: g.line)
+    for index, graded in run_isolated(jobs_list, grade_one, jobs, seconds, _failed, memory):
+        grades[order[index]] = graded
+        done += 1
+        if on_grade:
+            on_grade(graded)
+        if progress:
+            progress(done, total)
+    return [graded for graded in grades if graded is not None]
 
 
 def progress_bar(stream=sys.stderr, width: int = 30) -> Callable[[int, int], None]:
@@ -194,9 +274,26 @@ def progress_bar(stream=sys.stderr, width: int = 30) -> Callable[[int, int], Non
     return show
 
 
+# a cell a spreadsheet would run as a formula (=HYPERLINK(...), +, -, @, a tab or a return)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """A CSV cell that spreadsheets show as text: one that could start a formula gets a
+    leading ' (OWASP, "CSV Injection")."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def write_report(grades: Sequence[Grade], stream, fmt: str = "csv") -> None:
-    """Write the grades as CSV (one row each) or JSON (a list of objects)."""
+    """Write the grades as CSV (one row each, cells escaped against formula injection) or
+    JSON (a list of objects; an error that is not finite is null)."""
     rows = [asdict(item) for item in grades]
+    for row in rows:
+        error = row["max_rel_error"]
+        if error is not None and not math.isfinite(error):
+            row["max_rel_error"] = None
     if fmt == "json":
         json.dump(rows, stream, indent=2)
         stream.write("\n")
@@ -206,7 +303,7 @@ def write_report(grades: Sequence[Grade], stream, fmt: str = "csv") -> None:
     for row in rows:
         row["max_rel_error"] = "" if row["max_rel_error"] is None else \
             f"{row['max_rel_error']:.3g}"
-        writer.writerow(row)
+        writer.writerow({name: _cell(value) for name, value in row.items()})
 
 
 def summary(grades: Sequence[Grade]) -> str:

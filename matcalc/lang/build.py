@@ -11,6 +11,7 @@ import math
 
 from lark import Token, Tree
 
+from .. import limits
 from ..core import ir
 from ..core.ir import ELEMENTWISE_FUNCTIONS, Node
 from ..core.program import Definition, Program, Request
@@ -327,6 +328,10 @@ class Builder:
             raise ShapeError(f"the power of a matrix needs an integer exponent, not {exponent}; "
                              "use .^ for an elementwise power")
         k = int(exponent.params[0])
+        if abs(k) > limits.MAX_MATRIX_POWER:
+            raise LimitError(f"the matrix power {base} ^ {k}: powers beyond "
+                             f"{limits.MAX_MATRIX_POWER} are refused (their derivative has a term "
+                             "for each factor; matcalc.limits.MAX_MATRIX_POWER sets the limit)")
         if k == 0:
             return ir.identity(base.shape.rows)
         if k < 0:

@@ -16,6 +16,7 @@ from ..errors import (
     ParseError,
     UnknownNameError,
 )
+from ..limits import check_time
 from .build import FUNCTIONS
 from .latex_tokens import (
     FONTS,
@@ -45,6 +46,7 @@ class LatexCursor:
         return self.items[self.position]
 
     def advance(self) -> LatexToken:
+        check_time()
         token = self.items[self.position]
         if token.kind != "end":
             self.position += 1

@@ -7,6 +7,7 @@ message) and the nesting depth (a :class:`LimitError` beyond ``MAX_NESTING``).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from functools import lru_cache
 from importlib import resources
 
@@ -75,11 +76,18 @@ def _terminal_text() -> dict[str, str]:
     return texts
 
 
+@lru_cache(maxsize=8)
+def _newlines(source: str) -> list[int]:
+    """The offsets of the line breaks of a source (found once: a reader asks for many places)."""
+    return [offset for offset, char in enumerate(source) if char == "\n"]
+
+
 def location_at(source: str, offset: int, length: int = 1) -> Location:
-    """The line/column location of a character offset."""
-    line = source.count("\n", 0, offset) + 1
-    column = offset - (source.rfind("\n", 0, offset) + 1) + 1
-    return Location(line, column, length)
+    """The line/column location of a character offset (a binary search, not a count)."""
+    breaks = _newlines(source)
+    before = bisect_left(breaks, offset)
+    start = breaks[before - 1] + 1 if before else 0
+    return Location(before + 1, offset - start + 1, length)
 
 
 def check_brackets(source: str) -> None:

@@ -21,6 +21,7 @@ from ..core.program import Program
 from ..core.shapes import Dim, Kind
 from ..engine.result import Result, result_keys
 from ..errors import AssumptionError, DomainError, ShapeError, UnknownNameError, did_you_mean
+from ..limits import check_entries, check_time
 
 # ---------------------------------------------------------------------------------------------
 # The NumPy meaning of each operation; arguments and results are 2-D arrays or floats.
@@ -184,6 +185,10 @@ class Evaluation:
         for item in walk(node):
             if item in self.values:
                 continue
+            check_time()
+            if not item.is_scalar:
+                check_entries(item.shape.rows.value(self.sizes), item.shape.cols.value(self.sizes),
+                              f"the value of {_short(item)}")
             if item.op in EVALUATORS or item.op in SIZED_EVALUATORS:
                 arguments = [self.values[arg] for arg in item.args]
                 with np.errstate(all="ignore"):

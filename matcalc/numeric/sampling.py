@@ -20,6 +20,7 @@ from ..core.ir import Node, walk
 from ..core.program import Program
 from ..core.shapes import Kind
 from ..errors import DomainError
+from ..limits import check_entries, check_time
 from .evaluate import Evaluation, prepare, to_user_layout
 
 SIZE_POOL = (3, 4, 2, 5, 6, 7)
@@ -87,6 +88,8 @@ def draw(node: Node, sizes: Mapping[str, int], rng: np.random.Generator,
     """One random value for a variable, honouring its attributes (in the user's layout)."""
     attributes = set(node.params[1]) | set(extra)
     rows, cols = node.shape.rows.value(sizes), node.shape.cols.value(sizes)
+    check_time()
+    check_entries(rows, cols, f"a random value of {node.params[0]}")
     if node.kind is Kind.SCALAR:
         if "positive" in attributes or "invertible" in attributes:
             return float(np.exp(0.5 * rng.normal()))
