@@ -65,6 +65,18 @@ y : vector(N)
 s = sigmoid(X @ w)
 J = -sum(y * log(s) + (1 - y) * log(1 - s))
 """, ["w"], "hessian"),
+    "B5": ("logistic Hessian, labels +-1", """
+X : matrix(N, d)
+w : vector(d)
+y : vector(N) pm1
+L = sum(log(1 + exp(-y * (X @ w))))
+""", ["w"], "hessian"),
+    "B5g": ("logistic gradient, labels +-1", """
+X : matrix(N, d)
+w : vector(d)
+y : vector(N) pm1
+L = sum(log(1 + exp(-y * (X @ w))))
+""", ["w"], "grad"),
     "B4": ("tr(X' A X) grad", """
 X, A : matrix(n, n)
 f = tr(X' @ A @ X)
@@ -87,6 +99,10 @@ def arrays_for(name: str, dtype, rng: np.random.Generator, quick: bool) -> dict:
         n, d = 2000 // scale, 1000 // scale
         return {"X": rng.normal(size=(n, d)) / np.sqrt(d), "w": rng.normal(size=d),
                 "y": rng.uniform(0.05, 0.95, size=n)}
+    if name in ("B5", "B5g"):
+        n, d = 2000 // scale, 1000 // scale
+        return {"X": rng.normal(size=(n, d)) / np.sqrt(d), "w": rng.normal(size=d),
+                "y": rng.choice([-1.0, 1.0], size=n)}
     n = 300 // scale
     return {"X": rng.normal(size=(n, n)), "A": rng.normal(size=(n, n))}
 
@@ -108,8 +124,12 @@ def jax_function(name: str):
     def b4(X, A):
         return jnp.trace(X.T @ A @ X)
 
+    def b5(w, X, y):
+        return jnp.sum(jnp.log(1 + jnp.exp(-y * (X @ w))))
+
     return {"B1": (b1, ("W1", "W2"), ("X", "Y")), "B2": (b2, ("C",), ("A", "B", "Y")),
-            "B3": (b3, ("w",), ("X", "y")), "B4": (b4, ("X",), ("A",))}[name]
+            "B3": (b3, ("w",), ("X", "y")), "B4": (b4, ("X",), ("A",)),
+            "B5": (b5, ("w",), ("X", "y")), "B5g": (b5, ("w",), ("X", "y"))}[name]
 
 
 def torch_function(name: str):
@@ -127,12 +147,15 @@ def torch_function(name: str):
     def b4(X, A):
         return torch.trace(X.T @ A @ X)
 
-    return {"B1": b1, "B2": b2, "B3": b3, "B4": b4}[name]
+    def b5(w, X, y):
+        return torch.sum(torch.log(1 + torch.exp(-y * (X @ w))))
+
+    return {"B1": b1, "B2": b2, "B3": b3, "B4": b4, "B5": b5, "B5g": b5}[name]
 
 
 def implementations(name: str, arrays: dict, dtype) -> dict[str, Callable[[], object]]:
     title, source, wrt, kind = PROBLEMS[name]
-    derived = matcalc.derive(source, wrt=wrt, kind=kind)
+    derived = matcalc.derive(source, wrt=wrt, kind=kind, check=False)
     group = derived if isinstance(derived, list) else [derived]
     typed = {k: np.asarray(v, dtype=dtype) for k, v in arrays.items()}
     function = compiled(group, hoist=False)
@@ -179,12 +202,12 @@ def timed(functions: dict[str, Callable[[], object]], repeats: int) -> dict[str,
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-def versus(repeats: int, quick: bool) -> None:
+def versus(repeats: int, quick: bool, only: list[str] | None = None) -> None:
     rng = np.random.default_rng(0)
     print("| problem | dtype | " + " | ".join(["matcalc", "JAX jit", "PyTorch",
                                                "matcalc / JAX", "matcalc / PyTorch"]) + " |")
     print("|---|---|---|---|---|---|---|")
-    for name in PROBLEMS:
+    for name in only or PROBLEMS:
         arrays = arrays_for(name, np.float64, rng, quick)
         for dtype in (np.float64, np.float32):
             medians = timed(implementations(name, arrays, dtype), repeats)
@@ -251,10 +274,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke test)")
+    parser.add_argument("--only", nargs="+", choices=sorted(PROBLEMS),
+                        help="these problems only (and nothing else)")
     arguments = parser.parse_args()
     print(f"JAX: {jax.__version__ if jax else 'not installed'}; PyTorch: "
           f"{torch.__version__ if torch else 'not installed'}; NumPy {np.__version__}\n")
-    versus(arguments.repeats, arguments.quick)
+    versus(arguments.repeats, arguments.quick, arguments.only)
+    if arguments.only:
+        return
     checker(arguments.quick)
     derivation_against_compile()
     cold_start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import matcalc
+import matcalc.core.ir
 from matcalc.core.functions import FUNCTIONS
 from matcalc.core.ir import SHAPE_RULES
 from matcalc.core.to_sympy import CONVERTERS
@@ -112,3 +113,79 @@ def test_every_function_prints_and_reads_back(name):
     node = matcalc.parse(f"x : vector(n) positive\nf = {name}(x)").definitions["f"].body
     assert answer_node(program, str(node), False)[1] is node
     assert answer_node(program, to_latex(node), True)[1] is node
+
+
+# -- the three rules of each operation agree: the adjoint and the Jacobian written by hand are
+# those that follow from its differential (rules/operation.py derives them: transposition and a
+# forward pass, as JAX does for linear primitives) ---------------------------------------------
+
+from helpers import program  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from strategies import expressions  # noqa: E402
+
+from matcalc.core.algebra import identity, size  # noqa: E402
+from matcalc.numeric.evaluate import prepare  # noqa: E402
+from matcalc.numeric.sampling import random_instance  # noqa: E402
+from matcalc.rules.operation import derived_adjoint, derived_jacobian  # noqa: E402
+
+BASE = program("base = a")
+
+
+def _value(extended, instance, node):
+    if node is None:
+        return 0.0
+    evaluation = prepare(extended, instance.arrays, instance.sizes, check_attributes=False)
+    return np.asarray(evaluation.value(node), dtype=float)
+
+
+def _agree(extended, instance, hand, derived, what):
+    want, got = _value(extended, instance, hand), _value(extended, instance, derived)
+    want, got = np.broadcast_arrays(np.asarray(want), np.asarray(got))
+    scale = max(1.0, float(np.max(np.abs(want), initial=0.0)))
+    assert np.allclose(got, want, rtol=1e-8, atol=1e-8 * scale), what
+
+
+import numpy as np  # noqa: E402
+
+
+@settings(max_examples=max(60, settings().max_examples // 4), deadline=None)
+@given(expressions(BASE.variables, max_depth=3))
+def test_hand_written_rules_are_those_the_differential_gives(node):
+    for item in {n for n in matcalc.core.ir.walk(node) if n.args}:
+        # a cotangent of the node's shape that varies with the point
+        g = matcalc.core.ir.apply("cos", item)
+        extended = BASE.extended({"e": node})
+        instance = random_instance(extended, seed=4)
+        for index in range(len(item.args)):
+            if not any(n.op == "var" for n in matcalc.core.ir.walk(item.args[index])):
+                continue  # a constant argument (an exponent) is never differentiated
+            hand = ADJOINTS[item.op][index](item, item, g)
+            _agree(extended, instance, hand, derived_adjoint(item.op, index)(item, item, g),
+                   f"adjoint {index} of {item}")
+            arg = item.args[index]
+            seed = matcalc.core.ir.const(1.0) if arg.is_scalar else identity(size(arg))
+            js = [seed if position == index else None for position in range(len(item.args))]
+            _agree(extended, instance, JACOBIANS[item.op](item, item, js),
+                   derived_jacobian(item.op)(item, item, js), f"Jacobian {index} of {item}")
+
+
+def test_the_engine_derives_with_rules_that_follow_from_differentials_alone(monkeypatch):
+    # every operation's adjoint and Jacobian replaced by the ones its differential gives: the
+    # gallery's gradients, Jacobians and Hessians are still proven (so a new operation needs
+    # only its differential)
+    import pathlib
+
+    from matcalc.rules.operation import OPERATIONS
+
+    monkeypatch.setattr("matcalc.engine.accumulate.ADJOINTS", {
+        name: tuple(derived_adjoint(name, i) for i in range(len(op.adjoints)))
+        for name, op in OPERATIONS.items()})
+    monkeypatch.setattr("matcalc.engine.accumulate.JACOBIANS", {
+        name: derived_jacobian(name) for name in OPERATIONS})
+    for path in sorted(pathlib.Path("derivations").glob("*.mc")):
+        if path.stem in ("mathse_batch_softmax",):  # 1568 x 1024 matrices: slow, not different
+            continue
+        results = matcalc.derive(path.read_text(), check=False)
+        results = results if isinstance(results, list) else [results]
+        for verdict in matcalc.check(results, seed=1, trials=1):
+            assert verdict.ok or verdict.inconclusive, (path.stem, str(verdict))

@@ -50,6 +50,9 @@ class Writer:
 
     def expression(self, node: Node) -> str:  # noqa: C901 - one case per operation
         op, args = node.op, node.args
+        stable = self.stable(node)
+        if stable:
+            return stable
         if op in ("var", "ref"):
             return identifier(node.params[0])
         if op == "const":
@@ -196,6 +199,42 @@ class Writer:
 
     def nonnegative(self, node: Node) -> bool:
         return self.facts.nonnegative(node)
+
+    # numerically stable forms: what is printed keeps its textbook form, the code computes it
+    # without cancellation or overflow ---------------------------------------------------------
+
+    def _body(self, node: Node) -> Node:
+        """A definition's body behind its reference (the value the code holds by name)."""
+        seen = 0
+        while node.op == "ref" and node.name in self.program.definitions and seen < 100:
+            node, seen = self.program.definitions[node.name].body, seen + 1
+        return node
+
+    def stable(self, node: Node) -> str:
+        """The stable form of ``node``, or "" where the plain one is fine:
+        1 - sigmoid(t) as sigmoid(-t), 1 - tanh(t)^2 as cosh(t)^-2, log(1 + exp(t)) as
+        logaddexp(0, t), log(sigmoid(t)) as -softplus(-t)."""
+        op, args = node.op, node.args
+        if op == "sub" and _is_one(args[0]):
+            inner = self._body(args[1])
+            if inner.op == "sigmoid":
+                return f"_sigmoid(-{self.value(inner.args[0])})"
+            if inner.op == "mul" and inner.args[0] is inner.args[1]:
+                square = self._body(inner.args[0])
+                if square.op == "tanh":
+                    return f"(np.cosh({self.value(square.args[0])}) ** -2)"
+        if op == "log":
+            inner = self._body(args[0])
+            if inner.op == "add" and _is_one(inner.args[0]) and inner.args[1].op == "exp" and \
+                    inner.args[1].shape == node.shape:
+                return f"np.logaddexp(0, {self.value(inner.args[1].args[0])})"
+            if inner.op == "sigmoid":
+                return f"(-_softplus(-{self.value(inner.args[0])}))"
+        return ""
+
+
+def _is_one(node: Node) -> bool:
+    return (node.op == "const" and node.params[0] == 1.0) or node.op == "ones"
 
 
 def count_uses(roots: Sequence[Node], stop: set[Node]) -> dict[Node, int]:

@@ -151,6 +151,11 @@ class Facts:
             return self._declared(node, "simplex")
         return node.op == "softmax"
 
+    def pm1(self, node: Node) -> bool:
+        """Every entry is +1 or -1 (a declared pm1 variable)."""
+        node = self._resolve(node)
+        return node.op == "var" and self._declared(node, "pm1")
+
     def symmetric(self, node: Node) -> bool:
         """A square matrix equal to its transpose."""
         node = self._resolve(node)

@@ -214,3 +214,27 @@ def common_factor(node: Node, facts: Facts) -> Node | None:
     if a.args[1] is b.args[1]:
         return apply("matmul", apply(node.op, a.args[0], b.args[0]), a.args[1])
     return None
+
+
+@rule('diag-sum', ops=('add', 'sub'), example='a, b : vector(n)\nf = Diag(a) - Diag(b)')
+def diag_sum(node: Node, facts: Facts) -> Node | None:
+    """Diag(a) + Diag(b) = Diag(a + b); Diag(a) - Diag(b) = Diag(a - b) (a, b vectors)."""
+    a, b = node.args
+    if a.op == "Diag" and b.op == "Diag" and a.args[0].kind is Kind.VECTOR and \
+            same_shape(a.args[0], b.args[0]):
+        return apply("Diag", apply(node.op, a.args[0], b.args[0]))
+    return None
+
+
+@rule('diag-product', ops=('matmul',), example='a, b : vector(n)\nf = Diag(a) @ Diag(b)')
+def diag_product(node: Node, facts: Facts) -> Node | None:
+    """Diag(a) @ Diag(b) = Diag(a * b); Diag(a) @ (Diag(b) @ C) = Diag(a * b) @ C."""
+    a, b = node.args
+    if a.op != "Diag" or a.args[0].kind is not Kind.VECTOR:
+        return None
+    if b.op == "Diag" and same_shape(a.args[0], b.args[0]):
+        return apply("Diag", apply("mul", a.args[0], b.args[0]))
+    if b.op == "matmul" and b.args[0].op == "Diag" and same_shape(a.args[0], b.args[0].args[0]):
+        return apply("matmul", apply("Diag", apply("mul", a.args[0], b.args[0].args[0])),
+                     b.args[1])
+    return None

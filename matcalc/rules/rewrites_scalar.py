@@ -286,3 +286,109 @@ def common_divisor(node: Node, facts: Facts) -> Node | None:
             same_shape(a.args[0], b.args[0]):
         return apply("div", apply(node.op, a.args[0], b.args[0]), a.args[1])
     return None
+
+
+def _factors(node: Node) -> list[Node]:
+    """The factors of an elementwise product, nested products flattened (iteratively)."""
+    found, pending = [], [node]
+    while pending:
+        item = pending.pop()
+        if item.op == "mul":
+            pending.extend(reversed(item.args))
+        else:
+            found.append(item)
+    return found
+
+
+def _product_of(factors: list[Node], like: Node) -> Node | None:
+    """The product of ``factors`` with the shape of ``like`` (None when it cannot have it)."""
+    if not factors:
+        return ones_like_node(like)
+    product = factors[0]
+    for factor in factors[1:]:
+        product = apply("mul", product, factor)
+    if not same_shape(product, like):
+        product = apply("mul", product, ones_like_node(like)) if product.is_scalar else None
+    return product
+
+
+@rule('square-of-pm1', ops=('mul',), needs='pm1',
+      example='y : vector(n) pm1; x : vector(n)\nf = y * (x * y)')
+def square_of_pm1(node: Node, facts: Facts) -> Node | None:
+    """y * y = 1 for y with entries +-1, wherever the two stand in a product: y * (a * y) = a."""
+    factors = _factors(node)
+    for index, factor in enumerate(factors):
+        if facts.pm1(factor) and factor in factors[index + 1:]:
+            rest = factors[:index] + factors[index + 1:]
+            rest.remove(factor)
+            return _product_of(rest, node)
+    return None
+
+
+def ones_like_node(node: Node) -> Node:
+    if node.is_scalar:
+        return ir.const(1.0)
+    return ir.ones(node.shape.rows, node.shape.cols, node.kind)
+
+
+def _one_plus_exp(node: Node) -> Node | None:
+    """t for 1 + exp(t) (either way round), else None."""
+    if node.op != "add":
+        return None
+    for one, other in (node.args, reversed(node.args)):
+        if (const(one, 1.0) or one.op == "ones") and other.op == "exp":
+            return other.args[0]
+    return None
+
+
+@rule('logistic-quotient', ops=('div',),
+      example='t : vector(n); a : vector(n)\nf = (a * exp(t)) / (1 + exp(t))')
+def logistic_quotient(node: Node, facts: Facts) -> Node | None:
+    """e / (1 + e) = sigmoid(t) for e = exp(t); 1 / (1 + e) = sigmoid(-t); (a * e) / (1 + e) =
+    a * sigmoid(t)."""
+    numerator, denominator = node.args
+    t = _one_plus_exp(denominator)
+    if t is None or not same_shape(denominator, node):
+        return None
+    if const(numerator, 1.0):
+        return apply("sigmoid", apply("neg", t))
+    factors = _factors(numerator)
+    exponential = apply("exp", t)
+    if exponential not in factors:
+        return None
+    factors.remove(exponential)
+    return _product_of(factors + [apply("sigmoid", t)], node)
+
+
+@rule('sigmoid-complement', ops=('sub',), example='t : vector(n)\nf = 1 - sigmoid(t)')
+def sigmoid_complement(node: Node, facts: Facts) -> Node | None:
+    """1 - sigmoid(t) = sigmoid(-t); sigmoid(t) - 1 = -sigmoid(-t)."""
+    a, b = node.args
+    if (const(a, 1.0) or a.op == "ones") and b.op == "sigmoid" and same_shape(b, node):
+        return apply("sigmoid", apply("neg", b.args[0]))
+    if (const(b, 1.0) or b.op == "ones") and a.op == "sigmoid" and same_shape(a, node):
+        return apply("neg", apply("sigmoid", apply("neg", a.args[0])))
+    return None
+
+
+def _negatives(a: Node, b: Node) -> bool:
+    """Whether a = -b."""
+    return (a.op == "neg" and a.args[0] is b) or (b.op == "neg" and b.args[0] is a)
+
+
+@rule('exp-times-logistic', ops=('mul',),
+      example='t : vector(n); a : vector(n)\nf = a * (exp(t) * sigmoid(-t))')
+def exp_times_logistic(node: Node, facts: Facts) -> Node | None:
+    """exp(t) * sigmoid(-t) = sigmoid(t), wherever the two stand in a product."""
+    factors = _factors(node)
+    for exponential in factors:
+        if exponential.op != "exp":
+            continue
+        for logistic in factors:
+            if logistic.op == "sigmoid" and same_shape(logistic, exponential) and \
+                    _negatives(logistic.args[0], exponential.args[0]):
+                rest = list(factors)
+                rest.remove(exponential)
+                rest.remove(logistic)
+                return _product_of(rest + [apply("sigmoid", exponential.args[0])], node)
+    return None

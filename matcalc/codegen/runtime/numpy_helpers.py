@@ -9,7 +9,9 @@ import numpy as np
 
 # ---- copied into every generated module from here on ----
 def _sigmoid(x):
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
+    # 1 / (1 + exp(-x)) for x >= 0, exp(x) / (1 + exp(x)) below: no overflow, no cancellation
+    e = np.exp(-np.abs(x))
+    return np.where(np.greater_equal(x, 0), 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def _softmax(x, axis):

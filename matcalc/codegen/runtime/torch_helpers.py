@@ -35,6 +35,12 @@ class np:  # noqa: N801 - the NumPy calls of the generated code, over torch
     sum, mean, trace, kron = (_lift(f) for f in (torch.sum, torch.mean, torch.trace, torch.kron))
     asarray = staticmethod(torch.as_tensor)
 
+    cosh = staticmethod(_lift(torch.cosh))
+
+    @staticmethod
+    def logaddexp(a, b):
+        return torch.logaddexp(torch.as_tensor(a, dtype=b.dtype), b)
+
     @staticmethod
     def maximum(x, floor):
         return torch.clamp(torch.as_tensor(x), min=floor)
