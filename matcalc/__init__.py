@@ -1,7 +1,7 @@
 """matcalc: closed-form matrix calculus in the notation of papers, checked numerically.
 
-``check``, ``CheckResult``, ``verify`` and ``Verdict`` are imported when first used: importing
-matcalc does not import NumPy or SymPy.
+``parse``, ``check``, ``CheckResult``, ``verify`` and ``Verdict`` are imported when first used:
+importing matcalc imports neither NumPy, SymPy nor the parser.
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ import importlib
 from .core.program import Program
 from .derive import Derivative, Derivatives, derive
 from .errors import CheckWarning, MatcalcError
-from .lang.parse import parse
 
 _LATER = {"check": "numeric.check", "CheckResult": "numeric.check",
-          "verify": "grading.verdicts", "Verdict": "grading.verdicts"}
+          "verify": "grading.verdicts", "Verdict": "grading.verdicts", "parse": "lang.parse"}
 
 
 def __getattr__(name: str) -> object:

@@ -13,13 +13,15 @@ import os
 import re
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from . import __version__, limits
-from .core.program import Program
 from .errors import MatcalcError, ParseError
-from .lang.parse import parse
 from .limits import time_budget
 from .present.terminal import colour_text, colour_verdict, use_colour
+
+if TYPE_CHECKING:
+    from .core.program import Program
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -40,7 +42,15 @@ def read_source(argument: str) -> str:
 
 
 def _load(arguments: argparse.Namespace) -> Program:
+    from .lang.parse import parse
+
     return parse(read_source(arguments.problem), let=arguments.let or None)
+
+
+def _parse(source: str, let: str | list[str] | None = None) -> Program:
+    from .lang.parse import parse
+
+    return parse(source, let=let)
 
 
 def command_parse(arguments: argparse.Namespace) -> int:
@@ -103,15 +113,17 @@ def command_derive(arguments: argparse.Namespace) -> int:
     import json
 
     from .derive import render
-    from .numeric.check import check
 
     program = _load(arguments)
     if arguments.check and arguments.no_check:
         raise ParseError("--check and --no-check exclude each other")
     groups = _derivatives(arguments, program, quick=not arguments.check and
                           not arguments.no_check)
-    verdicts = [check(list(group), seed=arguments.seed) if arguments.check else None
-                for group in groups]
+    verdicts: list = [None] * len(groups)
+    if arguments.check:
+        from .numeric.check import check
+
+        verdicts = [check(list(group), seed=arguments.seed) for group in groups]
     quick_failures = _quick_failures(groups)
     failed = any(not v.ok for group in verdicts if group for v in group) or bool(quick_failures)
     for failure in quick_failures:
@@ -225,7 +237,7 @@ def command_check(arguments: argparse.Namespace) -> int:
     colour = use_colour(sys.stdout, arguments.color)
     problems = [found for problem in arguments.problem for found in _problem_files(problem)]
     for problem in problems:
-        program = parse(read_source(problem), let=arguments.let or None)
+        program = _parse(read_source(problem), let=arguments.let or None)
         if len(problems) > 1:
             print(f"# {problem}")
         for group in _derivatives(arguments, program):

@@ -13,10 +13,8 @@ from typing import TYPE_CHECKING
 
 from .core import ir
 from .core.program import Program
-from .engine import pipeline
 from .engine.result import KINDS, Result, shared_text
 from .errors import CheckWarning, MatcalcError, UnsupportedError
-from .lang.parse import parse
 from .limits import time_budget
 
 if TYPE_CHECKING:
@@ -55,7 +53,9 @@ class Derivative(Result):
         result = self.result
         if (layout == "numerator" and self.kind == "grad") or \
                 (layout == "denominator" and self.kind == "jacobian"):
-            simplifier = pipeline.simplifier_for(self.program, self.derivation, self.of_node)
+            from .engine.pipeline import simplifier_for
+
+            simplifier = simplifier_for(self.program, self.derivation, self.of_node)
             result = simplifier(ir.apply("transpose", result))
         lines.append((self.symbol(style), to_latex(result, style)))
         return lines
@@ -256,6 +256,9 @@ def derive(source: str | Program, wrt: str | Sequence[str] | None = None, of: st
     ``check`` (the default) proves each result at a random point (``Derivative.checked``; a
     failure warns with :class:`~matcalc.errors.CheckWarning`); ``matcalc.check`` is thorough.
     """
+    from .engine import pipeline
+    from .lang.parse import parse
+
     if kind is not None and kind not in KINDS:
         raise UnsupportedError(f"unknown kind {kind!r}; kinds are grad, jacobian, hessian")
     with time_budget():  # reading the text counts against the derivation's time
@@ -282,7 +285,9 @@ def derive_by_request(program: Program, simplify: bool = True, check: bool = Fal
                       ) -> list[Derivatives]:
     """The results of each request of the program, one Derivatives a request (``check``:
     each quick-checked, as :func:`derive` does)."""
-    groups = [_front(group) for group in pipeline.run_requests(program, simplify)]
+    from .engine.pipeline import run_requests
+
+    groups = [_front(group) for group in run_requests(program, simplify)]
     if check:
         for group in groups:
             quick_check(group)

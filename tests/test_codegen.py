@@ -15,6 +15,7 @@ from strategies import expressions
 import matcalc
 from matcalc.cli import main
 from matcalc.codegen.module import compiled, generate, load
+from matcalc.core import ir
 from matcalc.derive import derive_by_request
 from matcalc.engine.pipeline import variables_of
 from matcalc.errors import DomainError
@@ -197,3 +198,61 @@ def test_torch_keeps_float32():
     tensors = {k: torch.tensor(rng.normal(size=s), dtype=torch.float32)
                for k, s in shapes.items()}
     assert module.gradient(**tensors)["Q"].dtype == torch.float32
+
+
+# -- no dense structure of an intermediate: Diag, kron and commutation matrices are formed only
+# where the result itself is that matrix (a Jacobian written as one) -----------------------------
+
+import re as _re  # noqa: E402
+
+from hypothesis import given as _given  # noqa: E402
+from hypothesis import settings as _settings  # noqa: E402
+
+DENSE = _re.compile(r"np\.diagflat\(|np\.kron\(|_commutation\(")
+
+
+def _dense_intermediates(source: str) -> list[str]:
+    """Lines of a generated function that form a dense structured matrix, outside its result."""
+    body = source[source.index("\ndef ", source.index("def _kron_matvec")):]
+    found, in_result = [], False
+    for line in body.splitlines():
+        if line.strip() == "return {":
+            in_result = True
+        elif line.strip() == "}":
+            in_result = False
+        elif DENSE.search(line) and not in_result and not line.lstrip().startswith("_h"):
+            found.append(line.strip())
+    return found
+
+
+def test_gallery_code_forms_no_dense_intermediate():
+    from matcalc.codegen.module import generate_many
+
+    for path in sorted(pathlib.Path("derivations").rglob("*.mc")):
+        groups = derive_by_request(matcalc.parse(path.read_text()))
+        if not groups:
+            continue
+        assert not _dense_intermediates(generate_many(groups)), path.name
+
+
+def test_the_scan_sees_a_dense_intermediate():
+    # a test of the test: a shared Diag formed as np.diagflat is found
+    source = "def _kron_matvec(a):\n    pass\n\ndef gradient(x):\n    _t1 = np.diagflat(x)\n" \
+             "    return {\n    'x': _t1 @ _t1,\n    }\n"
+    assert _dense_intermediates(source) == ["_t1 = np.diagflat(x)"]
+
+
+@_settings(max_examples=40, deadline=None)
+@_given(expressions(BASE.variables, max_depth=3))
+def test_random_code_forms_no_dense_intermediate(node):
+    from matcalc.codegen.module import generate
+
+    # structure the function itself computes is the user's; what the derivative adds is ours
+    assume(not any(n.op in ("kron", "Diag", "commutation") for n in ir.walk(node)))
+    target = BASE.extended({"F": ir.apply("sum", ir.apply("sin", node)) if not node.is_scalar
+                            else ir.apply("sin", node)})
+    names = variables_of(target, target.definitions["F"].ref)
+    if not names:
+        return
+    gradients = matcalc.derive(target, wrt=names, of="F", check=False)
+    assert not _dense_intermediates(generate(list(gradients))), gradients.text

@@ -17,6 +17,8 @@ from ..errors import UnsupportedError
 from ..rules.facts import Facts
 from .names import identifier, size_name
 
+STRUCTURE = frozenset({"kron", "Diag"})  # matrices of structure, never formed to be shared
+
 
 class Writer:
     """Turns nodes into NumPy expressions, naming shared subexpressions."""
@@ -35,13 +37,27 @@ class Writer:
         if node in self.names:
             return self.names[node]
         text = self.expression(node)
-        if self.uses.get(node, 0) > 1 and node.op not in LEAVES and node.op != "kron":
-            self.counter += 1
-            name = f"_t{self.counter}"
-            self.lines.append(f"{name} = {text}")
-            self.names[node] = name
-            return name
+        # structure (kron, Diag) is never held as a dense value: each use folds it into its
+        # product (v * A for Diag(v) @ A), its argument is what is shared
+        if self.uses.get(node, 0) > 1 and node.op not in LEAVES and node.op not in STRUCTURE:
+            return self._hold(node, text)
         return text
+
+    def diagonal(self, diagonal: Node) -> str:
+        """The vector v of Diag(v) folded into a product; a Diag used several times computes
+        its v once."""
+        v = diagonal.args[0]
+        if self.uses.get(diagonal, 0) > 1 and v.op not in LEAVES and v not in self.names:
+            return self._hold(v, self.expression(v))
+        return self.value(v)
+
+    def _hold(self, node: Node, text: str) -> str:
+        """Assign ``text`` to a new temporary that stands for ``node`` from now on."""
+        self.counter += 1
+        name = f"_t{self.counter}"
+        self.lines.append(f"{name} = {text}")
+        self.names[node] = name
+        return name
 
     def dim(self, d: Dim) -> str:
         parts = [str(d.coefficient)] if d.coefficient != 1 or not d.symbols else []
@@ -137,9 +153,9 @@ class Writer:
         if gram:
             return gram
         if self.inline(a) and a.op == "Diag" and not a.args[0].is_scalar:
-            return f"({self.value(a.args[0])} * {self.value(b)})"
+            return f"({self.diagonal(a)} * {self.value(b)})"
         if self.inline(b) and b.op == "Diag" and not b.args[0].is_scalar:
-            return f"({self.value(a)} * {self.value(b.args[0])}.T)"
+            return f"({self.value(a)} * {self.diagonal(b)}.T)"
         if self.inline(a) and a.op == "inv":
             return f"np.linalg.solve({self.value(a.args[0])}, {self.value(b)})"
         if self.inline(a) and a.op == "kron" and b.kind is Kind.VECTOR:
@@ -160,7 +176,7 @@ class Writer:
 
     def inline(self, node: Node) -> bool:
         """Whether node is computed here only (so its structure may be used, not its value)."""
-        return node not in self.names and (self.uses.get(node, 0) <= 1 or node.op == "kron")
+        return node not in self.names and (self.uses.get(node, 0) <= 1 or node.op in STRUCTURE)
 
     def chain(self, node: Node) -> list[Node]:
         """The factors of a product of matrices, nested products flattened (A @ (B @ C))."""

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 from ..core.ir import Node, walk
 from ..core.program import Program
 from ..core.shapes import describe
 from ..errors import UnsupportedError
-from .accumulate import Derivation
+
+if TYPE_CHECKING:
+    from .accumulate import Derivation
 
 KINDS = ("grad", "jacobian", "hessian")
 
