@@ -20,7 +20,7 @@ POSITIVE_NAMES = ("s", "p", "R")  # entries of order one: safe as denominators
 ANY_NAMES = ("a", "c", "x", "y", "u", "A", "B", "C", "D", "S", "Q", "q", "Y")
 SMOOTH = ("sin", "cos", "tanh", "sigmoid", "neg", "transpose", "softmax", "logsumexp", "sum",
           "mean", "tr", "Diag", "diag", "vec", "norm", "norm2", "relu", "abs", "step", "sign",
-          "det", "mpow")
+          "det", "mpow", "softplus", "erf", "gelu", "gelu_tanh")
 POSITIVE_RESULT = ("exp", "softmax", "sigmoid")
 BINARY = ("add", "sub", "mul", "matmul", "frob", "kron", "div", "pow")
 
@@ -64,10 +64,13 @@ def any_node(variables: dict[str, Node], draw, depth: int) -> Node:
         return variables[draw(st.sampled_from(ANY_NAMES + POSITIVE_NAMES))]
     family = draw(st.sampled_from(("unary", "binary", "binary", "restricted")))
     if family == "restricted":
-        op = draw(st.sampled_from(("log", "sqrt", "fractional", "inv", "logdet", "divide")))
+        op = draw(st.sampled_from(("log", "sqrt", "fractional", "inv", "logdet", "divide",
+                                   "log1p", "expm1", "tan")))
         if op in ("inv", "logdet"):
             return ir.apply(op, spd_node(variables, draw, depth - 1))
         positive = positive_node(variables, draw, depth - 1)
+        if op in ("expm1", "tan"):  # tan of tanh(...) stays inside (-pi / 2, pi / 2)
+            return ir.apply(op, _tame(any_node(variables, draw, depth - 1)))
         if op == "fractional":
             return ir.apply("pow", positive, ir.const(draw(st.sampled_from((0.5, 1.5, -1.0)))))
         if op == "divide":

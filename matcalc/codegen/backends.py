@@ -25,12 +25,13 @@ def backend_header(backend: str) -> str:
     """The imports and helpers at the top of a module generated for ``backend``."""
     common = helper_source("common_helpers")
     if backend == "torch":
-        return "import torch\n\n\n" + helper_source("torch_helpers") + "\n\n" + common
+        return "import math\n\nimport torch\n\n\n" + helper_source("torch_helpers") + "\n\n" + \
+            common
     numpy = helper_source("numpy_helpers")
     imports = {
-        "numpy": "import numpy as np\n",
+        "numpy": "import math\n\nimport numpy as np\n",
         # jax.numpy follows NumPy's API for every call the generated code makes
-        "jax": "import jax.numpy as np  # enable float64 with "
+        "jax": "import math\n\nimport jax.numpy as np  # enable float64 with "
                "jax.config.update('jax_enable_x64', True)\n",
     }[backend]
     return imports + "\n\n" + numpy + "\n\n" + common

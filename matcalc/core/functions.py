@@ -13,9 +13,16 @@ checks every row's derivative against finite differences and that every stage kn
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+_TWO_OVER_ROOT_PI = 2 / math.sqrt(math.pi)
+_ROOT_HALF = 1 / math.sqrt(2)
+_ONE_OVER_ROOT_2PI = 1 / math.sqrt(2 * math.pi)
+_GELU_SCALE = math.sqrt(2 / math.pi)
+_GELU_CUBIC = 0.044715
 
 
 @dataclass(frozen=True)
@@ -28,7 +35,7 @@ class Function:
     numpy: str  # "np.exp", or a helper of matcalc/codegen/runtime ("_sigmoid")
     latex: str | None  # "\\exp" or "\\operatorname{relu}"; None: present/latex sets it itself
     sympy: str  # a SymPy function ("exp", "Abs"), or matcalc's own in core/to_sympy
-    domain: str = "real"  # "positive": defined (and sampled) for positive arguments only
+    domain: str = "real"  # "positive": sampled for positive arguments only; "bounded": in (-1, 1)
     kink: bool = False  # not differentiable at 0 (sampling keeps away from it)
     values: str = "real"  # "positive", "unit" (in (0, 1)) or "nonnegative"
     costly: bool = True  # worth computing once in generated code's prepare()
@@ -59,6 +66,38 @@ FUNCTIONS: dict[str, Function] = {f.name: f for f in (
              r"\operatorname{abs}", "Abs", kink=True, values="nonnegative", costly=False),
     Function("softplus", lambda a, x, y: a.call("sigmoid", x), "softplus' = sigmoid",
              "_softplus", r"\operatorname{softplus}", "softplus", values="positive"),
+    Function("tan", lambda a, x, y: a.add(a.const(1.0), a.mul(y, y)), "tan' = 1 + tan^2",
+             "np.tan", r"\tan", "tan", domain="bounded"),
+    Function("erf", lambda a, x, y: a.mul(a.const(_TWO_OVER_ROOT_PI), a.call(
+        "exp", a.neg(a.mul(x, x)))), "erf'(x) = 2 exp(-x^2) / sqrt(pi)", "_erf",
+        r"\operatorname{erf}", "erf"),
+    Function("log1p", lambda a, x, y: a.div(a.const(1.0), a.add(a.const(1.0), x)),
+             "log1p'(x) = 1 / (1 + x)", "np.log1p", r"\operatorname{log1p}", "log1p",
+             domain="positive"),
+    Function("expm1", lambda a, x, y: a.call("exp", x), "expm1' = exp", "np.expm1",
+             r"\operatorname{expm1}", "expm1"),
+    # GELU (Hendrycks & Gimpel 2016): x Phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2;
+    # gelu'(x) = Phi(x) + x phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi)
+    Function("gelu", lambda a, x, y: a.add(
+        a.mul(a.const(0.5), a.add(a.const(1.0), a.call("erf", a.mul(a.const(_ROOT_HALF), x)))),
+        a.mul(a.mul(a.const(_ONE_OVER_ROOT_2PI), x),
+              a.call("exp", a.mul(a.const(-0.5), a.mul(x, x))))),
+        "gelu'(x) = Phi(x) + x phi(x)", "_gelu", r"\operatorname{gelu}", "gelu"),
+    # the tanh approximation: x (1 + tanh(u)) / 2, u = sqrt(2 / pi) (x + 0.044715 x^3)
+    Function("gelu_tanh", lambda a, x, y: _gelu_tanh_derivative(a, x),
+             "gelu_tanh'(x) = (1 + t) / 2 + x (1 - t^2) u'(x) / 2, t = tanh(u(x))",
+             "_gelu_tanh", r"\operatorname{gelu\_tanh}", "gelu_tanh"),
 )}
+
+def _gelu_tanh_derivative(a: Any, x: Any) -> Any:
+    """d/dx of x (1 + tanh(u)) / 2 with u = c (x + k x^3): (1 + t) / 2 + x (1 - t^2) u' / 2."""
+    cube = a.mul(x, a.mul(x, x))
+    u = a.mul(a.const(_GELU_SCALE), a.add(x, a.mul(a.const(_GELU_CUBIC), cube)))
+    t = a.call("tanh", u)
+    slope = a.mul(a.const(_GELU_SCALE),
+                  a.add(a.const(1.0), a.mul(a.const(3 * _GELU_CUBIC), a.mul(x, x))))
+    return a.add(a.mul(a.const(0.5), a.add(a.const(1.0), t)),
+                 a.mul(a.mul(a.const(0.5), x), a.mul(a.sub(a.const(1.0), a.mul(t, t)), slope)))
+
 
 ELEMENTWISE_FUNCTIONS: tuple[str, ...] = tuple(FUNCTIONS)

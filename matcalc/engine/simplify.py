@@ -118,7 +118,7 @@ class Simplifier:
         return candidate
 
     def _nonzero(self, node: Node) -> bool:
-        return node in self.divisors or self.facts.positive(node)
+        return node in self.divisors or self.facts.nonzero(node)
 
     def _distributed(self, node: Node) -> Node | None:
         """a * (b +- c) as a * b +- a * c (either side), and (a +- b)' as a' +- b', kept only
@@ -204,10 +204,13 @@ def _chained(left: Node, right: Node) -> Node:
 
 def divisors_of(program: Program, of: Node) -> frozenset[Node]:
     """The scalar divisors of the function ``of`` and the definitions it uses (as written and as
-    named): the function, hence its derivative, is defined only where they are not zero."""
+    named), and the scalar arguments of its logarithms: the function, hence its derivative, is
+    defined only where they are not zero."""
     roots = [of] + [program.definitions[n].body for n in program.needed_definitions(of)]
     found = {node.args[1] for root in roots for node in walk(root)
              if node.op == "div" and node.args[1].is_scalar and node.args[1].op != "const"}
+    found |= {node.args[0] for root in roots for node in walk(root)
+              if node.op == "log" and node.args[0].is_scalar and node.args[0].op != "const"}
     refs = {definition.body: definition.ref for definition in program.definitions.values()}
     for node in list(found):
         if node.op == "ref" and node.name in program.definitions:

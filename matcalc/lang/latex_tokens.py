@@ -131,6 +131,9 @@ def _escape(source: str, offset: int, found: list[LatexToken]) -> int:
     if following == "|":
         found.append(LatexToken("sym", "||", offset, 2))
         return offset + 2
+    if following == "_":  # an escaped underscore, inside a name: \mathit{delta\_yhat}
+        found.append(LatexToken("word", "_", offset, 2))
+        return offset + 2
     command = _COMMAND.match(source, offset)
     if not command:
         raise ParseError(f"unexpected LaTeX escape '\\{following}'", location_at(source, offset),

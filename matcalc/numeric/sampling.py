@@ -33,6 +33,8 @@ RESIZE_EVERY = 25  # failed tries at one choice of sizes before choosing others
 KINKED = frozenset(name for name, function in FUNCTIONS.items() if function.kink)
 _NEEDS_POSITIVE = frozenset(name for name, function in FUNCTIONS.items()
                             if function.domain == "positive")
+_NEEDS_BOUNDED = frozenset(name for name, function in FUNCTIONS.items()
+                           if function.domain == "bounded")  # tan: away from its poles
 _NEEDS_INVERTIBLE = frozenset({"logdet", "inv"})
 
 
@@ -66,6 +68,8 @@ def implied_attributes(program: Program) -> dict[str, set[str]]:
         for node in walk(root):
             if node.op in _NEEDS_POSITIVE or (node.op == "pow" and not _integer_exponent(node)):
                 wanted = "positive"
+            elif node.op in _NEEDS_BOUNDED:
+                wanted = "bounded"
             elif node.op in _NEEDS_INVERTIBLE:
                 wanted = "invertible"
             else:
@@ -90,6 +94,12 @@ def draw(node: Node, sizes: Mapping[str, int], rng: np.random.Generator,
     rows, cols = node.shape.rows.value(sizes), node.shape.cols.value(sizes)
     check_time()
     check_entries(rows, cols, f"a random value of {node.params[0]}")
+    if "bounded" in attributes and not {"pm1", "simplex", "spd", "symmetric"} & attributes:
+        value = rng.uniform(-1.0, 1.0, size=(rows, cols))  # |x| < 1 < pi / 2
+        if "positive" in attributes:
+            value = np.abs(value) + 0.01
+        return float(value.reshape(())) if node.kind is Kind.SCALAR else \
+            to_user_layout(node.kind, value)
     if node.kind is Kind.SCALAR:
         if "positive" in attributes or "invertible" in attributes:
             return float(np.exp(0.5 * rng.normal()))

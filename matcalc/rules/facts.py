@@ -151,6 +151,22 @@ class Facts:
             return self._declared(node, "simplex")
         return node.op == "softmax"
 
+    def nonzero(self, node: Node) -> bool:
+        """Every entry is non-zero: positive, or the determinant of an invertible matrix (the
+        product and quotient of such)."""
+        if self.positive(node):
+            return True
+        node = self._resolve(node)
+        if node.op == "det":
+            matrix = self._resolve(node.args[0])
+            while matrix.op in ("inv", "transpose"):
+                matrix = self._resolve(matrix.args[0])
+            return matrix.op == "var" and bool({"invertible", "spd"} & matrix.params[1])
+        if node.op in ("mul", "div", "neg", "pow", "mpow"):
+            return all(self.nonzero(arg) for arg in node.args
+                       if not (node.op in ("pow", "mpow") and arg is not node.args[0]))
+        return False
+
     def pm1(self, node: Node) -> bool:
         """Every entry is +1 or -1 (a declared pm1 variable)."""
         node = self._resolve(node)

@@ -238,3 +238,33 @@ def diag_product(node: Node, facts: Facts) -> Node | None:
         return apply("matmul", apply("Diag", apply("mul", a.args[0], b.args[0].args[0])),
                      b.args[1])
     return None
+
+
+@rule('inverse-of-inverse', ops=('inv',), example='X : matrix(n, n) invertible\nf = inv(inv(X))')
+def inverse_of_inverse(node: Node, facts: Facts) -> Node | None:
+    """inv(inv(A)) = A."""
+    inner = node.args[0]
+    return inner.args[0] if inner.op == "inv" else None
+
+
+def _inverse_pair(a: Node, b: Node) -> bool:
+    """Whether a @ b = I: inv(B) @ B, B @ inv(B), or the same transposed."""
+    if a.op == "transpose" and b.op == "transpose":
+        a, b = a.args[0], b.args[0]
+    return (a.op == "inv" and a.args[0] is b) or (b.op == "inv" and b.args[0] is a)
+
+
+@rule('inverse-cancels', ops=('matmul',),
+      example='X : matrix(n, n) invertible; B : matrix(n, m)\nf = inv(X) @ (X @ B)')
+def inverse_cancels(node: Node, facts: Facts) -> Node | None:
+    """inv(A) @ A = I = A @ inv(A) (and transposed); inv(A) @ (A @ B) = B."""
+    a, b = node.args
+    if a.is_scalar or b.is_scalar:
+        return None
+    if _inverse_pair(a, b):
+        return ir.identity(a.shape.rows)
+    if b.op == "matmul" and not b.args[0].is_scalar and _inverse_pair(a, b.args[0]):
+        return b.args[1]
+    if a.op == "matmul" and not a.args[1].is_scalar and _inverse_pair(a.args[1], b):
+        return a.args[0]
+    return None

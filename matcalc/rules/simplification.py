@@ -17,6 +17,8 @@ PRIORITY: tuple[str, ...] = (
     'times-zero',
     'plus-zero',
     'divided-by-one',
+    'inverse-of-inverse',
+    'inverse-cancels',
     'identity-product',
     'power-one',
     'add-negative',

@@ -4,6 +4,8 @@
 module, so the code runs with NumPy alone; here it is a module like any other, linted and tested.
 """
 
+import math
+
 import numpy as np
 
 
@@ -27,6 +29,19 @@ def _logsumexp(x, axis, keep):
 
 def _softplus(x):
     return np.logaddexp(0, x)
+
+
+def _erf(x):
+    # NumPy has no erf: math.erf entry by entry (exact to the last bit, slow on huge arrays)
+    return np.asarray(np.frompyfunc(math.erf, 1, 1)(x), dtype=float)
+
+
+def _gelu(x):
+    return 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)))
+
+
+def _gelu_tanh(x):
+    return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x)))
 
 
 def _relu(x):

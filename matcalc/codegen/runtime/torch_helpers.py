@@ -36,6 +36,7 @@ class np:  # noqa: N801 - the NumPy calls of the generated code, over torch
     asarray = staticmethod(torch.as_tensor)
 
     cosh = staticmethod(_lift(torch.cosh))
+    tan, log1p, expm1 = (staticmethod(_lift(f)) for f in (torch.tan, torch.log1p, torch.expm1))
 
     @staticmethod
     def logaddexp(a, b):
@@ -98,6 +99,18 @@ def _logsumexp(x, axis, keep):
 
 def _softplus(x):
     return torch.nn.functional.softplus(x)
+
+
+def _erf(x):
+    return torch.erf(x)
+
+
+def _gelu(x):
+    return torch.nn.functional.gelu(x)
+
+
+def _gelu_tanh(x):
+    return torch.nn.functional.gelu(x, approximate="tanh")
 
 
 def _relu(x):

@@ -1,0 +1,56 @@
+"""Results in the form a textbook prints: rows of the table of patterns seen in real outputs.
+
+Each row: the problem, the variable, and the result matcalc must print; each result is also
+proven by finite differences.  Sources: The Matrix Cookbook (Petersen & Pedersen 2012) eqs. 49,
+51, 57 for the determinants; Bishop, Pattern Recognition and Machine Learning (2006) eqs. 4.91,
+4.97 for logistic regression.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import matcalc
+
+ROWS = {
+    # was (det(X) / det(X)) * inv(X)': a logarithm's argument is non-zero where it is defined
+    "logdet": ("X : matrix(n, n)\nf = log(det(X))", "X", "kind", "df_dX = inv(X)'"),
+    "logdet gram": ("X : matrix(6, 3)\nf = log(det(X' @ X))", "X", "kind",
+                    "df_dX = 2 * (X @ inv(X' @ X))"),
+    # was 15 tokens: inv(inv(X)) = X and inv(X)' @ X' = I
+    "det of inverse": ("X : matrix(n, n) invertible\nf = det(inv(X))", "X", "kind",
+                       "df_dX = -(f * inv(X)')"),
+    # labels +-1: was -(X' @ ((exp(-t) / (1 + exp(-t))) * y))
+    "logistic +-1 gradient": ("X : matrix(N, d); w : vector(d); y : vector(N) pm1\n"
+                              "L = sum(log(1 + exp(-y * (X @ w))))", "w", "grad",
+                              "dL_dw = -(X' @ (sigmoid(-(y * (X @ w))) * y))"),
+    # its Hessian: was X' @ Diag(y) @ (Diag(1 / (1 + e)) - Diag(e / (1 + e) / (1 + e))) @ ...
+    "logistic +-1 Hessian": ("X : matrix(N, d); w : vector(d); y : vector(N) pm1\n"
+                             "L = sum(log(1 + exp(-y * (X @ w))))", "w", "hessian",
+                             "d2L_dw2 = X' @ Diag(sigmoid(-(y * (X @ w))) * sigmoid(y * (X @ w)))"
+                             " @ X"),
+    # was ((w / (ones(m) + exp(a))) * exp(a)) @ x'
+    "softplus": ("A : matrix(m, n); x : vector(n); w : vector(m)\na = A @ x\n"
+                 "f = w' @ softplus(a)", "A", "grad", "df_dA = (w * sigmoid(a)) @ x'"),
+}
+
+
+@pytest.mark.parametrize("problem, wrt, kind, expected", ROWS.values(), ids=list(ROWS))
+def test_textbook_form(problem, wrt, kind, expected):
+    derived = matcalc.derive(problem, wrt=wrt, kind=None if kind == "kind" else kind,
+                             check=False)
+    assert derived.text.splitlines()[-1] == expected
+    assert matcalc.check(derived, seed=1).ok
+
+
+@pytest.mark.parametrize("example, expected", [
+    ("a, b : vector(n)\nf = Diag(a) @ Diag(b)", "Diag(a * b)"),
+    ("a, b : vector(n)\nf = Diag(a) - Diag(b)", "Diag(a - b)"),
+    ("y : vector(n) pm1; x : vector(n)\nf = y * (x * y)", "x"),
+    ("t : vector(n)\nf = 1 - sigmoid(t)", "sigmoid(-t)"),
+])
+def test_diag_algebra_and_labels(example, expected):
+    from matcalc.engine.pipeline import simplifier_for
+
+    program = matcalc.parse(example)
+    assert str(simplifier_for(program)(program.definitions["f"].body)) == expected
