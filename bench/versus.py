@@ -227,6 +227,41 @@ def versus(repeats: int, quick: bool, only: list[str] | None = None) -> None:
                       f"{hoisted * 1e3:.3f} ms | | | {ratio} | |", flush=True)
 
 
+def training_step(repeats: int, quick: bool) -> None:
+    """B1's loss with its gradients (one step of a training loop), the forward pass shared:
+    matcalc's value_and_gradient against jax.jit(jax.value_and_grad) and PyTorch's forward and
+    backward."""
+    rng = np.random.default_rng(2)
+    _, source, wrt, _ = PROBLEMS["B1"]
+    arrays = arrays_for("B1", np.float64, rng, quick)
+    module = load(generate(list(matcalc.derive(source, wrt=wrt, check=False)), "gradient",
+                           True))
+    functions: dict[str, Callable[[], object]] = {
+        "matcalc": lambda: module.value_and_gradient(**arrays)}
+    if jax is not None:
+        fn, moving, fixed = jax_function("B1")
+        step = jax.jit(jax.value_and_grad(fn, argnums=(0, 1)))
+        args = [jnp.asarray(arrays[k]) for k in (*moving, *fixed)]
+        jax.block_until_ready(step(*args))
+        functions["JAX jit"] = lambda: jax.block_until_ready(step(*args))
+    if torch is not None:
+        fn = torch_function("B1")
+        tensors = {k: torch.tensor(v) for k, v in arrays.items()}
+
+        def torch_step():
+            leaves = [tensors[k].clone().requires_grad_(True) for k in ("W1", "W2")]
+            value = fn(*leaves, tensors["X"], tensors["Y"])
+            return value.item(), torch.autograd.grad(value, leaves)
+
+        functions["PyTorch"] = torch_step
+    medians = timed(functions, repeats)
+    ours = medians["matcalc"]
+    parts = [f"matcalc {ours * 1e3:.2f} ms"] + [
+        f"{name} {medians[name] * 1e3:.2f} ms ({ours / medians[name]:.2f}x)"
+        for name in ("JAX jit", "PyTorch") if name in medians]
+    print("\nB1 training step (loss and gradients, float64): " + "; ".join(parts))
+
+
 def checker(quick: bool) -> None:
     side = 100 if quick else 316  # 316^2 = 99,856 parameters
     source = f"W : matrix({side}, {side}); x : vector({side})\nf = sum(tanh(W @ x)) + " \
@@ -276,12 +311,18 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke test)")
     parser.add_argument("--only", nargs="+", choices=sorted(PROBLEMS),
                         help="these problems only (and nothing else)")
+    parser.add_argument("--training-step", action="store_true",
+                        help="only the training-step comparison")
     arguments = parser.parse_args()
     print(f"JAX: {jax.__version__ if jax else 'not installed'}; PyTorch: "
           f"{torch.__version__ if torch else 'not installed'}; NumPy {np.__version__}\n")
+    if arguments.training_step:
+        training_step(arguments.repeats, arguments.quick)
+        return
     versus(arguments.repeats, arguments.quick, arguments.only)
     if arguments.only:
         return
+    training_step(arguments.repeats, arguments.quick)
     checker(arguments.quick)
     derivation_against_compile()
     cold_start()

@@ -13,7 +13,9 @@ from .derive import Derivative, Derivatives, derive
 from .errors import CheckWarning, MatcalcError
 
 _LATER = {"check": "numeric.check", "CheckResult": "numeric.check",
-          "verify": "grading.verdicts", "Verdict": "grading.verdicts", "parse": "lang.parse"}
+          "verify": "grading.verdicts", "Verdict": "grading.verdicts", "parse": "lang.parse",
+          "verify_derivation": "grading.derivations",
+          "DerivationVerdict": "grading.derivations"}
 
 
 def __getattr__(name: str) -> object:
@@ -25,7 +27,8 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
-    "CheckResult", "CheckWarning", "Derivative", "Derivatives", "MatcalcError", "Program",
-    "Verdict", "check", "derive", "parse", "verify",
+    "CheckResult", "CheckWarning", "DerivationVerdict", "Derivative", "Derivatives",
+    "MatcalcError", "Program", "Verdict", "check", "derive", "parse", "verify",
+    "verify_derivation",
 ]
 __version__ = "0.1.0"

@@ -16,6 +16,17 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from . import __version__, limits
+from .cli_common import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    load,
+    parse_text,
+    read_source,
+)
+from .cli_verify import command_verify
 from .errors import MatcalcError, ParseError
 from .limits import time_budget
 from .present.terminal import colour_text, colour_verdict, use_colour
@@ -23,39 +34,10 @@ from .present.terminal import colour_text, colour_verdict, use_colour
 if TYPE_CHECKING:
     from .core.program import Program
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-
-
-def read_source(argument: str) -> str:
-    """The text of a problem given as a file path or directly as text."""
-    if os.path.isfile(argument):
-        try:
-            with open(argument, encoding="utf-8") as handle:
-                return handle.read()
-        except UnicodeDecodeError:
-            raise ParseError(f"{argument} is not UTF-8 text") from None
-        except OSError as error:
-            raise ParseError(f"cannot read {argument}: {error.strerror}") from None
-    if argument.endswith(".mc") and "\n" not in argument:
-        raise ParseError(f"no such file: {argument}")
-    return argument
-
-
-def _load(arguments: argparse.Namespace) -> Program:
-    from .lang.parse import parse
-
-    return parse(read_source(arguments.problem), let=arguments.let or None)
-
-
-def _parse(source: str, let: str | list[str] | None = None) -> Program:
-    from .lang.parse import parse
-
-    return parse(source, let=let)
-
 
 def command_parse(arguments: argparse.Namespace) -> int:
     """Print the typed program: every name with its kind and shape."""
-    print(_load(arguments).describe())
+    print(load(arguments).describe())
     return EXIT_OK
 
 
@@ -66,7 +48,7 @@ def command_eval(arguments: argparse.Namespace) -> int:
     from .numeric.evaluate import to_user_layout
     from .numeric.sampling import random_instance
 
-    program = _load(arguments)
+    program = load(arguments)
     sizes = dict(_parse_size(text) for text in arguments.size or [])
     unknown = [name for name in sizes if name not in program.dimensions]
     if unknown:
@@ -114,7 +96,7 @@ def command_derive(arguments: argparse.Namespace) -> int:
 
     from .derive import render
 
-    program = _load(arguments)
+    program = load(arguments)
     if arguments.check and arguments.no_check:
         raise ParseError("--check and --no-check exclude each other")
     groups = _derivatives(arguments, program, quick=not arguments.check and
@@ -237,7 +219,7 @@ def command_check(arguments: argparse.Namespace) -> int:
     colour = use_colour(sys.stdout, arguments.color)
     problems = [found for problem in arguments.problem for found in _problem_files(problem)]
     for problem in problems:
-        program = _parse(read_source(problem), let=arguments.let or None)
+        program = parse_text(read_source(problem), let=arguments.let or None)
         if len(problems) > 1:
             print(f"# {problem}")
         for group in _derivatives(arguments, program):
@@ -256,70 +238,6 @@ def _problem_files(argument: str) -> list[str]:
     if not found:
         raise ParseError(f"the folder {argument} holds no problem files (.mc)")
     return found
-
-
-def command_verify(arguments: argparse.Namespace) -> int:
-    """Say whether a hand-derived answer is right, and if not, how it is wrong."""
-    if arguments.batch:
-        return _grade_batch(arguments)
-    from .derive import derive
-    from .grading.verdicts import verify
-
-    if arguments.problem is None or arguments.wrt is None:
-        raise ParseError("give the problem FILE and --wrt X (or --batch ANSWERS.csv)")
-    if (arguments.answer is None) == (arguments.answer_file is None):
-        raise ParseError("give the answer with --answer TEXT or --answer-file FILE")
-    answer = arguments.answer if arguments.answer is not None else \
-        read_source(arguments.answer_file)
-    program = _load(arguments)
-    kind = arguments.kind or "grad"
-    verdict = verify(program, arguments.wrt, answer, of=arguments.of, kind=kind,
-                     latex=arguments.latex)
-    print(colour_verdict(str(verdict)) if use_colour(sys.stdout, arguments.color) else verdict)
-    if arguments.show_answer:
-        print(derive(program, wrt=arguments.wrt, of=arguments.of, kind=kind).text)
-    return EXIT_OK if verdict.ok else EXIT_FAILED
-
-
-def _grade_batch(arguments: argparse.Namespace) -> int:
-    from .grading.batch import grade, progress_bar, read_answers, summary, write_report
-    from .grading.workers import MEMORY_BYTES
-
-    if arguments.problem is not None or arguments.answer is not None or \
-            arguments.answer_file is not None or arguments.wrt is not None:
-        raise ParseError("with --batch, the problems, variables and answers come from the CSV "
-                         "file; give no FILE, --wrt or --answer")
-    if arguments.jobs is not None and arguments.jobs < 1:
-        raise ParseError("--jobs needs a positive number of processes")
-    if arguments.memory_limit is not None and arguments.memory_limit < 256:
-        raise ParseError("--memory-limit is in MB and needs at least 256")
-    submissions = read_answers(arguments.batch, allow_outside=arguments.allow_outside_paths)
-    fmt = arguments.report_format or (
-        "json" if arguments.report and arguments.report.endswith(".json") else "csv")
-    memory = (arguments.memory_limit or MEMORY_BYTES // 2**20) * 2**20
-    graded: list = []
-    interrupted = False
-    try:
-        graded = grade(submissions, jobs=arguments.jobs, progress=progress_bar(sys.stderr),
-                       seconds=limits.DERIVATION_SECONDS, on_grade=graded.append,
-                       memory=memory)
-    except KeyboardInterrupt:  # keep the verdicts made so far
-        interrupted = True
-        graded = sorted(graded, key=lambda g: g.line)
-    if arguments.report:
-        try:
-            with open(arguments.report, "w", encoding="utf-8", newline="") as handle:
-                write_report(graded, handle, fmt)
-        except OSError as error:
-            raise ParseError(f"cannot write {arguments.report}: {error.strerror}") from None
-    else:
-        write_report(graded, sys.stdout, fmt)
-    print(f"read {len(submissions)} rows; {summary(graded)}", file=sys.stderr)
-    if interrupted:
-        print(f"matcalc: interrupted: {len(submissions) - len(graded)} rows not graded; the "
-              "report holds the verdicts made before", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    return EXIT_OK if all(g.verdict == "correct" for g in graded) else EXIT_FAILED
 
 
 MAX_SIZE = 100_000  # the largest size --size may give a dimension
@@ -423,6 +341,13 @@ def build_parser() -> argparse.ArgumentParser:
                                 "default: decided by its look")
     verifying.add_argument("--show-answer", action="store_true",
                            help="also print the correct result")
+    verifying.add_argument("--derivation", metavar="STEPS_FILE",
+                           help="check a hand derivation line by line (a file, or - for "
+                                "standard input): every = is a step")
+    verifying.add_argument("--layout", choices=("denominator", "numerator"),
+                           default="denominator",
+                           help="with --derivation: how gradients are written (numerator: the "
+                                "derivative by a vector is a row, as in the CS224n notes)")
     verifying.add_argument("--batch", metavar="ANSWERS.csv",
                            help="grade every answer of a CSV file; the report goes to stdout "
                                 "or --report")

@@ -31,7 +31,7 @@ RANKS = {
     "web": 9,
     "derive": 10, "steps": 10, "sampling": 10,  # the front end (and the docs' old names)
     "catalogue": 10,
-    "cli": 11, "__main__": 12, "__init__": 12,
+    "cli": 11, "cli_common": 11, "cli_verify": 11, "__main__": 12, "__init__": 12,
 }
 
 

@@ -256,3 +256,25 @@ def test_random_code_forms_no_dense_intermediate(node):
         return
     gradients = matcalc.derive(target, wrt=names, of="F", check=False)
     assert not _dense_intermediates(generate(list(gradients))), gradients.text
+
+
+def test_value_and_gradient_share_the_forward_pass():
+    # the loss with its gradients, as a training loop wants them: the same gradients, and the
+    # loss as the interpreter computes it
+    from matcalc.codegen.module import generate
+    from matcalc.numeric.evaluate import evaluate
+
+    source = pathlib.Path("derivations/cs224n_one_layer.mc").read_text()
+    results = matcalc.derive(source)
+    module = load(generate(list(results)))
+    point = random_instance(results[0].program, seed=3)
+    value, gradients = module.value_and_gradient(**point.arrays)
+    assert np.isclose(value, evaluate(results[0].program, "J", point.arrays))
+    direct = module.gradient(**point.arrays)
+    assert all(np.allclose(gradients[key], direct[key]) for key in direct)
+    assert all(np.allclose(gradients[key], results[key].numpy(compiled=False)(**point.arrays))
+               for key in direct)
+    # a large logit saturates the softmax: the loss stays finite (log softmax via logsumexp)
+    extreme = dict(point.arrays, b2=point.arrays["b2"] * 0 + np.arange(len(point.arrays["b2"]))
+                   * 400.0)
+    assert np.isfinite(module.value_and_gradient(**extreme)[0])

@@ -32,6 +32,8 @@ def read_text(text: str):
 
 
 SAME = [
+    (r"\frac12 x", "(1 / 2) * x"),  # TeX reads one character as an argument
+    (r"\frac1{2} x", "(1 / 2) * x"),
     (r"A^T x", "A' @ x"),
     (r"A^\top x", "A' @ x"),
     (r"A^{\top} x", "A' @ x"),
@@ -134,6 +136,9 @@ def test_aligned_environment():
     (r"\ = \hat y - y; y", ParseError, "nothing before '='"),
     (r"\cos'(x)", UnsupportedError, "derivative cos'"),
     ("", ParseError, "empty"),
+    (r"\sum_i x_i", UnsupportedError, "matrix form"),
+    # the defect: x - mu was silently taken as the answer, the definition after it dropped
+    (r"x - \mu, \quad d = x", ParseError, "definition after the answer"),
 ])
 def test_latex_errors(latex, error, message):
     with pytest.raises(error, match=re.escape(message)):

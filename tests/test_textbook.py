@@ -29,6 +29,10 @@ ROWS = {
                              "L = sum(log(1 + exp(-y * (X @ w))))", "w", "hessian",
                              "d2L_dw2 = X' @ Diag(sigmoid(-(y * (X @ w))) * sigmoid(y * (X @ w)))"
                              " @ X"),
+    # was 2 * ones(n) + ones(n) + ones(n)
+    "four times": ("x : vector(n)\nf = sum(x + x + x + x)", "x", "grad", "df_dx = 4 * ones(n)"),
+    # was -0.16666666666666666 * ...: keep exact rationals
+    "a mean's sixth": ("Y : matrix(n, 6)\nf = sum(Y) / 6", "Y", "grad", "df_dY = ones(n, 6) / 6"),
     # was ((w / (ones(m) + exp(a))) * exp(a)) @ x'
     "softplus": ("A : matrix(m, n); x : vector(n); w : vector(m)\na = A @ x\n"
                  "f = w' @ softplus(a)", "A", "grad", "df_dA = (w * sigmoid(a)) @ x'"),
@@ -44,6 +48,9 @@ def test_textbook_form(problem, wrt, kind, expected):
 
 
 @pytest.mark.parametrize("example, expected", [
+    ("x : vector(n)\nf = sum(x + x + x + x)", "sum(4 * x)"),
+    ("A : matrix(n, n)\nf = I(n) : A", "tr(A)"),
+    ("Y : matrix(m, n)\nf = Y * (1 / 6)", "Y / 6"),
     ("a, b : vector(n)\nf = Diag(a) @ Diag(b)", "Diag(a * b)"),
     ("a, b : vector(n)\nf = Diag(a) - Diag(b)", "Diag(a - b)"),
     ("y : vector(n) pm1; x : vector(n)\nf = y * (x * y)", "x"),

@@ -228,8 +228,9 @@ class Writer:
 
     def stable(self, node: Node) -> str:
         """The stable form of ``node``, or "" where the plain one is fine:
-        1 - sigmoid(t) as sigmoid(-t), 1 - tanh(t)^2 as cosh(t)^-2, log(1 + exp(t)) as
-        logaddexp(0, t), log(sigmoid(t)) as -softplus(-t)."""
+        1 - sigmoid(t) as sigmoid(-t), 1 - tanh(t)^2 as sech(t)^2, log(1 + exp(t)) as
+        logaddexp(0, t), log(sigmoid(t)) as -softplus(-t), log(softmax(t)) as
+        t - logsumexp(t)."""
         op, args = node.op, node.args
         if op == "sub" and _is_one(args[0]):
             inner = self._body(args[1])
@@ -238,7 +239,7 @@ class Writer:
             if inner.op == "mul" and inner.args[0] is inner.args[1]:
                 square = self._body(inner.args[0])
                 if square.op == "tanh":
-                    return f"(np.cosh({self.value(square.args[0])}) ** -2)"
+                    return f"_sech2({self.value(square.args[0])})"
         if op == "log":
             inner = self._body(args[0])
             if inner.op == "add" and _is_one(inner.args[0]) and inner.args[1].op == "exp" and \
@@ -246,6 +247,10 @@ class Writer:
                 return f"np.logaddexp(0, {self.value(inner.args[1].args[0])})"
             if inner.op == "sigmoid":
                 return f"(-_softplus(-{self.value(inner.args[0])}))"
+            if inner.op == "softmax" and not inner.is_scalar:  # cross-entropy via logsumexp
+                axis = 0 if inner.kind is Kind.VECTOR else 1
+                logits = self.value(inner.args[0])
+                return f"({logits} - _logsumexp({logits}, {axis}, True))"
         return ""
 
 

@@ -115,8 +115,9 @@ def diagnose(expected: Result, extended: Program, node: Node, samples) -> str:
     if ratios and np.allclose(ratios, ratios[0], rtol=1e-7) and \
             same([(g, ratios[0] * w) for g, w in zip(gots, wants, strict=True)]):
         return f"your answer is {ratios[0]:.6g} times the {what}: a constant factor is off"
-    for hint in (_missing_factor, _swapped_product, _swapped_kron, _softmax_jacobian,
-                 _diagonal_only, _needs_assumption, _missing_term):
+    for hint in (_size_factor, _missing_factor, _swapped_product, _swapped_kron,
+                 _softmax_jacobian, _diagonal_only, _inverse_transpose, _exp_for_sigmoid,
+                 _needs_assumption, _transposed_factor, _one_sign, _missing_term):
         found = hint(expected, extended, node, samples)
         if found:
             return found
@@ -339,4 +340,122 @@ def _missing_term(expected: Result, extended: Program, node: Node, samples) -> s
                  zip(values, samples, strict=True)]
         if same(list(zip(gots, wants, strict=True))):
             return f"a term of the sum is missing: {'' if sign > 0 else '-'}{term}"
+    return ""
+
+
+def _size_factor(expected: Result, extended: Program, node: Node, samples) -> str:
+    """A size's factor left out or put in: the 1/N of a mean, the 1/sqrt(dk) of attention."""
+    what = KIND_NAMES[expected.kind]
+    for symbol in expected.program.dimensions:
+        sizes = [s.instance.sizes.get(symbol) for s in samples]
+        if None in sizes or len(set(sizes)) < 2:
+            continue  # one size at every point cannot tell a size from a number
+        for power, factor in ((1.0, symbol), (0.5, f"sqrt({symbol})")):
+            scaled = [(s.got, s.want * size ** power) for s, size in zip(samples, sizes,
+                                                                          strict=True)]
+            if same(scaled):
+                return (f"your answer is {factor} times the {what}: a factor 1 / {factor} is "
+                        "missing")
+            shrunk = [(s.got, s.want / size ** power) for s, size in zip(samples, sizes,
+                                                                          strict=True)]
+            if same(shrunk):
+                return f"your answer is the {what} divided by {factor}: that factor is too many"
+    return ""
+
+
+def _inverse_transpose(expected: Result, extended: Program, node: Node, samples) -> str:
+    """W^{-1} written where W^{-T} belongs (named before any assumption of symmetry, which would
+    make them equal but is not what went wrong)."""
+    full = _inlined(expected)
+    for target in walk(full):
+        if target.op == "transpose" and target.args[0].op == "inv":
+            candidate, _ = _try_replace(full, target, target.args[0])
+            if candidate is not None and matches_answer(samples, extended, candidate):
+                inner = target.args[0].args[0]
+                return (f"you wrote inv({inner}) (the inverse, {inner}^-1) where inv({inner})' "
+                        f"(its transpose, {inner}^-T) belongs")
+    return ""
+
+
+def _transposed_factor(expected: Result, extended: Program, node: Node, samples) -> str:
+    """One factor left without its transpose, or transposed where it should not be;
+    transposes are tried first, so a missing one is named as missing (transposes pushed to the
+    factors first: (M + B)' is M' + B')."""
+    full = _transposes_inward(_inlined(expected))
+    nodes = list(walk(full))
+    for target in nodes:
+        if target.op == "transpose" and target.args[0].kind is Kind.MATRIX:
+            candidate, plain = _try_replace(full, target, target.args[0])
+            if candidate is not None and matches_answer(samples, extended, candidate):
+                return f"{target} is written without its transpose: {plain} in your answer"
+    under_transpose = {n.args[0] for n in nodes if n.op == "transpose"}
+    for target in nodes:
+        if target.op in ("var", "ref", "inv") and target.kind is Kind.MATRIX and \
+                target.shape.is_square and target not in under_transpose:
+            candidate, _ = _try_replace(full, target, ir.apply("transpose", target))
+            if candidate is not None and matches_answer(samples, extended, candidate):
+                return f"{target} is transposed in your answer where {target} itself belongs"
+    return ""
+
+
+def _transposes_inward(root: Node) -> Node:
+    """(A + B)' = A' + B', (A @ B)' = B' @ A', (A')' = A, (c A)' = c A': transposes on the
+    factors (the same value)."""
+    done: dict[Node, Node] = {}
+    for node in walk(root):
+        args = tuple(done[arg] for arg in node.args)
+        rebuilt = node if args == node.args else ir.apply(node.op, *args, params=node.params)
+        if rebuilt.op == "transpose":
+            inner = rebuilt.args[0]
+            if inner.op == "transpose":
+                rebuilt = inner.args[0]
+            elif inner.op in ("add", "sub") and not any(a.is_scalar for a in inner.args):
+                rebuilt = ir.apply(inner.op, *(_flip(a) for a in inner.args))
+            elif inner.op == "matmul" and not any(a.is_scalar for a in inner.args):
+                rebuilt = ir.apply("matmul", _flip(inner.args[1]), _flip(inner.args[0]))
+            elif inner.op in ("mul", "neg") and any(a.is_scalar for a in inner.args):
+                rebuilt = ir.apply(inner.op, *(_flip(a) for a in inner.args))
+        done[node] = rebuilt
+    return done[root]
+
+
+def _flip(node: Node) -> Node:
+    if node.is_scalar:
+        return node
+    return node.args[0] if node.op == "transpose" else ir.apply("transpose", node)
+
+
+def _try_replace(full: Node, target: Node, replacement: Node) -> tuple[Node | None, str]:
+    try:
+        return _replace(full, target, replacement), str(replacement)
+    except ShapeError:
+        return None, ""
+
+
+def _exp_for_sigmoid(expected: Result, extended: Program, node: Node, samples) -> str:
+    """sigmoid(t) written exp(t): the derivative of softplus taken as exp."""
+    full = _inlined(expected)
+    for target in walk(full):
+        if target.op == "sigmoid":
+            candidate, _ = _try_replace(full, target, ir.apply("exp", target.args[0]))
+            if candidate is not None and matches_answer(samples, extended, candidate):
+                return (f"your answer has exp({target.args[0]}) where {target} belongs: "
+                        "softplus' = sigmoid, not exp")
+    return ""
+
+
+def _one_sign(expected: Result, extended: Program, node: Node, samples) -> str:
+    """The sign of one term of a sum flipped."""
+    terms = _terms(_inlined(expected))
+    if len(terms) < 2:
+        return ""
+    for term, sign in terms:
+        try:
+            values = evaluate_on(samples, extended, term)
+        except MatcalcError:
+            continue
+        flipped = [(s.got, s.want - 2 * sign * np.broadcast_to(v, s.want.shape))
+                   for v, s in zip(values, samples, strict=True)]
+        if same(flipped):
+            return f"the sign of one term is flipped: {'' if sign > 0 else '-'}{term}"
     return ""

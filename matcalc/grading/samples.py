@@ -22,7 +22,8 @@ from ..numeric.sampling import Instance, random_instance
 
 POINTS = 4
 TOLERANCE = 1e-8
-KIND_NAMES = {"grad": "gradient", "jacobian": "Jacobian", "hessian": "Hessian"}
+KIND_NAMES = {"grad": "gradient", "jacobian": "Jacobian", "hessian": "Hessian",
+              "step": "left side"}  # a step of a derivation is judged against its left side
 
 
 @dataclass

@@ -157,7 +157,8 @@ class LatexReader(LatexNames):
     def _split_word(self) -> None:
         """The current word as its first character and the rest, two tokens."""
         token = self.current
-        first = LatexToken("word", token.text[0], token.offset, 1)
+        first = LatexToken("number" if token.text[0].isdigit() else "word", token.text[0],
+                           token.offset, 1)
         rest_text = token.text[1:]
         rest = LatexToken("number" if rest_text.isdigit() else "word", rest_text,
                           token.offset + 1, len(rest_text))
@@ -229,6 +230,13 @@ class LatexReader(LatexNames):
     def command(self) -> Tree:
         token = self.current
         name = token.text
+        if name in ("sum", "prod"):
+            raise UnsupportedError(
+                f"index {'sums' if name == 'sum' else 'products'} (\\{name}_i ...) are not read: "
+                "write them in matrix form: \\operatorname{sum}(x) for the sum of the entries, "
+                "\\mathbf{1}^\\top x, x^\\top y for \\sum_i x_i y_i, A B for "
+                "\\sum_k A_{ik} B_{kj}",
+                Location(*line_column(self.source, token.offset), token.length), self.source)
         if name in ("frac", "dfrac", "tfrac"):
             self.advance()
             numerator = self.braced()
@@ -411,7 +419,11 @@ class LatexReader(LatexNames):
         return combined
 
     def braced(self) -> Tree:
+        """A command's argument: ``{...}``, or (as TeX reads it) one character: ``\\frac12``."""
         if not self.at("sym", "{"):
+            if (self.at("word") or self.at("number")) and len(self.current.text) > 1 and \
+                    self.current.text.isalnum() and "." not in self.current.text:
+                self._split_word()
             if self.at("word") and len(self.current.text) == 1 or self.at("number"):
                 return self.atom()
             raise self.error("expected '{'")

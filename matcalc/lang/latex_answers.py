@@ -12,6 +12,7 @@ from ..core.ir import Node
 from ..core.shapes import Kind
 from ..errors import (
     Location,
+    MatcalcError,
     ParseError,
     UnsupportedError,
 )
@@ -67,6 +68,13 @@ def statements(source: str, known: Callable[[str], bool]) -> Iterable[Statement]
             if not last and not left:
                 raise ParseError("nothing before '='", Location(
                     *line_column(source, group[equals[0]].offset)), source)
+            if last and not _is_derivative_notation(left) and (
+                    any(token.kind == "sym" and token.text == "," for token in left) or
+                    name_written(source[left[0].offset:group[equals[0]].offset]) is None):
+                raise ParseError("a definition after the answer (answer, d = ...) is not read: "
+                                 "write the definitions first, each ending with ';' "
+                                 "(d = x - \\mu; ...), and the answer last",
+                                 Location(*line_column(source, left[0].offset)), source)
             if not last and _is_derivative_notation(left):
                 raise UnsupportedError("only the last statement may be the derivative itself; "
                                        "earlier ones define names")
@@ -102,6 +110,22 @@ def _left_name(source: str, left: list[LatexToken]) -> str:
     if not reader.at("end") or tree.data != "name":
         raise ParseError("the left side of '=' must be a name (\\delta_1 = ...)",
                          Location(*line_column(source, left[0].offset)), source)
+    return str(tree.children[0])
+
+
+def name_written(text: str) -> str | None:
+    """The name a LaTeX text writes when it is a single name (``\\delta_1`` -> ``delta1``,
+    ``\\hat{y}`` -> ``yhat``), else None."""
+    try:
+        items = tokens(text)
+        if len(items) < 2:
+            return None
+        reader = LatexReader(text, items, lambda name: True)
+        tree = reader.atom()
+    except MatcalcError:
+        return None
+    if not reader.at("end") or tree.data != "name":
+        return None
     return str(tree.children[0])
 
 

@@ -268,3 +268,14 @@ def inverse_cancels(node: Node, facts: Facts) -> Node | None:
     if a.op == "matmul" and not a.args[1].is_scalar and _inverse_pair(a.args[1], b):
         return a.args[0]
     return None
+
+
+@rule('identity-frobenius', ops=('frob',), example='A : matrix(n, n)\nf = I(n) : A')
+def identity_frobenius(node: Node, facts: Facts) -> Node | None:
+    """I : A = tr(A) = A : I."""
+    a, b = node.args
+    if a.op == "identity" and not b.is_scalar:
+        return apply("tr", b)
+    if b.op == "identity" and not a.is_scalar:
+        return apply("tr", a)
+    return None

@@ -392,3 +392,37 @@ def exp_times_logistic(node: Node, facts: Facts) -> Node | None:
                 rest.remove(logistic)
                 return _product_of(rest + [apply("sigmoid", exponential.args[0])], node)
     return None
+
+
+def _multiple(node: Node) -> tuple[float, Node]:
+    """(c, a) for c * a with c a number, else (1, node)."""
+    if node.op == "mul" and const(node.args[0]) and same_shape(node.args[1], node):
+        return node.args[0].params[0], node.args[1]
+    return 1.0, node
+
+
+@rule('collected-multiples', ops=('add', 'sub'),
+      example='x : vector(n)\nf = 2 * x + 3 * x')
+def collected_multiples(node: Node, facts: Facts) -> Node | None:
+    """c1 a + c2 a = (c1 + c2) a; c1 a - c2 a = (c1 - c2) a (c1, c2 numbers)."""
+    (first, a), (second, b) = _multiple(node.args[0]), _multiple(node.args[1])
+    if a is not b or (first == 1.0 and second == 1.0) or not same_shape(a, node):
+        return None
+    total = first + second if node.op == "add" else first - second
+    if total == 0:
+        return zeros_like(node)
+    return a if total == 1 else apply("mul", ir.const(total), a)
+
+
+@rule('reciprocal-constant', ops=('mul',), example='x : vector(n)\nf = (1 / 6) * x')
+def reciprocal_constant(node: Node, facts: Facts) -> Node | None:
+    """c a = a / k for c = 1 / k, k a whole number whose reciprocal is not a short decimal
+    (x / 6 rather than 0.16666666666666666 * x)."""
+    c, a = _multiple(node)
+    if c in (1.0, 0.0) or a is node:
+        return None
+    k = 1 / c
+    if abs(k) > 10_000 or k != round(k) or len(repr(abs(c))) <= 6:
+        return None
+    quotient = apply("div", a, ir.const(abs(round(k))))
+    return quotient if k > 0 else apply("neg", quotient)

@@ -52,6 +52,9 @@ PRIORITY: tuple[str, ...] = (
     'sigmoid-complement',
     'exp-times-logistic',
     'like-terms',
+    'collected-multiples',
+    'reciprocal-constant',
+    'identity-frobenius',
     'common-divisor',
     'common-factor',
 )

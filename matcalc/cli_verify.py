@@ -1,0 +1,101 @@
+"""The ``verify`` command: one answer, a derivation line by line, or a class's batch."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import limits
+from .cli_common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, load, read_source
+from .errors import ParseError
+from .present.terminal import colour_verdict, use_colour
+
+
+def command_verify(arguments: argparse.Namespace) -> int:
+    """Say whether a hand-derived answer is right, and if not, how it is wrong."""
+    if arguments.batch:
+        return _grade_batch(arguments)
+    if arguments.derivation:
+        return _check_derivation(arguments)
+    from .derive import derive
+    from .grading.verdicts import verify
+
+    if arguments.problem is None or arguments.wrt is None:
+        raise ParseError("give the problem FILE and --wrt X (or --batch ANSWERS.csv)")
+    if (arguments.answer is None) == (arguments.answer_file is None):
+        raise ParseError("give the answer with --answer TEXT or --answer-file FILE")
+    answer = arguments.answer if arguments.answer is not None else \
+        read_source(arguments.answer_file)
+    program = load(arguments)
+    kind = arguments.kind or "grad"
+    verdict = verify(program, arguments.wrt, answer, of=arguments.of, kind=kind,
+                     latex=arguments.latex)
+    print(colour_verdict(str(verdict)) if use_colour(sys.stdout, arguments.color) else verdict)
+    if arguments.show_answer:
+        print(derive(program, wrt=arguments.wrt, of=arguments.of, kind=kind).text)
+    return EXIT_OK if verdict.ok else EXIT_FAILED
+
+
+def _check_derivation(arguments: argparse.Namespace) -> int:
+    """Every step of a hand derivation (a file, or - for standard input), ok or wrong."""
+    from .grading.derivations import verify_derivation
+
+    if arguments.problem is None:
+        raise ParseError("give the problem FILE with --derivation STEPS_FILE")
+    if arguments.answer is not None or arguments.answer_file is not None:
+        raise ParseError("--derivation checks a whole derivation; give no --answer")
+    text = sys.stdin.read() if arguments.derivation == "-" else read_source(arguments.derivation)
+    if arguments.derivation != "-" and text == arguments.derivation:
+        raise ParseError(f"no such file: {arguments.derivation}")
+    verdict = verify_derivation(load(arguments), text, wrt=arguments.wrt, of=arguments.of,
+                                layout=arguments.layout)
+    colour = use_colour(sys.stdout, arguments.color)
+    for step in verdict.steps:
+        line = f"line {step.line}: {'ok' if step.ok else 'wrong'}: {step.text}"
+        print(colour_verdict(line) if colour else line)
+        if step.hint:
+            print(f"    {step.hint}")
+    print(f"# {'every step holds' if verdict.ok else 'the first false step is on line '}"
+          f"{'' if verdict.ok else verdict.first_error.line} ({verdict.layout} layout)")
+    return EXIT_OK if verdict.ok else EXIT_FAILED
+
+
+def _grade_batch(arguments: argparse.Namespace) -> int:
+    from .grading.batch import grade, progress_bar, read_answers, summary, write_report
+    from .grading.workers import MEMORY_BYTES
+
+    if arguments.problem is not None or arguments.answer is not None or \
+            arguments.answer_file is not None or arguments.wrt is not None:
+        raise ParseError("with --batch, the problems, variables and answers come from the CSV "
+                         "file; give no FILE, --wrt or --answer")
+    if arguments.jobs is not None and arguments.jobs < 1:
+        raise ParseError("--jobs needs a positive number of processes")
+    if arguments.memory_limit is not None and arguments.memory_limit < 256:
+        raise ParseError("--memory-limit is in MB and needs at least 256")
+    submissions = read_answers(arguments.batch, allow_outside=arguments.allow_outside_paths)
+    fmt = arguments.report_format or (
+        "json" if arguments.report and arguments.report.endswith(".json") else "csv")
+    memory = (arguments.memory_limit or MEMORY_BYTES // 2**20) * 2**20
+    graded: list = []
+    interrupted = False
+    try:
+        graded = grade(submissions, jobs=arguments.jobs, progress=progress_bar(sys.stderr),
+                       seconds=limits.DERIVATION_SECONDS, on_grade=graded.append,
+                       memory=memory)
+    except KeyboardInterrupt:  # keep the verdicts made so far
+        interrupted = True
+        graded = sorted(graded, key=lambda g: g.line)
+    if arguments.report:
+        try:
+            with open(arguments.report, "w", encoding="utf-8", newline="") as handle:
+                write_report(graded, handle, fmt)
+        except OSError as error:
+            raise ParseError(f"cannot write {arguments.report}: {error.strerror}") from None
+    else:
+        write_report(graded, sys.stdout, fmt)
+    print(f"read {len(submissions)} rows; {summary(graded)}", file=sys.stderr)
+    if interrupted:
+        print(f"matcalc: interrupted: {len(submissions) - len(graded)} rows not graded; the "
+              "report holds the verdicts made before", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_OK if all(g.verdict == "correct" for g in graded) else EXIT_FAILED

