@@ -353,8 +353,14 @@ def build_parser() -> argparse.ArgumentParser:
                                 "or --report")
     verifying.add_argument("--report", metavar="FILE",
                            help="write the batch report here (.csv or .json)")
-    verifying.add_argument("--report-format", choices=("csv", "json"),
-                           help="the report's format (default: by --report's extension, csv)")
+    verifying.add_argument("--report-format", choices=("csv", "json", "html"),
+                           help="the report's format (default: by --report's extension, csv); "
+                                "html writes a class page and a page per student")
+    verifying.add_argument("--rubric", metavar="RUBRIC.toml",
+                           help="points, partial credit and feedback per kind of mistake (a "
+                                "problem's own <problem>.rubric.toml takes precedence)")
+    verifying.add_argument("--totals", metavar="FILE.csv",
+                           help="write each student's answers, correct ones and points")
     verifying.add_argument("--jobs", type=int, metavar="N",
                            help="processes grading in parallel (default: the cores); each "
                                 "answer is graded in a worker process under --time-limit")

@@ -61,7 +61,8 @@ def _check_derivation(arguments: argparse.Namespace) -> int:
 
 
 def _grade_batch(arguments: argparse.Namespace) -> int:
-    from .grading.batch import grade, progress_bar, read_answers, summary, write_report
+    from .grading.batch import grade, progress_bar, read_answers, summary, totals, write_report
+    from .grading.rubrics import load_rubric
     from .grading.workers import MEMORY_BYTES
 
     if arguments.problem is not None or arguments.answer is not None or \
@@ -72,27 +73,42 @@ def _grade_batch(arguments: argparse.Namespace) -> int:
         raise ParseError("--jobs needs a positive number of processes")
     if arguments.memory_limit is not None and arguments.memory_limit < 256:
         raise ParseError("--memory-limit is in MB and needs at least 256")
+    rubric = load_rubric(arguments.rubric) if arguments.rubric else None
     submissions = read_answers(arguments.batch, allow_outside=arguments.allow_outside_paths)
-    fmt = arguments.report_format or (
-        "json" if arguments.report and arguments.report.endswith(".json") else "csv")
+    suffix = (arguments.report or "").rsplit(".", 1)[-1].lower()
+    fmt = arguments.report_format or (suffix if suffix in ("json", "html") else "csv")
     memory = (arguments.memory_limit or MEMORY_BYTES // 2**20) * 2**20
     graded: list = []
     interrupted = False
     try:
         graded = grade(submissions, jobs=arguments.jobs, progress=progress_bar(sys.stderr),
                        seconds=limits.DERIVATION_SECONDS, on_grade=graded.append,
-                       memory=memory)
+                       memory=memory, rubric=rubric)
     except KeyboardInterrupt:  # keep the verdicts made so far
         interrupted = True
         graded = sorted(graded, key=lambda g: g.line)
-    if arguments.report:
-        try:
+    try:
+        if fmt == "html":
+            from .grading.report_html import write_html
+
+            if not arguments.report:
+                raise ParseError("an HTML report needs --report FILE.html")
+            write_html(graded, arguments.report)
+        elif arguments.report:
             with open(arguments.report, "w", encoding="utf-8", newline="") as handle:
                 write_report(graded, handle, fmt)
-        except OSError as error:
-            raise ParseError(f"cannot write {arguments.report}: {error.strerror}") from None
-    else:
-        write_report(graded, sys.stdout, fmt)
+        else:
+            write_report(graded, sys.stdout, fmt)
+        if arguments.totals:
+            import csv
+
+            with open(arguments.totals, "w", encoding="utf-8", newline="") as handle:
+                writer = csv.DictWriter(handle, fieldnames=["student", "answers", "correct",
+                                                            "points", "max_points"])
+                writer.writeheader()
+                writer.writerows(totals(graded))
+    except OSError as error:
+        raise ParseError(f"cannot write the report: {error.strerror}") from None
     print(f"read {len(submissions)} rows; {summary(graded)}", file=sys.stderr)
     if interrupted:
         print(f"matcalc: interrupted: {len(submissions) - len(graded)} rows not graded; the "

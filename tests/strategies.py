@@ -22,7 +22,7 @@ SMOOTH = ("sin", "cos", "tanh", "sigmoid", "neg", "transpose", "softmax", "logsu
           "mean", "tr", "Diag", "diag", "vec", "norm", "norm2", "relu", "abs", "step", "sign",
           "det", "mpow", "softplus", "erf", "gelu", "gelu_tanh")
 POSITIVE_RESULT = ("exp", "softmax", "sigmoid")
-BINARY = ("add", "sub", "mul", "matmul", "frob", "kron", "div", "pow")
+BINARY = ("add", "sub", "mul", "matmul", "frob", "kron", "div", "pow", "maximum", "minimum")
 
 
 def positive_node(variables: dict[str, Node], draw, depth: int) -> Node:

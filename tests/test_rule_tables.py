@@ -14,7 +14,8 @@ from matcalc.rules.operations import ADJOINTS, DIFFERENTIALS, JACOBIANS
 from matcalc.rules.ops.elementwise import derivative_of
 
 OPERATIONS = sorted(SHAPE_RULES)
-ARITY = {"add": 2, "sub": 2, "mul": 2, "div": 2, "matmul": 2, "frob": 2, "pow": 2, "kron": 2}
+ARITY = {"add": 2, "sub": 2, "mul": 2, "div": 2, "matmul": 2, "frob": 2, "pow": 2, "kron": 2,
+         "maximum": 2, "minimum": 2}
 
 
 @pytest.mark.parametrize("table", [ADJOINTS, JACOBIANS, DIFFERENTIALS, CONVERTERS],

@@ -207,3 +207,15 @@ def test_a_result_that_passes_prints_as_before(capsys):
 
     assert main(["derive", "x' @ A @ x", "--wrt", "x"]) == 0
     assert capsys.readouterr().out == "# grad f wrt x\ndf_dx = (A' + A) @ x\n"
+
+
+def test_maximum_at_a_tie_takes_one_side():
+    # maximum(a, a) is a: a derivative that took neither side at the tie would be 0 (found by the
+    # property campaign)
+    derivative = matcalc.derive("a : vector(n)\nf = sum(maximum(a, a))", wrt="a")
+    assert derivative.text == "df_da = ones(n)" and derivative.checked.ok
+    relu = matcalc.derive("Z : matrix(n, m)\nf = sum(maximum(Z, 0) * maximum(Z, 0))", wrt="Z")
+    assert relu.text == "df_dZ = 2 * (maximum(Z, 0) * step(Z))"
+    assert matcalc.check(relu, seed=2).ok
+    latex = answer_node(matcalc.parse("Z : matrix(n, m)"), r"\max(Z, 0) + \min(0, Z)", True)[1]
+    assert str(latex) == "maximum(Z, 0) + minimum(0, Z)"

@@ -175,6 +175,21 @@ def _elementwise_shape(symbol: str) -> Callable:
     return rule
 
 
+def _pairwise_shape(name: str) -> Callable:
+    """Shape rule of an entrywise function of two arguments (a scalar one is broadcast)."""
+
+    def rule(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
+        a, b = args
+        if a.is_scalar:
+            return b.shape, b.kind
+        if b.is_scalar or same(a.shape.rows, b.shape.rows) and same(a.shape.cols, b.shape.cols):
+            return a.shape, a.kind if a.kind is b.kind or b.is_scalar else Kind.MATRIX
+        raise ShapeError(f"{name}({_describe(a)}, {_describe(b)}): {_describe(a)} is "
+                         f"{a.shape} but {_describe(b)} is {b.shape}")
+
+    return rule
+
+
 def _matmul_shape(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
     a, b = args
     if not same(a.shape.cols, b.shape.rows):
@@ -345,6 +360,8 @@ SHAPE_RULES: dict[str, Callable[[tuple[Node, ...], tuple], tuple[Shape, Kind]]] 
     "vec": _vec_shape,
     "unvec": _unvec_shape,
     "kron": _kron_shape,
+    "maximum": _pairwise_shape("maximum"),
+    "minimum": _pairwise_shape("minimum"),
 }
 
 def apply(op: str, *args: Node, params: tuple = ()) -> Node:

@@ -360,6 +360,16 @@ def _mean(node: Node, a):
     return EntrySum(a) / (dim_to_sympy(shape.rows) * dim_to_sympy(shape.cols))
 
 
+def _extremum(function, node: Node, a, b):
+    """max / min of two scalars; entry by entry SymPy has no matrix form for it."""
+    if not node.is_scalar:
+        from ..errors import UnsupportedError
+
+        raise UnsupportedError(f"{node.op} of matrices has no SymPy form (SymPy's Max and Min "
+                               "take scalars)")
+    return function(a, b)
+
+
 def _kron(node: Node, a, b):
     x, y = node.args
     return a * b if (x.is_scalar or y.is_scalar) else KroneckerProduct(a, b)
@@ -397,6 +407,8 @@ CONVERTERS = {
     "unvec": lambda node, a: a if node.is_scalar else Unvec(
         a, *(dim_to_sympy(d) for d in node.params)),
     "kron": _kron,
+    "maximum": lambda node, a, b: _extremum(sp.Max, node, a, b),
+    "minimum": lambda node, a, b: _extremum(sp.Min, node, a, b),
 }
 
 

@@ -18,7 +18,7 @@ import os
 import stat
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from .. import limits
@@ -28,6 +28,7 @@ from ..errors import LimitError, MatcalcError, ParseError
 from ..lang.parse import parse
 from ..lang.syntax import MAX_LENGTH
 from ..limits import time_budget
+from .rubrics import Rubric, rubric_for
 from .verdicts import verify_against
 from .workers import MEMORY_BYTES, cores, run_isolated
 
@@ -51,6 +52,7 @@ class Submission:
     latex: bool | None = None
     path: str = ""
     refused: str = ""  # why the row's problem path is not read (it leaves the CSV's folder)
+    extra: tuple[tuple[str, str], ...] = ()  # the other columns of the row, passed through
 
     @property
     def request(self) -> tuple[str, str, str, str]:
@@ -70,6 +72,15 @@ class Grade:
     verdict: str
     max_rel_error: float | None
     hint: str
+    points: float | None = None
+    max_points: float | None = None
+    mistake: str = ""  # the kind of mistake the hint names (grading/rubrics.py)
+    feedback: str = ""
+    reference: str = ""  # the correct result
+    read_as: str = ""  # the answer as matcalc read it
+    reference_latex: str = ""
+    read_as_latex: str = ""
+    extra: tuple[tuple[str, str], ...] = ()
 
 
 def read_answers(path: str | os.PathLike, allow_outside: bool = False) -> list[Submission]:
@@ -135,10 +146,13 @@ def _submission(file: Path, line: int, row: dict[str, str], allow_outside: bool 
     if not allow_outside and (os.path.isabs(problem) or ".." in Path(problem).parts):
         refused = (f"the problem path {problem} leaves the folder of the answers file; "
                    "give paths inside it (or grade with --allow-outside-paths)")
+    extra = tuple((name, value or "") for name, value in row.items()
+                  if name not in REQUIRED and name not in OPTIONAL)
     return Submission(line=line, student=fields["student"],
                       problem=problem, path=str(file.parent / problem), wrt=fields["wrt"],
                       answer=row["answer"], kind=kind, of=fields["of"],
-                      latex=None if not latex_text else latex_text in _YES, refused=refused)
+                      latex=None if not latex_text else latex_text in _YES, refused=refused,
+                      extra=extra)
 
 
 def _first_line(error: BaseException) -> str:
@@ -214,7 +228,10 @@ def grade_one(job: tuple[Submission, float]) -> Grade:
     except Exception as error:  # a defect of matcalc: this row says so, the others go on
         return _grade(item, "error", None, f"internal error of matcalc ({type(error).__name__}: "
                                           f"{_first_line(error)}); please report it")
-    return _grade(item, "correct" if verdict.ok else "wrong", verdict.max_rel_error, verdict.hint)
+    graded = _grade(item, "correct" if verdict.ok else "wrong", verdict.max_rel_error,
+                    verdict.hint)
+    return replace(graded, reference=expected.text, read_as=verdict.read_as,
+                   reference_latex=_latex_of(expected), read_as_latex=verdict.read_as_latex)
 
 
 def grade_group(submissions: Sequence[Submission], seconds: float | None = None) -> list[Grade]:
@@ -225,7 +242,15 @@ def grade_group(submissions: Sequence[Submission], seconds: float | None = None)
 
 def _grade(item: Submission, verdict: str, error: float | None, hint: str) -> Grade:
     return Grade(item.line, item.student, item.problem, item.wrt, item.kind, item.answer,
-                 verdict, error, hint)
+                 verdict, error, hint, extra=item.extra)
+
+
+def _latex_of(expected: Result) -> str:
+    from ..present.latex import aligned, latex_name, to_latex
+
+    lines = [(latex_name(name, body.kind), to_latex(body)) for name, body in
+             expected.where.items()]
+    return aligned([*lines, (latex_name(expected.name), to_latex(expected.result))])
 
 
 def _failed(job: tuple[Submission, float], why: str) -> Grade:
@@ -235,11 +260,13 @@ def _failed(job: tuple[Submission, float], why: str) -> Grade:
 def grade(submissions: Sequence[Submission], jobs: int | None = None,
           progress: Callable[[int, int], None] | None = None, seconds: float | None = None,
           on_grade: Callable[[Grade], None] | None = None,
-          memory: int | None = MEMORY_BYTES) -> list[Grade]:
+          memory: int | None = MEMORY_BYTES, rubric: Rubric | None = None) -> list[Grade]:
     """Grade every submission, in the input's order, each answer isolated in a worker process
     (``jobs`` of them, default: the cores) under ``seconds`` (default the derivation limit) and
     ``memory`` bytes: an answer that fails, hangs or exhausts memory gets an ``error`` row and
-    the others go on.  ``on_grade`` sees each grade as it is made."""
+    the others go on.  ``on_grade`` sees each grade as it is made.  Each grade is scored with
+    its problem's rubric (``<problem>.rubric.toml``), else ``rubric``, else one point a correct
+    answer."""
     seconds = seconds or limits.DERIVATION_SECONDS
     jobs = max(1, jobs or cores())
     # rows of one request in a row, so each worker derives a problem once
@@ -249,7 +276,13 @@ def grade(submissions: Sequence[Submission], jobs: int | None = None,
     done, total = 0, len(submissions)
     if progress:
         progress(0, total)
+    rubrics: dict[str, Rubric] = {}
     for index, graded in run_isolated(jobs_list, grade_one, jobs, seconds, _failed, memory):
+        item = submissions[order[index]]
+        if item.path not in rubrics:
+            rubrics[item.path] = rubric_for(item.path, rubric or Rubric()) if not \
+                item.refused else (rubric or Rubric())
+        graded = scored(graded, rubrics[item.path])
         grades[order[index]] = graded
         done += 1
         if on_grade:
@@ -257,6 +290,44 @@ def grade(submissions: Sequence[Submission], jobs: int | None = None,
         if progress:
             progress(done, total)
     return [graded for graded in grades if graded is not None]
+
+
+def scored(graded: Grade, rubric: Rubric) -> Grade:
+    """The grade with its points, kind of mistake and feedback under ``rubric``."""
+    points, mistake, feedback = rubric.score(graded.verdict, graded.hint)
+    return replace(graded, points=points, max_points=rubric.points, mistake=mistake,
+                   feedback=feedback)
+
+
+def totals(grades: Sequence[Grade]) -> list[dict[str, object]]:
+    """Per student: answers, correct ones, points and the points possible."""
+    students: dict[str, dict[str, object]] = {}
+    for item in grades:
+        row = students.setdefault(item.student, {"student": item.student, "answers": 0,
+                                                 "correct": 0, "points": 0.0,
+                                                 "max_points": 0.0})
+        row["answers"] += 1
+        row["correct"] += item.verdict == "correct"
+        row["points"] += item.points or 0.0
+        row["max_points"] += item.max_points or 0.0
+    return list(students.values())
+
+
+def statistics(grades: Sequence[Grade]) -> list[dict[str, object]]:
+    """Per problem and request: answers, correct ones, and the commonest mistakes."""
+    problems: dict[tuple, dict[str, object]] = {}
+    for item in grades:
+        key = (item.problem, item.kind, item.wrt)
+        row = problems.setdefault(key, {"problem": item.problem, "kind": item.kind,
+                                        "wrt": item.wrt, "answers": 0, "correct": 0,
+                                        "mistakes": {}})
+        row["answers"] += 1
+        row["correct"] += item.verdict == "correct"
+        if item.mistake:
+            row["mistakes"][item.mistake] = row["mistakes"].get(item.mistake, 0) + 1
+    for row in problems.values():
+        row["mistakes"] = dict(sorted(row["mistakes"].items(), key=lambda kv: -kv[1]))
+    return list(problems.values())
 
 
 def progress_bar(stream=sys.stderr, width: int = 30) -> Callable[[int, int], None]:
@@ -289,16 +360,22 @@ def _cell(value: object) -> object:
 def write_report(grades: Sequence[Grade], stream, fmt: str = "csv") -> None:
     """Write the grades as CSV (one row each, cells escaped against formula injection) or
     JSON (a list of objects; an error that is not finite is null)."""
-    rows = [asdict(item) for item in grades]
-    for row in rows:
+    rows = []
+    for item in grades:
+        row = asdict(item)
+        extra = dict(row.pop("extra"))
         error = row["max_rel_error"]
         if error is not None and not math.isfinite(error):
             row["max_rel_error"] = None
+        rows.append({**row, **{name: value for name, value in extra.items() if name not in row}})
     if fmt == "json":
         json.dump(rows, stream, indent=2)
         stream.write("\n")
         return
-    writer = csv.DictWriter(stream, fieldnames=list(Grade.__dataclass_fields__))
+    names = [name for name in Grade.__dataclass_fields__ if name != "extra"]
+    for row in rows:
+        names += [name for name in row if name not in names]
+    writer = csv.DictWriter(stream, fieldnames=names, restval="")
     writer.writeheader()
     for row in rows:
         row["max_rel_error"] = "" if row["max_rel_error"] is None else \

@@ -31,6 +31,8 @@ class Verdict:
     expected_type: str = ""
     answer_type: str = ""
     seeds: list[int] = field(default_factory=list)
+    read_as: str = ""  # the answer as matcalc read it (a misreading shows here)
+    read_as_latex: str = ""
 
     def __bool__(self) -> bool:
         return self.ok
@@ -62,8 +64,11 @@ def verify_against(expected: Result, answer: str, latex: bool | None = None) -> 
     except ShapeError as error:  # an answer whose shapes do not fit is a wrong answer
         return Verdict(False, float("inf"), f"your answer does not type-check: {error}",
                        answer=answer, expected_type=expected.type)
+    from ..present.latex import to_latex
+
     verdict = Verdict(False, float("inf"), answer=answer, expected_type=expected.type,
-                      answer_type=describe(node.kind, node.shape))
+                      answer_type=describe(node.kind, node.shape), read_as=str(node),
+                      read_as_latex=to_latex(node))
     result = expected.result
     if node.shape != result.shape:
         verdict.hint = kron_shape_hint(expected, extended, node) or \

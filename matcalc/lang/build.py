@@ -36,7 +36,7 @@ UNARY_FUNCTIONS = frozenset(ELEMENTWISE_FUNCTIONS) | {
     "softmax", "logsumexp", "sum", "mean", "tr", "det", "logdet", "inv", "norm2", "norm",
     "Diag", "diag", "vec",
 }
-BINARY_FUNCTIONS = frozenset({"kron"})
+BINARY_FUNCTIONS = frozenset({"kron", "maximum", "minimum"})
 DIMENSION_FUNCTIONS = frozenset({"I", "ones", "zeros", "commutation"})
 FUNCTIONS = UNARY_FUNCTIONS | BINARY_FUNCTIONS | DIMENSION_FUNCTIONS | {"unvec"}
 RESERVED = FUNCTIONS | {"T"}

@@ -346,6 +346,13 @@ class LatexReader(LatexNames):
             power = self.exponent(braced)
             if braced:
                 self.expect_sym("}", "'}' closing the superscript")
+        if function in ("maximum", "minimum", "kron") and self.at("sym", "("):
+            self.advance()  # two arguments: \max(a, b)
+            first = self.expression()
+            self.expect_sym(",", f"',' between the two arguments of {function}")
+            second = self.expression()
+            self.expect_sym(")", "')' closing the arguments")
+            return self.call(function, [first, second], start)
         if self.at("sym", "(", "[", "{"):
             argument = self.group()
         elif self.starts_atom():

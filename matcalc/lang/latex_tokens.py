@@ -38,7 +38,8 @@ SPACING = frozenset({"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "big
                      "textstyle", "limits", "nolimits", "middle"})
 FUNCTION_COMMANDS = {**{f.latex[1:]: name for name, f in FUNCTIONS.items()
                         if f.latex and f.latex[1:].isalpha()},
-                     "ln": "log", "det": "det", "tr": "tr", "Tr": "tr", "sqrt": "sqrt",
+                     "ln": "log", "det": "det", "max": "maximum", "min": "minimum",
+                     "tr": "tr", "Tr": "tr", "sqrt": "sqrt",
                      "diag": "diag", "Diag": "diag", "vec": "vec", "sgn": "sign"}
 FUNCTION_ALIASES = {"trace": "tr", "lse": "logsumexp", "sgn": "sign", "diagm": "diag",
                     "logistic": "sigmoid", "heaviside": "step"}

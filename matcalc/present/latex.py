@@ -206,6 +206,14 @@ class _Printer:
 
     # functions with their own notation --------------------------------------------------------
 
+    def _maximum(self, node: Node) -> tuple[str, int]:
+        a, b = (self.print(arg)[0] for arg in node.args)
+        return f"\\max\\left({a}, {b}\\right)", _ATOM
+
+    def _minimum(self, node: Node) -> tuple[str, int]:
+        a, b = (self.print(arg)[0] for arg in node.args)
+        return f"\\min\\left({a}, {b}\\right)", _ATOM
+
     def _sigmoid(self, node: Node) -> tuple[str, int]:
         name = r"\operatorname{sigmoid}" if "sigma" in self.style.taken else r"\sigma"
         return f"{name}\\left({self.print(node.args[0])[0]}\\right)", _ATOM

@@ -86,8 +86,10 @@ class Facts:
             first, second = node.args
             return first.op == "const" and first.params[0] >= 1 and \
                 self._resolve(second).op in _UNIT_FUNCTIONS
-        if op in ("add", "mul", "div", "sqrt", "mean", "sum"):
+        if op in ("add", "mul", "div", "sqrt", "mean", "sum", "minimum"):
             return all(self.nonnegative(arg) for arg in node.args)
+        if op == "maximum":
+            return any(self.nonnegative(arg) for arg in node.args)
         return False
 
     def _resolve(self, node: Node) -> Node:

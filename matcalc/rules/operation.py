@@ -115,7 +115,8 @@ def derived_adjoint(name: str, index: int) -> Adjoint:
         placeholder, linear = _linear_part(OPERATIONS[name], node, out, index)
         return _transposed(linear, placeholder, g)
 
-    rule.__doc__ = f"G : d {name} = G_{index} : d arg{index}, from the differential"
+    rule.__doc__ = (f"G : d {name}(...) = G_{index} : dA_{index}, the differential transposed "
+                    f"for argument {index}")
     return rule
 
 
@@ -130,7 +131,7 @@ def derived_jacobian(name: str) -> Jacobian:
                 total = add(total, _broadcast(_forward(linear, placeholder, j), linear, node))
         return total
 
-    rule.__doc__ = f"vec(d {name}) from its differential, argument by argument"
+    rule.__doc__ = f"vec(d {name}(...)) = sum_i J_i vec(dA_i), the differential in vec form"
     return rule
 
 

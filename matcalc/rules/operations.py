@@ -10,6 +10,7 @@ from .operation import OPERATIONS, Adjoint, Differential, Jacobian
 from .ops import (  # noqa: F401 - each registers its operations
     arithmetic,
     elementwise,
+    extrema,
     matrix_functions,
     powers,
     products,

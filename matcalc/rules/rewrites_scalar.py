@@ -88,10 +88,13 @@ def timeszero(node: Node, facts: Facts) -> Node | None:
 
 @rule('plus-zero', ops=('add', 'sub'), example='x : vector(n)\nf = x + 0')
 def pluszero(node: Node, facts: Facts) -> Node | None:
-    """a + 0 = a; 0 - a = -a."""
+    """a + 0 = a; 0 - a = -a; c + 0 = c 1 when the zero gives the shape."""
     a, b = node.args
     if zero(b) and same_shape(a, node):
         return a
+    if zero(b) and const(a) and not node.is_scalar:
+        ones = ir.ones(node.shape.rows, node.shape.cols, node.kind)
+        return ones if const(a, 1.0) else apply("mul", a, ones)
     if zero(a) and same_shape(b, node):
         return b if node.op == "add" else apply("neg", b)
     return None
@@ -426,3 +429,9 @@ def reciprocal_constant(node: Node, facts: Facts) -> Node | None:
         return None
     quotient = apply("div", a, ir.const(abs(round(k))))
     return quotient if k > 0 else apply("neg", quotient)
+
+
+@rule('step-of-zero', ops=('step',), example='x : vector(n)\nf = step(x - x)')
+def step_of_zero(node: Node, facts: Facts) -> Node | None:
+    """step(0) = 0 (step is 1 where its argument is > 0)."""
+    return zeros_like(node) if zero(node.args[0]) else None

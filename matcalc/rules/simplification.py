@@ -51,6 +51,7 @@ PRIORITY: tuple[str, ...] = (
     'logistic-quotient',
     'sigmoid-complement',
     'exp-times-logistic',
+    'step-of-zero',
     'like-terms',
     'collected-multiples',
     'reciprocal-constant',

@@ -16,6 +16,13 @@ def _lift(function):
     return lifted
 
 
+def _tensors(a, b):
+    """Both as tensors of one dtype (a Python number takes the other's)."""
+    like = b if isinstance(b, torch.Tensor) else a
+    dtype = like.dtype if isinstance(like, torch.Tensor) else torch.float64
+    return torch.as_tensor(a, dtype=dtype), torch.as_tensor(b, dtype=dtype)
+
+
 class _Linalg:
     det = staticmethod(torch.linalg.det)
     inv = staticmethod(torch.linalg.inv)
@@ -42,8 +49,12 @@ class np:  # noqa: N801 - the NumPy calls of the generated code, over torch
         return torch.logaddexp(torch.as_tensor(a, dtype=b.dtype), b)
 
     @staticmethod
-    def maximum(x, floor):
-        return torch.clamp(torch.as_tensor(x), min=floor)
+    def maximum(a, b):
+        return torch.maximum(*_tensors(a, b))
+
+    @staticmethod
+    def minimum(a, b):
+        return torch.minimum(*_tensors(a, b))
 
     @staticmethod
     def vdot(a, b):

@@ -1,0 +1,106 @@
+"""Rubrics: the points of a problem, partial credit per kind of mistake, feedback per kind.
+
+A rubric is a TOML file (read with the standard library's tomllib)::
+
+    points = 10                # for a correct answer
+    [partial]                  # points kept by a wrong answer whose mistake is of this kind
+    transpose = 7
+    sign = 8
+    [feedback]                 # a text for the student, per kind
+    transpose = "The gradient of a scalar has the shape of the variable."
+
+The kinds are those the hints name: ``transpose``, ``sign``, ``factor`` (a constant or a size),
+``term`` (a missing term), ``mask`` (a missing factor of an elementwise product: relu's step),
+``product`` (Hadamard for matrix product, Kronecker factors), ``shape``, ``assumption``
+(right only under an undeclared one), ``other``; ``error`` (the answer cannot be read) keeps 0.
+A problem's rubric is ``<problem>.rubric.toml`` beside it, else the one given to the grader.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import ParseError
+
+KINDS = ("transpose", "sign", "factor", "term", "mask", "product", "shape", "assumption",
+         "other")
+# (kind, what the hint says): the first that matches names the mistake
+_PATTERNS = (
+    ("shape", re.compile(r"does not type-check|, but the \w+ is|shape of the transpose")),
+    ("mask", re.compile(r"relu mask|factor of an elementwise product is missing")),
+    ("transpose", re.compile(r"transpose|W\^-T|\^-T\)")),
+    ("sign", re.compile(r"sign")),
+    ("factor", re.compile(r"constant factor|a factor 1 /|divided by|times the")),
+    ("term", re.compile(r"term of the sum is missing")),
+    ("product", re.compile(r"product|factors are swapped|Diag\(s\)|diagonal")),
+    ("assumption", re.compile(r"holds only when")),
+)
+
+
+def mistake_kind(hint: str) -> str:
+    """The kind of mistake a hint names (``other`` when it names none)."""
+    for kind, pattern in _PATTERNS:
+        if pattern.search(hint):
+            return kind
+    return "other"
+
+
+@dataclass(frozen=True)
+class Rubric:
+    """Points for a correct answer, partial credit and feedback per kind of mistake."""
+
+    points: float = 1.0
+    partial: dict[str, float] = field(default_factory=dict)
+    feedback: dict[str, str] = field(default_factory=dict)
+
+    def score(self, verdict: str, hint: str) -> tuple[float, str, str]:
+        """(points, kind of mistake, feedback) of a graded answer."""
+        if verdict == "correct":
+            return self.points, "", self.feedback.get("correct", "")
+        if verdict == "error":
+            return 0.0, "error", self.feedback.get("error", "")
+        kind = mistake_kind(hint)
+        return self.partial.get(kind, 0.0), kind, self.feedback.get(kind, "")
+
+
+def load_rubric(path: str | Path) -> Rubric:
+    """A rubric from its TOML file; a ParseError names what is wrong in it."""
+    file = Path(path)
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise ParseError(f"cannot read the rubric {file}: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ParseError(f"the rubric {file} is not TOML: {error}") from None
+    unknown = set(data) - {"points", "partial", "feedback"}
+    if unknown:
+        raise ParseError(f"the rubric {file} has unknown keys: {', '.join(sorted(unknown))} "
+                         "(it takes points, [partial] and [feedback])")
+    points = data.get("points", 1.0)
+    partial, feedback = data.get("partial", {}), data.get("feedback", {})
+    if not isinstance(points, int | float) or points < 0:
+        raise ParseError(f"the rubric {file}: points is a number >= 0, not {points!r}")
+    for table, name in ((partial, "partial"), (feedback, "feedback")):
+        if not isinstance(table, dict):
+            raise ParseError(f"the rubric {file}: [{name}] is a table of kinds")
+        wrong = set(table) - set(KINDS) - ({"correct", "error"} if name == "feedback" else set())
+        if wrong:
+            raise ParseError(f"the rubric {file}: [{name}] names unknown kinds "
+                             f"{', '.join(sorted(wrong))} (kinds: {', '.join(KINDS)})")
+    for kind, value in partial.items():
+        if not isinstance(value, int | float) or not 0 <= value <= points:
+            raise ParseError(f"the rubric {file}: partial.{kind} is a number from 0 to "
+                             f"points ({points:g}), not {value!r}")
+    for kind, text in feedback.items():
+        if not isinstance(text, str):
+            raise ParseError(f"the rubric {file}: feedback.{kind} is a text")
+    return Rubric(float(points), {k: float(v) for k, v in partial.items()}, dict(feedback))
+
+
+def rubric_for(problem_path: str, default: Rubric) -> Rubric:
+    """The rubric beside a problem file (``<problem>.rubric.toml``), else ``default``."""
+    beside = Path(problem_path).with_suffix(".rubric.toml")
+    return load_rubric(beside) if beside.is_file() else default

@@ -1,0 +1,116 @@
+"""Rubrics with partial credit, per-student totals, per-problem statistics and the HTML report."""
+
+from __future__ import annotations
+
+import csv
+import io
+import pathlib
+
+import pytest
+
+from matcalc.cli import main
+from matcalc.errors import ParseError
+from matcalc.grading.batch import grade, read_answers, statistics, totals, write_report
+from matcalc.grading.report_html import write_html
+from matcalc.grading.rubrics import Rubric, load_rubric, mistake_kind
+
+PROBLEM = "x : vector(n); A : matrix(n, n)\nf = x' @ A @ x\n"
+
+
+@pytest.mark.parametrize("hint, kind", [
+    ("your answer is the transpose of the gradient", "transpose"),
+    ("your answer is the gradient with the sign flipped", "sign"),
+    ("your answer is 0.5 times the gradient: a constant factor is off", "factor"),
+    ("your answer is N times the gradient: a factor 1 / N is missing", "factor"),
+    ("the relu mask step(z) is missing (relu' = step)", "mask"),
+    ("a term of the sum is missing: -y @ h'", "term"),
+    ("in A * B, a Hadamard product (*) stands where a matrix product (@) belongs", "product"),
+    ("your answer does not type-check: ...", "shape"),
+    ("your answer holds only when A is symmetric, which ...", "assumption"),
+    ("your answer is not the gradient (worst relative error ...)", "other"),
+])
+def test_hints_are_sorted_into_kinds_of_mistake(hint, kind):
+    assert mistake_kind(hint) == kind
+
+
+@pytest.mark.parametrize("text, message", [
+    ("points = 10\nbonus = 1", "unknown keys"),
+    ("points = 10\n[partial]\ntranspose = 12", "from 0 to points"),
+    ("points = 10\n[partial]\ntypo = 1", "unknown kinds"),
+    ("points = -1", ">= 0"),
+    ("points = [", "not TOML"),
+])
+def test_a_bad_rubric_says_what_is_wrong(tmp_path, text, message):
+    path = tmp_path / "r.toml"
+    path.write_text(text)
+    with pytest.raises(ParseError, match=message):
+        load_rubric(path)
+
+
+def _class(tmp_path: pathlib.Path) -> pathlib.Path:
+    (tmp_path / "quadratic.mc").write_text(PROBLEM)
+    (tmp_path / "quadratic.rubric.toml").write_text(
+        'points = 10\n[partial]\ntranspose = 6\nsign = 7\n'
+        '[feedback]\nassumption = "A is not symmetric: keep both A and its transpose."\n')
+    path = tmp_path / "answers.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", "problem", "wrt", "answer", "section"])
+        writer.writerows([
+            ["ann", "quadratic.mc", "x", "(A + A') @ x", "A"],
+            ["ann", "quadratic.mc", "x", "-((A + A') @ x)", "A"],
+            ["<b>bob</b>", "quadratic.mc", "x", "2 * A @ x", "B"],
+            ["cid", "quadratic.mc", "x", "x' @ (A + A')", "B"],
+        ])
+    return path
+
+
+def test_partial_credit_and_feedback_come_from_the_problems_rubric(tmp_path):
+    grades = grade(read_answers(_class(tmp_path)), jobs=1)
+    by = [(g.student, g.verdict, g.points, g.mistake) for g in grades]
+    assert by == [("ann", "correct", 10.0, ""), ("ann", "wrong", 7.0, "sign"),
+                  ("<b>bob</b>", "wrong", 0.0, "assumption"), ("cid", "wrong", 0.0, "shape")]
+    assert "keep both" in grades[2].feedback and grades[0].max_points == 10
+    assert grades[2].read_as == "(2 * A) @ x" and grades[2].reference.endswith("(A' + A) @ x")
+
+
+def test_totals_statistics_and_columns_that_pass_through(tmp_path):
+    grades = grade(read_answers(_class(tmp_path)), jobs=1)
+    ann = next(row for row in totals(grades) if row["student"] == "ann")
+    assert ann["points"] == 17 and ann["max_points"] == 20 and ann["correct"] == 1
+    (problem,) = statistics(grades)
+    assert problem["correct"] == 1 and problem["answers"] == 4
+    stream = io.StringIO()
+    write_report(grades, stream)
+    rows = list(csv.DictReader(io.StringIO(stream.getvalue())))
+    assert rows[0]["section"] == "A" and rows[0]["points"] == "10.0" and "mistake" in rows[0]
+
+
+def test_the_html_report_is_offline_and_escaped(tmp_path):
+    grades = grade(read_answers(_class(tmp_path)), jobs=1)
+    pages = write_html(grades, tmp_path / "out" / "report.html")
+    assert (tmp_path / "out" / "katex" / "katex.min.js").is_file()
+    assert (tmp_path / "out" / "katex" / "LICENSE").is_file()
+    index = pages[0].read_text()
+    assert "<b>bob</b>" not in index and "&lt;b&gt;bob&lt;/b&gt;" in index
+    assert "http" not in index.replace("http-equiv", "")  # nothing fetched from a network
+    student = next(page for page in pages if "ann" in page.name).read_text()
+    assert "data-latex=" in student and "10 / 10" in student
+
+
+def test_the_command_line_writes_html_and_totals(tmp_path, capsys):
+    answers = _class(tmp_path)
+    report, table = tmp_path / "report.html", tmp_path / "totals.csv"
+    assert main(["verify", "--batch", str(answers), "--report", str(report),
+                 "--totals", str(table), "--jobs", "1"]) == 1
+    assert report.is_file() and "ann" in table.read_text()
+    rubric = tmp_path / "all.toml"
+    rubric.write_text("points = 3\n")
+    (tmp_path / "quadratic.rubric.toml").unlink()
+    assert main(["verify", "--batch", str(answers), "--rubric", str(rubric), "--jobs", "1"]) == 1
+    assert ",3.0,3.0," in capsys.readouterr().out  # a correct answer: 3 of 3
+
+
+def test_a_rubric_defaults_to_one_point():
+    assert Rubric().score("correct", "") == (1.0, "", "")
+    assert Rubric().score("wrong", "a term of the sum is missing: x") == (0.0, "term", "")
