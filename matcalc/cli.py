@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import math
 import os
 import re
 import sys
@@ -26,6 +25,7 @@ from .cli_common import (
     parse_text,
     read_source,
 )
+from .cli_serve import add_serve
 from .cli_verify import command_verify
 from .errors import MatcalcError, ParseError
 from .limits import time_budget
@@ -114,7 +114,9 @@ def command_derive(arguments: argparse.Namespace) -> int:
     if arguments.steps and arguments.format != "json":
         return _print_steps(groups, arguments)
     if arguments.format == "json":
-        print(json.dumps(_json(groups, verdicts, arguments.steps), indent=2))
+        from .present.results_json import results_json
+
+        print(json.dumps(results_json(groups, verdicts, arguments.steps), indent=2))
         return EXIT_FAILED if failed else EXIT_OK
     if arguments.format == "latex":
         print(_latex(groups, verdicts, arguments.standalone, arguments.bold, arguments.layout))
@@ -179,36 +181,6 @@ def _latex(groups: list, verdicts: list, whole_document: bool, bold: bool,
     if whole_document:
         return standalone(block for _, block in blocks)
     return "\n\n".join("\n".join(comments + [block]) for comments, block in blocks)
-
-
-def _verdict_json(verdict) -> dict:
-    """A check's verdict in JSON (an error that is not finite is null: JSON has no Infinity)."""
-    error = verdict.max_rel_error
-    return {"ok": verdict.ok, "max_rel_error": error if math.isfinite(error) else None,
-            "seed": verdict.seed, "tolerance": verdict.tolerance}
-
-
-def _json(groups: list, verdicts: list, with_steps: bool = False) -> dict:
-    results = []
-    for group, group_verdicts in zip(groups, verdicts, strict=True):
-        for index, derivative in enumerate(group):
-            entry = {
-                "kind": derivative.kind, "of": derivative.of, "wrt": derivative.wrt,
-                "name": derivative.name, "type": derivative.type,
-                "shape": list(derivative.shape), "result": str(derivative.result),
-                "where": {name: str(body) for name, body in derivative.where.items()},
-                "text": derivative.text, "latex": derivative.latex,
-            }
-            if with_steps:
-                shown = derivative.steps
-                entry["steps"] = [item for part in (shown if isinstance(shown, list) else [shown])
-                                  for item in part.as_json()]
-            if group_verdicts:
-                entry["check"] = _verdict_json(group_verdicts[index])
-            elif derivative.checked is not None:
-                entry["quick_check"] = _verdict_json(derivative.checked)
-            results.append(entry)
-    return {"results": results}
 
 
 def command_check(arguments: argparse.Namespace) -> int:
@@ -369,6 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     verifying.add_argument("--allow-outside-paths", action="store_true",
                            help="let problem paths in the CSV leave its folder (absolute "
                                 "paths, ..)")
+    add_serve(commands)
     evaluate = add("eval", command_eval, "evaluate every definition at a random point")
     evaluate.add_argument("--seed", type=int, default=None, help="seed of the random point")
     evaluate.add_argument("--size", action="append", metavar="NAME=SIZE",

@@ -142,3 +142,9 @@ def test_check_steps_says_what_it_takes():
     hessian = matcalc.derive("x : vector(n); A : matrix(n, n)\nf = x' @ A @ x", wrt="x",
                              kind="hessian")
     assert all(verdict.ok for verdict in check_steps(hessian.steps))
+
+
+def test_a_latex_answer_that_starts_with_equals_is_read():
+    # '= 0' (found by the fuzz campaign: it raised IndexError)
+    verdict = matcalc.verify("x : vector(n)\nf = sum(x)", "x", "=0", latex=True)
+    assert not verdict.ok and "1 x 1" in verdict.hint

@@ -47,10 +47,15 @@ NETWORK = re.compile(r"^\s*(import|from)\s+(socket|urllib|http|requests|ftplib|s
                      r"xmlrpc|asyncio|ssl|subprocess|pickle|marshal)\b")
 
 
+# the workbench's server (matcalc serve) listens on the network by design; nothing else may
+SERVER = {"web", "cli_serve.py"}
+
+
 def test_package_imports_nothing_that_reaches_the_network_or_runs_programs():
     package = pathlib.Path(__file__).resolve().parent.parent / "matcalc"
     offenders = [f"{path.name}:{number}: {line.strip()}"
                  for path in package.rglob("*.py")
+                 if path.relative_to(package).parts[0] not in SERVER
                  for number, line in enumerate(path.read_text().splitlines(), 1)
                  if NETWORK.search(line)]
     assert not offenders, offenders

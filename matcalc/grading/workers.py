@@ -51,7 +51,9 @@ def _serve(connection: Connection, task: Callable[[object], object],
         connection.send(outcome)
 
 
-class _Worker:
+class Worker:
+    """One worker process running ``task`` on what it is given, and its pipe."""
+
     def __init__(self, context, task: Callable[[object], object], memory: int | None):
         parent, child = context.Pipe()
         self.connection = parent
@@ -73,12 +75,13 @@ class _Worker:
         self.connection.close()
 
 
-def _context():
+def start_context(preload: str = "matcalc.grading.batch"):
+    """The multiprocessing context workers start in, its server preloading ``preload``."""
     # forkserver: workers never inherit the threads of libraries loaded in this process
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if "forkserver" in methods:
-        context.set_forkserver_preload(["matcalc.grading.batch"])
+        context.set_forkserver_preload([preload])
     return context
 
 
@@ -90,8 +93,8 @@ def run_isolated(items: Iterable[object], task: Callable[[object], object], jobs
     ``failed(item, why)`` instead, and its worker is replaced."""
     pending = list(enumerate(items))
     pending.reverse()
-    context = _context()
-    workers = [_Worker(context, task, memory) for _ in range(max(1, min(jobs, len(pending))))]
+    context = start_context()
+    workers = [Worker(context, task, memory) for _ in range(max(1, min(jobs, len(pending))))]
     try:
         while pending or any(worker.job for worker in workers):
             for worker in workers:
@@ -108,7 +111,7 @@ def run_isolated(items: Iterable[object], task: Callable[[object], object], jobs
                     try:
                         finished, result = worker.connection.recv()
                     except (EOFError, OSError):
-                        result = failed(item, _death(worker))
+                        result = failed(item, death(worker))
                         workers[index] = _replace(worker, context, task, memory)
                     else:
                         worker.job = None
@@ -124,12 +127,13 @@ def run_isolated(items: Iterable[object], task: Callable[[object], object], jobs
             worker.stop()
 
 
-def _replace(worker: _Worker, context, task, memory) -> _Worker:
+def _replace(worker: Worker, context, task, memory) -> Worker:
     worker.stop()
-    return _Worker(context, task, memory)
+    return Worker(context, task, memory)
 
 
-def _death(worker: _Worker) -> str:
+def death(worker: Worker) -> str:
+    """Why a worker's process ended."""
     worker.process.join(timeout=1)
     code = worker.process.exitcode
     if code is not None and code < 0:

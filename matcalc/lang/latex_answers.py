@@ -68,7 +68,7 @@ def statements(source: str, known: Callable[[str], bool]) -> Iterable[Statement]
             if not last and not left:
                 raise ParseError("nothing before '='", Location(
                     *line_column(source, group[equals[0]].offset)), source)
-            if last and not _is_derivative_notation(left) and (
+            if last and left and not _is_derivative_notation(left) and (
                     any(token.kind == "sym" and token.text == "," for token in left) or
                     name_written(source[left[0].offset:group[equals[0]].offset]) is None):
                 raise ParseError("a definition after the answer (answer, d = ...) is not read: "
