@@ -148,3 +148,25 @@ def test_a_latex_answer_that_starts_with_equals_is_read():
     # '= 0' (found by the fuzz campaign: it raised IndexError)
     verdict = matcalc.verify("x : vector(n)\nf = sum(x)", "x", "=0", latex=True)
     assert not verdict.ok and "1 x 1" in verdict.hint
+
+
+def test_verdicts_checks_and_steps_display_in_notebooks():
+    problem = "A : matrix(m, n); x : vector(n); b : vector(m)\nL = sum((A @ x - b) .^ 2)"
+    wrong = matcalc.verify(problem, "x", "A' @ (A @ x - b)")._repr_markdown_()
+    assert wrong.startswith("**wrong**: your answer is 0.5 times") and "read as: $$" in wrong
+    right = matcalc.verify(problem, "x", "2 * A' @ (A @ x - b)")._repr_markdown_()
+    assert right.startswith("**correct** (max relative error")
+    derivative = matcalc.derive(problem, wrt="x")
+    assert matcalc.check(derivative)._repr_markdown_().startswith("**ok**: grad L wrt x")
+    steps = derivative.steps._repr_latex_()
+    assert steps.startswith("$$\n\\begin{aligned}") and steps.endswith("\\end{aligned}\n$$")
+
+
+def test_an_answer_may_use_the_deltas_of_the_result():
+    # \delta_2 is the tool's own delta2 (as `matcalc derive` shows the CS224n gradients)
+    problem = open("derivations/cs224n_one_layer.mc").read()
+    assert matcalc.verify(problem, "W", "\\delta_2 x^\\top", latex=True).ok
+    assert matcalc.verify(problem, "U", "delta1 @ h'").ok
+    assert not matcalc.verify(problem, "W", "\\delta_1 x^\\top", latex=True).ok
+    with pytest.raises(matcalc.MatcalcError, match="unknown name .delta3."):
+        matcalc.verify(problem, "W", "delta3 @ x'")

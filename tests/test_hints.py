@@ -20,6 +20,9 @@ RESIDUAL = "W : matrix(n, n); x : vector(n)\nh = x + tanh(W @ x)\nf = sum(h * h)
 RIDGE = "X : matrix(N, d); w : vector(d); y : vector(N); lam : scalar positive\n" \
         "r = X @ w - y\nf = r' @ r + 2 * lam * w' @ w"
 CS224N = open("derivations/cs224n_one_layer.mc").read()
+SOFTMAX_NLL = "W : matrix(k, n); x : vector(n); y : vector(k) simplex\n" \
+              "f = -sum(y * log(softmax(W @ x)))"
+INVERSE_FORM = "S : matrix(n, n) invertible; a, b : vector(n)\nf = a' @ inv(S) @ b"
 
 # (problem, wrt, wrong answer, words the hint must contain)
 MISTAKES = {
@@ -38,19 +41,29 @@ MISTAKES = {
     "sign": (TRACE, "X", "-(A' @ B')", "sign flipped"),
     "constant factor": (QUADRATIC, "x", "0.5 * ((A + A') @ x + b)", "constant factor"),
     "undeclared symmetry": (QUADRATIC, "x", "2 * A @ x + b", "symmetric"),
+    "softmax Jacobian as Diag(p) in a Hessian": (
+        SOFTMAX_NLL, "x", "W' @ Diag(softmax(W @ x)) @ W", "takes Diag(s) for the Jacobian"),
+    "d inv(S) as -dS": (INVERSE_FORM, "S", "-(a @ b')", "takes d inv(S) as -dS"),
     "missing symmetric part, 2 lambda for 4 lambda": (
         RIDGE, "w", "2 * X' @ r + 2 * lam * w", "term"),
 }
 
-NAMED = {name for name, (problem, wrt, answer, words) in MISTAKES.items()
-         if words in matcalc.verify(problem, wrt=wrt, answer=answer).hint}
+HESSIANS = {"softmax Jacobian as Diag(p) in a Hessian"}  # the others are gradients
+
+
+def _verdict(name: str):
+    problem, wrt, answer, _ = MISTAKES[name]
+    return matcalc.verify(problem, wrt=wrt, answer=answer,
+                          kind="hessian" if name in HESSIANS else "grad")
+
+
+NAMED = {name for name in MISTAKES if MISTAKES[name][3] in _verdict(name).hint}
 
 
 @pytest.mark.parametrize("name", sorted(set(MISTAKES) - {
     "missing symmetric part, 2 lambda for 4 lambda"}))
 def test_the_hint_names_the_mistake(name):
-    problem, wrt, answer, words = MISTAKES[name]
-    verdict = matcalc.verify(problem, wrt=wrt, answer=answer)
+    verdict, words = _verdict(name), MISTAKES[name][3]
     assert not verdict.ok and words in verdict.hint, verdict.hint
 
 

@@ -33,6 +33,10 @@ ROWS = {
     "four times": ("x : vector(n)\nf = sum(x + x + x + x)", "x", "grad", "df_dx = 4 * ones(n)"),
     # was -0.16666666666666666 * ...: keep exact rationals
     "a mean's sixth": ("Y : matrix(n, 6)\nf = sum(Y) / 6", "Y", "grad", "df_dY = ones(n, 6) / 6"),
+    # was 2 * (X ^ 2)' + X' @ X' (Cookbook sec. 2.5.2: d tr(X^k) / dX = k (X^(k-1))')
+    "trace of a cube": ("X : matrix(n, n)\nf = tr(X ^ 3)", "X", "grad", "df_dX = 3 * (X ^ 2)'"),
+    "trace of a product of three": ("X : matrix(n, n)\nf = tr(X @ X @ X)", "X", "grad",
+                                    "df_dX = 3 * (X ^ 2)'"),
     # was ((w / (ones(m) + exp(a))) * exp(a)) @ x'
     "softplus": ("A : matrix(m, n); x : vector(n); w : vector(m)\na = A @ x\n"
                  "f = w' @ softplus(a)", "A", "grad", "df_dA = (w * sigmoid(a)) @ x'"),

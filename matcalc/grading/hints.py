@@ -8,6 +8,7 @@ gives the answer's values, or the expected ones, at every sample point.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -116,8 +117,8 @@ def diagnose(expected: Result, extended: Program, node: Node, samples) -> str:
             same([(g, ratios[0] * w) for g, w in zip(gots, wants, strict=True)]):
         return f"your answer is {ratios[0]:.6g} times the {what}: a constant factor is off"
     for hint in (_size_factor, _missing_factor, _swapped_product, _swapped_kron,
-                 _softmax_jacobian, _diagonal_only, _inverse_transpose, _exp_for_sigmoid,
-                 _needs_assumption, _transposed_factor, _one_sign, _missing_term):
+                 _softmax_jacobian, _inverse_as_minus, _diagonal_only, _inverse_transpose,
+                 _exp_for_sigmoid, _needs_assumption, _transposed_factor, _one_sign, _missing_term):
         found = hint(expected, extended, node, samples)
         if found:
             return found
@@ -262,43 +263,81 @@ def _agree_at(expected: Result, variant: Program, extended: Program, node: Node,
     return got.shape == want.shape and relative(got, want) <= 1e-7
 
 
-def _softmax_jacobian(expected: Result, extended: Program, node: Node, samples) -> str:
-    """The answer took Diag(softmax(u)) for softmax's Jacobian, forgetting the normaliser."""
-    program = expected.program
-    softmaxes = list(dict.fromkeys(
+def _wrong_rule_matches(expected: Result, samples, op: str,
+                        wrong_form: Callable[[Node, Node], Node],
+                        held_value: Callable[[object, Node], object]) -> list[Node]:
+    """The ``op`` nodes of the problem, when the answer is what differentiating it gives with a
+    wrong rule for ``op``: each such node rewritten ``wrong_form(node, held)``, ``held`` a
+    variable kept at ``held_value(evaluation, node)`` (so the value is the same and only the
+    derivative differs); [] when the answer is not that."""
+    program, of, kind = expected.program, expected.of, expected.kind
+    if kind == "hessian":
+        # the mistake is made in the second differentiation: the gradient is right, its
+        # Jacobian is taken with the wrong rule
+        try:
+            (gradient,) = run(program, wrt=[expected.wrt], of=of, kind="grad")
+        except MatcalcError:
+            return []
+        program = program.extended({"hint_gradient": _inlined(gradient)})
+        of, kind = "hint_gradient", "jacobian"
+    targets = list(dict.fromkeys(
         item for definition in program.definitions.values() for item in walk(definition.body)
-        if item.op == "softmax"))
-    if not softmaxes:
-        return ""
-    # softmax(u) = exp(u) * c with c = softmax(u) / exp(u) held fixed: its Jacobian is Diag(s)
-    held = {item: ir.var(f"softmax_normaliser{index}", item.shape, item.kind)
-            for index, item in enumerate(softmaxes)}
-    exp_of = {item: ir.apply("exp", item.args[0]) for item in softmaxes}
+        if item.op == op))
+    if not targets:
+        return []
+    held = {item: ir.var(f"held_{op}{index}", item.shape, item.kind)
+            for index, item in enumerate(targets)}
     definitions = {
-        name: Definition(name, ir.replaced(definition.body, lambda n: ir.apply(
-            "mul", exp_of[n], held[n]) if n in held else None), definition.ref,
-            definition.location)
+        name: Definition(name, ir.replaced(definition.body, lambda n: wrong_form(n, held[n])
+                                           if n in held else None),
+                         definition.ref, definition.location)
         for name, definition in program.definitions.items()}
     variant = replace(program, variables={**program.variables,
                                           **{v.name: v for v in held.values()}},
                       definitions=definitions, requests=[])
     try:
-        (wrong,) = run(variant, wrt=[expected.wrt], of=expected.of, kind=expected.kind)
+        (wrong,) = run(variant, wrt=[expected.wrt], of=of, kind=kind)
         for sample in samples:
-            instance, evaluation, got = sample.instance, sample.evaluation, sample.got
-            arrays = dict(instance.arrays)
+            arrays = dict(sample.instance.arrays)
             for item, variable in held.items():
-                value = evaluation.value(item) / evaluation.value(exp_of[item])
-                arrays[variable.name] = to_user_layout(item.kind, value)
-            value = np.asarray(function_of(wrong)(arrays, instance.sizes), dtype=float)
-            if value.shape != got.shape or relative(got, value) > 1e-7:
-                return ""
+                arrays[variable.name] = to_user_layout(item.kind,
+                                                       held_value(sample.evaluation, item))
+            value = np.asarray(function_of(wrong)(arrays, sample.instance.sizes), dtype=float)
+            if value.shape != sample.got.shape or relative(sample.got, value) > 1e-7:
+                return []
     except MatcalcError:
+        return []
+    return targets
+
+
+def _softmax_jacobian(expected: Result, extended: Program, node: Node, samples) -> str:
+    """The answer took Diag(softmax(u)) for softmax's Jacobian, forgetting the normaliser:
+    softmax(u) = exp(u) * c with c = softmax(u) / exp(u) held fixed has Jacobian Diag(s)."""
+    found = _wrong_rule_matches(
+        expected, samples, "softmax",
+        lambda item, held: ir.apply("mul", ir.apply("exp", item.args[0]), held),
+        lambda evaluation, item: evaluation.value(item) /
+        evaluation.value(ir.apply("exp", item.args[0])))
+    if not found:
         return ""
-    row = any(item.kind is Kind.MATRIX for item in softmaxes)
+    row = any(item.kind is Kind.MATRIX for item in found)
     return ("your answer takes Diag(s) for the Jacobian of s = softmax(u), forgetting that the "
             "normaliser sum(exp(u)) depends on u too: the Jacobian is Diag(s) - s @ s'"
             + (" (of each row, for a row softmax)" if row else ""))
+
+
+def _inverse_as_minus(expected: Result, extended: Program, node: Node, samples) -> str:
+    """d inv(S) taken as -dS: inv(S) = c - S with c = inv(S) + S held fixed has that
+    differential (the right one is -inv(S) @ dS @ inv(S), Cookbook eq. 59)."""
+    found = _wrong_rule_matches(
+        expected, samples, "inv",
+        lambda item, held: ir.apply("sub", held, item.args[0]),
+        lambda evaluation, item: evaluation.value(item) + evaluation.value(item.args[0]))
+    if not found:
+        return ""
+    inner = found[0].args[0]
+    return (f"your answer takes d inv({inner}) as -d{inner}: the differential of the inverse is "
+            f"-inv({inner}) @ d{inner} @ inv({inner})")
 
 
 def _terms(node: Node, sign: float = 1.0, depth: int = 0) -> list[tuple[Node, float]]:

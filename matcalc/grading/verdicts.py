@@ -12,7 +12,7 @@ from ..core.program import Program
 from ..core.shapes import describe
 from ..engine.pipeline import run
 from ..engine.result import Result
-from ..errors import ShapeError
+from ..errors import ShapeError, UnknownNameError
 from ..lang.parse import parse
 from .answers import answer_node
 from .hints import diagnose, diagonal_shape_hint, kron_shape_hint, shape_hint
@@ -43,6 +43,16 @@ class Verdict:
                    f"random points)"
         return f"wrong: {self.hint}" if self.hint else "wrong"
 
+    def _repr_markdown_(self) -> str:
+        """The verdict in a notebook: correct or wrong, the hint, and the answer as read."""
+        head = f"**{'correct' if self.ok else 'wrong'}**"
+        lines = [f"{head} (max relative error {self.max_rel_error:.1e})" if self.ok else
+                 f"{head}: {self.hint}" if self.hint else head]
+        if self.read_as_latex or self.read_as:
+            lines.append(f"read as: $${self.read_as_latex}$$" if self.read_as_latex else
+                         f"read as: `{self.read_as}`")
+        return "\n\n".join(lines)
+
 
 def verify(source: str | Program, wrt: str, answer: str, of: str | None = None,
            kind: str = "grad", let: str | Sequence[str] | None = None,
@@ -56,11 +66,40 @@ def verify(source: str | Program, wrt: str, answer: str, of: str | None = None,
     return verify_against(run(program, wrt=[wrt], of=of, kind=kind)[0], answer, latex)
 
 
+def _read_answer(expected: Result, answer: str, latex: bool | None) -> tuple[Program, Node]:
+    """The answer over the problem; the result's own names (delta1, ``\\delta_2``) are known
+    when the answer uses them without defining them."""
+    try:
+        return answer_node(expected.program, answer, latex)
+    except UnknownNameError as error:
+        deltas = _named_deltas(expected)
+        if not deltas:
+            raise
+        try:
+            return answer_node(expected.program.extended(deltas), answer, latex)
+        except UnknownNameError:
+            raise error from None
+
+
+def _named_deltas(expected: Result) -> dict[str, Node]:
+    """The deltas the result is written with: its own, or those of the problem's request that
+    derives it together with other variables (as ``matcalc derive`` shows them)."""
+    if expected.where:
+        return dict(expected.where)
+    for request in expected.program.requests:
+        if expected.wrt in request.wrt and len(request.wrt) > 1 and \
+                request.kind == expected.kind and str(request.of) == expected.of:
+            for result in run(expected.program, wrt=list(request.wrt), of=expected.of,
+                              kind=expected.kind):
+                if result.wrt == expected.wrt:
+                    return dict(result.where)
+    return {}
+
+
 def verify_against(expected: Result, answer: str, latex: bool | None = None) -> Verdict:
     """Check ``answer`` against a derivative already derived (graders reuse one for many)."""
-    program = expected.program
     try:
-        extended, node = answer_node(program, answer, latex)
+        extended, node = _read_answer(expected, answer, latex)
     except ShapeError as error:  # an answer whose shapes do not fit is a wrong answer
         return Verdict(False, float("inf"), f"your answer does not type-check: {error}",
                        answer=answer, expected_type=expected.type)

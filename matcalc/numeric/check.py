@@ -80,6 +80,11 @@ class CheckResult:
     def __bool__(self) -> bool:
         return self.ok
 
+    def _repr_markdown_(self) -> str:
+        """The verdict in a notebook, its first word in bold."""
+        verdict, _, rest = str(self).partition(":")
+        return f"**{verdict}**:{rest}"
+
     def __str__(self) -> str:
         if self.kink:
             return (f"kink: {self.kind} {self.of} wrt {self.wrt}: {self.kink}; the derivative "

@@ -195,6 +195,10 @@ class Steps:
     def __str__(self) -> str:
         return self.text
 
+    def _repr_latex_(self) -> str:
+        """The steps rendered in a notebook."""
+        return f"$$\n{self.latex}\n$$"
+
 
 def _program(source: str | Program) -> Program:
     return source if isinstance(source, Program) else parse(source)

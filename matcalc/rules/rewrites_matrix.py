@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import limits
 from ..core import ir
 from ..core.ir import Node
 from ..core.shapes import ONE, Kind
@@ -267,6 +268,46 @@ def inverse_cancels(node: Node, facts: Facts) -> Node | None:
         return b.args[1]
     if a.op == "matmul" and not a.args[1].is_scalar and _inverse_pair(a.args[1], b):
         return a.args[0]
+    return None
+
+
+def _power(node: Node) -> tuple[Node, int]:
+    """``node`` as base ^ k (k = 1 for a plain factor)."""
+    if node.op == "mpow":
+        return node.args[0], node.params[0]
+    return node, 1
+
+
+def _powers_joined(a: Node, b: Node) -> Node | None:
+    """a @ b as one power when both are powers of one square matrix (or both transposed)."""
+    if a.is_scalar or b.is_scalar or not a.shape.is_square or a.kind is not Kind.MATRIX:
+        return None
+    if a.op == "transpose" and b.op == "transpose":
+        joined = _powers_joined(b.args[0], a.args[0])  # A' @ B' = (B @ A)'
+        return ir.apply("transpose", joined) if joined is not None else None
+    (base, j), (other, k) = _power(a), _power(b)
+    if base is not other or base.op in ("identity", "transpose") or \
+            j + k > limits.MAX_MATRIX_POWER:
+        return None
+    return ir.matpow(base, j + k)
+
+
+@rule('powers-join', ops=('matmul',), example='X : matrix(n, n); B : matrix(n, m)\n'
+                                             'f = X @ (X @ B)')
+def powers_join(node: Node, facts: Facts) -> Node | None:
+    """A^j @ A^k = A^(j + k), and (A^j)' @ (A^k)' = (A^(j + k))' (inside a product too)."""
+    a, b = node.args
+    joined = _powers_joined(a, b)
+    if joined is not None:
+        return joined
+    if b.op == "matmul":
+        joined = _powers_joined(a, b.args[0])
+        if joined is not None:
+            return ir.apply("matmul", joined, b.args[1])
+    if a.op == "matmul":
+        joined = _powers_joined(a.args[1], b)
+        if joined is not None:
+            return ir.apply("matmul", a.args[0], joined)
     return None
 
 

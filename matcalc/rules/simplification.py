@@ -19,6 +19,7 @@ PRIORITY: tuple[str, ...] = (
     'divided-by-one',
     'inverse-of-inverse',
     'inverse-cancels',
+    'powers-join',
     'identity-product',
     'power-one',
     'add-negative',
