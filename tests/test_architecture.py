@@ -166,3 +166,10 @@ def test_importing_matcalc_imports_neither_numpy_nor_sympy():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "[]", result.stdout
+
+
+def test_every_folder_of_modules_is_a_package():
+    # setuptools installs only packages: a folder without __init__.py would be left out of a
+    # non-editable install (pip install .)
+    folders = {path.parent for path in PACKAGE.rglob("*.py")}
+    assert [str(f) for f in folders if not (f / "__init__.py").exists()] == []

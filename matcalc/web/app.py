@@ -28,7 +28,9 @@ from .tasks import ENDPOINTS, handle
 
 STATIC = Path(__file__).resolve().parent / "static"
 KATEX = Path(__file__).resolve().parent.parent / "present" / "katex"
-GALLERY = Path(__file__).resolve().parent.parent.parent / "derivations"
+# the gallery's problems: beside the package in a checkout, else in the folder served from
+GALLERIES = (Path(__file__).resolve().parent.parent.parent / "derivations",
+             Path("derivations"))
 MAX_BODY_BYTES = 256 * 1024  # a problem, an answer or a derivation is far smaller
 SECURITY_HEADERS = {
     # KaTeX sets inline styles on the elements it renders, hence style-src 'unsafe-inline'
@@ -91,9 +93,10 @@ async def _body(request: Request) -> dict | JSONResponse:
 
 
 def create_app(jobs: int = 2, seconds: float | None = None,
-               memory: int | None = None, gallery: Path | None = GALLERY) -> Starlette:
+               memory: int | None = None, gallery: Path | None = None) -> Starlette:
     """The workbench: ``jobs`` worker processes, ``seconds`` a request (default
-    ``limits.DERIVATION_SECONDS``), ``memory`` bytes a worker (default 4 GB)."""
+    ``limits.DERIVATION_SECONDS``), ``memory`` bytes a worker (default 4 GB); the examples are
+    the ``.mc`` files of ``gallery`` (default: the first of :data:`GALLERIES` that exists)."""
     from ..grading.workers import MEMORY_BYTES
 
     pool = Pool(handle, jobs, memory or MEMORY_BYTES)
@@ -137,6 +140,7 @@ def create_app(jobs: int = 2, seconds: float | None = None,
 
 def _examples(gallery: Path | None) -> list[dict]:
     """The gallery's problems (``derivations/*.mc``), each with its first comment line as title."""
+    gallery = gallery or next((folder for folder in GALLERIES if folder.is_dir()), None)
     if gallery is None or not gallery.is_dir():
         return []
     found = []
