@@ -181,3 +181,19 @@ def test_serve_refuses_a_port_that_is_not_one(capsys):
 
     assert main(["serve", "--port", "99999"]) == 2
     assert "--port 99999 is not a port" in capsys.readouterr().err
+
+
+def test_a_cancelled_request_never_answers_the_next_one():
+    # a client that goes away cancels its request while the worker computes: that worker is
+    # replaced, so its late answer cannot be taken for the next request's
+    pool = Pool(sum, jobs=1)
+
+    async def scenario():
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(pool.run(range(10**9), 30), 0.3)
+        return await pool.run(range(5), 5)
+
+    try:
+        assert asyncio.run(scenario()) == 10
+    finally:
+        pool.close()

@@ -47,21 +47,22 @@ class Pool:
             self._start()
         assert self.idle is not None
         worker = await self.idle.get()
+        answered = False
         try:
             worker.give(0, item)
             finished, result = await asyncio.get_running_loop().run_in_executor(
                 None, _receive, worker, seconds + GRACE_SECONDS)
+            answered = True
+            worker.job = None
         except TimeoutError:
-            worker = self._replace(worker)
             raise RequestFailed(f"stopped after {seconds:g} s: the request took longer than its "
                                 "time limit", timed_out=True) from None
         except (EOFError, OSError):
-            why = death(worker)
-            worker = self._replace(worker)
-            raise RequestFailed(why) from None
+            raise RequestFailed(death(worker)) from None
         finally:
-            self.idle.put_nowait(worker)
-        worker.job = None
+            # a worker that did not answer (overran, died, or its request was cancelled while
+            # it worked) is replaced: its late answer must never reach another request
+            self.idle.put_nowait(worker if answered else self._replace(worker))
         if not finished:
             raise RequestFailed(str(result))
         return result
