@@ -126,6 +126,7 @@ def create_app(jobs: int = 2, seconds: float | None = None,
     routes += [Route(f"/api/{name}", endpoint(name), methods=["POST"]) for name in ENDPOINTS]
     routes += [Mount("/static", StaticFiles(directory=STATIC)),
                Mount("/katex", StaticFiles(directory=KATEX))]
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
