@@ -68,38 +68,30 @@ def vec_power(node, out, js):
     return add(first, second)
 
 
-def d_matrix_power(node, out, ds):
-    """d(A^k) = sum_i A^i @ dA @ A^(k-1-i) (Cookbook eq. 90)."""
-    a, k = node.args[0], node.params[0]
-
+def _over_splits(a, k: int, term) -> Term:
+    """sum_i term(A^i, A^(k-1-i)) over i = 0 .. k-1: the k places dA takes in d(A^k)."""
     total: Term = None
     for i in range(k):
-        total = add(total, matmul(matmul(matrix_power(a, i), ds[0]), matrix_power(a, k - 1 - i)))
+        total = add(total, term(matrix_power(a, i), matrix_power(a, k - 1 - i)))
     return total
+
+
+def d_matrix_power(node, out, ds):
+    """d(A^k) = sum_i A^i @ dA @ A^(k-1-i) (Cookbook eq. 90)."""
+    return _over_splits(node.args[0], node.params[0],
+                        lambda left, right: matmul(matmul(left, ds[0]), right))
 
 
 def pull_matrix_power(node, out, g):
     """G : d(A^k) = sum_i ((A^i)' @ G @ (A^(k-1-i))') : dA (Cookbook eq. 90)."""
-    a = node.args[0]
-    k = node.params[0]
-
-    total: Term = None
-    for i in range(k):
-        left, right = matrix_power(a, i), matrix_power(a, k - 1 - i)
-        total = add(total, matmul(matmul(transpose(left), g), transpose(right)))
-    return total
+    return _over_splits(node.args[0], node.params[0],
+                        lambda left, right: matmul(matmul(transpose(left), g), transpose(right)))
 
 
 def vec_matrix_power(node, out, js):
     """vec(d(A^k)) = sum_i kron((A^(k-1-i))', A^i) vec(dA) (Cookbook eq. 90)."""
-    a = node.args[0]
-    k = node.params[0]
-
-    total: Term = None
-    for i in range(k):
-        left, right = matrix_power(a, i), matrix_power(a, k - 1 - i)
-        total = add(total, matmul(call("kron", transpose(right), left), js[0]))
-    return total
+    return _over_splits(node.args[0], node.params[0],
+                        lambda left, right: matmul(call("kron", transpose(right), left), js[0]))
 
 
 define('pow',
