@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import matcalc
@@ -219,3 +220,13 @@ def test_maximum_at_a_tie_takes_one_side():
     assert matcalc.check(relu, seed=2).ok
     latex = answer_node(matcalc.parse("Z : matrix(n, m)"), r"\max(Z, 0) + \min(0, Z)", True)[1]
     assert str(latex) == "maximum(Z, 0) + minimum(0, Z)"
+
+
+def test_a_result_that_inverts_a_singular_matrix_is_inconclusive_not_a_crash():
+    # det(minimum(a, A)) with a below every entry of A is det of a matrix of equal entries: the
+    # function is defined, f * inv(M)' is not (found by the property campaign: LinAlgError)
+    derivative = matcalc.derive("A : matrix(3, 3); a : scalar\nf = det(minimum(a, A))", wrt="a",
+                                check=False)
+    verdict = matcalc.check(derivative, at={"A": np.full((3, 3), 5.0), "a": 1.0})
+    assert verdict.inconclusive and not verdict.ok
+    assert "singular" in str(verdict)

@@ -57,6 +57,8 @@ FULL_LIMIT = 24
 DOMAIN_RETRIES = 4  # steps shrink by 100 up to this many times when they leave the domain
 OUTSIDE_NOTE = ("inconclusive: the point is so near the edge of the domain that the "
                 "differences leave it")
+SINGULAR_NOTE = ("inconclusive: the result inverts a matrix that is singular at this point "
+                 "(the function is defined there, the result's formula is not)")
 DEFAULT_TOLERANCE = 1e-6
 
 
@@ -143,7 +145,7 @@ def _check_one(derivative: Result, seed: int, tolerance: float, trials: int, dir
             continue
         comparisons += len(errors)
         worst = max([worst, *errors])
-    inconclusive = INCONCLUSIVE_NOTE in notes or OUTSIDE_NOTE in notes
+    inconclusive = bool({INCONCLUSIVE_NOTE, OUTSIDE_NOTE, SINGULAR_NOTE} & set(notes))
     return CheckResult(worst <= tolerance and not inconclusive, worst, seed, derivative.kind,
                        derivative.of, derivative.wrt, tolerance, len(points), comparisons, notes,
                        inconclusive)
@@ -330,7 +332,11 @@ def _check_at(derivative: Result, instance, seed: int, directions: int, toleranc
               notes: list[str], full: bool = True) -> list[float]:
     program = derivative.program
     f = _Function(program, derivative.of_node, derivative.wrt, instance.arrays, instance.sizes)
-    value = function_of(derivative)(instance.arrays, instance.sizes)
+    try:
+        value = function_of(derivative)(instance.arrays, instance.sizes)
+    except np.linalg.LinAlgError:
+        notes.append(SINGULAR_NOTE)
+        return []
     derived = np.asarray(value, dtype=float)
     f0 = f(f.x0)
     wanted = expected_shape(derivative.kind, f0.size, f.x0)
