@@ -102,7 +102,10 @@ def scratch(tmp_path_factory):
 def _run(command: str, cwd: Path) -> subprocess.CompletedProcess:
     environment = dict(os.environ, NO_COLOR="1")
     environment["PATH"] = str(Path(sys.executable).parent) + os.pathsep + environment["PATH"]
-    shell_command = command.replace("matcalc ", f"{sys.executable} -m matcalc ", 1)
+    # the commands are checked for what they print, not for speed: a loaded test machine gets
+    # a generous time budget (a command's own --time-limit, after this one, still wins)
+    shell_command = command.replace("matcalc ", f"{sys.executable} -m matcalc --time-limit 60 ",
+                                    1)
     return subprocess.run(["bash", "-c", shell_command], cwd=cwd, capture_output=True,
                           text=True, timeout=300, env=environment)
 
