@@ -77,6 +77,17 @@ CORPUS = {
 \frac{\partial J}{\partial U} = \delta_1 h^T
 \frac{\partial J}{\partial b_1} = \delta_2
 \frac{\partial J}{\partial x} = W^T \delta_2""", "denominator", None),
+    "quadratic, d of an expression": (QUADRATIC, "df = d(x' @ A @ x)\n"
+                                      "= dx' @ A @ x + x' @ A @ dx = ((A + A') @ x) : dx",
+                                      "denominator", None),
+    "trace, d of a trace, dropped term": (TRACE.replace("A @ X @ B", "X' @ X"),
+                                          "df = d tr(X' @ X) = tr(X' @ dX)", "denominator", 1),
+    "trace, latex d of a product": (TRACE, r"\mathrm{d}\left(\operatorname{tr}(A X B)\right) "
+                                    r"= \operatorname{tr}(B A \, \mathrm{d}X)", "denominator",
+                                    None),
+    "logdet, latex, inverse without its transpose": (
+        "X : matrix(n, n)\nf = logdet(X)", r"\mathrm{d}\,\log\det(X) = X^{-1} : \mathrm{d}X",
+        "denominator", 1),
 }
 
 
@@ -136,6 +147,16 @@ def test_the_command_line_checks_a_derivation(tmp_path, capsys):
     steps.write_text("df_dx = (A + A') @ x\n")
     assert main(["verify", str(problem), "--derivation", str(steps)]) == 0
     assert main(["verify", str(problem), "--derivation", str(tmp_path / "missing.txt")]) == 2
+
+
+def test_d_of_an_expression_is_its_differential_unless_d_is_a_name():
+    assert matcalc.verify_derivation(QUADRATIC, "d(x' @ A @ x) = ((A + A') @ x) : dx").ok
+    # with a problem name d, ``d (x' @ x)`` is the product d * (x' @ x)
+    named = "x : vector(n); d : scalar\nf = d * (x' @ x)"
+    assert matcalc.verify_derivation(named, "f = d (x' x)", wrt="x").ok
+    assert matcalc.verify_derivation(named, r"df = \mathrm{d}(d \, x^T x) = 2 d x : dx").ok
+    unclosed = matcalc.verify_derivation(QUADRATIC, "df = d(x' @ A @ x")
+    assert "closing bracket" in unclosed.steps[0].hint
 
 
 def test_unreadable_lines_are_reported_not_raised():

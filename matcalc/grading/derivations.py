@@ -39,6 +39,12 @@ _DEFINING = re.compile(r"^\s*(?:\\text\{\s*(?:where|with|let)\s*\}|where\b|with\
 _PARTIAL = re.compile(r"^\\frac\s*\{\s*\\partial\s*(.+?)\}\s*\{\s*\\partial\s*(.+?)\}$")
 _TEXT_GRADIENT = re.compile(r"^d([A-Za-z_]\w*)\s*(?:/|_)\s*d([A-Za-z_]\w*)$")
 _NABLA = re.compile(r"^\\nabla_\{?\s*(.+?)\s*\}?$")  # \nabla_w: the gradient of ``of``
+# The differential operator before a bracket or a function: ``d(...)``, ``\mathrm{d}\,\log\det(X)``,
+# ``d tr(...)``.  A bare ``d`` counts only when the problem has no name ``d``.
+_OPERATOR_D = re.compile(
+    r"(?:\\(?:mathrm|operatorname|text)\{d\}|(?P<bare>(?<![\w\\])d))(?:\s|\\[,;!])*"
+    r"(?=(?P<head>\\operatorname\{(?:tr|Tr|logdet|sum)\}|\\mathrm\{(?:tr|Tr)\}|\\log\s*\\det|"
+    r"\\det|\\log|\\ln|\\exp|\\tr|tr|det|logdet|log|exp|sum)?\s*(?:\\left\s*)?[(\[])")
 
 
 @dataclass
@@ -171,15 +177,43 @@ class _Checker:
         self.program = self.program.extended({**fresh, f"d{name}": change})
 
     def read(self, text: str) -> Node:
+        text = self.differentials_named(text)
         extended, node = answer_node(self.program, text)
         self.program = extended
         return node
 
     def define(self, name: str, text: str) -> None:
+        text = self.differentials_named(text)
         _, node = answer_node(self.program, text)
         written = self.new_name(name)
         self.program = self.program.extended({written: node})
         self._add_differential(written)
+
+    def differentials_named(self, text: str) -> str:
+        """``text`` with each ``d(...)`` (``d tr(...)``, ``\\mathrm{d}\\log\\det(X)``) replaced by
+        a fresh name for the true differential of what it applies to."""
+        taken = self.program.variables.keys() | self.program.definitions.keys()
+        start = 0
+        while match := _OPERATOR_D.search(text, start):
+            if match.group("bare") and "d" in taken:
+                start = match.end()
+                continue
+            opening = match.end() + len(match.group("head") or "")
+            closing = _closing_bracket(text, opening)
+            inner = self.differentials_named(text[match.end():closing])
+            extended, node = answer_node(self.program, inner)
+            if not self.moves:
+                raise UnsupportedError("d(...) in a derivation that moves no variable")
+            self.derivation.program = extended
+            change = differential(self.derivation, node, self.moves)
+            name = _fresh("dpart", self.program.variables.keys() |
+                          extended.definitions.keys())
+            fresh = {n: b for n, b in self.derivation.where.items()
+                     if n not in extended.definitions}
+            self.program = extended.extended({**fresh, name: change})
+            text = f"{text[:match.start()]} {name} {text[closing:]}"
+            start = match.start() + len(name) + 2
+        return text
 
     def new_name(self, text: str) -> str | None:
         """The name ``text`` writes (``M``, ``\\delta_1``) when the problem does not know it."""
@@ -251,6 +285,24 @@ class _Checker:
             return StepVerdict(line, text, True)
         hint = diagnose(expected, self.program, right, samples)
         return StepVerdict(line, text, False, hint.replace("the step", "the left side"), example)
+
+
+def _closing_bracket(text: str, opening: int) -> int:
+    """The index just past the bracket group that starts at ``text[opening:]`` (after spaces
+    and ``\\left``)."""
+    depth = 0
+    for index in range(opening, len(text)):
+        if text[index] in "([{":
+            depth += 1
+        elif text[index] in ")]}":
+            depth -= 1
+            if depth == 0:
+                return index + 1
+    raise ParseError(f"d(...) without its closing bracket: {text[opening:]}")
+
+
+def _fresh(stem: str, taken) -> str:
+    return next(f"{stem}{n}" for n in range(1, len(taken) + 2) if f"{stem}{n}" not in taken)
 
 
 def verify_derivation(source: str | Program, derivation: str, wrt: str | None = None,
