@@ -9,7 +9,7 @@ from helpers import DECLARATIONS
 import matcalc
 from matcalc.errors import DomainError
 from matcalc.numeric.evaluate import check_attributes_of
-from matcalc.numeric.sampling import random_instance
+from matcalc.numeric.sampling import instance_again, random_instance
 
 
 def test_every_attribute_is_honoured():
@@ -72,3 +72,15 @@ def test_implied_attributes_keep_the_declared_ones(source):
         s = random_instance(program, seed=seed).arrays["S"]
         np.testing.assert_allclose(s, s.T)
         assert np.linalg.det(s) > 0
+
+
+def test_a_point_is_kept_only_where_the_new_definitions_are_defined():
+    first = matcalc.parse("x : vector(n)\nf = x' @ x")
+    point = random_instance(first, seed=1)
+    assert np.min(point.arrays["x"]) < 0  # the point has a negative entry
+    again = instance_again(first.extended({}), point)
+    assert again is not None and again.arrays is point.arrays
+    with_log = matcalc.parse("x : vector(n)\nf = x' @ x\ng = sum(log(x))")
+    assert instance_again(with_log, point) is None  # log of a negative entry
+    other = matcalc.parse("y : vector(n)\nf = y' @ y")
+    assert instance_again(other, point) is None  # not the same variables

@@ -29,6 +29,7 @@ from ..engine.result import Result
 from ..errors import MatcalcError, ParseError, ShapeError, UnsupportedError
 from ..lang.latex_answers import name_written
 from ..lang.parse import parse
+from ..numeric.sampling import Instance, instance_again, random_instance
 from .answers import answer_node
 from .hints import diagnose
 from .samples import POINTS, TOLERANCE, AnswerUndefined, relative, values_at
@@ -162,6 +163,7 @@ class _Checker:
             **program.variables, **{d.name: d for d in directions.values()}})
         self.derivation = Derivation(self.program)
         self.moves = dict(directions)
+        self.points: dict[int, Instance] = {}
         for name in program.definitions:
             self._add_differential(name)
 
@@ -261,6 +263,16 @@ class _Checker:
             raise ParseError(f"{text} in a derivative must be a name of the problem")
         return node.name
 
+    def _point(self, seed: int) -> Instance:
+        """The random point of ``seed``, drawn once and kept while the derivation's definitions
+        are defined there (its large matrices are not drawn again for every step)."""
+        kept = self.points.get(seed)
+        point = kept and instance_again(self.program, kept)
+        if point is None:
+            point = random_instance(self.program, seed=seed)
+        self.points[seed] = point
+        return point
+
     def judge(self, line: int, text: str, left: Node | Result, right: Node) -> StepVerdict:
         expected = left if isinstance(left, Result) else Result(
             "step", "left side", "", left, self.program, left, Derivation(self.program))
@@ -271,7 +283,7 @@ class _Checker:
         samples, worst, example = [], 0.0, None
         for seed in range(POINTS):
             try:
-                sample = values_at(expected, self.program, right, seed)
+                sample = values_at(expected, self.program, right, seed, self._point(seed))
             except AnswerUndefined as undefined:
                 return StepVerdict(line, text, False, "the right side has no finite value where "
                                    f"the left side has one: {str(undefined.error).splitlines()[0]}")

@@ -44,9 +44,11 @@ class AnswerUndefined(Exception):
         self.error, self.seed, self.instance, self.want = error, seed, instance, want
 
 
-def values_at(expected: Result, extended: Program, node: Node, seed: int) -> Sample:
-    """The expected value and the answer's at the random point of ``seed``."""
-    instance = random_instance(extended, seed=seed)
+def values_at(expected: Result, extended: Program, node: Node, seed: int,
+              instance: Instance | None = None) -> Sample:
+    """The expected value and the answer's at the random point of ``seed`` (or at
+    ``instance``, a point drawn before for ``extended``)."""
+    instance = instance or random_instance(extended, seed=seed)
     want = np.asarray(function_of(expected)(instance.arrays, instance.sizes), dtype=float)
     evaluation = prepare(extended, instance.arrays, instance.sizes, check_attributes=False)
     try:

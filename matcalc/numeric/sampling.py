@@ -175,6 +175,18 @@ def random_instance(program: Program, seed: int | None = None,
                       "or give sizes for which it is defined")
 
 
+def instance_again(program: Program, previous: Instance) -> Instance | None:
+    """``previous``'s point for ``program`` (which has the same variables), or None when one of
+    ``program``'s definitions is not defined and smooth there.  Checking several claims over one
+    problem at the same points saves drawing large matrices again."""
+    if previous.arrays.keys() != program.variables.keys():
+        return None
+    evaluation = prepare(program, previous.arrays, previous.sizes, check_attributes=False)
+    if _first_problem(program, evaluation):
+        return None
+    return Instance(previous.arrays, previous.sizes, previous.seed, evaluation)
+
+
 def _first_problem(program: Program, evaluation: Evaluation) -> str:
     """Why this point is unsuitable ('' when it is fine)."""
     try:
