@@ -37,6 +37,11 @@ ROWS = {
     "trace of a cube": ("X : matrix(n, n)\nf = tr(X ^ 3)", "X", "grad", "df_dX = 3 * (X ^ 2)'"),
     "trace of a product of three": ("X : matrix(n, n)\nf = tr(X @ X @ X)", "X", "grad",
                                     "df_dX = 3 * (X ^ 2)'"),
+    # was f * (inv(X ^ 5)' @ (X ^ 4)' + ... five terms): inv(A ^ k) is A ^ -k among powers
+    "determinant of a fifth power": ("X : matrix(n, n) invertible\nf = det(X ^ 5)", "X", "grad",
+                                     "df_dX = 5 * (f * inv(X)')"),
+    "inverse power times a power": ("X : matrix(n, n) invertible\nf = tr(inv(X ^ 3) @ X)", "X",
+                                    "grad", "df_dX = -2 * inv(X ^ 3)'"),
     # was ((w / (ones(m) + exp(a))) * exp(a)) @ x'
     "softplus": ("A : matrix(m, n); x : vector(n); w : vector(m)\na = A @ x\n"
                  "f = w' @ softplus(a)", "A", "grad", "df_dA = (w * sigmoid(a)) @ x'"),

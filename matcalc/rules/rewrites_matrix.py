@@ -272,10 +272,23 @@ def inverse_cancels(node: Node, facts: Facts) -> Node | None:
 
 
 def _power(node: Node) -> tuple[Node, int]:
-    """``node`` as base ^ k (k = 1 for a plain factor)."""
+    """``node`` as base ^ k: k = 1 for a plain factor, negative for an inverse (``inv(A ^ k)``
+    is A ^ -k)."""
+    if node.op == "inv":
+        base, k = _power(node.args[0])
+        return base, -k
     if node.op == "mpow":
         return node.args[0], node.params[0]
     return node, 1
+
+
+def _raised(base: Node, k: int) -> Node:
+    """base ^ k for any integer k: I, base, a power, or the inverse of one."""
+    if k < 0:
+        return ir.apply("inv", _raised(base, -k))
+    if k == 0:
+        return ir.identity(base.shape.rows)
+    return base if k == 1 else ir.matpow(base, k)
 
 
 def _powers_joined(a: Node, b: Node) -> Node | None:
@@ -287,15 +300,16 @@ def _powers_joined(a: Node, b: Node) -> Node | None:
         return ir.apply("transpose", joined) if joined is not None else None
     (base, j), (other, k) = _power(a), _power(b)
     if base is not other or base.op in ("identity", "transpose") or \
-            j + k > limits.MAX_MATRIX_POWER:
+            abs(j + k) > limits.MAX_MATRIX_POWER:
         return None
-    return ir.matpow(base, j + k)
+    return _raised(base, j + k)
 
 
 @rule('powers-join', ops=('matmul',), example='X : matrix(n, n); B : matrix(n, m)\n'
                                              'f = X @ (X @ B)')
 def powers_join(node: Node, facts: Facts) -> Node | None:
-    """A^j @ A^k = A^(j + k), and (A^j)' @ (A^k)' = (A^(j + k))' (inside a product too)."""
+    """A^j @ A^k = A^(j + k) for integers j, k of any sign (inv(A^k) is A^-k), and
+    (A^j)' @ (A^k)' = (A^(j + k))' (inside a product too)."""
     a, b = node.args
     joined = _powers_joined(a, b)
     if joined is not None:
