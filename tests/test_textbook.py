@@ -42,6 +42,12 @@ ROWS = {
                                      "df_dX = 5 * (f * inv(X)')"),
     "inverse power times a power": ("X : matrix(n, n) invertible\nf = tr(inv(X ^ 3) @ X)", "X",
                                     "grad", "df_dX = -2 * inv(X ^ 3)'"),
+    # was kron(ones(k)', I(n)) @ (I(k*n) * kron(A, ones(n, n))) @ kron(ones(k), I(n)):
+    # tr(kron(A, B)) = tr(A) tr(B) (Magnus & Neudecker ch. 2)
+    "trace of a Kronecker product": ("A : matrix(k, k); X : matrix(n, n)\nf = tr(kron(A, X))",
+                                     "X", "grad", "df_dX = tr(A) * I(n)"),
+    "trace of a Kronecker square": ("X : matrix(n, n)\nf = tr(kron(X, X))", "X", "grad",
+                                    "df_dX = 2 * (tr(X) * I(n))"),
     # was ((w / (ones(m) + exp(a))) * exp(a)) @ x'
     "softplus": ("A : matrix(m, n); x : vector(n); w : vector(m)\na = A @ x\n"
                  "f = w' @ softplus(a)", "A", "grad", "df_dA = (w * sigmoid(a)) @ x'"),

@@ -27,25 +27,6 @@ def identity_product(node: Node, facts: Facts) -> Node | None:
     return None
 
 
-@rule(
-    'kron-mixed-product',
-    ops=('matmul',),
-    example=('A : matrix(m, n); B : matrix(p, q); C : matrix(n, r); D : matrix(q, s)\n'
-             'f = kron(A, B) @ kron(C, D)'),
-)
-def kron_mixed_product(node: Node, facts: Facts) -> Node | None:
-    """kron(A, B) @ kron(C, D) = kron(A @ C, B @ D) (Magnus & Neudecker 2019, ch. 2)"""
-    left, right = node.args
-    if left.op != "kron" or right.op != "kron":
-        return None
-    a, b = left.args
-    c, d = right.args
-    if any(x.is_scalar for x in (a, b, c, d)) or a.shape.cols != c.shape.rows or \
-            b.shape.cols != d.shape.rows:
-        return None
-    return apply("kron", apply("matmul", a, c), apply("matmul", b, d))
-
-
 @rule('transpose-of-transpose', ops=('transpose',), example="A : matrix(m, n)\nf = A''")
 def transpose_of_transpose(node: Node, facts: Facts) -> Node | None:
     """(A')' = A; a scalar, I and Diag(x) are their own transposes."""
@@ -130,10 +111,30 @@ def quotient_out_of_product(node: Node, facts: Facts) -> Node | None:
 
 @rule('diag-times-vector', ops=('matmul',), example='a, b : vector(n)\nf = Diag(a) @ b')
 def diag_times_vector(node: Node, facts: Facts) -> Node | None:
-    """Diag(a) @ b = a * b."""
+    """Diag(a) @ b = a * b; b' @ Diag(a) = (b * a)'."""
     a, b = node.args
     if a.op == "Diag" and a.args[0].kind is Kind.VECTOR and b.kind is Kind.VECTOR:
         return apply("mul", a.args[0], b)
+    if b.op == "Diag" and b.args[0].kind is Kind.VECTOR and a.op == "transpose" and \
+            a.args[0].kind is Kind.VECTOR:
+        return apply("transpose", apply("mul", a.args[0], b.args[0]))
+    return None
+
+
+@rule('inner-product-with-ones', ops=('matmul', 'sum'),
+      example='A : matrix(n, n)\nf = ones(n)\' @ diag(A)')
+def inner_product_with_ones(node: Node, facts: Facts) -> Node | None:
+    """1' @ v = sum(v) = v' @ 1 for a vector v; sum(diag(A)) = tr(A)."""
+    if node.op == "sum":
+        inner = node.args[0]
+        return apply("tr", inner.args[0]) if inner.op == "diag" else None
+    a, b = node.args
+    if a.op != "transpose" or a.args[0].kind is not Kind.VECTOR or b.kind is not Kind.VECTOR:
+        return None
+    if a.args[0].op == "ones":
+        return apply("sum", b)
+    if b.op == "ones":
+        return apply("sum", a.args[0])
     return None
 
 

@@ -69,11 +69,15 @@ def constant_arithmetic(node: Node, facts: Facts) -> Node | None:
 
 @rule('times-one', ops=('mul',), example='x : vector(n)\nf = ones(n) * x')
 def times_one(node: Node, facts: Facts) -> Node | None:
-    """1 * a = a; ones * A = A."""
+    """1 * a = a (I(1) is 1 too); ones * A = A."""
     a, b = node.args
-    if const(a, 1.0) or (a.op == "ones" and same_shape(a, node)):
+
+    def one(factor: Node) -> bool:
+        return const(factor, 1.0) or (factor.op == "identity" and factor.is_scalar)
+
+    if one(a) or (a.op == "ones" and same_shape(a, node)):
         return b if same_shape(b, node) else None
-    if const(b, 1.0) or (b.op == "ones" and same_shape(b, node)):
+    if one(b) or (b.op == "ones" and same_shape(b, node)):
         return a if same_shape(a, node) else None
     return None
 

@@ -1,12 +1,13 @@
 """The simplification rules in the order they are tried (the first that fires wins).
 
 The rules themselves, each with its identity as its docstring, are in
-:mod:`matcalc.rules.rewrites_scalar` and :mod:`matcalc.rules.rewrites_matrix`.
+:mod:`matcalc.rules.rewrites_scalar`, :mod:`matcalc.rules.rewrites_matrix` and
+:mod:`matcalc.rules.rewrites_kron`.
 """
 
 from __future__ import annotations
 
-from . import rewrites_matrix, rewrites_scalar  # noqa: F401 - they register their rules
+from . import rewrites_kron, rewrites_matrix, rewrites_scalar  # noqa: F401 - they register their rules
 from .rewrite import REWRITES, Rule
 
 PRIORITY: tuple[str, ...] = (
@@ -27,6 +28,8 @@ PRIORITY: tuple[str, ...] = (
     'sum-of-centred',
     'mean-of-entries',
     'kron-mixed-product',
+    'kron-hadamard',
+    'kron-of-scalar',
     'transpose-of-transpose',
     'transpose-of-symmetric',
     'transpose-of-product',
@@ -40,11 +43,13 @@ PRIORITY: tuple[str, ...] = (
     'scalar-out-of-product',
     'quotient-out-of-product',
     'diag-times-vector',
+    'inner-product-with-ones',
     'diag-product',
     'diag-sum',
     'diag-of-ones',
     'diagonal-of-diag',
     'diag-of-scalar',
+    'identity-hadamard',
     'inner-product-with-quotient',
     'sum-of-simplex',
     'row-sums-of-simplex',

@@ -1,0 +1,81 @@
+"""Rewrites of Kronecker products: the mixed product, Hadamard products of Kronecker products,
+and a Kronecker product with a scalar (Magnus & Neudecker 2019, ch. 2)."""
+
+from __future__ import annotations
+
+from ..core import ir
+from ..core.ir import Node
+from .facts import Facts
+from .rewrite import apply, rule, same_shape
+
+
+@rule(
+    'kron-mixed-product',
+    ops=('matmul',),
+    example=('A : matrix(m, n); B : matrix(p, q); C : matrix(n, r); D : matrix(q, s)\n'
+             'f = kron(A, B) @ kron(C, D)'),
+)
+def kron_mixed_product(node: Node, facts: Facts) -> Node | None:
+    """kron(A, B) @ kron(C, D) = kron(A @ C, B @ D) (Magnus & Neudecker 2019, ch. 2)"""
+    left, right = node.args
+    if left.op != "kron" or right.op != "kron":
+        return None
+    a, b = left.args
+    c, d = right.args
+    if any(x.is_scalar for x in (a, b, c, d)) or a.shape.cols != c.shape.rows or \
+            b.shape.cols != d.shape.rows:
+        return None
+    return apply("kron", apply("matmul", a, c), apply("matmul", b, d))
+
+
+def _as_kron(node: Node, like: Node) -> tuple[Node, Node] | None:
+    """``node`` as kron(C, D) with C and D the shapes of ``like``'s factors: itself when it is
+    one, and I(mn) = kron(I(m), I(n)) when ``like``'s factors are square."""
+    a, b = like.args
+    if node.op == "kron":
+        c, d = node.args
+        return (c, d) if same_shape(a, c) and same_shape(b, d) else None
+    if node.op == "identity" and a.shape.is_square and b.shape.is_square and \
+            not a.is_scalar and not b.is_scalar:
+        return ir.identity(a.shape.rows), ir.identity(b.shape.rows)
+    return None
+
+
+@rule('kron-hadamard', ops=('mul',),
+      example='A : matrix(k, k); B : matrix(n, n)\nf = I(k*n) * kron(A, B)')
+def kron_hadamard(node: Node, facts: Facts) -> Node | None:
+    """kron(A, B) * kron(C, D) = kron(A * C, B * D) for A, C of one shape and B, D of one shape;
+    I * kron(A, B) = kron(I * A, I * B) for square A and B, as I(mn) = kron(I(m), I(n))."""
+    a, b = node.args
+    if b.op != "kron":
+        a, b = b, a
+    if b.op != "kron" or any(factor.is_scalar for factor in b.args):
+        return None
+    pair = _as_kron(a, b)
+    if pair is None:
+        return None
+    return apply("kron", apply("mul", pair[0], b.args[0]), apply("mul", pair[1], b.args[1]))
+
+
+@rule('identity-hadamard', ops=('mul',), example='A : matrix(n, n)\nf = I(n) * A')
+def identity_hadamard(node: Node, facts: Facts) -> Node | None:
+    """I * A = Diag(diag(A)) = A * I: the Hadamard product with I keeps the diagonal."""
+    a, b = node.args
+    if b.op == "identity":
+        a, b = b, a
+    if a.op != "identity" or not same_shape(a, b) or a.is_scalar or \
+            b.op in ("identity", "ones", "Diag"):
+        return None
+    return apply("Diag", apply("diag", b))
+
+
+@rule('kron-of-scalar', ops=('kron',), example='x : vector(n); B : matrix(m, m)\n'
+                                             'f = kron(x\' @ x, B)')
+def kron_of_scalar(node: Node, facts: Facts) -> Node | None:
+    """kron(s, B) = s B = kron(B, s) for a scalar s."""
+    a, b = node.args
+    if a.is_scalar:
+        return apply("mul", a, b)
+    if b.is_scalar:
+        return apply("mul", b, a)
+    return None
