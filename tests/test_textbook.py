@@ -48,6 +48,12 @@ ROWS = {
                                      "X", "grad", "df_dX = tr(A) * I(n)"),
     "trace of a Kronecker square": ("X : matrix(n, n)\nf = tr(kron(X, X))", "X", "grad",
                                     "df_dX = 2 * (tr(X) * I(n))"),
+    # was B' @ X' + X' @ B': a transpose taken out of a sum when that is shorter
+    "trace of X B X": ("X, B : matrix(n, n)\nf = tr(X @ B @ X)", "X", "grad",
+                       "df_dX = (X @ B + B @ X)'"),
+    # was ones(n)' @ Diag(exp(a * b * x) * (a * b))
+    "jacobian of a sum": ("x, a, b : vector(n)\nf = sum(exp(a * b * x))", "x", "jacobian",
+                          "df_dx = (exp(a * b * x) * (a * b))'"),
     # was ((w / (ones(m) + exp(a))) * exp(a)) @ x'
     "softplus": ("A : matrix(m, n); x : vector(n); w : vector(m)\na = A @ x\n"
                  "f = w' @ softplus(a)", "A", "grad", "df_dA = (w * sigmoid(a)) @ x'"),

@@ -1,10 +1,11 @@
 """Rewrite to a fixed point under a size model, and tidy a derivation's where-definitions.
 
 ``simplify`` works bottom-up: each node's children are simplified first, then the rules of
-``rules/simplification.py`` that look at its operation are tried until none fires.  Two rewrites
+``rules/simplification.py`` that look at its operation are tried until none fires.  These rewrites
 are only kept when they make the expression smaller (the size model: nodes of the expression
-tree): distributing a product over a sum (``s * (1 - y / s)`` -> ``s - y``), and inlining a
-where-definition into the places that use it.
+tree): distributing a product over a sum (``s * (1 - y / s)`` -> ``s - y``), taking a transpose
+out of a sum (``B' @ X' + X' @ B'`` -> ``(X @ B + B @ X)'``), and inlining a where-definition
+into the places that use it.
 
 ``tidy`` then gives a derivation's results their textbook shape: single-use deltas inlined,
 deltas renumbered ``delta1, delta2, ...`` in the order they were made.
@@ -99,7 +100,10 @@ class Simplifier:
         regrouped = self._regrouped_quotient(node)
         if regrouped is not None:
             return regrouped
-        return self._collected(node)
+        collected_terms = self._collected(node)
+        if collected_terms is not None:
+            return collected_terms
+        return self._transpose_factored(node)
 
     def _collected(self, node: Node) -> Node | None:
         """Terms collected (polynomial.py), kept only when that alone makes it smaller (so
@@ -151,6 +155,23 @@ class Simplifier:
                 return candidate
         return None
 
+    def _transpose_factored(self, node: Node) -> Node | None:
+        """A sum of transposed terms as the transpose of a sum, kept only when that is smaller:
+        B' @ X' + X' @ B' = (X @ B + B @ X)'."""
+        if node.op not in ("add", "sub") or node.is_scalar:
+            return None
+        terms = [_untransposed(term) for term in node.args]
+        if _transposes(terms) >= _transposes(node.args):
+            return None
+        try:
+            candidate = self(ir.apply("transpose", ir.apply(node.op, *terms)))
+        except ShapeError:  # pragma: no cover - the terms' transposes always fit
+            return None
+        if size(candidate) >= size(node):
+            return None
+        self.fired.append("factor-transpose")
+        return candidate
+
     def _regrouped_quotient(self, node: Node) -> Node | None:
         """A scalar divisor moved inwards, kept only when what it meets simplifies and the whole
         gets smaller: (c * v) / s = (c / s) * v for a scalar c, (a / t) / s = (a / s) / t; so
@@ -175,6 +196,25 @@ class Simplifier:
             return None
         self.fired.append("regroup-quotient")
         return candidate
+
+
+def _untransposed(term: Node) -> Node:
+    """u with u' = term, taking the transposes off where they are: (B' @ X') -> X @ B."""
+    if term.op == "transpose":
+        return term.args[0]
+    if term.op == "matmul":
+        return ir.apply("matmul", _untransposed(term.args[1]), _untransposed(term.args[0]))
+    if term.op == "mul" and term.args[0].is_scalar:
+        return ir.apply("mul", term.args[0], _untransposed(term.args[1]))
+    if term.op in ("neg", "add", "sub"):
+        return ir.apply(term.op, *(_untransposed(arg) for arg in term.args))
+    if term.is_scalar or term.op in ("identity", "Diag"):
+        return term
+    return ir.apply("transpose", term)
+
+
+def _transposes(roots: Iterable[Node]) -> int:
+    return sum(node.op == "transpose" for root in roots for node in walk(root))
 
 
 def left_to_right(root: Node) -> Node:

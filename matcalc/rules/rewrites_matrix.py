@@ -67,8 +67,10 @@ def transpose_of_product(node: Node, facts: Facts) -> Node | None:
     if inner.op == "matmul":
         a, b = inner.args
         return apply("matmul", transposed(b), transposed(a))
-    if inner.op in ("mul", "div") and not inner.is_scalar:
-        # (c * A)' = c * A' and (A / s)' = A' / s: a scalar is its own transpose
+    if inner.op in ("mul", "div") and not inner.is_scalar and \
+            (inner.args[1].is_scalar or (inner.op == "mul" and inner.args[0].is_scalar)):
+        # (c * A)' = c * A' and (A / s)' = A' / s: a scalar is its own transpose; a Hadamard
+        # product of two matrices keeps its one transpose, (A * B)'
         return apply(inner.op, transposed(inner.args[0]), transposed(inner.args[1]))
     if inner.op == "neg":
         return apply("neg", transposed(inner.args[0]))
