@@ -1,4 +1,4 @@
-"""Derivation speed: the CS224n gradients warm, and time and result size against depth.
+"""Derivation speed: the CS224n gradients warm, and time and result size against depth (L = 2..64).
 
 Run: python bench/derivation_speed.py   (pin it for stable figures: taskset -c 0 ...)
 Reports medians and the ratios that the goals are stated in; no timed assertions.
@@ -44,7 +44,7 @@ def main() -> None:
     print("| layers | derive (ms) | result size (chars) | time / previous | size / previous |")
     print("|---|---|---|---|---|")
     previous = None
-    for layers in (2, 4, 8, 16, 32):
+    for layers in (2, 4, 8, 16, 32, 64):
         prog = matcalc.parse(mlp(layers))
         wrt = [name for name in prog.variables if name[0] in "WbU"]
         elapsed = median_ms(lambda p=prog, w=wrt: matcalc.derive(p, wrt=w, check=False),

@@ -77,11 +77,14 @@ def _derivatives(arguments: argparse.Namespace, program: Program, quick: bool = 
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CheckWarning)  # the command line reports it itself
-        if arguments.wrt or arguments.of or arguments.kind or not program.requests:
-            result = derive(program, wrt=arguments.wrt or None, of=arguments.of,
-                            kind=arguments.kind, check=quick)
+        joint = not arguments.separate
+        wrt = [name.strip() for given in arguments.wrt or () for name in given.split(",")
+               if name.strip()]
+        if wrt or arguments.of or arguments.kind or not program.requests:
+            result = derive(program, wrt=wrt or None, of=arguments.of, kind=arguments.kind,
+                            check=quick, joint=joint)
             return [result if isinstance(result, Derivatives) else Derivatives([result])]
-        return derive_by_request(program, check=quick)
+        return derive_by_request(program, check=quick, joint=joint)
 
 
 def _quick_failures(groups: list) -> list:
@@ -167,12 +170,12 @@ def _print_steps(groups: list, arguments: argparse.Namespace) -> int:
 
 def _latex(groups: list, verdicts: list, whole_document: bool, bold: bool,
            layout: str = "mixed") -> str:
+    from .engine.result import header
     from .present.latex import standalone
 
     blocks = []
     for group, group_verdicts in zip(groups, verdicts, strict=True):
-        first = group[0]
-        comments = [f"% {first.kind} {first.of} wrt {', '.join(d.wrt for d in group)}"]
+        comments = [f"% {header(group)}"]
         comments += [f"% check {verdict}" for verdict in group_verdicts or
                      _quick_failures([group])]
         if layout != "mixed":
@@ -259,14 +262,18 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         sub = add(name, handler, text, many=name == "check")
         sub.add_argument("--wrt", action="append", metavar="X",
-                         help="differentiate with respect to X (repeatable); default: the "
-                              "problem's requests, or every variable")
+                         help="differentiate with respect to X (repeatable, or X,Y); "
+                              "default: the problem's requests, or every variable")
         sub.add_argument("--of", metavar="NAME", help="the definition to differentiate "
                                                       "(default: the last one)")
         sub.add_argument("--kind", choices=("grad", "jacobian", "hessian"),
                          help="what to derive (default: the problem's requests; without "
                               "them, or with --wrt/--of, the gradient of a scalar and the "
                               "Jacobian of a vector or matrix)")
+        sub.add_argument("--separate", action="store_true",
+                         help="a Hessian with respect to several variables as its diagonal "
+                              "blocks only (by default the joint Hessian: every block, "
+                              "d2f_dw2, d2f_dw_db, d2f_db2)")
         sub.add_argument("--seed", type=int, default=None, help="seed of the random points")
         if name == "derive":
             sub.add_argument("--format",

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from .core import ir
 from .core.program import Program
-from .engine.result import KINDS, Result, shared_text
+from .core.shapes import Kind
+from .engine.result import KINDS, Result, header, shared_text
 from .errors import CheckWarning, MatcalcError, UnsupportedError
 from .limits import time_budget
 
@@ -65,10 +66,14 @@ class Derivative(Result):
         from .present.latex import derivative_symbol
 
         program = self.program
-        wrt = program.variables.get(self.wrt)
-        wrt_kind = wrt.kind if wrt is not None else program.definitions[self.wrt].ref.kind
-        return derivative_symbol(self.kind, self.of, self.wrt, self.of_node.kind, wrt_kind,
-                                 style or _style(self))
+
+        def kind_of(name: str) -> Kind:
+            variable = program.variables.get(name)
+            return variable.kind if variable is not None else program.definitions[name].ref.kind
+
+        return derivative_symbol(self.kind, self.of, self.wrt, self.of_node.kind,
+                                 kind_of(self.wrt), style or _style(self),
+                                 (self.across, kind_of(self.across)) if self.across else None)
 
     @property
     def steps(self):
@@ -246,7 +251,7 @@ def quick_check(results: Sequence[Derivative]) -> None:
 
 def derive(source: str | Program, wrt: str | Sequence[str] | None = None, of: str | None = None,
            kind: str | None = None, let: str | Sequence[str] | None = None, simplify: bool = True,
-           check: bool = True) -> Derivative | Derivatives:
+           check: bool = True, joint: bool = True) -> Derivative | Derivatives:
     """Derive ``kind`` (grad, jacobian or hessian) of ``of`` with respect to ``wrt``.
 
     ``of`` defaults to the last definition, ``kind`` to its gradient when it is a scalar and its
@@ -255,6 +260,9 @@ def derive(source: str | Program, wrt: str | Sequence[str] | None = None, of: st
     problem that has requests, the requests are derived (a Derivative for a single result).
     ``check`` (the default) proves each result at a random point (``Derivative.checked``; a
     failure warns with :class:`~matcalc.errors.CheckWarning`); ``matcalc.check`` is thorough.
+    The Hessian with respect to several variables is the joint one: its blocks ``d2f_dw2``,
+    ``d2f_dw_db`` (``ds["w,b"]``, d^2 f / d vec(w) d vec(b)'), ``d2f_db2``, the blocks below the
+    diagonal being their transposes; ``joint=False`` gives the diagonal blocks only.
     """
     from .engine import pipeline
     from .lang.parse import parse
@@ -264,30 +272,30 @@ def derive(source: str | Program, wrt: str | Sequence[str] | None = None, of: st
     with time_budget():  # reading the text counts against the derivation's time
         program = source if isinstance(source, Program) else parse(source, let=let)
         if wrt is None and of is None and program.requests:
-            results = derive_requests(program, simplify, check)
+            results = derive_requests(program, simplify, check, joint)
             return results[0] if len(results) == 1 else results
-        results = _front(pipeline.run(program, wrt, of, kind, simplify))
+        results = _front(pipeline.run(program, wrt, of, kind, simplify, joint=joint))
     if check:
         quick_check(results)
     return results[0] if isinstance(wrt, str) else results
 
 
-def derive_requests(program: Program, simplify: bool = True, check: bool = False
-                    ) -> Derivatives:
+def derive_requests(program: Program, simplify: bool = True, check: bool = False,
+                    joint: bool = True) -> Derivatives:
     """Every request of the program, derived, in one list (``check``: quick-checked)."""
     results = Derivatives()
-    for group in derive_by_request(program, simplify, check):
+    for group in derive_by_request(program, simplify, check, joint):
         results.extend(group)
     return results
 
 
-def derive_by_request(program: Program, simplify: bool = True, check: bool = False
-                      ) -> list[Derivatives]:
+def derive_by_request(program: Program, simplify: bool = True, check: bool = False,
+                      joint: bool = True) -> list[Derivatives]:
     """The results of each request of the program, one Derivatives a request (``check``:
     each quick-checked, as :func:`derive` does)."""
     from .engine.pipeline import run_requests
 
-    groups = [_front(group) for group in run_requests(program, simplify)]
+    groups = [_front(group) for group in run_requests(program, simplify, joint)]
     if check:
         for group in groups:
             quick_check(group)
@@ -299,9 +307,7 @@ def render(groups: Sequence[Sequence[Result]]) -> str:
     and the results of each."""
     blocks = []
     for group in groups:
-        first = group[0]
-        header = f"# {first.kind} {first.of} wrt {', '.join(d.wrt for d in group)}"
-        blocks.append(f"{header}\n{shared_text(group)}")
+        blocks.append(f"# {header(group)}\n{shared_text(group)}")
     return "\n\n".join(blocks)
 
 

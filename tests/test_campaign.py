@@ -3,8 +3,9 @@
 The reference is the checker: finite differences of the problem itself, evaluated by NumPy,
 never the engine's rules.  (tests/test_engine_property.py covers random gradients and
 Jacobians.)  Here: Hessians of random functions, with respect to plain, symmetric, spd and
-simplex variables alike; a bare I in random sums and products; and a gradient and a Hessian of
-one variable asked for together.  HYPOTHESIS_PROFILE=large runs many more examples.
+simplex variables alike; joint Hessians of two variables, cross blocks included; a bare I in
+random sums and products; and a gradient and a Hessian of one variable asked for together.
+HYPOTHESIS_PROFILE=large runs many more examples.
 """
 
 from __future__ import annotations
@@ -49,6 +50,25 @@ def test_random_hessians_match_finite_differences(node, pick):
     assume(target.variables[wrt].shape.rows.is_symbol or target.variables[wrt].is_scalar)
     hessian = matcalc.derive(target, wrt=[wrt], of="F", kind="hessian", check=False)
     _proven(hessian)
+
+
+@settings(max_examples=max(40, EXAMPLES // 2), deadline=None, suppress_health_check=SLOW)
+@given(expressions(BASE.variables, max_depth=3), st.integers(0, 3), st.integers(1, 3))
+def test_random_joint_hessians_match_finite_differences(node, pick, step):
+    # the cross blocks d2F/dw db' of two variables, both moving at once in the differences
+    target = BASE.extended({"F": ir.apply("sum", ir.apply("sin", node))
+                            if not node.is_scalar else ir.apply("sin", node)})
+    names = [name for name in variables_of(target, target.definitions["F"].ref)
+             if target.variables[name].shape.rows.is_symbol or
+             target.variables[name].is_scalar]
+    assume(len(names) >= 2)
+    first = pick % len(names)
+    pair = [names[first], names[(first + step) % len(names)]]
+    assume(pair[0] != pair[1])
+    blocks = matcalc.derive(target, wrt=pair, of="F", kind="hessian", check=False)
+    assert [block.name for block in blocks] == [f"d2F_d{pair[0]}2", f"d2F_d{pair[0]}_d{pair[1]}",
+                                                f"d2F_d{pair[1]}2"]
+    _proven(blocks)
 
 
 SQUARE = ("A", "B", "P", "S", "Q")

@@ -37,7 +37,7 @@ def test_every_gallery_result_reads_back_as_the_same_derivative(bold):
     for name, parsed, group in gallery_groups():
         for derivative in group:
             latex = derivative.latex_block(bold)
-            verdict = matcalc.verify(parsed, derivative.wrt, latex, of=derivative.of,
+            verdict = matcalc.verify(parsed, derivative.variables, latex, of=derivative.of,
                                      kind=derivative.kind, latex=True)
             assert verdict.ok, f"{name} {derivative.wrt}: {verdict}\n{latex}"
 

@@ -81,7 +81,7 @@ def _generate(derivatives: Result | Sequence[Result], name: str,
         needed |= dependencies(root, lambda item: body_of(item) or ZERO)
     statements += [(n, d.body) for n, d in program.definitions.items() if n in needed]
     statements += list(where.items())
-    wrt = {d.wrt for d in group}
+    wrt = {name for d in group for name in d.names}
     result_nodes = [d.result for d in group]
     if hoist:
         moves = mover(program, where, wrt)
@@ -165,7 +165,7 @@ def _module(program: Program, group: list[Result], name: str, variables: list[st
         outputs.append(f"    {key!r}: {layout.format(text)},")
     kinds = sorted({d.kind for d in group})
     title = f"{'/'.join(kinds)} of {group[0].of} with respect to " \
-            f"{', '.join(d.wrt for d in group)}"
+            f"{', '.join(dict.fromkeys(name for d in group for name in d.names))}"
     shapes = "\n".join(f"    {key!r}: {d.type}" for key, d in zip(keys, group, strict=True))
     declarations = "\n".join(
         f"    {v} : {describe(program.variables[v].kind, program.variables[v].shape)}"
@@ -177,7 +177,8 @@ def _module(program: Program, group: list[Result], name: str, variables: list[st
         prepare_body = "\n".join(conversions + size_lines + [dtype_line] + prepare_lines)
         prepare_text = (f"def {prepare_name}({parameters}{extra}):\n"
                         f'    """What {name} needs that does not depend on '
-                        f"{', '.join(sorted({d.wrt for d in group}))}: compute it once, pass "
+                        f"{', '.join(sorted({n for d in group for n in d.names}))}: "
+                        "compute it once, pass "
                         f'it as prepared=."""\n'
                         + textwrap.indent(prepare_body, "    ")
                         + "\n    return {" + ", ".join(f"{k!r}: {k}" for k in prepare_keys)

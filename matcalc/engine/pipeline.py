@@ -17,7 +17,7 @@ from ..core.shapes import describe
 from ..errors import DeclarationError, ShapeError, UnknownNameError, UnsupportedError, did_you_mean
 from ..limits import time_budget
 from ..rules.facts import Facts
-from .accumulate import Derivation, gradients, hessian, jacobian
+from .accumulate import Derivation, gradients, jacobian
 from .result import KINDS, Result
 from .simplify import Simplifier, divisors_of, left_to_right, tidy
 
@@ -76,48 +76,77 @@ def _tidied(derivation: Derivation, results: dict[str, Node], of_node: Node,
     return Derivation(program, where), results
 
 
-def _simplified_hessians(derivation: Derivation, of_node: Node, wrt: list[str]
-                         ) -> tuple[Derivation, dict[str, Node]]:
+def cross_pairs(wrt: Sequence[str]) -> list[tuple[str, str]]:
+    """The blocks of a joint Hessian over ``wrt``, row by row of its upper triangle: (w, w),
+    (w, b), (b, b) for [w; b] (the blocks below the diagonal are their transposes)."""
+    return [(row, col) for i, row in enumerate(wrt) for col in wrt[i:]]
+
+
+def _blocks(derivation: Derivation, of_node: Node, pairs: list[tuple[str, str]]
+            ) -> dict[tuple[str, str], Node]:
+    """Each block (row, col): the Jacobian of the gradient by ``row`` with respect to ``col``."""
+    rows = list(dict.fromkeys(row for row, _ in pairs))
+    named = {name: derivation.name(f"grad_{name}", gradient)
+             for name, gradient in gradients(derivation, of_node, rows).items()}
+    return {(row, col): jacobian(derivation, named[row], col) for row, col in pairs}
+
+
+def _simplified_hessians(derivation: Derivation, of_node: Node, pairs: list[tuple[str, str]]
+                         ) -> tuple[Derivation, dict[tuple[str, str], Node]]:
     """Hessians as Jacobians of the *simplified* gradients: 2 A' (A x - b) differentiates to
     2 A' A, where the raw gradient's norms would leave terms that only cancel on paper.  The
     gradient is simplified without the closed attributes of the variable (S = S' for a symmetric
     S): it is differentiated again, away from the symmetric point."""
-    results: dict[str, Node] = {}
-    for name in wrt:
-        gradient = gradients(derivation, of_node, [name])[name]
-        key = f"grad_{name}"
-        derivation, tidied = _tidied(derivation, {**results, key: gradient}, of_node,
-                                     frozenset({name}))
-        results = {n: tidied[n] for n in results}
+    results: dict[tuple[str, str], Node] = {}
+    for row in dict.fromkeys(row for row, _ in pairs):
+        cols = [col for r, col in pairs if r == row]
+        gradient = gradients(derivation, of_node, [row])[row]
+        key = f"grad_{row}"
+        labels = {f"{r}|{c}": (r, c) for r, c in results}
+        derivation, tidied = _tidied(derivation, {**{label: results[pair] for label, pair
+                                                     in labels.items()}, key: gradient},
+                                     of_node, frozenset({row, *cols}))
+        results = {pair: tidied[label] for label, pair in labels.items()}
         named = derivation.name(key, tidied[key])
-        results[name] = jacobian(derivation, named, name)
+        results.update({(row, col): jacobian(derivation, named, col) for col in cols})
     return derivation, results
 
 
 def _results(program: Program, of_node: Node, wrt: list[str], kind: str, simplify: bool,
-             moving: frozenset[str] = frozenset()) -> tuple[Derivation, dict[str, Node]]:
+             moving: frozenset[str] = frozenset(), joint: bool = False
+             ) -> tuple[Derivation, dict[tuple[str, str], Node]]:
     derivation = Derivation(program)
     if kind == "grad":
-        results = gradients(derivation, of_node, wrt)
+        results = {(name, ""): node for name, node in gradients(derivation, of_node, wrt).items()}
     elif kind == "jacobian":
-        results = {name: jacobian(derivation, of_node, name) for name in wrt}
-    elif not simplify:
-        results = {name: hessian(derivation, of_node, name) for name in wrt}
+        results = {(name, ""): jacobian(derivation, of_node, name) for name in wrt}
     else:
-        derivation, results = _simplified_hessians(derivation, of_node, wrt)
+        pairs = cross_pairs(wrt) if joint else [(name, name) for name in wrt]
+        if simplify:
+            derivation, results = _simplified_hessians(derivation, of_node, pairs)
+        else:
+            results = _blocks(derivation, of_node, pairs)
+        results = {(row, "" if row == col else col): node
+                   for (row, col), node in results.items()}
     if simplify:
-        derivation, results = _tidied(derivation, results, of_node, moving)
+        labels = {f"{row}|{col}": (row, col) for row, col in results}
+        derivation, tidied = _tidied(derivation, {label: results[key] for label, key
+                                                  in labels.items()}, of_node, moving)
+        results = {key: tidied[label] for label, key in labels.items()}
     return derivation, results
 
 
 def derive_node(program: Program, of_node: Node, wrt: Sequence[str], kind: str = "grad",
-                simplify: bool = True, moving: frozenset[str] = frozenset()) -> list[Result]:
+                simplify: bool = True, moving: frozenset[str] = frozenset(), joint: bool = True
+                ) -> list[Result]:
     """``kind`` of the expression ``of_node`` with respect to each name in ``wrt``, sharing
     their where-definitions (``moving``: variables the results will be differentiated with
-    respect to again, see :func:`simplifier_for`)."""
+    respect to again, see :func:`simplifier_for`).  The Hessian with respect to several
+    variables is the joint one, its blocks ``d2f_dw2, d2f_dw_db, d2f_db2`` (``joint=False``:
+    the diagonal blocks only)."""
     if kind not in KINDS:
         raise UnsupportedError(f"unknown kind {kind!r}; kinds are grad, jacobian, hessian")
-    wrt = list(wrt)
+    wrt = list(dict.fromkeys(wrt))  # each once, in order
     for name in wrt:
         if name not in program.variables and name not in program.definitions:
             known = list(program.variables) + list(program.definitions)
@@ -127,18 +156,18 @@ def derive_node(program: Program, of_node: Node, wrt: Sequence[str], kind: str =
         raise ShapeError(f"{kind} needs a scalar function, but {of_node} is "
                          f"{describe(of_node.kind, of_node.shape)}; use kind='jacobian'")
     with time_budget():
-        derivation, results = _results(program, of_node, wrt, kind, simplify, moving)
+        derivation, results = _results(program, of_node, wrt, kind, simplify, moving, joint)
     of_name = of_node.name if of_node.op in ("ref", "var") else "f"
-    return [Result(kind, of_name, name, results[name], program, of_node, derivation)
-            for name in wrt]
+    return [Result(kind, of_name, row, node, program, of_node, derivation, col)
+            for (row, col), node in results.items()]
 
 
 def run(program: Program, wrt: str | Sequence[str] | None = None, of: str | None = None,
-        kind: str | None = "grad", simplify: bool = True, moving: frozenset[str] = frozenset()
-        ) -> list[Result]:
+        kind: str | None = "grad", simplify: bool = True, moving: frozenset[str] = frozenset(),
+        joint: bool = True) -> list[Result]:
     """``kind`` of the definition ``of`` (default: the last one) with respect to ``wrt`` (a
     name, several, or by default every variable it uses); ``kind=None`` is the gradient of a
-    scalar and the Jacobian of a vector or a matrix."""
+    scalar and the Jacobian of a vector or a matrix; ``joint``: see :func:`derive_node`."""
     of_node = target(program, of)
     if kind is None:
         kind = "grad" if of_node.is_scalar else "jacobian"
@@ -146,13 +175,14 @@ def run(program: Program, wrt: str | Sequence[str] | None = None, of: str | None
         variables_of(program, of_node)
     if not names:
         raise DeclarationError(f"{of_node} has no variables to differentiate with respect to")
-    return derive_node(program, of_node, names, kind, simplify, moving)
+    return derive_node(program, of_node, names, kind, simplify, moving, joint)
 
 
-def run_requests(program: Program, simplify: bool = True) -> list[list[Result]]:
+def run_requests(program: Program, simplify: bool = True, joint: bool = True
+                 ) -> list[list[Result]]:
     """The results of each request of the program, one list a request."""
-    return [derive_node(program, request.of, list(request.wrt), request.kind, simplify)
-            for request in program.requests]
+    return [derive_node(program, request.of, list(request.wrt), request.kind, simplify,
+                        joint=joint) for request in program.requests]
 
 
 def target(program: Program, of: str | None) -> Node:

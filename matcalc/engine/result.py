@@ -26,7 +26,8 @@ KINDS = ("grad", "jacobian", "hessian")
 
 @dataclass
 class Result:
-    """One derived result: ``kind`` of ``of`` with respect to ``wrt``."""
+    """One derived result: ``kind`` of ``of`` with respect to ``wrt``; a Hessian's cross block
+    ``d^2 of / d vec(wrt) d vec(across)'`` names its second variable ``across``."""
 
     kind: str
     of: str
@@ -35,22 +36,38 @@ class Result:
     program: Program
     of_node: Node
     derivation: Derivation
+    across: str = ""
 
     @property
     def name(self) -> str:
-        """The result's name in ``.text``: ``dJ_dW``, or ``d2f_dx2`` for a Hessian."""
+        """The result's name in ``.text``: ``dJ_dW``, ``d2f_dx2`` for a Hessian, ``d2f_dw_db``
+        for its cross block."""
+        if self.across:
+            return f"d2{self.of}_d{self.wrt}_d{self.across}"
         if self.kind == "hessian":
             return f"d2{self.of}_d{self.wrt}2"
         return f"d{self.of}_d{self.wrt}"
 
     @property
+    def variables(self) -> str:
+        """The variable, or for a cross block both: ``w,b``."""
+        return f"{self.wrt},{self.across}" if self.across else self.wrt
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The variables the result is taken with respect to: (wrt,) or (wrt, across)."""
+        return (self.wrt, self.across) if self.across else (self.wrt,)
+
+    @property
     def key(self) -> tuple[str, str, str]:
-        """(kind, of, wrt): what tells this result apart from the others of a problem."""
-        return (self.kind, self.of, self.wrt)
+        """(kind, of, wrt): what tells this result apart from the others of a problem (a cross
+        block's wrt is ``w,b``)."""
+        return (self.kind, self.of, self.variables)
 
     def keys(self) -> tuple[tuple[str, ...], ...]:
         """The ways to name this result, shortest first: (wrt,), (kind, wrt), (kind, of, wrt)."""
-        return ((self.wrt,), (self.kind, self.wrt), (self.kind, self.of, self.wrt))
+        wrt = self.variables
+        return ((wrt,), (self.kind, wrt), (self.kind, self.of, wrt))
 
     @property
     def shape(self) -> tuple[str, str]:
@@ -81,6 +98,20 @@ class Result:
 
     def __str__(self) -> str:
         return self.text
+
+
+def header(results: Sequence[Result]) -> str:
+    """``grad J wrt W, b``; for a joint Hessian, ``hessian L wrt w, b (blocks of d2L/d[w; b]
+    d[w; b]'; d2L_db_dw = d2L_dw_db')``."""
+    first = results[0]
+    names = list(dict.fromkeys(name for result in results for name in result.names))
+    text = f"{first.kind} {first.of} wrt {', '.join(names)}"
+    crosses = [result for result in results if result.across]
+    if crosses:
+        stacked = "; ".join(names)
+        mirrored = ", ".join(f"d2{r.of}_d{r.across}_d{r.wrt} = {r.name}'" for r in crosses)
+        text += f" (blocks of d2{first.of}/d[{stacked}] d[{stacked}]'; {mirrored})"
+    return text
 
 
 def where_for(results: Sequence[Node], derivation: Derivation) -> dict[str, Node]:

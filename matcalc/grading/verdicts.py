@@ -61,8 +61,13 @@ def verify(source: str | Program, wrt: str, answer: str, of: str | None = None,
 
     ``latex``: True reads the answer as LaTeX, False as the language, None (the default)
     decides by its look (a backslash command, ``^{``, ``_{``, ``^T`` before a name).
+    ``wrt="w,b"`` with ``kind="hessian"`` names the cross block d^2 of / d vec(w) d vec(b)'.
     """
     program = source if isinstance(source, Program) else parse(source, let=let)
+    names = [name.strip() for name in wrt.split(",")]
+    if len(names) == 2 and kind == "hessian":
+        blocks = run(program, wrt=names, of=of, kind=kind)
+        return verify_against(next(b for b in blocks if b.across), answer, latex)
     return verify_against(run(program, wrt=[wrt], of=of, kind=kind)[0], answer, latex)
 
 
@@ -90,7 +95,7 @@ def _named_deltas(expected: Result) -> dict[str, Node]:
         if expected.wrt in request.wrt and len(request.wrt) > 1 and \
                 request.kind == expected.kind and str(request.of) == expected.of:
             for result in run(expected.program, wrt=list(request.wrt), of=expected.of,
-                              kind=expected.kind):
+                              kind=expected.kind, joint=False):
                 if result.wrt == expected.wrt:
                     return dict(result.where)
     return {}

@@ -136,7 +136,8 @@ def _check_one(derivative: Result, seed: int, tolerance: float, trials: int, dir
         kink = _kink(derivative, instance) if at is not None else ""
         if kink:
             return CheckResult(False, float("nan"), seed, derivative.kind, derivative.of,
-                               derivative.wrt, tolerance, len(points), 0, [], False, kink)
+                               derivative.variables, tolerance, len(points), 0, [], False,
+                               kink)
         try:
             errors = _check_at(derivative, instance, seed + trial, directions, tolerance, notes,
                                full)
@@ -147,8 +148,8 @@ def _check_one(derivative: Result, seed: int, tolerance: float, trials: int, dir
         worst = max([worst, *errors])
     inconclusive = bool({INCONCLUSIVE_NOTE, OUTSIDE_NOTE, SINGULAR_NOTE} & set(notes))
     return CheckResult(worst <= tolerance and not inconclusive, worst, seed, derivative.kind,
-                       derivative.of, derivative.wrt, tolerance, len(points), comparisons, notes,
-                       inconclusive)
+                       derivative.of, derivative.variables, tolerance, len(points), comparisons,
+                       notes, inconclusive)
 
 
 @dataclass
@@ -182,32 +183,46 @@ def _kink(derivative: Result, point: _Point) -> str:
 
 
 class _Function:
-    """F as a function of the variable (or definition) X, everything else fixed."""
+    """F as a function of the variable (or definition) X, everything else fixed; of several
+    (a tuple ``wrt``), F of [vec(X1); vec(X2); ...]."""
 
-    def __init__(self, program: Program, of: Node, wrt: str, arrays: dict, sizes: dict):
-        self.program, self.of, self.wrt = program, of, wrt
+    def __init__(self, program: Program, of: Node, wrt: str | tuple[str, ...], arrays: dict,
+                 sizes: dict):
+        self.program, self.of = program, of
+        self.names = (wrt,) if isinstance(wrt, str) else tuple(wrt)
         base = prepare(program, arrays, sizes, check_attributes=False)
         base.value(of)
         self.base = base
-        if wrt in program.variables:
-            self.x0 = np.asarray(arrays[wrt], dtype=float)
-        else:
-            ref = program.definitions[wrt].ref
-            self.x0 = np.asarray(to_user_layout(ref.kind, base.values[ref]), dtype=float)
+        self.starts = [self._start(name, arrays) for name in self.names]
+        self.x0 = self.starts[0] if isinstance(wrt, str) else \
+            np.concatenate([_vec(start) for start in self.starts])
         # what does not depend on X is computed once, at the base point
-        moving = _depending_on(program, wrt)
+        moving = set().union(*(_depending_on(program, name) for name in self.names))
         self.fixed = {node: value for node, value in base.values.items() if node not in moving}
+
+    def _start(self, name: str, arrays: dict) -> np.ndarray:
+        if name in self.program.variables:
+            return np.asarray(arrays[name], dtype=float)
+        ref = self.program.definitions[name].ref
+        return np.asarray(to_user_layout(ref.kind, self.base.values[ref]), dtype=float)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         variables, values = dict(self.base.variables), dict(self.fixed)
-        if self.wrt in self.program.variables:
-            node = self.program.variables[self.wrt]
-            array = internal_array(self.wrt, node, x)
-            variables[self.wrt] = float(array) if node.is_scalar else array
-        else:
-            ref = self.program.definitions[self.wrt].ref
-            values[ref] = float(x) if ref.is_scalar else (
-                x.reshape(-1, 1) if ref.kind is Kind.VECTOR else np.asarray(x))
+        offset = 0
+        for name, start in zip(self.names, self.starts, strict=True):
+            if len(self.names) == 1:
+                part = x
+            else:
+                part = _unvec_like(x[offset:offset + start.size], start)
+                offset += start.size
+            if name in self.program.variables:
+                node = self.program.variables[name]
+                array = internal_array(name, node, part)
+                variables[name] = float(array) if node.is_scalar else array
+            else:
+                ref = self.program.definitions[name].ref
+                values[ref] = float(part) if ref.is_scalar else (
+                    part.reshape(-1, 1) if ref.kind is Kind.VECTOR else np.asarray(part))
         evaluation = Evaluation(self.program, variables, self.base.sizes, values)
         return np.atleast_1d(np.asarray(_vec(evaluation.value(self.of)), dtype=float))
 
@@ -331,6 +346,8 @@ def _adaptive(estimate: Callable[[float], tuple[np.ndarray, np.ndarray]], step: 
 def _check_at(derivative: Result, instance, seed: int, directions: int, tolerance: float,
               notes: list[str], full: bool = True) -> list[float]:
     program = derivative.program
+    if derivative.across:
+        return _check_cross_block(derivative, instance, seed, directions, tolerance, notes)
     f = _Function(program, derivative.of_node, derivative.wrt, instance.arrays, instance.sizes)
     try:
         value = function_of(derivative)(instance.arrays, instance.sizes)
@@ -371,6 +388,12 @@ def _check_at(derivative: Result, instance, seed: int, directions: int, toleranc
             numeric = _adaptive(lambda s, v=v: _first_derivative(f, _unvec_like(v, x0), s),
                                 STEP, floor)
             comparisons.append((jac @ v, numeric, floor))
+    return _errors(comparisons, notes)
+
+
+def _errors(comparisons: list, notes: list[str]) -> list[float]:
+    """The relative error of each (expected, numeric, floor) comparison; a numeric estimate
+    too uncertain to decide adds the inconclusive note."""
     errors = []
     for expected, numeric, floor in comparisons:
         size = max(float(np.max(np.abs(expected), initial=0.0)),
@@ -379,6 +402,40 @@ def _check_at(derivative: Result, instance, seed: int, directions: int, toleranc
             notes.append(INCONCLUSIVE_NOTE)
         errors.append(_relative(expected, numeric, floor))
     return errors
+
+
+def _check_cross_block(derivative: Result, instance, seed: int, directions: int,
+                       tolerance: float, notes: list[str]) -> list[float]:
+    """A Hessian's cross block H_wb = d^2 f / d vec(w) d vec(b)': v' H_wb u against the mixed
+    second difference of f along v in w and u in b (both moving at once)."""
+    f = _Function(derivative.program, derivative.of_node, derivative.names, instance.arrays,
+                  instance.sizes)
+    try:
+        derived = np.asarray(function_of(derivative)(instance.arrays, instance.sizes), dtype=float)
+    except np.linalg.LinAlgError:
+        notes.append(SINGULAR_NOTE)
+        return []
+    n_w, n_b = (start.size for start in f.starts)
+    if derived.size != n_w * n_b:
+        notes.append(f"the result has {derived.size} entries, but {n_w} x {n_b} are expected")
+        return [float("inf")]
+    block = derived.reshape(n_w, n_b)
+    scale = float(np.max(np.abs(f(f.x0)), initial=0.0))
+    scales = _entry_scales(f.x0)
+    rng = np.random.default_rng(seed + 7919)
+    comparisons = []
+    for _ in range(directions):
+        v, u = rng.normal(size=n_w), rng.normal(size=n_b)
+        along_w = np.concatenate([v, np.zeros(n_b)]) * scales
+        along_b = np.concatenate([np.zeros(n_w), u]) * scales
+        expected = np.array([along_w[:n_w] @ block @ along_b[n_w:]])
+        natural = float(np.linalg.norm(block) * np.linalg.norm(along_w) *
+                        np.linalg.norm(along_b))
+        floor = _floor(natural, ROUNDOFF * (1 + scale) / HESSIAN_STEP**2, tolerance)
+        numeric = _adaptive(lambda s, a=along_w, b=along_b: _second_derivative(f, a, b, s),
+                            HESSIAN_STEP, floor)
+        comparisons.append((expected, numeric, floor))
+    return _errors(comparisons, notes)
 
 
 def _as_jacobian(derivative: Result, derived: np.ndarray, n: int) -> np.ndarray:

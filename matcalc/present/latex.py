@@ -238,15 +238,23 @@ class _Printer:
 
 
 def derivative_symbol(kind: str, of: str, wrt: str, of_kind: Kind, wrt_kind: Kind,
-                      style: LatexStyle = LatexStyle()) -> str:
+                      style: LatexStyle = LatexStyle(), across: tuple[str, Kind] | None = None
+                      ) -> str:
     """``\\frac{\\partial J}{\\partial W}``, the Jacobian's ``\\partial \\operatorname{vec}``
-    form for matrices, ``\\frac{\\partial^2 f}{\\partial x \\partial x^\\top}``."""
+    form for matrices, ``\\frac{\\partial^2 f}{\\partial x \\partial x^\\top}``, and for a
+    Hessian's cross block (``across``: the second variable and its kind)
+    ``\\frac{\\partial^2 f}{\\partial w \\partial b^\\top}``."""
     top = latex_name(of, of_kind, style)
+
+    def stacked(name: str, name_kind: Kind) -> str:
+        written = latex_name(name, name_kind, style)
+        return f"\\operatorname{{vec}}({written})" if name_kind is Kind.MATRIX else written
+
     bottom = latex_name(wrt, wrt_kind, style)
     if kind == "hessian":
-        if wrt_kind is Kind.MATRIX:
-            bottom = f"\\operatorname{{vec}}({bottom})"
-        return f"\\frac{{\\partial^2 {top}}}{{\\partial {bottom} \\, \\partial {bottom}^\\top}}"
+        second = stacked(*across) if across else stacked(wrt, wrt_kind)
+        return (f"\\frac{{\\partial^2 {top}}}{{\\partial {stacked(wrt, wrt_kind)} \\, "
+                f"\\partial {second}^\\top}}")
     if kind == "jacobian":
         if of_kind is Kind.MATRIX:
             top = f"\\operatorname{{vec}}({top})"

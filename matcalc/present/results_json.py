@@ -22,6 +22,7 @@ def results_json(groups: Sequence[Sequence], verdicts: Sequence, with_steps: boo
         for index, derivative in enumerate(group):
             entry = {
                 "kind": derivative.kind, "of": derivative.of, "wrt": derivative.wrt,
+                **({"across": derivative.across} if derivative.across else {}),
                 "name": derivative.name, "type": derivative.type,
                 "shape": list(derivative.shape), "result": str(derivative.result),
                 "where": {name: str(body) for name, body in derivative.where.items()},

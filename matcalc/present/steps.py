@@ -256,25 +256,28 @@ def jacobian_steps(source: str | Program, wrt: str, of: str | None = None) -> St
     return Steps(of_name, wrt, result, [base], kind="jacobian")
 
 
-def hessian_steps(source: str | Program, wrt: str, of: str | None = None) -> list[Steps]:
+def hessian_steps(source: str | Program, wrt: str, of: str | None = None, across: str = ""
+                  ) -> list[Steps]:
     """The steps of ``hessian of wrt``: the gradient's steps, then the steps of the Jacobian of
-    the gradient (named ``grad_<wrt>`` with its deltas), which is the Hessian."""
+    the gradient (named ``grad_<wrt>`` with its deltas), which is the Hessian; with ``across``,
+    the Jacobian is taken with respect to it (the cross block d^2 of / d wrt d across')."""
     gradient_steps = steps(source, wrt, of=of)
     program = gradient_steps.gradients[0].program
     # the gradient differentiated again may not use wrt's symmetry (it holds at the point only)
-    (gradient,) = run(program, wrt=[wrt], of=gradient_steps.of, moving=frozenset({wrt}))
+    moving = frozenset({wrt, across} - {""})
+    (gradient,) = run(program, wrt=[wrt], of=gradient_steps.of, moving=moving)
     named = f"grad_{wrt}"
     while named in program.definitions or named in program.variables:
         named += "_"
     extended = program.extended({**gradient.where, named: gradient.result})
-    return [gradient_steps, jacobian_steps(extended, wrt, of=named)]
+    return [gradient_steps, jacobian_steps(extended, across or wrt, of=named)]
 
 
 def steps_of(result: Result) -> Steps | list[Steps]:
     """The steps of a derived result: a Steps for a gradient or a Jacobian; for a Hessian, the
     gradient's Steps and then the Jacobian's."""
     if result.kind == "hessian":
-        return hessian_steps(result.program, result.wrt, of=result.of)
+        return hessian_steps(result.program, result.wrt, of=result.of, across=result.across)
     show = steps if result.kind == "grad" else jacobian_steps
     return show(result.program, result.wrt, of=result.of)
 
