@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .broadcast import shown_operands
 from .shapes import Dim, Kind
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ def operation_text(op: str, left_node: Node, right_node: Node) -> str:
     """``left op right`` for a binary operation, with the brackets it needs to parse back as
     that operation (also for messages about one whose shapes do not fit)."""
     symbol, level = _BINARY[op]
+    left_node, right_node = shown_operands(op, left_node, right_node)  # X - mu', broadcast
     if level == _PRODUCT and left_node.op in _BINARY and left_node.op != op and \
             _BINARY[left_node.op][1] == _PRODUCT:
         # (U' @ d) * step(z): brackets where @, * and / meet, though precedence allows none

@@ -15,6 +15,7 @@ from ..core import ir
 from ..core.ir import Node
 from ..core.shapes import Dim
 from ..errors import ShapeError
+from .broadcast import expanded
 
 NEEDS_SIZE = "cannot tell the size of I here; write I(n)"
 
@@ -45,7 +46,7 @@ def combine(op: str, left: Node | PendingIdentity, right: Node | PendingIdentity
     """``left op right`` where either side may be a bare I."""
     left_pending, right_pending = is_pending(left), is_pending(right)
     if not left_pending and not right_pending:
-        return ir.apply(op, left, right)
+        return ir.apply(op, *expanded(op, left, right))
     if left_pending and right_pending:
         raise ShapeError(NEEDS_SIZE)
     pending, other = (left, right) if left_pending else (right, left)

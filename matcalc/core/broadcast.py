@@ -1,0 +1,51 @@
+"""The short form of NumPy-style broadcasting that the printers write back.
+
+The reader (:mod:`matcalc.lang.broadcast`) expands a row r next to an n x m matrix into
+``ones(n) @ r`` and a column c into ``c @ ones(m)'``; the printers write those products next to a
+full matrix as r and c again (:func:`shown_operands`), which reads back as the same expression.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .shapes import Kind
+
+if TYPE_CHECKING:
+    from .ir import Node
+
+ELEMENTWISE = frozenset({"add", "sub", "mul", "div"})
+
+
+def _short(node: Node) -> Node | None:
+    """The row or column a broadcast product spreads: ``ones(n) @ r`` -> r, ``c @ ones(m)'``
+    -> c; None for any other node."""
+    if node.op != "matmul" or node.kind is not Kind.MATRIX:
+        return None
+    a, b = node.args
+    if a.op == "ones" and a.kind is Kind.VECTOR and b.kind is Kind.ROW:
+        return b
+    if b.op == "transpose" and b.args[0].op == "ones" and b.args[0].kind is Kind.VECTOR and \
+            a.kind is Kind.VECTOR:
+        return a
+    return None
+
+
+def shown_operands(op: str, left: Node, right: Node) -> tuple[Node, Node]:
+    """The operands a printer writes for ``left op right``: a broadcast product next to a full
+    matrix as its row or column (``X - ones(N) @ mu'`` as ``X - mu'``), an outer sum of a
+    spread column and a spread row as the two (``c + r``); anything else as it is.  Each short
+    form is one that :func:`expanded` reads back as the same expression."""
+    if op not in ELEMENTWISE or left.is_scalar or right.is_scalar:
+        return left, right
+    short_left, short_right = _short(left), _short(right)
+    if short_left is not None and short_right is not None:
+        if short_left.kind is Kind.VECTOR and short_right.kind is Kind.ROW or \
+                short_left.kind is Kind.ROW and short_right.kind is Kind.VECTOR:
+            return short_left, short_right
+        return left, right
+    if short_left is not None:
+        return short_left, right
+    if short_right is not None:
+        return left, short_right
+    return left, right
