@@ -37,6 +37,7 @@ UNARY_FUNCTIONS = frozenset(ELEMENTWISE_FUNCTIONS) | {
     "Diag", "diag", "vec",
 }
 BINARY_FUNCTIONS = frozenset({"kron", "maximum", "minimum"})
+AXIS_REDUCTIONS = frozenset({"sum", "mean"})  # sum(X, 1), mean(X, 0): along one axis
 DIMENSION_FUNCTIONS = frozenset({"I", "ones", "zeros", "commutation"})
 FUNCTIONS = UNARY_FUNCTIONS | BINARY_FUNCTIONS | DIMENSION_FUNCTIONS | {"unvec"}
 RESERVED = FUNCTIONS | {"T"}
@@ -354,14 +355,39 @@ class Builder:
                 raise UnknownNameError(f"'{name}' is not a function; write {name} @ (...) "
                                        "for a product")
             raise UnknownNameError(f"unknown function '{name}'{did_you_mean(name, FUNCTIONS)}")
+        if name in AXIS_REDUCTIONS and len(argument_trees) == 2:
+            return self._along_axis(name, argument_trees)
         arity = 2 if name in BINARY_FUNCTIONS else 1
         if len(argument_trees) != arity:
             plural = "s" if arity > 1 else ""
-            raise ShapeError(f"{name} takes {arity} argument{plural}, not {len(argument_trees)}")
+            counts = "1 or 2 arguments (X, or X and an axis)" if name in AXIS_REDUCTIONS else \
+                f"{arity} argument{plural}"
+            raise ShapeError(f"{name} takes {counts}, not {len(argument_trees)}")
         arguments = [self.expression(argument) for argument in argument_trees]
         if name == "diag" and arguments[0].kind is not Kind.MATRIX:
             name = "Diag"  # as in numpy, diag of a vector is the diagonal matrix
         return ir.apply(name, *arguments)
+
+    def _along_axis(self, name: str, argument_trees: list[Tree]) -> Node:
+        """``sum(X, 1)`` = ``X @ ones(m)`` (row sums, a vector), ``sum(X, 0)`` = ``ones(n)' @ X``
+        (column sums, a row vector), as NumPy's axis argument; ``mean`` divides by the count."""
+        operand = self.expression(argument_trees[0])
+        axis_tree = argument_trees[1]
+        axis = str(axis_tree.children[0]) if axis_tree.data == "number" else None
+        if axis not in ("0", "1"):
+            raise ShapeError(f"the axis of {name}(X, axis) is 0 (down each column) or 1 (along "
+                             f"each row), as in NumPy", location_of(axis_tree, self.source),
+                             self.source)
+        if operand.is_scalar:
+            return operand
+        rows, cols = operand.shape.rows, operand.shape.cols
+        counted = cols if axis == "1" else rows
+        if counted is ONE:
+            return operand  # a vector summed along its one column (a row along its one row)
+        ones = ir.ones(counted, ONE, Kind.VECTOR)
+        total = ir.apply("matmul", operand, ones) if axis == "1" else \
+            ir.apply("matmul", ir.apply("transpose", ones), operand)
+        return ir.apply("div", total, ir.dimval(counted)) if name == "mean" else total
 
     def _dimension_call(self, name: str, argument_trees: list[Tree]) -> Node | PendingIdentity:
         dims = [self._dimension_argument(tree) for tree in argument_trees]

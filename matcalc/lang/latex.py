@@ -353,6 +353,10 @@ class LatexReader(LatexNames):
             second = self.expression()
             self.expect_sym(")", "')' closing the arguments")
             return self.call(function, [first, second], start)
+        if function in ("sum", "mean") and self.at("sym", "("):
+            along = self.along_axis(function, start)  # \operatorname{sum}(X, 1)
+            if along is not None:
+                return along
         if self.at("sym", "(", "[", "{"):
             argument = self.group()
         elif self.starts_atom():
@@ -367,6 +371,20 @@ class LatexReader(LatexNames):
         if power is not None:
             result = self.tree("pow", [result, power], start)
         return result
+
+    def along_axis(self, function: str, start: LatexToken) -> Tree | None:
+        """``\\operatorname{sum}(X, 1)``: a sum or mean along one axis; None (nothing read)
+        when the brackets hold one argument."""
+        position = self.position
+        self.advance()
+        first = self.expression()
+        if not self.at("sym", ","):
+            self.position = position
+            return None
+        self.advance()
+        axis = self.expression()
+        self.expect_sym(")", "')' closing the arguments")
+        return self.call(function, [first, axis], start)
 
     def differential(self, start: LatexToken) -> Tree | None:
         """``\\mathrm{d}X``, ``\\mathrm{d}\\hat{y}``: the differential of a name, the
