@@ -94,3 +94,14 @@ def test_random_reductions_are_proven(node, reduction, axis):
     for verdict in verdicts:
         assume(not verdict.inconclusive)
         assert verdict.ok, f"{verdict}\n{text}\n{results.text}"
+
+
+def test_batch_normalisation_through_axis_means_is_proven():
+    # Ioffe & Szegedy 2015: Y = (X - mu) / sqrt(v + eps) * g' + b' over a batch in rows
+    problem = ("X : matrix(N, d); g : vector(d) positive; b : vector(d)\nmu = mean(X, 0)\n"
+               "v = mean((X - mu) .^ 2, 0)\nY = (X - mu) / sqrt(v + 0.00001) * g' + b'\n"
+               "f = sum(tanh(Y))")
+    results = matcalc.derive(problem, wrt=["X", "g", "b"], check=False)
+    assert all(verdict.ok for verdict in matcalc.check(results, seed=4))
+    # the centred batch's column sums vanish from dX: no ones(N)' @ delta5 term is left
+    assert results["X"].text.count("ones(N)'") == 2

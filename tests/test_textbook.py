@@ -54,6 +54,10 @@ ROWS = {
     # was ones(n)' @ Diag(exp(a * b * x) * (a * b))
     "jacobian of a sum": ("x, a, b : vector(n)\nf = sum(exp(a * b * x))", "x", "jacobian",
                           "df_dx = (exp(a * b * x) * (a * b))'"),
+    # was delta1 - (ones(N) @ ones(N)' @ delta1) / N: a centred batch's columns sum to 0
+    "squares about the batch mean": ("X : matrix(N, d)\nmu = mean(X, 0)\n"
+                                     "f = sum((X - mu) .^ 2)", "X", "grad",
+                                     "df_dX = 2 * (X - mu)"),
     # was ((w / (ones(m) + exp(a))) * exp(a)) @ x'
     "softplus": ("A : matrix(m, n); x : vector(n); w : vector(m)\na = A @ x\n"
                  "f = w' @ softplus(a)", "A", "grad", "df_dA = (w * sigmoid(a)) @ x'"),

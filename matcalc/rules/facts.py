@@ -61,6 +61,39 @@ class Facts:
             return any(self.centred(x) and self.uniform(y) for x, y in ((a, b), (b, a)))
         return False
 
+    def column_centred(self, node: Node) -> bool:
+        """Whether node is a scalar multiple of X - mean(X, 0) = X - ones(n) @ ((ones(n)' @ X) /
+        n), a batch centred on its mean row: its column sums ones(n)' @ node are 0."""
+        node = self._resolve(node)
+        if node.op == "sub":
+            a, b = node.args
+            b = self._resolve(b)
+            if b.op != "matmul" or b.args[0].op != "ones" or a.is_scalar:
+                return False
+            mean = self._resolve(b.args[1])
+            if mean.op != "div" or mean.args[1].op != "dimval" or \
+                    mean.args[1].params[0] is not a.shape.rows:
+                return False
+            sums = mean.args[0]
+            return sums.op == "matmul" and sums.args[1] is a and \
+                sums.args[0].op == "transpose" and sums.args[0].args[0].op == "ones"
+        if node.op == "neg":
+            return self.column_centred(node.args[0])
+        if node.op == "div":
+            return self._same_in_each_column(node.args[1]) and self.column_centred(node.args[0])
+        if node.op == "mul":
+            a, b = node.args
+            return any(self._same_in_each_column(y) and self.column_centred(x)
+                       for x, y in ((a, b), (b, a)))
+        return False
+
+    def _same_in_each_column(self, node: Node) -> bool:
+        """A scalar or a row copied to every row (ones(n) @ r): scaling each column by one
+        number keeps its sum 0."""
+        node = self._resolve(node)
+        return node.is_scalar or (node.op == "matmul" and node.args[0].op == "ones" and
+                                  node.args[0].kind is Kind.VECTOR)
+
     def uniform(self, node: Node) -> bool:
         """Whether every entry of node is the same number: a scalar, ones, their products."""
         node = self._resolve(node)

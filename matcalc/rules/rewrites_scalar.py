@@ -82,10 +82,10 @@ def times_one(node: Node, facts: Facts) -> Node | None:
     return None
 
 
-@rule('times-zero', ops=('mul', 'matmul'), example='x : vector(n)\nf = zeros(n, 1) * x')
+@rule('times-zero', ops=('mul', 'matmul', 'div'), example='x : vector(n)\nf = zeros(n, 1) * x')
 def timeszero(node: Node, facts: Facts) -> Node | None:
-    """0 * a = 0."""
-    if any(zero(arg) for arg in node.args):
+    """0 * a = 0; 0 / a = 0."""
+    if any(zero(arg) for arg in (node.args[:1] if node.op == "div" else node.args)):
         return zeros_like(node)
     return None
 
@@ -152,6 +152,21 @@ def negation_out_of_products(node: Node, facts: Facts) -> Node | None:
 def sum_of_centred(node: Node, facts: Facts) -> Node | None:
     """sum(c * (X - mean(X))) = 0 for a scalar c."""
     return ir.const(0.0) if facts.centred(node.args[0]) else None
+
+
+@rule(
+    'column-sums-of-centred',
+    ops=('matmul',),
+    example="X : matrix(N, d); c : scalar\nmu = mean(X, 0)\nf = ones(N)' @ (c * (X - mu))",
+)
+def column_sums_of_centred(node: Node, facts: Facts) -> Node | None:
+    """1' @ (c * (X - mean(X, 0))) = 0 for a scalar c: a centred batch's columns sum to 0 (also
+    at the end of a product, A @ 1' @ C)."""
+    a, b = node.args
+    last = a.args[1] if a.op == "matmul" else a
+    if last.op == "transpose" and last.args[0].op == "ones" and facts.column_centred(b):
+        return ir.zeros(node.shape.rows, node.shape.cols, node.kind)
+    return None
 
 
 @rule('mean-of-entries', ops=('div',), example='x : vector(n)\nf = sum(x) / n')

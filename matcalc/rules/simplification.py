@@ -26,6 +26,7 @@ PRIORITY: tuple[str, ...] = (
     'add-negative',
     'negation-out-of-products',
     'sum-of-centred',
+    'column-sums-of-centred',
     'mean-of-entries',
     'kron-mixed-product',
     'kron-hadamard',
