@@ -149,6 +149,12 @@ def _module(program: Program, group: list[Result], name: str, variables: list[st
             for axis, d in enumerate((node.shape.rows, node.shape.cols)):
                 if d.is_symbol and d.symbols[0] not in sizes:
                     sizes[d.symbols[0]] = f"{python_name}.shape[{axis}]"
+    for variable in variables:  # 2*dh, k + 1: one symbol read off a size, when alone
+        node = program.variables[variable]
+        for axis, d in enumerate((node.shape.rows, node.shape.cols)):
+            solved = _solved_size(d, f"{identifier(variable)}.shape[{axis}]")
+            if node.kind is not Kind.SCALAR and solved and solved[0] not in sizes:
+                sizes[solved[0]] = solved[1]
     used_dims = {s for body in bodies for n in walk(body) for s in _dims_of(n)}
     missing = sorted(used_dims - set(sizes))
     size_lines = [f"{size_name(s)} = {sizes[s]}" for s in sorted(sizes)]
@@ -322,3 +328,15 @@ def function_of(result: Result) -> Callable[..., object]:
 
 
 __all__ = ["compiled", "function_of", "generate", "generate_many", "load"]
+
+
+def _solved_size(d: Dim, size: str) -> tuple[str, str] | None:
+    """(symbol, Python expression) when ``d`` is c * s + r for one symbol s and numbers c, r:
+    s = (size - r) // c."""
+    linear = [(symbols, c) for symbols, c in d.terms if symbols]
+    if len(linear) != 1 or len(linear[0][0]) != 1 or d.is_symbol:
+        return None
+    (symbol,), coefficient = linear[0]
+    rest = sum(c for symbols, c in d.terms if not symbols)
+    shifted = f"({size} - {rest})" if rest else size
+    return symbol, f"{shifted} // {coefficient}" if coefficient != 1 else shifted

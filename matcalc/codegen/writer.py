@@ -60,9 +60,18 @@ class Writer:
         return name
 
     def dim(self, d: Dim) -> str:
-        parts = [str(d.coefficient)] if d.coefficient != 1 or not d.symbols else []
-        parts += [size_name(symbol) for symbol in d.symbols]
-        return " * ".join(parts)
+        """A dimension as Python arithmetic on the sizes: ``n_size - k_size + 1``."""
+        terms = []
+        for symbols, coefficient in d.terms:
+            parts = [str(abs(coefficient))] if abs(coefficient) != 1 or not symbols else []
+            parts += [size_name(symbol) for symbol in symbols]
+            terms.append((" * ".join(parts), coefficient < 0))
+        if not terms:
+            return "0"
+        text = ("-" if terms[0][1] else "") + terms[0][0]
+        for term, negative in terms[1:]:
+            text += f" {'-' if negative else '+'} {term}"
+        return f"({text})" if len(terms) > 1 else text
 
     def expression(self, node: Node) -> str:  # noqa: C901 - one case per operation
         op, args = node.op, node.args

@@ -69,7 +69,8 @@ def _print(node: Node) -> tuple[str, int]:
         return (format_number(value), _UNARY if value < 0 else _ATOM)
     if op == "dimval":
         d = node.params[0]
-        return format_dim(d), _ATOM if d.is_number or d.is_symbol else _PRODUCT
+        level = _ATOM if d.is_number or d.is_symbol else _PRODUCT if d.is_monomial else _SUM
+        return format_dim(d), level
     if op == "identity":
         return f"I({format_dim(node.params[0])})", _ATOM
     if op in ("ones", "zeros"):

@@ -1,10 +1,12 @@
 """Dimensions, shapes and kinds.
 
-A dimension is a product of an integer and dimension symbols (``n``, ``Dh``, ``m*n`` for the rows
-of ``vec(A)``).  Dimensions are interned: one object per value, so equality is identity and two
-dimensions are equal exactly when they are the same product (``n`` and ``m`` never unify unless
-they are the same symbol).  A shape is a (rows, cols) pair; the *kind* tells scalars, column
-vectors, row vectors and matrices apart, because it decides what ``softmax`` means.
+A dimension is a sum of products of integers and dimension symbols (``n``, ``Dh``, ``m*n`` for
+the rows of ``vec(A)``, ``k + m`` for a concatenation, ``n - k + 1`` for a valid convolution).
+Dimensions are interned: one object per value, so equality is identity and two dimensions are
+equal exactly when they are the same polynomial (``dh + dh`` is ``2*dh``; ``n`` and ``m`` never
+unify unless they are the same symbol).  A shape is a (rows, cols) pair; the *kind* tells
+scalars, column vectors, row vectors and matrices apart, because it decides what ``softmax``
+means.
 """
 
 from __future__ import annotations
@@ -12,25 +14,42 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-_DIMS: dict[tuple[int, tuple[str, ...]], Dim] = {}
+Term = tuple[tuple[str, ...], int]  # (symbols, coefficient): coefficient * product(symbols)
+
+_DIMS: dict[tuple[Term, ...], Dim] = {}
+
+
+def _canonical(terms) -> tuple[Term, ...]:
+    """Like terms collected, zero terms dropped, the highest degree first and the number last
+    (``n - k + 1``)."""
+    collected: dict[tuple[str, ...], int] = {}
+    for symbols, coefficient in terms:
+        key = tuple(sorted(symbols))
+        collected[key] = collected.get(key, 0) + coefficient
+    kept = [(symbols, c) for symbols, c in collected.items() if c != 0]
+    return tuple(sorted(kept, key=lambda term: (-len(term[0]), term[1] < 0, term[0])))
 
 
 class Dim:
-    """A dimension: ``coefficient * product(symbols)``; build with :func:`dim`."""
+    """A dimension: a sum of terms ``coefficient * product(symbols)``, such as ``n``, ``m*n``,
+    ``2*dh`` or ``n - k + 1``; build with :func:`dim` and ``+ - *``.  Interned: equal sums are
+    the same object (``dh + dh`` is ``2*dh``)."""
 
-    __slots__ = ("coefficient", "symbols", "_hash")
+    __slots__ = ("terms", "_hash")
 
-    coefficient: int
-    symbols: tuple[str, ...]
+    terms: tuple[Term, ...]
 
-    def __new__(cls, coefficient: int, symbols: tuple[str, ...]) -> Dim:
-        key = (coefficient, symbols)
+    def __new__(cls, coefficient: int = 1, symbols: tuple[str, ...] = ()) -> Dim:
+        return cls.of_terms(((tuple(symbols), coefficient),))
+
+    @classmethod
+    def of_terms(cls, terms) -> Dim:
+        key = _canonical(terms)
         found = _DIMS.get(key)
         if found is not None:
             return found
-        self = super().__new__(cls)
-        object.__setattr__(self, "coefficient", coefficient)
-        object.__setattr__(self, "symbols", symbols)
+        self = object.__new__(cls)
+        object.__setattr__(self, "terms", key)
         object.__setattr__(self, "_hash", hash(key))
         _DIMS[key] = self
         return self
@@ -45,30 +64,69 @@ class Dim:
         return self is other
 
     def __reduce__(self):
-        return (Dim, (self.coefficient, self.symbols))
+        return (Dim.of_terms, (self.terms,))
 
     @property
     def is_number(self) -> bool:
-        return not self.symbols
+        return all(not symbols for symbols, _ in self.terms)
 
     @property
     def is_symbol(self) -> bool:
-        return self.coefficient == 1 and len(self.symbols) == 1
+        return len(self.terms) == 1 and self.terms[0][1] == 1 and len(self.terms[0][0]) == 1
+
+    @property
+    def is_monomial(self) -> bool:
+        """One term: a number, a symbol or a product (``2*dh``), not a sum."""
+        return len(self.terms) <= 1
+
+    @property
+    def coefficient(self) -> int:
+        """The number of a monomial (``2`` of ``2*dh``, ``3`` of ``3``)."""
+        if not self.terms:
+            return 0
+        if len(self.terms) > 1:
+            raise ValueError(f"the sum {self} has no single coefficient")
+        return self.terms[0][1]
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        """The symbols of a monomial in order; of a sum, every symbol it uses."""
+        if len(self.terms) == 1:
+            return self.terms[0][0]
+        return tuple(sorted({symbol for symbols, _ in self.terms for symbol in symbols}))
 
     def __mul__(self, other: Dim) -> Dim:
-        symbols = tuple(sorted(self.symbols + other.symbols))
-        return Dim(self.coefficient * other.coefficient, symbols)
+        return Dim.of_terms((a + b, c * d) for a, c in self.terms for b, d in other.terms)
+
+    def __add__(self, other: Dim) -> Dim:
+        return Dim.of_terms(self.terms + other.terms)
+
+    def __sub__(self, other: Dim) -> Dim:
+        return Dim.of_terms(self.terms + tuple((s, -c) for s, c in other.terms))
 
     def value(self, sizes: dict[str, int]) -> int:
         """The integer this dimension takes when each symbol has the size given."""
-        result = self.coefficient
-        for symbol in self.symbols:
-            result *= sizes[symbol]
-        return result
+        total = 0
+        for symbols, coefficient in self.terms:
+            term = coefficient
+            for symbol in symbols:
+                term *= sizes[symbol]
+            total += term
+        return total
 
     def __str__(self) -> str:
-        parts = [] if self.coefficient == 1 and self.symbols else [str(self.coefficient)]
-        return "*".join(parts + list(self.symbols))
+        if not self.terms:
+            return "0"
+        text = ""
+        for index, (symbols, coefficient) in enumerate(self.terms):
+            size = abs(coefficient)
+            parts = [] if size == 1 and symbols else [str(size)]
+            term = "*".join(parts + list(symbols))
+            if index == 0:
+                text = term if coefficient > 0 else f"-{term}"
+            else:
+                text += f" {'+' if coefficient > 0 else '-'} {term}"
+        return text
 
     def __repr__(self) -> str:
         return f"dim({str(self)!r})"

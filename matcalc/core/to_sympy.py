@@ -262,9 +262,10 @@ class FrobeniusNorm(_ScalarOfMatrix):
 
 
 def dim_to_sympy(d: Dim) -> sp.Expr:
-    """A dimension as a SymPy integer or product of positive integer symbols."""
-    return sp.Mul(sp.Integer(d.coefficient),
-                  *(sp.Symbol(s, integer=True, positive=True) for s in d.symbols))
+    """A dimension as a SymPy integer polynomial in positive integer symbols."""
+    return sp.Add(*(sp.Mul(sp.Integer(coefficient),
+                           *(sp.Symbol(s, integer=True, positive=True) for s in symbols))
+                    for symbols, coefficient in d.terms))
 
 
 def _leaf(node: Node):

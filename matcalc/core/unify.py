@@ -46,9 +46,12 @@ class Inference:
         d = self.find(d)
         if d.is_number or d.is_symbol:
             return d
-        result = Dim(d.coefficient, ())
-        for symbol in d.symbols:
-            result = result * self.find(Dim(1, (symbol,)))
+        result = Dim(0)
+        for symbols, coefficient in d.terms:
+            term = Dim(coefficient)
+            for symbol in symbols:
+                term = term * self.find(Dim(1, (symbol,)))
+            result = result + term
         return result
 
     def unify(self, a: Dim, b: Dim) -> bool:

@@ -166,8 +166,20 @@ class Builder:
             return Kind.VECTOR, Shape(dims[0], ONE)
         return Kind.MATRIX, Shape(dims[0], dims[1])
 
-    def _declared_dim(self, tree: Tree) -> Dim:
-        token = tree.children[0]
+    def _declared_dim(self, tree: Tree | Token) -> Dim:
+        """A declared dimension: a name, a positive integer, or their sums, differences and
+        products (``m*p``, ``2*dh``, ``n - k + 1``)."""
+        if isinstance(tree, Tree) and tree.data in ("dim_add", "dim_sub", "dim_mul"):
+            left, right = (self._declared_dim(child) for child in tree.children)
+            value = {"dim_add": left + right, "dim_sub": left - right,
+                     "dim_mul": left * right}[tree.data]
+            if value.is_number and value.coefficient < 1:
+                raise ShapeError(f"a dimension must be at least 1, not {value}",
+                                 location_of(tree, self.source), self.source)
+            return value
+        if isinstance(tree, Tree):  # ``dimension`` around its one part
+            return self._declared_dim(tree.children[0])
+        token = tree
         location = location_of(token, self.source)
         if token.type == "INT":
             if int(token) < 1:
@@ -405,10 +417,14 @@ class Builder:
         return build(dims[0], dims[1], Kind.MATRIX)
 
     def _dimension_argument(self, tree: Tree) -> Dim:
-        """A dimension written as a function argument: ``n``, ``3``, ``m*n``."""
-        if tree.data == "mul":
-            left, right = tree.children
-            return self._dimension_argument(left) * self._dimension_argument(right)
+        """A dimension written as a function argument: ``n``, ``3``, ``m*n``, ``n - k + 1``."""
+        if tree.data in ("mul", "add", "sub"):
+            left, right = (self._dimension_argument(child) for child in tree.children)
+            value = {"mul": left * right, "add": left + right, "sub": left - right}[tree.data]
+            if value.is_number and value.coefficient < 1:
+                raise ShapeError(f"a dimension must be at least 1, not {value}",
+                                 location_of(tree, self.source), self.source)
+            return value
         where = location_of(tree, self.source)
         if tree.data == "number":
             text = str(tree.children[0])
@@ -425,5 +441,5 @@ class Builder:
             raise UnknownNameError(
                 f"unknown dimension '{name}'{did_you_mean(name, self.dimensions)}", where,
                 self.source)
-        raise ShapeError("a dimension argument is a name, an integer, or their product", where,
-                         self.source)
+        raise ShapeError("a dimension argument is a name, an integer, or their sums and products",
+                         where, self.source)

@@ -244,13 +244,72 @@ def prepare(program: Program, arrays: Mapping[str, object], sizes: Mapping[str, 
     bound = dict(sizes or {})
     sources: dict[str, str] = {}
     variables = {}
+    compound: list[tuple[str, Node, Dim, int]] = []
     for name, node in program.variables.items():
         array = internal_array(name, node, arrays[name])
-        _bind(name, node, array.shape if node.kind is not Kind.SCALAR else (1, 1), bound, sources)
+        shape = array.shape if node.kind is not Kind.SCALAR else (1, 1)
+        for d, size in zip((node.shape.rows, node.shape.cols), shape, strict=True):
+            if d.is_number or d.is_symbol:
+                _bind_dim(name, node, d, size, bound, sources)
+            else:
+                compound.append((name, node, d, size))
         if check_attributes:
             check_attributes_of(name, node, array)
         variables[name] = float(array) if node.kind is Kind.SCALAR else array
+    _bind_compound(compound, bound, sources)
     return Evaluation(program, variables, bound, {})
+
+
+def _bind_compound(compound: list[tuple[str, Node, Dim, int]], bound: dict[str, int],
+                   sources: dict[str, str]) -> None:
+    """Check the dimensions that are sums or products (``n - k + 1``, ``m*p``) against the
+    sizes the plain ones gave; one unknown symbol standing alone in a sum (n of ``n - k + 1``)
+    is solved for."""
+    pending = list(compound)
+    while pending:
+        progress = False
+        for item in list(pending):
+            name, node, d, size = item
+            unknown = [symbol for symbol in d.symbols if symbol not in bound]
+            if not unknown:
+                if d.value(bound) != size:
+                    known = ", ".join(f"{s} = {bound[s]}" for s in d.symbols)
+                    raise ShapeError(f"'{name}' is declared {_declaration(node)}, but its value "
+                                     f"has {size} where {d} = {d.value(bound)} ({known})")
+                pending.remove(item)
+                progress = True
+                continue
+            solved = _solved(d, size, unknown, bound)
+            if solved is not None:
+                bound[unknown[0]] = solved
+                sources.setdefault(unknown[0], f"'{name}'")
+                progress = True
+        if not progress:
+            name, node, d, _ = pending[0]
+            missing = sorted({s for _, _, d2, _ in pending for s in d2.symbols} - set(bound))
+            raise ShapeError(f"the size of {', '.join(missing)} cannot be told from '{name}' "
+                             f"({_declaration(node)}) alone; give sizes={{...}}")
+
+
+def _solved(d: Dim, size: int, unknown: list[str], bound: dict[str, int]) -> int | None:
+    """The one unknown symbol of ``d = size`` when it stands alone in a term, else None."""
+    if len(unknown) != 1:
+        return None
+    symbol = unknown[0]
+    rest, coefficient = 0, 0
+    for symbols, c in d.terms:
+        if symbols == (symbol,):
+            coefficient = c
+        elif symbol in symbols:
+            return None
+        else:
+            term = c
+            for other in symbols:
+                term *= bound[other]
+            rest += term
+    if coefficient == 0 or (size - rest) % coefficient or (size - rest) // coefficient < 1:
+        return None
+    return (size - rest) // coefficient
 
 
 def internal_array(name: str, node: Node, value) -> np.ndarray:
@@ -272,12 +331,6 @@ def internal_array(name: str, node: Node, value) -> np.ndarray:
     if array.ndim != 2:
         raise ShapeError(f"'{name}' is a matrix, but its value has shape {array.shape}")
     return array
-
-
-def _bind(name: str, node: Node, shape: tuple[int, ...], bound: dict[str, int],
-          sources: dict[str, str]) -> None:
-    for d, size in zip((node.shape.rows, node.shape.cols), shape, strict=True):
-        _bind_dim(name, node, d, size, bound, sources)
 
 
 def _bind_dim(name: str, node: Node, d: Dim, size: int, bound: dict[str, int],

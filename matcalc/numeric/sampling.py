@@ -18,7 +18,7 @@ import numpy as np
 from ..core.functions import FUNCTIONS
 from ..core.ir import Node, walk
 from ..core.program import Program
-from ..core.shapes import Kind
+from ..core.shapes import Dim, Kind
 from ..errors import DomainError
 from ..limits import check_entries, check_time
 from .evaluate import Evaluation, prepare, to_user_layout
@@ -51,13 +51,30 @@ class Instance:
 def choose_sizes(program: Program, rng: np.random.Generator,
                  given: Mapping[str, int] | None = None) -> dict[str, int]:
     """A size for every dimension symbol: those given, else distinct small sizes."""
-    sizes = dict(given or {})
-    pool = [size for size in SIZE_POOL if size not in sizes.values()]
-    rng.shuffle(pool)
-    for symbol in program.dimensions:
-        if symbol not in sizes:
-            sizes[symbol] = pool.pop() if pool else int(rng.integers(2, 6))
-    return sizes
+    compound = _compound_dims(program)
+    for _ in range(MAX_TRIES):
+        sizes = dict(given or {})
+        pool = [size for size in SIZE_POOL if size not in sizes.values()]
+        rng.shuffle(pool)
+        for symbol in program.dimensions:
+            if symbol not in sizes:
+                sizes[symbol] = pool.pop() if pool else int(rng.integers(2, 6))
+        if all(d.value(sizes) >= 1 for d in compound):
+            return sizes
+    shown = ", ".join(str(d) for d in compound)
+    raise DomainError(f"found no sizes for which every dimension ({shown}) is at least 1; "
+                      "give sizes")
+
+
+def _compound_dims(program: Program) -> list[Dim]:
+    """The dimensions that are sums (``n - k + 1``), of the variables and of every expression
+    of the problem: a choice of sizes may make one 0 or less."""
+    nodes = list(program.variables.values())
+    for definition in program.definitions.values():
+        nodes.extend(walk(definition.body))
+    found = {d for node in nodes for d in (node.shape.rows, node.shape.cols)
+             if not d.is_monomial}
+    return sorted(found, key=str)
 
 
 def implied_attributes(program: Program) -> dict[str, set[str]]:
