@@ -333,6 +333,28 @@ def _kron_shape(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
 
 
 
+def _concatenation_shape(side_by_side: bool) -> Callable:
+    """Shape rule of ``hcat(A, B)`` (equal rows, columns added) or ``vcat(A, B)`` (equal
+    columns, rows added): two rows side by side are a row, two columns stacked a column."""
+    name = "hcat" if side_by_side else "vcat"
+
+    def rule(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
+        a, b = args
+        along, across = ("rows", "cols") if side_by_side else ("cols", "rows")
+        if not same(getattr(a.shape, along), getattr(b.shape, along)):
+            raise ShapeError(f"{name}({a}, {b}) needs equal {along}: {_describe(a)} is "
+                             f"{a.shape} but {_describe(b)} is {b.shape}")
+        if side_by_side:
+            shape = Shape(a.shape.rows, a.shape.cols + b.shape.cols)
+            kind = Kind.ROW if shape.rows is ONE else Kind.MATRIX
+        else:
+            shape = Shape(a.shape.rows + b.shape.rows, a.shape.cols)
+            kind = Kind.VECTOR if shape.cols is ONE else Kind.MATRIX
+        return shape, kind
+
+    return rule
+
+
 SHAPE_RULES: dict[str, Callable[[tuple[Node, ...], tuple], tuple[Shape, Kind]]] = {
     "add": _elementwise_shape("+"),
     "sub": _elementwise_shape("-"),
@@ -360,6 +382,8 @@ SHAPE_RULES: dict[str, Callable[[tuple[Node, ...], tuple], tuple[Shape, Kind]]] 
     "vec": _vec_shape,
     "unvec": _unvec_shape,
     "kron": _kron_shape,
+    "hcat": _concatenation_shape(True),
+    "vcat": _concatenation_shape(False),
     "maximum": _pairwise_shape("maximum"),
     "minimum": _pairwise_shape("minimum"),
 }

@@ -376,6 +376,13 @@ def _kron(node: Node, a, b):
     return a * b if (x.is_scalar or y.is_scalar) else KroneckerProduct(a, b)
 
 
+def _concatenation(node: Node, a, b):
+    """hcat / vcat as a SymPy BlockMatrix (a scalar block as a 1 x 1 matrix)."""
+    blocks = [sp.Matrix([[x]]) if arg.is_scalar else x for x, arg in zip((a, b), node.args,
+                                                                         strict=True)]
+    return sp.BlockMatrix([blocks] if node.op == "hcat" else [[blocks[0]], [blocks[1]]])
+
+
 _identity = lambda a: a  # noqa: E731
 
 CONVERTERS = {
@@ -408,6 +415,8 @@ CONVERTERS = {
     "unvec": lambda node, a: a if node.is_scalar else Unvec(
         a, *(dim_to_sympy(d) for d in node.params)),
     "kron": _kron,
+    "hcat": _concatenation,
+    "vcat": _concatenation,
     "maximum": lambda node, a, b: _extremum(sp.Max, node, a, b),
     "minimum": lambda node, a, b: _extremum(sp.Min, node, a, b),
 }

@@ -36,7 +36,8 @@ UNARY_FUNCTIONS = frozenset(ELEMENTWISE_FUNCTIONS) | {
     "softmax", "logsumexp", "sum", "mean", "tr", "det", "logdet", "inv", "norm2", "norm",
     "Diag", "diag", "vec",
 }
-BINARY_FUNCTIONS = frozenset({"kron", "maximum", "minimum"})
+BINARY_FUNCTIONS = frozenset({"kron", "maximum", "minimum", "hcat", "vcat"})
+CONCATENATIONS = frozenset({"hcat", "vcat"})  # hcat(A, B, C) is hcat(hcat(A, B), C)
 AXIS_REDUCTIONS = frozenset({"sum", "mean"})  # sum(X, 1), mean(X, 0): along one axis
 DIMENSION_FUNCTIONS = frozenset({"I", "ones", "zeros", "commutation"})
 FUNCTIONS = UNARY_FUNCTIONS | BINARY_FUNCTIONS | DIMENSION_FUNCTIONS | {"unvec"}
@@ -369,6 +370,12 @@ class Builder:
             raise UnknownNameError(f"unknown function '{name}'{did_you_mean(name, FUNCTIONS)}")
         if name in AXIS_REDUCTIONS and len(argument_trees) == 2:
             return self._along_axis(name, argument_trees)
+        if name in CONCATENATIONS and len(argument_trees) > 2:
+            parts = [self.expression(argument) for argument in argument_trees]
+            joined = parts[0]
+            for part in parts[1:]:
+                joined = ir.apply(name, joined, part)
+            return joined
         arity = 2 if name in BINARY_FUNCTIONS else 1
         if len(argument_trees) != arity:
             plural = "s" if arity > 1 else ""

@@ -24,7 +24,8 @@ from ..errors import (
     did_you_mean,
 )
 from .build import FUNCTIONS
-from .latex_names import LatexNames, function_named, greek
+from .latex_blocks import LatexBlocks
+from .latex_names import function_named, greek
 from .latex_tokens import (
     ACCENTS,
     DERIVATIVES,
@@ -37,7 +38,7 @@ from .latex_tokens import (
 )
 
 
-class LatexReader(LatexNames):
+class LatexReader(LatexBlocks):
     """Recursive descent over one statement's tokens; names resolve against ``known``."""
 
     # -- grammar ------------------------------------------------------------------------------
@@ -106,7 +107,8 @@ class LatexReader(LatexNames):
             return token.text not in PRODUCTS and token.text not in ("cdot", "times", "geq",
                                                                      "ge", "top", "intercal")
         if token.kind == "sym":
-            return token.text in "([{" or (token.text == "||" and not self.in_norm)
+            return token.text in ("(", "[", "{", "[[") or (token.text == "||" and
+                                                           not self.in_norm)
         return False
 
     def postfix(self) -> Tree:
@@ -190,6 +192,8 @@ class LatexReader(LatexNames):
             return self.word()
         if token.kind == "cmd":
             return self.command()
+        if token.kind == "sym" and token.text == "[[":
+            return self.block_matrix()
         if token.kind == "sym" and token.text in "([{":
             return self.group()
         if token.kind == "sym" and token.text == "||":  # where an operand starts, it opens
@@ -346,7 +350,7 @@ class LatexReader(LatexNames):
             power = self.exponent(braced)
             if braced:
                 self.expect_sym("}", "'}' closing the superscript")
-        if function in ("maximum", "minimum", "kron") and self.at("sym", "("):
+        if function in ("maximum", "minimum", "kron", "hcat", "vcat") and self.at("sym", "("):
             self.advance()  # two arguments: \max(a, b)
             first = self.expression()
             self.expect_sym(",", f"',' between the two arguments of {function}")
@@ -371,20 +375,6 @@ class LatexReader(LatexNames):
         if power is not None:
             result = self.tree("pow", [result, power], start)
         return result
-
-    def along_axis(self, function: str, start: LatexToken) -> Tree | None:
-        """``\\operatorname{sum}(X, 1)``: a sum or mean along one axis; None (nothing read)
-        when the brackets hold one argument."""
-        position = self.position
-        self.advance()
-        first = self.expression()
-        if not self.at("sym", ","):
-            self.position = position
-            return None
-        self.advance()
-        axis = self.expression()
-        self.expect_sym(")", "')' closing the arguments")
-        return self.call(function, [first, axis], start)
 
     def differential(self, start: LatexToken) -> Tree | None:
         """``\\mathrm{d}X``, ``\\mathrm{d}\\hat{y}``: the differential of a name, the
@@ -463,6 +453,12 @@ class LatexReader(LatexNames):
                 return differential
         if text == "1" or (text == "I" and token.text == "mathbb"):
             return self.ones_or_indicator(token)
+        if text == "0" and self.at("sym", "_"):  # \mathbf{0}_{n}, \mathbf{0}_{m \times n}
+            self.advance()
+            sizes = self.dimension_subscripts(token)
+            if len(sizes) > 2:
+                raise self.error("zeros take one size (a vector) or two (a matrix)")
+            return self.call("zeros", sizes, token)
         function = function_named(text)
         if function and not self.known(text):
             return self.application(function, token)

@@ -113,7 +113,10 @@ class LatexNames(LatexCursor):
                     raise self.error("expected a size before ','", token)
                 sizes.append(self._product(factors, start))
                 factors = []
-            elif token.kind == "cmd" and token.text in ("times", "cdot"):
+            elif token.kind == "cmd" and token.text == "times" and factors:
+                sizes.append(self._product(factors, start))  # m \times n: two sizes
+                factors = []
+            elif token.kind == "cmd" and token.text == "cdot":
                 continue
             else:
                 factors.append(self.dimension_factor(token, start))

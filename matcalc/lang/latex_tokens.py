@@ -64,6 +64,7 @@ _WORD = re.compile(r"[A-Za-z]+[0-9]*")
 _NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?|\.[0-9]+")
 _COMMAND = re.compile(r"\\([A-Za-z]+)")
 _ENVIRONMENT = re.compile(r"\\(begin|end)\s*\{[A-Za-z*]+\}")
+_MATRIX = re.compile(r"\\(begin|end)\s*\{[bp]?matrix\}")
 _SYMBOLS = frozenset("{}()[]^_'+-/=>,:*|<.")
 
 
@@ -74,8 +75,24 @@ def tokens(source: str) -> list[LatexToken]:
                          "(matcalc.lang.syntax.MAX_LENGTH sets the limit)")
     found: list[LatexToken] = []
     offset = 0
+    matrices = 0  # bmatrix environments open: & and \\ separate their blocks
     while offset < len(source):
         char = source[offset]
+        block = _MATRIX.match(source, offset) if char == "\\" else None
+        if block:
+            opening = block.group(1) == "begin"
+            if not opening and not matrices:
+                raise ParseError("\\end{bmatrix} without its \\begin{bmatrix}",
+                                 location_at(source, offset), source)
+            matrices += 1 if opening else -1
+            found.append(LatexToken("sym", "[[" if opening else "]]", offset, len(block.group())))
+            offset = block.end()
+            continue
+        if matrices and (char == "&" or source.startswith("\\\\", offset)):
+            width = 1 if char == "&" else 2
+            found.append(LatexToken("sym", "&" if char == "&" else "&&", offset, width))
+            offset += width
+            continue
         if char in " \t\r\f$&~":
             offset += 1
             continue

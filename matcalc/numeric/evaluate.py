@@ -111,6 +111,8 @@ EVALUATORS: dict[str, Callable] = {
     "diag": lambda node, a: np.diag(a).reshape(-1, 1) if np.ndim(a) else a,
     "vec": lambda node, a: _vec(a),
     "kron": lambda node, a, b: np.kron(a, b),
+    "hcat": lambda node, a, b: np.concatenate((np.atleast_2d(a), np.atleast_2d(b)), axis=1),
+    "vcat": lambda node, a, b: np.concatenate((np.atleast_2d(a), np.atleast_2d(b)), axis=0),
     "maximum": lambda node, a, b: np.maximum(a, b),
     "minimum": lambda node, a, b: np.minimum(a, b),
 }

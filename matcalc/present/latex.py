@@ -156,6 +156,22 @@ class _Printer:
     def _kron(self, node: Node) -> tuple[str, int]:
         return self._binary(node, "\\otimes", _HADAMARD)
 
+    def _concatenation(self, node: Node) -> tuple[str, int]:
+        return f"\\begin{{bmatrix}} {self._blocks(node)} \\end{{bmatrix}}", _ATOM
+
+    _hcat = _vcat = _concatenation
+
+    def _blocks(self, node: Node) -> str:
+        """The entries of a block matrix: ``A & B`` side by side, ``A \\\\ B`` stacked
+        (a nested concatenation the other way is one bracket inside)."""
+        parts = []
+        for arg in node.args:
+            if arg.op == node.op:
+                parts.append(self._blocks(arg))
+            else:
+                parts.append(self.print(arg)[0])
+        return (" & " if node.op == "hcat" else " \\\\ ").join(parts)
+
     def _binary(self, node: Node, symbol: str, level: int) -> tuple[str, int]:
         left, right = node.args
         return f"{self.wrap(left, level)} {symbol} {self.wrap(right, level + 1)}", level

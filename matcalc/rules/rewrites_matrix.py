@@ -29,12 +29,16 @@ def identity_product(node: Node, facts: Facts) -> Node | None:
 
 @rule('transpose-of-transpose', ops=('transpose',), example="A : matrix(m, n)\nf = A''")
 def transpose_of_transpose(node: Node, facts: Facts) -> Node | None:
-    """(A')' = A; a scalar, I and Diag(x) are their own transposes."""
+    """(A')' = A; a scalar, I and Diag(x) are their own transposes; zeros(n, m)' = zeros(m, n),
+    ones(n, m)' = ones(m, n)."""
     inner = node.args[0]
     if inner.op == "transpose":
         return inner.args[0]
     if inner.is_scalar or inner.op in ("identity", "Diag"):
         return inner
+    if inner.op in ("zeros", "ones") and inner.kind is Kind.MATRIX:
+        rows, cols = inner.params
+        return (ir.zeros if inner.op == "zeros" else ir.ones)(cols, rows, Kind.MATRIX)
     return None
 
 
@@ -337,3 +341,39 @@ def identity_frobenius(node: Node, facts: Facts) -> Node | None:
     if b.op == "identity" and not a.is_scalar:
         return apply("tr", a)
     return None
+
+
+@rule('concatenation-transpose', ops=('transpose',),
+      example="A : matrix(n, k); B : matrix(n, m)\nf = hcat(A, B)'")
+def concatenation_transpose(node: Node, facts: Facts) -> Node | None:
+    """hcat(A, B)' = vcat(A', B'); vcat(A, B)' = hcat(A', B')."""
+    inner = node.args[0]
+    if inner.op not in ("hcat", "vcat"):
+        return None
+    other = "vcat" if inner.op == "hcat" else "hcat"
+    return apply(other, *(transposed(arg) for arg in inner.args))
+
+
+@rule('block-product', ops=('matmul',),
+      example='A : matrix(n, k); B : matrix(n, m); C : matrix(k, p); D : matrix(m, p)\n'
+              'f = hcat(A, B) @ vcat(C, D)')
+def block_product(node: Node, facts: Facts) -> Node | None:
+    """hcat(A, B) @ vcat(C, D) = A @ C + B @ D when A's columns are C's rows (the product of
+    conformal blocks)."""
+    a, b = node.args
+    if b.op == "matmul" and b.args[0].op == "vcat":  # hcat(A, B) @ (vcat(C, D) @ E)
+        inner = _blocks_multiplied(a, b.args[0])
+        return apply("matmul", inner, b.args[1]) if inner is not None else None
+    if a.op == "matmul" and a.args[1].op == "hcat":  # (E @ hcat(A, B)) @ vcat(C, D)
+        inner = _blocks_multiplied(a.args[1], b)
+        return apply("matmul", a.args[0], inner) if inner is not None else None
+    return _blocks_multiplied(a, b)
+
+
+def _blocks_multiplied(a: Node, b: Node) -> Node | None:
+    if a.op != "hcat" or b.op != "vcat":
+        return None
+    (first, second), (top, bottom) = a.args, b.args
+    if first.is_scalar or top.is_scalar or first.shape.cols is not top.shape.rows:
+        return None
+    return apply("add", apply("matmul", first, top), apply("matmul", second, bottom))

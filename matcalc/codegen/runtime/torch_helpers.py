@@ -83,7 +83,16 @@ class np:  # noqa: N801 - the NumPy calls of the generated code, over torch
 
     @staticmethod
     def reshape(x, shape):
+        x = x if isinstance(x, torch.Tensor) else torch.as_tensor(x, dtype=torch.float64)
         return torch.reshape(x, (shape,) if isinstance(shape, int) else shape)
+
+    @staticmethod
+    def ndim(x):
+        return x.ndim if isinstance(x, torch.Tensor) else 0
+
+    @staticmethod
+    def concatenate(parts, axis=0):
+        return torch.cat(tuple(parts), dim=axis)
 
     @staticmethod
     def result_type(*values):

@@ -1,11 +1,13 @@
-"""Structure: Diag, diag, vec and unvec (all linear).
+"""Structure: Diag, diag, vec, unvec, and the concatenations hcat and vcat (all linear).
 
 One entry per operation (see :mod:`matcalc.rules.operation`).
 """
 
 from __future__ import annotations
 
+from ...core import ir
 from ...core.algebra import (
+    add,
     call,
     identity,
     like,
@@ -14,8 +16,9 @@ from ...core.algebra import (
     transpose,
     vec,
 )
-from ...core.shapes import Kind
-from ..operation import deflinear
+from ...core.ir import Node
+from ...core.shapes import ONE, Kind
+from ..operation import define, deflinear
 
 
 def pull_diag_matrix(node, out, g):
@@ -73,3 +76,79 @@ deflinear('Diag', adjoints=(pull_diag_matrix,), jacobian=vec_diag_matrix)
 deflinear('diag', adjoints=(pull_diagonal,), jacobian=vec_diagonal)
 deflinear('vec', adjoints=(pull_vec,), jacobian=vec_same)
 deflinear('unvec', adjoints=(pull_unvec,), jacobian=vec_same)
+
+
+def _selection(first: Node, second: Node, index: int, side_by_side: bool) -> Node:
+    """The block of I that picks argument ``index`` out of a concatenation: ``vcat(I(k),
+    zeros(m, k))`` takes hcat's first k columns (as ``G @ ...``), ``hcat(I(n), zeros(n, p))``
+    vcat's first n rows (as ``... @ G``)."""
+    sizes = [first.shape.cols, second.shape.cols] if side_by_side else \
+        [first.shape.rows, second.shape.rows]
+    mine, other = sizes[index], sizes[1 - index]
+    if side_by_side:
+        parts = [identity(mine), ir.zeros(other, mine, Kind.MATRIX)]
+    else:
+        parts = [identity(mine), ir.zeros(mine, other, Kind.MATRIX)]
+    if index == 1:
+        parts.reverse()
+    return call("vcat" if side_by_side else "hcat", *parts)
+
+
+def d_concatenation(node, out, ds):
+    """d hcat(A, B) = hcat(dA, dB) and d vcat(A, B) = vcat(dA, dB): both are linear."""
+    parts = [d if d is not None else _zeros_like(arg) for d, arg in zip(ds, node.args,
+                                                                     strict=True)]
+    return call(node.op, *parts)
+
+
+def _zeros_like(node: Node) -> Node:
+    if node.is_scalar:
+        return ir.const(0.0)
+    return ir.zeros(node.shape.rows, node.shape.cols, node.kind)
+
+
+def pull_concatenation(index: int):
+    def rule(node, out, g):
+        """G : hcat(dA, dB) = (G @ vcat(I, 0)) : dA + (G @ vcat(0, I)) : dB, the columns of G
+        that each argument fills; for vcat, (hcat(I, 0) @ G) : dA + (hcat(0, I) @ G) : dB."""
+        first, second = node.args
+        side_by_side = node.op == "hcat"
+        select = _selection(first, second, index, side_by_side)
+        picked = matmul(g, select) if side_by_side else matmul(select, g)
+        return like(picked, node.args[index])
+
+    return rule
+
+
+def vec_concatenation(node, out, js):
+    """vec(hcat(dA, dB)) = vcat(vec(dA), vec(dB)) (columns are stacked in order); vec(vcat(dA,
+    dB)) = kron(I, vcat(I, 0)) vec(dA) + kron(I, vcat(0, I)) vec(dB), each column of the
+    result stacking a column of dA on one of dB."""
+    first, second = node.args
+    if node.op == "hcat":
+        parts = [j if j is not None else ir.zeros(size_of(arg), size_of_variable(js), Kind.MATRIX)
+                 for j, arg in zip(js, node.args, strict=True)]
+        return call("vcat", *parts)
+    cols = node.shape.cols
+    total = None
+    for index, j in enumerate(js):
+        if j is None:
+            continue
+        select = _selection(first, second, index, side_by_side=False)
+        spread = call("kron", identity(cols), transpose(select)) if cols is not ONE else \
+            transpose(select)
+        total = add(total, matmul(spread, j))
+    return total
+
+
+def size_of(node: Node):
+    return node.shape.rows * node.shape.cols
+
+
+def size_of_variable(js):
+    return next(j for j in js if j is not None).shape.cols
+
+
+for _name in ("hcat", "vcat"):
+    define(_name, d_concatenation, (pull_concatenation(0), pull_concatenation(1)),
+           vec_concatenation, arity=2)
