@@ -68,3 +68,29 @@ def value(text: str, arrays: dict | None = None, declarations: str = DECLARATION
     """The value of an expression over the shared declarations at ``arrays``."""
     prog = program(f"f = {text}", declarations)
     return evaluate(prog, "f", arrays if arrays is not None else point())
+
+
+def assert_error_at_line_2(problem: str, message: str, error: type = Exception) -> None:
+    """Parsing ``problem`` raises ``error`` with ``message``, pointing at line 2."""
+    import pytest
+
+    with pytest.raises(error) as raised:
+        matcalc.parse(problem)
+    assert message in str(raised.value) and "line 2" in str(raised.value), str(raised.value)
+
+
+def proven_from_text(text: str) -> None:
+    """Derive every gradient of ``F`` in ``text`` (over the shared declarations) and prove each
+    at one random point; a point outside the domain or an undecided comparison is skipped."""
+    from hypothesis import assume
+
+    from matcalc.errors import DomainError
+
+    results = matcalc.derive(matcalc.parse(DECLARATIONS + "\n" + text), of="F", check=False)
+    try:
+        verdicts = matcalc.check(results, seed=3, trials=1, directions=2, tolerance=1e-5)
+    except DomainError:
+        assume(False)
+    for verdict in verdicts:
+        assume(not verdict.inconclusive)
+        assert verdict.ok, f"{verdict}\n{text}\n{results.text}"

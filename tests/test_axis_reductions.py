@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import DECLARATIONS, program
+from helpers import assert_error_at_line_2, program, proven_from_text
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from strategies import expressions
 
 import matcalc
 from matcalc.core.shapes import Kind
-from matcalc.errors import DomainError, ShapeError
+from matcalc.errors import ShapeError
 from matcalc.numeric.evaluate import evaluate
 from matcalc.numeric.sampling import random_instance
 
@@ -62,9 +62,7 @@ def test_gradients_and_hessians_are_proven(text):
     ("sum(X, 1, 0)", "sum takes 1 or 2 arguments"),
 ])
 def test_a_wrong_axis_is_an_error_at_its_place(text, message):
-    with pytest.raises(ShapeError) as raised:
-        matcalc.parse(DATA + f"f = {text}")
-    assert message in str(raised.value) and "line 2" in str(raised.value)
+    assert_error_at_line_2(DATA + f"f = {text}", message, ShapeError)
 
 
 def test_latex_reads_a_sum_along_an_axis():
@@ -85,15 +83,7 @@ BASE = program("base = a")
 def test_random_reductions_are_proven(node, reduction, axis):
     assume(not node.is_scalar)
     text = f"F = sum(sin({reduction}({node}, {axis}) + 1))"
-    parsed = matcalc.parse(DECLARATIONS + "\n" + text)
-    results = matcalc.derive(parsed, of="F", check=False)
-    try:
-        verdicts = matcalc.check(results, seed=3, trials=1, directions=2, tolerance=1e-5)
-    except DomainError:
-        assume(False)
-    for verdict in verdicts:
-        assume(not verdict.inconclusive)
-        assert verdict.ok, f"{verdict}\n{text}\n{results.text}"
+    proven_from_text(text)
 
 
 def test_batch_normalisation_through_axis_means_is_proven():

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import DECLARATIONS, program
+from helpers import assert_error_at_line_2, program, proven_from_text
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from strategies import expressions
 
 import matcalc
 from matcalc.core.shapes import Kind
-from matcalc.errors import DomainError, ShapeError
+from matcalc.errors import ShapeError
 from matcalc.numeric.evaluate import evaluate
 from matcalc.numeric.sampling import random_instance
 from matcalc.present.latex import to_latex
@@ -47,9 +47,7 @@ def test_values_are_numpys():
     ("vcat(A, B)", "vcat(A, B) needs equal cols"),
 ])
 def test_blocks_that_do_not_fit_are_errors_at_their_place(text, message):
-    with pytest.raises(ShapeError) as raised:
-        matcalc.parse(BLOCKS + f"f = {text}")
-    assert message in str(raised.value) and "line 2" in str(raised.value)
+    assert_error_at_line_2(BLOCKS + f"f = {text}", message, ShapeError)
 
 
 def test_block_algebra_gives_textbook_results():
@@ -120,12 +118,4 @@ def test_random_concatenations_are_proven(first, second, joiner):
     assume(not first.is_scalar and not second.is_scalar)
     assume(getattr(first.shape, along) is getattr(second.shape, along))
     text = f"F = sum(sin({joiner}({first}, {second})))"
-    parsed = matcalc.parse(DECLARATIONS + "\n" + text)
-    results = matcalc.derive(parsed, of="F", check=False)
-    try:
-        verdicts = matcalc.check(results, seed=3, trials=1, directions=2, tolerance=1e-5)
-    except DomainError:
-        assume(False)
-    for verdict in verdicts:
-        assume(not verdict.inconclusive)
-        assert verdict.ok, f"{verdict}\n{text}\n{results.text}"
+    proven_from_text(text)
