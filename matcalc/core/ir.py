@@ -355,6 +355,29 @@ def _concatenation_shape(side_by_side: bool) -> Callable:
     return rule
 
 
+def _convolution_shape(full: bool) -> Callable:
+    """Shape rule of ``conv1d(x, w)`` (n - k + 1 rows) and ``convolve(g, w)`` (m + k - 1): a
+    vector pairs with every column of the other operand, two matrices pair column by column."""
+    name = "convolve" if full else "conv1d"
+
+    def rule(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
+        a, b = args
+        if any(arg.kind not in (Kind.VECTOR, Kind.MATRIX) for arg in args):
+            raise ShapeError(f"{name}({a}, {b}) takes vectors, or matrices with a signal in each "
+                             f"column: {_describe(a)} is {a.shape}, {_describe(b)} is {b.shape}")
+        if a.kind is Kind.MATRIX and b.kind is Kind.MATRIX and \
+                not same(a.shape.cols, b.shape.cols):
+            raise ShapeError(f"{name}({a}, {b}) pairs the columns of two matrices, so they need "
+                             f"as many: {a.shape} and {b.shape}")
+        rows = a.shape.rows + b.shape.rows - ONE if full else a.shape.rows - b.shape.rows + ONE
+        if rows.is_number and rows.coefficient < 1:
+            raise ShapeError(f"{name}({a}, {b}): the kernel is longer than the signal")
+        cols = a.shape.cols if a.kind is Kind.MATRIX else b.shape.cols
+        return Shape(rows, cols), Kind.VECTOR if cols is ONE else Kind.MATRIX
+
+    return rule
+
+
 SHAPE_RULES: dict[str, Callable[[tuple[Node, ...], tuple], tuple[Shape, Kind]]] = {
     "add": _elementwise_shape("+"),
     "sub": _elementwise_shape("-"),
@@ -383,6 +406,8 @@ SHAPE_RULES: dict[str, Callable[[tuple[Node, ...], tuple], tuple[Shape, Kind]]] 
     "unvec": _unvec_shape,
     "kron": _kron_shape,
     "hcat": _concatenation_shape(True),
+    "conv1d": _convolution_shape(False),
+    "convolve": _convolution_shape(True),
     "vcat": _concatenation_shape(False),
     "maximum": _pairwise_shape("maximum"),
     "minimum": _pairwise_shape("minimum"),

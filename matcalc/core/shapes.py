@@ -179,7 +179,8 @@ class Shape:
         return Shape(self.cols, self.rows)
 
     def __str__(self) -> str:
-        return f"{self.rows} x {self.cols}"
+        rows, cols = (str(d) if d.is_monomial else f"({d})" for d in (self.rows, self.cols))
+        return f"{rows} x {cols}"
 
 
 SCALAR_SHAPE = Shape(ONE, ONE)
@@ -192,7 +193,8 @@ def describe(kind: Kind, shape: Shape) -> str:
     if kind is Kind.VECTOR:
         return f"vector({shape.rows})"
     if kind is Kind.ROW:
-        return f"row vector(1 x {shape.cols})"
+        cols = str(shape.cols) if shape.cols.is_monomial else f"({shape.cols})"
+        return f"row vector(1 x {cols})"
     return f"matrix({shape.rows}, {shape.cols})"
 
 

@@ -376,6 +376,12 @@ def _kron(node: Node, a, b):
     return a * b if (x.is_scalar or y.is_scalar) else KroneckerProduct(a, b)
 
 
+def _no_form(node: Node):
+    from ..errors import UnsupportedError
+
+    raise UnsupportedError(f"{node.op} has no SymPy matrix-expression form")
+
+
 def _concatenation(node: Node, a, b):
     """hcat / vcat as a SymPy BlockMatrix (a scalar block as a 1 x 1 matrix)."""
     blocks = [sp.Matrix([[x]]) if arg.is_scalar else x for x, arg in zip((a, b), node.args,
@@ -416,6 +422,8 @@ CONVERTERS = {
         a, *(dim_to_sympy(d) for d in node.params)),
     "kron": _kron,
     "hcat": _concatenation,
+    "conv1d": lambda node, a, b: _no_form(node),
+    "convolve": lambda node, a, b: _no_form(node),
     "vcat": _concatenation,
     "maximum": lambda node, a, b: _extremum(sp.Max, node, a, b),
     "minimum": lambda node, a, b: _extremum(sp.Min, node, a, b),

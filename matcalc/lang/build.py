@@ -36,7 +36,8 @@ UNARY_FUNCTIONS = frozenset(ELEMENTWISE_FUNCTIONS) | {
     "softmax", "logsumexp", "sum", "mean", "tr", "det", "logdet", "inv", "norm2", "norm",
     "Diag", "diag", "vec",
 }
-BINARY_FUNCTIONS = frozenset({"kron", "maximum", "minimum", "hcat", "vcat"})
+BINARY_FUNCTIONS = frozenset({"kron", "maximum", "minimum", "hcat", "vcat", "conv1d",
+                              "convolve"})
 CONCATENATIONS = frozenset({"hcat", "vcat"})  # hcat(A, B, C) is hcat(hcat(A, B), C)
 AXIS_REDUCTIONS = frozenset({"sum", "mean"})  # sum(X, 1), mean(X, 0): along one axis
 DIMENSION_FUNCTIONS = frozenset({"I", "ones", "zeros", "commutation"})

@@ -23,7 +23,7 @@ from ..errors import (
     UnsupportedError,
     did_you_mean,
 )
-from .build import FUNCTIONS
+from .build import BINARY_FUNCTIONS, FUNCTIONS
 from .latex_blocks import LatexBlocks
 from .latex_names import function_named, greek
 from .latex_tokens import (
@@ -350,7 +350,7 @@ class LatexReader(LatexBlocks):
             power = self.exponent(braced)
             if braced:
                 self.expect_sym("}", "'}' closing the superscript")
-        if function in ("maximum", "minimum", "kron", "hcat", "vcat") and self.at("sym", "("):
+        if function in BINARY_FUNCTIONS and self.at("sym", "("):
             self.advance()  # two arguments: \max(a, b)
             first = self.expression()
             self.expect_sym(",", f"',' between the two arguments of {function}")

@@ -113,9 +113,18 @@ EVALUATORS: dict[str, Callable] = {
     "kron": lambda node, a, b: np.kron(a, b),
     "hcat": lambda node, a, b: np.concatenate((np.atleast_2d(a), np.atleast_2d(b)), axis=1),
     "vcat": lambda node, a, b: np.concatenate((np.atleast_2d(a), np.atleast_2d(b)), axis=0),
+    "conv1d": lambda node, a, b: _by_columns(np.correlate, a, b, "valid"),
+    "convolve": lambda node, a, b: _by_columns(np.convolve, a, b, "full"),
     "maximum": lambda node, a, b: np.maximum(a, b),
     "minimum": lambda node, a, b: np.minimum(a, b),
 }
+
+
+def _by_columns(function, a, b, mode: str):
+    """NumPy's 1-D ``function`` column by column (a one-column operand pairs with each)."""
+    columns = max(a.shape[1], b.shape[1])
+    return np.column_stack([function(a[:, min(i, a.shape[1] - 1)], b[:, min(i, b.shape[1] - 1)],
+                                     mode) for i in range(columns)])
 
 
 def _unvec(node: Node, sizes: Mapping[str, int], a):

@@ -222,6 +222,13 @@ class _Printer:
 
     # functions with their own notation --------------------------------------------------------
 
+    def _two_arguments(self, node: Node) -> tuple[str, int]:
+        """``\\operatorname{conv1d}\\left(x, w\\right)``, ``\\operatorname{convolve}(g, w)``."""
+        a, b = (self.print(arg)[0] for arg in node.args)
+        return f"\\operatorname{{{node.op}}}\\left({a}, {b}\\right)", _ATOM
+
+    _conv1d = _convolve = _two_arguments
+
     def _maximum(self, node: Node) -> tuple[str, int]:
         a, b = (self.print(arg)[0] for arg in node.args)
         return f"\\max\\left({a}, {b}\\right)", _ATOM

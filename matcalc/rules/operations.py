@@ -9,6 +9,7 @@ from __future__ import annotations
 from .operation import OPERATIONS, Adjoint, Differential, Jacobian
 from .ops import (  # noqa: F401 - each registers its operations
     arithmetic,
+    convolution,
     elementwise,
     extrema,
     matrix_functions,

@@ -21,3 +21,19 @@ def _vcat(a, b):
     """[a; b]: one above the other (a number is a 1 x 1 block)."""
     return np.concatenate((np.reshape(a, (1, -1)) if np.ndim(a) == 0 else a,
                            np.reshape(b, (1, -1)) if np.ndim(b) == 0 else b), axis=0)
+
+
+def _conv1d(x, w):
+    """The valid cross-correlation y[i] = sum_j w[j] x[i + j] of each column (a one-column
+    operand pairs with every column of the other), as a sum over the kernel's taps."""
+    length = x.shape[0] - w.shape[0] + 1
+    return sum(x[j:j + length] * w[j:j + 1] for j in range(w.shape[0]))
+
+
+def _convolve(g, w):
+    """The full convolution z[t] = sum_j w[j] g[t - j] of each column, length m + k - 1."""
+    k = w.shape[0]
+    columns = max(g.shape[1], w.shape[1])
+    return sum(np.concatenate((np.zeros((j, columns), dtype=g.dtype), g * w[j:j + 1],
+                               np.zeros((k - 1 - j, columns), dtype=g.dtype)), axis=0)
+               for j in range(k))
