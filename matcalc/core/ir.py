@@ -267,6 +267,15 @@ def _pow_shape(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
     return base.shape, base.kind
 
 
+def _symbolic_power_shape(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
+    """``A ^ k`` for a square A and an integer-valued scalar expression k."""
+    base, exponent = args
+    if base.kind is not Kind.MATRIX or not base.shape.is_square or not exponent.is_scalar:
+        raise ShapeError(f"{_describe(base)} ^ {_describe(exponent)} is the power of a square "
+                         f"matrix by an integer, but {_describe(base)} is {base.shape}")
+    return base.shape, base.kind
+
+
 def _logsumexp_shape(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
     (a,) = args
     if a.kind in (Kind.SCALAR, Kind.VECTOR, Kind.ROW):
@@ -388,6 +397,7 @@ SHAPE_RULES: dict[str, Callable[[tuple[Node, ...], tuple], tuple[Shape, Kind]]] 
     "neg": _same_shape,
     "transpose": _transpose_shape,
     "pow": _pow_shape,
+    "mpowk": _symbolic_power_shape,
     "mpow": _matrix_power_shape,
     **{name: _same_shape for name in ELEMENTWISE_FUNCTIONS},
     "softmax": _same_shape,

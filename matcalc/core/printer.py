@@ -90,7 +90,7 @@ def _print(node: Node) -> tuple[str, int]:
         return "-" + _wrap(_print(node.args[0]), _UNARY), _UNARY
     if op == "transpose":
         return _wrap(_print(node.args[0]), _POSTFIX) + "'", _POSTFIX
-    if op in ("pow", "mpow"):
+    if op in ("pow", "mpow", "mpowk"):
         base = _wrap(_print(node.args[0]), _POWER)
         if op == "mpow":
             exponent = str(node.params[0])
@@ -98,7 +98,7 @@ def _print(node: Node) -> tuple[str, int]:
             exponent_text, level = _print(node.args[1])
             exponent = exponent_text if level >= _POSTFIX or (
                 node.args[1].op == "const") else f"({exponent_text})"
-        symbol = "^" if node.args[0].is_scalar or op == "mpow" else ".^"
+        symbol = "^" if node.args[0].is_scalar or op in ("mpow", "mpowk") else ".^"
         return f"{base} {symbol} {exponent}", _POWER
     arguments = ", ".join(_print(arg)[0] for arg in node.args)
     return f"{op}({arguments})", _ATOM

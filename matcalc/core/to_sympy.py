@@ -404,6 +404,7 @@ CONVERTERS = {
     "transpose": lambda node, a: a if node.is_scalar else a.T,
     "pow": lambda node, a, b: a**b if node.is_scalar else HadamardPower(a, b),
     "mpow": lambda node, a: MatPow(a, node.params[0]),
+    "mpowk": lambda node, a, k: MatPow(a, k),
     **{name: _elementwise(name) for name in SCALAR_FUNCTIONS},
     "softmax": _softmax,
     "logsumexp": _logsumexp,

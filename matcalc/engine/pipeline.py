@@ -201,4 +201,5 @@ def variables_of(program: Program, node: Node) -> list[str]:
     roots = [node] + [program.definitions[n].body for n in program.needed_definitions(node)]
     for root in roots:
         used.update(n.name for n in walk(root) if n.op == "var")
-    return [name for name in program.variables if name in used]
+    return [name for name in program.variables if name in used and  # not an integer exponent
+            "integer" not in program.variables[name].params[1]]

@@ -69,6 +69,18 @@ def location_of(item: Tree | Token, source: str) -> Location | None:
     return Location(meta.line, meta.column, max(1, end - meta.column))
 
 
+def _integer_valued(node: Node) -> bool:
+    """An expression of integer variables and whole numbers with + - * (``k``, ``k - 1``)."""
+    if node.op == "var":
+        return "integer" in node.params[1]
+    if node.op == "const":
+        return node.params[0] == int(node.params[0])
+    if node.op == "dimval":
+        return True
+    return node.op in ("add", "sub", "mul", "neg") and all(_integer_valued(arg)
+                                                          for arg in node.args)
+
+
 def tree_depth(tree: Tree) -> int:
     """The depth of a parse tree (iteratively: deep trees must not overflow the stack)."""
     deepest, stack = 0, [(tree, 1)]
@@ -133,6 +145,8 @@ class Builder:
         names_tree, type_tree, *attribute_trees = tree.children
         kind, shape = self._type(type_tree)
         attributes = frozenset(str(a.children[0]) for a in attribute_trees)
+        if type_tree.data == "integer_type":  # an integer scalar: a matrix power's exponent
+            attributes |= {"integer"}
         for attribute_tree in attribute_trees:
             self._check_attribute(attribute_tree, kind, shape)
         for token in names_tree.children:
@@ -162,7 +176,7 @@ class Builder:
 
     def _type(self, tree: Tree) -> tuple[Kind, Shape]:
         dims = [self._declared_dim(child) for child in tree.children]
-        if tree.data == "scalar_type":
+        if tree.data in ("scalar_type", "integer_type"):
             return Kind.SCALAR, Shape(ONE, ONE)
         if tree.data == "vector_type":
             return Kind.VECTOR, Shape(dims[0], ONE)
@@ -339,9 +353,11 @@ class Builder:
         if base.kind is not Kind.MATRIX or not base.shape.is_square:
             raise ShapeError(f"^ is the power of a scalar or a square matrix, but {base} is "
                              f"{base.shape}; use .^ for an elementwise power")
+        if exponent.op != "const" and _integer_valued(exponent):
+            return ir.apply("mpowk", base, exponent)  # X ^ k for k : integer
         if exponent.op != "const" or exponent.params[0] != int(exponent.params[0]):
             raise ShapeError(f"the power of a matrix needs an integer exponent, not {exponent}; "
-                             "use .^ for an elementwise power")
+                             "declare it 'k : integer', or use .^ for an elementwise power")
         k = int(exponent.params[0])
         if abs(k) > limits.MAX_MATRIX_POWER:
             raise LimitError(f"the matrix power {base} ^ {k}: powers beyond "

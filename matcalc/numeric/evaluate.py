@@ -97,6 +97,7 @@ EVALUATORS: dict[str, Callable] = {
     "transpose": lambda node, a: np.transpose(a),
     "pow": lambda node, a, b: _power(a, b),
     "mpow": lambda node, a: np.linalg.matrix_power(a, node.params[0]),
+    "mpowk": lambda node, a, k: np.linalg.matrix_power(a, _whole(k)),
     "softmax": lambda node, a: _softmax(node, a),
     "logsumexp": lambda node, a: _logsumexp(node, a),
     "sum": lambda node, a: np.sum(a),
@@ -118,6 +119,14 @@ EVALUATORS: dict[str, Callable] = {
     "maximum": lambda node, a, b: np.maximum(a, b),
     "minimum": lambda node, a, b: np.minimum(a, b),
 }
+
+
+def _whole(value) -> int:
+    """An integer exponent's value (a declared integer holds a whole number)."""
+    number = float(value)
+    if number != round(number):
+        raise DomainError(f"a matrix power's exponent must be a whole number, not {number}")
+    return int(round(number))
 
 
 def _by_columns(function, a, b, mode: str):

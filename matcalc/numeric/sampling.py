@@ -118,6 +118,8 @@ def draw(node: Node, sizes: Mapping[str, int], rng: np.random.Generator,
         return float(value.reshape(())) if node.kind is Kind.SCALAR else \
             to_user_layout(node.kind, value)
     if node.kind is Kind.SCALAR:
+        if "integer" in attributes:  # a matrix power's exponent: 1 to 4
+            return float(rng.integers(1, 5))
         if "positive" in attributes or "invertible" in attributes:
             return float(np.exp(0.5 * rng.normal()))
         if "pm1" in attributes:

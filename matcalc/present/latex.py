@@ -220,6 +220,9 @@ class _Printer:
     def _mpow(self, node: Node) -> tuple[str, int]:
         return f"{self.wrap(node.args[0], _ATOM)}^{{{node.params[0]}}}", _POSTFIX
 
+    def _mpowk(self, node: Node) -> tuple[str, int]:
+        return f"{self.wrap(node.args[0], _ATOM)}^{{{self.print(node.args[1])[0]}}}", _POSTFIX
+
     # functions with their own notation --------------------------------------------------------
 
     def _two_arguments(self, node: Node) -> tuple[str, int]:

@@ -20,6 +20,7 @@ from ...core.algebra import (
     unbroadcast,
 )
 from ...core.ir import Node
+from ...errors import UnsupportedError
 from ..operation import define
 from .common import vec_factor, vec_scale_rows
 
@@ -102,3 +103,53 @@ define('mpow',
        differential=d_matrix_power,
        adjoints=(pull_matrix_power,),
        jacobian=vec_matrix_power)
+
+
+_ONLY_IN_A_TRACE = ("has a closed form here only where what multiplies it commutes with the "
+                    "matrix, as in tr(X ^ k) (Cookbook eq. 121-122); for a number k write it out")
+
+
+def d_symbolic_power(node, out, ds):
+    """d(A^k) = sum_i A^i dA A^(k-1-i) for an integer k, a sum of k terms: no closed form for a
+    symbolic k (only its trace closes, see the adjoint)."""
+    raise UnsupportedError(f"the differential of {node} for a symbolic integer power "
+                           f"{_ONLY_IN_A_TRACE}")
+
+
+def _scaled_identity(g: Node) -> bool:
+    """Whether g is c I (it commutes with every matrix)."""
+    if g.op == "identity":
+        return True
+    return g.op == "mul" and any(arg.is_scalar for arg in g.args) and \
+        any(arg.op == "identity" for arg in g.args)
+
+
+def pull_symbolic_power(node, out, g):
+    """c I : d(A^k) = k c (A^(k-1))' : dA for an integer k, as tr(A^i dA A^(k-1-i)) =
+    tr(A^(k-1) dA) for each of the k terms (Cookbook eq. 121-122: d tr(X^k) = k (X^(k-1))')."""
+    a, k = node.args
+    if not _scaled_identity(g):
+        raise UnsupportedError(f"the derivative of {node} for a symbolic integer power "
+                               f"{_ONLY_IN_A_TRACE}")
+    scale = next(arg for arg in g.args if arg.is_scalar) if g.op == "mul" else const(1.0)
+    lowered = call("mpowk", a, sub(k, const(1.0)))
+    return like(mul(mul(k, scale), transpose(lowered)), a)
+
+
+def pull_integer_exponent(node, out, g):
+    """G : d(A^k) with respect to k: none, k = round(k) is an integer (a derivative of 0 would
+    be silently wrong for a real k)."""
+    raise UnsupportedError(f"{node.args[1]} in {node} is an integer: there is no derivative "
+                           "with respect to it")
+
+
+def vec_symbolic_power(node, out, js):
+    """vec(d(A^k)) = sum_i kron((A^(k-1-i))', A^i) vec(dA): no closed form for a symbolic k."""
+    raise UnsupportedError(f"the Jacobian of {node} for a symbolic integer power "
+                           f"{_ONLY_IN_A_TRACE}")
+
+
+define('mpowk',
+       differential=d_symbolic_power,
+       adjoints=(pull_symbolic_power, pull_integer_exponent),
+       jacobian=vec_symbolic_power)
