@@ -85,8 +85,8 @@ def mutated_latex(draw):
 
 
 def small_enough(parsed) -> bool:
-    sizes = [d.coefficient for node in parsed.variables.values()
-             for d in (node.shape.rows, node.shape.cols)]
+    sizes = [abs(coefficient) for node in parsed.variables.values()
+             for d in (node.shape.rows, node.shape.cols) for _, coefficient in d.terms]
     return max(sizes, default=1) <= 50
 
 

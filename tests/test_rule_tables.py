@@ -15,7 +15,7 @@ from matcalc.rules.ops.elementwise import derivative_of
 
 OPERATIONS = sorted(SHAPE_RULES)
 ARITY = {"add": 2, "sub": 2, "mul": 2, "div": 2, "matmul": 2, "frob": 2, "pow": 2, "kron": 2,
-         "hcat": 2, "vcat": 2, "conv1d": 2, "convolve": 2, "mpowk": 2,
+         "hcat": 2, "vcat": 2, "conv1d": 2, "convolve": 2, "mpowk": 2, "trpowk": 2,
          "maximum": 2, "minimum": 2}
 
 

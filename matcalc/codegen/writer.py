@@ -114,7 +114,8 @@ class Writer:
                   "maximum": "np.maximum({0}, {1})", "minimum": "np.minimum({0}, {1})",
                   "hcat": "_hcat({0}, {1})", "vcat": "_vcat({0}, {1})",
                   "conv1d": "_conv1d({0}, {1})", "convolve": "_convolve({0}, {1})",
-                  "mpowk": "np.linalg.matrix_power({0}, int(round(float({1}))))"}
+                  "mpowk": "np.linalg.matrix_power({0}, int(round(float({1}))))",
+                  "trpowk": "np.trace(np.linalg.matrix_power({0}, int(round(float({1})))))"}
         if op in binary:
             return binary[op].format(*(self.value(a) for a in args))
         if args and args[0].is_scalar and op in ("transpose", "tr", "det", "vec", "Diag",

@@ -276,6 +276,12 @@ def _symbolic_power_shape(args: tuple[Node, ...], params: tuple) -> tuple[Shape,
     return base.shape, base.kind
 
 
+def _trace_of_power_shape(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
+    """``tr(A ^ k)``: a scalar, of a power that must itself be well-formed."""
+    _symbolic_power_shape(args, params)
+    return SCALAR_SHAPE, Kind.SCALAR
+
+
 def _logsumexp_shape(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
     (a,) = args
     if a.kind in (Kind.SCALAR, Kind.VECTOR, Kind.ROW):
@@ -398,6 +404,7 @@ SHAPE_RULES: dict[str, Callable[[tuple[Node, ...], tuple], tuple[Shape, Kind]]] 
     "transpose": _transpose_shape,
     "pow": _pow_shape,
     "mpowk": _symbolic_power_shape,
+    "trpowk": _trace_of_power_shape,
     "mpow": _matrix_power_shape,
     **{name: _same_shape for name in ELEMENTWISE_FUNCTIONS},
     "softmax": _same_shape,

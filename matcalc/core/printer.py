@@ -90,6 +90,12 @@ def _print(node: Node) -> tuple[str, int]:
         return "-" + _wrap(_print(node.args[0]), _UNARY), _UNARY
     if op == "transpose":
         return _wrap(_print(node.args[0]), _POSTFIX) + "'", _POSTFIX
+    if op == "trpowk":  # tr(X ^ k), read back as this one operation
+        base = _wrap(_print(node.args[0]), _POWER)
+        exponent_text, level = _print(node.args[1])
+        exponent = exponent_text if level >= _POSTFIX or node.args[1].op == "const" else \
+            f"({exponent_text})"
+        return f"tr({base} ^ {exponent})", _ATOM
     if op in ("pow", "mpow", "mpowk"):
         base = _wrap(_print(node.args[0]), _POWER)
         if op == "mpow":

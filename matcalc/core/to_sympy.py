@@ -405,6 +405,7 @@ CONVERTERS = {
     "pow": lambda node, a, b: a**b if node.is_scalar else HadamardPower(a, b),
     "mpow": lambda node, a: MatPow(a, node.params[0]),
     "mpowk": lambda node, a, k: MatPow(a, k),
+    "trpowk": lambda node, a, k: Trace(MatPow(a, k)),
     **{name: _elementwise(name) for name in SCALAR_FUNCTIONS},
     "softmax": _softmax,
     "logsumexp": _logsumexp,

@@ -308,14 +308,16 @@ def tidy(where: dict[str, Node], results: dict[str, Node], simplifier: Simplifie
         # (delta_yhat vanishing into yhat - y); a link of a chain used more than once, or
         # used once but large, stays named (decided before the costly trial)
         chained = any(n.op == "ref" and ("where", n.name) in bodies for n in walk(body))
-        if chained and (count > 1 or size(body) > INLINE_SIZE):
+        alias = body.op in ("ref", "var")  # delta1 = e: a second name for a name
+        if chained and not alias and (count > 1 or size(body) > INLINE_SIZE):
             continue
         inlined = {k: simplifier(substitute(bodies[k], {name: body})) for k in users}
         before = size(body) + sum(size(bodies[k]) for k in users)
         after = sum(size(value) for value in inlined.values())
         plain = before + (count - 1) * size(body) - count
         small_enough = all(size(value) <= MAX_INLINED_SIZE for value in inlined.values())
-        if (count == 1 and small_enough and (size(body) <= INLINE_SIZE or not chained)) or \
+        if alias or (count == 1 and small_enough and (size(body) <= INLINE_SIZE or
+                                                      not chained)) or \
                 (count > 1 and after < plain and after <= before):
             del bodies[key]
             for k, value in inlined.items():

@@ -400,6 +400,8 @@ class Builder:
                 f"{arity} argument{plural}"
             raise ShapeError(f"{name} takes {counts}, not {len(argument_trees)}")
         arguments = [self.expression(argument) for argument in argument_trees]
+        if name == "tr" and arguments[0].op == "mpowk":  # tr(X ^ k): one entry, one rule
+            return ir.apply("trpowk", *arguments[0].args)
         if name == "diag" and arguments[0].kind is not Kind.MATRIX:
             name = "Diag"  # as in numpy, diag of a vector is the diagonal matrix
         return ir.apply(name, *arguments)

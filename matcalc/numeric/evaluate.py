@@ -98,6 +98,7 @@ EVALUATORS: dict[str, Callable] = {
     "pow": lambda node, a, b: _power(a, b),
     "mpow": lambda node, a: np.linalg.matrix_power(a, node.params[0]),
     "mpowk": lambda node, a, k: np.linalg.matrix_power(a, _whole(k)),
+    "trpowk": lambda node, a, k: np.trace(np.linalg.matrix_power(a, _whole(k))),
     "softmax": lambda node, a: _softmax(node, a),
     "logsumexp": lambda node, a: _logsumexp(node, a),
     "sum": lambda node, a: np.sum(a),

@@ -223,6 +223,9 @@ class _Printer:
     def _mpowk(self, node: Node) -> tuple[str, int]:
         return f"{self.wrap(node.args[0], _ATOM)}^{{{self.print(node.args[1])[0]}}}", _POSTFIX
 
+    def _trpowk(self, node: Node) -> tuple[str, int]:
+        return f"\\operatorname{{tr}}\\left({self._mpowk(node)[0]}\\right)", _ATOM
+
     # functions with their own notation --------------------------------------------------------
 
     def _two_arguments(self, node: Node) -> tuple[str, int]:

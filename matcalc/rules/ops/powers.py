@@ -153,3 +153,23 @@ define('mpowk',
        differential=d_symbolic_power,
        adjoints=(pull_symbolic_power, pull_integer_exponent),
        jacobian=vec_symbolic_power)
+
+
+def d_trace_of_power(node, out, ds):
+    """d tr(A^k) = k (A^(k-1))' : dA for an integer k (Cookbook eq. 121-122): the k terms
+    tr(A^i dA A^(k-1-i)) of d(A^k) are equal under the trace."""
+    a, k = node.args
+    if ds[1] is not None:
+        pull_integer_exponent(node, out, None)
+    return call("frob", mul(k, transpose(call("mpowk", a, sub(k, const(1.0))))), ds[0])
+
+
+def pull_trace_of_power(node, out, g):
+    """g tr(d(A^k)) = (g k (A^(k-1))') : dA (Cookbook eq. 121-122)."""
+    a, k = node.args
+    return like(mul(mul(g, k), transpose(call("mpowk", a, sub(k, const(1.0))))), a)
+
+
+define('trpowk',
+       differential=d_trace_of_power,
+       adjoints=(pull_trace_of_power, pull_integer_exponent))
