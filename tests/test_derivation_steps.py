@@ -85,6 +85,14 @@ CORPUS = {
     "trace, latex d of a product": (TRACE, r"\mathrm{d}\left(\operatorname{tr}(A X B)\right) "
                                     r"= \operatorname{tr}(B A \, \mathrm{d}X)", "denominator",
                                     None),
+    "blocks, latex bmatrix": (
+        "A : matrix(n, k); B : matrix(n, m); x : vector(k); y : vector(m)\n"
+        "f = sum(hcat(A, B) @ vcat(x, y))",
+        r"""\begin{align*}
+f &= \mathbf{1}_n^\top \begin{bmatrix} A & B \end{bmatrix} \begin{bmatrix} x \\ y \end{bmatrix} \\
+  &= \mathbf{1}_n^\top (A x + B y) \\
+  &= \mathbf{1}_n^\top (A x - B y)
+\end{align*}""", "denominator", 4),
     "logdet, latex, inverse without its transpose": (
         "X : matrix(n, n)\nf = logdet(X)", r"\mathrm{d}\,\log\det(X) = X^{-1} : \mathrm{d}X",
         "denominator", 1),

@@ -206,10 +206,3 @@ def differential(derivation: Derivation, of: Node, directions: dict[str, Node]) 
     differential of each definition named ``d_<name>``."""
     result = _forward(derivation, of, directions, DIFFERENTIALS, "d_")
     return result if result is not None else _or_zeros(None, of)
-
-
-def hessian(derivation: Derivation, of: Node, wrt: str) -> Node:
-    """``d^2 of / d vec(X) d vec(X)'``: the Jacobian of the gradient."""
-    gradient = gradients(derivation, of, [wrt])[wrt]
-    named = derivation.name(f"grad_{wrt}", gradient)
-    return jacobian(derivation, named, wrt)

@@ -76,6 +76,19 @@ def _tidied(derivation: Derivation, results: dict[str, Node], of_node: Node,
     return Derivation(program, where), results
 
 
+def _tidied_blocks(derivation: Derivation, results: dict[tuple[str, str], Node],
+                   of_node: Node, moving: frozenset[str], extra: dict[str, Node] | None = None
+                   ) -> tuple[Derivation, dict[tuple[str, str], Node], dict[str, Node]]:
+    """:func:`_tidied` of results keyed by (variable, second variable or ""), with ``extra``
+    results keyed by name tidied beside them (a gradient about to be differentiated again)."""
+    labels = {f"{row}|{col}": (row, col) for row, col in results}
+    derivation, tidied = _tidied(derivation, {**{label: results[pair] for label, pair
+                                                 in labels.items()}, **(extra or {})},
+                                 of_node, moving)
+    return (derivation, {pair: tidied[label] for label, pair in labels.items()},
+            {name: tidied[name] for name in extra or {}})
+
+
 def cross_pairs(wrt: Sequence[str]) -> list[tuple[str, str]]:
     """The blocks of a joint Hessian over ``wrt``, row by row of its upper triangle: (w, w),
     (w, b), (b, b) for [w; b] (the blocks below the diagonal are their transposes)."""
@@ -102,12 +115,9 @@ def _simplified_hessians(derivation: Derivation, of_node: Node, pairs: list[tupl
         cols = [col for r, col in pairs if r == row]
         gradient = gradients(derivation, of_node, [row])[row]
         key = f"grad_{row}"
-        labels = {f"{r}|{c}": (r, c) for r, c in results}
-        derivation, tidied = _tidied(derivation, {**{label: results[pair] for label, pair
-                                                     in labels.items()}, key: gradient},
-                                     of_node, frozenset({row, *cols}))
-        results = {pair: tidied[label] for label, pair in labels.items()}
-        named = derivation.name(key, tidied[key])
+        derivation, results, extra = _tidied_blocks(derivation, results, of_node,
+                                                    frozenset({row, *cols}), {key: gradient})
+        named = derivation.name(key, extra[key])
         results.update({(row, col): jacobian(derivation, named, col) for col in cols})
     return derivation, results
 
@@ -129,10 +139,7 @@ def _results(program: Program, of_node: Node, wrt: list[str], kind: str, simplif
         results = {(row, "" if row == col else col): node
                    for (row, col), node in results.items()}
     if simplify:
-        labels = {f"{row}|{col}": (row, col) for row, col in results}
-        derivation, tidied = _tidied(derivation, {label: results[key] for label, key
-                                                  in labels.items()}, of_node, moving)
-        results = {key: tidied[label] for label, key in labels.items()}
+        derivation, results, _ = _tidied_blocks(derivation, results, of_node, moving)
     return derivation, results
 
 

@@ -96,11 +96,17 @@ class DerivationVerdict:
         return f"<table><tr><th>line</th><th></th><th>step</th><th>why</th></tr>{rows}</table>"
 
 
+_BLOCK_MATRIX = re.compile(r"\\begin\s*\{[bp]?matrix\}.*?\\end\s*\{[bp]?matrix\}")
+_ROW, _CELL = "\x00row\x00", "\x00cell\x00"  # a bmatrix's \\ and & while lines are split
+
+
 def _lines(text: str) -> list[tuple[int, str]]:
     """(line number, text) of each logical line: environments dropped, ``\\\\`` splits."""
     found = []
     for number, raw in enumerate(text.splitlines(), 1):
-        raw = re.sub(r"\\(begin|end)\s*\{[A-Za-z*]+\}", "", raw.split("%", 1)[0])
+        raw = _BLOCK_MATRIX.sub(lambda m: m.group().replace("\\\\", _ROW).replace("&", _CELL),
+                                raw.split("%", 1)[0])  # a bmatrix keeps its & and \\
+        raw = re.sub(r"\\(begin|end)\s*\{(?![bp]?matrix\})[A-Za-z*]+\}", "", raw)
         if raw.lstrip().startswith("#"):
             continue
         # d log(x) = dx / x for a name x (the differential of an elementwise logarithm)
@@ -109,7 +115,7 @@ def _lines(text: str) -> list[tuple[int, str]]:
         for piece in re.split(r"\\\\|\\cr\b", raw):
             piece = " ".join(piece.replace("&", " ").split()).rstrip(",.;").strip()
             if piece:
-                found.append((number, piece))
+                found.append((number, piece.replace(_ROW, "\\\\").replace(_CELL, "&")))
     return found
 
 

@@ -13,12 +13,14 @@ from ...core.algebra import (
     like,
     matmul,
     ones_vector,
+    size,
     transpose,
     vec,
 )
 from ...core.ir import Node
 from ...core.shapes import ONE, Kind
 from ..operation import define, deflinear
+from ..rewrite import zeros_like
 
 
 def pull_diag_matrix(node, out, g):
@@ -96,15 +98,9 @@ def _selection(first: Node, second: Node, index: int, side_by_side: bool) -> Nod
 
 def d_concatenation(node, out, ds):
     """d hcat(A, B) = hcat(dA, dB) and d vcat(A, B) = vcat(dA, dB): both are linear."""
-    parts = [d if d is not None else _zeros_like(arg) for d, arg in zip(ds, node.args,
-                                                                     strict=True)]
+    parts = [d if d is not None else zeros_like(arg) for d, arg in zip(ds, node.args,
+                                                                    strict=True)]
     return call(node.op, *parts)
-
-
-def _zeros_like(node: Node) -> Node:
-    if node.is_scalar:
-        return ir.const(0.0)
-    return ir.zeros(node.shape.rows, node.shape.cols, node.kind)
 
 
 def pull_concatenation(index: int):
@@ -126,7 +122,8 @@ def vec_concatenation(node, out, js):
     result stacking a column of dA on one of dB."""
     first, second = node.args
     if node.op == "hcat":
-        parts = [j if j is not None else ir.zeros(size_of(arg), size_of_variable(js), Kind.MATRIX)
+        columns = next(j for j in js if j is not None).shape.cols  # the variable's size
+        parts = [j if j is not None else ir.zeros(size(arg), columns, Kind.MATRIX)
                  for j, arg in zip(js, node.args, strict=True)]
         return call("vcat", *parts)
     cols = node.shape.cols
@@ -139,14 +136,6 @@ def vec_concatenation(node, out, js):
             transpose(select)
         total = add(total, matmul(spread, j))
     return total
-
-
-def size_of(node: Node):
-    return node.shape.rows * node.shape.cols
-
-
-def size_of_variable(js):
-    return next(j for j in js if j is not None).shape.cols
 
 
 for _name in ("hcat", "vcat"):
