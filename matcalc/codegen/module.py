@@ -331,12 +331,14 @@ __all__ = ["compiled", "function_of", "generate", "generate_many", "load"]
 
 
 def _solved_size(d: Dim, size: str) -> tuple[str, str] | None:
-    """(symbol, Python expression) when ``d`` is c * s + r for one symbol s and numbers c, r:
+    """(symbol, Python expression) when ``d`` is c * s + r for one symbol s and a number r:
     s = (size - r) // c."""
-    linear = [(symbols, c) for symbols, c in d.terms if symbols]
-    if len(linear) != 1 or len(linear[0][0]) != 1 or d.is_symbol:
+    if d.is_symbol or len(d.symbols) != 1:
         return None
-    (symbol,), coefficient = linear[0]
-    rest = sum(c for symbols, c in d.terms if not symbols)
-    shifted = f"({size} - {rest})" if rest else size
+    (symbol,) = d.symbols
+    isolated = d.isolated(symbol)
+    if isolated is None or not isolated[1].is_number:
+        return None
+    coefficient, rest = isolated
+    shifted = f"({size} - {rest.value({})})" if rest.terms else size
     return symbol, f"{shifted} // {coefficient}" if coefficient != 1 else shifted

@@ -104,6 +104,19 @@ class Dim:
     def __sub__(self, other: Dim) -> Dim:
         return Dim.of_terms(self.terms + tuple((s, -c) for s, c in other.terms))
 
+    def isolated(self, symbol: str) -> tuple[int, Dim] | None:
+        """(c, rest) with ``self = c * symbol + rest`` and ``symbol`` not in rest, or None when
+        ``symbol`` stands in a product (``m*n``) or not at all: what solving for it needs."""
+        coefficient, rest = 0, []
+        for symbols, c in self.terms:
+            if symbols == (symbol,):
+                coefficient = c
+            elif symbol in symbols:
+                return None
+            else:
+                rest.append((symbols, c))
+        return (coefficient, Dim.of_terms(rest)) if coefficient else None
+
     def value(self, sizes: dict[str, int]) -> int:
         """The integer this dimension takes when each symbol has the size given."""
         total = 0

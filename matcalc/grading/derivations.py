@@ -178,11 +178,15 @@ class _Checker:
         taken = self.program.variables.keys() | self.program.definitions.keys()
         if f"d{name}" in taken or not self.moves:
             return
-        self.derivation.program = self.program
-        change = differential(self.derivation, self.program.definitions[name].ref, self.moves)
-        fresh = {n: b for n, b in self.derivation.where.items()
-                 if n not in self.program.definitions}
-        self.program = self.program.extended({**fresh, f"d{name}": change})
+        self._name_differential(self.program, self.program.definitions[name].ref, f"d{name}")
+
+    def _name_differential(self, program: Program, node: Node, name: str) -> None:
+        """Extend ``program`` with ``name``, the true differential of ``node`` along the random
+        directions (with the deltas it needs)."""
+        self.derivation.program = program
+        change = differential(self.derivation, node, self.moves)
+        fresh = {n: b for n, b in self.derivation.where.items() if n not in program.definitions}
+        self.program = program.extended({**fresh, name: change})
 
     def read(self, text: str) -> Node:
         text = self.differentials_named(text)
@@ -212,13 +216,9 @@ class _Checker:
             extended, node = answer_node(self.program, inner)
             if not self.moves:
                 raise UnsupportedError("d(...) in a derivation that moves no variable")
-            self.derivation.program = extended
-            change = differential(self.derivation, node, self.moves)
             name = _fresh("dpart", self.program.variables.keys() |
                           extended.definitions.keys())
-            fresh = {n: b for n, b in self.derivation.where.items()
-                     if n not in extended.definitions}
-            self.program = extended.extended({**fresh, name: change})
+            self._name_differential(extended, node, name)
             text = f"{text[:match.start()]} {name} {text[closing:]}"
             start = match.start() + len(name) + 2
         return text

@@ -32,10 +32,6 @@ def _spread_columns(column: Node, m: Dim) -> Node:
     return ir.apply("matmul", column, ir.apply("transpose", _ones_column(m)))
 
 
-def _fits(a: Dim, b: Dim) -> bool:
-    return same(a, b)
-
-
 def _refuse(op: str, left: Node, right: Node) -> None:
     """A clear error when a vector or row meets a matrix it does not broadcast over."""
     symbol = {"add": "+", "sub": "-", "mul": "*", "div": "/"}[op]
@@ -45,8 +41,8 @@ def _refuse(op: str, left: Node, right: Node) -> None:
     rows, cols = full.shape.rows, full.shape.cols
     flipped = short.args[0] if short.op == "transpose" else ir.apply("transpose", short)
     hint = f"; {flipped} would broadcast" if (flipped.shape.rows is ONE and
-                                             _fits(flipped.shape.cols, cols)) or \
-        (flipped.shape.cols is ONE and _fits(flipped.shape.rows, rows)) else ""
+                                             same(flipped.shape.cols, cols)) or \
+        (flipped.shape.cols is ONE and same(flipped.shape.rows, rows)) else ""
     raise ShapeError(f"{left} {symbol} {right}: {full} is {full.shape} and {short} is "
                      f"{short.shape}; NumPy would not broadcast them either (a column "
                      f"broadcasts over the columns of a matrix with as many rows, a row over "
@@ -60,10 +56,10 @@ def expanded(op: str, left: Node, right: Node) -> tuple[Node, Node]:
     if op not in ELEMENTWISE or left.is_scalar or right.is_scalar:
         return left, right
     (r1, c1), (r2, c2) = (left.shape.rows, left.shape.cols), (right.shape.rows, right.shape.cols)
-    if _fits(r1, r2) and _fits(c1, c2):
+    if same(r1, r2) and same(c1, c2):
         return left, right
-    rows_ok = _fits(r1, r2) or r1 is ONE or r2 is ONE
-    cols_ok = _fits(c1, c2) or c1 is ONE or c2 is ONE
+    rows_ok = same(r1, r2) or r1 is ONE or r2 is ONE
+    cols_ok = same(c1, c2) or c1 is ONE or c2 is ONE
     if not (rows_ok and cols_ok):
         _refuse(op, left, right)
         return left, right

@@ -314,23 +314,14 @@ def _bind_compound(compound: list[tuple[str, Node, Dim, int]], bound: dict[str, 
 
 def _solved(d: Dim, size: int, unknown: list[str], bound: dict[str, int]) -> int | None:
     """The one unknown symbol of ``d = size`` when it stands alone in a term, else None."""
-    if len(unknown) != 1:
+    isolated = d.isolated(unknown[0]) if len(unknown) == 1 else None
+    if isolated is None:
         return None
-    symbol = unknown[0]
-    rest, coefficient = 0, 0
-    for symbols, c in d.terms:
-        if symbols == (symbol,):
-            coefficient = c
-        elif symbol in symbols:
-            return None
-        else:
-            term = c
-            for other in symbols:
-                term *= bound[other]
-            rest += term
-    if coefficient == 0 or (size - rest) % coefficient or (size - rest) // coefficient < 1:
+    coefficient, rest = isolated
+    remainder = size - rest.value(bound)
+    if remainder % coefficient or remainder // coefficient < 1:
         return None
-    return (size - rest) // coefficient
+    return remainder // coefficient
 
 
 def internal_array(name: str, node: Node, value) -> np.ndarray:
