@@ -144,6 +144,16 @@ def test_a_worker_that_overruns_is_stopped_and_replaced():
     assert "stopped after 0.5 s" in results[1]
 
 
+def test_workers_run_one_blas_thread_and_the_parent_keeps_its_own(monkeypatch):
+    # the defect: two workers, each with a BLAS thread a core, graded slower than one
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "7")
+    names = ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"]
+    results = dict(run_isolated(names, _os.getenv, jobs=2, seconds=20,
+                                failed=lambda item, why: why))
+    assert list(results.values()) == ["1", "1", "1"]
+    assert _os.environ["OPENBLAS_NUM_THREADS"] == "7"
+
+
 def test_a_worker_that_exhausts_its_memory_costs_one_item():
     results = dict(run_isolated([10, 20 * 1024**3, 10], bytearray, jobs=1, seconds=20,
                                 failed=lambda item, why: why, memory=1024**3))

@@ -14,11 +14,30 @@ import os
 import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
 
 # seconds a worker may take beyond an answer's own time budget before it is stopped
 GRACE_SECONDS = 2.0
 MEMORY_BYTES = 4 * 1024**3  # address space of one worker (matcalc grade --memory-limit)
+# each worker runs one BLAS thread: workers already use the cores, and BLAS threads of
+# several workers competing for them made 2 workers grade slower than 1
+BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@contextmanager
+def _one_blas_thread():
+    """Processes started inside (and the fork server started with them) see one BLAS thread."""
+    saved = {name: os.environ.get(name) for name in BLAS_THREAD_VARIABLES}
+    os.environ.update({name: "1" for name in BLAS_THREAD_VARIABLES})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _limit_memory(limit: int | None) -> None:
@@ -58,7 +77,8 @@ class Worker:
         parent, child = context.Pipe()
         self.connection = parent
         self.process = context.Process(target=_serve, args=(child, task, memory), daemon=True)
-        self.process.start()
+        with _one_blas_thread():
+            self.process.start()
         child.close()
         self.job: tuple[int, object] | None = None
         self.started = 0.0
