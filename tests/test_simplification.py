@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import matcalc
+from matcalc.engine import polynomial as polynomial_module
 from matcalc.engine.simplify import Simplifier, size
 from matcalc.numeric.evaluate import evaluate
 from matcalc.numeric.sampling import choose_sizes, draw, random_instance
@@ -197,3 +200,25 @@ def test_the_functions_own_divisors_are_taken_as_non_zero_and_no_others():
     free = matcalc.parse("x, y, s : vector(n)\nf = ((1 - y) / (1 - s) - y / s) * (s * (1 - s))")
     after, _ = simplified(free)
     assert str(after) != "s - y"
+
+
+_ATOMS = [matcalc.parse("a : vector(n)\nb : vector(n)\nc : vector(n)\nf = sin(a)").definitions[
+    "f"].body.args[0], *(
+    matcalc.parse(f"{name} : vector(n)\nf = {name}").definitions["f"].body
+    for name in ("b", "c"))]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(
+    st.lists(st.tuples(st.sampled_from(range(3)), st.sampled_from([-2, -1, 1, 2])),
+             max_size=3, unique_by=lambda item: item[0]).map(tuple),
+    st.sampled_from([1.0, -1.0, 2.0, -3.0, 0.5]), max_size=4))
+def test_collecting_counts_the_nodes_it_would_build_exactly(terms):
+    # collecting skips building forms that would not be smaller: the counts must be exact
+    polynomial = {tuple((_ATOMS[index], power) for index, power in monomial): coefficient
+                  for monomial, coefficient in terms.items()}
+    assert polynomial_module._sum_size(polynomial) == size(polynomial_module._sum(polynomial))
+    content = polynomial_module._content(polynomial)
+    if content is not None:
+        assert polynomial_module._factored_size(content) == size(
+            polynomial_module._factored(content))

@@ -132,12 +132,19 @@ def divisors(node: Node) -> frozenset[Node]:
     return frozenset(found)
 
 
-def rebuild(polynomial: Polynomial) -> Node | None:
+def rebuild(polynomial: Polynomial, below: int | None = None) -> Node | None:
     """The polynomial as an expression, with what all its terms share factored out when that is
-    smaller: 2 * (A x) / s - 2 * r * x / s -> 2 * (A x - r * x) / s."""
-    plain = _sum(polynomial)
-    factored = _factored(polynomial)
-    return factored if factored is not None and size(factored) < size(plain) else plain
+    smaller: 2 * (A x) / s - 2 * r * x / s -> 2 * (A x - r * x) / s.  None when ``below`` is
+    given and neither form would have fewer than ``below`` nodes (sizes are counted from the
+    polynomial, before any node is built)."""
+    content = _content(polynomial)
+    plain_size = _sum_size(polynomial)
+    factored_size = _factored_size(content) if content is not None else plain_size
+    if below is not None and min(plain_size, factored_size) >= below:
+        return None
+    if content is not None and factored_size < plain_size:
+        return _factored(content)
+    return _sum(polynomial)
 
 
 def _sum(polynomial: Polynomial) -> Node:
@@ -153,9 +160,21 @@ def _sum(polynomial: Polynomial) -> Node:
     return result if result is not None else ir.const(0.0)
 
 
-def _factored(polynomial: Polynomial) -> Node | None:
-    """content * (the rest) for the content all terms share: a number (their common magnitude)
-    and atoms each term has to a power of the same sign."""
+def _sum_size(polynomial: Polynomial) -> int:
+    """The number of nodes of ``_sum(polynomial)``."""
+    if not polynomial:
+        return 1
+    terms = sum(_monomial_size(monomial, abs(c)) for monomial, c in polynomial.items())
+    all_negative = all(c < 0 for c in polynomial.values())
+    return terms + len(polynomial) - 1 + (1 if all_negative else 0)
+
+
+Content = tuple[dict[Node, int], float, Polynomial]
+
+
+def _content(polynomial: Polynomial) -> Content | None:
+    """What all terms share: a number (their common magnitude) and atoms each term has to a
+    power of the same sign; with the rest of each term.  None when they share nothing."""
     if len(polynomial) < 2:
         return None
     monomials = [dict(m) for m in polynomial]
@@ -177,10 +196,15 @@ def _factored(polynomial: Polynomial) -> Node | None:
         reduced = tuple((atom, power - common.get(atom, 0)) for atom, power in monomial
                         if power != common.get(atom, 0))
         rest[reduced] = coefficient / number
-    inner = _sum(rest)
-    content = [atom for atom, power in common.items() for _ in range(max(power, 0))]
-    product = inner
-    for factor in reversed(content):  # a scalar sum first: (1 + det(X)) * inv(X)'
+    return common, number, rest
+
+
+def _factored(content: Content) -> Node:
+    """content * (the rest)."""
+    common, number, rest = content
+    product = _sum(rest)
+    factors = [atom for atom, power in common.items() for _ in range(max(power, 0))]
+    for factor in reversed(factors):  # a scalar sum first: (1 + det(X)) * inv(X)'
         scalar_first = product.is_scalar and not factor.is_scalar
         product = ir.apply("mul", *((product, factor) if scalar_first else (factor, product)))
     if number != 1.0:
@@ -189,6 +213,22 @@ def _factored(polynomial: Polynomial) -> Node | None:
         for _ in range(max(-power, 0)):
             product = ir.apply("div", product, atom)
     return product
+
+
+def _factored_size(content: Content) -> int:
+    """The number of nodes of ``_factored(content)``."""
+    common, number, rest = content
+    shared = sum((size(atom) + 1) * abs(power) for atom, power in common.items())
+    return _sum_size(rest) + shared + (2 if number != 1.0 else 0)
+
+
+def _monomial_size(monomial: Monomial, coefficient: float) -> int:
+    """The number of nodes of ``_monomial(monomial, coefficient)``."""
+    factors = sum(max(power, 0) for _, power in monomial)
+    atoms = sum(size(atom) * abs(power) for atom, power in monomial)
+    divisions = sum(max(-power, 0) for _, power in monomial)
+    constant = 0 if coefficient == 1.0 and factors else (1 if not factors else 2)
+    return atoms + max(factors - 1, 0) + divisions + constant
 
 
 def _monomial(monomial: Monomial, coefficient: float) -> Node:
@@ -213,6 +253,10 @@ def collected(node: Node, nonzero: Callable[[Node], bool]) -> Node | None:
         current = node
         for _ in range(3):
             kept = divisors(current)
+            if not kept:  # nothing divides: one rebuild is final, worth it only when smaller
+                candidate = rebuild(expand(current, nonzero, kept), below=size(node))
+                current = candidate if candidate is not None else current
+                break
             candidate = rebuild(expand(current, nonzero, kept))
             if candidate is None or candidate is current:
                 break
