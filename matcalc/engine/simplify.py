@@ -52,27 +52,43 @@ class Simplifier:
         self.fired: list[str] = []
         self._collecting = 0
         self._depth = 0
+        # nodes being settled further up: a rewrite that leads back to one (distributing,
+        # then collecting the same terms again) meets it as it stands instead of settling it
+        # again, which repeated the same trials down to MAX_NESTED_SIMPLIFICATIONS
+        self._settling: set[Node] = set()
 
     def __call__(self, root: Node) -> Node:
         if root in self.done:
             return self.done[root]
+        if root in self._settling:
+            return root
         if self._depth >= MAX_NESTED_SIMPLIFICATIONS:
             return root  # rewrites proposing rewrites this deep: leave this part as it is
         self._depth += 1
         try:
             for node in walk(root):
-                if node not in self.done:
+                if node not in self.done and node not in self._settling:
                     check_time()
-                    settled = self._settle(self._rebuilt(node))
+                    settled = self._settled(node)
                     self.done[node] = self.names.get(settled, settled)
         finally:
             self._depth -= 1
         return self.done[root]
 
+    def _settled(self, node: Node) -> Node:
+        rebuilt = self._rebuilt(node)
+        entered = {node, rebuilt} - self._settling
+        self._settling |= entered
+        try:
+            return self._settle(rebuilt)
+        finally:
+            self._settling -= entered
+
     def _rebuilt(self, node: Node) -> Node:
         if node.op in LEAVES:
             return node
-        args = tuple(self.done[arg] for arg in node.args)
+        # an argument being settled further up stands for itself
+        args = tuple(self.done.get(arg, arg) for arg in node.args)
         if all(new is old for new, old in zip(args, node.args, strict=True)):
             return node
         return ir.apply(node.op, *args, params=node.params)
