@@ -136,3 +136,65 @@ def test_deep_definition_chains_evaluate_without_recursion():
     for _ in range(1999):
         expected = np.tanh(expected)
     np.testing.assert_allclose(evaluate(p, "h1999", x=np.array([0.5, -0.2])), expected)
+
+
+_T = np.array([-800.0, -40.0, -10.0, 0.0, 10.0, 40.0, 800.0])
+_E = np.exp(-np.abs(_T))  # exp(-|t|), exact in floating point for these t
+_SIGMOID = np.where(_T >= 0, 1 / (1 + _E), _E / (1 + _E))
+
+
+@pytest.mark.parametrize("body, want", [
+    ("1 - sigmoid(x)", np.where(_T >= 0, _E / (1 + _E), 1 / (1 + _E))),
+    ("sigmoid(x) * (1 - sigmoid(x))", _E / (1 + _E) ** 2),
+    ("log(1 + exp(x))", np.maximum(_T, 0) + np.log1p(_E)),
+    ("log(sigmoid(x))", np.minimum(_T, 0) - np.log1p(_E)),
+    ("1 - tanh(x) * tanh(x)", 4 * _E**2 / (1 + _E**2) ** 2),
+])
+def test_the_interpreter_computes_saturating_forms_stably(body, want):
+    # the defects: 1 - sigmoid(40) gave 0 (relative error 1), log(1 + exp(800)) overflowed
+    got = evaluate(matcalc.parse(f"x : vector(n)\ny = {body}"), "y", {"x": _T})
+    assert np.allclose(got, want, rtol=1e-13, atol=0)
+
+
+def test_the_interpreter_takes_log_softmax_through_logsumexp():
+    logits = np.array([0.0, 800.0, -800.0])
+    got = evaluate(matcalc.parse("x : vector(n)\ny = log(softmax(x))"), "y", {"x": logits})
+    assert np.allclose(got, [-800.0, 0.0, -1600.0], rtol=1e-15)
+    named = matcalc.parse("x : vector(n)\np = softmax(x)\ny = -sum(log(p))")  # through a name
+    assert np.isclose(evaluate(named, "y", {"x": logits}), 2400.0, rtol=1e-15)
+
+
+def test_every_stable_form_of_generated_code_has_its_meaning_in_the_interpreter():
+    from matcalc.codegen.stable import CODE
+    from matcalc.numeric.operations import STABLE_EVALUATORS
+
+    assert set(CODE) == set(STABLE_EVALUATORS)
+
+
+def _mp_gelu(t, tanh_form: bool):
+    import mpmath
+
+    if tanh_form:
+        inner = mpmath.sqrt(2 / mpmath.pi) * (t + mpmath.mpf(0.044715) * t**3)
+        return t * (1 + mpmath.tanh(inner)) / 2
+    return t * (1 + mpmath.erf(t / mpmath.sqrt(2))) / 2
+
+
+@pytest.mark.parametrize("name", ["gelu", "gelu_tanh"])
+def test_gelu_and_its_derivative_keep_their_digits_for_negative_inputs(name):
+    # the defect: 1 + erf(x / sqrt 2) cancelled, so gelu(-10) was 0 (relative error 1), and
+    # gelu's derivative lost every digit below x = -6
+    import mpmath
+
+    tanh_form = name == "gelu_tanh"
+    # the smallest: gelu(-37) = 2e-298, gelu_tanh(-19) = 4e-225, still normal floats
+    t = np.array([-19.0 if tanh_form else -37.0, -10.0, -3.0, 0.5, 6.0])
+    with mpmath.workdps(400):  # 1 + erf(-26) = 1e-296 needs the digits
+        exact = [float(_mp_gelu(mpmath.mpf(v), tanh_form)) for v in t]
+        slopes = [float(mpmath.diff(lambda v: _mp_gelu(v, tanh_form), mpmath.mpf(v)))
+                  for v in t]
+    got = evaluate(matcalc.parse(f"x : vector(n)\ny = {name}(x)"), "y", {"x": t})
+    assert np.allclose(got, exact, rtol=1e-13, atol=0)
+    result = matcalc.derive(f"x : vector(n)\nf = sum({name}(x))", wrt="x", check=False)
+    for compiled in (True, False):  # generated code, the interpreter
+        assert np.allclose(result.numpy(compiled=compiled)(x=t), slopes, rtol=1e-12, atol=0)

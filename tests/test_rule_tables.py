@@ -9,7 +9,8 @@ import matcalc.core.ir
 from matcalc.core.functions import FUNCTIONS
 from matcalc.core.ir import SHAPE_RULES
 from matcalc.core.to_sympy import CONVERTERS
-from matcalc.numeric.evaluate import EVALUATORS, SIZED_EVALUATORS, evaluate
+from matcalc.numeric.evaluate import evaluate
+from matcalc.numeric.operations import EVALUATORS, SIZED_EVALUATORS
 from matcalc.rules.operations import ADJOINTS, DIFFERENTIALS, JACOBIANS
 from matcalc.rules.ops.elementwise import derivative_of
 

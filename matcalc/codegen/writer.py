@@ -16,6 +16,7 @@ from ..core.shapes import Dim, Kind
 from ..errors import UnsupportedError
 from ..rules.facts import Facts
 from .names import identifier, size_name
+from .stable import CODE, stable_form
 
 STRUCTURE = frozenset({"kron", "Diag"})  # matrices of structure, never formed to be shared
 
@@ -241,35 +242,11 @@ class Writer:
         return node
 
     def stable(self, node: Node) -> str:
-        """The stable form of ``node``, or "" where the plain one is fine:
-        1 - sigmoid(t) as sigmoid(-t), 1 - tanh(t)^2 as sech(t)^2, log(1 + exp(t)) as
-        logaddexp(0, t), log(sigmoid(t)) as -softplus(-t), log(softmax(t)) as
-        t - logsumexp(t)."""
-        op, args = node.op, node.args
-        if op == "sub" and _is_one(args[0]):
-            inner = self._body(args[1])
-            if inner.op == "sigmoid":
-                return f"_sigmoid(-{self.value(inner.args[0])})"
-            if inner.op == "mul" and inner.args[0] is inner.args[1]:
-                square = self._body(inner.args[0])
-                if square.op == "tanh":
-                    return f"_sech2({self.value(square.args[0])})"
-        if op == "log":
-            inner = self._body(args[0])
-            if inner.op == "add" and _is_one(inner.args[0]) and inner.args[1].op == "exp" and \
-                    inner.args[1].shape == node.shape:
-                return f"np.logaddexp(0, {self.value(inner.args[1].args[0])})"
-            if inner.op == "sigmoid":
-                return f"(-_softplus(-{self.value(inner.args[0])}))"
-            if inner.op == "softmax" and not inner.is_scalar:  # cross-entropy via logsumexp
-                axis = 0 if inner.kind is Kind.VECTOR else 1
-                logits = self.value(inner.args[0])
-                return f"({logits} - _logsumexp({logits}, {axis}, True))"
-        return ""
-
-
-def _is_one(node: Node) -> bool:
-    return (node.op == "const" and node.params[0] == 1.0) or node.op == "ones"
+        """The stable form of ``node`` (codegen/stable.py), or "" where the plain one is fine."""
+        form = stable_form(node, self._body)
+        if form is None:
+            return ""
+        return CODE[form.kind].format(t=self.value(form.argument), axis=form.axis)
 
 
 def count_uses(roots: Sequence[Node], stop: set[Node]) -> dict[Node, int]:

@@ -3,161 +3,25 @@
 Arrays come in as the user holds them (a vector is a 1-D array, a scalar a float or 0-d array);
 dimension sizes are read off the arrays and checked against the declarations.  Inside, every
 non-scalar value is a 2-D array (a vector is n x 1) and every scalar a float; results go back out
-in the user's layout.  One table, ``EVALUATORS``, holds the NumPy meaning of every operation.
+in the user's layout.  The NumPy meaning of every operation is a table of numeric/operations.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..codegen.names import sizes_keyword
-from ..codegen.runtime import numpy_helpers
-from ..core.functions import FUNCTIONS, Function
-from ..core.ir import Node, walk
+from ..codegen.stable import StableForm, stable_form
+from ..core.ir import Node
 from ..core.program import Program
 from ..core.shapes import Dim, Kind
 from ..engine.result import Result, result_keys
 from ..errors import AssumptionError, DomainError, ShapeError, UnknownNameError, did_you_mean
 from ..limits import check_entries, check_time
-
-# ---------------------------------------------------------------------------------------------
-# The NumPy meaning of each operation; arguments and results are 2-D arrays or floats.
-
-
-def _softmax(node: Node, x):
-    if node.kind is Kind.SCALAR:
-        return 1.0
-    axis = 0 if node.kind is Kind.VECTOR else 1
-    shifted = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return shifted / np.sum(shifted, axis=axis, keepdims=True)
-
-
-def _logsumexp(node: Node, x):
-    if np.ndim(x) == 0:
-        return x
-    arg_kind = node.args[0].kind
-    axis = 0 if arg_kind is Kind.VECTOR else 1
-    top = np.max(x, axis=axis, keepdims=True)
-    result = top + np.log(np.sum(np.exp(x - top), axis=axis, keepdims=True))
-    return result if arg_kind is Kind.MATRIX else result.reshape(())
-
-
-def _logdet(x):
-    if np.ndim(x) == 0:
-        return np.log(x) if x > 0 else np.nan
-    sign, value = np.linalg.slogdet(x)
-    return value if sign > 0 else np.nan
-
-
-def _inverse(x):
-    if np.ndim(x) == 0:
-        return 1.0 / x if x != 0 else np.nan
-    if np.linalg.cond(x) > 1e14:
-        return np.full_like(x, np.nan)
-    return np.linalg.inv(x)
-
-
-def _matmul(a, b):
-    return a * b if np.ndim(a) == 0 or np.ndim(b) == 0 else a @ b
-
-
-def _diag_matrix(x):
-    return x if np.ndim(x) == 0 else np.diag(np.ravel(x))
-
-
-def _vec(x):
-    return x if np.ndim(x) == 0 else np.reshape(x, (-1, 1), order="F")
-
-
-def _commutation(m: int, n: int) -> np.ndarray:
-    """K with K @ vec(A) = vec(A') for A m x n (Magnus & Neudecker, ch. 3 sec. 7)."""
-    k = np.zeros((m * n, m * n))
-    for i in range(m):
-        for j in range(n):
-            k[i * n + j, j * m + i] = 1.0
-    return k
-
-
-def _power(base, exponent):
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.power(base, exponent)
-
-
-EVALUATORS: dict[str, Callable] = {
-    "add": lambda node, a, b: a + b,
-    "sub": lambda node, a, b: a - b,
-    "mul": lambda node, a, b: a * b,
-    "div": lambda node, a, b: a / b,
-    "matmul": lambda node, a, b: _matmul(a, b),
-    "frob": lambda node, a, b: np.sum(a * b),
-    "neg": lambda node, a: -a,
-    "transpose": lambda node, a: np.transpose(a),
-    "pow": lambda node, a, b: _power(a, b),
-    "mpow": lambda node, a: np.linalg.matrix_power(a, node.params[0]),
-    "mpowk": lambda node, a, k: np.linalg.matrix_power(a, _whole(k)),
-    "trpowk": lambda node, a, k: np.trace(np.linalg.matrix_power(a, _whole(k))),
-    "softmax": lambda node, a: _softmax(node, a),
-    "logsumexp": lambda node, a: _logsumexp(node, a),
-    "sum": lambda node, a: np.sum(a),
-    "mean": lambda node, a: np.mean(a),
-    "tr": lambda node, a: np.trace(a) if np.ndim(a) else a,
-    "det": lambda node, a: np.linalg.det(a) if np.ndim(a) else a,
-    "logdet": lambda node, a: _logdet(a),
-    "inv": lambda node, a: _inverse(a),
-    "norm2": lambda node, a: np.linalg.norm(a),
-    "norm": lambda node, a: np.linalg.norm(a),
-    "Diag": lambda node, a: _diag_matrix(a),
-    "diag": lambda node, a: np.diag(a).reshape(-1, 1) if np.ndim(a) else a,
-    "vec": lambda node, a: _vec(a),
-    "kron": lambda node, a, b: np.kron(a, b),
-    "hcat": lambda node, a, b: np.concatenate((np.atleast_2d(a), np.atleast_2d(b)), axis=1),
-    "vcat": lambda node, a, b: np.concatenate((np.atleast_2d(a), np.atleast_2d(b)), axis=0),
-    "conv1d": lambda node, a, b: _by_columns(np.correlate, a, b, "valid"),
-    "convolve": lambda node, a, b: _by_columns(np.convolve, a, b, "full"),
-    "maximum": lambda node, a, b: np.maximum(a, b),
-    "minimum": lambda node, a, b: np.minimum(a, b),
-}
-
-
-def _whole(value) -> int:
-    """An integer exponent's value (a declared integer holds a whole number)."""
-    number = float(value)
-    if number != round(number):
-        raise DomainError(f"a matrix power's exponent must be a whole number, not {number}")
-    return int(round(number))
-
-
-def _by_columns(function, a, b, mode: str):
-    """NumPy's 1-D ``function`` column by column (a one-column operand pairs with each)."""
-    columns = max(a.shape[1], b.shape[1])
-    return np.column_stack([function(a[:, min(i, a.shape[1] - 1)], b[:, min(i, b.shape[1] - 1)],
-                                     mode) for i in range(columns)])
-
-
-def _unvec(node: Node, sizes: Mapping[str, int], a):
-    if np.ndim(a) == 0:
-        return a
-    return np.reshape(a, (node.shape.rows.value(sizes), -1), order="F")
-
-
-# Operations whose value depends on the dimension sizes too: (node, sizes, *args) -> value.
-SIZED_EVALUATORS: dict[str, Callable] = {"unvec": _unvec}
-
-
-def _elementwise(function: Function) -> Callable:
-    """The NumPy function of an elementwise function's row: ``np.<name>`` or a helper of the
-    generated code's runtime (the same code generated modules run)."""
-    if function.numpy.startswith("np."):
-        compute = getattr(np, function.numpy[3:])
-    else:
-        compute = getattr(numpy_helpers, function.numpy)
-    return lambda node, a: compute(a)
-
-
-EVALUATORS.update({name: _elementwise(function) for name, function in FUNCTIONS.items()})
+from .operations import EVALUATORS, SIZED_EVALUATORS, STABLE_EVALUATORS, commutation_matrix
 
 
 def leaf_value(node: Node, variables: Mapping[str, object], sizes: Mapping[str, int]):
@@ -178,7 +42,7 @@ def leaf_value(node: Node, variables: Mapping[str, object], sizes: Mapping[str, 
         return np.zeros((rows, cols))
     if op == "commutation":
         m, n = (d.value(sizes) for d in node.params)
-        return _commutation(m, n)
+        return commutation_matrix(m, n)
     raise AssertionError(f"no leaf value for {op}")  # pragma: no cover
 
 
@@ -194,6 +58,9 @@ class Evaluation:
     variables: dict[str, object]
     sizes: dict[str, int]
     values: dict[Node, object]
+    # the nodes this evaluation computed itself; others in ``values`` were handed to it (the
+    # checker moves a definition's value), and a stable form must not look past those
+    computed: set[Node] = field(default_factory=set)
 
     def value(self, node: Node):
         """The value of ``node`` (a node of this program: definitions are followed by name)."""
@@ -202,17 +69,39 @@ class Evaluation:
             ref = definitions[name].ref
             if ref not in self.values:
                 self.values[ref] = self._compute(definitions[name].body)
+                self.computed.add(ref)
         return self._compute(node)
 
+    def _may_look_through(self, form: StableForm) -> bool:
+        """Whether every node the form looks through has the value its definition gives: a
+        reference this evaluation computed, another node computed here or not yet at all."""
+        return all(node in self.computed or (node.op != "ref" and node not in self.values)
+                   for node in form.through)
+
+    def _body_of(self, node: Node) -> Node:
+        """A reference's definition body (a chain of renamings followed to its end), as far as
+        this evaluation computed the references itself."""
+        definitions = self.program.definitions
+        for _ in range(100):
+            if node.op != "ref" or node.name not in definitions or node not in self.computed:
+                break
+            node = definitions[node.name].body
+        return node
+
     def _compute(self, node: Node):
-        for item in walk(node):
-            if item in self.values:
-                continue
+        forms: dict[Node, StableForm | None] = {}
+        for item in self._order(node, forms):
             check_time()
             if not item.is_scalar:
                 check_entries(item.shape.rows.value(self.sizes), item.shape.cols.value(self.sizes),
                               f"the value of {_short(item)}")
-            if item.op in EVALUATORS or item.op in SIZED_EVALUATORS:
+            form = forms.get(item)
+            if form is not None:  # computed without cancellation or overflow
+                arguments = [self.values[form.argument]]
+                with np.errstate(all="ignore"):
+                    result = STABLE_EVALUATORS[form.kind](arguments[0], form.axis)
+                self.values[item] = _checked(item, result, arguments)
+            elif item.op in EVALUATORS or item.op in SIZED_EVALUATORS:
                 arguments = [self.values[arg] for arg in item.args]
                 with np.errstate(all="ignore"):
                     if item.op in SIZED_EVALUATORS:
@@ -222,7 +111,34 @@ class Evaluation:
                 self.values[item] = _checked(item, result, arguments)
             else:
                 self.values[item] = leaf_value(item, self.variables, self.sizes)
+            self.computed.add(item)
         return self.values[node]
+
+    def _order(self, root: Node, forms: dict[Node, StableForm | None]) -> list[Node]:
+        """The nodes under ``root`` not yet evaluated, each after what it is computed from: a
+        node with a stable form is computed from that form's argument alone (log(1 + exp(t))
+        never evaluates exp(t), which overflows where the whole does not)."""
+        order: list[Node] = []
+        seen: set[Node] = set()
+        stack: list[tuple[Node, bool]] = [(root, False)]
+        while stack:
+            item, ready = stack.pop()
+            if item in seen or item in self.values:
+                continue
+            if ready:
+                seen.add(item)
+                order.append(item)
+                continue
+            if item not in forms:
+                form = stable_form(item, self._body_of)
+                forms[item] = form if form is not None and self._may_look_through(form) \
+                    else None
+            form = forms[item]
+            stack.append((item, True))
+            inputs = (form.argument,) if form is not None else item.args
+            stack.extend((arg, False) for arg in reversed(inputs)
+                         if arg not in seen and arg not in self.values)
+        return order
 
 
 def _checked(node: Node, result, arguments):

@@ -36,12 +36,33 @@ def _erf(x):
     return np.asarray(np.frompyfunc(math.erf, 1, 1)(x), dtype=float)
 
 
+def _erfc(x):
+    # 1 - erf(x) without cancellation (math.erfc entry by entry)
+    return np.asarray(np.frompyfunc(math.erfc, 1, 1)(x), dtype=float)
+
+
+def _two_product(a, b):
+    # a * b = product + error exactly (Dekker 1971: each factor split into 26-bit halves)
+    product = a * b
+    a_high = a * 134217729.0 - (a * 134217729.0 - a)
+    b_high = b * 134217729.0 - (b * 134217729.0 - b)
+    a_low, b_low = a - a_high, b - b_high
+    error = ((a_high * b_high - product) + a_high * b_low + a_low * b_high) + a_low * b_low
+    return product, error
+
+
 def _gelu(x):
-    return 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)))
+    # x (1 + erf(x / sqrt 2)) / 2 = x erfc(z) / 2, z = -x / sqrt 2: no cancellation for x < 0.
+    # erfc(z) changes by 2 z^2 times z's relative rounding error (1e-13 at x = -38), so z is
+    # carried to twice the precision and erfc(z + dz) = erfc(z) - dz 2 exp(-z^2) / sqrt(pi)
+    z, dz = _two_product(-x, 0.7071067811865476)
+    dz = dz - x * -4.833646656726457e-17  # 1 / sqrt 2 = 0.7071067811865476 - 4.83e-17
+    return 0.5 * x * (_erfc(z) - dz * (2.0 / math.sqrt(math.pi)) * np.exp(-z * z))
 
 
 def _gelu_tanh(x):
-    return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x)))
+    # x (1 + tanh(u)) / 2 = x sigmoid(2 u): no cancellation for x < 0
+    return x * _sigmoid(2.0 * math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x))
 
 
 def _sech2(x):

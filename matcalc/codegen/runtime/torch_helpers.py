@@ -4,6 +4,8 @@
 PyTorch module, whose code then calls ``np.*`` as the NumPy code does, computed by torch.
 """
 
+import math
+
 import torch
 
 
@@ -124,12 +126,17 @@ def _erf(x):
     return torch.erf(x)
 
 
+def _erfc(x):
+    return torch.special.erfc(x)
+
+
 def _gelu(x):
-    return torch.nn.functional.gelu(x)
+    # x erfc(-x / sqrt 2) / 2, as the NumPy helper: no cancellation for x < 0
+    return 0.5 * x * torch.special.erfc(-x / math.sqrt(2.0))
 
 
 def _gelu_tanh(x):
-    return torch.nn.functional.gelu(x, approximate="tanh")
+    return x * torch.sigmoid(2.0 * math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x))
 
 
 def _sech2(x):
