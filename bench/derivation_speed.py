@@ -40,6 +40,13 @@ def main() -> None:
     derive_ms = median_ms(lambda: matcalc.derive(program, check=False))
     print(f"CS224n one-layer net, five gradients: derive {derive_ms:.2f} ms, "
           f"parse {parse_ms:.2f} ms (medians, warm)")
+    gallery = [matcalc.parse(path.read_text())
+               for path in sorted((ROOT / "derivations").glob("*.mc"))]
+    per_problem = [median_ms(lambda p=p: matcalc.derive(p, check=False), repeats=5)
+                   for p in gallery]
+    median = statistics.median(per_problem)
+    print(f"gallery ({len(gallery)} problems): median derivation {median:.2f} ms, largest "
+          f"{max(per_problem):.2f} ms (warm)")
     print()
     print("| layers | derive (ms) | result size (chars) | time / previous | size / previous |")
     print("|---|---|---|---|---|")
