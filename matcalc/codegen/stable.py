@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..core.ir import Node
+from ..core.program import Program
 from ..core.shapes import Kind
 
 # the code each stable form is written as ({t}: its argument, {axis}: softmax's axis)
@@ -47,6 +48,18 @@ class StableForm:
     argument: Node
     axis: int = 0
     through: tuple[Node, ...] = ()
+
+
+def body_behind(program: Program, node: Node,
+                may_follow: Callable[[Node], bool] = lambda ref: True) -> Node:
+    """The definition body behind a reference (the value code holds by name), a chain of
+    renamings followed to its end, through the references ``may_follow`` allows."""
+    definitions = program.definitions
+    for _ in range(100):
+        if node.op != "ref" or node.name not in definitions or not may_follow(node):
+            break
+        node = definitions[node.name].body
+    return node
 
 
 def _is_one(node: Node) -> bool:

@@ -16,7 +16,7 @@ from ..core.shapes import Dim, Kind
 from ..errors import UnsupportedError
 from ..rules.facts import Facts
 from .names import identifier, size_name
-from .stable import CODE, stable_form
+from .stable import CODE, body_behind, stable_form
 
 STRUCTURE = frozenset({"kron", "Diag"})  # matrices of structure, never formed to be shared
 
@@ -234,16 +234,9 @@ class Writer:
     # numerically stable forms: what is printed keeps its textbook form, the code computes it
     # without cancellation or overflow ---------------------------------------------------------
 
-    def _body(self, node: Node) -> Node:
-        """A definition's body behind its reference (the value the code holds by name)."""
-        seen = 0
-        while node.op == "ref" and node.name in self.program.definitions and seen < 100:
-            node, seen = self.program.definitions[node.name].body, seen + 1
-        return node
-
     def stable(self, node: Node) -> str:
         """The stable form of ``node`` (codegen/stable.py), or "" where the plain one is fine."""
-        form = stable_form(node, self._body)
+        form = stable_form(node, lambda ref: body_behind(self.program, ref))
         if form is None:
             return ""
         return CODE[form.kind].format(t=self.value(form.argument), axis=form.axis)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..codegen.names import sizes_keyword
-from ..codegen.stable import StableForm, stable_form
+from ..codegen.stable import StableForm, body_behind, stable_form
 from ..core.ir import Node
 from ..core.program import Program
 from ..core.shapes import Dim, Kind
@@ -73,20 +73,15 @@ class Evaluation:
         return self._compute(node)
 
     def _may_look_through(self, form: StableForm) -> bool:
-        """Whether every node the form looks through has the value its definition gives: a
-        reference this evaluation computed, another node computed here or not yet at all."""
-        return all(node in self.computed or (node.op != "ref" and node not in self.values)
-                   for node in form.through)
+        """Whether every node the form looks through has the value its definition gives:
+        computed by this evaluation, or not yet at all (references it follows are computed:
+        ``_body_of``)."""
+        return all(node in self.computed or node not in self.values for node in form.through)
 
     def _body_of(self, node: Node) -> Node:
-        """A reference's definition body (a chain of renamings followed to its end), as far as
-        this evaluation computed the references itself."""
-        definitions = self.program.definitions
-        for _ in range(100):
-            if node.op != "ref" or node.name not in definitions or node not in self.computed:
-                break
-            node = definitions[node.name].body
-        return node
+        """A reference's definition body, following only references this evaluation computed
+        (the checker hands it the values of others)."""
+        return body_behind(self.program, node, lambda ref: ref in self.computed)
 
     def _compute(self, node: Node):
         forms: dict[Node, StableForm | None] = {}
