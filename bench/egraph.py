@@ -1,9 +1,10 @@
-"""Equality saturation (egglog) against matcalc's own simplifier, on the gallery.
+"""Equality saturation (egglog, and a small e-graph of our own) against matcalc's simplifier.
 
 Run: pip install egglog; python bench/egraph.py [--iterations N]
 For every gallery problem, each result is taken as derived before simplification (its deltas
 substituted, so that both sides are whole trees), handed to an e-graph with the algebra below,
-saturated for ``--iterations`` rounds and the smallest equal tree extracted (cost: one per
+saturated for ``--iterations`` rounds and the smallest equal tree extracted, once by egglog and
+once by bench/small_egraph.py (the same rules, parsed from the same text) (cost: one per
 operation, name or number: the printed-token model of the gallery test). matcalc's own
 simplifier works on the same input. Reports tree sizes and times per problem; asserts nothing.
 
@@ -69,8 +70,13 @@ def term(node: Node, names: dict[Node, str]) -> str:
         return f"(Num {float(node.params[0])!r})"
     if not node.args:
         return '(Leaf "' + str(node).replace('"', "'") + '")'
-    op = node.op + (repr(node.params) if node.params else "")
-    return f'(Op{len(node.args)} "{op}" ' + " ".join(names[arg] for arg in node.args) + ")"
+    return f'(Op{len(node.args)} "{label(node)}" ' + " ".join(names[arg] for arg in node.args) \
+        + ")"
+
+
+def label(node: Node) -> str:
+    """An operation's name, with its parameters when it has any (``sum(0,)``)."""
+    return node.op + (repr(node.params) if node.params else "")
 
 
 def program_of(roots: list[Node]) -> str:
@@ -97,6 +103,27 @@ def whole(result) -> Node:
     return node
 
 
+def small_saturated(roots: list[Node], iterations: int) -> tuple[list[int], float]:
+    """The same with the small e-graph of bench/small_egraph.py and the same rules."""
+    from small_egraph import EGraph, rules_of
+
+    start = time.perf_counter()
+    graph, classes = EGraph(), {}
+    for root in roots:
+        for node in walk(root):
+            if node in classes:
+                continue
+            if node.op == "const":
+                classes[node] = graph.add(("Num", float(node.params[0])))
+            elif not node.args:
+                classes[node] = graph.add(("Leaf", str(node).replace('"', "'")))
+            else:
+                classes[node] = graph.add((f"Op{len(node.args)}", label(node)),
+                                          tuple(classes[arg] for arg in node.args))
+    graph.saturate(rules_of(ALGEBRA), iterations)
+    return [graph.extract(classes[root]) for root in roots], time.perf_counter() - start
+
+
 def each(results) -> list:
     """The results of a derivation as a list (a single Derivative too)."""
     return list(results) if isinstance(results, list) else [results]
@@ -121,37 +148,38 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=6)
     arguments = parser.parse_args()
-    print(f"| problem | unsimplified | matcalc | e-graph ({arguments.iterations} rounds) | "
-          "matcalc (ms) | e-graph (ms) |")
-    print("|---|---|---|---|---|---|")
-    totals = {"raw": 0, "ours": 0, "egraph": 0}
-    ours_ms, graph_ms, smaller, larger = [], [], 0, 0
+    print("| problem | unsimplified | matcalc | egglog | small e-graph | matcalc (ms) | "
+          "egglog (ms) | small e-graph (ms) |")
+    print("|---|---|---|---|---|---|---|---|")
+    engines = {"egglog": saturated, "small e-graph": small_saturated}
+    totals = {"unsimplified": 0, "matcalc": 0, **{name: 0 for name in engines}}
+    times: dict[str, list[float]] = {name: [] for name in totals if name != "unsimplified"}
+    smaller = dict.fromkeys(engines, 0)
+    larger = dict.fromkeys(engines, 0)
     for path in sorted((ROOT / "derivations").glob("*.mc")):
         program = matcalc.parse(path.read_text())
         raw = [whole(r) for r in each(matcalc.derive(program, simplify=False, check=False))]
         start = time.perf_counter()
         simplified = each(matcalc.derive(program, check=False))
-        ours_ms.append((time.perf_counter() - start) * 1000)
-        ours = sum(size(whole(r)) for r in simplified)
-        try:
-            found, seconds = saturated(raw, arguments.iterations)
-        except Exception as error:  # a program the e-graph cannot take is reported, not fatal
-            print(f"| {path.stem} | {sum(map(size, raw))} | {ours} | failed: "
-                  f"{type(error).__name__} | | |")
-            continue
-        graph_ms.append(seconds * 1000)
-        egraph = sum(found)
-        smaller += egraph < ours
-        larger += egraph > ours
-        for key, value in (("raw", sum(map(size, raw))), ("ours", ours), ("egraph", egraph)):
-            totals[key] += value
-        print(f"| {path.stem} | {sum(map(size, raw))} | {ours} | {egraph} | "
-              f"{ours_ms[-1]:.1f} | {graph_ms[-1]:.1f} |")
-    print(f"\ntotal tree size: unsimplified {totals['raw']}, matcalc {totals['ours']}, "
-          f"e-graph {totals['egraph']}; the e-graph smaller on {smaller} problems, larger on "
-          f"{larger}")
-    print(f"median time per problem: matcalc {statistics.median(ours_ms):.1f} ms, e-graph "
-          f"{statistics.median(graph_ms):.1f} ms")
+        times["matcalc"].append((time.perf_counter() - start) * 1000)
+        sizes = {"unsimplified": sum(map(size, raw)),
+                 "matcalc": sum(size(whole(r)) for r in simplified)}
+        for name, engine in engines.items():
+            found, seconds = engine(raw, arguments.iterations)
+            sizes[name] = sum(found)
+            times[name].append(seconds * 1000)
+            smaller[name] += sizes[name] < sizes["matcalc"]
+            larger[name] += sizes[name] > sizes["matcalc"]
+        for name, value in sizes.items():
+            totals[name] += value
+        print(f"| {path.stem} | " + " | ".join(str(v) for v in sizes.values()) + " | " +
+              " | ".join(f"{series[-1]:.1f}" for series in times.values()) + " |")
+    print("\ntotal tree size: " + ", ".join(f"{k} {v}" for k, v in totals.items()))
+    for name in engines:
+        print(f"{name}: smaller than matcalc's on {smaller[name]} problems, larger on "
+              f"{larger[name]}")
+    print("median time per problem: " + ", ".join(
+        f"{name} {statistics.median(series):.1f} ms" for name, series in times.items()))
 
 
 if __name__ == "__main__":
