@@ -166,6 +166,21 @@ def test_the_jax_backend_agrees_with_numpy():
             assert all(close(np.asarray(got[k]), want[k]) for k in want), path
 
 
+def test_the_jax_backend_computes_erf_and_gelu():
+    # the defect: the NumPy helpers' erf (math.erf entry by entry) cannot run on JAX arrays
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    result = matcalc.derive("x : vector(n)\nf = sum(gelu(x) + erf(x) + gelu_tanh(x))", wrt="x",
+                            check=False)
+    from matcalc.numeric.evaluate import evaluate
+
+    module = load(generate([result], backend="jax"))
+    x = np.linspace(-8.0, 3.0, 12)
+    value, gradient = module.value_and_gradient(x=x)
+    assert close(np.asarray(gradient["x"]), result.numpy()(x=x))
+    assert np.isclose(value, evaluate(result.program, "f", x=x), rtol=1e-12)
+
+
 def test_the_torch_backend_agrees_with_numpy():
     torch = pytest.importorskip("torch")
     for path in GALLERY:

@@ -34,6 +34,8 @@ def backend_header(backend: str) -> str:
         "jax": "import math\n\nimport jax.numpy as np  # enable float64 with "
                "jax.config.update('jax_enable_x64', True)\n",
     }[backend]
+    if backend == "jax":  # after the NumPy helpers, so that its definitions replace theirs
+        numpy += "\n\n" + helper_source("jax_helpers")
     return imports + "\n\n" + numpy + "\n\n" + common
 
 

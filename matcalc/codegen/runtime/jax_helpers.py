@@ -1,0 +1,17 @@
+"""The helpers of generated JAX code that differ from the NumPy ones.
+
+:mod:`matcalc.codegen.backends` copies this file from the marker line on into every generated
+JAX module after the NumPy helpers, so these definitions replace theirs: NumPy has no erf, and
+the NumPy helpers compute it with ``math.erf`` entry by entry, which JAX cannot trace.
+"""
+
+# ---- copied into every generated module from here on ----
+import jax.scipy.special as _jax_special  # noqa: E402
+
+
+def _erf(x):
+    return _jax_special.erf(x)
+
+
+def _erfc(x):
+    return _jax_special.erfc(x)
