@@ -58,6 +58,10 @@ ROWS = {
     "squares about the batch mean": ("X : matrix(N, d)\nmu = mean(X, 0)\n"
                                      "f = sum((X - mu) .^ 2)", "X", "grad",
                                      "df_dX = 2 * (X - mu)"),
+    # was kron(x', I(k)) @ (kron(B', I(k)) @ (vec(A) * cos(i))): vec(A X B) = kron(B', A) vec(X)
+    "a Jacobian with respect to a scalar": ("A : matrix(k, n); B : matrix(n, m); x : vector(m);"
+                                            " i : scalar\nf = (sin(i) * A) @ B @ x", "i",
+                                            "kind", "df_di = cos(i) * (A @ B @ x)"),
     # was ((w / (ones(m) + exp(a))) * exp(a)) @ x'
     "softplus": ("A : matrix(m, n); x : vector(n); w : vector(m)\na = A @ x\n"
                  "f = w' @ softplus(a)", "A", "grad", "df_dA = (w * sigmoid(a)) @ x'"),
@@ -86,3 +90,18 @@ def test_diag_algebra_and_labels(example, expected):
 
     program = matcalc.parse(example)
     assert str(simplifier_for(program)(program.definitions["f"].body)) == expected
+
+
+def test_a_kronecker_product_times_a_vec_of_another_shape_stays():
+    # kron(P, Q) @ vec(X) = vec(Q @ X @ P') needs X of Q's columns by P's columns; an X of the
+    # same length but another shape keeps the product (the rewrite would not fit)
+    from matcalc.rules.facts import Facts
+    from matcalc.rules.rewrites_kron import kron_times_vec
+
+    def rewritten(x_shape: str):
+        program = matcalc.parse(f"P : matrix(2, 3); Q : matrix(4, 2); X : matrix({x_shape})\n"
+                                "f = kron(P, Q) @ vec(X)")
+        return kron_times_vec(program.definitions["f"].body, Facts(lambda name: None))
+
+    assert rewritten("3, 2") is None
+    assert str(rewritten("2, 3")) == "vec(Q @ X @ P')"

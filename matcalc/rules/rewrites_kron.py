@@ -1,12 +1,14 @@
-"""Rewrites of Kronecker products: the mixed product, Hadamard products of Kronecker products,
-and a Kronecker product with a scalar (Magnus & Neudecker 2019, ch. 2)."""
+"""Rewrites of Kronecker products: the mixed product, a Kronecker product times a vec, Hadamard
+products of Kronecker products, and a Kronecker product with a scalar (Magnus & Neudecker 2019,
+ch. 2)."""
 
 from __future__ import annotations
 
 from ..core import ir
+from ..core.algebra import vec
 from ..core.ir import Node
 from .facts import Facts
-from .rewrite import apply, rule, same_shape
+from .rewrite import apply, rule, same_shape, transposed
 
 
 @rule(
@@ -26,6 +28,40 @@ def kron_mixed_product(node: Node, facts: Facts) -> Node | None:
             b.shape.cols != d.shape.rows:
         return None
     return apply("kron", apply("matmul", a, c), apply("matmul", b, d))
+
+
+def _vec_operand(node: Node) -> tuple[Node, Node | None] | None:
+    """``node`` as vec(X), or as c * vec(X) with c a scalar: (X, c or None)."""
+    if node.op == "vec":
+        return node.args[0], None
+    if node.op == "mul":
+        a, b = node.args
+        if a.is_scalar and b.op == "vec":
+            return b.args[0], a
+        if b.is_scalar and a.op == "vec":
+            return a.args[0], b
+    return None
+
+
+@rule(
+    'kron-times-vec',
+    ops=('matmul',),
+    example='P : matrix(p, q); Q : matrix(r, s); X : matrix(s, q)\nf = kron(P, Q) @ vec(X)',
+)
+def kron_times_vec(node: Node, facts: Facts) -> Node | None:
+    """kron(P, Q) @ vec(X) = vec(Q @ X @ P'), as vec(A X B) = kron(B', A) vec(X) (Magnus &
+    Neudecker 2019, ch. 2); a scalar c times the vec comes out: c vec(Q @ X @ P')."""
+    left, right = node.args
+    operand = _vec_operand(right) if left.op == "kron" else None
+    if operand is None:
+        return None
+    x, scale = operand
+    p, q = left.args
+    if p.is_scalar or q.is_scalar or x.shape.rows != q.shape.cols or \
+            x.shape.cols != p.shape.cols:
+        return None
+    product = vec(apply("matmul", apply("matmul", q, x), transposed(p)))
+    return product if scale is None else apply("mul", scale, product)
 
 
 def _as_kron(node: Node, like: Node) -> tuple[Node, Node] | None:

@@ -29,6 +29,7 @@ PRIORITY: tuple[str, ...] = (
     'column-sums-of-centred',
     'mean-of-entries',
     'kron-mixed-product',
+    'kron-times-vec',
     'block-product',
     'kron-hadamard',
     'kron-of-scalar',
