@@ -166,7 +166,7 @@ def test_the_jax_backend_agrees_with_numpy():
             assert all(close(np.asarray(got[k]), want[k]) for k in want), path
 
 
-def test_the_jax_backend_computes_erf_and_gelu():
+def test_the_jax_backend_computes_erf_and_gelu_also_compiled():
     # the defect: the NumPy helpers' erf (math.erf entry by entry) cannot run on JAX arrays
     jax = pytest.importorskip("jax")
     jax.config.update("jax_enable_x64", True)
@@ -176,9 +176,11 @@ def test_the_jax_backend_computes_erf_and_gelu():
 
     module = load(generate([result], backend="jax"))
     x = np.linspace(-8.0, 3.0, 12)
-    value, gradient = module.value_and_gradient(x=x)
-    assert close(np.asarray(gradient["x"]), result.numpy()(x=x))
-    assert np.isclose(value, evaluate(result.program, "f", x=x), rtol=1e-12)
+    # and under jax.jit, where float() of the traced loss failed
+    for function in (module.value_and_gradient, jax.jit(module.value_and_gradient)):
+        value, gradient = function(x=x)
+        assert close(np.asarray(gradient["x"]), result.numpy()(x=x))
+        assert np.isclose(value, evaluate(result.program, "f", x=x), rtol=1e-12)
 
 
 def test_the_torch_backend_agrees_with_numpy():

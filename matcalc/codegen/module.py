@@ -166,7 +166,7 @@ def _module(program: Program, group: list[Result], name: str, variables: list[st
     keys = result_keys(group)
     outputs = []
     for key, (derivative, text) in zip(keys, results, strict=True):
-        layout = {Kind.SCALAR: "float({0})", Kind.VECTOR: "np.reshape({0}, -1)"}.get(
+        layout = {Kind.SCALAR: "_returned_number({0})", Kind.VECTOR: "np.reshape({0}, -1)"}.get(
             derivative.result.kind, "np.asarray({0})")
         outputs.append(f"    {key!r}: {layout.format(text)},")
     kinds = sorted({d.kind for d in group})
@@ -205,7 +205,7 @@ def _module(program: Program, group: list[Result], name: str, variables: list[st
                               (["prepared=prepared"] if prepare_lines else []))
         functions = (f"def value_and_{name}{signature}:\n"
                      f'    """{group[0].of} and its {title}, computed together."""\n'
-                     + textwrap.indent(body, "    ") + f"\n    return float({value}), "
+                     + textwrap.indent(body, "    ") + f"\n    return _returned_number({value}), "
                      + returned + "\n\n\n"
                      + f"def {name}{signature}:\n    \"\"\"{title}.\"\"\"\n"
                      f"    return value_and_{name}({forwarded})[1]\n")

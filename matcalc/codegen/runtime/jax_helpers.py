@@ -2,8 +2,11 @@
 
 :mod:`matcalc.codegen.backends` copies this file from the marker line on into every generated
 JAX module after the NumPy helpers, so these definitions replace theirs: NumPy has no erf, and
-the NumPy helpers compute it with ``math.erf`` entry by entry, which JAX cannot trace.
+the NumPy helpers compute it with ``math.erf`` entry by entry, which JAX cannot trace; a scalar
+result stays a 0-d array, as ``float()`` of a traced value fails under ``jax.jit``.
 """
+
+import jax.numpy as np  # the generated module's header imports it under this name
 
 # ---- copied into every generated module from here on ----
 import jax.scipy.special as _jax_special  # noqa: E402
@@ -15,3 +18,7 @@ def _erf(x):
 
 def _erfc(x):
     return _jax_special.erfc(x)
+
+
+def _returned_number(x):
+    return np.reshape(np.asarray(x), ())

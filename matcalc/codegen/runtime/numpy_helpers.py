@@ -122,6 +122,11 @@ def _matrix(x, name):
     return x
 
 
+def _returned_number(x):
+    # a scalar result as a Python float
+    return float(x)
+
+
 def _scalar(x, name):
     x = np.asarray(x)
     if x.size != 1:

@@ -195,6 +195,10 @@ def _matrix(x, name):
     return x
 
 
+def _returned_number(x):
+    return float(x)
+
+
 def _scalar(x, name):
     x = torch.as_tensor(x)
     if x.numel() != 1:
