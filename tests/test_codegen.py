@@ -252,6 +252,24 @@ def test_gallery_code_forms_no_dense_intermediate():
         assert not _dense_intermediates(generate_many(groups)), path.name
 
 
+@pytest.mark.parametrize("path", GALLERY, ids=lambda p: p.stem)
+def test_gallery_code_computes_the_function_value_as_the_interpreter(path):
+    # value_and_gradient's forward pass has its own code (tr(kron(A, X)) as tr(A) tr(X))
+    from matcalc.codegen.module import generate
+    from matcalc.numeric.evaluate import evaluate
+
+    parsed = matcalc.parse(path.read_text())
+    for group in derive_by_request(parsed):
+        group = list(group)
+        if group[0].kind != "grad":
+            continue
+        module = load(generate(group))
+        instance = random_instance(parsed, seed=4)
+        kwargs = {"sizes": instance.sizes} if "sizes=None" in group[0].code() else {}
+        value, _ = module.value_and_gradient(**instance.arrays, **kwargs)
+        assert np.isclose(value, evaluate(parsed, group[0].of, instance.arrays), rtol=1e-10)
+
+
 def test_the_scan_sees_a_dense_intermediate():
     # a test of the test: a shared Diag formed as np.diagflat is found
     source = "def _kron_matvec(a):\n    pass\n\ndef gradient(x):\n    _t1 = np.diagflat(x)\n" \

@@ -100,6 +100,10 @@ class Writer:
                 and args[0] not in self.names and self.uses.get(args[0], 0) <= 1:
             a, b = args[0].args
             return f"np.sum({self.value(a)} * {self.value(b)}.T)"
+        if op == "tr" and args[0].op == "kron" and args[0] not in self.names:
+            # tr(kron(A, B)) = tr(A) tr(B) (Magnus & Neudecker 2019, ch. 2): kron never formed
+            return "(" + " * ".join(self.value(a) if a.is_scalar else f"np.trace({self.value(a)})"
+                                    for a in args[0].args) + ")"
         if op == "frob":
             return f"np.vdot({self.value(args[0])}, {self.value(args[1])})"
         unary = {
