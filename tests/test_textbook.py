@@ -62,6 +62,19 @@ ROWS = {
     "a Jacobian with respect to a scalar": ("A : matrix(k, n); B : matrix(n, m); x : vector(m);"
                                             " i : scalar\nf = (sin(i) * A) @ B @ x", "i",
                                             "kind", "df_di = cos(i) * (A @ B @ x)"),
+    # was -(inv(X + A)' @ inv(X + A)'): powers of one matrix join (Cookbook eq. 124)
+    "trace of an inverse": ("X, A : matrix(n, n)\nf = tr(inv(X + A))", "X", "grad",
+                            "df_dX = -inv((X + A) ^ 2)'"),
+    # was 2 * ((k / (2 * s ^ 2)) * (z - x)) and 2 * ((0.5 / d) * v): numbers cancel
+    "a scaled squared distance": ("z, x : vector(n); k, s : scalar positive\n"
+                                  "f = k * sum((z - x) .^ 2) / (2 * s ^ 2)", "z", "grad",
+                                  "df_dz = (k * (z - x)) / s ^ 2"),
+    "half a quadratic over d": ("v : vector(n); d : scalar positive\nf = 0.5 * (v' @ v) / d",
+                                "v", "grad", "df_dv = v / d"),
+    # labels in {0, 1}: was X' @ (((1 - y) / (1 - s) - y / s) * (s * (1 - s))) (Bishop eq. 4.91)
+    "logistic 0-1 gradient": ("X : matrix(N, d); w : vector(d); y : vector(N)\n"
+                              "s = sigmoid(X @ w)\nL = -sum(y * log(s) + (1 - y) * log(1 - s))",
+                              "w", "grad", "dL_dw = X' @ (s - y)"),
     # was ((w / (ones(m) + exp(a))) * exp(a)) @ x'
     "softplus": ("A : matrix(m, n); x : vector(n); w : vector(m)\na = A @ x\n"
                  "f = w' @ softplus(a)", "A", "grad", "df_dA = (w * sigmoid(a)) @ x'"),
