@@ -15,14 +15,9 @@ from ..engine.result import Result
 from ..errors import ShapeError, UnknownNameError
 from ..lang.parse import parse
 from .answers import answer_node
-from .hints import (
-    diagnose,
-    diagonal_shape_hint,
-    kron_shape_hint,
-    shape_hint,
-    transposed_shape_hint,
-)
+from .hints import diagnose, diagonal_shape_hint, kron_shape_hint
 from .samples import KIND_NAMES, POINTS, TOLERANCE, AnswerUndefined, relative, values_at
+from .shape_hints import shape_hint, transposed_shape_hint
 
 
 @dataclass
