@@ -22,3 +22,15 @@ def _erfc(x):
 
 def _returned_number(x):
     return np.reshape(np.asarray(x), ())
+
+
+def _lgamma(x):
+    return _jax_special.gammaln(x)
+
+
+def _digamma(x):
+    return _jax_special.digamma(x)
+
+
+def _trigamma(x):
+    return _jax_special.polygamma(1, x)
