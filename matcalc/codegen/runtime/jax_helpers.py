@@ -34,3 +34,9 @@ def _digamma(x):
 
 def _trigamma(x):
     return _jax_special.polygamma(1, x)
+
+
+def _solve_triangular(a, b, lower):
+    import jax.scipy.linalg
+
+    return jax.scipy.linalg.solve_triangular(a, b, lower=lower)

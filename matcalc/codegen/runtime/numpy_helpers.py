@@ -151,3 +151,10 @@ def _trigamma(x):
     from scipy import special
 
     return special.polygamma(1, x)
+
+
+def _solve_triangular(a, b, lower):
+    # a triangular solve, O(n^2) a column (SciPy, imported on first use)
+    from scipy import linalg
+
+    return linalg.solve_triangular(a, b, lower=lower)

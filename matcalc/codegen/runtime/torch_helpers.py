@@ -216,3 +216,7 @@ def _digamma(x):
 
 def _trigamma(x):
     return torch.polygamma(1, torch.as_tensor(x))
+
+
+def _solve_triangular(a, b, lower):
+    return torch.linalg.solve_triangular(a, b, upper=not lower)
