@@ -13,7 +13,8 @@ from lark import Token, Tree
 
 from .. import limits
 from ..core import ir
-from ..core.ir import ELEMENTWISE_FUNCTIONS, Node
+from ..core.functions import ELEMENTWISE_FUNCTIONS
+from ..core.ir import Node
 from ..core.program import Definition, Program, Request
 from ..core.shapes import ONE, Dim, Kind, Shape, dim
 from ..core.unify import Inference

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..core import ir
+from ..core.algebra import zeros_like
 from ..core.ir import Node
 from .facts import Facts
 from .rewrite import (
@@ -13,7 +14,6 @@ from .rewrite import (
     same_shape,
     scalar_factors,
     zero,
-    zeros_like,
 )
 
 

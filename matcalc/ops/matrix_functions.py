@@ -1,11 +1,11 @@
 """Functions of a whole matrix: det, logdet, inv and the norms.
 
-One entry per operation (see :mod:`matcalc.rules.operation`).
+One entry per operation (see :mod:`matcalc.ops.operation`).
 """
 
 from __future__ import annotations
 
-from ...core.algebra import (
+from ..core.algebra import (
     call,
     div,
     frob,
@@ -15,7 +15,8 @@ from ...core.algebra import (
     transpose,
     vec,
 )
-from ..operation import define
+from ..core.shape_rules import norm2_shape, scalar_result, square_to_same, square_to_scalar
+from .operation import define
 
 
 def d_determinant(node, out, ds):
@@ -108,11 +109,20 @@ def vec_norm(node, out, js):
     return div(matmul(transpose(vec(a)), js[0]), out)
 
 
-define('det', differential=d_determinant, adjoints=(pull_determinant,), jacobian=vec_determinant)
+define('det',
+       differential=d_determinant,
+       adjoints=(pull_determinant,),
+       jacobian=vec_determinant,
+       shape=square_to_scalar("det"))
 define('logdet',
        differential=d_log_determinant,
        adjoints=(pull_log_determinant,),
-       jacobian=vec_log_determinant)
-define('inv', differential=d_inverse, adjoints=(pull_inverse,), jacobian=vec_inverse)
-define('norm2', differential=d_norm, adjoints=(pull_norm,), jacobian=vec_norm)
-define('norm', differential=d_norm, adjoints=(pull_norm,), jacobian=vec_norm)
+       jacobian=vec_log_determinant,
+       shape=square_to_scalar("logdet"))
+define('inv',
+       differential=d_inverse,
+       adjoints=(pull_inverse,),
+       jacobian=vec_inverse,
+       shape=square_to_same("inv"))
+define('norm2', differential=d_norm, adjoints=(pull_norm,), jacobian=vec_norm, shape=norm2_shape)
+define('norm', differential=d_norm, adjoints=(pull_norm,), jacobian=vec_norm, shape=scalar_result)
