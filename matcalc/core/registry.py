@@ -53,12 +53,19 @@ class Syntax:
 
 @dataclass(frozen=True)
 class Latex:
-    """How an operation is set in LaTeX: ``command`` (``\\det``, ``\\operatorname{tr}``)
-    before the bracketed argument, or ``infix`` between the operands (``\\otimes``); ``reads``
-    are the commands (without backslash) the LaTeX reader takes as this operation."""
+    """How an operation is set in LaTeX, one of: ``command`` (``\\det``) before the bracketed
+    argument; ``infix`` between the operands (``\\otimes``, at the level of ``\\odot``); a
+    delimited ``template`` of the arguments (``\\left\\|{0}\\right\\|_F``); a superscript
+    ``power`` (``-1``); or ``special``: the operators whose setting depends on their operands
+    (juxtaposed products, ``\\frac``, ``^\\top``) have a method of their own in
+    ``present/latex.py``.  ``reads`` are the commands (without backslash) the LaTeX reader takes
+    as this operation."""
 
     command: str = ""
     infix: str = ""
+    template: str = ""
+    power: str = ""
+    special: bool = False
     reads: tuple[str, ...] = ()
 
 

@@ -15,6 +15,7 @@ from ..core.algebra import (
     transpose,
     vec,
 )
+from ..core.registry import Code, Latex, Syntax
 from ..core.shape_rules import norm2_shape, scalar_result, square_to_same, square_to_scalar
 from .operation import define
 
@@ -113,16 +114,38 @@ define('det',
        differential=d_determinant,
        adjoints=(pull_determinant,),
        jacobian=vec_determinant,
-       shape=square_to_scalar("det"))
+       shape=square_to_scalar("det"),
+       syntax=Syntax("det"),
+       latex=Latex(command=r"\det", reads=("det",)),
+       code=Code(numpy="np.linalg.det({0})", torch="torch.linalg.det({0})", scalar="{0}"),
+       sympy=lambda s, node, a: a if node.args[0].is_scalar else s.Determinant(a),
+       stable=(),
+       scalar="det(a) = a",
+       cost="costly")
 define('logdet',
        differential=d_log_determinant,
        adjoints=(pull_log_determinant,),
        jacobian=vec_log_determinant,
-       shape=square_to_scalar("logdet"))
+       shape=square_to_scalar("logdet"),
+       syntax=Syntax("logdet"),
+       latex=Latex(command=r"\log\det"),  # read back as \log of \det (lang/latex.py)
+       code=Code(numpy="_logdet({0})", torch="_logdet({0})", helpers=("_logdet",),
+                 scalar="np.log({0})"),
+       sympy=lambda s, node, a: s.sp.log(a if node.args[0].is_scalar else s.Determinant(a)),
+       stable=(),
+       scalar="logdet(a) = log(a)",
+       cost="costly")
 define('inv',
        differential=d_inverse,
        adjoints=(pull_inverse,),
        jacobian=vec_inverse,
-       shape=square_to_same("inv"))
+       shape=square_to_same("inv"),
+       syntax=Syntax("inv"),
+       latex=Latex(power="-1"),
+       code=Code(numpy="np.linalg.inv({0})", torch="torch.linalg.inv({0})"),
+       sympy=lambda s, node, a: 1 / a if node.args[0].is_scalar else s.Inverse(a),
+       stable=(),
+       scalar="inv(a) = 1 / a",
+       cost="costly")
 define('norm2', differential=d_norm, adjoints=(pull_norm,), jacobian=vec_norm, shape=norm2_shape)
 define('norm', differential=d_norm, adjoints=(pull_norm,), jacobian=vec_norm, shape=scalar_result)

@@ -21,6 +21,7 @@ from ..core.algebra import (
     vec,
 )
 from ..core.ir import Node
+from ..core.registry import Code, Latex, Syntax
 from ..core.shape_rules import frob_shape, kron_shape, matmul_shape, transpose_shape
 from ..core.shapes import ONE, Kind
 from .common import vec_hadamard
@@ -158,4 +159,12 @@ defbilinear('kron',
             'd kron(A, B) = kron(dA, B) + kron(A, dB) (Cookbook eq. 39).',
             adjoints=(pull_kron_left, pull_kron_right),
             jacobian=vec_kron,
-            shape=kron_shape)
+            shape=kron_shape,
+            syntax=Syntax("kron"),
+            latex=Latex(infix=r"\otimes", reads=("otimes",)),
+            code=Code(numpy="np.kron({0}, {1})", torch="torch.kron({0}, {1})"),
+            sympy=lambda s, node, a, b: a * b if any(x.is_scalar for x in node.args)
+            else s.KroneckerProduct(a, b),
+            stable=(),
+            scalar="kron(a, B) = a B",
+            cost="structure")
