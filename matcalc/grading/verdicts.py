@@ -15,8 +15,9 @@ from ..engine.result import Result
 from ..errors import ShapeError, UnknownNameError
 from ..lang.parse import parse
 from .answers import answer_node
-from .hints import diagnose, diagonal_shape_hint, kron_shape_hint, shape_hint
+from .hints import diagnose, diagonal_shape_hint, kron_shape_hint
 from .samples import KIND_NAMES, POINTS, TOLERANCE, AnswerUndefined, relative, values_at
+from .shape_hints import shape_hint, transposed_shape_hint
 
 
 @dataclass
@@ -115,7 +116,8 @@ def verify_against(expected: Result, answer: str, latex: bool | None = None) -> 
                       read_as_latex=to_latex(node))
     result = expected.result
     if node.shape != result.shape:
-        verdict.hint = kron_shape_hint(expected, extended, node) or \
+        verdict.hint = transposed_shape_hint(expected, extended, node) or \
+            kron_shape_hint(expected, extended, node) or \
             diagonal_shape_hint(expected, extended, node) or \
             shape_hint(node, result, expected)
         return verdict
