@@ -207,3 +207,10 @@ def zeros_like(node: Node) -> Node:
     if node.is_scalar:
         return ir.const(0.0)
     return ir.zeros(node.shape.rows, node.shape.cols, node.kind)
+
+
+def chain(node: Node) -> list[Node]:
+    """The factors of a matrix product, left to right, however it is bracketed."""
+    if node.op == "matmul":
+        return chain(node.args[0]) + chain(node.args[1])
+    return [node]
