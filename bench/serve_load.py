@@ -10,9 +10,10 @@ given and sends again; its latency runs from its first try to its answer.
 2. hostile requests (10,000-deep nesting, a 1 MB body, ``tr(A^1000000)``, a derivation that runs
    past the time limit) sent at once, while normal requests keep arriving one every 0.1 s: what
    each hostile request got and when, and the latency of the normal requests meanwhile;
-3. 50 clients for ``--seconds`` (default 30): 35 send cheap requests (a gradient of one line),
-   10 expensive ones (the CS224n network's five gradients, thoroughly checked, with NumPy, JAX
-   and PyTorch code), 5 send the derivation past its time and hang up after 0.3 s.  The cheap
+3. 50 clients for ``--seconds`` (default 30), each sending its next request 1 s after its
+   answer: 35 send cheap requests (a gradient of one line), 10 expensive ones (the CS224n
+   network's five gradients, thoroughly checked, with NumPy, JAX and PyTorch code), 5 send the
+   derivation past its time and hang up after 0.3 s.  The cheap
    requests' latency (p50, p99, largest) and how many each client got answered: no client
    starves.
 
@@ -145,11 +146,12 @@ async def mixed(client: httpx.AsyncClient, seconds: float) -> None:
             latency, status = await timed(client, "derive", normal(index * 1000 + k), refused)
             assert status == 200, status
             cheap[index].append(latency)
-            await asyncio.sleep(0.2)  # a person reads the result before typing on
+            await asyncio.sleep(1.0)  # a person types on (the page waits 0.5 s for a pause)
 
     async def expensive_client() -> None:
         while time.monotonic() < end:
             expensive.append(await timed(client, "derive", EXPENSIVE, refused))
+            await asyncio.sleep(1.0)
 
     async def abandoning_client() -> None:
         nonlocal abandoned
@@ -158,7 +160,7 @@ async def mixed(client: httpx.AsyncClient, seconds: float) -> None:
                 await client.post("/api/derive", json=PAST_ITS_TIME, timeout=0.3)
             except httpx.TimeoutException:
                 abandoned += 1
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(1.0)
 
     started = time.monotonic()
     await asyncio.gather(*[cheap_client(index) for index in range(35)],

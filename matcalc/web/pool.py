@@ -87,9 +87,10 @@ class Pool:
         self.admitted -= 1
 
     def retry_after(self) -> int:
-        """Whole seconds after which a refused request may find room: the work waiting and
-        running, at the seconds its kinds took, shared by the workers (1 to 60)."""
-        return min(60, max(1, math.ceil(self.pending / self.jobs)))
+        """Whole seconds after which a refused request may find room: a place frees when one
+        of the requests admitted ends, about every (their mean expected seconds) / jobs (1 to
+        60)."""
+        return min(60, max(1, math.ceil(self.pending / max(1, self.admitted) / self.jobs)))
 
     def _dispatch(self) -> None:
         """Idle workers go to the waiting requests with the earliest expected finish that may
