@@ -28,6 +28,8 @@ def _latex_answer_node(program: Program, answer: str) -> tuple[Program, Node]:
     return builder.result(), node
 
 
+_STATEMENTS = {"declaration": "declaration (the problem declares the variables)",
+               "request": "request (grad ... wrt ...)"}
 MAX_ANSWER_LENGTH = 100_000  # characters of one answer; a longer one is refused at once
 
 
@@ -57,7 +59,14 @@ def _language_answer_node(program: Program, answer: str) -> tuple[Program, Node]
     builder = Builder.over(program, answer)
     *local, last = statements
     if local:
-        builder.program(parse_tree("\n".join(local), "program"))
+        tree = parse_tree("\n".join(local), "program")
+        for statement in tree.children:
+            if statement.data != "definition":
+                raise ParseError(
+                    f"an answer is an expression over the problem's names and its own "
+                    f"definitions (t = ...); it cannot hold a {_STATEMENTS[statement.data]}: "
+                    f"{local[statement.meta.line - 1].strip() if statement.meta.line else ''}")
+        builder.program(tree)
     builder.source = last
     node = builder.expression(parse_tree(last, "expression"))
     extended = builder.result()

@@ -9,6 +9,9 @@ A rubric is a TOML file (read with the standard library's tomllib)::
     [feedback]                 # a text for the student, per kind
     transpose = "The gradient of a scalar has the shape of the variable."
 
+A top-level ``allow_deltas = true`` lets answers to the problem use the result's named deltas
+(``delta2`` for the gradient by ``b1``) without defining them; off by default.
+
 The kinds are those the hints name: ``transpose``, ``sign``, ``factor`` (a constant or a size),
 ``term`` (a missing term), ``mask`` (a missing factor of an elementwise product: relu's step),
 ``product`` (Hadamard for matrix product, Kronecker factors), ``shape``, ``assumption``
@@ -55,6 +58,7 @@ class Rubric:
     points: float = 1.0
     partial: dict[str, float] = field(default_factory=dict)
     feedback: dict[str, str] = field(default_factory=dict)
+    allow_deltas: bool = False  # answers may use the result's named deltas
 
     def score(self, verdict: str, hint: str) -> tuple[float, str, str]:
         """(points, kind of mistake, feedback) of a graded answer."""
@@ -75,10 +79,14 @@ def load_rubric(path: str | Path) -> Rubric:
         raise ParseError(f"cannot read the rubric {file}: {error}") from None
     except tomllib.TOMLDecodeError as error:
         raise ParseError(f"the rubric {file} is not TOML: {error}") from None
-    unknown = set(data) - {"points", "partial", "feedback"}
+    unknown = set(data) - {"points", "partial", "feedback", "allow_deltas"}
     if unknown:
         raise ParseError(f"the rubric {file} has unknown keys: {', '.join(sorted(unknown))} "
-                         "(it takes points, [partial] and [feedback])")
+                         "(it takes points, allow_deltas, [partial] and [feedback])")
+    allow_deltas = data.get("allow_deltas", False)
+    if not isinstance(allow_deltas, bool):
+        raise ParseError(f"the rubric {file}: allow_deltas is true or false, not "
+                         f"{allow_deltas!r}")
     points = data.get("points", 1.0)
     partial, feedback = data.get("partial", {}), data.get("feedback", {})
     if not isinstance(points, int | float) or points < 0:
@@ -97,7 +105,8 @@ def load_rubric(path: str | Path) -> Rubric:
     for kind, text in feedback.items():
         if not isinstance(text, str):
             raise ParseError(f"the rubric {file}: feedback.{kind} is a text")
-    return Rubric(float(points), {k: float(v) for k, v in partial.items()}, dict(feedback))
+    return Rubric(float(points), {k: float(v) for k, v in partial.items()}, dict(feedback),
+                  allow_deltas)
 
 
 def rubric_for(problem_path: str, default: Rubric) -> Rubric:
