@@ -61,7 +61,14 @@ def _check_derivation(arguments: argparse.Namespace) -> int:
 
 
 def _grade_batch(arguments: argparse.Namespace) -> int:
-    from .grading.batch import grade, progress_bar, read_answers, summary, totals, write_report
+    from .grading.batch import (
+        grade,
+        progress_bar,
+        read_answers,
+        summary,
+        write_report,
+        write_totals,
+    )
     from .grading.rubrics import load_rubric
     from .grading.workers import MEMORY_BYTES
 
@@ -100,13 +107,8 @@ def _grade_batch(arguments: argparse.Namespace) -> int:
         else:
             write_report(graded, sys.stdout, fmt)
         if arguments.totals:
-            import csv
-
             with open(arguments.totals, "w", encoding="utf-8", newline="") as handle:
-                writer = csv.DictWriter(handle, fieldnames=["student", "answers", "correct",
-                                                            "points", "max_points"])
-                writer.writeheader()
-                writer.writerows(totals(graded))
+                write_totals(graded, handle)
     except OSError as error:
         raise ParseError(f"cannot write the report: {error.strerror}") from None
     print(f"read {len(submissions)} rows; {summary(graded)}", file=sys.stderr)

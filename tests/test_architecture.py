@@ -168,6 +168,22 @@ def test_importing_matcalc_imports_neither_numpy_nor_sympy():
     assert result.stdout.strip() == "[]", result.stdout
 
 
+def test_scipy_is_imported_only_by_what_computes_with_it():
+    # SciPy (special and matrix functions) is imported on first use: a derivation and its check
+    # without lgamma or a matrix function never load it; evaluating lgamma does
+    import subprocess
+    import sys
+
+    code = ("import sys, matcalc; d = matcalc.derive(\"x' @ A @ x\", wrt='x'); matcalc.check(d); "
+            "print('scipy' in sys.modules); "
+            "matcalc.check(matcalc.derive('sum(lgamma(x))', wrt='x', "
+            "let='x : vector(n) positive')); "
+            "print('scipy' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.split() == ["False", "True"], result.stdout + result.stderr
+
+
 def test_every_folder_of_modules_is_a_package():
     # setuptools installs only packages: a folder without __init__.py would be left out of a
     # non-editable install (pip install .)

@@ -176,7 +176,10 @@ class Writer:
         if self.inline(b) and b.op == "Diag" and not b.args[0].is_scalar:
             return f"({self.value(a)} * {self.diagonal(b)}.T)"
         if self.inline(a) and a.op == "inv":
-            return f"np.linalg.solve({self.value(a.args[0])}, {self.value(b)})"
+            return self.solve(a.args[0], b, transposed=False)
+        if self.inline(a) and a.op == "transpose" and a.args[0].op == "inv" and \
+                self.inline(a.args[0]):  # inv(A)' @ B = solve(A', B)
+            return self.solve(a.args[0].args[0], b, transposed=True)
         if self.inline(a) and a.op == "kron" and b.kind is Kind.VECTOR:
             first, second = a.args
             if not first.is_scalar and not second.is_scalar:
@@ -192,6 +195,16 @@ class Writer:
         if len(factors) >= 3:
             return f"np.linalg.multi_dot([{', '.join(self.value(f) for f in factors)}])"
         return f"({self.value(a)} @ {self.value(b)})"
+
+    def solve(self, a: Node, b: Node, transposed: bool) -> str:
+        """``inv(A) @ B`` (``inv(A)' @ B``) as a solve, never the inverse: a triangular solve
+        (O(n^2) a column) when A is known triangular, a chol factor or a declared lower/upper."""
+        side = self.facts.triangular(a)
+        matrix = self.value(a) + (".T" if transposed else "")
+        if side:
+            lower = (side == "lower") != transposed
+            return f"_solve_triangular({matrix}, {self.value(b)}, {lower})"
+        return f"np.linalg.solve({matrix}, {self.value(b)})"
 
     def inline(self, node: Node) -> bool:
         """Whether node is computed here only (so its structure may be used, not its value)."""

@@ -99,12 +99,10 @@ class DerivationVerdict:
         return "\n".join(lines + [f"{verdict} ({self.layout} layout)"])
 
     def _repr_html_(self) -> str:
-        from html import escape
+        """In a notebook: each step typeset (matcalc/grading/notebook.py)."""
+        from .notebook import steps_html
 
-        rows = "".join(f"<tr><td>{s.line}</td><td>{'ok' if s.ok else '<b>wrong</b>'}</td>"
-                       f"<td><code>{escape(s.text)}</code></td><td>{escape(s.hint)}</td></tr>"
-                       for s in self.steps)
-        return f"<table><tr><th>line</th><th></th><th>step</th><th>why</th></tr>{rows}</table>"
+        return steps_html(self.steps, str(self).splitlines()[-1])
 
 
 _BLOCK_MATRIX = re.compile(r"\\begin\s*\{[bp]?matrix\}.*?\\end\s*\{[bp]?matrix\}")

@@ -91,17 +91,6 @@ def _diagonal_only(expected: Result, extended: Program, node: Node, samples) -> 
     return f"your answer has the Jacobian's diagonal but not the rest; {_OFF_DIAGONAL}"
 
 
-def shape_hint(node: Node, result: Node, expected: Result) -> str:
-    what = KIND_NAMES[expected.kind]
-    if node.shape == result.shape.T:
-        return (f"your answer is {node.shape}, the shape of the transpose of the {what} "
-                f"({result.shape}); the {what} of a scalar has the shape of {expected.wrt}"
-                if expected.kind == "grad" else
-                f"your answer is {node.shape}, the shape of the transpose of the {what} "
-                f"({result.shape})")
-    return f"your answer is {node.shape}, but the {what} is {result.shape}"
-
-
 def diagnose(expected: Result, extended: Program, node: Node, samples) -> str:
     what = KIND_NAMES[expected.kind]
     wants = [s.want for s in samples]

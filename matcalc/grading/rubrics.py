@@ -17,10 +17,13 @@ The kinds are those the hints name: ``transpose``, ``sign``, ``factor`` (a const
 ``product`` (Hadamard for matrix product, Kronecker factors), ``shape``, ``assumption``
 (right only under an undeclared one), ``other``; ``error`` (the answer cannot be read) keeps 0.
 A problem's rubric is ``<problem>.rubric.toml`` beside it, else the one given to the grader.
+Points are finite numbers from 0 to 1,000,000 (``nan``, ``inf`` and ``1e308`` are refused), so
+totals and reports hold only finite numbers.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -28,6 +31,8 @@ from pathlib import Path
 
 from ..errors import ParseError
 
+# the most points one problem may carry: a class's totals stay finite and exact in a float
+MAX_POINTS = 1_000_000
 KINDS = ("transpose", "sign", "factor", "term", "mask", "product", "shape", "assumption",
          "other")
 # (kind, what the hint says): the first that matches names the mistake
@@ -89,8 +94,9 @@ def load_rubric(path: str | Path) -> Rubric:
                          f"{allow_deltas!r}")
     points = data.get("points", 1.0)
     partial, feedback = data.get("partial", {}), data.get("feedback", {})
-    if not isinstance(points, int | float) or points < 0:
-        raise ParseError(f"the rubric {file}: points is a number >= 0, not {points!r}")
+    if not _finite_points(points, MAX_POINTS):
+        raise ParseError(f"the rubric {file}: points is a finite number from 0 to "
+                         f"{MAX_POINTS:,}, not {points!r}")
     for table, name in ((partial, "partial"), (feedback, "feedback")):
         if not isinstance(table, dict):
             raise ParseError(f"the rubric {file}: [{name}] is a table of kinds")
@@ -99,7 +105,7 @@ def load_rubric(path: str | Path) -> Rubric:
             raise ParseError(f"the rubric {file}: [{name}] names unknown kinds "
                              f"{', '.join(sorted(wrong))} (kinds: {', '.join(KINDS)})")
     for kind, value in partial.items():
-        if not isinstance(value, int | float) or not 0 <= value <= points:
+        if not _finite_points(value, points):
             raise ParseError(f"the rubric {file}: partial.{kind} is a number from 0 to "
                              f"points ({points:g}), not {value!r}")
     for kind, text in feedback.items():
@@ -107,6 +113,13 @@ def load_rubric(path: str | Path) -> Rubric:
             raise ParseError(f"the rubric {file}: feedback.{kind} is a text")
     return Rubric(float(points), {k: float(v) for k, v in partial.items()}, dict(feedback),
                   allow_deltas)
+
+
+def _finite_points(value: object, most: float) -> bool:
+    """A number of points: finite (no nan, no inf) and from 0 to ``most`` (booleans, which
+    TOML keeps apart from numbers, are not points)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and \
+        math.isfinite(value) and 0 <= value <= most
 
 
 def rubric_for(problem_path: str, default: Rubric) -> Rubric:

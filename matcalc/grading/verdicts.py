@@ -15,7 +15,7 @@ from ..engine.result import Result
 from ..errors import ShapeError, UnknownNameError
 from ..lang.parse import parse
 from .answers import answer_node
-from .hints import diagnose, diagonal_shape_hint, kron_shape_hint, shape_hint
+from .hints import diagnose, diagonal_shape_hint, kron_shape_hint
 from .samples import (
     KIND_NAMES,
     SEEDS,
@@ -26,6 +26,7 @@ from .samples import (
     scale_hint,
     values_at,
 )
+from .shape_hints import shape_hint, transposed_shape_hint
 
 
 @dataclass
@@ -51,6 +52,13 @@ class Verdict:
             return f"correct (max relative error {self.max_rel_error:.1e} at {len(self.seeds)} " \
                    f"random points)"
         return f"wrong: {self.hint}" if self.hint else "wrong"
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the verdict, the hint, and the answer as read, typeset."""
+        from .notebook import verdict_html
+
+        head = f" (max relative error {self.max_rel_error:.1e})" if self.ok else ""
+        return verdict_html(self.ok, head, self.hint, self.read_as_latex, self.read_as)
 
     def _repr_markdown_(self) -> str:
         """The verdict in a notebook: correct or wrong, the hint, and the answer as read."""
@@ -146,7 +154,8 @@ def verify_against(expected: Result, answer: str, latex: bool | None = None,
                       read_as_latex=to_latex(node))
     result = expected.result
     if node.shape != result.shape:
-        verdict.hint = kron_shape_hint(expected, extended, node) or \
+        verdict.hint = transposed_shape_hint(expected, extended, node) or \
+            kron_shape_hint(expected, extended, node) or \
             diagonal_shape_hint(expected, extended, node) or \
             shape_hint(node, result, expected)
         return verdict

@@ -44,8 +44,12 @@ DIMENSION_FUNCTIONS = frozenset({"I", "ones", "zeros", "commutation"})
 FUNCTIONS = UNARY_FUNCTIONS | BINARY_FUNCTIONS | DIMENSION_FUNCTIONS | {"unvec"}
 RESERVED = FUNCTIONS | {"T"}
 
-ATTRIBUTES = ("symmetric", "spd", "simplex", "positive", "invertible", "pm1")
-SQUARE_ATTRIBUTES = frozenset({"symmetric", "spd", "invertible"})
+ATTRIBUTES = ("symmetric", "spd", "simplex", "positive", "invertible", "pm1", "lower", "upper")
+SQUARE_ATTRIBUTES = frozenset({"symmetric", "spd", "invertible", "lower", "upper"})
+TRIANGULAR_ATTRIBUTES = frozenset({"lower", "upper"})
+# a triangular matrix that is symmetric is diagonal: declare Diag(d) instead
+_EXCLUSIVE = {"lower": {"upper", "symmetric", "spd", "simplex", "pm1", "positive"},
+              "upper": {"lower", "symmetric", "spd", "simplex", "pm1", "positive"}}
 
 _BINARY_OPS = {"add", "sub", "mul", "div", "matmul", "frob"}
 
@@ -149,6 +153,7 @@ class Builder:
             attributes |= {"integer"}
         for attribute_tree in attribute_trees:
             self._check_attribute(attribute_tree, kind, shape)
+            self._check_compatible(attribute_tree, attributes)
         for token in names_tree.children:
             self.declare(str(token), kind, shape, attributes, location_of(token, self.source))
 
@@ -222,6 +227,15 @@ class Builder:
         if name == "simplex" and kind is Kind.SCALAR:
             raise AssumptionError("'simplex' applies to a vector or a matrix (each row)",
                                   location, self.source)
+
+    def _check_compatible(self, tree: Tree, attributes: frozenset[str]) -> None:
+        token = tree.children[0]
+        clash = sorted(_EXCLUSIVE.get(str(token), set()) & attributes)
+        if clash:
+            raise AssumptionError(f"'{token}' cannot be combined with '{clash[0]}': a triangular "
+                                  "matrix has zeros on one side of its diagonal (one that is "
+                                  "also symmetric is diagonal: write Diag(d))",
+                                  location_of(token, self.source), self.source)
 
     def _definition(self, tree: Tree) -> None:
         token, body_tree = tree.children

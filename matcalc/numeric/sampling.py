@@ -170,15 +170,25 @@ def _drawn(node: Node, sizes: Mapping[str, int], rng: np.random.Generator,
         value = (b + b.T) / 2
         if "invertible" in attributes:  # shifted to be positive definite: det > 0
             value += (0.5 - min(0.0, float(np.linalg.eigvalsh(value)[0]))) * np.eye(rows)
+    elif {"lower", "upper"} & attributes:
+        value = _triangular(rows, rng, "lower" in attributes)
     elif "invertible" in attributes:
         value = _well_conditioned(rows, rng, "positive" in attributes)
     elif "positive" in attributes:
         value = np.exp(0.5 * rng.normal(size=(rows, cols)))
     else:  # entries ~ N(0, 1/cols) keep products of large matrices of order one
         value = rng.normal(size=(rows, cols)) / np.sqrt(cols if node.kind is Kind.MATRIX else 1)
-    if "positive" in attributes and not {"invertible", "spd"} & attributes:
+    if "positive" in attributes and not {"invertible", "spd", "lower", "upper"} & attributes:
         value = np.abs(value) + 0.1 * (value == 0)
     return to_user_layout(node.kind, value)
+
+
+def _triangular(n: int, rng: np.random.Generator, lower: bool) -> np.ndarray:
+    """A lower (upper) triangular n x n matrix with its diagonal in [0.5, 1.5], as a Cholesky
+    factor has: invertible, det > 0, and well conditioned (off-diagonal entries ~ N(0, 1/n))."""
+    off = rng.normal(size=(n, n)) / np.sqrt(n)
+    value = np.tril(off, -1) + np.diag(rng.uniform(0.5, 1.5, size=n))
+    return value if lower else value.T
 
 
 def _well_conditioned(n: int, rng: np.random.Generator, positive: bool) -> np.ndarray:

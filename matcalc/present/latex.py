@@ -294,6 +294,20 @@ def derivative_symbol(kind: str, of: str, wrt: str, of_kind: Kind, wrt_kind: Kin
     return f"\\frac{{\\partial {top}}}{{\\partial {bottom}}}"
 
 
+def result_symbol(result, style: LatexStyle = LatexStyle()) -> str:
+    """The symbol of a derived result (an ``engine.result.Result``): ``\\frac{\\partial
+    J}{\\partial W}`` for its kind, the kinds of its names, a Hessian's cross block."""
+    program = result.program
+
+    def kind_of(name: str) -> Kind:
+        variable = program.variables.get(name)
+        return variable.kind if variable is not None else program.definitions[name].ref.kind
+
+    return derivative_symbol(result.kind, result.of, result.wrt, result.of_node.kind,
+                             kind_of(result.wrt), style,
+                             (result.across, kind_of(result.across)) if result.across else None)
+
+
 def aligned(lines: Iterable[tuple[str, str]]) -> str:
     """``left &= right`` lines in an aligned block."""
     body = " \\\\\n".join(f"  {left} &= {right}" for left, right in lines)

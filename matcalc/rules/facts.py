@@ -26,7 +26,7 @@ _UNIT_FUNCTIONS = frozenset({"softmax"}) | {name for name, f in FUNCTIONS.items(
 # attributes that hold only on a set of measure zero (S = S', sum(y) = 1, y * y = 1): true at the
 # point, but not nearby, so a result that is differentiated again may not use them for the
 # variables it is differentiated with respect to (docs/guide.md, "Symmetric matrices")
-CLOSED_ATTRIBUTES = frozenset({"symmetric", "spd", "simplex", "pm1"})
+CLOSED_ATTRIBUTES = frozenset({"symmetric", "spd", "simplex", "pm1", "lower", "upper"})
 
 
 class Facts:
@@ -206,6 +206,26 @@ class Facts:
         """Every entry is +1 or -1 (a declared pm1 variable)."""
         node = self._resolve(node)
         return node.op == "var" and self._declared(node, "pm1")
+
+    def triangular(self, node: Node) -> str:
+        """"lower" or "upper" for a square matrix known to be triangular so, else "": declared,
+        a Cholesky factor, or built from such by transposes, inverses, products and sums."""
+        node = self._resolve(node)
+        op = node.op
+        if node.kind is not Kind.MATRIX:
+            return ""
+        if op == "var":
+            return next((side for side in ("lower", "upper") if self._declared(node, side)), "")
+        if op == "chol":
+            return "lower"
+        if op == "transpose":
+            return {"lower": "upper", "upper": "lower"}.get(self.triangular(node.args[0]), "")
+        if op in ("inv", "neg"):
+            return self.triangular(node.args[0])
+        if op in ("matmul", "add", "sub"):
+            sides = {self.triangular(arg) for arg in node.args}
+            return sides.pop() if len(sides) == 1 else ""
+        return ""
 
     def symmetric(self, node: Node) -> bool:
         """A square matrix equal to its transpose."""
