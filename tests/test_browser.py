@@ -113,3 +113,70 @@ def test_the_workbench_in_a_browser(server, browser):
         (By.ID, "problem-error")))
     _wait(browser, lambda driver: "line 2, column 12" in error.text)
     assert "^" in error.text
+
+
+ATTENTION_LIKE = "A : matrix(m, n); V : matrix(n, k)\nO = A @ V\nf = sum(O .^ 2)\ngrad f wrt V"
+
+
+def _status(driver) -> tuple[str, str]:
+    status = driver.find_element(By.ID, "status")
+    return status.get_attribute("data-state"), status.text
+
+
+def test_a_result_that_no_longer_matches_the_editor_is_marked_stale(server, browser):
+    browser.get(server)
+    _type(browser, "problem", ATTENTION_LIKE)
+    _wait(browser, lambda driver: _status(driver)[0] == "derived" and "grad of f wrt V" in
+          driver.find_element(By.ID, "results").text)
+    pane = browser.find_element(By.ID, "results-pane")
+    assert "stale" not in pane.get_attribute("class")
+    # edited by hand, not derived yet: the results are marked stale at once
+    browser.find_element(By.ID, "live").click()
+    _type(browser, "problem", ATTENTION_LIKE.replace("A @ V", "V @ A"))
+    state, text = _status(browser)
+    assert state == "stale" and "press Derive" in text
+    assert "stale" in pane.get_attribute("class")
+    assert browser.find_element(By.ID, "stale-note").is_displayed()
+    # derived: the error shows, and the old results stay marked stale, as the status says
+    browser.find_element(By.ID, "derive").click()
+    _wait(browser, lambda driver: _status(driver)[0] == "error")
+    state, text = _status(browser)
+    assert "line 2" in text and "stale" in text
+    assert browser.find_element(By.ID, "problem-error").is_displayed()
+    assert "stale" in pane.get_attribute("class")
+    # back to a problem that derives: fresh results, nothing stale
+    _type(browser, "problem", ATTENTION_LIKE.replace("sum(O .^ 2)", "sum(O)"))
+    browser.find_element(By.ID, "derive").click()
+    _wait(browser, lambda driver: _status(driver)[0] == "derived")
+    assert "stale" not in pane.get_attribute("class")
+    assert not browser.find_element(By.ID, "stale-note").is_displayed()
+    browser.find_element(By.ID, "live").click()
+
+
+def test_the_status_line_is_never_blank_while_typing(server, browser):
+    browser.get(server)
+    _wait(browser, lambda driver: _status(driver)[0] == "derived")
+    editor = browser.find_element(By.ID, "problem")
+    seen = set()
+    for key in " + 0":
+        editor.send_keys(key)
+        state, text = _status(browser)
+        assert state in ("stale", "working", "derived", "error") and text, (state, text)
+        seen.add(state)
+    _wait(browser, lambda driver: _status(driver)[0] in ("derived", "error"))
+    assert "stale" in seen or "working" in seen
+
+
+def test_a_link_reproduces_the_problem(server, browser):
+    browser.get(server)
+    _type(browser, "problem", ATTENTION_LIKE)
+    _type(browser, "wrt", "A")
+    _wait(browser, lambda driver: "grad of f wrt A" in driver.find_element(By.ID, "results").text
+          and _status(driver)[0] == "derived")
+    link = browser.current_url
+    assert "#problem=" in link
+    browser.get("about:blank")
+    browser.get(link)
+    _wait(browser, lambda driver: "grad of f wrt A" in driver.find_element(By.ID, "results").text)
+    assert browser.find_element(By.ID, "problem").get_attribute("value") == ATTENTION_LIKE
+    assert browser.find_element(By.ID, "wrt").get_attribute("value") == "A"

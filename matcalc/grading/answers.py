@@ -7,7 +7,7 @@ import re
 
 from ..core.ir import Node
 from ..core.program import Program
-from ..errors import LimitError, MatcalcError, ParseError, UnknownNameError
+from ..errors import DeclarationError, LimitError, MatcalcError, ParseError, UnknownNameError
 from ..lang import latex_answers as latex_reader
 from ..lang.build import Builder, location_of
 from ..lang.latex_answers import LatexBuilder
@@ -28,8 +28,6 @@ def _latex_answer_node(program: Program, answer: str) -> tuple[Program, Node]:
     return builder.result(), node
 
 
-_STATEMENTS = {"declaration": "declaration (the problem declares the variables)",
-               "request": "request (grad ... wrt ...)"}
 MAX_ANSWER_LENGTH = 100_000  # characters of one answer; a longer one is refused at once
 
 
@@ -59,13 +57,14 @@ def _language_answer_node(program: Program, answer: str) -> tuple[Program, Node]
     builder = Builder.over(program, answer)
     *local, last = statements
     if local:
-        tree = parse_tree("\n".join(local), "program")
+        text = "\n".join(local)
+        tree = parse_tree(text, "program")
         for statement in tree.children:
-            if statement.data != "definition":
-                raise ParseError(
-                    f"an answer is an expression over the problem's names and its own "
-                    f"definitions (t = ...); it cannot hold a {_STATEMENTS[statement.data]}: "
-                    f"{local[statement.meta.line - 1].strip() if statement.meta.line else ''}")
+            if statement.data != "definition":  # a new variable would be a free symbol
+                raise DeclarationError(
+                    "an answer is an expression over the problem's variables, with "
+                    f"definitions of its own (name = ...); it cannot hold a {statement.data}",
+                    location_of(statement, text), text)
         builder.program(tree)
     builder.source = last
     node = builder.expression(parse_tree(last, "expression"))

@@ -381,7 +381,8 @@ def verify_derivation(source: str | Program, derivation: str, wrt: str | None = 
                 chain.append(previous)
             elif named is not None:
                 chain.append(named)
-            elif checker.is_new_name(parts[0]):  # M = ... = ...: M is defined by the first
+            elif len(parts) > 1 and checker.is_new_name(parts[0]):
+                # M = ... = ...: M is defined by the first (a lone new name is read below)
                 chain.append(checker.define_from(parts[0], parts[1]))
                 parts = parts[1:]
             else:
