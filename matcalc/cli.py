@@ -318,6 +318,9 @@ def build_parser() -> argparse.ArgumentParser:
     verifying.add_argument("--latex", action=argparse.BooleanOptionalAction, default=None,
                            help="read the answer as LaTeX (--no-latex: as the language); "
                                 "default: decided by its look")
+    verifying.add_argument("--allow-deltas", action="store_true",
+                           help="let answers use the result's named deltas (delta1, "
+                                "\\delta_2) without defining them; off by default")
     verifying.add_argument("--show-answer", action="store_true",
                            help="also print the correct result")
     verifying.add_argument("--derivation", metavar="STEPS_FILE",

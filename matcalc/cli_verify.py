@@ -30,7 +30,7 @@ def command_verify(arguments: argparse.Namespace) -> int:
     program = load(arguments)
     kind = arguments.kind or "grad"
     verdict = verify(program, arguments.wrt, answer, of=arguments.of, kind=kind,
-                     latex=arguments.latex)
+                     latex=arguments.latex, allow_deltas=arguments.allow_deltas)
     print(colour_verdict(str(verdict)) if use_colour(sys.stdout, arguments.color) else verdict)
     if arguments.show_answer:
         print(derive(program, wrt=arguments.wrt, of=arguments.of, kind=kind).text)
@@ -101,7 +101,7 @@ def _grade_batch(arguments: argparse.Namespace) -> int:
     try:
         graded = grade(submissions, jobs=arguments.jobs, progress=progress_bar(sys.stderr),
                        seconds=limits.DERIVATION_SECONDS, on_grade=graded.append,
-                       memory=memory, rubric=rubric)
+                       memory=memory, rubric=rubric, allow_deltas=arguments.allow_deltas)
     except KeyboardInterrupt:  # keep the verdicts made so far
         interrupted = True
         graded = sorted(graded, key=lambda g: g.line)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from . import registry
 from .broadcast import shown_operands
 from .shapes import Dim, Kind
 
@@ -114,4 +115,5 @@ def _print(node: Node) -> tuple[str, int]:
         symbol = "^" if node.args[0].is_scalar or op in ("mpow", "mpowk") else ".^"
         return f"{base} {symbol} {exponent}", _POWER
     arguments = ", ".join(_print(arg)[0] for arg in node.args)
-    return f"{op}({arguments})", _ATOM
+    syntax = registry.operation(op).syntax
+    return f"{syntax.name if syntax else op}({arguments})", _ATOM

@@ -1,11 +1,11 @@
 """Sums, differences, Hadamard products, quotients and negation.
 
-One entry per operation (see :mod:`matcalc.rules.operation`).
+One entry per operation (see :mod:`matcalc.ops.operation`).
 """
 
 from __future__ import annotations
 
-from ...core.algebra import (
+from ..core.algebra import (
     Term,
     add,
     const,
@@ -20,9 +20,10 @@ from ...core.algebra import (
     sub,
     unbroadcast,
 )
-from ...core.ir import Node
-from ..operation import Rule, defbilinear, define
+from ..core.ir import Node
+from ..core.shape_rules import elementwise_shape, same_shape
 from .common import vec_factor, vec_hadamard
+from .operation import Rule, defbilinear, define
 
 
 def d_sum(node, out, ds):
@@ -123,18 +124,29 @@ def vec_negation(node, out, js):
     return neg(js[0])
 
 
-define('add', differential=d_sum, adjoints=(pull_sum_left, pull_sum_right), jacobian=vec_sum)
+define('add',
+       differential=d_sum,
+       adjoints=(pull_sum_left, pull_sum_right),
+       jacobian=vec_sum,
+       shape=elementwise_shape("+"))
 define('sub',
        differential=d_difference,
        adjoints=(pull_sum_left, pull_difference_right),
-       jacobian=vec_difference)
+       jacobian=vec_difference,
+       shape=elementwise_shape("-"))
 defbilinear('mul',
             mul,
             'd(A * B) = dA * B + A * dB (Cookbook eq. 38).',
             adjoints=(pull_hadamard(0), pull_hadamard(1)),
-            jacobian=vec_hadamard)
+            jacobian=vec_hadamard,
+            shape=elementwise_shape("*"))
 define('div',
        differential=d_quotient,
        adjoints=(pull_quotient_left, pull_quotient_right),
-       jacobian=vec_quotient)
-define('neg', differential=d_negation, adjoints=(pull_negation,), jacobian=vec_negation)
+       jacobian=vec_quotient,
+       shape=elementwise_shape("/"))
+define('neg',
+       differential=d_negation,
+       adjoints=(pull_negation,),
+       jacobian=vec_negation,
+       shape=same_shape)

@@ -1,22 +1,23 @@
 """Elementwise functions: f(X) applied entry by entry, f' from one table.
 
-One entry per operation (see :mod:`matcalc.rules.operation`).
+One entry per operation (see :mod:`matcalc.ops.operation`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ...core import algebra
-from ...core.algebra import (
+from ..core import algebra
+from ..core.algebra import (
     Term,
     like,
     mul,
 )
-from ...core.functions import ELEMENTWISE_FUNCTIONS, FUNCTIONS
-from ...core.ir import Node
-from ..operation import Rule, define
+from ..core.functions import ELEMENTWISE_FUNCTIONS, FUNCTIONS
+from ..core.ir import Node
+from ..core.shape_rules import same_shape
 from .common import vec_scale_rows
+from .operation import Rule, define
 
 
 def derivative_of(name: str, a: Node, out: Node) -> Term:
@@ -52,4 +53,4 @@ def vec_elementwise(name: str) -> Rule:
 
 for _name in ELEMENTWISE_FUNCTIONS:
     define(_name, differential=d_elementwise(_name), adjoints=(pull_elementwise(_name),),
-           jacobian=vec_elementwise(_name))
+           jacobian=vec_elementwise(_name), shape=same_shape)

@@ -1,11 +1,11 @@
 """softmax and logsumexp, of a vector or of each row of a matrix.
 
-One entry per operation (see :mod:`matcalc.rules.operation`).
+One entry per operation (see :mod:`matcalc.ops.operation`).
 """
 
 from __future__ import annotations
 
-from ...core.algebra import (
+from ..core.algebra import (
     call,
     frob,
     identity,
@@ -17,8 +17,9 @@ from ...core.algebra import (
     transpose,
     vec,
 )
-from ...core.shapes import Kind
-from ..operation import define
+from ..core.shape_rules import logsumexp_shape, same_shape
+from ..core.shapes import Kind
+from .operation import define
 
 
 def d_softmax(node, out, ds):
@@ -95,5 +96,13 @@ def vec_logsumexp(node, out, js):
     return matmul(matmul(row_sum, call("Diag", vec(s))), js[0])
 
 
-define('softmax', differential=d_softmax, adjoints=(pull_softmax,), jacobian=vec_softmax)
-define('logsumexp', differential=d_logsumexp, adjoints=(pull_logsumexp,), jacobian=vec_logsumexp)
+define('softmax',
+       differential=d_softmax,
+       adjoints=(pull_softmax,),
+       jacobian=vec_softmax,
+       shape=same_shape)
+define('logsumexp',
+       differential=d_logsumexp,
+       adjoints=(pull_logsumexp,),
+       jacobian=vec_logsumexp,
+       shape=logsumexp_shape)

@@ -1,12 +1,12 @@
 """Reductions to a number: sum, mean and trace.
 
-One entry per operation (see :mod:`matcalc.rules.operation`).
+One entry per operation (see :mod:`matcalc.ops.operation`).
 """
 
 from __future__ import annotations
 
-from ...core import ir
-from ...core.algebra import (
+from ..core import ir
+from ..core.algebra import (
     call,
     div,
     identity,
@@ -18,7 +18,8 @@ from ...core.algebra import (
     transpose,
     vec,
 )
-from ..operation import define
+from ..core.shape_rules import scalar_result, square_to_scalar
+from .operation import define
 
 
 def d_entry_sum(node, out, ds):
@@ -75,6 +76,14 @@ def vec_trace(node, out, js):
     return js[0] if a.is_scalar else matmul(transpose(vec(identity(a.shape.rows))), js[0])
 
 
-define('sum', differential=d_entry_sum, adjoints=(pull_sum,), jacobian=vec_entry_sum)
-define('mean', differential=d_mean, adjoints=(pull_mean,), jacobian=vec_mean)
-define('tr', differential=d_trace, adjoints=(pull_trace,), jacobian=vec_trace)
+define('sum',
+       differential=d_entry_sum,
+       adjoints=(pull_sum,),
+       jacobian=vec_entry_sum,
+       shape=scalar_result)
+define('mean', differential=d_mean, adjoints=(pull_mean,), jacobian=vec_mean, shape=scalar_result)
+define('tr',
+       differential=d_trace,
+       adjoints=(pull_trace,),
+       jacobian=vec_trace,
+       shape=square_to_scalar("tr"))

@@ -1,12 +1,12 @@
 """Structure: Diag, diag, vec, unvec, and the concatenations hcat and vcat (all linear).
 
-One entry per operation (see :mod:`matcalc.rules.operation`).
+One entry per operation (see :mod:`matcalc.ops.operation`).
 """
 
 from __future__ import annotations
 
-from ...core import ir
-from ...core.algebra import (
+from ..core import ir
+from ..core.algebra import (
     add,
     call,
     identity,
@@ -16,11 +16,18 @@ from ...core.algebra import (
     size,
     transpose,
     vec,
+    zeros_like,
 )
-from ...core.ir import Node
-from ...core.shapes import ONE, Kind
-from ..operation import define, deflinear
-from ..rewrite import zeros_like
+from ..core.ir import Node
+from ..core.shape_rules import (
+    concatenation_shape,
+    diag_matrix_shape,
+    diag_of_shape,
+    unvec_shape,
+    vec_shape,
+)
+from ..core.shapes import ONE, Kind
+from .operation import define, deflinear
 
 
 def pull_diag_matrix(node, out, g):
@@ -74,10 +81,10 @@ def pull_unvec(node, out, g):
     return like(call("vec", g) if g.kind is Kind.MATRIX else g, node.args[0])
 
 
-deflinear('Diag', adjoints=(pull_diag_matrix,), jacobian=vec_diag_matrix)
-deflinear('diag', adjoints=(pull_diagonal,), jacobian=vec_diagonal)
-deflinear('vec', adjoints=(pull_vec,), jacobian=vec_same)
-deflinear('unvec', adjoints=(pull_unvec,), jacobian=vec_same)
+deflinear('Diag', adjoints=(pull_diag_matrix,), jacobian=vec_diag_matrix, shape=diag_matrix_shape)
+deflinear('diag', adjoints=(pull_diagonal,), jacobian=vec_diagonal, shape=diag_of_shape)
+deflinear('vec', adjoints=(pull_vec,), jacobian=vec_same, shape=vec_shape)
+deflinear('unvec', adjoints=(pull_unvec,), jacobian=vec_same, shape=unvec_shape)
 
 
 def _selection(first: Node, second: Node, index: int, side_by_side: bool) -> Node:
@@ -140,4 +147,4 @@ def vec_concatenation(node, out, js):
 
 for _name in ("hcat", "vcat"):
     define(_name, d_concatenation, (pull_concatenation(0), pull_concatenation(1)),
-           vec_concatenation, arity=2)
+           vec_concatenation, arity=2, shape=concatenation_shape(_name == "hcat"))
