@@ -130,7 +130,7 @@ define('logdet',
        syntax=Syntax("logdet"),
        latex=Latex(command=r"\log\det"),  # read back as \log of \det (lang/latex.py)
        code=Code(numpy="_logdet({0})", torch="_logdet({0})", helpers=("_logdet",),
-                 scalar="np.log({0})"),
+       scalar="np.log({0})"),
        sympy=lambda s, node, a: s.sp.log(a if node.args[0].is_scalar else s.Determinant(a)),
        stable=(),
        scalar="logdet(a) = log(a)",
@@ -147,5 +147,19 @@ define('inv',
        stable=(),
        scalar="inv(a) = 1 / a",
        cost="costly")
-define('norm2', differential=d_norm, adjoints=(pull_norm,), jacobian=vec_norm, shape=norm2_shape)
-define('norm', differential=d_norm, adjoints=(pull_norm,), jacobian=vec_norm, shape=scalar_result)
+define('norm2', differential=d_norm, adjoints=(pull_norm,), jacobian=vec_norm, shape=norm2_shape,
+       syntax=Syntax("norm2"),
+       latex=Latex(template=r"\left\|{0}\right\|_2"),
+       code=Code(numpy="np.linalg.norm({0})", torch="torch.linalg.norm({0})"),
+       sympy=lambda s, node, a: s.sp.Abs(a) if node.args[0].is_scalar else s.FrobeniusNorm(a),
+       stable=(),
+       scalar="norm2(a) = abs(a)",
+       cost="cheap")
+define('norm', differential=d_norm, adjoints=(pull_norm,), jacobian=vec_norm, shape=scalar_result,
+       syntax=Syntax("norm"),
+       latex=Latex(template=r"\left\|{0}\right\|_F"),
+       code=Code(numpy="np.linalg.norm({0})", torch="torch.linalg.norm({0})"),
+       sympy=lambda s, node, a: s.sp.Abs(a) if node.args[0].is_scalar else s.FrobeniusNorm(a),
+       stable=(),
+       scalar="norm(a) = abs(a)",
+       cost="cheap")
