@@ -25,7 +25,7 @@ from ..core.program import Program
 from ..core.shapes import Kind
 from ..engine.accumulate import Derivation, differential
 from ..engine.pipeline import run
-from ..engine.result import Result
+from ..engine.result import CONVENTIONS, Result
 from ..errors import MatcalcError, ParseError, ShapeError, UnsupportedError
 from ..lang.latex_answers import name_written
 from ..lang.parse import parse
@@ -34,7 +34,6 @@ from .answers import answer_node
 from .hints import diagnose
 from .samples import POINTS, TOLERANCE, AnswerUndefined, relative, values_at
 
-LAYOUTS = ("denominator", "numerator")
 _DEFINING = re.compile(r"^\s*(?:\\text\{\s*(?:where|with|let)\s*\}|where\b|with\b|let\b)\s*",
                        re.IGNORECASE)
 _PARTIAL = re.compile(r"^\\frac\s*\{\s*\\partial\s*(.+?)\}\s*\{\s*\\partial\s*(.+?)\}$")
@@ -329,8 +328,9 @@ def verify_derivation(source: str | Program, derivation: str, wrt: str | None = 
     ``dX`` of a variable and no gradient line); ``of`` is the function a gradient line
     ``\\nabla_w = ...`` refers to (default: the problem's last definition);
     ``\\frac{\\partial J}{\\partial w}`` and ``dJ_dw`` name theirs."""
-    if layout not in LAYOUTS:
-        raise UnsupportedError(f"unknown layout {layout!r}; layouts are {', '.join(LAYOUTS)}")
+    if layout not in CONVENTIONS:
+        raise UnsupportedError(f"unknown layout {layout!r}; layouts are "
+                               f"{', '.join(CONVENTIONS)}")
     program = source if isinstance(source, Program) else parse(source)
     checker = _Checker(program, layout, _moving(program, derivation, wrt), of)
     verdict = DerivationVerdict(layout=layout)
