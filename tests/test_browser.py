@@ -38,11 +38,10 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server():
+def _serve(*options: str):
     port = _free_port()
     process = subprocess.Popen([sys.executable, "-m", "matcalc", "serve", "--port", str(port),
-                                "--jobs", "2"], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+                                *options], stdout=subprocess.PIPE, text=True, cwd=ROOT)
     url = f"http://127.0.0.1:{port}/"
     try:
         assert process.stdout is not None
@@ -56,6 +55,22 @@ def server():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server():
+    yield from _serve("--jobs", "2")
+
+
+@pytest.fixture(scope="module")
+def practice_server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("practice")
+    (folder / "least_squares.mc").write_text((ROOT / "derivations" / "least_squares.mc")
+                                             .read_text())
+    (folder / "least_squares.rubric.toml").write_text(
+        "points = 4\n[partial]\nfactor = 2\n[feedback]\nfactor = 'Count the 2s.'\n"
+        "[practice]\nreveal_after = 2\n")
+    yield from _serve("--jobs", "1", "--practice", str(folder))
 
 
 @pytest.fixture(scope="module")
@@ -180,3 +195,23 @@ def test_a_link_reproduces_the_problem(server, browser):
     _wait(browser, lambda driver: "grad of f wrt A" in driver.find_element(By.ID, "results").text)
     assert browser.find_element(By.ID, "problem").get_attribute("value") == ATTENTION_LIKE
     assert browser.find_element(By.ID, "wrt").get_attribute("value") == "A"
+
+
+def test_practice_mode_in_a_browser(practice_server, browser):
+    browser.get(practice_server + "#problem=least_squares")
+    _wait(browser, lambda driver: "norm2" in driver.find_element(By.ID, "problem-text").text)
+    _type(browser, "answer", "A' @ (A @ x - b)")
+    browser.find_element(By.ID, "check-answer").click()
+    verdict = _wait(browser, lambda driver: driver.find_element(By.ID, "practice-verdict")
+                    if "Count the 2s." in driver.find_element(By.ID, "practice-verdict").text
+                    else False)
+    assert "0.5 times" in verdict.text and "2 of 4 points" in verdict.text
+    assert not browser.find_element(By.ID, "reference").is_displayed()
+    assert "1 attempt" in browser.find_element(By.ID, "status").text
+    _type(browser, "answer", "A' @ (A @ x - b) + A' @ (A @ x - b)")
+    assert browser.find_element(By.ID, "status").get_attribute("data-state") == "stale"
+    browser.find_element(By.ID, "check-answer").click()
+    reference = _wait(browser, expected_conditions.visibility_of_element_located(
+        (By.ID, "reference")))
+    assert "reference answer" in reference.text and reference.find_elements(By.CSS_SELECTOR,
+                                                                             ".katex")
