@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from matcalc.cli import main
+from matcalc.cli.main import main
 
 
 def run(*args: str) -> subprocess.CompletedProcess:

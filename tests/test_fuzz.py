@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from strategies import expressions
 
 import matcalc
-from matcalc.cli import main
+from matcalc.cli.main import main
 from matcalc.errors import MatcalcError
 from matcalc.grading.answers import answer_node
 from matcalc.numeric.sampling import random_instance

@@ -14,7 +14,7 @@ from hypothesis import given
 from strategies import expressions
 
 import matcalc
-from matcalc.cli import main
+from matcalc.cli.main import main
 from matcalc.core.shapes import Kind
 from matcalc.derive import derive_by_request
 from matcalc.grading.answers import answer_node

@@ -45,10 +45,10 @@ def test_rules_state_their_identity(op):
 def test_rule_catalogue_is_current():
     import pathlib
 
-    from matcalc.catalogue import catalogue
+    from matcalc.cli.catalogue import catalogue
 
     path = pathlib.Path(__file__).resolve().parent.parent / "docs" / "rules.md"
-    stale = "regenerate: python -m matcalc.catalogue > docs/rules.md"
+    stale = "regenerate: python -m matcalc.cli.catalogue > docs/rules.md"
     assert path.read_text() == catalogue(), stale
 
 
