@@ -68,3 +68,11 @@ def test_the_helpers_a_template_names_are_runtime_helpers():
         for helper in code.helpers:
             for backend, source in sources.items():
                 assert f"def {helper}(" in source, (name, helper, backend)
+
+
+def test_generated_code_inverts_a_number():
+    # inv(a) of a scalar is 1 / a in generated code too (np.linalg.inv takes no 0-d array)
+    import matcalc
+
+    derivative = matcalc.derive("a : scalar positive; b : scalar\nF = b * inv(a)", wrt="b")
+    assert derivative.numpy()(a=2.0, b=1.0) == 0.5
