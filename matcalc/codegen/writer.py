@@ -16,9 +16,11 @@ from ..core.shapes import Dim, Kind
 from ..errors import UnsupportedError
 from ..rules.facts import Facts
 from .names import identifier, size_name
+from .plan import MATRIX_FUNCTIONS, MATRIX_FUNCTIONS_OF_TWO
 from .stable import CODE, body_behind, stable_form
 
 STRUCTURE = frozenset({"kron", "Diag"})  # matrices of structure, never formed to be shared
+
 
 
 class Writer:
@@ -113,12 +115,14 @@ class Writer:
             "logdet": "_logdet({0})", "inv": "np.linalg.inv({0})",
             "norm2": "np.linalg.norm({0})", "norm": "np.linalg.norm({0})",
             "vec": "_vec({0})",
+            **{name: f"_{name.lower()}({{0}})" for name in MATRIX_FUNCTIONS},
         }
         binary = {"add": "({0} + {1})", "sub": "({0} - {1})", "mul": "({0} * {1})",
                   "div": "({0} / {1})", "kron": "np.kron({0}, {1})",
                   "maximum": "np.maximum({0}, {1})", "minimum": "np.minimum({0}, {1})",
                   "hcat": "_hcat({0}, {1})", "vcat": "_vcat({0}, {1})",
                   "conv1d": "_conv1d({0}, {1})", "convolve": "_convolve({0}, {1})",
+                  **{name: f"_{name}({{0}}, {{1}})" for name in MATRIX_FUNCTIONS_OF_TWO},
                   "mpowk": "np.linalg.matrix_power({0}, int(round(float({1}))))",
                   "trpowk": "np.trace(np.linalg.matrix_power({0}, int(round(float({1})))))"}
         if op in binary:

@@ -393,6 +393,37 @@ def _convolution_shape(full: bool) -> Callable:
     return rule
 
 
+def _matrix_function_shape(op: str, result: str = "same") -> Callable:
+    """Shape rule of a function of a square matrix (``chol``, ``expm``, ...): ``same`` shape,
+    a ``vector`` of its size (``eigvalsh``); with two arguments (``expm_frechet(A, E)``) both
+    square matrices of one shape.  A scalar is refused: ``expm(a)`` is ``exp(a)``."""
+
+    def rule(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
+        for arg in args:
+            if arg.kind is not Kind.MATRIX:
+                raise ShapeError(f"{op}({', '.join(_describe(a) for a in args)}) needs square "
+                                 f"matrices, but {_describe(arg)} is a {arg.kind.value}")
+            _require_square(op, arg)
+        if len(args) == 2 and not same(args[0].shape.rows, args[1].shape.rows):
+            raise ShapeError(f"{op}({_describe(args[0])}, {_describe(args[1])}) needs two "
+                             f"matrices of one size: {args[0].shape} and {args[1].shape}")
+        a = args[0]
+        if result == "vector":
+            return Shape(a.shape.rows, ONE), Kind.VECTOR
+        return a.shape, a.kind
+
+    return rule
+
+
+def _gap_shape(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
+    """``eiggap(l)``: the n x n matrix of a vector's inverse gaps."""
+    (a,) = args
+    if a.kind is not Kind.VECTOR:
+        raise ShapeError(f"eiggap({_describe(a)}) needs a vector (of eigenvalues)")
+    shape = Shape(a.shape.rows, a.shape.rows)
+    return shape, kind_of_shape(shape, Kind.MATRIX)
+
+
 SHAPE_RULES: dict[str, Callable[[tuple[Node, ...], tuple], tuple[Shape, Kind]]] = {
     "add": _elementwise_shape("+"),
     "sub": _elementwise_shape("-"),
@@ -428,6 +459,11 @@ SHAPE_RULES: dict[str, Callable[[tuple[Node, ...], tuple], tuple[Shape, Kind]]] 
     "vcat": _concatenation_shape(False),
     "maximum": _pairwise_shape("maximum"),
     "minimum": _pairwise_shape("minimum"),
+    **{op: _matrix_function_shape(op) for op in (
+        "chol", "Phi", "eigvecsh", "expm", "logm", "sqrtm", "expm_frechet", "logm_frechet",
+        "sylvester")},
+    "eigvalsh": _matrix_function_shape("eigvalsh", "vector"),
+    "eiggap": _gap_shape,
 }
 
 def apply(op: str, *args: Node, params: tuple = ()) -> Node:

@@ -429,6 +429,9 @@ CONVERTERS = {
     "vcat": _concatenation,
     "maximum": lambda node, a, b: _extremum(sp.Max, node, a, b),
     "minimum": lambda node, a, b: _extremum(sp.Min, node, a, b),
+    **{name: lambda node, *args: _no_form(node) for name in (
+        "chol", "Phi", "eigvalsh", "eigvecsh", "eiggap", "expm", "logm", "sqrtm",
+        "expm_frechet", "logm_frechet", "sylvester")},
 }
 
 

@@ -34,10 +34,11 @@ MAX_EXPRESSION_DEPTH = 250
 
 UNARY_FUNCTIONS = frozenset(ELEMENTWISE_FUNCTIONS) | {
     "softmax", "logsumexp", "sum", "mean", "tr", "det", "logdet", "inv", "norm2", "norm",
-    "Diag", "diag", "vec",
+    "Diag", "diag", "vec", "chol", "Phi", "eigvalsh", "eigvecsh", "eiggap", "expm", "logm",
+    "sqrtm",
 }
 BINARY_FUNCTIONS = frozenset({"kron", "maximum", "minimum", "hcat", "vcat", "conv1d",
-                              "convolve"})
+                              "convolve", "expm_frechet", "logm_frechet", "sylvester"})
 CONCATENATIONS = frozenset({"hcat", "vcat"})  # hcat(A, B, C) is hcat(hcat(A, B), C)
 AXIS_REDUCTIONS = frozenset({"sum", "mean"})  # sum(X, 1), mean(X, 0): along one axis
 DIMENSION_FUNCTIONS = frozenset({"I", "ones", "zeros", "commutation"})

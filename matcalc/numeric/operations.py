@@ -16,7 +16,7 @@ from ..codegen.runtime import numpy_helpers
 from ..core.functions import FUNCTIONS, Function
 from ..core.ir import Node
 from ..core.shapes import Kind
-from ..errors import DomainError
+from ..errors import DomainError, UnsupportedError
 
 
 def _softmax(node: Node, x):
@@ -111,7 +111,33 @@ EVALUATORS: dict[str, Callable] = {
     "convolve": lambda node, a, b: _by_columns(np.convolve, a, b, "full"),
     "maximum": lambda node, a, b: np.maximum(a, b),
     "minimum": lambda node, a, b: np.minimum(a, b),
+    "chol": lambda node, a: numpy_helpers._chol(a),
+    "Phi": lambda node, a: numpy_helpers._phi(a),
+    "eigvalsh": lambda node, a: numpy_helpers._eigvalsh(a),
+    "eigvecsh": lambda node, a: _distinct(numpy_helpers._eigvalsh(a), "eigvecsh") and
+    numpy_helpers._eigvecsh(a),
+    "eiggap": lambda node, a: _distinct(a, "eiggap") and numpy_helpers._eiggap(a),
+    "expm": lambda node, a: numpy_helpers._expm(a),
+    "logm": lambda node, a: numpy_helpers._logm(a),
+    "sqrtm": lambda node, a: numpy_helpers._sqrtm(a),
+    "expm_frechet": lambda node, a, b: numpy_helpers._expm_frechet(a, b),
+    "logm_frechet": lambda node, a, b: numpy_helpers._logm_frechet(a, b),
+    "sylvester": lambda node, a, b: numpy_helpers._sylvester(a, b),
 }
+
+
+REPEATED = 1e-9  # eigenvalues closer than this (relative to the largest) count as repeated
+
+
+def _distinct(eigenvalues, what: str) -> bool:
+    """True when the eigenvalues are apart; else the eigenvectors are not unique and their
+    derivative does not exist: UnsupportedError."""
+    values = np.sort(np.ravel(eigenvalues))
+    scale = max(1.0, float(np.max(np.abs(values), initial=0.0)))
+    if values.size > 1 and np.min(np.diff(values)) <= REPEATED * scale:
+        raise UnsupportedError(f"{what} at repeated eigenvalues: the eigenvectors are not "
+                               "unique there, and derivatives through them do not exist")
+    return True
 
 
 def _whole(value) -> int:

@@ -29,6 +29,9 @@ NAMED_FUNCTIONS = {
     "vec": r"\operatorname{vec}", "softmax": r"\operatorname{softmax}",
     "logsumexp": r"\operatorname{logsumexp}", "sum": r"\operatorname{sum}",
     "mean": r"\operatorname{mean}",
+    **{name: rf"\operatorname{{{name}}}" for name in (
+        "chol", "eigvalsh", "eigvecsh", "eiggap", "expm", "logm", "sqrtm")},
+    "Phi": r"\Phi",
 }
 _NAME = re.compile(r"^([A-Za-z]+?)(hat|tilde|bar)?(?:_?([0-9]+))?$")
 
@@ -229,11 +232,14 @@ class _Printer:
     # functions with their own notation --------------------------------------------------------
 
     def _two_arguments(self, node: Node) -> tuple[str, int]:
-        """``\\operatorname{conv1d}\\left(x, w\\right)``, ``\\operatorname{convolve}(g, w)``."""
+        """``\\operatorname{conv1d}\\left(x, w\\right)``, ``\\operatorname{convolve}(g, w)``,
+        ``\\operatorname{expm\\_frechet}\\left(A, E\\right)``."""
         a, b = (self.print(arg)[0] for arg in node.args)
-        return f"\\operatorname{{{node.op}}}\\left({a}, {b}\\right)", _ATOM
+        name = node.op.replace("_", r"\_")
+        return f"\\operatorname{{{name}}}\\left({a}, {b}\\right)", _ATOM
 
-    _conv1d = _convolve = _two_arguments
+    _conv1d = _convolve = _expm_frechet = _logm_frechet = _sylvester = _two_arguments
+
 
     def _maximum(self, node: Node) -> tuple[str, int]:
         a, b = (self.print(arg)[0] for arg in node.args)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .operation import OPERATIONS, Adjoint, Differential, Jacobian
 from .ops import (  # noqa: F401 - each registers its operations
+    analytic,
     arithmetic,
     convolution,
     elementwise,
@@ -17,6 +18,7 @@ from .ops import (  # noqa: F401 - each registers its operations
     products,
     reductions,
     softmax,
+    spectral,
     structure,
 )
 
