@@ -21,6 +21,7 @@ MAX_LINES = 500
 RANKS = {
     "errors": 0, "limits": 0,
     "core": 1,
+    "ops": 1.5,  # the operation registry's records: built on core, read by every stage above
     "lang": 2,
     "rules": 3,
     "engine": 4,

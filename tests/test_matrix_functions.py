@@ -132,10 +132,25 @@ def test_the_gradient_of_eigvalsh_at_repeated_eigenvalues_is_refused():
                                          v=np.ones(3))
 
 
-@pytest.mark.parametrize("source", ["expm(a)", "chol(v)", "eigvalsh(C)", "sylvester(S, C)"])
+@pytest.mark.parametrize("source", ["expm(v)", "chol(v')", "eigvalsh(C)", "sylvester(S, C)",
+                                    "eiggap(S)"])
 def test_a_function_of_a_matrix_needs_a_square_matrix(source):
     with pytest.raises(ShapeError):
-        matcalc.parse(DECLARE + f"a : scalar\nC : matrix(m, n)\nF = {source}")
+        matcalc.parse(DECLARE + f"C : matrix(m, n)\nF = {source}")
+
+
+def test_on_a_number_each_is_its_scalar_function():
+    # a number is a 1 x 1 matrix: chol(a) = sqrt(a), expm(a) = exp(a), Phi(a) = a / 2, ...
+    source = ("a : scalar positive\nF = sqrt(a) + expm(a) + logm(a) + sqrtm(a) + eigvalsh(a) + "
+              "Phi(a) + eigvecsh(a) + sylvester(a, a) + expm_frechet(a, a) + logm_frechet(a, a)")
+    program = matcalc.parse(source)
+    a = 1.7
+    want = (np.sqrt(a) + np.exp(a) + np.log(a) + np.sqrt(a) + a + a / 2 + 1 + 0.5
+            + np.exp(a) * a + 1)
+    assert np.isclose(evaluate(program, "F", a=a), want)
+    derivative = matcalc.derive(source, wrt="a")
+    verdict = matcalc.check(derivative, seed=1)
+    assert verdict.ok and not verdict.inconclusive, verdict
 
 
 @pytest.mark.parametrize("source, value", [

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import pathlib
+import re
 
 import pytest
 
 from matcalc.cli import main
 from matcalc.errors import ParseError
 from matcalc.grading.batch import grade, read_answers, statistics, totals, write_report
-from matcalc.grading.report_html import write_html
+from matcalc.grading.report_html import page_name, write_html
 from matcalc.grading.rubrics import Rubric, load_rubric, mistake_kind
 
 PROBLEM = "x : vector(n); A : matrix(n, n)\nf = x' @ A @ x\n"
@@ -165,3 +167,78 @@ def test_totals_cells_cannot_start_a_formula(tmp_path):
                  "--report", str(tmp_path / "report.csv")]) == 1
     students = [row["student"] for row in csv.DictReader(table.open())]
     assert students == ["'=HYPERLINK(\"http://x\")", "'-2+3", "'@SUM(A1)"]
+
+
+def _named_class(tmp_path: pathlib.Path, names: list[str]) -> pathlib.Path:
+    (tmp_path / "quadratic.mc").write_text(PROBLEM)
+    path = tmp_path / "answers.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", "problem", "wrt", "answer", "ta_note"])
+        writer.writerows([[name, "quadratic.mc", "x", "(A + A') @ x", f"note {i}"]
+                          for i, name in enumerate(names)])
+    return path
+
+
+@pytest.mark.parametrize("names", [
+    ["张伟", "王芳"],              # non-ASCII letters only: once both __.html
+    ["Zoë", "Zoé"],               # differ in an accented letter
+    ["ann", "Ann", "ANN"],        # differ in case: one file on a file system ignoring case
+    ["a b", "a_b", "a/b", "../a_b"],
+    [".", "..", "con", "", "x" * 300],
+])
+def test_each_student_gets_their_own_stable_safe_page(tmp_path, names):
+    grades = grade(read_answers(_named_class(tmp_path, names)), jobs=1)
+    pages = write_html(grades, tmp_path / "out" / "report.html")[1:]
+    assert len(pages) == len(names)
+    assert len({page.name.lower() for page in pages}) == len(names)  # no page overwrites one
+    folder = tmp_path / "out" / "report_students"
+    for name, page in zip(names, pages, strict=True):
+        assert page.parent == folder and page.is_file()
+        assert re.fullmatch(r"[a-z0-9_][a-z0-9_.-]*\.html", page.name) and len(page.name) < 90
+        assert page.name == page_name(name)  # stable: made from the name alone
+        assert f"Grades of {html.escape(name)}<" in page.read_text()
+    assert page_name("ann") == "ann.html"
+
+
+def test_the_class_page_has_references_feedback_math_and_passed_through_columns(tmp_path):
+    answers = _class(tmp_path)
+    grades = grade(read_answers(answers), jobs=1)
+    index = write_html(grades, tmp_path / "report.html")[0].read_text()
+    # the reference, rendered by the vendored KaTeX: its LaTeX in data-latex, with d f / d x
+    # written as a partial derivative, not df_{dx}
+    assert "<th>reference</th>" in index and "df_{dx}" not in index
+    assert html.escape(r"\frac{\partial f}{\partial x}", quote=True) in index
+    assert index.count("data-latex=") >= 5  # the reference and each answer as read
+    assert "katex/katex.min.js" in index
+    assert "keep both A and its transpose" in index  # bob's feedback
+    assert "<th>section</th>" in index and "<td>B</td>" in index  # passed through
+    assert "http" not in index.replace("http-equiv", "")
+
+
+def test_a_reference_reads_as_the_partial_derivative(tmp_path):
+    grades = grade(read_answers(_class(tmp_path)), jobs=1)
+    assert grades[0].reference_latex.splitlines()[-2].strip().startswith(
+        r"\frac{\partial f}{\partial x} &=")
+
+
+def test_caret_lines_keep_their_place_in_reports(tmp_path):
+    answers = _named_class(tmp_path, ["ann"])
+    answers.write_text(answers.read_text().replace("(A + A') @ x", "A @ (x + x"))
+    (graded,) = grade(read_answers(answers), jobs=1)
+    assert graded.verdict == "error"
+    # the message, the answer's line and the caret under the bracket never closed
+    assert graded.hint.splitlines()[1:] == ["  A @ (x + x", "      ^"]
+    pages = write_html([graded], tmp_path / "report.html")
+    for page in pages:
+        assert "<pre>  A @ (x + x\n      ^</pre>" in page.read_text()
+
+
+def test_a_caret_under_a_very_long_answer_is_clipped_around_it(tmp_path):
+    answers = _named_class(tmp_path, ["ann"])
+    answers.write_text(answers.read_text().replace("(A + A') @ x", "x + " * 5000 + "A @ (x"))
+    (graded,) = grade(read_answers(answers), jobs=1)
+    head, line, carets = graded.hint.splitlines()
+    assert "never closed" in head
+    assert len(line) < 120 and line.startswith("  ...") and line.endswith("A @ (x")
+    assert line[carets.index("^")] == "("

@@ -11,14 +11,13 @@ from collections.abc import Callable, Sequence
 from ..core.functions import FUNCTIONS
 from ..core.ir import LEAVES, Node, apply, walk
 from ..core.program import Program
+from ..core.registry import view
 
-# functions of a matrix computed by a runtime helper of the same name (_chol, _expm, ...)
-MATRIX_FUNCTIONS = ("chol", "Phi", "eigvalsh", "eigvecsh", "eiggap", "expm", "logm", "sqrtm")
-MATRIX_FUNCTIONS_OF_TWO = ("expm_frechet", "logm_frechet", "sylvester")
 # operations worth computing once in prepare() when their inputs stay fixed
-EXPENSIVE = frozenset({"matmul", "inv", "det", "logdet", "mpow", "Diag", "softmax",
-                       "logsumexp", *MATRIX_FUNCTIONS, *MATRIX_FUNCTIONS_OF_TWO}) | {
-    name for name, f in FUNCTIONS.items() if f.costly}
+# worth computing once when they do not move: the registry's cost view
+EXPENSIVE = frozenset({"matmul", "mpow", "Diag", "softmax", "logsumexp"}) | {
+    name for name, f in FUNCTIONS.items() if f.costly} | {
+    name for name, cost in view("cost").items() if cost == "costly"}
 
 
 def mover(program: Program, where: dict[str, Node], wrt: set[str]) -> Callable[[Node], bool]:

@@ -172,6 +172,23 @@ def _first_line(error: BaseException) -> str:
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
+_EXCERPT = 100  # characters of the source line kept around the caret
+
+
+def _message(error: BaseException) -> str:
+    """The error's message and, when it points into the answer, the answer's line with the
+    caret line under it (clipped around the caret: an answer may be one very long line)."""
+    head, *rest = str(error).splitlines() or [type(error).__name__]
+    if len(rest) != 2 or not rest[1].strip() or set(rest[1].strip()) != {"^"}:
+        return head
+    text, carets = rest[0][2:], rest[1][2:]
+    start = max(0, carets.index("^") - _EXCERPT // 2)
+    cut = "..." if start else ""
+    text = cut + text[start:start + _EXCERPT] + ("..." if len(text) > start + _EXCERPT else "")
+    carets = " " * len(cut) + carets[start:start + _EXCERPT]
+    return f"{head}\n  {text}\n  {carets}"
+
+
 # the derivations a worker has made, by request: the rows of one problem share one
 _DERIVED: dict[tuple, Result | str] = {}
 
@@ -232,7 +249,7 @@ def grade_one(job: tuple[Submission, float]) -> Grade:
     except _ProblemFailed as failure:
         return _grade(item, "error", None, str(failure))
     except MatcalcError as error:
-        return _grade(item, "error", None, _first_line(error))
+        return _grade(item, "error", None, _message(error))
     except RecursionError:
         return _grade(item, "error", None, "the answer is nested too deeply to read")
     except MemoryError:
@@ -259,11 +276,11 @@ def _grade(item: Submission, verdict: str, error: float | None, hint: str) -> Gr
 
 
 def _latex_of(expected: Result) -> str:
-    from ..present.latex import aligned, latex_name, to_latex
+    from ..present.latex import aligned, latex_name, result_symbol, to_latex
 
     lines = [(latex_name(name, body.kind), to_latex(body)) for name, body in
              expected.where.items()]
-    return aligned([*lines, (latex_name(expected.name), to_latex(expected.result))])
+    return aligned([*lines, (result_symbol(expected), to_latex(expected.result))])
 
 
 def _failed(job: tuple[Submission, float], why: str) -> Grade:

@@ -88,12 +88,10 @@ class DerivationVerdict:
         return "\n".join(lines + [f"{verdict} ({self.layout} layout)"])
 
     def _repr_html_(self) -> str:
-        from html import escape
+        """In a notebook: each step typeset (matcalc/grading/notebook.py)."""
+        from .notebook import steps_html
 
-        rows = "".join(f"<tr><td>{s.line}</td><td>{'ok' if s.ok else '<b>wrong</b>'}</td>"
-                       f"<td><code>{escape(s.text)}</code></td><td>{escape(s.hint)}</td></tr>"
-                       for s in self.steps)
-        return f"<table><tr><th>line</th><th></th><th>step</th><th>why</th></tr>{rows}</table>"
+        return steps_html(self.steps, str(self).splitlines()[-1])
 
 
 _BLOCK_MATRIX = re.compile(r"\\begin\s*\{[bp]?matrix\}.*?\\end\s*\{[bp]?matrix\}")
@@ -356,7 +354,8 @@ def verify_derivation(source: str | Program, derivation: str, wrt: str | None = 
                 chain.append(previous)
             elif named is not None:
                 chain.append(named)
-            elif checker.is_new_name(parts[0]):  # M = ... = ...: M is defined by the first
+            elif len(parts) > 1 and checker.is_new_name(parts[0]):
+                # M = ... = ...: M is defined by the first (a lone new name is read below)
                 chain.append(checker.define_from(parts[0], parts[1]))
                 parts = parts[1:]
             else:

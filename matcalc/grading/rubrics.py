@@ -8,6 +8,8 @@ A rubric is a TOML file (read with the standard library's tomllib)::
     sign = 8
     [feedback]                 # a text for the student, per kind
     transpose = "The gradient of a scalar has the shape of the variable."
+    [practice]                 # matcalc serve --practice: show the reference answer after
+    reveal_after = 3           # this many checks of the problem in one browser (else never)
 
 The kinds are those the hints name: ``transpose``, ``sign``, ``factor`` (a constant or a size),
 ``term`` (a missing term), ``mask`` (a missing factor of an elementwise product: relu's step),
@@ -60,6 +62,7 @@ class Rubric:
     points: float = 1.0
     partial: dict[str, float] = field(default_factory=dict)
     feedback: dict[str, str] = field(default_factory=dict)
+    reveal_after: int | None = None  # practice mode: attempts before the reference is shown
 
     def score(self, verdict: str, hint: str) -> tuple[float, str, str]:
         """(points, kind of mistake, feedback) of a graded answer."""
@@ -80,10 +83,10 @@ def load_rubric(path: str | Path) -> Rubric:
         raise ParseError(f"cannot read the rubric {file}: {error}") from None
     except tomllib.TOMLDecodeError as error:
         raise ParseError(f"the rubric {file} is not TOML: {error}") from None
-    unknown = set(data) - {"points", "partial", "feedback"}
+    unknown = set(data) - {"points", "partial", "feedback", "practice"}
     if unknown:
         raise ParseError(f"the rubric {file} has unknown keys: {', '.join(sorted(unknown))} "
-                         "(it takes points, [partial] and [feedback])")
+                         "(it takes points, [partial], [feedback] and [practice])")
     points = data.get("points", 1.0)
     partial, feedback = data.get("partial", {}), data.get("feedback", {})
     if not _finite_points(points, MAX_POINTS):
@@ -103,7 +106,20 @@ def load_rubric(path: str | Path) -> Rubric:
     for kind, text in feedback.items():
         if not isinstance(text, str):
             raise ParseError(f"the rubric {file}: feedback.{kind} is a text")
-    return Rubric(float(points), {k: float(v) for k, v in partial.items()}, dict(feedback))
+    return Rubric(float(points), {k: float(v) for k, v in partial.items()}, dict(feedback),
+                  _reveal_after(data.get("practice", {}), file))
+
+
+def _reveal_after(practice: object, file: Path) -> int | None:
+    """``[practice] reveal_after``: a whole number of attempts >= 1, or absent."""
+    if not isinstance(practice, dict) or set(practice) - {"reveal_after"}:
+        raise ParseError(f"the rubric {file}: [practice] takes reveal_after only")
+    after = practice.get("reveal_after")
+    if after is not None and (isinstance(after, bool) or not isinstance(after, int) or
+                              after < 1):
+        raise ParseError(f"the rubric {file}: practice.reveal_after is a whole number of "
+                         f"attempts >= 1, not {after!r}")
+    return after
 
 
 def _finite_points(value: object, most: float) -> bool:

@@ -44,6 +44,13 @@ class Verdict:
                    f"random points)"
         return f"wrong: {self.hint}" if self.hint else "wrong"
 
+    def _repr_html_(self) -> str:
+        """In a notebook: the verdict, the hint, and the answer as read, typeset."""
+        from .notebook import verdict_html
+
+        head = f" (max relative error {self.max_rel_error:.1e})" if self.ok else ""
+        return verdict_html(self.ok, head, self.hint, self.read_as_latex, self.read_as)
+
     def _repr_markdown_(self) -> str:
         """The verdict in a notebook: correct or wrong, the hint, and the answer as read."""
         head = f"**{'correct' if self.ok else 'wrong'}**"

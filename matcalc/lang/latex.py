@@ -269,8 +269,6 @@ class LatexReader(LatexBlocks):
             subscript = self._maybe_subscript()
             if base == "sigma" and not subscript and not self.known("sigma"):
                 return self.application("sigmoid", token)
-            if base == "Phi" and not subscript:  # Murray's Phi (chol's derivative): reserved
-                return self.application("Phi", token)
             return self.name_tree(self.resolve(base, subscript), token)
         if name in ("partial", "nabla"):
             raise UnsupportedError("derivative notation (\\partial, \\nabla) inside an answer "

@@ -12,9 +12,12 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
+from ..codegen.backends import backend_header
+from ..codegen.module import load
 from ..codegen.runtime import numpy_helpers
 from ..core.functions import FUNCTIONS, Function
 from ..core.ir import Node
+from ..core.registry import operation, view
 from ..core.shapes import Kind
 from ..errors import DomainError, UnsupportedError
 
@@ -35,21 +38,6 @@ def _logsumexp(node: Node, x):
     top = np.max(x, axis=axis, keepdims=True)
     result = top + np.log(np.sum(np.exp(x - top), axis=axis, keepdims=True))
     return result if arg_kind is Kind.MATRIX else result.reshape(())
-
-
-def _logdet(x):
-    if np.ndim(x) == 0:
-        return np.log(x) if x > 0 else np.nan
-    sign, value = np.linalg.slogdet(x)
-    return value if sign > 0 else np.nan
-
-
-def _inverse(x):
-    if np.ndim(x) == 0:
-        return 1.0 / x if x != 0 else np.nan
-    if np.linalg.cond(x) > 1e14:
-        return np.full_like(x, np.nan)
-    return np.linalg.inv(x)
 
 
 def _matmul(a, b):
@@ -96,48 +84,18 @@ EVALUATORS: dict[str, Callable] = {
     "sum": lambda node, a: np.sum(a),
     "mean": lambda node, a: np.mean(a),
     "tr": lambda node, a: np.trace(a) if np.ndim(a) else a,
-    "det": lambda node, a: np.linalg.det(a) if np.ndim(a) else a,
-    "logdet": lambda node, a: _logdet(a),
-    "inv": lambda node, a: _inverse(a),
     "norm2": lambda node, a: np.linalg.norm(a),
     "norm": lambda node, a: np.linalg.norm(a),
     "Diag": lambda node, a: _diag_matrix(a),
     "diag": lambda node, a: np.diag(a).reshape(-1, 1) if np.ndim(a) else a,
     "vec": lambda node, a: _vec(a),
-    "kron": lambda node, a, b: np.kron(a, b),
     "hcat": lambda node, a, b: np.concatenate((np.atleast_2d(a), np.atleast_2d(b)), axis=1),
     "vcat": lambda node, a, b: np.concatenate((np.atleast_2d(a), np.atleast_2d(b)), axis=0),
     "conv1d": lambda node, a, b: _by_columns(np.correlate, a, b, "valid"),
     "convolve": lambda node, a, b: _by_columns(np.convolve, a, b, "full"),
     "maximum": lambda node, a, b: np.maximum(a, b),
     "minimum": lambda node, a, b: np.minimum(a, b),
-    "chol": lambda node, a: numpy_helpers._chol(a),
-    "Phi": lambda node, a: numpy_helpers._phi(a),
-    "eigvalsh": lambda node, a: numpy_helpers._eigvalsh(a),
-    "eigvecsh": lambda node, a: _distinct(numpy_helpers._eigvalsh(a), "eigvecsh") and
-    numpy_helpers._eigvecsh(a),
-    "eiggap": lambda node, a: _distinct(a, "eiggap") and numpy_helpers._eiggap(a),
-    "expm": lambda node, a: numpy_helpers._expm(a),
-    "logm": lambda node, a: numpy_helpers._logm(a),
-    "sqrtm": lambda node, a: numpy_helpers._sqrtm(a),
-    "expm_frechet": lambda node, a, b: numpy_helpers._expm_frechet(a, b),
-    "logm_frechet": lambda node, a, b: numpy_helpers._logm_frechet(a, b),
-    "sylvester": lambda node, a, b: numpy_helpers._sylvester(a, b),
 }
-
-
-REPEATED = 1e-9  # eigenvalues closer than this (relative to the largest) count as repeated
-
-
-def _distinct(eigenvalues, what: str) -> bool:
-    """True when the eigenvalues are apart; else the eigenvectors are not unique and their
-    derivative does not exist: UnsupportedError."""
-    values = np.sort(np.ravel(eigenvalues))
-    scale = max(1.0, float(np.max(np.abs(values), initial=0.0)))
-    if values.size > 1 and np.min(np.diff(values)) <= REPEATED * scale:
-        raise UnsupportedError(f"{what} at repeated eigenvalues: the eigenvectors are not "
-                               "unique there, and derivatives through them do not exist")
-    return True
 
 
 def _whole(value) -> int:
@@ -159,6 +117,64 @@ def _unvec(node: Node, sizes: Mapping[str, int], a):
     if np.ndim(a) == 0:
         return a
     return np.reshape(a, (node.shape.rows.value(sizes), -1), order="F")
+
+
+def _from_templates() -> dict[str, Callable]:
+    """``f(node, *args)`` for every operation with code templates: the NumPy template run as
+    generated code runs it (compiled once, in memory, with the runtime helpers), its scalar
+    template where the first argument is a number."""
+    sources = [backend_header("numpy")]
+    for name, code in sorted(view("code").items()):
+        names = [f"a{index}" for index in range(operation(name).arity)]
+        body = code.numpy.format(*names)
+        if code.scalar:
+            body = f"{code.scalar.format(*names)} if np.ndim(a0) == 0 else {body}"
+        sources.append(f"def op_{name}(node, {', '.join(names)}):\n    return {body}\n")
+    module = load("\n\n".join(sources), "matcalc_operations")
+    return {name: _guarded(name, getattr(module, f"op_{name}")) for name in view("code")}
+
+
+def _guarded(name: str, compute: Callable) -> Callable:
+    """``compute`` with the operation's domain checked first: a point outside it (a singular
+    or nearly singular matrix to invert, a number to invert that is 0) gives NaN, which the
+    interpreter reports as a DomainError."""
+    if name in ("eigvecsh", "eiggap"):
+        return _apart(name, compute)
+    if name != "inv":
+        return compute
+
+    def inverse(node: Node, a):
+        if np.ndim(a) == 0:
+            return 1.0 / a if a != 0 else np.nan
+        if np.linalg.cond(a) > 1e14:
+            return np.full_like(a, np.nan)
+        return compute(node, a)
+
+    return inverse
+
+
+REPEATED = 1e-9  # eigenvalues closer than this (relative to the largest) count as repeated
+
+
+def _apart(name: str, compute: Callable) -> Callable:
+    """``compute`` refusing repeated eigenvalues: the eigenvectors are not unique there, and
+    derivatives through them (or through the inverse gaps) do not exist."""
+
+    def checked(node: Node, a):
+        values = np.ravel(a)
+        if np.ndim(a) == 2 and a.shape[1] > 1:  # eigvecsh(S): the eigenvalues of S
+            values = np.linalg.eigvalsh((a + a.T) / 2)
+        values = np.sort(values)
+        scale = max(1.0, float(np.max(np.abs(values), initial=0.0)))
+        if values.size > 1 and float(np.min(np.diff(values))) <= REPEATED * scale:
+            raise UnsupportedError(f"{name} at repeated eigenvalues: the eigenvectors are not "
+                                   "unique there, and derivatives through them do not exist")
+        return compute(node, a)
+
+    return checked
+
+
+EVALUATORS.update(_from_templates())
 
 
 # Operations whose value depends on the dimension sizes too: (node, sizes, *args) -> value.

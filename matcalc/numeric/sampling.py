@@ -251,6 +251,8 @@ def _nearly_repeated(matrix: np.ndarray) -> bool:
     """Whether two eigenvalues of the symmetric part of ``matrix`` lie within
     ``EIGENVALUE_GAP`` of each other (relative to the largest): eigenvectors are not
     differentiable at repeated eigenvalues, and finite differences are poor near them."""
+    if np.ndim(matrix) < 2:
+        return False
     values = np.linalg.eigvalsh((matrix + matrix.T) / 2)
     scale = max(1.0, float(np.max(np.abs(values))))
     return values.size > 1 and float(np.min(np.diff(values))) < EIGENVALUE_GAP * scale
