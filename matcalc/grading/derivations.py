@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+
 from ..core import ir
 from ..core.ir import Node
 from ..core.program import Program
@@ -29,10 +31,19 @@ from ..engine.result import Result
 from ..errors import MatcalcError, ParseError, ShapeError, UnsupportedError
 from ..lang.latex_answers import name_written
 from ..lang.parse import parse
-from ..numeric.sampling import Instance, instance_again, random_instance
+from ..numeric.sampling import Instance
 from .answers import answer_node
 from .hints import diagnose
-from .samples import POINTS, TOLERANCE, AnswerUndefined, relative, values_at
+from .samples import (
+    SEEDS,
+    TOLERANCE,
+    AnswerUndefined,
+    at_usual_scale,
+    problem_point,
+    relative,
+    scale_hint,
+    values_at,
+)
 
 LAYOUTS = ("denominator", "numerator")
 _DEFINING = re.compile(r"^\s*(?:\\text\{\s*(?:where|with|let)\s*\}|where\b|with\b|let\b)\s*",
@@ -165,6 +176,7 @@ class _Checker:
                       f"d{name}" not in program.definitions}
         self.program = replace(program, variables={
             **program.variables, **{d.name: d for d in directions.values()}})
+        self.problem = self.program  # the problem and its directions: where steps are tested
         self.derivation = Derivation(self.program)
         self.moves = dict(directions)
         self.points: dict[int, Instance] = {}
@@ -268,14 +280,12 @@ class _Checker:
         return node.name
 
     def _point(self, seed: int) -> Instance:
-        """The random point of ``seed``, drawn once and kept while the derivation's definitions
-        are defined there (its large matrices are not drawn again for every step)."""
-        kept = self.points.get(seed)
-        point = kept and instance_again(self.program, kept)
-        if point is None:
-            point = random_instance(self.program, seed=seed)
-        self.points[seed] = point
-        return point
+        """The point of ``seed`` for the problem and its directions, drawn once: nothing the
+        derivation defines narrows or moves it (a definition that has no finite value there
+        makes the step that uses it false)."""
+        if seed not in self.points:
+            self.points[seed] = problem_point(self.problem, seed)
+        return self.points[seed]
 
     def judge(self, line: int, text: str, left: Node | Result, right: Node) -> StepVerdict:
         expected = left if isinstance(left, Result) else Result(
@@ -285,22 +295,39 @@ class _Checker:
             return StepVerdict(line, text, False, f"the two sides have different shapes: "
                                f"{expected.result.shape} on the left, {right.shape} on the right")
         samples, worst, example = [], 0.0, None
-        for seed in range(POINTS):
+        for seed in SEEDS:
             try:
                 sample = values_at(expected, self.program, right, seed, self._point(seed))
             except AnswerUndefined as undefined:
-                return StepVerdict(line, text, False, "the right side has no finite value where "
-                                   f"the left side has one: {str(undefined.error).splitlines()[0]}")
+                return StepVerdict(line, text, False, "the right side has no finite value at a "
+                                   "point where the problem is defined: "
+                                   f"{str(undefined.error).splitlines()[0]}",
+                                   _example(undefined.instance, undefined.want, None))
+            if not np.all(np.isfinite(sample.want)):
+                return StepVerdict(line, text, False, "the left side has no finite value at a "
+                                   "point where the problem is defined",
+                                   _example(sample.instance, None, sample.got))
             error = relative(sample.got, sample.want)
             samples.append(sample)
             if error > worst:
                 worst = error
-                example = {"seed": seed, "sizes": dict(sample.instance.sizes),
-                           "left": sample.want.tolist(), "right": sample.got.tolist()}
+                example = _example(sample.instance, sample.want, sample.got)
         if worst <= TOLERANCE:
             return StepVerdict(line, text, True)
-        hint = diagnose(expected, self.program, right, samples)
+        usual = at_usual_scale(samples)
+        if all(relative(s.got, s.want) <= TOLERANCE for s in usual):
+            return StepVerdict(line, text, False, scale_hint(example["seed"], "the right side",
+                                                             "left side"), example)
+        hint = diagnose(expected, self.program, right, usual)
         return StepVerdict(line, text, False, hint.replace("the step", "the left side"), example)
+
+
+def _example(instance: Instance, left, right) -> dict:
+    """A counterexample: the point (seed, sizes, inputs) and each side's value there."""
+    return {"seed": instance.seed, "sizes": dict(instance.sizes),
+            "inputs": {k: np.asarray(v).tolist() for k, v in instance.arrays.items()},
+            "left": None if left is None else left.tolist(),
+            "right": None if right is None else right.tolist()}
 
 
 def _closing_bracket(text: str, opening: int) -> int:
