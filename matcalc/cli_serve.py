@@ -38,7 +38,7 @@ def add_serve(commands) -> None:
                               "uses to reach the server, or a proxy's); repeatable")
     serving.add_argument("--queue", type=int, metavar="N",
                          help="requests waiting for a worker beside the running ones; more "
-                              "get 429 (default 4 per worker)")
+                              "get 429 (default 16 per worker)")
     serving.add_argument("--max-connections", type=int, metavar="N", default=MAX_CONNECTIONS,
                          help=f"open connections; more are refused with 503 (default "
                               f"{MAX_CONNECTIONS})")
