@@ -24,7 +24,7 @@ from ..codegen.module import load
 from ..codegen.stable import CODE as STABLE_CODE
 from ..core.ir import Node
 from ..core.registry import operation, view
-from ..errors import DomainError
+from ..errors import DomainError, UnsupportedError
 
 CONDITION_LIMIT = 1e14  # past it a matrix counts as singular: its inverse is NaN
 
@@ -106,5 +106,27 @@ def _whole_exponent(a, k):
     return None
 
 
+REPEATED = 1e-9  # eigenvalues closer than this (relative to the largest) count as repeated
+
+
+def _apart(name: str) -> Callable:
+    """A check refusing repeated eigenvalues: the eigenvectors are not unique there, and
+    derivatives through them (or through the inverse gaps) do not exist."""
+
+    def check(a):
+        values = np.ravel(a)
+        if np.ndim(a) == 2 and a.shape[1] > 1:  # eigvecsh(S): the eigenvalues of S
+            values = np.linalg.eigvalsh((a + a.T) / 2)
+        values = np.sort(values)
+        scale = max(1.0, float(np.max(np.abs(values), initial=0.0)))
+        if values.size > 1 and float(np.min(np.diff(values))) <= REPEATED * scale:
+            raise UnsupportedError(f"{name} at repeated eigenvalues: the eigenvectors are not "
+                                   "unique there, and derivatives through them do not exist")
+        return None
+
+    return check
+
+
 _GUARDS: dict[str, Callable] = {"inv": _invertible, "mpowk": _whole_exponent,
-                                "trpowk": _whole_exponent}
+                                "trpowk": _whole_exponent, "eigvecsh": _apart("eigvecsh"),
+                                "eiggap": _apart("eiggap")}
