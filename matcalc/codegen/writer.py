@@ -18,6 +18,7 @@ from ..errors import UnsupportedError
 from ..rules.facts import Facts
 from .names import identifier, size_name
 from .stable import CODE, body_behind, stable_form
+from .triangular import inverse_congruence, is_transpose_of
 
 # matrices of structure, never formed to be shared
 STRUCTURE = frozenset({"Diag"}) | {name for name, cost in view("cost").items()
@@ -110,6 +111,9 @@ class Writer:
                                     for a in args[0].args) + ")"
         if op == "frob":
             return f"np.vdot({self.value(args[0])}, {self.value(args[1])})"
+        if op == "logdet" and not args[0].is_scalar and "spd" in self.facts.attributes(args[0]):
+            # log det S = 2 sum(log(diag(chol(S)))) for an spd S: half the work of an LU
+            return f"_logdet_spd({self.value(args[0])})"
         unary = {
             "neg": "(-{0})",
             **{name: f"{function.numpy}({{0}})" for name, function in FUNCTIONS.items()},
@@ -124,6 +128,13 @@ class Writer:
                   "conv1d": "_conv1d({0}, {1})", "convolve": "_convolve({0}, {1})",
                   "mpowk": "np.linalg.matrix_power({0}, int(round(float({1}))))",
                   "trpowk": "np.trace(np.linalg.matrix_power({0}, int(round(float({1})))))"}
+        if op == "add" and is_transpose_of(args[0], args[1]):  # X + X': X computed once
+            text = self._hold(args[0], self.expression(args[0])) if \
+                args[0] not in self.names else self.names[args[0]]
+            return f"({text} + {text}.T)"
+        if op == "inv" and self.facts.triangular(args[0]):
+            lower = self.facts.triangular(args[0]) == "lower"
+            return f"_inv_triangular({self.value(args[0])}, {lower})"
         code = TEMPLATES.get(op)
         if code is not None:
             template = code.scalar if code.scalar and args[0].is_scalar else code.numpy
@@ -175,6 +186,11 @@ class Writer:
 
     def matrix_product(self, node: Node) -> str:
         a, b = node.args
+        congruence = inverse_congruence(node)
+        if congruence and self.facts.triangular(congruence[0]):
+            inverse, m = congruence  # inv(T)' @ M @ inv(T): two triangular products
+            lower = self.facts.triangular(inverse) == "lower"
+            return f"_triangular_congruence({self.value(inverse)}, {self.value(m)}, {lower})"
         gram = self.gram(a, b)
         if gram:
             return gram
@@ -198,6 +214,9 @@ class Writer:
             if not first.is_scalar and not second.is_scalar:
                 return f"_kron_matvec({self.value(first)}.T, {self.value(second)}.T, " \
                        f"{self.value(b)})"
+        triangular = self.triangular_product(a, b)
+        if triangular:
+            return triangular
         factors = self.chain(node)
         if len(factors) >= 3:
             return f"np.linalg.multi_dot([{', '.join(self.value(f) for f in factors)}])"
@@ -212,6 +231,19 @@ class Writer:
             lower = (side == "lower") != transposed
             return f"_solve_triangular({matrix}, {self.value(b)}, {lower})"
         return f"np.linalg.solve({matrix}, {self.value(b)})"
+
+    def triangular_product(self, a: Node, b: Node) -> str:
+        """T @ M or M @ T of a triangular T and a square matrix M: a triangular product (BLAS
+        trmm), half the multiplications of a general one; "" otherwise."""
+        if a.kind is not Kind.MATRIX or b.kind is not Kind.MATRIX:
+            return ""
+        for side, (t, m) in (("True", (a, b)), ("False", (b, a))):
+            shape = self.facts.triangular(t)
+            # a product stays a chain (multi_dot may keep it low rank: (u @ v') @ T)
+            if shape and m.shape.rows is m.shape.cols and m.op != "matmul":
+                return (f"_triangular_product({self.value(t)}, {self.value(m)}, "
+                        f"{shape == 'lower'}, {side})")
+        return ""
 
     def inline(self, node: Node) -> bool:
         """Whether node is computed here only (so its structure may be used, not its value)."""
