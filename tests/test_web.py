@@ -185,7 +185,7 @@ def test_a_request_past_its_time_is_stopped_and_its_worker_replaced():
 
 
 def test_serve_refuses_a_port_that_is_not_one(capsys):
-    from matcalc.cli import main
+    from matcalc.cli.main import main
 
     assert main(["serve", "--port", "99999"]) == 2
     assert "--port 99999 is not a port" in capsys.readouterr().err

@@ -27,7 +27,7 @@ from ..core.program import Program
 from ..core.shapes import Kind
 from ..engine.accumulate import Derivation, differential
 from ..engine.pipeline import run
-from ..engine.result import Result
+from ..engine.result import CONVENTIONS, Result
 from ..errors import MatcalcError, ParseError, ShapeError, UnsupportedError
 from ..lang.latex_answers import name_written
 from ..lang.parse import parse
@@ -45,7 +45,6 @@ from .samples import (
     values_at,
 )
 
-LAYOUTS = ("denominator", "numerator")
 _DEFINING = re.compile(r"^\s*(?:\\text\{\s*(?:where|with|let)\s*\}|where\b|with\b|let\b)\s*",
                        re.IGNORECASE)
 _PARTIAL = re.compile(r"^\\frac\s*\{\s*\\partial\s*(.+?)\}\s*\{\s*\\partial\s*(.+?)\}$")
@@ -356,8 +355,9 @@ def verify_derivation(source: str | Program, derivation: str, wrt: str | None = 
     ``dX`` of a variable and no gradient line); ``of`` is the function a gradient line
     ``\\nabla_w = ...`` refers to (default: the problem's last definition);
     ``\\frac{\\partial J}{\\partial w}`` and ``dJ_dw`` name theirs."""
-    if layout not in LAYOUTS:
-        raise UnsupportedError(f"unknown layout {layout!r}; layouts are {', '.join(LAYOUTS)}")
+    if layout not in CONVENTIONS:
+        raise UnsupportedError(f"unknown layout {layout!r}; layouts are "
+                               f"{', '.join(CONVENTIONS)}")
     program = source if isinstance(source, Program) else parse(source)
     checker = _Checker(program, layout, _moving(program, derivation, wrt), of)
     verdict = DerivationVerdict(layout=layout)
