@@ -256,3 +256,21 @@ def test_generated_code_uses_triangular_structure_for_the_gp_likelihood():
     body = code[code.index("def value_and_gradient("):]
     assert "_inv_triangular(L, True)" in body and "np.linalg.inv" not in body
     assert "_triangular_congruence(" in body and "_triangular_product(L.T" in body
+    assert "_plus_diagonal(" in body and "np.diagflat" not in body
+
+
+def test_the_gp_likelihood_in_jax_agrees_with_numpy():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    import pathlib
+
+    from matcalc.codegen.module import generate, load
+
+    source = pathlib.Path("derivations/gp_marginal_likelihood_chol.mc").read_text()
+    derivative = matcalc.derive(source)
+    module = load(generate([derivative], backend="jax"))
+    instance = random_instance(derivative.program, seed=4)
+    for function in (module.gradient, jax.jit(module.gradient)):
+        got = function(**instance.arrays)
+        got = np.asarray(got["K"] if isinstance(got, dict) else got)
+        assert np.allclose(got, derivative.numpy()(**instance.arrays), rtol=1e-9)

@@ -136,6 +136,10 @@ class Writer:
         op, args = node.op, node.args
         if op == "logdet" and not args[0].is_scalar and "spd" in self.facts.attributes(args[0]):
             return f"_logdet_spd({self.value(args[0])})"
+        if op in ("add", "sub") and not node.is_scalar and node.shape.rows is node.shape.cols:
+            diagonal = self.plus_diagonal(op, *args)
+            if diagonal:
+                return diagonal
         if op == "add" and is_transpose_of(args[0], args[1]):
             text = self.names.get(args[0]) or self._hold(args[0], self.expression(args[0]))
             return f"({text} + {text}.T)"
@@ -201,6 +205,18 @@ class Writer:
             lower = (side == "lower") != transposed
             return f"_solve_triangular({matrix}, {self.value(b)}, {lower})"
         return f"np.linalg.solve({matrix}, {self.value(b)})"
+
+    def plus_diagonal(self, op: str, a: Node, b: Node) -> str:
+        """Diag(v) + M, M - Diag(v), Diag(v) - M as M with v added to its diagonal: the
+        diagonal matrix is never formed."""
+        for first, (diagonal, other) in ((True, (a, b)), (False, (b, a))):
+            if diagonal.op == "Diag" and self.inline(diagonal) and other.kind is Kind.MATRIX \
+                    and not diagonal.args[0].is_scalar:
+                v, m = self.value(diagonal.args[0]), self.value(other)
+                if op == "add":
+                    return f"_plus_diagonal({m}, {v})"
+                return f"_plus_diagonal(-{m}, {v})" if first else f"_plus_diagonal({m}, -{v})"
+        return ""
 
     def triangular_product(self, a: Node, b: Node) -> str:
         """T @ M or M @ T of a triangular T and a square matrix M: a triangular product (BLAS

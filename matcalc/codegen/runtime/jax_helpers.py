@@ -101,3 +101,8 @@ def _triangular_product(t, m, lower, left):
 
 def _triangular_congruence(s, m, lower):
     return s.T @ m @ s
+
+
+def _plus_diagonal(m, v):
+    index = np.arange(m.shape[0])
+    return m.at[index, index].add(np.ravel(v))

@@ -353,3 +353,11 @@ def _triangular_congruence(s, m, lower):
     trmm = linalg.get_blas_funcs("trmm", (s, m))
     right = trmm(1.0, s, m, side=1, lower=lower)
     return trmm(1.0, s, right, side=0, lower=lower, trans_a=1)
+
+
+def _plus_diagonal(m, v):
+    # M + Diag(v) without forming Diag(v)
+    out = np.array(m, dtype=np.result_type(m, v), copy=True)
+    index = np.arange(out.shape[0])
+    out[index, index] += np.ravel(v)
+    return out

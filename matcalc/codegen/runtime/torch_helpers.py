@@ -314,3 +314,7 @@ def _triangular_product(t, m, lower, left):
 
 def _triangular_congruence(s, m, lower):
     return s.T @ m @ s
+
+
+def _plus_diagonal(m, v):
+    return m + torch.diag(torch.as_tensor(v).reshape(-1))
