@@ -225,11 +225,24 @@ class LatexReader(LatexBlocks):
         which = ""
         if self.at("sym", "_"):
             self.advance()
-            which = self.raw_subscript()
-        if which not in ("", "F", "2"):
+            which = self.nuclear_mark() or self.raw_subscript()
+        if which not in ("", "F", "2", "*"):
             raise UnsupportedError(f"the norm \\|.\\|_{which} is not supported; matcalc has "
-                                   "\\|x\\|_2 for vectors and \\|X\\|_F for matrices")
+                                   "\\|x\\|_2 for vectors, \\|X\\|_F, \\|X\\|_2 (spectral) and "
+                                   "\\|X\\|_* (nuclear) for matrices")
         return self.tree("norm", [Token("NAME", which), inner], start)
+
+    def nuclear_mark(self) -> str:
+        """``*`` or ``{*}`` after a norm's ``_`` (the nuclear norm), consumed; "" otherwise."""
+        if self.at("sym", "*"):
+            self.advance()
+            return "*"
+        if self.at("sym", "{") and self.items[self.position + 1].text == "*" and \
+                self.items[self.position + 2].text == "}":
+            for _ in range(3):
+                self.advance()
+            return "*"
+        return ""
 
     def command(self) -> Tree:
         token = self.current
