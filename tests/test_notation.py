@@ -17,7 +17,8 @@ from matcalc import limits
 from matcalc.cli import main
 from matcalc.errors import LimitError, UnsupportedError
 from matcalc.lang import derivation_text
-from matcalc.lang.derivation_text import derivation_steps, derivative_written
+from matcalc.lang.derivation_text import derivation_steps
+from matcalc.lang.derivative_notation import derivative_written
 from matcalc.limits import time_budget
 
 # The ridge gradient 2 X^T (X w - y) + 2 lambda w (Hastie, Tibshirani & Friedman, The Elements of

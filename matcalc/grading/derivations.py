@@ -27,14 +27,8 @@ from ..engine.accumulate import Derivation, differential
 from ..engine.pipeline import run
 from ..engine.result import Result
 from ..errors import LimitError, MatcalcError, ParseError, UnsupportedError
-from ..lang.derivation_text import (
-    Step,
-    derivation_steps,
-    derivative_written,
-    differentials_written,
-    operators_d,
-    plain_name,
-)
+from ..lang.derivation_text import Step, derivation_steps, plain_name
+from ..lang.derivative_notation import derivative_written, differentials_written, operators_d
 from ..lang.latex_answers import name_written
 from ..lang.parse import parse
 from ..numeric.sampling import Instance, instance_again, random_instance
