@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from .core.ir import SHAPE_RULES
+from .core.registry import view
 from .rules.operations import ADJOINTS, DIFFERENTIALS, JACOBIANS
 from .rules.simplification import RULES
 
@@ -26,7 +26,7 @@ def catalogue() -> str:
         "| operation | differential (matrix form) | adjoint, per argument | Jacobian (vec form) |",
         "|---|---|---|---|",
     ]
-    for op in sorted(SHAPE_RULES):
+    for op in sorted(view("shape")):
         adjoints = "<br>".join(_line(rule.__doc__) for rule in ADJOINTS[op])
         lines.append(f"| `{op}` | {_line(DIFFERENTIALS[op].__doc__)} | {adjoints} | "
                      f"{_line(JACOBIANS[op].__doc__)} |")

@@ -318,6 +318,9 @@ def build_parser() -> argparse.ArgumentParser:
     verifying.add_argument("--latex", action=argparse.BooleanOptionalAction, default=None,
                            help="read the answer as LaTeX (--no-latex: as the language); "
                                 "default: decided by its look")
+    verifying.add_argument("--allow-deltas", action="store_true",
+                           help="let answers use the result's named deltas (delta1, "
+                                "\\delta_2) without defining them; off by default")
     verifying.add_argument("--show-answer", action="store_true",
                            help="also print the correct result")
     verifying.add_argument("--derivation", metavar="STEPS_FILE",
@@ -340,6 +343,14 @@ def build_parser() -> argparse.ArgumentParser:
                                 "problem's own <problem>.rubric.toml takes precedence)")
     verifying.add_argument("--totals", metavar="FILE.csv",
                            help="write each student's answers, correct ones and points")
+    verifying.add_argument("--gradescope", metavar="RESULTS.json",
+                           help="write one submission's grades as Gradescope's autograder "
+                                "results.json (a test per problem); the student column may be "
+                                "left out")
+    verifying.add_argument("--assignment", metavar="ASSIGNMENT.csv",
+                           help="with --gradescope: the problems (columns problem, wrt; "
+                                "optional kind, of), one test each, in order; other rows of "
+                                "the submission are not graded")
     verifying.add_argument("--jobs", type=int, metavar="N",
                            help="processes grading in parallel (default: the cores); each "
                                 "answer is graded in a worker process under --time-limit")

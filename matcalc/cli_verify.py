@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from . import limits
 from .cli_common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, load, read_source
@@ -29,7 +30,7 @@ def command_verify(arguments: argparse.Namespace) -> int:
     program = load(arguments)
     kind = arguments.kind or "grad"
     verdict = verify(program, arguments.wrt, answer, of=arguments.of, kind=kind,
-                     latex=arguments.latex)
+                     latex=arguments.latex, allow_deltas=arguments.allow_deltas)
     print(colour_verdict(str(verdict)) if use_colour(sys.stdout, arguments.color) else verdict)
     if arguments.show_answer:
         print(derive(program, wrt=arguments.wrt, of=arguments.of, kind=kind).text)
@@ -61,7 +62,14 @@ def _check_derivation(arguments: argparse.Namespace) -> int:
 
 
 def _grade_batch(arguments: argparse.Namespace) -> int:
-    from .grading.batch import grade, progress_bar, read_answers, summary, totals, write_report
+    from .grading.batch import (
+        grade,
+        progress_bar,
+        read_answers,
+        summary,
+        write_report,
+        write_totals,
+    )
     from .grading.rubrics import load_rubric
     from .grading.workers import MEMORY_BYTES
 
@@ -74,7 +82,17 @@ def _grade_batch(arguments: argparse.Namespace) -> int:
     if arguments.memory_limit is not None and arguments.memory_limit < 256:
         raise ParseError("--memory-limit is in MB and needs at least 256")
     rubric = load_rubric(arguments.rubric) if arguments.rubric else None
-    submissions = read_answers(arguments.batch, allow_outside=arguments.allow_outside_paths)
+    one_submission = arguments.gradescope is not None
+    if arguments.assignment and not one_submission:
+        raise ParseError("--assignment lists the tests of --gradescope RESULTS.json")
+    submissions = read_answers(arguments.batch, allow_outside=arguments.allow_outside_paths,
+                               one_student=one_submission)
+    tasks, notes = None, []
+    if one_submission:
+        from .grading.gradescope import read_assignment, select
+
+        tasks = read_assignment(arguments.assignment) if arguments.assignment else None
+        submissions, notes = select(submissions, tasks)
     suffix = (arguments.report or "").rsplit(".", 1)[-1].lower()
     fmt = arguments.report_format or (suffix if suffix in ("json", "html") else "csv")
     memory = (arguments.memory_limit or MEMORY_BYTES // 2**20) * 2**20
@@ -83,7 +101,7 @@ def _grade_batch(arguments: argparse.Namespace) -> int:
     try:
         graded = grade(submissions, jobs=arguments.jobs, progress=progress_bar(sys.stderr),
                        seconds=limits.DERIVATION_SECONDS, on_grade=graded.append,
-                       memory=memory, rubric=rubric)
+                       memory=memory, rubric=rubric, allow_deltas=arguments.allow_deltas)
     except KeyboardInterrupt:  # keep the verdicts made so far
         interrupted = True
         graded = sorted(graded, key=lambda g: g.line)
@@ -97,16 +115,17 @@ def _grade_batch(arguments: argparse.Namespace) -> int:
         elif arguments.report:
             with open(arguments.report, "w", encoding="utf-8", newline="") as handle:
                 write_report(graded, handle, fmt)
-        else:
+        elif not one_submission:
             write_report(graded, sys.stdout, fmt)
-        if arguments.totals:
-            import csv
+        if one_submission:
+            from .grading.gradescope import results, write_results
 
+            found = results(graded, tasks, notes, Path(arguments.batch).parent, rubric)
+            with open(arguments.gradescope, "w", encoding="utf-8") as handle:
+                write_results(found, handle)
+        if arguments.totals:
             with open(arguments.totals, "w", encoding="utf-8", newline="") as handle:
-                writer = csv.DictWriter(handle, fieldnames=["student", "answers", "correct",
-                                                            "points", "max_points"])
-                writer.writeheader()
-                writer.writerows(totals(graded))
+                write_totals(graded, handle)
     except OSError as error:
         raise ParseError(f"cannot write the report: {error.strerror}") from None
     print(f"read {len(submissions)} rows; {summary(graded)}", file=sys.stderr)

@@ -21,6 +21,7 @@ MAX_LINES = 500
 RANKS = {
     "errors": 0, "limits": 0,
     "core": 1,
+    "ops": 1.5,  # the operation registry's records: built on core, read by every stage above
     "lang": 2,
     "rules": 3,
     "engine": 4,
@@ -166,6 +167,22 @@ def test_importing_matcalc_imports_neither_numpy_nor_sympy():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "[]", result.stdout
+
+
+def test_scipy_is_imported_only_by_what_computes_with_it():
+    # SciPy (special and matrix functions) is imported on first use: a derivation and its check
+    # without lgamma or a matrix function never load it; evaluating lgamma does
+    import subprocess
+    import sys
+
+    code = ("import sys, matcalc; d = matcalc.derive(\"x' @ A @ x\", wrt='x'); matcalc.check(d); "
+            "print('scipy' in sys.modules); "
+            "matcalc.check(matcalc.derive('sum(lgamma(x))', wrt='x', "
+            "let='x : vector(n) positive')); "
+            "print('scipy' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.split() == ["False", "True"], result.stdout + result.stderr
 
 
 def test_every_folder_of_modules_is_a_package():

@@ -12,13 +12,17 @@ from collections.abc import Sequence
 from ..core.functions import FUNCTIONS
 from ..core.ir import LEAVES, Node
 from ..core.program import Program
+from ..core.registry import view
 from ..core.shapes import Dim, Kind
 from ..errors import UnsupportedError
 from ..rules.facts import Facts
 from .names import identifier, size_name
 from .stable import CODE, body_behind, stable_form
 
-STRUCTURE = frozenset({"kron", "Diag"})  # matrices of structure, never formed to be shared
+# matrices of structure, never formed to be shared
+STRUCTURE = frozenset({"Diag"}) | {name for name, cost in view("cost").items()
+                                   if cost == "structure"}
+TEMPLATES = view("code")  # each operation's code templates
 
 
 class Writer:
@@ -109,24 +113,27 @@ class Writer:
         unary = {
             "neg": "(-{0})",
             **{name: f"{function.numpy}({{0}})" for name, function in FUNCTIONS.items()},
-            "sum": "np.sum({0})", "mean": "np.mean({0})", "det": "np.linalg.det({0})",
-            "logdet": "_logdet({0})", "inv": "np.linalg.inv({0})",
+            "sum": "np.sum({0})", "mean": "np.mean({0})",
             "norm2": "np.linalg.norm({0})", "norm": "np.linalg.norm({0})",
             "vec": "_vec({0})",
         }
         binary = {"add": "({0} + {1})", "sub": "({0} - {1})", "mul": "({0} * {1})",
-                  "div": "({0} / {1})", "kron": "np.kron({0}, {1})",
+                  "div": "({0} / {1})",
                   "maximum": "np.maximum({0}, {1})", "minimum": "np.minimum({0}, {1})",
                   "hcat": "_hcat({0}, {1})", "vcat": "_vcat({0}, {1})",
                   "conv1d": "_conv1d({0}, {1})", "convolve": "_convolve({0}, {1})",
                   "mpowk": "np.linalg.matrix_power({0}, int(round(float({1}))))",
                   "trpowk": "np.trace(np.linalg.matrix_power({0}, int(round(float({1})))))"}
+        code = TEMPLATES.get(op)
+        if code is not None:
+            template = code.scalar if code.scalar and args[0].is_scalar else code.numpy
+            return template.format(*(self.value(a) for a in args))
         if op in binary:
             return binary[op].format(*(self.value(a) for a in args))
-        if args and args[0].is_scalar and op in ("transpose", "tr", "det", "vec", "Diag",
+        if args and args[0].is_scalar and op in ("transpose", "tr", "vec", "Diag",
                                                  "diag", "softmax", "logsumexp"):
             inner = self.value(args[0])
-            return {"softmax": "1.0", "det": inner, "tr": inner}.get(op, inner)
+            return {"softmax": "1.0", "tr": inner}.get(op, inner)
         if op in unary:
             return unary[op].format(self.value(args[0]))
         if op == "transpose":
@@ -176,7 +183,10 @@ class Writer:
         if self.inline(b) and b.op == "Diag" and not b.args[0].is_scalar:
             return f"({self.value(a)} * {self.diagonal(b)}.T)"
         if self.inline(a) and a.op == "inv":
-            return f"np.linalg.solve({self.value(a.args[0])}, {self.value(b)})"
+            return self.solve(a.args[0], b, transposed=False)
+        if self.inline(a) and a.op == "transpose" and a.args[0].op == "inv" and \
+                self.inline(a.args[0]):  # inv(A)' @ B = solve(A', B)
+            return self.solve(a.args[0].args[0], b, transposed=True)
         if self.inline(a) and a.op == "kron" and b.kind is Kind.VECTOR:
             first, second = a.args
             if not first.is_scalar and not second.is_scalar:
@@ -192,6 +202,16 @@ class Writer:
         if len(factors) >= 3:
             return f"np.linalg.multi_dot([{', '.join(self.value(f) for f in factors)}])"
         return f"({self.value(a)} @ {self.value(b)})"
+
+    def solve(self, a: Node, b: Node, transposed: bool) -> str:
+        """``inv(A) @ B`` (``inv(A)' @ B``) as a solve, never the inverse: a triangular solve
+        (O(n^2) a column) when A is known triangular, a chol factor or a declared lower/upper."""
+        side = self.facts.triangular(a)
+        matrix = self.value(a) + (".T" if transposed else "")
+        if side:
+            lower = (side == "lower") != transposed
+            return f"_solve_triangular({matrix}, {self.value(b)}, {lower})"
+        return f"np.linalg.solve({matrix}, {self.value(b)})"
 
     def inline(self, node: Node) -> bool:
         """Whether node is computed here only (so its structure may be used, not its value)."""

@@ -12,6 +12,8 @@ dimensions become positive integer symbols.
 
 from __future__ import annotations
 
+import functools
+import sys
 from typing import TYPE_CHECKING
 
 import sympy as sp
@@ -22,17 +24,20 @@ from sympy.matrices.expressions import (
     HadamardPower,
     HadamardProduct,
     Identity,
-    KroneckerProduct,
+    KroneckerProduct,  # noqa: F401
     MatPow,
     MatrixExpr,
     MatrixSymbol,
     OneMatrix,
     ZeroMatrix,
 )
-from sympy.matrices.expressions.determinant import Determinant
-from sympy.matrices.expressions.inverse import Inverse
+
+# the operations' SymPy facets (matcalc/ops) build these, reached through this module
+from sympy.matrices.expressions.determinant import Determinant  # noqa: F401
+from sympy.matrices.expressions.inverse import Inverse  # noqa: F401
 from sympy.matrices.expressions.trace import Trace
 
+from . import registry
 from .functions import FUNCTIONS
 from .ir import Node, walk
 from .shapes import Dim
@@ -371,11 +376,6 @@ def _extremum(function, node: Node, a, b):
     return function(a, b)
 
 
-def _kron(node: Node, a, b):
-    x, y = node.args
-    return a * b if (x.is_scalar or y.is_scalar) else KroneckerProduct(a, b)
-
-
 def _no_form(node: Node):
     from ..errors import UnsupportedError
 
@@ -412,9 +412,6 @@ CONVERTERS = {
     "sum": _of_matrix(_identity, EntrySum),
     "mean": _mean,
     "tr": _of_matrix(_identity, Trace),
-    "det": _of_matrix(_identity, Determinant),
-    "logdet": _of_matrix(sp.log, lambda a: sp.log(Determinant(a))),
-    "inv": _of_matrix(lambda a: 1 / a, Inverse),
     "norm2": _of_matrix(sp.Abs, FrobeniusNorm),
     "norm": _of_matrix(sp.Abs, FrobeniusNorm),
     "Diag": _of_matrix(_identity, DiagMatrix),
@@ -422,7 +419,6 @@ CONVERTERS = {
     "vec": _of_matrix(_identity, Vec),
     "unvec": lambda node, a: a if node.is_scalar else Unvec(
         a, *(dim_to_sympy(d) for d in node.params)),
-    "kron": _kron,
     "hcat": _concatenation,
     "conv1d": lambda node, a, b: _no_form(node),
     "convolve": lambda node, a, b: _no_form(node),
@@ -432,6 +428,20 @@ CONVERTERS = {
 }
 
 
+def converters() -> dict[str, object]:
+    """Each operation's SymPy form: its registry facet, called with this module (which holds
+    the SymPy classes the facets build), or the table above."""
+    if not _FROM_REGISTRY:
+        module = sys.modules[__name__]
+        _FROM_REGISTRY.update(CONVERTERS)
+        _FROM_REGISTRY.update({name: functools.partial(rule, module)
+                               for name, rule in registry.view("sympy").items()})
+    return _FROM_REGISTRY
+
+
+_FROM_REGISTRY: dict[str, object] = {}
+
+
 def to_sympy(root: Node, inlined: dict[str, object] | None = None):
     """The SymPy expression of a node.
 
@@ -439,12 +449,13 @@ def to_sympy(root: Node, inlined: dict[str, object] | None = None):
     to SymPy expressions.
     """
     inlined = inlined or {}
+    table = converters()
     converted: dict[Node, object] = {}
     for node in walk(root):
         if node.op == "ref" and node.params[0] in inlined:
             converted[node] = inlined[node.params[0]]
-        elif node.op in CONVERTERS:
-            converted[node] = CONVERTERS[node.op](node, *(converted[a] for a in node.args))
+        elif node.op in table:
+            converted[node] = table[node.op](node, *(converted[a] for a in node.args))
         else:
             converted[node] = _leaf(node)
     return converted[root]

@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+
 from ..core import ir
 from ..core.ir import Node
 from ..core.program import Program
@@ -31,10 +33,19 @@ from ..lang.derivation_text import Step, derivation_steps, plain_name
 from ..lang.derivative_notation import derivative_written, differentials_written, operators_d
 from ..lang.latex_answers import name_written
 from ..lang.parse import parse
-from ..numeric.sampling import Instance, instance_again, random_instance
+from ..numeric.sampling import Instance
 from .answers import answer_node
 from .hints import diagnose
-from .samples import POINTS, TOLERANCE, AnswerUndefined, relative, values_at
+from .samples import (
+    SEEDS,
+    TOLERANCE,
+    AnswerUndefined,
+    at_usual_scale,
+    problem_point,
+    relative,
+    scale_hint,
+    values_at,
+)
 
 LAYOUTS = ("denominator", "numerator")
 
@@ -79,12 +90,10 @@ class DerivationVerdict:
         return "\n".join(lines + [f"{verdict} ({self.layout} layout)"])
 
     def _repr_html_(self) -> str:
-        from html import escape
+        """In a notebook: each step typeset (matcalc/grading/notebook.py)."""
+        from .notebook import steps_html
 
-        rows = "".join(f"<tr><td>{s.line}</td><td>{'ok' if s.ok else '<b>wrong</b>'}</td>"
-                       f"<td><code>{escape(s.text)}</code></td><td>{escape(s.hint)}</td></tr>"
-                       for s in self.steps)
-        return f"<table><tr><th>line</th><th></th><th>step</th><th>why</th></tr>{rows}</table>"
+        return steps_html(self.steps, str(self).splitlines()[-1])
 
 
 def _moving(program: Program, steps: list[Step], wrt: str | None) -> set[str]:
@@ -116,6 +125,7 @@ class _Checker:
                       f"d{name}" not in program.definitions}
         self.program = replace(program, variables={
             **program.variables, **{d.name: d for d in directions.values()}})
+        self.problem = self.program  # the problem and its directions: where steps are tested
         self.derivation = Derivation(self.program)
         self.moves = dict(directions)
         self.points: dict[int, Instance] = {}
@@ -230,14 +240,12 @@ class _Checker:
         return node.name
 
     def _point(self, seed: int) -> Instance:
-        """The random point of ``seed``, drawn once and kept while the derivation's definitions
-        are defined there (its large matrices are not drawn again for every step)."""
-        kept = self.points.get(seed)
-        point = kept and instance_again(self.program, kept)
-        if point is None:
-            point = random_instance(self.program, seed=seed)
-        self.points[seed] = point
-        return point
+        """The point of ``seed`` for the problem and its directions, drawn once: nothing the
+        derivation defines narrows or moves it (a definition that has no finite value there
+        makes the step that uses it false)."""
+        if seed not in self.points:
+            self.points[seed] = problem_point(self.problem, seed)
+        return self.points[seed]
 
     def judge(self, line: int, text: str, left: Node | Result, right: Node) -> StepVerdict:
         expected = left if isinstance(left, Result) else Result(
@@ -247,22 +255,39 @@ class _Checker:
             return StepVerdict(line, text, False, f"the two sides have different shapes: "
                                f"{expected.result.shape} on the left, {right.shape} on the right")
         samples, worst, example = [], 0.0, None
-        for seed in range(POINTS):
+        for seed in SEEDS:
             try:
                 sample = values_at(expected, self.program, right, seed, self._point(seed))
             except AnswerUndefined as undefined:
-                return StepVerdict(line, text, False, "the right side has no finite value where "
-                                   f"the left side has one: {str(undefined.error).splitlines()[0]}")
+                return StepVerdict(line, text, False, "the right side has no finite value at a "
+                                   "point where the problem is defined: "
+                                   f"{str(undefined.error).splitlines()[0]}",
+                                   _example(undefined.instance, undefined.want, None))
+            if not np.all(np.isfinite(sample.want)):
+                return StepVerdict(line, text, False, "the left side has no finite value at a "
+                                   "point where the problem is defined",
+                                   _example(sample.instance, None, sample.got))
             error = relative(sample.got, sample.want)
             samples.append(sample)
             if error > worst:
                 worst = error
-                example = {"seed": seed, "sizes": dict(sample.instance.sizes),
-                           "left": sample.want.tolist(), "right": sample.got.tolist()}
+                example = _example(sample.instance, sample.want, sample.got)
         if worst <= TOLERANCE:
             return StepVerdict(line, text, True)
-        hint = diagnose(expected, self.program, right, samples)
+        usual = at_usual_scale(samples)
+        if all(relative(s.got, s.want) <= TOLERANCE for s in usual):
+            return StepVerdict(line, text, False, scale_hint(example["seed"], "the right side",
+                                                             "left side"), example)
+        hint = diagnose(expected, self.program, right, usual)
         return StepVerdict(line, text, False, hint.replace("the step", "the left side"), example)
+
+
+def _example(instance: Instance, left, right) -> dict:
+    """A counterexample: the point (seed, sizes, inputs) and each side's value there."""
+    return {"seed": instance.seed, "sizes": dict(instance.sizes),
+            "inputs": {k: np.asarray(v).tolist() for k, v in instance.arrays.items()},
+            "left": None if left is None else left.tolist(),
+            "right": None if right is None else right.tolist()}
 
 
 def _fresh(stem: str, taken) -> str:
@@ -340,7 +365,8 @@ def _chain(checker: _Checker, step: Step, previous: Node | Result | None,
             chain.append(previous)
         elif named is not None:
             chain.append(named)
-        elif checker.is_new_name(texts[0]):  # M = ... = ...: M is defined by the first
+        elif len(texts) > 1 and checker.is_new_name(texts[0]):
+            # M = ... = ...: M is defined by the first (a lone new name is read below)
             current = sides[1]
             chain.append(checker.define_from(texts[0], texts[1]))
             sides = sides[1:]

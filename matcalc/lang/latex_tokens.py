@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from lark.tree import Meta
 
 from ..core.functions import FUNCTIONS
+from ..core.registry import view
 from ..errors import (
     LimitError,
     ParseError,
@@ -37,12 +38,14 @@ SPACING = frozenset({"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "big
                      "textstyle", "limits", "nolimits", "middle"})
 FUNCTION_COMMANDS = {**{f.latex[1:]: name for name, f in FUNCTIONS.items()
                         if f.latex and f.latex[1:].isalpha()},
-                     "ln": "log", "det": "det", "max": "maximum", "min": "minimum",
+                     "ln": "log", "max": "maximum", "min": "minimum",
                      "tr": "tr", "Tr": "tr", "sqrt": "sqrt",
                      "diag": "diag", "Diag": "diag", "vec": "vec", "sgn": "sign"}
 FUNCTION_ALIASES = {"trace": "tr", "lse": "logsumexp", "sgn": "sign", "diagm": "diag",
                     "logistic": "sigmoid", "heaviside": "step"}
-PRODUCTS = {"odot": "mul", "circ": "mul", "otimes": "kron"}
+PRODUCTS = {"odot": "mul", "circ": "mul"}
+for _name, _latex in view("latex").items():  # what each operation's LaTeX facet reads
+    (PRODUCTS if _latex.infix else FUNCTION_COMMANDS).update(dict.fromkeys(_latex.reads, _name))
 TRANSPOSES = frozenset({"T", "top", "intercal", "mathsf{T}", "mathrm{T}"})
 _EQUALITY = "a step is an equality: write '=' between two expressions with the same value"
 _INDICES = ("entries and index ranges are not read: write the matrix form (x^\\top y, A B, "

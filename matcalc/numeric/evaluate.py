@@ -300,6 +300,10 @@ def check_attributes_of(name: str, node: Node, array: np.ndarray) -> None:
         if np.any(array < -tolerance) or not np.allclose(array.sum(axis=axis), 1, atol=1e-8):
             where = "its entries" if node.kind is Kind.VECTOR else "each row's entries"
             problems.append(f"is not on the simplex ({where} must be >= 0 and sum to 1)")
+    if "lower" in attributes and not np.allclose(np.triu(array, 1), 0, atol=tolerance):
+        problems.append("is not lower triangular")
+    if "upper" in attributes and not np.allclose(np.tril(array, -1), 0, atol=tolerance):
+        problems.append("is not upper triangular")
     if "invertible" in attributes:
         sign, _ = np.linalg.slogdet(array)
         if sign <= 0 or np.linalg.cond(array) > 1e12:

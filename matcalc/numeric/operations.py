@@ -12,9 +12,12 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
+from ..codegen.backends import backend_header
+from ..codegen.module import load
 from ..codegen.runtime import numpy_helpers
 from ..core.functions import FUNCTIONS, Function
 from ..core.ir import Node
+from ..core.registry import operation, view
 from ..core.shapes import Kind
 from ..errors import DomainError
 
@@ -35,21 +38,6 @@ def _logsumexp(node: Node, x):
     top = np.max(x, axis=axis, keepdims=True)
     result = top + np.log(np.sum(np.exp(x - top), axis=axis, keepdims=True))
     return result if arg_kind is Kind.MATRIX else result.reshape(())
-
-
-def _logdet(x):
-    if np.ndim(x) == 0:
-        return np.log(x) if x > 0 else np.nan
-    sign, value = np.linalg.slogdet(x)
-    return value if sign > 0 else np.nan
-
-
-def _inverse(x):
-    if np.ndim(x) == 0:
-        return 1.0 / x if x != 0 else np.nan
-    if np.linalg.cond(x) > 1e14:
-        return np.full_like(x, np.nan)
-    return np.linalg.inv(x)
 
 
 def _matmul(a, b):
@@ -96,15 +84,11 @@ EVALUATORS: dict[str, Callable] = {
     "sum": lambda node, a: np.sum(a),
     "mean": lambda node, a: np.mean(a),
     "tr": lambda node, a: np.trace(a) if np.ndim(a) else a,
-    "det": lambda node, a: np.linalg.det(a) if np.ndim(a) else a,
-    "logdet": lambda node, a: _logdet(a),
-    "inv": lambda node, a: _inverse(a),
     "norm2": lambda node, a: np.linalg.norm(a),
     "norm": lambda node, a: np.linalg.norm(a),
     "Diag": lambda node, a: _diag_matrix(a),
     "diag": lambda node, a: np.diag(a).reshape(-1, 1) if np.ndim(a) else a,
     "vec": lambda node, a: _vec(a),
-    "kron": lambda node, a, b: np.kron(a, b),
     "hcat": lambda node, a, b: np.concatenate((np.atleast_2d(a), np.atleast_2d(b)), axis=1),
     "vcat": lambda node, a, b: np.concatenate((np.atleast_2d(a), np.atleast_2d(b)), axis=0),
     "conv1d": lambda node, a, b: _by_columns(np.correlate, a, b, "valid"),
@@ -133,6 +117,41 @@ def _unvec(node: Node, sizes: Mapping[str, int], a):
     if np.ndim(a) == 0:
         return a
     return np.reshape(a, (node.shape.rows.value(sizes), -1), order="F")
+
+
+def _from_templates() -> dict[str, Callable]:
+    """``f(node, *args)`` for every operation with code templates: the NumPy template run as
+    generated code runs it (compiled once, in memory, with the runtime helpers), its scalar
+    template where the first argument is a number."""
+    sources = [backend_header("numpy")]
+    for name, code in sorted(view("code").items()):
+        names = [f"a{index}" for index in range(operation(name).arity)]
+        body = code.numpy.format(*names)
+        if code.scalar:
+            body = f"{code.scalar.format(*names)} if np.ndim(a0) == 0 else {body}"
+        sources.append(f"def op_{name}(node, {', '.join(names)}):\n    return {body}\n")
+    module = load("\n\n".join(sources), "matcalc_operations")
+    return {name: _guarded(name, getattr(module, f"op_{name}")) for name in view("code")}
+
+
+def _guarded(name: str, compute: Callable) -> Callable:
+    """``compute`` with the operation's domain checked first: a point outside it (a singular
+    or nearly singular matrix to invert, a number to invert that is 0) gives NaN, which the
+    interpreter reports as a DomainError."""
+    if name != "inv":
+        return compute
+
+    def inverse(node: Node, a):
+        if np.ndim(a) == 0:
+            return 1.0 / a if a != 0 else np.nan
+        if np.linalg.cond(a) > 1e14:
+            return np.full_like(a, np.nan)
+        return compute(node, a)
+
+    return inverse
+
+
+EVALUATORS.update(_from_templates())
 
 
 # Operations whose value depends on the dimension sizes too: (node, sizes, *args) -> value.

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from ..core.functions import FUNCTIONS
 from ..core.ir import Node
 from ..core.printer import format_number
+from ..core.registry import Latex, operation
 from ..core.shapes import Dim, Kind
 from ..lang.latex_tokens import GREEK
 
@@ -24,7 +25,7 @@ _SUM, _HADAMARD, _JUXTAPOSE, _UNARY, _POSTFIX, _ATOM = range(1, 7)
 ACCENT_SUFFIXES = (("hat", "hat"), ("tilde", "tilde"), ("bar", "bar"))
 NAMED_FUNCTIONS = {
     **{name: function.latex for name, function in FUNCTIONS.items() if function.latex},
-    "det": r"\det", "logdet": r"\log\det", "tr": r"\operatorname{tr}",
+    "tr": r"\operatorname{tr}",
     "Diag": r"\operatorname{Diag}", "diag": r"\operatorname{diag}",
     "vec": r"\operatorname{vec}", "softmax": r"\operatorname{softmax}",
     "logsumexp": r"\operatorname{logsumexp}", "sum": r"\operatorname{sum}",
@@ -96,7 +97,21 @@ class _Printer:
             return method(node)
         if op in NAMED_FUNCTIONS:
             return f"{NAMED_FUNCTIONS[op]}\\left({self.print(node.args[0])[0]}\\right)", _ATOM
-        raise AssertionError(f"no LaTeX form for {op}")  # pragma: no cover - table is complete
+        return self.form(node, operation(op).latex)
+
+    def form(self, node: Node, latex: Latex | None) -> tuple[str, int]:
+        """The node set as its operation's LaTeX facet says: a command before the bracketed
+        argument, an operator between the operands (at the level of \\odot), a delimited
+        template, or a superscript."""
+        if latex is None:
+            raise AssertionError(f"no LaTeX form for {node.op}")  # pragma: no cover
+        if latex.command:
+            return f"{latex.command}\\left({self.print(node.args[0])[0]}\\right)", _ATOM
+        if latex.infix:
+            return self._binary(node, latex.infix, _HADAMARD)
+        if latex.template:
+            return latex.template.format(*(self.print(arg)[0] for arg in node.args)), _ATOM
+        return f"{self.wrap(node.args[0], _ATOM)}^{{{latex.power}}}", _POSTFIX
 
     # leaves ----------------------------------------------------------------------------------
 
@@ -153,9 +168,6 @@ class _Printer:
     def _frob(self, node: Node) -> tuple[str, int]:
         return self._binary(node, ":", _HADAMARD)
 
-    def _kron(self, node: Node) -> tuple[str, int]:
-        return self._binary(node, "\\otimes", _HADAMARD)
-
     def _concatenation(self, node: Node) -> tuple[str, int]:
         return f"\\begin{{bmatrix}} {self._blocks(node)} \\end{{bmatrix}}", _ATOM
 
@@ -206,9 +218,6 @@ class _Printer:
         if inner.op == "inv":
             return f"{self.wrap(inner.args[0], _ATOM)}^{{-\\top}}", _POSTFIX
         return f"{self.wrap(inner, _ATOM)}^\\top", _POSTFIX
-
-    def _inv(self, node: Node) -> tuple[str, int]:
-        return f"{self.wrap(node.args[0], _ATOM)}^{{-1}}", _POSTFIX
 
     def _pow(self, node: Node) -> tuple[str, int]:
         base, exponent = node.args
@@ -292,6 +301,20 @@ def derivative_symbol(kind: str, of: str, wrt: str, of_kind: Kind, wrt_kind: Kin
         if wrt_kind in (Kind.MATRIX, Kind.VECTOR) and of_kind is not Kind.SCALAR:
             bottom += "^\\top" if wrt_kind is Kind.MATRIX else ""
     return f"\\frac{{\\partial {top}}}{{\\partial {bottom}}}"
+
+
+def result_symbol(result, style: LatexStyle = LatexStyle()) -> str:
+    """The symbol of a derived result (an ``engine.result.Result``): ``\\frac{\\partial
+    J}{\\partial W}`` for its kind, the kinds of its names, a Hessian's cross block."""
+    program = result.program
+
+    def kind_of(name: str) -> Kind:
+        variable = program.variables.get(name)
+        return variable.kind if variable is not None else program.definitions[name].ref.kind
+
+    return derivative_symbol(result.kind, result.of, result.wrt, result.of_node.kind,
+                             kind_of(result.wrt), style,
+                             (result.across, kind_of(result.across)) if result.across else None)
 
 
 def aligned(lines: Iterable[tuple[str, str]]) -> str:

@@ -22,3 +22,21 @@ def _erfc(x):
 
 def _returned_number(x):
     return np.reshape(np.asarray(x), ())
+
+
+def _lgamma(x):
+    return _jax_special.gammaln(x)
+
+
+def _digamma(x):
+    return _jax_special.digamma(x)
+
+
+def _trigamma(x):
+    return _jax_special.polygamma(1, x)
+
+
+def _solve_triangular(a, b, lower):
+    import jax.scipy.linalg
+
+    return jax.scipy.linalg.solve_triangular(a, b, lower=lower)

@@ -132,3 +132,29 @@ def _scalar(x, name):
     if x.size != 1:
         raise ValueError(f"{name} must be a number, not an array of shape {x.shape}")
     return x.reshape(())[()]
+
+
+def _lgamma(x):
+    # SciPy, imported on first use: the log-gamma function and its derivatives
+    from scipy import special
+
+    return special.gammaln(x)
+
+
+def _digamma(x):
+    from scipy import special
+
+    return special.psi(x)
+
+
+def _trigamma(x):
+    from scipy import special
+
+    return special.polygamma(1, x)
+
+
+def _solve_triangular(a, b, lower):
+    # a triangular solve, O(n^2) a column (SciPy, imported on first use)
+    from scipy import linalg
+
+    return linalg.solve_triangular(a, b, lower=lower)

@@ -204,3 +204,19 @@ def _scalar(x, name):
     if x.numel() != 1:
         raise ValueError(f"{name} must be a number, not of shape {tuple(x.shape)}")
     return x.reshape(())
+
+
+def _lgamma(x):
+    return torch.lgamma(torch.as_tensor(x))
+
+
+def _digamma(x):
+    return torch.digamma(torch.as_tensor(x))
+
+
+def _trigamma(x):
+    return torch.polygamma(1, torch.as_tensor(x))
+
+
+def _solve_triangular(a, b, lower):
+    return torch.linalg.solve_triangular(a, b, upper=not lower)
