@@ -27,7 +27,7 @@ from ..core.program import Program
 from ..core.shapes import Kind
 from ..engine.accumulate import Derivation, differential
 from ..engine.pipeline import run
-from ..engine.result import Result
+from ..engine.result import CONVENTIONS, Result
 from ..errors import LimitError, MatcalcError, ParseError, UnsupportedError
 from ..lang.derivation_text import Step, derivation_steps, plain_name
 from ..lang.derivative_notation import derivative_written, differentials_written, operators_d
@@ -46,8 +46,6 @@ from .samples import (
     scale_hint,
     values_at,
 )
-
-LAYOUTS = ("denominator", "numerator")
 
 
 @dataclass
@@ -302,8 +300,9 @@ def verify_derivation(source: str | Program, derivation: str, wrt: str | None = 
     ``dX`` of a variable and no gradient line); ``of`` is the function a gradient line
     ``\\nabla_w = ...`` refers to (default: the problem's last definition);
     ``\\frac{\\partial J}{\\partial w}`` and ``dJ_dw`` name theirs."""
-    if layout not in LAYOUTS:
-        raise UnsupportedError(f"unknown layout {layout!r}; layouts are {', '.join(LAYOUTS)}")
+    if layout not in CONVENTIONS:
+        raise UnsupportedError(f"unknown layout {layout!r}; layouts are "
+                               f"{', '.join(CONVENTIONS)}")
     program = source if isinstance(source, Program) else parse(source)
     steps = derivation_steps(derivation)
     checker = _Checker(program, layout, _moving(program, steps, wrt), of)
