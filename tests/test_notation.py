@@ -14,7 +14,7 @@ from notation_corpus import CORPUS, LECTURE_NOTES, MATH_SE, RIDGE, TEXTBOOK
 
 import matcalc
 from matcalc import limits
-from matcalc.cli import main
+from matcalc.cli.main import main
 from matcalc.errors import LimitError, UnsupportedError
 from matcalc.lang import derivation_text
 from matcalc.lang.derivation_text import derivation_steps
