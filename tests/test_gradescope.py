@@ -14,7 +14,7 @@ import pathlib
 
 import pytest
 
-from matcalc.cli import main
+from matcalc.cli.main import main
 from matcalc.errors import ParseError
 from matcalc.grading.batch import grade, read_answers
 from matcalc.grading.gradescope import Task, read_assignment, results, select

@@ -185,7 +185,7 @@ def test_a_request_past_its_time_is_stopped_and_its_worker_replaced():
 
 
 def test_serve_refuses_a_port_that_is_not_one(capsys):
-    from matcalc.cli import main
+    from matcalc.cli.main import main
 
     assert main(["serve", "--port", "99999"]) == 2
     assert "--port 99999 is not a port" in capsys.readouterr().err
@@ -335,8 +335,18 @@ def test_an_answer_that_declares_something_is_a_400_at_its_place(client, answer_
 
 @pytest.mark.parametrize("derivation", ["hence", "dL = 2 (A x - b) : A dx\nhence",
                                         "therefore"])
-def test_a_derivation_line_that_is_a_lone_word_is_a_step_that_cannot_be_read(client,
-                                                                             derivation):
+def test_a_derivation_line_that_is_a_lone_connective_is_skipped(client, derivation):
+    # prose between steps (hence, therefore) is not a step: it is skipped, never an error
+    answer = client.post("/api/derivation", json={"problem": LEAST_SQUARES,
+                                                  "derivation": derivation})
+    assert answer.status_code == 200
+    assert [step["text"] for step in answer.json()["steps"]] == \
+        (["dL = 2 (A x - b) : A dx"] if "dL" in derivation else [])
+
+
+@pytest.mark.parametrize("derivation", ["where t", "where", "dL = 2 (A x - b) : A dx\nwhere"])
+def test_a_derivation_line_that_is_a_lone_where_is_a_step_that_cannot_be_read(client,
+                                                                              derivation):
     answer = client.post("/api/derivation", json={"problem": LEAST_SQUARES,
                                                   "derivation": derivation})
     assert answer.status_code == 200

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .. import limits
 from ..engine.pipeline import run
-from ..engine.result import Result
+from ..engine.result import KINDS, Result
 from ..errors import LimitError, MatcalcError, ParseError
 from ..lang.parse import parse
 from ..lang.syntax import MAX_LENGTH
@@ -34,7 +34,6 @@ from .workers import MEMORY_BYTES, cores, run_isolated
 
 REQUIRED = ("student", "problem", "wrt", "answer")
 OPTIONAL = ("kind", "of", "latex")
-KINDS = ("grad", "jacobian", "hessian")
 _YES, _NO = frozenset({"yes", "true", "1", "y"}), frozenset({"no", "false", "0", "n"})
 
 
