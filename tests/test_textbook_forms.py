@@ -76,3 +76,65 @@ def test_no_symmetry_without_structure(text):
 ])
 def test_a_symmetric_congruence_doubles(problem, wrt, expected):
     assert derived(problem, wrt).splitlines()[-1] == expected
+
+
+# --- 2 and 5. elementwise rational normal form, powers ------------------------------------------
+
+ATOMS = ("p", "s", "(1 + p)", "exp(x)", "sqrt(p)")
+
+
+@given(st.lists(st.tuples(st.sampled_from(ATOMS), st.sampled_from((-2, -1, 1, 2, 3))),
+                min_size=1, max_size=5), st.randoms(use_true_random=False))
+def test_products_of_powers_reach_one_normal_form(factors, random):
+    # a product of powers of non-zero atoms, written in two orders, one factor at a time:
+    # both reach the same form, equal to the product's value (x * x = x .^ 2, sqrt(p) ^ 2 = p)
+    def written(order):
+        text = "1"
+        for atom, power in order:
+            text = f"({text} {'*' if power > 0 else '/'} {atom})"
+            for _ in range(abs(power) - 1):
+                text = f"({text} {'*' if power > 0 else '/'} {atom})"
+        return text
+
+    shuffled = list(factors)
+    random.shuffle(shuffled)
+    first, second = simplified(written(factors)), simplified(written(shuffled))
+    assert first == second
+    expected = value(written(factors))
+    np.testing.assert_allclose(value(first), expected, rtol=1e-9)
+    assert "* p * p" not in first and "/ p / p" not in first  # repeated factors as powers
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("x * x", "x .^ 2"),
+    ("p * p * p / s", "p .^ 3 / s"),
+    ("sqrt(p) * sqrt(p) * sqrt(p)", "p .^ 1.5"),
+    ("sqrt(p) ^ 3", "p .^ 1.5"),
+    ("1 / sqrt(p) / p", "p .^ -1.5"),
+    ("(s * x) / s", "x"),
+    ("ones(n) - y", "1 - y"),
+    ("(ones(n) - y) * p / p", "1 - y"),
+])
+def test_elementwise_normal_forms(text, expected):
+    assert simplified(text) == expected
+    np.testing.assert_allclose(value(expected), value(text), rtol=1e-9)
+
+
+@pytest.mark.parametrize("problem, wrt, kind, expected", [
+    # Bishop (2006) eq. 4.91, labels written with ones(N)
+    ("X : matrix(N, d); w : vector(d); y : vector(N)\ns = sigmoid(X @ w)\n"
+     "L = -(y' @ log(s) + (ones(N) - y)' @ log(ones(N) - s))", "w", "grad",
+     "dL_dw = X' @ (s - y)"),
+    ("X : matrix(N, d); w : vector(d); y : vector(N)\ns = sigmoid(X @ w)\n"
+     "L = -sum(y * log(s) + (ones(N) - y) * log(ones(N) - s))", "w", "hessian",
+     "d2L_dw2 = X' @ Diag(s * (1 - s)) @ X"),
+    # Kingma & Welling (2014) app. B
+    ("mu, lv : vector(n)\nKL = 0.5 * sum(exp(lv) + mu .^ 2 - ones(n) - lv)", "lv", "grad",
+     "dKL_dlv = 0.5 * (exp(lv) - 1)"),
+    # Hartley & Zisserman (2003) sec. A6.8, the pseudo-Huber cost
+    ("X : matrix(N, d); w : vector(d); y : vector(N); c : scalar positive\nr = X @ w - y\n"
+     "L = c ^ 2 * sum(sqrt(1 + (r / c) .^ 2) - 1)", "w", "grad",
+     "dL_dw = X' @ (r / sqrt(1 + (r / c) .^ 2))"),
+])
+def test_elementwise_results_in_their_book_form(problem, wrt, kind, expected):
+    assert derived(problem, wrt, kind).splitlines()[-1] == expected
