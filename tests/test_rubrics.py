@@ -81,7 +81,7 @@ def test_partial_credit_and_feedback_come_from_the_problems_rubric(tmp_path):
     assert by == [("ann", "correct", 10.0, ""), ("ann", "wrong", 7.0, "sign"),
                   ("<b>bob</b>", "wrong", 0.0, "assumption"), ("cid", "wrong", 6.0, "transpose")]
     assert "keep both" in grades[2].feedback and grades[0].max_points == 10
-    assert grades[2].read_as == "(2 * A) @ x" and grades[2].reference.endswith("(A' + A) @ x")
+    assert grades[2].read_as == "2 * A @ x" and grades[2].reference.endswith("(A' + A) @ x")
 
 
 def test_totals_statistics_and_columns_that_pass_through(tmp_path):

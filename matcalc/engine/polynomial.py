@@ -173,6 +173,9 @@ def divisors(node: Node) -> frozenset[Node]:
         if item.op == "div":  # a power's base is what stays whole: 1 / sqrt(u) is u ^ -1/2
             divisor = item.args[1]
             found.add(divisor.args[0] if _power_of(divisor) is not None else divisor)
+        power = _power_of(item)
+        if power is not None and (power < 0 or power != int(power)):  # u .^ -2, sqrt(u)
+            found.add(item.args[0])
         stack.extend(item.args)
     return frozenset(found)
 
@@ -282,16 +285,17 @@ def _factor(atom: Node, power: float) -> Node:
 
 
 def _lone_power(monomial: Monomial, coefficient: float) -> bool:
-    """A monomial that is one atom to a negative power other than -1 and -1/2, alone: written
-    a .^ -1.5, as books write it, not 1 / a .^ 1.5."""
-    return coefficient == 1.0 and len(monomial) == 1 and monomial[0][1] < 0 and \
+    """A monomial with no positive power whose first atom's power is not -1 or -1/2: written
+    a .^ -1.5 / b, as books write it, not 1 / a .^ 1.5 / b."""
+    return coefficient == 1.0 and bool(monomial) and all(p < 0 for _, p in monomial) and \
         monomial[0][1] not in (-1, -0.5)
 
 
 def _monomial_size(monomial: Monomial, coefficient: float) -> int:
     """The number of nodes of ``_monomial(monomial, coefficient)``."""
     if _lone_power(monomial, coefficient):
-        return size(monomial[0][0]) + 2
+        rest = monomial[1:]
+        return size(monomial[0][0]) + 2 + sum(_factor_size(a, -p) + 1 for a, p in rest)
     factors = sum(1 for _, power in monomial if power > 0)
     atoms = sum(_factor_size(atom, abs(power)) for atom, power in monomial)
     divisions = sum(1 for _, power in monomial if power < 0)
@@ -301,7 +305,10 @@ def _monomial_size(monomial: Monomial, coefficient: float) -> int:
 
 def _monomial(monomial: Monomial, coefficient: float) -> Node:
     if _lone_power(monomial, coefficient):
-        return ir.apply("pow", monomial[0][0], ir.const(monomial[0][1]))
+        product = ir.apply("pow", monomial[0][0], ir.const(monomial[0][1]))
+        for atom, power in monomial[1:]:
+            product = ir.apply("div", product, _factor(atom, -power))
+        return product
     numerator = [_factor(atom, power) for atom, power in monomial if power > 0]
     denominator = [_factor(atom, -power) for atom, power in monomial if power < 0]
     product: Node | None = None
