@@ -33,7 +33,7 @@ def test_derive_answers_in_the_json_schema_of_the_command_line(client):
                                               "code": ["numpy"]})
     assert answer.status_code == 200
     entry = answer.json()["results"][0]
-    assert entry["text"] == "dL_dx = 2 * (A' @ (A @ x - b))"
+    assert entry["text"] == "dL_dx = 2 * A' @ (A @ x - b)"
     assert entry["quick_check"]["ok"] and entry["steps"]
     assert "\\frac{\\partial L}{\\partial x} &= 2" in entry["latex"]
     assert "def " in answer.json()["code"]["numpy"]
@@ -71,7 +71,7 @@ def test_verify_says_what_is_wrong(client):
     wrong = client.post("/api/verify", json={"problem": LEAST_SQUARES, "wrt": "x",
                                              "answer": "A' @ (A @ x - b)"}).json()
     assert not wrong["ok"] and "0.5 times the gradient" in wrong["hint"]
-    assert wrong["expected"] == "dL_dx = 2 * (A' @ (A @ x - b))"
+    assert wrong["expected"] == "dL_dx = 2 * A' @ (A @ x - b)"
     right = client.post("/api/verify", json={"problem": LEAST_SQUARES, "wrt": "x",
                                              "answer": "2 A^\\top (A x - b)"}).json()
     assert right["ok"] and right["read_as"] == "(2 * A') @ (A @ x - b)"
