@@ -21,6 +21,7 @@ MAX_LINES = 500
 RANKS = {
     "errors": 0, "limits": 0,
     "core": 1,
+    "ops": 1.5,  # the operation registry's records: built on core, read by every stage above
     "lang": 2,
     "rules": 3,
     "engine": 4,
@@ -29,9 +30,8 @@ RANKS = {
     "numeric": 7,
     "grading": 8,
     "derive": 10, "steps": 10, "sampling": 10,  # the front end (and the docs' old names)
-    "catalogue": 10,
     "web": 11,  # the server: a front end beside the command line
-    "cli": 11, "cli_common": 11, "cli_verify": 11, "cli_serve": 11, "__main__": 12, "__init__": 12,
+    "cli": 11, "__main__": 12, "__init__": 12,
 }
 
 

@@ -7,28 +7,31 @@ import pytest
 import matcalc
 import matcalc.core.ir
 from matcalc.core.functions import FUNCTIONS
-from matcalc.core.ir import SHAPE_RULES
-from matcalc.core.to_sympy import CONVERTERS
+from matcalc.core.registry import view
+from matcalc.core.to_sympy import converters
 from matcalc.errors import UnsupportedError
 from matcalc.numeric.evaluate import evaluate
-from matcalc.numeric.operations import EVALUATORS, SIZED_EVALUATORS
+from matcalc.numeric.operations import evaluator
+from matcalc.ops.elementwise import derivative_of
 from matcalc.rules.operations import ADJOINTS, DIFFERENTIALS, JACOBIANS
-from matcalc.rules.ops.elementwise import derivative_of
 
-OPERATIONS = sorted(SHAPE_RULES)
+OPERATIONS = sorted(view("shape"))
 ARITY = {"add": 2, "sub": 2, "mul": 2, "div": 2, "matmul": 2, "frob": 2, "pow": 2, "kron": 2,
          "hcat": 2, "vcat": 2, "conv1d": 2, "convolve": 2, "mpowk": 2, "trpowk": 2,
-         "maximum": 2, "minimum": 2}
+         "maximum": 2, "minimum": 2, "expm_frechet": 2, "logm_frechet": 2, "sylvester": 2}
 
 
-@pytest.mark.parametrize("table", [ADJOINTS, JACOBIANS, DIFFERENTIALS, CONVERTERS],
+@pytest.mark.parametrize("table", [ADJOINTS, JACOBIANS, DIFFERENTIALS, converters()],
                          ids=["adjoints", "jacobians", "differentials", "sympy"])
 def test_every_operation_is_in_every_table(table):
     assert sorted(table) == OPERATIONS
 
 
-def test_every_operation_evaluates():
-    assert sorted(set(EVALUATORS) | set(SIZED_EVALUATORS)) == OPERATIONS
+@pytest.mark.parametrize("op", OPERATIONS)
+def test_every_operation_evaluates(op):
+    # the interpreter compiles every operation's NumPy template into a function
+    function, fields = evaluator(op)
+    assert callable(function) and set(fields) <= {"axis", "keep", "k", "rows", "cols"}
 
 
 @pytest.mark.parametrize("op", OPERATIONS)
@@ -42,10 +45,10 @@ def test_rules_state_their_identity(op):
 def test_rule_catalogue_is_current():
     import pathlib
 
-    from matcalc.catalogue import catalogue
+    from matcalc.cli.catalogue import catalogue
 
     path = pathlib.Path(__file__).resolve().parent.parent / "docs" / "rules.md"
-    stale = "regenerate: python -m matcalc.catalogue > docs/rules.md"
+    stale = "regenerate: python -m matcalc.cli.catalogue > docs/rules.md"
     assert path.read_text() == catalogue(), stale
 
 
@@ -135,7 +138,7 @@ from strategies import expressions  # noqa: E402
 from matcalc.core.algebra import identity, size  # noqa: E402
 from matcalc.numeric.evaluate import prepare  # noqa: E402
 from matcalc.numeric.sampling import random_instance  # noqa: E402
-from matcalc.rules.operation import derived_adjoint, derived_jacobian  # noqa: E402
+from matcalc.ops.operation import derived_adjoint, derived_jacobian  # noqa: E402
 
 BASE = program("base = a")
 
@@ -184,7 +187,9 @@ def test_the_engine_derives_with_rules_that_follow_from_differentials_alone(monk
     # only its differential)
     import pathlib
 
-    from matcalc.rules.operation import OPERATIONS
+    from matcalc.core.registry import operations
+
+    OPERATIONS = operations()
 
     monkeypatch.setattr("matcalc.engine.accumulate.ADJOINTS", {
         name: tuple(derived_adjoint(name, i) for i in range(len(op.adjoints)))
@@ -197,4 +202,4 @@ def test_the_engine_derives_with_rules_that_follow_from_differentials_alone(monk
         results = matcalc.derive(path.read_text(), check=False)
         results = results if isinstance(results, list) else [results]
         for verdict in matcalc.check(results, seed=1, trials=1):
-            assert verdict.ok or verdict.inconclusive, (path.stem, str(verdict))
+            assert verdict.ok, (path.stem, str(verdict))

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .. import limits
 from ..engine.pipeline import run
-from ..engine.result import Result
+from ..engine.result import KINDS, Result
 from ..errors import LimitError, MatcalcError, ParseError
 from ..lang.parse import parse
 from ..lang.syntax import MAX_LENGTH
@@ -34,7 +34,6 @@ from .workers import MEMORY_BYTES, cores, run_isolated
 
 REQUIRED = ("student", "problem", "wrt", "answer")
 OPTIONAL = ("kind", "of", "latex")
-KINDS = ("grad", "jacobian", "hessian")
 _YES, _NO = frozenset({"yes", "true", "1", "y"}), frozenset({"no", "false", "0", "n"})
 
 
@@ -52,6 +51,7 @@ class Submission:
     latex: bool | None = None
     path: str = ""
     refused: str = ""  # why the row is not graded (malformed, or its path leaves the folder)
+    allow_deltas: bool = False  # the answer may use the result's named deltas (the instructor's)
     extra: tuple[tuple[str, str], ...] = ()  # the other columns of the row, passed through
 
     @property
@@ -81,14 +81,18 @@ class Grade:
     reference_latex: str = ""
     read_as_latex: str = ""
     extra: tuple[tuple[str, str], ...] = ()
+    of: str = ""  # the definition differentiated (empty: the last)
 
 
-def read_answers(path: str | os.PathLike, allow_outside: bool = False) -> list[Submission]:
+def read_answers(path: str | os.PathLike, allow_outside: bool = False,
+                 one_student: bool = False) -> list[Submission]:
     """The submissions of a CSV file; a ParseError when the file as a whole cannot be read (no
     header, an unbalanced quote, no rows); a malformed row is kept and graded ``error``.
 
     Problem paths are relative to the CSV's folder and may not leave it (no absolute paths, no
-    ``..``) unless ``allow_outside``; a row whose path does is graded ``error``."""
+    ``..``) unless ``allow_outside``; a row whose path does is graded ``error``.  The answers
+    of ``one_student`` (a submission to an autograder) may leave out the student column, and
+    may not name two students."""
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8-sig")
@@ -104,7 +108,8 @@ def read_answers(path: str | os.PathLike, allow_outside: bool = False) -> list[S
         header = [name.strip() for name in reader.fieldnames or []]
     except csv.Error as error:
         raise ParseError(f"{file}, line {reader.line_num}: {error}") from None
-    missing = [name for name in REQUIRED if name not in header]
+    missing = [name for name in REQUIRED if name not in header and
+               not (one_student and name == "student")]
     if missing:
         raise ParseError(f"{file}: the header must name the columns {', '.join(REQUIRED)} "
                          f"(optional: {', '.join(OPTIONAL)}); missing {', '.join(missing)}")
@@ -126,6 +131,11 @@ def read_answers(path: str | os.PathLike, allow_outside: bool = False) -> list[S
         submissions.append(_submission(file, line, row, len(header), allow_outside))
     if not submissions:
         raise ParseError(f"{file} holds no answers")
+    students = sorted({item.student for item in submissions} - {""})
+    if one_student and len(students) > 1:
+        raise ParseError(f"{file} holds the answers of {len(students)} students "
+                         f"({', '.join(students[:3])}{', ...' if len(students) > 3 else ''}); "
+                         "an autograder's results are one submission's")
     return submissions
 
 
@@ -245,7 +255,7 @@ def grade_one(job: tuple[Submission, float]) -> Grade:
     try:
         with time_budget(seconds):
             expected = _expected(item)
-            verdict = verify_against(expected, item.answer, item.latex)
+            verdict = verify_against(expected, item.answer, item.latex, item.allow_deltas)
     except _ProblemFailed as failure:
         return _grade(item, "error", None, str(failure))
     except MatcalcError as error:
@@ -272,7 +282,7 @@ def grade_group(submissions: Sequence[Submission], seconds: float | None = None)
 
 def _grade(item: Submission, verdict: str, error: float | None, hint: str) -> Grade:
     return Grade(item.line, item.student, item.problem, item.wrt, item.kind, item.answer,
-                 verdict, error, hint, extra=item.extra)
+                 verdict, error, hint, extra=item.extra, of=item.of)
 
 
 def _latex_of(expected: Result) -> str:
@@ -290,28 +300,32 @@ def _failed(job: tuple[Submission, float], why: str) -> Grade:
 def grade(submissions: Sequence[Submission], jobs: int | None = None,
           progress: Callable[[int, int], None] | None = None, seconds: float | None = None,
           on_grade: Callable[[Grade], None] | None = None,
-          memory: int | None = MEMORY_BYTES, rubric: Rubric | None = None) -> list[Grade]:
+          memory: int | None = MEMORY_BYTES, rubric: Rubric | None = None,
+          allow_deltas: bool = False) -> list[Grade]:
     """Grade every submission, in the input's order, each answer isolated in a worker process
     (``jobs`` of them, default: the cores) under ``seconds`` (default the derivation limit) and
     ``memory`` bytes: an answer that fails, hangs or exhausts memory gets an ``error`` row and
     the others go on.  ``on_grade`` sees each grade as it is made.  Each grade is scored with
     its problem's rubric (``<problem>.rubric.toml``), else ``rubric``, else one point a correct
-    answer."""
+    answer.  Answers may use the result's named deltas only with ``allow_deltas`` or where the
+    rubric says ``allow_deltas = true``."""
     seconds = seconds or limits.DERIVATION_SECONDS
     jobs = max(1, jobs or cores())
+    rubrics: dict[str, Rubric] = {}
+    for item in submissions:
+        if item.path not in rubrics:
+            rubrics[item.path] = rubric_for(item.path, rubric or Rubric()) if not \
+                item.refused else (rubric or Rubric())
     # rows of one request in a row, so each worker derives a problem once
     order = sorted(range(len(submissions)), key=lambda i: submissions[i].request)
-    jobs_list = [(submissions[i], seconds) for i in order]
+    jobs_list = [(replace(submissions[i], allow_deltas=allow_deltas or
+                          rubrics[submissions[i].path].allow_deltas), seconds) for i in order]
     grades: list[Grade | None] = [None] * len(submissions)
     done, total = 0, len(submissions)
     if progress:
         progress(0, total)
-    rubrics: dict[str, Rubric] = {}
     for index, graded in run_isolated(jobs_list, grade_one, jobs, seconds, _failed, memory):
         item = submissions[order[index]]
-        if item.path not in rubrics:
-            rubrics[item.path] = rubric_for(item.path, rubric or Rubric()) if not \
-                item.refused else (rubric or Rubric())
         graded = scored(graded, rubrics[item.path])
         grades[order[index]] = graded
         done += 1

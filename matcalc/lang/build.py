@@ -13,8 +13,9 @@ from lark import Token, Tree
 
 from .. import limits
 from ..core import ir
-from ..core.ir import ELEMENTWISE_FUNCTIONS, Node
+from ..core.ir import Node
 from ..core.program import Definition, Program, Request
+from ..core.registry import operation, view
 from ..core.shapes import ONE, Dim, Kind, Shape, dim
 from ..core.unify import Inference
 from ..errors import (
@@ -32,16 +33,17 @@ from .pending import NEEDS_SIZE, PENDING, PendingIdentity, combine, is_pending, 
 
 MAX_EXPRESSION_DEPTH = 250
 
-UNARY_FUNCTIONS = frozenset(ELEMENTWISE_FUNCTIONS) | {
-    "softmax", "logsumexp", "sum", "mean", "tr", "det", "logdet", "inv", "norm2", "norm",
-    "Diag", "diag", "vec",
-}
-BINARY_FUNCTIONS = frozenset({"kron", "maximum", "minimum", "hcat", "vcat", "conv1d",
-                              "convolve"})
+# the operations written name(args), by their number of arguments (the registry's syntax view)
+_CALLED = {name: syntax.name for name, syntax in view("syntax").items() if not syntax.symbol}
+UNARY_FUNCTIONS = frozenset(text for name, text in _CALLED.items()
+                            if operation(name).arity == 1)
+BINARY_FUNCTIONS = frozenset(text for name, text in _CALLED.items()
+                             if operation(name).arity == 2)
+_OPERATION_OF = {text: name for name, text in _CALLED.items()}
 CONCATENATIONS = frozenset({"hcat", "vcat"})  # hcat(A, B, C) is hcat(hcat(A, B), C)
 AXIS_REDUCTIONS = frozenset({"sum", "mean"})  # sum(X, 1), mean(X, 0): along one axis
 DIMENSION_FUNCTIONS = frozenset({"I", "ones", "zeros", "commutation"})
-FUNCTIONS = UNARY_FUNCTIONS | BINARY_FUNCTIONS | DIMENSION_FUNCTIONS | {"unvec"}
+FUNCTIONS = UNARY_FUNCTIONS | BINARY_FUNCTIONS | DIMENSION_FUNCTIONS
 RESERVED = FUNCTIONS | {"T"}
 
 ATTRIBUTES = ("symmetric", "spd", "simplex", "positive", "invertible", "pm1", "lower", "upper")
@@ -418,7 +420,7 @@ class Builder:
             return ir.apply("trpowk", *arguments[0].args)
         if name == "diag" and arguments[0].kind is not Kind.MATRIX:
             name = "Diag"  # as in numpy, diag of a vector is the diagonal matrix
-        return ir.apply(name, *arguments)
+        return ir.apply(_OPERATION_OF.get(name, name), *arguments)
 
     def _along_axis(self, name: str, argument_trees: list[Tree]) -> Node:
         """``sum(X, 1)`` = ``X @ ones(m)`` (row sums, a vector), ``sum(X, 0)`` = ``ones(n)' @ X``

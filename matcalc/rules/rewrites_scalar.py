@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..core import ir
-from ..core.algebra import chain
+from ..core.algebra import chain, zeros_like
 from ..core.ir import Node
 from .facts import Facts
 from .rewrite import (
@@ -14,7 +14,6 @@ from .rewrite import (
     same_shape,
     scalar_factors,
     zero,
-    zeros_like,
 )
 
 

@@ -157,4 +157,207 @@ def _solve_triangular(a, b, lower):
     # a triangular solve, O(n^2) a column (SciPy, imported on first use)
     from scipy import linalg
 
-    return linalg.solve_triangular(a, b, lower=lower)
+    return linalg.solve_triangular(a, b, lower=lower, check_finite=False)
+
+
+# -- functions of a matrix (docs/language.md "Matrix functions"); SciPy is imported on first use.
+# chol, eigvalsh and eigvecsh act on the symmetric part (S + S') / 2, so that their derivatives
+# are the symmetric ones (the gradient of f(chol((S + S') / 2))).
+
+
+def _chol(x):
+    try:
+        return np.linalg.cholesky(_sym(x))
+    except np.linalg.LinAlgError:  # not positive definite: outside the domain
+        return np.full_like(x, np.nan)
+
+
+def _sym(x):
+    # the symmetric part (X + X') / 2
+    return 0.5 * (x + x.T)
+
+
+def _phi(x):
+    # Phi(A): the lower triangle of A with its diagonal halved (Murray 2016, sec. 2)
+    return np.tril(x) - 0.5 * np.diag(np.diag(x))
+
+
+def _eigh(x):
+    # eigenvalues ascending; each eigenvector's entry of largest magnitude positive
+    values, vectors = np.linalg.eigh(_sym(x))
+    rows = np.argmax(np.abs(vectors), axis=0)
+    signs = np.sign(vectors[rows, np.arange(vectors.shape[1])])
+    return values, vectors * np.where(signs == 0, 1.0, signs)
+
+
+def _eigvalsh(x):
+    return np.linalg.eigvalsh(_sym(x)).reshape(-1, 1)
+
+
+def _eigvecsh(x):
+    return _eigh(x)[1]
+
+
+def _eiggap(x):
+    # F[i, j] = 1 / (lam[j] - lam[i]) off the diagonal, 0 on it (Magnus & Neudecker, ch. 8)
+    lam = np.reshape(x, (-1, 1))
+    gaps = lam.T - lam
+    n = gaps.shape[0]
+    eye = np.eye(n, dtype=bool)
+    with np.errstate(divide="ignore"):
+        return np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, gaps))
+
+
+def _expm(x):
+    from scipy import linalg
+
+    return linalg.expm(x)
+
+
+def _expm_frechet(a, e):
+    # L_exp(A, E), the Frechet derivative of expm at A in the direction E (Al-Mohy & Higham 2009)
+    from scipy import linalg
+
+    return linalg.expm_frechet(a, e, compute_expm=False)
+
+
+def _real_or_nan(x):
+    # a real matrix function's value: NaN where the principal branch is complex (outside the
+    # domain: an eigenvalue on the closed negative real axis)
+    if np.iscomplexobj(x):
+        if np.max(np.abs(x.imag), initial=0.0) > 1e-8 * max(1.0, np.max(np.abs(x.real))):
+            return np.full(x.shape, np.nan)
+        return x.real
+    return x
+
+
+def _eigen(x):
+    # x = v @ diag(w) @ inv(v), or None when v is too ill-conditioned to compute through
+    # (then SciPy's Schur-based algorithms do it)
+    w, v = np.linalg.eig(x)
+    if np.linalg.cond(v) > 1e6:
+        return None
+    return w, v, np.linalg.inv(v)
+
+
+def _on_branch_cut(w):
+    # an eigenvalue on the closed negative real axis: log and sqrt have no real principal value
+    return np.any((w.real <= 0) & (np.abs(w.imag) <= 1e-12 * np.max(np.abs(w), initial=1.0)))
+
+
+def _spectral(x, f, fallback):
+    # f(x) = v @ diag(f(w)) @ inv(v) for a diagonalisable x (Higham 2008, sec. 4.5)
+    eigen = _eigen(x)
+    if eigen is None:
+        from scipy import linalg
+
+        return _real_or_nan(getattr(linalg, fallback)(x))
+    w, v, vinv = eigen
+    if _on_branch_cut(w):
+        return np.full(x.shape, np.nan)
+    return _real_or_nan((v * f(w)) @ vinv)
+
+
+def _divided_differences(w, f, df):
+    # F[i, j] = (f(w_i) - f(w_j)) / (w_i - w_j), f'(w_i) where w_i = w_j
+    gaps = w[:, None] - w[None, :]
+    close = np.abs(gaps) <= 1e-8 * np.max(np.abs(w), initial=1.0)
+    fw = f(w)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        quotient = (fw[:, None] - fw[None, :]) / np.where(close, 1.0, gaps)
+    return np.where(close, df((w[:, None] + w[None, :]) / 2), quotient)
+
+
+def _spectral_frechet(f, df, fallback, a, e):
+    # L_f(A, E) = V (F * (inv(V) E V)) inv(V), F the divided differences of f at the
+    # eigenvalues (Daleckii-Krein; Higham 2008, thm. 3.11); else the block form
+    eigen = _eigen(a)
+    if eigen is None:
+        return _block_frechet(fallback, a, e)
+    w, v, vinv = eigen
+    if _on_branch_cut(w):
+        return np.full(a.shape, np.nan)
+    return _real_or_nan(v @ (_divided_differences(w, f, df) * (vinv @ e @ v)) @ vinv)
+
+
+def _block_frechet(f, a, e):
+    # f([[A, E], [0, A]]) = [[f(A), L_f(A, E)], [0, f(A)]] (Higham 2008, thm. 3.6): the upper
+    # right block is the Frechet derivative
+    n = a.shape[0]
+    block = np.block([[a, e], [np.zeros_like(a), a]])
+    return f(block)[:n, n:]
+
+
+def _scipy_logm(x):
+    from scipy import linalg
+
+    return _real_or_nan(linalg.logm(x))
+
+
+def _logm(x):
+    return _spectral(x, np.log, "logm")
+
+
+def _sqrtm(x):
+    return _spectral(x, np.sqrt, "sqrtm")
+
+
+def _logm_frechet(a, e):
+    return _spectral_frechet(np.log, np.reciprocal, _scipy_logm, a, e)
+
+
+def _sylvester(s, e):
+    # the X with S @ X + X @ S = E: X = V ((inv(V) E V) / (w_i + w_j)) inv(V) for S = V diag(w)
+    # inv(V), else Bartels-Stewart (SciPy)
+    eigen = _eigen(s)
+    if eigen is None:
+        from scipy import linalg
+
+        return linalg.solve_sylvester(s, s, e)
+    w, v, vinv = eigen
+    return _real_or_nan(v @ ((vinv @ e @ v) / (w[:, None] + w[None, :])) @ vinv)
+
+
+def _logdet_spd(x):
+    # log det of a symmetric positive definite matrix through its Cholesky factor,
+    # 2 sum(log(diag(L))); a matrix that is not positive definite goes through slogdet
+    try:
+        return 2.0 * np.sum(np.log(np.diagonal(np.linalg.cholesky(x))))
+    except np.linalg.LinAlgError:
+        return _logdet(x)
+
+
+def _inv_triangular(a, lower):
+    # the inverse of a triangular matrix: LAPACK's trtri, n^3 / 3 multiplications
+    from scipy import linalg
+
+    trtri = linalg.get_lapack_funcs("trtri", (a,))
+    inverse, info = trtri(a, lower=lower)
+    if info != 0:  # singular: outside the domain
+        return np.full(a.shape, np.nan)
+    return np.tril(inverse) if lower else np.triu(inverse)
+
+
+def _triangular_product(t, m, lower, left):
+    # T @ M (left) or M @ T of a triangular T: BLAS trmm, n^3 multiplications instead of 2 n^3
+    from scipy import linalg
+
+    trmm = linalg.get_blas_funcs("trmm", (t, m))
+    return trmm(1.0, t, m, side=0 if left else 1, lower=lower)
+
+
+def _triangular_congruence(s, m, lower):
+    # S' @ M @ S for a triangular S: two triangular products
+    from scipy import linalg
+
+    trmm = linalg.get_blas_funcs("trmm", (s, m))
+    right = trmm(1.0, s, m, side=1, lower=lower)
+    return trmm(1.0, s, right, side=0, lower=lower, trans_a=1)
+
+
+def _plus_diagonal(m, v):
+    # M + Diag(v) without forming Diag(v)
+    out = np.array(m, dtype=np.result_type(m, v), copy=True)
+    index = np.arange(out.shape[0])
+    out[index, index] += np.ravel(v)
+    return out

@@ -1,12 +1,12 @@
 """Reductions to a number: sum, mean and trace.
 
-One entry per operation (see :mod:`matcalc.rules.operation`).
+One entry per operation (see :mod:`matcalc.ops.operation`).
 """
 
 from __future__ import annotations
 
-from ...core import ir
-from ...core.algebra import (
+from ..core import ir
+from ..core.algebra import (
     call,
     div,
     identity,
@@ -18,7 +18,9 @@ from ...core.algebra import (
     transpose,
     vec,
 )
-from ..operation import define
+from ..core.registry import Code, Latex, Syntax
+from ..core.shape_rules import scalar_result, square_to_scalar
+from .operation import define
 
 
 def d_entry_sum(node, out, ds):
@@ -75,6 +77,35 @@ def vec_trace(node, out, js):
     return js[0] if a.is_scalar else matmul(transpose(vec(identity(a.shape.rows))), js[0])
 
 
-define('sum', differential=d_entry_sum, adjoints=(pull_sum,), jacobian=vec_entry_sum)
-define('mean', differential=d_mean, adjoints=(pull_mean,), jacobian=vec_mean)
-define('tr', differential=d_trace, adjoints=(pull_trace,), jacobian=vec_trace)
+define('sum',
+       differential=d_entry_sum,
+       adjoints=(pull_sum,),
+       jacobian=vec_entry_sum,
+       shape=scalar_result,
+       syntax=Syntax("sum"),
+       latex=Latex(command=r"\operatorname{sum}"),
+       code=Code(numpy="np.sum({0})", torch="torch.sum({0})"),
+       sympy=lambda s, node, a: a if node.args[0].is_scalar else s.EntrySum(a),
+       stable=(),
+       scalar="sum(a) = a",
+       cost="cheap")
+define('mean', differential=d_mean, adjoints=(pull_mean,), jacobian=vec_mean, shape=scalar_result,
+       syntax=Syntax("mean"),
+       latex=Latex(command=r"\operatorname{mean}"),
+       code=Code(numpy="np.mean({0})", torch="torch.mean({0})"),
+       sympy=lambda s, node, a: s.mean_form(node, a),
+       stable=(),
+       scalar="mean(a) = a",
+       cost="cheap")
+define('tr',
+       differential=d_trace,
+       adjoints=(pull_trace,),
+       jacobian=vec_trace,
+       shape=square_to_scalar("tr"),
+       syntax=Syntax("tr"),
+       latex=Latex(command=r"\operatorname{tr}", reads=("tr", "Tr")),
+       code=Code(numpy="np.trace({0})", torch="torch.trace({0})", scalar="{0}"),
+       sympy=lambda s, node, a: a if node.args[0].is_scalar else s.Trace(a),
+       stable=(),
+       scalar="tr(a) = a",
+       cost="cheap")

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from ...core.algebra import (
+from ..core.algebra import (
     Term,
     add,
     call,
@@ -11,7 +11,7 @@ from ...core.algebra import (
     mul,
     vec,
 )
-from ...core.ir import Node
+from ..core.ir import Node
 
 
 def vec_hadamard(node, out, js):

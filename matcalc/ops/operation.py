@@ -22,11 +22,12 @@ number; J. R. Magnus & H. Neudecker, *Matrix Differential Calculus* (3rd ed.), b
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from typing import Any
 
-from ..core import ir
+from ..core import ir, registry
 from ..core.algebra import Term, add, matmul, ones_vector, size, unbroadcast
 from ..core.ir import Node
+from ..core.registry import Operation, register
 
 Rule = Callable[..., Term]
 Differential = Callable[[Node, Node, Sequence[Term]], Term]
@@ -34,35 +35,23 @@ Adjoint = Callable[[Node, Node, Node], Term]
 Jacobian = Callable[[Node, Node, Sequence[Term]], Term]
 
 
-@dataclass(frozen=True)
-class Operation:
-    """The derivative rules of one operation of the language."""
-
-    name: str
-    differential: Differential
-    adjoints: tuple[Adjoint, ...]  # one per argument
-    jacobian: Jacobian
-
-
-OPERATIONS: dict[str, Operation] = {}
-
-
 def define(name: str, differential: Differential, adjoints: tuple[Adjoint, ...] | None = None,
-           jacobian: Jacobian | None = None, arity: int = 1) -> Operation:
-    """Register the rules of the operation ``name``.  Only the differential is needed: an
-    adjoint or a Jacobian left out follows from it (:func:`derived_adjoint`,
-    :func:`derived_jacobian`); a hand-written one is kept where it prints better."""
-    if name in OPERATIONS:
-        raise ValueError(f"the operation {name} is defined twice")
+           jacobian: Jacobian | None = None, arity: int | None = None,
+           **facets: Any) -> Operation:
+    """Register the operation ``name`` with its facets (:mod:`matcalc.core.registry`).  Of
+    the derivative rules only the differential is needed: an adjoint or a Jacobian left out
+    follows from it (:func:`derived_adjoint`, :func:`derived_jacobian`); a hand-written one is
+    kept where it prints better."""
+    arity = arity if arity is not None else len(adjoints) if adjoints else 1
     if adjoints is None:
         adjoints = tuple(derived_adjoint(name, index) for index in range(arity))
-    operation = Operation(name, differential, tuple(adjoints),
-                          jacobian or derived_jacobian(name))
-    OPERATIONS[name] = operation
-    return operation
+    module = getattr(differential, "__module__", "")
+    return register(Operation(name, arity, differential, tuple(adjoints),
+                              jacobian or derived_jacobian(name), module=module, **facets))
 
 
-def deflinear(name: str, adjoints: tuple[Adjoint, ...], jacobian: Jacobian) -> Operation:
+def deflinear(name: str, adjoints: tuple[Adjoint, ...], jacobian: Jacobian,
+              **facets: Any) -> Operation:
     """A linear operation of one argument: ``d op(A) = op(dA)`` (a scalar argument passes its
     differential through, as op is the identity on scalars)."""
 
@@ -72,11 +61,12 @@ def deflinear(name: str, adjoints: tuple[Adjoint, ...], jacobian: Jacobian) -> O
         return ir.apply(name, ds[0], params=node.params)
 
     differential.__doc__ = f"d {name}(A) = {name}(dA): {name} is linear"
-    return define(name, differential, adjoints, jacobian)
+    return define(name, differential, adjoints, jacobian, **facets)
 
 
 def defbilinear(name: str, product: Callable[[Node, Node], Term], identity: str,
-                adjoints: tuple[Adjoint, Adjoint], jacobian: Jacobian) -> Operation:
+                adjoints: tuple[Adjoint, Adjoint], jacobian: Jacobian,
+                **facets: Any) -> Operation:
     """A bilinear operation: ``d(A op B) = dA op B + A op dB``, ``product`` building one term
     (``identity`` states it, with its source)."""
 
@@ -87,7 +77,7 @@ def defbilinear(name: str, product: Callable[[Node, Node], Term], identity: str,
         return add(first, second)
 
     differential.__doc__ = identity
-    return define(name, differential, adjoints, jacobian)
+    return define(name, differential, adjoints, jacobian, **facets)
 
 
 # -- rules that follow from a differential ------------------------------------------------------
@@ -112,7 +102,7 @@ def derived_adjoint(name: str, index: int) -> Adjoint:
     """The adjoint for argument ``index`` that follows from the operation's differential."""
 
     def rule(node: Node, out: Node, g: Node) -> Term:
-        placeholder, linear = _linear_part(OPERATIONS[name], node, out, index)
+        placeholder, linear = _linear_part(registry.operation(name), node, out, index)
         return _transposed(linear, placeholder, g)
 
     rule.__doc__ = (f"G : d {name}(...) = G_{index} : dA_{index}, the differential transposed "
@@ -127,7 +117,7 @@ def derived_jacobian(name: str) -> Jacobian:
         total: Term = None
         for index, j in enumerate(js):
             if j is not None:
-                placeholder, linear = _linear_part(OPERATIONS[name], node, out, index)
+                placeholder, linear = _linear_part(registry.operation(name), node, out, index)
                 total = add(total, _broadcast(_forward(linear, placeholder, j), linear, node))
         return total
 
@@ -168,7 +158,7 @@ def _transposed(linear: Term, placeholder: Node, g: Node) -> Term:
         if node is placeholder:
             result = add(result, cotangent)
             continue
-        adjoints = OPERATIONS[node.op].adjoints
+        adjoints = registry.operation(node.op).adjoints
         for position, arg in enumerate(node.args):
             if arg in active:
                 local[arg] = add(local.get(arg), adjoints[position](node, node, cotangent))
@@ -187,6 +177,6 @@ def _forward(linear: Term, placeholder: Node, jacobian: Node) -> Term:
             local[node] = None
         else:
             values = [local[arg] for arg in node.args]
-            local[node] = OPERATIONS[node.op].jacobian(node, node, values) \
+            local[node] = registry.operation(node.op).jacobian(node, node, values) \
                 if any(value is not None for value in values) else None
     return local[linear]

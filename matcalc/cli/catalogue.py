@@ -1,13 +1,13 @@
 """The rule catalogue, generated from the rule tables.
 
-``python -m matcalc.catalogue > docs/rules.md``; a test fails when docs/rules.md is stale.
+``python -m matcalc.cli.catalogue > docs/rules.md``; a test fails when docs/rules.md is stale.
 """
 
 from __future__ import annotations
 
-from .core.ir import SHAPE_RULES
-from .rules.operations import ADJOINTS, DIFFERENTIALS, JACOBIANS
-from .rules.simplification import RULES
+from ..core.registry import view
+from ..rules.operations import ADJOINTS, DIFFERENTIALS, JACOBIANS
+from ..rules.simplification import RULES
 
 
 def _line(text: str | None) -> str:
@@ -19,14 +19,14 @@ def catalogue() -> str:
     lines = [
         "# Rule catalogue",
         "",
-        "Generated from the rule tables by `python -m matcalc.catalogue`; do not edit by hand.",
+        "Generated from the rule tables by `python -m matcalc.cli.catalogue`; do not edit by hand.",
         "",
         "## Derivative rules, by operation",
         "",
         "| operation | differential (matrix form) | adjoint, per argument | Jacobian (vec form) |",
         "|---|---|---|---|",
     ]
-    for op in sorted(SHAPE_RULES):
+    for op in sorted(view("shape")):
         adjoints = "<br>".join(_line(rule.__doc__) for rule in ADJOINTS[op])
         lines.append(f"| `{op}` | {_line(DIFFERENTIALS[op].__doc__)} | {adjoints} | "
                      f"{_line(JACOBIANS[op].__doc__)} |")

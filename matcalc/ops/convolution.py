@@ -1,5 +1,5 @@
 """1-D convolution as deep-learning frameworks define it, and the full convolution its adjoint
-needs.  One entry per operation (see :mod:`matcalc.rules.operation`).
+needs.  One entry per operation (see :mod:`matcalc.ops.operation`).
 
 ``conv1d(x, w)`` is the valid cross-correlation ``y[i] = sum_j w[j] x[i + j]`` (no kernel flip,
 length n - k + 1: ``numpy.correlate(x, w, "valid")``, PyTorch's ``conv1d``); ``convolve(g, w)``
@@ -11,11 +11,13 @@ Learning (2016), sec. 9.1 and 9.5, for the adjoints).
 
 from __future__ import annotations
 
-from ...core.algebra import add, call, identity, like, matmul, ones_vector
-from ...core.ir import Node
-from ...core.shapes import Kind
-from ...errors import UnsupportedError
-from ..operation import defbilinear
+from ..core.algebra import add, call, identity, like, matmul, ones_vector
+from ..core.ir import Node
+from ..core.registry import Code, Latex, Syntax
+from ..core.shape_rules import convolution_shape
+from ..core.shapes import Kind
+from ..errors import UnsupportedError
+from .operation import defbilinear
 
 
 def _summed_to(value: Node, argument: Node) -> Node:
@@ -72,9 +74,26 @@ defbilinear('conv1d',
             lambda a, b: call("conv1d", a, b),
             'd conv1d(x, w) = conv1d(dx, w) + conv1d(x, dw): it is bilinear.',
             adjoints=(pull_signal, pull_kernel),
-            jacobian=vec_convolution)
+            jacobian=vec_convolution,
+            shape=convolution_shape(False),
+            syntax=Syntax("conv1d"),
+            latex=Latex(template=r"\operatorname{{conv1d}}\left({0}, {1}\right)"),
+            code=Code(numpy="_conv1d({0}, {1})", torch="_conv1d({0}, {1})", helpers=("_conv1d",)),
+            sympy=lambda s, node, a, b: s.no_form(node),
+            stable=(),
+            scalar="conv1d takes vectors (a signal in each column), not numbers",
+            cost="cheap")
 defbilinear('convolve',
             lambda a, b: call("convolve", a, b),
             'd convolve(g, w) = convolve(dg, w) + convolve(g, dw): it is bilinear.',
             adjoints=(pull_convolved, pull_convolving),
-            jacobian=vec_convolution)
+            jacobian=vec_convolution,
+            shape=convolution_shape(True),
+            syntax=Syntax("convolve"),
+            latex=Latex(template=r"\operatorname{{convolve}}\left({0}, {1}\right)"),
+            code=Code(numpy="_convolve({0}, {1})", torch="_convolve({0}, {1})",
+            helpers=("_convolve",)),
+  sympy=lambda s, node, a, b: s.no_form(node),
+  stable=(),
+  scalar="convolve takes vectors (a signal in each column), not numbers",
+  cost="cheap")

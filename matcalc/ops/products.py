@@ -1,12 +1,12 @@
 """Matrix products, Frobenius products, transposes and Kronecker products.
 
-One entry per operation (see :mod:`matcalc.rules.operation`).
+One entry per operation (see :mod:`matcalc.ops.operation`).
 """
 
 from __future__ import annotations
 
-from ...core import ir
-from ...core.algebra import (
+from ..core import ir
+from ..core.algebra import (
     Term,
     add,
     call,
@@ -20,10 +20,12 @@ from ...core.algebra import (
     transpose,
     vec,
 )
-from ...core.ir import Node
-from ...core.shapes import ONE, Kind
-from ..operation import Rule, defbilinear, define
+from ..core.ir import Node
+from ..core.registry import FROB, POSTFIX, PRODUCT, Code, Latex, Syntax
+from ..core.shape_rules import frob_shape, kron_shape, matmul_shape, transpose_shape
+from ..core.shapes import ONE, Kind
 from .common import vec_hadamard
+from .operation import Rule, defbilinear, define
 
 
 def pull_product_left(node, out, g):
@@ -139,18 +141,51 @@ defbilinear('matmul',
             matmul,
             'd(A @ B) = dA @ B + A @ dB (Cookbook eq. 37).',
             adjoints=(pull_product_left, pull_product_right),
-            jacobian=vec_product)
+            jacobian=vec_product,
+            shape=matmul_shape,
+            syntax=Syntax("matmul", "@", PRODUCT),
+            latex=Latex(special=True),
+            code=Code(numpy="({0} @ {1})", torch="({0} @ {1})", scalar="({0} * {1})"),
+            sympy=lambda s, node, a, b: s.matrix_product(node, a, b),
+            stable=(),
+            scalar="a @ B = a B: a product with a number scales",
+            cost="costly")
 defbilinear('frob',
             frob,
             'd(A : B) = dA : B + A : dB.',
             adjoints=(pull_frobenius(0), pull_frobenius(1)),
-            jacobian=vec_frobenius)
+            jacobian=vec_frobenius,
+            shape=frob_shape,
+            syntax=Syntax("frob", ":", FROB),
+            latex=Latex(infix=":"),
+            code=Code(numpy="np.vdot({0}, {1})", torch="torch.sum({0} * {1})"),
+            sympy=lambda s, node, a, b: a * b if node.args[0].is_scalar else s.Trace(a.T @ b),
+            stable=(),
+            scalar="a : b = a b",
+            cost="cheap")
 define('transpose',
        differential=d_transposition,
        adjoints=(pull_transposition,),
-       jacobian=vec_transposition)
+       jacobian=vec_transposition,
+       shape=transpose_shape,
+       syntax=Syntax("transpose", "'", POSTFIX),
+       latex=Latex(special=True),
+       code=Code(numpy="{0}.T", torch="{0}.T", scalar="{0}"),
+       sympy=lambda s, node, a: a if node.is_scalar else a.T,
+       stable=(),
+       scalar="a' = a",
+       cost="cheap")
 defbilinear('kron',
             lambda a, b: call("kron", a, b),
             'd kron(A, B) = kron(dA, B) + kron(A, dB) (Cookbook eq. 39).',
             adjoints=(pull_kron_left, pull_kron_right),
-            jacobian=vec_kron)
+            jacobian=vec_kron,
+            shape=kron_shape,
+            syntax=Syntax("kron"),
+            latex=Latex(infix=r"\otimes", reads=("otimes",)),
+            code=Code(numpy="np.kron({0}, {1})", torch="torch.kron({0}, {1})"),
+            sympy=lambda s, node, a, b: a * b if any(x.is_scalar for x in node.args)
+            else s.KroneckerProduct(a, b),
+            stable=(),
+            scalar="kron(a, B) = a B",
+            cost="structure")

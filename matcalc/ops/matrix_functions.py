@@ -1,11 +1,11 @@
 """Functions of a whole matrix: det, logdet, inv and the norms.
 
-One entry per operation (see :mod:`matcalc.rules.operation`).
+One entry per operation (see :mod:`matcalc.ops.operation`).
 """
 
 from __future__ import annotations
 
-from ...core.algebra import (
+from ..core.algebra import (
     call,
     div,
     frob,
@@ -15,7 +15,9 @@ from ...core.algebra import (
     transpose,
     vec,
 )
-from ..operation import define
+from ..core.registry import Code, Latex, Syntax
+from ..core.shape_rules import norm2_shape, scalar_result, square_to_same, square_to_scalar
+from .operation import define
 
 
 def d_determinant(node, out, ds):
@@ -108,11 +110,57 @@ def vec_norm(node, out, js):
     return div(matmul(transpose(vec(a)), js[0]), out)
 
 
-define('det', differential=d_determinant, adjoints=(pull_determinant,), jacobian=vec_determinant)
+define('det',
+       differential=d_determinant,
+       adjoints=(pull_determinant,),
+       jacobian=vec_determinant,
+       shape=square_to_scalar("det"),
+       syntax=Syntax("det"),
+       latex=Latex(command=r"\det", reads=("det",)),
+       code=Code(numpy="np.linalg.det({0})", torch="torch.linalg.det({0})", scalar="{0}"),
+       sympy=lambda s, node, a: a if node.args[0].is_scalar else s.Determinant(a),
+       stable=(),
+       scalar="det(a) = a",
+       cost="costly")
 define('logdet',
        differential=d_log_determinant,
        adjoints=(pull_log_determinant,),
-       jacobian=vec_log_determinant)
-define('inv', differential=d_inverse, adjoints=(pull_inverse,), jacobian=vec_inverse)
-define('norm2', differential=d_norm, adjoints=(pull_norm,), jacobian=vec_norm)
-define('norm', differential=d_norm, adjoints=(pull_norm,), jacobian=vec_norm)
+       jacobian=vec_log_determinant,
+       shape=square_to_scalar("logdet"),
+       syntax=Syntax("logdet"),
+       latex=Latex(command=r"\log\det"),  # read back as \log of \det (lang/latex.py)
+       code=Code(numpy="_logdet({0})", torch="_logdet({0})", helpers=("_logdet",),
+       scalar="np.log({0})"),
+       sympy=lambda s, node, a: s.sp.log(a if node.args[0].is_scalar else s.Determinant(a)),
+       stable=(),
+       scalar="logdet(a) = log(a)",
+       cost="costly")
+define('inv',
+       differential=d_inverse,
+       adjoints=(pull_inverse,),
+       jacobian=vec_inverse,
+       shape=square_to_same("inv"),
+       syntax=Syntax("inv"),
+       latex=Latex(power="-1"),
+       code=Code(numpy="np.linalg.inv({0})", torch="torch.linalg.inv({0})",
+                 scalar="(1.0 / {0})"),
+       sympy=lambda s, node, a: 1 / a if node.args[0].is_scalar else s.Inverse(a),
+       stable=(),
+       scalar="inv(a) = 1 / a",
+       cost="costly")
+define('norm2', differential=d_norm, adjoints=(pull_norm,), jacobian=vec_norm, shape=norm2_shape,
+       syntax=Syntax("norm2"),
+       latex=Latex(template=r"\left\|{0}\right\|_2"),
+       code=Code(numpy="np.linalg.norm({0})", torch="torch.linalg.norm({0})"),
+       sympy=lambda s, node, a: s.sp.Abs(a) if node.args[0].is_scalar else s.FrobeniusNorm(a),
+       stable=(),
+       scalar="norm2(a) = abs(a)",
+       cost="cheap")
+define('norm', differential=d_norm, adjoints=(pull_norm,), jacobian=vec_norm, shape=scalar_result,
+       syntax=Syntax("norm"),
+       latex=Latex(template=r"\left\|{0}\right\|_F"),
+       code=Code(numpy="np.linalg.norm({0})", torch="torch.linalg.norm({0})"),
+       sympy=lambda s, node, a: s.sp.Abs(a) if node.args[0].is_scalar else s.FrobeniusNorm(a),
+       stable=(),
+       scalar="norm(a) = abs(a)",
+       cost="cheap")
