@@ -235,18 +235,6 @@ class LatexReader(LatexBlocks):
                                    "\\|X\\|_* (nuclear) for matrices")
         return self.tree("norm", [Token("NAME", which), inner], start)
 
-    def nuclear_mark(self) -> str:
-        """``*`` or ``{*}`` after a norm's ``_`` (the nuclear norm), consumed; "" otherwise."""
-        if self.at("sym", "*"):
-            self.advance()
-            return "*"
-        if self.at("sym", "{") and self.items[self.position + 1].text == "*" and \
-                self.items[self.position + 2].text == "}":
-            for _ in range(3):
-                self.advance()
-            return "*"
-        return ""
-
     def command(self) -> Tree:
         token = self.current
         name = token.text
