@@ -17,7 +17,7 @@ wrong; a false step gets a counterexample and a hint from the hints of :mod:`.hi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
 
@@ -34,6 +34,7 @@ from ..lang.parse import parse
 from ..numeric.sampling import Instance
 from .answers import answer_node
 from .hints import diagnose
+from .reach import gradient_terms, holds_differentials
 from .samples import (
     SEEDS,
     TOLERANCE,
@@ -44,6 +45,7 @@ from .samples import (
     scale_hint,
     values_at,
 )
+from .verdicts import DerivationVerdict, LineReport, StepVerdict
 
 LAYOUTS = ("denominator", "numerator")
 _DEFINING = re.compile(r"^\s*(?:\\text\{\s*(?:where|with|let)\s*\}|where\b|with\b|let\b)\s*",
@@ -57,52 +59,6 @@ _OPERATOR_D = re.compile(
     r"(?:\\(?:mathrm|operatorname|text)\{d\}|(?P<bare>(?<![\w\\])d))(?:\s|\\[,;!])*"
     r"(?=(?P<head>\\operatorname\{(?:tr|Tr|logdet|sum)\}|\\mathrm\{(?:tr|Tr)\}|\\log\s*\\det|"
     r"\\det|\\log|\\ln|\\exp|\\tr|tr|det|logdet|log|exp|sum)?\s*(?:\\left\s*)?[(\[])")
-
-
-@dataclass
-class StepVerdict:
-    """One ``=`` of the derivation: its line (1-based), its text, and whether it holds."""
-
-    line: int
-    text: str
-    ok: bool
-    hint: str = ""
-    counterexample: dict | None = None
-
-    def __str__(self) -> str:
-        mark = "ok" if self.ok else "wrong"
-        return f"line {self.line}: {mark}: {self.text}" + (f"\n  {self.hint}" if self.hint else "")
-
-
-@dataclass
-class DerivationVerdict:
-    """The verdict on every step; ``first_error`` is the first false one."""
-
-    steps: list[StepVerdict] = field(default_factory=list)
-    layout: str = "denominator"
-
-    @property
-    def ok(self) -> bool:
-        return all(step.ok for step in self.steps)
-
-    @property
-    def first_error(self) -> StepVerdict | None:
-        return next((step for step in self.steps if not step.ok), None)
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    def __str__(self) -> str:
-        lines = [str(step) for step in self.steps]
-        verdict = "every step holds" if self.ok else \
-            f"the first false step is on line {self.first_error.line}"
-        return "\n".join(lines + [f"{verdict} ({self.layout} layout)"])
-
-    def _repr_html_(self) -> str:
-        """In a notebook: each step typeset (matcalc/grading/notebook.py)."""
-        from .notebook import steps_html
-
-        return steps_html(self.steps, str(self).splitlines()[-1])
 
 
 _BLOCK_MATRIX = re.compile(r"\\begin\s*\{[bp]?matrix\}.*?\\end\s*\{[bp]?matrix\}")
@@ -145,10 +101,9 @@ def _parts(line: str) -> list[str]:
     return parts
 
 
-def _moving(program: Program, text: str, wrt: str | None) -> set[str]:
-    """The variables the derivation moves: those whose differential it writes (``dX``,
-    ``\\mathrm{d}X``) or whose gradient it states, and ``wrt``; when it names none, those the
-    problem's requests name, else all of them."""
+def _written(program: Program, text: str) -> tuple[set[str], set[str]]:
+    """The variables whose differential (``dX``, ``\\mathrm{d}X``) or gradient (dJ/dw,
+    ``\\partial w``) the derivation writes, and those the problem's requests name."""
     written = {match.group(1) for match in re.finditer(
         r"(?:\\mathrm\{d\}\s*\\?(?:mathbf\{)?|(?<![A-Za-z0-9_\\])d)([A-Za-z_]\w*)", text)}
     for _, line in _lines(text):  # a gradient line names what moves: dJ/dw, \partial w
@@ -158,11 +113,18 @@ def _moving(program: Program, text: str, wrt: str | None) -> set[str]:
                 named = match.group(match.lastindex).strip()
                 written.add(named if _TEXT_GRADIENT.match(part) else
                             name_written(named) or named)
-    moving = {name for name in program.variables if name in written}
-    if wrt in program.variables:
-        moving.add(wrt)
     requested = {name for request in program.requests for name in request.wrt
                  if name in program.variables}
+    return {name for name in program.variables if name in written}, requested
+
+
+def _moving(program: Program, written: set[str], requested: set[str], wrt: str | None
+            ) -> set[str]:
+    """The variables the derivation moves: those it writes the differential or gradient of,
+    and ``wrt``; when it names none, those the problem's requests name, else all of them."""
+    moving = set(written)
+    if wrt in program.variables:
+        moving.add(wrt)
     return moving or requested or set(program.variables)
 
 
@@ -179,6 +141,7 @@ class _Checker:
         self.problem = self.program  # the problem and its directions: where steps are tested
         self.derivation = Derivation(self.program)
         self.moves = dict(directions)
+        self.differentials: dict[str, str | None] = {}  # d<name> (or dpart<k>): what it is of
         self.points: dict[int, Instance] = {}
         for name in program.definitions:
             self._add_differential(name)
@@ -189,6 +152,7 @@ class _Checker:
         if f"d{name}" in taken or not self.moves:
             return
         self._name_differential(self.program, self.program.definitions[name].ref, f"d{name}")
+        self.differentials[f"d{name}"] = name
 
     def _name_differential(self, program: Program, node: Node, name: str) -> None:
         """Extend ``program`` with ``name``, the true differential of ``node`` along the random
@@ -229,6 +193,7 @@ class _Checker:
             name = _fresh("dpart", self.program.variables.keys() |
                           extended.definitions.keys())
             self._name_differential(extended, node, name)
+            self.differentials[name] = None
             text = f"{text[:match.start()]} {name} {text[closing:]}"
             start = match.start() + len(name) + 2
         return text
@@ -261,6 +226,47 @@ class _Checker:
         if self.layout == "numerator" and result.result.kind is Kind.VECTOR:
             result = replace(result, result=ir.apply("transpose", result.result))
         return result
+
+    def holds(self, expected: Result, node: Node) -> bool:
+        """Whether ``node`` has ``expected``'s values at every test point (no hint sought)."""
+        expected = replace(expected, program=self.program)
+        if node.shape != expected.result.shape:
+            return False
+        for seed in SEEDS:
+            try:
+                sample = values_at(expected, self.program, node, seed, self._point(seed))
+            except (AnswerUndefined, MatcalcError):
+                return False
+            if relative(sample.got, sample.want) > TOLERANCE:
+                return False
+        return True
+
+    def reached(self, side: Node | Result, compared: bool) -> set[str]:
+        """The variables whose gradient of ``of`` the side of a step that holds states: a
+        gradient line's (when it was compared), or those a differential form reads off."""
+        if isinstance(side, Result):
+            return {side.wrt} if compared and side.of == self.of else set()
+        directions = {node: (name, False) for name, node in self.moves.items()}
+        for name, of in self.differentials.items():  # d vec(X) of a definition vec(X)
+            body = self.program.definitions[of].body if of in self.program.definitions \
+                else None
+            if body is not None and body.op == "vec" and body.args[0].op == "var" and \
+                    body.args[0].name in self.moves:
+                directions[self.program.definitions[name].ref] = (body.args[0].name, True)
+        terms = gradient_terms(side, directions, lambda node: holds_differentials(
+            node, directions, set(self.differentials)))
+        reached = set()
+        for direction, coefficient in (terms or {}).items():
+            variable, vectorised = directions[direction]
+            try:
+                (true,) = run(self.program, wrt=[variable], of=self.of, kind="grad")
+            except MatcalcError:
+                continue
+            if vectorised:
+                true = replace(true, result=ir.apply("vec", true.result))
+            if self.holds(true, coefficient):
+                reached.add(variable)
+        return reached
 
     def define_from(self, name: str, text: str) -> Node | Result:
         """``name = text``: text is an expression, or derivative notation (then name is the
@@ -323,9 +329,8 @@ class _Checker:
 
 
 def _example(instance: Instance, left, right) -> dict:
-    """A counterexample: the point (seed, sizes, inputs) and each side's value there."""
+    """A counterexample: the point (its seed and sizes) and each side's value there."""
     return {"seed": instance.seed, "sizes": dict(instance.sizes),
-            "inputs": {k: np.asarray(v).tolist() for k, v in instance.arrays.items()},
             "left": None if left is None else left.tolist(),
             "right": None if right is None else right.tolist()}
 
@@ -355,48 +360,83 @@ def verify_derivation(source: str | Program, derivation: str, wrt: str | None = 
     ``wrt`` names the variable the derivation moves when its text does not say (it writes no
     ``dX`` of a variable and no gradient line); ``of`` is the function a gradient line
     ``\\nabla_w = ...`` refers to (default: the problem's last definition);
-    ``\\frac{\\partial J}{\\partial w}`` and ``dJ_dw`` name theirs."""
+    ``\\frac{\\partial J}{\\partial w}`` and ``dJ_dw`` name theirs.  Every step holds only when
+    every line was read, at least one step was checked and the derivation reaches the gradient
+    of ``of`` with respect to ``wrt`` (else the variables it moves, else those the problem
+    requests); otherwise the verdict is incomplete (:class:`DerivationVerdict`)."""
     if layout not in LAYOUTS:
         raise UnsupportedError(f"unknown layout {layout!r}; layouts are {', '.join(LAYOUTS)}")
     program = source if isinstance(source, Program) else parse(source)
-    checker = _Checker(program, layout, _moving(program, derivation, wrt), of)
+    written, requested = _written(program, derivation)
+    checker = _Checker(program, layout, _moving(program, written, requested, wrt), of)
+    targets = {wrt} if wrt else written or requested or set(program.variables)
     verdict = DerivationVerdict(layout=layout)
+    reached: set[str] = set()
     previous: Node | Result | None = None
     for number, line in _lines(derivation):
-        defining = _DEFINING.match(line)
-        if defining:
-            line = line[defining.end():]
-        parts = _parts(line)
         try:
-            named = checker.gradient_of(parts[0]) if parts[0] else None
-            if defining or (len(parts) == 2 and named is None and
-                            checker.is_new_name(parts[0])):
-                checker.define_from(parts[0], parts[1])
-                previous = None
-                continue
-            chain: list[Node | Result] = []
-            if parts[0] == "":
-                if previous is None:
-                    raise ParseError("a line starting with = continues no step above")
-                chain.append(previous)
-            elif named is not None:
-                chain.append(named)
-            elif len(parts) > 1 and checker.is_new_name(parts[0]):
-                # M = ... = ...: M is defined by the first (a lone new name is read below)
-                chain.append(checker.define_from(parts[0], parts[1]))
-                parts = parts[1:]
-            else:
-                chain.append(checker.read(parts[0]))
-            chain += [checker.read(part) for part in parts[1:]]
-        except (ShapeError, MatcalcError) as error:
-            why = str(error).splitlines()[0]
-            verdict.steps.append(StepVerdict(number, line, False, f"cannot read this line: {why}"))
+            chain, why = _chain(checker, line, previous)
+        except ShapeError as error:  # read, and wrong: its shapes do not fit
+            verdict.steps.append(StepVerdict(number, line, False, "this line does not "
+                                             f"type-check: {str(error).splitlines()[0]}"))
+            verdict.lines.append(LineReport(number, line, "checked"))
             previous = None
             continue
-        for left, right in zip(chain, chain[1:], strict=False):
-            verdict.steps.append(checker.judge(number, line, left, right))
+        except MatcalcError as error:
+            verdict.lines.append(LineReport(number, line, "unread", "cannot read this line: "
+                                            f"{str(error).splitlines()[0]}"))
+            previous = None
+            continue
+        steps = [checker.judge(number, line, left, right)
+                 for left, right in zip(chain, chain[1:], strict=False)]
+        verdict.steps += steps
+        verdict.lines.append(LineReport(number, line, "checked" if steps else "read",
+                                        "" if steps else why))
+        if steps and all(step.ok for step in steps):
+            for index, side in enumerate(chain):
+                reached |= checker.reached(side, compared=len(chain) > 1 and index < 2)
         previous = chain[-1] if chain else None
+    verdict.missing = [_gradient_name(checker.of, name, layout)
+                       for name in sorted(targets - reached)]
     return verdict
 
 
-__all__ = ["DerivationVerdict", "StepVerdict", "verify_derivation"]
+def _chain(checker: _Checker, line: str, previous: Node | Result | None
+           ) -> tuple[list[Node | Result], str]:
+    """The sides of a line, read in order (a new name's definition first), and why a line
+    with one side claims nothing."""
+    defining = _DEFINING.match(line)
+    if defining:
+        line = line[defining.end():]
+        if not line.strip():
+            raise ParseError(f"{defining.group().strip()} without a definition")
+    parts = _parts(line)
+    named = checker.gradient_of(parts[0]) if parts[0] else None
+    if parts[0] == "":
+        if previous is None:
+            raise ParseError("a line starting with = continues no step above")
+        chain: list[Node | Result] = [previous]
+    elif named is not None:
+        chain = [named]
+    elif len(parts) > 1 and checker.is_new_name(parts[0]):
+        # M = ... (= ...): M is defined by the first; the rest are claims about it
+        name = checker.new_name(parts[0])
+        chain = [checker.define_from(parts[0], parts[1])]
+        parts = parts[1:]
+        if len(parts) == 1:
+            return chain, f"defines {name}, a new name: nothing to check"
+    elif defining and len(parts) == 1:
+        raise ParseError(f"{defining.group().strip()} {parts[0]}: a definition is name = ...")
+    else:  # a name that means something already (df, x) is a claim about it
+        chain = [checker.read(parts[0])]
+    chain += [checker.read(part) for part in parts[1:]]
+    return chain, "an expression without =: it claims nothing"
+
+
+def _gradient_name(of: str | None, wrt: str, layout: str) -> str:
+    """The derivative a derivation does not reach, and how a step states it."""
+    return f"the gradient of {of} with respect to {wrt} (d{of}_d{wrt} = ..., or " \
+           f"d{of} = G : d{wrt} with the gradient as G)"
+
+
+__all__ = ["DerivationVerdict", "LineReport", "StepVerdict", "verify_derivation"]
