@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from .core import ir
 from .core.program import Program
-from .engine.result import KINDS, Result, header, shared_text
+from .engine.result import KINDS, LAYOUTS, Result, header, shared_text
 from .errors import CheckWarning, MatcalcError, UnsupportedError
 from .limits import time_budget
 
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from .numeric.check import CheckResult
     from .present.latex import LatexStyle
 
-LAYOUTS = ("mixed", "numerator", "denominator")
 # derive()'s own check: one random point, two random directions (docs/guide.md, "The checker")
 QUICK_CHECK = {"seed": 0, "trials": 1, "directions": 2, "full": False}
 

@@ -30,9 +30,8 @@ RANKS = {
     "numeric": 7,
     "grading": 8,
     "derive": 10, "steps": 10, "sampling": 10,  # the front end (and the docs' old names)
-    "catalogue": 10,
     "web": 11,  # the server: a front end beside the command line
-    "cli": 11, "cli_common": 11, "cli_verify": 11, "cli_serve": 11, "__main__": 12, "__init__": 12,
+    "cli": 11, "__main__": 12, "__init__": 12,
 }
 
 

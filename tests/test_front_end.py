@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import matcalc
-from matcalc.cli import main
+from matcalc.cli.main import main
 from matcalc.codegen.module import generate_many, load
 from matcalc.lang.build import RESERVED
 from matcalc.numeric.sampling import random_instance

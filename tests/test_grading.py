@@ -10,7 +10,7 @@ import pathlib
 
 import pytest
 
-from matcalc.cli import main
+from matcalc.cli.main import main
 from matcalc.errors import ParseError
 from matcalc.grading.batch import grade, progress_bar, read_answers, summary
 from matcalc.lang.latex_tokens import looks_like_latex

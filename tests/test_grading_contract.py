@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import matcalc
-from matcalc.cli import main
+from matcalc.cli.main import main
 from matcalc.errors import MatcalcError, UnknownNameError
 from matcalc.grading.batch import grade, read_answers
 from matcalc.grading.rubrics import load_rubric

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from matcalc.cli import main
+from matcalc.cli.main import main
 from matcalc.errors import ParseError
 from matcalc.grading.batch import grade, read_answers, statistics, totals, write_report
 from matcalc.grading.report_html import page_name, write_html

@@ -11,14 +11,14 @@ from matcalc.core.registry import view
 from matcalc.core.to_sympy import converters
 from matcalc.errors import UnsupportedError
 from matcalc.numeric.evaluate import evaluate
-from matcalc.numeric.operations import EVALUATORS, SIZED_EVALUATORS
+from matcalc.numeric.operations import evaluator
 from matcalc.ops.elementwise import derivative_of
 from matcalc.rules.operations import ADJOINTS, DIFFERENTIALS, JACOBIANS
 
 OPERATIONS = sorted(view("shape"))
 ARITY = {"add": 2, "sub": 2, "mul": 2, "div": 2, "matmul": 2, "frob": 2, "pow": 2, "kron": 2,
          "hcat": 2, "vcat": 2, "conv1d": 2, "convolve": 2, "mpowk": 2, "trpowk": 2,
-         "maximum": 2, "minimum": 2}
+         "maximum": 2, "minimum": 2, "expm_frechet": 2, "logm_frechet": 2, "sylvester": 2}
 
 
 @pytest.mark.parametrize("table", [ADJOINTS, JACOBIANS, DIFFERENTIALS, converters()],
@@ -27,8 +27,11 @@ def test_every_operation_is_in_every_table(table):
     assert sorted(table) == OPERATIONS
 
 
-def test_every_operation_evaluates():
-    assert sorted(set(EVALUATORS) | set(SIZED_EVALUATORS)) == OPERATIONS
+@pytest.mark.parametrize("op", OPERATIONS)
+def test_every_operation_evaluates(op):
+    # the interpreter compiles every operation's NumPy template into a function
+    function, fields = evaluator(op)
+    assert callable(function) and set(fields) <= {"axis", "keep", "k", "rows", "cols"}
 
 
 @pytest.mark.parametrize("op", OPERATIONS)
@@ -42,10 +45,10 @@ def test_rules_state_their_identity(op):
 def test_rule_catalogue_is_current():
     import pathlib
 
-    from matcalc.catalogue import catalogue
+    from matcalc.cli.catalogue import catalogue
 
     path = pathlib.Path(__file__).resolve().parent.parent / "docs" / "rules.md"
-    stale = "regenerate: python -m matcalc.catalogue > docs/rules.md"
+    stale = "regenerate: python -m matcalc.cli.catalogue > docs/rules.md"
     assert path.read_text() == catalogue(), stale
 
 
@@ -199,4 +202,4 @@ def test_the_engine_derives_with_rules_that_follow_from_differentials_alone(monk
         results = matcalc.derive(path.read_text(), check=False)
         results = results if isinstance(results, list) else [results]
         for verdict in matcalc.check(results, seed=1, trials=1):
-            assert verdict.ok or verdict.inconclusive, (path.stem, str(verdict))
+            assert verdict.ok, (path.stem, str(verdict))

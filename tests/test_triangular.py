@@ -55,7 +55,7 @@ def test_generated_code_solves_triangular_systems(source, lower, side):
     code = derivative.code()
     expected_lower = lower == (side == "lower")
     assert f", {expected_lower})" in "".join(_solves(code)), code
-    assert "np.linalg.inv" not in code
+    assert "np.linalg.inv" not in code[code.index("def value_and_gradient("):]
     instance = random_instance(program, seed=5)
     got = derivative.numpy()(**instance.arrays)
     r = instance.arrays["R"]

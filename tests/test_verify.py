@@ -8,7 +8,7 @@ import pathlib
 import pytest
 
 import matcalc
-from matcalc.cli import main
+from matcalc.cli.main import main
 from matcalc.errors import ParseError, UnsupportedError
 
 CS224N = (pathlib.Path("derivations") / "cs224n_one_layer.mc").read_text()

@@ -186,7 +186,7 @@ def test_a_request_past_its_time_is_stopped_and_its_worker_replaced():
 
 
 def test_serve_refuses_a_port_that_is_not_one(capsys):
-    from matcalc.cli import main
+    from matcalc.cli.main import main
 
     assert main(["serve", "--port", "99999"]) == 2
     assert "--port 99999 is not a port" in capsys.readouterr().err
@@ -398,3 +398,33 @@ def test_a_request_cancelled_while_it_waits_never_runs_and_one_running_is_killed
         assert asyncio.run(scenario()) < 5
     finally:
         pool.close()
+
+
+def test_quick_requests_find_a_worker_however_many_slow_ones_wait(monkeypatch):
+    from matcalc.web import pool as pools
+
+    monkeypatch.setattr(pools, "SLOW_SECONDS", 0.15)
+    pool = Pool(time.sleep, jobs=2)
+
+    async def scenario():
+        await pool.run(0.3, 5, "slow")  # learned: this kind is slow (0.16 s expected)
+        await pool.run(0.01, 5, "quick")
+        started = time.monotonic()
+        slow = [asyncio.ensure_future(pool.run(0.3, 5, "slow")) for _ in range(4)]
+        await asyncio.sleep(0.05)
+        quick = await asyncio.gather(*[_timed(pool.run(0.01, 5, "quick")) for _ in range(3)])
+        await asyncio.gather(*slow)
+        return quick, time.monotonic() - started
+
+    try:
+        quick, elapsed = asyncio.run(scenario())
+    finally:
+        pool.close()
+    # the slow ones run one at a time on one worker (4 x 0.3 s); the quick ones on the other
+    assert max(quick) < 0.25 and elapsed >= 1.2
+
+
+async def _timed(work) -> float:
+    started = time.monotonic()
+    await work
+    return time.monotonic() - started

@@ -182,7 +182,7 @@ def test_a_folder_that_cannot_be_served_is_refused_at_start(tmp_path, files, mes
 
 
 def test_serve_refuses_a_practice_folder_that_is_not_there(capsys, tmp_path):
-    from matcalc.cli import main
+    from matcalc.cli.main import main
 
     assert main(["serve", "--practice", str(tmp_path / "missing"), "--port", "1"]) == 2
     assert "no such folder" in capsys.readouterr().err

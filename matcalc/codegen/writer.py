@@ -9,19 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..core.functions import FUNCTIONS
 from ..core.ir import LEAVES, Node
 from ..core.program import Program
 from ..core.registry import view
 from ..core.shapes import Dim, Kind
-from ..errors import UnsupportedError
 from ..rules.facts import Facts
 from .names import identifier, size_name
 from .stable import CODE, body_behind, stable_form
 
-# matrices of structure, never formed to be shared
-STRUCTURE = frozenset({"Diag"}) | {name for name, cost in view("cost").items()
-                                   if cost == "structure"}
+# matrices of structure (kron, Diag), never formed to be shared
+STRUCTURE = frozenset(name for name, cost in view("cost").items() if "structure" in cost)
 TEMPLATES = view("code")  # each operation's code templates
 
 
@@ -78,11 +75,28 @@ class Writer:
             text += f" {'-' if negative else '+'} {term}"
         return f"({text})" if len(terms) > 1 else text
 
-    def expression(self, node: Node) -> str:  # noqa: C901 - one case per operation
-        op, args = node.op, node.args
+    def expression(self, node: Node) -> str:
+        """The code of one node: its stable form, a leaf, a product (which knows structure),
+        a shortcut, or its operation's template (matcalc/ops), the one the interpreter runs."""
         stable = self.stable(node)
         if stable:
             return stable
+        if node.op in LEAVES:
+            return self.leaf(node)
+        if node.op == "matmul":
+            return self.product(node)
+        shortcut = self.shortcut(node)
+        if shortcut:
+            return shortcut
+        code = TEMPLATES[node.op]
+        arguments = [self.value(arg) for arg in node.args]
+        scalar = code.scalar and any(arg.is_scalar for arg in node.args)
+        return (code.scalar if scalar else code.numpy).format(*arguments,
+                                                              **code.fields(node, self.dim))
+
+    def leaf(self, node: Node) -> str:
+        """A variable, a number, a size, or a matrix of a size (identity, ones, zeros, K)."""
+        op = node.op
         if op in ("var", "ref"):
             return identifier(node.params[0])
         if op == "const":
@@ -91,77 +105,28 @@ class Writer:
             return f"float({self.dim(node.params[0])})"
         if op == "identity":
             return f"np.eye({self.dim(node.params[0])}, dtype=_dtype)"
-        if op in ("ones", "zeros"):
-            rows = self.dim(node.shape.rows)
-            cols = self.dim(node.shape.cols)
-            return f"np.{op}(({rows}, {cols}), dtype=_dtype)"
         if op == "commutation":
             m, n = node.params
             return f"_commutation({self.dim(m)}, {self.dim(n)}, _dtype)"
-        if op == "matmul":
-            return self.product(node)
+        return f"np.{op}(({self.dim(node.shape.rows)}, {self.dim(node.shape.cols)}), " \
+               "dtype=_dtype)"
+
+    def shortcut(self, node: Node) -> str:
+        """Algebra that saves work without changing a value, or "" where none applies:
+        ``tr(A @ B) = sum(A * B')``, ``tr(kron(A, B)) = tr(A) tr(B)`` (Magnus & Neudecker 2019,
+        ch. 2: the Kronecker product is never formed), ``x .^ 2 = x * x``."""
+        op, args = node.op, node.args
         if op == "tr" and args[0].op == "matmul" and not any(a.is_scalar for a in args[0].args) \
                 and args[0] not in self.names and self.uses.get(args[0], 0) <= 1:
             a, b = args[0].args
             return f"np.sum({self.value(a)} * {self.value(b)}.T)"
         if op == "tr" and args[0].op == "kron" and args[0] not in self.names:
-            # tr(kron(A, B)) = tr(A) tr(B) (Magnus & Neudecker 2019, ch. 2): kron never formed
             return "(" + " * ".join(self.value(a) if a.is_scalar else f"np.trace({self.value(a)})"
                                     for a in args[0].args) + ")"
-        if op == "frob":
-            return f"np.vdot({self.value(args[0])}, {self.value(args[1])})"
-        unary = {
-            "neg": "(-{0})",
-            **{name: f"{function.numpy}({{0}})" for name, function in FUNCTIONS.items()},
-            "sum": "np.sum({0})", "mean": "np.mean({0})",
-            "norm2": "np.linalg.norm({0})", "norm": "np.linalg.norm({0})",
-            "vec": "_vec({0})",
-        }
-        binary = {"add": "({0} + {1})", "sub": "({0} - {1})", "mul": "({0} * {1})",
-                  "div": "({0} / {1})",
-                  "maximum": "np.maximum({0}, {1})", "minimum": "np.minimum({0}, {1})",
-                  "hcat": "_hcat({0}, {1})", "vcat": "_vcat({0}, {1})",
-                  "conv1d": "_conv1d({0}, {1})", "convolve": "_convolve({0}, {1})",
-                  "mpowk": "np.linalg.matrix_power({0}, int(round(float({1}))))",
-                  "trpowk": "np.trace(np.linalg.matrix_power({0}, int(round(float({1})))))"}
-        code = TEMPLATES.get(op)
-        if code is not None:
-            template = code.scalar if code.scalar and args[0].is_scalar else code.numpy
-            return template.format(*(self.value(a) for a in args))
-        if op in binary:
-            return binary[op].format(*(self.value(a) for a in args))
-        if args and args[0].is_scalar and op in ("transpose", "tr", "vec", "Diag",
-                                                 "diag", "softmax", "logsumexp"):
-            inner = self.value(args[0])
-            return {"softmax": "1.0", "tr": inner}.get(op, inner)
-        if op in unary:
-            return unary[op].format(self.value(args[0]))
-        if op == "transpose":
-            return f"{self.value(args[0])}.T"
-        if op == "pow":
-            base, exponent = args
-            if exponent.op == "const" and exponent.params[0] == 2.0:
-                text = self.value(base)
-                return f"({text} * {text})"
-            return f"np.power({self.value(base)}, {self.value(exponent)})"
-        if op == "mpow":
-            return f"np.linalg.matrix_power({self.value(args[0])}, {node.params[0]})"
-        if op == "tr":
-            return f"np.trace({self.value(args[0])})"
-        if op == "softmax":
-            axis = 0 if node.kind is Kind.VECTOR else 1
-            return f"_softmax({self.value(args[0])}, {axis})"
-        if op == "logsumexp":
-            axis = 0 if args[0].kind is Kind.VECTOR else 1
-            return f"_logsumexp({self.value(args[0])}, {axis}, {args[0].kind is Kind.MATRIX})"
-        if op == "Diag":
-            return f"np.diagflat({self.value(args[0])})"
-        if op == "diag":
-            return f"_diagonal({self.value(args[0])})"
-        if op == "unvec":
-            rows, cols = node.params
-            return f"_unvec({self.value(args[0])}, {self.dim(rows)}, {self.dim(cols)})"
-        raise UnsupportedError(f"no NumPy code for {op}")  # pragma: no cover
+        if op == "pow" and args[1].op == "const" and args[1].params[0] == 2.0:
+            text = self.value(args[0])
+            return f"({text} * {text})"
+        return ""
 
     # products --------------------------------------------------------------------------------
 

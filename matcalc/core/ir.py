@@ -5,7 +5,7 @@ name, a number, a dimension).  Nodes are hash-consed: building the same expressi
 the same object, so equality is identity and hashing is O(1).  The intern table holds nodes
 weakly, so it does not grow forever.
 
-Constructors are shallow: they check shapes (strictly, see :mod:`matcalc.shapes`), compute the
+Constructors are shallow: they check shapes (strictly, see :mod:`matcalc.core.unify`), compute the
 result's shape and kind, and rewrite nothing.  The shape rule is one facet of each operation's
 record in the registry (:mod:`matcalc.core.registry`), beside its derivative, printing, code and
 SymPy form.

@@ -6,22 +6,22 @@ from typing import TYPE_CHECKING
 
 from . import registry
 from .broadcast import shown_operands
+from .registry import ATOM as _ATOM
+from .registry import FROB as _FROB
+from .registry import POSTFIX as _POSTFIX
+from .registry import POWER as _POWER
+from .registry import PRODUCT as _PRODUCT
+from .registry import SUM as _SUM
+from .registry import UNARY as _UNARY
 from .shapes import Dim, Kind
 
 if TYPE_CHECKING:
     from .ir import Node
 
-# Binding strength of each printed form (higher binds tighter); mirrors grammar.lark.
-_SUM, _FROB, _PRODUCT, _UNARY, _POWER, _POSTFIX, _ATOM = range(1, 8)
-
-_BINARY = {
-    "add": ("+", _SUM),
-    "sub": ("-", _SUM),
-    "frob": (":", _FROB),
-    "matmul": ("@", _PRODUCT),
-    "mul": ("*", _PRODUCT),
-    "div": ("/", _PRODUCT),
-}
+# the infix operators of sums and products, (symbol, binding strength) by operation: the
+# registry's syntax view (binding strengths mirror grammar.lark)
+_BINARY = {name: (syntax.symbol, syntax.level) for name, syntax in registry.view("syntax").items()
+           if syntax.symbol and syntax.level in (_SUM, _FROB, _PRODUCT)}
 
 
 def format_number(value: float) -> str:

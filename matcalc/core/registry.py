@@ -17,8 +17,10 @@ with its jvp, transpose, lowering and printer side by side.  The record holds:
 - ``stable``: the names of the numerically stable forms rooted at it (``codegen/stable.py``);
 - ``scalar``: what it is on a scalar argument, as an identity (``det(a) = a``); the code's
   ``scalar`` template computes it;
-- ``cost``: ``"cheap"``, ``"costly"`` (worth computing once when it does not move) or
-  ``"structure"`` (a matrix of structure, never formed to be shared: kron, Diag).
+- ``cost``: ``"cheap"``; ``"costly"``, worth computing once (in generated code's
+  ``prepare()``) when it does not move; ``"structure"``, a matrix of structure that is never
+  formed to be shared, its products using the structure (kron); or both
+  (``"costly structure"``: Diag).
 
 The stages read views of this table (:func:`view`), never tables of their own.  The registry
 loads every module of :mod:`matcalc.ops` the first time a stage asks for an operation, so
@@ -35,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-COSTS = ("cheap", "costly", "structure")
+COSTS = ("cheap", "costly", "structure", "costly structure")
 # binding strength of the text language's operators (higher binds tighter; grammar.lark)
 SUM, FROB, PRODUCT, UNARY, POWER, POSTFIX, ATOM = range(1, 8)
 
@@ -71,23 +73,36 @@ class Latex:
 
 @dataclass(frozen=True)
 class Code:
-    """Code templates: ``{0}``, ``{1}`` stand for the arguments' code.  ``numpy`` is also the
-    interpreter's meaning; ``jax`` defaults to it (jax.numpy follows NumPy's API); ``torch``
-    calls PyTorch.  ``helpers`` are the runtime helpers the templates call
-    (``codegen/runtime``); ``scalar`` is the code when the (first) argument is a scalar, empty
-    when the general template is right there too."""
+    """Code templates: ``{0}``, ``{1}`` stand for the arguments' code, ``{axis}`` for the axis
+    a row-wise operation runs along (0 for a vector argument, else 1), ``{keep}`` for whether
+    its argument is a matrix, and the names in ``params`` for the node's parameters (a power,
+    dimensions).  ``numpy`` is also the interpreter's meaning; ``jax`` defaults to it (jax.numpy
+    follows NumPy's API); ``torch`` calls PyTorch.  ``helpers`` are the runtime helpers the
+    NumPy template calls (``codegen/runtime``); ``scalar`` is the code when an argument is a
+    number, empty when the general template is right there too."""
 
     numpy: str
     torch: str
     jax: str = ""
     helpers: tuple[str, ...] = ()
     scalar: str = ""
+    params: tuple[str, ...] = ()
 
     def template(self, backend: str) -> str:
         """The template for ``backend`` ("numpy", "jax" or "torch")."""
         if backend == "torch":
             return self.torch
         return self.jax or self.numpy if backend == "jax" else self.numpy
+
+    def fields(self, node: Any, dim: Callable[[Any], object]) -> dict[str, object]:
+        """The named fields of the templates for ``node``; ``dim`` writes a dimension (code
+        text in generated code, its size in the interpreter)."""
+        first = node.args[0] if node.args else node
+        found: dict[str, object] = {"axis": 0 if first.kind.value == "vector" else 1,
+                                    "keep": first.kind.value == "matrix"}
+        for name, value in zip(self.params, node.params, strict=True):
+            found[name] = value if isinstance(value, int) else dim(value)
+        return found
 
 
 @dataclass(frozen=True)

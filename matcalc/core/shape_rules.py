@@ -273,3 +273,37 @@ def convolution_shape(full: bool) -> Callable:
     return rule
 
 
+
+
+def matrix_function_shape(op: str, result: str = "same") -> Callable:
+    """Shape rule of a function of square matrices (``chol``, ``expm``, ``expm_frechet(A, E)``):
+    the argument's shape, or with ``result="vector"`` the vector of its size (``eigvalsh``).
+    Two arguments are square matrices of one size; a scalar counts as a 1 x 1 matrix."""
+
+    def rule(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
+        for arg in args:
+            if arg.kind not in (Kind.MATRIX, Kind.SCALAR):
+                raise ShapeError(f"{op}({', '.join(_describe(a) for a in args)}) needs square "
+                                 f"matrices, but {_describe(arg)} is a {arg.kind.value}")
+            _require_square(op, arg)
+        if len(args) == 2 and not same(args[0].shape.rows, args[1].shape.rows):
+            raise ShapeError(f"{op}({_describe(args[0])}, {_describe(args[1])}) needs two "
+                             f"matrices of one size: {args[0].shape} and {args[1].shape}")
+        a = args[0]
+        if result == "vector" and not a.is_scalar:
+            return Shape(a.shape.rows, ONE), Kind.VECTOR
+        return a.shape, a.kind
+
+    return rule
+
+
+def gap_shape(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
+    """``eiggap(l)``: the n x n matrix of the inverse gaps of an n-vector (a scalar's is 0)."""
+    (a,) = args
+    if a.is_scalar:
+        return SCALAR_SHAPE, Kind.SCALAR
+    if a.kind is not Kind.VECTOR:
+        raise ShapeError(f"eiggap({_describe(a)}) needs a vector (of eigenvalues), but it is "
+                         f"{a.shape}")
+    shape = Shape(a.shape.rows, a.shape.rows)
+    return shape, kind_of_shape(shape, Kind.MATRIX)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .. import limits
 from ..engine.pipeline import run
-from ..engine.result import Result
+from ..engine.result import KINDS, Result
 from ..errors import LimitError, MatcalcError, ParseError
 from ..lang.parse import parse
 from ..lang.syntax import MAX_LENGTH
@@ -34,7 +34,6 @@ from .workers import MEMORY_BYTES, cores, run_isolated
 
 REQUIRED = ("student", "problem", "wrt", "answer")
 OPTIONAL = ("kind", "of", "latex")
-KINDS = ("grad", "jacobian", "hessian")
 _YES, _NO = frozenset({"yes", "true", "1", "y"}), frozenset({"no", "false", "0", "n"})
 
 
@@ -82,14 +81,18 @@ class Grade:
     reference_latex: str = ""
     read_as_latex: str = ""
     extra: tuple[tuple[str, str], ...] = ()
+    of: str = ""  # the definition differentiated (empty: the last)
 
 
-def read_answers(path: str | os.PathLike, allow_outside: bool = False) -> list[Submission]:
+def read_answers(path: str | os.PathLike, allow_outside: bool = False,
+                 one_student: bool = False) -> list[Submission]:
     """The submissions of a CSV file; a ParseError when the file as a whole cannot be read (no
     header, an unbalanced quote, no rows); a malformed row is kept and graded ``error``.
 
     Problem paths are relative to the CSV's folder and may not leave it (no absolute paths, no
-    ``..``) unless ``allow_outside``; a row whose path does is graded ``error``."""
+    ``..``) unless ``allow_outside``; a row whose path does is graded ``error``.  The answers
+    of ``one_student`` (a submission to an autograder) may leave out the student column, and
+    may not name two students."""
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8-sig")
@@ -105,7 +108,8 @@ def read_answers(path: str | os.PathLike, allow_outside: bool = False) -> list[S
         header = [name.strip() for name in reader.fieldnames or []]
     except csv.Error as error:
         raise ParseError(f"{file}, line {reader.line_num}: {error}") from None
-    missing = [name for name in REQUIRED if name not in header]
+    missing = [name for name in REQUIRED if name not in header and
+               not (one_student and name == "student")]
     if missing:
         raise ParseError(f"{file}: the header must name the columns {', '.join(REQUIRED)} "
                          f"(optional: {', '.join(OPTIONAL)}); missing {', '.join(missing)}")
@@ -127,6 +131,11 @@ def read_answers(path: str | os.PathLike, allow_outside: bool = False) -> list[S
         submissions.append(_submission(file, line, row, len(header), allow_outside))
     if not submissions:
         raise ParseError(f"{file} holds no answers")
+    students = sorted({item.student for item in submissions} - {""})
+    if one_student and len(students) > 1:
+        raise ParseError(f"{file} holds the answers of {len(students)} students "
+                         f"({', '.join(students[:3])}{', ...' if len(students) > 3 else ''}); "
+                         "an autograder's results are one submission's")
     return submissions
 
 
@@ -273,7 +282,7 @@ def grade_group(submissions: Sequence[Submission], seconds: float | None = None)
 
 def _grade(item: Submission, verdict: str, error: float | None, hint: str) -> Grade:
     return Grade(item.line, item.student, item.problem, item.wrt, item.kind, item.answer,
-                 verdict, error, hint, extra=item.extra)
+                 verdict, error, hint, extra=item.extra, of=item.of)
 
 
 def _latex_of(expected: Result) -> str:

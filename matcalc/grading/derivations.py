@@ -27,7 +27,7 @@ from ..core.program import Program
 from ..core.shapes import Kind
 from ..engine.accumulate import Derivation, differential
 from ..engine.pipeline import run
-from ..engine.result import Result
+from ..engine.result import CONVENTIONS, Result
 from ..errors import MatcalcError, ParseError, ShapeError, UnsupportedError
 from ..lang.latex_answers import name_written
 from ..lang.parse import parse
@@ -47,7 +47,6 @@ from .samples import (
 )
 from .verdicts import DerivationVerdict, LineReport, StepVerdict
 
-LAYOUTS = ("denominator", "numerator")
 _DEFINING = re.compile(r"^\s*(?:\\text\{\s*(?:where|with|let)\s*\}|where\b|with\b|let\b)\s*",
                        re.IGNORECASE)
 _PARTIAL = re.compile(r"^\\frac\s*\{\s*\\partial\s*(.+?)\}\s*\{\s*\\partial\s*(.+?)\}$")
@@ -364,8 +363,9 @@ def verify_derivation(source: str | Program, derivation: str, wrt: str | None = 
     every line was read, at least one step was checked and the derivation reaches the gradient
     of ``of`` with respect to ``wrt`` (else the variables it moves, else those the problem
     requests); otherwise the verdict is incomplete (:class:`DerivationVerdict`)."""
-    if layout not in LAYOUTS:
-        raise UnsupportedError(f"unknown layout {layout!r}; layouts are {', '.join(LAYOUTS)}")
+    if layout not in CONVENTIONS:
+        raise UnsupportedError(f"unknown layout {layout!r}; layouts are "
+                               f"{', '.join(CONVENTIONS)}")
     program = source if isinstance(source, Program) else parse(source)
     written, requested = _written(program, derivation)
     checker = _Checker(program, layout, _moving(program, written, requested, wrt), of)

@@ -13,7 +13,6 @@ from lark import Token, Tree
 
 from .. import limits
 from ..core import ir
-from ..core.functions import ELEMENTWISE_FUNCTIONS
 from ..core.ir import Node
 from ..core.program import Definition, Program, Request
 from ..core.registry import operation, view
@@ -36,16 +35,15 @@ MAX_EXPRESSION_DEPTH = 250
 
 # the operations written name(args), by their number of arguments (the registry's syntax view)
 _CALLED = {name: syntax.name for name, syntax in view("syntax").items() if not syntax.symbol}
-UNARY_FUNCTIONS = frozenset(ELEMENTWISE_FUNCTIONS) | {
-    "softmax", "logsumexp", "sum", "mean", "tr", "norm2", "norm", "Diag", "diag", "vec",
-} | {text for name, text in _CALLED.items() if operation(name).arity == 1}
-BINARY_FUNCTIONS = frozenset({"maximum", "minimum", "hcat", "vcat", "conv1d", "convolve"}) | {
-    text for name, text in _CALLED.items() if operation(name).arity == 2}
+UNARY_FUNCTIONS = frozenset(text for name, text in _CALLED.items()
+                            if operation(name).arity == 1)
+BINARY_FUNCTIONS = frozenset(text for name, text in _CALLED.items()
+                             if operation(name).arity == 2)
 _OPERATION_OF = {text: name for name, text in _CALLED.items()}
 CONCATENATIONS = frozenset({"hcat", "vcat"})  # hcat(A, B, C) is hcat(hcat(A, B), C)
 AXIS_REDUCTIONS = frozenset({"sum", "mean"})  # sum(X, 1), mean(X, 0): along one axis
 DIMENSION_FUNCTIONS = frozenset({"I", "ones", "zeros", "commutation"})
-FUNCTIONS = UNARY_FUNCTIONS | BINARY_FUNCTIONS | DIMENSION_FUNCTIONS | {"unvec"}
+FUNCTIONS = UNARY_FUNCTIONS | BINARY_FUNCTIONS | DIMENSION_FUNCTIONS
 RESERVED = FUNCTIONS | {"T"}
 
 ATTRIBUTES = ("symmetric", "spd", "simplex", "positive", "invertible", "pm1", "lower", "upper")

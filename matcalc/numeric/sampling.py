@@ -36,6 +36,11 @@ _NEEDS_POSITIVE = frozenset(name for name, function in FUNCTIONS.items()
 _NEEDS_BOUNDED = frozenset(name for name, function in FUNCTIONS.items()
                            if function.domain == "bounded")  # tan: away from its poles
 _NEEDS_INVERTIBLE = frozenset({"logdet", "inv"})
+# functions of a matrix whose arguments are drawn spd (chol; logm and sqrtm: a spectrum off the
+# negative real axis) or symmetric (the eigenproblem)
+_NEEDS_SPD = frozenset({"chol", "logm", "sqrtm"})
+_NEEDS_SYMMETRIC = frozenset({"eigvalsh", "eigvecsh"})
+EIGENVALUE_GAP = 1e-2  # eigenvalues of eigvalsh / eigvecsh must be this far apart (relative)
 # Where a scaled point must keep a function away from its limits: floating point loses what
 # it computes there (a softmax entry that underflows to 0 makes log(x) infinite, 1 - s of a
 # sigmoid at 1 is 0), and correct answers written in different ways would disagree.
@@ -96,6 +101,10 @@ def implied_attributes(program: Program) -> dict[str, set[str]]:
                 wanted = "bounded"
             elif node.op in _NEEDS_INVERTIBLE:
                 wanted = "invertible"
+            elif node.op in _NEEDS_SPD:
+                wanted = "spd"
+            elif node.op in _NEEDS_SYMMETRIC:
+                wanted = "symmetric"
             else:
                 continue
             argument = node.args[0]
@@ -266,11 +275,24 @@ def _first_problem(program: Program, evaluation: Evaluation, margin: float = KIN
             return f"the argument of {node} comes within {margin:g} of the kink at 0"
         if node.op == "inv" and np.ndim(value) and np.linalg.cond(value) > CONDITION_LIMIT:
             return f"{node} inverts a badly conditioned matrix"
+        if node.op in _NEEDS_SYMMETRIC and _nearly_repeated(evaluation.values[node.args[0]]):
+            return f"the eigenvalues of {node.args[0]} are nearly repeated"
         argument = evaluation.values.get(node.args[0]) if node.op == "logdet" else None
         if argument is not None and np.ndim(argument) and \
                 np.linalg.cond(argument) > CONDITION_LIMIT:
             return f"the argument of {node} is nearly singular"
     return ""
+
+
+def _nearly_repeated(matrix: np.ndarray) -> bool:
+    """Whether two eigenvalues of the symmetric part of ``matrix`` lie within
+    ``EIGENVALUE_GAP`` of each other (relative to the largest): eigenvectors are not
+    differentiable at repeated eigenvalues, and finite differences are poor near them."""
+    if np.ndim(matrix) < 2:
+        return False
+    values = np.linalg.eigvalsh((matrix + matrix.T) / 2)
+    scale = max(1.0, float(np.max(np.abs(values))))
+    return values.size > 1 and float(np.min(np.diff(values))) < EIGENVALUE_GAP * scale
 
 
 def _saturated(op: str, value, saturation: float) -> bool:

@@ -21,6 +21,7 @@ from ..core.algebra import (
     unbroadcast,
 )
 from ..core.ir import Node
+from ..core.registry import PRODUCT, SUM, UNARY, Code, Latex, Syntax
 from ..core.shape_rules import elementwise_shape, same_shape
 from .common import vec_factor, vec_hadamard
 from .operation import Rule, defbilinear, define
@@ -128,25 +129,62 @@ define('add',
        differential=d_sum,
        adjoints=(pull_sum_left, pull_sum_right),
        jacobian=vec_sum,
-       shape=elementwise_shape("+"))
+       shape=elementwise_shape("+"),
+       syntax=Syntax("add", "+", SUM),
+       latex=Latex(special=True),
+       code=Code(numpy="({0} + {1})", torch="({0} + {1})"),
+       sympy=lambda s, node, a, b: (s.broadcast(node.args[0], a, node.args[1])
+                                    + s.broadcast(node.args[1], b, node.args[0])),
+       stable=("complement-of-erf", "twice-sigmoid-of-twice"),
+       scalar="a + B adds a to every entry of B",
+       cost="cheap")
 define('sub',
        differential=d_difference,
        adjoints=(pull_sum_left, pull_difference_right),
        jacobian=vec_difference,
-       shape=elementwise_shape("-"))
+       shape=elementwise_shape("-"),
+       syntax=Syntax("sub", "-", SUM),
+       latex=Latex(special=True),
+       code=Code(numpy="({0} - {1})", torch="({0} - {1})"),
+       sympy=lambda s, node, a, b: (s.broadcast(node.args[0], a, node.args[1])
+                                    - s.broadcast(node.args[1], b, node.args[0])),
+       stable=("sigmoid-of-negative", "sech-squared"),
+       scalar="a - B subtracts every entry of B from a",
+       cost="cheap")
 defbilinear('mul',
             mul,
             'd(A * B) = dA * B + A * dB (Cookbook eq. 38).',
             adjoints=(pull_hadamard(0), pull_hadamard(1)),
             jacobian=vec_hadamard,
-            shape=elementwise_shape("*"))
+            shape=elementwise_shape("*"),
+            syntax=Syntax("mul", "*", PRODUCT),
+            latex=Latex(special=True, reads=("odot", "circ")),
+            code=Code(numpy="({0} * {1})", torch="({0} * {1})"),
+            sympy=lambda s, node, a, b: s.hadamard(node, a, b),
+            stable=(),
+            scalar="a * B scales B by a",
+            cost="cheap")
 define('div',
        differential=d_quotient,
        adjoints=(pull_quotient_left, pull_quotient_right),
        jacobian=vec_quotient,
-       shape=elementwise_shape("/"))
+       shape=elementwise_shape("/"),
+       syntax=Syntax("div", "/", PRODUCT),
+       latex=Latex(template=r"\frac{{{0}}}{{{1}}}"),
+       code=Code(numpy="({0} / {1})", torch="({0} / {1})"),
+       sympy=lambda s, node, a, b: s.divide(node, a, b),
+       stable=(),
+       scalar="B / a divides every entry of B by a",
+       cost="cheap")
 define('neg',
        differential=d_negation,
        adjoints=(pull_negation,),
        jacobian=vec_negation,
-       shape=same_shape)
+       shape=same_shape,
+       syntax=Syntax("neg", "-", UNARY),
+       latex=Latex(special=True),
+       code=Code(numpy="(-{0})", torch="(-{0})"),
+       sympy=lambda s, node, a: -a,
+       stable=(),
+       scalar="-a is the negated number",
+       cost="cheap")

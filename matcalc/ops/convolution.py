@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ..core.algebra import add, call, identity, like, matmul, ones_vector
 from ..core.ir import Node
+from ..core.registry import Code, Latex, Syntax
 from ..core.shape_rules import convolution_shape
 from ..core.shapes import Kind
 from ..errors import UnsupportedError
@@ -74,10 +75,25 @@ defbilinear('conv1d',
             'd conv1d(x, w) = conv1d(dx, w) + conv1d(x, dw): it is bilinear.',
             adjoints=(pull_signal, pull_kernel),
             jacobian=vec_convolution,
-            shape=convolution_shape(False))
+            shape=convolution_shape(False),
+            syntax=Syntax("conv1d"),
+            latex=Latex(template=r"\operatorname{{conv1d}}\left({0}, {1}\right)"),
+            code=Code(numpy="_conv1d({0}, {1})", torch="_conv1d({0}, {1})", helpers=("_conv1d",)),
+            sympy=lambda s, node, a, b: s.no_form(node),
+            stable=(),
+            scalar="conv1d takes vectors (a signal in each column), not numbers",
+            cost="cheap")
 defbilinear('convolve',
             lambda a, b: call("convolve", a, b),
             'd convolve(g, w) = convolve(dg, w) + convolve(g, dw): it is bilinear.',
             adjoints=(pull_convolved, pull_convolving),
             jacobian=vec_convolution,
-            shape=convolution_shape(True))
+            shape=convolution_shape(True),
+            syntax=Syntax("convolve"),
+            latex=Latex(template=r"\operatorname{{convolve}}\left({0}, {1}\right)"),
+            code=Code(numpy="_convolve({0}, {1})", torch="_convolve({0}, {1})",
+            helpers=("_convolve",)),
+  sympy=lambda s, node, a, b: s.no_form(node),
+  stable=(),
+  scalar="convolve takes vectors (a signal in each column), not numbers",
+  cost="cheap")

@@ -13,8 +13,9 @@ from ..core.algebra import (
     like,
     mul,
 )
-from ..core.functions import ELEMENTWISE_FUNCTIONS, FUNCTIONS
+from ..core.functions import FUNCTIONS, Function
 from ..core.ir import Node
+from ..core.registry import Code, Latex, Syntax
 from ..core.shape_rules import same_shape
 from .common import vec_scale_rows
 from .operation import Rule, define
@@ -51,6 +52,42 @@ def vec_elementwise(name: str) -> Rule:
     return rule
 
 
-for _name in ELEMENTWISE_FUNCTIONS:
+# LaTeX: a row's command, or how present/latex.py sets the three the row leaves out; what the
+# LaTeX reader reads as each besides its command
+_LATEX = {"sigmoid": Latex(special=True),  # \sigma, or spelled out where a name takes sigma
+          "step": Latex(template=r"\mathbf{{1}}\left[{0} > 0\right]"),
+          "sqrt": Latex(template=r"\sqrt{{{0}}}", reads=("sqrt",))}
+_READS = {"log": ("ln",), "sign": ("sgn",)}
+_STABLE = {"log": ("softplus", "log-sigmoid", "log-softmax")}  # rooted at log (codegen/stable)
+
+
+def _latex(function: Function) -> Latex:
+    if function.name in _LATEX:
+        return _LATEX[function.name]
+    command = function.latex or ""
+    reads = (command[1:],) if command[1:].isalpha() else ()
+    return Latex(command=command, reads=reads + _READS.get(function.name, ()))
+
+
+def _code(function: Function) -> Code:
+    """``np.exp(x)`` / ``torch.exp(x)``, or a runtime helper both backends define."""
+    if function.numpy.startswith("np."):
+        return Code(numpy=f"{function.numpy}({{0}})", torch=f"torch.{function.numpy[3:]}({{0}})")
+    return Code(numpy=f"{function.numpy}({{0}})", torch=f"{function.numpy}({{0}})",
+                helpers=(function.numpy,))
+
+
+def _sympy(name: str) -> Rule:
+    return lambda s, node, a: s.elementwise(name)(node, a)
+
+
+for _name, _function in FUNCTIONS.items():
     define(_name, differential=d_elementwise(_name), adjoints=(pull_elementwise(_name),),
-           jacobian=vec_elementwise(_name), shape=same_shape)
+           jacobian=vec_elementwise(_name), shape=same_shape,
+           syntax=Syntax(_name),
+           latex=_latex(_function),
+           code=_code(_function),
+           sympy=_sympy(_name),
+           stable=_STABLE.get(_name, ()),
+           scalar=f"{_name}(a) is the number {_name} of a",
+           cost="costly" if _function.costly else "cheap")

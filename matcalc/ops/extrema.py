@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from ..core.algebra import Term, add, call, const, mul, sub
 from ..core.ir import Node
+from ..core.registry import Code, Latex, Syntax
 from ..core.shape_rules import pairwise_shape
 from .operation import define
 
@@ -35,5 +36,19 @@ def d_minimum(node: Node, out: Node, ds: Sequence[Term]) -> Term:
     return _split(call("step", sub(b, a)), ds)
 
 
-define("maximum", differential=d_maximum, arity=2, shape=pairwise_shape("maximum"))
-define("minimum", differential=d_minimum, arity=2, shape=pairwise_shape("minimum"))
+define("maximum", differential=d_maximum, arity=2, shape=pairwise_shape("maximum"),
+       syntax=Syntax("maximum"),
+       latex=Latex(template=r"\max\left({0}, {1}\right)", reads=("max",)),
+       code=Code(numpy="np.maximum({0}, {1})", torch="torch.maximum({0}, {1})"),
+       sympy=lambda s, node, a, b: s.extremum(s.sp.Max, node, a, b),
+       stable=(),
+       scalar="maximum(a, b) = max(a, b)",
+       cost="cheap")
+define("minimum", differential=d_minimum, arity=2, shape=pairwise_shape("minimum"),
+       syntax=Syntax("minimum"),
+       latex=Latex(template=r"\min\left({0}, {1}\right)", reads=("min",)),
+       code=Code(numpy="np.minimum({0}, {1})", torch="torch.minimum({0}, {1})"),
+       sympy=lambda s, node, a, b: s.extremum(s.sp.Min, node, a, b),
+       stable=(),
+       scalar="minimum(a, b) = min(a, b)",
+       cost="cheap")

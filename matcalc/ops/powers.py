@@ -20,6 +20,7 @@ from ..core.algebra import (
     unbroadcast,
 )
 from ..core.ir import Node
+from ..core.registry import ATOM, POWER, Code, Latex, Syntax
 from ..core.shape_rules import (
     matrix_power_shape,
     pow_shape,
@@ -105,12 +106,27 @@ define('pow',
        differential=d_power,
        adjoints=(pull_power_base, pull_power_exponent),
        jacobian=vec_power,
-       shape=pow_shape)
+       shape=pow_shape,
+       syntax=Syntax("pow", ".^", POWER),
+       latex=Latex(special=True),
+       code=Code(numpy="np.power({0}, {1})", torch="torch.pow({0}, {1})"),
+       sympy=lambda s, node, a, b: a**b if node.is_scalar else s.HadamardPower(a, b),
+       stable=(),
+       scalar="a .^ b = a ^ b",
+       cost="cheap")
 define('mpow',
        differential=d_matrix_power,
        adjoints=(pull_matrix_power,),
        jacobian=vec_matrix_power,
-       shape=matrix_power_shape)
+       shape=matrix_power_shape,
+       syntax=Syntax("mpow", "^", POWER),
+       latex=Latex(special=True),
+       code=Code(numpy="np.linalg.matrix_power({0}, {k})",
+       torch="torch.linalg.matrix_power({0}, {k})", params=("k",)),
+       sympy=lambda s, node, a: s.MatPow(a, node.params[0]),
+       stable=(),
+       scalar="a ^ k of a number is pow; mpow takes a square matrix",
+       cost="costly")
 
 
 _ONLY_IN_A_TRACE = ("has a closed form here only where what multiplies it commutes with the "
@@ -161,7 +177,15 @@ define('mpowk',
        differential=d_symbolic_power,
        adjoints=(pull_symbolic_power, pull_integer_exponent),
        jacobian=vec_symbolic_power,
-       shape=symbolic_power_shape)
+       shape=symbolic_power_shape,
+       syntax=Syntax("mpowk", "^", POWER),
+       latex=Latex(special=True),
+       code=Code(numpy="np.linalg.matrix_power({0}, int(round(float({1}))))",
+                 torch="torch.linalg.matrix_power({0}, int(round(float({1}))))"),
+       sympy=lambda s, node, a, k: s.MatPow(a, k),
+       stable=(),
+       scalar="A ^ k takes a square matrix and an integer k",
+       cost="costly")
 
 
 def d_trace_of_power(node, out, ds):
@@ -182,4 +206,12 @@ def pull_trace_of_power(node, out, g):
 define('trpowk',
        differential=d_trace_of_power,
        adjoints=(pull_trace_of_power, pull_integer_exponent),
-       shape=trace_of_power_shape)
+       shape=trace_of_power_shape,
+       syntax=Syntax("tr", "^", ATOM),
+       latex=Latex(special=True),
+       code=Code(numpy="np.trace(np.linalg.matrix_power({0}, int(round(float({1})))))",
+                 torch="torch.trace(torch.linalg.matrix_power({0}, int(round(float({1})))))"),
+       sympy=lambda s, node, a, k: s.Trace(s.MatPow(a, k)),
+       stable=(),
+       scalar="tr(A ^ k) takes a square matrix and an integer k",
+       cost="costly")

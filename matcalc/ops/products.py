@@ -21,7 +21,7 @@ from ..core.algebra import (
     vec,
 )
 from ..core.ir import Node
-from ..core.registry import Code, Latex, Syntax
+from ..core.registry import FROB, POSTFIX, PRODUCT, Code, Latex, Syntax
 from ..core.shape_rules import frob_shape, kron_shape, matmul_shape, transpose_shape
 from ..core.shapes import ONE, Kind
 from .common import vec_hadamard
@@ -142,18 +142,39 @@ defbilinear('matmul',
             'd(A @ B) = dA @ B + A @ dB (Cookbook eq. 37).',
             adjoints=(pull_product_left, pull_product_right),
             jacobian=vec_product,
-            shape=matmul_shape)
+            shape=matmul_shape,
+            syntax=Syntax("matmul", "@", PRODUCT),
+            latex=Latex(special=True),
+            code=Code(numpy="({0} @ {1})", torch="({0} @ {1})", scalar="({0} * {1})"),
+            sympy=lambda s, node, a, b: s.matrix_product(node, a, b),
+            stable=(),
+            scalar="a @ B = a B: a product with a number scales",
+            cost="costly")
 defbilinear('frob',
             frob,
             'd(A : B) = dA : B + A : dB.',
             adjoints=(pull_frobenius(0), pull_frobenius(1)),
             jacobian=vec_frobenius,
-            shape=frob_shape)
+            shape=frob_shape,
+            syntax=Syntax("frob", ":", FROB),
+            latex=Latex(infix=":"),
+            code=Code(numpy="np.vdot({0}, {1})", torch="torch.sum({0} * {1})"),
+            sympy=lambda s, node, a, b: a * b if node.args[0].is_scalar else s.Trace(a.T @ b),
+            stable=(),
+            scalar="a : b = a b",
+            cost="cheap")
 define('transpose',
        differential=d_transposition,
        adjoints=(pull_transposition,),
        jacobian=vec_transposition,
-       shape=transpose_shape)
+       shape=transpose_shape,
+       syntax=Syntax("transpose", "'", POSTFIX),
+       latex=Latex(special=True),
+       code=Code(numpy="{0}.T", torch="{0}.T", scalar="{0}"),
+       sympy=lambda s, node, a: a if node.is_scalar else a.T,
+       stable=(),
+       scalar="a' = a",
+       cost="cheap")
 defbilinear('kron',
             lambda a, b: call("kron", a, b),
             'd kron(A, B) = kron(dA, B) + kron(A, dB) (Cookbook eq. 39).',

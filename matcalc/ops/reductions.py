@@ -18,6 +18,7 @@ from ..core.algebra import (
     transpose,
     vec,
 )
+from ..core.registry import Code, Latex, Syntax
 from ..core.shape_rules import scalar_result, square_to_scalar
 from .operation import define
 
@@ -80,10 +81,31 @@ define('sum',
        differential=d_entry_sum,
        adjoints=(pull_sum,),
        jacobian=vec_entry_sum,
-       shape=scalar_result)
-define('mean', differential=d_mean, adjoints=(pull_mean,), jacobian=vec_mean, shape=scalar_result)
+       shape=scalar_result,
+       syntax=Syntax("sum"),
+       latex=Latex(command=r"\operatorname{sum}"),
+       code=Code(numpy="np.sum({0})", torch="torch.sum({0})"),
+       sympy=lambda s, node, a: a if node.args[0].is_scalar else s.EntrySum(a),
+       stable=(),
+       scalar="sum(a) = a",
+       cost="cheap")
+define('mean', differential=d_mean, adjoints=(pull_mean,), jacobian=vec_mean, shape=scalar_result,
+       syntax=Syntax("mean"),
+       latex=Latex(command=r"\operatorname{mean}"),
+       code=Code(numpy="np.mean({0})", torch="torch.mean({0})"),
+       sympy=lambda s, node, a: s.mean_form(node, a),
+       stable=(),
+       scalar="mean(a) = a",
+       cost="cheap")
 define('tr',
        differential=d_trace,
        adjoints=(pull_trace,),
        jacobian=vec_trace,
-       shape=square_to_scalar("tr"))
+       shape=square_to_scalar("tr"),
+       syntax=Syntax("tr"),
+       latex=Latex(command=r"\operatorname{tr}", reads=("tr", "Tr")),
+       code=Code(numpy="np.trace({0})", torch="torch.trace({0})", scalar="{0}"),
+       sympy=lambda s, node, a: a if node.args[0].is_scalar else s.Trace(a),
+       stable=(),
+       scalar="tr(a) = a",
+       cost="cheap")

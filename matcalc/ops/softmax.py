@@ -17,6 +17,7 @@ from ..core.algebra import (
     transpose,
     vec,
 )
+from ..core.registry import Code, Latex, Syntax
 from ..core.shape_rules import logsumexp_shape, same_shape
 from ..core.shapes import Kind
 from .operation import define
@@ -100,9 +101,25 @@ define('softmax',
        differential=d_softmax,
        adjoints=(pull_softmax,),
        jacobian=vec_softmax,
-       shape=same_shape)
+       shape=same_shape,
+       syntax=Syntax("softmax"),
+       latex=Latex(command=r"\operatorname{softmax}"),
+       code=Code(numpy="_softmax({0}, {axis})", torch="torch.softmax({0}, dim={axis})",
+                 helpers=("_softmax",), scalar="1.0"),
+       sympy=lambda s, node, a: s.softmax_form(node, a),
+       stable=(),
+       scalar="softmax(a) = 1",
+       cost="costly")
 define('logsumexp',
        differential=d_logsumexp,
        adjoints=(pull_logsumexp,),
        jacobian=vec_logsumexp,
-       shape=logsumexp_shape)
+       shape=logsumexp_shape,
+       syntax=Syntax("logsumexp"),
+       latex=Latex(command=r"\operatorname{logsumexp}"),
+       code=Code(numpy="_logsumexp({0}, {axis}, {keep})", torch="_logsumexp({0}, {axis}, {keep})",
+       helpers=("_logsumexp",), scalar="{0}"),
+       sympy=lambda s, node, a: s.logsumexp_form(node, a),
+       stable=(),
+       scalar="logsumexp(a) = a",
+       cost="costly")

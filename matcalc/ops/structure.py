@@ -19,6 +19,7 @@ from ..core.algebra import (
     zeros_like,
 )
 from ..core.ir import Node
+from ..core.registry import Code, Latex, Syntax
 from ..core.shape_rules import (
     concatenation_shape,
     diag_matrix_shape,
@@ -81,10 +82,42 @@ def pull_unvec(node, out, g):
     return like(call("vec", g) if g.kind is Kind.MATRIX else g, node.args[0])
 
 
-deflinear('Diag', adjoints=(pull_diag_matrix,), jacobian=vec_diag_matrix, shape=diag_matrix_shape)
-deflinear('diag', adjoints=(pull_diagonal,), jacobian=vec_diagonal, shape=diag_of_shape)
-deflinear('vec', adjoints=(pull_vec,), jacobian=vec_same, shape=vec_shape)
-deflinear('unvec', adjoints=(pull_unvec,), jacobian=vec_same, shape=unvec_shape)
+deflinear('Diag', adjoints=(pull_diag_matrix,), jacobian=vec_diag_matrix, shape=diag_matrix_shape,
+          syntax=Syntax("Diag"),
+          latex=Latex(command=r"\operatorname{Diag}"),
+          code=Code(numpy="np.diagflat({0})", torch="torch.diag({0}.reshape(-1))", scalar="{0}"),
+          sympy=lambda s, node, a: a if node.args[0].is_scalar else s.DiagMatrix(a),
+          stable=(),
+          scalar="Diag(a) = a",
+          cost="costly structure")
+deflinear('diag', adjoints=(pull_diagonal,), jacobian=vec_diagonal, shape=diag_of_shape,
+          syntax=Syntax("diag"),
+          latex=Latex(command=r"\operatorname{diag}", reads=("diag", "Diag")),
+          code=Code(numpy="_diagonal({0})", torch="torch.diagonal({0}).reshape(-1, 1)",
+          helpers=("_diagonal",), scalar="{0}"),
+sympy=lambda s, node, a: a if node.args[0].is_scalar else s.DiagonalOf(a),
+stable=(),
+scalar="diag(a) = a",
+cost="cheap")
+deflinear('vec', adjoints=(pull_vec,), jacobian=vec_same, shape=vec_shape,
+          syntax=Syntax("vec"),
+          latex=Latex(command=r"\operatorname{vec}", reads=("vec",)),
+          code=Code(numpy="_vec({0})", torch="{0}.T.reshape(-1, 1)", helpers=("_vec",),
+          scalar="{0}"),
+sympy=lambda s, node, a: a if node.args[0].is_scalar else s.Vec(a),
+stable=(),
+scalar="vec(a) = a",
+cost="cheap")
+deflinear('unvec', adjoints=(pull_unvec,), jacobian=vec_same, shape=unvec_shape,
+          syntax=Syntax("unvec"),
+          latex=Latex(special=True),
+          code=Code(numpy="_unvec({0}, {rows}, {cols})", torch="{0}.reshape({cols}, {rows}).T",
+          helpers=("_unvec",), scalar="{0}", params=("rows", "cols")),
+sympy=lambda s, node, a: a if node.is_scalar
+                         else s.Unvec(a, *(s.dim_to_sympy(d) for d in node.params)),
+stable=(),
+scalar="unvec(a, 1, 1) = a",
+cost="cheap")
 
 
 def _selection(first: Node, second: Node, index: int, side_by_side: bool) -> Node:
@@ -145,6 +178,15 @@ def vec_concatenation(node, out, js):
     return total
 
 
-for _name in ("hcat", "vcat"):
+for _name, _side in (("hcat", "side by side"), ("vcat", "one above the other")):
     define(_name, d_concatenation, (pull_concatenation(0), pull_concatenation(1)),
-           vec_concatenation, arity=2, shape=concatenation_shape(_name == "hcat"))
+           vec_concatenation, arity=2,
+           shape=concatenation_shape(_name == "hcat"),
+           syntax=Syntax(_name),
+           latex=Latex(special=True),
+           code=Code(numpy=f"_{_name}({{0}}, {{1}})", torch=f"_{_name}({{0}}, {{1}})",
+                     helpers=(f"_{_name}",)),
+           sympy=lambda s, node, a, b: s.concatenation(node, a, b),
+           stable=(),
+           scalar=f"{_name}(a, b) sets the numbers {_side} as a 1 x 2 or 2 x 1 block",
+           cost="cheap")

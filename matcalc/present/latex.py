@@ -13,7 +13,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..core.functions import FUNCTIONS
 from ..core.ir import Node
 from ..core.printer import format_number
 from ..core.registry import Latex, operation
@@ -23,14 +22,6 @@ from ..lang.latex_tokens import GREEK
 _SUM, _HADAMARD, _JUXTAPOSE, _UNARY, _POSTFIX, _ATOM = range(1, 7)
 
 ACCENT_SUFFIXES = (("hat", "hat"), ("tilde", "tilde"), ("bar", "bar"))
-NAMED_FUNCTIONS = {
-    **{name: function.latex for name, function in FUNCTIONS.items() if function.latex},
-    "tr": r"\operatorname{tr}",
-    "Diag": r"\operatorname{Diag}", "diag": r"\operatorname{diag}",
-    "vec": r"\operatorname{vec}", "softmax": r"\operatorname{softmax}",
-    "logsumexp": r"\operatorname{logsumexp}", "sum": r"\operatorname{sum}",
-    "mean": r"\operatorname{mean}",
-}
 _NAME = re.compile(r"^([A-Za-z]+?)(hat|tilde|bar)?(?:_?([0-9]+))?$")
 
 
@@ -95,8 +86,6 @@ class _Printer:
         method = getattr(self, f"_{op}", None)
         if method is not None:
             return method(node)
-        if op in NAMED_FUNCTIONS:
-            return f"{NAMED_FUNCTIONS[op]}\\left({self.print(node.args[0])[0]}\\right)", _ATOM
         return self.form(node, operation(op).latex)
 
     def form(self, node: Node, latex: Latex | None) -> tuple[str, int]:
@@ -165,9 +154,6 @@ class _Printer:
     def _sub(self, node: Node) -> tuple[str, int]:
         return self._binary(node, "-", _SUM)
 
-    def _frob(self, node: Node) -> tuple[str, int]:
-        return self._binary(node, ":", _HADAMARD)
-
     def _concatenation(self, node: Node) -> tuple[str, int]:
         return f"\\begin{{bmatrix}} {self._blocks(node)} \\end{{bmatrix}}", _ATOM
 
@@ -206,10 +192,6 @@ class _Printer:
                 _JUXTAPOSE
         return self._binary(node, "\\odot", _HADAMARD)
 
-    def _div(self, node: Node) -> tuple[str, int]:
-        top, bottom = (self.print(arg)[0] for arg in node.args)
-        return f"\\frac{{{top}}}{{{bottom}}}", _ATOM
-
     def _neg(self, node: Node) -> tuple[str, int]:
         return f"-{self.wrap(node.args[0], _JUXTAPOSE)}", _UNARY
 
@@ -237,37 +219,10 @@ class _Printer:
 
     # functions with their own notation --------------------------------------------------------
 
-    def _two_arguments(self, node: Node) -> tuple[str, int]:
-        """``\\operatorname{conv1d}\\left(x, w\\right)``, ``\\operatorname{convolve}(g, w)``."""
-        a, b = (self.print(arg)[0] for arg in node.args)
-        return f"\\operatorname{{{node.op}}}\\left({a}, {b}\\right)", _ATOM
-
-    _conv1d = _convolve = _two_arguments
-
-    def _maximum(self, node: Node) -> tuple[str, int]:
-        a, b = (self.print(arg)[0] for arg in node.args)
-        return f"\\max\\left({a}, {b}\\right)", _ATOM
-
-    def _minimum(self, node: Node) -> tuple[str, int]:
-        a, b = (self.print(arg)[0] for arg in node.args)
-        return f"\\min\\left({a}, {b}\\right)", _ATOM
 
     def _sigmoid(self, node: Node) -> tuple[str, int]:
         name = r"\operatorname{sigmoid}" if "sigma" in self.style.taken else r"\sigma"
         return f"{name}\\left({self.print(node.args[0])[0]}\\right)", _ATOM
-
-    def _step(self, node: Node) -> tuple[str, int]:
-        # \mathbf{1}: amssymb's blackboard bold has no digits, \mathbb{1} shows a wrong glyph
-        return f"\\mathbf{{1}}\\left[{self.print(node.args[0])[0]} > 0\\right]", _ATOM
-
-    def _sqrt(self, node: Node) -> tuple[str, int]:
-        return f"\\sqrt{{{self.print(node.args[0])[0]}}}", _ATOM
-
-    def _norm(self, node: Node) -> tuple[str, int]:
-        return f"\\left\\|{self.print(node.args[0])[0]}\\right\\|_F", _ATOM
-
-    def _norm2(self, node: Node) -> tuple[str, int]:
-        return f"\\left\\|{self.print(node.args[0])[0]}\\right\\|_2", _ATOM
 
     def _unvec(self, node: Node) -> tuple[str, int]:
         rows, cols = node.params

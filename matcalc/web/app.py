@@ -77,7 +77,7 @@ def create_app(jobs: int = 2, seconds: float | None = None, memory: int | None =
                practice: Path | None = None, queue: int | None = None) -> Starlette:
     """The workbench: ``jobs`` worker processes, ``seconds`` a request (default
     ``limits.DERIVATION_SECONDS``), ``memory`` bytes a worker (default 4 GB), ``queue``
-    requests waiting beside the running ones (default 4 a worker); the examples are the ``.mc``
+    requests waiting beside the running ones (default 16 a worker); the examples are the ``.mc``
     files of ``gallery`` (default: the first of :data:`GALLERIES` that exists); ``hosts`` are
     served beside the local names.  With ``practice`` (a folder of problems), the practice
     mode."""

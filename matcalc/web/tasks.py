@@ -17,11 +17,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from .. import limits
+from ..engine.result import CONVENTIONS, KINDS
 from ..errors import CheckWarning, MatcalcError, ParseError
 
 BACKENDS = ("numpy", "jax", "torch")
-KINDS = ("grad", "jacobian", "hessian")
-LAYOUTS = ("denominator", "numerator")
 
 
 class FieldError(ParseError):
@@ -79,10 +78,10 @@ SCHEMAS: dict[str, Schema] = {
     "verify": {"!problem": "text", "!wrt": "names", "!answer": "text", "of": "text",
                "kind": KINDS, "latex": "flag"},
     "derivation": {"!problem": "text", "!derivation": "text", "wrt": "names", "of": "text",
-                   "layout": LAYOUTS},
+                   "layout": CONVENTIONS},
     "practice-verify": {"!answer": "text", "wrt": "names", "kind": KINDS, "latex": "flag"},
     "practice-derivation": {"!derivation": "text", "wrt": "names", "kind": KINDS,
-                            "layout": LAYOUTS},
+                            "layout": CONVENTIONS},
 }
 
 

@@ -40,3 +40,47 @@ def _solve_triangular(a, b, lower):
     import jax.scipy.linalg
 
     return jax.scipy.linalg.solve_triangular(a, b, lower=lower)
+
+
+# functions of a matrix: jax.scipy.linalg where it has them; logm, sqrtm and the Sylvester solve
+# through the eigendecomposition (jnp.linalg.eig: CPU only), as the NumPy helpers compute them
+# when the eigenvectors are well conditioned
+def _expm(x):
+    import jax.scipy.linalg
+
+    return jax.scipy.linalg.expm(x)
+
+
+def _expm_frechet(a, e):
+    import jax.scipy.linalg
+
+    return jax.scipy.linalg.expm_frechet(a, e, compute_expm=False)
+
+
+def _eiggap(x):
+    lam = np.reshape(x, (-1, 1))
+    gaps = lam.T - lam
+    eye = np.eye(gaps.shape[0], dtype=bool)
+    return np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, gaps))
+
+
+def _spectral(x, f, fallback=None):
+    w, v = np.linalg.eig(x)
+    return np.real((v * f(w)) @ np.linalg.inv(v))
+
+
+def _spectral_frechet(f, df, fallback, a, e):
+    w, v = np.linalg.eig(a)
+    vinv = np.linalg.inv(v)
+    gaps = w[:, None] - w[None, :]
+    close = np.abs(gaps) <= 1e-8 * np.max(np.abs(w))
+    fw = f(w)
+    quotient = (fw[:, None] - fw[None, :]) / np.where(close, 1.0, gaps)
+    differences = np.where(close, df((w[:, None] + w[None, :]) / 2), quotient)
+    return np.real(v @ (differences * (vinv @ e @ v)) @ vinv)
+
+
+def _sylvester(s, e):
+    w, v = np.linalg.eig(s)
+    vinv = np.linalg.inv(v)
+    return np.real(v @ ((vinv @ e @ v) / (w[:, None] + w[None, :])) @ vinv)

@@ -220,3 +220,73 @@ def _trigamma(x):
 
 def _solve_triangular(a, b, lower):
     return torch.linalg.solve_triangular(a, b, upper=not lower)
+
+
+# functions of a matrix (the NumPy helpers' meaning: chol and the eigenproblem of the symmetric
+# part; eigenvectors with their largest entry positive)
+def _chol(x):
+    return torch.linalg.cholesky((x + x.T) / 2)
+
+
+def _phi(x):
+    return torch.tril(x) - 0.5 * torch.diag(torch.diag(x))
+
+
+def _eigvalsh(x):
+    return torch.linalg.eigvalsh((x + x.T) / 2).reshape(-1, 1)
+
+
+def _eigvecsh(x):
+    vectors = torch.linalg.eigh((x + x.T) / 2)[1]
+    rows = torch.argmax(torch.abs(vectors), dim=0)
+    signs = torch.sign(vectors[rows, torch.arange(vectors.shape[1])])
+    return vectors * torch.where(signs == 0, torch.ones_like(signs), signs)
+
+
+def _eiggap(x):
+    lam = x.reshape(-1, 1)
+    gaps = lam.T - lam
+    eye = torch.eye(gaps.shape[0], dtype=torch.bool)
+    return torch.where(eye, torch.zeros_like(gaps), 1.0 / torch.where(eye, torch.ones_like(gaps),
+                                                                        gaps))
+
+
+def _expm(x):
+    return torch.linalg.matrix_exp(x)
+
+
+def _expm_frechet(a, e):
+    # the upper right block of expm([[A, E], [0, A]]) (Higham 2008, thm. 3.6)
+    n = a.shape[0]
+    block = torch.cat((torch.cat((a, e), 1), torch.cat((torch.zeros_like(a), a), 1)), 0)
+    return torch.linalg.matrix_exp(block)[:n, n:]
+
+
+def _eig(x):
+    w, v = torch.linalg.eig(x)
+    return w, v, torch.linalg.inv(v)
+
+
+def _logm(x):
+    w, v, vinv = _eig(x)
+    return ((v * torch.log(w)) @ vinv).real
+
+
+def _sqrtm(x):
+    w, v, vinv = _eig(x)
+    return ((v * torch.sqrt(w)) @ vinv).real
+
+
+def _logm_frechet(a, e):
+    w, v, vinv = _eig(a)
+    gaps = w[:, None] - w[None, :]
+    close = torch.abs(gaps) <= 1e-8 * torch.max(torch.abs(w))
+    logs = torch.log(w)
+    quotient = (logs[:, None] - logs[None, :]) / torch.where(close, torch.ones_like(gaps), gaps)
+    differences = torch.where(close, 2.0 / (w[:, None] + w[None, :]), quotient)
+    return (v @ (differences * (vinv @ e.to(v.dtype) @ v)) @ vinv).real
+
+
+def _sylvester(s, e):
+    w, v, vinv = _eig(s)
+    return (v @ ((vinv @ e.to(v.dtype) @ v) / (w[:, None] + w[None, :])) @ vinv).real

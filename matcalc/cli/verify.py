@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from . import limits
-from .cli_common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, load, read_source
-from .errors import ParseError
-from .present.terminal import colour_verdict, use_colour
+from .. import limits
+from ..errors import ParseError
+from ..present.terminal import colour_verdict, use_colour
+from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, load, read_source
 
 
 def command_verify(arguments: argparse.Namespace) -> int:
@@ -17,8 +18,8 @@ def command_verify(arguments: argparse.Namespace) -> int:
         return _grade_batch(arguments)
     if arguments.derivation:
         return _check_derivation(arguments)
-    from .derive import derive
-    from .grading.verdicts import verify
+    from ..derive import derive
+    from ..grading.verdicts import verify
 
     if arguments.problem is None or arguments.wrt is None:
         raise ParseError("give the problem FILE and --wrt X (or --batch ANSWERS.csv)")
@@ -38,7 +39,7 @@ def command_verify(arguments: argparse.Namespace) -> int:
 
 def _check_derivation(arguments: argparse.Namespace) -> int:
     """Every step of a hand derivation (a file, or - for standard input), ok or wrong."""
-    from .grading.derivations import verify_derivation
+    from ..grading.derivations import verify_derivation
 
     if arguments.problem is None:
         raise ParseError("give the problem FILE with --derivation STEPS_FILE")
@@ -60,7 +61,7 @@ def _check_derivation(arguments: argparse.Namespace) -> int:
 
 
 def _grade_batch(arguments: argparse.Namespace) -> int:
-    from .grading.batch import (
+    from ..grading.batch import (
         grade,
         progress_bar,
         read_answers,
@@ -68,8 +69,8 @@ def _grade_batch(arguments: argparse.Namespace) -> int:
         write_report,
         write_totals,
     )
-    from .grading.rubrics import load_rubric
-    from .grading.workers import MEMORY_BYTES
+    from ..grading.rubrics import load_rubric
+    from ..grading.workers import MEMORY_BYTES
 
     if arguments.problem is not None or arguments.answer is not None or \
             arguments.answer_file is not None or arguments.wrt is not None:
@@ -80,7 +81,17 @@ def _grade_batch(arguments: argparse.Namespace) -> int:
     if arguments.memory_limit is not None and arguments.memory_limit < 256:
         raise ParseError("--memory-limit is in MB and needs at least 256")
     rubric = load_rubric(arguments.rubric) if arguments.rubric else None
-    submissions = read_answers(arguments.batch, allow_outside=arguments.allow_outside_paths)
+    one_submission = arguments.gradescope is not None
+    if arguments.assignment and not one_submission:
+        raise ParseError("--assignment lists the tests of --gradescope RESULTS.json")
+    submissions = read_answers(arguments.batch, allow_outside=arguments.allow_outside_paths,
+                               one_student=one_submission)
+    tasks, notes = None, []
+    if one_submission:
+        from ..grading.gradescope import read_assignment, select
+
+        tasks = read_assignment(arguments.assignment) if arguments.assignment else None
+        submissions, notes = select(submissions, tasks)
     suffix = (arguments.report or "").rsplit(".", 1)[-1].lower()
     fmt = arguments.report_format or (suffix if suffix in ("json", "html") else "csv")
     memory = (arguments.memory_limit or MEMORY_BYTES // 2**20) * 2**20
@@ -95,7 +106,7 @@ def _grade_batch(arguments: argparse.Namespace) -> int:
         graded = sorted(graded, key=lambda g: g.line)
     try:
         if fmt == "html":
-            from .grading.report_html import write_html
+            from ..grading.report_html import write_html
 
             if not arguments.report:
                 raise ParseError("an HTML report needs --report FILE.html")
@@ -103,8 +114,14 @@ def _grade_batch(arguments: argparse.Namespace) -> int:
         elif arguments.report:
             with open(arguments.report, "w", encoding="utf-8", newline="") as handle:
                 write_report(graded, handle, fmt)
-        else:
+        elif not one_submission:
             write_report(graded, sys.stdout, fmt)
+        if one_submission:
+            from ..grading.gradescope import results, write_results
+
+            found = results(graded, tasks, notes, Path(arguments.batch).parent, rubric)
+            with open(arguments.gradescope, "w", encoding="utf-8") as handle:
+                write_results(found, handle)
         if arguments.totals:
             with open(arguments.totals, "w", encoding="utf-8", newline="") as handle:
                 write_totals(graded, handle)

@@ -14,8 +14,11 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from . import __version__, limits
-from .cli_common import (
+from .. import __version__, limits
+from ..errors import MatcalcError, ParseError
+from ..limits import time_budget
+from ..present.terminal import colour_text, colour_verdict, use_colour
+from .common import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
     EXIT_INTERNAL,
@@ -25,14 +28,11 @@ from .cli_common import (
     parse_text,
     read_source,
 )
-from .cli_serve import add_serve
-from .cli_verify import command_verify
-from .errors import MatcalcError, ParseError
-from .limits import time_budget
-from .present.terminal import colour_text, colour_verdict, use_colour
+from .serve import add_serve
+from .verify import command_verify
 
 if TYPE_CHECKING:
-    from .core.program import Program
+    from ..core.program import Program
 
 
 def command_parse(arguments: argparse.Namespace) -> int:
@@ -45,8 +45,8 @@ def command_eval(arguments: argparse.Namespace) -> int:
     """Evaluate every definition at a random point that honours the declarations."""
     import numpy as np
 
-    from .numeric.evaluate import to_user_layout
-    from .numeric.sampling import random_instance
+    from ..numeric.evaluate import to_user_layout
+    from ..numeric.sampling import random_instance
 
     program = load(arguments)
     sizes = dict(_parse_size(text) for text in arguments.size or [])
@@ -72,8 +72,8 @@ def _derivatives(arguments: argparse.Namespace, program: Program, quick: bool = 
     quick-checked, as ``derive`` does by default)."""
     import warnings
 
-    from .derive import Derivatives, derive, derive_by_request
-    from .errors import CheckWarning
+    from ..derive import Derivatives, derive, derive_by_request
+    from ..errors import CheckWarning
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CheckWarning)  # the command line reports it itself
@@ -97,7 +97,7 @@ def command_derive(arguments: argparse.Namespace) -> int:
     """Derive what the problem requests (or --wrt/--of/--kind ask for) and print it."""
     import json
 
-    from .derive import render
+    from ..derive import render
 
     program = load(arguments)
     if arguments.check and arguments.no_check:
@@ -106,7 +106,7 @@ def command_derive(arguments: argparse.Namespace) -> int:
                           not arguments.no_check)
     verdicts: list = [None] * len(groups)
     if arguments.check:
-        from .numeric.check import check
+        from ..numeric.check import check
 
         verdicts = [check(list(group), seed=arguments.seed) for group in groups]
     quick_failures = _quick_failures(groups)
@@ -117,7 +117,7 @@ def command_derive(arguments: argparse.Namespace) -> int:
     if arguments.steps and arguments.format != "json":
         return _print_steps(groups, arguments)
     if arguments.format == "json":
-        from .present.results_json import results_json
+        from ..present.results_json import results_json
 
         print(json.dumps(results_json(groups, verdicts, arguments.steps), indent=2))
         return EXIT_FAILED if failed else EXIT_OK
@@ -125,7 +125,7 @@ def command_derive(arguments: argparse.Namespace) -> int:
         print(_latex(groups, verdicts, arguments.standalone, arguments.bold, arguments.layout))
         return EXIT_FAILED if failed else EXIT_OK
     if arguments.format in ("numpy", "jax", "torch"):
-        from .codegen.module import generate_many
+        from ..codegen.module import generate_many
 
         print(generate_many(groups, backend=arguments.format))
         return EXIT_FAILED if failed else EXIT_OK
@@ -144,8 +144,8 @@ def command_derive(arguments: argparse.Namespace) -> int:
 
 
 def _print_steps(groups: list, arguments: argparse.Namespace) -> int:
-    from .numeric.check_steps import check_steps
-    from .present.latex import standalone
+    from ..numeric.check_steps import check_steps
+    from ..present.latex import standalone
 
     failed, blocks = False, []
     for group in groups:
@@ -170,8 +170,8 @@ def _print_steps(groups: list, arguments: argparse.Namespace) -> int:
 
 def _latex(groups: list, verdicts: list, whole_document: bool, bold: bool,
            layout: str = "mixed") -> str:
-    from .engine.result import header
-    from .present.latex import standalone
+    from ..engine.result import header
+    from ..present.latex import standalone
 
     blocks = []
     for group, group_verdicts in zip(groups, verdicts, strict=True):
@@ -188,7 +188,7 @@ def _latex(groups: list, verdicts: list, whole_document: bool, bold: bool,
 
 def command_check(arguments: argparse.Namespace) -> int:
     """Derive every request and prove each result by finite differences."""
-    from .numeric.check import check
+    from ..numeric.check import check
 
     failed = False
     colour = use_colour(sys.stdout, arguments.color)
@@ -343,6 +343,14 @@ def build_parser() -> argparse.ArgumentParser:
                                 "problem's own <problem>.rubric.toml takes precedence)")
     verifying.add_argument("--totals", metavar="FILE.csv",
                            help="write each student's answers, correct ones and points")
+    verifying.add_argument("--gradescope", metavar="RESULTS.json",
+                           help="write one submission's grades as Gradescope's autograder "
+                                "results.json (a test per problem); the student column may be "
+                                "left out")
+    verifying.add_argument("--assignment", metavar="ASSIGNMENT.csv",
+                           help="with --gradescope: the problems (columns problem, wrt; "
+                                "optional kind, of), one test each, in order; other rows of "
+                                "the submission are not graded")
     verifying.add_argument("--jobs", type=int, metavar="N",
                            help="processes grading in parallel (default: the cores); each "
                                 "answer is graded in a worker process under --time-limit")

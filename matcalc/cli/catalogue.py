@@ -1,13 +1,13 @@
 """The rule catalogue, generated from the rule tables.
 
-``python -m matcalc.catalogue > docs/rules.md``; a test fails when docs/rules.md is stale.
+``python -m matcalc.cli.catalogue > docs/rules.md``; a test fails when docs/rules.md is stale.
 """
 
 from __future__ import annotations
 
-from .core.registry import view
-from .rules.operations import ADJOINTS, DIFFERENTIALS, JACOBIANS
-from .rules.simplification import RULES
+from ..core.registry import view
+from ..rules.operations import ADJOINTS, DIFFERENTIALS, JACOBIANS
+from ..rules.simplification import RULES
 
 
 def _line(text: str | None) -> str:
@@ -19,7 +19,7 @@ def catalogue() -> str:
     lines = [
         "# Rule catalogue",
         "",
-        "Generated from the rule tables by `python -m matcalc.catalogue`; do not edit by hand.",
+        "Generated from the rule tables by `python -m matcalc.cli.catalogue`; do not edit by hand.",
         "",
         "## Derivative rules, by operation",
         "",

@@ -6,10 +6,10 @@ import argparse
 import os
 from typing import TYPE_CHECKING
 
-from .errors import ParseError
+from ..errors import ParseError
 
 if TYPE_CHECKING:
-    from .core.program import Program
+    from ..core.program import Program
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -30,12 +30,12 @@ def read_source(argument: str) -> str:
 
 
 def load(arguments: argparse.Namespace) -> Program:
-    from .lang.parse import parse
+    from ..lang.parse import parse
 
     return parse(read_source(arguments.problem), let=arguments.let or None)
 
 
 def parse_text(source: str, let: str | list[str] | None = None) -> Program:
-    from .lang.parse import parse
+    from ..lang.parse import parse
 
     return parse(source, let=let)

@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import limits
-from .cli_common import EXIT_BAD_INPUT, EXIT_OK
-from .errors import ParseError
+from .. import limits
+from ..errors import ParseError
+from .common import EXIT_BAD_INPUT, EXIT_OK
 
 SERVER_MEMORY_MB = 2048  # address space of the server process (its workers have their own)
 MAX_CONNECTIONS = 500
@@ -38,7 +38,7 @@ def add_serve(commands) -> None:
                               "uses to reach the server, or a proxy's); repeatable")
     serving.add_argument("--queue", type=int, metavar="N",
                          help="requests waiting for a worker beside the running ones; more "
-                              "get 429 (default 4 per worker)")
+                              "get 429 (default 16 per worker)")
     serving.add_argument("--max-connections", type=int, metavar="N", default=MAX_CONNECTIONS,
                          help=f"open connections; more are refused with 503 (default "
                               f"{MAX_CONNECTIONS})")
@@ -56,9 +56,9 @@ def command_serve(arguments: argparse.Namespace) -> int:
         print("matcalc: error: matcalc serve needs uvicorn and starlette "
               "(pip install uvicorn starlette)", file=sys.stderr)
         return EXIT_BAD_INPUT
-    from .grading.workers import cores
-    from .web.app import create_app
-    from .web.protocol import GuardedH11Protocol
+    from ..grading.workers import cores
+    from ..web.app import create_app
+    from ..web.protocol import GuardedH11Protocol
 
     if not 0 < arguments.port < 65536:
         raise ParseError(f"--port {arguments.port} is not a port (1..65535)")
