@@ -110,8 +110,8 @@ class DerivationVerdict:
     """The verdict on a derivation: every step, what became of every line, and the requested
     derivatives it does not reach.
 
-    ``status`` is ``false`` when a step is false (``first_error`` is the first), else
-    ``incomplete`` when a line could not be read, no step was checked, or the derivation stops
+    ``status`` is ``false`` when a step is false or a line cannot be read (``first_error``
+    is the first such), else ``incomplete`` when no step was checked or the derivation stops
     short of a requested derivative (``missing`` says which), else ``holds``; ``ok`` only
     when it holds."""
 
@@ -137,6 +137,12 @@ class DerivationVerdict:
         return next((step for step in self.steps if not step.ok), None)
 
     @property
+    def steps_hold(self) -> bool:
+        """Every line was read, at least one step was checked and every step holds; the
+        derivation may still stop short of the gradient (``status`` says)."""
+        return bool(self.steps) and all(step.ok for step in self.steps)
+
+    @property
     def gaps(self) -> list[str]:
         """Why the derivation is incomplete ([] when it is not)."""
         gaps = [f"line {report.line} could not be read" for report in self.lines
@@ -159,8 +165,12 @@ class DerivationVerdict:
         return self.ok
 
     def rows(self) -> list[str]:
-        """A row for each step and for each line that was not checked, in line order."""
-        entries = [(step.line, 0, str(step)) for step in self.steps]
+        """A row for each step and for each line that was not checked, in line order (a line
+        that cannot be read shows once, as not read)."""
+        unread = {(report.line, report.text) for report in self.lines
+                  if report.status == "unread"}
+        entries = [(step.line, 0, str(step)) for step in self.steps
+                   if (step.line, step.text) not in unread]
         entries += [(report.line, 1, str(report)) for report in self.lines
                     if report.status != "checked"]
         return [text for *_, text in sorted(entries, key=lambda entry: entry[:2])]
