@@ -51,13 +51,12 @@ def _check_derivation(arguments: argparse.Namespace) -> int:
     verdict = verify_derivation(load(arguments), text, wrt=arguments.wrt, of=arguments.of,
                                 layout=arguments.layout)
     colour = use_colour(sys.stdout, arguments.color)
-    for step in verdict.steps:
-        line = f"line {step.line}: {'ok' if step.ok else 'wrong'}: {step.text}"
+    for row in verdict.rows():
+        line, *why = row.split("\n")
         print(colour_verdict(line) if colour else line)
-        if step.hint:
-            print(f"    {step.hint}")
-    print(f"# {'every step holds' if verdict.ok else 'the first false step is on line '}"
-          f"{'' if verdict.ok else verdict.first_error.line} ({verdict.layout} layout)")
+        for text in why:
+            print(f"  {text}")
+    print(f"# {verdict.summary} ({verdict.layout} layout)")
     return EXIT_OK if verdict.ok else EXIT_FAILED
 
 
@@ -87,8 +86,8 @@ def _grade_batch(arguments: argparse.Namespace) -> int:
         raise ParseError("--assignment lists the tests of --gradescope RESULTS.json")
     submissions = read_answers(arguments.batch, allow_outside=arguments.allow_outside_paths,
                                one_student=one_submission)
-    tasks, notes = None, []
-    if one_submission:
+    rows, tasks, notes = len(submissions), None, []
+    if one_submission:  # the rows graded: the first answer to each problem of the assignment
         from ..grading.gradescope import read_assignment, select
 
         tasks = read_assignment(arguments.assignment) if arguments.assignment else None
@@ -128,7 +127,7 @@ def _grade_batch(arguments: argparse.Namespace) -> int:
                 write_totals(graded, handle)
     except OSError as error:
         raise ParseError(f"cannot write the report: {error.strerror}") from None
-    print(f"read {len(submissions)} rows; {summary(graded)}", file=sys.stderr)
+    print(f"read {rows} rows; {summary(graded)}", file=sys.stderr)
     if interrupted:
         print(f"matcalc: interrupted: {len(submissions) - len(graded)} rows not graded; the "
               "report holds the verdicts made before", file=sys.stderr)

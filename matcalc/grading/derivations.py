@@ -16,8 +16,8 @@ wrong; a false step gets a counterexample and a hint from the hints of :mod:`.hi
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator
+from dataclasses import replace
 
 import numpy as np
 
@@ -28,12 +28,15 @@ from ..core.shapes import Kind
 from ..engine.accumulate import Derivation, differential
 from ..engine.pipeline import run
 from ..engine.result import CONVENTIONS, Result
-from ..errors import MatcalcError, ParseError, ShapeError, UnsupportedError
+from ..errors import LimitError, MatcalcError, ParseError, ShapeError, UnsupportedError
+from ..lang.derivation_text import Step, derivation_steps, plain_name
+from ..lang.derivative_notation import derivative_written, differentials_written, operators_d
 from ..lang.latex_answers import name_written
 from ..lang.parse import parse
 from ..numeric.sampling import Instance
 from .answers import answer_node
 from .hints import diagnose
+from .reach import gradient_terms, holds_differentials
 from .samples import (
     SEEDS,
     TOLERANCE,
@@ -44,124 +47,33 @@ from .samples import (
     scale_hint,
     values_at,
 )
-
-_DEFINING = re.compile(r"^\s*(?:\\text\{\s*(?:where|with|let)\s*\}|where\b|with\b|let\b)\s*",
-                       re.IGNORECASE)
-_PARTIAL = re.compile(r"^\\frac\s*\{\s*\\partial\s*(.+?)\}\s*\{\s*\\partial\s*(.+?)\}$")
-_TEXT_GRADIENT = re.compile(r"^d([A-Za-z_]\w*)\s*(?:/|_)\s*d([A-Za-z_]\w*)$")
-_NABLA = re.compile(r"^\\nabla_\{?\s*(.+?)\s*\}?$")  # \nabla_w: the gradient of ``of``
-# The differential operator before a bracket or a function: ``d(...)``, ``\mathrm{d}\,\log\det(X)``,
-# ``d tr(...)``.  A bare ``d`` counts only when the problem has no name ``d``.
-_OPERATOR_D = re.compile(
-    r"(?:\\(?:mathrm|operatorname|text)\{d\}|(?P<bare>(?<![\w\\])d))(?:\s|\\[,;!])*"
-    r"(?=(?P<head>\\operatorname\{(?:tr|Tr|logdet|sum)\}|\\mathrm\{(?:tr|Tr)\}|\\log\s*\\det|"
-    r"\\det|\\log|\\ln|\\exp|\\tr|tr|det|logdet|log|exp|sum)?\s*(?:\\left\s*)?[(\[])")
+from .verdicts import DerivationVerdict, LineReport, StepVerdict
 
 
-@dataclass
-class StepVerdict:
-    """One ``=`` of the derivation: its line (1-based), its text, and whether it holds."""
-
-    line: int
-    text: str
-    ok: bool
-    hint: str = ""
-    counterexample: dict | None = None
-
-    def __str__(self) -> str:
-        mark = "ok" if self.ok else "wrong"
-        return f"line {self.line}: {mark}: {self.text}" + (f"\n  {self.hint}" if self.hint else "")
-
-
-@dataclass
-class DerivationVerdict:
-    """The verdict on every step; ``first_error`` is the first false one."""
-
-    steps: list[StepVerdict] = field(default_factory=list)
-    layout: str = "denominator"
-
-    @property
-    def ok(self) -> bool:
-        return all(step.ok for step in self.steps)
-
-    @property
-    def first_error(self) -> StepVerdict | None:
-        return next((step for step in self.steps if not step.ok), None)
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    def __str__(self) -> str:
-        lines = [str(step) for step in self.steps]
-        verdict = "every step holds" if self.ok else \
-            f"the first false step is on line {self.first_error.line}"
-        return "\n".join(lines + [f"{verdict} ({self.layout} layout)"])
-
-    def _repr_html_(self) -> str:
-        """In a notebook: each step typeset (matcalc/grading/notebook.py)."""
-        from .notebook import steps_html
-
-        return steps_html(self.steps, str(self).splitlines()[-1])
-
-
-_BLOCK_MATRIX = re.compile(r"\\begin\s*\{[bp]?matrix\}.*?\\end\s*\{[bp]?matrix\}")
-_ROW, _CELL = "\x00row\x00", "\x00cell\x00"  # a bmatrix's \\ and & while lines are split
-
-
-def _lines(text: str) -> list[tuple[int, str]]:
-    """(line number, text) of each logical line: environments dropped, ``\\\\`` splits."""
-    found = []
-    for number, raw in enumerate(text.splitlines(), 1):
-        raw = _BLOCK_MATRIX.sub(lambda m: m.group().replace("\\\\", _ROW).replace("&", _CELL),
-                                raw.split("%", 1)[0])  # a bmatrix keeps its & and \\
-        raw = re.sub(r"\\(begin|end)\s*\{(?![bp]?matrix\})[A-Za-z*]+\}", "", raw)
-        if raw.lstrip().startswith("#"):
-            continue
-        # d log(x) = dx / x for a name x (the differential of an elementwise logarithm)
-        raw = re.sub(r"(?:\\mathrm\{d\}|(?<![\w\\])d)\s*\\log\s*\(\s*([A-Za-z]\w*)\s*\)",
-                     r"\\frac{d\1}{\1}", raw)
-        for piece in re.split(r"\\\\|\\cr\b", raw):
-            piece = " ".join(piece.replace("&", " ").split()).rstrip(",.;").strip()
-            if piece:
-                found.append((number, piece.replace(_ROW, "\\\\").replace(_CELL, "&")))
-    return found
-
-
-def _parts(line: str) -> list[str]:
-    """The line split at its top-level ``=`` signs."""
-    parts, depth, current = [], 0, ""
-    for char in line:
-        if char in "({[":
-            depth += 1
-        elif char in ")}]":
-            depth -= 1
-        if char == "=" and depth == 0:
-            parts.append(current.strip())
-            current = ""
-        else:
-            current += char
-    parts.append(current.strip())
-    return parts
-
-
-def _moving(program: Program, text: str, wrt: str | None) -> set[str]:
-    """The variables the derivation moves: those whose differential it writes (``dX``,
-    ``\\mathrm{d}X``) or whose gradient it states, and ``wrt``; when it names none, those the
-    problem's requests name, else all of them."""
-    written = {match.group(1) for match in re.finditer(
-        r"(?:\\mathrm\{d\}\s*\\?(?:mathbf\{)?|(?<![A-Za-z0-9_\\])d)([A-Za-z_]\w*)", text)}
-    for _, line in _lines(text):  # a gradient line names what moves: dJ/dw, \partial w
-        for part in _parts(line):
-            match = _PARTIAL.match(part) or _TEXT_GRADIENT.match(part) or _NABLA.match(part)
-            if match:
-                named = match.group(match.lastindex).strip()
-                written.add(named if _TEXT_GRADIENT.match(part) else
-                            name_written(named) or named)
-    moving = {name for name in program.variables if name in written}
-    if wrt in program.variables:
-        moving.add(wrt)
+def _written(program: Program, steps: list[Step]) -> tuple[set[str], set[str]]:
+    """The variables whose differential (``dX``, ``\\mathrm{d}X``) or gradient (dJ/dw,
+    ``\\partial w``) the derivation writes, and those the problem's requests name."""
+    written: set[str] = set()
+    for step in steps:
+        for side in step.sides:
+            written |= differentials_written(side.text)
+            named = derivative_written(side.text)  # a gradient line names what moves
+            if named is not None:  # b_1 is the problem's b1 unless it has a b_1
+                spelled = [plain_name(named.wrt), name_written(named.wrt), named.wrt]
+                written.add(next((name for name in spelled if name in program.variables),
+                                 named.wrt))
     requested = {name for request in program.requests for name in request.wrt
                  if name in program.variables}
+    return {name for name in program.variables if name in written}, requested
+
+
+def _moving(program: Program, written: set[str], requested: set[str], wrt: str | None
+            ) -> set[str]:
+    """The variables the derivation moves: those it writes the differential or gradient of,
+    and ``wrt``; when it names none, those the problem's requests name, else all of them."""
+    moving = set(written)
+    if wrt in program.variables:
+        moving.add(wrt)
     return moving or requested or set(program.variables)
 
 
@@ -178,6 +90,7 @@ class _Checker:
         self.problem = self.program  # the problem and its directions: where steps are tested
         self.derivation = Derivation(self.program)
         self.moves = dict(directions)
+        self.differentials: dict[str, str | None] = {}  # d<name> (or dpart<k>): what it is of
         self.points: dict[int, Instance] = {}
         for name in program.definitions:
             self._add_differential(name)
@@ -188,6 +101,7 @@ class _Checker:
         if f"d{name}" in taken or not self.moves:
             return
         self._name_differential(self.program, self.program.definitions[name].ref, f"d{name}")
+        self.differentials[f"d{name}"] = name
 
     def _name_differential(self, program: Program, node: Node, name: str) -> None:
         """Extend ``program`` with ``name``, the true differential of ``node`` along the random
@@ -214,27 +128,21 @@ class _Checker:
         """``text`` with each ``d(...)`` (``d tr(...)``, ``\\mathrm{d}\\log\\det(X)``) replaced by
         a fresh name for the true differential of what it applies to."""
         taken = self.program.variables.keys() | self.program.definitions.keys()
-        start = 0
-        while match := _OPERATOR_D.search(text, start):
-            if match.group("bare") and "d" in taken:
-                start = match.end()
-                continue
-            opening = match.end() + len(match.group("head") or "")
-            closing = _closing_bracket(text, opening)
-            inner = self.differentials_named(text[match.end():closing])
+        for operator in reversed(list(operators_d(text, bare="d" not in taken))):
+            inner = self.differentials_named(text[operator.inner:operator.end])
             extended, node = answer_node(self.program, inner)
             if not self.moves:
                 raise UnsupportedError("d(...) in a derivation that moves no variable")
             name = _fresh("dpart", self.program.variables.keys() |
                           extended.definitions.keys())
             self._name_differential(extended, node, name)
-            text = f"{text[:match.start()]} {name} {text[closing:]}"
-            start = match.start() + len(name) + 2
+            self.differentials[name] = None
+            text = f"{text[:operator.start]} {name} {text[operator.end:]}"
         return text
 
     def new_name(self, text: str) -> str | None:
         """The name ``text`` writes (``M``, ``\\delta_1``) when the problem does not know it."""
-        name = text if re.fullmatch(r"[A-Za-z_]\w*", text) else name_written(text)
+        name = plain_name(text) or name_written(text)
         if name is None or name in self.program.variables or name in self.program.definitions:
             return None
         return name
@@ -243,15 +151,33 @@ class _Checker:
         return self.new_name(text) is not None
 
     def gradient_of(self, text: str) -> Result | None:
-        """The true gradient a derivative-notation left side names (in the layout)."""
-        nabla = _NABLA.match(text)
-        if nabla:
-            return self.gradient(self.of, self._name(nabla.group(1)))
-        match = _PARTIAL.match(text) or _TEXT_GRADIENT.match(text)
-        if not match:
+        """The true gradient a derivative-notation left side names (in the layout):
+        ``\\frac{\\partial f}{\\partial w}``, ``\\nabla_w f``, ``\\frac{df}{dw}``, ``dJ_dw`` ..."""
+        written = derivative_written(text)
+        if written is None:
             return None
-        of, wrt = (self._name(part) for part in match.groups())
+        try:
+            wrt = self._name(written.wrt)
+            of = self._function(written.of) if written.of else self.of
+        except LimitError:
+            raise
+        except MatcalcError:
+            if written.certain:
+                raise
+            return None  # \frac{dx}{dy} of names that are not the problem's: a quotient
         return self.gradient(of, wrt)
+
+    def _function(self, text: str) -> str:
+        """The name of the function a derivative is of: a name of the problem (``f``,
+        ``f(w)``), or a fresh definition of an expression (``\\nabla_w \\|Xw - y\\|^2``)."""
+        extended, node = answer_node(self.program, text.strip())
+        if node.op in ("var", "ref"):
+            return node.name
+        if not node.is_scalar:
+            raise ParseError(f"the gradient of {text}: it is not a scalar")
+        name = _fresh("f", extended.variables.keys() | extended.definitions.keys())
+        self.program = extended.extended({name: node})
+        return name
 
     def gradient(self, of: str | None, wrt: str) -> Result:
         """d of / d wrt in the derivation's layout: numerator layout writes the derivative with
@@ -260,6 +186,60 @@ class _Checker:
         if self.layout == "numerator" and result.result.kind is Kind.VECTOR:
             result = replace(result, result=ir.apply("transpose", result.result))
         return result
+
+    def holds(self, expected: Result, node: Node) -> bool:
+        """Whether ``node`` has ``expected``'s values at every test point (no hint sought)."""
+        expected = replace(expected, program=self.program)
+        if node.shape != expected.result.shape:
+            return False
+        for seed in SEEDS:
+            try:
+                sample = values_at(expected, self.program, node, seed, self._point(seed))
+            except (AnswerUndefined, MatcalcError):
+                return False
+            if relative(sample.got, sample.want) > TOLERANCE:
+                return False
+        return True
+
+    def _ref(self, name: str) -> Node:
+        return self.program.definitions[name].ref if name in self.program.definitions else \
+            self.program.variables[name]
+
+    def _value(self, name: str) -> Result:
+        """The value of ``name`` as the expected side of a comparison."""
+        node = self._ref(name)
+        return Result("step", "left side", "", node, self.program, node,
+                      Derivation(self.program))
+
+    def reached(self, side: Node | Result, compared: bool) -> set[str]:
+        """The variables whose gradient of ``of`` the side of a step that holds states: a
+        gradient line's (when it was compared), or those a differential form reads off."""
+        if isinstance(side, Result):  # of the function, or of an expression equal to it
+            if not compared or side.of is None or self.of is None:
+                return set()
+            same = side.of == self.of or self.holds(self._value(self.of), self._ref(side.of))
+            return {side.wrt} if same else set()
+        directions = {node: (name, False) for name, node in self.moves.items()}
+        for name, of in self.differentials.items():  # d vec(X) of a definition vec(X)
+            body = self.program.definitions[of].body if of in self.program.definitions \
+                else None
+            if body is not None and body.op == "vec" and body.args[0].op == "var" and \
+                    body.args[0].name in self.moves:
+                directions[self.program.definitions[name].ref] = (body.args[0].name, True)
+        terms = gradient_terms(side, directions, lambda node: holds_differentials(
+            node, directions, set(self.differentials)))
+        reached = set()
+        for direction, coefficient in (terms or {}).items():
+            variable, vectorised = directions[direction]
+            try:
+                (true,) = run(self.program, wrt=[variable], of=self.of, kind="grad")
+            except MatcalcError:
+                continue
+            if vectorised:
+                true = replace(true, result=ir.apply("vec", true.result))
+            if self.holds(true, coefficient):
+                reached.add(variable)
+        return reached
 
     def define_from(self, name: str, text: str) -> Node | Result:
         """``name = text``: text is an expression, or derivative notation (then name is the
@@ -322,25 +302,10 @@ class _Checker:
 
 
 def _example(instance: Instance, left, right) -> dict:
-    """A counterexample: the point (seed, sizes, inputs) and each side's value there."""
+    """A counterexample: the point (its seed and sizes) and each side's value there."""
     return {"seed": instance.seed, "sizes": dict(instance.sizes),
-            "inputs": {k: np.asarray(v).tolist() for k, v in instance.arrays.items()},
             "left": None if left is None else left.tolist(),
             "right": None if right is None else right.tolist()}
-
-
-def _closing_bracket(text: str, opening: int) -> int:
-    """The index just past the bracket group that starts at ``text[opening:]`` (after spaces
-    and ``\\left``)."""
-    depth = 0
-    for index in range(opening, len(text)):
-        if text[index] in "([{":
-            depth += 1
-        elif text[index] in ")]}":
-            depth -= 1
-            if depth == 0:
-                return index + 1
-    raise ParseError(f"d(...) without its closing bracket: {text[opening:]}")
 
 
 def _fresh(stem: str, taken) -> str:
@@ -354,49 +319,111 @@ def verify_derivation(source: str | Program, derivation: str, wrt: str | None = 
     ``wrt`` names the variable the derivation moves when its text does not say (it writes no
     ``dX`` of a variable and no gradient line); ``of`` is the function a gradient line
     ``\\nabla_w = ...`` refers to (default: the problem's last definition);
-    ``\\frac{\\partial J}{\\partial w}`` and ``dJ_dw`` name theirs."""
+    ``\\frac{\\partial J}{\\partial w}`` and ``dJ_dw`` name theirs.  Every step holds only when
+    every line was read, at least one step was checked and the derivation reaches the gradient
+    of ``of`` with respect to ``wrt`` (else the variables it moves, else those the problem
+    requests); otherwise the verdict is incomplete (:class:`DerivationVerdict`)."""
     if layout not in CONVENTIONS:
         raise UnsupportedError(f"unknown layout {layout!r}; layouts are "
                                f"{', '.join(CONVENTIONS)}")
     program = source if isinstance(source, Program) else parse(source)
-    checker = _Checker(program, layout, _moving(program, derivation, wrt), of)
+    steps = derivation_steps(derivation)
+    written, requested = _written(program, steps)
+    checker = _Checker(program, layout, _moving(program, written, requested, wrt), of)
+    targets = {wrt} if wrt else written or requested or set(program.variables)
     verdict = DerivationVerdict(layout=layout)
+    reached: set[str] = set()
     previous: Node | Result | None = None
-    for number, line in _lines(derivation):
-        defining = _DEFINING.match(line)
-        if defining:
-            line = line[defining.end():]
-        parts = _parts(line)
+    for step in _reading_order(checker, steps):
         try:
-            named = checker.gradient_of(parts[0]) if parts[0] else None
-            if defining or (len(parts) == 2 and named is None and
-                            checker.is_new_name(parts[0])):
-                checker.define_from(parts[0], parts[1])
-                previous = None
-                continue
-            chain: list[Node | Result] = []
-            if parts[0] == "":
-                if previous is None:
-                    raise ParseError("a line starting with = continues no step above")
-                chain.append(previous)
-            elif named is not None:
-                chain.append(named)
-            elif len(parts) > 1 and checker.is_new_name(parts[0]):
-                # M = ... = ...: M is defined by the first (a lone new name is read below)
-                chain.append(checker.define_from(parts[0], parts[1]))
-                parts = parts[1:]
-            else:
-                chain.append(checker.read(parts[0]))
-            chain += [checker.read(part) for part in parts[1:]]
-        except (ShapeError, MatcalcError) as error:
-            why = str(error).splitlines()[0]
-            verdict.steps.append(StepVerdict(number, line, False, f"cannot read this line: {why}"))
+            chain, why = _chain(checker, step, previous, derivation)
+        except LimitError:
+            raise  # out of time or past a size: the limit's error, not a false step
+        except ShapeError as error:  # read, and wrong: its shapes do not fit
+            verdict.steps.append(StepVerdict(step.line, step.text, False, "this line does not "
+                                             f"type-check: {str(error).splitlines()[0]}"))
+            verdict.lines.append(LineReport(step.line, step.text, "checked"))
             previous = None
             continue
-        for left, right in zip(chain, chain[1:], strict=False):
-            verdict.steps.append(checker.judge(number, line, left, right))
-        previous = chain[-1] if chain else None
+        except MatcalcError as error:  # a line that cannot be read is never taken as holding
+            why = f"cannot read this line: {str(error).splitlines()[0]}"
+            verdict.steps.append(StepVerdict(step.line, step.text, False, why))
+            verdict.lines.append(LineReport(step.line, step.text, "unread", why))
+            previous = None
+            continue
+        judged = [checker.judge(step.line, step.text, left, right)
+                  for left, right in zip(chain, chain[1:], strict=False)]
+        verdict.steps += judged
+        verdict.lines.append(LineReport(step.line, step.text, "checked" if judged else "read",
+                                        "" if judged else why))
+        if judged and all(item.ok for item in judged):
+            for index, side in enumerate(chain):
+                reached |= checker.reached(side, compared=len(chain) > 1 and index < 2)
+        if judged or not step.trailing:  # a trailing definition leaves the chain as it is
+            previous = chain[-1] if chain else None
+    verdict.missing = [_gradient_name(checker.of, name) for name in sorted(targets - reached)]
     return verdict
 
 
-__all__ = ["DerivationVerdict", "StepVerdict", "verify_derivation"]
+def _reading_order(checker: _Checker, steps: list[Step]) -> Iterator[Step]:
+    """The steps in the order they are read: on each line, a trailing definition of a new name
+    (``\\nabla_x f = 2 W^\\top z, \\qquad z = Wx``) before the statements that use it."""
+    index = 0
+    while index < len(steps):
+        end = index
+        while end < len(steps) and steps[end].line == steps[index].line:
+            end += 1
+        line = steps[index:end]
+        first = [step for step in line if step.trailing and (step.defining or (
+            len(step.sides) == 2 and checker.is_new_name(step.sides[0].text)))]
+        yield from first + [step for step in line if step not in first]
+        index = end
+
+
+def _chain(checker: _Checker, step: Step, previous: Node | Result | None,
+           derivation: str) -> tuple[list[Node | Result], str]:
+    """What each side of the step's ``=`` signs stands for, in order (a new name's definition
+    first), and why a step with one side claims nothing; an error while reading a side carries
+    that side's place in the file.  A definition (``where t = ...``) of a name that already
+    means something (``df``, ``x``) is a claim about it, and so is every ``=`` after the one
+    that defines a new name."""
+    sides, texts = step.sides, [side.text for side in step.sides]
+    current = sides[0] if sides else None
+    try:
+        if step.defining and (len(texts) < 2 or not texts[0] or not texts[1]):
+            raise ParseError(f"'{step.text}' defines nothing: write where NAME = expression")
+        named = checker.gradient_of(texts[0]) if texts[0] else None
+        chain: list[Node | Result] = []
+        if texts[0] == "":
+            if previous is None:
+                raise ParseError("a line starting with = continues no step above")
+            chain.append(previous)
+        elif named is not None:
+            chain.append(named)
+        elif len(texts) > 1 and checker.is_new_name(texts[0]):
+            # M = ... (= ...): M is defined by the first; the rest are claims about it
+            current = sides[1]
+            name = checker.new_name(texts[0])
+            chain.append(checker.define_from(texts[0], texts[1]))
+            sides = sides[1:]
+            if len(sides) == 1:
+                return chain, f"defines {name}, a new name: nothing to check"
+        else:  # a name that already means something is a claim about it
+            chain.append(checker.read(texts[0]))
+        for side in sides[1:]:
+            current = side
+            chain.append(checker.read(side.text))
+        return chain, "an expression without =: it claims nothing"
+    except LimitError:
+        raise
+    except MatcalcError as error:
+        raise (current.place(error, derivation) if current is not None else error) from None
+
+
+def _gradient_name(of: str | None, wrt: str) -> str:
+    """The derivative a derivation does not reach, and how a step states it."""
+    return f"the gradient of {of} with respect to {wrt} (d{of}_d{wrt} = ..., or " \
+           f"d{of} = G : d{wrt} with the gradient as G)"
+
+
+__all__ = ["DerivationVerdict", "LineReport", "StepVerdict", "verify_derivation"]
