@@ -5,8 +5,9 @@ ch. 2)."""
 from __future__ import annotations
 
 from ..core import ir
-from ..core.algebra import vec
+from ..core.algebra import chain, vec
 from ..core.ir import Node
+from ..core.shapes import ONE
 from .facts import Facts
 from .rewrite import apply, rule, same_shape, transposed
 
@@ -114,4 +115,46 @@ def kron_of_scalar(node: Node, facts: Facts) -> Node | None:
         return apply("mul", a, b)
     if b.is_scalar:
         return apply("mul", b, a)
+    return None
+
+
+def _commuted(left: Node, right: Node) -> Node | None:
+    """kron(A, B) @ commutation(n, q) = kron(B, A) for A m x n, B p x q with m = 1 or p = 1;
+    commutation(p, m) @ kron(A, B) = kron(B, A) with n = 1 or q = 1: K(p, m) (A x B) K(n, q)
+    = B x A, and K(1, k) = K(k, 1) = I (Magnus & Neudecker 2019, ch. 3, thm. 9)."""
+    if left.op == "kron" and right.op == "commutation":
+        a, b = left.args
+        fits = right.params == (a.shape.cols, b.shape.cols)
+        one_row = ONE in (a.shape.rows, b.shape.rows)
+        return apply("kron", b, a) if fits and one_row else None
+    if left.op == "commutation" and right.op == "kron":
+        a, b = right.args
+        fits = left.params == (b.shape.rows, a.shape.rows)
+        one_column = ONE in (a.shape.cols, b.shape.cols)
+        return apply("kron", b, a) if fits and one_column else None
+    return None
+
+
+@rule(
+    'kron-chain',
+    ops=('matmul',),
+    example=('a : vector(N); S : matrix(n, n)\n'
+             'f = kron(a\', S) @ commutation(N, n) @ kron(I(n), a)'),
+)
+def kron_chain(node: Node, facts: Facts) -> Node | None:
+    """Neighbours in a product A @ ... @ Z, however it is bracketed, that meet as one factor:
+    kron(A, B) @ kron(C, D) = kron(A @ C, B @ D); kron(A, B) @ commutation = kron(B, A) where
+    one factor is a row (see _commuted)."""
+    factors = chain(node)
+    for index in range(len(factors) - 1):
+        left, right = factors[index], factors[index + 1]
+        met = _commuted(left, right)
+        if met is None and left.op == "kron" and right.op == "kron":
+            met = kron_mixed_product(apply("matmul", left, right), facts)
+        if met is not None:
+            rest = factors[:index] + [met] + factors[index + 2:]
+            product = rest[0]
+            for factor in rest[1:]:
+                product = apply("matmul", product, factor)
+            return product
     return None
