@@ -94,3 +94,28 @@ def proven_from_text(text: str) -> None:
     for verdict in verdicts:
         assume(not verdict.inconclusive)
         assert verdict.ok, f"{verdict}\n{text}\n{results.text}"
+
+
+def assert_generated_code_matches(results, backend: str, seed: int = 5) -> None:
+    """The module generated for ``results`` in ``backend`` computes what the evaluator does at
+    a random point (skipped when the library is not installed)."""
+    import pytest
+
+    from matcalc.codegen.module import generate, load
+    from matcalc.numeric.sampling import random_instance
+
+    if backend != "numpy":
+        library = pytest.importorskip(backend)
+        if backend == "jax":
+            library.config.update("jax_enable_x64", True)
+    point = random_instance(results[0].program, seed=seed)
+    expected = results.numpy(compiled=False)(sizes=point.sizes, **point.arrays)
+    module = load(generate(list(results), backend=backend))
+    arrays = dict(point.arrays)
+    if backend == "torch":
+        import torch
+
+        arrays = {name: torch.as_tensor(np.asarray(v)) for name, v in arrays.items()}
+    got = module.gradient(**arrays)
+    for key, value in expected.items():
+        np.testing.assert_allclose(np.asarray(got[key]), value, rtol=1e-10, atol=1e-12)

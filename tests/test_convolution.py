@@ -6,7 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import assert_error_at_line_2, program, proven_from_text
+from helpers import (
+    assert_error_at_line_2,
+    assert_generated_code_matches,
+    program,
+    proven_from_text,
+)
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from strategies import expressions
@@ -102,25 +107,9 @@ def test_latex_writes_and_reads_the_named_operations():
 
 @pytest.mark.parametrize("backend", ["numpy", "jax", "torch"])
 def test_generated_code_matches_the_evaluator(backend):
-    if backend != "numpy":
-        library = pytest.importorskip(backend)
-        if backend == "jax":
-            library.config.update("jax_enable_x64", True)
-    from matcalc.codegen.module import generate, load
-
     results = matcalc.derive(SIGNAL + "f = sum(tanh(conv1d(X, w))) + sum(sin(convolve(x, w)))",
                              wrt=["X", "w", "x"], check=False)
-    point = random_instance(results[0].program, seed=5)
-    expected = results.numpy(compiled=False)(sizes=point.sizes, **point.arrays)
-    module = load(generate(list(results), backend=backend))
-    arrays = dict(point.arrays)
-    if backend == "torch":
-        import torch
-
-        arrays = {name: torch.as_tensor(np.asarray(v, dtype=float)) for name, v in arrays.items()}
-    got = module.gradient(**arrays)
-    for key, value in expected.items():
-        np.testing.assert_allclose(np.asarray(got[key]), value, rtol=1e-10, atol=1e-12)
+    assert_generated_code_matches(results, backend)
 
 
 BASE = program("base = a")

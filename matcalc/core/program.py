@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from ..errors import Location, UnknownNameError, did_you_mean
 from . import ir
 from .ir import Node, walk
+from .labels import describe_labels, is_labels, shown_attributes
 from .shapes import describe
 
 KINDS = ("grad", "jacobian", "hessian")  # what a request derives
@@ -95,9 +96,10 @@ class Program:
         """A listing of every name with its kind and shape, one a line."""
         lines = []
         for name, node in self.variables.items():
-            attributes = " ".join(sorted(node.params[1]))
+            attributes = " ".join(shown_attributes(node.params[1]))
             note = "  (inferred)" if name in self.inferred else ""
-            lines.append(f"{name} : {describe(node.kind, node.shape)}"
+            declared = describe_labels(node) if is_labels(node) else describe(node.kind, node.shape)
+            lines.append(f"{name} : {declared}"
                          f"{' ' + attributes if attributes else ''}{note}")
         for name, definition in self.definitions.items():
             body = definition.body

@@ -75,11 +75,12 @@ class Latex:
 class Code:
     """Code templates: ``{0}``, ``{1}`` stand for the arguments' code, ``{axis}`` for the axis
     a row-wise operation runs along (0 for a vector argument, else 1), ``{keep}`` for whether
-    its argument is a matrix, and the names in ``params`` for the node's parameters (a power,
-    dimensions).  ``numpy`` is also the interpreter's meaning; ``jax`` defaults to it (jax.numpy
-    follows NumPy's API); ``torch`` calls PyTorch.  ``helpers`` are the runtime helpers the
-    NumPy template calls (``codegen/runtime``); ``scalar`` is the code when an argument is a
-    number, empty when the general template is right there too."""
+    its argument is a matrix, ``{cols}`` for the result's number of columns, and the names in
+    ``params`` for the node's parameters (a power, dimensions).  ``numpy`` is also the
+    interpreter's meaning; ``jax`` defaults to it (jax.numpy follows NumPy's API); ``torch``
+    calls PyTorch.  ``helpers`` are the runtime helpers the NumPy template calls
+    (``codegen/runtime``); ``scalar`` is the code when an argument is a number, empty when the
+    general template is right there too."""
 
     numpy: str
     torch: str
@@ -100,6 +101,9 @@ class Code:
         first = node.args[0] if node.args else node
         found: dict[str, object] = {"axis": 0 if first.kind.value == "vector" else 1,
                                     "keep": first.kind.value == "matrix"}
+        if "cols" not in self.params and any("{cols}" in template for template in
+                                             (self.numpy, self.torch, self.jax)):
+            found["cols"] = dim(node.shape.cols)
         for name, value in zip(self.params, node.params, strict=True):
             found[name] = value if isinstance(value, int) else dim(value)
         return found

@@ -327,3 +327,33 @@ def singular_shape(op: str, result: str) -> Callable:
         return shape, kind_of_shape(shape, Kind.VECTOR)
 
     return rule
+
+
+def _labels_argument(op: str, y: Node) -> None:
+    from .labels import is_labels
+
+    if not is_labels(y):
+        raise ShapeError(f"{op}(...): the labels argument must be a variable declared "
+                         f"labels(N, k), not {_describe(y)}")
+
+
+def onehot_shape(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
+    """onehot(y) of ``y : labels(N, k)`` is N x k."""
+    from .labels import classes
+
+    (y,) = args
+    _labels_argument("onehot", y)
+    return Shape(y.shape.rows, classes(y)), Kind.MATRIX
+
+
+def pick_shape(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
+    """pick(P, y) of an N x k matrix and ``y : labels(N, k)`` is the vector of P[i, y[i]]."""
+    from .labels import classes
+
+    p, y = args
+    _labels_argument("pick", y)
+    if p.kind is not Kind.MATRIX or not same(p.shape.rows, y.shape.rows) \
+            or not same(p.shape.cols, classes(y)):
+        raise ShapeError(f"pick(P, y): P must be a {y.shape.rows} x {classes(y)} matrix (a row "
+                         f"per label, a column per class), but it is {_describe(p)}")
+    return Shape(y.shape.rows, ONE), Kind.VECTOR

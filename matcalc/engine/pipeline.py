@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from ..core import ir
 from ..core.ir import LEAVES, Node, walk
+from ..core.labels import never_differentiated
 from ..core.program import Program
 from ..core.shapes import describe
 from ..errors import DeclarationError, ShapeError, UnknownNameError, UnsupportedError, did_you_mean
@@ -208,5 +209,5 @@ def variables_of(program: Program, node: Node) -> list[str]:
     roots = [node] + [program.definitions[n].body for n in program.needed_definitions(node)]
     for root in roots:
         used.update(n.name for n in walk(root) if n.op == "var")
-    return [name for name in program.variables if name in used and  # not an integer exponent
-            "integer" not in program.variables[name].params[1]]
+    return [name for name in program.variables if name in used and  # not data (labels, k)
+            not never_differentiated(program.variables[name].params[1])]

@@ -14,6 +14,7 @@ from lark import Token, Tree
 from .. import limits
 from ..core import ir
 from ..core.ir import Node
+from ..core.labels import is_labels, labels_attributes
 from ..core.program import Definition, Program, Request
 from ..core.registry import operation, view
 from ..core.shapes import ONE, Dim, Kind, Shape, dim
@@ -26,6 +27,7 @@ from ..errors import (
     MatcalcError,
     ShapeError,
     UnknownNameError,
+    UnsupportedError,
     did_you_mean,
 )
 from ..limits import check_time
@@ -153,6 +155,8 @@ class Builder:
         attributes = frozenset(str(a.children[0]) for a in attribute_trees)
         if type_tree.data == "integer_type":  # an integer scalar: a matrix power's exponent
             attributes |= {"integer"}
+        if type_tree.data == "labels_type":  # class labels: never differentiated
+            attributes |= labels_attributes(self._declared_dim(type_tree.children[1]))
         for attribute_tree in attribute_trees:
             self._check_attribute(attribute_tree, kind, shape)
             self._check_compatible(attribute_tree, attributes)
@@ -185,7 +189,7 @@ class Builder:
         dims = [self._declared_dim(child) for child in tree.children]
         if tree.data in ("scalar_type", "integer_type"):
             return Kind.SCALAR, Shape(ONE, ONE)
-        if tree.data == "vector_type":
+        if tree.data in ("vector_type", "labels_type"):
             return Kind.VECTOR, Shape(dims[0], ONE)
         return Kind.MATRIX, Shape(dims[0], dims[1])
 
@@ -258,6 +262,10 @@ class Builder:
         wrt = tuple(str(token) for token in names_tree.children)
         for token in names_tree.children:
             name = str(token)
+            if name in self.variables and is_labels(self.variables[name]):
+                raise UnsupportedError(f"'{name}' is declared as labels (integers); labels "
+                                       "are data and cannot be differentiated",
+                                       location_of(token, self.source), self.source)
             if name not in self.variables and name not in self.definitions:
                 known = list(self.variables) + list(self.definitions)
                 raise UnknownNameError(f"cannot differentiate with respect to unknown name "

@@ -16,6 +16,7 @@ import numpy as np
 from ..codegen.names import sizes_keyword
 from ..codegen.stable import StableForm, body_behind, stable_form
 from ..core.ir import Node
+from ..core.labels import classes, describe_labels, is_labels
 from ..core.program import Program
 from ..core.shapes import Dim, Kind
 from ..engine.result import Result, result_keys
@@ -186,7 +187,23 @@ def prepare(program: Program, arrays: Mapping[str, object], sizes: Mapping[str, 
             check_attributes_of(name, node, array)
         variables[name] = float(array) if node.kind is Kind.SCALAR else array
     _bind_compound(compound, bound, sources)
+    for name, node in program.variables.items():
+        if is_labels(node):
+            _check_labels(name, node, variables[name], bound)
     return Evaluation(program, variables, bound, {})
+
+
+def _check_labels(name: str, node: Node, array: np.ndarray, bound: dict[str, int]) -> None:
+    """Labels are whole numbers in 0..k-1; k is read off another variable or the sizes given."""
+    k = classes(node)
+    if not k.is_number and k.symbols[0] not in bound:
+        raise ShapeError(f"'{name}' is declared {describe_labels(node)}, but no variable or "
+                         f"size gives {k}: pass sizes={{'{k}': ...}}")
+    count = k.value(bound)
+    if array.size and (np.any(array != np.round(array)) or np.min(array) < 0
+                       or np.max(array) >= count):
+        raise AssumptionError(f"the value of '{name}' must hold whole numbers from 0 to "
+                              f"{k} - 1 = {count - 1} (class labels)")
 
 
 def _bind_compound(compound: list[tuple[str, Node, Dim, int]], bound: dict[str, int],

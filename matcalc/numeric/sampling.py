@@ -17,6 +17,7 @@ import numpy as np
 
 from ..core.functions import FUNCTIONS
 from ..core.ir import Node, walk
+from ..core.labels import LABELS, classes
 from ..core.program import Program
 from ..core.shapes import Dim, Kind
 from ..errors import DomainError
@@ -137,7 +138,7 @@ def draw(node: Node, sizes: Mapping[str, int], rng: np.random.Generator,
 
 
 _UNSCALED = frozenset({"pm1", "simplex", "spd", "symmetric", "invertible", "bounded",
-                       "integer"})
+                       "integer", LABELS})
 
 
 def _scalable(node: Node, extra: set[str]) -> bool:
@@ -150,6 +151,8 @@ def _drawn(node: Node, sizes: Mapping[str, int], rng: np.random.Generator,
     rows, cols = node.shape.rows.value(sizes), node.shape.cols.value(sizes)
     check_time()
     check_entries(rows, cols, f"a random value of {node.params[0]}")
+    if LABELS in attributes:  # class labels: integers in 0..k-1
+        return rng.integers(0, classes(node).value(sizes), size=rows)
     if "bounded" in attributes and not {"pm1", "simplex", "spd", "symmetric"} & attributes:
         value = rng.uniform(-1.0, 1.0, size=(rows, cols))  # |x| < 1 < pi / 2
         if "positive" in attributes:

@@ -43,9 +43,26 @@ def pull_softmax(node, out, g):
         return None
     if x.kind is Kind.VECTOR:
         return mul(out, sub(g, matmul(transpose(out), g)))
+    picked = _picked_cotangent(g)
+    if picked is not None:  # G = Diag(a) @ onehot(y), from pick(softmax(X), y)
+        a, onehot = picked
+        return like(matmul(call("Diag", mul(a, call("pick", out, onehot.args[0]))),
+                           sub(onehot, out)), x)
     weighted = mul(out, g)
     row_sums = matmul(weighted, ones_vector(x.shape.cols))
     return like(sub(weighted, matmul(call("Diag", row_sums), out)), x)
+
+
+def _picked_cotangent(g):
+    """``(a, onehot(y))`` when ``g`` is ``Diag(a) @ onehot(y)``, the cotangent that pick(S, y)
+    passes back: then S * G - Diag((S * G) @ 1) @ S = Diag(a * pick(S, y)) @ (onehot(y) - S),
+    as (S * onehot(y)) @ 1 = pick(S, y)."""
+    if g.op != "matmul":
+        return None
+    left, right = g.args
+    if left.op == "Diag" and right.op == "onehot":
+        return left.args[0], right
+    return None
 
 
 def vec_softmax(node, out, js):

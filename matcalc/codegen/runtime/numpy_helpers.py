@@ -390,3 +390,11 @@ def _svd_v1(x):
 def _polar(x):
     u, _, vt = np.linalg.svd(x, full_matrices=False)
     return u @ vt
+
+
+def _onehot(y, k):
+    return (np.reshape(y, (-1, 1)) == np.arange(k)).astype(float)
+
+
+def _pick(p, y):
+    return np.take_along_axis(p, np.reshape(y, (-1, 1)).astype(int), axis=1)

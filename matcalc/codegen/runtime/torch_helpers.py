@@ -346,3 +346,11 @@ def _svd_v1(x):
 def _polar(x):
     u, _, vh = torch.linalg.svd(x, full_matrices=False)
     return u @ vh
+
+
+def _onehot(y, k):
+    return (y.reshape(-1, 1) == torch.arange(k)).to(torch.float64)
+
+
+def _pick(p, y):
+    return torch.take_along_dim(p, y.reshape(-1, 1).long(), dim=1)

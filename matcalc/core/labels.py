@@ -1,0 +1,53 @@
+"""Class labels: ``y : labels(N, k)``, an integer vector of N labels in 0..k-1.
+
+A labels variable is a vector variable carrying the attribute ``labels`` and the number of
+classes as the attribute ``classes:k`` (a dimension name or a positive integer).  It is never
+differentiated; ``onehot(y)`` and ``pick(P, y)`` (``matcalc/ops/labels.py``) take it.
+"""
+
+from __future__ import annotations
+
+from ..errors import UnsupportedError
+from .ir import Node
+from .shapes import Dim, dim
+
+LABELS = "labels"
+_CLASSES = "classes:"
+
+
+def labels_attributes(classes: Dim) -> frozenset[str]:
+    """The attributes of a variable declared ``labels(N, classes)``; the number of classes is
+    a dimension name or a positive integer."""
+    if not (classes.is_symbol or classes.is_number):
+        raise UnsupportedError(f"the number of classes of labels is a name or a number, "
+                               f"not {classes}")
+    return frozenset({LABELS, f"{_CLASSES}{classes}"})
+
+
+def is_labels(node: Node) -> bool:
+    """Whether ``node`` is a variable declared as class labels."""
+    return node.op == "var" and LABELS in node.params[1]
+
+
+def never_differentiated(attributes: frozenset[str]) -> bool:
+    """Whether a variable with these attributes is data only (an integer exponent, labels)."""
+    return "integer" in attributes or LABELS in attributes
+
+
+def classes(node: Node) -> Dim:
+    """The number of classes of a labels variable."""
+    for attribute in node.params[1]:
+        if attribute.startswith(_CLASSES):
+            text = attribute[len(_CLASSES):]
+            return dim(int(text)) if text.isdigit() else dim(text)
+    raise ValueError(f"{node} is not declared as labels")
+
+
+def shown_attributes(attributes: frozenset[str]) -> list[str]:
+    """The attributes a declaration shows after its type (the classes are in the type)."""
+    return sorted(a for a in attributes if a != LABELS and not a.startswith(_CLASSES))
+
+
+def describe_labels(node: Node) -> str:
+    """The type as declared: ``labels(N, k)``."""
+    return f"labels({node.shape.rows}, {classes(node)})"
