@@ -84,3 +84,25 @@ def _sylvester(s, e):
     w, v = np.linalg.eig(s)
     vinv = np.linalg.inv(v)
     return np.real(v @ ((vinv @ e @ v) / (w[:, None] + w[None, :])) @ vinv)
+
+
+def _logdet_spd(x):
+    # NaN where x is not positive definite (jnp.linalg.cholesky does not raise)
+    return 2.0 * np.sum(np.log(np.diagonal(np.linalg.cholesky(x))))
+
+
+def _inv_triangular(a, lower):
+    return _solve_triangular(a, np.eye(a.shape[0], dtype=a.dtype), lower)
+
+
+def _triangular_product(t, m, lower, left):
+    return t @ m if left else m @ t
+
+
+def _triangular_congruence(s, m, lower):
+    return s.T @ m @ s
+
+
+def _plus_diagonal(m, v):
+    index = np.arange(m.shape[0])
+    return m.at[index, index].add(np.ravel(v))

@@ -228,6 +228,10 @@ def _chol(x):
     return torch.linalg.cholesky((x + x.T) / 2)
 
 
+def _sym(x):
+    return 0.5 * (x + x.T)
+
+
 def _phi(x):
     return torch.tril(x) - 0.5 * torch.diag(torch.diag(x))
 
@@ -290,3 +294,27 @@ def _logm_frechet(a, e):
 def _sylvester(s, e):
     w, v, vinv = _eig(s)
     return (v @ ((vinv @ e.to(v.dtype) @ v) / (w[:, None] + w[None, :])) @ vinv).real
+
+
+def _logdet_spd(x):
+    try:
+        return 2.0 * torch.sum(torch.log(torch.diagonal(torch.linalg.cholesky(x))))
+    except RuntimeError:  # not positive definite (torch.linalg.LinAlgError)
+        return _logdet(x)
+
+
+def _inv_triangular(a, lower):
+    return torch.linalg.solve_triangular(a, torch.eye(a.shape[0], dtype=a.dtype),
+                                         upper=not lower)
+
+
+def _triangular_product(t, m, lower, left):
+    return t @ m if left else m @ t
+
+
+def _triangular_congruence(s, m, lower):
+    return s.T @ m @ s
+
+
+def _plus_diagonal(m, v):
+    return m + torch.diag(torch.as_tensor(v).reshape(-1))
