@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 import pathlib
 import re
 
@@ -186,6 +187,7 @@ def _named_class(tmp_path: pathlib.Path, names: list[str]) -> pathlib.Path:
     ["ann", "Ann", "ANN"],        # differ in case: one file on a file system ignoring case
     ["a b", "a_b", "a/b", "../a_b"],
     [".", "..", "con", "", "x" * 300],
+    ["张伟", "student-a3a0bafd0beed44d"],  # a plain name that is 张伟's digested file name
 ])
 def test_each_student_gets_their_own_stable_safe_page(tmp_path, names):
     grades = grade(read_answers(_named_class(tmp_path, names)), jobs=1)
@@ -242,3 +244,19 @@ def test_a_caret_under_a_very_long_answer_is_clipped_around_it(tmp_path):
     assert "never closed" in head
     assert len(line) < 120 and line.startswith("  ...") and line.endswith("A @ (x")
     assert line[carets.index("^")] == "("
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_a_report_holds_only_finite_numbers(tmp_path, fmt):
+    from dataclasses import replace
+
+    grades = grade(read_answers(_class(tmp_path)), jobs=1)
+    broken = [replace(grades[0], points=float("nan"), max_points=float("inf")), *grades[1:]]
+    stream = io.StringIO()
+    write_report(broken, stream, fmt)
+    text = stream.getvalue()
+    assert not re.search(r"\b(nan|inf|infinity)\b", text, re.IGNORECASE)
+    if fmt == "json":
+        rows = json.loads(text, parse_constant=lambda name: pytest.fail(name))
+        assert rows[0]["points"] is None and rows[0]["max_rel_error"] is not None
+        assert rows[3]["max_rel_error"] is None  # a wrong shape: no finite error
