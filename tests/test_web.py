@@ -93,7 +93,8 @@ def test_the_derivation_check_finds_seed_000s_false_step(client):
         "derivation": pathlib.Path("derivations/steps/mathse_batch_softmax.tex").read_text(),
     }).json()
     assert not answer["ok"] and answer["first_error_line"] == 9
-    assert [step["line"] for step in answer["steps"] if not step["ok"]][0] == 9
+    assert [step["line"] for step in answer["steps"] if step["ok"] is False][0] == 9
+    assert answer["status"] == "false" and "line 9" in answer["summary"]
 
 
 @pytest.mark.parametrize("body, status", [

@@ -190,3 +190,18 @@ def test_a_kept_alive_connection_must_send_its_next_headers_in_time_too():
             rest += chunk
         assert time.monotonic() - started < 3  # closed by the header timeout
         connection.close()
+
+
+def test_a_body_that_does_not_arrive_in_time_gets_408(monkeypatch):
+    from matcalc.web import compute
+
+    monkeypatch.setattr(compute, "BODY_SECONDS", 0.5)
+    with _Server(header_seconds=5.0, connections=40) as served:
+        connection = socket.create_connection(("127.0.0.1", served.port))
+        connection.settimeout(5)
+        connection.sendall(b"POST /api/derive HTTP/1.1\r\nHost: localhost\r\n"
+                           b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+        started = time.monotonic()
+        answer = connection.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 408") and time.monotonic() - started < 3
+        connection.close()

@@ -52,13 +52,12 @@ def _check_derivation(arguments: argparse.Namespace) -> int:
     verdict = verify_derivation(load(arguments), text, wrt=arguments.wrt, of=arguments.of,
                                 layout=arguments.layout)
     colour = use_colour(sys.stdout, arguments.color)
-    for step in verdict.steps:
-        line = f"line {step.line}: {'ok' if step.ok else 'wrong'}: {step.text}"
+    for row in verdict.rows():
+        line, *why = row.split("\n")
         print(colour_verdict(line) if colour else line)
-        if step.hint:
-            print(f"    {step.hint}")
-    print(f"# {'every step holds' if verdict.ok else 'the first false step is on line '}"
-          f"{'' if verdict.ok else verdict.first_error.line} ({verdict.layout} layout)")
+        for text in why:
+            print(f"  {text}")
+    print(f"# {verdict.summary} ({verdict.layout} layout)")
     return EXIT_OK if verdict.ok else EXIT_FAILED
 
 

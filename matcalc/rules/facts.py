@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..core import ir
 from ..core.algebra import chain
 from ..core.functions import FUNCTIONS
 from ..core.ir import Node
@@ -186,6 +187,32 @@ class Facts:
         if node.op == "var":
             return self._declared(node, "simplex")
         return node.op == "softmax"
+
+    def row_sums(self, node: Node) -> Node | None:
+        """The one number every row of node sums to, as an expression, when the rows are an
+        affine combination of rows on the simplex: (1 - e) * Y + e / k sums to (1 - e) + e
+        (label smoothing); None when that is not known."""
+        node = self._resolve(node)
+        if node.is_scalar or node.kind not in (Kind.MATRIX, Kind.ROW):
+            return None
+        if self.row_simplex(node):
+            return ir.const(1.0)
+        op, args = node.op, node.args
+        if op == "neg":
+            inner = self.row_sums(args[0])
+            return None if inner is None else ir.apply("neg", inner)
+        if op == "mul" and args[0].is_scalar is not args[1].is_scalar:  # c * M
+            scalar, matrix = args if args[0].is_scalar else reversed(args)
+            inner = self.row_sums(matrix)
+            return None if inner is None else ir.apply("mul", scalar, inner)
+        if op == "div" and args[1].is_scalar and not args[0].is_scalar:  # M / c
+            inner = self.row_sums(args[0])
+            return None if inner is None else ir.apply("div", inner, args[1])
+        if op in ("add", "sub"):
+            sums = [ir.apply("mul", arg, ir.dimval(node.shape.cols)) if arg.is_scalar else
+                    self.row_sums(arg) for arg in args]
+            return None if None in sums else ir.apply(op, *sums)
+        return None
 
     def nonzero(self, node: Node) -> bool:
         """Every entry is non-zero: positive, or the determinant of an invertible matrix (the

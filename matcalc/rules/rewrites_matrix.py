@@ -196,12 +196,19 @@ def inner_product_with_quotient(node: Node, facts: Facts) -> Node | None:
     example='Y : matrix(m, n) simplex\nf = Y @ ones(n)',
 )
 def row_sums_of_simplex(node: Node, facts: Facts) -> Node | None:
-    """Y @ 1 = 1 when each row of Y is on the simplex."""
+    """Y @ 1 = 1 when each row of Y is on the simplex; (a Y + b) @ 1 = (a + b k) 1 for such a
+    k-column Y, an affine combination (label smoothing's (1 - e) Y + e / k: rows sum to 1)."""
     a, b = node.args
-    if b.op == "ones" and b.kind is Kind.VECTOR and facts.row_simplex(a):
-        rows = a.shape.rows
-        return ir.ones(rows, ONE, Kind.VECTOR) if rows is not ONE else ir.const(1.0)
-    return None
+    if b.op != "ones" or b.kind is not Kind.VECTOR:
+        return None
+    rows = a.shape.rows
+    ones = ir.ones(rows, ONE, Kind.VECTOR) if rows is not ONE else ir.const(1.0)
+    if facts.row_simplex(a):
+        return ones
+    total = facts.row_sums(a)
+    if total is None:
+        return None
+    return total if ones.is_scalar else apply("mul", total, ones)
 
 
 @rule(

@@ -257,11 +257,16 @@ def _derivation(fields: dict, practice: dict | None) -> dict:
         verdict = verify_derivation(program, fields["derivation"], wrt=wrt[0] if wrt else None,
                                     of=of, layout=fields.get("layout", "denominator"))
     first = verdict.first_error
-    answer = {"ok": verdict.ok, "layout": verdict.layout,
-              "first_error_line": first.line if first else None,
-              "steps": [{"line": step.line, "text": step.text, "ok": step.ok, "hint": step.hint,
-                         "counterexample": plain(step.counterexample)}
-                        for step in verdict.steps]}
+    rows = [{"line": step.line, "text": step.text, "ok": step.ok,
+             "mark": "ok" if step.ok else "wrong", "hint": step.hint,
+             "counterexample": plain(step.counterexample)} for step in verdict.steps]
+    rows += [{"line": report.line, "text": report.text, "ok": None,
+              "mark": "not read" if report.status == "unread" else "not checked",
+              "hint": report.why, "counterexample": None}
+             for report in verdict.lines if report.status != "checked"]
+    answer = {"ok": verdict.ok, "status": verdict.status, "summary": verdict.summary,
+              "layout": verdict.layout, "first_error_line": first.line if first else None,
+              "steps": sorted(rows, key=lambda row: (row["line"], row["ok"] is None))}
     if practice:
         return {"answer": answer, "reference": {"reference": expected.text,
                                                 "reference_latex": expected.latex}}
