@@ -120,10 +120,21 @@ def test_prepared_values_are_reused():
 
 
 def test_names_that_python_reserves_are_renamed():
+    # only Python's keywords and names at the edges of _ are renamed: np, torch, T are the
+    # user's (the generated code's own names all start with _)
     derivative = matcalc.derive("np, lambda_ : vector(n)\nf = sum(np * lambda_)", wrt="np")
     code = derivative.code()
-    assert "def gradient(np_, lambda_" in code
+    assert "def gradient(np, lambda__" in code
     assert close(derivative.numpy()(np=np.ones(3), lambda_=np.arange(3.0)), np.arange(3.0))
+    for names in ("torch, E", "T, prepare", "sizes, prepared"):
+        first, second = names.split(", ")
+        problem = f"{names} : matrix(n, n); A : matrix(n, n) spd\n" \
+                  f"f = tr({first} @ A @ {second}) + sum(exp({first}))"
+        derivative = matcalc.derive(problem, wrt=first)
+        assert f"def gradient({first}, {second}, A" in derivative.code()
+        point = random_instance(derivative.program, seed=1)
+        assert close(derivative.numpy()(**point.arrays),
+                     derivative.numpy(compiled=False)(**point.arrays))
 
 
 def test_bad_arrays_get_clear_messages():
@@ -157,7 +168,7 @@ def test_the_jax_backend_agrees_with_numpy():
         parsed = matcalc.parse(path.read_text())
         for group in derive_by_request(parsed):
             source = generate(list(group), backend="jax")
-            assert "import jax.numpy as np" in source
+            assert "import jax.numpy as _np" in source
             module = load(source)
             instance = random_instance(parsed, seed=4)
             kwargs = {"sizes": instance.sizes} if "sizes=None" in group.code() else {}
@@ -189,7 +200,8 @@ def test_the_torch_backend_agrees_with_numpy():
         parsed = matcalc.parse(path.read_text())
         for group in derive_by_request(parsed):
             source = generate(list(group), backend="torch")
-            assert "import torch" in source and "import numpy" not in source
+            assert "import torch as _torch" in source
+            assert "numpy" not in source and "_np." not in source
             module = load(source)
             instance = random_instance(parsed, seed=4)
             kwargs = {"sizes": instance.sizes} if "sizes=None" in source else {}
@@ -225,7 +237,7 @@ import re as _re  # noqa: E402
 from hypothesis import given as _given  # noqa: E402
 from hypothesis import settings as _settings  # noqa: E402
 
-DENSE = _re.compile(r"np\.diagflat\(|np\.kron\(|_commutation\(")
+DENSE = _re.compile(r"_np\.diagflat\(|_np\.kron\(|_commutation\(|_np\.eye\(")
 
 
 def _dense_intermediates(source: str) -> list[str]:
@@ -233,7 +245,7 @@ def _dense_intermediates(source: str) -> list[str]:
     body = source[source.index("\ndef ", source.index("def _kron_matvec")):]
     found, in_result = [], False
     for line in body.splitlines():
-        if line.strip() == "return {":
+        if line.strip().startswith("return ") and line.strip().endswith("{"):
             in_result = True
         elif line.strip() == "}":
             in_result = False
@@ -272,9 +284,9 @@ def test_gallery_code_computes_the_function_value_as_the_interpreter(path):
 
 def test_the_scan_sees_a_dense_intermediate():
     # a test of the test: a shared Diag formed as np.diagflat is found
-    source = "def _kron_matvec(a):\n    pass\n\ndef gradient(x):\n    _t1 = np.diagflat(x)\n" \
+    source = "def _kron_matvec(a):\n    pass\n\ndef gradient(x):\n    _t1 = _np.diagflat(x)\n" \
              "    return {\n    'x': _t1 @ _t1,\n    }\n"
-    assert _dense_intermediates(source) == ["_t1 = np.diagflat(x)"]
+    assert _dense_intermediates(source) == ["_t1 = _np.diagflat(x)"]
 
 
 @_settings(max_examples=40, deadline=None)

@@ -15,28 +15,38 @@ from ..core.program import Program
 from ..core.shapes import Dim, Kind
 from ..errors import UnsupportedError
 from ..rules.facts import Facts
+from .backends import Backend, backend
 from .names import identifier, size_name
 from .stable import CODE, body_behind, stable_form
 
 STRUCTURE = frozenset({"kron", "Diag"})  # matrices of structure, never formed to be shared
+# operations written as the backend's template of the same name (UNARY: under another name)
+BINARY = frozenset({"add", "sub", "mul", "div", "kron", "maximum", "minimum", "hcat", "vcat",
+                    "conv1d", "convolve", "mpowk", "trpowk"})
+UNARY = {"neg": "neg", "sum": "sum", "mean": "mean", "det": "det", "logdet": "logdet",
+         "inv": "inv", "norm2": "norm", "norm": "norm", "vec": "vec", "transpose": "transpose",
+         "tr": "tr", "Diag": "Diag", "diag": "diag", **{name: name for name in FUNCTIONS}}
 
 
 class Writer:
     """Turns nodes into NumPy expressions, naming shared subexpressions."""
 
     def __init__(self, program: Program, facts: Facts, names: dict[Node, str],
-                 uses: dict[Node, int]):
+                 uses: dict[Node, int], spelling: Backend | None = None):
         self.program = program
+        self.code = spelling or backend("numpy")  # the spelling of each operation
         self.facts = facts
         self.names = dict(names)  # node -> the variable holding its value
         self.uses = uses
         self.lines: list[str] = []
         self.counter = 0
+        self.requests: dict[Node, int] = {}  # how often each node's code was written
 
     def value(self, node: Node) -> str:
         """An expression for node, assigning shared subexpressions to temporaries first."""
         if node in self.names:
             return self.names[node]
+        self.requests[node] = self.requests.get(node, 0) + 1
         text = self.expression(node)
         # structure (kron, Diag) is never held as a dense value: each use folds it into its
         # product (v * A for Diag(v) @ A), its argument is what is shared
@@ -83,78 +93,53 @@ class Writer:
             return identifier(node.params[0])
         if op == "const":
             return repr(node.params[0])
+        code = self.code
         if op == "dimval":
-            return f"float({self.dim(node.params[0])})"
+            return code("dimension", self.dim(node.params[0]))
         if op == "identity":
-            return f"np.eye({self.dim(node.params[0])}, dtype=_dtype)"
+            return code("identity", self.dim(node.params[0]))
         if op in ("ones", "zeros"):
-            rows = self.dim(node.shape.rows)
-            cols = self.dim(node.shape.cols)
-            return f"np.{op}(({rows}, {cols}), dtype=_dtype)"
+            return code(op, self.dim(node.shape.rows), self.dim(node.shape.cols))
         if op == "commutation":
             m, n = node.params
-            return f"_commutation({self.dim(m)}, {self.dim(n)}, _dtype)"
+            return code("commutation", self.dim(m), self.dim(n))
         if op == "matmul":
             return self.product(node)
         if op == "tr" and args[0].op == "matmul" and not any(a.is_scalar for a in args[0].args) \
                 and args[0] not in self.names and self.uses.get(args[0], 0) <= 1:
             a, b = args[0].args
-            return f"np.sum({self.value(a)} * {self.value(b)}.T)"
+            return code("trace_of_product", self.value(a), self.value(b))
         if op == "tr" and args[0].op == "kron" and args[0] not in self.names:
             # tr(kron(A, B)) = tr(A) tr(B) (Magnus & Neudecker 2019, ch. 2): kron never formed
-            return "(" + " * ".join(self.value(a) if a.is_scalar else f"np.trace({self.value(a)})"
+            return "(" + " * ".join(self.value(a) if a.is_scalar else code("tr", self.value(a))
                                     for a in args[0].args) + ")"
         if op == "frob":
-            return f"np.vdot({self.value(args[0])}, {self.value(args[1])})"
-        unary = {
-            "neg": "(-{0})",
-            **{name: f"{function.numpy}({{0}})" for name, function in FUNCTIONS.items()},
-            "sum": "np.sum({0})", "mean": "np.mean({0})", "det": "np.linalg.det({0})",
-            "logdet": "_logdet({0})", "inv": "np.linalg.inv({0})",
-            "norm2": "np.linalg.norm({0})", "norm": "np.linalg.norm({0})",
-            "vec": "_vec({0})",
-        }
-        binary = {"add": "({0} + {1})", "sub": "({0} - {1})", "mul": "({0} * {1})",
-                  "div": "({0} / {1})", "kron": "np.kron({0}, {1})",
-                  "maximum": "np.maximum({0}, {1})", "minimum": "np.minimum({0}, {1})",
-                  "hcat": "_hcat({0}, {1})", "vcat": "_vcat({0}, {1})",
-                  "conv1d": "_conv1d({0}, {1})", "convolve": "_convolve({0}, {1})",
-                  "mpowk": "np.linalg.matrix_power({0}, int(round(float({1}))))",
-                  "trpowk": "np.trace(np.linalg.matrix_power({0}, int(round(float({1})))))"}
-        if op in binary:
-            return binary[op].format(*(self.value(a) for a in args))
+            return code("frob", self.value(args[0]), self.value(args[1]))
+        if op in BINARY:
+            return code(op, *(self.value(a) for a in args))
         if args and args[0].is_scalar and op in ("transpose", "tr", "det", "vec", "Diag",
                                                  "diag", "softmax", "logsumexp"):
             inner = self.value(args[0])
             return {"softmax": "1.0", "det": inner, "tr": inner}.get(op, inner)
-        if op in unary:
-            return unary[op].format(self.value(args[0]))
-        if op == "transpose":
-            return f"{self.value(args[0])}.T"
+        if op in UNARY:
+            return code(UNARY[op], self.value(args[0]))
         if op == "pow":
             base, exponent = args
             if exponent.op == "const" and exponent.params[0] == 2.0:
-                text = self.value(base)
-                return f"({text} * {text})"
-            return f"np.power({self.value(base)}, {self.value(exponent)})"
+                return code("square", self.once(base))
+            return code("power", self.value(base), self.value(exponent))
         if op == "mpow":
-            return f"np.linalg.matrix_power({self.value(args[0])}, {node.params[0]})"
-        if op == "tr":
-            return f"np.trace({self.value(args[0])})"
+            return code("mpow", self.value(args[0]), node.params[0])
         if op == "softmax":
             axis = 0 if node.kind is Kind.VECTOR else 1
-            return f"_softmax({self.value(args[0])}, {axis})"
+            return code("softmax", self.value(args[0]), axis)
         if op == "logsumexp":
             axis = 0 if args[0].kind is Kind.VECTOR else 1
-            return f"_logsumexp({self.value(args[0])}, {axis}, {args[0].kind is Kind.MATRIX})"
-        if op == "Diag":
-            return f"np.diagflat({self.value(args[0])})"
-        if op == "diag":
-            return f"_diagonal({self.value(args[0])})"
+            return code("logsumexp", self.value(args[0]), axis, args[0].kind is Kind.MATRIX)
         if op == "unvec":
             rows, cols = node.params
-            return f"_unvec({self.value(args[0])}, {self.dim(rows)}, {self.dim(cols)})"
-        raise UnsupportedError(f"no NumPy code for {op}")  # pragma: no cover
+            return code("unvec", self.value(args[0]), self.dim(rows), self.dim(cols))
+        raise UnsupportedError(f"no {self.code.name} code for {op}")  # pragma: no cover
 
     # products --------------------------------------------------------------------------------
 
@@ -163,7 +148,7 @@ class Writer:
         if a.is_scalar or b.is_scalar:
             return f"({self.value(a)} * {self.value(b)})"
         if node.is_scalar:  # x' @ y: a 1 x 1 product is a number
-            return f"_number({self.matrix_product(node)})"
+            return self.code("number", self.matrix_product(node))
         return self.matrix_product(node)
 
     def matrix_product(self, node: Node) -> str:
@@ -176,7 +161,7 @@ class Writer:
         if self.inline(b) and b.op == "Diag" and not b.args[0].is_scalar:
             return f"({self.value(a)} * {self.diagonal(b)}.T)"
         if self.inline(a) and a.op == "inv":
-            return f"np.linalg.solve({self.value(a.args[0])}, {self.value(b)})"
+            return self.code("solve", self.value(a.args[0]), self.value(b))
         if self.inline(a) and a.op == "kron" and b.kind is Kind.VECTOR:
             first, second = a.args
             if not first.is_scalar and not second.is_scalar:
@@ -190,8 +175,8 @@ class Writer:
                        f"{self.value(b)})"
         factors = self.chain(node)
         if len(factors) >= 3:
-            return f"np.linalg.multi_dot([{', '.join(self.value(f) for f in factors)}])"
-        return f"({self.value(a)} @ {self.value(b)})"
+            return self.code("multi_dot", ", ".join(self.value(f) for f in factors))
+        return self.code("matmul", self.value(a), self.value(b))
 
     def inline(self, node: Node) -> bool:
         """Whether node is computed here only (so its structure may be used, not its value)."""
@@ -229,7 +214,7 @@ class Writer:
             return ""
         self.counter += 1
         name = f"_t{self.counter}"
-        self.lines.append(f"{name} = np.sqrt({self.value(w)}) * {self.value(x)}")
+        self.lines.append(f"{name} = {self.code('sqrt', self.value(w))} * {self.value(x)}")
         return f"({name}.T @ {name})"
 
     def nonnegative(self, node: Node) -> bool:
@@ -243,7 +228,18 @@ class Writer:
         form = stable_form(node, lambda ref: body_behind(self.program, ref))
         if form is None:
             return ""
-        return CODE[form.kind].format(t=self.value(form.argument), axis=form.axis)
+        template = CODE[form.kind]
+        argument = self.once(form.argument) if template.count("{t}") > 1 else \
+            self.value(form.argument)
+        return template.format(t=argument, axis=form.axis)
+
+    def once(self, node: Node) -> str:
+        """An expression for node that may be written several times in one line: a name or a
+        leaf, the node's value held in a temporary otherwise (computed once)."""
+        text = self.value(node)
+        if node.op in LEAVES or text.isidentifier() or node in self.names:
+            return text
+        return self._hold(node, text)
 
 
 def count_uses(roots: Sequence[Node], stop: set[Node]) -> dict[Node, int]:

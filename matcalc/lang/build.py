@@ -42,7 +42,7 @@ CONCATENATIONS = frozenset({"hcat", "vcat"})  # hcat(A, B, C) is hcat(hcat(A, B)
 AXIS_REDUCTIONS = frozenset({"sum", "mean"})  # sum(X, 1), mean(X, 0): along one axis
 DIMENSION_FUNCTIONS = frozenset({"I", "ones", "zeros", "commutation"})
 FUNCTIONS = UNARY_FUNCTIONS | BINARY_FUNCTIONS | DIMENSION_FUNCTIONS | {"unvec"}
-RESERVED = FUNCTIONS | {"T"}
+RESERVED = FUNCTIONS
 
 ATTRIBUTES = ("symmetric", "spd", "simplex", "positive", "invertible", "pm1")
 SQUARE_ATTRIBUTES = frozenset({"symmetric", "spd", "invertible"})
@@ -163,7 +163,7 @@ class Builder:
     def check_new_name(self, name: str, what: str, location: Location | None) -> None:
         problem = None
         if name in RESERVED:
-            problem = (f"'{name}' is reserved (a function, the identity or the transpose); "
+            problem = (f"'{name}' is reserved (a function or the identity); "
                        f"rename the {what}")
         elif name in self.variables:
             problem = f"'{name}' is already declared"
@@ -346,6 +346,13 @@ class Builder:
         base_tree, exponent_tree = tree.children
         base = self.expression(base_tree)
         if exponent_tree.data == "name" and str(exponent_tree.children[0]) == "T":
+            # X^T is the transpose, also where T names a matrix (no power takes one); a scalar T
+            # would make it a power as well, so it is refused rather than guessed
+            declared = self.variables.get("T") or (
+                self.definitions["T"].ref if "T" in self.definitions else None)
+            if declared is not None and declared.is_scalar:
+                raise ShapeError(f"{base} ^ T: T is a scalar here, so ^T could be the power or "
+                                 f"the transpose; write {base}' for the transpose, or rename T")
             return ir.apply("transpose", base)
         exponent = self.expression(exponent_tree)
         if base.is_scalar:

@@ -2,11 +2,11 @@
 
 :mod:`matcalc.codegen.backends` copies this file from the marker line on into every generated
 JAX module after the NumPy helpers, so these definitions replace theirs: NumPy has no erf, and
-the NumPy helpers compute it with ``math.erf`` entry by entry, which JAX cannot trace; a scalar
+the NumPy helpers compute it with ``_math.erf`` entry by entry, which JAX cannot trace; a scalar
 result stays a 0-d array, as ``float()`` of a traced value fails under ``jax.jit``.
 """
 
-import jax.numpy as np  # the generated module's header imports it under this name
+import jax.numpy as _np  # the generated module's header imports it under this name
 
 # ---- copied into every generated module from here on ----
 import jax.scipy.special as _jax_special  # noqa: E402
@@ -21,4 +21,4 @@ def _erfc(x):
 
 
 def _returned_number(x):
-    return np.reshape(np.asarray(x), ())
+    return _np.reshape(_np.asarray(x), ())

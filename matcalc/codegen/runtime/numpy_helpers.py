@@ -4,41 +4,41 @@
 module, so the code runs with NumPy alone; here it is a module like any other, linted and tested.
 """
 
-import math
+import math as _math
 
-import numpy as np
+import numpy as _np
 
 
 # ---- copied into every generated module from here on ----
 def _sigmoid(x):
     # 1 / (1 + exp(-x)) for x >= 0, exp(x) / (1 + exp(x)) below: no overflow, no cancellation
-    e = np.exp(-np.abs(x))
-    return np.where(np.greater_equal(x, 0), 1.0 / (1.0 + e), e / (1.0 + e))
+    e = _np.exp(-_np.abs(x))
+    return _np.where(_np.greater_equal(x, 0), 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def _softmax(x, axis):
-    shifted = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return shifted / np.sum(shifted, axis=axis, keepdims=True)
+    shifted = _np.exp(x - _np.max(x, axis=axis, keepdims=True))
+    return shifted / _np.sum(shifted, axis=axis, keepdims=True)
 
 
 def _logsumexp(x, axis, keep):
-    top = np.max(x, axis=axis, keepdims=True)
-    value = top + np.log(np.sum(np.exp(x - top), axis=axis, keepdims=True))
+    top = _np.max(x, axis=axis, keepdims=True)
+    value = top + _np.log(_np.sum(_np.exp(x - top), axis=axis, keepdims=True))
     return value if keep else value.reshape(())[()]
 
 
 def _softplus(x):
-    return np.logaddexp(0, x)
+    return _np.logaddexp(0, x)
 
 
 def _erf(x):
-    # NumPy has no erf: math.erf entry by entry (exact to the last bit, slow on huge arrays)
-    return np.asarray(np.frompyfunc(math.erf, 1, 1)(x), dtype=float)
+    # NumPy has no erf: _math.erf entry by entry (exact to the last bit, slow on huge arrays)
+    return _np.asarray(_np.frompyfunc(_math.erf, 1, 1)(x), dtype=float)
 
 
 def _erfc(x):
-    # 1 - erf(x) without cancellation (math.erfc entry by entry)
-    return np.asarray(np.frompyfunc(math.erfc, 1, 1)(x), dtype=float)
+    # 1 - erf(x) without cancellation (_math.erfc entry by entry)
+    return _np.asarray(_np.frompyfunc(_math.erfc, 1, 1)(x), dtype=float)
 
 
 def _two_product(a, b):
@@ -57,31 +57,31 @@ def _gelu(x):
     # carried to twice the precision and erfc(z + dz) = erfc(z) - dz 2 exp(-z^2) / sqrt(pi)
     z, dz = _two_product(-x, 0.7071067811865476)
     dz = dz - x * -4.833646656726457e-17  # 1 / sqrt 2 = 0.7071067811865476 - 4.83e-17
-    return 0.5 * x * (_erfc(z) - dz * (2.0 / math.sqrt(math.pi)) * np.exp(-z * z))
+    return 0.5 * x * (_erfc(z) - dz * (2.0 / _math.sqrt(_math.pi)) * _np.exp(-z * z))
 
 
 def _gelu_tanh(x):
     # x (1 + tanh(u)) / 2 = x sigmoid(2 u): no cancellation for x < 0
-    return x * _sigmoid(2.0 * math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x))
+    return x * _sigmoid(2.0 * _math.sqrt(2.0 / _math.pi) * (x + 0.044715 * x * x * x))
 
 
 def _sech2(x):
     # 1 - tanh(x)^2 = 4 e / (1 + e)^2 with e = exp(-2 |x|): no cancellation, no overflow
-    e = np.exp(-2.0 * np.abs(x))
+    e = _np.exp(-2.0 * _np.abs(x))
     return 4.0 * e / ((1.0 + e) * (1.0 + e))
 
 
 def _relu(x):
-    return np.maximum(x, 0)
+    return _np.maximum(x, 0)
 
 
 def _step(x):
-    return np.greater(x, 0).astype(np.result_type(x, np.float32))
+    return _np.greater(x, 0).astype(_np.result_type(x, _np.float32))
 
 
 def _logdet(x):
-    sign, value = np.linalg.slogdet(x)
-    return value if sign > 0 else np.nan
+    sign, value = _np.linalg.slogdet(x)
+    return value if sign > 0 else _np.nan
 
 
 def _vec(x):
@@ -93,7 +93,7 @@ def _unvec(x, rows, cols):
 
 
 def _diagonal(x):
-    return np.diag(x).reshape(-1, 1)
+    return _np.diag(x).reshape(-1, 1)
 
 
 def _number(x):
@@ -101,12 +101,12 @@ def _number(x):
 
 
 def _commutation(m, n, dtype):
-    rows = np.arange(m * n)
-    return (np.arange(m * n)[None, :] == ((rows % n) * m + rows // n)[:, None]).astype(dtype)
+    rows = _np.arange(m * n)
+    return (_np.arange(m * n)[None, :] == ((rows % n) * m + rows // n)[:, None]).astype(dtype)
 
 
 def _column(x, name):
-    x = np.asarray(x)
+    x = _np.asarray(x)
     if x.ndim == 1:
         return x.reshape(-1, 1)
     if x.ndim == 2 and x.shape[1] == 1:
@@ -115,7 +115,7 @@ def _column(x, name):
 
 
 def _matrix(x, name):
-    x = np.asarray(x)
+    x = _np.asarray(x)
     if x.ndim != 2:
         raise ValueError(f"{name} must be a matrix (a 2-D array), not an array of shape "
                          f"{x.shape}")
@@ -128,7 +128,7 @@ def _returned_number(x):
 
 
 def _scalar(x, name):
-    x = np.asarray(x)
+    x = _np.asarray(x)
     if x.size != 1:
         raise ValueError(f"{name} must be a number, not an array of shape {x.shape}")
     return x.reshape(())[()]
