@@ -64,6 +64,10 @@ _NUMPY = {
 _NUMPY.update({name: f"{function.numpy.replace('np.', '_np.', 1)}({{0}})"
                for name, function in FUNCTIONS.items()})
 
+# jax.numpy spells every operation as NumPy does, but for a matrix power by a traced exponent
+_JAX = dict(_NUMPY, mpowk="_matrix_power_k({0}, {1})",
+            trpowk="_np.trace(_matrix_power_k({0}, {1}))")
+
 _TORCH = dict(_NUMPY)
 _TORCH.update({
     "power": "_power({0}, {1})", "sum": "_torch.sum({0})", "mean": "_torch.mean({0})",
@@ -115,7 +119,7 @@ BACKENDS_BY_NAME = {
     "numpy": Backend("numpy", MappingProxyType(_NUMPY), "import math as _math\n\n"
                      "import numpy as _np\n", ("numpy_helpers", "common_helpers")),
     # jax.numpy follows NumPy's API for every call the generated code makes
-    "jax": Backend("jax", MappingProxyType(_NUMPY), "import math as _math\n\n"
+    "jax": Backend("jax", MappingProxyType(_JAX), "import math as _math\n\n"
                    "import jax.numpy as _np  # enable float64 with "
                    "jax.config.update('jax_enable_x64', True)\n",
                    ("numpy_helpers", "jax_helpers", "common_helpers")),

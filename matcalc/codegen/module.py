@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import linecache
+import sys
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -338,8 +339,13 @@ def load(source: str, module_name: str = "matcalc_generated") -> ModuleType:
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     module = ModuleType(name)
     module.__file__ = filename
+    # registered as imported: tools that look a function's module up by name (torch.compile's
+    # tracer) find it
+    sys.modules[name] = module
     exec(code, module.__dict__)  # our own generated code, see the docstring
     if len(_MODULES) > 512:
+        for known in _MODULES.values():
+            sys.modules.pop(known.__name__, None)
         _MODULES.clear()
     _MODULES[digest] = module
     return module

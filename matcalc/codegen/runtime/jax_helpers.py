@@ -22,3 +22,38 @@ def _erfc(x):
 
 def _returned_number(x):
     return _np.reshape(_np.asarray(x), ())
+
+
+import jax as _jax  # noqa: E402, F401 - custom_vjp in the generated module
+
+
+def _primal_values(*primals):
+    """The arrays of a custom_vjp forward pass's primals (symbolic_zeros wraps them)."""
+    return tuple(getattr(p, "value", p) for p in primals)
+
+
+def _refuse_differentiating(primals, positions, names, differentiated):
+    """The backward pass has no gradient for the variables at positions: differentiating
+    through one of them is an error, never a zero."""
+    for position, name in zip(positions, names, strict=True):
+        if getattr(primals[position], "perturbed", False):
+            raise ValueError(f"{name} is differentiated, but this function was derived with "
+                             f"respect to {', '.join(differentiated)} only; derive it with "
+                             f"respect to {name} too")
+
+
+def _logdet(x):
+    sign, value = _np.linalg.slogdet(x)
+    return _np.where(sign > 0, value, _np.nan)
+
+
+def _matrix_power_k(a, k):
+    """a ^ k for an integer-valued scalar k, also where k is traced (under jax.jit): then by a
+    loop of products, as matrix_power needs a Python int."""
+    try:
+        return _np.linalg.matrix_power(a, int(round(float(k))))
+    except _jax.errors.ConcretizationTypeError:
+        k = _np.round(k).astype(int)
+        base = _np.where(k < 0, _np.linalg.inv(a), a)
+        return _jax.lax.fori_loop(0, _np.abs(k), lambda _, p: p @ base,
+                                  _np.eye(a.shape[0], dtype=a.dtype))

@@ -191,3 +191,16 @@ def _given_size(sizes, dimension):
 def _dimension(size):
     """The size of a dimension as a number in arithmetic."""
     return float(size)
+
+
+def _refuse_differentiating(needs, positions, names, differentiated):
+    """A Function's backward pass has no gradient for the variables at positions:
+    differentiating through one of them is an error, never a zero."""
+    for position, name in zip(positions, names, strict=True):
+        if needs[position]:
+            raise RuntimeError(f"{name} requires grad, but this function was derived with "
+                               f"respect to {', '.join(differentiated)} only; derive it with "
+                               f"respect to {name} too")
+
+
+from torch.autograd.function import once_differentiable as _once_differentiable  # noqa: E402, F401
