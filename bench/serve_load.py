@@ -1,20 +1,31 @@
-"""Load on the workbench's server: concurrent requests, and hostile ones among normal traffic.
+"""Load on the workbench's server: concurrent requests, hostile ones among normal traffic, and
+50 clients mixing cheap, expensive and abandoned requests.
 
-Starts ``matcalc serve`` on a free local port (``--jobs 2``, the default time limit) and drives
-it over HTTP with httpx:
+Starts ``matcalc serve`` on a free local port (``--jobs 2``, the default time limit and queue)
+and drives it over HTTP with httpx.  A client refused with 429 waits the ``Retry-After`` it is
+given and sends again; its latency runs from its first try to its answer.
 
-1. 50 concurrent derive requests (different problems): how many are answered, and their
-   latency (median, 95th percentile, largest);
+1. 50 concurrent derive requests (different problems): how many are answered, how many were
+   asked to come back, and their latency (median, 95th percentile, largest);
 2. hostile requests (10,000-deep nesting, a 1 MB body, ``tr(A^1000000)``, a derivation that runs
    past the time limit) sent at once, while normal requests keep arriving one every 0.1 s: what
-   each hostile request got and when, and the latency of the normal requests meanwhile.
+   each hostile request got and when, and the latency of the normal requests meanwhile;
+3. 50 clients for ``--seconds`` (default 30), each sending its next request 1 s after its
+   answer: 35 send cheap requests (a gradient of one line), 10 expensive ones (the CS224n
+   network's five gradients, thoroughly checked, with NumPy, JAX and PyTorch code), 5 send the
+   derivation past its time and hang up after 0.3 s.  The cheap
+   requests' latency (p50, p99, largest) and how many each client got answered: no client
+   starves.
 
-Run: ``python bench/serve_load.py`` (needs the dev dependencies: httpx).
+Run: ``python bench/serve_load.py [--seconds 30]`` (needs the dev dependencies: httpx).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import collections
+import pathlib
 import socket
 import statistics
 import subprocess
@@ -62,19 +73,40 @@ HOSTILE = {
 }
 
 
-async def timed(client: httpx.AsyncClient, endpoint: str, body: dict) -> tuple[float, int]:
+CS224N = (pathlib.Path(__file__).resolve().parent.parent / "derivations" /
+          "cs224n_one_layer.mc").read_text()
+EXPENSIVE = {"problem": CS224N, "check": True, "steps": True, "code": ["numpy", "jax", "torch"]}
+PAST_ITS_TIME = HOSTILE["a derivation past its time"][1]
+
+
+async def timed(client: httpx.AsyncClient, endpoint: str, body: dict,
+                refused: list[int] | None = None) -> tuple[float, int]:
+    """(seconds, status) of a request sent until it is not refused with 429 (each refusal
+    waits its Retry-After and is counted in ``refused``)."""
     started = time.monotonic()
-    answer = await client.post(f"/api/{endpoint}", json=body, timeout=120)
-    return time.monotonic() - started, answer.status_code
+    while True:
+        answer = await client.post(f"/api/{endpoint}", json=body, timeout=120)
+        if answer.status_code != 429:
+            return time.monotonic() - started, answer.status_code
+        if refused is not None:
+            refused.append(1)
+        await asyncio.sleep(float(answer.headers["retry-after"]))
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 async def concurrent(client: httpx.AsyncClient) -> None:
-    outcomes = await asyncio.gather(*[timed(client, "derive", normal(k)) for k in range(1, 51)])
+    refused: list[int] = []
+    outcomes = await asyncio.gather(*[timed(client, "derive", normal(k), refused)
+                                      for k in range(1, 51)])
     latencies = sorted(seconds for seconds, _ in outcomes)
     answered = sum(status == 200 for _, status in outcomes)
-    print(f"50 concurrent derive requests: {answered} answered (200); latency median "
-          f"{statistics.median(latencies):.2f} s, p95 {latencies[47]:.2f} s, "
-          f"max {latencies[-1]:.2f} s")
+    print(f"50 concurrent derive requests: {answered} answered (200), {len(refused)} times "
+          f"asked to come back (429); latency median {statistics.median(latencies):.2f} s, "
+          f"p95 {latencies[47]:.2f} s, max {latencies[-1]:.2f} s")
 
 
 async def hostile_among_normal(client: httpx.AsyncClient) -> None:
@@ -98,18 +130,73 @@ async def hostile_among_normal(client: httpx.AsyncClient) -> None:
           f"(over {time.monotonic() - started:.1f} s)")
 
 
-async def main(port: int) -> None:
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+async def mixed(client: httpx.AsyncClient, seconds: float) -> None:
+    """50 clients for ``seconds``: cheap, expensive and abandoned requests (module docstring)."""
+    end = time.monotonic() + seconds
+    cheap: dict[int, list[float]] = {}
+    expensive: list[tuple[float, int]] = []
+    refused: list[int] = []
+    abandoned = 0
+
+    async def cheap_client(index: int) -> None:
+        cheap[index] = []
+        k = 0
+        while time.monotonic() < end:
+            k += 1
+            latency, status = await timed(client, "derive", normal(index * 1000 + k), refused)
+            assert status == 200, status
+            cheap[index].append(latency)
+            await asyncio.sleep(1.0)  # a person types on (the page waits 0.5 s for a pause)
+
+    async def expensive_client() -> None:
+        while time.monotonic() < end:
+            expensive.append(await timed(client, "derive", EXPENSIVE, refused))
+            await asyncio.sleep(1.0)
+
+    async def abandoning_client() -> None:
+        nonlocal abandoned
+        while time.monotonic() < end:
+            try:
+                await client.post("/api/derive", json=PAST_ITS_TIME, timeout=0.3)
+            except httpx.TimeoutException:
+                abandoned += 1
+            await asyncio.sleep(1.0)
+
+    started = time.monotonic()
+    await asyncio.gather(*[cheap_client(index) for index in range(35)],
+                         *[expensive_client() for _ in range(10)],
+                         *[abandoning_client() for _ in range(5)])
+    latencies = [latency for client_latencies in cheap.values() for latency in client_latencies]
+    fewest = min(len(client_latencies) for client_latencies in cheap.values())
+    print(f"\n50 clients over {time.monotonic() - started:.1f} s (35 cheap, 10 expensive, "
+          "5 abandoning)")
+    print(f"cheap requests: {len(latencies)} answered (200); latency p50 "
+          f"{percentile(latencies, 0.5):.2f} s, p99 {percentile(latencies, 0.99):.2f} s, "
+          f"max {max(latencies):.2f} s; every cheap client answered at least {fewest} times")
+    statuses = collections.Counter(status for _, status in expensive)
+    print(f"expensive requests: {len(expensive)} answered ("
+          f"{', '.join(f'{status}: {count}' for status, count in sorted(statuses.items()))}); "
+          f"latency p50 {percentile([t for t, _ in expensive], 0.5):.2f} s")
+    print(f"abandoned requests: {abandoned}; refusals with 429 (then retried): {len(refused)}")
+
+
+async def main(port: int, seconds: float) -> None:
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits) as client:
         await timed(client, "derive", normal(0))  # the workers start
         await concurrent(client)
         await hostile_among_normal(client)
+        await mixed(client, seconds)
 
 
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=30.0,
+                        help="how long the 50 mixed clients run (default 30)")
     port = free_port()
     server = start(port)
     try:
-        asyncio.run(main(port))
+        asyncio.run(main(port, parser.parse_args().seconds))
     finally:
         server.terminate()
         server.wait(timeout=10)

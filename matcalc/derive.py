@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING
 
 from .core import ir
 from .core.program import Program
-from .core.shapes import Kind
-from .engine.result import KINDS, Result, header, shared_text
+from .engine.result import KINDS, LAYOUTS, Result, header, shared_text
 from .errors import CheckWarning, MatcalcError, UnsupportedError
 from .limits import time_budget
 
@@ -22,7 +21,6 @@ if TYPE_CHECKING:
     from .numeric.check import CheckResult
     from .present.latex import LatexStyle
 
-LAYOUTS = ("mixed", "numerator", "denominator")
 # derive()'s own check: one random point, two random directions (docs/guide.md, "The checker")
 QUICK_CHECK = {"seed": 0, "trials": 1, "directions": 2, "full": False}
 
@@ -63,17 +61,9 @@ class Derivative(Result):
 
     def symbol(self, style: LatexStyle | None = None) -> str:
         """The derivative's symbol: ``\\frac{\\partial J}{\\partial W}``."""
-        from .present.latex import derivative_symbol
+        from .present.latex import result_symbol
 
-        program = self.program
-
-        def kind_of(name: str) -> Kind:
-            variable = program.variables.get(name)
-            return variable.kind if variable is not None else program.definitions[name].ref.kind
-
-        return derivative_symbol(self.kind, self.of, self.wrt, self.of_node.kind,
-                                 kind_of(self.wrt), style or _style(self),
-                                 (self.across, kind_of(self.across)) if self.across else None)
+        return result_symbol(self, style or _style(self))
 
     @property
     def steps(self):

@@ -21,6 +21,7 @@ MAX_LINES = 500
 RANKS = {
     "errors": 0, "limits": 0,
     "core": 1,
+    "ops": 1.5,  # the operation registry's records: built on core, read by every stage above
     "lang": 2,
     "rules": 3,
     "engine": 4,
@@ -29,9 +30,8 @@ RANKS = {
     "numeric": 7,
     "grading": 8,
     "derive": 10, "steps": 10, "sampling": 10,  # the front end (and the docs' old names)
-    "catalogue": 10,
     "web": 11,  # the server: a front end beside the command line
-    "cli": 11, "cli_common": 11, "cli_verify": 11, "cli_serve": 11, "__main__": 12, "__init__": 12,
+    "cli": 11, "__main__": 12, "__init__": 12,
 }
 
 
@@ -166,6 +166,22 @@ def test_importing_matcalc_imports_neither_numpy_nor_sympy():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "[]", result.stdout
+
+
+def test_scipy_is_imported_only_by_what_computes_with_it():
+    # SciPy (special and matrix functions) is imported on first use: a derivation and its check
+    # without lgamma or a matrix function never load it; evaluating lgamma does
+    import subprocess
+    import sys
+
+    code = ("import sys, matcalc; d = matcalc.derive(\"x' @ A @ x\", wrt='x'); matcalc.check(d); "
+            "print('scipy' in sys.modules); "
+            "matcalc.check(matcalc.derive('sum(lgamma(x))', wrt='x', "
+            "let='x : vector(n) positive')); "
+            "print('scipy' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.split() == ["False", "True"], result.stdout + result.stderr
 
 
 def test_every_folder_of_modules_is_a_package():

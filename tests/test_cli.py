@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from matcalc.cli import main
+from matcalc.cli.main import main
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -121,7 +121,7 @@ def test_derive_errors_exit_2():
 
 
 def test_an_internal_error_is_reported_without_a_traceback(monkeypatch, capsys):
-    import matcalc.cli as cli
+    import matcalc.cli.main as cli
 
     def broken(arguments):
         raise ZeroDivisionError("boom")

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from strategies import expressions
 
 import matcalc
-from matcalc.cli import main
+from matcalc.cli.main import main
 from matcalc.codegen.module import compiled, generate, load
 from matcalc.core import ir
 from matcalc.derive import derive_by_request

@@ -1,4 +1,4 @@
-"""Every construct of LANGUAGE.md: parsed, typed, and evaluated equal to hand-written NumPy."""
+"""Every construct of docs/language.md: parsed, typed, and evaluated equal to hand-written NumPy."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ import pathlib
 import pytest
 
 import matcalc
-from matcalc.cli import main
+from matcalc.cli.main import main
 
 QUADRATIC = "x : vector(n); A : matrix(n, n)\nf = x' @ A @ x"
 TRACE = "X, A, B : matrix(n, n)\nf = tr(A @ X @ B)"

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from strategies import expressions
 
 import matcalc
-from matcalc.cli import main
+from matcalc.cli.main import main
 from matcalc.errors import MatcalcError
 from matcalc.grading.answers import answer_node
 from matcalc.numeric.sampling import random_instance
@@ -196,5 +196,8 @@ def test_command_line_exits_cleanly(command, problem, options):
 
 
 def test_gallery_bases_parse():
+    # every base the fuzzer mutates is itself a valid problem: it parses to a program that
+    # declares its variables and defines something to differentiate
     for text in BASES:
-        matcalc.parse(text)
+        program = matcalc.parse(text)
+        assert program.variables and program.definitions, text

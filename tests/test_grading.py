@@ -10,7 +10,7 @@ import pathlib
 
 import pytest
 
-from matcalc.cli import main
+from matcalc.cli.main import main
 from matcalc.errors import ParseError
 from matcalc.grading.batch import grade, progress_bar, read_answers, summary
 from matcalc.lang.latex_tokens import looks_like_latex
@@ -101,15 +101,52 @@ def test_batch_report_to_stdout_as_csv(tmp_path, capsys):
 @pytest.mark.parametrize("content, message", [
     ("name,problem,wrt,answer\n", "missing student"),
     ("student,problem,wrt,answer\n", "holds no answers"),
-    ("student,problem,wrt,answer,kind\na,p.mc,x,x,gradient\n", "kind is one of"),
-    ("student,problem,wrt,answer\na,p.mc,x\n", "line 2: expected 4 fields"),
-    ("student,problem,wrt,answer,latex\na,p.mc,x,x,maybe\n", "latex is yes, no or empty"),
+    ('student,problem,wrt,answer\na,p.mc,x,"x\n', "never closed"),
 ])
 def test_malformed_answer_files(tmp_path, content, message):
     path = tmp_path / "answers.csv"
     path.write_text(content)
     with pytest.raises(ParseError, match=message):
         read_answers(path)
+
+
+@pytest.mark.parametrize("row, message", [
+    ("a,quadratic.mc,x", "this row has 3 fields where the header names 5"),
+    ("a,quadratic.mc,x,kron(A, B) @ x,", "this row has 6 fields where the header names 5"),
+    ("a,quadratic.mc,x,(A + A') @ x,,extra,more", "7 fields"),
+    ("a", "1 field where"),
+    ("a,quadratic.mc,x,x,maybe", "latex is yes, no or empty"),
+    ("a,quadratic.mc,,x,", "problem and wrt must not be empty"),
+])
+def test_a_malformed_row_is_that_rows_error_and_the_rest_are_graded(tmp_path, row, message):
+    # the rows around the malformed one are graded as usual
+    answers = _answers_file(tmp_path, [ROWS[0]])
+    good = answers.read_text().splitlines()[1]
+    answers.write_text(answers.read_text().splitlines()[0] + f"\n{good}\n{row}\n{good}\n")
+    grades = grade(read_answers(answers), jobs=1)
+    assert [(g.line, g.verdict) for g in grades] == [(2, "correct"), (3, "error"),
+                                                      (4, "correct")]
+    assert message in grades[1].hint and grades[1].student == "a"
+
+
+def test_a_row_of_an_unknown_kind_is_that_rows_error(tmp_path):
+    path = tmp_path / "answers.csv"
+    (tmp_path / "p.mc").write_text("x : vector(n)\nf = x' @ x\n")
+    path.write_text("student,problem,wrt,answer,kind\na,p.mc,x,2 * x,gradient\n"
+                    "b,p.mc,x,2 * x,grad\n")
+    grades = grade(read_answers(path), jobs=1)
+    assert [g.verdict for g in grades] == ["error", "correct"]
+    assert "kind is one of grad, jacobian, hessian, not 'gradient'" in grades[0].hint
+
+
+def test_the_command_line_grades_the_rest_of_a_class_around_a_malformed_row(tmp_path, capsys):
+    answers = _answers_file(tmp_path, [ROWS[0]])
+    answers.write_text(answers.read_text() + "b,quadratic.mc,x\n")
+    assert main(["verify", "--batch", str(answers), "--jobs", "1"]) == 1
+    captured = capsys.readouterr()
+    rows = list(csv.DictReader(io.StringIO(captured.out)))
+    assert [row["verdict"] for row in rows] == ["correct", "error"]
+    assert "1 correct, 0 wrong, 1 error" in captured.err
 
 
 def test_batch_command_rejects_mixed_arguments(tmp_path, capsys):

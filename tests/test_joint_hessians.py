@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 import matcalc
-from matcalc.cli import main
+from matcalc.cli.main import main
 from matcalc.engine.result import Result
 from matcalc.numeric.sampling import random_instance
 

@@ -41,7 +41,7 @@ def test_a_derivation_over_its_time_budget_is_a_limit_error(monkeypatch):
 
 def test_time_limit_option(capsys):
     from matcalc import limits
-    from matcalc.cli import main
+    from matcalc.cli.main import main
 
     saved = limits.DERIVATION_SECONDS
     try:

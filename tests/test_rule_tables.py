@@ -6,29 +6,32 @@ import pytest
 
 import matcalc
 import matcalc.core.ir
-from matcalc.codegen.backends import backend
 from matcalc.core.functions import FUNCTIONS
-from matcalc.core.ir import SHAPE_RULES
-from matcalc.core.to_sympy import CONVERTERS
+from matcalc.core.registry import view
+from matcalc.core.to_sympy import converters
+from matcalc.errors import UnsupportedError
 from matcalc.numeric.evaluate import evaluate
-from matcalc.numeric.operations import EVALUATORS, SIZED_EVALUATORS
+from matcalc.numeric.operations import evaluator
+from matcalc.ops.elementwise import derivative_of
 from matcalc.rules.operations import ADJOINTS, DIFFERENTIALS, JACOBIANS
-from matcalc.rules.ops.elementwise import derivative_of
 
-OPERATIONS = sorted(SHAPE_RULES)
+OPERATIONS = sorted(view("shape"))
 ARITY = {"add": 2, "sub": 2, "mul": 2, "div": 2, "matmul": 2, "frob": 2, "pow": 2, "kron": 2,
          "hcat": 2, "vcat": 2, "conv1d": 2, "convolve": 2, "mpowk": 2, "trpowk": 2,
-         "maximum": 2, "minimum": 2}
+         "maximum": 2, "minimum": 2, "expm_frechet": 2, "logm_frechet": 2, "sylvester": 2}
 
 
-@pytest.mark.parametrize("table", [ADJOINTS, JACOBIANS, DIFFERENTIALS, CONVERTERS],
+@pytest.mark.parametrize("table", [ADJOINTS, JACOBIANS, DIFFERENTIALS, converters()],
                          ids=["adjoints", "jacobians", "differentials", "sympy"])
 def test_every_operation_is_in_every_table(table):
     assert sorted(table) == OPERATIONS
 
 
-def test_every_operation_evaluates():
-    assert sorted(set(EVALUATORS) | set(SIZED_EVALUATORS)) == OPERATIONS
+@pytest.mark.parametrize("op", OPERATIONS)
+def test_every_operation_evaluates(op):
+    # the interpreter compiles every operation's NumPy template into a function
+    function, fields = evaluator(op)
+    assert callable(function) and set(fields) <= {"axis", "keep", "k", "rows", "cols"}
 
 
 @pytest.mark.parametrize("op", OPERATIONS)
@@ -42,16 +45,17 @@ def test_rules_state_their_identity(op):
 def test_rule_catalogue_is_current():
     import pathlib
 
-    from matcalc.catalogue import catalogue
+    from matcalc.cli.catalogue import catalogue
 
     path = pathlib.Path(__file__).resolve().parent.parent / "docs" / "rules.md"
-    stale = "regenerate: python -m matcalc.catalogue > docs/rules.md"
+    stale = "regenerate: python -m matcalc.cli.catalogue > docs/rules.md"
     assert path.read_text() == catalogue(), stale
 
 
 # -- the elementwise functions' table (core/functions.py): one row serves every stage ----------
 
 FUNCTION_NAMES = sorted(FUNCTIONS)
+NO_DERIVATIVE = {"trigamma"}  # polygamma(2, x) is not a function of the language
 
 
 def _runtime_names(module: str) -> set[str]:
@@ -72,7 +76,9 @@ def test_every_backend_computes_every_function(name):
     numpy_name = FUNCTIONS[name].numpy
     if numpy_name.startswith("np."):
         assert hasattr(np, numpy_name[3:])
-        assert backend("torch")(name, "x") == f"_torch.{numpy_name[3:]}(x)"
+        # generated PyTorch code calls torch itself
+        template = view("code")[name].template("torch")
+        assert template == f"torch.{numpy_name[3:]}({{0}})"
         torch = pytest.importorskip("torch")
         assert callable(getattr(torch, numpy_name[3:]))
     else:
@@ -88,6 +94,10 @@ def test_every_function_derivative_matches_finite_differences(name):
     function = FUNCTIONS[name]
     declaration = "x : vector(n) positive" if function.domain == "positive" else "x : vector(n)"
     program = matcalc.parse(f"{declaration}\ny = {name}(x)\nf = sum(y)")
+    if name in NO_DERIVATIVE:  # refused by name, never a wrong or missing value
+        with pytest.raises(UnsupportedError, match=name):
+            derivative_of(name, program.variables["x"], program.definitions["y"].ref)
+        return
     derivative = derivative_of(name, program.variables["x"], program.definitions["y"].ref)
     values = np.array([0.3, 0.7, 1.9, 2.6]) if function.domain == "positive" else \
         np.array([-1.7, -0.4, 0.6, 2.2])
@@ -124,7 +134,7 @@ from strategies import expressions  # noqa: E402
 from matcalc.core.algebra import identity, size  # noqa: E402
 from matcalc.numeric.evaluate import prepare  # noqa: E402
 from matcalc.numeric.sampling import random_instance  # noqa: E402
-from matcalc.rules.operation import derived_adjoint, derived_jacobian  # noqa: E402
+from matcalc.ops.operation import derived_adjoint, derived_jacobian  # noqa: E402
 
 BASE = program("base = a")
 
@@ -173,7 +183,9 @@ def test_the_engine_derives_with_rules_that_follow_from_differentials_alone(monk
     # only its differential)
     import pathlib
 
-    from matcalc.rules.operation import OPERATIONS
+    from matcalc.core.registry import operations
+
+    OPERATIONS = operations()
 
     monkeypatch.setattr("matcalc.engine.accumulate.ADJOINTS", {
         name: tuple(derived_adjoint(name, i) for i in range(len(op.adjoints)))
@@ -186,4 +198,4 @@ def test_the_engine_derives_with_rules_that_follow_from_differentials_alone(monk
         results = matcalc.derive(path.read_text(), check=False)
         results = results if isinstance(results, list) else [results]
         for verdict in matcalc.check(results, seed=1, trials=1):
-            assert verdict.ok or verdict.inconclusive, (path.stem, str(verdict))
+            assert verdict.ok, (path.stem, str(verdict))

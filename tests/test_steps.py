@@ -10,7 +10,7 @@ import pytest
 
 import matcalc
 import matcalc.numeric.sampling
-from matcalc.cli import main
+from matcalc.cli.main import main
 from matcalc.errors import UnsupportedError
 from matcalc.numeric.evaluate import evaluate
 from matcalc.numeric.sampling import random_instance

@@ -16,7 +16,7 @@ ROWS = {
     # was (det(X) / det(X)) * inv(X)': a logarithm's argument is non-zero where it is defined
     "logdet": ("X : matrix(n, n)\nf = log(det(X))", "X", "kind", "df_dX = inv(X)'"),
     "logdet gram": ("X : matrix(6, 3)\nf = log(det(X' @ X))", "X", "kind",
-                    "df_dX = 2 * (X @ inv(X' @ X))"),
+                    "df_dX = 2 * X @ inv(X' @ X)"),
     # was 15 tokens: inv(inv(X)) = X and inv(X)' @ X' = I
     "det of inverse": ("X : matrix(n, n) invertible\nf = det(inv(X))", "X", "kind",
                        "df_dX = -(f * inv(X)')"),

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import matcalc
-from matcalc.cli import main
+from matcalc.cli.main import main
 from matcalc.codegen.module import load
 from matcalc.codegen.wrappers import jax_vjp, torch_function
 from matcalc.derive import derive_by_request

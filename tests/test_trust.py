@@ -155,7 +155,7 @@ def test_seed_000s_answer_written_juxtaposed_is_correct():
 @pytest.mark.parametrize("path", sorted((ROOT / "derivations").rglob("*.mc")),
                          ids=lambda path: path.name)
 def test_every_gallery_file_derives_with_the_plain_command(path, capsys):
-    from matcalc.cli import main
+    from matcalc.cli.main import main
 
     assert main(["derive", str(path)]) == 0, capsys.readouterr().err
 
@@ -191,7 +191,7 @@ def test_a_result_that_fails_its_check_warns(monkeypatch):
 
 
 def test_the_command_line_never_prints_a_failed_result_as_fine(monkeypatch, capsys):
-    from matcalc.cli import main
+    from matcalc.cli.main import main
 
     _broken_tanh(monkeypatch)
     assert main(["derive", "sum(tanh(W @ x))", "--wrt", "x"]) == 1
@@ -204,7 +204,7 @@ def test_the_command_line_never_prints_a_failed_result_as_fine(monkeypatch, caps
 
 
 def test_a_result_that_passes_prints_as_before(capsys):
-    from matcalc.cli import main
+    from matcalc.cli.main import main
 
     assert main(["derive", "x' @ A @ x", "--wrt", "x"]) == 0
     assert capsys.readouterr().out == "# grad f wrt x\ndf_dx = (A' + A) @ x\n"

@@ -8,7 +8,7 @@ import pathlib
 import pytest
 
 import matcalc
-from matcalc.cli import main
+from matcalc.cli.main import main
 from matcalc.errors import ParseError, UnsupportedError
 
 CS224N = (pathlib.Path("derivations") / "cs224n_one_layer.mc").read_text()
@@ -28,7 +28,7 @@ RIGHT = [
 
 WRONG = [
     (CS224N, "W", "(U' @ (yhat - y)) @ x'", "the relu mask step(z) is missing"),
-    (CS224N, "W", "x @ ((U' @ (yhat - y)) * step(z))'", "shape of the transpose"),
+    (CS224N, "W", "x @ ((U' @ (yhat - y)) * step(z))'", "transpose of the gradient: it is Dx x Dh"),
     (CS224N, "U", "-(yhat - y) @ h'", "sign flipped"),
     (CS224N, "U", "0.5 * (yhat - y) @ h'", "0.5 times the gradient"),
     (CS224N, "x", "W' @ ((U' @ (yhat - y)) @ step(z))", "does not type-check"),

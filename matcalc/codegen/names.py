@@ -3,8 +3,8 @@
 Every name the generated code itself uses inside a function starts with ``_``: the libraries
 (``_np``, ``_torch``, ``_math``), the helpers (``_sigmoid``), temporaries (``_t1``), sizes
 (``_size_n``), the dtype, and aliases of the module's own functions (``_prepare``).  So a user's
-name is kept as it is (``T``, ``E``, ``np``, ``torch``, ``sum``, ``prepare``) unless it is a
-Python keyword, starts with ``_`` or ends with ``_``: those get one more ``_`` at the end.  The
+name is kept as it is (``T``, ``E``, ``np``, ``torch``, ``prepare``) unless it is a Python
+keyword or builtin, starts with ``_`` or ends with ``_``: those get one more ``_`` at the end.  The
 mapping is one to one (a name that ends with ``_`` always gets one more), and no mapped user
 name starts with ``_`` without ending with one, as every name of ours does.  The keyword
 parameters ``sizes=`` and ``prepared=`` take one more ``_`` while a variable has their name.
@@ -12,10 +12,12 @@ parameters ``sizes=`` and ``prepared=`` take one more ``_`` while a variable has
 
 from __future__ import annotations
 
+import builtins
 import keyword
 from collections.abc import Iterable
 
-RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
+# Python's keywords, and its builtins, which code and templates call (float, int, round)
+RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins))
 
 
 def identifier(name: str) -> str:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from ..core.functions import FUNCTIONS
 from ..core.ir import LEAVES, Node, apply, walk
 from ..core.program import Program
+from ..core.registry import view
 
-# operations worth computing once in prepare() when their inputs stay fixed
-EXPENSIVE = frozenset({"matmul", "inv", "det", "logdet", "mpow", "Diag", "softmax",
-                       "logsumexp"}) | {name for name, f in FUNCTIONS.items() if f.costly}
+# operations worth computing once in prepare() when their inputs stay fixed: the registry's
+# cost view
+EXPENSIVE = frozenset(name for name, cost in view("cost").items() if "costly" in cost)
 
 
 def mover(program: Program, where: dict[str, Node], wrt: set[str]) -> Callable[[Node], bool]:

@@ -9,23 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..core.functions import FUNCTIONS
 from ..core.ir import LEAVES, Node
 from ..core.program import Program
+from ..core.registry import view
 from ..core.shapes import Dim, Kind
-from ..errors import UnsupportedError
 from ..rules.facts import Facts
 from .backends import Backend, backend
 from .names import identifier, size_name
 from .stable import CODE, body_behind, stable_form
 
-STRUCTURE = frozenset({"kron", "Diag"})  # matrices of structure, never formed to be shared
-# operations written as the backend's template of the same name (UNARY: under another name)
-BINARY = frozenset({"add", "sub", "mul", "div", "kron", "maximum", "minimum", "hcat", "vcat",
-                    "conv1d", "convolve", "mpowk", "trpowk"})
-UNARY = {"neg": "neg", "sum": "sum", "mean": "mean", "det": "det", "logdet": "logdet",
-         "inv": "inv", "norm2": "norm", "norm": "norm", "vec": "vec", "transpose": "transpose",
-         "tr": "tr", "Diag": "Diag", "diag": "diag", **{name: name for name in FUNCTIONS}}
+# matrices of structure (kron, Diag), never formed to be shared
+STRUCTURE = frozenset(name for name, cost in view("cost").items() if "structure" in cost)
+TEMPLATES = view("code")  # each operation's code templates
 
 
 class Writer:
@@ -34,7 +29,7 @@ class Writer:
     def __init__(self, program: Program, facts: Facts, names: dict[Node, str],
                  uses: dict[Node, int], spelling: Backend | None = None):
         self.program = program
-        self.code = spelling or backend("numpy")  # the spelling of each operation
+        self.code = spelling or backend("numpy")  # the library's spelling of each operation
         self.facts = facts
         self.names = dict(names)  # node -> the variable holding its value
         self.uses = uses
@@ -84,62 +79,57 @@ class Writer:
             text += f" {'-' if negative else '+'} {term}"
         return f"({text})" if len(terms) > 1 else text
 
-    def expression(self, node: Node) -> str:  # noqa: C901 - one case per operation
-        op, args = node.op, node.args
+    def expression(self, node: Node) -> str:
+        """The code of one node: its stable form, a leaf, a product (which knows structure),
+        a shortcut, or its operation's template (matcalc/ops), the one the interpreter runs."""
         stable = self.stable(node)
         if stable:
             return stable
+        if node.op in LEAVES:
+            return self.leaf(node)
+        if node.op == "matmul":
+            return self.product(node)
+        shortcut = self.shortcut(node)
+        if shortcut:
+            return shortcut
+        code = TEMPLATES[node.op]
+        arguments = [self.value(arg) for arg in node.args]
+        scalar = code.scalar and any(arg.is_scalar for arg in node.args)
+        template = code.scalar if scalar else code.template(self.code.name)
+        return self.code.spell(template).format(*arguments, **code.fields(node, self.dim))
+
+    def leaf(self, node: Node) -> str:
+        """A variable, a number, a size, or a matrix of a size (identity, ones, zeros, K)."""
+        op = node.op
         if op in ("var", "ref"):
             return identifier(node.params[0])
         if op == "const":
             return repr(node.params[0])
-        code = self.code
         if op == "dimval":
-            return code("dimension", self.dim(node.params[0]))
+            return self.code("dimension", self.dim(node.params[0]))
         if op == "identity":
-            return code("identity", self.dim(node.params[0]))
-        if op in ("ones", "zeros"):
-            return code(op, self.dim(node.shape.rows), self.dim(node.shape.cols))
+            return self.code("identity", self.dim(node.params[0]))
         if op == "commutation":
             m, n = node.params
-            return code("commutation", self.dim(m), self.dim(n))
-        if op == "matmul":
-            return self.product(node)
+            return self.code("commutation", self.dim(m), self.dim(n))
+        return self.code(op, self.dim(node.shape.rows), self.dim(node.shape.cols))
+
+    def shortcut(self, node: Node) -> str:
+        """Algebra that saves work without changing a value, or "" where none applies:
+        ``tr(A @ B) = sum(A * B')``, ``tr(kron(A, B)) = tr(A) tr(B)`` (Magnus & Neudecker 2019,
+        ch. 2: the Kronecker product is never formed), ``x .^ 2 = x * x``."""
+        op, args = node.op, node.args
         if op == "tr" and args[0].op == "matmul" and not any(a.is_scalar for a in args[0].args) \
                 and args[0] not in self.names and self.uses.get(args[0], 0) <= 1:
             a, b = args[0].args
-            return code("trace_of_product", self.value(a), self.value(b))
+            return self.code("trace_of_product", self.value(a), self.value(b))
         if op == "tr" and args[0].op == "kron" and args[0] not in self.names:
-            # tr(kron(A, B)) = tr(A) tr(B) (Magnus & Neudecker 2019, ch. 2): kron never formed
-            return "(" + " * ".join(self.value(a) if a.is_scalar else code("tr", self.value(a))
+            return "(" + " * ".join(self.value(a) if a.is_scalar else
+                                    self.code("trace", self.value(a))
                                     for a in args[0].args) + ")"
-        if op == "frob":
-            return code("frob", self.value(args[0]), self.value(args[1]))
-        if op in BINARY:
-            return code(op, *(self.value(a) for a in args))
-        if args and args[0].is_scalar and op in ("transpose", "tr", "det", "vec", "Diag",
-                                                 "diag", "softmax", "logsumexp"):
-            inner = self.value(args[0])
-            return {"softmax": "1.0", "det": inner, "tr": inner}.get(op, inner)
-        if op in UNARY:
-            return code(UNARY[op], self.value(args[0]))
-        if op == "pow":
-            base, exponent = args
-            if exponent.op == "const" and exponent.params[0] == 2.0:
-                return code("square", self.once(base))
-            return code("power", self.value(base), self.value(exponent))
-        if op == "mpow":
-            return code("mpow", self.value(args[0]), node.params[0])
-        if op == "softmax":
-            axis = 0 if node.kind is Kind.VECTOR else 1
-            return code("softmax", self.value(args[0]), axis)
-        if op == "logsumexp":
-            axis = 0 if args[0].kind is Kind.VECTOR else 1
-            return code("logsumexp", self.value(args[0]), axis, args[0].kind is Kind.MATRIX)
-        if op == "unvec":
-            rows, cols = node.params
-            return code("unvec", self.value(args[0]), self.dim(rows), self.dim(cols))
-        raise UnsupportedError(f"no {self.code.name} code for {op}")  # pragma: no cover
+        if op == "pow" and args[1].op == "const" and args[1].params[0] == 2.0:
+            return self.code("square", self.once(args[0]))
+        return ""
 
     # products --------------------------------------------------------------------------------
 
@@ -161,7 +151,10 @@ class Writer:
         if self.inline(b) and b.op == "Diag" and not b.args[0].is_scalar:
             return f"({self.value(a)} * {self.diagonal(b)}.T)"
         if self.inline(a) and a.op == "inv":
-            return self.code("solve", self.value(a.args[0]), self.value(b))
+            return self.solve(a.args[0], b, transposed=False)
+        if self.inline(a) and a.op == "transpose" and a.args[0].op == "inv" and \
+                self.inline(a.args[0]):  # inv(A)' @ B = solve(A', B)
+            return self.solve(a.args[0].args[0], b, transposed=True)
         if self.inline(a) and a.op == "kron" and b.kind is Kind.VECTOR:
             first, second = a.args
             if not first.is_scalar and not second.is_scalar:
@@ -176,7 +169,17 @@ class Writer:
         factors = self.chain(node)
         if len(factors) >= 3:
             return self.code("multi_dot", ", ".join(self.value(f) for f in factors))
-        return self.code("matmul", self.value(a), self.value(b))
+        return f"({self.value(a)} @ {self.value(b)})"
+
+    def solve(self, a: Node, b: Node, transposed: bool) -> str:
+        """``inv(A) @ B`` (``inv(A)' @ B``) as a solve, never the inverse: a triangular solve
+        (O(n^2) a column) when A is known triangular, a chol factor or a declared lower/upper."""
+        side = self.facts.triangular(a)
+        matrix = self.value(a) + (".T" if transposed else "")
+        if side:
+            lower = (side == "lower") != transposed
+            return f"_solve_triangular({matrix}, {self.value(b)}, {lower})"
+        return self.code("solve", matrix, self.value(b))
 
     def inline(self, node: Node) -> bool:
         """Whether node is computed here only (so its structure may be used, not its value)."""
@@ -231,7 +234,7 @@ class Writer:
         template = CODE[form.kind]
         argument = self.once(form.argument) if template.count("{t}") > 1 else \
             self.value(form.argument)
-        return template.format(t=argument, axis=form.axis)
+        return self.code.spell(template).format(t=argument, axis=form.axis)
 
     def once(self, node: Node) -> str:
         """An expression for node that may be written several times in one line: a name or a

@@ -200,3 +200,17 @@ def unbroadcast(g: Term, arg: Node) -> Term:
 def matrix_power(a: Node, k: int) -> Node:
     """A^k for a square matrix and k >= 0: I, A, or a matrix power."""
     return identity(a.shape.rows) if k == 0 else a if k == 1 else ir.matpow(a, k)
+
+
+def zeros_like(node: Node) -> Node:
+    """The zero of node's shape: 0, or a zero vector or matrix."""
+    if node.is_scalar:
+        return ir.const(0.0)
+    return ir.zeros(node.shape.rows, node.shape.cols, node.kind)
+
+
+def chain(node: Node) -> list[Node]:
+    """The factors of a matrix product, left to right, however it is bracketed."""
+    if node.op == "matmul":
+        return chain(node.args[0]) + chain(node.args[1])
+    return [node]

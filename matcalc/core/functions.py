@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import UnsupportedError
+
 _TWO_OVER_ROOT_PI = 2 / math.sqrt(math.pi)
 _ROOT_HALF = 1 / math.sqrt(2)
 _ONE_OVER_ROOT_2PI = 1 / math.sqrt(2 * math.pi)
@@ -76,6 +78,15 @@ FUNCTIONS: dict[str, Function] = {f.name: f for f in (
              domain="positive"),
     Function("expm1", lambda a, x, y: a.call("exp", x), "expm1' = exp", "np.expm1",
              r"\operatorname{expm1}", "expm1"),
+    # the log-gamma function and its derivatives (Abramowitz & Stegun 6.1.41, 6.3, 6.4):
+    # lgamma' = digamma = psi, digamma' = trigamma = psi_1; defined for positive arguments here
+    Function("lgamma", lambda a, x, y: a.call("digamma", x), "lgamma' = digamma (A&S 6.3.1)",
+             "_lgamma", r"\operatorname{lgamma}", "loggamma", domain="positive"),
+    Function("digamma", lambda a, x, y: a.call("trigamma", x), "digamma' = trigamma (A&S 6.4.1)",
+             "_digamma", r"\operatorname{digamma}", "digamma", domain="positive"),
+    Function("trigamma", lambda a, x, y: _unsupported("trigamma", "polygamma(2, x)"),
+             "trigamma' = polygamma(2, .), not offered", "_trigamma",
+             r"\operatorname{trigamma}", "trigamma", domain="positive", values="positive"),
     # GELU (Hendrycks & Gimpel 2016): x Phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2;
     # gelu'(x) = Phi(x) + x phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi)
     Function("gelu", lambda a, x, y: a.add(
@@ -88,6 +99,10 @@ FUNCTIONS: dict[str, Function] = {f.name: f for f in (
              "gelu_tanh'(x) = (1 + t) / 2 + x (1 - t^2) u'(x) / 2, t = tanh(u(x))",
              "_gelu_tanh", r"\operatorname{gelu\_tanh}", "gelu_tanh"),
 )}
+
+def _unsupported(name: str, derivative: str) -> Any:
+    raise UnsupportedError(f"the derivative of {name}, {derivative}, is not supported")
+
 
 def _gelu_tanh_derivative(a: Any, x: Any) -> Any:
     """d/dx of x (1 + tanh(u)) / 2 with u = c (x + k x^3): (1 + t) / 2 + x (1 - t^2) u' / 2."""

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from . import registry
 from .broadcast import shown_operands
+from .registry import ATOM as _ATOM
+from .registry import FROB as _FROB
+from .registry import POSTFIX as _POSTFIX
+from .registry import POWER as _POWER
+from .registry import PRODUCT as _PRODUCT
+from .registry import SUM as _SUM
+from .registry import UNARY as _UNARY
 from .shapes import Dim, Kind
 
 if TYPE_CHECKING:
     from .ir import Node
 
-# Binding strength of each printed form (higher binds tighter); mirrors grammar.lark.
-_SUM, _FROB, _PRODUCT, _UNARY, _POWER, _POSTFIX, _ATOM = range(1, 8)
-
-_BINARY = {
-    "add": ("+", _SUM),
-    "sub": ("-", _SUM),
-    "frob": (":", _FROB),
-    "matmul": ("@", _PRODUCT),
-    "mul": ("*", _PRODUCT),
-    "div": ("/", _PRODUCT),
-}
+# the infix operators of sums and products, (symbol, binding strength) by operation: the
+# registry's syntax view (binding strengths mirror grammar.lark)
+_BINARY = {name: (syntax.symbol, syntax.level) for name, syntax in registry.view("syntax").items()
+           if syntax.symbol and syntax.level in (_SUM, _FROB, _PRODUCT)}
 
 
 def format_number(value: float) -> str:
@@ -51,13 +52,20 @@ def operation_text(op: str, left_node: Node, right_node: Node) -> str:
     symbol, level = _BINARY[op]
     left_node, right_node = shown_operands(op, left_node, right_node)  # X - mu', broadcast
     if level == _PRODUCT and left_node.op in _BINARY and left_node.op != op and \
-            _BINARY[left_node.op][1] == _PRODUCT:
+            _BINARY[left_node.op][1] == _PRODUCT and not _scaled_factor(op, left_node):
         # (U' @ d) * step(z): brackets where @, * and / meet, though precedence allows none
         left = f"({_print(left_node)[0]})"
     else:
         left = _wrap(_print(left_node), level)
     right = _wrap(_print(right_node), level + 1)
     return f"{left} {symbol} {right}"
+
+
+def _scaled_factor(op: str, left_node: Node) -> bool:
+    """c * A as the first factor of a product, written 2 * A @ X as papers do."""
+    return op == "matmul" and left_node.op == "mul" and left_node.args[0].is_scalar and \
+        not left_node.args[1].is_scalar and left_node.args[0].op in ("const", "var", "ref",
+                                                                     "dimval")
 
 
 def _print(node: Node) -> tuple[str, int]:
@@ -107,4 +115,5 @@ def _print(node: Node) -> tuple[str, int]:
         symbol = "^" if node.args[0].is_scalar or op in ("mpow", "mpowk") else ".^"
         return f"{base} {symbol} {exponent}", _POWER
     arguments = ", ".join(_print(arg)[0] for arg in node.args)
-    return f"{op}({arguments})", _ATOM
+    syntax = registry.operation(op).syntax
+    return f"{syntax.name if syntax else op}({arguments})", _ATOM

@@ -10,7 +10,7 @@ from . import ir
 from .ir import Node, walk
 from .shapes import describe
 
-REQUEST_KINDS = ("grad", "jacobian", "hessian")
+KINDS = ("grad", "jacobian", "hessian")  # what a request derives
 
 
 def dependencies(root: Node, body_of: Callable[[str], Node]) -> set[str]:

@@ -12,6 +12,8 @@ dimensions become positive integer symbols.
 
 from __future__ import annotations
 
+import functools
+import sys
 from typing import TYPE_CHECKING
 
 import sympy as sp
@@ -33,6 +35,7 @@ from sympy.matrices.expressions.determinant import Determinant
 from sympy.matrices.expressions.inverse import Inverse
 from sympy.matrices.expressions.trace import Trace
 
+from . import registry
 from .functions import FUNCTIONS
 from .ir import Node, walk
 from .shapes import Dim
@@ -292,28 +295,28 @@ def _leaf(node: Node):
     raise AssertionError(f"no SymPy leaf for {op}")  # pragma: no cover
 
 
-def _broadcast(node: Node, value, other: Node):
+def broadcast(node: Node, value, other: Node):
     """A scalar value as a matrix of other's shape (SymPy does not broadcast)."""
     if node.is_scalar and not other.is_scalar:
         return value * OneMatrix(dim_to_sympy(other.shape.rows), dim_to_sympy(other.shape.cols))
     return value
 
 
-def _hadamard(node: Node, a, b):
+def hadamard(node: Node, a, b):
     x, y = node.args
     if x.is_scalar or y.is_scalar:
         return a * b
     return HadamardProduct(a, b)
 
 
-def _divide(node: Node, a, b):
+def divide(node: Node, a, b):
     x, y = node.args
     if y.is_scalar:
         return a / b
-    return _hadamard(node, a, HadamardPower(b, -1))
+    return hadamard(node, a, HadamardPower(b, -1))
 
 
-def _matmul(node: Node, a, b):
+def matrix_product(node: Node, a, b):
     x, y = node.args
     product = a * b if (x.is_scalar or y.is_scalar) else a @ b
     return _scalar(node, product)
@@ -326,14 +329,14 @@ def _scalar(node: Node, value):
     return value
 
 
-def _of_matrix(scalar_case, matrix_case):
+def of_matrix(scalar_case, matrix_case):
     def convert(node: Node, a):
         return scalar_case(a) if node.args[0].is_scalar else matrix_case(a)
 
     return convert
 
 
-def _elementwise(name: str):
+def elementwise(name: str):
     def convert(node: Node, a):
         if node.is_scalar:
             return SCALAR_FUNCTIONS[name](a)
@@ -342,26 +345,26 @@ def _elementwise(name: str):
     return convert
 
 
-def _softmax(node: Node, a):
+def softmax_form(node: Node, a):
     if node.is_scalar:
         return sp.Integer(1)
     return Softmax(a) if node.kind.value == "vector" else RowSoftmax(a)
 
 
-def _logsumexp(node: Node, a):
+def logsumexp_form(node: Node, a):
     if node.args[0].is_scalar:
         return a
     return LogSumExp(a) if node.is_scalar else RowLogSumExp(a)
 
 
-def _mean(node: Node, a):
+def mean_form(node: Node, a):
     if node.args[0].is_scalar:
         return a
     shape = node.args[0].shape
     return EntrySum(a) / (dim_to_sympy(shape.rows) * dim_to_sympy(shape.cols))
 
 
-def _extremum(function, node: Node, a, b):
+def extremum(function, node: Node, a, b):
     """max / min of two scalars; entry by entry SymPy has no matrix form for it."""
     if not node.is_scalar:
         from ..errors import UnsupportedError
@@ -371,65 +374,40 @@ def _extremum(function, node: Node, a, b):
     return function(a, b)
 
 
-def _kron(node: Node, a, b):
-    x, y = node.args
-    return a * b if (x.is_scalar or y.is_scalar) else KroneckerProduct(a, b)
-
-
-def _no_form(node: Node):
+def no_form(node: Node):
     from ..errors import UnsupportedError
 
     raise UnsupportedError(f"{node.op} has no SymPy matrix-expression form")
 
 
-def _concatenation(node: Node, a, b):
+def concatenation(node: Node, a, b):
     """hcat / vcat as a SymPy BlockMatrix (a scalar block as a 1 x 1 matrix)."""
     blocks = [sp.Matrix([[x]]) if arg.is_scalar else x for x, arg in zip((a, b), node.args,
                                                                          strict=True)]
     return sp.BlockMatrix([blocks] if node.op == "hcat" else [[blocks[0]], [blocks[1]]])
 
 
-_identity = lambda a: a  # noqa: E731
+same = lambda a: a  # noqa: E731
 
-CONVERTERS = {
-    "add": lambda node, a, b: _broadcast(node.args[0], a, node.args[1])
-    + _broadcast(node.args[1], b, node.args[0]),
-    "sub": lambda node, a, b: _broadcast(node.args[0], a, node.args[1])
-    - _broadcast(node.args[1], b, node.args[0]),
-    "mul": _hadamard,
-    "div": _divide,
-    "matmul": _matmul,
-    "frob": lambda node, a, b: a * b if node.args[0].is_scalar else Trace(a.T @ b),
-    "neg": lambda node, a: -a,
-    "transpose": lambda node, a: a if node.is_scalar else a.T,
-    "pow": lambda node, a, b: a**b if node.is_scalar else HadamardPower(a, b),
-    "mpow": lambda node, a: MatPow(a, node.params[0]),
-    "mpowk": lambda node, a, k: MatPow(a, k),
-    "trpowk": lambda node, a, k: Trace(MatPow(a, k)),
-    **{name: _elementwise(name) for name in SCALAR_FUNCTIONS},
-    "softmax": _softmax,
-    "logsumexp": _logsumexp,
-    "sum": _of_matrix(_identity, EntrySum),
-    "mean": _mean,
-    "tr": _of_matrix(_identity, Trace),
-    "det": _of_matrix(_identity, Determinant),
-    "logdet": _of_matrix(sp.log, lambda a: sp.log(Determinant(a))),
-    "inv": _of_matrix(lambda a: 1 / a, Inverse),
-    "norm2": _of_matrix(sp.Abs, FrobeniusNorm),
-    "norm": _of_matrix(sp.Abs, FrobeniusNorm),
-    "Diag": _of_matrix(_identity, DiagMatrix),
-    "diag": _of_matrix(_identity, DiagonalOf),
-    "vec": _of_matrix(_identity, Vec),
-    "unvec": lambda node, a: a if node.is_scalar else Unvec(
-        a, *(dim_to_sympy(d) for d in node.params)),
-    "kron": _kron,
-    "hcat": _concatenation,
-    "conv1d": lambda node, a, b: _no_form(node),
-    "convolve": lambda node, a, b: _no_form(node),
-    "vcat": _concatenation,
-    "maximum": lambda node, a, b: _extremum(sp.Max, node, a, b),
-    "minimum": lambda node, a, b: _extremum(sp.Min, node, a, b),
-}
+
+
+# what the operations' SymPy facets (matcalc/ops) build with, reached as attributes of this
+# module (``s.Trace``): SymPy's classes, and the helpers above
+VOCABULARY = (DiagMatrix, DiagonalOf, Determinant, HadamardPower, Inverse, KroneckerProduct,
+              MatPow, Trace)
+
+
+def converters() -> dict[str, object]:
+    """Each operation's SymPy form, ``f(node, *args)``: its registry facet, called with this
+    module, which holds the SymPy classes and helpers the facets build with."""
+    if not _FROM_REGISTRY:
+        module = sys.modules[__name__]
+        _FROM_REGISTRY.update({name: functools.partial(rule, module)
+                               for name, rule in registry.view("sympy").items()})
+    return _FROM_REGISTRY
+
+
+_FROM_REGISTRY: dict[str, object] = {}
 
 
 def to_sympy(root: Node, inlined: dict[str, object] | None = None):
@@ -439,12 +417,13 @@ def to_sympy(root: Node, inlined: dict[str, object] | None = None):
     to SymPy expressions.
     """
     inlined = inlined or {}
+    table = converters()
     converted: dict[Node, object] = {}
     for node in walk(root):
         if node.op == "ref" and node.params[0] in inlined:
             converted[node] = inlined[node.params[0]]
-        elif node.op in CONVERTERS:
-            converted[node] = CONVERTERS[node.op](node, *(converted[a] for a in node.args))
+        elif node.op in table:
+            converted[node] = table[node.op](node, *(converted[a] for a in node.args))
         else:
             converted[node] = _leaf(node)
     return converted[root]

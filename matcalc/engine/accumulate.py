@@ -1,12 +1,12 @@
 """The derivation engine: reverse accumulation in matrix form, forward Jacobians in vec form.
 
 Gradients: start with ``1 : dF``, walk the definitions last to first, and push each cotangent
-through the adjoint rule of every operation (``rules/ops/``).  The cotangent that reaches
+through the adjoint rule of every operation (``ops/``).  The cotangent that reaches
 a definition is named (``delta_theta``) and used by name below it, so results grow linearly with
 depth and the gradients of several variables share their deltas.
 
 Jacobians: walk the definitions first to last, computing ``d vec(D) / d vec(X)'`` of each
-definition from its arguments' Jacobians (``rules/ops/``); each is named too.  Hessians:
+definition from its arguments' Jacobians (``ops/``); each is named too.  Hessians:
 the Jacobian of the gradient.
 """
 

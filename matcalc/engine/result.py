@@ -14,14 +14,20 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 from ..core.ir import Node, walk
-from ..core.program import Program
+from ..core.program import KINDS, Program
 from ..core.shapes import describe
 from ..errors import UnsupportedError
 
 if TYPE_CHECKING:
     from .accumulate import Derivation
 
-KINDS = ("grad", "jacobian", "hessian")
+# the layouts a result is written in: a person's convention, "denominator" (a gradient in the
+# variable's shape, a Jacobian transposed) or "numerator" (a Jacobian's rows by output, a
+# gradient a row), or matcalc's "mixed": a gradient in the denominator layout, a Jacobian in the
+# numerator layout, as derived
+CONVENTIONS = ("denominator", "numerator")
+LAYOUTS = ("mixed", *CONVENTIONS)
+__all__ = ["CONVENTIONS", "KINDS", "LAYOUTS", "Result"]
 
 
 @dataclass

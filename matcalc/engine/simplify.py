@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..core import ir
+from ..core.algebra import chain
 from ..core.ir import LEAVES, Node, size, walk
 from ..core.program import Program
 from ..core.shapes import Kind
@@ -245,11 +246,27 @@ def left_to_right(root: Node) -> Node:
         args = tuple(done[arg] for arg in node.args)
         if node.op == "matmul":
             done[node] = _chained(*args)
+        elif node.op == "mul" and _scales_first_factor(*args):
+            first, *rest = chain(args[1])
+            product = ir.apply("mul", args[0], first)
+            for factor in rest:
+                product = ir.apply("matmul", product, factor)
+            done[node] = product
         elif all(new is old for new, old in zip(args, node.args, strict=True)):
             done[node] = node
         else:
             done[node] = ir.apply(node.op, *args, params=node.params)
     return done[root]
+
+
+def _scales_first_factor(scalar: Node, product: Node) -> bool:
+    """Whether c * (A @ B) is written c * A @ B, as papers write it (the same value): for a
+    number or a name c (scaling A costs less than the product A @ B that reads it)."""
+    if not scalar.is_scalar or product.op != "matmul" or scalar.op not in (
+            "const", "var", "ref", "dimval"):
+        return False
+    first = chain(product)[0]
+    return first.op not in ("mul", "div", "neg") and not first.is_scalar
 
 
 def _chained(left: Node, right: Node) -> Node:

@@ -7,7 +7,7 @@ import re
 
 from ..core.ir import Node
 from ..core.program import Program
-from ..errors import LimitError, MatcalcError, ParseError, UnknownNameError
+from ..errors import DeclarationError, LimitError, MatcalcError, ParseError, UnknownNameError
 from ..lang import latex_answers as latex_reader
 from ..lang.build import Builder, location_of
 from ..lang.latex_answers import LatexBuilder
@@ -57,7 +57,15 @@ def _language_answer_node(program: Program, answer: str) -> tuple[Program, Node]
     builder = Builder.over(program, answer)
     *local, last = statements
     if local:
-        builder.program(parse_tree("\n".join(local), "program"))
+        text = "\n".join(local)
+        tree = parse_tree(text, "program")
+        for statement in tree.children:
+            if statement.data != "definition":  # a new variable would be a free symbol
+                raise DeclarationError(
+                    "an answer is an expression over the problem's variables, with "
+                    f"definitions of its own (name = ...); it cannot hold a {statement.data}",
+                    location_of(statement, text), text)
+        builder.program(tree)
     builder.source = last
     node = builder.expression(parse_tree(last, "expression"))
     extended = builder.result()

@@ -4,8 +4,8 @@ Each row names a student, a problem file (relative to the CSV's folder), the var
 answer; optional columns give ``kind`` (grad, jacobian, hessian), ``of`` (the definition
 differentiated) and ``latex`` (yes/no; empty decides by the answer's look).  Rows that share a
 problem and a request share one derivation, and groups are graded on several cores.
-A row whose answer cannot be read is reported as ``error`` with the message; it does not stop
-the batch.
+A row whose answer cannot be read, or that is itself malformed (a wrong number of fields, an
+unknown kind), is reported as ``error`` with the message; it does not stop the batch.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .. import limits
 from ..engine.pipeline import run
-from ..engine.result import Result
+from ..engine.result import KINDS, Result
 from ..errors import LimitError, MatcalcError, ParseError
 from ..lang.parse import parse
 from ..lang.syntax import MAX_LENGTH
@@ -34,7 +34,6 @@ from .workers import MEMORY_BYTES, cores, run_isolated
 
 REQUIRED = ("student", "problem", "wrt", "answer")
 OPTIONAL = ("kind", "of", "latex")
-KINDS = ("grad", "jacobian", "hessian")
 _YES, _NO = frozenset({"yes", "true", "1", "y"}), frozenset({"no", "false", "0", "n"})
 
 
@@ -51,7 +50,8 @@ class Submission:
     of: str = ""
     latex: bool | None = None
     path: str = ""
-    refused: str = ""  # why the row's problem path is not read (it leaves the CSV's folder)
+    refused: str = ""  # why the row is not graded (malformed, or its path leaves the folder)
+    allow_deltas: bool = False  # the answer may use the result's named deltas (the instructor's)
     extra: tuple[tuple[str, str], ...] = ()  # the other columns of the row, passed through
 
     @property
@@ -81,13 +81,18 @@ class Grade:
     reference_latex: str = ""
     read_as_latex: str = ""
     extra: tuple[tuple[str, str], ...] = ()
+    of: str = ""  # the definition differentiated (empty: the last)
 
 
-def read_answers(path: str | os.PathLike, allow_outside: bool = False) -> list[Submission]:
-    """The submissions of a CSV file; a ParseError names the line of a malformed row.
+def read_answers(path: str | os.PathLike, allow_outside: bool = False,
+                 one_student: bool = False) -> list[Submission]:
+    """The submissions of a CSV file; a ParseError when the file as a whole cannot be read (no
+    header, an unbalanced quote, no rows); a malformed row is kept and graded ``error``.
 
     Problem paths are relative to the CSV's folder and may not leave it (no absolute paths, no
-    ``..``) unless ``allow_outside``; a row whose path does is graded ``error``."""
+    ``..``) unless ``allow_outside``; a row whose path does is graded ``error``.  The answers
+    of ``one_student`` (a submission to an autograder) may leave out the student column, and
+    may not name two students."""
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8-sig")
@@ -103,7 +108,8 @@ def read_answers(path: str | os.PathLike, allow_outside: bool = False) -> list[S
         header = [name.strip() for name in reader.fieldnames or []]
     except csv.Error as error:
         raise ParseError(f"{file}, line {reader.line_num}: {error}") from None
-    missing = [name for name in REQUIRED if name not in header]
+    missing = [name for name in REQUIRED if name not in header and
+               not (one_student and name == "student")]
     if missing:
         raise ParseError(f"{file}: the header must name the columns {', '.join(REQUIRED)} "
                          f"(optional: {', '.join(OPTIONAL)}); missing {', '.join(missing)}")
@@ -122,41 +128,75 @@ def read_answers(path: str | os.PathLike, allow_outside: bool = False) -> list[S
                              f"never closed; {len(submissions)} rows were read before it)"
                              ) from None
         line = reader.line_num
-        if None in row or any(row.get(name) is None for name in REQUIRED):
-            raise ParseError(f"{file}, line {line}: expected {len(header)} fields")
-        submissions.append(_submission(file, line, row, allow_outside))
+        submissions.append(_submission(file, line, row, len(header), allow_outside))
     if not submissions:
         raise ParseError(f"{file} holds no answers")
+    students = sorted({item.student for item in submissions} - {""})
+    if one_student and len(students) > 1:
+        raise ParseError(f"{file} holds the answers of {len(students)} students "
+                         f"({', '.join(students[:3])}{', ...' if len(students) > 3 else ''}); "
+                         "an autograder's results are one submission's")
     return submissions
 
 
-def _submission(file: Path, line: int, row: dict[str, str], allow_outside: bool = False
+def _submission(file: Path, line: int, row: dict, width: int, allow_outside: bool = False
                 ) -> Submission:
+    """One row; a row that cannot be graded (a wrong number of fields, an unknown kind, a path
+    leaving the folder) is kept with why, and graded ``error`` while the others go on."""
     fields = {name: (row.get(name) or "").strip() for name in (*REQUIRED, *OPTIONAL)}
     kind = fields["kind"] or "grad"
-    if kind not in KINDS:
-        raise ParseError(f"{file}, line {line}: kind is one of {', '.join(KINDS)}, not {kind!r}")
     latex_text = fields["latex"].lower()
-    if latex_text and latex_text not in _YES | _NO:
-        raise ParseError(f"{file}, line {line}: latex is yes, no or empty, not {latex_text!r}")
     problem = fields["problem"]
-    if not problem or not fields["wrt"]:
-        raise ParseError(f"{file}, line {line}: problem and wrt must not be empty")
-    refused = ""
-    if not allow_outside and (os.path.isabs(problem) or ".." in Path(problem).parts):
-        refused = (f"the problem path {problem} leaves the folder of the answers file; "
-                   "give paths inside it (or grade with --allow-outside-paths)")
     extra = tuple((name, value or "") for name, value in row.items()
-                  if name not in REQUIRED and name not in OPTIONAL)
-    return Submission(line=line, student=fields["student"],
-                      problem=problem, path=str(file.parent / problem), wrt=fields["wrt"],
-                      answer=row["answer"], kind=kind, of=fields["of"],
-                      latex=None if not latex_text else latex_text in _YES, refused=refused,
-                      extra=extra)
+                  if name is not None and name not in REQUIRED and name not in OPTIONAL)
+    submission = Submission(line=line, student=fields["student"], problem=problem,
+                            path=str(file.parent / problem), wrt=fields["wrt"],
+                            answer=row.get("answer") or "", kind=kind, of=fields["of"],
+                            latex=None if latex_text not in _YES | _NO else latex_text in _YES,
+                            extra=extra)
+    return replace(submission, refused=_row_error(row, width, kind, latex_text, problem,
+                                                  fields["wrt"], allow_outside))
+
+
+def _row_error(row: dict, width: int, kind: str, latex_text: str, problem: str, wrt: str,
+               allow_outside: bool) -> str:
+    """Why a row is not graded ("" when it is)."""
+    found = sum(value is not None for name, value in row.items() if name is not None) + \
+        len(row.get(None) or ())
+    if found != width:
+        return (f"this row has {found} field{'s' if found != 1 else ''} where the header "
+                f"names {width} (a comma inside an answer needs the answer in double quotes)")
+    if kind not in KINDS:
+        return f"kind is one of {', '.join(KINDS)}, not {kind!r}"
+    if latex_text and latex_text not in _YES | _NO:
+        return f"latex is yes, no or empty, not {latex_text!r}"
+    if not problem or not wrt:
+        return "problem and wrt must not be empty"
+    if not allow_outside and (os.path.isabs(problem) or ".." in Path(problem).parts):
+        return (f"the problem path {problem} leaves the folder of the answers file; "
+                "give paths inside it (or grade with --allow-outside-paths)")
+    return ""
 
 
 def _first_line(error: BaseException) -> str:
     return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+_EXCERPT = 100  # characters of the source line kept around the caret
+
+
+def _message(error: BaseException) -> str:
+    """The error's message and, when it points into the answer, the answer's line with the
+    caret line under it (clipped around the caret: an answer may be one very long line)."""
+    head, *rest = str(error).splitlines() or [type(error).__name__]
+    if len(rest) != 2 or not rest[1].strip() or set(rest[1].strip()) != {"^"}:
+        return head
+    text, carets = rest[0][2:], rest[1][2:]
+    start = max(0, carets.index("^") - _EXCERPT // 2)
+    cut = "..." if start else ""
+    text = cut + text[start:start + _EXCERPT] + ("..." if len(text) > start + _EXCERPT else "")
+    carets = " " * len(cut) + carets[start:start + _EXCERPT]
+    return f"{head}\n  {text}\n  {carets}"
 
 
 # the derivations a worker has made, by request: the rows of one problem share one
@@ -215,11 +255,11 @@ def grade_one(job: tuple[Submission, float]) -> Grade:
     try:
         with time_budget(seconds):
             expected = _expected(item)
-            verdict = verify_against(expected, item.answer, item.latex)
+            verdict = verify_against(expected, item.answer, item.latex, item.allow_deltas)
     except _ProblemFailed as failure:
         return _grade(item, "error", None, str(failure))
     except MatcalcError as error:
-        return _grade(item, "error", None, _first_line(error))
+        return _grade(item, "error", None, _message(error))
     except RecursionError:
         return _grade(item, "error", None, "the answer is nested too deeply to read")
     except MemoryError:
@@ -242,15 +282,15 @@ def grade_group(submissions: Sequence[Submission], seconds: float | None = None)
 
 def _grade(item: Submission, verdict: str, error: float | None, hint: str) -> Grade:
     return Grade(item.line, item.student, item.problem, item.wrt, item.kind, item.answer,
-                 verdict, error, hint, extra=item.extra)
+                 verdict, error, hint, extra=item.extra, of=item.of)
 
 
 def _latex_of(expected: Result) -> str:
-    from ..present.latex import aligned, latex_name, to_latex
+    from ..present.latex import aligned, latex_name, result_symbol, to_latex
 
     lines = [(latex_name(name, body.kind), to_latex(body)) for name, body in
              expected.where.items()]
-    return aligned([*lines, (latex_name(expected.name), to_latex(expected.result))])
+    return aligned([*lines, (result_symbol(expected), to_latex(expected.result))])
 
 
 def _failed(job: tuple[Submission, float], why: str) -> Grade:
@@ -260,28 +300,32 @@ def _failed(job: tuple[Submission, float], why: str) -> Grade:
 def grade(submissions: Sequence[Submission], jobs: int | None = None,
           progress: Callable[[int, int], None] | None = None, seconds: float | None = None,
           on_grade: Callable[[Grade], None] | None = None,
-          memory: int | None = MEMORY_BYTES, rubric: Rubric | None = None) -> list[Grade]:
+          memory: int | None = MEMORY_BYTES, rubric: Rubric | None = None,
+          allow_deltas: bool = False) -> list[Grade]:
     """Grade every submission, in the input's order, each answer isolated in a worker process
     (``jobs`` of them, default: the cores) under ``seconds`` (default the derivation limit) and
     ``memory`` bytes: an answer that fails, hangs or exhausts memory gets an ``error`` row and
     the others go on.  ``on_grade`` sees each grade as it is made.  Each grade is scored with
     its problem's rubric (``<problem>.rubric.toml``), else ``rubric``, else one point a correct
-    answer."""
+    answer.  Answers may use the result's named deltas only with ``allow_deltas`` or where the
+    rubric says ``allow_deltas = true``."""
     seconds = seconds or limits.DERIVATION_SECONDS
     jobs = max(1, jobs or cores())
+    rubrics: dict[str, Rubric] = {}
+    for item in submissions:
+        if item.path not in rubrics:
+            rubrics[item.path] = rubric_for(item.path, rubric or Rubric()) if not \
+                item.refused else (rubric or Rubric())
     # rows of one request in a row, so each worker derives a problem once
     order = sorted(range(len(submissions)), key=lambda i: submissions[i].request)
-    jobs_list = [(submissions[i], seconds) for i in order]
+    jobs_list = [(replace(submissions[i], allow_deltas=allow_deltas or
+                          rubrics[submissions[i].path].allow_deltas), seconds) for i in order]
     grades: list[Grade | None] = [None] * len(submissions)
     done, total = 0, len(submissions)
     if progress:
         progress(0, total)
-    rubrics: dict[str, Rubric] = {}
     for index, graded in run_isolated(jobs_list, grade_one, jobs, seconds, _failed, memory):
         item = submissions[order[index]]
-        if item.path not in rubrics:
-            rubrics[item.path] = rubric_for(item.path, rubric or Rubric()) if not \
-                item.refused else (rubric or Rubric())
         graded = scored(graded, rubrics[item.path])
         grades[order[index]] = graded
         done += 1
@@ -383,6 +427,16 @@ def write_report(grades: Sequence[Grade], stream, fmt: str = "csv") -> None:
         writer.writerow({name: _cell(value) for name, value in row.items()})
 
 
+def write_totals(grades: Sequence[Grade], stream) -> None:
+    """Write each student's answers, correct ones and points as CSV, cells escaped against
+    formula injection as the report's are."""
+    names = ["student", "answers", "correct", "points", "max_points"]
+    writer = csv.DictWriter(stream, fieldnames=names)
+    writer.writeheader()
+    for row in totals(grades):
+        writer.writerow({name: _cell(value) for name, value in row.items()})
+
+
 def summary(grades: Sequence[Grade]) -> str:
     """``graded 87 answers: 32 correct, 55 wrong, 0 errors``."""
     counts = {name: sum(g.verdict == name for g in grades) for name in ("correct", "wrong",
@@ -392,4 +446,4 @@ def summary(grades: Sequence[Grade]) -> str:
 
 
 __all__ = ["Grade", "Submission", "grade", "grade_group", "progress_bar", "read_answers",
-           "summary", "write_report"]
+           "summary", "totals", "write_report", "write_totals"]

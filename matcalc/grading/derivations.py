@@ -19,22 +19,32 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+
 from ..core import ir
 from ..core.ir import Node
 from ..core.program import Program
 from ..core.shapes import Kind
 from ..engine.accumulate import Derivation, differential
 from ..engine.pipeline import run
-from ..engine.result import Result
+from ..engine.result import CONVENTIONS, Result
 from ..errors import MatcalcError, ParseError, ShapeError, UnsupportedError
 from ..lang.latex_answers import name_written
 from ..lang.parse import parse
-from ..numeric.sampling import Instance, instance_again, random_instance
+from ..numeric.sampling import Instance
 from .answers import answer_node
 from .hints import diagnose
-from .samples import POINTS, TOLERANCE, AnswerUndefined, relative, values_at
+from .samples import (
+    SEEDS,
+    TOLERANCE,
+    AnswerUndefined,
+    at_usual_scale,
+    problem_point,
+    relative,
+    scale_hint,
+    values_at,
+)
 
-LAYOUTS = ("denominator", "numerator")
 _DEFINING = re.compile(r"^\s*(?:\\text\{\s*(?:where|with|let)\s*\}|where\b|with\b|let\b)\s*",
                        re.IGNORECASE)
 _PARTIAL = re.compile(r"^\\frac\s*\{\s*\\partial\s*(.+?)\}\s*\{\s*\\partial\s*(.+?)\}$")
@@ -88,12 +98,10 @@ class DerivationVerdict:
         return "\n".join(lines + [f"{verdict} ({self.layout} layout)"])
 
     def _repr_html_(self) -> str:
-        from html import escape
+        """In a notebook: each step typeset (matcalc/grading/notebook.py)."""
+        from .notebook import steps_html
 
-        rows = "".join(f"<tr><td>{s.line}</td><td>{'ok' if s.ok else '<b>wrong</b>'}</td>"
-                       f"<td><code>{escape(s.text)}</code></td><td>{escape(s.hint)}</td></tr>"
-                       for s in self.steps)
-        return f"<table><tr><th>line</th><th></th><th>step</th><th>why</th></tr>{rows}</table>"
+        return steps_html(self.steps, str(self).splitlines()[-1])
 
 
 _BLOCK_MATRIX = re.compile(r"\\begin\s*\{[bp]?matrix\}.*?\\end\s*\{[bp]?matrix\}")
@@ -167,6 +175,7 @@ class _Checker:
                       f"d{name}" not in program.definitions}
         self.program = replace(program, variables={
             **program.variables, **{d.name: d for d in directions.values()}})
+        self.problem = self.program  # the problem and its directions: where steps are tested
         self.derivation = Derivation(self.program)
         self.moves = dict(directions)
         self.points: dict[int, Instance] = {}
@@ -270,14 +279,12 @@ class _Checker:
         return node.name
 
     def _point(self, seed: int) -> Instance:
-        """The random point of ``seed``, drawn once and kept while the derivation's definitions
-        are defined there (its large matrices are not drawn again for every step)."""
-        kept = self.points.get(seed)
-        point = kept and instance_again(self.program, kept)
-        if point is None:
-            point = random_instance(self.program, seed=seed)
-        self.points[seed] = point
-        return point
+        """The point of ``seed`` for the problem and its directions, drawn once: nothing the
+        derivation defines narrows or moves it (a definition that has no finite value there
+        makes the step that uses it false)."""
+        if seed not in self.points:
+            self.points[seed] = problem_point(self.problem, seed)
+        return self.points[seed]
 
     def judge(self, line: int, text: str, left: Node | Result, right: Node) -> StepVerdict:
         expected = left if isinstance(left, Result) else Result(
@@ -287,22 +294,39 @@ class _Checker:
             return StepVerdict(line, text, False, f"the two sides have different shapes: "
                                f"{expected.result.shape} on the left, {right.shape} on the right")
         samples, worst, example = [], 0.0, None
-        for seed in range(POINTS):
+        for seed in SEEDS:
             try:
                 sample = values_at(expected, self.program, right, seed, self._point(seed))
             except AnswerUndefined as undefined:
-                return StepVerdict(line, text, False, "the right side has no finite value where "
-                                   f"the left side has one: {str(undefined.error).splitlines()[0]}")
+                return StepVerdict(line, text, False, "the right side has no finite value at a "
+                                   "point where the problem is defined: "
+                                   f"{str(undefined.error).splitlines()[0]}",
+                                   _example(undefined.instance, undefined.want, None))
+            if not np.all(np.isfinite(sample.want)):
+                return StepVerdict(line, text, False, "the left side has no finite value at a "
+                                   "point where the problem is defined",
+                                   _example(sample.instance, None, sample.got))
             error = relative(sample.got, sample.want)
             samples.append(sample)
             if error > worst:
                 worst = error
-                example = {"seed": seed, "sizes": dict(sample.instance.sizes),
-                           "left": sample.want.tolist(), "right": sample.got.tolist()}
+                example = _example(sample.instance, sample.want, sample.got)
         if worst <= TOLERANCE:
             return StepVerdict(line, text, True)
-        hint = diagnose(expected, self.program, right, samples)
+        usual = at_usual_scale(samples)
+        if all(relative(s.got, s.want) <= TOLERANCE for s in usual):
+            return StepVerdict(line, text, False, scale_hint(example["seed"], "the right side",
+                                                             "left side"), example)
+        hint = diagnose(expected, self.program, right, usual)
         return StepVerdict(line, text, False, hint.replace("the step", "the left side"), example)
+
+
+def _example(instance: Instance, left, right) -> dict:
+    """A counterexample: the point (seed, sizes, inputs) and each side's value there."""
+    return {"seed": instance.seed, "sizes": dict(instance.sizes),
+            "inputs": {k: np.asarray(v).tolist() for k, v in instance.arrays.items()},
+            "left": None if left is None else left.tolist(),
+            "right": None if right is None else right.tolist()}
 
 
 def _closing_bracket(text: str, opening: int) -> int:
@@ -331,8 +355,9 @@ def verify_derivation(source: str | Program, derivation: str, wrt: str | None = 
     ``dX`` of a variable and no gradient line); ``of`` is the function a gradient line
     ``\\nabla_w = ...`` refers to (default: the problem's last definition);
     ``\\frac{\\partial J}{\\partial w}`` and ``dJ_dw`` name theirs."""
-    if layout not in LAYOUTS:
-        raise UnsupportedError(f"unknown layout {layout!r}; layouts are {', '.join(LAYOUTS)}")
+    if layout not in CONVENTIONS:
+        raise UnsupportedError(f"unknown layout {layout!r}; layouts are "
+                               f"{', '.join(CONVENTIONS)}")
     program = source if isinstance(source, Program) else parse(source)
     checker = _Checker(program, layout, _moving(program, derivation, wrt), of)
     verdict = DerivationVerdict(layout=layout)
@@ -356,7 +381,8 @@ def verify_derivation(source: str | Program, derivation: str, wrt: str | None = 
                 chain.append(previous)
             elif named is not None:
                 chain.append(named)
-            elif checker.is_new_name(parts[0]):  # M = ... = ...: M is defined by the first
+            elif len(parts) > 1 and checker.is_new_name(parts[0]):
+                # M = ... = ...: M is defined by the first (a lone new name is read below)
                 chain.append(checker.define_from(parts[0], parts[1]))
                 parts = parts[1:]
             else:

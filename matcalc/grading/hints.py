@@ -91,17 +91,6 @@ def _diagonal_only(expected: Result, extended: Program, node: Node, samples) -> 
     return f"your answer has the Jacobian's diagonal but not the rest; {_OFF_DIAGONAL}"
 
 
-def shape_hint(node: Node, result: Node, expected: Result) -> str:
-    what = KIND_NAMES[expected.kind]
-    if node.shape == result.shape.T:
-        return (f"your answer is {node.shape}, the shape of the transpose of the {what} "
-                f"({result.shape}); the {what} of a scalar has the shape of {expected.wrt}"
-                if expected.kind == "grad" else
-                f"your answer is {node.shape}, the shape of the transpose of the {what} "
-                f"({result.shape})")
-    return f"your answer is {node.shape}, but the {what} is {result.shape}"
-
-
 def diagnose(expected: Result, extended: Program, node: Node, samples) -> str:
     what = KIND_NAMES[expected.kind]
     wants = [s.want for s in samples]
@@ -230,16 +219,20 @@ _ASSUMPTIONS = (
 
 def _needs_assumption(expected: Result, extended: Program, node: Node, samples) -> str:
     """The answer is right only under an assumption the problem does not declare."""
+    # the points are drawn over the program the samples were drawn over: the problem alone
+    # (with a derivation's directions dX, which take no assumption)
+    problem = samples[0].instance.evaluation.program if samples else expected.program
     for attribute, meaning in _ASSUMPTIONS:
-        for name, variable in expected.program.variables.items():
+        for name, variable in problem.variables.items():
             attributes = variable.params[1]
-            if variable.is_scalar or attributes & {attribute, "pm1", "spd", "simplex"}:
+            if variable.is_scalar or attributes & {attribute, "pm1", "spd", "simplex"} or \
+                    name[1:] in problem.variables and name.startswith("d"):
                 continue
             if attribute == "symmetric" and (variable.kind is not Kind.MATRIX or
                                              not variable.shape.is_square):
                 continue
             assumed = ir.var(name, variable.shape, variable.kind, attributes | {attribute})
-            variant = replace(extended, variables={**extended.variables, name: assumed})
+            variant = replace(problem, variables={**problem.variables, name: assumed})
             try:
                 agrees = all(_agree_at(expected, variant, extended, node, seed)
                              for seed in range(POINTS))

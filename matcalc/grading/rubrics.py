@@ -8,16 +8,24 @@ A rubric is a TOML file (read with the standard library's tomllib)::
     sign = 8
     [feedback]                 # a text for the student, per kind
     transpose = "The gradient of a scalar has the shape of the variable."
+    [practice]                 # matcalc serve --practice: show the reference answer after
+    reveal_after = 3           # this many checks of the problem in one browser (else never)
+
+A top-level ``allow_deltas = true`` lets answers to the problem use the result's named deltas
+(``delta2`` for the gradient by ``b1``) without defining them; off by default.
 
 The kinds are those the hints name: ``transpose``, ``sign``, ``factor`` (a constant or a size),
 ``term`` (a missing term), ``mask`` (a missing factor of an elementwise product: relu's step),
 ``product`` (Hadamard for matrix product, Kronecker factors), ``shape``, ``assumption``
 (right only under an undeclared one), ``other``; ``error`` (the answer cannot be read) keeps 0.
 A problem's rubric is ``<problem>.rubric.toml`` beside it, else the one given to the grader.
+Points are finite numbers from 0 to 1,000,000 (``nan``, ``inf`` and ``1e308`` are refused), so
+totals and reports hold only finite numbers.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -25,6 +33,8 @@ from pathlib import Path
 
 from ..errors import ParseError
 
+# the most points one problem may carry: a class's totals stay finite and exact in a float
+MAX_POINTS = 1_000_000
 KINDS = ("transpose", "sign", "factor", "term", "mask", "product", "shape", "assumption",
          "other")
 # (kind, what the hint says): the first that matches names the mistake
@@ -55,6 +65,8 @@ class Rubric:
     points: float = 1.0
     partial: dict[str, float] = field(default_factory=dict)
     feedback: dict[str, str] = field(default_factory=dict)
+    reveal_after: int | None = None  # practice mode: attempts before the reference is shown
+    allow_deltas: bool = False  # answers may use the result's named deltas
 
     def score(self, verdict: str, hint: str) -> tuple[float, str, str]:
         """(points, kind of mistake, feedback) of a graded answer."""
@@ -75,14 +87,20 @@ def load_rubric(path: str | Path) -> Rubric:
         raise ParseError(f"cannot read the rubric {file}: {error}") from None
     except tomllib.TOMLDecodeError as error:
         raise ParseError(f"the rubric {file} is not TOML: {error}") from None
-    unknown = set(data) - {"points", "partial", "feedback"}
+    unknown = set(data) - {"points", "allow_deltas", "partial", "feedback", "practice"}
     if unknown:
         raise ParseError(f"the rubric {file} has unknown keys: {', '.join(sorted(unknown))} "
-                         "(it takes points, [partial] and [feedback])")
+                         "(it takes points, allow_deltas, [partial], [feedback] and "
+                         "[practice])")
+    allow_deltas = data.get("allow_deltas", False)
+    if not isinstance(allow_deltas, bool):
+        raise ParseError(f"the rubric {file}: allow_deltas is true or false, not "
+                         f"{allow_deltas!r}")
     points = data.get("points", 1.0)
     partial, feedback = data.get("partial", {}), data.get("feedback", {})
-    if not isinstance(points, int | float) or points < 0:
-        raise ParseError(f"the rubric {file}: points is a number >= 0, not {points!r}")
+    if not _finite_points(points, MAX_POINTS):
+        raise ParseError(f"the rubric {file}: points is a finite number from 0 to "
+                         f"{MAX_POINTS:,}, not {points!r}")
     for table, name in ((partial, "partial"), (feedback, "feedback")):
         if not isinstance(table, dict):
             raise ParseError(f"the rubric {file}: [{name}] is a table of kinds")
@@ -91,13 +109,33 @@ def load_rubric(path: str | Path) -> Rubric:
             raise ParseError(f"the rubric {file}: [{name}] names unknown kinds "
                              f"{', '.join(sorted(wrong))} (kinds: {', '.join(KINDS)})")
     for kind, value in partial.items():
-        if not isinstance(value, int | float) or not 0 <= value <= points:
+        if not _finite_points(value, points):
             raise ParseError(f"the rubric {file}: partial.{kind} is a number from 0 to "
                              f"points ({points:g}), not {value!r}")
     for kind, text in feedback.items():
         if not isinstance(text, str):
             raise ParseError(f"the rubric {file}: feedback.{kind} is a text")
-    return Rubric(float(points), {k: float(v) for k, v in partial.items()}, dict(feedback))
+    return Rubric(float(points), {k: float(v) for k, v in partial.items()}, dict(feedback),
+                  _reveal_after(data.get("practice", {}), file), allow_deltas)
+
+
+def _reveal_after(practice: object, file: Path) -> int | None:
+    """``[practice] reveal_after``: a whole number of attempts >= 1, or absent."""
+    if not isinstance(practice, dict) or set(practice) - {"reveal_after"}:
+        raise ParseError(f"the rubric {file}: [practice] takes reveal_after only")
+    after = practice.get("reveal_after")
+    if after is not None and (isinstance(after, bool) or not isinstance(after, int) or
+                              after < 1):
+        raise ParseError(f"the rubric {file}: practice.reveal_after is a whole number of "
+                         f"attempts >= 1, not {after!r}")
+    return after
+
+
+def _finite_points(value: object, most: float) -> bool:
+    """A number of points: finite (no nan, no inf) and from 0 to ``most`` (booleans, which
+    TOML keeps apart from numbers, are not points)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and \
+        math.isfinite(value) and 0 <= value <= most
 
 
 def rubric_for(problem_path: str, default: Rubric) -> Rubric:

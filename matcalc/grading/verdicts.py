@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core.ir import Node
+from ..core.ir import Node, walk
 from ..core.program import Program
 from ..core.shapes import describe
 from ..engine.pipeline import run
@@ -15,8 +15,18 @@ from ..engine.result import Result
 from ..errors import ShapeError, UnknownNameError
 from ..lang.parse import parse
 from .answers import answer_node
-from .hints import diagnose, diagonal_shape_hint, kron_shape_hint, shape_hint
-from .samples import KIND_NAMES, POINTS, TOLERANCE, AnswerUndefined, relative, values_at
+from .hints import diagnose, diagonal_shape_hint, kron_shape_hint
+from .samples import (
+    KIND_NAMES,
+    SEEDS,
+    TOLERANCE,
+    AnswerUndefined,
+    at_usual_scale,
+    relative,
+    scale_hint,
+    values_at,
+)
+from .shape_hints import shape_hint, transposed_shape_hint
 
 
 @dataclass
@@ -43,6 +53,13 @@ class Verdict:
                    f"random points)"
         return f"wrong: {self.hint}" if self.hint else "wrong"
 
+    def _repr_html_(self) -> str:
+        """In a notebook: the verdict, the hint, and the answer as read, typeset."""
+        from .notebook import verdict_html
+
+        head = f" (max relative error {self.max_rel_error:.1e})" if self.ok else ""
+        return verdict_html(self.ok, head, self.hint, self.read_as_latex, self.read_as)
+
     def _repr_markdown_(self) -> str:
         """The verdict in a notebook: correct or wrong, the hint, and the answer as read."""
         head = f"**{'correct' if self.ok else 'wrong'}**"
@@ -56,24 +73,31 @@ class Verdict:
 
 def verify(source: str | Program, wrt: str, answer: str, of: str | None = None,
            kind: str = "grad", let: str | Sequence[str] | None = None,
-           latex: bool | None = None) -> Verdict:
+           latex: bool | None = None, allow_deltas: bool = False) -> Verdict:
     """Check ``answer`` against the ``kind`` of ``of`` with respect to ``wrt``.
 
     ``latex``: True reads the answer as LaTeX, False as the language, None (the default)
     decides by its look (a backslash command, ``^{``, ``_{``, ``^T`` before a name).
     ``wrt="w,b"`` with ``kind="hessian"`` names the cross block d^2 of / d vec(w) d vec(b)'.
+    An answer is a closed expression over the problem's names and its own definitions;
+    ``allow_deltas`` (the instructor's choice) lets it use the result's named deltas too.
     """
     program = source if isinstance(source, Program) else parse(source, let=let)
     names = [name.strip() for name in wrt.split(",")]
     if len(names) == 2 and kind == "hessian":
         blocks = run(program, wrt=names, of=of, kind=kind)
-        return verify_against(next(b for b in blocks if b.across), answer, latex)
-    return verify_against(run(program, wrt=[wrt], of=of, kind=kind)[0], answer, latex)
+        return verify_against(next(b for b in blocks if b.across), answer, latex, allow_deltas)
+    return verify_against(run(program, wrt=[wrt], of=of, kind=kind)[0], answer, latex,
+                          allow_deltas)
 
 
-def _read_answer(expected: Result, answer: str, latex: bool | None) -> tuple[Program, Node]:
-    """The answer over the problem; the result's own names (delta1, ``\\delta_2``) are known
-    when the answer uses them without defining them."""
+DELTAS_OPTION = "--allow-deltas"
+
+
+def _read_answer(expected: Result, answer: str, latex: bool | None,
+                 allow_deltas: bool = False) -> tuple[Program, Node]:
+    """The answer over the problem; with ``allow_deltas``, the result's own names (delta1,
+    ``\\delta_2``) are known when the answer uses them without defining them."""
     try:
         return answer_node(expected.program, answer, latex)
     except UnknownNameError as error:
@@ -81,9 +105,23 @@ def _read_answer(expected: Result, answer: str, latex: bool | None) -> tuple[Pro
         if not deltas:
             raise
         try:
-            return answer_node(expected.program.extended(deltas), answer, latex)
+            extended, node = answer_node(expected.program.extended(deltas), answer, latex)
         except UnknownNameError:
             raise error from None
+        if not allow_deltas:
+            written = [node] + [d.body for name, d in extended.definitions.items()
+                                if name not in expected.program.definitions and
+                                name not in deltas]  # the answer's own
+            used = sorted({item.name for root in written for item in walk(root)
+                           if item.op == "ref" and item.name in deltas})
+            names = " and ".join(used) or "a name"
+            raise UnknownNameError(
+                f"{names} {'are names' if len(used) > 1 else 'is a name'} of matcalc's result, "
+                "not of the problem: write it out, or define it in the answer (delta2 = ...; "
+                "...); the "
+                f"instructor may allow the result's names ({DELTAS_OPTION}, or allow_deltas = "
+                "true in the rubric)") from None
+        return extended, node
 
 
 def _named_deltas(expected: Result) -> dict[str, Node]:
@@ -101,10 +139,11 @@ def _named_deltas(expected: Result) -> dict[str, Node]:
     return {}
 
 
-def verify_against(expected: Result, answer: str, latex: bool | None = None) -> Verdict:
+def verify_against(expected: Result, answer: str, latex: bool | None = None,
+                   allow_deltas: bool = False) -> Verdict:
     """Check ``answer`` against a derivative already derived (graders reuse one for many)."""
     try:
-        extended, node = _read_answer(expected, answer, latex)
+        extended, node = _read_answer(expected, answer, latex, allow_deltas)
     except ShapeError as error:  # an answer whose shapes do not fit is a wrong answer
         return Verdict(False, float("inf"), f"your answer does not type-check: {error}",
                        answer=answer, expected_type=expected.type)
@@ -115,7 +154,8 @@ def verify_against(expected: Result, answer: str, latex: bool | None = None) -> 
                       read_as_latex=to_latex(node))
     result = expected.result
     if node.shape != result.shape:
-        verdict.hint = kron_shape_hint(expected, extended, node) or \
+        verdict.hint = transposed_shape_hint(expected, extended, node) or \
+            kron_shape_hint(expected, extended, node) or \
             diagonal_shape_hint(expected, extended, node) or \
             shape_hint(node, result, expected)
         return verdict
@@ -125,7 +165,7 @@ def verify_against(expected: Result, answer: str, latex: bool | None = None) -> 
 def _compare(verdict: Verdict, expected: Result, extended: Program, node: Node) -> Verdict:
     worst = 0.0
     samples = []
-    for seed in range(POINTS):
+    for seed in SEEDS:
         try:
             sample = values_at(expected, extended, node, seed)
         except AnswerUndefined as undefined:
@@ -154,7 +194,12 @@ def _compare(verdict: Verdict, expected: Result, extended: Program, node: Node) 
     verdict.max_rel_error = worst
     verdict.ok = worst <= TOLERANCE
     if not verdict.ok:
-        verdict.hint = diagnose(expected, extended, node, samples)
+        usual = at_usual_scale(samples)
+        if all(relative(s.got, s.want) <= TOLERANCE for s in usual):
+            verdict.hint = scale_hint(verdict.counterexample["seed"], "your answer",
+                                      KIND_NAMES[expected.kind])
+        else:
+            verdict.hint = diagnose(expected, extended, node, usual)
     return verdict
 
 

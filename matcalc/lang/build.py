@@ -13,8 +13,9 @@ from lark import Token, Tree
 
 from .. import limits
 from ..core import ir
-from ..core.ir import ELEMENTWISE_FUNCTIONS, Node
+from ..core.ir import Node
 from ..core.program import Definition, Program, Request
+from ..core.registry import operation, view
 from ..core.shapes import ONE, Dim, Kind, Shape, dim
 from ..core.unify import Inference
 from ..errors import (
@@ -32,20 +33,25 @@ from .pending import NEEDS_SIZE, PENDING, PendingIdentity, combine, is_pending, 
 
 MAX_EXPRESSION_DEPTH = 250
 
-UNARY_FUNCTIONS = frozenset(ELEMENTWISE_FUNCTIONS) | {
-    "softmax", "logsumexp", "sum", "mean", "tr", "det", "logdet", "inv", "norm2", "norm",
-    "Diag", "diag", "vec",
-}
-BINARY_FUNCTIONS = frozenset({"kron", "maximum", "minimum", "hcat", "vcat", "conv1d",
-                              "convolve"})
+# the operations written name(args), by their number of arguments (the registry's syntax view)
+_CALLED = {name: syntax.name for name, syntax in view("syntax").items() if not syntax.symbol}
+UNARY_FUNCTIONS = frozenset(text for name, text in _CALLED.items()
+                            if operation(name).arity == 1)
+BINARY_FUNCTIONS = frozenset(text for name, text in _CALLED.items()
+                             if operation(name).arity == 2)
+_OPERATION_OF = {text: name for name, text in _CALLED.items()}
 CONCATENATIONS = frozenset({"hcat", "vcat"})  # hcat(A, B, C) is hcat(hcat(A, B), C)
 AXIS_REDUCTIONS = frozenset({"sum", "mean"})  # sum(X, 1), mean(X, 0): along one axis
 DIMENSION_FUNCTIONS = frozenset({"I", "ones", "zeros", "commutation"})
-FUNCTIONS = UNARY_FUNCTIONS | BINARY_FUNCTIONS | DIMENSION_FUNCTIONS | {"unvec"}
+FUNCTIONS = UNARY_FUNCTIONS | BINARY_FUNCTIONS | DIMENSION_FUNCTIONS
 RESERVED = FUNCTIONS
 
-ATTRIBUTES = ("symmetric", "spd", "simplex", "positive", "invertible", "pm1")
-SQUARE_ATTRIBUTES = frozenset({"symmetric", "spd", "invertible"})
+ATTRIBUTES = ("symmetric", "spd", "simplex", "positive", "invertible", "pm1", "lower", "upper")
+SQUARE_ATTRIBUTES = frozenset({"symmetric", "spd", "invertible", "lower", "upper"})
+TRIANGULAR_ATTRIBUTES = frozenset({"lower", "upper"})
+# a triangular matrix that is symmetric is diagonal: declare Diag(d) instead
+_EXCLUSIVE = {"lower": {"upper", "symmetric", "spd", "simplex", "pm1", "positive"},
+              "upper": {"lower", "symmetric", "spd", "simplex", "pm1", "positive"}}
 
 _BINARY_OPS = {"add", "sub", "mul", "div", "matmul", "frob"}
 
@@ -149,6 +155,7 @@ class Builder:
             attributes |= {"integer"}
         for attribute_tree in attribute_trees:
             self._check_attribute(attribute_tree, kind, shape)
+            self._check_compatible(attribute_tree, attributes)
         for token in names_tree.children:
             self.declare(str(token), kind, shape, attributes, location_of(token, self.source))
 
@@ -222,6 +229,15 @@ class Builder:
         if name == "simplex" and kind is Kind.SCALAR:
             raise AssumptionError("'simplex' applies to a vector or a matrix (each row)",
                                   location, self.source)
+
+    def _check_compatible(self, tree: Tree, attributes: frozenset[str]) -> None:
+        token = tree.children[0]
+        clash = sorted(_EXCLUSIVE.get(str(token), set()) & attributes)
+        if clash:
+            raise AssumptionError(f"'{token}' cannot be combined with '{clash[0]}': a triangular "
+                                  "matrix has zeros on one side of its diagonal (one that is "
+                                  "also symmetric is diagonal: write Diag(d))",
+                                  location_of(token, self.source), self.source)
 
     def _definition(self, tree: Tree) -> None:
         token, body_tree = tree.children
@@ -411,7 +427,7 @@ class Builder:
             return ir.apply("trpowk", *arguments[0].args)
         if name == "diag" and arguments[0].kind is not Kind.MATRIX:
             name = "Diag"  # as in numpy, diag of a vector is the diagonal matrix
-        return ir.apply(name, *arguments)
+        return ir.apply(_OPERATION_OF.get(name, name), *arguments)
 
     def _along_axis(self, name: str, argument_trees: list[Tree]) -> Node:
         """``sum(X, 1)`` = ``X @ ones(m)`` (row sums, a vector), ``sum(X, 0)`` = ``ones(n)' @ X``

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from lark.tree import Meta
 
-from ..core.functions import FUNCTIONS
+from ..core.registry import operation, view
 from ..errors import (
     LimitError,
     ParseError,
@@ -36,14 +36,15 @@ FONTS = frozenset({"mathbf", "boldsymbol", "bm", "mathit", "mathrm", "text", "te
 SPACING = frozenset({"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl",
                      "Bigr", "biggl", "biggr", "Biggl", "Biggr", "quad", "qquad", "displaystyle",
                      "textstyle", "limits", "nolimits", "middle"})
-FUNCTION_COMMANDS = {**{f.latex[1:]: name for name, f in FUNCTIONS.items()
-                        if f.latex and f.latex[1:].isalpha()},
-                     "ln": "log", "det": "det", "max": "maximum", "min": "minimum",
-                     "tr": "tr", "Tr": "tr", "sqrt": "sqrt",
-                     "diag": "diag", "Diag": "diag", "vec": "vec", "sgn": "sign"}
+# the commands read as functions and as products: each operation's LaTeX facet says which
+# commands it reads (an operator set between its operands reads as a product)
+FUNCTION_COMMANDS: dict[str, str] = {}
 FUNCTION_ALIASES = {"trace": "tr", "lse": "logsumexp", "sgn": "sign", "diagm": "diag",
                     "logistic": "sigmoid", "heaviside": "step"}
-PRODUCTS = {"odot": "mul", "circ": "mul", "otimes": "kron"}
+PRODUCTS: dict[str, str] = {}
+for _name, _latex in view("latex").items():
+    _product = bool(_latex.infix) or (_latex.special and operation(_name).arity == 2)
+    (PRODUCTS if _product else FUNCTION_COMMANDS).update(dict.fromkeys(_latex.reads, _name))
 TRANSPOSES = frozenset({"T", "top", "intercal", "mathsf{T}", "mathrm{T}"})
 # f'(z) for the elementwise functions whose derivative the language writes directly
 DERIVATIVES = frozenset({"sigmoid", "relu", "tanh", "exp", "log"})

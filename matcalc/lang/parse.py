@@ -1,6 +1,6 @@
 """The entry point of the language: text -> typed :class:`Program`.
 
-A source is either a *program* (declarations, definitions, requests; see LANGUAGE.md) or a
+A source is either a *program* (declarations, definitions, requests; see docs/language.md) or a
 *one-line expression* such as ``x' @ A @ x``.  In an expression, undeclared names are typed by
 convention (an upper-case first letter is a matrix, anything else a column vector), their
 dimensions found by unification, and the expression becomes the definition ``f``; ``let``

@@ -3,7 +3,7 @@
 Arrays come in as the user holds them (a vector is a 1-D array, a scalar a float or 0-d array);
 dimension sizes are read off the arrays and checked against the declarations.  Inside, every
 non-scalar value is a 2-D array (a vector is n x 1) and every scalar a float; results go back out
-in the user's layout.  The NumPy meaning of every operation is a table of numeric/operations.py.
+in the user's layout.  Every operation is computed by its NumPy template (numeric/operations.py).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from ..core.shapes import Dim, Kind
 from ..engine.result import Result, result_keys
 from ..errors import AssumptionError, DomainError, ShapeError, UnknownNameError, did_you_mean
 from ..limits import check_entries, check_time
-from .operations import EVALUATORS, SIZED_EVALUATORS, STABLE_EVALUATORS, commutation_matrix
+from .operations import commutation_matrix, evaluate_operation, evaluate_stable
 
 
 def leaf_value(node: Node, variables: Mapping[str, object], sizes: Mapping[str, int]):
@@ -94,15 +94,12 @@ class Evaluation:
             if form is not None:  # computed without cancellation or overflow
                 arguments = [self.values[form.argument]]
                 with np.errstate(all="ignore"):
-                    result = STABLE_EVALUATORS[form.kind](arguments[0], form.axis)
+                    result = evaluate_stable(form.kind, arguments[0], form.axis)
                 self.values[item] = _checked(item, result, arguments)
-            elif item.op in EVALUATORS or item.op in SIZED_EVALUATORS:
+            elif item.args:
                 arguments = [self.values[arg] for arg in item.args]
                 with np.errstate(all="ignore"):
-                    if item.op in SIZED_EVALUATORS:
-                        result = SIZED_EVALUATORS[item.op](item, self.sizes, *arguments)
-                    else:
-                        result = EVALUATORS[item.op](item, *arguments)
+                    result = evaluate_operation(item, self.sizes, arguments)
                 self.values[item] = _checked(item, result, arguments)
             else:
                 self.values[item] = leaf_value(item, self.variables, self.sizes)
@@ -300,6 +297,10 @@ def check_attributes_of(name: str, node: Node, array: np.ndarray) -> None:
         if np.any(array < -tolerance) or not np.allclose(array.sum(axis=axis), 1, atol=1e-8):
             where = "its entries" if node.kind is Kind.VECTOR else "each row's entries"
             problems.append(f"is not on the simplex ({where} must be >= 0 and sum to 1)")
+    if "lower" in attributes and not np.allclose(np.triu(array, 1), 0, atol=tolerance):
+        problems.append("is not lower triangular")
+    if "upper" in attributes and not np.allclose(np.tril(array, -1), 0, atol=tolerance):
+        problems.append("is not upper triangular")
     if "invertible" in attributes:
         sign, _ = np.linalg.slogdet(array)
         if sign <= 0 or np.linalg.cond(array) > 1e12:

@@ -1,164 +1,133 @@
-"""The NumPy meaning of every operation, elementwise function and stable form.
+"""The interpreter's meaning of every operation: the operations' NumPy templates, run as
+generated code runs them.
 
-Arguments and results are 2-D arrays (a vector is n x 1) or floats, the interpreter's internal
-layout (numeric/evaluate.py).  ``EVALUATORS`` maps an operation to ``f(node, *argument_values)``,
-``SIZED_EVALUATORS`` those that also need the dimension sizes, ``STABLE_EVALUATORS`` each stable
-form of codegen/stable.py to ``f(argument_value, axis)``.
+Each operation's ``code`` facet (matcalc/ops) is compiled once, with the runtime helpers
+generated modules carry, into ``op_<name>(a0, a1, ..., fields)``; each stable form of
+codegen/stable.py likewise from its template.  So the interpreter and generated code share one
+meaning of each operation.  Arguments and results are 2-D arrays (a vector is n x 1) or floats,
+the interpreter's internal layout (numeric/evaluate.py).  On top of the templates the
+interpreter checks a few domains first: a matrix too close to singular to invert, a matrix
+power whose exponent is not a whole number.
 """
 
 from __future__ import annotations
 
+import string
 from collections.abc import Callable, Mapping
+from functools import cache
+from types import ModuleType
 
 import numpy as np
 
-from ..codegen.runtime import numpy_helpers
-from ..core.functions import FUNCTIONS, Function
+from ..codegen.backends import backend
+from ..codegen.module import load
+from ..codegen.stable import CODE as STABLE_CODE
 from ..core.ir import Node
-from ..core.shapes import Kind
-from ..errors import DomainError
+from ..core.registry import operation, view
+from ..errors import DomainError, UnsupportedError
+
+CONDITION_LIMIT = 1e14  # past it a matrix counts as singular: its inverse is NaN
 
 
-def _softmax(node: Node, x):
-    if node.kind is Kind.SCALAR:
-        return 1.0
-    axis = 0 if node.kind is Kind.VECTOR else 1
-    shifted = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return shifted / np.sum(shifted, axis=axis, keepdims=True)
+def _fields(template: str) -> list[str]:
+    """The named fields a template uses (``axis``, ``keep``, a parameter's name)."""
+    return sorted({name for _, name, _, _ in string.Formatter().parse(template)
+                   if name and not name.isdigit()})
 
 
-def _logsumexp(node: Node, x):
-    if np.ndim(x) == 0:
-        return x
-    arg_kind = node.args[0].kind
-    axis = 0 if arg_kind is Kind.VECTOR else 1
-    top = np.max(x, axis=axis, keepdims=True)
-    result = top + np.log(np.sum(np.exp(x - top), axis=axis, keepdims=True))
-    return result if arg_kind is Kind.MATRIX else result.reshape(())
+def _function(name: str, arguments: list[str], body: str) -> str:
+    return f"def {name}({', '.join(arguments)}):\n    return {body}\n"
 
 
-def _logdet(x):
-    if np.ndim(x) == 0:
-        return np.log(x) if x > 0 else np.nan
-    sign, value = np.linalg.slogdet(x)
-    return value if sign > 0 else np.nan
+@cache
+def _compiled() -> ModuleType:
+    """The module of every operation's and stable form's function (compiled on first use)."""
+    numpy = backend("numpy")
+    sources = [numpy.header]
+    for name, code in sorted(view("code").items()):
+        names = [f"a{index}" for index in range(operation(name).arity)]
+        fields = _fields(code.numpy + code.scalar)
+        body = numpy.spell(code.numpy).format(*names, **{field: field for field in fields})
+        if code.scalar:
+            scalar = numpy.spell(code.scalar).format(*names, **{field: field for field in fields})
+            test = " or ".join(f"_np.ndim({a}) == 0" for a in names)
+            body = f"({scalar}) if {test} else {body}"
+        sources.append(_function(f"op_{name}", names + fields, body))
+    for kind, template in sorted(STABLE_CODE.items()):
+        sources.append(_function(f"stable_{kind.replace('-', '_')}", ["t", "axis"],
+                                 numpy.spell(template).format(t="t", axis="axis")))
+    return load("\n\n".join(sources), "matcalc_operations")
 
 
-def _inverse(x):
-    if np.ndim(x) == 0:
-        return 1.0 / x if x != 0 else np.nan
-    if np.linalg.cond(x) > 1e14:
-        return np.full_like(x, np.nan)
-    return np.linalg.inv(x)
+@cache
+def evaluator(op: str) -> tuple[Callable, list[str]]:
+    code = operation(op).code
+    return getattr(_compiled(), f"op_{op}"), _fields(code.numpy + code.scalar)
 
 
-def _matmul(a, b):
-    return a * b if np.ndim(a) == 0 or np.ndim(b) == 0 else a @ b
+def evaluate_operation(node: Node, sizes: Mapping[str, int], arguments: list):
+    """The value of ``node`` from its arguments' values (internal layout)."""
+    function, names = evaluator(node.op)
+    keywords = {}
+    if names:
+        fields = operation(node.op).code.fields(node, lambda d: d.value(sizes))
+        keywords = {name: fields[name] for name in names}
+    guard = _GUARDS.get(node.op)
+    if guard is not None:
+        early = guard(*arguments)
+        if early is not None:
+            return early
+    return function(*arguments, **keywords)
 
 
-def _diag_matrix(x):
-    return x if np.ndim(x) == 0 else np.diag(np.ravel(x))
-
-
-def _vec(x):
-    return x if np.ndim(x) == 0 else np.reshape(x, (-1, 1), order="F")
+def evaluate_stable(kind: str, argument, axis: int):
+    """The value of the stable form ``kind`` (codegen/stable.py) of ``argument``."""
+    return getattr(_compiled(), f"stable_{kind.replace('-', '_')}")(argument, axis)
 
 
 def commutation_matrix(m: int, n: int) -> np.ndarray:
-    """K with K @ vec(A) = vec(A') for A m x n (Magnus & Neudecker, ch. 3 sec. 7)."""
-    k = np.zeros((m * n, m * n))
-    for i in range(m):
-        for j in range(n):
-            k[i * n + j, j * m + i] = 1.0
-    return k
+    """K with K @ vec(A) = vec(A') for A m x n (Magnus & Neudecker, ch. 3 sec. 7): the runtime
+    helper generated code builds it with."""
+    return _compiled()._commutation(m, n, float)
 
 
-def _power(base, exponent):
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.power(base, exponent)
+# -- domains checked before a template runs: None to run it, else the value (NaN: outside) ---
 
 
-EVALUATORS: dict[str, Callable] = {
-    "add": lambda node, a, b: a + b,
-    "sub": lambda node, a, b: a - b,
-    "mul": lambda node, a, b: a * b,
-    "div": lambda node, a, b: a / b,
-    "matmul": lambda node, a, b: _matmul(a, b),
-    "frob": lambda node, a, b: np.sum(a * b),
-    "neg": lambda node, a: -a,
-    "transpose": lambda node, a: np.transpose(a),
-    "pow": lambda node, a, b: _power(a, b),
-    "mpow": lambda node, a: np.linalg.matrix_power(a, node.params[0]),
-    "mpowk": lambda node, a, k: np.linalg.matrix_power(a, _whole(k)),
-    "trpowk": lambda node, a, k: np.trace(np.linalg.matrix_power(a, _whole(k))),
-    "softmax": lambda node, a: _softmax(node, a),
-    "logsumexp": lambda node, a: _logsumexp(node, a),
-    "sum": lambda node, a: np.sum(a),
-    "mean": lambda node, a: np.mean(a),
-    "tr": lambda node, a: np.trace(a) if np.ndim(a) else a,
-    "det": lambda node, a: np.linalg.det(a) if np.ndim(a) else a,
-    "logdet": lambda node, a: _logdet(a),
-    "inv": lambda node, a: _inverse(a),
-    "norm2": lambda node, a: np.linalg.norm(a),
-    "norm": lambda node, a: np.linalg.norm(a),
-    "Diag": lambda node, a: _diag_matrix(a),
-    "diag": lambda node, a: np.diag(a).reshape(-1, 1) if np.ndim(a) else a,
-    "vec": lambda node, a: _vec(a),
-    "kron": lambda node, a, b: np.kron(a, b),
-    "hcat": lambda node, a, b: np.concatenate((np.atleast_2d(a), np.atleast_2d(b)), axis=1),
-    "vcat": lambda node, a, b: np.concatenate((np.atleast_2d(a), np.atleast_2d(b)), axis=0),
-    "conv1d": lambda node, a, b: _by_columns(np.correlate, a, b, "valid"),
-    "convolve": lambda node, a, b: _by_columns(np.convolve, a, b, "full"),
-    "maximum": lambda node, a, b: np.maximum(a, b),
-    "minimum": lambda node, a, b: np.minimum(a, b),
-}
+def _invertible(a):
+    if np.ndim(a) == 0:
+        return None if a != 0 else np.nan
+    return np.full_like(a, np.nan) if np.linalg.cond(a) > CONDITION_LIMIT else None
 
 
-def _whole(value) -> int:
-    """An integer exponent's value (a declared integer holds a whole number)."""
-    number = float(value)
+def _whole_exponent(a, k):
+    number = float(k)
     if number != round(number):
         raise DomainError(f"a matrix power's exponent must be a whole number, not {number}")
-    return int(round(number))
+    return None
 
 
-def _by_columns(function, a, b, mode: str):
-    """NumPy's 1-D ``function`` column by column (a one-column operand pairs with each)."""
-    columns = max(a.shape[1], b.shape[1])
-    return np.column_stack([function(a[:, min(i, a.shape[1] - 1)], b[:, min(i, b.shape[1] - 1)],
-                                     mode) for i in range(columns)])
+REPEATED = 1e-9  # eigenvalues closer than this (relative to the largest) count as repeated
 
 
-def _unvec(node: Node, sizes: Mapping[str, int], a):
-    if np.ndim(a) == 0:
-        return a
-    return np.reshape(a, (node.shape.rows.value(sizes), -1), order="F")
+def _apart(name: str) -> Callable:
+    """A check refusing repeated eigenvalues: the eigenvectors are not unique there, and
+    derivatives through them (or through the inverse gaps) do not exist."""
+
+    def check(a):
+        values = np.ravel(a)
+        if np.ndim(a) == 2 and a.shape[1] > 1:  # eigvecsh(S): the eigenvalues of S
+            values = np.linalg.eigvalsh((a + a.T) / 2)
+        values = np.sort(values)
+        scale = max(1.0, float(np.max(np.abs(values), initial=0.0)))
+        if values.size > 1 and float(np.min(np.diff(values))) <= REPEATED * scale:
+            raise UnsupportedError(f"{name} at repeated eigenvalues: the eigenvectors are not "
+                                   "unique there, and derivatives through them do not exist")
+        return None
+
+    return check
 
 
-# Operations whose value depends on the dimension sizes too: (node, sizes, *args) -> value.
-SIZED_EVALUATORS: dict[str, Callable] = {"unvec": _unvec}
-
-
-def _elementwise(function: Function) -> Callable:
-    """The NumPy function of an elementwise function's row: ``np.<name>`` or a helper of the
-    generated code's runtime (the same code generated modules run)."""
-    if function.numpy.startswith("np."):
-        compute = getattr(np, function.numpy[3:])
-    else:
-        compute = getattr(numpy_helpers, function.numpy)
-    return lambda node, a: compute(a)
-
-
-EVALUATORS.update({name: _elementwise(function) for name, function in FUNCTIONS.items()})
-
-
-# the NumPy meaning of each stable form of codegen/stable.py (t: the argument's value)
-STABLE_EVALUATORS: dict[str, Callable] = {
-    "sigmoid-of-negative": lambda t, axis: numpy_helpers._sigmoid(-t),
-    "sech-squared": lambda t, axis: numpy_helpers._sech2(t),
-    "softplus": lambda t, axis: np.logaddexp(0, t),
-    "log-sigmoid": lambda t, axis: -numpy_helpers._softplus(-t),
-    "log-softmax": lambda t, axis: t - numpy_helpers._logsumexp(t, axis, True),
-    "complement-of-erf": lambda t, axis: numpy_helpers._erfc(-t),
-    "twice-sigmoid-of-twice": lambda t, axis: 2.0 * numpy_helpers._sigmoid(2.0 * t),
-}
+_GUARDS: dict[str, Callable] = {"inv": _invertible, "mpowk": _whole_exponent,
+                                "trpowk": _whole_exponent, "eigvecsh": _apart("eigvecsh"),
+                                "eiggap": _apart("eiggap")}

@@ -36,6 +36,18 @@ _NEEDS_POSITIVE = frozenset(name for name, function in FUNCTIONS.items()
 _NEEDS_BOUNDED = frozenset(name for name, function in FUNCTIONS.items()
                            if function.domain == "bounded")  # tan: away from its poles
 _NEEDS_INVERTIBLE = frozenset({"logdet", "inv"})
+# functions of a matrix whose arguments are drawn spd (chol; logm and sqrtm: a spectrum off the
+# negative real axis) or symmetric (the eigenproblem)
+_NEEDS_SPD = frozenset({"chol", "logm", "sqrtm"})
+_NEEDS_SYMMETRIC = frozenset({"eigvalsh", "eigvecsh"})
+EIGENVALUE_GAP = 1e-2  # eigenvalues of eigvalsh / eigvecsh must be this far apart (relative)
+# Where a scaled point must keep a function away from its limits: floating point loses what
+# it computes there (a softmax entry that underflows to 0 makes log(x) infinite, 1 - s of a
+# sigmoid at 1 is 0), and correct answers written in different ways would disagree.
+SATURATION = 1e-6
+_BOUNDED_VALUES = {"sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0), "tanh": (-1.0, 1.0),
+                   "erf": (-1.0, 1.0)}
+_EXP_RANGE = (1e-100, 1e100)
 
 
 @dataclass
@@ -89,6 +101,10 @@ def implied_attributes(program: Program) -> dict[str, set[str]]:
                 wanted = "bounded"
             elif node.op in _NEEDS_INVERTIBLE:
                 wanted = "invertible"
+            elif node.op in _NEEDS_SPD:
+                wanted = "spd"
+            elif node.op in _NEEDS_SYMMETRIC:
+                wanted = "symmetric"
             else:
                 continue
             argument = node.args[0]
@@ -104,10 +120,32 @@ def _integer_exponent(node: Node) -> bool:
     return exponent.op == "const" and exponent.params[0] == int(exponent.params[0])
 
 
+Magnitude = tuple[float, float]  # the range of log10 of the factors entries are scaled by
+
+
 def draw(node: Node, sizes: Mapping[str, int], rng: np.random.Generator,
-         extra: set[str] = frozenset()) -> np.ndarray | float:
-    """One random value for a variable, honouring its attributes (in the user's layout)."""
-    attributes = set(node.params[1]) | set(extra)
+         extra: set[str] = frozenset(), magnitude: Magnitude | None = None
+         ) -> np.ndarray | float:
+    """One random value for a variable, honouring its attributes (in the user's layout);
+    with ``magnitude``, the unconstrained and positive entries are scaled entry by entry."""
+    value = _drawn(node, sizes, rng, set(node.params[1]) | set(extra))
+    if magnitude is None or not _scalable(node, extra):
+        return value
+    factors = 10.0 ** rng.uniform(*magnitude, size=np.shape(value))
+    return float(value * factors) if node.kind is Kind.SCALAR else value * factors
+
+
+_UNSCALED = frozenset({"pm1", "simplex", "spd", "symmetric", "invertible", "bounded",
+                       "integer"})
+
+
+def _scalable(node: Node, extra: set[str]) -> bool:
+    """Whether a variable's draw may be scaled: unconstrained or only positive."""
+    return not (set(node.params[1]) | set(extra)) & _UNSCALED
+
+
+def _drawn(node: Node, sizes: Mapping[str, int], rng: np.random.Generator,
+           attributes: set[str]) -> np.ndarray | float:
     rows, cols = node.shape.rows.value(sizes), node.shape.cols.value(sizes)
     check_time()
     check_entries(rows, cols, f"a random value of {node.params[0]}")
@@ -141,15 +179,25 @@ def draw(node: Node, sizes: Mapping[str, int], rng: np.random.Generator,
         value = (b + b.T) / 2
         if "invertible" in attributes:  # shifted to be positive definite: det > 0
             value += (0.5 - min(0.0, float(np.linalg.eigvalsh(value)[0]))) * np.eye(rows)
+    elif {"lower", "upper"} & attributes:
+        value = _triangular(rows, rng, "lower" in attributes)
     elif "invertible" in attributes:
         value = _well_conditioned(rows, rng, "positive" in attributes)
     elif "positive" in attributes:
         value = np.exp(0.5 * rng.normal(size=(rows, cols)))
     else:  # entries ~ N(0, 1/cols) keep products of large matrices of order one
         value = rng.normal(size=(rows, cols)) / np.sqrt(cols if node.kind is Kind.MATRIX else 1)
-    if "positive" in attributes and not {"invertible", "spd"} & attributes:
+    if "positive" in attributes and not {"invertible", "spd", "lower", "upper"} & attributes:
         value = np.abs(value) + 0.1 * (value == 0)
     return to_user_layout(node.kind, value)
+
+
+def _triangular(n: int, rng: np.random.Generator, lower: bool) -> np.ndarray:
+    """A lower (upper) triangular n x n matrix with its diagonal in [0.5, 1.5], as a Cholesky
+    factor has: invertible, det > 0, and well conditioned (off-diagonal entries ~ N(0, 1/n))."""
+    off = rng.normal(size=(n, n)) / np.sqrt(n)
+    value = np.tril(off, -1) + np.diag(rng.uniform(0.5, 1.5, size=n))
+    return value if lower else value.T
 
 
 def _well_conditioned(n: int, rng: np.random.Generator, positive: bool) -> np.ndarray:
@@ -166,15 +214,19 @@ def _well_conditioned(n: int, rng: np.random.Generator, positive: bool) -> np.nd
 
 def random_instance(program: Program, seed: int | None = None,
                     sizes: Mapping[str, int] | None = None,
-                    max_tries: int = MAX_TRIES) -> Instance:
+                    max_tries: int = MAX_TRIES, magnitude: Magnitude | None = None
+                    ) -> Instance:
     """A random point where every definition of ``program`` is defined and smooth.
 
     Raises DomainError, naming the expression, when no such point turns up in ``max_tries``;
-    sizes not given are chosen again every ``RESIZE_EVERY`` tries.
+    sizes not given are chosen again every ``RESIZE_EVERY`` tries.  ``magnitude`` scales the
+    entries (see the module's docstring).
     """
     if seed is None:
         seed = int(np.random.default_rng().integers(2**31))
     rng = np.random.default_rng(seed)
+    margin = KINK_MARGIN * min(1.0, 10.0 ** magnitude[0]) if magnitude else KINK_MARGIN
+    saturation = SATURATION if magnitude else None
     chosen = choose_sizes(program, rng, sizes)
     implied = implied_attributes(program)
     problem = ""
@@ -182,11 +234,11 @@ def random_instance(program: Program, seed: int | None = None,
         if attempt and attempt % RESIZE_EVERY == 0:
             # no point at these sizes (log det(X' @ X) with X wider than tall): other sizes
             chosen = choose_sizes(program, rng, sizes)
-        arrays = {name: draw(node, chosen, rng, implied.get(name, set()))
+        arrays = {name: draw(node, chosen, rng, implied.get(name, set()), magnitude)
                   for name, node in program.variables.items()}
         # the declared attributes are checked: a draw that violated one would be a bug here
         evaluation = prepare(program, arrays, chosen, check_attributes=True)
-        problem = _first_problem(program, evaluation)
+        problem = _first_problem(program, evaluation, margin, saturation)
         if not problem:
             return Instance(arrays, chosen, seed, evaluation)
     raise DomainError(f"found no suitable random point in {max_tries} tries (seed {seed}): "
@@ -206,8 +258,10 @@ def instance_again(program: Program, previous: Instance) -> Instance | None:
     return Instance(previous.arrays, previous.sizes, previous.seed, evaluation)
 
 
-def _first_problem(program: Program, evaluation: Evaluation) -> str:
-    """Why this point is unsuitable ('' when it is fine)."""
+def _first_problem(program: Program, evaluation: Evaluation, margin: float = KINK_MARGIN,
+                   saturation: float | None = None) -> str:
+    """Why this point is unsuitable ('' when it is fine); with ``saturation``, a function
+    that comes within it of its limits (or an ``exp`` outside 1e-100 to 1e100) is too."""
     try:
         roots = [d.ref for d in program.definitions.values()] + [r.of for r in program.requests]
         for root in roots:
@@ -215,12 +269,38 @@ def _first_problem(program: Program, evaluation: Evaluation) -> str:
     except DomainError as error:
         return error.message
     for node, value in evaluation.values.items():
-        if node.op in KINKED and np.min(np.abs(evaluation.values[node.args[0]])) <= KINK_MARGIN:
-            return f"the argument of {node} comes within {KINK_MARGIN} of the kink at 0"
+        if saturation is not None and _saturated(node.op, value, saturation):
+            return f"{node} comes within {saturation:g} of its limits"
+        if node.op in KINKED and np.min(np.abs(evaluation.values[node.args[0]])) <= margin:
+            return f"the argument of {node} comes within {margin:g} of the kink at 0"
         if node.op == "inv" and np.ndim(value) and np.linalg.cond(value) > CONDITION_LIMIT:
             return f"{node} inverts a badly conditioned matrix"
+        if node.op in _NEEDS_SYMMETRIC and _nearly_repeated(evaluation.values[node.args[0]]):
+            return f"the eigenvalues of {node.args[0]} are nearly repeated"
         argument = evaluation.values.get(node.args[0]) if node.op == "logdet" else None
         if argument is not None and np.ndim(argument) and \
                 np.linalg.cond(argument) > CONDITION_LIMIT:
             return f"the argument of {node} is nearly singular"
     return ""
+
+
+def _nearly_repeated(matrix: np.ndarray) -> bool:
+    """Whether two eigenvalues of the symmetric part of ``matrix`` lie within
+    ``EIGENVALUE_GAP`` of each other (relative to the largest): eigenvectors are not
+    differentiable at repeated eigenvalues, and finite differences are poor near them."""
+    if np.ndim(matrix) < 2:
+        return False
+    values = np.linalg.eigvalsh((matrix + matrix.T) / 2)
+    scale = max(1.0, float(np.max(np.abs(values))))
+    return values.size > 1 and float(np.min(np.diff(values))) < EIGENVALUE_GAP * scale
+
+
+def _saturated(op: str, value, saturation: float) -> bool:
+    if op == "exp":
+        magnitude = np.abs(np.asarray(value, dtype=float))
+        return bool(np.any(magnitude < _EXP_RANGE[0]) or np.any(magnitude > _EXP_RANGE[1]))
+    if op not in _BOUNDED_VALUES:
+        return False
+    low, high = _BOUNDED_VALUES[op]
+    value = np.asarray(value, dtype=float)
+    return bool(np.any(value - low <= saturation) or np.any(high - value <= saturation))

@@ -13,23 +13,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..core.functions import FUNCTIONS
 from ..core.ir import Node
 from ..core.printer import format_number
+from ..core.registry import Latex, operation
 from ..core.shapes import Dim, Kind
 from ..lang.latex_tokens import GREEK
 
 _SUM, _HADAMARD, _JUXTAPOSE, _UNARY, _POSTFIX, _ATOM = range(1, 7)
 
 ACCENT_SUFFIXES = (("hat", "hat"), ("tilde", "tilde"), ("bar", "bar"))
-NAMED_FUNCTIONS = {
-    **{name: function.latex for name, function in FUNCTIONS.items() if function.latex},
-    "det": r"\det", "logdet": r"\log\det", "tr": r"\operatorname{tr}",
-    "Diag": r"\operatorname{Diag}", "diag": r"\operatorname{diag}",
-    "vec": r"\operatorname{vec}", "softmax": r"\operatorname{softmax}",
-    "logsumexp": r"\operatorname{logsumexp}", "sum": r"\operatorname{sum}",
-    "mean": r"\operatorname{mean}",
-}
 _NAME = re.compile(r"^([A-Za-z]+?)(hat|tilde|bar)?(?:_?([0-9]+))?$")
 
 
@@ -94,9 +86,21 @@ class _Printer:
         method = getattr(self, f"_{op}", None)
         if method is not None:
             return method(node)
-        if op in NAMED_FUNCTIONS:
-            return f"{NAMED_FUNCTIONS[op]}\\left({self.print(node.args[0])[0]}\\right)", _ATOM
-        raise AssertionError(f"no LaTeX form for {op}")  # pragma: no cover - table is complete
+        return self.form(node, operation(op).latex)
+
+    def form(self, node: Node, latex: Latex | None) -> tuple[str, int]:
+        """The node set as its operation's LaTeX facet says: a command before the bracketed
+        argument, an operator between the operands (at the level of \\odot), a delimited
+        template, or a superscript."""
+        if latex is None:
+            raise AssertionError(f"no LaTeX form for {node.op}")  # pragma: no cover
+        if latex.command:
+            return f"{latex.command}\\left({self.print(node.args[0])[0]}\\right)", _ATOM
+        if latex.infix:
+            return self._binary(node, latex.infix, _HADAMARD)
+        if latex.template:
+            return latex.template.format(*(self.print(arg)[0] for arg in node.args)), _ATOM
+        return f"{self.wrap(node.args[0], _ATOM)}^{{{latex.power}}}", _POSTFIX
 
     # leaves ----------------------------------------------------------------------------------
 
@@ -150,12 +154,6 @@ class _Printer:
     def _sub(self, node: Node) -> tuple[str, int]:
         return self._binary(node, "-", _SUM)
 
-    def _frob(self, node: Node) -> tuple[str, int]:
-        return self._binary(node, ":", _HADAMARD)
-
-    def _kron(self, node: Node) -> tuple[str, int]:
-        return self._binary(node, "\\otimes", _HADAMARD)
-
     def _concatenation(self, node: Node) -> tuple[str, int]:
         return f"\\begin{{bmatrix}} {self._blocks(node)} \\end{{bmatrix}}", _ATOM
 
@@ -194,10 +192,6 @@ class _Printer:
                 _JUXTAPOSE
         return self._binary(node, "\\odot", _HADAMARD)
 
-    def _div(self, node: Node) -> tuple[str, int]:
-        top, bottom = (self.print(arg)[0] for arg in node.args)
-        return f"\\frac{{{top}}}{{{bottom}}}", _ATOM
-
     def _neg(self, node: Node) -> tuple[str, int]:
         return f"-{self.wrap(node.args[0], _JUXTAPOSE)}", _UNARY
 
@@ -206,9 +200,6 @@ class _Printer:
         if inner.op == "inv":
             return f"{self.wrap(inner.args[0], _ATOM)}^{{-\\top}}", _POSTFIX
         return f"{self.wrap(inner, _ATOM)}^\\top", _POSTFIX
-
-    def _inv(self, node: Node) -> tuple[str, int]:
-        return f"{self.wrap(node.args[0], _ATOM)}^{{-1}}", _POSTFIX
 
     def _pow(self, node: Node) -> tuple[str, int]:
         base, exponent = node.args
@@ -228,37 +219,10 @@ class _Printer:
 
     # functions with their own notation --------------------------------------------------------
 
-    def _two_arguments(self, node: Node) -> tuple[str, int]:
-        """``\\operatorname{conv1d}\\left(x, w\\right)``, ``\\operatorname{convolve}(g, w)``."""
-        a, b = (self.print(arg)[0] for arg in node.args)
-        return f"\\operatorname{{{node.op}}}\\left({a}, {b}\\right)", _ATOM
-
-    _conv1d = _convolve = _two_arguments
-
-    def _maximum(self, node: Node) -> tuple[str, int]:
-        a, b = (self.print(arg)[0] for arg in node.args)
-        return f"\\max\\left({a}, {b}\\right)", _ATOM
-
-    def _minimum(self, node: Node) -> tuple[str, int]:
-        a, b = (self.print(arg)[0] for arg in node.args)
-        return f"\\min\\left({a}, {b}\\right)", _ATOM
 
     def _sigmoid(self, node: Node) -> tuple[str, int]:
         name = r"\operatorname{sigmoid}" if "sigma" in self.style.taken else r"\sigma"
         return f"{name}\\left({self.print(node.args[0])[0]}\\right)", _ATOM
-
-    def _step(self, node: Node) -> tuple[str, int]:
-        # \mathbf{1}: amssymb's blackboard bold has no digits, \mathbb{1} shows a wrong glyph
-        return f"\\mathbf{{1}}\\left[{self.print(node.args[0])[0]} > 0\\right]", _ATOM
-
-    def _sqrt(self, node: Node) -> tuple[str, int]:
-        return f"\\sqrt{{{self.print(node.args[0])[0]}}}", _ATOM
-
-    def _norm(self, node: Node) -> tuple[str, int]:
-        return f"\\left\\|{self.print(node.args[0])[0]}\\right\\|_F", _ATOM
-
-    def _norm2(self, node: Node) -> tuple[str, int]:
-        return f"\\left\\|{self.print(node.args[0])[0]}\\right\\|_2", _ATOM
 
     def _unvec(self, node: Node) -> tuple[str, int]:
         rows, cols = node.params
@@ -292,6 +256,20 @@ def derivative_symbol(kind: str, of: str, wrt: str, of_kind: Kind, wrt_kind: Kin
         if wrt_kind in (Kind.MATRIX, Kind.VECTOR) and of_kind is not Kind.SCALAR:
             bottom += "^\\top" if wrt_kind is Kind.MATRIX else ""
     return f"\\frac{{\\partial {top}}}{{\\partial {bottom}}}"
+
+
+def result_symbol(result, style: LatexStyle = LatexStyle()) -> str:
+    """The symbol of a derived result (an ``engine.result.Result``): ``\\frac{\\partial
+    J}{\\partial W}`` for its kind, the kinds of its names, a Hessian's cross block."""
+    program = result.program
+
+    def kind_of(name: str) -> Kind:
+        variable = program.variables.get(name)
+        return variable.kind if variable is not None else program.definitions[name].ref.kind
+
+    return derivative_symbol(result.kind, result.of, result.wrt, result.of_node.kind,
+                             kind_of(result.wrt), style,
+                             (result.across, kind_of(result.across)) if result.across else None)
 
 
 def aligned(lines: Iterable[tuple[str, str]]) -> str:

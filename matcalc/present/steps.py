@@ -4,7 +4,7 @@ For ``grad f wrt X``, from f back to X, each definition ``v = body`` on the way 
 
 1. the definition itself;
 2. its differential ``dv = ...`` in terms of the differentials of what it uses (the matrix-form
-   rules of each operation's entry in rules/ops/: ``d(A @ B) = dA @ B + A @ dB``, ...);
+   rules of each operation's definition in ops/: ``d(A @ B) = dA @ B + A @ dB``, ...);
 3. for each definition and for X, once all its users are done, the Frobenius form
    ``df = G : dv``, read off by moving each factor across ``:`` with the identities of the
    operations' adjoints (named, with their sources), ``G`` being the gradient of f with respect

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..core.algebra import chain
 from ..core.functions import FUNCTIONS
 from ..core.ir import Node
 from ..core.shapes import Kind
@@ -26,7 +27,7 @@ _UNIT_FUNCTIONS = frozenset({"softmax"}) | {name for name, f in FUNCTIONS.items(
 # attributes that hold only on a set of measure zero (S = S', sum(y) = 1, y * y = 1): true at the
 # point, but not nearby, so a result that is differentiated again may not use them for the
 # variables it is differentiated with respect to (docs/guide.md, "Symmetric matrices")
-CLOSED_ATTRIBUTES = frozenset({"symmetric", "spd", "simplex", "pm1"})
+CLOSED_ATTRIBUTES = frozenset({"symmetric", "spd", "simplex", "pm1", "lower", "upper"})
 
 
 class Facts:
@@ -207,6 +208,26 @@ class Facts:
         node = self._resolve(node)
         return node.op == "var" and self._declared(node, "pm1")
 
+    def triangular(self, node: Node) -> str:
+        """"lower" or "upper" for a square matrix known to be triangular so, else "": declared,
+        a Cholesky factor, or built from such by transposes, inverses, products and sums."""
+        node = self._resolve(node)
+        op = node.op
+        if node.kind is not Kind.MATRIX:
+            return ""
+        if op == "var":
+            return next((side for side in ("lower", "upper") if self._declared(node, side)), "")
+        if op == "chol":
+            return "lower"
+        if op == "transpose":
+            return {"lower": "upper", "upper": "lower"}.get(self.triangular(node.args[0]), "")
+        if op in ("inv", "neg"):
+            return self.triangular(node.args[0])
+        if op in ("matmul", "add", "sub"):
+            sides = {self.triangular(arg) for arg in node.args}
+            return sides.pop() if len(sides) == 1 else ""
+        return ""
+
     def symmetric(self, node: Node) -> bool:
         """A square matrix equal to its transpose."""
         node = self._resolve(node)
@@ -221,10 +242,37 @@ class Facts:
             return True
         if op in ("add", "sub"):
             return all(self.symmetric(arg) for arg in node.args)
-        if op in ("mul", "neg", "inv") or op in FUNCTIONS:  # f(S)' = f(S') entry by entry
+        # Hadamard products, inverses, f(S)' = f(S') entry by entry
+        if op in ("mul", "neg", "inv", "transpose") or op in FUNCTIONS:
             return all(self.symmetric(arg) for arg in node.args)
+        if op in ("div", "mpow", "mpowk"):  # S / c, S ^ k
+            return all(arg.is_scalar or self.symmetric(arg) for arg in node.args)
         if op == "matmul":
-            a, b = node.args
-            return b.op == "transpose" and b.args[0] is a or (
-                a.op == "transpose" and a.args[0] is b)
+            return self._symmetric_product(chain(node))
         return False
+
+    def _symmetric_product(self, factors: list[Node]) -> bool:
+        """A product that reads the same transposed: A' @ S @ A, B @ B', v @ v' (each factor
+        the transpose of its mirror, a middle factor symmetric; scalar multiples aside)."""
+        factors = [_unscaled(self._resolve(factor)) for factor in factors]
+        while len(factors) > 1:
+            first, last = factors[0], factors[-1]
+            if not _transposes(first, last):
+                return False
+            factors = factors[1:-1]
+        return not factors or self.symmetric(factors[0])
+
+
+def _unscaled(node: Node) -> Node:
+    """node without the scalar factors and divisors that scale it (a * x -> x)."""
+    while node.op in ("mul", "div", "neg") and not node.is_scalar:
+        rest = [arg for arg in node.args if not arg.is_scalar]
+        if len(rest) != 1 or (node.op == "div" and rest[0] is not node.args[0]):
+            return node
+        node = rest[0]
+    return node
+
+
+def _transposes(a: Node, b: Node) -> bool:
+    """Whether a = b' as written (a vector's transpose is a row vector)."""
+    return (b.op == "transpose" and b.args[0] is a) or (a.op == "transpose" and a.args[0] is b)

@@ -68,12 +68,6 @@ def apply(op: str, *args: Node, params: tuple = ()) -> Node:
     return ir.apply(op, *args, params=params)
 
 
-def zeros_like(node: Node) -> Node:
-    if node.is_scalar:
-        return ir.const(0.0)
-    return ir.zeros(node.shape.rows, node.shape.cols, node.kind)
-
-
 def absorbed_negation(node: Node, numbers: bool = True) -> Node | None:
     """-node without a minus sign, when a difference (preferably) or a number inside a product
     takes it: -(x * (a - b)) = x * (b - a), -(c x) = (-c) x, -(a / s) = (-a) / s."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..core import ir
+from ..core.algebra import chain, zeros_like
 from ..core.ir import Node
 from .facts import Facts
 from .rewrite import (
@@ -13,7 +14,6 @@ from .rewrite import (
     same_shape,
     scalar_factors,
     zero,
-    zeros_like,
 )
 
 
@@ -82,9 +82,10 @@ def times_one(node: Node, facts: Facts) -> Node | None:
     return None
 
 
-@rule('times-zero', ops=('mul', 'matmul', 'div'), example='x : vector(n)\nf = zeros(n, 1) * x')
+@rule('times-zero', ops=('mul', 'matmul', 'div', 'Diag'),
+      example='x : vector(n)\nf = zeros(n, 1) * x')
 def timeszero(node: Node, facts: Facts) -> Node | None:
-    """0 * a = 0; 0 / a = 0."""
+    """0 * a = 0; 0 / a = 0; Diag(0) = 0."""
     if any(zero(arg) for arg in (node.args[:1] if node.op == "div" else node.args)):
         return zeros_like(node)
     return None
@@ -289,9 +290,9 @@ def sum_of_simplex(node: Node, facts: Facts) -> Node | None:
 
 @rule('like-terms', ops=('add', 'sub'), example='x : vector(n)\nf = x + x')
 def like_terms(node: Node, facts: Facts) -> Node | None:
-    """a + a = 2 a; a - a = 0."""
+    """a + a = 2 a; a - a = 0 (a matrix product the same however it is bracketed)."""
     a, b = node.args
-    if a is not b:
+    if a is not b and not (a.op == b.op == "matmul" and chain(a) == chain(b)):
         return None
     return apply("mul", ir.const(2.0), a) if node.op == "add" else zeros_like(node)
 

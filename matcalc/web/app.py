@@ -3,15 +3,18 @@
 ``/api/derive``, ``/api/verify`` and ``/api/derivation`` take a JSON object and answer with the
 schema of ``matcalc derive --format json`` (docs/guide.md, "The workbench"); every one runs in a
 worker process of a :class:`~matcalc.web.pool.Pool`, under the request's time limit and the
-worker's memory limit.  Bodies are limited in size, and every answer carries security headers
-(a content security policy that allows only the page's own scripts).
+worker's memory limit, and is cancelled (its worker killed) when its client goes away.  Requests
+past the pool's queue get 429 at once, before their body is read; bodies are limited in size and
+in the time they take to arrive.  Only the server's own hosts and origins are served
+(:mod:`~matcalc.web.guard`), and every answer carries security headers (a content security
+policy that allows only the page's own scripts).  With ``practice``, the practice mode's
+endpoints replace the workbench's (:mod:`~matcalc.web.practice`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -23,15 +26,17 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import limits
-from .pool import Pool, RequestFailed
-from .tasks import ENDPOINTS, handle
+from .compute import WORKBENCH, Workbench, respond
+from .guard import RequestGuard
+from .pool import Pool
+from .practice import title_of
+from .tasks import handle
 
 STATIC = Path(__file__).resolve().parent / "static"
 KATEX = Path(__file__).resolve().parent.parent / "present" / "katex"
 # the gallery's problems: beside the package in a checkout, else in the folder served from
 GALLERIES = (Path(__file__).resolve().parent.parent.parent / "derivations",
              Path("derivations"))
-MAX_BODY_BYTES = 256 * 1024  # a problem, an answer or a derivation is far smaller
 SECURITY_HEADERS = {
     # KaTeX sets inline styles on the elements it renders, hence style-src 'unsafe-inline'
     "content-security-policy": "default-src 'self'; script-src 'self'; style-src 'self' "
@@ -67,63 +72,25 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def _error(status: int, kind: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"type": kind, "message": message, "line": None,
-                                   "column": None, "length": None}}, status_code=status)
-
-
-async def _body(request: Request) -> dict | JSONResponse:
-    """The request's JSON object, read up to :data:`MAX_BODY_BYTES` (an error response else)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        return _error(413, "LimitError", f"the request body is over {MAX_BODY_BYTES} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            return _error(413, "LimitError", f"the request body is over {MAX_BODY_BYTES} bytes")
-        chunks.append(chunk)
-    try:
-        fields = json.loads(b"".join(chunks) or b"{}")
-    except (ValueError, RecursionError):
-        return _error(400, "ParseError", "the request body is not JSON")
-    if not isinstance(fields, dict):
-        return _error(400, "ParseError", "the request body is a JSON object")
-    return fields
-
-
-def create_app(jobs: int = 2, seconds: float | None = None,
-               memory: int | None = None, gallery: Path | None = None) -> Starlette:
+def create_app(jobs: int = 2, seconds: float | None = None, memory: int | None = None,
+               gallery: Path | None = None, hosts: Iterable[str] = (),
+               practice: Path | None = None, queue: int | None = None) -> Starlette:
     """The workbench: ``jobs`` worker processes, ``seconds`` a request (default
-    ``limits.DERIVATION_SECONDS``), ``memory`` bytes a worker (default 4 GB); the examples are
-    the ``.mc`` files of ``gallery`` (default: the first of :data:`GALLERIES` that exists)."""
+    ``limits.DERIVATION_SECONDS``), ``memory`` bytes a worker (default 4 GB), ``queue``
+    requests waiting beside the running ones (default 16 a worker); the examples are the ``.mc``
+    files of ``gallery`` (default: the first of :data:`GALLERIES` that exists); ``hosts`` are
+    served beside the local names.  With ``practice`` (a folder of problems), the practice
+    mode."""
     from ..grading.workers import MEMORY_BYTES
 
-    pool = Pool(handle, jobs, memory or MEMORY_BYTES)
-    budget = seconds or limits.DERIVATION_SECONDS
+    pool = Pool(handle, jobs, memory or MEMORY_BYTES, queue)
+    bench = Workbench(pool, seconds or limits.DERIVATION_SECONDS)
+    if practice is not None:
+        from .practice_routes import practice_routes
 
-    def endpoint(name: str):
-        async def answer(request: Request) -> Response:
-            fields = await _body(request)
-            if isinstance(fields, JSONResponse):
-                return fields
-            try:
-                result = await pool.run((name, fields, budget), budget)
-            except RequestFailed as failure:
-                return _error(504 if failure.timed_out else 500,
-                              "LimitError" if failure.timed_out else "InternalError",
-                              str(failure))
-            return JSONResponse(result, status_code=400 if "error" in result else 200)
-        return answer
-
-    async def page(request: Request) -> Response:
-        return FileResponse(STATIC / "index.html")
-
-    async def examples(request: Request) -> Response:
-        return JSONResponse({"examples": _examples(gallery)})
-
-    routes = [Route("/", page), Route("/api/examples", examples)]
-    routes += [Route(f"/api/{name}", endpoint(name), methods=["POST"]) for name in ENDPOINTS]
+        routes = practice_routes(bench, practice)
+    else:
+        routes = _workbench_routes(bench, gallery)
     routes += [Mount("/static", StaticFiles(directory=STATIC)),
                Mount("/katex", StaticFiles(directory=KATEX))]
 
@@ -134,9 +101,30 @@ def create_app(jobs: int = 2, seconds: float | None = None,
         finally:
             pool.close()
 
-    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)], lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[
+        Middleware(SecurityHeaders), Middleware(RequestGuard, hosts=tuple(hosts))])
     app.state.pool = pool
     return app
+
+
+def _workbench_routes(bench: Workbench, gallery: Path | None) -> list:
+    def endpoint(name: str) -> Callable[[Request], Awaitable[Response]]:
+        async def answer(request: Request) -> Response:
+            result = await bench.compute(request, name)
+            if isinstance(result, dict) and name == "verify" and "error" not in result:
+                result = result["answer"]  # the reference is /api/derive's, not the verdict's
+            return respond(result)
+        return answer
+
+    async def page(request: Request) -> Response:
+        return FileResponse(STATIC / "index.html")
+
+    async def examples(request: Request) -> Response:
+        return JSONResponse({"examples": _examples(gallery)})
+
+    routes = [Route("/", page), Route("/api/examples", examples)]
+    return routes + [Route(f"/api/{name}", endpoint(name), methods=["POST"])
+                     for name in WORKBENCH]
 
 
 def _examples(gallery: Path | None) -> list[dict]:
@@ -147,7 +135,6 @@ def _examples(gallery: Path | None) -> list[dict]:
     found = []
     for path in sorted(gallery.glob("*.mc")):
         source = path.read_text(encoding="utf-8")
-        first = source.splitlines()[0] if source else ""
-        title = first.lstrip("# ").strip() if first.startswith("#") else path.stem
-        found.append({"name": path.stem, "title": title, "source": source})
+        found.append({"name": path.stem, "title": title_of(source, path.stem),
+                      "source": source})
     return found

@@ -2,7 +2,7 @@
 
 :mod:`matcalc.codegen.backends` copies this file from the marker line on into every generated
 JAX module after the NumPy helpers, so these definitions replace theirs: NumPy has no erf, and
-the NumPy helpers compute it with ``_math.erf`` entry by entry, which JAX cannot trace; a scalar
+the NumPy helpers compute it with ``math.erf`` entry by entry, which JAX cannot trace; a scalar
 result stays a 0-d array, as ``float()`` of a traced value fails under ``jax.jit``.
 """
 
@@ -22,6 +22,68 @@ def _erfc(x):
 
 def _returned_number(x):
     return _np.reshape(_np.asarray(x), ())
+
+
+def _lgamma(x):
+    return _jax_special.gammaln(x)
+
+
+def _digamma(x):
+    return _jax_special.digamma(x)
+
+
+def _trigamma(x):
+    return _jax_special.polygamma(1, x)
+
+
+def _solve_triangular(a, b, lower):
+    import jax.scipy.linalg
+
+    return jax.scipy.linalg.solve_triangular(a, b, lower=lower)
+
+
+# functions of a matrix: jax.scipy.linalg where it has them; logm, sqrtm and the Sylvester solve
+# through the eigendecomposition (jnp.linalg.eig: CPU only), as the NumPy helpers compute them
+# when the eigenvectors are well conditioned
+def _expm(x):
+    import jax.scipy.linalg
+
+    return jax.scipy.linalg.expm(x)
+
+
+def _expm_frechet(a, e):
+    import jax.scipy.linalg
+
+    return jax.scipy.linalg.expm_frechet(a, e, compute_expm=False)
+
+
+def _eiggap(x):
+    lam = _np.reshape(x, (-1, 1))
+    gaps = lam.T - lam
+    eye = _np.eye(gaps.shape[0], dtype=bool)
+    return _np.where(eye, 0.0, 1.0 / _np.where(eye, 1.0, gaps))
+
+
+def _spectral(x, f, fallback=None):
+    w, v = _np.linalg.eig(x)
+    return _np.real((v * f(w)) @ _np.linalg.inv(v))
+
+
+def _spectral_frechet(f, df, fallback, a, e):
+    w, v = _np.linalg.eig(a)
+    vinv = _np.linalg.inv(v)
+    gaps = w[:, None] - w[None, :]
+    close = _np.abs(gaps) <= 1e-8 * _np.max(_np.abs(w))
+    fw = f(w)
+    quotient = (fw[:, None] - fw[None, :]) / _np.where(close, 1.0, gaps)
+    differences = _np.where(close, df((w[:, None] + w[None, :]) / 2), quotient)
+    return _np.real(v @ (differences * (vinv @ e @ v)) @ vinv)
+
+
+def _sylvester(s, e):
+    w, v = _np.linalg.eig(s)
+    vinv = _np.linalg.inv(v)
+    return _np.real(v @ ((vinv @ e @ v) / (w[:, None] + w[None, :])) @ vinv)
 
 
 import jax as _jax  # noqa: E402, F401 - custom_vjp in the generated module

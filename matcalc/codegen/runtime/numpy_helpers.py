@@ -132,3 +132,186 @@ def _scalar(x, name):
     if x.size != 1:
         raise ValueError(f"{name} must be a number, not an array of shape {x.shape}")
     return x.reshape(())[()]
+
+
+def _lgamma(x):
+    # SciPy, imported on first use: the log-gamma function and its derivatives
+    from scipy import special
+
+    return special.gammaln(x)
+
+
+def _digamma(x):
+    from scipy import special
+
+    return special.psi(x)
+
+
+def _trigamma(x):
+    from scipy import special
+
+    return special.polygamma(1, x)
+
+
+def _solve_triangular(a, b, lower):
+    # a triangular solve, O(n^2) a column (SciPy, imported on first use)
+    from scipy import linalg
+
+    return linalg.solve_triangular(a, b, lower=lower)
+
+
+# -- functions of a matrix (docs/language.md "Matrix functions"); SciPy is imported on first use.
+# chol, eigvalsh and eigvecsh act on the symmetric part (S + S') / 2, so that their derivatives
+# are the symmetric ones (the gradient of f(chol((S + S') / 2))).
+
+
+def _symmetric_part(x):
+    return (x + x.T) / 2
+
+
+def _chol(x):
+    try:
+        return _np.linalg.cholesky(_symmetric_part(x))
+    except _np.linalg.LinAlgError:  # not positive definite: outside the domain
+        return _np.full_like(x, _np.nan)
+
+
+def _phi(x):
+    # Phi(A): the lower triangle of A with its diagonal halved (Murray 2016, sec. 2)
+    return _np.tril(x) - 0.5 * _np.diag(_np.diag(x))
+
+
+def _eigh(x):
+    # eigenvalues ascending; each eigenvector's entry of largest magnitude positive
+    values, vectors = _np.linalg.eigh(_symmetric_part(x))
+    rows = _np.argmax(_np.abs(vectors), axis=0)
+    signs = _np.sign(vectors[rows, _np.arange(vectors.shape[1])])
+    return values, vectors * _np.where(signs == 0, 1.0, signs)
+
+
+def _eigvalsh(x):
+    return _np.linalg.eigvalsh(_symmetric_part(x)).reshape(-1, 1)
+
+
+def _eigvecsh(x):
+    return _eigh(x)[1]
+
+
+def _eiggap(x):
+    # F[i, j] = 1 / (lam[j] - lam[i]) off the diagonal, 0 on it (Magnus & Neudecker, ch. 8)
+    lam = _np.reshape(x, (-1, 1))
+    gaps = lam.T - lam
+    n = gaps.shape[0]
+    eye = _np.eye(n, dtype=bool)
+    with _np.errstate(divide="ignore"):
+        return _np.where(eye, 0.0, 1.0 / _np.where(eye, 1.0, gaps))
+
+
+def _expm(x):
+    from scipy import linalg
+
+    return linalg.expm(x)
+
+
+def _expm_frechet(a, e):
+    # L_exp(A, E), the Frechet derivative of expm at A in the direction E (Al-Mohy & Higham 2009)
+    from scipy import linalg
+
+    return linalg.expm_frechet(a, e, compute_expm=False)
+
+
+def _real_or_nan(x):
+    # a real matrix function's value: NaN where the principal branch is complex (outside the
+    # domain: an eigenvalue on the closed negative real axis)
+    if _np.iscomplexobj(x):
+        if _np.max(_np.abs(x.imag), initial=0.0) > 1e-8 * max(1.0, _np.max(_np.abs(x.real))):
+            return _np.full(x.shape, _np.nan)
+        return x.real
+    return x
+
+
+def _eigen(x):
+    # x = v @ diag(w) @ inv(v), or None when v is too ill-conditioned to compute through
+    # (then SciPy's Schur-based algorithms do it)
+    w, v = _np.linalg.eig(x)
+    if _np.linalg.cond(v) > 1e6:
+        return None
+    return w, v, _np.linalg.inv(v)
+
+
+def _on_branch_cut(w):
+    # an eigenvalue on the closed negative real axis: log and sqrt have no real principal value
+    return _np.any((w.real <= 0) & (_np.abs(w.imag) <= 1e-12 * _np.max(_np.abs(w), initial=1.0)))
+
+
+def _spectral(x, f, fallback):
+    # f(x) = v @ diag(f(w)) @ inv(v) for a diagonalisable x (Higham 2008, sec. 4.5)
+    eigen = _eigen(x)
+    if eigen is None:
+        from scipy import linalg
+
+        return _real_or_nan(getattr(linalg, fallback)(x))
+    w, v, vinv = eigen
+    if _on_branch_cut(w):
+        return _np.full(x.shape, _np.nan)
+    return _real_or_nan((v * f(w)) @ vinv)
+
+
+def _divided_differences(w, f, df):
+    # F[i, j] = (f(w_i) - f(w_j)) / (w_i - w_j), f'(w_i) where w_i = w_j
+    gaps = w[:, None] - w[None, :]
+    close = _np.abs(gaps) <= 1e-8 * _np.max(_np.abs(w), initial=1.0)
+    fw = f(w)
+    with _np.errstate(divide="ignore", invalid="ignore"):
+        quotient = (fw[:, None] - fw[None, :]) / _np.where(close, 1.0, gaps)
+    return _np.where(close, df((w[:, None] + w[None, :]) / 2), quotient)
+
+
+def _spectral_frechet(f, df, fallback, a, e):
+    # L_f(A, E) = V (F * (inv(V) E V)) inv(V), F the divided differences of f at the
+    # eigenvalues (Daleckii-Krein; Higham 2008, thm. 3.11); else the block form
+    eigen = _eigen(a)
+    if eigen is None:
+        return _block_frechet(fallback, a, e)
+    w, v, vinv = eigen
+    if _on_branch_cut(w):
+        return _np.full(a.shape, _np.nan)
+    return _real_or_nan(v @ (_divided_differences(w, f, df) * (vinv @ e @ v)) @ vinv)
+
+
+def _block_frechet(f, a, e):
+    # f([[A, E], [0, A]]) = [[f(A), L_f(A, E)], [0, f(A)]] (Higham 2008, thm. 3.6): the upper
+    # right block is the Frechet derivative
+    n = a.shape[0]
+    block = _np.block([[a, e], [_np.zeros_like(a), a]])
+    return f(block)[:n, n:]
+
+
+def _scipy_logm(x):
+    from scipy import linalg
+
+    return _real_or_nan(linalg.logm(x))
+
+
+def _logm(x):
+    return _spectral(x, _np.log, "logm")
+
+
+def _sqrtm(x):
+    return _spectral(x, _np.sqrt, "sqrtm")
+
+
+def _logm_frechet(a, e):
+    return _spectral_frechet(_np.log, _np.reciprocal, _scipy_logm, a, e)
+
+
+def _sylvester(s, e):
+    # the X with S @ X + X @ S = E: X = V ((inv(V) E V) / (w_i + w_j)) inv(V) for S = V diag(w)
+    # inv(V), else Bartels-Stewart (SciPy)
+    eigen = _eigen(s)
+    if eigen is None:
+        from scipy import linalg
+
+        return linalg.solve_sylvester(s, s, e)
+    w, v, vinv = eigen
+    return _real_or_nan(v @ ((vinv @ e @ v) / (w[:, None] + w[None, :])) @ vinv)

@@ -204,3 +204,90 @@ def _refuse_differentiating(needs, positions, names, differentiated):
 
 
 from torch.autograd.function import once_differentiable as _once_differentiable  # noqa: E402, F401
+
+
+def _lgamma(x):
+    return _torch.lgamma(_torch.as_tensor(x))
+
+
+def _digamma(x):
+    return _torch.digamma(_torch.as_tensor(x))
+
+
+def _trigamma(x):
+    return _torch.polygamma(1, _torch.as_tensor(x))
+
+
+def _solve_triangular(a, b, lower):
+    return _torch.linalg.solve_triangular(a, b, upper=not lower)
+
+
+# functions of a matrix (the NumPy helpers' meaning: chol and the eigenproblem of the symmetric
+# part; eigenvectors with their largest entry positive)
+def _chol(x):
+    return _torch.linalg.cholesky((x + x.T) / 2)
+
+
+def _phi(x):
+    return _torch.tril(x) - 0.5 * _torch.diag(_torch.diag(x))
+
+
+def _eigvalsh(x):
+    return _torch.linalg.eigvalsh((x + x.T) / 2).reshape(-1, 1)
+
+
+def _eigvecsh(x):
+    vectors = _torch.linalg.eigh((x + x.T) / 2)[1]
+    rows = _torch.argmax(_torch.abs(vectors), dim=0)
+    signs = _torch.sign(vectors[rows, _torch.arange(vectors.shape[1])])
+    return vectors * _torch.where(signs == 0, _torch.ones_like(signs), signs)
+
+
+def _eiggap(x):
+    lam = x.reshape(-1, 1)
+    gaps = lam.T - lam
+    eye = _torch.eye(gaps.shape[0], dtype=_torch.bool, device=x.device)
+    return _torch.where(eye, _torch.zeros_like(gaps),
+                        1.0 / _torch.where(eye, _torch.ones_like(gaps), gaps))
+
+
+def _expm(x):
+    return _torch.linalg.matrix_exp(x)
+
+
+def _expm_frechet(a, e):
+    # the upper right block of expm([[A, E], [0, A]]) (Higham 2008, thm. 3.6)
+    n = a.shape[0]
+    block = _torch.cat((_torch.cat((a, e), 1), _torch.cat((_torch.zeros_like(a), a), 1)), 0)
+    return _torch.linalg.matrix_exp(block)[:n, n:]
+
+
+def _eig(x):
+    w, v = _torch.linalg.eig(x)
+    return w, v, _torch.linalg.inv(v)
+
+
+def _logm(x):
+    w, v, vinv = _eig(x)
+    return ((v * _torch.log(w)) @ vinv).real
+
+
+def _sqrtm(x):
+    w, v, vinv = _eig(x)
+    return ((v * _torch.sqrt(w)) @ vinv).real
+
+
+def _logm_frechet(a, e):
+    w, v, vinv = _eig(a)
+    gaps = w[:, None] - w[None, :]
+    close = _torch.abs(gaps) <= 1e-8 * _torch.max(_torch.abs(w))
+    logs = _torch.log(w)
+    quotient = (logs[:, None] - logs[None, :]) / _torch.where(close, _torch.ones_like(gaps), gaps)
+    differences = _torch.where(close, 2.0 / (w[:, None] + w[None, :]), quotient)
+    return (v @ (differences * (vinv @ e.to(v.dtype) @ v)) @ vinv).real
+
+
+def _sylvester(s, e):
+    w, v, vinv = _eig(s)
+    return (v @ ((vinv @ e.to(v.dtype) @ v) / (w[:, None] + w[None, :])) @ vinv).real
+

@@ -1,63 +1,16 @@
 // The workbench page: sends the problem to /api/derive as the user types (debounced) and shows
 // the results rendered by KaTeX; checks an answer (/api/verify) and a derivation (/api/derivation).
+// Results that no longer match the editor are marked stale, the status line always says what is
+// shown (working, derived, error, stale), and the problem lives in the URL's hash.
 "use strict";
 
-const $ = (id) => document.getElementById(id);
-let latest = null;      // the last /api/derive answer
 let sequence = 0;       // answers to older requests are dropped
 let timer = null;
-
-async function post(endpoint, fields) {
-  const response = await fetch(`/api/${endpoint}`, {
-    method: "POST", headers: { "content-type": "application/json" },
-    body: JSON.stringify(fields),
-  });
-  try {
-    return await response.json();
-  } catch (error) {
-    return { error: { type: "ServerError", message: `the server answered ${response.status}` } };
-  }
-}
-
-function render(latex, element) {
-  try {
-    katex.render(latex, element, { displayMode: true, throwOnError: false });
-  } catch (error) {
-    element.textContent = latex;
-  }
-}
-
-function place(error) {
-  return error.line ? `line ${error.line}, column ${error.column}: ` : "";
-}
-
-// The error under the editor, with the offending line and a caret at its column; the editor's
-// selection moves to the place.
-function showError(box, error, source, editor) {
-  let text = `${place(error)}${error.message}`;
-  if (error.line && source) {
-    const line = source.split("\n")[error.line - 1];
-    if (line !== undefined) {
-      const width = Math.max(1, Math.min(error.length || 1, line.length - error.column + 1));
-      text += `\n  ${line}\n  ${" ".repeat(Math.max(0, error.column - 1))}${"^".repeat(width)}`;
-      if (editor && document.activeElement !== editor) {
-        const lines = source.split("\n").slice(0, error.line - 1);
-        const start = lines.reduce((total, item) => total + item.length + 1, 0) + error.column - 1;
-        editor.setSelectionRange(start, start + width);
-      }
-    }
-  }
-  box.textContent = text;
-  box.hidden = false;
-}
-
-// An error box under a verdict (the answer's or the derivation's text is the source).
-function appendError(out, error, source) {
-  const box = document.createElement("div");
-  box.className = "error";
-  showError(box, error, source, null);
-  out.append(box);
-}
+let working = false;    // a derivation of the editor's problem is on its way
+let shown = null;       // the request whose results are on screen
+let derivedText = "";   // what the status line says of them
+let failed = null;      // the request whose error is shown, and the error
+let answerChecked = null, derivationChecked = null;
 
 function derivePayload() {
   const fields = { problem: $("problem").value, steps: true,
@@ -67,20 +20,61 @@ function derivePayload() {
   return fields;
 }
 
+function setStatus(state, text) {
+  $("status").textContent = text;
+  $("status").className = `status ${state}`;
+  $("status").dataset.state = state;
+}
+
+// Marks what no longer matches the editor as stale and says on the status line what is shown.
+function refresh() {
+  const current = JSON.stringify(derivePayload());
+  const stale = shown !== null && shown !== current;
+  $("results-pane").classList.toggle("stale", stale);
+  $("stale-note").hidden = !stale;
+  const staleNote = stale ? "; the results below are stale (for an earlier problem)" : "";
+  if (working) {
+    setStatus("working", `working: deriving${staleNote}`);
+  } else if (failed && failed.request === current) {
+    setStatus("error", `error: ${place(failed.error)}${failed.error.message}${staleNote}`);
+  } else if (stale) {
+    setStatus("stale", "stale: the problem changed since these results were derived; " +
+      ($("live").checked ? "they update in a moment" : "press Derive"));
+  } else if (shown !== null) {
+    setStatus(derivedText.startsWith("derived: a result failed") ? "wrong" : "derived",
+              derivedText);
+  } else {
+    setStatus("", "");
+  }
+  const problem = $("problem").value;
+  markStale($("answer-verdict"), answerChecked !== JSON.stringify(
+    [problem, $("answer-wrt").value, $("answer-kind").value, $("answer").value]));
+  markStale($("derivation-verdict"), derivationChecked !== JSON.stringify(
+    [problem, $("wrt").value, $("derivation").value, $("layout").value]));
+}
+
 async function derive() {
+  clearTimeout(timer);
   const mine = ++sequence;
-  $("status").textContent = "deriving...";
-  const answer = await post("derive", derivePayload());
+  const payload = derivePayload();
+  const request = JSON.stringify(payload);
+  writeHash({ problem: payload.problem, wrt: payload.wrt, kind: payload.kind });
+  working = true;
+  refresh();
+  const answer = await post("derive", payload);
   if (mine !== sequence) return;
+  working = false;
   const box = $("problem-error");
   if (answer.error) {
-    $("status").textContent = "";
-    showError(box, answer.error, $("problem").value, $("problem"));
-    return;
+    failed = { request, error: answer.error };
+    showError(box, answer.error, payload.problem, $("problem"));
+  } else {
+    failed = null;
+    box.hidden = true;
+    shown = request;
+    showResults(answer);
   }
-  box.hidden = true;
-  latest = answer;
-  showResults(answer);
+  refresh();
 }
 
 function checkText(entry) {
@@ -115,9 +109,8 @@ function showResults(answer) {
         .filter(Boolean).join("\n"));
     }
   }
-  $("status").textContent = proven ? "every result proven numerically" :
-    "a result failed its numeric check";
-  $("status").className = `status ${proven ? "ok" : "wrong"}`;
+  derivedText = proven ? "derived: every result proven numerically" :
+    "derived: a result failed its numeric check";
   $("latex-source").textContent = latex.join("\n\n");
   $("steps").textContent = steps.join("\n\n");
   $("code").textContent = (answer.code || {})[$("backend").value] || "";
@@ -126,6 +119,7 @@ function showResults(answer) {
 }
 
 function schedule() {
+  refresh();
   if (!$("live").checked) return;
   clearTimeout(timer);
   timer = setTimeout(derive, 500);
@@ -134,22 +128,15 @@ function schedule() {
 async function checkAnswer() {
   const out = $("answer-verdict");
   const wrt = $("answer-wrt").value.trim() || $("answer-wrt").placeholder;
+  const checked = JSON.stringify([$("problem").value, $("answer-wrt").value,
+    $("answer-kind").value, $("answer").value]);
   const answer = await post("verify", { problem: $("problem").value, wrt,
     kind: $("answer-kind").value, answer: $("answer").value });
   out.replaceChildren();
-  if (answer.error) return appendError(out, answer.error, $("answer").value);
-  const verdict = document.createElement("p");
-  verdict.className = answer.ok ? "ok" : "wrong";
-  verdict.textContent = answer.ok ? "correct" : "wrong";
-  const hint = document.createElement("p");
-  hint.className = "hint";
-  hint.textContent = answer.ok ? answer.verdict : answer.hint;
-  const read = document.createElement("div");
-  read.className = "caption";
-  read.textContent = "read as:";
-  const readMaths = document.createElement("div");
-  render(answer.read_as_latex || answer.read_as, readMaths);
-  out.append(verdict, hint, read, readMaths);
+  answerChecked = checked;
+  if (answer.error) appendError(out, answer.error, $("answer").value);
+  else showAnswerVerdict(out, answer);
+  refresh();
 }
 
 async function checkDerivation() {
@@ -157,26 +144,14 @@ async function checkDerivation() {
   const fields = { problem: $("problem").value, derivation: $("derivation").value,
                    layout: $("layout").value };
   if ($("wrt").value.trim()) fields.wrt = $("wrt").value.trim();
+  const checked = JSON.stringify([$("problem").value, $("wrt").value, $("derivation").value,
+    $("layout").value]);
   const answer = await post("derivation", fields);
   out.replaceChildren();
-  if (answer.error) return appendError(out, answer.error, $("derivation").value);
-  for (const step of answer.steps) {
-    const item = document.createElement("div");
-    item.className = `step ${step.ok ? "ok" : "wrong"}`;
-    item.textContent = `line ${step.line}: ${step.ok ? "ok" : "wrong"}: ${step.text}`;
-    if (step.hint) {
-      const hint = document.createElement("div");
-      hint.className = "hint";
-      hint.textContent = step.hint;
-      item.append(hint);
-    }
-    out.append(item);
-  }
-  const summary = document.createElement("p");
-  summary.className = answer.ok ? "ok" : "wrong";
-  summary.textContent = answer.ok ? `every step holds (${answer.layout} layout)` :
-    `the first false step is on line ${answer.first_error_line} (${answer.layout} layout)`;
-  out.append(summary);
+  derivationChecked = checked;
+  if (answer.error) appendError(out, answer.error, $("derivation").value);
+  else showDerivationVerdict(out, answer);
+  refresh();
 }
 
 async function loadExamples() {
@@ -212,9 +187,20 @@ function download() {
   URL.revokeObjectURL(link.href);
 }
 
+// The problem of the URL's hash, if it names one, replaces the editor's.
+function fromHash() {
+  const state = readHash();
+  if (state.problem === undefined) return false;
+  $("problem").value = state.problem;
+  $("wrt").value = state.wrt || "";
+  $("kind").value = state.kind || "";
+  return true;
+}
+
 document.addEventListener("DOMContentLoaded", () => {
-  $("problem").addEventListener("input", schedule);
-  $("wrt").addEventListener("input", schedule);
+  for (const id of ["problem", "wrt"]) $(id).addEventListener("input", schedule);
+  for (const id of ["answer", "answer-wrt", "derivation"]) $(id).addEventListener("input", refresh);
+  for (const id of ["answer-kind", "layout"]) $(id).addEventListener("change", refresh);
   $("kind").addEventListener("change", derive);
   $("backend").addEventListener("change", derive);
   $("derive").addEventListener("click", derive);
@@ -224,6 +210,8 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const button of document.querySelectorAll("button.copy")) {
     button.addEventListener("click", () => copy(button.dataset.target));
   }
+  window.addEventListener("hashchange", () => { if (fromHash()) derive(); });
   loadExamples();
+  fromHash();
   derive();
 });

@@ -1,0 +1,41 @@
+"""What the command line's commands share: exit codes and reading problems."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import TYPE_CHECKING
+
+from ..errors import ParseError
+
+if TYPE_CHECKING:
+    from ..core.program import Program
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def read_source(argument: str) -> str:
+    """The text of a problem given as a file path or directly as text."""
+    if os.path.isfile(argument):
+        try:
+            with open(argument, encoding="utf-8") as handle:
+                return handle.read()
+        except UnicodeDecodeError:
+            raise ParseError(f"{argument} is not UTF-8 text") from None
+        except OSError as error:
+            raise ParseError(f"cannot read {argument}: {error.strerror}") from None
+    if argument.endswith(".mc") and "\n" not in argument:
+        raise ParseError(f"no such file: {argument}")
+    return argument
+
+
+def load(arguments: argparse.Namespace) -> Program:
+    from ..lang.parse import parse
+
+    return parse(read_source(arguments.problem), let=arguments.let or None)
+
+
+def parse_text(source: str, let: str | list[str] | None = None) -> Program:
+    from ..lang.parse import parse
+
+    return parse(source, let=let)

@@ -1,0 +1,136 @@
+"""The ``verify`` command: one answer, a derivation line by line, or a class's batch."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .. import limits
+from ..errors import ParseError
+from ..present.terminal import colour_verdict, use_colour
+from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, load, read_source
+
+
+def command_verify(arguments: argparse.Namespace) -> int:
+    """Say whether a hand-derived answer is right, and if not, how it is wrong."""
+    if arguments.batch:
+        return _grade_batch(arguments)
+    if arguments.derivation:
+        return _check_derivation(arguments)
+    from ..derive import derive
+    from ..grading.verdicts import verify
+
+    if arguments.problem is None or arguments.wrt is None:
+        raise ParseError("give the problem FILE and --wrt X (or --batch ANSWERS.csv)")
+    if (arguments.answer is None) == (arguments.answer_file is None):
+        raise ParseError("give the answer with --answer TEXT or --answer-file FILE")
+    answer = arguments.answer if arguments.answer is not None else \
+        read_source(arguments.answer_file)
+    program = load(arguments)
+    kind = arguments.kind or "grad"
+    verdict = verify(program, arguments.wrt, answer, of=arguments.of, kind=kind,
+                     latex=arguments.latex, allow_deltas=arguments.allow_deltas)
+    print(colour_verdict(str(verdict)) if use_colour(sys.stdout, arguments.color) else verdict)
+    if arguments.show_answer:
+        print(derive(program, wrt=arguments.wrt, of=arguments.of, kind=kind).text)
+    return EXIT_OK if verdict.ok else EXIT_FAILED
+
+
+def _check_derivation(arguments: argparse.Namespace) -> int:
+    """Every step of a hand derivation (a file, or - for standard input), ok or wrong."""
+    from ..grading.derivations import verify_derivation
+
+    if arguments.problem is None:
+        raise ParseError("give the problem FILE with --derivation STEPS_FILE")
+    if arguments.answer is not None or arguments.answer_file is not None:
+        raise ParseError("--derivation checks a whole derivation; give no --answer")
+    text = sys.stdin.read() if arguments.derivation == "-" else read_source(arguments.derivation)
+    if arguments.derivation != "-" and text == arguments.derivation:
+        raise ParseError(f"no such file: {arguments.derivation}")
+    verdict = verify_derivation(load(arguments), text, wrt=arguments.wrt, of=arguments.of,
+                                layout=arguments.layout)
+    colour = use_colour(sys.stdout, arguments.color)
+    for step in verdict.steps:
+        line = f"line {step.line}: {'ok' if step.ok else 'wrong'}: {step.text}"
+        print(colour_verdict(line) if colour else line)
+        if step.hint:
+            print(f"    {step.hint}")
+    print(f"# {'every step holds' if verdict.ok else 'the first false step is on line '}"
+          f"{'' if verdict.ok else verdict.first_error.line} ({verdict.layout} layout)")
+    return EXIT_OK if verdict.ok else EXIT_FAILED
+
+
+def _grade_batch(arguments: argparse.Namespace) -> int:
+    from ..grading.batch import (
+        grade,
+        progress_bar,
+        read_answers,
+        summary,
+        write_report,
+        write_totals,
+    )
+    from ..grading.rubrics import load_rubric
+    from ..grading.workers import MEMORY_BYTES
+
+    if arguments.problem is not None or arguments.answer is not None or \
+            arguments.answer_file is not None or arguments.wrt is not None:
+        raise ParseError("with --batch, the problems, variables and answers come from the CSV "
+                         "file; give no FILE, --wrt or --answer")
+    if arguments.jobs is not None and arguments.jobs < 1:
+        raise ParseError("--jobs needs a positive number of processes")
+    if arguments.memory_limit is not None and arguments.memory_limit < 256:
+        raise ParseError("--memory-limit is in MB and needs at least 256")
+    rubric = load_rubric(arguments.rubric) if arguments.rubric else None
+    one_submission = arguments.gradescope is not None
+    if arguments.assignment and not one_submission:
+        raise ParseError("--assignment lists the tests of --gradescope RESULTS.json")
+    submissions = read_answers(arguments.batch, allow_outside=arguments.allow_outside_paths,
+                               one_student=one_submission)
+    tasks, notes = None, []
+    if one_submission:
+        from ..grading.gradescope import read_assignment, select
+
+        tasks = read_assignment(arguments.assignment) if arguments.assignment else None
+        submissions, notes = select(submissions, tasks)
+    suffix = (arguments.report or "").rsplit(".", 1)[-1].lower()
+    fmt = arguments.report_format or (suffix if suffix in ("json", "html") else "csv")
+    memory = (arguments.memory_limit or MEMORY_BYTES // 2**20) * 2**20
+    graded: list = []
+    interrupted = False
+    try:
+        graded = grade(submissions, jobs=arguments.jobs, progress=progress_bar(sys.stderr),
+                       seconds=limits.DERIVATION_SECONDS, on_grade=graded.append,
+                       memory=memory, rubric=rubric, allow_deltas=arguments.allow_deltas)
+    except KeyboardInterrupt:  # keep the verdicts made so far
+        interrupted = True
+        graded = sorted(graded, key=lambda g: g.line)
+    try:
+        if fmt == "html":
+            from ..grading.report_html import write_html
+
+            if not arguments.report:
+                raise ParseError("an HTML report needs --report FILE.html")
+            write_html(graded, arguments.report)
+        elif arguments.report:
+            with open(arguments.report, "w", encoding="utf-8", newline="") as handle:
+                write_report(graded, handle, fmt)
+        elif not one_submission:
+            write_report(graded, sys.stdout, fmt)
+        if one_submission:
+            from ..grading.gradescope import results, write_results
+
+            found = results(graded, tasks, notes, Path(arguments.batch).parent, rubric)
+            with open(arguments.gradescope, "w", encoding="utf-8") as handle:
+                write_results(found, handle)
+        if arguments.totals:
+            with open(arguments.totals, "w", encoding="utf-8", newline="") as handle:
+                write_totals(graded, handle)
+    except OSError as error:
+        raise ParseError(f"cannot write the report: {error.strerror}") from None
+    print(f"read {len(submissions)} rows; {summary(graded)}", file=sys.stderr)
+    if interrupted:
+        print(f"matcalc: interrupted: {len(submissions) - len(graded)} rows not graded; the "
+              "report holds the verdicts made before", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_OK if all(g.verdict == "correct" for g in graded) else EXIT_FAILED

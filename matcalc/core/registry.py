@@ -1,0 +1,185 @@
+"""The operation registry: one record per operation of the language, holding every facet.
+
+Each operation is defined once, in a module of :mod:`matcalc.ops`, as JAX declares a primitive
+with its jvp, transpose, lowering and printer side by side.  The record holds:
+
+- ``shape``: the shape rule ``(args, params) -> (shape, kind)``, raising ``ShapeError``;
+- ``differential``, ``adjoints``, ``jacobian``: the derivative rules (the adjoints and the
+  Jacobian derived from the differential unless given, :mod:`matcalc.ops.operation`);
+- ``syntax``: how the text language writes it (:class:`Syntax`: a function's name, or an
+  operator's symbol and binding strength), read by the parser and printed by the printer;
+- ``latex``: how it is set in LaTeX and which commands the LaTeX reader reads as it
+  (:class:`Latex`);
+- ``code``: the NumPy, JAX and PyTorch templates and the runtime helpers they call
+  (:class:`Code`); generated code and the interpreter both compute through them;
+- ``sympy``: ``(s, node, *args) -> SymPy object`` with ``s`` the SymPy bridge
+  (:mod:`matcalc.core.to_sympy`), so that nothing here imports SymPy;
+- ``stable``: the names of the numerically stable forms rooted at it (``codegen/stable.py``);
+- ``scalar``: what it is on a scalar argument, as an identity (``det(a) = a``); the code's
+  ``scalar`` template computes it;
+- ``cost``: ``"cheap"``; ``"costly"``, worth computing once (in generated code's
+  ``prepare()``) when it does not move; ``"structure"``, a matrix of structure that is never
+  formed to be shared, its products using the structure (kron); or both
+  (``"costly structure"``: Diag).
+
+The stages read views of this table (:func:`view`), never tables of their own.  The registry
+loads every module of :mod:`matcalc.ops` the first time a stage asks for an operation, so
+importing matcalc stays cheap and adding an operation is one new module there
+(docs/architecture.md, "Where to add").
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+COSTS = ("cheap", "costly", "structure", "costly structure")
+# binding strength of the text language's operators (higher binds tighter; grammar.lark)
+SUM, FROB, PRODUCT, UNARY, POWER, POSTFIX, ATOM = range(1, 8)
+
+
+@dataclass(frozen=True)
+class Syntax:
+    """How the text language reads and writes an operation: ``name(args)`` (``symbol`` empty)
+    or the operator ``symbol`` binding with strength ``level``.  ``params`` names the
+    operation's dimension arguments written after its operands (``unvec(v, m, n)``)."""
+
+    name: str
+    symbol: str = ""
+    level: int = ATOM
+
+
+@dataclass(frozen=True)
+class Latex:
+    """How an operation is set in LaTeX, one of: ``command`` (``\\det``) before the bracketed
+    argument; ``infix`` between the operands (``\\otimes``, at the level of ``\\odot``); a
+    delimited ``template`` of the arguments (``\\left\\|{0}\\right\\|_F``); a superscript
+    ``power`` (``-1``); or ``special``: the operators whose setting depends on their operands
+    (juxtaposed products, ``\\frac``, ``^\\top``) have a method of their own in
+    ``present/latex.py``.  ``reads`` are the commands (without backslash) the LaTeX reader takes
+    as this operation."""
+
+    command: str = ""
+    infix: str = ""
+    template: str = ""
+    power: str = ""
+    special: bool = False
+    reads: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Code:
+    """Code templates: ``{0}``, ``{1}`` stand for the arguments' code, ``{axis}`` for the axis
+    a row-wise operation runs along (0 for a vector argument, else 1), ``{keep}`` for whether
+    its argument is a matrix, and the names in ``params`` for the node's parameters (a power,
+    dimensions).  ``numpy`` is also the interpreter's meaning; ``jax`` defaults to it (jax.numpy
+    follows NumPy's API); ``torch`` calls PyTorch.  ``helpers`` are the runtime helpers the
+    NumPy template calls (``codegen/runtime``); ``scalar`` is the code when an argument is a
+    number, empty when the general template is right there too."""
+
+    numpy: str
+    torch: str
+    jax: str = ""
+    helpers: tuple[str, ...] = ()
+    scalar: str = ""
+    params: tuple[str, ...] = ()
+
+    def template(self, backend: str) -> str:
+        """The template for ``backend`` ("numpy", "jax" or "torch")."""
+        if backend == "torch":
+            return self.torch
+        return self.jax or self.numpy if backend == "jax" else self.numpy
+
+    def fields(self, node: Any, dim: Callable[[Any], object]) -> dict[str, object]:
+        """The named fields of the templates for ``node``; ``dim`` writes a dimension (code
+        text in generated code, its size in the interpreter)."""
+        first = node.args[0] if node.args else node
+        found: dict[str, object] = {"axis": 0 if first.kind.value == "vector" else 1,
+                                    "keep": first.kind.value == "matrix"}
+        for name, value in zip(self.params, node.params, strict=True):
+            found[name] = value if isinstance(value, int) else dim(value)
+        return found
+
+
+@dataclass(frozen=True)
+class Operation:
+    """Every facet of one operation of the language (module docstring)."""
+
+    name: str
+    arity: int
+    differential: Callable[..., Any]
+    adjoints: tuple[Callable[..., Any], ...]
+    jacobian: Callable[..., Any]
+    shape: Callable[..., Any] | None = None
+    syntax: Syntax | None = None
+    latex: Latex | None = None
+    code: Code | None = None
+    sympy: Callable[..., Any] | None = None
+    stable: tuple[str, ...] | None = None
+    scalar: str | None = None
+    cost: str | None = None
+    module: str = field(default="", compare=False)
+
+
+FACETS = tuple(f.name for f in fields(Operation) if f.name != "module")
+
+_OPERATIONS: dict[str, Operation] = {}
+_STATE: list[str] = []  # "loading", then "loaded"
+_LOCK = threading.RLock()
+
+
+def register(operation: Operation) -> Operation:
+    """Add ``operation`` to the registry (an operation is defined once)."""
+    if operation.name in _OPERATIONS:
+        raise ValueError(f"the operation {operation.name} is defined twice")
+    if operation.cost is not None and operation.cost not in COSTS:
+        raise ValueError(f"{operation.name}: the cost class is one of {COSTS}")
+    _OPERATIONS[operation.name] = operation
+    return operation
+
+
+def load() -> None:
+    """Import every module of matcalc.ops once: each registers its operations."""
+    if _STATE and _STATE[-1] == "loaded":
+        return
+    with _LOCK:
+        if _STATE:  # loaded by another thread, or being loaded by this one
+            return
+        _STATE.append("loading")
+        package = importlib.import_module("matcalc.ops")
+        for module in sorted(m.name for m in pkgutil.iter_modules(package.__path__)):
+            importlib.import_module(f"matcalc.ops.{module}")
+        _STATE.append("loaded")
+
+
+def operations() -> dict[str, Operation]:
+    """Every operation, by name."""
+    load()
+    return _OPERATIONS
+
+
+def operation(name: str) -> Operation:
+    """The operation ``name`` (KeyError for a name that is no operation)."""
+    found = _OPERATIONS.get(name)
+    if found is None:
+        load()
+        found = _OPERATIONS[name]
+    return found
+
+
+def known(name: str) -> Operation | None:
+    """The operation ``name``, or None while the registry is still loading it (for
+    :func:`matcalc.ops.operation.define`, which derives rules from operations defined so far)."""
+    return _OPERATIONS.get(name)
+
+
+def view(facet: str) -> dict[str, Any]:
+    """One facet of every operation that has it, by operation name."""
+    if facet not in FACETS:
+        raise ValueError(f"no facet {facet!r}; the facets are {', '.join(FACETS)}")
+    return {name: getattr(op, facet) for name, op in operations().items()
+            if getattr(op, facet) is not None}

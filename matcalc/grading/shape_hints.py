@@ -1,0 +1,44 @@
+"""Hints for an answer whose shape is not the result's: its transpose is right (the layout is
+the only mistake), or the shapes differ and the hint says how."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..core import ir
+from ..core.ir import Node
+from ..core.program import Program
+from ..engine.result import Result
+from ..errors import MatcalcError
+from .samples import KIND_NAMES, agrees
+
+
+def transposed_shape_hint(expected: Result, extended: Program, node: Node) -> str:
+    """An answer of the transposed shape whose transpose is right: the layout is the only
+    mistake (``h @ (yhat - y)'`` for ``(yhat - y) @ h'``), a transpose, not a wrong shape."""
+    result = expected.result
+    if node.shape != result.shape.T or node.shape == result.shape:
+        return ""
+    try:
+        candidate = ir.apply("transpose", node)
+        right = candidate.shape == result.shape and agrees(expected, extended, candidate)
+    except (MatcalcError, np.linalg.LinAlgError):
+        return ""
+    if not right:
+        return ""
+    what = KIND_NAMES[expected.kind]
+    layout = (f"; the {what} of a scalar has the shape of {expected.wrt}"
+              if expected.kind == "grad" else "")
+    return (f"your answer is the transpose of the {what}: it is {node.shape} where the {what} "
+            f"is {result.shape}{layout}")
+
+
+def shape_hint(node: Node, result: Node, expected: Result) -> str:
+    what = KIND_NAMES[expected.kind]
+    if node.shape == result.shape.T:
+        return (f"your answer is {node.shape}, the shape of the transpose of the {what} "
+                f"({result.shape}); the {what} of a scalar has the shape of {expected.wrt}"
+                if expected.kind == "grad" else
+                f"your answer is {node.shape}, the shape of the transpose of the {what} "
+                f"({result.shape})")
+    return f"your answer is {node.shape}, but the {what} is {result.shape}"

@@ -1,1 +1,0 @@
-"""One module a family of operations, each operation one entry (see rules/operation.py)."""

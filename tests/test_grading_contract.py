@@ -1,0 +1,173 @@
+"""The grading contract (docs/guide.md): verdicts that an answer cannot steer.
+
+The problem alone decides where answers are tested; an answer is a closed expression over the
+problem's names and its own definitions (the result's deltas only where the instructor allows
+them); points vary in magnitude.
+"""
+
+from __future__ import annotations
+
+import csv
+import pathlib
+
+import numpy as np
+import pytest
+
+import matcalc
+from matcalc.cli.main import main
+from matcalc.errors import MatcalcError, UnknownNameError
+from matcalc.grading.batch import grade, read_answers
+from matcalc.grading.rubrics import load_rubric
+
+ABS = "x : vector(n)\nf = sum(abs(x))"
+RELU = "x : vector(m); W : matrix(n, m)\nf = sum(relu(W @ x))"
+LOG = "x : vector(n) positive\nf = sum(x * log(x))"
+CS224N = pathlib.Path("derivations/cs224n_one_layer.mc").read_text()
+SQUARES = "x : vector(n)\nf = sum(x .^ 2) / 2"
+
+# (problem, wrt, an answer whose own definition would narrow the domain to where it is right)
+STEERED = {
+    "abs, log(-x)": (ABS, "x", "t = log(-x); -1 + 0*x"),
+    "abs, log(-x) used": (ABS, "x", "t = log(-x); -1 + 0*t"),
+    "abs, sqrt(x)": (ABS, "x", "t = sqrt(x); ones(n)"),
+    "relu mask forgotten, log(W @ x)": (RELU, "W", "t = log(W @ x); ones(n) @ x'"),
+    "relu mask forgotten, wrt x": (RELU, "x", "t = log(W @ x); W' @ ones(n)"),
+    "relu, latex definition": (RELU, "W", r"t = \log(W x); \mathbf{1}_n x^\top"),
+    "log, a definition beyond the domain": (LOG, "x", "t = log(x - 1); log(x) + 1 + 0 * t"),
+}
+
+
+@pytest.mark.parametrize("problem, wrt, answer", STEERED.values(), ids=list(STEERED))
+def test_an_answers_definitions_never_move_where_it_is_tested(problem, wrt, answer):
+    verdict = matcalc.verify(problem, wrt, answer)
+    assert not verdict.ok
+    assert "no finite value" in verdict.hint and "its definition t" in verdict.hint
+    assert verdict.counterexample is not None and verdict.counterexample["got"] is None
+
+
+def test_the_counterexample_is_a_point_where_the_problem_is_defined():
+    verdict = matcalc.verify(ABS, "x", "t = log(-x); -1 + 0*x")
+    x = np.asarray(verdict.counterexample["inputs"]["x"])
+    assert np.any(x > 0)  # log(-x) is undefined there, sum(abs(x)) is not
+    assert np.all(np.isfinite(verdict.counterexample["expected"]))
+
+
+def test_definitions_defined_where_the_problem_is_are_fine():
+    assert matcalc.verify(ABS, "x", "s = sign(x); s").ok
+    assert matcalc.verify(RELU, "W", "t = W @ x; step(t) @ x'").ok
+    assert matcalc.verify(LOG, "x", "t = log(x); t + 1").ok
+
+
+@pytest.mark.parametrize("derivation", [
+    "where t = log(-x)\ndf_dx = -ones(n)",
+    "where t = log(-x)\ndf_dx = -ones(n) + 0 * t",
+    "let t = sqrt(x)\ndf_dx = ones(n) + 0 * t",
+])
+def test_a_derivations_definitions_never_move_where_its_steps_are_tested(derivation):
+    verdict = matcalc.verify_derivation(ABS, derivation)
+    assert not verdict.ok and verdict.first_error.line == 2
+
+
+def test_a_right_step_over_a_definition_that_is_defined_still_holds():
+    assert matcalc.verify_derivation(ABS, "where s = sign(x)\ndf_dx = s").ok
+
+
+# -- the result's hidden names ----------------------------------------------------------------
+
+@pytest.mark.parametrize("wrt, answer", [("b1", "delta2"), ("W", "delta2 @ x'"),
+                                         ("W", r"\delta_2 x^\top"), ("U", "delta1 @ h'"),
+                                         ("W", "t = delta2; t @ x'")])
+def test_an_answer_may_not_borrow_the_results_deltas(wrt, answer):
+    with pytest.raises(UnknownNameError, match="allow-deltas") as raised:
+        matcalc.verify(CS224N, wrt, answer)
+    assert "delta" in str(raised.value) and "not of the problem" in str(raised.value)
+    assert matcalc.verify(CS224N, wrt, answer, allow_deltas=True).ok
+
+
+def test_an_answer_that_defines_its_deltas_needs_no_option():
+    answer = "delta1 = yhat - y; delta2 = (U' @ delta1) * step(z); delta2 @ x'"
+    assert matcalc.verify(CS224N, "W", answer).ok
+
+
+def test_the_command_line_allows_deltas_only_when_asked(capsys):
+    problem = "derivations/cs224n_one_layer.mc"
+    assert main(["verify", problem, "--wrt", "b1", "--answer", "delta2"]) == 2
+    assert "--allow-deltas" in capsys.readouterr().err
+    assert main(["verify", problem, "--wrt", "b1", "--answer", "delta2",
+                 "--allow-deltas"]) == 0
+
+
+def _batch(tmp_path: pathlib.Path, rubric: str | None) -> pathlib.Path:
+    (tmp_path / "net.mc").write_text(CS224N)
+    if rubric is not None:
+        (tmp_path / "net.rubric.toml").write_text(rubric)
+    path = tmp_path / "answers.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", "problem", "wrt", "answer"])
+        writer.writerow(["ann", "net.mc", "b1", "delta2"])
+        writer.writerow(["bob", "net.mc", "W", "delta2 @ x'"])
+        writer.writerow(["cy", "net.mc", "x", "y : vector(Dx); W' @ x"])
+    return path
+
+
+def test_the_batch_allows_deltas_by_option_or_rubric_only(tmp_path):
+    path = _batch(tmp_path, None)
+    graded = grade(read_answers(path), jobs=1)
+    assert [g.verdict for g in graded] == ["error", "error", "error"]
+    assert "allow-deltas" in graded[0].hint
+    allowed = grade(read_answers(path), jobs=1, allow_deltas=True)
+    assert [g.verdict for g in allowed][:2] == ["correct", "correct"]
+    by_rubric = grade(read_answers(_batch(tmp_path, "points = 2\nallow_deltas = true\n")),
+                      jobs=1)
+    assert [g.verdict for g in by_rubric][:2] == ["correct", "correct"]
+    assert by_rubric[0].points == 2
+
+
+def test_a_rubrics_allow_deltas_is_true_or_false(tmp_path):
+    path = tmp_path / "r.rubric.toml"
+    path.write_text("allow_deltas = 1\n")
+    with pytest.raises(MatcalcError, match="allow_deltas is true or false"):
+        load_rubric(path)
+    path.write_text("points = 3\n")
+    assert load_rubric(path).allow_deltas is False
+
+
+# -- declarations inside an answer ------------------------------------------------------------
+
+@pytest.mark.parametrize("answer, what", [("y : vector(n); (A + A') @ x", "declaration"),
+                                          ("q : vector(n)\n(A + A') @ x", "declaration"),
+                                          ("t = 2; grad f wrt x; (A + A') @ x", "request")])
+def test_an_answer_cannot_declare(answer, what):
+    problem = "x : vector(n); A : matrix(n, n)\nf = x' @ A @ x"
+    with pytest.raises(MatcalcError, match=f"cannot hold a {what}"):
+        matcalc.verify(problem, "x", answer)
+
+
+def test_a_declaration_in_a_batch_answer_is_that_rows_error(tmp_path):
+    graded = grade(read_answers(_batch(tmp_path, None)), jobs=1)
+    assert graded[2].verdict == "error" and "cannot hold a declaration" in graded[2].hint
+    assert "internal error" not in graded[2].hint
+
+
+# -- points of several magnitudes -------------------------------------------------------------
+
+@pytest.mark.parametrize("answer, size", [("x + 1e-9", "small"),
+                                          ("x + 1e-12 * x .^ 5", "large")])
+def test_an_answer_that_agrees_only_near_the_usual_range_is_wrong(answer, size):
+    verdict = matcalc.verify(SQUARES, "x", answer)
+    assert not verdict.ok and f"entries are {size}" in verdict.hint
+    assert matcalc.verify(SQUARES, "x", "x").ok
+
+
+def test_points_vary_in_magnitude_where_the_problem_allows():
+    from matcalc.grading.samples import SEEDS, problem_point
+    from matcalc.lang.parse import parse
+
+    program = parse(SQUARES)
+    scales = [float(np.max(np.abs(problem_point(program, seed).arrays["x"]))) for seed in SEEDS]
+    assert min(scales) < 0.2 and max(scales) > 8
+    # softmax saturates at large entries: the large point falls back to the usual scale, and a
+    # right answer that takes the log of the softmax stays right
+    net = matcalc.verify(CS224N, "b2", "softmax(theta) - y")
+    assert net.ok and len(net.seeds) == len(SEEDS)

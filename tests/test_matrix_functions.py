@@ -1,0 +1,229 @@
+"""Functions of a matrix: chol, eigvalsh / eigvecsh, expm / logm / sqrtm (Fréchet derivatives and
+a Sylvester solve).  Every derivative is proven by finite differences (along symmetric directions
+where the domain is symmetric), every printed form reads back, generated code agrees with the
+interpreter, and where JAX is installed, with jax.grad of the function of the symmetrised
+argument."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import matcalc
+from matcalc.errors import ShapeError, UnsupportedError
+from matcalc.grading.answers import answer_node
+from matcalc.numeric.evaluate import evaluate
+from matcalc.numeric.sampling import random_instance
+from matcalc.present.latex import to_latex
+
+DECLARE = "S : matrix(n, n) spd\nA, B, E : matrix(n, n)\nv : vector(n)\n"
+
+# (problem, variable): scalar functions through each operation
+GRADIENTS = [
+    ("f = sum(log(diag(chol(S))))", "S"),                       # = logdet(S) / 2
+    ("f = tr(B @ chol(S))", "S"),
+    ("f = sum(chol(S @ S' + A @ A') * B)", "A"),
+    ("f = sum(eigvalsh(S) .^ 3)", "S"),
+    ("f = v' @ eigvalsh(S + A + A')", "A"),
+    ("f = sum(eigvecsh(S) @ Diag(exp(eigvalsh(S))) @ eigvecsh(S)' * B)", "S"),
+    ("f = sum(eigvecsh(S) .^ 2 * B)", "S"),
+    ("f = tr(B @ expm(A))", "A"),
+    ("f = v' @ expm(0.5 * A) @ v", "A"),
+    ("f = tr(B @ logm(S))", "S"),
+    ("f = sum(logm(S) .^ 2)", "S"),
+    ("f = tr(B @ sqrtm(S))", "S"),
+    ("f = sum(sqrtm(S @ S + A @ A') * B)", "A"),
+    ("f = tr(B @ Phi(A))", "A"),
+]
+
+
+@pytest.mark.parametrize("problem, wrt", GRADIENTS, ids=[p for p, _ in GRADIENTS])
+def test_gradients_are_proven_by_finite_differences(problem, wrt):
+    derivative = matcalc.derive(DECLARE + problem, wrt=wrt)
+    for seed in (1, 2):
+        verdict = matcalc.check(derivative, seed=seed)
+        assert verdict.ok and not verdict.inconclusive, verdict
+
+
+SYMMETRIC = [problem for problem, wrt in GRADIENTS if wrt == "S"]
+
+
+@pytest.mark.parametrize("problem", SYMMETRIC, ids=SYMMETRIC)
+def test_gradients_agree_along_symmetric_directions(problem):
+    # G : E = d/dt f(S + t E) for symmetric E: the derivative where S may move, in S's domain
+    derivative = matcalc.derive(DECLARE + problem, wrt="S")
+    program = derivative.program
+    instance = random_instance(program, seed=3)
+    gradient = derivative.numpy()(**instance.arrays)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        e = rng.normal(size=gradient.shape)
+        e = (e + e.T) / 2
+        h = 1e-5
+
+        def at(t, e=e):
+            arrays = dict(instance.arrays, S=instance.arrays["S"] + t * e)
+            return evaluate(program, "f", arrays, sizes=instance.sizes)
+
+        numeric = (8 * (at(h) - at(-h)) - (at(2 * h) - at(-2 * h))) / (12 * h)
+        assert np.isclose(np.sum(gradient * e), numeric, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("problem", ["f = tr(B @ chol(S))", "f = sum(eigvalsh(S) .^ 3)",
+                                     "f = sum(eigvecsh(S) .^ 3 * B)"])
+def test_gradients_of_functions_of_a_symmetric_matrix_are_symmetric(problem):
+    # chol, eigvalsh and eigvecsh read the symmetric part (S + S') / 2: their gradients are
+    # the symmetric ones (the gradient of f(chol((S + S') / 2)))
+    derivative = matcalc.derive(DECLARE + problem, wrt="S")
+    instance = random_instance(derivative.program, seed=5)
+    gradient = derivative.numpy()(**instance.arrays)
+    assert np.allclose(gradient, gradient.T, atol=1e-12)
+    assert not np.allclose(gradient, 0)
+
+
+def test_the_eigenvalue_gradient_is_the_textbook_one():
+    # d f(eigvalsh(S)) / dS = V Diag(f'(l)) V' (Magnus & Neudecker, ch. 8 thm. 7)
+    derivative = matcalc.derive(DECLARE + "f = sum(exp(eigvalsh(S)))", wrt="S")
+    assert str(derivative) == "df_dS = eigvecsh(S) @ Diag(exp(eigvalsh(S))) @ eigvecsh(S)'"
+
+
+def test_chol_values_and_the_cholesky_identity():
+    program = matcalc.parse(DECLARE + "L = chol(S)")
+    instance = random_instance(program, seed=1)
+    value = evaluate(program, "L", instance.arrays)
+    assert np.allclose(value, np.tril(value)) and np.all(np.diag(value) > 0)
+    assert np.allclose(value @ value.T, instance.arrays["S"])
+
+
+HESSIANS = [("f = sum(eigvalsh(S) .^ 3)", "S"), ("f = v' @ eigvalsh(S + A + A')", "A"),
+            ("f = sum(log(diag(chol(S))))", "S"), ("f = tr(B @ sqrtm(S))", "S")]
+
+
+@pytest.mark.parametrize("problem, wrt", HESSIANS, ids=[p for p, _ in HESSIANS])
+def test_hessians_are_proven_by_finite_differences(problem, wrt):
+    derivative = matcalc.derive(DECLARE + problem, wrt=wrt, kind="hessian")
+    verdict = matcalc.check(derivative, seed=1)
+    assert verdict.ok and not verdict.inconclusive, verdict
+
+
+@pytest.mark.parametrize("function", ["expm", "logm"])
+def test_jacobians_through_a_frechet_derivative_are_refused_by_name(function):
+    with pytest.raises(UnsupportedError, match=f"through {function}"):
+        matcalc.derive(DECLARE + f"F = {function}(S)", wrt="S", kind="jacobian")
+
+
+def test_sqrtm_jacobian_through_the_sylvester_operator():
+    derivative = matcalc.derive(DECLARE + "F = sqrtm(S)", wrt="S", kind="jacobian")
+    verdict = matcalc.check(derivative, seed=1)
+    assert verdict.ok and not verdict.inconclusive, verdict
+
+
+@pytest.mark.parametrize("source", ["eigvecsh(I(n))", "eiggap(ones(n))"])
+def test_repeated_eigenvalues_are_refused(source):
+    program = matcalc.parse(f"v : vector(n)\nF = {source}")
+    with pytest.raises(UnsupportedError, match="repeated eigenvalues"):
+        evaluate(program, "F", v=np.ones(3))
+
+
+def test_the_gradient_of_eigvalsh_at_repeated_eigenvalues_is_refused():
+    derivative = matcalc.derive(DECLARE + "f = sum(eigvalsh(S) .^ 3)", wrt="S")
+    with pytest.raises(UnsupportedError, match="repeated eigenvalues"):
+        derivative.numpy(compiled=False)(S=np.eye(3), A=np.eye(3), B=np.eye(3), E=np.eye(3),
+                                         v=np.ones(3))
+
+
+@pytest.mark.parametrize("source", ["expm(v)", "chol(v')", "eigvalsh(C)", "sylvester(S, C)",
+                                    "eiggap(S)"])
+def test_a_function_of_a_matrix_needs_a_square_matrix(source):
+    with pytest.raises(ShapeError):
+        matcalc.parse(DECLARE + f"C : matrix(m, n)\nF = {source}")
+
+
+def test_on_a_number_each_is_its_scalar_function():
+    # a number is a 1 x 1 matrix: chol(a) = sqrt(a), expm(a) = exp(a), Phi(a) = a / 2, ...
+    source = ("a : scalar positive\nF = sqrt(a) + expm(a) + logm(a) + sqrtm(a) + eigvalsh(a) + "
+              "Phi(a) + eigvecsh(a) + sylvester(a, a) + expm_frechet(a, a) + logm_frechet(a, a)")
+    program = matcalc.parse(source)
+    a = 1.7
+    want = (np.sqrt(a) + np.exp(a) + np.log(a) + np.sqrt(a) + a + a / 2 + 1 + 0.5
+            + np.exp(a) * a + 1)
+    assert np.isclose(evaluate(program, "F", a=a), want)
+    derivative = matcalc.derive(source, wrt="a")
+    verdict = matcalc.check(derivative, seed=1)
+    assert verdict.ok and not verdict.inconclusive, verdict
+
+
+@pytest.mark.parametrize("source, value", [
+    ("logm(-I(n))", None), ("sqrtm(-S)", None), ("chol(-S)", None)])
+def test_values_outside_the_domain_are_domain_errors(source, value):
+    program = matcalc.parse(DECLARE + f"F = {source}")
+    instance = random_instance(matcalc.parse(DECLARE + "f = tr(S)"), seed=1)
+    with pytest.raises(matcalc.MatcalcError, match="not finite"):
+        evaluate(program, "F", instance.arrays, sizes=instance.sizes)
+
+
+def test_the_functions_agree_with_scipy():
+    scipy_linalg = pytest.importorskip("scipy.linalg")
+    program = matcalc.parse(DECLARE + "X = expm(A)\nY = logm(S)\nZ = sqrtm(S)\n"
+                            "W = sylvester(S, A)\nF = expm_frechet(A, B)\nG = logm_frechet(S, B)")
+    instance = random_instance(program, seed=2)
+    a, b, s = (instance.arrays[name] for name in "ABS")
+
+    def value(name):
+        return evaluate(program, name, instance.arrays)
+
+    assert np.allclose(value("X"), scipy_linalg.expm(a))
+    assert np.allclose(value("Y"), scipy_linalg.logm(s))
+    assert np.allclose(value("Z"), scipy_linalg.sqrtm(s))
+    assert np.allclose(value("W"), scipy_linalg.solve_sylvester(s, s, a))
+    assert np.allclose(value("F"), scipy_linalg.expm_frechet(a, b, compute_expm=False))
+    n = s.shape[0]
+    block = scipy_linalg.logm(np.block([[s, b], [np.zeros((n, n)), s]]))
+    assert np.allclose(value("G"), block[:n, n:])
+
+
+READ_BACK = ["chol(S)", "Phi(A)", "eigvalsh(S)", "eigvecsh(S)", "eiggap(v)", "expm(A)",
+             "logm(S)", "sqrtm(S)", "expm_frechet(A, E)", "logm_frechet(S, E)",
+             "sylvester(S, E)", "chol(S) @ Phi(inv(chol(S)) @ E @ inv(chol(S))')",
+             "eigvecsh(S) @ Diag(eigvalsh(S)) @ eigvecsh(S)'"]
+
+
+@pytest.mark.parametrize("source", READ_BACK)
+def test_text_and_latex_read_back(source):
+    program = matcalc.parse(DECLARE)
+    node = matcalc.parse(DECLARE + f"F = {source}").definitions["F"].body
+    assert answer_node(program, str(node), False)[1] is node
+    assert answer_node(program, to_latex(node), True)[1] is node
+
+
+@pytest.mark.parametrize("problem, wrt", GRADIENTS[::2], ids=[p for p, _ in GRADIENTS[::2]])
+def test_generated_code_agrees_with_the_interpreter(problem, wrt):
+    derivative = matcalc.derive(DECLARE + problem, wrt=wrt)
+    instance = random_instance(derivative.program, seed=6)
+    want = derivative.numpy(compiled=False)(**instance.arrays)
+    assert np.allclose(derivative.numpy()(**instance.arrays), want, rtol=1e-9, atol=1e-12)
+
+
+def test_jax_agrees_with_jax_grad_of_the_symmetrised_function():
+    # the symmetric convention: jax.grad of f(chol((S + S') / 2)) (and eigh's), and the JAX
+    # code matcalc generates
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    jnp = jax.numpy
+    from matcalc.codegen.module import generate, load
+
+    cases = {
+        "f = tr(B @ chol(S))": lambda s, b: jnp.trace(b @ jnp.linalg.cholesky((s + s.T) / 2)),
+        "f = sum(eigvalsh(S) .^ 3)": lambda s, b: jnp.sum(jnp.linalg.eigvalsh((s + s.T) / 2) ** 3),
+        "f = tr(B @ expm(S))": lambda s, b: jnp.trace(b @ jax.scipy.linalg.expm(s)),
+    }
+    for problem, function in cases.items():
+        derivative = matcalc.derive(DECLARE + problem, wrt="S")
+        instance = random_instance(derivative.program, seed=7)
+        s, b = instance.arrays["S"], instance.arrays["B"]
+        want = np.asarray(jax.grad(function)(s, b))
+        assert np.allclose(derivative.numpy()(**instance.arrays), want, rtol=1e-7), problem
+        module = load(generate([derivative], backend="jax"))
+        got = module.gradient(**instance.arrays)
+        got = got["S"] if isinstance(got, dict) else got
+        assert np.allclose(np.asarray(got), want, rtol=1e-7), problem
