@@ -246,3 +246,23 @@ def _jax_function(code: Written, taken: set[str]) -> str:
         f"def _{name}_backward(_saved, _grad):\n"
         + textwrap.indent(backward_body, "    ") + "\n\n\n"
         f"{name}.defvjp(_{name}_forward, _{name}_backward, symbolic_zeros=True)\n")
+
+
+FORMATS = ("numpy", "jax", "torch", "torch-function", "jax-vjp")
+
+
+def formatted(group: Sequence[Result], code_format: str = "numpy", name: str = "gradient",
+              hoist: bool = True) -> str:
+    """The source of ``group``'s results in a code format: a module of functions over NumPy,
+    JAX or PyTorch (:func:`matcalc.codegen.module.generate`), or training code
+    (``torch-function``, ``jax-vjp``)."""
+    from .module import generate
+
+    if code_format == "torch-function":
+        return torch_function([group])
+    if code_format == "jax-vjp":
+        return jax_vjp([group])
+    if code_format not in FORMATS:
+        raise UnsupportedError(f"unknown code format {code_format!r}; formats are "
+                               f"{', '.join(FORMATS)}")
+    return generate(list(group), name, hoist, backend=code_format)
