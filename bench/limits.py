@@ -36,6 +36,26 @@ CASES = {
     "200,000-character program, derive": PROGRAM + """
         outcome = run(lambda: matcalc.derive(source, wrt="x"))
     """,
+    "240 KB line of \\begin{bmatrix} (derivation)": """
+        line = "f = " + "\\\\begin{bmatrix} x " * 13_300
+        outcome = run(lambda: matcalc.verify_derivation(QUADRATIC, line))
+    """,
+    "190 KB line of \\begin{bmatrix} (derivation, under the size cap)": """
+        line = "f = " + "\\\\begin{bmatrix} x " * 10_500
+        outcome = run(lambda: matcalc.verify_derivation(QUADRATIC, line))
+    """,
+    "300 KB nested d(d(...)) (derivation)": """
+        text = "df = " + "d(" * 100_000 + "x" + ")" * 100_000
+        outcome = run(lambda: matcalc.verify_derivation(QUADRATIC, text))
+    """,
+    "190 KB nested d(d(...)) (derivation, under the size cap)": """
+        text = "df = " + "d(" * 63_000 + "x" + ")" * 63_000
+        outcome = run(lambda: matcalc.verify_derivation(QUADRATIC, text))
+    """,
+    "2,000-line derivation (the most lines)": """
+        text = "\\n".join(["df = ((A + A') @ x) : dx"] * 2_000)
+        outcome = run(lambda: matcalc.verify_derivation(QUADRATIC, text))
+    """,
     "60-layer tanh network, 61 gradients": """
         lines, previous, width = ["x : vector(d)", "y : vector(k) simplex"], "x", "d"
         for layer in range(1, 61):
@@ -53,6 +73,7 @@ import json, resource, time
 import matcalc
 
 elapsed = 0.0
+QUADRATIC = "x : vector(n); A : matrix(n, n)\\nf = x' @ A @ x"
 
 
 def run(job):

@@ -81,6 +81,13 @@ L = sum(log(1 + exp(-y * (X @ w))))
 X, A : matrix(n, n)
 f = tr(X' @ A @ X)
 """, ["X"], "grad"),
+    "B6": ("GP likelihood through chol, grad wrt K", """
+K : matrix(n, n) spd
+y : vector(n)
+L = chol(K)
+a = inv(L) @ y
+J = 0.5 * a' @ a + sum(log(diag(L)))
+""", ["K"], "grad"),
 }
 
 
@@ -103,6 +110,11 @@ def arrays_for(name: str, dtype, rng: np.random.Generator, quick: bool) -> dict:
         n, d = 2000 // scale, 1000 // scale
         return {"X": rng.normal(size=(n, d)) / np.sqrt(d), "w": rng.normal(size=d),
                 "y": rng.choice([-1.0, 1.0], size=n)}
+    if name == "B6":  # an spd kernel matrix of n = 500 points (noise 0.1) and its targets
+        n = 500 // scale
+        points = rng.normal(size=(n, 3))
+        squared = np.sum((points[:, None, :] - points[None, :, :]) ** 2, axis=-1)
+        return {"K": np.exp(-0.5 * squared) + 0.1 * np.eye(n), "y": rng.normal(size=n)}
     n = 300 // scale
     return {"X": rng.normal(size=(n, n)), "A": rng.normal(size=(n, n))}
 
@@ -127,9 +139,15 @@ def jax_function(name: str):
     def b5(w, X, y):
         return jnp.sum(jnp.log(1 + jnp.exp(-y * (X @ w))))
 
+    def b6(K, y):  # the same function of the symmetric part, as matcalc's chol reads it
+        chol = jnp.linalg.cholesky((K + K.T) / 2)
+        a = jax.scipy.linalg.solve_triangular(chol, y, lower=True)
+        return 0.5 * a @ a + jnp.sum(jnp.log(jnp.diagonal(chol)))
+
     return {"B1": (b1, ("W1", "W2"), ("X", "Y")), "B2": (b2, ("C",), ("A", "B", "Y")),
             "B3": (b3, ("w",), ("X", "y")), "B4": (b4, ("X",), ("A",)),
-            "B5": (b5, ("w",), ("X", "y")), "B5g": (b5, ("w",), ("X", "y"))}[name]
+            "B5": (b5, ("w",), ("X", "y")), "B5g": (b5, ("w",), ("X", "y")),
+            "B6": (b6, ("K",), ("y",))}[name]
 
 
 def torch_function(name: str):
@@ -150,7 +168,12 @@ def torch_function(name: str):
     def b5(w, X, y):
         return torch.sum(torch.log(1 + torch.exp(-y * (X @ w))))
 
-    return {"B1": b1, "B2": b2, "B3": b3, "B4": b4, "B5": b5, "B5g": b5}[name]
+    def b6(K, y):
+        chol = torch.linalg.cholesky((K + K.T) / 2)
+        a = torch.linalg.solve_triangular(chol, y.reshape(-1, 1), upper=False)
+        return 0.5 * torch.sum(a * a) + torch.sum(torch.log(torch.diagonal(chol)))
+
+    return {"B1": b1, "B2": b2, "B3": b3, "B4": b4, "B5": b5, "B5g": b5, "B6": b6}[name]
 
 
 def implementations(name: str, arrays: dict, dtype) -> dict[str, Callable[[], object]]:

@@ -82,11 +82,14 @@ def test_a_user_name_never_meets_a_generated_name(name):
     # a variable named like anything the generated code uses: the code must still compute the
     # interpreter's value (the defect: size_n was overwritten by the size of n, np and dtype
     # crashed, lambda and lambda_ collided)
+    # the problem's own definition is named f, so a variable named f (a helper's parameter) is
+    # tested beside a definition named g
+    value = "g" if name == "f" else "f"
     problem = (f"{name} : vector(size_q); A : matrix(size_q, size_q); lambda_ : scalar\n"
-               f"f = sum(exp(A @ {name})) + {name}' @ {name} * (1 + lambda_ * lambda_)")
+               f"{value} = sum(exp(A @ {name})) + {name}' @ {name} * (1 + lambda_ * lambda_)")
     if name in ("lambda_", "A", "size_q"):
         problem = (f"{name} : vector(n); B : matrix(n, n)\n"
-                   f"f = sum(exp(B @ {name})) + {name}' @ {name}")
+                   f"{value} = sum(exp(B @ {name})) + {name}' @ {name}")
     derivative = matcalc.derive(problem, wrt=name)
     point = random_instance(derivative.program, seed=5)
     compiled = derivative.numpy()(**point.arrays)

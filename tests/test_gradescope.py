@@ -97,11 +97,12 @@ ROWS = [
 ]
 
 
-def test_the_command_line_writes_results_json_in_gradescopes_format(tmp_path):
+def test_the_command_line_writes_results_json_in_gradescopes_format(tmp_path, capsys):
     answers = _folder(tmp_path, ROWS)
     out = tmp_path / "results.json"
     main(["verify", "--batch", str(answers), "--gradescope", str(out), "--assignment",
           str(tmp_path / "assignment.csv"), "--jobs", "1"])
+    assert "read 4 rows; graded 2 answers" in capsys.readouterr().err
     data = json.loads(out.read_text(), parse_constant=lambda name: pytest.fail(name))
     assert _problems(RESULTS, data) == []
     tests = data["tests"]

@@ -69,3 +69,35 @@ def test_the_hint_names_the_mistake(name):
 
 def test_at_least_80_percent_of_typical_mistakes_are_named():
     assert len(NAMED) / len(MISTAKES) >= 0.8, sorted(set(MISTAKES) - NAMED)
+
+
+# One term of the answer's own sum off by a factor or a sign, the rest right (ridge: Hastie,
+# Tibshirani & Friedman, eq. 3.44; quadratic form: Matrix Cookbook eq. 81).
+RIDGE_LAMBDA = open("derivations/ridge_regression.mc").read()
+LOGISTIC_L2 = ("X : matrix(N, d); w : vector(d); y : vector(N); lam : scalar positive\n"
+               "J = -sum(y * log(sigmoid(X @ w)) + (1 - y) * log(1 - sigmoid(X @ w)))"
+               " + lam * w' @ w")
+TRACES = "X, A, B : matrix(n, n)\nf = tr(A @ X) + tr(X' @ X) + sum(B * X)"
+ONE_TERM = [
+    (RIDGE_LAMBDA, "w", r"2 X^\top (Xw - y) + lam w", "lam * w", "a factor 2 is dropped"),
+    (RIDGE_LAMBDA, "w", r"X^\top (Xw - y) + 2 lam w", "X' @ (X @ w - y)", "a factor 2 is dropped"),
+    (LOGISTIC_L2, "w", r"X^\top (\sigma(Xw) - y) + lam w", "lam * w", "a factor 2 is dropped"),
+    (TRACES, "X", "A' + X + B", "X in your", "a factor 2 is dropped"),
+    (QUADRATIC, "x", "(A + A') @ x + 2 * b", "2 * b", "a factor 2 too many"),
+    (RIDGE_LAMBDA, "w", r"-2 X^\top (Xw - y) + 2 lam w", "(X @ w - y)", "sign of one term"),
+    (RIDGE_LAMBDA, "w", r"2 X^\top (Xw - y) - 2 lam w", "lam * w", "sign of one term"),
+    (LOGISTIC_L2, "w", r"X^\top (y - \sigma(Xw)) + 2 lam w", "sigmoid", "sign of one term"),
+    (TRACES, "X", "-A' + 2 * X + B", "A'", "sign of one term"),
+]
+
+
+@pytest.mark.parametrize("problem, wrt, answer, term, words", ONE_TERM,
+                         ids=[f"{row[2]} ({row[4]})" for row in ONE_TERM])
+def test_one_term_off_by_a_factor_or_a_sign_is_named(problem, wrt, answer, term, words):
+    verdict = matcalc.verify(problem, wrt=wrt, answer=answer)
+    assert not verdict.ok and words in verdict.hint and term in verdict.hint, verdict.hint
+
+
+def test_a_constant_term_off_is_not_called_a_factor():
+    verdict = matcalc.verify("a, b : vector(n)\nf = sum(a * b) + sum(a)", wrt="a", answer="b + 2")
+    assert "not the gradient" in verdict.hint

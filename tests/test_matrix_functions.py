@@ -34,6 +34,7 @@ GRADIENTS = [
     ("f = tr(B @ sqrtm(S))", "S"),
     ("f = sum(sqrtm(S @ S + A @ A') * B)", "A"),
     ("f = tr(B @ Phi(A))", "A"),
+    ("f = sum(sym(A) .^ 3)", "A"),
 ]
 
 
@@ -142,10 +143,11 @@ def test_a_function_of_a_matrix_needs_a_square_matrix(source):
 def test_on_a_number_each_is_its_scalar_function():
     # a number is a 1 x 1 matrix: chol(a) = sqrt(a), expm(a) = exp(a), Phi(a) = a / 2, ...
     source = ("a : scalar positive\nF = sqrt(a) + expm(a) + logm(a) + sqrtm(a) + eigvalsh(a) + "
-              "Phi(a) + eigvecsh(a) + sylvester(a, a) + expm_frechet(a, a) + logm_frechet(a, a)")
+              "Phi(a) + sym(a) + eigvecsh(a) + sylvester(a, a) + expm_frechet(a, a) + "
+              "logm_frechet(a, a)")
     program = matcalc.parse(source)
     a = 1.7
-    want = (np.sqrt(a) + np.exp(a) + np.log(a) + np.sqrt(a) + a + a / 2 + 1 + 0.5
+    want = (np.sqrt(a) + np.exp(a) + np.log(a) + np.sqrt(a) + a + a / 2 + a + 1 + 0.5
             + np.exp(a) * a + 1)
     assert np.isclose(evaluate(program, "F", a=a), want)
     derivative = matcalc.derive(source, wrt="a")
@@ -182,7 +184,7 @@ def test_the_functions_agree_with_scipy():
     assert np.allclose(value("G"), block[:n, n:])
 
 
-READ_BACK = ["chol(S)", "Phi(A)", "eigvalsh(S)", "eigvecsh(S)", "eiggap(v)", "expm(A)",
+READ_BACK = ["chol(S)", "Phi(A)", "sym(A)", "eigvalsh(S)", "eigvecsh(S)", "eiggap(v)", "expm(A)",
              "logm(S)", "sqrtm(S)", "expm_frechet(A, E)", "logm_frechet(S, E)",
              "sylvester(S, E)", "chol(S) @ Phi(inv(chol(S)) @ E @ inv(chol(S))')",
              "eigvecsh(S) @ Diag(eigvalsh(S)) @ eigvecsh(S)'"]
@@ -227,3 +229,48 @@ def test_jax_agrees_with_jax_grad_of_the_symmetrised_function():
         got = module.gradient(**instance.arrays)
         got = got["S"] if isinstance(got, dict) else got
         assert np.allclose(np.asarray(got), want, rtol=1e-7), problem
+
+
+def test_the_gp_likelihood_through_chol_is_the_closed_form():
+    # sym(inv(L)' Phi(L' Lbar) inv(L)) = (inv(K) - inv(K) y y' inv(K)) / 2 (Rasmussen &
+    # Williams eq. 5.9): the gradient through the Cholesky factor is the textbook one
+    import pathlib
+
+    source = pathlib.Path("derivations/gp_marginal_likelihood_chol.mc").read_text()
+    derivative = matcalc.derive(source)
+    for seed in (1, 2, 3):
+        instance = random_instance(derivative.program, seed=seed)
+        k, y = instance.arrays["K"], instance.arrays["y"]
+        alpha = np.linalg.solve(k, y)
+        want = 0.5 * (np.linalg.inv(k) - np.outer(alpha, alpha))
+        for compiled in (True, False):
+            got = derivative.numpy(compiled=compiled)(**instance.arrays)
+            assert np.allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+def test_generated_code_uses_triangular_structure_for_the_gp_likelihood():
+    import pathlib
+
+    source = pathlib.Path("derivations/gp_marginal_likelihood_chol.mc").read_text()
+    code = matcalc.derive(source).code()
+    body = code[code.index("def value_and_gradient("):]
+    assert "_inv_triangular(L, True)" in body and "np.linalg.inv" not in body
+    assert "_triangular_congruence(" in body and "_triangular_product(L.T" in body
+    assert "_plus_diagonal(" in body and "np.diagflat" not in body
+
+
+def test_the_gp_likelihood_in_jax_agrees_with_numpy():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    import pathlib
+
+    from matcalc.codegen.module import generate, load
+
+    source = pathlib.Path("derivations/gp_marginal_likelihood_chol.mc").read_text()
+    derivative = matcalc.derive(source)
+    module = load(generate([derivative], backend="jax"))
+    instance = random_instance(derivative.program, seed=4)
+    for function in (module.gradient, jax.jit(module.gradient)):
+        got = function(**instance.arrays)
+        got = np.asarray(got["K"] if isinstance(got, dict) else got)
+        assert np.allclose(got, derivative.numpy()(**instance.arrays), rtol=1e-9)

@@ -186,6 +186,7 @@ def _named_class(tmp_path: pathlib.Path, names: list[str]) -> pathlib.Path:
     ["ann", "Ann", "ANN"],        # differ in case: one file on a file system ignoring case
     ["a b", "a_b", "a/b", "../a_b"],
     [".", "..", "con", "", "x" * 300],
+    ["张伟", "student-a3a0bafd0beed44d"],  # a plain name that is 张伟's digested file name
 ])
 def test_each_student_gets_their_own_stable_safe_page(tmp_path, names):
     grades = grade(read_answers(_named_class(tmp_path, names)), jobs=1)

@@ -13,13 +13,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import matcalc
+from matcalc.core.ir import Node, size
 from matcalc.engine.pipeline import facts_for
 from matcalc.engine.simplify import Simplifier
 
 
-def simplified(text: str) -> str:
+def simplified_node(text: str) -> Node:
     prog = program(f"f = {text}")
-    return str(Simplifier(facts_for(prog))(prog.definitions["f"].body))
+    return Simplifier(facts_for(prog))(prog.definitions["f"].body)
+
+
+def simplified(text: str) -> str:
+    return str(simplified_node(text))
 
 
 def derived(problem: str, wrt: str, kind: str | None = None) -> str:
@@ -76,3 +81,73 @@ def test_no_symmetry_without_structure(text):
 ])
 def test_a_symmetric_congruence_doubles(problem, wrt, expected):
     assert derived(problem, wrt).splitlines()[-1] == expected
+
+
+# --- 2 and 5. elementwise rational normal form, powers ------------------------------------------
+
+ATOMS = ("p", "s", "(1 + p)", "exp(x)", "sqrt(p)")
+
+
+@given(st.lists(st.tuples(st.sampled_from(ATOMS), st.sampled_from((-2, -1, 1, 2, 3))),
+                min_size=1, max_size=5), st.randoms(use_true_random=False))
+def test_products_of_powers_reach_their_normal_form(factors, random):
+    # a product of powers of non-zero atoms, written in any order one factor at a time,
+    # reaches at most the size of its normal form: each atom once, to its total power
+    # (x * x = x .^ 2, sqrt(p) ^ 2 = p), the numerator's powers divided by the denominator's;
+    # and keeps the product's value
+    def written(order):
+        text = "1"
+        for atom, power in order:
+            for _ in range(abs(power)):
+                text = f"({text} {'*' if power > 0 else '/'} {atom})"
+        return text
+
+    totals: dict[str, float] = {}
+    for atom, power in factors:
+        base, unit = ("p", 0.5) if atom == "sqrt(p)" else (atom, 1)
+        totals[base] = totals.get(base, 0) + unit * power
+    numerator = " * ".join(f"{a} .^ {k}" for a, k in totals.items() if k > 0) or "1"
+    normal = numerator + "".join(f" / {a} .^ {-k}" for a, k in totals.items() if k < 0)
+    shuffled = list(factors)
+    random.shuffle(shuffled)
+    expected = value(written(factors))
+    for order in (factors, shuffled):
+        form = simplified_node(written(order))
+        assert size(form) <= size(expr(normal)), (str(form), normal)
+        np.testing.assert_allclose(value(str(form)), expected, rtol=1e-9)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("x * x", "x .^ 2"),
+    ("p * p * p / s", "p .^ 3 / s"),
+    ("sqrt(p) * sqrt(p) * sqrt(p)", "p .^ 1.5"),
+    ("sqrt(p) .^ 3", "p .^ 1.5"),
+    ("sqrt(s) ^ 3", "s ^ 1.5"),
+    ("1 / sqrt(p) / p", "p .^ -1.5"),
+    ("(s * x) / s", "x"),
+    ("ones(n) - y", "1 - y"),
+    ("(ones(n) - y) * p / p", "1 - y"),
+])
+def test_elementwise_normal_forms(text, expected):
+    assert simplified(text) == expected
+    np.testing.assert_allclose(value(expected), value(text), rtol=1e-9)
+
+
+@pytest.mark.parametrize("problem, wrt, kind, expected", [
+    # Bishop (2006) eq. 4.91, labels written with ones(N)
+    ("X : matrix(N, d); w : vector(d); y : vector(N)\ns = sigmoid(X @ w)\n"
+     "L = -(y' @ log(s) + (ones(N) - y)' @ log(ones(N) - s))", "w", "grad",
+     "dL_dw = X' @ (s - y)"),
+    ("X : matrix(N, d); w : vector(d); y : vector(N)\ns = sigmoid(X @ w)\n"
+     "L = -sum(y * log(s) + (ones(N) - y) * log(ones(N) - s))", "w", "hessian",
+     "d2L_dw2 = X' @ Diag(s * (1 - s)) @ X"),
+    # Kingma & Welling (2014) app. B
+    ("mu, lv : vector(n)\nKL = 0.5 * sum(exp(lv) + mu .^ 2 - ones(n) - lv)", "lv", "grad",
+     "dKL_dlv = 0.5 * (exp(lv) - 1)"),
+    # Hartley & Zisserman (2003) sec. A6.8, the pseudo-Huber cost
+    ("X : matrix(N, d); w : vector(d); y : vector(N); c : scalar positive\nr = X @ w - y\n"
+     "L = c ^ 2 * sum(sqrt(1 + (r / c) .^ 2) - 1)", "w", "grad",
+     "dL_dw = X' @ (r / sqrt(1 + (r / c) .^ 2))"),
+])
+def test_elementwise_results_in_their_book_form(problem, wrt, kind, expected):
+    assert derived(problem, wrt, kind).splitlines()[-1] == expected

@@ -335,8 +335,18 @@ def test_an_answer_that_declares_something_is_a_400_at_its_place(client, answer_
 
 @pytest.mark.parametrize("derivation", ["hence", "dL = 2 (A x - b) : A dx\nhence",
                                         "therefore"])
-def test_a_derivation_line_that_is_a_lone_word_is_a_step_that_cannot_be_read(client,
-                                                                             derivation):
+def test_a_derivation_line_that_is_a_lone_connective_is_skipped(client, derivation):
+    # prose between steps (hence, therefore) is not a step: it is skipped, never an error
+    answer = client.post("/api/derivation", json={"problem": LEAST_SQUARES,
+                                                  "derivation": derivation})
+    assert answer.status_code == 200
+    assert [step["text"] for step in answer.json()["steps"]] == \
+        (["dL = 2 (A x - b) : A dx"] if "dL" in derivation else [])
+
+
+@pytest.mark.parametrize("derivation", ["where t", "where", "dL = 2 (A x - b) : A dx\nwhere"])
+def test_a_derivation_line_that_is_a_lone_where_is_a_step_that_cannot_be_read(client,
+                                                                              derivation):
     answer = client.post("/api/derivation", json={"problem": LEAST_SQUARES,
                                                   "derivation": derivation})
     assert answer.status_code == 200

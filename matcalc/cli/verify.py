@@ -87,8 +87,8 @@ def _grade_batch(arguments: argparse.Namespace) -> int:
         raise ParseError("--assignment lists the tests of --gradescope RESULTS.json")
     submissions = read_answers(arguments.batch, allow_outside=arguments.allow_outside_paths,
                                one_student=one_submission)
-    tasks, notes = None, []
-    if one_submission:
+    rows, tasks, notes = len(submissions), None, []
+    if one_submission:  # the rows graded: the first answer to each problem of the assignment
         from ..grading.gradescope import read_assignment, select
 
         tasks = read_assignment(arguments.assignment) if arguments.assignment else None
@@ -128,7 +128,7 @@ def _grade_batch(arguments: argparse.Namespace) -> int:
                 write_totals(graded, handle)
     except OSError as error:
         raise ParseError(f"cannot write the report: {error.strerror}") from None
-    print(f"read {len(submissions)} rows; {summary(graded)}", file=sys.stderr)
+    print(f"read {rows} rows; {summary(graded)}", file=sys.stderr)
     if interrupted:
         print(f"matcalc: interrupted: {len(submissions) - len(graded)} rows not graded; the "
               "report holds the verdicts made before", file=sys.stderr)

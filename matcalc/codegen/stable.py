@@ -7,7 +7,7 @@ cancellation or overflow:
 | expression | computed as | why |
 |---|---|---|
 | ``1 - sigmoid(t)`` | ``sigmoid(-t)`` | ``1 - s`` loses every digit for t > 37 |
-| ``1 - tanh(t) * tanh(t)`` | ``4 e / (1 + e)^2``, ``e = exp(-2 abs(t))`` | the same |
+| ``1 - tanh(t) .^ 2`` | ``4 e / (1 + e)^2``, ``e = exp(-2 abs(t))`` | the same |
 | ``log(1 + exp(t))`` | ``logaddexp(0, t)`` (softplus) | ``exp(t)`` overflows past t = 709 |
 | ``log(sigmoid(t))`` | ``-softplus(-t)`` | ``sigmoid(t)`` underflows to 0 |
 | ``log(softmax(t))`` | ``t - logsumexp(t)`` | a softmax entry underflows to 0 |
@@ -74,7 +74,9 @@ def stable_form(node: Node, body_of: Callable[[Node], Node]) -> StableForm | Non
         inner = body_of(args[1])
         if inner.op == "sigmoid":
             return StableForm("sigmoid-of-negative", inner.args[0], through=(args[1], inner))
-        if inner.op == "mul" and inner.args[0] is inner.args[1]:
+        if (inner.op == "mul" and inner.args[0] is inner.args[1]) or (
+                inner.op == "pow" and inner.args[1].op == "const" and
+                inner.args[1].params[0] == 2):  # tanh(t) * tanh(t), tanh(t) .^ 2
             square = body_of(inner.args[0])
             if square.op == "tanh":
                 return StableForm("sech-squared", square.args[0],

@@ -17,6 +17,7 @@ from ..rules.facts import Facts
 from .backends import Backend, backend
 from .names import identifier, size_name
 from .stable import CODE, body_behind, stable_form
+from .triangular import inverse_congruence, is_transpose_of
 
 # matrices of structure (kron, Diag), never formed to be shared
 STRUCTURE = frozenset(name for name, cost in view("cost").items() if "structure" in cost)
@@ -129,6 +130,25 @@ class Writer:
                                     for a in args[0].args) + ")"
         if op == "pow" and args[1].op == "const" and args[1].params[0] == 2.0:
             return self.code("square", self.once(args[0]))
+        return self.structured(node)
+
+    def structured(self, node: Node) -> str:
+        """Structure of the matrix functions, or "": log det S = 2 sum(log(diag(chol(S)))) for
+        an spd S (half an LU's work), inv(T) of a triangular T by LAPACK's trtri, X + X' with X
+        computed once (codegen/triangular.py)."""
+        op, args = node.op, node.args
+        if op == "logdet" and not args[0].is_scalar and "spd" in self.facts.attributes(args[0]):
+            return f"_logdet_spd({self.value(args[0])})"
+        if op in ("add", "sub") and not node.is_scalar and node.shape.rows is node.shape.cols:
+            diagonal = self.plus_diagonal(op, *args)
+            if diagonal:
+                return diagonal
+        if op == "add" and is_transpose_of(args[0], args[1]):
+            text = self.names.get(args[0]) or self._hold(args[0], self.expression(args[0]))
+            return f"({text} + {text}.T)"
+        if op == "inv" and self.facts.triangular(args[0]):
+            lower = self.facts.triangular(args[0]) == "lower"
+            return f"_inv_triangular({self.value(args[0])}, {lower})"
         return ""
 
     # products --------------------------------------------------------------------------------
@@ -143,6 +163,11 @@ class Writer:
 
     def matrix_product(self, node: Node) -> str:
         a, b = node.args
+        congruence = inverse_congruence(node)
+        if congruence and self.facts.triangular(congruence[0]):
+            inverse, m = congruence  # inv(T)' @ M @ inv(T): two triangular products
+            lower = self.facts.triangular(inverse) == "lower"
+            return f"_triangular_congruence({self.value(inverse)}, {self.value(m)}, {lower})"
         gram = self.gram(a, b)
         if gram:
             return gram
@@ -166,6 +191,9 @@ class Writer:
             if not first.is_scalar and not second.is_scalar:
                 return f"_kron_matvec({self.value(first)}.T, {self.value(second)}.T, " \
                        f"{self.value(b)})"
+        triangular = self.triangular_product(a, b)
+        if triangular:
+            return triangular
         factors = self.chain(node)
         if len(factors) >= 3:
             return self.code("multi_dot", ", ".join(self.value(f) for f in factors))
@@ -180,6 +208,31 @@ class Writer:
             lower = (side == "lower") != transposed
             return f"_solve_triangular({matrix}, {self.value(b)}, {lower})"
         return self.code("solve", matrix, self.value(b))
+
+    def plus_diagonal(self, op: str, a: Node, b: Node) -> str:
+        """Diag(v) + M, M - Diag(v), Diag(v) - M as M with v added to its diagonal: the
+        diagonal matrix is never formed."""
+        for first, (diagonal, other) in ((True, (a, b)), (False, (b, a))):
+            if diagonal.op == "Diag" and self.inline(diagonal) and other.kind is Kind.MATRIX \
+                    and not diagonal.args[0].is_scalar:
+                v, m = self.value(diagonal.args[0]), self.value(other)
+                if op == "add":
+                    return f"_plus_diagonal({m}, {v})"
+                return f"_plus_diagonal(-{m}, {v})" if first else f"_plus_diagonal({m}, -{v})"
+        return ""
+
+    def triangular_product(self, a: Node, b: Node) -> str:
+        """T @ M or M @ T of a triangular T and a square matrix M: a triangular product (BLAS
+        trmm), half the multiplications of a general one; "" otherwise."""
+        if a.kind is not Kind.MATRIX or b.kind is not Kind.MATRIX:
+            return ""
+        for side, (t, m) in (("True", (a, b)), ("False", (b, a))):
+            shape = self.facts.triangular(t)
+            # a product stays a chain (multi_dot may keep it low rank: (u @ v') @ T)
+            if shape and m.shape.rows is m.shape.cols and m.op != "matmul":
+                return (f"_triangular_product({self.value(t)}, {self.value(m)}, "
+                        f"{shape == 'lower'}, {side})")
+        return ""
 
     def inline(self, node: Node) -> bool:
         """Whether node is computed here only (so its structure may be used, not its value)."""

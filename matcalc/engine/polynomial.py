@@ -17,11 +17,11 @@ from ..core import ir
 from ..core.ir import Node, size
 from ..errors import ShapeError
 
-Monomial = tuple[tuple[Node, int], ...]
+Monomial = tuple[tuple[Node, float], ...]  # powers are integers or halves (sqrt)
 Polynomial = dict[Monomial, float]
 
 MAX_TERMS = 24
-_REGION = frozenset({"add", "sub", "mul", "div", "neg", "const", "ones"})
+_REGION = frozenset({"add", "sub", "mul", "div", "neg", "const", "ones", "pow", "sqrt"})
 
 
 class _TooLarge(Exception):
@@ -32,7 +32,7 @@ def _multiply(p: Polynomial, q: Polynomial) -> Polynomial:
     result: Polynomial = {}
     for m1, c1 in p.items():
         for m2, c2 in q.items():
-            powers: dict[Node, int] = dict(m1)
+            powers: dict[Node, float] = dict(m1)
             for atom, power in m2:
                 powers[atom] = powers.get(atom, 0) + power
             monomial = tuple(sorted(((a, k) for a, k in powers.items() if k != 0),
@@ -59,7 +59,7 @@ def _add(p: Polynomial, q: Polynomial, sign: float = 1.0) -> Polynomial:
     return {m: c for m, c in result.items() if c != 0}
 
 
-def _atom(node: Node, power: int = 1) -> Polynomial:
+def _atom(node: Node, power: float = 1) -> Polynomial:
     return {((node, power),): 1.0}
 
 
@@ -72,7 +72,8 @@ def expand(node: Node, nonzero: Callable[[Node], bool], kept: frozenset[Node]) -
         item, ready = stack.pop()
         if item in done:
             continue
-        inner = item not in kept and item.op in _REGION and item.op not in ("const", "ones")
+        inner = item not in kept and item.op in _REGION and item.op not in ("const", "ones") \
+            and (item.op not in ("pow", "sqrt") or _power_of(item) is not None)
         if inner and not ready:
             stack.append((item, True))
             stack.extend((arg, False) for arg in item.args if arg not in done)
@@ -82,7 +83,7 @@ def expand(node: Node, nonzero: Callable[[Node], bool], kept: frozenset[Node]) -
 
 
 def _leaf(node: Node, kept: frozenset[Node]) -> Polynomial:
-    if node in kept or node.op not in _REGION:
+    if node in kept or node.op not in ("const", "ones"):
         return _atom(node)
     if node.op == "const":
         return {(): node.params[0]} if node.params[0] != 0 else {}
@@ -95,6 +96,8 @@ def _expanded(node: Node, nonzero: Callable[[Node], bool], kept: frozenset[Node]
     op = node.op
     if op == "neg":
         return {m: -c for m, c in done[node.args[0]].items()}
+    if op in ("pow", "sqrt"):
+        return _powered(node, nonzero, done)
     left = done[node.args[0]]
     if op in ("add", "sub"):
         return _add(left, done[node.args[1]], 1.0 if op == "add" else -1.0)
@@ -110,12 +113,53 @@ def _expanded(node: Node, nonzero: Callable[[Node], bool], kept: frozenset[Node]
 
 def _reciprocal(divisor: Node, nonzero: Callable[[Node], bool], kept: frozenset[Node]
                 ) -> Polynomial:
-    """1 / divisor for a product of atoms; a divisor with a sum in it is one atom."""
-    if divisor.op == "mul" and all(arg.op not in ("add", "sub") for arg in divisor.args) \
+    """1 / divisor for a product or quotient of atoms (1 / (a / b) = b / a, a and b non-zero),
+    a power of one (1 / a ^ k = a ^ -k); a divisor with a sum in it is one atom."""
+    if divisor.op in ("mul", "div") and all(arg.op not in ("add", "sub") for arg in divisor.args) \
             and all(nonzero(arg) for arg in divisor.args):
-        return _multiply(_reciprocal(divisor.args[0], nonzero, kept),
-                         _reciprocal(divisor.args[1], nonzero, kept))
+        first = _reciprocal(divisor.args[0], nonzero, kept)
+        second = _reciprocal(divisor.args[1], nonzero, kept)
+        if divisor.op == "div":
+            second = {tuple((a, -k) for a, k in m): 1 / c for m, c in second.items()}
+        return _multiply(first, second)
+    if divisor.op == "const" and divisor.params[0] != 0:
+        return {(): 1 / divisor.params[0]}
+    power = _power_of(divisor)
+    if power is not None and divisor.args[0].op not in ("mul", "div"):
+        return _atom(divisor.args[0], -power)
     return _atom(divisor, -1)
+
+
+def _power_of(node: Node) -> float | None:
+    """k for a ^ k (an integer or a half) and sqrt(a) (a half), else None."""
+    if node.op == "sqrt":
+        return 0.5
+    if node.op == "pow" and node.args[1].op == "const":
+        k = node.args[1].params[0]
+        if (2 * k) == int(2 * k) and abs(k) <= 8:
+            return k
+    return None
+
+
+def _powered(node: Node, nonzero: Callable[[Node], bool], done: dict[Node, Polynomial]
+             ) -> Polynomial:
+    """a ^ k of a polynomial: a monomial's powers multiplied by k, its atoms non-zero for a
+    negative k; a half power only of c a ^ p with c > 0 and p odd (then a >= 0 where sqrt is
+    defined: sqrt(a * a) is |a|, not a); a sum raised to a whole power k <= 3 is expanded."""
+    k = _power_of(node)
+    base = done[node.args[0]]
+    whole = k == int(k)
+    if len(base) == 1:
+        ((monomial, coefficient),) = base.items()
+        odd_atom = len(monomial) == 1 and monomial[0][1] % 2 == 1 and coefficient > 0
+        if (whole or odd_atom) and (k > 0 or all(nonzero(a) for a, _ in monomial)):
+            return {tuple((a, p * k) for a, p in monomial): coefficient ** k}
+    if whole and 1 < k <= 3:
+        result = base
+        for _ in range(int(k) - 1):
+            result = _multiply(result, base)
+        return result
+    return _atom(node)
 
 
 def divisors(node: Node) -> frozenset[Node]:
@@ -126,8 +170,12 @@ def divisors(node: Node) -> frozenset[Node]:
         item = stack.pop()
         if item.op not in _REGION:
             continue
-        if item.op == "div":
-            found.add(item.args[1])
+        if item.op == "div":  # a power's base is what stays whole: 1 / sqrt(u) is u ^ -1/2
+            divisor = item.args[1]
+            found.add(divisor.args[0] if _power_of(divisor) is not None else divisor)
+        power = _power_of(item)
+        if power is not None and (power < 0 or power != int(power)):  # u .^ -2, sqrt(u)
+            found.add(item.args[0])
         stack.extend(item.args)
     return frozenset(found)
 
@@ -169,7 +217,7 @@ def _sum_size(polynomial: Polynomial) -> int:
     return terms + len(polynomial) - 1 + (1 if all_negative else 0)
 
 
-Content = tuple[dict[Node, int], float, Polynomial]
+Content = tuple[dict[Node, float], float, Polynomial]
 
 
 def _content(polynomial: Polynomial) -> Content | None:
@@ -178,7 +226,7 @@ def _content(polynomial: Polynomial) -> Content | None:
     if len(polynomial) < 2:
         return None
     monomials = [dict(m) for m in polynomial]
-    common: dict[Node, int] = {}
+    common: dict[Node, float] = {}
     for atom in monomials[0]:
         powers = [m.get(atom, 0) for m in monomials]
         if all(p > 0 for p in powers):
@@ -203,37 +251,66 @@ def _factored(content: Content) -> Node:
     """content * (the rest)."""
     common, number, rest = content
     product = _sum(rest)
-    factors = [atom for atom, power in common.items() for _ in range(max(power, 0))]
+    factors = [_factor(atom, power) for atom, power in common.items() if power > 0]
     for factor in reversed(factors):  # a scalar sum first: (1 + det(X)) * inv(X)'
         scalar_first = product.is_scalar and not factor.is_scalar
         product = ir.apply("mul", *((product, factor) if scalar_first else (factor, product)))
     if number != 1.0:
         product = ir.apply("mul", ir.const(number), product)
     for atom, power in common.items():
-        for _ in range(max(-power, 0)):
-            product = ir.apply("div", product, atom)
+        if power < 0:
+            product = ir.apply("div", product, _factor(atom, -power))
     return product
 
 
 def _factored_size(content: Content) -> int:
     """The number of nodes of ``_factored(content)``."""
     common, number, rest = content
-    shared = sum((size(atom) + 1) * abs(power) for atom, power in common.items())
+    shared = sum(_factor_size(atom, abs(power)) + 1 for atom, power in common.items())
     return _sum_size(rest) + shared + (2 if number != 1.0 else 0)
+
+
+def _factor_size(atom: Node, power: float) -> int:
+    """The number of nodes of ``_factor(atom, power)``."""
+    return size(atom) + (0 if power == 1 else 1 if power == 0.5 else 2)
+
+
+def _factor(atom: Node, power: float) -> Node:
+    """atom ^ power for a positive power: the atom, its sqrt, or a power (x * x -> x .^ 2)."""
+    if power == 1:
+        return atom
+    if power == 0.5:
+        return ir.apply("sqrt", atom)
+    return ir.apply("pow", atom, ir.const(power))
+
+
+def _lone_power(monomial: Monomial, coefficient: float) -> bool:
+    """A monomial with no positive power whose first atom's power is not -1 or -1/2: written
+    a .^ -1.5 / b, as books write it, not 1 / a .^ 1.5 / b."""
+    return coefficient == 1.0 and bool(monomial) and all(p < 0 for _, p in monomial) and \
+        monomial[0][1] not in (-1, -0.5)
 
 
 def _monomial_size(monomial: Monomial, coefficient: float) -> int:
     """The number of nodes of ``_monomial(monomial, coefficient)``."""
-    factors = sum(max(power, 0) for _, power in monomial)
-    atoms = sum(size(atom) * abs(power) for atom, power in monomial)
-    divisions = sum(max(-power, 0) for _, power in monomial)
+    if _lone_power(monomial, coefficient):
+        rest = monomial[1:]
+        return size(monomial[0][0]) + 2 + sum(_factor_size(a, -p) + 1 for a, p in rest)
+    factors = sum(1 for _, power in monomial if power > 0)
+    atoms = sum(_factor_size(atom, abs(power)) for atom, power in monomial)
+    divisions = sum(1 for _, power in monomial if power < 0)
     constant = 0 if coefficient == 1.0 and factors else (1 if not factors else 2)
     return atoms + max(factors - 1, 0) + divisions + constant
 
 
 def _monomial(monomial: Monomial, coefficient: float) -> Node:
-    numerator = [atom for atom, power in monomial for _ in range(max(power, 0))]
-    denominator = [atom for atom, power in monomial for _ in range(max(-power, 0))]
+    if _lone_power(monomial, coefficient):
+        product = ir.apply("pow", monomial[0][0], ir.const(monomial[0][1]))
+        for atom, power in monomial[1:]:
+            product = ir.apply("div", product, _factor(atom, -power))
+        return product
+    numerator = [_factor(atom, power) for atom, power in monomial if power > 0]
+    denominator = [_factor(atom, -power) for atom, power in monomial if power < 0]
     product: Node | None = None
     for factor in numerator:
         product = factor if product is None else ir.apply("mul", product, factor)

@@ -16,7 +16,7 @@ wrong; a false step gets a counterexample and a hint from the hints of :mod:`.hi
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -28,7 +28,9 @@ from ..core.shapes import Kind
 from ..engine.accumulate import Derivation, differential
 from ..engine.pipeline import run
 from ..engine.result import CONVENTIONS, Result
-from ..errors import MatcalcError, ParseError, ShapeError, UnsupportedError
+from ..errors import LimitError, MatcalcError, ParseError, UnsupportedError
+from ..lang.derivation_text import Step, derivation_steps, plain_name
+from ..lang.derivative_notation import derivative_written, differentials_written, operators_d
 from ..lang.latex_answers import name_written
 from ..lang.parse import parse
 from ..numeric.sampling import Instance
@@ -44,18 +46,6 @@ from .samples import (
     scale_hint,
     values_at,
 )
-
-_DEFINING = re.compile(r"^\s*(?:\\text\{\s*(?:where|with|let)\s*\}|where\b|with\b|let\b)\s*",
-                       re.IGNORECASE)
-_PARTIAL = re.compile(r"^\\frac\s*\{\s*\\partial\s*(.+?)\}\s*\{\s*\\partial\s*(.+?)\}$")
-_TEXT_GRADIENT = re.compile(r"^d([A-Za-z_]\w*)\s*(?:/|_)\s*d([A-Za-z_]\w*)$")
-_NABLA = re.compile(r"^\\nabla_\{?\s*(.+?)\s*\}?$")  # \nabla_w: the gradient of ``of``
-# The differential operator before a bracket or a function: ``d(...)``, ``\mathrm{d}\,\log\det(X)``,
-# ``d tr(...)``.  A bare ``d`` counts only when the problem has no name ``d``.
-_OPERATOR_D = re.compile(
-    r"(?:\\(?:mathrm|operatorname|text)\{d\}|(?P<bare>(?<![\w\\])d))(?:\s|\\[,;!])*"
-    r"(?=(?P<head>\\operatorname\{(?:tr|Tr|logdet|sum)\}|\\mathrm\{(?:tr|Tr)\}|\\log\s*\\det|"
-    r"\\det|\\log|\\ln|\\exp|\\tr|tr|det|logdet|log|exp|sum)?\s*(?:\\left\s*)?[(\[])")
 
 
 @dataclass
@@ -104,59 +94,17 @@ class DerivationVerdict:
         return steps_html(self.steps, str(self).splitlines()[-1])
 
 
-_BLOCK_MATRIX = re.compile(r"\\begin\s*\{[bp]?matrix\}.*?\\end\s*\{[bp]?matrix\}")
-_ROW, _CELL = "\x00row\x00", "\x00cell\x00"  # a bmatrix's \\ and & while lines are split
-
-
-def _lines(text: str) -> list[tuple[int, str]]:
-    """(line number, text) of each logical line: environments dropped, ``\\\\`` splits."""
-    found = []
-    for number, raw in enumerate(text.splitlines(), 1):
-        raw = _BLOCK_MATRIX.sub(lambda m: m.group().replace("\\\\", _ROW).replace("&", _CELL),
-                                raw.split("%", 1)[0])  # a bmatrix keeps its & and \\
-        raw = re.sub(r"\\(begin|end)\s*\{(?![bp]?matrix\})[A-Za-z*]+\}", "", raw)
-        if raw.lstrip().startswith("#"):
-            continue
-        # d log(x) = dx / x for a name x (the differential of an elementwise logarithm)
-        raw = re.sub(r"(?:\\mathrm\{d\}|(?<![\w\\])d)\s*\\log\s*\(\s*([A-Za-z]\w*)\s*\)",
-                     r"\\frac{d\1}{\1}", raw)
-        for piece in re.split(r"\\\\|\\cr\b", raw):
-            piece = " ".join(piece.replace("&", " ").split()).rstrip(",.;").strip()
-            if piece:
-                found.append((number, piece.replace(_ROW, "\\\\").replace(_CELL, "&")))
-    return found
-
-
-def _parts(line: str) -> list[str]:
-    """The line split at its top-level ``=`` signs."""
-    parts, depth, current = [], 0, ""
-    for char in line:
-        if char in "({[":
-            depth += 1
-        elif char in ")}]":
-            depth -= 1
-        if char == "=" and depth == 0:
-            parts.append(current.strip())
-            current = ""
-        else:
-            current += char
-    parts.append(current.strip())
-    return parts
-
-
-def _moving(program: Program, text: str, wrt: str | None) -> set[str]:
+def _moving(program: Program, steps: list[Step], wrt: str | None) -> set[str]:
     """The variables the derivation moves: those whose differential it writes (``dX``,
     ``\\mathrm{d}X``) or whose gradient it states, and ``wrt``; when it names none, those the
     problem's requests name, else all of them."""
-    written = {match.group(1) for match in re.finditer(
-        r"(?:\\mathrm\{d\}\s*\\?(?:mathbf\{)?|(?<![A-Za-z0-9_\\])d)([A-Za-z_]\w*)", text)}
-    for _, line in _lines(text):  # a gradient line names what moves: dJ/dw, \partial w
-        for part in _parts(line):
-            match = _PARTIAL.match(part) or _TEXT_GRADIENT.match(part) or _NABLA.match(part)
-            if match:
-                named = match.group(match.lastindex).strip()
-                written.add(named if _TEXT_GRADIENT.match(part) else
-                            name_written(named) or named)
+    written: set[str] = set()
+    for step in steps:
+        for side in step.sides:
+            written |= differentials_written(side.text)
+            named = derivative_written(side.text)  # a gradient line names what moves
+            if named is not None:
+                written.add(plain_name(named.wrt) or name_written(named.wrt) or named.wrt)
     moving = {name for name in program.variables if name in written}
     if wrt in program.variables:
         moving.add(wrt)
@@ -214,27 +162,20 @@ class _Checker:
         """``text`` with each ``d(...)`` (``d tr(...)``, ``\\mathrm{d}\\log\\det(X)``) replaced by
         a fresh name for the true differential of what it applies to."""
         taken = self.program.variables.keys() | self.program.definitions.keys()
-        start = 0
-        while match := _OPERATOR_D.search(text, start):
-            if match.group("bare") and "d" in taken:
-                start = match.end()
-                continue
-            opening = match.end() + len(match.group("head") or "")
-            closing = _closing_bracket(text, opening)
-            inner = self.differentials_named(text[match.end():closing])
+        for operator in reversed(list(operators_d(text, bare="d" not in taken))):
+            inner = self.differentials_named(text[operator.inner:operator.end])
             extended, node = answer_node(self.program, inner)
             if not self.moves:
                 raise UnsupportedError("d(...) in a derivation that moves no variable")
             name = _fresh("dpart", self.program.variables.keys() |
                           extended.definitions.keys())
             self._name_differential(extended, node, name)
-            text = f"{text[:match.start()]} {name} {text[closing:]}"
-            start = match.start() + len(name) + 2
+            text = f"{text[:operator.start]} {name} {text[operator.end:]}"
         return text
 
     def new_name(self, text: str) -> str | None:
         """The name ``text`` writes (``M``, ``\\delta_1``) when the problem does not know it."""
-        name = text if re.fullmatch(r"[A-Za-z_]\w*", text) else name_written(text)
+        name = plain_name(text) or name_written(text)
         if name is None or name in self.program.variables or name in self.program.definitions:
             return None
         return name
@@ -243,15 +184,33 @@ class _Checker:
         return self.new_name(text) is not None
 
     def gradient_of(self, text: str) -> Result | None:
-        """The true gradient a derivative-notation left side names (in the layout)."""
-        nabla = _NABLA.match(text)
-        if nabla:
-            return self.gradient(self.of, self._name(nabla.group(1)))
-        match = _PARTIAL.match(text) or _TEXT_GRADIENT.match(text)
-        if not match:
+        """The true gradient a derivative-notation left side names (in the layout):
+        ``\\frac{\\partial f}{\\partial w}``, ``\\nabla_w f``, ``\\frac{df}{dw}``, ``dJ_dw`` ..."""
+        written = derivative_written(text)
+        if written is None:
             return None
-        of, wrt = (self._name(part) for part in match.groups())
+        try:
+            wrt = self._name(written.wrt)
+            of = self._function(written.of) if written.of else self.of
+        except LimitError:
+            raise
+        except MatcalcError:
+            if written.certain:
+                raise
+            return None  # \frac{dx}{dy} of names that are not the problem's: a quotient
         return self.gradient(of, wrt)
+
+    def _function(self, text: str) -> str:
+        """The name of the function a derivative is of: a name of the problem (``f``,
+        ``f(w)``), or a fresh definition of an expression (``\\nabla_w \\|Xw - y\\|^2``)."""
+        extended, node = answer_node(self.program, text.strip())
+        if node.op in ("var", "ref"):
+            return node.name
+        if not node.is_scalar:
+            raise ParseError(f"the gradient of {text}: it is not a scalar")
+        name = _fresh("f", extended.variables.keys() | extended.definitions.keys())
+        self.program = extended.extended({name: node})
+        return name
 
     def gradient(self, of: str | None, wrt: str) -> Result:
         """d of / d wrt in the derivation's layout: numerator layout writes the derivative with
@@ -329,20 +288,6 @@ def _example(instance: Instance, left, right) -> dict:
             "right": None if right is None else right.tolist()}
 
 
-def _closing_bracket(text: str, opening: int) -> int:
-    """The index just past the bracket group that starts at ``text[opening:]`` (after spaces
-    and ``\\left``)."""
-    depth = 0
-    for index in range(opening, len(text)):
-        if text[index] in "([{":
-            depth += 1
-        elif text[index] in ")]}":
-            depth -= 1
-            if depth == 0:
-                return index + 1
-    raise ParseError(f"d(...) without its closing bracket: {text[opening:]}")
-
-
 def _fresh(stem: str, taken) -> str:
     return next(f"{stem}{n}" for n in range(1, len(taken) + 2) if f"{stem}{n}" not in taken)
 
@@ -359,44 +304,81 @@ def verify_derivation(source: str | Program, derivation: str, wrt: str | None = 
         raise UnsupportedError(f"unknown layout {layout!r}; layouts are "
                                f"{', '.join(CONVENTIONS)}")
     program = source if isinstance(source, Program) else parse(source)
-    checker = _Checker(program, layout, _moving(program, derivation, wrt), of)
+    steps = derivation_steps(derivation)
+    checker = _Checker(program, layout, _moving(program, steps, wrt), of)
     verdict = DerivationVerdict(layout=layout)
     previous: Node | Result | None = None
-    for number, line in _lines(derivation):
-        defining = _DEFINING.match(line)
-        if defining:
-            line = line[defining.end():]
-        parts = _parts(line)
+    for step in _reading_order(checker, steps):
         try:
-            named = checker.gradient_of(parts[0]) if parts[0] else None
-            if defining or (len(parts) == 2 and named is None and
-                            checker.is_new_name(parts[0])):
-                checker.define_from(parts[0], parts[1])
-                previous = None
-                continue
-            chain: list[Node | Result] = []
-            if parts[0] == "":
-                if previous is None:
-                    raise ParseError("a line starting with = continues no step above")
-                chain.append(previous)
-            elif named is not None:
-                chain.append(named)
-            elif len(parts) > 1 and checker.is_new_name(parts[0]):
-                # M = ... = ...: M is defined by the first (a lone new name is read below)
-                chain.append(checker.define_from(parts[0], parts[1]))
-                parts = parts[1:]
-            else:
-                chain.append(checker.read(parts[0]))
-            chain += [checker.read(part) for part in parts[1:]]
-        except (ShapeError, MatcalcError) as error:
+            chain = _chain(checker, step, previous, derivation)
+        except LimitError:
+            raise  # out of time or past a size: the limit's error, not a false step
+        except MatcalcError as error:
             why = str(error).splitlines()[0]
-            verdict.steps.append(StepVerdict(number, line, False, f"cannot read this line: {why}"))
+            verdict.steps.append(StepVerdict(step.line, step.text, False,
+                                             f"cannot read this line: {why}"))
             previous = None
             continue
         for left, right in zip(chain, chain[1:], strict=False):
-            verdict.steps.append(checker.judge(number, line, left, right))
-        previous = chain[-1] if chain else None
+            verdict.steps.append(checker.judge(step.line, step.text, left, right))
+        if chain or not step.trailing:
+            previous = chain[-1] if chain else None
     return verdict
+
+
+def _reading_order(checker: _Checker, steps: list[Step]) -> Iterator[Step]:
+    """The steps in the order they are read: on each line, a trailing definition of a new name
+    (``\\nabla_x f = 2 W^\\top z, \\qquad z = Wx``) before the statements that use it."""
+    index = 0
+    while index < len(steps):
+        end = index
+        while end < len(steps) and steps[end].line == steps[index].line:
+            end += 1
+        line = steps[index:end]
+        first = [step for step in line if step.trailing and (step.defining or (
+            len(step.sides) == 2 and checker.is_new_name(step.sides[0].text)))]
+        yield from first + [step for step in line if step not in first]
+        index = end
+
+
+def _chain(checker: _Checker, step: Step, previous: Node | Result | None,
+           derivation: str) -> list[Node | Result]:
+    """What each side of the step's ``=`` signs stands for, in order (empty for a definition,
+    which claims nothing); an error while reading a side carries that side's place in the
+    file."""
+    sides, texts = step.sides, [side.text for side in step.sides]
+    current = sides[0] if sides else None
+    try:
+        if step.defining and (len(texts) != 2 or not texts[0] or not texts[1]):
+            raise ParseError(f"'{step.text}' defines nothing: write where NAME = expression")
+        named = checker.gradient_of(texts[0]) if texts[0] else None
+        if step.defining or (len(texts) == 2 and named is None and
+                             checker.is_new_name(texts[0])):
+            current = sides[1]
+            checker.define_from(texts[0], texts[1])
+            return []
+        chain: list[Node | Result] = []
+        if texts[0] == "":
+            if previous is None:
+                raise ParseError("a line starting with = continues no step above")
+            chain.append(previous)
+        elif named is not None:
+            chain.append(named)
+        elif len(texts) > 1 and checker.is_new_name(texts[0]):
+            # M = ... = ...: M is defined by the first (a lone new name is read below)
+            current = sides[1]
+            chain.append(checker.define_from(texts[0], texts[1]))
+            sides = sides[1:]
+        else:
+            chain.append(checker.read(texts[0]))
+        for side in sides[1:]:
+            current = side
+            chain.append(checker.read(side.text))
+        return chain
+    except LimitError:
+        raise
+    except MatcalcError as error:
+        raise (current.place(error, derivation) if current is not None else error) from None
 
 
 __all__ = ["DerivationVerdict", "StepVerdict", "verify_derivation"]

@@ -20,10 +20,11 @@ from ..core.program import Definition, Program
 from ..core.shapes import Kind
 from ..engine.pipeline import run
 from ..engine.result import Result
-from ..engine.simplify import substitute
 from ..errors import MatcalcError, ShapeError
 from ..numeric.evaluate import prepare, to_user_layout
 from ..numeric.sampling import random_instance
+from .hints_terms import inlined as _inlined
+from .hints_terms import missing_term, one_sign, one_term_scaled
 from .samples import (
     KIND_NAMES,
     POINTS,
@@ -107,19 +108,13 @@ def diagnose(expected: Result, extended: Program, node: Node, samples) -> str:
         return f"your answer is {ratios[0]:.6g} times the {what}: a constant factor is off"
     for hint in (_size_factor, _missing_factor, _swapped_product, _swapped_kron,
                  _softmax_jacobian, _inverse_as_minus, _diagonal_only, _inverse_transpose,
-                 _exp_for_sigmoid, _needs_assumption, _transposed_factor, _one_sign, _missing_term):
+                 _exp_for_sigmoid, _needs_assumption, _transposed_factor, one_sign,
+                 one_term_scaled, missing_term):
         found = hint(expected, extended, node, samples)
         if found:
             return found
     return f"your answer is not the {what} (worst relative error over random points " \
            f"{max(relative(g, w) for g, w in zip(gots, wants, strict=True)):.2g})"
-
-
-def _inlined(expected: Result) -> Node:
-    result = expected.result
-    for name, body in reversed(list(expected.where.items())):
-        result = substitute(result, {name: body})
-    return result
 
 
 def _replace(root: Node, target: Node, replacement: Node) -> Node:
@@ -333,48 +328,6 @@ def _inverse_as_minus(expected: Result, extended: Program, node: Node, samples) 
             f"-inv({inner}) @ d{inner} @ inv({inner})")
 
 
-def _terms(node: Node, sign: float = 1.0, depth: int = 0) -> list[tuple[Node, float]]:
-    """The terms of a sum, products distributed over sums: (A' + A) @ x -> A' @ x, A @ x."""
-    if depth > 8:
-        return [(node, sign)]
-    if node.op in ("add", "sub"):
-        second = sign if node.op == "add" else -sign
-        return _terms(node.args[0], sign, depth + 1) + _terms(node.args[1], second, depth + 1)
-    if node.op in ("matmul", "mul"):
-        a, b = node.args
-        for index, part in ((0, a), (1, b)):
-            if part.op in ("add", "sub"):
-                other = node.args[1 - index]
-                distributed = []
-                for term, term_sign in _terms(part, sign, depth + 1):
-                    pair = (term, other) if index == 0 else (other, term)
-                    try:
-                        distributed.append((ir.apply(node.op, *pair), term_sign))
-                    except ShapeError:
-                        return [(node, sign)]
-                return distributed
-    if node.op == "neg":
-        return _terms(node.args[0], -sign, depth + 1)
-    return [(node, sign)]
-
-
-def _missing_term(expected: Result, extended: Program, node: Node, samples) -> str:
-    terms = _terms(_inlined(expected))
-    if len(terms) < 2:
-        return ""
-    gots = [s.got for s in samples]
-    for term, sign in terms:
-        try:
-            values = evaluate_on(samples, extended, term)
-        except MatcalcError:
-            continue
-        wants = [s.want - sign * np.broadcast_to(v, s.want.shape) for v, s in
-                 zip(values, samples, strict=True)]
-        if same(list(zip(gots, wants, strict=True))):
-            return f"a term of the sum is missing: {'' if sign > 0 else '-'}{term}"
-    return ""
-
-
 def _size_factor(expected: Result, extended: Program, node: Node, samples) -> str:
     """A size's factor left out or put in: the 1/N of a mean, the 1/sqrt(dk) of attention."""
     what = KIND_NAMES[expected.kind]
@@ -473,21 +426,4 @@ def _exp_for_sigmoid(expected: Result, extended: Program, node: Node, samples) -
             if candidate is not None and matches_answer(samples, extended, candidate):
                 return (f"your answer has exp({target.args[0]}) where {target} belongs: "
                         "softplus' = sigmoid, not exp")
-    return ""
-
-
-def _one_sign(expected: Result, extended: Program, node: Node, samples) -> str:
-    """The sign of one term of a sum flipped."""
-    terms = _terms(_inlined(expected))
-    if len(terms) < 2:
-        return ""
-    for term, sign in terms:
-        try:
-            values = evaluate_on(samples, extended, term)
-        except MatcalcError:
-            continue
-        flipped = [(s.got, s.want - 2 * sign * np.broadcast_to(v, s.want.shape))
-                   for v, s in zip(values, samples, strict=True)]
-        if same(flipped):
-            return f"the sign of one term is flipped: {'' if sign > 0 else '-'}{term}"
     return ""

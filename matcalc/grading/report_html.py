@@ -28,6 +28,7 @@ _RENDER = """<script>document.querySelectorAll('[data-latex]').forEach(function 
 # a name used as it is: lower case (two names differing in case stay two files on a file system
 # that ignores case), no leading dot, not a device name of Windows
 _PLAIN = re.compile(r"[a-z0-9_][a-z0-9_.-]{0,59}")
+_DIGESTED = re.compile(r"-[0-9a-f]{16}$")  # how a digested name ends: no plain name does
 _DEVICES = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
                       *(f"lpt{i}" for i in range(10))})
 
@@ -48,7 +49,7 @@ def page_name(student: str) -> str:
     a plain slug and a digest of the whole name (``zhang_wei-3f2a...html`` is never another
     student's file: 张伟 and 王芳 get two pages)."""
     if _PLAIN.fullmatch(student) and student.split(".")[0] not in _DEVICES \
-            and not student.endswith("."):
+            and not student.endswith(".") and not _DIGESTED.search(student):
         return f"{student}.html"
     slug = re.sub(r"[^a-z0-9_-]+", "_", student.lower()).strip("_")[:40] or "student"
     digest = hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()[:16]

@@ -33,6 +33,7 @@ from .latex_tokens import (
     FUNCTION_COMMANDS,
     KNOWN_COMMANDS,
     PRODUCTS,
+    UNSUPPORTED,
     LatexToken,
     line_column,
 )
@@ -107,7 +108,7 @@ class LatexReader(LatexBlocks):
             return token.text not in PRODUCTS and token.text not in ("cdot", "times", "geq",
                                                                      "ge", "top", "intercal")
         if token.kind == "sym":
-            return token.text in ("(", "[", "{", "[[") or (token.text == "||" and
+            return token.text in ("(", "[", "{", "[[", "<<") or (token.text == "||" and
                                                            not self.in_norm)
         return False
 
@@ -198,6 +199,8 @@ class LatexReader(LatexBlocks):
             return self.group()
         if token.kind == "sym" and token.text == "||":  # where an operand starts, it opens
             return self.norm()
+        if token.kind == "sym" and token.text == "<<":
+            return self.inner_product()
         if token.kind == "sym" and token.text == "|":
             raise UnsupportedError("|...| is ambiguous (determinant, absolute value, norm): "
                                    "write \\det(X), \\operatorname{abs}(x) or \\|x\\|_2",
@@ -270,9 +273,18 @@ class LatexReader(LatexBlocks):
             if base == "sigma" and not subscript and not self.known("sigma"):
                 return self.application("sigmoid", token)
             return self.name_tree(self.resolve(base, subscript), token)
+        if name in ("partial", "nabla") and self.items[self.position + 1].text == "^":
+            raise UnsupportedError(f"second derivatives (\\{name}^2 f) are not read in a "
+                                   "step: check a Hessian with matcalc verify --kind hessian",
+                                   Location(*line_column(self.source, token.offset),
+                                            token.length), self.source)
         if name in ("partial", "nabla"):
             raise UnsupportedError("derivative notation (\\partial, \\nabla) inside an answer "
                                    "is not supported; write the derivative itself",
+                                   Location(*line_column(self.source, token.offset),
+                                            token.length), self.source)
+        if name in UNSUPPORTED:
+            raise UnsupportedError(f"\\{name} is not read: {UNSUPPORTED[name]}",
                                    Location(*line_column(self.source, token.offset),
                                             token.length), self.source)
         raise ParseError(f"unknown LaTeX command '\\{name}'"
@@ -423,7 +435,7 @@ class LatexReader(LatexBlocks):
         last = self.resolve(last, subscript)
         result = self.name_tree(last, token)
         if not front:
-            return result
+            return self.function_notation(result, token)
         # a word of several names (BA, xx): a transpose or power after it binds to the last
         # name only, as it does in print (BA^T = B A^T)
         result = self.postfix_of(result, token)
@@ -459,6 +471,12 @@ class LatexReader(LatexBlocks):
             if len(sizes) > 2:
                 raise self.error("zeros take one size (a vector) or two (a matrix)")
             return self.call("zeros", sizes, token)
+        written = f"{token.text}{{{text}}}"
+        why = UNSUPPORTED.get(written) or UNSUPPORTED.get(text if text.isalpha() else "")
+        if why and not self.known(text):
+            raise UnsupportedError(f"\\{written} is not read: {why}",
+                                   Location(*line_column(self.source, token.offset),
+                                            token.length), self.source)
         function = function_named(text)
         if function and not self.known(text):
             return self.application(function, token)

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from lark import Tree
 
 from ..core import ir
-from ..core.ir import Node
+from ..core.ir import Node, walk
+from ..core.program import dependencies
 from ..core.shapes import Kind
 from ..errors import (
     Location,
@@ -136,6 +137,24 @@ class LatexBuilder(Builder):
         left, right = self.operands(tree)
         scalar = any(not is_pending(side) and side.is_scalar for side in (left, right))
         return combine("mul" if scalar else "matmul", left, right)
+
+    def _e_applied(self, tree: Tree) -> Node | PendingIdentity:
+        """``f(w)``: the definition f where it depends on each name in the brackets (function
+        notation), else the product of the name and the bracket, as juxtaposition reads it."""
+        head, *arguments = tree.children
+        function = self.expression(head)
+        values = [self.expression(argument) for argument in arguments]
+        if function.op == "ref" and all(value.op in ("var", "ref") for value in values):
+            body_of = self.definitions.__getitem__
+            needed = dependencies(body_of(function.name).body, lambda n: body_of(n).body)
+            used = {node.name for name in needed | {function.name}
+                    for node in walk(body_of(name).body) if node.op == "var"} | needed
+            if all(value.name in used for value in values):
+                return function
+        if len(arguments) != 1:
+            raise ParseError(f"{head.children[0]}(...) with {len(arguments)} arguments: "
+                             f"{head.children[0]} is not a function of them")
+        return self._e_juxtapose(Tree("juxtapose", [head, arguments[0]], tree.meta))
 
     def _e_dot(self, tree: Tree) -> Node:
         left_tree, right_tree = tree.children

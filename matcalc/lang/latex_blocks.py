@@ -1,10 +1,12 @@
-"""Reading block matrices and reductions along an axis in LaTeX answers (a part of the reader
-of :mod:`matcalc.lang.latex`)."""
+"""Reading what groups several expressions in LaTeX answers: block matrices, reductions along
+an axis, inner products ``\\langle A, B \\rangle`` and function notation ``f(w)`` (a part of
+the reader of :mod:`matcalc.lang.latex`)."""
 
 from __future__ import annotations
 
 from lark import Tree
 
+from ..errors import MatcalcError
 from .latex_names import LatexNames
 from .latex_tokens import LatexToken
 
@@ -40,7 +42,6 @@ class LatexBlocks(LatexNames):
             stacked = joined if stacked is None else self.call("vcat", [stacked, joined], start)
         return stacked
 
-
     def along_axis(self, function: str, start: LatexToken) -> Tree | None:
         """``\\operatorname{sum}(X, 1)``: a sum or mean along one axis; None (nothing read)
         when the brackets hold one argument."""
@@ -54,3 +55,39 @@ class LatexBlocks(LatexNames):
         axis = self.expression()
         self.expect_sym(")", "')' closing the arguments")
         return self.call(function, [first, axis], start)
+
+    def inner_product(self) -> Tree:
+        """``\\langle A, B \\rangle``: the Frobenius product ``A : B`` (``x^T y`` of vectors)."""
+        start = self.advance()
+        saved, self.in_norm = self.in_norm, False
+        left = self.expression()
+        self.expect_sym(",", "',' between the two sides of \\langle A, B \\rangle")
+        right = self.expression()
+        self.in_norm = saved
+        self.expect_sym(">>", "'\\rangle' closing the inner product")
+        return self.tree("frob", [left, right], start)
+
+    def function_notation(self, name: Tree, start: LatexToken) -> Tree:
+        """``f(w)``, ``J(W, b)``: a name followed by names in brackets, read as ``applied``
+        (the builder decides: a definition of those names is its value, else a product)."""
+        if not self.at("sym", "(") or not self.known(str(name.children[0])):
+            return name
+        position = self.position
+        self.advance()
+        arguments = []
+        try:
+            while True:
+                argument = self.postfix()
+                if argument.data != "name":
+                    break
+                arguments.append(argument)
+                if self.at("sym", ")"):
+                    self.advance()
+                    return self.tree("applied", [name, *arguments], start)
+                if not self.at("sym", ","):
+                    break
+                self.advance()
+        except MatcalcError:
+            pass
+        self.position = position
+        return name

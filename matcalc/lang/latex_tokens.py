@@ -15,7 +15,6 @@ from ..core.registry import operation, view
 from ..errors import (
     LimitError,
     ParseError,
-    UnsupportedError,
 )
 from .syntax import MAX_LENGTH, location_at
 
@@ -46,6 +45,31 @@ for _name, _latex in view("latex").items():
     _product = bool(_latex.infix) or (_latex.special and operation(_name).arity == 2)
     (PRODUCTS if _product else FUNCTION_COMMANDS).update(dict.fromkeys(_latex.reads, _name))
 TRANSPOSES = frozenset({"T", "top", "intercal", "mathsf{T}", "mathrm{T}"})
+_EQUALITY = "a step is an equality: write '=' between two expressions with the same value"
+_INDICES = ("entries and index ranges are not read: write the matrix form (x^\\top y, A B, "
+            "\\mathbf{1}^\\top x, \\operatorname{sum}(x))")
+# notation that is not read, with what to write instead (\sum and \prod: see the reader)
+UNSUPPORTED = {
+    "int": "integrals are not evaluated; write the integrand's closed form",
+    "iint": "integrals are not evaluated; write the integrand's closed form",
+    "oint": "integrals are not evaluated; write the integrand's closed form",
+    "lim": "limits are not evaluated; write the derivative itself (\\nabla_w f = ...)",
+    "infty": "infinity is not a value; write a finite expression",
+    "Pr": "probabilities are not read; write the expression for one sample",
+    "approx": _EQUALITY, "sim": _EQUALITY, "propto": _EQUALITY, "simeq": _EQUALITY,
+    "le": _EQUALITY, "leq": _EQUALITY, "lt": _EQUALITY, "ne": _EQUALITY, "neq": _EQUALITY,
+    "equiv": _EQUALITY, "geq": "a comparison is read only in an indicator, "
+    "\\mathbb{1}[z > 0]; " + _EQUALITY,
+    "cdots": _INDICES, "ldots": _INDICES, "dots": _INDICES, "vdots": _INDICES,
+    "ddots": _INDICES, "forall": _INDICES,
+    "in": "membership (x \\in \\mathbb{R}^n) is a declaration: the problem declares the shapes "
+    "(x : vector(n))",
+    "mathbb{E}": "an expectation is not read; write the expression for one sample",
+    "mathbb{R}": "a space is a declaration: the problem declares the shapes (x : vector(n))",
+    "arg": "argmin / argmax are not expressions; write the minimiser's closed form",
+    "argmin": "argmin / argmax are not expressions; write the minimiser's closed form",
+    "argmax": "argmin / argmax are not expressions; write the minimiser's closed form",
+}
 # f'(z) for the elementwise functions whose derivative the language writes directly
 DERIVATIVES = frozenset({"sigmoid", "relu", "tanh", "exp", "log"})
 
@@ -123,13 +147,13 @@ def tokens(source: str) -> list[LatexToken]:
 def _check_nesting(source: str, found: list[LatexToken]) -> None:
     depth = 0
     for token in found:
-        if token.kind == "sym" and token.text in "{([":
+        if token.kind == "sym" and token.text in ("{", "(", "[", "[[", "<<"):
             depth += 1
             if depth > MAX_NESTING:
                 raise LimitError(f"brackets nested more than {MAX_NESTING} deep "
                                  "(matcalc.lang.latex_tokens.MAX_NESTING sets the limit)",
                                  location_at(source, token.offset), source)
-        elif token.kind == "sym" and token.text in "})]":
+        elif token.kind == "sym" and token.text in ("}", ")", "]", "]]", ">>"):
             depth -= 1
 
 
@@ -162,9 +186,9 @@ def _escape(source: str, offset: int, found: list[LatexToken]) -> int:
         found.append(LatexToken("sym", "||", offset, len(command.group())))
     elif name in ("lvert", "rvert", "vert"):
         found.append(LatexToken("sym", "|", offset, len(command.group())))
-    elif name in ("langle", "rangle"):
-        raise UnsupportedError("angle brackets are not supported; write a transpose product "
-                               "x^T y or a Frobenius product A : B")
+    elif name in ("langle", "rangle"):  # <A, B>: the Frobenius (inner) product
+        found.append(LatexToken("sym", "<<" if name == "langle" else ">>", offset,
+                                len(command.group())))
     elif name not in SPACING:
         found.append(LatexToken("cmd", name, offset, len(command.group())))
     return command.end()

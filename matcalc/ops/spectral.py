@@ -16,10 +16,12 @@ One entry per operation (see :mod:`matcalc.ops.operation`).
 
 from __future__ import annotations
 
+from ..core import ir
 from ..core.algebra import (
     add,
     call,
     const,
+    identity,
     matmul,
     mul,
     neg,
@@ -35,12 +37,31 @@ from .operation import define
 
 
 def symmetric_part(d: Node) -> Node:
-    """(dS + dS') / 2: the direction a function of a symmetric matrix sees."""
-    return mul(const(0.5), add(d, transpose(d)))
+    """sym(dS) = (dS + dS') / 2: the direction a function of a symmetric matrix sees."""
+    return call("sym", d)
+
+
+def d_sym(node, out, ds):
+    """d sym(A) = sym(dA): sym is linear."""
+    return call("sym", ds[0])
+
+
+def pull_sym(node, out, g):
+    """G : sym(dA) = sym(G) : dA: sym is its own adjoint (an orthogonal projection)."""
+    return call("sym", g)
+
+
+def vec_sym(node, out, js):
+    """vec(sym(dA)) = (I + K) vec(dA) / 2, K the commutation matrix (Magnus & Neudecker,
+    ch. 3 sec. 7)."""
+    if node.is_scalar:
+        return js[0]
+    n = node.shape.rows
+    return matmul(mul(const(0.5), add(identity(n * n), ir.commutation(n, n))), js[0])
 
 
 def d_cholesky(node, out, ds):
-    """d chol(S) = L @ Phi(inv(L) @ dS @ inv(L)'), L = chol(S), dS = (dS + dS') / 2
+    """d chol(S) = L @ Phi(inv(L) @ sym(dS) @ inv(L)'), L = chol(S), sym(dS) = (dS + dS') / 2
     (Murray 2016, sec. 2)."""
     inverse = call("inv", out)
     return matmul(out, call("Phi", matmul(matmul(inverse, symmetric_part(ds[0])),
@@ -74,8 +95,8 @@ def d_eigenvalues(node, out, ds):
 
 
 def d_eigenvectors(node, out, ds):
-    """d eigvecsh(S) = V @ (F * (V' @ dS @ V)), F[i, j] = 1 / (l[j] - l[i]) off the diagonal,
-    0 on it, l = eigvalsh(S), dS = (dS + dS') / 2 (Magnus & Neudecker, ch. 8 thm. 8)."""
+    """d eigvecsh(S) = V @ (F * (V' @ sym(dS) @ V)), F[i, j] = 1 / (l[j] - l[i]) off the
+    diagonal, 0 on it, l = eigvalsh(S) (Magnus & Neudecker, ch. 8 thm. 8)."""
     gaps = call("eiggap", call("eigvalsh", node.args[0]))
     rotated = matmul(matmul(transpose(out), symmetric_part(ds[0])), out)
     return matmul(out, mul(gaps, rotated))
@@ -100,6 +121,11 @@ def _no_sympy(s, node, *args):
     return s._no_form(node)
 
 
+define("sym", differential=d_sym, adjoints=(pull_sym,), jacobian=vec_sym,
+       shape=matrix_function_shape("sym"), syntax=Syntax("sym"), latex=_named("sym"),
+       code=Code(numpy="_sym({0})", torch="_sym({0})", helpers=("_sym",), scalar="{0}"),
+       sympy=lambda s, node, a: a if node.is_scalar else (a + a.T) / 2, stable=(),
+       scalar="sym(a) = a", cost="cheap")
 define("chol", differential=d_cholesky, shape=matrix_function_shape("chol"),
        syntax=Syntax("chol"), latex=_named("chol"),
        code=Code(numpy="_chol({0})", torch="_chol({0})", helpers=("_chol",),

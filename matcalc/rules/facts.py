@@ -245,7 +245,7 @@ class Facts:
         # Hadamard products, inverses, f(S)' = f(S') entry by entry
         if op in ("mul", "neg", "inv", "transpose") or op in FUNCTIONS:
             return all(self.symmetric(arg) for arg in node.args)
-        if op in ("div", "mpow", "mpowk"):  # S / c, S ^ k
+        if op in ("div", "mpow", "mpowk", "pow"):  # S / c, S ^ k, S .^ c
             return all(arg.is_scalar or self.symmetric(arg) for arg in node.args)
         if op == "matmul":
             return self._symmetric_product(chain(node))

@@ -7,7 +7,12 @@ The rules themselves, each with its identity as its docstring, are in
 
 from __future__ import annotations
 
-from . import rewrites_kron, rewrites_matrix, rewrites_scalar  # noqa: F401 - they register their rules
+from . import (  # noqa: F401 - they register their rules
+    rewrites_elementwise,
+    rewrites_kron,
+    rewrites_matrix,
+    rewrites_scalar,
+)
 from .rewrite import REWRITES, Rule
 
 PRIORITY: tuple[str, ...] = (
@@ -15,6 +20,7 @@ PRIORITY: tuple[str, ...] = (
     'negative-multiple',
     'constant-arithmetic',
     'times-one',
+    'ones-as-one',
     'times-zero',
     'plus-zero',
     'divided-by-one',
@@ -63,6 +69,9 @@ PRIORITY: tuple[str, ...] = (
     'exp-times-logistic',
     'step-of-zero',
     'like-terms',
+    'repeated-factor',
+    'power-of-power',
+    'negative-power-as-quotient',
     'collected-multiples',
     'reciprocal-constant',
     'identity-frobenius',

@@ -86,6 +86,28 @@ def _sylvester(s, e):
     return _np.real(v @ ((vinv @ e @ v) / (w[:, None] + w[None, :])) @ vinv)
 
 
+def _logdet_spd(x):
+    # NaN where x is not positive definite (jnp.linalg.cholesky does not raise)
+    return 2.0 * _np.sum(_np.log(_np.diagonal(_np.linalg.cholesky(x))))
+
+
+def _inv_triangular(a, lower):
+    return _solve_triangular(a, _np.eye(a.shape[0], dtype=a.dtype), lower)
+
+
+def _triangular_product(t, m, lower, left):
+    return t @ m if left else m @ t
+
+
+def _triangular_congruence(s, m, lower):
+    return s.T @ m @ s
+
+
+def _plus_diagonal(m, v):
+    index = _np.arange(m.shape[0])
+    return m.at[index, index].add(_np.ravel(v))
+
+
 import jax as _jax  # noqa: E402, F401 - custom_vjp in the generated module
 
 

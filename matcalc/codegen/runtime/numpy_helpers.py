@@ -157,7 +157,7 @@ def _solve_triangular(a, b, lower):
     # a triangular solve, O(n^2) a column (SciPy, imported on first use)
     from scipy import linalg
 
-    return linalg.solve_triangular(a, b, lower=lower)
+    return linalg.solve_triangular(a, b, lower=lower, check_finite=False)
 
 
 # -- functions of a matrix (docs/language.md "Matrix functions"); SciPy is imported on first use.
@@ -165,15 +165,16 @@ def _solve_triangular(a, b, lower):
 # are the symmetric ones (the gradient of f(chol((S + S') / 2))).
 
 
-def _symmetric_part(x):
-    return (x + x.T) / 2
-
-
 def _chol(x):
     try:
-        return _np.linalg.cholesky(_symmetric_part(x))
+        return _np.linalg.cholesky(_sym(x))
     except _np.linalg.LinAlgError:  # not positive definite: outside the domain
         return _np.full_like(x, _np.nan)
+
+
+def _sym(x):
+    # the symmetric part (X + X') / 2
+    return 0.5 * (x + x.T)
 
 
 def _phi(x):
@@ -183,14 +184,14 @@ def _phi(x):
 
 def _eigh(x):
     # eigenvalues ascending; each eigenvector's entry of largest magnitude positive
-    values, vectors = _np.linalg.eigh(_symmetric_part(x))
+    values, vectors = _np.linalg.eigh(_sym(x))
     rows = _np.argmax(_np.abs(vectors), axis=0)
     signs = _np.sign(vectors[rows, _np.arange(vectors.shape[1])])
     return values, vectors * _np.where(signs == 0, 1.0, signs)
 
 
 def _eigvalsh(x):
-    return _np.linalg.eigvalsh(_symmetric_part(x)).reshape(-1, 1)
+    return _np.linalg.eigvalsh(_sym(x)).reshape(-1, 1)
 
 
 def _eigvecsh(x):
@@ -315,3 +316,48 @@ def _sylvester(s, e):
         return linalg.solve_sylvester(s, s, e)
     w, v, vinv = eigen
     return _real_or_nan(v @ ((vinv @ e @ v) / (w[:, None] + w[None, :])) @ vinv)
+
+
+def _logdet_spd(x):
+    # log det of a symmetric positive definite matrix through its Cholesky factor,
+    # 2 sum(log(diag(L))); a matrix that is not positive definite goes through slogdet
+    try:
+        return 2.0 * _np.sum(_np.log(_np.diagonal(_np.linalg.cholesky(x))))
+    except _np.linalg.LinAlgError:
+        return _logdet(x)
+
+
+def _inv_triangular(a, lower):
+    # the inverse of a triangular matrix: LAPACK's trtri, n^3 / 3 multiplications
+    from scipy import linalg
+
+    trtri = linalg.get_lapack_funcs("trtri", (a,))
+    inverse, info = trtri(a, lower=lower)
+    if info != 0:  # singular: outside the domain
+        return _np.full(a.shape, _np.nan)
+    return _np.tril(inverse) if lower else _np.triu(inverse)
+
+
+def _triangular_product(t, m, lower, left):
+    # T @ M (left) or M @ T of a triangular T: BLAS trmm, n^3 multiplications instead of 2 n^3
+    from scipy import linalg
+
+    trmm = linalg.get_blas_funcs("trmm", (t, m))
+    return trmm(1.0, t, m, side=0 if left else 1, lower=lower)
+
+
+def _triangular_congruence(s, m, lower):
+    # S' @ M @ S for a triangular S: two triangular products
+    from scipy import linalg
+
+    trmm = linalg.get_blas_funcs("trmm", (s, m))
+    right = trmm(1.0, s, m, side=1, lower=lower)
+    return trmm(1.0, s, right, side=0, lower=lower, trans_a=1)
+
+
+def _plus_diagonal(m, v):
+    # M + Diag(v) without forming Diag(v)
+    out = _np.array(m, dtype=_np.result_type(m, v), copy=True)
+    index = _np.arange(out.shape[0])
+    out[index, index] += _np.ravel(v)
+    return out

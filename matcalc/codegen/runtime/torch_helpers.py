@@ -228,6 +228,10 @@ def _chol(x):
     return _torch.linalg.cholesky((x + x.T) / 2)
 
 
+def _sym(x):
+    return 0.5 * (x + x.T)
+
+
 def _phi(x):
     return _torch.tril(x) - 0.5 * _torch.diag(_torch.diag(x))
 
@@ -291,3 +295,26 @@ def _sylvester(s, e):
     w, v, vinv = _eig(s)
     return (v @ ((vinv @ e.to(v.dtype) @ v) / (w[:, None] + w[None, :])) @ vinv).real
 
+
+def _logdet_spd(x):
+    try:
+        return 2.0 * _torch.sum(_torch.log(_torch.diagonal(_torch.linalg.cholesky(x))))
+    except RuntimeError:  # not positive definite (_torch.linalg.LinAlgError)
+        return _logdet(x)
+
+
+def _inv_triangular(a, lower):
+    identity = _torch.eye(a.shape[0], dtype=a.dtype, device=a.device)
+    return _torch.linalg.solve_triangular(a, identity, upper=not lower)
+
+
+def _triangular_product(t, m, lower, left):
+    return t @ m if left else m @ t
+
+
+def _triangular_congruence(s, m, lower):
+    return s.T @ m @ s
+
+
+def _plus_diagonal(m, v):
+    return m + _torch.diag(_torch.as_tensor(v).reshape(-1))

@@ -1,0 +1,82 @@
+"""Reading an answer over a problem: text in the language or in LaTeX, with definitions of its
+own (``t = W @ x; t * (1 - t)``, ``\\delta_1 = \\hat{y} - y; \\delta_1 h^\\top``).
+
+The one reader of answers: grading (verdicts, derivations' sides, batches) and the workbench call
+:func:`read_answer`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..core.ir import Node
+from ..core.program import Program
+from ..errors import DeclarationError, LimitError, MatcalcError, ParseError, UnknownNameError
+from . import latex_answers as latex_reader
+from .build import Builder, location_of
+from .latex_answers import LatexBuilder
+from .latex_tokens import looks_like_latex
+from .syntax import parse_tree
+
+
+def _latex_answer_node(program: Program, answer: str) -> tuple[Program, Node]:
+    builder = LatexBuilder.over(program, answer)
+    node = None
+    for statement in latex_reader.statements(answer, builder.knows):
+        node = builder.expression(statement.tree)
+        if statement.name:
+            builder.check_new_name(statement.name, "definition",
+                                   location_of(statement.tree, answer))
+            builder.define(statement.name, node)
+    assert node is not None
+    return builder.result(), node
+
+
+MAX_ANSWER_LENGTH = 100_000  # characters of one answer; a longer one is refused at once
+
+
+def read_answer(program: Program, answer: str, is_latex: bool | None = None
+                ) -> tuple[Program, Node]:
+    """The answer's expression over the problem, after its own definitions, and the problem
+    extended with them.  ``is_latex``: True for LaTeX, False for the language, None to decide
+    by the answer's look (a LaTeX command, ``^{``, ``$``: LaTeX), else the language and, where
+    it does not read as the language, LaTeX (``(A + A') x``)."""
+    if len(answer) > MAX_ANSWER_LENGTH:
+        raise LimitError(f"the answer has {len(answer):,} characters, more than "
+                         f"{MAX_ANSWER_LENGTH:,} (matcalc.lang.answers.MAX_ANSWER_LENGTH)")
+    if is_latex or (is_latex is None and looks_like_latex(answer)):
+        return _latex_answer_node(program, answer)
+    if is_latex is None:  # undecided: the language first, then LaTeX (``(A + A') x``)
+        try:
+            return _language_answer_node(program, answer)
+        except (ParseError, UnknownNameError) as error:
+            try:
+                return _latex_answer_node(program, answer)
+            except (ParseError, UnknownNameError):
+                raise error from None
+    return _language_answer_node(program, answer)
+
+
+def _language_answer_node(program: Program, answer: str) -> tuple[Program, Node]:
+    statements = [s for s in re.split(r"[;\n]", answer) if s.strip()]
+    if not statements:
+        raise MatcalcError("the answer is empty")
+    builder = Builder.over(program, answer)
+    *local, last = statements
+    if local:
+        text = "\n".join(local)
+        tree = parse_tree(text, "program")
+        for statement in tree.children:
+            if statement.data != "definition":  # a new variable would be a free symbol
+                raise DeclarationError(
+                    "an answer is an expression over the problem's variables, with "
+                    f"definitions of its own (name = ...); it cannot hold a {statement.data}",
+                    location_of(statement, text), text)
+        builder.program(tree)
+    builder.source = last
+    node = builder.expression(parse_tree(last, "expression"))
+    extended = builder.result()
+    return extended, node
+
+
+__all__ = ["MAX_ANSWER_LENGTH", "read_answer"]

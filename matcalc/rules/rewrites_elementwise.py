@@ -1,0 +1,117 @@
+"""Elementwise (Hadamard) algebra in its textbook normal form: ones as the number 1, repeated
+factors as powers, powers of powers joined."""
+
+from __future__ import annotations
+
+from ..core import ir
+from ..core.ir import Node
+from .facts import Facts
+from .rewrite import apply, rule, same_shape
+from .rewrites_scalar import ones_like_node
+
+
+@rule('ones-as-one', ops=('add', 'sub', 'div'), example='y : vector(n)\nf = ones(n) - y')
+def ones_as_one(node: Node, facts: Facts) -> Node | None:
+    """ones + a = 1 + a; ones - a = 1 - a; a - ones = a - 1; ones / a = 1 / a, for an a of the
+    shape of ones, itself not uniform and entry by entry (not a matrix product: ones(n, n) -
+    A @ B stays, a sum of matrices)."""
+    a, b = node.args
+    if a.op == "ones" and _entrywise(b, node, facts):
+        return apply(node.op, ir.const(1.0), b)
+    if b.op == "ones" and _entrywise(a, node, facts) and node.op != "div":
+        return apply(node.op, a, ir.const(1.0))
+    return None
+
+
+def _entrywise(operand: Node, node: Node, facts: Facts) -> bool:
+    return same_shape(operand, node) and not facts.uniform(operand) and \
+        operand.op not in ("matmul", "transpose", "kron", "identity", "Diag", "zeros")
+
+
+def _base_power(node: Node) -> tuple[Node, float]:
+    """(a, k) for a ^ k with a number k, (a, 1/2) for sqrt(a), else (node, 1)."""
+    if node.op == "sqrt":
+        return node.args[0], 0.5
+    if node.op == "pow" and node.args[1].op == "const":
+        return node.args[0], node.args[1].params[0]
+    return node, 1.0
+
+
+def _power(base: Node, k: float, like: Node) -> Node:
+    if k == 0:
+        return ones_like_node(like)
+    if k in (-1, -0.5):  # 1 / a, 1 / sqrt(a)
+        return apply("div", ir.const(1.0), _power(base, -k, like))
+    if k == 1:
+        return base
+    return apply("sqrt", base) if k == 0.5 else apply("pow", base, ir.const(k))
+
+
+@rule('repeated-factor', ops=('mul', 'div'), example='x : vector(n)\nf = x * x')
+def repeated_factor(node: Node, facts: Facts) -> Node | None:
+    """a ^ j * a ^ k = a ^ (j + k); a ^ j / a ^ k = a ^ (j - k), also where a ^ j is any factor
+    of a product or quotient ((x * a) * a = x * a ^ 2, (x / a) / a = x / a ^ 2); sqrt(a) is
+    a ^ 1/2 (a >= 0 where it is defined, a != 0 where it divides or has a negative power)."""
+    a, b = node.args
+    base, k = _base_power(b)
+    sign = 1 if node.op == "mul" else -1
+    factors = _chain_factors(a)
+    for index, (factor, inner_sign) in enumerate(factors):
+        first, j = _base_power(factor)
+        if first is base and same_shape(factor, b):
+            total = inner_sign * j + sign * k
+            rest = factors[:index] + factors[index + 1:]
+            if total != 0:
+                rest.append((_power(base, abs(total), b), 1 if total > 0 else -1))
+            rebuilt = _product(rest)
+            return rebuilt if same_shape(rebuilt, node) or rebuilt.is_scalar is node.is_scalar \
+                else None
+    return None
+
+
+def _chain_factors(node: Node) -> list[tuple[Node, int]]:
+    """The factors of a product or quotient of entries, with 1 for a factor and -1 for a
+    divisor (a divisor is kept whole)."""
+    if node.op == "mul":
+        return _chain_factors(node.args[0]) + _chain_factors(node.args[1])
+    if node.op == "div":
+        return _chain_factors(node.args[0]) + [(node.args[1], -1)]
+    return [(node, 1)]
+
+
+def _product(factors: list[tuple[Node, int]]) -> Node:
+    """The factors multiplied in order, then the divisors divided (1 when there are none)."""
+    product: Node | None = None
+    for factor, sign in factors:
+        if sign > 0:
+            product = factor if product is None else apply("mul", product, factor)
+    product = product if product is not None else ir.const(1.0)
+    for factor, sign in factors:
+        if sign < 0:
+            product = apply("div", product, factor)
+    return product
+
+
+@rule('negative-power-as-quotient', ops=('mul',), example='x, y : vector(n)\nf = x .^ -2 * y')
+def negative_power_as_quotient(node: Node, facts: Facts) -> Node | None:
+    """a ^ -k * b = b / a ^ k; b * a ^ -k = b / a ^ k (for a number k > 0)."""
+    for index in (0, 1):
+        power, other = node.args[index], node.args[1 - index]
+        base, k = _base_power(power)
+        if power.op == "pow" and k < 0:
+            return apply("div", other, _power(base, -k, power))
+    return None
+
+
+@rule('power-of-power', ops=('pow',), example='p : vector(n) positive\nf = sqrt(p) .^ 3')
+def power_of_power(node: Node, facts: Facts) -> Node | None:
+    """(a ^ j) ^ k = a ^ (j k) for whole k, or where a >= 0 (sqrt(a) ^ 3 = a ^ 1.5: sqrt's
+    argument is >= 0 where it is defined; (a ^ 2) ^ 0.5 is |a|, so that one stays)."""
+    inner, exponent = node.args
+    base, j = _base_power(inner)
+    if base is inner or exponent.op != "const":
+        return None
+    k = exponent.params[0]
+    if k == int(k) or j != int(j) or facts.nonnegative(base):
+        return _power(base, j * k, node)
+    return None
