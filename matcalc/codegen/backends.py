@@ -39,7 +39,8 @@ _NUMPY = {
     "square": "({0} * {0})", "number": "_number({0})", "dimension": "_dimension({0})",
     "trace": "np.trace({0})", "trace_of_product": "np.sum({0} * {1}.T)",
     "solve": "np.linalg.solve({0}, {1})", "multi_dot": "np.linalg.multi_dot([{0}])",
-    "sqrt": "np.sqrt({0})",
+    "sqrt": "np.sqrt({0})", "row sums": "np.sum({0}, axis=1, keepdims=True)",
+    "column sums": "np.sum({0}, axis=0, keepdims=True)",
     "identity": "np.eye({0}, dtype=_dtype)", "ones": "np.ones(({0}, {1}), dtype=_dtype)",
     "zeros": "np.zeros(({0}, {1}), dtype=_dtype)",
     "commutation": "_commutation({0}, {1}, _dtype)",
@@ -54,6 +55,8 @@ _TORCH = dict(_NUMPY)
 _TORCH.update({
     "trace": "torch.trace({0})", "trace_of_product": "torch.sum({0} * {1}.T)",
     "solve": "torch.linalg.solve({0}, {1})", "multi_dot": "torch.linalg.multi_dot([{0}])",
+    "row sums": "torch.sum({0}, dim=1, keepdim=True)",
+    "column sums": "torch.sum({0}, dim=0, keepdim=True)",
     "sqrt": "torch.sqrt({0})", "dimension": "_as(float({0}), _dtype, _device)",
     "identity": "torch.eye({0}, dtype=_dtype, device=_device)",
     "ones": "torch.ones(({0}, {1}), dtype=_dtype, device=_device)",

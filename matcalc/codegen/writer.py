@@ -120,6 +120,12 @@ class Writer:
         ``tr(A @ B) = sum(A * B')``, ``tr(kron(A, B)) = tr(A) tr(B)`` (Magnus & Neudecker 2019,
         ch. 2: the Kronecker product is never formed), ``x .^ 2 = x * x``."""
         op, args = node.op, node.args
+        if op in ("add", "sub", "mul", "div") and not node.is_scalar:
+            spread = [_spread_column(arg) if arg.shape == node.shape else None for arg in args]
+            if any(spread) and not all(spread) and all(a.shape == node.shape for a in args):
+                # v @ 1' beside a matrix of its shape: the column v broadcasts, 1' is not built
+                return self.code.spell(TEMPLATES[op].template(self.code.name)).format(
+                    *(self.value(s or a) for s, a in zip(spread, args, strict=True)))
         if op == "tr" and args[0].op == "matmul" and not any(a.is_scalar for a in args[0].args) \
                 and args[0] not in self.names and self.uses.get(args[0], 0) <= 1:
             a, b = args[0].args
@@ -163,6 +169,10 @@ class Writer:
 
     def matrix_product(self, node: Node) -> str:
         a, b = node.args
+        if b.op == "ones" and b.kind is Kind.VECTOR:  # A @ 1: the rows' sums, no ones built
+            return self.code("row sums", self.value(a))
+        if a.op == "transpose" and a.args[0].op == "ones" and a.args[0].kind is Kind.VECTOR:
+            return self.code("column sums", self.value(b))  # 1' @ A
         congruence = inverse_congruence(node)
         if congruence and self.facts.triangular(congruence[0]):
             inverse, m = congruence  # inv(T)' @ M @ inv(T): two triangular products
@@ -296,6 +306,14 @@ class Writer:
         if node.op in LEAVES or text.isidentifier() or node in self.names:
             return text
         return self._hold(node, text)
+
+
+def _spread_column(node: Node) -> Node | None:
+    """v when node is v @ ones(k)' for a column v (each row v's entry, k times), else None."""
+    if node.op == "matmul" and node.args[0].kind is Kind.VECTOR and \
+            node.args[1].op == "transpose" and node.args[1].args[0].op == "ones":
+        return node.args[0]
+    return None
 
 
 def count_uses(roots: Sequence[Node], stop: set[Node]) -> dict[Node, int]:
