@@ -443,9 +443,19 @@ async def _timed(work) -> float:
 
 
 @pytest.mark.parametrize("option, value", [("--queue", "-1"), ("--max-connections", "0"),
-                                           ("--server-memory-limit", "0")])
-def test_serve_refuses_a_limit_that_is_not_one(capsys, option, value):
+                                           ("--server-memory-limit", "0"),
+                                           ("--memory-limit", "-1"), ("--memory-limit", "0")])
+def test_serve_refuses_a_limit_that_is_not_one(capsys, monkeypatch, option, value):
+    import uvicorn
+
+    from matcalc.cli import serve
     from matcalc.cli.main import main
+
+    def served(*args, **kwargs):  # a worker limit of -1 MB used to mean no limit at all
+        raise AssertionError(f"served with {option} {value}")
+
+    monkeypatch.setattr(uvicorn, "run", served)
+    monkeypatch.setattr(serve, "limit_server", lambda memory, connections: None)
 
     assert main(["serve", option, value]) == 2
     assert f"{option} {value} is not a positive number" in capsys.readouterr().err
