@@ -171,3 +171,83 @@ def test_points_vary_in_magnitude_where_the_problem_allows():
     # right answer that takes the log of the softmax stays right
     net = matcalc.verify(CS224N, "b2", "softmax(theta) - y")
     assert net.ok and len(net.seeds) == len(SEEDS)
+
+
+# -- a derivation holds only when it is read, checked and complete ---------------------------
+
+QUADRATIC = "x : vector(n); A : matrix(n, n)\nf = x' @ A @ x"
+LEAST_SQUARES = "X : matrix(N, d); w : vector(d); y : vector(N)\nf = sum((X @ w - y) .^ 2)"
+
+
+@pytest.mark.parametrize("problem, derivation, why", [
+    (QUADRATIC, "", "it is empty"),
+    (QUADRATIC, "   \n% a comment only\n", "it is empty"),
+    (LEAST_SQUARES, r"g = 7 X^\top y", "no step was checked"),
+    (LEAST_SQUARES, "where g = 2 * X' @ (X @ w - y)", "no step was checked"),
+    (QUADRATIC, "df = dx' @ A @ x + x' @ A @ dx", "does not reach the gradient of f with "
+                                                   "respect to x"),
+    (QUADRATIC, "x' A x", "no step was checked"),
+])
+def test_a_derivation_that_checks_nothing_or_stops_short_is_incomplete(problem, derivation, why):
+    verdict = matcalc.verify_derivation(problem, derivation)
+    assert verdict.status == "incomplete" and not verdict.ok and not verdict
+    assert verdict.first_error is None and why in verdict.summary
+
+
+@pytest.mark.parametrize("derivation, line", [
+    ("let df = 3 * x' @ A @ dx", 1),  # a differential that already means something: judged
+    ("where t = x = 2*x", 1),  # the claim after the definition is judged
+    ("let x = 2 * x", 1),  # a problem's name is not redefined: it is a claim
+    ("where t = (A + A') @ x\ndf_dx = 2 * t", 2),
+])
+def test_a_definition_that_claims_something_is_a_step_and_is_judged(derivation, line):
+    verdict = matcalc.verify_derivation(QUADRATIC, derivation)
+    assert verdict.status == "false" and verdict.first_error.line == line
+
+
+@pytest.mark.parametrize("derivation", [
+    "df_dx = (A + A') @ x",
+    "df = ((A + A') @ x)' @ dx",
+    "df = tr(x' @ (A + A') @ dx)",
+    "df = dx' @ A @ x + x' @ A @ dx\n= (A @ x + A' @ x) : dx",
+    "where f = x' @ A @ x\ndf_dx = (A + A') @ x",
+    "where t = (A + A') @ x\ndf = t : dx",
+])
+def test_a_derivation_that_reaches_the_gradient_holds(derivation):
+    verdict = matcalc.verify_derivation(QUADRATIC, derivation, wrt="x")
+    assert verdict.status == "holds" and verdict.ok, str(verdict)
+
+
+def test_each_line_says_whether_it_was_checked_read_or_not_read():
+    verdict = matcalc.verify_derivation(
+        QUADRATIC, "where G = A + A'\nx' A x\ndf = dx' @ A @ x + x' @ A @ dx", wrt="x")
+    assert [(r.line, r.status) for r in verdict.lines] == \
+        [(1, "read"), (2, "read"), (3, "checked")]
+    assert "defines G" in verdict.lines[0].why and "claims nothing" in verdict.lines[1].why
+    assert verdict.missing and "respect to x" in verdict.missing[0]
+    assert verdict.steps_hold and verdict.status == "incomplete"
+    shown = str(verdict)
+    assert "line 1: not checked" in shown and "line 2: not checked" in shown
+    assert "line 3: ok" in shown and "incomplete" in shown
+
+
+@pytest.mark.parametrize("derivation", ["df = dq @ x\ndf_dx = (A + A') @ x",
+                                        "where t\ndf_dx = (A + A') @ x"])
+def test_a_line_that_cannot_be_read_never_lets_the_derivation_hold(derivation):
+    verdict = matcalc.verify_derivation(QUADRATIC, derivation, wrt="x")
+    assert verdict.status == "false" and verdict.first_error.line == 1
+    assert verdict.lines[0].status == "unread" and "cannot read" in verdict.lines[0].why
+    assert "line 1: not read" in str(verdict)
+
+
+def test_the_command_line_exits_1_on_an_incomplete_derivation(tmp_path, capsys):
+    problem = tmp_path / "quadratic.mc"
+    problem.write_text(QUADRATIC + "\n")
+    steps = tmp_path / "steps.txt"
+    for text in ("", r"g = 7 A^\top x", "df = dx' @ A @ x + x' @ A @ dx"):
+        steps.write_text(text)
+        assert main(["verify", str(problem), "--derivation", str(steps)]) == 1
+        assert "# incomplete" in capsys.readouterr().out
+    steps.write_text("df = dx' @ A @ x + x' @ A @ dx\n= ((A + A') @ x) : dx\n")
+    assert main(["verify", str(problem), "--derivation", str(steps), "--wrt", "x"]) == 0
+    assert "# every step holds" in capsys.readouterr().out

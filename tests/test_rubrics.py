@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 import pathlib
 import re
 
@@ -243,3 +244,33 @@ def test_a_caret_under_a_very_long_answer_is_clipped_around_it(tmp_path):
     assert "never closed" in head
     assert len(line) < 120 and line.startswith("  ...") and line.endswith("A @ (x")
     assert line[carets.index("^")] == "("
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_a_report_holds_only_finite_numbers(tmp_path, fmt):
+    from dataclasses import replace
+
+    grades = grade(read_answers(_class(tmp_path)), jobs=1)
+    broken = [replace(grades[0], points=float("nan"), max_points=float("inf")), *grades[1:]]
+    stream = io.StringIO()
+    write_report(broken, stream, fmt)
+    text = stream.getvalue()
+    assert not re.search(r"\b(nan|inf|infinity)\b", text, re.IGNORECASE)
+    if fmt == "json":
+        rows = json.loads(text, parse_constant=lambda name: pytest.fail(name))
+        assert rows[0]["points"] is None and rows[0]["max_rel_error"] is not None
+        assert rows[3]["max_rel_error"] is None  # a wrong shape: no finite error
+
+
+def test_report_headers_cannot_start_a_formula(tmp_path):
+    # a passed-through column is named by the answers file: its name is a cell of the report too
+    answers = _class(tmp_path)
+    rows = list(csv.reader(answers.open(newline="")))
+    with answers.open("w", newline="") as handle:
+        csv.writer(handle).writerows([rows[0] + ['=HYPERLINK("http://x")', "-1+1"]] +
+                                     [row + ["a", "b"] for row in rows[1:]])
+    report = tmp_path / "report.csv"
+    main(["verify", "--batch", str(answers), "--jobs", "1", "--report", str(report)])
+    header = next(csv.reader(report.open(newline="")))
+    assert header[-2:] == ["'=HYPERLINK(\"http://x\")", "'-1+1"]
+    assert "student" in header and not any(name.startswith(("=", "-")) for name in header)

@@ -151,3 +151,103 @@ def test_elementwise_normal_forms(text, expected):
 ])
 def test_elementwise_results_in_their_book_form(problem, wrt, kind, expected):
     assert derived(problem, wrt, kind).splitlines()[-1] == expected
+
+
+# --- 6 and 7. Kronecker chains with a plain form; sizes are numbers ------------------------------
+
+@pytest.mark.parametrize("problem, wrt, kind, expected", [
+    # Bishop (2006) sec. 2.3.4: the Gaussian's Hessian in its mean is N inv(S)
+    ("X : matrix(N, n); mu : vector(n); S : matrix(n, n) spd\n"
+     "L = 0.5 * sum(((X - mu') @ inv(S)) * (X - mu'))", "mu", "hessian", "d2L_dmu2 = N * inv(S)"),
+    ("X : matrix(N, n); mu : vector(n); P : matrix(n, n) spd\n"
+     "L = 0.5 * sum(((X - mu') @ P) * (X - mu'))", "mu", "hessian", "d2L_dmu2 = N * P"),
+    # Hyvarinen et al. (2001) eq. 9.17: N inv(W)'
+    ("W : matrix(n, n) invertible; X : matrix(n, N)\nL = sum(ones(N)) * logdet(W)", "W", "grad",
+     "dL_dW = N * inv(W)'"),
+    ("W : matrix(n, n) invertible; X : matrix(n, N)\nL = (ones(N)' @ ones(N)) * logdet(W)", "W",
+     "grad", "dL_dW = N * inv(W)'"),
+])
+def test_sizes_and_kronecker_chains_in_their_book_form(problem, wrt, kind, expected):
+    assert derived(problem, wrt, kind).splitlines()[-1] == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("sum(ones(N))", "N"), ("ones(N)' @ ones(N)", "N"), ("mean(ones(N))", "1"),
+    ("sum(ones(n, m))", "m*n"),
+])
+def test_sizes_print_as_numbers_in_every_printer(text, expected):
+    from matcalc.core.to_sympy import to_sympy
+    from matcalc.present.latex import to_latex
+
+    prog = program(f"w : vector(N)\nf = {text}")
+    node = Simplifier(facts_for(prog))(prog.definitions["f"].body)
+    assert str(node) == expected
+    assert to_latex(node).replace(" ", "") in (expected, "m n", "mn", "nm")
+    assert str(to_sympy(node)).replace("*", "") in (expected, "mn", "nm")
+
+
+# --- 4. rows that sum to one ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("smoothed", [
+    "(1 - eps) * Y + eps / k",   # Szegedy et al. (2016) sec. 7, label smoothing
+    "eps / k + (1 - eps) * Y",
+    "(Y + Q) / 2",               # the mean of two label sets
+    "2 * Y - Q",                 # an affine combination whose rows still sum to 1
+])
+def test_rows_that_sum_to_one_through_affine_combinations(smoothed):
+    problem = ("X : matrix(N, d); W : matrix(d, k); Y, Q : matrix(N, k) simplex\n"
+               f"eps : scalar positive\nYs = {smoothed}\nP = softmax(X @ W)\n"
+               "L = -sum(Ys * log(P))")
+    assert derived(problem, "W", "grad").splitlines()[-1] == "dL_dW = X' @ (P - Ys)"
+
+
+def test_rows_of_unknown_sum_keep_their_row_sums():
+    problem = ("X : matrix(N, d); W : matrix(d, k); Y, Q : matrix(N, k)\n"
+               "Ys = (Y + Q) / 2\nP = softmax(X @ W)\nL = -sum(Ys * log(P))")
+    assert "ones(k)" in derived(problem, "W", "grad")
+
+
+@pytest.mark.parametrize("body, expected", [
+    # Boyd & Vandenberghe (2004) sec. 7.5.2, D-optimal design: (X inv(M) X') .^ 2
+    ("M = X' @ Diag(w) @ X\nphi = -logdet(M)", "d2phi_dw2 = (X @ inv(M) @ X') .^ 2"),
+    ("M = X' @ Diag(w) @ X + P\nphi = -logdet(M)", "d2phi_dw2 = (X @ inv(M) @ X') .^ 2"),
+    ("M = X' @ Diag(w) @ X\nphi = logdet(M)", "d2phi_dw2 = -(X @ inv(M) @ X') .^ 2"),
+])
+def test_a_hessian_in_weights_is_a_hadamard_square_not_a_kron_chain(body, expected):
+    problem = f"X : matrix(N, d); w : vector(N) positive; P : matrix(d, d) spd\n{body}"
+    text = derived(problem, "w", "hessian")
+    assert text.splitlines()[-1] == expected and "kron" not in text
+
+
+# --- 3. row and column reductions ------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("G @ ones(d) / d", "mean(G, 1)"),
+    ("ones(N)' @ G / N", "mean(G, 0)"),
+    ("(G @ ones(d) @ ones(d)') / d", "mean(G, 1) @ ones(d)'"),
+    ("G - ones(N) @ ones(N)' @ G / N", "G - mean(G, 0)"),
+    ("G - (G @ ones(d) @ ones(d)') / d", "G - mean(G, 1)"),
+    ("((c * (G - mean(G, 1))) @ ones(d))", "zeros(N)"),
+    ("((G - mean(G, 1)) / c) @ ones(d)", "zeros(N)"),
+])
+def test_means_along_an_axis(text, expected):
+    declarations = "G : matrix(N, d); c : vector(N) positive"
+    prog = program(f"f = {text}", declarations)
+    node = Simplifier(facts_for(prog))(prog.definitions["f"].body)
+    assert str(node) == expected
+    check = program(f"f = {text}\ng = {expected}", declarations)
+    from matcalc.numeric.evaluate import evaluate
+    from matcalc.numeric.sampling import random_instance
+    point = random_instance(check, seed=1)
+    np.testing.assert_allclose(evaluate(check, "g", point.arrays, sizes=point.sizes),
+                               evaluate(check, "f", point.arrays, sizes=point.sizes), atol=1e-12)
+
+
+@pytest.mark.parametrize("axis", [1, 0])
+def test_a_normalisation_backward_pass_has_no_mean_of_a_centred_batch(axis):
+    # Ba et al. (2016) eqs. 3-4 (axis 1), Ioffe & Szegedy (2015) (axis 0): the centred batch's
+    # sums along the axis are 0, so no term keeps them
+    problem = (f"X, G : matrix(N, d)\nmu = mean(X, {axis})\n"
+               f"s = sqrt(mean((X - mu) .^ 2, {axis}) + 1e-5)\nXn = (X - mu) / s\nL = G : Xn")
+    text = derived(problem, "X", "grad")
+    assert "delta3" not in text and ("mean(delta1, 1)" in text if axis == 1 else True)

@@ -112,6 +112,8 @@ def test_practice_mode_never_returns_the_reference(practice, folder):
                                          "derivation": LEAST_SQUARES_DERIVATION}),
         ("least_squares", "derivation", {"wrt": "x", "kind": "grad",
                                          "derivation": "dL = 2 (A x - b) : dx"}),
+        ("least_squares", "derivation", {"wrt": "x", "kind": "grad",  # stops short of it
+                                         "derivation": "dL = 2 (A x - b) : A dx"}),
         ("cookbook_inverse", "verify", {"answer": "-inv(X) @ a @ b' @ inv(X)"}),
         ("cookbook_inverse", "verify", {"answer": "-inv(X)' @ a @ b' @ inv(X)'"}),
         ("cs224n_one_layer", "verify", {"wrt": "W", "answer": "(U' @ (yhat - y)) @ x'"}),
@@ -120,7 +122,7 @@ def test_practice_mode_never_returns_the_reference(practice, folder):
     for name, endpoint, fields in checks:
         answers.append(fresh.post(f"/api/problems/{name}/{endpoint}", json=fields))
     assert [answer.status_code for answer in answers[-len(checks):]] == \
-        [200, 200, 200, 400, 400, 200, 200, 200, 200, 200, 404]
+        [200, 200, 200, 400, 400, 200, 200, 200, 200, 200, 200, 404]
     for answer in answers:
         assert leaks(answer, refs) == [], (answer.request.url, answer.text[:300])
     # and the verdicts are there: the hint, the rubric's feedback, a counterexample
@@ -130,8 +132,9 @@ def test_practice_mode_never_returns_the_reference(practice, folder):
         (2, 4)
     assert wrong["counterexample"]["got"] is not None
     assert answers[-len(checks) + 1].json()["ok"]
-    assert answers[-len(checks) + 7].json()["ok"] is False
-    assert answers[-len(checks) + 8].json()["ok"] is True
+    assert "incomplete" in answers[-len(checks) + 7].json()["summary"]
+    assert answers[-len(checks) + 8].json()["ok"] is False
+    assert answers[-len(checks) + 9].json()["ok"] is True
 
 
 def test_the_rubric_can_show_the_reference_after_a_number_of_attempts(practice, folder):
@@ -195,3 +198,36 @@ def test_comments_are_removed_and_a_title_line_is_kept():
     from matcalc.web.practice import practice_title
 
     assert practice_title(text, "p") == "Least squares"
+
+
+@pytest.mark.parametrize(("answer", "withheld"), [
+    ("2 * A' @ A @ x", "A' @ b"),                  # a term missing: the hint would name it
+    ("-2 * A' @ b", "A' @ (A @ x)"),
+    ("2 * A' @ (A @ x + b)", "-2 * A' @ b"),       # one sign flipped: the hint would name it
+])
+def test_a_hint_never_names_a_term_of_the_reference(practice, answer, withheld):
+    browser = TestClient(practice.app, base_url="http://localhost")
+    checked = browser.post("/api/problems/least_squares/verify",
+                           json={"wrt": "x", "kind": "grad", "answer": answer})
+    shown = checked.json()
+    assert shown["ok"] is False and "reference" not in shown
+    assert withheld not in shown["hint"] and withheld not in shown["verdict"]
+    assert "which is shown with the reference" in shown["hint"]
+    assert shown["mistake"] in ("term", "sign")  # the rubric still classes the mistake
+    written = answer.replace("*", "").replace("@", "").replace("  ", " ")
+    derivation = browser.post("/api/problems/least_squares/derivation",
+                              json={"wrt": "x", "kind": "grad",
+                                    "derivation": f"\\nabla_x L = {written}"})
+    assert withheld not in derivation.text and "shown with the reference" in derivation.text
+
+
+def test_a_withheld_term_comes_back_with_the_reference(practice):
+    browser = TestClient(practice.app, base_url="http://localhost")
+    url = "/api/problems/cs224n_one_layer/verify"  # its rubric shows the reference at 2
+    first, second = (browser.post(url, json={"wrt": "b2", "answer": "yhat + y"}).json()
+                     for _ in range(2))
+    assert "reference" not in first and first["hint"] == ("the sign of one term is flipped "
+                                                          "(which is shown with the reference)")
+    assert second["reference"] == "dJ_db2 = yhat - y"
+    assert second["hint"] == "the sign of one term is flipped: -y"
+    assert second["verdict"] == "wrong: the sign of one term is flipped: -y"

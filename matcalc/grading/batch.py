@@ -403,24 +403,25 @@ def _cell(value: object) -> object:
 
 def write_report(grades: Sequence[Grade], stream, fmt: str = "csv") -> None:
     """Write the grades as CSV (one row each, cells escaped against formula injection) or
-    JSON (a list of objects; an error that is not finite is null)."""
+    JSON (a list of objects; a number that is not finite is null: strict JSON, never NaN or
+    Infinity)."""
     rows = []
     for item in grades:
         row = asdict(item)
         extra = dict(row.pop("extra"))
-        error = row["max_rel_error"]
-        if error is not None and not math.isfinite(error):
-            row["max_rel_error"] = None
+        for name, value in row.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                row[name] = None
         rows.append({**row, **{name: value for name, value in extra.items() if name not in row}})
     if fmt == "json":
-        json.dump(rows, stream, indent=2)
+        json.dump(rows, stream, indent=2, allow_nan=False)
         stream.write("\n")
         return
     names = [name for name in Grade.__dataclass_fields__ if name != "extra"]
     for row in rows:
         names += [name for name in row if name not in names]
     writer = csv.DictWriter(stream, fieldnames=names, restval="")
-    writer.writeheader()
+    writer.writerow({name: _cell(name) for name in names})  # passed-through columns' names
     for row in rows:
         row["max_rel_error"] = "" if row["max_rel_error"] is None else \
             f"{row['max_rel_error']:.3g}"

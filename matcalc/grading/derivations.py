@@ -17,7 +17,7 @@ wrong; a false step gets a counterexample and a hint from the hints of :mod:`.hi
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
 
@@ -28,7 +28,7 @@ from ..core.shapes import Kind
 from ..engine.accumulate import Derivation, differential
 from ..engine.pipeline import run
 from ..engine.result import CONVENTIONS, Result
-from ..errors import LimitError, MatcalcError, ParseError, UnsupportedError
+from ..errors import LimitError, MatcalcError, ParseError, ShapeError, UnsupportedError
 from ..lang.derivation_text import Step, derivation_steps, plain_name
 from ..lang.derivative_notation import derivative_written, differentials_written, operators_d
 from ..lang.latex_answers import name_written
@@ -36,6 +36,7 @@ from ..lang.parse import parse
 from ..numeric.sampling import Instance
 from .answers import answer_node
 from .hints import diagnose
+from .reach import gradient_terms, holds_differentials
 from .samples import (
     SEEDS,
     TOLERANCE,
@@ -46,70 +47,33 @@ from .samples import (
     scale_hint,
     values_at,
 )
+from .verdicts import DerivationVerdict, LineReport, StepVerdict
 
 
-@dataclass
-class StepVerdict:
-    """One ``=`` of the derivation: its line (1-based), its text, and whether it holds."""
-
-    line: int
-    text: str
-    ok: bool
-    hint: str = ""
-    counterexample: dict | None = None
-
-    def __str__(self) -> str:
-        mark = "ok" if self.ok else "wrong"
-        return f"line {self.line}: {mark}: {self.text}" + (f"\n  {self.hint}" if self.hint else "")
-
-
-@dataclass
-class DerivationVerdict:
-    """The verdict on every step; ``first_error`` is the first false one."""
-
-    steps: list[StepVerdict] = field(default_factory=list)
-    layout: str = "denominator"
-
-    @property
-    def ok(self) -> bool:
-        return all(step.ok for step in self.steps)
-
-    @property
-    def first_error(self) -> StepVerdict | None:
-        return next((step for step in self.steps if not step.ok), None)
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    def __str__(self) -> str:
-        lines = [str(step) for step in self.steps]
-        verdict = "every step holds" if self.ok else \
-            f"the first false step is on line {self.first_error.line}"
-        return "\n".join(lines + [f"{verdict} ({self.layout} layout)"])
-
-    def _repr_html_(self) -> str:
-        """In a notebook: each step typeset (matcalc/grading/notebook.py)."""
-        from .notebook import steps_html
-
-        return steps_html(self.steps, str(self).splitlines()[-1])
-
-
-def _moving(program: Program, steps: list[Step], wrt: str | None) -> set[str]:
-    """The variables the derivation moves: those whose differential it writes (``dX``,
-    ``\\mathrm{d}X``) or whose gradient it states, and ``wrt``; when it names none, those the
-    problem's requests name, else all of them."""
+def _written(program: Program, steps: list[Step]) -> tuple[set[str], set[str]]:
+    """The variables whose differential (``dX``, ``\\mathrm{d}X``) or gradient (dJ/dw,
+    ``\\partial w``) the derivation writes, and those the problem's requests name."""
     written: set[str] = set()
     for step in steps:
         for side in step.sides:
             written |= differentials_written(side.text)
             named = derivative_written(side.text)  # a gradient line names what moves
-            if named is not None:
-                written.add(plain_name(named.wrt) or name_written(named.wrt) or named.wrt)
-    moving = {name for name in program.variables if name in written}
-    if wrt in program.variables:
-        moving.add(wrt)
+            if named is not None:  # b_1 is the problem's b1 unless it has a b_1
+                spelled = [plain_name(named.wrt), name_written(named.wrt), named.wrt]
+                written.add(next((name for name in spelled if name in program.variables),
+                                 named.wrt))
     requested = {name for request in program.requests for name in request.wrt
                  if name in program.variables}
+    return {name for name in program.variables if name in written}, requested
+
+
+def _moving(program: Program, written: set[str], requested: set[str], wrt: str | None
+            ) -> set[str]:
+    """The variables the derivation moves: those it writes the differential or gradient of,
+    and ``wrt``; when it names none, those the problem's requests name, else all of them."""
+    moving = set(written)
+    if wrt in program.variables:
+        moving.add(wrt)
     return moving or requested or set(program.variables)
 
 
@@ -126,6 +90,7 @@ class _Checker:
         self.problem = self.program  # the problem and its directions: where steps are tested
         self.derivation = Derivation(self.program)
         self.moves = dict(directions)
+        self.differentials: dict[str, str | None] = {}  # d<name> (or dpart<k>): what it is of
         self.points: dict[int, Instance] = {}
         for name in program.definitions:
             self._add_differential(name)
@@ -136,6 +101,7 @@ class _Checker:
         if f"d{name}" in taken or not self.moves:
             return
         self._name_differential(self.program, self.program.definitions[name].ref, f"d{name}")
+        self.differentials[f"d{name}"] = name
 
     def _name_differential(self, program: Program, node: Node, name: str) -> None:
         """Extend ``program`` with ``name``, the true differential of ``node`` along the random
@@ -146,17 +112,28 @@ class _Checker:
         self.program = program.extended({**fresh, name: change})
 
     def read(self, text: str) -> Node:
-        text = self.differentials_named(text)
-        extended, node = answer_node(self.program, text)
+        extended, node = self._side(text)
         self.program = extended
         return node
 
     def define(self, name: str, text: str) -> None:
-        text = self.differentials_named(text)
-        _, node = answer_node(self.program, text)
+        _, node = self._side(text)
         written = self.new_name(name)
         self.program = self.program.extended({written: node})
         self._add_differential(written)
+
+    def _side(self, text: str) -> tuple[Program, Node]:
+        """One side of a step, its ``d(...)`` replaced by their true differentials; an error in
+        a side so rewritten keeps no column (the side's own place is given instead)."""
+        named = self.differentials_named(text)
+        try:
+            return answer_node(self.program, named)
+        except LimitError:
+            raise
+        except MatcalcError as error:
+            if named != text:
+                error.location = None
+            raise
 
     def differentials_named(self, text: str) -> str:
         """``text`` with each ``d(...)`` (``d tr(...)``, ``\\mathrm{d}\\log\\det(X)``) replaced by
@@ -170,6 +147,7 @@ class _Checker:
             name = _fresh("dpart", self.program.variables.keys() |
                           extended.definitions.keys())
             self._name_differential(extended, node, name)
+            self.differentials[name] = None
             text = f"{text[:operator.start]} {name} {text[operator.end:]}"
         return text
 
@@ -219,6 +197,60 @@ class _Checker:
         if self.layout == "numerator" and result.result.kind is Kind.VECTOR:
             result = replace(result, result=ir.apply("transpose", result.result))
         return result
+
+    def holds(self, expected: Result, node: Node) -> bool:
+        """Whether ``node`` has ``expected``'s values at every test point (no hint sought)."""
+        expected = replace(expected, program=self.program)
+        if node.shape != expected.result.shape:
+            return False
+        for seed in SEEDS:
+            try:
+                sample = values_at(expected, self.program, node, seed, self._point(seed))
+            except (AnswerUndefined, MatcalcError):
+                return False
+            if relative(sample.got, sample.want) > TOLERANCE:
+                return False
+        return True
+
+    def _ref(self, name: str) -> Node:
+        return self.program.definitions[name].ref if name in self.program.definitions else \
+            self.program.variables[name]
+
+    def _value(self, name: str) -> Result:
+        """The value of ``name`` as the expected side of a comparison."""
+        node = self._ref(name)
+        return Result("step", "left side", "", node, self.program, node,
+                      Derivation(self.program))
+
+    def reached(self, side: Node | Result, compared: bool) -> set[str]:
+        """The variables whose gradient of ``of`` the side of a step that holds states: a
+        gradient line's (when it was compared), or those a differential form reads off."""
+        if isinstance(side, Result):  # of the function, or of an expression equal to it
+            if not compared or side.of is None or self.of is None:
+                return set()
+            same = side.of == self.of or self.holds(self._value(self.of), self._ref(side.of))
+            return {side.wrt} if same else set()
+        directions = {node: (name, False) for name, node in self.moves.items()}
+        for name, of in self.differentials.items():  # d vec(X) of a definition vec(X)
+            body = self.program.definitions[of].body if of in self.program.definitions \
+                else None
+            if body is not None and body.op == "vec" and body.args[0].op == "var" and \
+                    body.args[0].name in self.moves:
+                directions[self.program.definitions[name].ref] = (body.args[0].name, True)
+        terms = gradient_terms(side, directions, lambda node: holds_differentials(
+            node, directions, set(self.differentials)))
+        reached = set()
+        for direction, coefficient in (terms or {}).items():
+            variable, vectorised = directions[direction]
+            try:
+                (true,) = run(self.program, wrt=[variable], of=self.of, kind="grad")
+            except MatcalcError:
+                continue
+            if vectorised:
+                true = replace(true, result=ir.apply("vec", true.result))
+            if self.holds(true, coefficient):
+                reached.add(variable)
+        return reached
 
     def define_from(self, name: str, text: str) -> Node | Result:
         """``name = text``: text is an expression, or derivative notation (then name is the
@@ -281,9 +313,8 @@ class _Checker:
 
 
 def _example(instance: Instance, left, right) -> dict:
-    """A counterexample: the point (seed, sizes, inputs) and each side's value there."""
+    """A counterexample: the point (its seed and sizes) and each side's value there."""
     return {"seed": instance.seed, "sizes": dict(instance.sizes),
-            "inputs": {k: np.asarray(v).tolist() for k, v in instance.arrays.items()},
             "left": None if left is None else left.tolist(),
             "right": None if right is None else right.tolist()}
 
@@ -299,30 +330,49 @@ def verify_derivation(source: str | Program, derivation: str, wrt: str | None = 
     ``wrt`` names the variable the derivation moves when its text does not say (it writes no
     ``dX`` of a variable and no gradient line); ``of`` is the function a gradient line
     ``\\nabla_w = ...`` refers to (default: the problem's last definition);
-    ``\\frac{\\partial J}{\\partial w}`` and ``dJ_dw`` name theirs."""
+    ``\\frac{\\partial J}{\\partial w}`` and ``dJ_dw`` name theirs.  Every step holds only when
+    every line was read, at least one step was checked and the derivation reaches the gradient
+    of ``of`` with respect to ``wrt`` (else the variables it moves, else those the problem
+    requests); otherwise the verdict is incomplete (:class:`DerivationVerdict`)."""
     if layout not in CONVENTIONS:
         raise UnsupportedError(f"unknown layout {layout!r}; layouts are "
                                f"{', '.join(CONVENTIONS)}")
     program = source if isinstance(source, Program) else parse(source)
     steps = derivation_steps(derivation)
-    checker = _Checker(program, layout, _moving(program, steps, wrt), of)
+    written, requested = _written(program, steps)
+    checker = _Checker(program, layout, _moving(program, written, requested, wrt), of)
+    targets = {wrt} if wrt else written or requested or set(program.variables)
     verdict = DerivationVerdict(layout=layout)
+    reached: set[str] = set()
     previous: Node | Result | None = None
     for step in _reading_order(checker, steps):
         try:
-            chain = _chain(checker, step, previous, derivation)
+            chain, why = _chain(checker, step, previous, derivation)
         except LimitError:
             raise  # out of time or past a size: the limit's error, not a false step
-        except MatcalcError as error:
-            why = str(error).splitlines()[0]
-            verdict.steps.append(StepVerdict(step.line, step.text, False,
-                                             f"cannot read this line: {why}"))
+        except ShapeError as error:  # read, and wrong: its shapes do not fit
+            verdict.steps.append(StepVerdict(step.line, step.text, False, "this line does not "
+                                             f"type-check: {str(error).splitlines()[0]}"))
+            verdict.lines.append(LineReport(step.line, step.text, "checked"))
             previous = None
             continue
-        for left, right in zip(chain, chain[1:], strict=False):
-            verdict.steps.append(checker.judge(step.line, step.text, left, right))
-        if chain or not step.trailing:
+        except MatcalcError as error:  # a line that cannot be read is never taken as holding
+            why = f"cannot read this line: {str(error).splitlines()[0]}"
+            verdict.steps.append(StepVerdict(step.line, step.text, False, why))
+            verdict.lines.append(LineReport(step.line, step.text, "unread", why))
+            previous = None
+            continue
+        judged = [checker.judge(step.line, step.text, left, right)
+                  for left, right in zip(chain, chain[1:], strict=False)]
+        verdict.steps += judged
+        verdict.lines.append(LineReport(step.line, step.text, "checked" if judged else "read",
+                                        "" if judged else why))
+        if judged and all(item.ok for item in judged):
+            for index, side in enumerate(chain):
+                reached |= checker.reached(side, compared=len(chain) > 1 and index < 2)
+        if judged or not step.trailing:  # a trailing definition leaves the chain as it is
             previous = chain[-1] if chain else None
+    verdict.missing = [_gradient_name(checker.of, name) for name in sorted(targets - reached)]
     return verdict
 
 
@@ -342,21 +392,18 @@ def _reading_order(checker: _Checker, steps: list[Step]) -> Iterator[Step]:
 
 
 def _chain(checker: _Checker, step: Step, previous: Node | Result | None,
-           derivation: str) -> list[Node | Result]:
-    """What each side of the step's ``=`` signs stands for, in order (empty for a definition,
-    which claims nothing); an error while reading a side carries that side's place in the
-    file."""
+           derivation: str) -> tuple[list[Node | Result], str]:
+    """What each side of the step's ``=`` signs stands for, in order (a new name's definition
+    first), and why a step with one side claims nothing; an error while reading a side carries
+    that side's place in the file.  A definition (``where t = ...``) of a name that already
+    means something (``df``, ``x``) is a claim about it, and so is every ``=`` after the one
+    that defines a new name."""
     sides, texts = step.sides, [side.text for side in step.sides]
     current = sides[0] if sides else None
     try:
-        if step.defining and (len(texts) != 2 or not texts[0] or not texts[1]):
+        if step.defining and (len(texts) < 2 or not texts[0] or not texts[1]):
             raise ParseError(f"'{step.text}' defines nothing: write where NAME = expression")
         named = checker.gradient_of(texts[0]) if texts[0] else None
-        if step.defining or (len(texts) == 2 and named is None and
-                             checker.is_new_name(texts[0])):
-            current = sides[1]
-            checker.define_from(texts[0], texts[1])
-            return []
         chain: list[Node | Result] = []
         if texts[0] == "":
             if previous is None:
@@ -365,20 +412,29 @@ def _chain(checker: _Checker, step: Step, previous: Node | Result | None,
         elif named is not None:
             chain.append(named)
         elif len(texts) > 1 and checker.is_new_name(texts[0]):
-            # M = ... = ...: M is defined by the first (a lone new name is read below)
+            # M = ... (= ...): M is defined by the first; the rest are claims about it
             current = sides[1]
+            name = checker.new_name(texts[0])
             chain.append(checker.define_from(texts[0], texts[1]))
             sides = sides[1:]
-        else:
+            if len(sides) == 1:
+                return chain, f"defines {name}, a new name: nothing to check"
+        else:  # a name that already means something is a claim about it
             chain.append(checker.read(texts[0]))
         for side in sides[1:]:
             current = side
             chain.append(checker.read(side.text))
-        return chain
+        return chain, "an expression without =: it claims nothing"
     except LimitError:
         raise
     except MatcalcError as error:
         raise (current.place(error, derivation) if current is not None else error) from None
 
 
-__all__ = ["DerivationVerdict", "StepVerdict", "verify_derivation"]
+def _gradient_name(of: str | None, wrt: str) -> str:
+    """The derivative a derivation does not reach, and how a step states it."""
+    return f"the gradient of {of} with respect to {wrt} (d{of}_d{wrt} = ..., or " \
+           f"d{of} = G : d{wrt} with the gradient as G)"
+
+
+__all__ = ["DerivationVerdict", "LineReport", "StepVerdict", "verify_derivation"]

@@ -25,12 +25,13 @@ from ..core.program import Program
 from ..engine.result import Result
 from ..errors import DomainError, MatcalcError
 from ..numeric.evaluate import Evaluation, prepare, to_user_layout
-from ..numeric.sampling import RESIZE_EVERY, Instance, Magnitude, random_instance
+from ..numeric.sampling import Instance, Magnitude, random_instance
 
 POINTS = 4  # points of the usual scale (seeds 0 to 3)
 SCALED: tuple[Magnitude, ...] = ((-2.0, -1.0), (1.0, 1.5))  # then entries 0.01 to 0.1 times
 # and 10 to 30 times the usual draw (seeds 4 and 5)
 SEEDS = tuple(range(POINTS + len(SCALED)))
+SCALED_TRIES = 3  # draws at a scale before the usual one stands in (large problems stay fast)
 TOLERANCE = 1e-8
 KIND_NAMES = {"grad": "gradient", "jacobian": "Jacobian", "hessian": "Hessian",
               "step": "left side"}  # a step of a derivation is judged against its left side
@@ -79,7 +80,7 @@ def problem_point(problem: Program, seed: int) -> Instance:
     magnitude = magnitude_of(seed)
     if magnitude is not None:
         try:
-            return random_instance(problem, seed=seed, max_tries=RESIZE_EVERY,
+            return random_instance(problem, seed=seed, max_tries=SCALED_TRIES,
                                    magnitude=magnitude)
         except DomainError:  # the problem is not defined at that scale: the usual one
             pass

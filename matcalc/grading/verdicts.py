@@ -71,6 +71,120 @@ class Verdict:
         return "\n\n".join(lines)
 
 
+@dataclass
+class StepVerdict:
+    """One ``=`` of a derivation: its line (1-based), its text, and whether it holds."""
+
+    line: int
+    text: str
+    ok: bool
+    hint: str = ""
+    counterexample: dict | None = None
+
+    def __str__(self) -> str:
+        mark = "ok" if self.ok else "wrong"
+        return f"line {self.line}: {mark}: {self.text}" + (f"\n  {self.hint}" if self.hint else "")
+
+
+LINE_STATUSES = ("checked", "read", "unread")
+
+
+@dataclass
+class LineReport:
+    """What became of one line of a derivation: ``checked`` (its steps were judged), ``read``
+    (read, but it claims nothing to check: a new name's definition, a lone expression) or
+    ``unread`` (it cannot be read); ``why`` says which."""
+
+    line: int
+    text: str
+    status: str
+    why: str = ""
+
+    def __str__(self) -> str:
+        shown = {"read": "not checked", "unread": "not read"}[self.status]
+        return f"line {self.line}: {shown}: {self.text}" + (f"\n  {self.why}" if self.why else "")
+
+
+@dataclass
+class DerivationVerdict:
+    """The verdict on a derivation: every step, what became of every line, and the requested
+    derivatives it does not reach.
+
+    ``status`` is ``false`` when a step is false or a line cannot be read (``first_error``
+    is the first such), else ``incomplete`` when no step was checked or the derivation stops
+    short of a requested derivative (``missing`` says which), else ``holds``; ``ok`` only
+    when it holds."""
+
+    steps: list[StepVerdict] = field(default_factory=list)
+    layout: str = "denominator"
+    lines: list[LineReport] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        if self.first_error is not None:
+            return "false"
+        if self.gaps:
+            return "incomplete"
+        return "holds"
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "holds"
+
+    @property
+    def first_error(self) -> StepVerdict | None:
+        return next((step for step in self.steps if not step.ok), None)
+
+    @property
+    def steps_hold(self) -> bool:
+        """Every line was read, at least one step was checked and every step holds; the
+        derivation may still stop short of the gradient (``status`` says)."""
+        return bool(self.steps) and all(step.ok for step in self.steps)
+
+    @property
+    def gaps(self) -> list[str]:
+        """Why the derivation is incomplete ([] when it is not)."""
+        gaps = [f"line {report.line} could not be read" for report in self.lines
+                if report.status == "unread"]
+        if not self.steps:
+            gaps.append("no step was checked (a step is an = between two expressions whose "
+                        "sides mean something already)" if self.lines else "it is empty")
+        return gaps + [f"it does not reach {what}" for what in self.missing]
+
+    @property
+    def summary(self) -> str:
+        """One sentence: every step holds, where the first false step is, or why incomplete."""
+        if self.status == "false":
+            return f"the first false step is on line {self.first_error.line}"
+        if self.status == "incomplete":
+            return "incomplete: " + "; ".join(self.gaps)
+        return "every step holds"
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def rows(self) -> list[str]:
+        """A row for each step and for each line that was not checked, in line order (a line
+        that cannot be read shows once, as not read)."""
+        unread = {(report.line, report.text) for report in self.lines
+                  if report.status == "unread"}
+        entries = [(step.line, 0, str(step)) for step in self.steps
+                   if (step.line, step.text) not in unread]
+        entries += [(report.line, 1, str(report)) for report in self.lines
+                    if report.status != "checked"]
+        return [text for *_, text in sorted(entries, key=lambda entry: entry[:2])]
+
+    def __str__(self) -> str:
+        return "\n".join(self.rows() + [f"{self.summary} ({self.layout} layout)"])
+
+    def _repr_html_(self) -> str:
+        """In a notebook: each step typeset (matcalc/grading/notebook.py)."""
+        from .notebook import steps_html
+
+        return steps_html(self.steps, str(self).splitlines()[-1])
+
+
 def verify(source: str | Program, wrt: str, answer: str, of: str | None = None,
            kind: str = "grad", let: str | Sequence[str] | None = None,
            latex: bool | None = None, allow_deltas: bool = False) -> Verdict:
@@ -203,4 +317,4 @@ def _compare(verdict: Verdict, expected: Result, extended: Program, node: Node) 
     return verdict
 
 
-__all__ = ["Verdict", "verify", "verify_against"]
+__all__ = ["DerivationVerdict", "LineReport", "StepVerdict", "Verdict", "verify", "verify_against"]

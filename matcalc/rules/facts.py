@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..core import ir
 from ..core.algebra import chain
+from ..core.broadcast import axis_mean
 from ..core.functions import FUNCTIONS
 from ..core.ir import Node
 from ..core.shapes import Kind
@@ -87,6 +89,36 @@ class Facts:
             return any(self._same_in_each_column(y) and self.column_centred(x)
                        for x, y in ((a, b), (b, a)))
         return False
+
+    def row_centred(self, node: Node) -> bool:
+        """Whether node is X - mean(X, 1) = X - ((X @ ones(m)) / m) @ ones(m)', a batch whose
+        rows are centred on their means, scaled entry by entry by what is the same along each
+        row: its row sums node @ ones(m) are 0."""
+        node = self._resolve(node)
+        if node.op == "sub":
+            a, b = node.args
+            b = self._resolve(b)
+            if b.op != "matmul" or a.is_scalar or not _is_ones_row(b.args[1]):
+                return False
+            mean = axis_mean(self._resolve(b.args[0]))
+            return mean is not None and mean == (a, 1)
+        if node.op == "neg":
+            return self.row_centred(node.args[0])
+        if node.op == "div":
+            return self._same_in_each_row(node.args[1]) and self.row_centred(node.args[0])
+        if node.op == "mul":
+            a, b = node.args
+            return any(self._same_in_each_row(y) and self.row_centred(x)
+                       for x, y in ((a, b), (b, a)))
+        return False
+
+    def _same_in_each_row(self, node: Node) -> bool:
+        """A scalar, a column copied to every column (c @ ones(m)'), or their products."""
+        node = self._resolve(node)
+        if node.is_scalar or (node.op == "matmul" and _is_ones_row(node.args[1]) and
+                              node.args[0].kind is Kind.VECTOR):
+            return True
+        return node.op in ("mul", "div") and all(self._same_in_each_row(a) for a in node.args)
 
     def _same_in_each_column(self, node: Node) -> bool:
         """A scalar or a row copied to every row (ones(n) @ r): scaling each column by one
@@ -187,6 +219,32 @@ class Facts:
             return self._declared(node, "simplex")
         return node.op == "softmax"
 
+    def row_sums(self, node: Node) -> Node | None:
+        """The one number every row of node sums to, as an expression, when the rows are an
+        affine combination of rows on the simplex: (1 - e) * Y + e / k sums to (1 - e) + e
+        (label smoothing); None when that is not known."""
+        node = self._resolve(node)
+        if node.is_scalar or node.kind not in (Kind.MATRIX, Kind.ROW):
+            return None
+        if self.row_simplex(node):
+            return ir.const(1.0)
+        op, args = node.op, node.args
+        if op == "neg":
+            inner = self.row_sums(args[0])
+            return None if inner is None else ir.apply("neg", inner)
+        if op == "mul" and args[0].is_scalar is not args[1].is_scalar:  # c * M
+            scalar, matrix = args if args[0].is_scalar else reversed(args)
+            inner = self.row_sums(matrix)
+            return None if inner is None else ir.apply("mul", scalar, inner)
+        if op == "div" and args[1].is_scalar and not args[0].is_scalar:  # M / c
+            inner = self.row_sums(args[0])
+            return None if inner is None else ir.apply("div", inner, args[1])
+        if op in ("add", "sub"):
+            sums = [ir.apply("mul", arg, ir.dimval(node.shape.cols)) if arg.is_scalar else
+                    self.row_sums(arg) for arg in args]
+            return None if None in sums else ir.apply(op, *sums)
+        return None
+
     def nonzero(self, node: Node) -> bool:
         """Every entry is non-zero: positive, or the determinant of an invertible matrix (the
         product and quotient of such)."""
@@ -261,6 +319,11 @@ class Facts:
                 return False
             factors = factors[1:-1]
         return not factors or self.symmetric(factors[0])
+
+
+def _is_ones_row(node: Node) -> bool:
+    return node.op == "transpose" and node.args[0].op == "ones" and \
+        node.args[0].kind is Kind.VECTOR
 
 
 def _unscaled(node: Node) -> Node:

@@ -115,3 +115,13 @@ def power_of_power(node: Node, facts: Facts) -> Node | None:
     if k == int(k) or j != int(j) or facts.nonnegative(base):
         return _power(base, j * k, node)
     return None
+
+
+@rule('size-of-ones', ops=('sum', 'mean'), example='x : vector(N)\nf = sum(ones(N))')
+def size_of_ones(node: Node, facts: Facts) -> Node | None:
+    """sum(ones(m, n)) = m n; mean(ones(m, n)) = 1 (and so ones(N)' @ ones(N) = N)."""
+    inner = node.args[0]
+    if inner.op != "ones" or not node.is_scalar:
+        return None
+    rows, cols = inner.params
+    return ir.dimval(rows * cols) if node.op == "sum" else ir.const(1.0)

@@ -5,8 +5,9 @@ ch. 2)."""
 from __future__ import annotations
 
 from ..core import ir
-from ..core.algebra import vec
+from ..core.algebra import chain, vec
 from ..core.ir import Node
+from ..core.shapes import ONE
 from .facts import Facts
 from .rewrite import apply, rule, same_shape, transposed
 
@@ -115,3 +116,78 @@ def kron_of_scalar(node: Node, facts: Facts) -> Node | None:
     if b.is_scalar:
         return apply("mul", b, a)
     return None
+
+
+def _commuted(left: Node, right: Node) -> Node | None:
+    """kron(A, B) @ commutation(n, q) = kron(B, A) for A m x n, B p x q with m = 1 or p = 1;
+    commutation(p, m) @ kron(A, B) = kron(B, A) with n = 1 or q = 1: K(p, m) (A x B) K(n, q)
+    = B x A, and K(1, k) = K(k, 1) = I (Magnus & Neudecker 2019, ch. 3, thm. 9)."""
+    if left.op == "kron" and right.op == "commutation":
+        a, b = left.args
+        fits = right.params == (a.shape.cols, b.shape.cols)
+        one_row = ONE in (a.shape.rows, b.shape.rows)
+        return apply("kron", b, a) if fits and one_row else None
+    if left.op == "commutation" and right.op == "kron":
+        a, b = right.args
+        fits = left.params == (b.shape.rows, a.shape.rows)
+        one_column = ONE in (a.shape.cols, b.shape.cols)
+        return apply("kron", b, a) if fits and one_column else None
+    return None
+
+
+@rule(
+    'kron-chain',
+    ops=('matmul',),
+    example=('a : vector(N); S : matrix(n, n)\n'
+             'f = kron(a\', S) @ commutation(N, n) @ kron(I(n), a)'),
+)
+def kron_chain(node: Node, facts: Facts) -> Node | None:
+    """Neighbours in a product A @ ... @ Z, however it is bracketed, that meet as one factor:
+    kron(A, B) @ kron(C, D) = kron(A @ C, B @ D); kron(A, B) @ commutation = kron(B, A) where
+    one factor is a row (see _commuted)."""
+    factors = chain(node)
+    for index in range(len(factors) - 4):
+        met = _hadamard_of_selection(factors[index:index + 5])
+        if met is not None:
+            return _product(factors[:index] + [met] + factors[index + 5:])
+    for index in range(len(factors) - 1):
+        left, right = factors[index], factors[index + 1]
+        met = _commuted(left, right)
+        if met is None and left.op == "kron" and right.op == "kron":
+            met = kron_mixed_product(apply("matmul", left, right), facts)
+        if met is not None:
+            return _product(factors[:index] + [met] + factors[index + 2:])
+    return None
+
+
+def _product(factors: list[Node]) -> Node:
+    product = factors[0]
+    for factor in factors[1:]:
+        product = apply("matmul", product, factor)
+    return product
+
+
+def _selection(node: Node) -> Node | None:
+    """N for the N^2 x N matrix Diag(vec(I(N))) @ kron(ones(N), I(N)), whose column j is
+    e_j x e_j, given as its two factors' pair [Diag(vec(I(N))), kron(ones(N), I(N))]."""
+    if node.op != "kron" or node.args[0].op != "ones" or node.args[1].op != "identity":
+        return None
+    ones, identity = node.args
+    size = identity.params[0]
+    return size if ones.shape.rows == size and ones.shape.cols == ONE else None
+
+
+def _hadamard_of_selection(factors: list[Node]) -> Node | None:
+    """S' @ kron(A, B) @ S = A * B for S = Diag(vec(I(N))) @ kron(ones(N), I(N)) and A, B
+    N x N: S e_j = e_j x e_j picks the entries A_ij B_ij (Magnus & Neudecker 2019, ch. 3)."""
+    left, d1, middle, d2, right = factors
+    if left.op != "transpose" or middle.op != "kron" or left.args[0] is not right:
+        return None
+    size = _selection(right)
+    diagonal = ir.apply("Diag", ir.apply("vec", ir.identity(size))) if size is not None else None
+    if diagonal is None or d1 is not diagonal or d2 is not diagonal:
+        return None
+    a, b = middle.args
+    if not all(x.shape.rows == size and x.shape.cols == size for x in (a, b)):
+        return None
+    return apply("mul", a, b)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import limits
 from ..core import ir
+from ..core.broadcast import axis_mean
 from ..core.ir import Node
 from ..core.shapes import ONE, Kind
 from .facts import Facts
@@ -106,11 +107,16 @@ def scalar_out_of_product(node: Node, facts: Facts) -> Node | None:
     example='A : matrix(m, n); x : vector(n); s : scalar\nf = A @ (x / s)',
 )
 def quotient_out_of_product(node: Node, facts: Facts) -> Node | None:
-    """(A / s) @ B = (A @ B) / s = A @ (B / s); Diag(a / s) = Diag(a) / s, s a scalar."""
+    """(A / s) @ B = (A @ B) / s = A @ (B / s); Diag(a / s) = Diag(a) / s, s a scalar (except
+    a mean spread over a row, (v / s) @ 1', which prints as the broadcast mean(X, 1))."""
     if node.op == "Diag":
         inner = node.args[0]
         if inner.op == "div" and inner.args[1].is_scalar and not inner.is_scalar:
             return apply("div", apply("Diag", inner.args[0]), inner.args[1])
+        return None
+    a, b = node.args
+    if (axis_mean(a) is not None and b.op == "transpose" and b.args[0].op == "ones") or (
+            a.op == "ones" and axis_mean(b) is not None):
         return None
     return out_of_matmul(node, "div")
 
@@ -196,12 +202,19 @@ def inner_product_with_quotient(node: Node, facts: Facts) -> Node | None:
     example='Y : matrix(m, n) simplex\nf = Y @ ones(n)',
 )
 def row_sums_of_simplex(node: Node, facts: Facts) -> Node | None:
-    """Y @ 1 = 1 when each row of Y is on the simplex."""
+    """Y @ 1 = 1 when each row of Y is on the simplex; (a Y + b) @ 1 = (a + b k) 1 for such a
+    k-column Y, an affine combination (label smoothing's (1 - e) Y + e / k: rows sum to 1)."""
     a, b = node.args
-    if b.op == "ones" and b.kind is Kind.VECTOR and facts.row_simplex(a):
-        rows = a.shape.rows
-        return ir.ones(rows, ONE, Kind.VECTOR) if rows is not ONE else ir.const(1.0)
-    return None
+    if b.op != "ones" or b.kind is not Kind.VECTOR:
+        return None
+    rows = a.shape.rows
+    ones = ir.ones(rows, ONE, Kind.VECTOR) if rows is not ONE else ir.const(1.0)
+    if facts.row_simplex(a):
+        return ones
+    total = facts.row_sums(a)
+    if total is None:
+        return None
+    return total if ones.is_scalar else apply("mul", total, ones)
 
 
 @rule(

@@ -108,6 +108,13 @@ def _plus_diagonal(m, v):
     return m.at[index, index].add(_np.ravel(v))
 
 
+def _top_singular_pair(x):
+    u, s, vt = _np.linalg.svd(x, full_matrices=False)
+    u1 = u[:, :1]
+    u1 = u1 * _np.where(u1[_np.argmax(_np.abs(u1)), 0] >= 0, 1.0, -1.0)
+    return u1, x.T @ u1 / s[0]
+
+
 import jax as _jax  # noqa: E402, F401 - custom_vjp in the generated module
 
 

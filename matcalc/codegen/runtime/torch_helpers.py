@@ -318,3 +318,31 @@ def _triangular_congruence(s, m, lower):
 
 def _plus_diagonal(m, v):
     return m + _torch.diag(_torch.as_tensor(v).reshape(-1))
+
+
+def _norm_spec(x):
+    return _torch.linalg.matrix_norm(x, 2)
+
+
+def _norm_nuc(x):
+    return _torch.linalg.matrix_norm(x, "nuc")
+
+
+def _top_singular_pair(x):
+    u, s, vh = _torch.linalg.svd(x, full_matrices=False)
+    u1 = u[:, :1]
+    u1 = u1 * _torch.sign(u1[_torch.argmax(_torch.abs(u1)), 0])
+    return u1, x.T @ u1 / s[0]
+
+
+def _svd_u1(x):
+    return _top_singular_pair(x)[0]
+
+
+def _svd_v1(x):
+    return _top_singular_pair(x)[1]
+
+
+def _polar(x):
+    u, _, vh = _torch.linalg.svd(x, full_matrices=False)
+    return u @ vh

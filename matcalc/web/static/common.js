@@ -85,13 +85,12 @@ function showDerivationVerdict(out, answer) {
   for (const step of answer.steps) {
     const item = document.createElement("div");
     item.className = `step ${step.ok ? "ok" : "wrong"}`;
-    item.textContent = `line ${step.line}: ${step.ok ? "ok" : "wrong"}: ${step.text}`;
+    item.textContent = `line ${step.line}: ${step.mark}: ${step.text}`;
     if (step.hint) item.append(paragraph("hint", step.hint));
     out.append(item);
   }
-  out.append(paragraph(answer.ok ? "ok" : "wrong", answer.ok ?
-    `every step holds (${answer.layout} layout)` :
-    `the first false step is on line ${answer.first_error_line} (${answer.layout} layout)`));
+  // every step holds, the first false step, or why the derivation is incomplete
+  out.append(paragraph(answer.ok ? "ok" : "wrong", `${answer.summary} (${answer.layout} layout)`));
 }
 
 // A verdict box whose input changed since it was given is marked stale (and unmarked anew).
