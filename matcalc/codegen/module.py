@@ -78,15 +78,7 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
     """The code of a function computing ``derivatives`` (and, for gradients, the function's
     value with them), each subexpression computed once."""
     spelling = backend(backend_name)
-    group = [derivatives] if isinstance(derivatives, Result) else list(derivatives)
-    if not group:
-        raise UnsupportedError("nothing to generate code for")
-    program = group[0].program
-    where: dict[str, Node] = {}
-    for derivative in group:
-        if derivative.program is not program:
-            raise UnsupportedError("the results must come from one problem")
-        where.update(derivative.where)
+    group, program, where = _group_of(derivatives)
 
     def body_of(item: str) -> Node | None:
         if item in program.definitions:
@@ -98,9 +90,7 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
     result_nodes = [d.result for d in group]
     value_node = group[0].of_node if valued else None
     roots = result_nodes + list(where.values()) + ([value_node] if value_node else [])
-    needed: set[str] = set()
-    for root in roots:
-        needed |= dependencies(root, lambda item: body_of(item) or ZERO)
+    needed = _needed_by(roots, {}, body_of)
     statements = [(n, d.body) for n, d in program.definitions.items() if n in needed]
     statements += list(where.items())
     if hoist:
@@ -123,17 +113,8 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
     def write(with_value: bool, counts: dict[Node, int]) -> tuple[Writer, list[str], list[str],
                                                                    str, list[str]]:
         writer = Writer(program, facts, named, counts, spelling)
-        prepare_lines = []
-        if chosen:
-            prepare_writer = Writer(program, facts, named, counts, spelling)
-            for index, node in enumerate(chosen, 1):
-                key = f"_h{index}"
-                text = prepare_writer.names.get(node) or prepare_writer.expression(node)
-                prepare_lines += prepare_writer.lines
-                prepare_writer.lines = []
-                prepare_lines.append(f"{key} = {text}")
-                prepare_writer.names[node] = key
-                writer.names[node] = f"{prepared_key}[{key!r}]"
+        prepare_lines = _prepare_lines(chosen, Writer(program, facts, named, counts, spelling),
+                                       writer, prepared_key)
         wanted = set(needed) if with_value else _needed_by(result_nodes, where, body_of)
         lines = []
         for statement_name, body in statements:
@@ -170,6 +151,37 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
     return Written(program, group, spelling, taken, setup, sizes_key, prepared_key,
                    prepare_lines, [f"_h{i}" for i in range(1, len(chosen) + 1)], lines,
                    results, valued_lines, valued_results, value)
+
+
+def _prepare_lines(chosen: list[Node], prepare_writer: Writer, writer: Writer,
+                   prepared_key: str) -> list[str]:
+    """The lines of ``prepare``, computing the chosen nodes; ``writer`` reads them from the
+    prepared dict from then on."""
+    lines: list[str] = []
+    for index, node in enumerate(chosen, 1):
+        key = f"_h{index}"
+        text = prepare_writer.names.get(node) or prepare_writer.expression(node)
+        lines += prepare_writer.lines
+        prepare_writer.lines = []
+        lines.append(f"{key} = {text}")
+        prepare_writer.names[node] = key
+        writer.names[node] = f"{prepared_key}[{key!r}]"
+    return lines
+
+
+def _group_of(derivatives: Result | Sequence[Result]) -> tuple[list[Result], Program,
+                                                              dict[str, Node]]:
+    """The results as a list, their problem and their where-definitions."""
+    group = [derivatives] if isinstance(derivatives, Result) else list(derivatives)
+    if not group:
+        raise UnsupportedError("nothing to generate code for")
+    program = group[0].program
+    where: dict[str, Node] = {}
+    for derivative in group:
+        if derivative.program is not program:
+            raise UnsupportedError("the results must come from one problem")
+        where.update(derivative.where)
+    return group, program, where
 
 
 def _needed_by(roots: list[Node], where: dict[str, Node],
