@@ -139,22 +139,7 @@ def _module(program: Program, group: list[Result], name: str, variables: list[st
             prepare_lines: list[str], prepare_keys: list[str], bodies: list[Node],
             header: str, prepare_name: str = "prepare", value: str = "") -> str:
     parameters = ", ".join(identifier(v) for v in variables)
-    conversions, sizes = [], {}
-    for variable in variables:
-        node = program.variables[variable]
-        python_name = identifier(variable)
-        kind = {"scalar": "_scalar", "vector": "_column"}.get(node.kind.name.lower(), "_matrix")
-        conversions.append(f"{python_name} = {kind}({python_name}, {variable!r})")
-        if node.kind is not Kind.SCALAR:
-            for axis, d in enumerate((node.shape.rows, node.shape.cols)):
-                if d.is_symbol and d.symbols[0] not in sizes:
-                    sizes[d.symbols[0]] = f"{python_name}.shape[{axis}]"
-    for variable in variables:  # 2*dh, k + 1: one symbol read off a size, when alone
-        node = program.variables[variable]
-        for axis, d in enumerate((node.shape.rows, node.shape.cols)):
-            solved = _solved_size(d, f"{identifier(variable)}.shape[{axis}]")
-            if node.kind is not Kind.SCALAR and solved and solved[0] not in sizes:
-                sizes[solved[0]] = solved[1]
+    conversions, sizes = _arguments(program, variables)
     used_dims = {s for body in bodies for n in walk(body) for s in _dims_of(n)}
     missing = sorted(used_dims - set(sizes))
     size_lines = [f"{size_name(s)} = {sizes[s]}" for s in sorted(sizes)]
@@ -218,6 +203,28 @@ def _module(program: Program, group: list[Result], name: str, variables: list[st
             + f'):\n{shapes}\n\n'
             'Vectors are 1-D arrays, matrices 2-D, scalars numbers; float32 stays float32.\n'
             '"""\n\n' + header + "\n\n" + prepare_text + functions)
+
+
+def _arguments(program: Program, variables: list[str]) -> tuple[list[str], dict[str, str]]:
+    """The lines taking each argument into the internal layout, and each dimension's size as
+    read off the arguments' shapes (``2*dh``, ``k + 1``: a symbol solved for, when alone)."""
+    conversions, sizes = [], {}
+    for variable in variables:
+        node = program.variables[variable]
+        python_name = identifier(variable)
+        kind = {"scalar": "_scalar", "vector": "_column"}.get(node.kind.name.lower(), "_matrix")
+        conversions.append(f"{python_name} = {kind}({python_name}, {variable!r})")
+        if node.kind is not Kind.SCALAR:
+            for axis, d in enumerate((node.shape.rows, node.shape.cols)):
+                if d.is_symbol and d.symbols[0] not in sizes:
+                    sizes[d.symbols[0]] = f"{python_name}.shape[{axis}]"
+    for variable in variables:
+        node = program.variables[variable]
+        for axis, d in enumerate((node.shape.rows, node.shape.cols)):
+            solved = _solved_size(d, f"{identifier(variable)}.shape[{axis}]")
+            if node.kind is not Kind.SCALAR and solved and solved[0] not in sizes:
+                sizes[solved[0]] = solved[1]
+    return conversions, sizes
 
 
 def _dims_of(node: Node) -> set[str]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from .shapes import Kind
 
 if TYPE_CHECKING:
-    from .ir import Node
+    from .expression import Expression as Node  # what it reads of core/ir.py's Node
 
 ELEMENTWISE = frozenset({"add", "sub", "mul", "div"})
 

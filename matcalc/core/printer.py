@@ -16,7 +16,7 @@ from .registry import UNARY as _UNARY
 from .shapes import Dim, Kind
 
 if TYPE_CHECKING:
-    from .ir import Node
+    from .expression import Expression as Node  # what it reads of core/ir.py's Node
 
 # the infix operators of sums and products, (symbol, binding strength) by operation: the
 # registry's syntax view (binding strengths mirror grammar.lark)
