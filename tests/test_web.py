@@ -220,7 +220,8 @@ def class_client():
 
 @pytest.mark.parametrize("host", ["attacker.example", "attacker.example:8000",
                                   "localhost.attacker.example", "127.0.0.1.nip.io",
-                                  "classXexample", "0.0.0.0", ""])
+                                  "classXexample", "0.0.0.0", "",
+                                  "[::1]attacker.example", "[::1]:80x", "[::1"])
 def test_a_host_it_does_not_serve_gets_421(class_client, host):
     # DNS rebinding: a page whose name now points at 127.0.0.1 sends its own name
     for method, path in (("GET", "/"), ("GET", "/api/examples"), ("POST", "/api/derive")):
@@ -271,7 +272,8 @@ def test_json_with_a_charset_is_json(client):
 
 
 @pytest.mark.parametrize("origin", ["http://attacker.example", "null", "http://localhost:3000",
-                                    "https://localhost.attacker.example", "file://"])
+                                    "https://localhost.attacker.example", "file://",
+                                    "http://[::1", "http://["])
 def test_a_foreign_origin_is_refused(client, origin):
     for method, path in (("POST", "/api/derive"), ("GET", "/api/examples")):
         answer = client.request(method, path, headers={"origin": origin, "host": "localhost:8000"},
@@ -441,9 +443,19 @@ async def _timed(work) -> float:
 
 
 @pytest.mark.parametrize("option, value", [("--queue", "-1"), ("--max-connections", "0"),
-                                           ("--server-memory-limit", "0")])
-def test_serve_refuses_a_limit_that_is_not_one(capsys, option, value):
+                                           ("--server-memory-limit", "0"),
+                                           ("--memory-limit", "-1"), ("--memory-limit", "0")])
+def test_serve_refuses_a_limit_that_is_not_one(capsys, monkeypatch, option, value):
+    import uvicorn
+
+    from matcalc.cli import serve
     from matcalc.cli.main import main
+
+    def served(*args, **kwargs):  # a worker limit of -1 MB used to mean no limit at all
+        raise AssertionError(f"served with {option} {value}")
+
+    monkeypatch.setattr(uvicorn, "run", served)
+    monkeypatch.setattr(serve, "limit_server", lambda memory, connections: None)
 
     assert main(["serve", option, value]) == 2
     assert f"{option} {value} is not a positive number" in capsys.readouterr().err
