@@ -220,7 +220,8 @@ def class_client():
 
 @pytest.mark.parametrize("host", ["attacker.example", "attacker.example:8000",
                                   "localhost.attacker.example", "127.0.0.1.nip.io",
-                                  "classXexample", "0.0.0.0", ""])
+                                  "classXexample", "0.0.0.0", "",
+                                  "[::1]attacker.example", "[::1]:80x", "[::1"])
 def test_a_host_it_does_not_serve_gets_421(class_client, host):
     # DNS rebinding: a page whose name now points at 127.0.0.1 sends its own name
     for method, path in (("GET", "/"), ("GET", "/api/examples"), ("POST", "/api/derive")):
@@ -271,7 +272,8 @@ def test_json_with_a_charset_is_json(client):
 
 
 @pytest.mark.parametrize("origin", ["http://attacker.example", "null", "http://localhost:3000",
-                                    "https://localhost.attacker.example", "file://"])
+                                    "https://localhost.attacker.example", "file://",
+                                    "http://[::1", "http://["])
 def test_a_foreign_origin_is_refused(client, origin):
     for method, path in (("POST", "/api/derive"), ("GET", "/api/examples")):
         answer = client.request(method, path, headers={"origin": origin, "host": "localhost:8000"},
