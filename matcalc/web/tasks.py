@@ -234,14 +234,16 @@ def _verify(fields: dict, practice: dict | None) -> dict:
               "max_rel_error": finite(verdict.max_rel_error),
               "read_as": verdict.read_as, "read_as_latex": verdict.read_as_latex,
               "counterexample": plain(verdict.counterexample)}
+    reference = {"reference": expected.text, "reference_latex": expected.latex}
+    if practice:  # a hint naming a term of the reference is shown whole with the reference
+        reference |= withholding_terms(answer, ("verdict", "hint"))
     if practice and practice.get("rubric") is not None:
         rubric = practice["rubric"]
         points, mistake, feedback = rubric.score("correct" if verdict.ok else "wrong",
                                                  verdict.hint)
         answer |= {"points": points, "max_points": rubric.points, "mistake": mistake,
                    "feedback": feedback}
-    return {"answer": answer,
-            "reference": {"reference": expected.text, "reference_latex": expected.latex}}
+    return {"answer": answer, "reference": reference}
 
 
 def _derivation(fields: dict, practice: dict | None) -> dict:
@@ -268,9 +270,32 @@ def _derivation(fields: dict, practice: dict | None) -> dict:
               "layout": verdict.layout, "first_error_line": first.line if first else None,
               "steps": sorted(rows, key=lambda row: (row["line"], row["ok"] is None))}
     if practice:
-        return {"answer": answer, "reference": {"reference": expected.text,
-                                                "reference_latex": expected.latex}}
+        whole = [dict(row) for row in answer["steps"]]
+        reference = {"reference": expected.text, "reference_latex": expected.latex}
+        for row in answer["steps"]:
+            if withholding_terms(row, ("hint",)):
+                reference["steps"] = whole
+        return {"answer": answer, "reference": reference}
     return answer
+
+
+# hints that quote a term of the expected result (grading/hints_terms.py): with the answer
+# beside them they give the reference away, so practice mode shows the term only with it
+QUOTING_HINTS = ("a term of the sum is missing: ", "the sign of one term is flipped: ")
+
+
+def withholding_terms(answer: dict, keys: tuple[str, ...]) -> dict:
+    """Cuts the quoted term out of ``answer``'s texts under ``keys`` (in place); the texts as
+    they were, for those that changed."""
+    whole = {}
+    for key in keys:
+        text = answer.get(key) or ""
+        for quoting in QUOTING_HINTS:
+            if quoting in text:
+                whole[key] = text
+                answer[key] = text[:text.index(quoting) + len(quoting) - 2] + \
+                    " (which is shown with the reference)"
+    return whole
 
 
 def finite(value: float) -> float | None:
