@@ -4,6 +4,7 @@ and requests that must not stall the others."""
 from __future__ import annotations
 
 import asyncio
+import json
 import pathlib
 import time
 
@@ -443,9 +444,36 @@ async def _timed(work) -> float:
 
 
 @pytest.mark.parametrize("option, value", [("--queue", "-1"), ("--max-connections", "0"),
-                                           ("--server-memory-limit", "0")])
-def test_serve_refuses_a_limit_that_is_not_one(capsys, option, value):
+                                           ("--server-memory-limit", "0"),
+                                           ("--memory-limit", "-1"), ("--memory-limit", "0")])
+def test_serve_refuses_a_limit_that_is_not_one(capsys, monkeypatch, option, value):
+    import uvicorn
+
+    from matcalc.cli import serve
     from matcalc.cli.main import main
+
+    def served(*args, **kwargs):  # a worker limit of -1 MB used to mean no limit at all
+        raise AssertionError(f"served with {option} {value}")
+
+    monkeypatch.setattr(uvicorn, "run", served)
+    monkeypatch.setattr(serve, "limit_server", lambda memory, connections: None)
 
     assert main(["serve", option, value]) == 2
     assert f"{option} {value} is not a positive number" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("endpoint", "field"), [
+    ("derivation", "derivation"), ("verify", "answer"), ("verify", "wrt"), ("derive", "of"),
+    ("derive", "problem"), ("derive", "\ud800")])
+def test_text_that_is_not_unicode_is_a_400_naming_its_field(client, endpoint, field):
+    # JSON may spell a lone surrogate ("\ud800"); an answer echoing it could not be encoded
+    body = {"problem": "x : vector(n)\nf = x' @ x\ngrad f wrt x", "wrt": "x"}
+    body |= {"verify": {"answer": "2 * x"}, "derivation": {"derivation": "df = 2 x' dx"}}.get(
+        endpoint, {})
+    body[field] = "x \ud800" if field != "problem" else body["problem"] + " # \ud800"
+    answer = client.post(f"/api/{endpoint}", headers={"content-type": "application/json"},
+                         content=json.dumps(body).encode())
+    assert answer.status_code == 400, answer.text
+    error = answer.json()["error"]
+    assert "lone surrogate" in error["message"]
+    assert error["field"] == (None if field == "\ud800" else field)

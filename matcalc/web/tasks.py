@@ -94,6 +94,7 @@ def read_body(body: bytes, schema: Schema) -> dict:
         raise ParseError("the request body is not JSON") from None
     if not isinstance(fields, dict):
         raise ParseError("the request body is a JSON object")
+    _unicode(fields)
     known = {name.lstrip("!"): kind for name, kind in schema.items()}
     unknown = sorted(set(fields) - set(known))
     if unknown:
@@ -109,6 +110,25 @@ def read_body(body: bytes, schema: Schema) -> dict:
             continue
         checked[name] = _field(name, kind, value)
     return checked
+
+
+def _unicode(fields: dict) -> None:
+    """Refuses text that is not Unicode (JSON's "\\ud800", a lone surrogate): nothing could be
+    read from it, and an answer echoing it could not be written out."""
+    def encodable(value: object) -> bool:
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+
+    for name, value in fields.items():
+        if not encodable(name):
+            raise ParseError("a field's name is not Unicode text (it holds a lone surrogate "
+                             "such as \\ud800)")
+        if not encodable(value):
+            raise FieldError(name, f"'{name}' is not Unicode text (it holds a lone surrogate "
+                                   "such as \\ud800)")
 
 
 def _field(name: str, kind: object, value: object) -> object:
