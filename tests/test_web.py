@@ -477,3 +477,15 @@ def test_text_that_is_not_unicode_is_a_400_naming_its_field(client, endpoint, fi
     error = answer.json()["error"]
     assert "lone surrogate" in error["message"]
     assert error["field"] == (None if field == "\ud800" else field)
+
+
+@pytest.mark.parametrize(("endpoint", "body"), [
+    ("derivation", {"derivation": "where G = A + A'\ndf = x' (A + A') dx"}),
+    ("verify", {"wrt": "x", "answer": "2 * x"})])
+def test_the_guide_names_every_field_of_an_answer(client, endpoint, body):
+    guide = (pathlib.Path(__file__).resolve().parent.parent / "docs" / "guide.md").read_text()
+    (row,) = [line for line in guide.splitlines() if line.startswith(f"| `/api/{endpoint}` |")]
+    problem = "A : matrix(n, n)\nx : vector(n)\nf = x' @ A @ x\ngrad f wrt x"
+    answer = client.post(f"/api/{endpoint}", json={"problem": problem, **body}).json()
+    named = set(answer) | {key for step in answer.get("steps", []) for key in step}
+    assert sorted(key for key in named if f"`{key}`" not in row) == []
