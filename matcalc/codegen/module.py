@@ -34,7 +34,7 @@ from ..core.shapes import Dim, Kind, describe
 from ..engine.result import Result, result_keys
 from ..errors import UnsupportedError
 from ..rules.facts import Facts
-from .backends import BACKENDS, backend_header
+from .backends import BACKENDS, backend_header, only_used_helpers
 from .names import identifier, internal, size_name, sizes_keyword
 from .plan import constant_nodes, hoisted, mover, regrouped
 from .writer import Writer, count_uses
@@ -47,6 +47,12 @@ def generate(derivatives: Result | Sequence[Result], name: str = "gradient",
     """The source of a module with ``name(**arrays) -> results`` (and ``prepare_name``, the
     function computing what does not move, when there is any); ``backend`` "jax" or "torch"
     writes the same code over jax.numpy or PyTorch."""
+    return only_used_helpers(_whole_source(derivatives, name, hoist, backend, prepare_name))
+
+
+def _whole_source(derivatives: Result | Sequence[Result], name: str, hoist: bool,
+                  backend: str, prepare_name: str) -> str:
+    """The module with every runtime helper of its backend."""
     if backend not in BACKENDS:
         raise UnsupportedError(f"unknown backend {backend!r}; backends are "
                                f"{', '.join(BACKENDS)}")
@@ -250,13 +256,13 @@ def generate_many(groups: Sequence[Sequence[Result]], backend: str = "numpy") ->
         names[kind] = names.get(kind, 0) + 1
         name = kind if names[kind] == 1 else f"{kind}{names[kind]}"
         prepare_name = "prepare" if len(groups) == 1 else f"prepare_{name}"
-        source = generate(list(group), name, backend=backend, prepare_name=prepare_name)
+        source = _whole_source(list(group), name, True, backend, prepare_name)
         if index:
             starts = [source.find(f"def {prepare_name}("), source.find(f"def value_and_{name}("),
                       source.index(f"def {name}(")]
             source = source[min(start for start in starts if start >= 0):]
         parts.append(source.rstrip() + "\n")
-    return "\n\n".join(parts)
+    return only_used_helpers("\n\n".join(parts))
 
 
 _MODULES: dict[str, ModuleType] = {}
