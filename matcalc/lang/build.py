@@ -21,6 +21,7 @@ from ..core.unify import Inference
 from ..errors import (
     AssumptionError,
     DeclarationError,
+    DomainError,
     LimitError,
     Location,
     MatcalcError,
@@ -345,7 +346,13 @@ class Builder:
         return ir.apply("transpose", self._sized(self._expr(child), child))
 
     def _binary(self, op: str, tree: Tree) -> Node | PendingIdentity:
-        return combine(op, *self.operands(tree))
+        left, right = self.operands(tree)
+        if op == "mul" and self.inference is not None:
+            _refuse_elementwise_product(left, right)
+        if op == "div" and not is_pending(right) and right.op == "const" and \
+                right.params[0] == 0:
+            raise DomainError("division by zero")
+        return combine(op, left, right)
 
     def operands(self, tree: Tree) -> tuple[Node | PendingIdentity, Node | PendingIdentity]:
         """The two operands of a binary tree, each a node or a bare I (lang/pending.py), which
@@ -485,3 +492,21 @@ class Builder:
                 self.source)
         raise ShapeError("a dimension argument is a name, an integer, or their sums and products",
                          where, self.source)
+
+
+def _refuse_elementwise_product(left: Node | PendingIdentity, right: Node | PendingIdentity
+                                ) -> None:
+    """In one-line input, ``*`` between a matrix and a vector (or row) is an error: names typed
+    by convention are a matrix (capital) and a column vector, and ``x' * A * x`` means the
+    matrix product, which is ``@``."""
+    if is_pending(left) or is_pending(right):
+        return
+    kinds = {left.kind, right.kind}
+    if Kind.MATRIX in kinds and kinds & {Kind.VECTOR, Kind.ROW}:
+        raise ShapeError(f"{left} * {right}: * multiplies entry by entry, and {left} is "
+                         f"{_KIND_WORDS[left.kind]}, {right} {_KIND_WORDS[right.kind]}; for "
+                         f"the matrix product write {left} @ {right}")
+
+
+_KIND_WORDS = {Kind.MATRIX: "a matrix", Kind.VECTOR: "a column vector", Kind.ROW: "a row vector"}
+
