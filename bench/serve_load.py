@@ -17,7 +17,9 @@ given and sends again; its latency runs from its first try to its answer.
    requests' latency (p50, p99, largest) and how many each client got answered: no client
    starves.
 
-Run: ``python bench/serve_load.py [--seconds 30]`` (needs the dev dependencies: httpx).
+Run: ``python bench/serve_load.py [--seconds 30] [--before DIR]`` (needs the dev dependencies:
+httpx); ``--before DIR`` first runs the mixed clients against the server of another version
+(``git archive REV | tar -x -C DIR``), so that both are measured in one run.
 """
 
 from __future__ import annotations
@@ -41,9 +43,11 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start(port: int) -> subprocess.Popen:
+def start(port: int, checkout: str | None = None) -> subprocess.Popen:
+    """``matcalc serve`` on ``port``, from ``checkout`` (a folder holding another version's
+    ``matcalc`` package) or else this one."""
     server = subprocess.Popen([sys.executable, "-m", "matcalc", "serve", "--port", str(port),
-                               "--jobs", "2"], stdout=subprocess.PIPE, text=True)
+                               "--jobs", "2"], stdout=subprocess.PIPE, text=True, cwd=checkout)
     assert server.stdout is not None
     server.stdout.readline()  # "matcalc workbench on http://..."
     for _ in range(100):
@@ -79,13 +83,21 @@ EXPENSIVE = {"problem": CS224N, "check": True, "steps": True, "code": ["numpy", 
 PAST_ITS_TIME = HOSTILE["a derivation past its time"][1]
 
 
+WAIT_SECONDS = 60.0  # a request not answered by then counts as unanswered (status 0)
+
+
 async def timed(client: httpx.AsyncClient, endpoint: str, body: dict,
                 refused: list[int] | None = None) -> tuple[float, int]:
     """(seconds, status) of a request sent until it is not refused with 429 (each refusal
-    waits its Retry-After and is counted in ``refused``)."""
+    waits its Retry-After and is counted in ``refused``); status 0: no answer in time."""
     started = time.monotonic()
     while True:
-        answer = await client.post(f"/api/{endpoint}", json=body, timeout=120)
+        try:
+            answer = await client.post(f"/api/{endpoint}", json=body,
+                                       timeout=max(1.0, WAIT_SECONDS - (time.monotonic() -
+                                                                        started)))
+        except httpx.TimeoutException:
+            return time.monotonic() - started, 0
         if answer.status_code != 429:
             return time.monotonic() - started, answer.status_code
         if refused is not None:
@@ -94,6 +106,8 @@ async def timed(client: httpx.AsyncClient, endpoint: str, body: dict,
 
 
 def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
@@ -134,6 +148,7 @@ async def mixed(client: httpx.AsyncClient, seconds: float) -> None:
     """50 clients for ``seconds``: cheap, expensive and abandoned requests (module docstring)."""
     end = time.monotonic() + seconds
     cheap: dict[int, list[float]] = {}
+    unanswered: list[int] = []
     expensive: list[tuple[float, int]] = []
     refused: list[int] = []
     abandoned = 0
@@ -144,8 +159,10 @@ async def mixed(client: httpx.AsyncClient, seconds: float) -> None:
         while time.monotonic() < end:
             k += 1
             latency, status = await timed(client, "derive", normal(index * 1000 + k), refused)
-            assert status == 200, status
-            cheap[index].append(latency)
+            if status == 200:
+                cheap[index].append(latency)
+            else:
+                unanswered.append(status)
             await asyncio.sleep(1.0)  # a person types on (the page waits 0.5 s for a pause)
 
     async def expensive_client() -> None:
@@ -168,11 +185,13 @@ async def mixed(client: httpx.AsyncClient, seconds: float) -> None:
                          *[abandoning_client() for _ in range(5)])
     latencies = [latency for client_latencies in cheap.values() for latency in client_latencies]
     fewest = min(len(client_latencies) for client_latencies in cheap.values())
+    latencies = latencies or [float("nan")]
     print(f"\n50 clients over {time.monotonic() - started:.1f} s (35 cheap, 10 expensive, "
           "5 abandoning)")
     print(f"cheap requests: {len(latencies)} answered (200); latency p50 "
           f"{percentile(latencies, 0.5):.2f} s, p99 {percentile(latencies, 0.99):.2f} s, "
-          f"max {max(latencies):.2f} s; every cheap client answered at least {fewest} times")
+          f"max {max(latencies):.2f} s; every cheap client answered at least {fewest} times; "
+          f"{len(unanswered)} not answered within {WAIT_SECONDS:g} s")
     statuses = collections.Counter(status for _, status in expensive)
     print(f"expensive requests: {len(expensive)} answered ("
           f"{', '.join(f'{status}: {count}' for status, count in sorted(statuses.items()))}); "
@@ -180,23 +199,40 @@ async def mixed(client: httpx.AsyncClient, seconds: float) -> None:
     print(f"abandoned requests: {abandoned}; refusals with 429 (then retried): {len(refused)}")
 
 
-async def main(port: int, seconds: float) -> None:
+async def main(port: int, seconds: float, only_mixed: bool = False) -> None:
     limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits) as client:
         await timed(client, "derive", normal(0))  # the workers start
-        await concurrent(client)
-        await hostile_among_normal(client)
+        if not only_mixed:
+            await concurrent(client)
+            await hostile_among_normal(client)
         await mixed(client, seconds)
+
+
+def measure(seconds: float, checkout: str | None = None) -> None:
+    port = free_port()
+    server = start(port, checkout)
+    try:
+        asyncio.run(main(port, seconds, only_mixed=checkout is not None))
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # still answering what it queued
+            server.kill()
+            server.wait(timeout=10)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30.0,
                         help="how long the 50 mixed clients run (default 30)")
-    port = free_port()
-    server = start(port)
-    try:
-        asyncio.run(main(port, parser.parse_args().seconds))
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    parser.add_argument("--before", metavar="DIR",
+                        help="first run the 50 mixed clients against the server of another "
+                             "version (a folder holding its matcalc package), for comparison")
+    arguments = parser.parse_args()
+    if arguments.before:
+        print(f"== the server of {arguments.before}")
+        measure(arguments.seconds, arguments.before)
+        print("\n== this server")
+    measure(arguments.seconds)

@@ -124,7 +124,7 @@ def test_aligned_environment():
     (r"\partial x", UnsupportedError, "derivative notation"),
     (r"q + x", UnknownNameError, "unknown name 'q'"),
     (r"x_i", UnknownNameError, "entries of arrays"),
-    (r"\|X\|_2", UnsupportedError, "Frobenius"),
+    (r"\|X\|", UnsupportedError, "say which norm"),  # \|X\|_2 is the spectral norm
     (r"\|x\|_1", UnsupportedError, "not supported"),
     (r"\mathbf{1}^T x", UnsupportedError, "with its size"),
     (r"\mathbb{1}[z < 0]", ParseError, "indicator"),

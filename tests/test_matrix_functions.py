@@ -274,3 +274,86 @@ def test_the_gp_likelihood_in_jax_agrees_with_numpy():
         got = function(**instance.arrays)
         got = np.asarray(got["K"] if isinstance(got, dict) else got)
         assert np.allclose(got, derivative.numpy()(**instance.arrays), rtol=1e-9)
+
+
+# -- norms from the SVD (matcalc/ops/svd.py) -------------------------------------------------
+
+SVD = "X, B : matrix(m, n)\nW : matrix(n, n)\n"
+SVD_GRADIENTS = ["f = norm_spec(X)", "f = norm_nuc(X)", "f = norm_spec(X @ W) ^ 2",
+                 "f = norm_nuc(X * B) + sum(X)"]
+
+
+@pytest.mark.parametrize("problem", SVD_GRADIENTS)
+def test_svd_norm_gradients_are_proven_by_finite_differences(problem):
+    derivative = matcalc.derive(SVD + problem, wrt="X")
+    for seed in (1, 2):
+        verdict = matcalc.check(derivative, seed=seed)
+        assert verdict.ok and not verdict.inconclusive, verdict
+
+
+def test_svd_norm_gradients_are_the_textbook_ones():
+    # d ||X||_2 = u1' dX v1, d ||X||_* = (U V') : dX (Papadopoulo & Lourakis 2000; Watson 1992)
+    assert str(matcalc.derive(SVD + "f = norm_spec(X)", wrt="X")) == \
+        "df_dX = svd_u1(X) @ svd_v1(X)'"
+    derivative = matcalc.derive(SVD + "f = norm_nuc(X)", wrt="X")
+    assert str(derivative) == "df_dX = polar(X)"
+    instance = random_instance(derivative.program, seed=3)
+    u, _, vt = np.linalg.svd(instance.arrays["X"], full_matrices=False)
+    assert np.allclose(derivative.numpy()(**instance.arrays), u @ vt)
+
+
+@pytest.mark.parametrize("source, match", [
+    ("norm_spec(X + I(n))", "repeated largest singular value"),
+    ("norm_nuc(X + ones(n, n))", "without full rank")])
+def test_svd_norm_gradients_where_they_do_not_exist_are_refused(source, match):
+    # the gradient of ||X||_2 at a repeated largest singular value (I), of ||X||_* at a matrix
+    # without full rank (1 1')
+    derivative = matcalc.derive(f"X : matrix(n, n)\nf = {source}", wrt="X")
+    with pytest.raises(UnsupportedError, match=match):
+        derivative.numpy(compiled=False)(X=np.zeros((3, 3)))
+
+
+def test_second_derivatives_of_svd_norms_are_refused_by_name():
+    for problem in ("f = norm_spec(X)", "f = svd_u1(X)' @ B @ svd_v1(X)"):
+        with pytest.raises(UnsupportedError, match="the derivative of svd_[uv]1"):
+            matcalc.derive(SVD + problem, wrt="X", kind="hessian" if "spec" in problem else
+                           "grad")
+    with pytest.raises(UnsupportedError, match="the derivative of polar"):
+        matcalc.derive(SVD + "f = norm_nuc(X)", wrt="X", kind="hessian")
+
+
+@pytest.mark.parametrize("source", ["norm_spec(X)", "norm_nuc(X)", "svd_u1(X)", "svd_v1(X)",
+                                    "polar(X)", "norm_nuc(X) ^ 2 + norm_spec(X)"])
+def test_svd_norms_read_back(source):
+    program = matcalc.parse(SVD)
+    node = matcalc.parse(SVD + f"F = {source}").definitions["F"].body
+    assert answer_node(program, str(node), False)[1] is node
+    assert answer_node(program, to_latex(node), True)[1] is node
+
+
+def test_norms_in_latex_say_which():
+    program = matcalc.parse(SVD)
+    assert answer_node(program, r"\|X\|_*", True)[1].op == "norm_nuc"
+    assert answer_node(program, r"\|X\|_{*}", True)[1].op == "norm_nuc"
+    assert answer_node(program, r"\|X\|_2", True)[1].op == "norm_spec"
+    assert answer_node(program, r"\|X\|_F", True)[1].op == "norm"
+    with pytest.raises(UnsupportedError, match="say which norm"):
+        answer_node(program, r"\|X\|", True)
+
+
+def test_svd_norms_in_jax_agree_with_jax_grad():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    from matcalc.codegen.module import generate, load
+
+    jnp = jax.numpy
+    cases = {"f = norm_nuc(X)": lambda x: jnp.linalg.norm(x, "nuc"),
+             "f = norm_spec(X)": lambda x: jnp.linalg.norm(x, 2)}
+    for problem, function in cases.items():
+        derivative = matcalc.derive(SVD + problem, wrt="X")
+        instance = random_instance(derivative.program, seed=8)
+        want = np.asarray(jax.grad(function)(instance.arrays["X"]))
+        assert np.allclose(derivative.numpy()(**instance.arrays), want, rtol=1e-8)
+        got = load(generate([derivative], backend="jax")).gradient(**instance.arrays)
+        got = got["X"] if isinstance(got, dict) else got
+        assert np.allclose(np.asarray(got), want, rtol=1e-8), problem

@@ -243,3 +243,15 @@ def test_the_notation_table_names_every_command_the_reader_drops_or_cuts_at():
 def test_an_unsupported_command_raises_unsupported_not_a_parse_error():
     with pytest.raises(UnsupportedError):
         matcalc.verify("x : vector(n)\nf = sum(x)", wrt="x", answer=r"\infty", latex=True)
+
+
+def test_answers_read_inner_products_and_function_notation():
+    # d (x^T y)^2 / 2 = (x^T y) y dx^T: the answer written with <x, y>
+    problem = "x, y : vector(n)\nf = (x' @ y) ^ 2 / 2"
+    assert matcalc.verify(problem, wrt="x", answer=r"\langle x, y \rangle y").ok
+    assert not matcalc.verify(problem, wrt="x", answer=r"\langle x, y \rangle x").ok
+    # s(z) of a definition s of z is s; the answer X^T (s(z) - y) is the logistic gradient
+    logistic = ("X : matrix(N, d); w : vector(d); y : vector(N)\nz = X @ w\ns = sigmoid(z)\n"
+                "J = -sum(y * log(s) + (1 - y) * log(1 - s))")
+    assert matcalc.verify(logistic, wrt="w", answer=r"X^\top (s(z) - y)").ok
+    assert matcalc.verify(logistic, wrt="w", answer=r"X^\top (s(w) - y)").ok

@@ -205,3 +205,15 @@ def test_rows_of_unknown_sum_keep_their_row_sums():
     problem = ("X : matrix(N, d); W : matrix(d, k); Y, Q : matrix(N, k)\n"
                "Ys = (Y + Q) / 2\nP = softmax(X @ W)\nL = -sum(Ys * log(P))")
     assert "ones(k)" in derived(problem, "W", "grad")
+
+
+@pytest.mark.parametrize("body, expected", [
+    # Boyd & Vandenberghe (2004) sec. 7.5.2, D-optimal design: (X inv(M) X') .^ 2
+    ("M = X' @ Diag(w) @ X\nphi = -logdet(M)", "d2phi_dw2 = (X @ inv(M) @ X') .^ 2"),
+    ("M = X' @ Diag(w) @ X + P\nphi = -logdet(M)", "d2phi_dw2 = (X @ inv(M) @ X') .^ 2"),
+    ("M = X' @ Diag(w) @ X\nphi = logdet(M)", "d2phi_dw2 = -(X @ inv(M) @ X') .^ 2"),
+])
+def test_a_hessian_in_weights_is_a_hadamard_square_not_a_kron_chain(body, expected):
+    problem = f"X : matrix(N, d); w : vector(N) positive; P : matrix(d, d) spd\n{body}"
+    text = derived(problem, "w", "hessian")
+    assert text.splitlines()[-1] == expected and "kron" not in text

@@ -438,3 +438,12 @@ async def _timed(work) -> float:
     started = time.monotonic()
     await work
     return time.monotonic() - started
+
+
+@pytest.mark.parametrize("option, value", [("--queue", "-1"), ("--max-connections", "0"),
+                                           ("--server-memory-limit", "0")])
+def test_serve_refuses_a_limit_that_is_not_one(capsys, option, value):
+    from matcalc.cli.main import main
+
+    assert main(["serve", option, value]) == 2
+    assert f"{option} {value} is not a positive number" in capsys.readouterr().err

@@ -107,6 +107,7 @@ def test_a_flood_of_large_bodies_is_refused_past_the_queue_and_memory_stays_smal
     assert resident_mb(process.pid) - before < 20
 
 
+@pytest.mark.skipif(not pathlib.Path("/proc/self/limits").exists(), reason="needs /proc")
 def test_the_server_process_has_a_memory_limit(served):
     _, process = served
     limits = pathlib.Path(f"/proc/{process.pid}/limits").read_text()
@@ -189,4 +190,19 @@ def test_a_kept_alive_connection_must_send_its_next_headers_in_time_too():
         while chunk := connection.recv(65536):
             rest += chunk
         assert time.monotonic() - started < 3  # closed by the header timeout
+        connection.close()
+
+
+def test_a_body_that_does_not_arrive_in_time_gets_408(monkeypatch):
+    from matcalc.web import compute
+
+    monkeypatch.setattr(compute, "BODY_SECONDS", 0.5)
+    with _Server(header_seconds=5.0, connections=40) as served:
+        connection = socket.create_connection(("127.0.0.1", served.port))
+        connection.settimeout(5)
+        connection.sendall(b"POST /api/derive HTTP/1.1\r\nHost: localhost\r\n"
+                           b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+        started = time.monotonic()
+        answer = connection.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 408") and time.monotonic() - started < 3
         connection.close()

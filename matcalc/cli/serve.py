@@ -76,7 +76,8 @@ def command_serve(arguments: argparse.Namespace) -> int:
                      queue=arguments.queue)
     host = f"[{arguments.host}]" if ":" in arguments.host else arguments.host
     url = f"http://{host}:{arguments.port}/"
-    print(f"matcalc workbench on {url} (Ctrl-C stops it)", flush=True)
+    mode = f"practice ({arguments.practice})" if arguments.practice else "workbench"
+    print(f"matcalc {mode} on {url} (Ctrl-C stops it)", flush=True)
     if arguments.host not in ("127.0.0.1", "localhost", "::1"):
         print("matcalc: serving beyond this machine: anyone who can reach this address can "
               "use the workbench (docs/guide.md says how to put it behind a proxy)",

@@ -307,3 +307,23 @@ def gap_shape(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
                          f"{a.shape}")
     shape = Shape(a.shape.rows, a.shape.rows)
     return shape, kind_of_shape(shape, Kind.MATRIX)
+
+
+def singular_shape(op: str, result: str) -> Callable:
+    """A function of a matrix's SVD: a ``scalar`` (``norm_spec``, ``norm_nuc``), the ``same``
+    shape (``polar``), or the vector of its ``rows`` (``svd_u1``) or ``cols`` (``svd_v1``).  A
+    number is a 1 x 1 matrix; a vector is refused (its norm is ``norm2``)."""
+
+    def rule(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
+        (a,) = args
+        if a.kind not in (Kind.MATRIX, Kind.SCALAR):
+            raise ShapeError(f"{op}({_describe(a)}) needs a matrix, but it is a "
+                             f"{a.kind.value} (a vector's norm is norm2)")
+        if result == "scalar" or a.is_scalar:
+            return SCALAR_SHAPE, Kind.SCALAR
+        if result == "same":
+            return a.shape, a.kind
+        shape = Shape(getattr(a.shape, result), ONE)
+        return shape, kind_of_shape(shape, Kind.VECTOR)
+
+    return rule

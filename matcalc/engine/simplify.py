@@ -192,7 +192,10 @@ class Simplifier:
     def _regrouped_quotient(self, node: Node) -> Node | None:
         """A scalar divisor moved inwards, kept only when what it meets simplifies and the whole
         gets smaller: (c * v) / s = (c / s) * v for a scalar c, (a / t) / s = (a / s) / t; so
-        (((g : y) / sigma) * y) / n becomes (mean(g * y) / sigma) * y."""
+        (((g : y) / sigma) * y) / n becomes (mean(g * y) / sigma) * y; and (c / s) * v =
+        c * (v / s), where v / s has a name (x / r -> y)."""
+        if node.op == "mul":
+            return self._quotient_moved_to(node)
         if node.op != "div" or not node.args[1].is_scalar:
             return None
         top, divisor = node.args
@@ -213,6 +216,23 @@ class Simplifier:
             return None
         self.fired.append("regroup-quotient")
         return candidate
+
+
+    def _quotient_moved_to(self, node: Node) -> Node | None:
+        """(c / s) * v as c * (v / s) for scalars c and s, kept only when v / s simplifies (to
+        a name the problem gave it) and the whole gets smaller."""
+        for quotient, other in (node.args, reversed(node.args)):
+            if quotient.op != "div" or not quotient.is_scalar or other.is_scalar:
+                continue
+            plain = ir.apply("div", other, quotient.args[1])
+            met = self(plain)
+            if met is plain:
+                continue
+            candidate = self(ir.apply("mul", quotient.args[0], met))
+            if size(candidate) < size(node):
+                self.fired.append("regroup-quotient")
+                return candidate
+        return None
 
 
 def _untransposed(term: Node) -> Node:

@@ -112,17 +112,28 @@ class _Checker:
         self.program = program.extended({**fresh, name: change})
 
     def read(self, text: str) -> Node:
-        text = self.differentials_named(text)
-        extended, node = answer_node(self.program, text)
+        extended, node = self._side(text)
         self.program = extended
         return node
 
     def define(self, name: str, text: str) -> None:
-        text = self.differentials_named(text)
-        _, node = answer_node(self.program, text)
+        _, node = self._side(text)
         written = self.new_name(name)
         self.program = self.program.extended({written: node})
         self._add_differential(written)
+
+    def _side(self, text: str) -> tuple[Program, Node]:
+        """One side of a step, its ``d(...)`` replaced by their true differentials; an error in
+        a side so rewritten keeps no column (the side's own place is given instead)."""
+        named = self.differentials_named(text)
+        try:
+            return answer_node(self.program, named)
+        except LimitError:
+            raise
+        except MatcalcError as error:
+            if named != text:
+                error.location = None
+            raise
 
     def differentials_named(self, text: str) -> str:
         """``text`` with each ``d(...)`` (``d tr(...)``, ``\\mathrm{d}\\log\\det(X)``) replaced by

@@ -228,10 +228,11 @@ class LatexReader(LatexBlocks):
         which = ""
         if self.at("sym", "_"):
             self.advance()
-            which = self.raw_subscript()
-        if which not in ("", "F", "2"):
+            which = self.nuclear_mark() or self.raw_subscript()
+        if which not in ("", "F", "2", "*"):
             raise UnsupportedError(f"the norm \\|.\\|_{which} is not supported; matcalc has "
-                                   "\\|x\\|_2 for vectors and \\|X\\|_F for matrices")
+                                   "\\|x\\|_2 for vectors, \\|X\\|_F, \\|X\\|_2 (spectral) and "
+                                   "\\|X\\|_* (nuclear) for matrices")
         return self.tree("norm", [Token("NAME", which), inner], start)
 
     def command(self) -> Tree:

@@ -168,10 +168,12 @@ class LatexBuilder(Builder):
         which, inner_tree = tree.children
         inner = self.expression(inner_tree)
         if inner.kind is Kind.MATRIX:
-            if str(which) != "F":
-                raise UnsupportedError(f"\\|{inner}\\|_{which or '?'} of a matrix: matcalc has "
-                                       "the Frobenius norm, written \\|X\\|_F")
-            return ir.apply("norm", inner)
+            matrix_norms = {"F": "norm", "2": "norm_spec", "*": "norm_nuc"}
+            if str(which) not in matrix_norms:
+                raise UnsupportedError(f"\\|{inner}\\|_{which or '?'} of a matrix: say which norm: "
+                                       "\\|X\\|_F (Frobenius), \\|X\\|_2 (spectral) or "
+                                       "\\|X\\|_* (nuclear)")
+            return ir.apply(matrix_norms[str(which)], inner)
         if str(which) == "F":
             return ir.apply("norm", inner)
         return ir.apply("norm2", inner)

@@ -80,6 +80,18 @@ class LatexCursor:
 class LatexNames(LatexCursor):
     """The reader's names: words split into known names, subscripts, fonts and sizes."""
 
+    def nuclear_mark(self) -> str:
+        """``*`` or ``{*}`` after a norm's ``_`` (the nuclear norm), consumed; "" otherwise."""
+        if self.at("sym", "*"):
+            self.advance()
+            return "*"
+        if self.at("sym", "{") and self.items[self.position + 1].text == "*" and \
+                self.items[self.position + 2].text == "}":
+            for _ in range(3):
+                self.advance()
+            return "*"
+        return ""
+
     def raw_subscript(self) -> str:
         """The text of a subscript: ``_2``, ``_{12}``, ``_F``, ``_{ij}``."""
         if self.at("sym", "{"):

@@ -127,6 +127,28 @@ def _apart(name: str) -> Callable:
     return check
 
 
+def _singular(name: str) -> Callable:
+    """A check refusing the points where a singular factor is not unique: a repeated largest
+    singular value (svd_u1, svd_v1: norm_spec has no gradient there), a singular value 0
+    (polar: norm_nuc has none)."""
+
+    def check(a):
+        if np.ndim(a) < 2 or min(np.shape(a)) < 1:
+            return None
+        values = np.linalg.svd(a, compute_uv=False)
+        scale = max(float(values[0]), 1e-300)
+        if name == "polar" and values[-1] <= REPEATED * scale:
+            raise UnsupportedError("polar(X) of a matrix without full rank: U @ V' is not "
+                                   "unique there, and norm_nuc has no gradient")
+        if name != "polar" and values.size > 1 and values[0] - values[1] <= REPEATED * scale:
+            raise UnsupportedError(f"{name} at a repeated largest singular value: it is not "
+                                   "unique there, and norm_spec has no gradient")
+        return None
+
+    return check
+
+
 _GUARDS: dict[str, Callable] = {"inv": _invertible, "mpowk": _whole_exponent,
                                 "trpowk": _whole_exponent, "eigvecsh": _apart("eigvecsh"),
-                                "eiggap": _apart("eiggap")}
+                                "eiggap": _apart("eiggap"), "svd_u1": _singular("svd_u1"),
+                                "svd_v1": _singular("svd_v1"), "polar": _singular("polar")}

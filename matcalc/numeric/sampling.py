@@ -40,6 +40,7 @@ _NEEDS_INVERTIBLE = frozenset({"logdet", "inv"})
 # negative real axis) or symmetric (the eigenproblem)
 _NEEDS_SPD = frozenset({"chol", "logm", "sqrtm"})
 _NEEDS_SYMMETRIC = frozenset({"eigvalsh", "eigvecsh"})
+_SPECTRAL = frozenset({"norm_spec", "svd_u1", "svd_v1", "norm_nuc", "polar"})
 EIGENVALUE_GAP = 1e-2  # eigenvalues of eigvalsh / eigvecsh must be this far apart (relative)
 # Where a scaled point must keep a function away from its limits: floating point loses what
 # it computes there (a softmax entry that underflows to 0 makes log(x) infinite, 1 - s of a
@@ -277,6 +278,9 @@ def _first_problem(program: Program, evaluation: Evaluation, margin: float = KIN
             return f"{node} inverts a badly conditioned matrix"
         if node.op in _NEEDS_SYMMETRIC and _nearly_repeated(evaluation.values[node.args[0]]):
             return f"the eigenvalues of {node.args[0]} are nearly repeated"
+        if node.op in _SPECTRAL and _singular_values_close(node.op,
+                                                           evaluation.values[node.args[0]]):
+            return f"the singular values of {node.args[0]} are nearly repeated or nearly 0"
         argument = evaluation.values.get(node.args[0]) if node.op == "logdet" else None
         if argument is not None and np.ndim(argument) and \
                 np.linalg.cond(argument) > CONDITION_LIMIT:
@@ -304,3 +308,16 @@ def _saturated(op: str, value, saturation: float) -> bool:
     low, high = _BOUNDED_VALUES[op]
     value = np.asarray(value, dtype=float)
     return bool(np.any(value - low <= saturation) or np.any(high - value <= saturation))
+
+
+def _singular_values_close(op: str, matrix: np.ndarray) -> bool:
+    """Whether the largest two singular values (norm_spec and its factors), or the smallest and
+    0 (norm_nuc, polar), lie within ``EIGENVALUE_GAP`` of the largest: the norms are not
+    differentiable there."""
+    if np.ndim(matrix) < 2 or min(np.shape(matrix)) < 1:
+        return False
+    values = np.linalg.svd(matrix, compute_uv=False)
+    gap = EIGENVALUE_GAP * max(float(values[0]), 1e-300)
+    if op in ("norm_nuc", "polar"):
+        return float(values[-1]) < gap
+    return values.size > 1 and float(values[0] - values[1]) < gap

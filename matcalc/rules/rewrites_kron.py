@@ -146,15 +146,48 @@ def kron_chain(node: Node, facts: Facts) -> Node | None:
     kron(A, B) @ kron(C, D) = kron(A @ C, B @ D); kron(A, B) @ commutation = kron(B, A) where
     one factor is a row (see _commuted)."""
     factors = chain(node)
+    for index in range(len(factors) - 4):
+        met = _hadamard_of_selection(factors[index:index + 5])
+        if met is not None:
+            return _product(factors[:index] + [met] + factors[index + 5:])
     for index in range(len(factors) - 1):
         left, right = factors[index], factors[index + 1]
         met = _commuted(left, right)
         if met is None and left.op == "kron" and right.op == "kron":
             met = kron_mixed_product(apply("matmul", left, right), facts)
         if met is not None:
-            rest = factors[:index] + [met] + factors[index + 2:]
-            product = rest[0]
-            for factor in rest[1:]:
-                product = apply("matmul", product, factor)
-            return product
+            return _product(factors[:index] + [met] + factors[index + 2:])
     return None
+
+
+def _product(factors: list[Node]) -> Node:
+    product = factors[0]
+    for factor in factors[1:]:
+        product = apply("matmul", product, factor)
+    return product
+
+
+def _selection(node: Node) -> Node | None:
+    """N for the N^2 x N matrix Diag(vec(I(N))) @ kron(ones(N), I(N)), whose column j is
+    e_j x e_j, given as its two factors' pair [Diag(vec(I(N))), kron(ones(N), I(N))]."""
+    if node.op != "kron" or node.args[0].op != "ones" or node.args[1].op != "identity":
+        return None
+    ones, identity = node.args
+    size = identity.params[0]
+    return size if ones.shape.rows == size and ones.shape.cols == ONE else None
+
+
+def _hadamard_of_selection(factors: list[Node]) -> Node | None:
+    """S' @ kron(A, B) @ S = A * B for S = Diag(vec(I(N))) @ kron(ones(N), I(N)) and A, B
+    N x N: S e_j = e_j x e_j picks the entries A_ij B_ij (Magnus & Neudecker 2019, ch. 3)."""
+    left, d1, middle, d2, right = factors
+    if left.op != "transpose" or middle.op != "kron" or left.args[0] is not right:
+        return None
+    size = _selection(right)
+    diagonal = ir.apply("Diag", ir.apply("vec", ir.identity(size))) if size is not None else None
+    if diagonal is None or d1 is not diagonal or d2 is not diagonal:
+        return None
+    a, b = middle.args
+    if not all(x.shape.rows == size and x.shape.cols == size for x in (a, b)):
+        return None
+    return apply("mul", a, b)

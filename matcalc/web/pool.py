@@ -40,8 +40,9 @@ class _Turn:
 
     key: float
     arrival: int
-    slow: bool = field(compare=False)
+    kind: object = field(compare=False)
     worker: asyncio.Future[Worker] = field(compare=False)
+    slow: bool = field(default=False, compare=False)  # whether it runs as a slow one
 
 
 class Pool:
@@ -101,6 +102,8 @@ class Pool:
             turn = heapq.heappop(self.waiting)
             if turn.worker.done():  # cancelled while it waited
                 continue
+            # slow as far as is known now (a kind may have been learned while it waited)
+            turn.slow = self.expected.get(turn.kind, INITIAL_SECONDS) >= SLOW_SECONDS
             if turn.slow and self.jobs > 1 and self.running_slow >= self.jobs - 1:
                 skipped.append(turn)
                 continue
@@ -116,7 +119,7 @@ class Pool:
             self._start()
         assert self.idle is not None
         expected = self.expected.get(kind, INITIAL_SECONDS)
-        turn = _Turn(time.monotonic() + expected, next(self.arrivals), expected >= SLOW_SECONDS,
+        turn = _Turn(time.monotonic() + expected, next(self.arrivals), kind,
                      asyncio.get_running_loop().create_future())
         heapq.heappush(self.waiting, turn)
         self.pending += expected

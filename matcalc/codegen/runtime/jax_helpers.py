@@ -106,3 +106,10 @@ def _triangular_congruence(s, m, lower):
 def _plus_diagonal(m, v):
     index = np.arange(m.shape[0])
     return m.at[index, index].add(np.ravel(v))
+
+
+def _top_singular_pair(x):
+    u, s, vt = np.linalg.svd(x, full_matrices=False)
+    u1 = u[:, :1]
+    u1 = u1 * np.where(u1[np.argmax(np.abs(u1)), 0] >= 0, 1.0, -1.0)
+    return u1, x.T @ u1 / s[0]

@@ -361,3 +361,32 @@ def _plus_diagonal(m, v):
     index = np.arange(out.shape[0])
     out[index, index] += np.ravel(v)
     return out
+
+
+# -- norms from the SVD (matcalc/ops/svd.py): u1 with its largest entry positive, v1 = X' u1 / s1
+def _norm_spec(x):
+    return np.linalg.norm(x, 2)
+
+
+def _norm_nuc(x):
+    return np.linalg.norm(x, "nuc")
+
+
+def _top_singular_pair(x):
+    u, s, vt = np.linalg.svd(x, full_matrices=False)
+    u1 = u[:, :1]
+    u1 = u1 * (1.0 if u1[np.argmax(np.abs(u1)), 0] >= 0 else -1.0)
+    return u1, x.T @ u1 / s[0]
+
+
+def _svd_u1(x):
+    return _top_singular_pair(x)[0]
+
+
+def _svd_v1(x):
+    return _top_singular_pair(x)[1]
+
+
+def _polar(x):
+    u, _, vt = np.linalg.svd(x, full_matrices=False)
+    return u @ vt

@@ -318,3 +318,31 @@ def _triangular_congruence(s, m, lower):
 
 def _plus_diagonal(m, v):
     return m + torch.diag(torch.as_tensor(v).reshape(-1))
+
+
+def _norm_spec(x):
+    return torch.linalg.matrix_norm(x, 2)
+
+
+def _norm_nuc(x):
+    return torch.linalg.matrix_norm(x, "nuc")
+
+
+def _top_singular_pair(x):
+    u, s, vh = torch.linalg.svd(x, full_matrices=False)
+    u1 = u[:, :1]
+    u1 = u1 * torch.sign(u1[torch.argmax(torch.abs(u1)), 0])
+    return u1, x.T @ u1 / s[0]
+
+
+def _svd_u1(x):
+    return _top_singular_pair(x)[0]
+
+
+def _svd_v1(x):
+    return _top_singular_pair(x)[1]
+
+
+def _polar(x):
+    u, _, vh = torch.linalg.svd(x, full_matrices=False)
+    return u @ vh
