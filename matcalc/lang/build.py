@@ -30,6 +30,7 @@ from ..errors import (
     did_you_mean,
 )
 from ..limits import check_time
+from .broadcast import refuse_matrix_times_vector
 from .pending import NEEDS_SIZE, PENDING, PendingIdentity, combine, is_pending, negated
 
 MAX_EXPRESSION_DEPTH = 250
@@ -348,7 +349,7 @@ class Builder:
     def _binary(self, op: str, tree: Tree) -> Node | PendingIdentity:
         left, right = self.operands(tree)
         if op == "mul" and self.inference is not None:
-            _refuse_elementwise_product(left, right)
+            refuse_matrix_times_vector(left, right)
         if op == "div" and not is_pending(right) and right.op == "const" and \
                 right.params[0] == 0:
             raise DomainError("division by zero")
@@ -492,21 +493,3 @@ class Builder:
                 self.source)
         raise ShapeError("a dimension argument is a name, an integer, or their sums and products",
                          where, self.source)
-
-
-def _refuse_elementwise_product(left: Node | PendingIdentity, right: Node | PendingIdentity
-                                ) -> None:
-    """In one-line input, ``*`` between a matrix and a vector (or row) is an error: names typed
-    by convention are a matrix (capital) and a column vector, and ``x' * A * x`` means the
-    matrix product, which is ``@``."""
-    if is_pending(left) or is_pending(right):
-        return
-    kinds = {left.kind, right.kind}
-    if Kind.MATRIX in kinds and kinds & {Kind.VECTOR, Kind.ROW}:
-        raise ShapeError(f"{left} * {right}: * multiplies entry by entry, and {left} is "
-                         f"{_KIND_WORDS[left.kind]}, {right} {_KIND_WORDS[right.kind]}; for "
-                         f"the matrix product write {left} @ {right}")
-
-
-_KIND_WORDS = {Kind.MATRIX: "a matrix", Kind.VECTOR: "a column vector", Kind.ROW: "a row vector"}
-
