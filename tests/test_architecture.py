@@ -15,6 +15,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "matcalc"
 MAX_LINES = 500
+MAX_FUNCTION_LINES = 80
+MAX_TOP_LEVEL_MODULES = 8
 
 # Each stage may import the stages of lower rank and its own; the numbers are the pipeline's
 # order (docs/architecture.md).
@@ -53,9 +55,9 @@ def _type_checking_lines(tree: ast.AST) -> set[int]:
     return lines
 
 
-def _imports(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
+def _imports(name: str, path: Path, modules: dict[str, Path], typed: bool = False) -> set[str]:
     tree = ast.parse(path.read_text())
-    skipped = _type_checking_lines(tree)
+    skipped = set() if typed else _type_checking_lines(tree)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
     for node in ast.walk(tree):
@@ -77,10 +79,11 @@ def _imports(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
     return found
 
 
-def import_graph() -> dict[str, set[str]]:
-    """matcalc module -> the matcalc modules it imports (anywhere in its code)."""
+def import_graph(typed: bool = False) -> dict[str, set[str]]:
+    """matcalc module -> the matcalc modules it imports (anywhere in its code; with ``typed``,
+    also those imported for type checkers only)."""
     modules = _modules()
-    return {name: _imports(name, path, modules) for name, path in modules.items()}
+    return {name: _imports(name, path, modules, typed) for name, path in modules.items()}
 
 
 def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
@@ -128,6 +131,39 @@ def test_the_graph_sees_imports_inside_functions():
 def test_no_import_cycles():
     cycle = _cycle(import_graph())
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+def test_no_import_cycles_counting_imports_for_type_checkers():
+    # a circle through an ``if TYPE_CHECKING:`` import is still a circle of the design
+    cycle = _cycle(import_graph(typed=True))
+    assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+def test_at_most_eight_top_level_modules():
+    top = sorted(path.name for path in PACKAGE.glob("*.py"))
+    assert len(top) <= MAX_TOP_LEVEL_MODULES, top
+
+
+def _long_functions(path: Path) -> list[str]:
+    """``name has N lines`` for each function of the file longer than the limit."""
+    tree = ast.parse(path.read_text())
+    return [f"{node.name} has {node.end_lineno - node.lineno + 1} lines"
+            for node in ast.walk(tree) if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES]
+
+
+def test_no_function_is_over_eighty_lines():
+    found = [f"{path.relative_to(PACKAGE.parent)}: {line}"
+             for path in sorted(PACKAGE.rglob("*.py")) for line in _long_functions(path)]
+    assert not found, "\n".join(found)
+
+
+def test_the_size_checks_find_a_planted_long_function(tmp_path):
+    # a test of the test: a function of 81 lines is found, one of 80 is not
+    planted = tmp_path / "planted.py"
+    body = "\n".join(f"    x{i} = {i}" for i in range(79))
+    planted.write_text(f"def long():\n{body}\n    return 0\n\n\ndef short():\n{body}\n")
+    assert _long_functions(planted) == ["long has 81 lines"]
 
 
 def test_every_stage_has_a_rank():

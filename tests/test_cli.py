@@ -121,17 +121,17 @@ def test_derive_errors_exit_2():
 
 
 def test_an_internal_error_is_reported_without_a_traceback(monkeypatch, capsys):
-    import matcalc.cli.main as cli
+    import matcalc.cli.parse as parse_command
 
     def broken(arguments):
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(cli, "command_parse", broken)
-    assert cli.main(["parse", "x"]) == 3
+    monkeypatch.setattr(parse_command, "command_parse", broken)
+    assert main(["parse", "x"]) == 3
     err = capsys.readouterr().err
     assert "internal error" in err and "Traceback" not in err and "--debug" in err
     with pytest.raises(ZeroDivisionError):
-        cli.main(["--debug", "parse", "x"])
+        main(["--debug", "parse", "x"])
 
 
 def test_colour_only_on_request_or_a_terminal(capsys, monkeypatch):

@@ -255,3 +255,23 @@ def test_answers_read_inner_products_and_function_notation():
                 "J = -sum(y * log(s) + (1 - y) * log(1 - s))")
     assert matcalc.verify(logistic, wrt="w", answer=r"X^\top (s(z) - y)").ok
     assert matcalc.verify(logistic, wrt="w", answer=r"X^\top (s(w) - y)").ok
+
+
+@pytest.mark.parametrize("derivation", [
+    "\\[\n\\nabla_w f = " + GRADIENT + "\n\\]",
+    "so \\(\\nabla_w f = " + GRADIENT + "\\) holds",
+    "$$\n\\nabla_w f = " + GRADIENT + "\n$$",
+    "r := Xw - y \\cr \\nabla_w f = 2 X^\\top r + 2\\lambda w",
+    "\\nabla_w f = 2 X^\\top r + 2\\lambda w; where r = Xw - y",
+])
+def test_display_delimiters_and_definitions_are_read(derivation):
+    verdict = matcalc.verify_derivation(RIDGE, derivation)
+    assert verdict.ok and len(verdict.steps) == 1, str(verdict)
+    wrong = matcalc.verify_derivation(RIDGE, derivation.replace("2\\lambda w", "\\lambda w"))
+    assert not wrong.ok and "cannot read" not in wrong.first_error.hint
+
+
+def test_a_hessian_line_is_refused_with_what_to_do():
+    verdict = matcalc.verify_derivation(RIDGE, r"\frac{\partial^2 f}{\partial w^2} = "
+                                               r"2 X^\top X + 2 \lambda I")
+    assert "check a Hessian" in verdict.steps[0].hint

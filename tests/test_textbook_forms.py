@@ -217,3 +217,37 @@ def test_a_hessian_in_weights_is_a_hadamard_square_not_a_kron_chain(body, expect
     problem = f"X : matrix(N, d); w : vector(N) positive; P : matrix(d, d) spd\n{body}"
     text = derived(problem, "w", "hessian")
     assert text.splitlines()[-1] == expected and "kron" not in text
+
+
+# --- 3. row and column reductions ------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("G @ ones(d) / d", "mean(G, 1)"),
+    ("ones(N)' @ G / N", "mean(G, 0)"),
+    ("(G @ ones(d) @ ones(d)') / d", "mean(G, 1) @ ones(d)'"),
+    ("G - ones(N) @ ones(N)' @ G / N", "G - mean(G, 0)"),
+    ("G - (G @ ones(d) @ ones(d)') / d", "G - mean(G, 1)"),
+    ("((c * (G - mean(G, 1))) @ ones(d))", "zeros(N)"),
+    ("((G - mean(G, 1)) / c) @ ones(d)", "zeros(N)"),
+])
+def test_means_along_an_axis(text, expected):
+    declarations = "G : matrix(N, d); c : vector(N) positive"
+    prog = program(f"f = {text}", declarations)
+    node = Simplifier(facts_for(prog))(prog.definitions["f"].body)
+    assert str(node) == expected
+    check = program(f"f = {text}\ng = {expected}", declarations)
+    from matcalc.numeric.evaluate import evaluate
+    from matcalc.numeric.sampling import random_instance
+    point = random_instance(check, seed=1)
+    np.testing.assert_allclose(evaluate(check, "g", point.arrays, sizes=point.sizes),
+                               evaluate(check, "f", point.arrays, sizes=point.sizes), atol=1e-12)
+
+
+@pytest.mark.parametrize("axis", [1, 0])
+def test_a_normalisation_backward_pass_has_no_mean_of_a_centred_batch(axis):
+    # Ba et al. (2016) eqs. 3-4 (axis 1), Ioffe & Szegedy (2015) (axis 0): the centred batch's
+    # sums along the axis are 0, so no term keeps them
+    problem = (f"X, G : matrix(N, d)\nmu = mean(X, {axis})\n"
+               f"s = sqrt(mean((X - mu) .^ 2, {axis}) + 1e-5)\nXn = (X - mu) / s\nL = G : Xn")
+    text = derived(problem, "X", "grad")
+    assert "delta3" not in text and ("mean(delta1, 1)" in text if axis == 1 else True)

@@ -39,3 +39,18 @@ def parse_text(source: str, let: str | list[str] | None = None) -> Program:
     from ..lang.parse import parse
 
     return parse(source, let=let)
+
+
+def add_command(commands, name: str, handler, help_text: str,
+                many: bool = False) -> argparse.ArgumentParser:
+    """A command reading a problem (a file or a one-line expression) and --let."""
+    sub = commands.add_parser(name, help=help_text, description=help_text)
+    sub.add_argument("problem", metavar="FILE|EXPR", nargs="+" if many else None,
+                     help="a problem file (.mc) or a one-line expression, "
+                          "such as \"x' @ A @ x\"" +
+                          (" (several allowed; a folder: every .mc in it)" if many else ""))
+    sub.add_argument("--let", action="append", metavar="DECL",
+                     help="a declaration overriding the naming convention, "
+                          "e.g. \"A : matrix(n, n) symmetric\" (repeatable)")
+    sub.set_defaults(handler=handler)
+    return sub

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from .. import limits
+from ..engine.result import CONVENTIONS, KINDS
 from ..errors import ParseError
 from ..present.terminal import colour_verdict, use_colour
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, load, read_source
@@ -133,3 +134,67 @@ def _grade_batch(arguments: argparse.Namespace) -> int:
               "report holds the verdicts made before", file=sys.stderr)
         return EXIT_INTERRUPTED
     return EXIT_OK if all(g.verdict == "correct" for g in graded) else EXIT_FAILED
+
+
+def add_verify(commands) -> None:
+    """The parser of ``matcalc verify``."""
+    verifying = commands.add_parser(
+        "verify", help="check a hand-derived answer: right, or what is wrong with it",
+        description="Check a hand-derived answer (the language or LaTeX): right, or what is "
+                    "wrong with it.  With --batch, grade a CSV of answers "
+                    "(columns student, problem, wrt, answer; optional kind, of, latex).")
+    verifying.add_argument("problem", metavar="FILE|EXPR", nargs="?",
+                           help="the problem file (.mc) or a one-line expression")
+    verifying.add_argument("--let", action="append", metavar="DECL",
+                           help="a declaration overriding the naming convention (repeatable)")
+    verifying.set_defaults(handler=command_verify)
+    verifying.add_argument("--wrt", metavar="X", help="the variable")
+    verifying.add_argument("--answer", metavar="TEXT", help="the answer, e.g. \"d2 @ x'\"")
+    verifying.add_argument("--answer-file", metavar="FILE", help="a file holding the answer")
+    verifying.add_argument("--of", metavar="NAME", help="the definition differentiated "
+                                                        "(default: the last one)")
+    verifying.add_argument("--kind", choices=KINDS)
+    verifying.add_argument("--latex", action=argparse.BooleanOptionalAction, default=None,
+                           help="read the answer as LaTeX (--no-latex: as the language); "
+                                "default: decided by its look")
+    verifying.add_argument("--allow-deltas", action="store_true",
+                           help="let answers use the result's named deltas (delta1, "
+                                "\\delta_2) without defining them; off by default")
+    verifying.add_argument("--show-answer", action="store_true",
+                           help="also print the correct result")
+    verifying.add_argument("--derivation", metavar="STEPS_FILE",
+                           help="check a hand derivation line by line (a file, or - for "
+                                "standard input): every = is a step")
+    verifying.add_argument("--layout", choices=CONVENTIONS,
+                           default="denominator",
+                           help="with --derivation: how gradients are written (numerator: the "
+                                "derivative by a vector is a row, as in the CS224n notes)")
+    verifying.add_argument("--batch", metavar="ANSWERS.csv",
+                           help="grade every answer of a CSV file; the report goes to stdout "
+                                "or --report")
+    verifying.add_argument("--report", metavar="FILE",
+                           help="write the batch report here (.csv or .json)")
+    verifying.add_argument("--report-format", choices=("csv", "json", "html"),
+                           help="the report's format (default: by --report's extension, csv); "
+                                "html writes a class page and a page per student")
+    verifying.add_argument("--rubric", metavar="RUBRIC.toml",
+                           help="points, partial credit and feedback per kind of mistake (a "
+                                "problem's own <problem>.rubric.toml takes precedence)")
+    verifying.add_argument("--totals", metavar="FILE.csv",
+                           help="write each student's answers, correct ones and points")
+    verifying.add_argument("--gradescope", metavar="RESULTS.json",
+                           help="write one submission's grades as Gradescope's autograder "
+                                "results.json (a test per problem); the student column may be "
+                                "left out")
+    verifying.add_argument("--assignment", metavar="ASSIGNMENT.csv",
+                           help="with --gradescope: the problems (columns problem, wrt; "
+                                "optional kind, of), one test each, in order; other rows of "
+                                "the submission are not graded")
+    verifying.add_argument("--jobs", type=int, metavar="N",
+                           help="processes grading in parallel (default: the cores); each "
+                                "answer is graded in a worker process under --time-limit")
+    verifying.add_argument("--memory-limit", type=int, metavar="MB",
+                           help="memory of one grading process (default 4096 MB)")
+    verifying.add_argument("--allow-outside-paths", action="store_true",
+                           help="let problem paths in the CSV leave its folder (absolute "
+                                "paths, ..)")

@@ -7,6 +7,8 @@ that a generated module needs nothing from matcalc.
 
 from __future__ import annotations
 
+import ast
+import re
 from functools import cache
 from importlib import resources
 
@@ -40,3 +42,48 @@ def backend_header(backend: str) -> str:
 
 
 BACKENDS = ("numpy", "jax", "torch")
+
+
+def only_used_helpers(source: str) -> str:
+    """A generated module's source without the runtime helpers nothing in it calls: the public
+    functions (``gradient``, ``prepare``, ...) are kept, and every helper they name, and every
+    helper those name, and so on."""
+    tree = ast.parse(source)
+    helpers: dict[str, list[ast.FunctionDef | ast.ClassDef]] = {}
+    for node in tree.body:  # a JAX helper follows the NumPy one of its name, and replaces it
+        if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name.startswith("_"):
+            helpers.setdefault(node.name, []).append(node)
+    lines = source.splitlines(keepends=True)
+
+    def text(node: ast.AST) -> str:
+        return "".join(lines[node.lineno - 1:node.end_lineno])
+
+    pending = [text(node) for node in tree.body if node.__class__ is ast.FunctionDef
+               and not node.name.startswith("_")]
+    used: set[str] = set()
+    while pending:
+        code = pending.pop()
+        for name in set(re.findall(r"\b_\w+", code)) & set(helpers) - used:
+            used.add(name)
+            pending += [text(node) for node in helpers[name]]
+    dropped = [node for name, nodes in helpers.items() if name not in used for node in nodes]
+    for node in sorted(dropped, key=lambda n: -n.lineno):
+        start = node.lineno - 1 - len(node.decorator_list)
+        del lines[start:node.end_lineno]
+    return re.sub(r"\n{4,}", "\n\n\n", "".join(_attached_comments(lines)))
+
+
+def _attached_comments(lines: list[str]) -> list[str]:
+    """The lines without the top-level comment blocks left standing alone (a blank line after
+    them): those introduced helpers that were dropped."""
+    kept: list[str] = []
+    block: list[str] = []
+    for line in lines:
+        if line.startswith("#"):
+            block.append(line)
+            continue
+        if block and line.strip():
+            kept += block
+        block = []
+        kept.append(line)
+    return kept + block

@@ -34,7 +34,7 @@ from ..core.shapes import Dim, Kind, describe
 from ..engine.result import Result, result_keys
 from ..errors import UnsupportedError
 from ..rules.facts import Facts
-from .backends import BACKENDS, backend_header
+from .backends import BACKENDS, backend_header, only_used_helpers
 from .names import identifier, internal, size_name, sizes_keyword
 from .plan import constant_nodes, hoisted, mover, regrouped
 from .writer import Writer, count_uses
@@ -47,6 +47,12 @@ def generate(derivatives: Result | Sequence[Result], name: str = "gradient",
     """The source of a module with ``name(**arrays) -> results`` (and ``prepare_name``, the
     function computing what does not move, when there is any); ``backend`` "jax" or "torch"
     writes the same code over jax.numpy or PyTorch."""
+    return only_used_helpers(_whole_source(derivatives, name, hoist, backend, prepare_name))
+
+
+def _whole_source(derivatives: Result | Sequence[Result], name: str, hoist: bool,
+                  backend: str, prepare_name: str) -> str:
+    """The module with every runtime helper of its backend."""
     if backend not in BACKENDS:
         raise UnsupportedError(f"unknown backend {backend!r}; backends are "
                                f"{', '.join(BACKENDS)}")
@@ -139,22 +145,7 @@ def _module(program: Program, group: list[Result], name: str, variables: list[st
             prepare_lines: list[str], prepare_keys: list[str], bodies: list[Node],
             header: str, prepare_name: str = "prepare", value: str = "") -> str:
     parameters = ", ".join(identifier(v) for v in variables)
-    conversions, sizes = [], {}
-    for variable in variables:
-        node = program.variables[variable]
-        python_name = identifier(variable)
-        kind = {"scalar": "_scalar", "vector": "_column"}.get(node.kind.name.lower(), "_matrix")
-        conversions.append(f"{python_name} = {kind}({python_name}, {variable!r})")
-        if node.kind is not Kind.SCALAR:
-            for axis, d in enumerate((node.shape.rows, node.shape.cols)):
-                if d.is_symbol and d.symbols[0] not in sizes:
-                    sizes[d.symbols[0]] = f"{python_name}.shape[{axis}]"
-    for variable in variables:  # 2*dh, k + 1: one symbol read off a size, when alone
-        node = program.variables[variable]
-        for axis, d in enumerate((node.shape.rows, node.shape.cols)):
-            solved = _solved_size(d, f"{identifier(variable)}.shape[{axis}]")
-            if node.kind is not Kind.SCALAR and solved and solved[0] not in sizes:
-                sizes[solved[0]] = solved[1]
+    conversions, sizes = _arguments(program, variables)
     used_dims = {s for body in bodies for n in walk(body) for s in _dims_of(n)}
     missing = sorted(used_dims - set(sizes))
     size_lines = [f"{size_name(s)} = {sizes[s]}" for s in sorted(sizes)]
@@ -220,6 +211,28 @@ def _module(program: Program, group: list[Result], name: str, variables: list[st
             '"""\n\n' + header + "\n\n" + prepare_text + functions)
 
 
+def _arguments(program: Program, variables: list[str]) -> tuple[list[str], dict[str, str]]:
+    """The lines taking each argument into the internal layout, and each dimension's size as
+    read off the arguments' shapes (``2*dh``, ``k + 1``: a symbol solved for, when alone)."""
+    conversions, sizes = [], {}
+    for variable in variables:
+        node = program.variables[variable]
+        python_name = identifier(variable)
+        kind = {"scalar": "_scalar", "vector": "_column"}.get(node.kind.name.lower(), "_matrix")
+        conversions.append(f"{python_name} = {kind}({python_name}, {variable!r})")
+        if node.kind is not Kind.SCALAR:
+            for axis, d in enumerate((node.shape.rows, node.shape.cols)):
+                if d.is_symbol and d.symbols[0] not in sizes:
+                    sizes[d.symbols[0]] = f"{python_name}.shape[{axis}]"
+    for variable in variables:
+        node = program.variables[variable]
+        for axis, d in enumerate((node.shape.rows, node.shape.cols)):
+            solved = _solved_size(d, f"{identifier(variable)}.shape[{axis}]")
+            if node.kind is not Kind.SCALAR and solved and solved[0] not in sizes:
+                sizes[solved[0]] = solved[1]
+    return conversions, sizes
+
+
 def _dims_of(node: Node) -> set[str]:
     dims: list[Dim] = []
     if node.op in ("dimval", "identity"):
@@ -243,13 +256,13 @@ def generate_many(groups: Sequence[Sequence[Result]], backend: str = "numpy") ->
         names[kind] = names.get(kind, 0) + 1
         name = kind if names[kind] == 1 else f"{kind}{names[kind]}"
         prepare_name = "prepare" if len(groups) == 1 else f"prepare_{name}"
-        source = generate(list(group), name, backend=backend, prepare_name=prepare_name)
+        source = _whole_source(list(group), name, True, backend, prepare_name)
         if index:
             starts = [source.find(f"def {prepare_name}("), source.find(f"def value_and_{name}("),
                       source.index(f"def {name}(")]
             source = source[min(start for start in starts if start >= 0):]
         parts.append(source.rstrip() + "\n")
-    return "\n\n".join(parts)
+    return only_used_helpers("\n\n".join(parts))
 
 
 _MODULES: dict[str, ModuleType] = {}

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from .shapes import Kind
 
 if TYPE_CHECKING:
-    from .ir import Node
+    from .expression import Expression as Node  # what it reads of core/ir.py's Node
 
 ELEMENTWISE = frozenset({"add", "sub", "mul", "div"})
 
@@ -49,3 +49,18 @@ def shown_operands(op: str, left: Node, right: Node) -> tuple[Node, Node]:
     if short_right is not None:
         return left, short_right
     return left, right
+
+
+def axis_mean(node: Node) -> tuple[Node, int] | None:
+    """(X, 1) for ``(X @ ones(m)) / m`` and (X, 0) for ``(ones(n)' @ X) / n``: the means along
+    an axis that ``mean(X, 1)`` and ``mean(X, 0)`` read as, printed by that name again."""
+    if node.op != "div" or node.args[1].op != "dimval" or node.args[0].op != "matmul":
+        return None
+    (a, b), count = node.args[0].args, node.args[1].params[0]
+    if b.op == "ones" and b.kind is Kind.VECTOR and b.shape.rows == count and \
+            a.kind is Kind.MATRIX:
+        return a, 1
+    if a.op == "transpose" and a.args[0].op == "ones" and a.args[0].kind is Kind.VECTOR and \
+            a.args[0].shape.rows == count and b.kind is Kind.MATRIX:
+        return b, 0
+    return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import registry
-from .broadcast import shown_operands
+from .broadcast import axis_mean, shown_operands
 from .registry import ATOM as _ATOM
 from .registry import FROB as _FROB
 from .registry import POSTFIX as _POSTFIX
@@ -16,7 +16,7 @@ from .registry import UNARY as _UNARY
 from .shapes import Dim, Kind
 
 if TYPE_CHECKING:
-    from .ir import Node
+    from .expression import Expression as Node  # what it reads of core/ir.py's Node
 
 # the infix operators of sums and products, (symbol, binding strength) by operation: the
 # registry's syntax view (binding strengths mirror grammar.lark)
@@ -52,7 +52,8 @@ def operation_text(op: str, left_node: Node, right_node: Node) -> str:
     symbol, level = _BINARY[op]
     left_node, right_node = shown_operands(op, left_node, right_node)  # X - mu', broadcast
     if level == _PRODUCT and left_node.op in _BINARY and left_node.op != op and \
-            _BINARY[left_node.op][1] == _PRODUCT and not _scaled_factor(op, left_node):
+            _BINARY[left_node.op][1] == _PRODUCT and not _scaled_factor(op, left_node) and \
+            axis_mean(left_node) is None:
         # (U' @ d) * step(z): brackets where @, * and / meet, though precedence allows none
         left = f"({_print(left_node)[0]})"
     else:
@@ -92,6 +93,9 @@ def _print(node: Node) -> tuple[str, int]:
     if op == "commutation":
         m, n = node.params
         return f"commutation({format_dim(m)}, {format_dim(n)})", _ATOM
+    mean = axis_mean(node)
+    if mean is not None:  # (X @ ones(m)) / m
+        return f"mean({_print(mean[0])[0]}, {mean[1]})", _ATOM
     if op in _BINARY:
         return operation_text(op, *node.args), _BINARY[op][1]
     if op == "neg":

@@ -15,7 +15,7 @@ from .shapes import ONE, SCALAR_SHAPE, Kind, Shape, kind_of_shape
 from .unify import same
 
 if TYPE_CHECKING:
-    from .ir import Node
+    from .expression import Expression as Node  # what it reads of core/ir.py's Node
 
 ShapeRule = Callable[[tuple["Node", ...], tuple], tuple[Shape, Kind]]
 

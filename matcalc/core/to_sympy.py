@@ -41,7 +41,7 @@ from .ir import Node, walk
 from .shapes import Dim
 
 if TYPE_CHECKING:
-    from .program import Program
+    from .expression import Defined as Program  # what it reads of core/program.py's Program
 
 # ---------------------------------------------------------------------------------------------
 # Scalar functions SymPy lacks.

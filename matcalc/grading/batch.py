@@ -421,7 +421,7 @@ def write_report(grades: Sequence[Grade], stream, fmt: str = "csv") -> None:
     for row in rows:
         names += [name for name in row if name not in names]
     writer = csv.DictWriter(stream, fieldnames=names, restval="")
-    writer.writeheader()
+    writer.writerow({name: _cell(name) for name in names})  # passed-through columns' names
     for row in rows:
         row["max_rel_error"] = "" if row["max_rel_error"] is None else \
             f"{row['max_rel_error']:.3g}"

@@ -102,8 +102,8 @@ def _slashed(text: str, items: list[LatexToken]) -> DerivativeWritten | None:
 def _after_d(text: str, items: list[LatexToken]) -> tuple[str, bool] | None:
     """The text after a leading ``\\partial``, ``d``, ``\\mathrm{d}`` (and whether it was
     ``\\partial``), or None when the tokens do not start with one."""
-    if not items:
-        return None
+    if not items or (len(items) > 1 and _is(items[1], "sym", "^")):
+        return None  # a second derivative (\partial^2 f): the reader names it as refused
     first = items[0]
     if _is(first, "cmd", "partial"):
         return _rest(text, items, 1), True

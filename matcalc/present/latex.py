@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ..core.broadcast import axis_mean
 from ..core.ir import Node
 from ..core.printer import format_number
 from ..core.registry import Latex, operation
@@ -83,6 +84,10 @@ class _Printer:
 
     def print(self, node: Node) -> tuple[str, int]:
         op = node.op
+        mean = axis_mean(node)
+        if mean is not None:  # (X 1) / m
+            return (f"\\operatorname{{mean}}\\left({self.print(mean[0])[0]}, "
+                    f"{mean[1]}\\right)", _ATOM)
         method = getattr(self, f"_{op}", None)
         if method is not None:
             return method(node)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from ..core import ir
 from ..core.algebra import chain
+from ..core.broadcast import axis_mean
 from ..core.functions import FUNCTIONS
 from ..core.ir import Node
 from ..core.shapes import Kind
@@ -88,6 +89,36 @@ class Facts:
             return any(self._same_in_each_column(y) and self.column_centred(x)
                        for x, y in ((a, b), (b, a)))
         return False
+
+    def row_centred(self, node: Node) -> bool:
+        """Whether node is X - mean(X, 1) = X - ((X @ ones(m)) / m) @ ones(m)', a batch whose
+        rows are centred on their means, scaled entry by entry by what is the same along each
+        row: its row sums node @ ones(m) are 0."""
+        node = self._resolve(node)
+        if node.op == "sub":
+            a, b = node.args
+            b = self._resolve(b)
+            if b.op != "matmul" or a.is_scalar or not _is_ones_row(b.args[1]):
+                return False
+            mean = axis_mean(self._resolve(b.args[0]))
+            return mean is not None and mean == (a, 1)
+        if node.op == "neg":
+            return self.row_centred(node.args[0])
+        if node.op == "div":
+            return self._same_in_each_row(node.args[1]) and self.row_centred(node.args[0])
+        if node.op == "mul":
+            a, b = node.args
+            return any(self._same_in_each_row(y) and self.row_centred(x)
+                       for x, y in ((a, b), (b, a)))
+        return False
+
+    def _same_in_each_row(self, node: Node) -> bool:
+        """A scalar, a column copied to every column (c @ ones(m)'), or their products."""
+        node = self._resolve(node)
+        if node.is_scalar or (node.op == "matmul" and _is_ones_row(node.args[1]) and
+                              node.args[0].kind is Kind.VECTOR):
+            return True
+        return node.op in ("mul", "div") and all(self._same_in_each_row(a) for a in node.args)
 
     def _same_in_each_column(self, node: Node) -> bool:
         """A scalar or a row copied to every row (ones(n) @ r): scaling each column by one
@@ -288,6 +319,11 @@ class Facts:
                 return False
             factors = factors[1:-1]
         return not factors or self.symmetric(factors[0])
+
+
+def _is_ones_row(node: Node) -> bool:
+    return node.op == "transpose" and node.args[0].op == "ones" and \
+        node.args[0].kind is Kind.VECTOR
 
 
 def _unscaled(node: Node) -> Node:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import limits
 from ..core import ir
+from ..core.broadcast import axis_mean
 from ..core.ir import Node
 from ..core.shapes import ONE, Kind
 from .facts import Facts
@@ -106,11 +107,16 @@ def scalar_out_of_product(node: Node, facts: Facts) -> Node | None:
     example='A : matrix(m, n); x : vector(n); s : scalar\nf = A @ (x / s)',
 )
 def quotient_out_of_product(node: Node, facts: Facts) -> Node | None:
-    """(A / s) @ B = (A @ B) / s = A @ (B / s); Diag(a / s) = Diag(a) / s, s a scalar."""
+    """(A / s) @ B = (A @ B) / s = A @ (B / s); Diag(a / s) = Diag(a) / s, s a scalar (except
+    a mean spread over a row, (v / s) @ 1', which prints as the broadcast mean(X, 1))."""
     if node.op == "Diag":
         inner = node.args[0]
         if inner.op == "div" and inner.args[1].is_scalar and not inner.is_scalar:
             return apply("div", apply("Diag", inner.args[0]), inner.args[1])
+        return None
+    a, b = node.args
+    if (axis_mean(a) is not None and b.op == "transpose" and b.args[0].op == "ones") or (
+            a.op == "ones" and axis_mean(b) is not None):
         return None
     return out_of_matmul(node, "div")
 

@@ -8,6 +8,7 @@ The rules themselves, each with its identity as its docstring, are in
 from __future__ import annotations
 
 from . import (  # noqa: F401 - they register their rules
+    rewrites_axes,
     rewrites_elementwise,
     rewrites_kron,
     rewrites_matrix,
@@ -34,6 +35,8 @@ PRIORITY: tuple[str, ...] = (
     'negation-out-of-products',
     'sum-of-centred',
     'column-sums-of-centred',
+    'row-sums-of-centred',
+    'spread-mean',
     'mean-of-entries',
     'kron-mixed-product',
     'kron-chain',
