@@ -489,3 +489,15 @@ def test_the_guide_names_every_field_of_an_answer(client, endpoint, body):
     answer = client.post(f"/api/{endpoint}", json={"problem": problem, **body}).json()
     named = set(answer) | {key for step in answer.get("steps", []) for key in step}
     assert sorted(key for key in named if f"`{key}`" not in row) == []
+
+
+def test_a_request_out_of_memory_is_a_limit_error_not_a_500(monkeypatch):
+    from matcalc.web import tasks
+
+    def hungry(fields, practice):
+        raise MemoryError
+
+    monkeypatch.setitem(tasks.ENDPOINTS, "derive", hungry)
+    answer = tasks.handle(("derive", b'{"problem": "x : scalar"}', 5.0, None))
+    assert answer["error"]["type"] == "LimitError" and "--memory-limit" in \
+        answer["error"]["message"]

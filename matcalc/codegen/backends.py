@@ -44,33 +44,41 @@ def backend_header(backend: str) -> str:
 BACKENDS = ("numpy", "jax", "torch")
 
 
-def only_used_helpers(source: str) -> str:
-    """A generated module's source without the runtime helpers nothing in it calls: the public
-    functions (``gradient``, ``prepare``, ...) are kept, and every helper they name, and every
-    helper those name, and so on."""
-    tree = ast.parse(source)
-    helpers: dict[str, list[ast.FunctionDef | ast.ClassDef]] = {}
-    for node in tree.body:  # a JAX helper follows the NumPy one of its name, and replaces it
-        if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name.startswith("_"):
-            helpers.setdefault(node.name, []).append(node)
-    lines = source.splitlines(keepends=True)
-
-    def text(node: ast.AST) -> str:
-        return "".join(lines[node.lineno - 1:node.end_lineno])
-
-    pending = [text(node) for node in tree.body if node.__class__ is ast.FunctionDef
-               and not node.name.startswith("_")]
+def only_used_helpers(source: str, header: str) -> str:
+    """A generated module's source (which holds ``header`` once) without the runtime helpers
+    nothing in it calls: every helper the rest of the module names is kept, and every helper
+    those name, and so on."""
+    start = source.index(header)
+    rest = source[:start] + source[start + len(header):]
+    chunks, names_in = _helpers_of(header)
     used: set[str] = set()
+    pending = [name for name in set(re.findall(r"\b_\w+", rest)) if name in names_in]
     while pending:
-        code = pending.pop()
-        for name in set(re.findall(r"\b_\w+", code)) & set(helpers) - used:
+        name = pending.pop()
+        if name not in used:
             used.add(name)
-            pending += [text(node) for node in helpers[name]]
-    dropped = [node for name, nodes in helpers.items() if name not in used for node in nodes]
-    for node in sorted(dropped, key=lambda n: -n.lineno):
-        start = node.lineno - 1 - len(node.decorator_list)
-        del lines[start:node.end_lineno]
-    return re.sub(r"\n{4,}", "\n\n\n", "".join(_attached_comments(lines)))
+            pending += names_in[name]
+    lines = header.splitlines(keepends=True)
+    for name, first, last in reversed(chunks):
+        if name not in used:
+            del lines[first:last]
+    kept = re.sub(r"\n{4,}", "\n\n\n", "".join(_attached_comments(lines)))
+    return source[:start] + kept + source[start + len(header):]
+
+
+@cache
+def _helpers_of(header: str) -> tuple[list[tuple[str, int, int]], dict[str, list[str]]]:
+    """The header's helper definitions as (name, first line, end line), and the helpers each
+    name uses (a JAX helper follows the NumPy one of its name and replaces it: both count)."""
+    lines = header.splitlines(keepends=True)
+    chunks, names_in = [], {}
+    for node in ast.parse(header).body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name.startswith("_"):
+            first = node.lineno - 1 - len(node.decorator_list)
+            chunks.append((node.name, first, node.end_lineno))
+            text = "".join(lines[first:node.end_lineno])
+            names_in.setdefault(node.name, []).extend(re.findall(r"\b_\w+", text))
+    return chunks, {name: [n for n in found if n in names_in] for name, found in names_in.items()}
 
 
 def _attached_comments(lines: list[str]) -> list[str]:

@@ -47,7 +47,8 @@ def generate(derivatives: Result | Sequence[Result], name: str = "gradient",
     """The source of a module with ``name(**arrays) -> results`` (and ``prepare_name``, the
     function computing what does not move, when there is any); ``backend`` "jax" or "torch"
     writes the same code over jax.numpy or PyTorch."""
-    return only_used_helpers(_whole_source(derivatives, name, hoist, backend, prepare_name))
+    return only_used_helpers(_whole_source(derivatives, name, hoist, backend, prepare_name),
+                             backend_header(backend))
 
 
 def _whole_source(derivatives: Result | Sequence[Result], name: str, hoist: bool,
@@ -262,7 +263,7 @@ def generate_many(groups: Sequence[Sequence[Result]], backend: str = "numpy") ->
                       source.index(f"def {name}(")]
             source = source[min(start for start in starts if start >= 0):]
         parts.append(source.rstrip() + "\n")
-    return only_used_helpers("\n\n".join(parts))
+    return only_used_helpers("\n\n".join(parts), backend_header(backend))
 
 
 _MODULES: dict[str, ModuleType] = {}

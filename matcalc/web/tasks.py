@@ -43,8 +43,15 @@ def handle(request: tuple[str, bytes, float, dict | None]) -> dict:
     except MatcalcError as error:
         return {"error": error_json(error)}
     except RecursionError:
-        return {"error": {"type": "LimitError", "message": "the input is nested too deeply",
-                          "field": None, "line": None, "column": None, "length": None}}
+        return _limit("the input is nested too deeply")
+    except MemoryError:  # the worker's address-space limit (serve --memory-limit)
+        return _limit("the request needed more memory than a worker may use "
+                      "(matcalc serve --memory-limit MB sets it)")
+
+
+def _limit(message: str) -> dict:
+    return {"error": {"type": "LimitError", "message": message, "field": None, "line": None,
+                      "column": None, "length": None}}
 
 
 def error_json(error: MatcalcError) -> dict:
