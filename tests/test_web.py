@@ -501,3 +501,13 @@ def test_a_request_out_of_memory_is_a_limit_error_not_a_500(monkeypatch):
     answer = tasks.handle(("derive", b'{"problem": "x : scalar"}', 5.0, None))
     assert answer["error"]["type"] == "LimitError" and "--memory-limit" in \
         answer["error"]["message"]
+
+
+def test_a_gallery_file_that_cannot_be_read_is_left_out_of_the_examples(tmp_path):
+    (tmp_path / "good.mc").write_text("# Good\nx : vector(n)\nf = x' @ x\ngrad f wrt x\n")
+    (tmp_path / "latin1.mc").write_bytes(b"# caf\xe9\n")
+    (tmp_path / "folder.mc").mkdir()
+    with TestClient(create_app(jobs=1, gallery=tmp_path), base_url="http://localhost") as client:
+        answer = client.get("/api/examples")
+    assert answer.status_code == 200
+    assert [example["name"] for example in answer.json()["examples"]] == ["good"]
