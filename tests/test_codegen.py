@@ -242,7 +242,9 @@ DENSE = _re.compile(r"_np\.diagflat\(|_np\.kron\(|_commutation\(|_np\.eye\(")
 
 def _dense_intermediates(source: str) -> list[str]:
     """Lines of a generated function that form a dense structured matrix, outside its result."""
-    body = source[source.index("\ndef ", source.index("def _kron_matvec")):]
+    import re
+
+    body = source[re.search(r"^def [A-Za-z]", source, re.M).start():]  # after the helpers
     found, in_result = [], False
     for line in body.splitlines():
         if line.strip().startswith("return ") and line.strip().endswith("{"):
@@ -325,3 +327,27 @@ def test_value_and_gradient_share_the_forward_pass():
     extreme = dict(point.arrays, b2=point.arrays["b2"] * 0 + np.arange(len(point.arrays["b2"]))
                    * 400.0)
     assert np.isfinite(module.value_and_gradient(**extreme)[0])
+
+
+def test_a_generated_module_holds_only_the_helpers_it_calls():
+    # x' A x calls no GELU, convolution or Kronecker helper: none is copied in, and the
+    # module still runs; a softmax problem carries _softmax (and what it calls) and runs too
+    import re
+
+    from matcalc.codegen.module import generate, load
+
+    quadratic = matcalc.derive("x' @ A @ x", wrt="x", check=False)
+    for backend in ("numpy", "jax", "torch"):
+        source = generate(quadratic, backend=backend)
+        assert not re.search(r"^def _(gelu|conv1d|kron_matvec|softmax|erf)\b", source, re.M), \
+            backend
+    function = load(generate(quadratic)).gradient
+    np.testing.assert_allclose(function(x=np.ones(2), A=np.eye(2))["x"], [2.0, 2.0])
+    softmax = matcalc.derive("x : vector(n); y : vector(n)\nf = -sum(y * log(softmax(x)))",
+                             wrt="x", check=False)
+    source = generate(softmax)
+    assert "def _logsumexp(" in source and "def _gelu(" not in source
+    x, y = np.array([0.5, -1.0, 2.0]), np.array([0.2, 0.3, 0.5])
+    got = load(source).gradient(x=x, y=y)["x"]
+    softmax_x = np.exp(x) / np.exp(x).sum()
+    np.testing.assert_allclose(got, softmax_x * y.sum() - y, rtol=1e-12)  # d/dx of cross-entropy

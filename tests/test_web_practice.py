@@ -231,3 +231,17 @@ def test_a_withheld_term_comes_back_with_the_reference(practice):
     assert second["reference"] == "dJ_db2 = yhat - y"
     assert second["hint"] == "the sign of one term is flipped: -y"
     assert second["verdict"] == "wrong: the sign of one term is flipped: -y"
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda path: path.write_bytes(b"\xff\xfe x : scalar\n"), "not UTF-8 text"),
+    (lambda path: path.mkdir(), "not a regular file"),
+    (lambda path: path.write_text("# " + "x" * 2_000_000 + "\n"), "bytes, more than"),
+])
+def test_a_problem_file_that_cannot_be_read_is_refused_naming_it(tmp_path, make, message):
+    from matcalc.errors import MatcalcError
+
+    make(tmp_path / "p.mc")
+    with pytest.raises(MatcalcError, match=message) as refused:
+        load_problems(tmp_path)
+    assert "p.mc" in str(refused.value)

@@ -15,6 +15,7 @@ torch itself: tensors keep the inputs' dtype and device, and no template names a
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -133,3 +134,56 @@ def _header(name: str) -> str:
 def backend_header(name: str) -> str:
     """The imports and helpers at the top of a module generated for the backend ``name``."""
     return backend(name).header
+
+
+def only_used_helpers(source: str, header: str) -> str:
+    """A generated module's source (which holds ``header`` once) without the runtime helpers
+    nothing in it calls: every helper the rest of the module names is kept, and every helper
+    those name, and so on."""
+    start = source.index(header)
+    rest = source[:start] + source[start + len(header):]
+    chunks, names_in = _helpers_of(header)
+    used: set[str] = set()
+    pending = [name for name in set(re.findall(r"\b_\w+", rest)) if name in names_in]
+    while pending:
+        name = pending.pop()
+        if name not in used:
+            used.add(name)
+            pending += names_in[name]
+    lines = header.splitlines(keepends=True)
+    for name, first, last in reversed(chunks):
+        if name not in used:
+            del lines[first:last]
+    kept = re.sub(r"\n{4,}", "\n\n\n", "".join(_attached_comments(lines)))
+    return source[:start] + kept + source[start + len(header):]
+
+
+@cache
+def _helpers_of(header: str) -> tuple[list[tuple[str, int, int]], dict[str, list[str]]]:
+    """The header's helper definitions as (name, first line, end line), and the helpers each
+    name uses (a JAX helper follows the NumPy one of its name and replaces it: both count)."""
+    lines = header.splitlines(keepends=True)
+    chunks, names_in = [], {}
+    for node in ast.parse(header).body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name.startswith("_"):
+            first = node.lineno - 1 - len(node.decorator_list)
+            chunks.append((node.name, first, node.end_lineno))
+            text = "".join(lines[first:node.end_lineno])
+            names_in.setdefault(node.name, []).extend(re.findall(r"\b_\w+", text))
+    return chunks, {name: [n for n in found if n in names_in] for name, found in names_in.items()}
+
+
+def _attached_comments(lines: list[str]) -> list[str]:
+    """The lines without the top-level comment blocks left standing alone (a blank line after
+    them): those introduced helpers that were dropped."""
+    kept: list[str] = []
+    block: list[str] = []
+    for line in lines:
+        if line.startswith("#"):
+            block.append(line)
+            continue
+        if block and line.strip():
+            kept += block
+        block = []
+        kept.append(line)
+    return kept + block

@@ -36,7 +36,8 @@ from ..core.shapes import Dim, Kind, describe
 from ..engine.result import Result, result_keys
 from ..errors import UnsupportedError
 from ..rules.facts import Facts
-from .backends import Backend, backend
+from .backends import Backend, only_used_helpers
+from .backends import backend as spelling_of
 from .names import identifier, size_name, sizes_keyword
 from .plan import constant_nodes, hoisted, mover, regrouped
 from .writer import Writer, count_uses
@@ -49,7 +50,8 @@ def generate(derivatives: Result | Sequence[Result], name: str = "gradient",
     """The source of a module with ``name(**arrays) -> results`` (and ``prepare_name``, the
     function computing what does not move, when there is any); ``backend`` "jax" or "torch"
     writes the same code over jax.numpy or PyTorch."""
-    return _module(written(derivatives, hoist, backend), name, prepare_name)
+    return only_used_helpers(_module(written(derivatives, hoist, backend), name, prepare_name),
+                             spelling_of(backend).header)
 
 
 @dataclass
@@ -77,7 +79,7 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
             backend_name: str = "numpy") -> Written:
     """The code of a function computing ``derivatives`` (and, for gradients, the function's
     value with them), each subexpression computed once."""
-    spelling = backend(backend_name)
+    spelling = spelling_of(backend_name)
     group, program, where = _group_of(derivatives)
 
     def body_of(item: str) -> Node | None:
@@ -324,13 +326,13 @@ def generate_many(groups: Sequence[Sequence[Result]], backend: str = "numpy") ->
         names[kind] = names.get(kind, 0) + 1
         name = kind if names[kind] == 1 else f"{kind}{names[kind]}"
         prepare_name = "prepare" if len(groups) == 1 else f"prepare_{name}"
-        source = generate(list(group), name, backend=backend, prepare_name=prepare_name)
+        source = _module(written(list(group), True, backend), name, prepare_name)
         if index:
             starts = [source.find(f"def {prepare_name}("), source.find(f"def value_and_{name}("),
                       source.index(f"def {name}(")]
             source = source[min(start for start in starts if start >= 0):]
         parts.append(source.rstrip() + "\n")
-    return "\n\n".join(parts)
+    return only_used_helpers("\n\n".join(parts), spelling_of(backend).header)
 
 
 _MODULES: dict[str, ModuleType] = {}

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from ..core.shapes import Kind
 from ..engine.result import Result
 from ..errors import UnsupportedError
+from .backends import only_used_helpers
 from .module import Written, written
 from .names import identifier
 
@@ -100,7 +101,8 @@ def torch_function(groups: Sequence[Sequence[Result]]) -> str:
         code = written(group, hoist=False, backend_name="torch")
         header = code.spelling.header
         parts.append(_torch_classes(code, taken))
-    return _docstring(groups, "PyTorch") + header + "\n\n" + "\n\n".join(parts)
+    return only_used_helpers(_docstring(groups, "PyTorch") + header + "\n\n" +
+                             "\n\n".join(parts), header)
 
 
 def _docstring(groups: Sequence[Sequence[Result]], library: str) -> str:
@@ -197,7 +199,8 @@ def jax_vjp(groups: Sequence[Sequence[Result]]) -> str:
         code = written(group, hoist=False, backend_name="jax")
         header = code.spelling.header
         parts.append(_jax_function(code, taken))
-    return _docstring(groups, "JAX") + header + "\n\n" + "\n\n".join(parts)
+    return only_used_helpers(_docstring(groups, "JAX") + header + "\n\n" + "\n\n".join(parts),
+                             header)
 
 
 def _jax_function(code: Written, taken: set[str]) -> str:

@@ -203,7 +203,7 @@ def _message(error: BaseException) -> str:
 _DERIVED: dict[tuple, Result | str] = {}
 
 
-def _read_problem(path: str, shown: str) -> str:
+def read_problem_file(path: str, shown: str) -> str:
     """A problem file's text; what is not a small regular file is refused before reading."""
     try:
         status = os.stat(path)
@@ -230,7 +230,7 @@ def _expected(item: Submission) -> Result:
     known = _DERIVED.get(item.request)
     if known is None:
         try:
-            source = _read_problem(item.path, item.problem)
+            source = read_problem_file(item.path, item.problem)
             (known,) = run(parse(source), wrt=[item.wrt], of=item.of or None, kind=item.kind)
         except MatcalcError as error:
             known = f"the problem: {_first_line(error)}"

@@ -21,6 +21,7 @@ from ..core.unify import Inference
 from ..errors import (
     AssumptionError,
     DeclarationError,
+    DomainError,
     LimitError,
     Location,
     MatcalcError,
@@ -29,6 +30,7 @@ from ..errors import (
     did_you_mean,
 )
 from ..limits import check_time
+from .broadcast import refuse_matrix_times_vector
 from .pending import NEEDS_SIZE, PENDING, PendingIdentity, combine, is_pending, negated
 
 MAX_EXPRESSION_DEPTH = 250
@@ -345,7 +347,13 @@ class Builder:
         return ir.apply("transpose", self._sized(self._expr(child), child))
 
     def _binary(self, op: str, tree: Tree) -> Node | PendingIdentity:
-        return combine(op, *self.operands(tree))
+        left, right = self.operands(tree)
+        if op == "mul" and self.inference is not None:
+            refuse_matrix_times_vector(left, right)
+        if op == "div" and not is_pending(right) and right.op == "const" and \
+                right.params[0] == 0:
+            raise DomainError("division by zero")
+        return combine(op, left, right)
 
     def operands(self, tree: Tree) -> tuple[Node | PendingIdentity, Node | PendingIdentity]:
         """The two operands of a binary tree, each a node or a bare I (lang/pending.py), which

@@ -43,8 +43,15 @@ def handle(request: tuple[str, bytes, float, dict | None]) -> dict:
     except MatcalcError as error:
         return {"error": error_json(error)}
     except RecursionError:
-        return {"error": {"type": "LimitError", "message": "the input is nested too deeply",
-                          "field": None, "line": None, "column": None, "length": None}}
+        return _limit("the input is nested too deeply")
+    except MemoryError:  # the worker's address-space limit (serve --memory-limit)
+        return _limit("the request needed more memory than a worker may use "
+                      "(matcalc serve --memory-limit MB sets it)")
+
+
+def _limit(message: str) -> dict:
+    return {"error": {"type": "LimitError", "message": message, "field": None, "line": None,
+                      "column": None, "length": None}}
 
 
 def error_json(error: MatcalcError) -> dict:
@@ -94,6 +101,7 @@ def read_body(body: bytes, schema: Schema) -> dict:
         raise ParseError("the request body is not JSON") from None
     if not isinstance(fields, dict):
         raise ParseError("the request body is a JSON object")
+    _unicode(fields)
     known = {name.lstrip("!"): kind for name, kind in schema.items()}
     unknown = sorted(set(fields) - set(known))
     if unknown:
@@ -109,6 +117,25 @@ def read_body(body: bytes, schema: Schema) -> dict:
             continue
         checked[name] = _field(name, kind, value)
     return checked
+
+
+def _unicode(fields: dict) -> None:
+    """Refuses text that is not Unicode (JSON's "\\ud800", a lone surrogate): nothing could be
+    read from it, and an answer echoing it could not be written out."""
+    def encodable(value: object) -> bool:
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+
+    for name, value in fields.items():
+        if not encodable(name):
+            raise ParseError("a field's name is not Unicode text (it holds a lone surrogate "
+                             "such as \\ud800)")
+        if not encodable(value):
+            raise FieldError(name, f"'{name}' is not Unicode text (it holds a lone surrogate "
+                                   "such as \\ud800)")
 
 
 def _field(name: str, kind: object, value: object) -> object:
