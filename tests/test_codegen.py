@@ -135,6 +135,10 @@ def test_names_that_python_reserves_are_renamed():
         point = random_instance(derivative.program, seed=1)
         assert close(derivative.numpy()(**point.arrays),
                      derivative.numpy(compiled=False)(**point.arrays))
+    # X^T stays the transpose beside a matrix T; beside a scalar T it is refused, not guessed
+    assert matcalc.derive("T, Z : matrix(n, n)\nL = tr(Z^T @ T)", wrt="Z").text.endswith("= T")
+    with pytest.raises(matcalc.MatcalcError, match="T is a scalar here"):
+        matcalc.derive("T : scalar; Z : matrix(n, n)\nL = sum(Z^T)", wrt="Z")
 
 
 def test_bad_arrays_get_clear_messages():

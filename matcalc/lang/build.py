@@ -370,10 +370,8 @@ class Builder:
         base_tree, exponent_tree = tree.children
         base = self.expression(base_tree)
         if exponent_tree.data == "name" and str(exponent_tree.children[0]) == "T":
-            # X^T is the transpose, also where T names a matrix (no power takes one); a scalar T
-            # would make it a power as well, so it is refused rather than guessed
-            declared = self.variables.get("T") or (
-                self.definitions["T"].ref if "T" in self.definitions else None)
+            # X^T is the transpose, also beside a matrix T; a scalar T would be refused, not guessed
+            declared = self.variables.get("T") or getattr(self.definitions.get("T"), "ref", None)
             if declared is not None and declared.is_scalar:
                 raise ShapeError(f"{base} ^ T: T is a scalar here, so ^T could be the power or "
                                  f"the transpose; write {base}' for the transpose, or rename T")
