@@ -107,11 +107,12 @@ class Derivative(Result):
         domain)."""
         return Derivatives([self]).numpy(compiled, keyed=False)
 
-    def code(self, name: str = "gradient", hoist: bool = True) -> str:
-        """The source of a NumPy module computing this result (see :mod:`matcalc.codegen`)."""
-        from .codegen.module import generate
+    def code(self, name: str = "gradient", hoist: bool = True, format: str = "numpy") -> str:  # noqa: A002
+        """The source of a module computing this result (see :mod:`matcalc.codegen`):
+        ``format`` numpy, jax or torch, or torch-function / jax-vjp (training code)."""
+        from .codegen.wrappers import formatted
 
-        return generate([self], name, hoist)
+        return formatted([self], format, name, hoist)
 
     def __repr__(self) -> str:
         return f"<Derivative {self.kind} {self.of} wrt {self.wrt}: {self.type}>"
@@ -183,11 +184,12 @@ class Derivatives(list):
         (key,) = function.keys
         return lambda **arrays: function(**arrays)[key]
 
-    def code(self, name: str = "gradient", hoist: bool = True) -> str:
-        """The source of a NumPy module computing these results, sharing work."""
-        from .codegen.module import generate
+    def code(self, name: str = "gradient", hoist: bool = True, format: str = "numpy") -> str:  # noqa: A002
+        """The source of a module computing these results, sharing work: ``format`` numpy,
+        jax or torch, or torch-function / jax-vjp (training code)."""
+        from .codegen.wrappers import formatted
 
-        return generate(list(self), name, hoist)
+        return formatted(list(self), format, name, hoist)
 
 
 def _label(derivative: Result) -> str:

@@ -120,10 +120,25 @@ def test_prepared_values_are_reused():
 
 
 def test_names_that_python_reserves_are_renamed():
+    # only Python's keywords and names at the edges of _ are renamed: np, torch, T are the
+    # user's (the generated code's own names all start with _)
     derivative = matcalc.derive("np, lambda_ : vector(n)\nf = sum(np * lambda_)", wrt="np")
     code = derivative.code()
-    assert "def gradient(np_, lambda_" in code
+    assert "def gradient(np, lambda__" in code
     assert close(derivative.numpy()(np=np.ones(3), lambda_=np.arange(3.0)), np.arange(3.0))
+    for names in ("torch, E", "T, prepare", "sizes, prepared"):
+        first, second = names.split(", ")
+        problem = f"{names} : matrix(n, n); A : matrix(n, n) spd\n" \
+                  f"f = tr({first} @ A @ {second}) + sum(exp({first}))"
+        derivative = matcalc.derive(problem, wrt=first)
+        assert f"def gradient({first}, {second}, A" in derivative.code()
+        point = random_instance(derivative.program, seed=1)
+        assert close(derivative.numpy()(**point.arrays),
+                     derivative.numpy(compiled=False)(**point.arrays))
+    # X^T stays the transpose beside a matrix T; beside a scalar T it is refused, not guessed
+    assert matcalc.derive("T, Z : matrix(n, n)\nL = tr(Z^T @ T)", wrt="Z").text.endswith("= T")
+    with pytest.raises(matcalc.MatcalcError, match="T is a scalar here"):
+        matcalc.derive("T : scalar; Z : matrix(n, n)\nL = sum(Z^T)", wrt="Z")
 
 
 def test_bad_arrays_get_clear_messages():
@@ -157,7 +172,7 @@ def test_the_jax_backend_agrees_with_numpy():
         parsed = matcalc.parse(path.read_text())
         for group in derive_by_request(parsed):
             source = generate(list(group), backend="jax")
-            assert "import jax.numpy as np" in source
+            assert "import jax.numpy as _np" in source
             module = load(source)
             instance = random_instance(parsed, seed=4)
             kwargs = {"sizes": instance.sizes} if "sizes=None" in group.code() else {}
@@ -189,7 +204,8 @@ def test_the_torch_backend_agrees_with_numpy():
         parsed = matcalc.parse(path.read_text())
         for group in derive_by_request(parsed):
             source = generate(list(group), backend="torch")
-            assert "import torch" in source and "import numpy" not in source
+            assert "import torch as _torch" in source
+            assert "numpy" not in source and "_np." not in source
             module = load(source)
             instance = random_instance(parsed, seed=4)
             kwargs = {"sizes": instance.sizes} if "sizes=None" in source else {}
@@ -225,15 +241,17 @@ import re as _re  # noqa: E402
 from hypothesis import given as _given  # noqa: E402
 from hypothesis import settings as _settings  # noqa: E402
 
-DENSE = _re.compile(r"np\.diagflat\(|np\.kron\(|_commutation\(")
+DENSE = _re.compile(r"_np\.diagflat\(|_np\.kron\(|_commutation\(|_np\.eye\(")
 
 
 def _dense_intermediates(source: str) -> list[str]:
     """Lines of a generated function that form a dense structured matrix, outside its result."""
-    body = source[source.index("\ndef ", source.index("def _kron_matvec")):]
+    import re
+
+    body = source[re.search(r"^def [A-Za-z]", source, re.M).start():]  # after the helpers
     found, in_result = [], False
     for line in body.splitlines():
-        if line.strip() == "return {":
+        if line.strip().startswith("return ") and line.strip().endswith("{"):
             in_result = True
         elif line.strip() == "}":
             in_result = False
@@ -272,9 +290,9 @@ def test_gallery_code_computes_the_function_value_as_the_interpreter(path):
 
 def test_the_scan_sees_a_dense_intermediate():
     # a test of the test: a shared Diag formed as np.diagflat is found
-    source = "def _kron_matvec(a):\n    pass\n\ndef gradient(x):\n    _t1 = np.diagflat(x)\n" \
+    source = "def _kron_matvec(a):\n    pass\n\ndef gradient(x):\n    _t1 = _np.diagflat(x)\n" \
              "    return {\n    'x': _t1 @ _t1,\n    }\n"
-    assert _dense_intermediates(source) == ["_t1 = np.diagflat(x)"]
+    assert _dense_intermediates(source) == ["_t1 = _np.diagflat(x)"]
 
 
 @_settings(max_examples=40, deadline=None)
@@ -313,3 +331,27 @@ def test_value_and_gradient_share_the_forward_pass():
     extreme = dict(point.arrays, b2=point.arrays["b2"] * 0 + np.arange(len(point.arrays["b2"]))
                    * 400.0)
     assert np.isfinite(module.value_and_gradient(**extreme)[0])
+
+
+def test_a_generated_module_holds_only_the_helpers_it_calls():
+    # x' A x calls no GELU, convolution or Kronecker helper: none is copied in, and the
+    # module still runs; a softmax problem carries _softmax (and what it calls) and runs too
+    import re
+
+    from matcalc.codegen.module import generate, load
+
+    quadratic = matcalc.derive("x' @ A @ x", wrt="x", check=False)
+    for backend in ("numpy", "jax", "torch"):
+        source = generate(quadratic, backend=backend)
+        assert not re.search(r"^def _(gelu|conv1d|kron_matvec|softmax|erf)\b", source, re.M), \
+            backend
+    function = load(generate(quadratic)).gradient
+    np.testing.assert_allclose(function(x=np.ones(2), A=np.eye(2))["x"], [2.0, 2.0])
+    softmax = matcalc.derive("x : vector(n); y : vector(n)\nf = -sum(y * log(softmax(x)))",
+                             wrt="x", check=False)
+    source = generate(softmax)
+    assert "def _logsumexp(" in source and "def _gelu(" not in source
+    x, y = np.array([0.5, -1.0, 2.0]), np.array([0.2, 0.3, 0.5])
+    got = load(source).gradient(x=x, y=y)["x"]
+    softmax_x = np.exp(x) / np.exp(x).sum()
+    np.testing.assert_allclose(got, softmax_x * y.sum() - y, rtol=1e-12)  # d/dx of cross-entropy

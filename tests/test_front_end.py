@@ -74,7 +74,7 @@ def _names_of_generated_code() -> set[str]:
 COLLIDING = sorted((_names_of_generated_code() | {
     "size_n", "np", "dtype", "prepare", "prepared", "sizes", "float", "lambda", "lambda_",
     "gradient", "prepare_gradient", "_t1", "_size_n", "int", "print", "result", "torch"})
-    - RESERVED)
+    - RESERVED - {"f"})  # f: the problem's own definition
 
 
 @pytest.mark.parametrize("name", COLLIDING)
@@ -165,11 +165,14 @@ def test_verdicts_checks_and_steps_display_in_notebooks():
     assert steps.startswith("$$\n\\begin{aligned}") and steps.endswith("\\end{aligned}\n$$")
 
 
-def test_an_answer_may_use_the_deltas_of_the_result():
+def test_an_answer_may_use_the_deltas_of_the_result_where_the_instructor_allows():
     # \delta_2 is the tool's own delta2 (as `matcalc derive` shows the CS224n gradients)
     problem = open("derivations/cs224n_one_layer.mc").read()
-    assert matcalc.verify(problem, "W", "\\delta_2 x^\\top", latex=True).ok
-    assert matcalc.verify(problem, "U", "delta1 @ h'").ok
-    assert not matcalc.verify(problem, "W", "\\delta_1 x^\\top", latex=True).ok
+    assert matcalc.verify(problem, "W", "\\delta_2 x^\\top", latex=True, allow_deltas=True).ok
+    assert matcalc.verify(problem, "U", "delta1 @ h'", allow_deltas=True).ok
+    assert not matcalc.verify(problem, "W", "\\delta_1 x^\\top", latex=True,
+                              allow_deltas=True).ok
     with pytest.raises(matcalc.MatcalcError, match="unknown name .delta3."):
-        matcalc.verify(problem, "W", "delta3 @ x'")
+        matcalc.verify(problem, "W", "delta3 @ x'", allow_deltas=True)
+    with pytest.raises(matcalc.MatcalcError, match="allow-deltas"):  # off by default
+        matcalc.verify(problem, "U", "delta1 @ h'")

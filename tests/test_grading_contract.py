@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import csv
 import pathlib
+import re
 
 import numpy as np
 import pytest
 
 import matcalc
 from matcalc.cli.main import main
-from matcalc.errors import MatcalcError, UnknownNameError
+from matcalc.core.shapes import Kind
+from matcalc.errors import DomainError, MatcalcError, ShapeError, UnknownNameError
 from matcalc.grading.batch import grade, read_answers
 from matcalc.grading.rubrics import load_rubric
+from matcalc.lang.parse import parse
+from matcalc.numeric.sampling import random_instance
 
 ABS = "x : vector(n)\nf = sum(abs(x))"
 RELU = "x : vector(m); W : matrix(n, m)\nf = sum(relu(W @ x))"
@@ -251,3 +255,43 @@ def test_the_command_line_exits_1_on_an_incomplete_derivation(tmp_path, capsys):
     steps.write_text("df = dx' @ A @ x + x' @ A @ dx\n= ((A + A') @ x) : dx\n")
     assert main(["verify", str(problem), "--derivation", str(steps), "--wrt", "x"]) == 0
     assert "# every step holds" in capsys.readouterr().out
+
+
+# -- one-line input: names typed by convention keep their types --------------------------------
+
+@pytest.mark.parametrize("text, product", [("x'*A*x", "x' @ A"), ("A*x", "A @ x"),
+                                           ("X * x", "X @ x"), ("x' * A", "x' @ A"),
+                                           ("sum(W * b)", "W @ b")])
+def test_star_between_a_matrix_and_a_vector_is_an_error_that_suggests_at(text, product):
+    with pytest.raises(ShapeError, match="write " + re.escape(product)):
+        matcalc.derive(text, wrt="x" if "x" in text else "b")
+
+
+def test_the_command_line_quadratic_form_with_star_is_refused(capsys):
+    assert main(["derive", "x'*A*x", "--wrt", "x"]) == 2
+    assert "x' @ A" in capsys.readouterr().err
+    assert main(["derive", "x' @ A @ x", "--wrt", "x"]) == 0
+
+
+@pytest.mark.parametrize("text, name", [("x' * y", "y"), ("x + y'", "y"), ("x' * x", "x")])
+def test_a_name_typed_by_convention_is_never_retyped_to_size_one(text, name):
+    variable = parse(text).variables[name]
+    assert variable.kind is Kind.VECTOR and not variable.shape.rows.is_number
+
+
+def test_a_product_of_two_columns_is_an_error_not_a_retyped_scalar():
+    with pytest.raises(ShapeError):
+        parse("x @ y")
+    assert matcalc.derive("x * y", wrt="x").text == "df_dx = Diag(y)"  # elementwise stays
+
+
+@pytest.mark.parametrize("text", ["sum(x) / 0", "x / 0", "x' @ x / 0.0"])
+def test_dividing_by_a_literal_zero_is_an_error(text):
+    with pytest.raises(MatcalcError, match="division by zero"):
+        matcalc.derive(text, wrt="x")
+
+
+def test_a_division_by_zero_at_a_point_is_a_domain_error_not_a_crash():
+    program = parse("x : vector(n)\nf = sum(x) / (1 - 1)")
+    with pytest.raises(DomainError):
+        random_instance(program, seed=0)

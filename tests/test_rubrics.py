@@ -260,3 +260,17 @@ def test_a_report_holds_only_finite_numbers(tmp_path, fmt):
         rows = json.loads(text, parse_constant=lambda name: pytest.fail(name))
         assert rows[0]["points"] is None and rows[0]["max_rel_error"] is not None
         assert rows[3]["max_rel_error"] is None  # a wrong shape: no finite error
+
+
+def test_report_headers_cannot_start_a_formula(tmp_path):
+    # a passed-through column is named by the answers file: its name is a cell of the report too
+    answers = _class(tmp_path)
+    rows = list(csv.reader(answers.open(newline="")))
+    with answers.open("w", newline="") as handle:
+        csv.writer(handle).writerows([rows[0] + ['=HYPERLINK("http://x")', "-1+1"]] +
+                                     [row + ["a", "b"] for row in rows[1:]])
+    report = tmp_path / "report.csv"
+    main(["verify", "--batch", str(answers), "--jobs", "1", "--report", str(report)])
+    header = next(csv.reader(report.open(newline="")))
+    assert header[-2:] == ["'=HYPERLINK(\"http://x\")", "'-1+1"]
+    assert "student" in header and not any(name.startswith(("=", "-")) for name in header)

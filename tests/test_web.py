@@ -4,6 +4,7 @@ and requests that must not stall the others."""
 from __future__ import annotations
 
 import asyncio
+import json
 import pathlib
 import time
 
@@ -220,7 +221,8 @@ def class_client():
 
 @pytest.mark.parametrize("host", ["attacker.example", "attacker.example:8000",
                                   "localhost.attacker.example", "127.0.0.1.nip.io",
-                                  "classXexample", "0.0.0.0", ""])
+                                  "classXexample", "0.0.0.0", "",
+                                  "[::1]attacker.example", "[::1]:80x", "[::1"])
 def test_a_host_it_does_not_serve_gets_421(class_client, host):
     # DNS rebinding: a page whose name now points at 127.0.0.1 sends its own name
     for method, path in (("GET", "/"), ("GET", "/api/examples"), ("POST", "/api/derive")):
@@ -271,7 +273,8 @@ def test_json_with_a_charset_is_json(client):
 
 
 @pytest.mark.parametrize("origin", ["http://attacker.example", "null", "http://localhost:3000",
-                                    "https://localhost.attacker.example", "file://"])
+                                    "https://localhost.attacker.example", "file://",
+                                    "http://[::1", "http://["])
 def test_a_foreign_origin_is_refused(client, origin):
     for method, path in (("POST", "/api/derive"), ("GET", "/api/examples")):
         answer = client.request(method, path, headers={"origin": origin, "host": "localhost:8000"},
@@ -441,9 +444,70 @@ async def _timed(work) -> float:
 
 
 @pytest.mark.parametrize("option, value", [("--queue", "-1"), ("--max-connections", "0"),
-                                           ("--server-memory-limit", "0")])
-def test_serve_refuses_a_limit_that_is_not_one(capsys, option, value):
+                                           ("--server-memory-limit", "0"),
+                                           ("--memory-limit", "-1"), ("--memory-limit", "0")])
+def test_serve_refuses_a_limit_that_is_not_one(capsys, monkeypatch, option, value):
+    import uvicorn
+
+    from matcalc.cli import serve
     from matcalc.cli.main import main
+
+    def served(*args, **kwargs):  # a worker limit of -1 MB used to mean no limit at all
+        raise AssertionError(f"served with {option} {value}")
+
+    monkeypatch.setattr(uvicorn, "run", served)
+    monkeypatch.setattr(serve, "limit_server", lambda memory, connections: None)
 
     assert main(["serve", option, value]) == 2
     assert f"{option} {value} is not a positive number" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("endpoint", "field"), [
+    ("derivation", "derivation"), ("verify", "answer"), ("verify", "wrt"), ("derive", "of"),
+    ("derive", "problem"), ("derive", "\ud800")])
+def test_text_that_is_not_unicode_is_a_400_naming_its_field(client, endpoint, field):
+    # JSON may spell a lone surrogate ("\ud800"); an answer echoing it could not be encoded
+    body = {"problem": "x : vector(n)\nf = x' @ x\ngrad f wrt x", "wrt": "x"}
+    body |= {"verify": {"answer": "2 * x"}, "derivation": {"derivation": "df = 2 x' dx"}}.get(
+        endpoint, {})
+    body[field] = "x \ud800" if field != "problem" else body["problem"] + " # \ud800"
+    answer = client.post(f"/api/{endpoint}", headers={"content-type": "application/json"},
+                         content=json.dumps(body).encode())
+    assert answer.status_code == 400, answer.text
+    error = answer.json()["error"]
+    assert "lone surrogate" in error["message"]
+    assert error["field"] == (None if field == "\ud800" else field)
+
+
+@pytest.mark.parametrize(("endpoint", "body"), [
+    ("derivation", {"derivation": "where G = A + A'\ndf = x' (A + A') dx"}),
+    ("verify", {"wrt": "x", "answer": "2 * x"})])
+def test_the_guide_names_every_field_of_an_answer(client, endpoint, body):
+    guide = (pathlib.Path(__file__).resolve().parent.parent / "docs" / "guide.md").read_text()
+    (row,) = [line for line in guide.splitlines() if line.startswith(f"| `/api/{endpoint}` |")]
+    problem = "A : matrix(n, n)\nx : vector(n)\nf = x' @ A @ x\ngrad f wrt x"
+    answer = client.post(f"/api/{endpoint}", json={"problem": problem, **body}).json()
+    named = set(answer) | {key for step in answer.get("steps", []) for key in step}
+    assert sorted(key for key in named if f"`{key}`" not in row) == []
+
+
+def test_a_request_out_of_memory_is_a_limit_error_not_a_500(monkeypatch):
+    from matcalc.web import tasks
+
+    def hungry(fields, practice):
+        raise MemoryError
+
+    monkeypatch.setitem(tasks.ENDPOINTS, "derive", hungry)
+    answer = tasks.handle(("derive", b'{"problem": "x : scalar"}', 5.0, None))
+    assert answer["error"]["type"] == "LimitError" and "--memory-limit" in \
+        answer["error"]["message"]
+
+
+def test_a_gallery_file_that_cannot_be_read_is_left_out_of_the_examples(tmp_path):
+    (tmp_path / "good.mc").write_text("# Good\nx : vector(n)\nf = x' @ x\ngrad f wrt x\n")
+    (tmp_path / "latin1.mc").write_bytes(b"# caf\xe9\n")
+    (tmp_path / "folder.mc").mkdir()
+    with TestClient(create_app(jobs=1, gallery=tmp_path), base_url="http://localhost") as client:
+        answer = client.get("/api/examples")
+    assert answer.status_code == 200
+    assert [example["name"] for example in answer.json()["examples"]] == ["good"]

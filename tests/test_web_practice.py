@@ -198,3 +198,50 @@ def test_comments_are_removed_and_a_title_line_is_kept():
     from matcalc.web.practice import practice_title
 
     assert practice_title(text, "p") == "Least squares"
+
+
+@pytest.mark.parametrize(("answer", "withheld"), [
+    ("2 * A' @ A @ x", "A' @ b"),                  # a term missing: the hint would name it
+    ("-2 * A' @ b", "A' @ (A @ x)"),
+    ("2 * A' @ (A @ x + b)", "-2 * A' @ b"),       # one sign flipped: the hint would name it
+])
+def test_a_hint_never_names_a_term_of_the_reference(practice, answer, withheld):
+    browser = TestClient(practice.app, base_url="http://localhost")
+    checked = browser.post("/api/problems/least_squares/verify",
+                           json={"wrt": "x", "kind": "grad", "answer": answer})
+    shown = checked.json()
+    assert shown["ok"] is False and "reference" not in shown
+    assert withheld not in shown["hint"] and withheld not in shown["verdict"]
+    assert "which is shown with the reference" in shown["hint"]
+    assert shown["mistake"] in ("term", "sign")  # the rubric still classes the mistake
+    written = answer.replace("*", "").replace("@", "").replace("  ", " ")
+    derivation = browser.post("/api/problems/least_squares/derivation",
+                              json={"wrt": "x", "kind": "grad",
+                                    "derivation": f"\\nabla_x L = {written}"})
+    assert withheld not in derivation.text and "shown with the reference" in derivation.text
+
+
+def test_a_withheld_term_comes_back_with_the_reference(practice):
+    browser = TestClient(practice.app, base_url="http://localhost")
+    url = "/api/problems/cs224n_one_layer/verify"  # its rubric shows the reference at 2
+    first, second = (browser.post(url, json={"wrt": "b2", "answer": "yhat + y"}).json()
+                     for _ in range(2))
+    assert "reference" not in first and first["hint"] == ("the sign of one term is flipped "
+                                                          "(which is shown with the reference)")
+    assert second["reference"] == "dJ_db2 = yhat - y"
+    assert second["hint"] == "the sign of one term is flipped: -y"
+    assert second["verdict"] == "wrong: the sign of one term is flipped: -y"
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda path: path.write_bytes(b"\xff\xfe x : scalar\n"), "not UTF-8 text"),
+    (lambda path: path.mkdir(), "not a regular file"),
+    (lambda path: path.write_text("# " + "x" * 2_000_000 + "\n"), "bytes, more than"),
+])
+def test_a_problem_file_that_cannot_be_read_is_refused_naming_it(tmp_path, make, message):
+    from matcalc.errors import MatcalcError
+
+    make(tmp_path / "p.mc")
+    with pytest.raises(MatcalcError, match=message) as refused:
+        load_problems(tmp_path)
+    assert "p.mc" in str(refused.value)

@@ -22,10 +22,13 @@ def add_derive(commands) -> None:
                       "derive gradients, Jacobians or Hessians")
     add_derivation_options(sub)
     sub.add_argument("--format",
-                     choices=("text", "json", "latex", "numpy", "jax", "torch"),
+                     choices=("text", "json", "latex", "numpy", "jax", "torch",
+                              "torch-function", "jax-vjp"),
                      default="text",
-                     help="text (the language), json, latex, or numpy / jax / torch "
-                          "(a Python module computing the results)")
+                     help="text (the language), json, latex, numpy / jax / torch (a Python "
+                          "module computing the results), or torch-function / jax-vjp (a "
+                          "gradient as the backward pass of a torch.autograd.Function with an "
+                          "nn.Module, or of a jax.custom_vjp function)")
     sub.add_argument("--standalone", action="store_true",
                      help="with --format latex: a complete LaTeX document")
     sub.add_argument("--bold", action="store_true",
@@ -125,6 +128,12 @@ def command_derive(arguments: argparse.Namespace) -> int:
         from ..codegen.module import generate_many
 
         print(generate_many(groups, backend=arguments.format))
+        return EXIT_FAILED if failed else EXIT_OK
+    if arguments.format in ("torch-function", "jax-vjp"):
+        from ..codegen.wrappers import jax_vjp, torch_function
+
+        write = torch_function if arguments.format == "torch-function" else jax_vjp
+        print(write(groups))
         return EXIT_FAILED if failed else EXIT_OK
     if arguments.standalone or arguments.bold or arguments.layout != "mixed":
         raise ParseError("--standalone, --bold and --layout go with --format latex")

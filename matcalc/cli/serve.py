@@ -66,6 +66,7 @@ def command_serve(arguments: argparse.Namespace) -> int:
         raise ParseError("--jobs needs at least 1 worker")
     for name, value in (("--queue", arguments.queue), ("--server-memory-limit",
                                                        arguments.server_memory_limit),
+                        ("--memory-limit", arguments.memory_limit),
                         ("--max-connections", arguments.max_connections)):
         if value is not None and value < (0 if name == "--queue" else 1):
             raise ParseError(f"{name} {value} is not a positive number")

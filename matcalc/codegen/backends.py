@@ -1,14 +1,28 @@
-"""The backends of generated code: NumPy, JAX and PyTorch.
+"""The backends of generated code: NumPy, JAX and PyTorch, each a spelling of every operation.
 
-Generated code calls ``np.*`` and the helpers of :mod:`matcalc.codegen.runtime` only; a backend
-is the import that provides ``np`` and the helpers' source, copied from the runtime modules so
-that a generated module needs nothing from matcalc.
+A backend is the imports and helpers at the top of a generated module (copied from the runtime
+modules, so that a generated module needs nothing from matcalc) and the code the writer writes
+itself, keyed (``"solve"``, ``"identity"``): NumPy's ``np.linalg.solve({0}, {1})`` is PyTorch's
+``torch.linalg.solve({0}, {1})``; an operation's own code is its ``Code`` facet (matcalc/ops),
+a template a backend.  Library modules are imported under
+names that start with ``_`` (``_np``, ``_torch``, ``_math``), which no user name does in generated
+code, so a problem may call its variables ``np`` or ``torch``.
+
+JAX code is the NumPy code over ``jax.numpy`` (which follows NumPy's API for every call made),
+with the few helpers NumPy computes in ways JAX cannot trace replaced.  PyTorch code calls
+torch itself: tensors keep the inputs' dtype and device, and no template names a device.
 """
 
 from __future__ import annotations
 
+import ast
+import re
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from types import MappingProxyType
+
+from ..errors import UnsupportedError
 
 MARKER = "# ---- copied into every generated module from here on ----\n"
 
@@ -20,23 +34,156 @@ def helper_source(module: str) -> str:
     return text[text.index(MARKER) + len(MARKER):]
 
 
+# the code the writer and the module write themselves (an operation's own code is its Code
+# facet in matcalc/ops): {0}, {1} stand for operands' code
+_NUMPY = {
+    "square": "({0} * {0})", "number": "_number({0})", "dimension": "_dimension({0})",
+    "trace": "np.trace({0})", "trace_of_product": "np.sum({0} * {1}.T)",
+    "solve": "np.linalg.solve({0}, {1})", "multi_dot": "np.linalg.multi_dot([{0}])",
+    "sqrt": "np.sqrt({0})", "row sums": "np.sum({0}, axis=1, keepdims=True)",
+    "column sums": "np.sum({0}, axis=0, keepdims=True)",
+    "identity": "np.eye({0}, dtype=_dtype)", "ones": "np.ones(({0}, {1}), dtype=_dtype)",
+    "zeros": "np.zeros(({0}, {1}), dtype=_dtype)",
+    "commutation": "_commutation({0}, {1}, _dtype)",
+    # the function's arguments and results
+    "scalar argument": "_scalar({0}, {1})", "vector argument": "_column({0}, {1})",
+    "matrix argument": "_matrix({0}, {1})",
+    "dtype": "_dtype = np.result_type({0}, np.float32)", "no arrays": "_dtype = np.float64",
+    "scalar result": "_returned_number({0})", "vector result": "np.reshape({0}, -1)",
+    "matrix result": "np.asarray({0})",
+}
+_TORCH = dict(_NUMPY)
+_TORCH.update({
+    "trace": "torch.trace({0})", "trace_of_product": "torch.sum({0} * {1}.T)",
+    "solve": "torch.linalg.solve({0}, {1})", "multi_dot": "torch.linalg.multi_dot([{0}])",
+    "row sums": "torch.sum({0}, dim=1, keepdim=True)",
+    "column sums": "torch.sum({0}, dim=0, keepdim=True)",
+    "sqrt": "torch.sqrt({0})", "dimension": "_as(float({0}), _dtype, _device)",
+    "identity": "torch.eye({0}, dtype=_dtype, device=_device)",
+    "ones": "torch.ones(({0}, {1}), dtype=_dtype, device=_device)",
+    "zeros": "torch.zeros(({0}, {1}), dtype=_dtype, device=_device)",
+    "commutation": "_commutation({0}, {1}, _dtype, _device)",
+    "scalar argument": "_scalar({0}, {1}, _dtype, _device)",
+    "dtype": "_dtype = _dtype_of({0})\n_device = {1}.device",
+    "no arrays": "_dtype = torch.get_default_dtype()\n_device = None",
+    "scalar result": "_as({0}, _dtype, _device).reshape(())",
+    "vector result": "_as({0}, _dtype, _device).reshape(-1)",
+    "matrix result": "_as({0}, _dtype, _device)",
+})
+# the libraries as generated code imports them: under names no user name can take
+_LIBRARIES = re.compile(r"(?<![\w.])(np|torch|math)\.")
+
+
+@dataclass(frozen=True)
+class Backend:
+    """One library's spelling of generated code."""
+
+    name: str
+    templates: MappingProxyType
+    imports: str
+    helpers: tuple[str, ...]  # runtime modules copied, in order (later ones replace earlier)
+
+    def __call__(self, operation: str, *operands: object) -> str:
+        """The code of ``operation`` applied to the operands' code."""
+        return self.spell(self.templates[operation]).format(*operands)
+
+    @staticmethod
+    def spell(template: str) -> str:
+        """A template as generated code writes it: ``np.sum`` as ``_np.sum``, ``torch.exp`` as
+        ``_torch.exp`` (the names the module imports the libraries under)."""
+        return _spelled(template)
+
+    @property
+    def header(self) -> str:
+        """The imports and helpers at the top of a module generated for this backend."""
+        return _header(self.name)
+
+
+BACKENDS_BY_NAME = {
+    "numpy": Backend("numpy", MappingProxyType(_NUMPY), "import math as _math\n\n"
+                     "import numpy as _np\n", ("numpy_helpers", "common_helpers")),
+    # jax.numpy follows NumPy's API for every call the generated code makes
+    "jax": Backend("jax", MappingProxyType(_NUMPY), "import math as _math\n\n"
+                   "import jax.numpy as _np  # enable float64 with "
+                   "jax.config.update('jax_enable_x64', True)\n",
+                   ("numpy_helpers", "jax_helpers", "common_helpers")),
+    "torch": Backend("torch", MappingProxyType(_TORCH), "import math as _math\n\n"
+                     "import torch as _torch\n", ("torch_helpers",)),
+}
+BACKENDS = tuple(BACKENDS_BY_NAME)
+
+
+def backend(name: str) -> Backend:
+    """The backend called ``name``; UnsupportedError for another name."""
+    if name not in BACKENDS_BY_NAME:
+        raise UnsupportedError(f"unknown backend {name!r}; backends are {', '.join(BACKENDS)}")
+    return BACKENDS_BY_NAME[name]
+
+
 @cache
-def backend_header(backend: str) -> str:
-    """The imports and helpers at the top of a module generated for ``backend``."""
-    common = helper_source("common_helpers")
-    if backend == "torch":
-        return "import math\n\nimport torch\n\n\n" + helper_source("torch_helpers") + "\n\n" + \
-            common
-    numpy = helper_source("numpy_helpers")
-    imports = {
-        "numpy": "import math\n\nimport numpy as np\n",
-        # jax.numpy follows NumPy's API for every call the generated code makes
-        "jax": "import math\n\nimport jax.numpy as np  # enable float64 with "
-               "jax.config.update('jax_enable_x64', True)\n",
-    }[backend]
-    if backend == "jax":  # after the NumPy helpers, so that its definitions replace theirs
-        numpy += "\n\n" + helper_source("jax_helpers")
-    return imports + "\n\n" + numpy + "\n\n" + common
+def _spelled(template: str) -> str:
+    return _LIBRARIES.sub(r"_\1.", template)
 
 
-BACKENDS = ("numpy", "jax", "torch")
+@cache
+def _header(name: str) -> str:
+    chosen = BACKENDS_BY_NAME[name]
+    return chosen.imports + "\n\n" + "\n\n".join(helper_source(m) for m in chosen.helpers)
+
+
+def backend_header(name: str) -> str:
+    """The imports and helpers at the top of a module generated for the backend ``name``."""
+    return backend(name).header
+
+
+def only_used_helpers(source: str, header: str) -> str:
+    """A generated module's source (which holds ``header`` once) without the runtime helpers
+    nothing in it calls: every helper the rest of the module names is kept, and every helper
+    those name, and so on."""
+    start = source.index(header)
+    rest = source[:start] + source[start + len(header):]
+    chunks, names_in = _helpers_of(header)
+    used: set[str] = set()
+    pending = [name for name in set(re.findall(r"\b_\w+", rest)) if name in names_in]
+    while pending:
+        name = pending.pop()
+        if name not in used:
+            used.add(name)
+            pending += names_in[name]
+    lines = header.splitlines(keepends=True)
+    for name, first, last in reversed(chunks):
+        if name not in used:
+            del lines[first:last]
+    kept = re.sub(r"\n{4,}", "\n\n\n", "".join(_attached_comments(lines)))
+    return source[:start] + kept + source[start + len(header):]
+
+
+@cache
+def _helpers_of(header: str) -> tuple[list[tuple[str, int, int]], dict[str, list[str]]]:
+    """The header's helper definitions as (name, first line, end line), and the helpers each
+    name uses (a JAX helper follows the NumPy one of its name and replaces it: both count)."""
+    lines = header.splitlines(keepends=True)
+    chunks, names_in = [], {}
+    for node in ast.parse(header).body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name.startswith("_"):
+            first = node.lineno - 1 - len(node.decorator_list)
+            chunks.append((node.name, first, node.end_lineno))
+            text = "".join(lines[first:node.end_lineno])
+            names_in.setdefault(node.name, []).extend(re.findall(r"\b_\w+", text))
+    return chunks, {name: [n for n in found if n in names_in] for name, found in names_in.items()}
+
+
+def _attached_comments(lines: list[str]) -> list[str]:
+    """The lines without the top-level comment blocks left standing alone (a blank line after
+    them): those introduced helpers that were dropped."""
+    kept: list[str] = []
+    block: list[str] = []
+    for line in lines:
+        if line.startswith("#"):
+            block.append(line)
+            continue
+        if block and line.strip():
+            kept += block
+        block = []
+        kept.append(line)
+    return kept + block

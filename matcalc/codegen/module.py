@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import hashlib
 import linecache
+import sys
 import textwrap
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from types import ModuleType
 
 from ..core.ir import Node, const, ref, walk
@@ -34,8 +36,9 @@ from ..core.shapes import Dim, Kind, describe
 from ..engine.result import Result, result_keys
 from ..errors import UnsupportedError
 from ..rules.facts import Facts
-from .backends import BACKENDS, backend_header
-from .names import identifier, internal, size_name, sizes_keyword
+from .backends import Backend, only_used_helpers
+from .backends import backend as spelling_of
+from .names import identifier, size_name, sizes_keyword
 from .plan import constant_nodes, hoisted, mover, regrouped
 from .writer import Writer, count_uses
 
@@ -47,14 +50,130 @@ def generate(derivatives: Result | Sequence[Result], name: str = "gradient",
     """The source of a module with ``name(**arrays) -> results`` (and ``prepare_name``, the
     function computing what does not move, when there is any); ``backend`` "jax" or "torch"
     writes the same code over jax.numpy or PyTorch."""
-    if backend not in BACKENDS:
-        raise UnsupportedError(f"unknown backend {backend!r}; backends are "
-                               f"{', '.join(BACKENDS)}")
-    return _generate(derivatives, name, hoist, backend_header(backend), prepare_name)
+    return only_used_helpers(_module(written(derivatives, hoist, backend), name, prepare_name),
+                             spelling_of(backend).header)
 
 
-def _generate(derivatives: Result | Sequence[Result], name: str,
-              hoist: bool, header: str, prepare_name: str = "prepare") -> str:
+@dataclass
+class Written:
+    """The pieces of a generated function: its parameters, the lines turning arguments into
+    arrays (``setup``), what ``prepare`` computes, and the lines of each variant of the body."""
+
+    program: Program
+    group: list[Result]
+    spelling: Backend
+    parameters: list[str]  # the variables' Python names, in declaration order
+    setup: list[str]
+    sizes_keyword: str  # "" when every size shows in an argument
+    prepared_keyword: str  # "" when nothing is prepared
+    prepare_lines: list[str]
+    prepare_keys: list[str]
+    lines: list[str]  # computing the results only
+    results: list[str]
+    valued_lines: list[str]  # computing the results and the function's value (gradients only)
+    valued_results: list[str]
+    value: str  # the function's value in valued_lines' terms ("" unless gradients)
+
+
+def written(derivatives: Result | Sequence[Result], hoist: bool = True,
+            backend_name: str = "numpy") -> Written:
+    """The code of a function computing ``derivatives`` (and, for gradients, the function's
+    value with them), each subexpression computed once."""
+    spelling = spelling_of(backend_name)
+    group, program, where = _group_of(derivatives)
+
+    def body_of(item: str) -> Node | None:
+        if item in program.definitions:
+            return program.definitions[item].body
+        return where.get(item)
+
+    wrt = {name for d in group for name in d.names}
+    valued = all(d.kind == "grad" for d in group)
+    result_nodes = [d.result for d in group]
+    value_node = group[0].of_node if valued else None
+    roots = result_nodes + list(where.values()) + ([value_node] if value_node else [])
+    needed = _needed_by(roots, {}, body_of)
+    statements = [(n, d.body) for n, d in program.definitions.items() if n in needed]
+    statements += list(where.items())
+    if hoist:
+        moves = mover(program, where, wrt)
+        statements = [(n, regrouped(b, moves)) for n, b in statements]
+        result_nodes = [regrouped(r, moves) for r in result_nodes]
+    named = {program.definitions[n].ref: identifier(n) for n, _ in statements
+             if n in program.definitions}
+    named.update({ref(n, b): identifier(n) for n, b in where.items()})
+    bodies = [body for _, body in statements] + result_nodes
+    facts = Facts(body_of)
+    uses = count_uses(bodies + ([value_node] if value_node else []), set())
+    constant = constant_nodes(program, where, wrt, bodies) if hoist else set()
+    chosen = hoisted(bodies, constant)
+    variables = list(program.variables)
+    taken = [identifier(v) for v in variables]
+    sizes_key = sizes_keyword(taken) if _missing_sizes(program, variables, bodies) else ""
+    prepared_key = sizes_keyword(taken, "prepared") if chosen else ""
+
+    def write(with_value: bool, counts: dict[Node, int]) -> tuple[Writer, list[str], list[str],
+                                                                   str, list[str]]:
+        writer = Writer(program, facts, named, counts, spelling)
+        prepare_lines = _prepare_lines(chosen, Writer(program, facts, named, counts, spelling),
+                                       writer, prepared_key)
+        wanted = set(needed) if with_value else _needed_by(result_nodes, where, body_of)
+        lines = []
+        for statement_name, body in statements:
+            if statement_name not in wanted:
+                continue
+            text = writer.value(body)
+            lines += writer.lines
+            writer.lines = []
+            lines.append(f"{identifier(statement_name)} = {text}")
+        results = []
+        for result in result_nodes:
+            results.append(writer.value(result))
+            lines += writer.lines
+            writer.lines = []
+        value = ""
+        if with_value and value_node is not None:
+            value = writer.value(value_node)
+            lines += writer.lines
+        return writer, lines, results, value, prepare_lines
+
+    def counted(with_value: bool) -> dict[Node, int]:
+        # a first writing counts how often each node's code is written (a stable form reaches
+        # past the node it replaces: log(softmax(t)) writes t, not softmax(t)); each node
+        # written more than once is then held in a temporary
+        requests = write(with_value, uses)[0].requests
+        return {node: max(uses.get(node, 0), requests.get(node, 0))
+                for node in set(uses) | set(requests)}
+
+    _, lines, results, _, prepare_lines = write(False, counted(False))
+    valued_lines, valued_results, value = [], [], ""
+    if valued:
+        _, valued_lines, valued_results, value, _ = write(True, counted(True))
+    setup = _setup(program, variables, bodies, spelling, sizes_key)
+    return Written(program, group, spelling, taken, setup, sizes_key, prepared_key,
+                   prepare_lines, [f"_h{i}" for i in range(1, len(chosen) + 1)], lines,
+                   results, valued_lines, valued_results, value)
+
+
+def _prepare_lines(chosen: list[Node], prepare_writer: Writer, writer: Writer,
+                   prepared_key: str) -> list[str]:
+    """The lines of ``prepare``, computing the chosen nodes; ``writer`` reads them from the
+    prepared dict from then on."""
+    lines: list[str] = []
+    for index, node in enumerate(chosen, 1):
+        key = f"_h{index}"
+        text = prepare_writer.names.get(node) or prepare_writer.expression(node)
+        lines += prepare_writer.lines
+        prepare_writer.lines = []
+        lines.append(f"{key} = {text}")
+        prepare_writer.names[node] = key
+        writer.names[node] = f"{prepared_key}[{key!r}]"
+    return lines
+
+
+def _group_of(derivatives: Result | Sequence[Result]) -> tuple[list[Result], Program,
+                                                              dict[str, Node]]:
+    """The results as a list, their problem and their where-definitions."""
     group = [derivatives] if isinstance(derivatives, Result) else list(derivatives)
     if not group:
         raise UnsupportedError("nothing to generate code for")
@@ -64,167 +183,124 @@ def _generate(derivatives: Result | Sequence[Result], name: str,
         if derivative.program is not program:
             raise UnsupportedError("the results must come from one problem")
         where.update(derivative.where)
+    return group, program, where
 
-    def body_of(item: str) -> Node | None:
-        if item in program.definitions:
-            return program.definitions[item].body
-        return where.get(item)
 
-    statements: list[tuple[str, Node]] = []
-
-    # a gradient's function is also computed: value_and_<name> returns it with the results
-    valued = all(d.kind == "grad" for d in group)
-    roots = [d.result for d in group] + list(where.values()) + \
-        ([group[0].of_node] if valued else [])
+def _needed_by(roots: list[Node], where: dict[str, Node],
+               body_of: Callable[[str], Node | None]) -> set[str]:
     needed: set[str] = set()
     for root in roots:
         needed |= dependencies(root, lambda item: body_of(item) or ZERO)
-    statements += [(n, d.body) for n, d in program.definitions.items() if n in needed]
-    statements += list(where.items())
-    wrt = {name for d in group for name in d.names}
-    result_nodes = [d.result for d in group]
-    if hoist:
-        moves = mover(program, where, wrt)
-        statements = [(n, regrouped(b, moves)) for n, b in statements]
-        result_nodes = [regrouped(r, moves) for r in result_nodes]
-    named = {program.definitions[n].ref: identifier(n) for n, _ in statements
-             if n in program.definitions}
-    named.update({_ref_of(n, b): identifier(n) for n, b in where.items()})
-    bodies = [body for _, body in statements] + result_nodes
-    uses = count_uses(bodies, set())
-    variables = list(program.variables)
-    constant = constant_nodes(program, where, wrt, bodies) if hoist else set()
-    writer = Writer(program, Facts(body_of), named, uses)
-
-    chosen = hoisted(bodies, constant)
-    prepare_lines, prepare_keys = [], []
-    if chosen:
-        prepare_writer = Writer(program, Facts(body_of), named, uses)
-        for index, node in enumerate(chosen, 1):
-            key = f"_h{index}"
-            text = prepare_writer.names.get(node) or prepare_writer.expression(node)
-            prepare_lines += prepare_writer.lines
-            prepare_writer.lines = []
-            prepare_lines.append(f"{key} = {text}")
-            prepare_writer.names[node] = key
-            prepare_keys.append(key)
-            writer.names[node] = f"prepared[{key!r}]"
-
-    body_lines = []
-    for statement_name, body in statements:
-        text = writer.value(body)
-        body_lines += writer.lines
-        writer.lines = []
-        body_lines.append(f"{identifier(statement_name)} = {text}")
-    results = []
-    for derivative, result in zip(group, result_nodes, strict=True):
-        text = writer.value(result)
-        body_lines += writer.lines
-        writer.lines = []
-        results.append((derivative, text))
-    value = ""
-    if valued:
-        value = writer.value(group[0].of_node)
-        body_lines += writer.lines
-    return _module(program, group, name, variables, body_lines, results, prepare_lines,
-                   prepare_keys, bodies, header, prepare_name, value)
+    for name, body in where.items():  # a delta is needed when a needed statement names it
+        if name in needed:
+            needed |= dependencies(body, lambda item: body_of(item) or ZERO)
+    return needed
 
 
-def _ref_of(name: str, body: Node) -> Node:
-    return ref(name, body)
+def _missing_sizes(program: Program, variables: list[str], bodies: list[Node]) -> bool:
+    return bool(_used_dims(bodies) - set(_sizes_shown(program, variables)))
 
 
-def _module(program: Program, group: list[Result], name: str, variables: list[str],
-            body_lines: list[str], results: list[tuple[Result, str]],
-            prepare_lines: list[str], prepare_keys: list[str], bodies: list[Node],
-            header: str, prepare_name: str = "prepare", value: str = "") -> str:
-    parameters = ", ".join(identifier(v) for v in variables)
-    conversions, sizes = _arguments(program, variables)
-    used_dims = {s for body in bodies for n in walk(body) for s in _dims_of(n)}
-    missing = sorted(used_dims - set(sizes))
+def _used_dims(bodies: list[Node]) -> set[str]:
+    return {s for body in bodies for n in walk(body) for s in _dims_of(n)}
+
+
+def _sizes_shown(program: Program, variables: list[str]) -> dict[str, str]:
+    """Each dimension an argument shows, with the Python expression reading it off."""
+    sizes: dict[str, str] = {}
+    for variable in variables:
+        node = program.variables[variable]
+        if node.kind is Kind.SCALAR:
+            continue
+        for axis, d in enumerate((node.shape.rows, node.shape.cols)):
+            if d.is_symbol and d.symbols[0] not in sizes:
+                sizes[d.symbols[0]] = f"{identifier(variable)}.shape[{axis}]"
+    for variable in variables:  # 2*dh, k + 1: one symbol read off a size, when alone
+        node = program.variables[variable]
+        for axis, d in enumerate((node.shape.rows, node.shape.cols)):
+            solved = _solved_size(d, f"{identifier(variable)}.shape[{axis}]")
+            if node.kind is not Kind.SCALAR and solved and solved[0] not in sizes:
+                sizes[solved[0]] = solved[1]
+    return sizes
+
+
+def _setup(program: Program, variables: list[str], bodies: list[Node], spelling: Backend,
+           sizes_key: str) -> list[str]:
+    """Arguments to arrays of the internal layout (vectors as columns), the sizes, the dtype."""
+    arrays, scalars = [], []
+    for variable in variables:
+        kind = program.variables[variable].kind
+        python_name = identifier(variable)
+        line = f"{python_name} = " + spelling(f"{kind.name.lower()} argument", python_name,
+                                              repr(variable))
+        (scalars if kind is Kind.SCALAR else arrays).append(line)
+    sizes = _sizes_shown(program, variables)
+    used = _used_dims(bodies)
     size_lines = [f"{size_name(s)} = {sizes[s]}" for s in sorted(sizes)]
-    size_lines += [f"{size_name(s)} = int(sizes[{s!r}])" for s in missing]
-    arrays = [identifier(v) for v in variables if program.variables[v].kind is not Kind.SCALAR]
-    dtype = internal("dtype")
-    dtype_line = f"{dtype} = np.result_type({', '.join(arrays)}, np.float32)" if arrays else \
-        f"{dtype} = np.float64"
+    size_lines += [f"{size_name(s)} = _given_size({sizes_key}, {s!r})"
+                   for s in sorted(used - set(sizes))]
+    names = [identifier(v) for v in variables if program.variables[v].kind is not Kind.SCALAR]
+    dtype = spelling("dtype", ", ".join(names), names[0]) if names else spelling("no arrays")
+    return arrays + size_lines + dtype.splitlines() + scalars
+
+
+def _module(code: Written, name: str, prepare_name: str = "prepare") -> str:
+    program, group, spelling = code.program, code.group, code.spelling
+    parameters = ", ".join(code.parameters)
     keys = result_keys(group)
-    outputs = []
-    for key, (derivative, text) in zip(keys, results, strict=True):
-        layout = {Kind.SCALAR: "_returned_number({0})", Kind.VECTOR: "np.reshape({0}, -1)"}.get(
-            derivative.result.kind, "np.asarray({0})")
-        outputs.append(f"    {key!r}: {layout.format(text)},")
     kinds = sorted({d.kind for d in group})
     title = f"{'/'.join(kinds)} of {group[0].of} with respect to " \
             f"{', '.join(dict.fromkeys(name for d in group for name in d.names))}"
     shapes = "\n".join(f"    {key!r}: {d.type}" for key, d in zip(keys, group, strict=True))
     declarations = "\n".join(
         f"    {v} : {describe(program.variables[v].kind, program.variables[v].shape)}"
-        for v in variables)
-    extra = ", sizes=None" if missing else ""
+        for v in program.variables)
+    extra = f", {code.sizes_keyword}=None" if code.sizes_keyword else ""
+    passed_sizes = f", {code.sizes_keyword}={code.sizes_keyword}" if code.sizes_keyword else ""
     prepare_text = ""
-    prepared_parameter = ""
-    if prepare_lines:
-        prepare_body = "\n".join(conversions + size_lines + [dtype_line] + prepare_lines)
+    if code.prepare_lines:
+        prepare_body = "\n".join(code.setup + code.prepare_lines)
         prepare_text = (f"def {prepare_name}({parameters}{extra}):\n"
                         f'    """What {name} needs that does not depend on '
                         f"{', '.join(sorted({n for d in group for n in d.names}))}: "
-                        "compute it once, pass "
-                        f'it as prepared=."""\n'
+                        f"compute it once, pass it as {code.prepared_keyword}=.\"\"\"\n"
                         + textwrap.indent(prepare_body, "    ")
-                        + "\n    return {" + ", ".join(f"{k!r}: {k}" for k in prepare_keys)
+                        + "\n    return {" + ", ".join(f"{k!r}: {k}" for k in code.prepare_keys)
                         + "}\n\n\n")
-        prepared_parameter = ", prepared=None"
     call_prepare = ""
-    if prepare_lines:
-        call_prepare = (f"if prepared is None:\n    prepared = {prepare_name}({parameters}"
-                        f"{', sizes=sizes' if missing else ''})\n")
-    body = "\n".join(conversions + size_lines + [dtype_line]) + "\n" + call_prepare + \
-        "\n".join(body_lines)
-    returned = "{\n" + "\n".join(outputs) + "\n    }"
-    signature = f"({parameters}{extra}{prepared_parameter})"
-    if value:
+    if code.prepare_lines:
+        call_prepare = (f"if {code.prepared_keyword} is None:\n    {code.prepared_keyword} = "
+                        f"_{prepare_name}({parameters}{passed_sizes})\n")
+        prepare_text += f"_{prepare_name} = {prepare_name}\n\n\n"
+    prepared = f", {code.prepared_keyword}=None" if code.prepare_lines else ""
+    signature = f"({parameters}{extra}{prepared})"
+
+    def function(function_name: str, doc: str, lines: list[str], results: list[str],
+                 value: str = "") -> str:
+        outputs = []
+        for key, derivative, text in zip(keys, group, results, strict=True):
+            layout = {Kind.SCALAR: "scalar result", Kind.VECTOR: "vector result"}.get(
+                derivative.result.kind, "matrix result")
+            outputs.append(f"    {key!r}: {spelling(layout, text)},")
+        returned = "{\n" + "\n".join(outputs) + "\n    }"
+        if value:
+            returned = f"{spelling('scalar result', value)}, {returned}"
+        body = "\n".join(code.setup) + "\n" + call_prepare + "\n".join(lines)
+        return (f"def {function_name}{signature}:\n    \"\"\"{doc}\"\"\"\n"
+                + textwrap.indent(body, "    ") + "\n    return " + returned + "\n")
+
+    functions = function(name, f"{title}.", code.lines, code.results)
+    if code.value:
         # the loss with its gradients, sharing the forward pass (what a training loop needs)
-        forwarded = ", ".join([identifier(v) for v in variables] +
-                              (["sizes=sizes"] if missing else []) +
-                              (["prepared=prepared"] if prepare_lines else []))
-        functions = (f"def value_and_{name}{signature}:\n"
-                     f'    """{group[0].of} and its {title}, computed together."""\n'
-                     + textwrap.indent(body, "    ") + f"\n    return _returned_number({value}), "
-                     + returned + "\n\n\n"
-                     + f"def {name}{signature}:\n    \"\"\"{title}.\"\"\"\n"
-                     f"    return value_and_{name}({forwarded})[1]\n")
-    else:
-        functions = (f"def {name}{signature}:\n    \"\"\"{title}.\"\"\"\n"
-                     + textwrap.indent(body, "    ") + "\n    return " + returned + "\n")
+        functions = function(f"value_and_{name}", f"{group[0].of} and its {title}, computed "
+                             "together.", code.valued_lines, code.valued_results, code.value) \
+            + "\n\n" + functions
     return (f'"""{title}: code generated by matcalc.\n\nProblem:\n{declarations}\n\n'
             f'Results ({name} returns a dict by key'
-            + (f"; value_and_{name}, the function's value and that dict" if value else "")
+            + (f"; value_and_{name}, the function's value and that dict" if code.value else "")
             + f'):\n{shapes}\n\n'
             'Vectors are 1-D arrays, matrices 2-D, scalars numbers; float32 stays float32.\n'
-            '"""\n\n' + header + "\n\n" + prepare_text + functions)
-
-
-def _arguments(program: Program, variables: list[str]) -> tuple[list[str], dict[str, str]]:
-    """The lines taking each argument into the internal layout, and each dimension's size as
-    read off the arguments' shapes (``2*dh``, ``k + 1``: a symbol solved for, when alone)."""
-    conversions, sizes = [], {}
-    for variable in variables:
-        node = program.variables[variable]
-        python_name = identifier(variable)
-        kind = {"scalar": "_scalar", "vector": "_column"}.get(node.kind.name.lower(), "_matrix")
-        conversions.append(f"{python_name} = {kind}({python_name}, {variable!r})")
-        if node.kind is not Kind.SCALAR:
-            for axis, d in enumerate((node.shape.rows, node.shape.cols)):
-                if d.is_symbol and d.symbols[0] not in sizes:
-                    sizes[d.symbols[0]] = f"{python_name}.shape[{axis}]"
-    for variable in variables:
-        node = program.variables[variable]
-        for axis, d in enumerate((node.shape.rows, node.shape.cols)):
-            solved = _solved_size(d, f"{identifier(variable)}.shape[{axis}]")
-            if node.kind is not Kind.SCALAR and solved and solved[0] not in sizes:
-                sizes[solved[0]] = solved[1]
-    return conversions, sizes
+            '"""\n\n' + spelling.header + "\n\n" + prepare_text + functions)
 
 
 def _dims_of(node: Node) -> set[str]:
@@ -250,13 +326,13 @@ def generate_many(groups: Sequence[Sequence[Result]], backend: str = "numpy") ->
         names[kind] = names.get(kind, 0) + 1
         name = kind if names[kind] == 1 else f"{kind}{names[kind]}"
         prepare_name = "prepare" if len(groups) == 1 else f"prepare_{name}"
-        source = generate(list(group), name, backend=backend, prepare_name=prepare_name)
+        source = _module(written(list(group), True, backend), name, prepare_name)
         if index:
             starts = [source.find(f"def {prepare_name}("), source.find(f"def value_and_{name}("),
                       source.index(f"def {name}(")]
             source = source[min(start for start in starts if start >= 0):]
         parts.append(source.rstrip() + "\n")
-    return "\n\n".join(parts)
+    return only_used_helpers("\n\n".join(parts), spelling_of(backend).header)
 
 
 _MODULES: dict[str, ModuleType] = {}
@@ -277,8 +353,13 @@ def load(source: str, module_name: str = "matcalc_generated") -> ModuleType:
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     module = ModuleType(name)
     module.__file__ = filename
+    # registered as imported: tools that look a function's module up by name (torch.compile's
+    # tracer) find it
+    sys.modules[name] = module
     exec(code, module.__dict__)  # our own generated code, see the docstring
     if len(_MODULES) > 512:
+        for known in _MODULES.values():
+            sys.modules.pop(known.__name__, None)
         _MODULES.clear()
     _MODULES[digest] = module
     return module
@@ -305,9 +386,10 @@ def compiled(derivatives: Result | Sequence[Result], hoist: bool = True):
 
 
 def _compile(group: list[Result], hoist: bool) -> Callable:
-    source = generate(group, "gradient", hoist)
+    code = written(group, hoist)
+    source = _module(code, "gradient")
     function = load(source).gradient
-    takes_sizes = "sizes=None" in source.split("def gradient(", 1)[1].split(")", 1)[0]
+    passed_sizes = code.sizes_keyword
 
     variables = group[0].program.variables
     renamed = {name: identifier(name) for name in variables}
@@ -316,8 +398,8 @@ def _compile(group: list[Result], hoist: bool) -> Callable:
     def call(**keywords):
         sizes = keywords.pop(sizes_key, None)
         arrays = {renamed.get(name, name): value for name, value in keywords.items()}
-        if takes_sizes:
-            return function(sizes=sizes or {}, **arrays)
+        if passed_sizes:
+            return function(**{passed_sizes: sizes or {}}, **arrays)
         return function(**arrays)
 
     call.source = source  # type: ignore[attr-defined]

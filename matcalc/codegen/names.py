@@ -1,11 +1,13 @@
 """Names in generated code, chosen so that a user's name can never meet one of ours.
 
-A user's name is kept as it is unless it is reserved (a Python keyword or builtin, a name the
-generated module itself uses, or one starting with ``prepare``, the prefix of its ``prepare``
-functions), starts with ``_`` or ends with ``_``: those get one more ``_`` at the end.  The
-mapping is one to one (a name that ends with ``_`` always gets one more), and the module's own
-names (``_t1``, ``_size_n``, ``_dtype``, ``_sigmoid``, ``prepare_hessian``) are reserved or start
-with ``_`` without ending with ``_``, which no mapped user name does.
+Every name the generated code itself uses inside a function starts with ``_``: the libraries
+(``_np``, ``_torch``, ``_math``), the helpers (``_sigmoid``), temporaries (``_t1``), sizes
+(``_size_n``), the dtype, and aliases of the module's own functions (``_prepare``).  So a user's
+name is kept as it is (``T``, ``E``, ``np``, ``torch``, ``prepare``) unless it is a Python
+keyword or builtin, starts with ``_`` or ends with ``_``: those get one more ``_`` at the end.  The
+mapping is one to one (a name that ends with ``_`` always gets one more), and no mapped user
+name starts with ``_`` without ending with one, as every name of ours does.  The keyword
+parameters ``sizes=`` and ``prepared=`` take one more ``_`` while a variable has their name.
 """
 
 from __future__ import annotations
@@ -14,27 +16,26 @@ import builtins
 import keyword
 from collections.abc import Iterable
 
-# names the generated module's callers or its own code use as they are
-MODULE_NAMES = frozenset({"np", "torch", "jax", "prepare", "prepared", "sizes"})
-RESERVED = MODULE_NAMES | frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | \
-    frozenset(dir(builtins))
+# Python's keywords, and its builtins, which code and templates call (float, int, round)
+RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins))
 
 
 def identifier(name: str) -> str:
     """The Python name of the user's ``name`` in generated code."""
-    if name in RESERVED or name.startswith(("_", "prepare")) or name.endswith("_"):
+    if name in RESERVED or name.startswith("_") or name.endswith("_"):
         return f"{name}_"
     return name
 
 
-def sizes_keyword(variables: Iterable[str]) -> str:
-    """The keyword that passes dimension sizes to a generated function's caller: ``sizes``,
-    unless the problem has a variable of that name (then ``sizes_``, ``sizes__``, ...)."""
+def sizes_keyword(variables: Iterable[str], base: str = "sizes") -> str:
+    """The keyword that passes dimension sizes (or, with ``base``, another keyword argument)
+    to a generated function: ``sizes``, unless the problem has a variable of that name (then
+    ``sizes_``, ``sizes__``, ...)."""
     taken = set(variables)
-    keyword = "sizes"
-    while keyword in taken:
-        keyword += "_"
-    return keyword
+    name = base
+    while name in taken:
+        name += "_"
+    return name
 
 
 def internal(name: str) -> str:

@@ -28,7 +28,7 @@ from ..core.shapes import Kind
 CODE = {
     "sigmoid-of-negative": "_sigmoid(-{t})",
     "sech-squared": "_sech2({t})",
-    "softplus": "np.logaddexp(0, {t})",
+    "softplus": "_softplus({t})",
     "log-sigmoid": "(-_softplus(-{t}))",
     "log-softmax": "({t} - _logsumexp({t}, {axis}, True))",
     "complement-of-erf": "_erfc(-{t})",

@@ -14,6 +14,7 @@ from ..core.program import Program
 from ..core.registry import view
 from ..core.shapes import Dim, Kind
 from ..rules.facts import Facts
+from .backends import Backend, backend
 from .names import identifier, size_name
 from .stable import CODE, body_behind, stable_form
 from .triangular import inverse_congruence, is_transpose_of
@@ -27,18 +28,21 @@ class Writer:
     """Turns nodes into NumPy expressions, naming shared subexpressions."""
 
     def __init__(self, program: Program, facts: Facts, names: dict[Node, str],
-                 uses: dict[Node, int]):
+                 uses: dict[Node, int], spelling: Backend | None = None):
         self.program = program
+        self.code = spelling or backend("numpy")  # the library's spelling of each operation
         self.facts = facts
         self.names = dict(names)  # node -> the variable holding its value
         self.uses = uses
         self.lines: list[str] = []
         self.counter = 0
+        self.requests: dict[Node, int] = {}  # how often each node's code was written
 
     def value(self, node: Node) -> str:
         """An expression for node, assigning shared subexpressions to temporaries first."""
         if node in self.names:
             return self.names[node]
+        self.requests[node] = self.requests.get(node, 0) + 1
         text = self.expression(node)
         # structure (kron, Diag) is never held as a dense value: each use folds it into its
         # product (v * A for Diag(v) @ A), its argument is what is shared
@@ -92,8 +96,8 @@ class Writer:
         code = TEMPLATES[node.op]
         arguments = [self.value(arg) for arg in node.args]
         scalar = code.scalar and any(arg.is_scalar for arg in node.args)
-        return (code.scalar if scalar else code.numpy).format(*arguments,
-                                                              **code.fields(node, self.dim))
+        template = code.scalar if scalar else code.template(self.code.name)
+        return self.code.spell(template).format(*arguments, **code.fields(node, self.dim))
 
     def leaf(self, node: Node) -> str:
         """A variable, a number, a size, or a matrix of a size (identity, ones, zeros, K)."""
@@ -103,30 +107,35 @@ class Writer:
         if op == "const":
             return repr(node.params[0])
         if op == "dimval":
-            return f"float({self.dim(node.params[0])})"
+            return self.code("dimension", self.dim(node.params[0]))
         if op == "identity":
-            return f"np.eye({self.dim(node.params[0])}, dtype=_dtype)"
+            return self.code("identity", self.dim(node.params[0]))
         if op == "commutation":
             m, n = node.params
-            return f"_commutation({self.dim(m)}, {self.dim(n)}, _dtype)"
-        return f"np.{op}(({self.dim(node.shape.rows)}, {self.dim(node.shape.cols)}), " \
-               "dtype=_dtype)"
+            return self.code("commutation", self.dim(m), self.dim(n))
+        return self.code(op, self.dim(node.shape.rows), self.dim(node.shape.cols))
 
     def shortcut(self, node: Node) -> str:
         """Algebra that saves work without changing a value, or "" where none applies:
         ``tr(A @ B) = sum(A * B')``, ``tr(kron(A, B)) = tr(A) tr(B)`` (Magnus & Neudecker 2019,
         ch. 2: the Kronecker product is never formed), ``x .^ 2 = x * x``."""
         op, args = node.op, node.args
+        if op in ("add", "sub", "mul", "div") and not node.is_scalar:
+            spread = [_spread_column(arg) if arg.shape == node.shape else None for arg in args]
+            if any(spread) and not all(spread) and all(a.shape == node.shape for a in args):
+                # v @ 1' beside a matrix of its shape: the column v broadcasts, 1' is not built
+                return self.code.spell(TEMPLATES[op].template(self.code.name)).format(
+                    *(self.value(s or a) for s, a in zip(spread, args, strict=True)))
         if op == "tr" and args[0].op == "matmul" and not any(a.is_scalar for a in args[0].args) \
                 and args[0] not in self.names and self.uses.get(args[0], 0) <= 1:
             a, b = args[0].args
-            return f"np.sum({self.value(a)} * {self.value(b)}.T)"
+            return self.code("trace_of_product", self.value(a), self.value(b))
         if op == "tr" and args[0].op == "kron" and args[0] not in self.names:
-            return "(" + " * ".join(self.value(a) if a.is_scalar else f"np.trace({self.value(a)})"
+            return "(" + " * ".join(self.value(a) if a.is_scalar else
+                                    self.code("trace", self.value(a))
                                     for a in args[0].args) + ")"
         if op == "pow" and args[1].op == "const" and args[1].params[0] == 2.0:
-            text = self.value(args[0])
-            return f"({text} * {text})"
+            return self.code("square", self.once(args[0]))
         return self.structured(node)
 
     def structured(self, node: Node) -> str:
@@ -155,11 +164,15 @@ class Writer:
         if a.is_scalar or b.is_scalar:
             return f"({self.value(a)} * {self.value(b)})"
         if node.is_scalar:  # x' @ y: a 1 x 1 product is a number
-            return f"_number({self.matrix_product(node)})"
+            return self.code("number", self.matrix_product(node))
         return self.matrix_product(node)
 
     def matrix_product(self, node: Node) -> str:
         a, b = node.args
+        if b.op == "ones" and b.kind is Kind.VECTOR:  # A @ 1: the rows' sums, no ones built
+            return self.code("row sums", self.value(a))
+        if a.op == "transpose" and a.args[0].op == "ones" and a.args[0].kind is Kind.VECTOR:
+            return self.code("column sums", self.value(b))  # 1' @ A
         congruence = inverse_congruence(node)
         if congruence and self.facts.triangular(congruence[0]):
             inverse, m = congruence  # inv(T)' @ M @ inv(T): two triangular products
@@ -193,7 +206,7 @@ class Writer:
             return triangular
         factors = self.chain(node)
         if len(factors) >= 3:
-            return f"np.linalg.multi_dot([{', '.join(self.value(f) for f in factors)}])"
+            return self.code("multi_dot", ", ".join(self.value(f) for f in factors))
         return f"({self.value(a)} @ {self.value(b)})"
 
     def solve(self, a: Node, b: Node, transposed: bool) -> str:
@@ -204,7 +217,7 @@ class Writer:
         if side:
             lower = (side == "lower") != transposed
             return f"_solve_triangular({matrix}, {self.value(b)}, {lower})"
-        return f"np.linalg.solve({matrix}, {self.value(b)})"
+        return self.code("solve", matrix, self.value(b))
 
     def plus_diagonal(self, op: str, a: Node, b: Node) -> str:
         """Diag(v) + M, M - Diag(v), Diag(v) - M as M with v added to its diagonal: the
@@ -267,7 +280,7 @@ class Writer:
             return ""
         self.counter += 1
         name = f"_t{self.counter}"
-        self.lines.append(f"{name} = np.sqrt({self.value(w)}) * {self.value(x)}")
+        self.lines.append(f"{name} = {self.code('sqrt', self.value(w))} * {self.value(x)}")
         return f"({name}.T @ {name})"
 
     def nonnegative(self, node: Node) -> bool:
@@ -281,7 +294,26 @@ class Writer:
         form = stable_form(node, lambda ref: body_behind(self.program, ref))
         if form is None:
             return ""
-        return CODE[form.kind].format(t=self.value(form.argument), axis=form.axis)
+        template = CODE[form.kind]
+        argument = self.once(form.argument) if template.count("{t}") > 1 else \
+            self.value(form.argument)
+        return self.code.spell(template).format(t=argument, axis=form.axis)
+
+    def once(self, node: Node) -> str:
+        """An expression for node that may be written several times in one line: a name or a
+        leaf, the node's value held in a temporary otherwise (computed once)."""
+        text = self.value(node)
+        if node.op in LEAVES or text.isidentifier() or node in self.names:
+            return text
+        return self._hold(node, text)
+
+
+def _spread_column(node: Node) -> Node | None:
+    """v when node is v @ ones(k)' for a column v (each row v's entry, k times), else None."""
+    if node.op == "matmul" and node.args[0].kind is Kind.VECTOR and \
+            node.args[1].op == "transpose" and node.args[1].args[0].op == "ones":
+        return node.args[0]
+    return None
 
 
 def count_uses(roots: Sequence[Node], stop: set[Node]) -> dict[Node, int]:

@@ -55,9 +55,15 @@ class Inference:
         return result
 
     def unify(self, a: Dim, b: Dim) -> bool:
+        """Bind flexible dimensions to what they meet; never to 1: a name typed by convention
+        (a matrix, a vector) is never silently retyped as a row, a column or a scalar (the
+        operation then reports its own shape error, or broadcasts)."""
         a, b = self.resolve(a), self.resolve(b)
         if a is b:
             return True
+        if (self.is_flexible(a) and b.is_number and b.coefficient == 1) or \
+                (self.is_flexible(b) and a.is_number and a.coefficient == 1):
+            return False
         if self.is_flexible(a):
             self._parent[a] = b
             return True

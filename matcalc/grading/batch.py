@@ -203,7 +203,7 @@ def _message(error: BaseException) -> str:
 _DERIVED: dict[tuple, Result | str] = {}
 
 
-def _read_problem(path: str, shown: str) -> str:
+def read_problem_file(path: str, shown: str) -> str:
     """A problem file's text; what is not a small regular file is refused before reading."""
     try:
         status = os.stat(path)
@@ -230,7 +230,7 @@ def _expected(item: Submission) -> Result:
     known = _DERIVED.get(item.request)
     if known is None:
         try:
-            source = _read_problem(item.path, item.problem)
+            source = read_problem_file(item.path, item.problem)
             (known,) = run(parse(source), wrt=[item.wrt], of=item.of or None, kind=item.kind)
         except MatcalcError as error:
             known = f"the problem: {_first_line(error)}"
@@ -421,7 +421,7 @@ def write_report(grades: Sequence[Grade], stream, fmt: str = "csv") -> None:
     for row in rows:
         names += [name for name in row if name not in names]
     writer = csv.DictWriter(stream, fieldnames=names, restval="")
-    writer.writeheader()
+    writer.writerow({name: _cell(name) for name in names})  # passed-through columns' names
     for row in rows:
         row["max_rel_error"] = "" if row["max_rel_error"] is None else \
             f"{row['max_rel_error']:.3g}"

@@ -12,7 +12,7 @@ from ..core.program import Program
 from ..core.shapes import describe
 from ..engine.pipeline import run
 from ..engine.result import Result
-from ..errors import ShapeError, UnknownNameError
+from ..errors import DomainError, ShapeError, UnknownNameError
 from ..lang.parse import parse
 from .answers import answer_node
 from .hints import diagnose, diagonal_shape_hint, kron_shape_hint
@@ -261,6 +261,9 @@ def verify_against(expected: Result, answer: str, latex: bool | None = None,
     except ShapeError as error:  # an answer whose shapes do not fit is a wrong answer
         return Verdict(False, float("inf"), f"your answer does not type-check: {error}",
                        answer=answer, expected_type=expected.type)
+    except DomainError as error:  # a division by a literal 0: defined nowhere
+        return Verdict(False, float("inf"), "your answer has no finite value at any point: "
+                       f"{error}", answer=answer, expected_type=expected.type)
     from ..present.latex import to_latex
 
     verdict = Verdict(False, float("inf"), answer=answer, expected_type=expected.type,

@@ -74,3 +74,19 @@ def expanded(op: str, left: Node, right: Node) -> tuple[Node, Node]:
         return node
 
     return spread(left), spread(right)
+
+
+def refuse_matrix_times_vector(left: Node, right: Node) -> None:
+    """In one-line input, ``*`` between a matrix and a vector (or row) is an error: names typed
+    by convention are a matrix (capital) and a column vector, and ``x' * A * x`` means the
+    matrix product, which is ``@``."""
+    if not (isinstance(left, Node) and isinstance(right, Node)):  # a bare I: sized later
+        return
+    kinds = {left.kind, right.kind}
+    if Kind.MATRIX in kinds and kinds & {Kind.VECTOR, Kind.ROW}:
+        raise ShapeError(f"{left} * {right}: * multiplies entry by entry, and {left} is "
+                         f"{_KIND_WORDS[left.kind]}, {right} {_KIND_WORDS[right.kind]}; for "
+                         f"the matrix product write {left} @ {right}")
+
+
+_KIND_WORDS = {Kind.MATRIX: "a matrix", Kind.VECTOR: "a column vector", Kind.ROW: "a row vector"}

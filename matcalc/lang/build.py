@@ -22,6 +22,7 @@ from ..core.unify import Inference
 from ..errors import (
     AssumptionError,
     DeclarationError,
+    DomainError,
     LimitError,
     Location,
     MatcalcError,
@@ -31,6 +32,7 @@ from ..errors import (
     did_you_mean,
 )
 from ..limits import check_time
+from .broadcast import refuse_matrix_times_vector
 from .pending import NEEDS_SIZE, PENDING, PendingIdentity, combine, is_pending, negated
 
 MAX_EXPRESSION_DEPTH = 250
@@ -46,7 +48,7 @@ CONCATENATIONS = frozenset({"hcat", "vcat"})  # hcat(A, B, C) is hcat(hcat(A, B)
 AXIS_REDUCTIONS = frozenset({"sum", "mean"})  # sum(X, 1), mean(X, 0): along one axis
 DIMENSION_FUNCTIONS = frozenset({"I", "ones", "zeros", "commutation"})
 FUNCTIONS = UNARY_FUNCTIONS | BINARY_FUNCTIONS | DIMENSION_FUNCTIONS
-RESERVED = FUNCTIONS | {"T"}
+RESERVED = FUNCTIONS
 
 ATTRIBUTES = ("symmetric", "spd", "simplex", "positive", "invertible", "pm1", "lower", "upper")
 SQUARE_ATTRIBUTES = frozenset({"symmetric", "spd", "invertible", "lower", "upper"})
@@ -174,7 +176,7 @@ class Builder:
     def check_new_name(self, name: str, what: str, location: Location | None) -> None:
         problem = None
         if name in RESERVED:
-            problem = (f"'{name}' is reserved (a function, the identity or the transpose); "
+            problem = (f"'{name}' is reserved (a function or the identity); "
                        f"rename the {what}")
         elif name in self.variables:
             problem = f"'{name}' is already declared"
@@ -353,7 +355,13 @@ class Builder:
         return ir.apply("transpose", self._sized(self._expr(child), child))
 
     def _binary(self, op: str, tree: Tree) -> Node | PendingIdentity:
-        return combine(op, *self.operands(tree))
+        left, right = self.operands(tree)
+        if op == "mul" and self.inference is not None:
+            refuse_matrix_times_vector(left, right)
+        if op == "div" and not is_pending(right) and right.op == "const" and \
+                right.params[0] == 0:
+            raise DomainError("division by zero")
+        return combine(op, left, right)
 
     def operands(self, tree: Tree) -> tuple[Node | PendingIdentity, Node | PendingIdentity]:
         """The two operands of a binary tree, each a node or a bare I (lang/pending.py), which
@@ -370,6 +378,11 @@ class Builder:
         base_tree, exponent_tree = tree.children
         base = self.expression(base_tree)
         if exponent_tree.data == "name" and str(exponent_tree.children[0]) == "T":
+            # X^T is the transpose, also beside a matrix T; a scalar T would be refused, not guessed
+            declared = self.variables.get("T") or getattr(self.definitions.get("T"), "ref", None)
+            if declared is not None and declared.is_scalar:
+                raise ShapeError(f"{base} ^ T: T is a scalar here, so ^T could be the power or "
+                                 f"the transpose; write {base}' for the transpose, or rename T")
             return ir.apply("transpose", base)
         exponent = self.expression(exponent_tree)
         if base.is_scalar:

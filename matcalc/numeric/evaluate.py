@@ -100,7 +100,10 @@ class Evaluation:
             elif item.args:
                 arguments = [self.values[arg] for arg in item.args]
                 with np.errstate(all="ignore"):
-                    result = evaluate_operation(item, self.sizes, arguments)
+                    try:
+                        result = evaluate_operation(item, self.sizes, arguments)
+                    except ZeroDivisionError:  # Python numbers: 1.0 / 0.0 raises
+                        raise DomainError(f"{_short(item)} divides by zero here") from None
                 self.values[item] = _checked(item, result, arguments)
             else:
                 self.values[item] = leaf_value(item, self.variables, self.sizes)

@@ -19,7 +19,7 @@ from types import ModuleType
 
 import numpy as np
 
-from ..codegen.backends import backend_header
+from ..codegen.backends import backend
 from ..codegen.module import load
 from ..codegen.stable import CODE as STABLE_CODE
 from ..core.ir import Node
@@ -42,19 +42,20 @@ def _function(name: str, arguments: list[str], body: str) -> str:
 @cache
 def _compiled() -> ModuleType:
     """The module of every operation's and stable form's function (compiled on first use)."""
-    sources = [backend_header("numpy")]
+    numpy = backend("numpy")
+    sources = [numpy.header]
     for name, code in sorted(view("code").items()):
         names = [f"a{index}" for index in range(operation(name).arity)]
         fields = _fields(code.numpy + code.scalar)
-        body = code.numpy.format(*names, **{field: field for field in fields})
+        body = numpy.spell(code.numpy).format(*names, **{field: field for field in fields})
         if code.scalar:
-            scalar = code.scalar.format(*names, **{field: field for field in fields})
-            test = " or ".join(f"np.ndim({a}) == 0" for a in names)
+            scalar = numpy.spell(code.scalar).format(*names, **{field: field for field in fields})
+            test = " or ".join(f"_np.ndim({a}) == 0" for a in names)
             body = f"({scalar}) if {test} else {body}"
         sources.append(_function(f"op_{name}", names + fields, body))
     for kind, template in sorted(STABLE_CODE.items()):
         sources.append(_function(f"stable_{kind.replace('-', '_')}", ["t", "axis"],
-                                 template.format(t="t", axis="axis")))
+                                 numpy.spell(template).format(t="t", axis="axis")))
     return load("\n\n".join(sources), "matcalc_operations")
 
 

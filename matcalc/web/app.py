@@ -133,8 +133,14 @@ def _examples(gallery: Path | None) -> list[dict]:
     if gallery is None or not gallery.is_dir():
         return []
     found = []
+    from ..errors import MatcalcError
+    from ..grading.batch import read_problem_file
+
     for path in sorted(gallery.glob("*.mc")):
-        source = path.read_text(encoding="utf-8")
+        try:
+            source = read_problem_file(str(path), path.name)
+        except MatcalcError:  # not UTF-8, not a file, too big: not an example
+            continue
         found.append({"name": path.stem, "title": title_of(source, path.stem),
                       "source": source})
     return found

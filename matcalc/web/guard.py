@@ -34,7 +34,11 @@ def host_name(authority: str) -> str:
     """The host of ``host[:port]`` (brackets of an IPv6 address dropped), lower case."""
     authority = authority.strip().lower()
     if authority.startswith("["):
-        return authority[1:authority.find("]")] if "]" in authority else authority
+        # ``[address]`` or ``[address]:port``; anything else after the bracket is no host
+        address, bracket, rest = authority[1:].partition("]")
+        if bracket and (not rest or (rest[:1] == ":" and rest[1:].isdigit())):
+            return address
+        return authority
     if authority.count(":") == 1:
         return authority.split(":", 1)[0]
     return authority
@@ -76,8 +80,11 @@ class RequestGuard:
                                       "matcalc serve --allow-host NAME serves another name")
         origin = headers.get("origin")
         if origin is not None:
-            parts = urlsplit(origin)
-            if origin == "null" or parts.netloc.lower() != authority.strip().lower():
+            try:
+                netloc = urlsplit(origin).netloc.lower()
+            except ValueError:  # not a URL at all (an unclosed '[')
+                netloc = None
+            if origin == "null" or netloc != authority.strip().lower():
                 return 403, "OriginError", (f"requests from the page {origin!r} are refused: "
                                             "only the workbench's own pages may call it")
         if scope["method"] not in READ_ONLY_METHODS:

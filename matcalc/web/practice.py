@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import MatcalcError, ParseError
+from ..grading.batch import read_problem_file
 from ..grading.rubrics import Rubric, load_rubric
 
 COOKIE = "matcalc_practice"
@@ -86,7 +87,7 @@ def load_problems(folder: Path) -> dict[str, Problem]:
         if not _NAME.match(path.stem):
             raise ParseError(f"{path}: a practice problem's file name has letters, digits, "
                              "'_', '-' and '.' only")
-        text = path.read_text(encoding="utf-8")
+        text = read_problem_file(str(path), str(path))  # a UTF-8 regular file, not too big
         title, source = practice_title(text, path.stem), without_comments(text)
         try:
             program = parse(source)

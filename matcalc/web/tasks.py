@@ -43,8 +43,15 @@ def handle(request: tuple[str, bytes, float, dict | None]) -> dict:
     except MatcalcError as error:
         return {"error": error_json(error)}
     except RecursionError:
-        return {"error": {"type": "LimitError", "message": "the input is nested too deeply",
-                          "field": None, "line": None, "column": None, "length": None}}
+        return _limit("the input is nested too deeply")
+    except MemoryError:  # the worker's address-space limit (serve --memory-limit)
+        return _limit("the request needed more memory than a worker may use "
+                      "(matcalc serve --memory-limit MB sets it)")
+
+
+def _limit(message: str) -> dict:
+    return {"error": {"type": "LimitError", "message": message, "field": None, "line": None,
+                      "column": None, "length": None}}
 
 
 def error_json(error: MatcalcError) -> dict:
@@ -94,6 +101,7 @@ def read_body(body: bytes, schema: Schema) -> dict:
         raise ParseError("the request body is not JSON") from None
     if not isinstance(fields, dict):
         raise ParseError("the request body is a JSON object")
+    _unicode(fields)
     known = {name.lstrip("!"): kind for name, kind in schema.items()}
     unknown = sorted(set(fields) - set(known))
     if unknown:
@@ -109,6 +117,25 @@ def read_body(body: bytes, schema: Schema) -> dict:
             continue
         checked[name] = _field(name, kind, value)
     return checked
+
+
+def _unicode(fields: dict) -> None:
+    """Refuses text that is not Unicode (JSON's "\\ud800", a lone surrogate): nothing could be
+    read from it, and an answer echoing it could not be written out."""
+    def encodable(value: object) -> bool:
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+
+    for name, value in fields.items():
+        if not encodable(name):
+            raise ParseError("a field's name is not Unicode text (it holds a lone surrogate "
+                             "such as \\ud800)")
+        if not encodable(value):
+            raise FieldError(name, f"'{name}' is not Unicode text (it holds a lone surrogate "
+                                   "such as \\ud800)")
 
 
 def _field(name: str, kind: object, value: object) -> object:
@@ -234,14 +261,16 @@ def _verify(fields: dict, practice: dict | None) -> dict:
               "max_rel_error": finite(verdict.max_rel_error),
               "read_as": verdict.read_as, "read_as_latex": verdict.read_as_latex,
               "counterexample": plain(verdict.counterexample)}
+    reference = {"reference": expected.text, "reference_latex": expected.latex}
+    if practice:  # a hint naming a term of the reference is shown whole with the reference
+        reference |= withholding_terms(answer, ("verdict", "hint"))
     if practice and practice.get("rubric") is not None:
         rubric = practice["rubric"]
         points, mistake, feedback = rubric.score("correct" if verdict.ok else "wrong",
                                                  verdict.hint)
         answer |= {"points": points, "max_points": rubric.points, "mistake": mistake,
                    "feedback": feedback}
-    return {"answer": answer,
-            "reference": {"reference": expected.text, "reference_latex": expected.latex}}
+    return {"answer": answer, "reference": reference}
 
 
 def _derivation(fields: dict, practice: dict | None) -> dict:
@@ -268,9 +297,32 @@ def _derivation(fields: dict, practice: dict | None) -> dict:
               "layout": verdict.layout, "first_error_line": first.line if first else None,
               "steps": sorted(rows, key=lambda row: (row["line"], row["ok"] is None))}
     if practice:
-        return {"answer": answer, "reference": {"reference": expected.text,
-                                                "reference_latex": expected.latex}}
+        whole = [dict(row) for row in answer["steps"]]
+        reference = {"reference": expected.text, "reference_latex": expected.latex}
+        for row in answer["steps"]:
+            if withholding_terms(row, ("hint",)):
+                reference["steps"] = whole
+        return {"answer": answer, "reference": reference}
     return answer
+
+
+# hints that quote a term of the expected result (grading/hints_terms.py): with the answer
+# beside them they give the reference away, so practice mode shows the term only with it
+QUOTING_HINTS = ("a term of the sum is missing: ", "the sign of one term is flipped: ")
+
+
+def withholding_terms(answer: dict, keys: tuple[str, ...]) -> dict:
+    """Cuts the quoted term out of ``answer``'s texts under ``keys`` (in place); the texts as
+    they were, for those that changed."""
+    whole = {}
+    for key in keys:
+        text = answer.get(key) or ""
+        for quoting in QUOTING_HINTS:
+            if quoting in text:
+                whole[key] = text
+                answer[key] = text[:text.index(quoting) + len(quoting) - 2] + \
+                    " (which is shown with the reference)"
+    return whole
 
 
 def finite(value: float) -> float | None:

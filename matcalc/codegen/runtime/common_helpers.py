@@ -1,6 +1,6 @@
 """Helpers every backend's generated code shares, written with the backend's own helpers."""
 
-import numpy as np
+import numpy as _np
 
 from .numpy_helpers import _unvec, _vec
 
@@ -13,14 +13,14 @@ def _kron_matvec(a, b, v):
 
 def _hcat(a, b):
     """[a, b]: side by side (a number is a 1 x 1 block)."""
-    return np.concatenate((np.reshape(a, (-1, 1)) if np.ndim(a) == 0 else a,
-                           np.reshape(b, (-1, 1)) if np.ndim(b) == 0 else b), axis=1)
+    return _np.concatenate((_np.reshape(a, (-1, 1)) if _np.ndim(a) == 0 else a,
+                           _np.reshape(b, (-1, 1)) if _np.ndim(b) == 0 else b), axis=1)
 
 
 def _vcat(a, b):
     """[a; b]: one above the other (a number is a 1 x 1 block)."""
-    return np.concatenate((np.reshape(a, (1, -1)) if np.ndim(a) == 0 else a,
-                           np.reshape(b, (1, -1)) if np.ndim(b) == 0 else b), axis=0)
+    return _np.concatenate((_np.reshape(a, (1, -1)) if _np.ndim(a) == 0 else a,
+                           _np.reshape(b, (1, -1)) if _np.ndim(b) == 0 else b), axis=0)
 
 
 def _conv1d(x, w):
@@ -34,6 +34,21 @@ def _convolve(g, w):
     """The full convolution z[t] = sum_j w[j] g[t - j] of each column, length m + k - 1."""
     k = w.shape[0]
     columns = max(g.shape[1], w.shape[1])
-    return sum(np.concatenate((np.zeros((j, columns), dtype=g.dtype), g * w[j:j + 1],
-                               np.zeros((k - 1 - j, columns), dtype=g.dtype)), axis=0)
+    return sum(_np.concatenate((_np.zeros((j, columns), dtype=g.dtype), g * w[j:j + 1],
+                               _np.zeros((k - 1 - j, columns), dtype=g.dtype)), axis=0)
                for j in range(k))
+
+
+def _integer(value):
+    """An integer-valued scalar (a matrix power's exponent) as a Python int."""
+    return int(round(float(value)))
+
+
+def _given_size(sizes, dimension):
+    """The size of a dimension no argument shows, from the caller's sizes."""
+    return int(sizes[dimension])
+
+
+def _dimension(size):
+    """The size of a dimension as a number in arithmetic."""
+    return float(size)

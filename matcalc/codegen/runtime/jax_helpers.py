@@ -6,7 +6,7 @@ the NumPy helpers compute it with ``math.erf`` entry by entry, which JAX cannot 
 result stays a 0-d array, as ``float()`` of a traced value fails under ``jax.jit``.
 """
 
-import jax.numpy as np  # the generated module's header imports it under this name
+import jax.numpy as _np  # the generated module's header imports it under this name
 
 # ---- copied into every generated module from here on ----
 import jax.scipy.special as _jax_special  # noqa: E402
@@ -21,7 +21,7 @@ def _erfc(x):
 
 
 def _returned_number(x):
-    return np.reshape(np.asarray(x), ())
+    return _np.reshape(_np.asarray(x), ())
 
 
 def _lgamma(x):
@@ -58,41 +58,41 @@ def _expm_frechet(a, e):
 
 
 def _eiggap(x):
-    lam = np.reshape(x, (-1, 1))
+    lam = _np.reshape(x, (-1, 1))
     gaps = lam.T - lam
-    eye = np.eye(gaps.shape[0], dtype=bool)
-    return np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, gaps))
+    eye = _np.eye(gaps.shape[0], dtype=bool)
+    return _np.where(eye, 0.0, 1.0 / _np.where(eye, 1.0, gaps))
 
 
 def _spectral(x, f, fallback=None):
-    w, v = np.linalg.eig(x)
-    return np.real((v * f(w)) @ np.linalg.inv(v))
+    w, v = _np.linalg.eig(x)
+    return _np.real((v * f(w)) @ _np.linalg.inv(v))
 
 
 def _spectral_frechet(f, df, fallback, a, e):
-    w, v = np.linalg.eig(a)
-    vinv = np.linalg.inv(v)
+    w, v = _np.linalg.eig(a)
+    vinv = _np.linalg.inv(v)
     gaps = w[:, None] - w[None, :]
-    close = np.abs(gaps) <= 1e-8 * np.max(np.abs(w))
+    close = _np.abs(gaps) <= 1e-8 * _np.max(_np.abs(w))
     fw = f(w)
-    quotient = (fw[:, None] - fw[None, :]) / np.where(close, 1.0, gaps)
-    differences = np.where(close, df((w[:, None] + w[None, :]) / 2), quotient)
-    return np.real(v @ (differences * (vinv @ e @ v)) @ vinv)
+    quotient = (fw[:, None] - fw[None, :]) / _np.where(close, 1.0, gaps)
+    differences = _np.where(close, df((w[:, None] + w[None, :]) / 2), quotient)
+    return _np.real(v @ (differences * (vinv @ e @ v)) @ vinv)
 
 
 def _sylvester(s, e):
-    w, v = np.linalg.eig(s)
-    vinv = np.linalg.inv(v)
-    return np.real(v @ ((vinv @ e @ v) / (w[:, None] + w[None, :])) @ vinv)
+    w, v = _np.linalg.eig(s)
+    vinv = _np.linalg.inv(v)
+    return _np.real(v @ ((vinv @ e @ v) / (w[:, None] + w[None, :])) @ vinv)
 
 
 def _logdet_spd(x):
     # NaN where x is not positive definite (jnp.linalg.cholesky does not raise)
-    return 2.0 * np.sum(np.log(np.diagonal(np.linalg.cholesky(x))))
+    return 2.0 * _np.sum(_np.log(_np.diagonal(_np.linalg.cholesky(x))))
 
 
 def _inv_triangular(a, lower):
-    return _solve_triangular(a, np.eye(a.shape[0], dtype=a.dtype), lower)
+    return _solve_triangular(a, _np.eye(a.shape[0], dtype=a.dtype), lower)
 
 
 def _triangular_product(t, m, lower, left):
@@ -104,12 +104,47 @@ def _triangular_congruence(s, m, lower):
 
 
 def _plus_diagonal(m, v):
-    index = np.arange(m.shape[0])
-    return m.at[index, index].add(np.ravel(v))
+    index = _np.arange(m.shape[0])
+    return m.at[index, index].add(_np.ravel(v))
 
 
 def _top_singular_pair(x):
-    u, s, vt = np.linalg.svd(x, full_matrices=False)
+    u, s, vt = _np.linalg.svd(x, full_matrices=False)
     u1 = u[:, :1]
-    u1 = u1 * np.where(u1[np.argmax(np.abs(u1)), 0] >= 0, 1.0, -1.0)
+    u1 = u1 * _np.where(u1[_np.argmax(_np.abs(u1)), 0] >= 0, 1.0, -1.0)
     return u1, x.T @ u1 / s[0]
+
+
+import jax as _jax  # noqa: E402, F401 - custom_vjp in the generated module
+
+
+def _primal_values(*primals):
+    """The arrays of a custom_vjp forward pass's primals (symbolic_zeros wraps them)."""
+    return tuple(getattr(p, "value", p) for p in primals)
+
+
+def _refuse_differentiating(primals, positions, names, differentiated):
+    """The backward pass has no gradient for the variables at positions: differentiating
+    through one of them is an error, never a zero."""
+    for position, name in zip(positions, names, strict=True):
+        if getattr(primals[position], "perturbed", False):
+            raise ValueError(f"{name} is differentiated, but this function was derived with "
+                             f"respect to {', '.join(differentiated)} only; derive it with "
+                             f"respect to {name} too")
+
+
+def _logdet(x):
+    sign, value = _np.linalg.slogdet(x)
+    return _np.where(sign > 0, value, _np.nan)
+
+
+def _matrix_power_k(a, k):
+    """a ^ k for an integer-valued scalar k, also where k is traced (under jax.jit): then by a
+    loop of products, as matrix_power needs a Python int."""
+    try:
+        return _np.linalg.matrix_power(a, int(round(float(k))))
+    except _jax.errors.ConcretizationTypeError:
+        k = _np.round(k).astype(int)
+        base = _np.where(k < 0, _np.linalg.inv(a), a)
+        return _jax.lax.fori_loop(0, _np.abs(k), lambda _, p: p @ base,
+                                  _np.eye(a.shape[0], dtype=a.dtype))

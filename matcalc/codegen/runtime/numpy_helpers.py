@@ -4,41 +4,41 @@
 module, so the code runs with NumPy alone; here it is a module like any other, linted and tested.
 """
 
-import math
+import math as _math
 
-import numpy as np
+import numpy as _np
 
 
 # ---- copied into every generated module from here on ----
 def _sigmoid(x):
     # 1 / (1 + exp(-x)) for x >= 0, exp(x) / (1 + exp(x)) below: no overflow, no cancellation
-    e = np.exp(-np.abs(x))
-    return np.where(np.greater_equal(x, 0), 1.0 / (1.0 + e), e / (1.0 + e))
+    e = _np.exp(-_np.abs(x))
+    return _np.where(_np.greater_equal(x, 0), 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def _softmax(x, axis):
-    shifted = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return shifted / np.sum(shifted, axis=axis, keepdims=True)
+    shifted = _np.exp(x - _np.max(x, axis=axis, keepdims=True))
+    return shifted / _np.sum(shifted, axis=axis, keepdims=True)
 
 
 def _logsumexp(x, axis, keep):
-    top = np.max(x, axis=axis, keepdims=True)
-    value = top + np.log(np.sum(np.exp(x - top), axis=axis, keepdims=True))
+    top = _np.max(x, axis=axis, keepdims=True)
+    value = top + _np.log(_np.sum(_np.exp(x - top), axis=axis, keepdims=True))
     return value if keep else value.reshape(())[()]
 
 
 def _softplus(x):
-    return np.logaddexp(0, x)
+    return _np.logaddexp(0, x)
 
 
 def _erf(x):
-    # NumPy has no erf: math.erf entry by entry (exact to the last bit, slow on huge arrays)
-    return np.asarray(np.frompyfunc(math.erf, 1, 1)(x), dtype=float)
+    # NumPy has no erf: _math.erf entry by entry (exact to the last bit, slow on huge arrays)
+    return _np.asarray(_np.frompyfunc(_math.erf, 1, 1)(x), dtype=float)
 
 
 def _erfc(x):
-    # 1 - erf(x) without cancellation (math.erfc entry by entry)
-    return np.asarray(np.frompyfunc(math.erfc, 1, 1)(x), dtype=float)
+    # 1 - erf(x) without cancellation (_math.erfc entry by entry)
+    return _np.asarray(_np.frompyfunc(_math.erfc, 1, 1)(x), dtype=float)
 
 
 def _two_product(a, b):
@@ -57,31 +57,31 @@ def _gelu(x):
     # carried to twice the precision and erfc(z + dz) = erfc(z) - dz 2 exp(-z^2) / sqrt(pi)
     z, dz = _two_product(-x, 0.7071067811865476)
     dz = dz - x * -4.833646656726457e-17  # 1 / sqrt 2 = 0.7071067811865476 - 4.83e-17
-    return 0.5 * x * (_erfc(z) - dz * (2.0 / math.sqrt(math.pi)) * np.exp(-z * z))
+    return 0.5 * x * (_erfc(z) - dz * (2.0 / _math.sqrt(_math.pi)) * _np.exp(-z * z))
 
 
 def _gelu_tanh(x):
     # x (1 + tanh(u)) / 2 = x sigmoid(2 u): no cancellation for x < 0
-    return x * _sigmoid(2.0 * math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x))
+    return x * _sigmoid(2.0 * _math.sqrt(2.0 / _math.pi) * (x + 0.044715 * x * x * x))
 
 
 def _sech2(x):
     # 1 - tanh(x)^2 = 4 e / (1 + e)^2 with e = exp(-2 |x|): no cancellation, no overflow
-    e = np.exp(-2.0 * np.abs(x))
+    e = _np.exp(-2.0 * _np.abs(x))
     return 4.0 * e / ((1.0 + e) * (1.0 + e))
 
 
 def _relu(x):
-    return np.maximum(x, 0)
+    return _np.maximum(x, 0)
 
 
 def _step(x):
-    return np.greater(x, 0).astype(np.result_type(x, np.float32))
+    return _np.greater(x, 0).astype(_np.result_type(x, _np.float32))
 
 
 def _logdet(x):
-    sign, value = np.linalg.slogdet(x)
-    return value if sign > 0 else np.nan
+    sign, value = _np.linalg.slogdet(x)
+    return value if sign > 0 else _np.nan
 
 
 def _vec(x):
@@ -93,7 +93,7 @@ def _unvec(x, rows, cols):
 
 
 def _diagonal(x):
-    return np.diag(x).reshape(-1, 1)
+    return _np.diag(x).reshape(-1, 1)
 
 
 def _number(x):
@@ -101,12 +101,12 @@ def _number(x):
 
 
 def _commutation(m, n, dtype):
-    rows = np.arange(m * n)
-    return (np.arange(m * n)[None, :] == ((rows % n) * m + rows // n)[:, None]).astype(dtype)
+    rows = _np.arange(m * n)
+    return (_np.arange(m * n)[None, :] == ((rows % n) * m + rows // n)[:, None]).astype(dtype)
 
 
 def _column(x, name):
-    x = np.asarray(x)
+    x = _np.asarray(x)
     if x.ndim == 1:
         return x.reshape(-1, 1)
     if x.ndim == 2 and x.shape[1] == 1:
@@ -115,7 +115,7 @@ def _column(x, name):
 
 
 def _matrix(x, name):
-    x = np.asarray(x)
+    x = _np.asarray(x)
     if x.ndim != 2:
         raise ValueError(f"{name} must be a matrix (a 2-D array), not an array of shape "
                          f"{x.shape}")
@@ -128,7 +128,7 @@ def _returned_number(x):
 
 
 def _scalar(x, name):
-    x = np.asarray(x)
+    x = _np.asarray(x)
     if x.size != 1:
         raise ValueError(f"{name} must be a number, not an array of shape {x.shape}")
     return x.reshape(())[()]
@@ -167,9 +167,9 @@ def _solve_triangular(a, b, lower):
 
 def _chol(x):
     try:
-        return np.linalg.cholesky(_sym(x))
-    except np.linalg.LinAlgError:  # not positive definite: outside the domain
-        return np.full_like(x, np.nan)
+        return _np.linalg.cholesky(_sym(x))
+    except _np.linalg.LinAlgError:  # not positive definite: outside the domain
+        return _np.full_like(x, _np.nan)
 
 
 def _sym(x):
@@ -179,19 +179,19 @@ def _sym(x):
 
 def _phi(x):
     # Phi(A): the lower triangle of A with its diagonal halved (Murray 2016, sec. 2)
-    return np.tril(x) - 0.5 * np.diag(np.diag(x))
+    return _np.tril(x) - 0.5 * _np.diag(_np.diag(x))
 
 
 def _eigh(x):
     # eigenvalues ascending; each eigenvector's entry of largest magnitude positive
-    values, vectors = np.linalg.eigh(_sym(x))
-    rows = np.argmax(np.abs(vectors), axis=0)
-    signs = np.sign(vectors[rows, np.arange(vectors.shape[1])])
-    return values, vectors * np.where(signs == 0, 1.0, signs)
+    values, vectors = _np.linalg.eigh(_sym(x))
+    rows = _np.argmax(_np.abs(vectors), axis=0)
+    signs = _np.sign(vectors[rows, _np.arange(vectors.shape[1])])
+    return values, vectors * _np.where(signs == 0, 1.0, signs)
 
 
 def _eigvalsh(x):
-    return np.linalg.eigvalsh(_sym(x)).reshape(-1, 1)
+    return _np.linalg.eigvalsh(_sym(x)).reshape(-1, 1)
 
 
 def _eigvecsh(x):
@@ -200,12 +200,12 @@ def _eigvecsh(x):
 
 def _eiggap(x):
     # F[i, j] = 1 / (lam[j] - lam[i]) off the diagonal, 0 on it (Magnus & Neudecker, ch. 8)
-    lam = np.reshape(x, (-1, 1))
+    lam = _np.reshape(x, (-1, 1))
     gaps = lam.T - lam
     n = gaps.shape[0]
-    eye = np.eye(n, dtype=bool)
-    with np.errstate(divide="ignore"):
-        return np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, gaps))
+    eye = _np.eye(n, dtype=bool)
+    with _np.errstate(divide="ignore"):
+        return _np.where(eye, 0.0, 1.0 / _np.where(eye, 1.0, gaps))
 
 
 def _expm(x):
@@ -224,9 +224,9 @@ def _expm_frechet(a, e):
 def _real_or_nan(x):
     # a real matrix function's value: NaN where the principal branch is complex (outside the
     # domain: an eigenvalue on the closed negative real axis)
-    if np.iscomplexobj(x):
-        if np.max(np.abs(x.imag), initial=0.0) > 1e-8 * max(1.0, np.max(np.abs(x.real))):
-            return np.full(x.shape, np.nan)
+    if _np.iscomplexobj(x):
+        if _np.max(_np.abs(x.imag), initial=0.0) > 1e-8 * max(1.0, _np.max(_np.abs(x.real))):
+            return _np.full(x.shape, _np.nan)
         return x.real
     return x
 
@@ -234,15 +234,15 @@ def _real_or_nan(x):
 def _eigen(x):
     # x = v @ diag(w) @ inv(v), or None when v is too ill-conditioned to compute through
     # (then SciPy's Schur-based algorithms do it)
-    w, v = np.linalg.eig(x)
-    if np.linalg.cond(v) > 1e6:
+    w, v = _np.linalg.eig(x)
+    if _np.linalg.cond(v) > 1e6:
         return None
-    return w, v, np.linalg.inv(v)
+    return w, v, _np.linalg.inv(v)
 
 
 def _on_branch_cut(w):
     # an eigenvalue on the closed negative real axis: log and sqrt have no real principal value
-    return np.any((w.real <= 0) & (np.abs(w.imag) <= 1e-12 * np.max(np.abs(w), initial=1.0)))
+    return _np.any((w.real <= 0) & (_np.abs(w.imag) <= 1e-12 * _np.max(_np.abs(w), initial=1.0)))
 
 
 def _spectral(x, f, fallback):
@@ -254,18 +254,18 @@ def _spectral(x, f, fallback):
         return _real_or_nan(getattr(linalg, fallback)(x))
     w, v, vinv = eigen
     if _on_branch_cut(w):
-        return np.full(x.shape, np.nan)
+        return _np.full(x.shape, _np.nan)
     return _real_or_nan((v * f(w)) @ vinv)
 
 
 def _divided_differences(w, f, df):
     # F[i, j] = (f(w_i) - f(w_j)) / (w_i - w_j), f'(w_i) where w_i = w_j
     gaps = w[:, None] - w[None, :]
-    close = np.abs(gaps) <= 1e-8 * np.max(np.abs(w), initial=1.0)
+    close = _np.abs(gaps) <= 1e-8 * _np.max(_np.abs(w), initial=1.0)
     fw = f(w)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        quotient = (fw[:, None] - fw[None, :]) / np.where(close, 1.0, gaps)
-    return np.where(close, df((w[:, None] + w[None, :]) / 2), quotient)
+    with _np.errstate(divide="ignore", invalid="ignore"):
+        quotient = (fw[:, None] - fw[None, :]) / _np.where(close, 1.0, gaps)
+    return _np.where(close, df((w[:, None] + w[None, :]) / 2), quotient)
 
 
 def _spectral_frechet(f, df, fallback, a, e):
@@ -276,7 +276,7 @@ def _spectral_frechet(f, df, fallback, a, e):
         return _block_frechet(fallback, a, e)
     w, v, vinv = eigen
     if _on_branch_cut(w):
-        return np.full(a.shape, np.nan)
+        return _np.full(a.shape, _np.nan)
     return _real_or_nan(v @ (_divided_differences(w, f, df) * (vinv @ e @ v)) @ vinv)
 
 
@@ -284,7 +284,7 @@ def _block_frechet(f, a, e):
     # f([[A, E], [0, A]]) = [[f(A), L_f(A, E)], [0, f(A)]] (Higham 2008, thm. 3.6): the upper
     # right block is the Frechet derivative
     n = a.shape[0]
-    block = np.block([[a, e], [np.zeros_like(a), a]])
+    block = _np.block([[a, e], [_np.zeros_like(a), a]])
     return f(block)[:n, n:]
 
 
@@ -295,15 +295,15 @@ def _scipy_logm(x):
 
 
 def _logm(x):
-    return _spectral(x, np.log, "logm")
+    return _spectral(x, _np.log, "logm")
 
 
 def _sqrtm(x):
-    return _spectral(x, np.sqrt, "sqrtm")
+    return _spectral(x, _np.sqrt, "sqrtm")
 
 
 def _logm_frechet(a, e):
-    return _spectral_frechet(np.log, np.reciprocal, _scipy_logm, a, e)
+    return _spectral_frechet(_np.log, _np.reciprocal, _scipy_logm, a, e)
 
 
 def _sylvester(s, e):
@@ -322,8 +322,8 @@ def _logdet_spd(x):
     # log det of a symmetric positive definite matrix through its Cholesky factor,
     # 2 sum(log(diag(L))); a matrix that is not positive definite goes through slogdet
     try:
-        return 2.0 * np.sum(np.log(np.diagonal(np.linalg.cholesky(x))))
-    except np.linalg.LinAlgError:
+        return 2.0 * _np.sum(_np.log(_np.diagonal(_np.linalg.cholesky(x))))
+    except _np.linalg.LinAlgError:
         return _logdet(x)
 
 
@@ -334,8 +334,8 @@ def _inv_triangular(a, lower):
     trtri = linalg.get_lapack_funcs("trtri", (a,))
     inverse, info = trtri(a, lower=lower)
     if info != 0:  # singular: outside the domain
-        return np.full(a.shape, np.nan)
-    return np.tril(inverse) if lower else np.triu(inverse)
+        return _np.full(a.shape, _np.nan)
+    return _np.tril(inverse) if lower else _np.triu(inverse)
 
 
 def _triangular_product(t, m, lower, left):
@@ -357,25 +357,25 @@ def _triangular_congruence(s, m, lower):
 
 def _plus_diagonal(m, v):
     # M + Diag(v) without forming Diag(v)
-    out = np.array(m, dtype=np.result_type(m, v), copy=True)
-    index = np.arange(out.shape[0])
-    out[index, index] += np.ravel(v)
+    out = _np.array(m, dtype=_np.result_type(m, v), copy=True)
+    index = _np.arange(out.shape[0])
+    out[index, index] += _np.ravel(v)
     return out
 
 
 # -- norms from the SVD (matcalc/ops/svd.py): u1 with its largest entry positive, v1 = X' u1 / s1
 def _norm_spec(x):
-    return np.linalg.norm(x, 2)
+    return _np.linalg.norm(x, 2)
 
 
 def _norm_nuc(x):
-    return np.linalg.norm(x, "nuc")
+    return _np.linalg.norm(x, "nuc")
 
 
 def _top_singular_pair(x):
-    u, s, vt = np.linalg.svd(x, full_matrices=False)
+    u, s, vt = _np.linalg.svd(x, full_matrices=False)
     u1 = u[:, :1]
-    u1 = u1 * (1.0 if u1[np.argmax(np.abs(u1)), 0] >= 0 else -1.0)
+    u1 = u1 * (1.0 if u1[_np.argmax(_np.abs(u1)), 0] >= 0 else -1.0)
     return u1, x.T @ u1 / s[0]
 
 
@@ -388,7 +388,7 @@ def _svd_v1(x):
 
 
 def _polar(x):
-    u, _, vt = np.linalg.svd(x, full_matrices=False)
+    u, _, vt = _np.linalg.svd(x, full_matrices=False)
     return u @ vt
 
 
