@@ -116,8 +116,10 @@ def test_the_adjoint_of_pick_is_checked_against_finite_differences():
 
 
 def test_labels_are_never_differentiated():
-    with pytest.raises(UnsupportedError, match="labels"):
-        matcalc.parse(CROSS_ENTROPY + "\ngrad L wrt y")
+    with pytest.raises(UnsupportedError, match="declared as labels"):
+        matcalc.derive(CROSS_ENTROPY + "\ngrad L wrt y")
+    with pytest.raises(UnsupportedError, match="declared as labels"):
+        matcalc.derive(CROSS_ENTROPY, wrt=["Z", "y"])
     assert [r.wrt for r in matcalc.derive(CROSS_ENTROPY)] == ["Z"]
 
 

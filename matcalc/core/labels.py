@@ -1,4 +1,5 @@
-"""Class labels: ``y : labels(N, k)``, an integer vector of N labels in 0..k-1.
+"""Variables that are data: class labels ``y : labels(N, k)`` (an integer vector of N labels
+in 0..k-1) and integers (``k : integer``, a matrix power's exponent).
 
 A labels variable is a vector variable carrying the attribute ``labels`` and the number of
 classes as the attribute ``classes:k`` (a dimension name or a positive integer).  It is never
@@ -32,6 +33,18 @@ def is_labels(node: Node) -> bool:
 def never_differentiated(attributes: frozenset[str]) -> bool:
     """Whether a variable with these attributes is data only (an integer exponent, labels)."""
     return "integer" in attributes or LABELS in attributes
+
+
+def integer_valued(node: Node) -> bool:
+    """An expression of integer variables and whole numbers with + - * (``k``, ``k - 1``)."""
+    if node.op == "var":
+        return "integer" in node.params[1]
+    if node.op == "const":
+        return node.params[0] == int(node.params[0])
+    if node.op == "dimval":
+        return True
+    return node.op in ("add", "sub", "mul", "neg") and all(integer_valued(arg)
+                                                          for arg in node.args)
 
 
 def classes(node: Node) -> Dim:

@@ -14,7 +14,7 @@ from lark import Token, Tree
 from .. import limits
 from ..core import ir
 from ..core.ir import Node
-from ..core.labels import is_labels, labels_attributes
+from ..core.labels import integer_valued, labels_attributes
 from ..core.program import Definition, Program, Request
 from ..core.registry import operation, view
 from ..core.shapes import ONE, Dim, Kind, Shape, dim
@@ -28,7 +28,6 @@ from ..errors import (
     MatcalcError,
     ShapeError,
     UnknownNameError,
-    UnsupportedError,
     did_you_mean,
 )
 from ..limits import check_time
@@ -77,18 +76,6 @@ def location_of(item: Tree | Token, source: str) -> Location | None:
         return None
     end = meta.end_column if meta.end_line == meta.line else meta.column + 1
     return Location(meta.line, meta.column, max(1, end - meta.column))
-
-
-def _integer_valued(node: Node) -> bool:
-    """An expression of integer variables and whole numbers with + - * (``k``, ``k - 1``)."""
-    if node.op == "var":
-        return "integer" in node.params[1]
-    if node.op == "const":
-        return node.params[0] == int(node.params[0])
-    if node.op == "dimval":
-        return True
-    return node.op in ("add", "sub", "mul", "neg") and all(_integer_valued(arg)
-                                                          for arg in node.args)
 
 
 def tree_depth(tree: Tree) -> int:
@@ -264,10 +251,6 @@ class Builder:
         wrt = tuple(str(token) for token in names_tree.children)
         for token in names_tree.children:
             name = str(token)
-            if name in self.variables and is_labels(self.variables[name]):
-                raise UnsupportedError(f"'{name}' is declared as labels (integers); labels "
-                                       "are data and cannot be differentiated",
-                                       location_of(token, self.source), self.source)
             if name not in self.variables and name not in self.definitions:
                 known = list(self.variables) + list(self.definitions)
                 raise UnknownNameError(f"cannot differentiate with respect to unknown name "
@@ -390,7 +373,7 @@ class Builder:
         if base.kind is not Kind.MATRIX or not base.shape.is_square:
             raise ShapeError(f"^ is the power of a scalar or a square matrix, but {base} is "
                              f"{base.shape}; use .^ for an elementwise power")
-        if exponent.op != "const" and _integer_valued(exponent):
+        if exponent.op != "const" and integer_valued(exponent):
             return ir.apply("mpowk", base, exponent)  # X ^ k for k : integer
         if exponent.op != "const" or exponent.params[0] != int(exponent.params[0]):
             raise ShapeError(f"the power of a matrix needs an integer exponent, not {exponent}; "

@@ -393,8 +393,8 @@ def _polar(x):
 
 
 def _onehot(y, k):
-    return (np.reshape(y, (-1, 1)) == np.arange(k)).astype(float)
+    return (_np.reshape(y, (-1, 1)) == _np.arange(k)).astype(float)
 
 
 def _pick(p, y):
-    return np.take_along_axis(p, np.reshape(y, (-1, 1)).astype(int), axis=1)
+    return _np.take_along_axis(p, _np.reshape(y, (-1, 1)).astype(int), axis=1)

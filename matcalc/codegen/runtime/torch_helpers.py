@@ -349,8 +349,8 @@ def _polar(x):
 
 
 def _onehot(y, k):
-    return (y.reshape(-1, 1) == torch.arange(k)).to(torch.float64)
+    return (y.reshape(-1, 1) == _torch.arange(k)).to(_torch.float64)
 
 
 def _pick(p, y):
-    return torch.take_along_dim(p, y.reshape(-1, 1).long(), dim=1)
+    return _torch.take_along_dim(p, y.reshape(-1, 1).long(), dim=1)
