@@ -243,7 +243,7 @@ def _eigvalsh(x):
 def _eigvecsh(x):
     vectors = _torch.linalg.eigh((x + x.T) / 2)[1]
     rows = _torch.argmax(_torch.abs(vectors), dim=0)
-    signs = _torch.sign(vectors[rows, _torch.arange(vectors.shape[1])])
+    signs = _torch.sign(vectors[rows, _torch.arange(vectors.shape[1], device=vectors.device)])
     return vectors * _torch.where(signs == 0, _torch.ones_like(signs), signs)
 
 
@@ -349,7 +349,7 @@ def _polar(x):
 
 
 def _onehot(y, k):
-    return (y.reshape(-1, 1) == _torch.arange(k)).to(_torch.float64)
+    return (y.reshape(-1, 1) == _torch.arange(k, device=y.device)).to(_torch.float64)
 
 
 def _pick(p, y):
