@@ -12,7 +12,7 @@ import matcalc
 from matcalc.core import registry
 from matcalc.core.ir import Node, walk
 from matcalc.core.to_sympy import dim_to_sympy, program_to_sympy, to_sympy
-from matcalc.errors import UnsupportedError
+from matcalc.errors import MatcalcError, UnsupportedError
 
 ARRAYS = point()
 SLOW = {"kron(C, A)", "commutation(m, n)", "commutation(m, n) @ vec(C)"}
@@ -127,6 +127,10 @@ NO_EXPLICIT_VALUE = {"kron", "commutation", "expm", "logm", "sqrtm", "mpowk", "t
 
 
 def _operation_use(name: str) -> str:
+    """A use of the operation: from the table above, the constructs, or its name called on the
+    first of the shared variables it takes."""
+    import itertools
+
     from test_constructs import CASES
 
     if name in OPERATION_USES:
@@ -134,10 +138,17 @@ def _operation_use(name: str) -> str:
     for source, _, _ in CASES:
         if any(node.op == name for node in walk(expr(source))):
             return source
-    from matcalc.core.functions import FUNCTIONS
-
-    assert name in FUNCTIONS, f"no use of {name} to convert: add one to OPERATION_USES"
-    return f"{name}(p)"
+    syntax = registry.operation(name).syntax
+    arguments = ["p", "x", "A", "P", "S", "C", "a", "y", "B"]
+    for chosen in itertools.chain(([a] for a in arguments),
+                                  itertools.product(arguments, repeat=2)):
+        source = f"{syntax.name}({', '.join(chosen)})"
+        try:
+            if expr(source, OPERATION_DECLARATIONS).op == name:
+                return source
+        except MatcalcError:
+            continue
+    raise AssertionError(f"no use of {name} to convert: add one to OPERATION_USES")
 
 
 def _in_contexts(source: str, node: Node) -> list[str]:
