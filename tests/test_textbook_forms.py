@@ -140,7 +140,7 @@ def test_elementwise_normal_forms(text, expected):
      "dL_dw = X' @ (s - y)"),
     ("X : matrix(N, d); w : vector(d); y : vector(N)\ns = sigmoid(X @ w)\n"
      "L = -sum(y * log(s) + (ones(N) - y) * log(ones(N) - s))", "w", "hessian",
-     "d2L_dw2 = X' @ Diag(s * (1 - s)) @ X"),
+     "d2L_dw_dw = X' @ Diag(s * (1 - s)) @ X"),
     # Kingma & Welling (2014) app. B
     ("mu, lv : vector(n)\nKL = 0.5 * sum(exp(lv) + mu .^ 2 - ones(n) - lv)", "lv", "grad",
      "dKL_dlv = 0.5 * (exp(lv) - 1)"),
@@ -158,9 +158,10 @@ def test_elementwise_results_in_their_book_form(problem, wrt, kind, expected):
 @pytest.mark.parametrize("problem, wrt, kind, expected", [
     # Bishop (2006) sec. 2.3.4: the Gaussian's Hessian in its mean is N inv(S)
     ("X : matrix(N, n); mu : vector(n); S : matrix(n, n) spd\n"
-     "L = 0.5 * sum(((X - mu') @ inv(S)) * (X - mu'))", "mu", "hessian", "d2L_dmu2 = N * inv(S)"),
+     "L = 0.5 * sum(((X - mu') @ inv(S)) * (X - mu'))", "mu", "hessian",
+     "d2L_dmu_dmu = N * inv(S)"),
     ("X : matrix(N, n); mu : vector(n); P : matrix(n, n) spd\n"
-     "L = 0.5 * sum(((X - mu') @ P) * (X - mu'))", "mu", "hessian", "d2L_dmu2 = N * P"),
+     "L = 0.5 * sum(((X - mu') @ P) * (X - mu'))", "mu", "hessian", "d2L_dmu_dmu = N * P"),
     # Hyvarinen et al. (2001) eq. 9.17: N inv(W)'
     ("W : matrix(n, n) invertible; X : matrix(n, N)\nL = sum(ones(N)) * logdet(W)", "W", "grad",
      "dL_dW = N * inv(W)'"),
@@ -209,9 +210,9 @@ def test_rows_of_unknown_sum_keep_their_row_sums():
 
 @pytest.mark.parametrize("body, expected", [
     # Boyd & Vandenberghe (2004) sec. 7.5.2, D-optimal design: (X inv(M) X') .^ 2
-    ("M = X' @ Diag(w) @ X\nphi = -logdet(M)", "d2phi_dw2 = (X @ inv(M) @ X') .^ 2"),
-    ("M = X' @ Diag(w) @ X + P\nphi = -logdet(M)", "d2phi_dw2 = (X @ inv(M) @ X') .^ 2"),
-    ("M = X' @ Diag(w) @ X\nphi = logdet(M)", "d2phi_dw2 = -(X @ inv(M) @ X') .^ 2"),
+    ("M = X' @ Diag(w) @ X\nphi = -logdet(M)", "d2phi_dw_dw = (X @ inv(M) @ X') .^ 2"),
+    ("M = X' @ Diag(w) @ X + P\nphi = -logdet(M)", "d2phi_dw_dw = (X @ inv(M) @ X') .^ 2"),
+    ("M = X' @ Diag(w) @ X\nphi = logdet(M)", "d2phi_dw_dw = -(X @ inv(M) @ X') .^ 2"),
 ])
 def test_a_hessian_in_weights_is_a_hadamard_square_not_a_kron_chain(body, expected):
     problem = f"X : matrix(N, d); w : vector(N) positive; P : matrix(d, d) spd\n{body}"
