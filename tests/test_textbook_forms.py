@@ -279,14 +279,14 @@ ROBUST = ("X : matrix(N, d); w : vector(d); y : vector(N); c : scalar positive\n
 @pytest.mark.parametrize("loss, kind, expected", [
     # Hartley & Zisserman (2003) sec. A6.8: the pseudo-Huber Hessian
     ("c ^ 2 * sum(sqrt(1 + (r / c) .^ 2) - 1)", "hessian",
-     "d2L_dw2 = X' @ Diag((1 + (r / c) .^ 2) .^ -1.5) @ X"),
+     "d2L_dw_dw = X' @ Diag((1 + (r / c) .^ 2) .^ -1.5) @ X"),
     ("sum(sqrt(c ^ 2 + r .^ 2))", "hessian",
-     "d2L_dw2 = X' @ Diag(c ^ 2 / (c ^ 2 + r .^ 2) .^ 1.5) @ X"),
+     "d2L_dw_dw = X' @ Diag(c ^ 2 / (c ^ 2 + r .^ 2) .^ 1.5) @ X"),
     # Black & Anandan (1996) eq. 7: the Cauchy loss, written two ways
     ("sum(log(1 + (r / c) .^ 2))", "grad", "dL_dw = X' @ ((2 * r) / (c ^ 2 + r .^ 2))"),
     ("sum(log(c ^ 2 + r .^ 2))", "grad", "dL_dw = X' @ ((2 * r) / (c ^ 2 + r .^ 2))"),
     ("sum(log(1 + (r / c) .^ 2))", "hessian",
-     "d2L_dw2 = X' @ Diag((2 * (c ^ 2 - r .^ 2)) / (c ^ 2 + r .^ 2) .^ 2) @ X"),
+     "d2L_dw_dw = X' @ Diag((2 * (c ^ 2 - r .^ 2)) / (c ^ 2 + r .^ 2) .^ 2) @ X"),
 ])
 def test_robust_losses_in_their_book_form(loss, kind, expected):
     assert derived(ROBUST + f"L = {loss}", "w", kind).splitlines()[-1] == expected
