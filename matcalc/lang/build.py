@@ -332,8 +332,7 @@ class Builder:
         self.inferred.append(name)
         return node
 
-    def _e_string(self, tree: Tree) -> Node:
-        raise string_outside_einsum()
+    _e_string = string_outside_einsum  # a string is einsum's spec only
 
     def _e_neg(self, tree: Tree) -> Node:
         (child,) = tree.children

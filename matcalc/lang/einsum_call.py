@@ -43,6 +43,6 @@ def einsum_call(builder: Builder, argument_trees: list[Tree]) -> Node:
         raise error.at(where, builder.source) from None
 
 
-def string_outside_einsum() -> ParseError:
-    """The error of a string anywhere but as einsum's spec."""
-    return ParseError(f"a string in quotes is only einsum's spec; {USAGE}")
+def string_outside_einsum(builder: Builder, tree: Tree) -> Node:
+    """A string anywhere but as einsum's spec: an error (the builder places it)."""
+    raise ParseError(f"a string in quotes is only einsum's spec; {USAGE}")
