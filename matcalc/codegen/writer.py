@@ -96,7 +96,8 @@ class Writer:
         code = TEMPLATES[node.op]
         arguments = [self.value(arg) for arg in node.args]
         scalar = code.scalar and any(arg.is_scalar for arg in node.args)
-        template = code.scalar if scalar else code.template(self.code.name)
+        tensor = any(arg.kind is Kind.TENSOR for arg in node.args)
+        template = code.scalar if scalar else code.template(self.code.name, tensor)
         return self.code.spell(template).format(*arguments, **code.fields(node, self.dim))
 
     def leaf(self, node: Node) -> str:
@@ -113,7 +114,8 @@ class Writer:
         if op == "commutation":
             m, n = node.params
             return self.code("commutation", self.dim(m), self.dim(n))
-        return self.code(op, self.dim(node.shape.rows), self.dim(node.shape.cols))
+        dims = [self.dim(d) for d in node.shape.dims]  # a tensor's leading axes first
+        return self.code(op, ", ".join(dims[:-1]), dims[-1])
 
     def shortcut(self, node: Node) -> str:
         """Algebra that saves work without changing a value, or "" where none applies:
@@ -169,6 +171,8 @@ class Writer:
 
     def matrix_product(self, node: Node) -> str:
         a, b = node.args
+        if node.kind is Kind.TENSOR:  # NumPy's batched matmul, broadcast over leading axes
+            return f"({self.value(a)} @ {self.value(b)})"
         if b.op == "ones" and b.kind is Kind.VECTOR:  # A @ 1: the rows' sums, no ones built
             return self.code("row sums", self.value(a))
         if a.op == "transpose" and a.args[0].op == "ones" and a.args[0].kind is Kind.VECTOR:

@@ -35,10 +35,11 @@ from sympy.matrices.expressions.determinant import Determinant
 from sympy.matrices.expressions.inverse import Inverse
 from sympy.matrices.expressions.trace import Trace
 
+from ..errors import UnsupportedError
 from . import registry
 from .functions import FUNCTIONS
 from .ir import Node, walk
-from .shapes import Dim
+from .shapes import Dim, Kind
 
 if TYPE_CHECKING:
     from .expression import Defined as Program  # what it reads of core/program.py's Program
@@ -420,6 +421,9 @@ def to_sympy(root: Node, inlined: dict[str, object] | None = None):
     table = converters()
     converted: dict[Node, object] = {}
     for node in walk(root):
+        if node.kind is Kind.TENSOR:
+            raise UnsupportedError(f"{node} is a tensor ({node.shape}); SymPy's matrix "
+                                   "expressions have no tensors")
         if node.op == "ref" and node.params[0] in inlined:
             converted[node] = inlined[node.params[0]]
         elif node.op in table:

@@ -24,7 +24,18 @@ def _softmax(x, axis):
 def _logsumexp(x, axis, keep):
     top = _np.max(x, axis=axis, keepdims=True)
     value = top + _np.log(_np.sum(_np.exp(x - top), axis=axis, keepdims=True))
-    return value if keep else value.reshape(())[()]
+    if keep:
+        return value
+    return _np.squeeze(value, axis) if _np.ndim(x) > 2 else value.reshape(())[()]
+
+
+def _swap_last(x):
+    return _np.swapaxes(x, -1, -2)
+
+
+def _expand(g, axis, n):
+    shape = _np.shape(g)
+    return _np.broadcast_to(_np.expand_dims(g, axis), shape[:axis] + (n,) + shape[axis:])
 
 
 def _softplus(x):
@@ -112,6 +123,14 @@ def _column(x, name):
     if x.ndim == 2 and x.shape[1] == 1:
         return x
     raise ValueError(f"{name} must be a vector (a 1-D array), not an array of shape {x.shape}")
+
+
+def _tensor(x, name, axes):
+    x = _np.asarray(x)
+    if x.ndim != axes:
+        raise ValueError(f"{name} must be a tensor of {axes} axes, not an array of shape "
+                         f"{x.shape}")
+    return x
 
 
 def _matrix(x, name):
