@@ -366,6 +366,26 @@ def _polar(x):
     return u @ vh
 
 
+def _svdvals(x):
+    return _torch.linalg.svdvals(x).reshape(-1, 1)
+
+
+def _singular_vectors(x):
+    u, _, vh = _torch.linalg.svd(x, full_matrices=False)
+    rows = _torch.argmax(_torch.abs(u), dim=0)
+    picked = u[rows, _torch.arange(u.shape[1], device=u.device)]
+    signs = _torch.where(picked >= 0, 1.0, -1.0).to(u.dtype)
+    return u * signs, vh.T * signs
+
+
+def _svd_u(x):
+    return _singular_vectors(x)[0]
+
+
+def _svd_v(x):
+    return _singular_vectors(x)[1]
+
+
 def _onehot(y, k):
     return (y.reshape(-1, 1) == _torch.arange(k, device=y.device)).to(_torch.float64)
 
