@@ -157,6 +157,12 @@ def _refuse_tensor(op: str, args: tuple[Node, ...]) -> None:
                            f"{operand.shape}); it takes scalars, vectors and matrices")
 
 
+def refuse_tensor(node: Node, why: str) -> None:
+    """UnsupportedError when ``node`` is a tensor, saying ``why``."""
+    if node.kind is Kind.TENSOR:
+        raise UnsupportedError(f"{node} is a tensor ({node.shape}); {why}")
+
+
 # ---------------------------------------------------------------------------------------------
 # Leaves.
 
