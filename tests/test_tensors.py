@@ -213,3 +213,28 @@ def test_generated_code_computes_what_the_interpreter_does(backend):
         "+ sum(mean(X, 1) .^ 2) + sum(N * logsumexp(M @ X + b'))"
     results = matcalc.derive(problem, wrt=["X", "W", "Q", "K", "M", "b"], check=False)
     assert_generated_code_matches(results, backend)
+
+
+def test_attention_code_forms_nothing_larger_than_the_attention_matrix():
+    # the generated gradient of batched attention keeps a few arrays of P's size (B x T x T)
+    # at a time and none larger: peak traced memory below 6 attention matrices
+    import tracemalloc
+
+    from matcalc.codegen.module import compiled
+
+    problem = "X : tensor(B, T, d)\nWq, Wk, Wv : matrix(d, d)\nG : tensor(B, T, d)\n" \
+        "P = softmax((X @ Wq) @ (X @ Wk)' / sqrt(d))\nL = sum(G * (P @ (X @ Wv)))"
+    results = matcalc.derive(problem, wrt=["Wq", "Wk", "Wv"], check=False)
+    function = compiled(list(results), hoist=False)
+    rng = np.random.default_rng(0)
+    b, t, d = 4, 96, 8
+    arrays = {"X": rng.normal(size=(b, t, d)), "G": rng.normal(size=(b, t, d)),
+              **{w: rng.normal(size=(d, d)) for w in ("Wq", "Wk", "Wv")}}
+    function(**arrays)
+    tracemalloc.start()
+    function(**arrays)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 6 * b * t * t * 8, peak
+    source = "\n".join(line for line in results.code().splitlines() if "einsum" in line)
+    assert source == ""

@@ -17,6 +17,7 @@ from ..rules.facts import Facts
 from .backends import Backend, backend
 from .names import identifier, size_name
 from .stable import CODE, body_behind, stable_form
+from .tensor_code import batch_sum_of_product, sized_number, softmax_pullback
 from .triangular import inverse_congruence, is_transpose_of
 
 # matrices of structure (kron, Diag), never formed to be shared
@@ -98,7 +99,8 @@ class Writer:
         scalar = code.scalar and any(arg.is_scalar for arg in node.args)
         tensor = any(arg.kind is Kind.TENSOR for arg in node.args)
         template = code.scalar if scalar else code.template(self.code.name, tensor)
-        return self.code.spell(template).format(*arguments, **code.fields(node, self.dim))
+        text = self.code.spell(template).format(*arguments, **code.fields(node, self.dim))
+        return f"float({text})" if self.code.name == "numpy" and sized_number(node) else text
 
     def leaf(self, node: Node) -> str:
         """A variable, a number, a size, or a matrix of a size (identity, ones, zeros, K)."""
@@ -138,7 +140,8 @@ class Writer:
                                     for a in args[0].args) + ")"
         if op == "pow" and args[1].op == "const" and args[1].params[0] == 2.0:
             return self.code("square", self.once(args[0]))
-        return self.structured(node)
+        return batch_sum_of_product(self, node) or softmax_pullback(self, node) or \
+            self.structured(node)
 
     def structured(self, node: Node) -> str:
         """Structure of the matrix functions, or "": log det S = 2 sum(log(diag(chol(S)))) for

@@ -18,7 +18,8 @@ def _sigmoid(x):
 
 def _softmax(x, axis):
     shifted = _np.exp(x - _np.max(x, axis=axis, keepdims=True))
-    return shifted / _np.sum(shifted, axis=axis, keepdims=True)
+    shifted /= _np.sum(shifted, axis=axis, keepdims=True)  # a new array: divided in place
+    return shifted
 
 
 def _logsumexp(x, axis, keep):
@@ -27,6 +28,16 @@ def _logsumexp(x, axis, keep):
     if keep:
         return value
     return _np.squeeze(value, axis) if _np.ndim(x) > 2 else value.reshape(())[()]
+
+
+def _softmax_pullback(p, d, axis):
+    weighted = p * d
+    weighted -= p * _np.sum(weighted, axis=axis, keepdims=True)
+    return weighted
+
+
+def _batch_gram(a, m):
+    return a.reshape(-1, a.shape[-1]).T @ m.reshape(-1, m.shape[-1])
 
 
 def _swap_last(x):

@@ -26,6 +26,15 @@ def _logsumexp(x, axis, keep):
     return value.squeeze(axis) if x.dim() > 2 else value.reshape(())
 
 
+def _softmax_pullback(p, d, axis):
+    weighted = p * d
+    return weighted - p * _torch.sum(weighted, dim=axis, keepdim=True)
+
+
+def _batch_gram(a, m):
+    return a.reshape(-1, a.shape[-1]).T @ m.reshape(-1, m.shape[-1])
+
+
 def _swap_last(x):
     return x.transpose(-1, -2)
 
