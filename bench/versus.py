@@ -163,7 +163,8 @@ def jax_function(name: str):
         p = jax.nn.softmax(q @ jnp.swapaxes(k, -1, -2) / jnp.sqrt(X.shape[-1]), axis=-1)
         return jnp.sum(G * (p @ v))
 
-    return {"B7": (b7, ("Wq", "Wk", "Wv"), ("X", "G")), "B1": (b1, ("W1", "W2"), ("X", "Y")), "B2": (b2, ("C",), ("A", "B", "Y")),
+    return {"B7": (b7, ("Wq", "Wk", "Wv"), ("X", "G")), "B1": (b1, ("W1", "W2"), ("X", "Y")),
+            "B2": (b2, ("C",), ("A", "B", "Y")),
             "B3": (b3, ("w",), ("X", "y")), "B4": (b4, ("X",), ("A",)),
             "B5": (b5, ("w",), ("X", "y")), "B5g": (b5, ("w",), ("X", "y")),
             "B6": (b6, ("K",), ("y",))}[name]

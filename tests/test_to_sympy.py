@@ -124,6 +124,7 @@ OPERATION_USES = {
     "convolve": "convolve(x, y)", "hcat": "hcat(x, y)", "vcat": "vcat(x, y)",
     "maximum": "maximum(x, y)", "minimum": "minimum(a, c)", "axis_sum": "sum(Xt, 0)",
     "expand": "expand(A, 0, m)",
+    "einsum": 'einsum("ij,ik,il,jk,jl,kl->", A, B, P, S, A, B)',  # no matrix form
 }
 # SymPy cannot spell these out on explicit matrices in reasonable time, or at all (a
 # matrix function of an explicit matrix): their forms are checked by shape only

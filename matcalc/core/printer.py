@@ -126,5 +126,7 @@ def _print(node: Node) -> tuple[str, int]:
         return f"{base} {symbol} {exponent}", _POWER
     arguments = ", ".join([_print(arg)[0] for arg in node.args] +
                           [str(p) for p in node.params if op in _AXIS_PARAMETERS])
+    if op == "einsum":  # its spec first, in quotes
+        return f'einsum("{node.params[0]}", {arguments})', _ATOM
     syntax = registry.operation(op).syntax
     return f"{syntax.name if syntax else op}({arguments})", _ATOM

@@ -32,6 +32,7 @@ from ..errors import (
 )
 from ..limits import check_time
 from .broadcast import refuse_matrix_times_vector
+from .einsum_call import einsum_call, string_outside_einsum
 from .pending import NEEDS_SIZE, PENDING, PendingIdentity, combine, is_pending, negated
 from .tensors import TENSOR_CALLS, along_axis, tensor_call
 
@@ -47,7 +48,7 @@ _OPERATION_OF = {text: name for name, text in reversed(_CALLED.items())}  # the 
 CONCATENATIONS = frozenset({"hcat", "vcat"})  # hcat(A, B, C) is hcat(hcat(A, B), C)
 AXIS_REDUCTIONS = frozenset({"sum", "mean"})  # sum(X, 1), mean(X, 0): along one axis
 DIMENSION_FUNCTIONS = frozenset({"I", "ones", "zeros", "commutation"})
-FUNCTIONS = UNARY_FUNCTIONS | BINARY_FUNCTIONS | DIMENSION_FUNCTIONS | TENSOR_CALLS
+FUNCTIONS = UNARY_FUNCTIONS | BINARY_FUNCTIONS | DIMENSION_FUNCTIONS | TENSOR_CALLS | {"einsum"}
 RESERVED = FUNCTIONS
 
 ATTRIBUTES = ("symmetric", "spd", "simplex", "positive", "invertible", "pm1", "lower", "upper")
@@ -100,6 +101,7 @@ class Builder:
         self.dimensions: dict[str, Dim] = {}
         self.requests: list[Request] = []
         self.inferred: list[str] = []
+        self.unknown_advice = "declare it, e.g. 'x : vector(n)'"
 
     @classmethod
     def over(cls, program: Program, source: str) -> Builder:
@@ -109,6 +111,7 @@ class Builder:
         builder.variables = dict(program.variables)
         builder.definitions = dict(program.definitions)
         builder.dimensions = {name: dim(name) for name in program.dimensions}
+        builder.unknown_advice = "use the problem's names, or define it first (name = ...)"
         return builder
 
     def knows(self, name: str) -> bool:
@@ -316,8 +319,10 @@ class Builder:
         if self.inference is not None:
             return self._infer_variable(name)
         known = list(self.variables) + list(self.definitions) + list(self.dimensions)
-        raise UnknownNameError(f"unknown name '{name}'{did_you_mean(name, known)}; "
-                               "declare it, e.g. 'x : vector(n)'")
+        error = UnknownNameError(f"unknown name '{name}'{did_you_mean(name, known)}; "
+                                 f"{self.unknown_advice}")
+        error.name = name  # the name itself, for a reader that explains it further
+        raise error
 
     def _infer_variable(self, name: str) -> Node:
         """A variable typed by convention: upper-case first letter a matrix, else a vector."""
@@ -329,6 +334,8 @@ class Builder:
             node = self.declare(name, Kind.VECTOR, Shape(rows, ONE), frozenset())
         self.inferred.append(name)
         return node
+
+    _e_string = string_outside_einsum  # a string is einsum's spec only
 
     def _e_neg(self, tree: Tree) -> Node:
         (child,) = tree.children
@@ -399,6 +406,8 @@ class Builder:
             return self._dimension_call(name, argument_trees)
         if name in TENSOR_CALLS:
             return tensor_call(name, argument_trees, self.expression, self._dimension_argument)
+        if name == "einsum":
+            return einsum_call(self, argument_trees)
         if name == "unvec":
             if len(argument_trees) != 3:
                 raise ShapeError(f"unvec takes a vector and two dimensions, not "
@@ -411,7 +420,8 @@ class Builder:
                                        "for a product")
             raise UnknownNameError(f"unknown function '{name}'{did_you_mean(name, FUNCTIONS)}")
         if name in AXIS_REDUCTIONS and len(argument_trees) == 2:
-            return self._along_axis(name, argument_trees)
+            return along_axis(name, self.expression(argument_trees[0]), argument_trees[1],
+                              location_of(argument_trees[1], self.source), self.source)
         if name in CONCATENATIONS and len(argument_trees) > 2:
             parts = [self.expression(argument) for argument in argument_trees]
             joined = parts[0]
@@ -430,29 +440,6 @@ class Builder:
         if name == "diag" and arguments[0].kind is not Kind.MATRIX:
             name = "Diag"  # as in numpy, diag of a vector is the diagonal matrix
         return ir.apply(_OPERATION_OF.get(name, name), *arguments)
-
-    def _along_axis(self, name: str, argument_trees: list[Tree]) -> Node:
-        """``sum(X, 1)`` = ``X @ ones(m)`` (row sums, a vector), ``sum(X, 0)`` = ``ones(n)' @ X``
-        (column sums, a row vector), as NumPy's axis argument; ``mean`` divides by the count."""
-        operand = self.expression(argument_trees[0])
-        axis_tree = argument_trees[1]
-        if operand.kind is Kind.TENSOR:
-            return along_axis(name, operand, axis_tree)
-        axis = str(axis_tree.children[0]) if axis_tree.data == "number" else None
-        if axis not in ("0", "1"):
-            raise ShapeError(f"the axis of {name}(X, axis) is 0 (down each column) or 1 (along "
-                             f"each row), as in NumPy", location_of(axis_tree, self.source),
-                             self.source)
-        if operand.is_scalar:
-            return operand
-        rows, cols = operand.shape.rows, operand.shape.cols
-        counted = cols if axis == "1" else rows
-        if counted is ONE:
-            return operand  # a vector summed along its one column (a row along its one row)
-        ones = ir.ones(counted, ONE, Kind.VECTOR)
-        total = ir.apply("matmul", operand, ones) if axis == "1" else \
-            ir.apply("matmul", ir.apply("transpose", ones), operand)
-        return ir.apply("div", total, ir.dimval(counted)) if name == "mean" else total
 
     def _dimension_call(self, name: str, argument_trees: list[Tree]) -> Node | PendingIdentity:
         dims = [self._dimension_argument(tree) for tree in argument_trees]

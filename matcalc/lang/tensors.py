@@ -1,6 +1,7 @@
-"""Reading the tensor forms of the language: ``sum(X, axis)`` and ``mean(X, axis)`` of a tensor
-(the axis removed, as NumPy's ``np.sum(X, axis=a)``), and ``expand(G, axis, n)`` (G repeated n
-times along a new axis: what the gradient of an axis sum is written with)."""
+"""Reading the axis forms of the language: ``sum(X, axis)`` and ``mean(X, axis)`` (of a tensor
+the axis removed, as NumPy's ``np.sum(X, axis=a)``; of a matrix a vector or a row), and
+``expand(G, axis, n)`` (G repeated n times along a new axis: what the gradient of an axis sum
+is written with)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from lark import Tree
 
 from ..core import ir
 from ..core.ir import Node
-from ..core.shapes import Dim, Kind
+from ..core.shapes import ONE, Dim, Kind
 from ..core.tensor_shapes import normal_axis
-from ..errors import ShapeError
+from ..errors import Location, ShapeError
 
 TENSOR_CALLS = frozenset({"expand"})
 
@@ -29,14 +30,31 @@ def axis_number(tree: Tree, what: str) -> int:
     return -value if negative else value
 
 
-def along_axis(name: str, operand: Node, axis_tree: Tree) -> Node:
-    """``sum(X, a)`` / ``mean(X, a)`` of the tensor X: the axis a removed."""
-    what = f"{name}({operand}, axis)"
-    axis = normal_axis(axis_number(axis_tree, what), len(operand.shape.dims), what)
-    total = ir.apply("axis_sum", operand, params=(axis,))
-    if name == "mean":
-        return ir.apply("div", total, ir.dimval(operand.shape.dims[axis]))
-    return total
+def along_axis(name: str, operand: Node, axis_tree: Tree, where: Location | None,
+               source: str) -> Node:
+    """``sum(X, a)`` / ``mean(X, a)``: of a tensor, the axis a removed (NumPy's
+    ``np.sum(X, axis=a)``); of a matrix, ``sum(X, 1)`` = ``X @ ones(m)`` (row sums, a vector)
+    and ``sum(X, 0)`` = ``ones(n)' @ X`` (column sums, a row vector); ``mean`` divides by the
+    count."""
+    if operand.kind is Kind.TENSOR:
+        what = f"{name}({operand}, axis)"
+        axis = normal_axis(axis_number(axis_tree, what), len(operand.shape.dims), what)
+        total = ir.apply("axis_sum", operand, params=(axis,))
+        counted = operand.shape.dims[axis]
+        return ir.apply("div", total, ir.dimval(counted)) if name == "mean" else total
+    axis = str(axis_tree.children[0]) if axis_tree.data == "number" else None
+    if axis not in ("0", "1"):
+        raise ShapeError(f"the axis of {name}(X, axis) is 0 (down each column) or 1 (along "
+                         f"each row), as in NumPy", where, source)
+    if operand.is_scalar:
+        return operand
+    counted = operand.shape.cols if axis == "1" else operand.shape.rows
+    if counted is ONE:
+        return operand  # a vector summed along its one column (a row along its one row)
+    ones = ir.ones(counted, ONE, Kind.VECTOR)
+    total = ir.apply("matmul", operand, ones) if axis == "1" else \
+        ir.apply("matmul", ir.apply("transpose", ones), operand)
+    return ir.apply("div", total, ir.dimval(counted)) if name == "mean" else total
 
 
 def tensor_call(name: str, argument_trees: list[Tree], expression: Callable[[Tree], Node],

@@ -183,6 +183,21 @@ class _Printer:
 
     _hcat = _vcat = _concatenation
 
+    def _einsum(self, node: Node) -> tuple[str, int]:
+        """An einsum without a matrix form as a sum over its indices, the output's letters
+        on the bracket: ``\\left[\\sum_{k} Q_{tk} K_{sk}\\right]_{ts}`` (a number: no bracket)."""
+        inputs, output = node.params[0].split("->")
+        summed = "".join(dict.fromkeys(letter for letter in inputs if letter not in ",-" + output))
+        factors = []
+        for term, arg in zip(inputs.split(","), node.args, strict=True):
+            text = self.print(arg)[0]
+            factors.append(f"{text if re.fullmatch('[A-Za-z]', text) else _bracketed(text)}"
+                           f"_{{{term}}}")
+        body = (f"\\sum_{{{summed}}} " if summed else "") + " ".join(factors)
+        if output:
+            return f"\\left[{body}\\right]_{{{output}}}", _ATOM
+        return body, _HADAMARD
+
     def _blocks(self, node: Node) -> str:
         """The entries of a block matrix: ``A & B`` side by side, ``A \\\\ B`` stacked
         (a nested concatenation the other way is one bracket inside)."""
@@ -252,6 +267,10 @@ class _Printer:
         rows, cols = node.params
         return (f"\\operatorname{{unvec}}_{{{latex_dim(rows)},{latex_dim(cols)}}}"
                 f"\\left({self.print(node.args[0])[0]}\\right)", _ATOM)
+
+
+def _bracketed(text: str) -> str:
+    return f"\\left({text}\\right)"
 
 
 def derivative_symbol(kind: str, of: str, wrt: str, of_kind: Kind, wrt_kind: Kind,
