@@ -10,18 +10,17 @@ computed as ``W = P * D; W -= P * sum(W, a)`` (two products of P's size, not fou
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from ..core import ir
 from ..core.algebra import chain
 from ..core.ir import Node
 from ..core.shapes import Kind
 
-if TYPE_CHECKING:
-    from .writer import Writer
+Value = Callable[[Node], str]  # the writer's code for a node (named when shared)
 
 
-def batch_sum_of_product(writer: Writer, node: Node) -> str:
+def batch_sum_of_product(value: Value, node: Node) -> str:
     """``_batch_gram(A, M)`` for ``sum(A' @ M..., 0)`` of rank-3 tensors, or ""."""
     if node.op != "axis_sum" or node.params[0] != 0 or len(node.args[0].shape.dims) != 3:
         return ""
@@ -37,7 +36,7 @@ def batch_sum_of_product(writer: Writer, node: Node) -> str:
         product = ir.apply("matmul", product, factor)
     if product.kind is not Kind.TENSOR or product.shape.lead != first.args[0].shape.lead:
         return ""
-    return f"_batch_gram({writer.value(first.args[0])}, {writer.value(product)})"
+    return f"_batch_gram({value(first.args[0])}, {value(product)})"
 
 
 def sized_number(node: Node) -> bool:
@@ -47,7 +46,7 @@ def sized_number(node: Node) -> bool:
         item.op in ("const", "dimval") for item in ir.walk(node) if not item.args)
 
 
-def softmax_pullback(writer: Writer, node: Node) -> str:
+def softmax_pullback(value: Value, node: Node) -> str:
     """``_softmax_pullback(P, D, a)`` for ``P * (D - expand(sum(P * D, a), a, n))``, or ""."""
     if node.op != "mul" or node.args[1].op != "sub":
         return ""
@@ -58,4 +57,4 @@ def softmax_pullback(writer: Writer, node: Node) -> str:
     axis = spread.params[0]
     if spread.args[0].params[0] != axis or weighted.op != "mul" or weighted.args != (p, d):
         return ""
-    return f"_softmax_pullback({writer.value(p)}, {writer.value(d)}, {axis})"
+    return f"_softmax_pullback({value(p)}, {value(d)}, {axis})"

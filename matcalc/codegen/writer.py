@@ -148,7 +148,7 @@ class Writer:
                                     for a in args[0].args) + ")"
         if op == "pow" and args[1].op == "const" and args[1].params[0] == 2.0:
             return self.code("square", self.once(args[0]))
-        return batch_sum_of_product(self, node) or softmax_pullback(self, node) or \
+        return batch_sum_of_product(self.value, node) or softmax_pullback(self.value, node) or \
             self.structured(node)
 
     def structured(self, node: Node) -> str:
