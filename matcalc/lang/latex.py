@@ -25,6 +25,7 @@ from ..errors import (
 )
 from .build import BINARY_FUNCTIONS, FUNCTIONS, TENSOR_CALLS
 from .latex_blocks import LatexBlocks
+from .latex_indices import LatexIndices
 from .latex_names import function_named, greek
 from .latex_tokens import (
     ACCENTS,
@@ -39,7 +40,7 @@ from .latex_tokens import (
 )
 
 
-class LatexReader(LatexBlocks):
+class LatexReader(LatexIndices, LatexBlocks):
     """Recursive descent over one statement's tokens; names resolve against ``known``."""
 
     # -- grammar ------------------------------------------------------------------------------
@@ -212,6 +213,9 @@ class LatexReader(LatexBlocks):
 
     def group(self) -> Tree:
         opener = self.advance()
+        indexed = self.bracketed_index_sum(opener) if opener.text == "[" else None
+        if indexed is not None:  # \left[\sum_{k} A_{ik} B_{kj}\right]_{ij}
+            return indexed
         closer = {"(": ")", "[": "]", "{": "}"}[opener.text]
         saved, self.in_norm = self.in_norm, False
         inner = self.expression()
@@ -238,13 +242,12 @@ class LatexReader(LatexBlocks):
     def command(self) -> Tree:
         token = self.current
         name = token.text
-        if name in ("sum", "prod"):
-            raise UnsupportedError(
-                f"index {'sums' if name == 'sum' else 'products'} (\\{name}_i ...) are not read: "
-                "write them in matrix form: \\operatorname{sum}(x) for the sum of the entries, "
-                "\\mathbf{1}^\\top x, x^\\top y for \\sum_i x_i y_i, A B for "
-                "\\sum_k A_{ik} B_{kj}",
-                Location(*line_column(self.source, token.offset), token.length), self.source)
+        if name == "sum":  # \sum_{k} A_{ik} B_{kj}: an einsum (latex_indices.py)
+            return self.index_sum(token)
+        if name == "prod":
+            raise UnsupportedError("index products (\\prod_i ...) are not read: write them in "
+                                   "matrix form", Location(*line_column(self.source, token.offset),
+                                                           token.length), self.source)
         if name in ("frac", "dfrac", "tfrac"):
             self.advance()
             numerator = self.braced()
