@@ -42,6 +42,8 @@ FORMS = [
     ("i,j->ij", "x, y", "x @ y'"),  # outer product
     ("ij->ji", "A", "A'"),  # transpose
     ("ij,jk,kl->il", "A, B, C", "A @ B @ C"),  # three operands
+    ("i,ij,j->", "x, A, y", "x' @ A @ y"),  # bilinear form
+    ("i,i,i->", "x, y, z", "(x * y)' @ z"),  # trilinear (diagonal) form
     ("bi,bj->ij", "X, Y", "X' @ Y"),  # a batch summed over: b indexes the samples
     ("bi,bi->b", "X, Y", "(X * Y) @ ones(n)"),  # per-sample inner products
     ("ii->i", "A", "diag(A)"),

@@ -61,6 +61,13 @@ def sum_out(factor: Factor, letter: str) -> Factor:
     return matmul(transpose(node), ones_vector(node.shape.rows)), letters[1]
 
 
+def _row(node: Node) -> Node:
+    """A column transposed, a product's factors transposed in turn: ``(A' @ x)' = x' @ A``."""
+    if node.op == "matmul":
+        return matmul(_row(node.args[1]), transpose(node.args[0]))
+    return transpose(node)
+
+
 def _aligned(node: Node, letters: str, order: str) -> Node:
     """A two-letter factor with its letters in ``order`` (transposed when reversed)."""
     return node if letters == order else transpose(node)
@@ -79,8 +86,8 @@ def join(first: Factor, second: Factor, summed: set[str]) -> Factor | None:
         return mul(b, a), la
     if len(la) == 1:  # two vectors
         if not shared:
-            return matmul(a, transpose(b)), la + lb
-        return (matmul(transpose(a), b), "") if shared[0] in summed else (mul(a, b), la)
+            return matmul(a, _row(b)), la + lb
+        return (matmul(_row(a), b), "") if shared[0] in summed else (mul(a, b), la)
     if len(lb) == 1:  # a matrix and a vector it shares a letter with
         letter = lb
         if la[1] == letter:
