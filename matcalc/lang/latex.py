@@ -23,7 +23,7 @@ from ..errors import (
     UnsupportedError,
     did_you_mean,
 )
-from .build import BINARY_FUNCTIONS, FUNCTIONS
+from .build import BINARY_FUNCTIONS, FUNCTIONS, TENSOR_CALLS
 from .latex_blocks import LatexBlocks
 from .latex_indices import LatexIndices
 from .latex_names import function_named, greek
@@ -305,7 +305,7 @@ class LatexReader(LatexIndices, LatexBlocks):
                 result = self.indicator(start)
                 self.expect_sym("}", "'}'")
                 return result
-            return self.sized("ones", start, 1)
+            return self.sized("ones", start, 1, tensor=True)
         if self.at("sym", "(", "[", "{"):
             opener = self.advance()
             result = self.indicator(start)
@@ -366,13 +366,14 @@ class LatexReader(LatexIndices, LatexBlocks):
             power = self.exponent(braced)
             if braced:
                 self.expect_sym("}", "'}' closing the superscript")
-        if function in BINARY_FUNCTIONS and self.at("sym", "("):
-            self.advance()  # two arguments: \max(a, b)
-            first = self.expression()
-            self.expect_sym(",", f"',' between the two arguments of {function}")
-            second = self.expression()
+        if (function in BINARY_FUNCTIONS or function in TENSOR_CALLS) and self.at("sym", "("):
+            self.advance()  # several arguments: \max(a, b), \operatorname{expand}(G, a, n)
+            arguments = [self.expression()]
+            while len(arguments) < (3 if function in TENSOR_CALLS else 2):
+                self.expect_sym(",", f"',' between the arguments of {function}")
+                arguments.append(self.expression())
             self.expect_sym(")", "')' closing the arguments")
-            return self.call(function, [first, second], start)
+            return self.call(function, arguments, start)
         if function in ("sum", "mean") and self.at("sym", "("):
             along = self.along_axis(function, start)  # \operatorname{sum}(X, 1)
             if along is not None:
@@ -472,8 +473,8 @@ class LatexReader(LatexIndices, LatexBlocks):
         if text == "0" and self.at("sym", "_"):  # \mathbf{0}_{n}, \mathbf{0}_{m \times n}
             self.advance()
             sizes = self.dimension_subscripts(token)
-            if len(sizes) > 2:
-                raise self.error("zeros take one size (a vector) or two (a matrix)")
+            if len(sizes) > 4:
+                raise self.error("zeros take one size (a vector), two (a matrix) or 3-4")
             return self.call("zeros", sizes, token)
         written = f"{token.text}{{{text}}}"
         why = UNSUPPORTED.get(written) or UNSUPPORTED.get(text if text.isalpha() else "")
