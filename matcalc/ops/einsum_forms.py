@@ -160,7 +160,7 @@ def matrix_form(spec: Spec, operands: tuple[Node, ...]) -> Node | None:
     """The einsum as products, sums, traces, transposes and Diag of its operands, or None
     when it has none (or it has more than two axes somewhere)."""
     if len(spec.output) > 2 or any(len(term) > 2 for term in spec.terms):
-        return None
+        return batched_form(spec, operands)
     factors = []
     for node, term in zip(operands, spec.terms, strict=True):
         factor = diagonal_factor(node, term)
@@ -172,3 +172,34 @@ def matrix_form(spec: Spec, operands: tuple[Node, ...]) -> Node | None:
             and not found.is_scalar:
         found = column(found) if found.kind is Kind.ROW else ir.apply("vec", found)
     return found
+
+
+def batched_form(spec: Spec, operands: tuple[Node, ...]) -> Node | None:
+    """A batched product or transpose of tensors (NumPy's matmul over the leading axes, a
+    matrix broadcast): ``btk,bsk->bts`` is ``Q @ K'``, ``bts,bsk->btk`` is ``P @ V``,
+    ``btk,kj->btj`` is ``X @ W``, ``bij->bji`` is ``X'``; None for any other einsum."""
+    lead = spec.output[:-2]
+    if len(spec.output) < 3 or len(operands) > 2:
+        return None
+    cores = []
+    for node, term in zip(operands, spec.terms, strict=True):
+        if term[:len(lead)] == lead and len(term) == len(lead) + 2:
+            cores.append((node, term[len(lead):]))
+        elif len(term) == 2 and not set(term) & set(lead) and node.kind is Kind.MATRIX:
+            cores.append((node, term))
+        else:
+            return None
+    core = spec.output[-2:]
+    if len(cores) == 1:
+        node, letters = cores[0]
+        return node if letters == core else transpose(node) if letters == core[::-1] else None
+    shared = set(cores[0][1]) & set(cores[1][1])
+    if len(shared) != 1 or shared & set(core) or \
+            set(cores[0][1] + cores[1][1]) - shared != set(core):
+        return None
+    letter = shared.pop()
+    # the operand holding the output's row letter goes first: no transpose of the product
+    (a, la), (b, lb) = cores if core[0] in cores[0][1] else cores[::-1]
+    left = la[::-1] if la[0] == letter else la
+    right = lb[::-1] if lb[1] == letter else lb
+    return matmul(_aligned(a, la, left), _aligned(b, lb, right))
