@@ -261,7 +261,7 @@ class _ScalarOfMatrix(sp.Expr):
     def doit(self, **hints):
         arg = self.args[0].doit(**hints)
         if isinstance(arg, MatrixExpr) and not arg.atoms(MatrixSymbol, DiagonalOf) and \
-                all(sp.sympify(d).is_Integer for d in arg.shape):
+                all(isinstance(d, (int, sp.Integer)) for d in arg.shape):
             # a product of explicit matrices, a block matrix (SymPy 1.14's DiagonalOf cannot
             # spell itself out on an explicit matrix: it stays as it is)
             arg = arg.as_explicit()
