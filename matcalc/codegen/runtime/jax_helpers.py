@@ -148,3 +148,7 @@ def _matrix_power_k(a, k):
         base = _np.where(k < 0, _np.linalg.inv(a), a)
         return _jax.lax.fori_loop(0, _np.abs(k), lambda _, p: p @ base,
                                   _np.eye(a.shape[0], dtype=a.dtype))
+
+
+def _with_block(out, index, value):
+    return out.at[index].set(value)
