@@ -252,3 +252,52 @@ def test_a_normalisation_backward_pass_has_no_mean_of_a_centred_batch(axis):
                f"s = sqrt(mean((X - mu) .^ 2, {axis}) + 1e-5)\nXn = (X - mu) / s\nL = G : Xn")
     text = derived(problem, "X", "grad")
     assert "delta3" not in text and ("mean(delta1, 1)" in text if axis == 1 else True)
+
+
+# --- 2 and 5. terms over one common denominator; Diag of a difference ---------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    # a sum that divides, multiplied by what every term divides by: Black & Anandan (1996) eq. 7
+    ("(2 * x / (1 + (x / s) .^ 2)) / s ^ 2", "(2 * x) / (s ^ 2 + x .^ 2)"),
+    # the numerator over the common denominator u ^ 3/2 is u - p ^ 2 = 1
+    ("1 / sqrt(1 + p .^ 2) - p .^ 2 / (1 + p .^ 2) .^ 1.5", "(1 + p .^ 2) .^ -1.5"),
+    ("1 / sqrt(1 + (x / s) .^ 2) - (x / s) .^ 2 / sqrt(1 + (x / s) .^ 2) .^ 3",
+     "(1 + (x / s) .^ 2) .^ -1.5"),
+    ("1 / (1 + p) - 1 / (1 + p) .^ 2", "p / (1 + p) .^ 2"),
+    # two sums that differ by a factor meet: s ^ 2 + x .^ 2 = s ^ 2 (1 + (x / s) .^ 2)
+    ("s ^ 2 / (s ^ 2 + x .^ 2) / sqrt(1 + (x / s) .^ 2)", "(1 + (x / s) .^ 2) .^ -1.5"),
+])
+def test_terms_over_a_common_denominator(text, expected):
+    assert simplified(text) == expected
+    np.testing.assert_allclose(value(expected), value(text), rtol=1e-9)
+
+
+ROBUST = ("X : matrix(N, d); w : vector(d); y : vector(N); c : scalar positive\n"
+          "r = X @ w - y\n")
+
+
+@pytest.mark.parametrize("loss, kind, expected", [
+    # Hartley & Zisserman (2003) sec. A6.8: the pseudo-Huber Hessian
+    ("c ^ 2 * sum(sqrt(1 + (r / c) .^ 2) - 1)", "hessian",
+     "d2L_dw_dw = X' @ Diag((1 + (r / c) .^ 2) .^ -1.5) @ X"),
+    ("sum(sqrt(c ^ 2 + r .^ 2))", "hessian",
+     "d2L_dw_dw = X' @ Diag(c ^ 2 / (c ^ 2 + r .^ 2) .^ 1.5) @ X"),
+    # Black & Anandan (1996) eq. 7: the Cauchy loss, written two ways
+    ("sum(log(1 + (r / c) .^ 2))", "grad", "dL_dw = X' @ ((2 * r) / (c ^ 2 + r .^ 2))"),
+    ("sum(log(c ^ 2 + r .^ 2))", "grad", "dL_dw = X' @ ((2 * r) / (c ^ 2 + r .^ 2))"),
+    ("sum(log(1 + (r / c) .^ 2))", "hessian",
+     "d2L_dw_dw = X' @ Diag((2 * (c ^ 2 - r .^ 2)) / (c ^ 2 + r .^ 2) .^ 2) @ X"),
+])
+def test_robust_losses_in_their_book_form(loss, kind, expected):
+    assert derived(ROBUST + f"L = {loss}", "w", kind).splitlines()[-1] == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Diag(x) @ A - (Diag(y) @ A) / s", "Diag(x - y / s) @ A"),
+    ("Diag(x) @ A + a * (Diag(y) @ A)", "Diag(x + a * y) @ A"),
+    ("(A @ Diag(x)) / s - A @ Diag(y)", "A @ Diag(x / s - y)"),
+    ("B @ A + (C' @ D @ A) / s", "(B + (C' @ D) / s) @ A"),
+])
+def test_a_scaled_product_shares_its_factors(text, expected):
+    assert simplified(text) == expected
+    np.testing.assert_allclose(value(expected), value(text), rtol=1e-9)

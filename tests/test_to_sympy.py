@@ -120,6 +120,7 @@ OPERATION_USES = {
     "svd_u1": "svd_u1(A)", "svd_v1": "svd_v1(A)", "polar": "polar(Q)", "conv1d": "conv1d(x, y)",
     "convolve": "convolve(x, y)", "hcat": "hcat(x, y)", "vcat": "vcat(x, y)",
     "maximum": "maximum(x, y)", "minimum": "minimum(a, c)",
+    "einsum": 'einsum("ij,ik,il,jk,jl,kl->", A, B, P, S, A, B)',  # no matrix form
 }
 # SymPy cannot spell these out on explicit matrices in reasonable time, or at all (a
 # matrix function of an explicit matrix): their forms are checked by shape only

@@ -111,7 +111,8 @@ class Writer:
         arguments = [self.value(arg) for arg in node.args]
         scalar = code.scalar and any(arg.is_scalar for arg in node.args)
         template = code.scalar if scalar else code.template(self.code.name)
-        return self.code.spell(template).format(*arguments, **code.fields(node, self.dim))
+        return self.code.spell(template).format(*arguments, operands=", ".join(arguments),
+                                                **code.fields(node, self.dim))
 
     def leaf(self, node: Node) -> str:
         """A variable, a number, a size, or a matrix of a size (identity, ones, zeros, K)."""

@@ -32,6 +32,7 @@ from ..errors import (
 )
 from ..limits import check_time
 from .broadcast import refuse_matrix_times_vector
+from .einsum_call import einsum_call, string_outside_einsum
 from .pending import NEEDS_SIZE, PENDING, PendingIdentity, combine, is_pending, negated
 
 MAX_EXPRESSION_DEPTH = 250
@@ -46,7 +47,7 @@ _OPERATION_OF = {text: name for name, text in _CALLED.items()}
 CONCATENATIONS = frozenset({"hcat", "vcat"})  # hcat(A, B, C) is hcat(hcat(A, B), C)
 AXIS_REDUCTIONS = frozenset({"sum", "mean"})  # sum(X, 1), mean(X, 0): along one axis
 DIMENSION_FUNCTIONS = frozenset({"I", "ones", "zeros", "commutation"})
-FUNCTIONS = UNARY_FUNCTIONS | BINARY_FUNCTIONS | DIMENSION_FUNCTIONS
+FUNCTIONS = UNARY_FUNCTIONS | BINARY_FUNCTIONS | DIMENSION_FUNCTIONS | {"einsum"}
 RESERVED = FUNCTIONS
 
 ATTRIBUTES = ("symmetric", "spd", "simplex", "positive", "invertible", "pm1", "lower", "upper")
@@ -331,6 +332,8 @@ class Builder:
         self.inferred.append(name)
         return node
 
+    _e_string = string_outside_einsum  # a string is einsum's spec only
+
     def _e_neg(self, tree: Tree) -> Node:
         (child,) = tree.children
         if child.data == "number":
@@ -398,6 +401,8 @@ class Builder:
         name = str(name_token)
         if name in DIMENSION_FUNCTIONS:
             return self._dimension_call(name, argument_trees)
+        if name == "einsum":
+            return einsum_call(self, argument_trees)
         if name == "unvec":
             if len(argument_trees) != 3:
                 raise ShapeError(f"unvec takes a vector and two dimensions, not "

@@ -419,3 +419,13 @@ def _onehot(y, k):
 
 def _pick(p, y):
     return _torch.take_along_dim(p, y.reshape(-1, 1).long(), dim=1)
+
+
+def _einsum(spec, *operands):
+    """torch.einsum over matcalc's layout: a vector operand (n x 1 or 1 x n) is read as its n
+    entries, a result with one letter is a column."""
+    inputs, output = spec.split("->")
+    arrays = [a.reshape(-1) if len(term) == 1 else a
+              for a, term in zip(operands, inputs.split(","), strict=True)]
+    value = _torch.einsum(spec, *arrays)
+    return value.reshape(-1, 1) if len(output) == 1 else value
