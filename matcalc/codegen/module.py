@@ -90,16 +90,9 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
 
     wrt = {name for d in group for name in d.names}
     valued = all(d.kind == "grad" for d in group)
-    result_nodes = [d.result for d in group]
     value_node = group[0].of_node if valued else None
-    roots = result_nodes + list(where.values()) + ([value_node] if value_node else [])
-    needed = _needed_by(roots, {}, body_of)
-    statements = [(n, d.body) for n, d in program.definitions.items() if n in needed]
-    statements += list(where.items())
-    if hoist:
-        moves = mover(program, where, wrt)
-        statements = [(n, regrouped(b, moves)) for n, b in statements]
-        result_nodes = [regrouped(r, moves) for r in result_nodes]
+    needed, statements, result_nodes = _statements(group, program, where, body_of, value_node,
+                                                   hoist)
     named = {program.definitions[n].ref: identifier(n) for n, _ in statements
              if n in program.definitions}
     named.update({ref(n, b): identifier(n) for n, b in where.items()})
@@ -113,9 +106,7 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
     sizes_key = sizes_keyword(taken) if _missing_sizes(program, variables, bodies) else ""
     prepared_key = sizes_keyword(taken, "prepared") if chosen else ""
 
-    # a Hessian block of one variable is symmetric (Schwarz): its code may compute half of it
-    symmetric = frozenset(node for node, d in zip(result_nodes, group, strict=True)
-                          if d.kind == "hessian" and not d.across)
+    symmetric = _symmetric(result_nodes, group)
 
     def write(with_value: bool, counts: dict[Node, int], paired: frozenset = frozenset()
               ) -> tuple[Writer, list[str], list[str], str, list[str]]:
@@ -160,6 +151,30 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
     return Written(program, group, spelling, taken, setup, sizes_key, prepared_key,
                    prepare_lines, [f"_h{i}" for i in range(1, len(chosen) + 1)], lines,
                    results, valued_lines, valued_results, value)
+
+
+def _statements(group: list[Result], program: Program, where: dict[str, Node],
+                body_of: Callable[[str], Node | None], value_node: Node | None, hoist: bool
+                ) -> tuple[set[str], list[tuple[str, Node]], list[Node]]:
+    """The names the results need, the definitions computed ((name, body), constant work
+    moved where ``hoist``), and the results' nodes (moved the same way)."""
+    result_nodes = [d.result for d in group]
+    roots = result_nodes + list(where.values()) + ([value_node] if value_node else [])
+    needed = _needed_by(roots, {}, body_of)
+    statements = [(n, d.body) for n, d in program.definitions.items() if n in needed]
+    statements += list(where.items())
+    if hoist:
+        moves = mover(program, where, {name for d in group for name in d.names})
+        statements = [(n, regrouped(b, moves)) for n, b in statements]
+        result_nodes = [regrouped(r, moves) for r in result_nodes]
+    return needed, statements, result_nodes
+
+
+def _symmetric(result_nodes: list[Node], group: list[Result]) -> frozenset:
+    """The results known symmetric: a Hessian block of one variable (Schwarz), whose code may
+    compute half of it."""
+    return frozenset(node for node, d in zip(result_nodes, group, strict=True)
+                     if d.kind == "hessian" and not d.across)
 
 
 def _prepare_lines(chosen: list[Node], prepare_writer: Writer, writer: Writer,
