@@ -48,8 +48,8 @@ Y : matrix(N, k) simplex
 L = -sum(Y * log(softmax(X @ W)))
 """
 # (N, d, k) of each softmax regression problem
-SOFTMAX_SIZES = {"B7": (2000, 300, 10), "B7s": (64, 20, 5), "B8": (500, 50, 10),
-                 "B8s": (64, 20, 5)}
+SOFTMAX_SIZES = {"B8": (2000, 300, 10), "B8s": (64, 20, 5), "B9": (500, 50, 10),
+                 "B9s": (64, 20, 5)}
 PROBLEMS = {
     "B1": ("batched 1-layer MLP grads", """
 X : matrix(N, D)
@@ -90,10 +90,10 @@ L = sum(log(1 + exp(-y * (X @ w))))
 X, A : matrix(n, n)
 f = tr(X' @ A @ X)
 """, ["X"], "grad"),
-    "B7": ("softmax regression grad", SOFTMAX_REGRESSION, ["W"], "grad"),
-    "B7s": ("softmax regression grad, small", SOFTMAX_REGRESSION, ["W"], "grad"),
-    "B8": ("softmax regression Hessian", SOFTMAX_REGRESSION, ["W"], "hessian"),
-    "B8s": ("softmax regression Hessian, small", SOFTMAX_REGRESSION, ["W"], "hessian"),
+    "B8": ("softmax regression grad", SOFTMAX_REGRESSION, ["W"], "grad"),
+    "B8s": ("softmax regression grad, small", SOFTMAX_REGRESSION, ["W"], "grad"),
+    "B9": ("softmax regression Hessian", SOFTMAX_REGRESSION, ["W"], "hessian"),
+    "B9s": ("softmax regression Hessian, small", SOFTMAX_REGRESSION, ["W"], "hessian"),
     "B6": ("GP likelihood through chol, grad wrt K", """
 K : matrix(n, n) spd
 y : vector(n)
@@ -101,6 +101,16 @@ L = chol(K)
 a = inv(L) @ y
 J = 0.5 * a' @ a + sum(log(diag(L)))
 """, ["K"], "grad"),
+    "B7": ("batched self-attention, grads wrt Wq, Wk, Wv", """
+X : tensor(B, T, d)
+Wq, Wk, Wv : matrix(d, d)
+G : tensor(B, T, d)
+Q = X @ Wq
+K = X @ Wk
+V = X @ Wv
+P = softmax(Q @ K' / sqrt(d))
+L = sum(G * (P @ V))
+""", ["Wq", "Wk", "Wv"], "grad"),
 }
 
 
@@ -125,7 +135,7 @@ def arrays_for(name: str, dtype, rng: np.random.Generator, quick: bool) -> dict:
                 "y": rng.choice([-1.0, 1.0], size=n)}
     if name in SOFTMAX_SIZES:
         n, d, k = SOFTMAX_SIZES[name]
-        if quick and name in ("B7", "B8"):
+        if quick and name in ("B8", "B9"):
             n, d = n // scale, d // scale
         return {"X": rng.normal(size=(n, d)), "W": rng.normal(size=(d, k)) / np.sqrt(d),
                 "Y": np.eye(k)[rng.integers(0, k, n)]}
@@ -134,6 +144,10 @@ def arrays_for(name: str, dtype, rng: np.random.Generator, quick: bool) -> dict:
         points = rng.normal(size=(n, 3))
         squared = np.sum((points[:, None, :] - points[None, :, :]) ** 2, axis=-1)
         return {"K": np.exp(-0.5 * squared) + 0.1 * np.eye(n), "y": rng.normal(size=n)}
+    if name == "B7":  # B, T, d = 16, 128, 64
+        b, t, d = 16 // scale, 128, 64
+        return {"X": rng.normal(size=(b, t, d)), "G": rng.normal(size=(b, t, d)),
+                **{w: rng.normal(size=(d, d)) / np.sqrt(d) for w in ("Wq", "Wk", "Wv")}}
     n = 300 // scale
     return {"X": rng.normal(size=(n, n)), "A": rng.normal(size=(n, n))}
 
@@ -163,12 +177,18 @@ def jax_function(name: str):
         a = jax.scipy.linalg.solve_triangular(chol, y, lower=True)
         return 0.5 * a @ a + jnp.sum(jnp.log(jnp.diagonal(chol)))
 
-    def b7(W, X, Y):
+    def b7(Wq, Wk, Wv, X, G):
+        q, k, v = X @ Wq, X @ Wk, X @ Wv
+        p = jax.nn.softmax(q @ jnp.swapaxes(k, -1, -2) / jnp.sqrt(X.shape[-1]), axis=-1)
+        return jnp.sum(G * (p @ v))
+
+    def b8(W, X, Y):
         return -jnp.sum(Y * jax.nn.log_softmax(X @ W, axis=1))
 
-    return {"B7": (b7, ("W",), ("X", "Y")), "B7s": (b7, ("W",), ("X", "Y")),
-            "B8": (b7, ("W",), ("X", "Y")), "B8s": (b7, ("W",), ("X", "Y")),
-            "B1": (b1, ("W1", "W2"), ("X", "Y")), "B2": (b2, ("C",), ("A", "B", "Y")),
+    return {"B7": (b7, ("Wq", "Wk", "Wv"), ("X", "G")), "B1": (b1, ("W1", "W2"), ("X", "Y")),
+            "B8": (b8, ("W",), ("X", "Y")), "B8s": (b8, ("W",), ("X", "Y")),
+            "B9": (b8, ("W",), ("X", "Y")), "B9s": (b8, ("W",), ("X", "Y")),
+            "B2": (b2, ("C",), ("A", "B", "Y")),
             "B3": (b3, ("w",), ("X", "y")), "B4": (b4, ("X",), ("A",)),
             "B5": (b5, ("w",), ("X", "y")), "B5g": (b5, ("w",), ("X", "y")),
             "B6": (b6, ("K",), ("y",))}[name]
@@ -197,11 +217,16 @@ def torch_function(name: str):
         a = torch.linalg.solve_triangular(chol, y.reshape(-1, 1), upper=False)
         return 0.5 * torch.sum(a * a) + torch.sum(torch.log(torch.diagonal(chol)))
 
-    def b7(W, X, Y):
+    def b7(Wq, Wk, Wv, X, G):
+        q, k, v = X @ Wq, X @ Wk, X @ Wv
+        p = torch.softmax(q @ k.transpose(-1, -2) / X.shape[-1] ** 0.5, dim=-1)
+        return torch.sum(G * (p @ v))
+
+    def b8(W, X, Y):
         return -torch.sum(Y * torch.log_softmax(X @ W, dim=1))
 
     return {"B1": b1, "B2": b2, "B3": b3, "B4": b4, "B5": b5, "B5g": b5, "B6": b6,
-            "B7": b7, "B7s": b7, "B8": b7, "B8s": b7}[name]
+            "B7": b7, "B8": b8, "B8s": b8, "B9": b8, "B9s": b8}[name]
 
 
 def numpy_by_hand(name: str):

@@ -152,3 +152,13 @@ def _matrix_power_k(a, k):
 
 def _with_block(out, index, value):
     return out.at[index].set(value)
+
+
+def _softmax(x, axis):  # the NumPy helper divides in place, which JAX arrays do not allow
+    shifted = _np.exp(x - _np.max(x, axis=axis, keepdims=True))
+    return shifted / _np.sum(shifted, axis=axis, keepdims=True)
+
+
+def _softmax_pullback(p, d, axis):  # the NumPy helper subtracts in place
+    weighted = p * d
+    return weighted - p * _np.sum(weighted, axis=axis, keepdims=True)
