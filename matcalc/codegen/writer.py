@@ -171,7 +171,8 @@ class Writer:
             diagonal = self.plus_diagonal(op, *args)
             if diagonal:
                 return diagonal
-        if op == "add" and is_transpose_of(args[0], args[1]):
+        # (a tensor's X' swaps its last two axes, where .T would reverse them all)
+        if op == "add" and node.kind is not Kind.TENSOR and is_transpose_of(args[0], args[1]):
             text = self.names.get(args[0]) or self._hold(args[0], self.expression(args[0]))
             return f"({text} + {text}.T)"
         if op == "inv" and self.facts.triangular(args[0]):
