@@ -47,7 +47,7 @@ _NUMPY = {
     "commutation": "_commutation({0}, {1}, _dtype)",
     # matrices of blocks of diagonals (codegen/blocks.py)
     "diagonal blocks": "_diagonal_blocks({0})",
-    "diagonal blocks product": "_diagonal_blocks_product({0}, {1}, {2}, {3})",
+    "diagonal blocks product": "_diagonal_blocks_product({0}, {1}, {2}, {3}, {4})",
     # the function's arguments and results
     "scalar argument": "_scalar({0}, {1})", "vector argument": "_column({0}, {1})",
     "matrix argument": "_matrix({0}, {1})", "tensor argument": "_tensor({0}, {1}, {2})",
@@ -69,9 +69,11 @@ _TORCH.update({
     "scalar argument": "_scalar({0}, {1}, _dtype, _device)",
     "dtype": "_dtype = _dtype_of({0})\n_device = {1}.device",
     "no arrays": "_dtype = torch.get_default_dtype()\n_device = None",
-    "scalar result": "_as({0}, _dtype, _device).reshape(())",
+    "scalar result": "_result({0}, _dtype, _device, ())",
     "vector result": "_as({0}, _dtype, _device).reshape(-1)",
     "matrix result": "_as({0}, _dtype, _device)",
+    # stable forms PyTorch has as one operation (codegen/stable.py)
+    "log-softmax": "torch.log_softmax({t}, dim={axis})",
 })
 # the libraries as generated code imports them: under names no user name can take
 _LIBRARIES = re.compile(r"(?<![\w.])(np|torch|math)\.")

@@ -449,3 +449,9 @@ def _onehot(y, k):
 
 def _pick(p, y):
     return _np.take_along_axis(p, _np.reshape(y, (-1, 1)).astype(int), axis=1)
+
+
+def _with_block(out, index, value):
+    """out with out[index] = value (in place; JAX's helper makes a new array)."""
+    out[index] = value
+    return out
