@@ -119,5 +119,7 @@ def _print(node: Node) -> tuple[str, int]:
         symbol = "^" if node.args[0].is_scalar or op in ("mpow", "mpowk") else ".^"
         return f"{base} {symbol} {exponent}", _POWER
     arguments = ", ".join(_print(arg)[0] for arg in node.args)
+    if op == "einsum":  # its spec first, in quotes
+        return f'einsum("{node.params[0]}", {arguments})', _ATOM
     syntax = registry.operation(op).syntax
     return f"{syntax.name if syntax else op}({arguments})", _ATOM

@@ -75,12 +75,13 @@ class Latex:
 class Code:
     """Code templates: ``{0}``, ``{1}`` stand for the arguments' code, ``{axis}`` for the axis
     a row-wise operation runs along (0 for a vector argument, else 1), ``{keep}`` for whether
-    its argument is a matrix, ``{cols}`` for the result's number of columns, and the names in
-    ``params`` for the node's parameters (a power, dimensions).  ``numpy`` is also the
-    interpreter's meaning; ``jax`` defaults to it (jax.numpy follows NumPy's API); ``torch``
-    calls PyTorch.  ``helpers`` are the runtime helpers the NumPy template calls
-    (``codegen/runtime``); ``scalar`` is the code when an argument is a number, empty when the
-    general template is right there too."""
+    its argument is a matrix, ``{cols}`` for the result's number of columns, the names in
+    ``params`` for the node's parameters (a power, dimensions, einsum's spec), and
+    ``{operands}`` for all the arguments joined by commas (einsum takes any number).
+    ``numpy`` is also the interpreter's meaning; ``jax`` defaults to it (jax.numpy follows
+    NumPy's API); ``torch`` calls PyTorch.  ``helpers`` are the runtime helpers the NumPy
+    template calls (``codegen/runtime``); ``scalar`` is the code when an argument is a number,
+    empty when the general template is right there too."""
 
     numpy: str
     torch: str
@@ -105,8 +106,17 @@ class Code:
                                              (self.numpy, self.torch, self.jax)):
             found["cols"] = dim(node.shape.cols)
         for name, value in zip(self.params, node.params, strict=True):
-            found[name] = value if isinstance(value, int) else dim(value)
+            found[name] = Quoted(value) if isinstance(value, str) else \
+                value if isinstance(value, int) else dim(value)
         return found
+
+
+class Quoted(str):
+    """A text parameter (einsum's spec): the text itself where a function receives it (the
+    interpreter), a string literal where a template writes it (``'ij,jk->ik'``)."""
+
+    def __format__(self, format_spec: str) -> str:
+        return repr(str(self))
 
 
 @dataclass(frozen=True)

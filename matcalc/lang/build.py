@@ -32,6 +32,7 @@ from ..errors import (
 )
 from ..limits import check_time
 from .broadcast import refuse_matrix_times_vector
+from .einsum_call import einsum_call, string_outside_einsum
 from .pending import NEEDS_SIZE, PENDING, PendingIdentity, combine, is_pending, negated
 
 MAX_EXPRESSION_DEPTH = 250
@@ -46,7 +47,7 @@ _OPERATION_OF = {text: name for name, text in _CALLED.items()}
 CONCATENATIONS = frozenset({"hcat", "vcat"})  # hcat(A, B, C) is hcat(hcat(A, B), C)
 AXIS_REDUCTIONS = frozenset({"sum", "mean"})  # sum(X, 1), mean(X, 0): along one axis
 DIMENSION_FUNCTIONS = frozenset({"I", "ones", "zeros", "commutation"})
-FUNCTIONS = UNARY_FUNCTIONS | BINARY_FUNCTIONS | DIMENSION_FUNCTIONS
+FUNCTIONS = UNARY_FUNCTIONS | BINARY_FUNCTIONS | DIMENSION_FUNCTIONS | {"einsum"}
 RESERVED = FUNCTIONS
 
 ATTRIBUTES = ("symmetric", "spd", "simplex", "positive", "invertible", "pm1", "lower", "upper")
@@ -99,6 +100,7 @@ class Builder:
         self.dimensions: dict[str, Dim] = {}
         self.requests: list[Request] = []
         self.inferred: list[str] = []
+        self.unknown_advice = "declare it, e.g. 'x : vector(n)'"
 
     @classmethod
     def over(cls, program: Program, source: str) -> Builder:
@@ -108,6 +110,7 @@ class Builder:
         builder.variables = dict(program.variables)
         builder.definitions = dict(program.definitions)
         builder.dimensions = {name: dim(name) for name in program.dimensions}
+        builder.unknown_advice = "use the problem's names, or define it first (name = ...)"
         return builder
 
     def knows(self, name: str) -> bool:
@@ -313,8 +316,10 @@ class Builder:
         if self.inference is not None:
             return self._infer_variable(name)
         known = list(self.variables) + list(self.definitions) + list(self.dimensions)
-        raise UnknownNameError(f"unknown name '{name}'{did_you_mean(name, known)}; "
-                               "declare it, e.g. 'x : vector(n)'")
+        error = UnknownNameError(f"unknown name '{name}'{did_you_mean(name, known)}; "
+                                 f"{self.unknown_advice}")
+        error.name = name  # the name itself, for a reader that explains it further
+        raise error
 
     def _infer_variable(self, name: str) -> Node:
         """A variable typed by convention: upper-case first letter a matrix, else a vector."""
@@ -326,6 +331,8 @@ class Builder:
             node = self.declare(name, Kind.VECTOR, Shape(rows, ONE), frozenset())
         self.inferred.append(name)
         return node
+
+    _e_string = string_outside_einsum  # a string is einsum's spec only
 
     def _e_neg(self, tree: Tree) -> Node:
         (child,) = tree.children
@@ -394,6 +401,8 @@ class Builder:
         name = str(name_token)
         if name in DIMENSION_FUNCTIONS:
             return self._dimension_call(name, argument_trees)
+        if name == "einsum":
+            return einsum_call(self, argument_trees)
         if name == "unvec":
             if len(argument_trees) != 3:
                 raise ShapeError(f"unvec takes a vector and two dimensions, not "

@@ -26,6 +26,7 @@ _CLOSERS = {")": "("}
 _READABLE = {
     "NAME": "a name",
     "NUMBER": "a number",
+    "STRING": "a string in quotes",
     "INT": "an integer",
     "_NEWLINE": "a new line",
     "$END": "the end of the input",

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..codegen.module import compiled as generated_function
 from ..codegen.names import sizes_keyword
 from ..codegen.stable import StableForm, body_behind, stable_form
 from ..core.ir import Node
@@ -389,3 +390,16 @@ def evaluator(results: Sequence[Result]) -> Callable[..., dict[object, object]]:
 
     evaluate_results.keys = keys  # type: ignore[attr-defined]
     return evaluate_results
+
+
+def callable_results(results: Sequence[Result], compiled: bool = True, keyed: bool = True
+                     ) -> Callable[..., object]:
+    """A function of keyword arrays returning the results: generated code (``compiled``) or
+    this interpreter; keyed as :func:`evaluator` says, or (``keyed=False``) the only result
+    itself."""
+    function = generated_function(list(results)) if compiled and results else \
+        evaluator(results)
+    if keyed:
+        return function
+    (key,) = function.keys
+    return lambda **arrays: function(**arrays)[key]

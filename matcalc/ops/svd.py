@@ -71,7 +71,7 @@ def _facets(name: str, latex: Latex, scalar: str, scalar_code: str, shape) -> di
     return dict(shape=shape, syntax=Syntax(name), latex=latex,
                 code=Code(numpy=f"_{name}({{0}})", torch=f"_{name}({{0}})", helpers=(f"_{name}",),
                           scalar=scalar_code),
-                sympy=lambda s, node, *args: s._no_form(node), stable=(), scalar=scalar,
+                sympy=lambda s, node, *args: s.no_form(node), stable=(), scalar=scalar,
                 cost="costly")
 
 
