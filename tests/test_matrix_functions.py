@@ -84,6 +84,23 @@ def test_gradients_of_functions_of_a_symmetric_matrix_are_symmetric(problem):
     assert not np.allclose(gradient, 0)
 
 
+@pytest.mark.parametrize("function", ["logm", "sqrtm"])
+def test_logm_and_sqrtm_keep_the_unconstrained_gradient_whose_symmetric_part_is_the_other(
+        function):
+    # at a symmetric S, L(S, E') = L(S, E)' for these functions of a matrix, so the gradient of
+    # f(F(sym(S))) (the symmetric convention) is sym of the unconstrained one, and the two are
+    # equal when the cotangent is symmetric (B + B')
+    program = DECLARE + "C = B + B'\n"
+    plain = matcalc.derive(program + f"f = tr(B @ {function}(S))", wrt="S")
+    symmetric = matcalc.derive(program + f"f = tr(B @ {function}(sym(S)))", wrt="S")
+    both = matcalc.derive(program + f"f = tr(C @ {function}(S))", wrt="S")
+    instance = random_instance(plain.program, seed=4)
+    gradient = plain.numpy()(**instance.arrays)
+    assert not np.allclose(gradient, gradient.T)
+    assert np.allclose(symmetric.numpy()(**instance.arrays), (gradient + gradient.T) / 2)
+    assert np.allclose(both.numpy()(**instance.arrays), both.numpy()(**instance.arrays).T)
+
+
 def test_the_eigenvalue_gradient_is_the_textbook_one():
     # d f(eigvalsh(S)) / dS = V Diag(f'(l)) V' (Magnus & Neudecker, ch. 8 thm. 7)
     derivative = matcalc.derive(DECLARE + "f = sum(exp(eigvalsh(S)))", wrt="S")
