@@ -8,6 +8,7 @@ matcalc's interpreter), at random points; the matrix forms are the textbook iden
 from __future__ import annotations
 
 import os
+import re
 
 import numpy as np
 import pytest
@@ -249,3 +250,68 @@ def test_the_adjoints_of_a_raw_einsum_node_match_finite_differences():
             got = np.reshape(evaluate(program, adjoint, arrays), shapes[index])
             np.testing.assert_allclose(got, _central_difference(pairing, arrays, name),
                                        rtol=1e-6, atol=1e-7, err_msg=f"{spec} {name}")
+
+
+def _latex_value(program, latex: str, arrays: dict):
+    from matcalc.lang.answers import read_answer
+
+    extended, node = read_answer(program, latex, is_latex=True)
+    return evaluate(extended, node, arrays)
+
+
+def test_the_latex_of_an_einsum_reads_back_as_an_index_sum():
+    # every operand form: a one-letter name, a name with a subscript (W_{1}), a Greek name, a
+    # bracketed expression; the scalar form without a bracket
+    from matcalc.core import ir
+    from matcalc.present.latex import to_latex
+
+    declarations = ("A, B, C, D, E, W1 : matrix(n, n)\ndelta2 : matrix(n, n)\n"
+                    "x : vector(n)\n")
+    program = matcalc.parse(declarations)
+    v = program.variables
+    rng = np.random.default_rng(7)
+    arrays = {name: rng.normal(size=(3, 3)) for name in ("A", "B", "C", "D", "E", "W1",
+                                                        "delta2")}
+    arrays["x"] = rng.normal(size=3)
+    nodes = [
+        ir.apply("einsum", v["A"], v["W1"], v["delta2"], ir.apply("add", v["D"], v["E"]),
+                 v["x"], params=("ij,ik,jk,jl,l->il",)),
+        ir.apply("einsum", v["A"], v["B"], v["C"], v["D"], v["E"], v["W1"],
+                 params=("ij,ik,il,jk,jl,kl->",)),
+        ir.apply("einsum", v["A"], v["B"], params=("ij,kl->il",)),
+    ]
+    for node in nodes:
+        latex = to_latex(node)
+        np.testing.assert_allclose(_latex_value(program, latex, arrays),
+                                   evaluate(program, node, arrays), err_msg=latex)
+
+
+@pytest.mark.parametrize(("latex", "text"), [
+    (r"\sum_{i} x_{i} y_{i}", "x' @ y"),
+    (r"\sum_{ij} A_{ij} B_{ij}", "sum(A * B)"),
+    (r"\left[\sum_{k} A_{ik} B_{kj}\right]_{ij}", "A @ B"),
+    (r"\left[\sum_{j} A_{ij} x_{j}\right]_{i}", "A @ x"),
+    (r"\left[x_{i} y_{j}\right]_{ij}", "x @ y'"),
+    (r"2 \sum_{i} x_i y_i + 1", "2 * x' @ y + 1"),
+    (r"\left[A_{ji}\right]_{ij} + B", "A' + B"),
+])
+def test_an_index_sum_in_a_latex_answer_is_an_einsum(latex, text):
+    program = matcalc.parse(DECLARE)
+    arrays = _point(8)
+    expected = evaluate(matcalc.parse(DECLARE + f"g = {text}"), "g", arrays)
+    np.testing.assert_allclose(_latex_value(program, latex, arrays), expected)
+
+
+@pytest.mark.parametrize(("latex", "message"), [
+    (r"\sum_{k} A_{ik} B_{kj}", "leaves i, j free"),
+    (r"\sum_{i,j} A_{ij}", "names its indices only"),
+    (r"\sum_{i}^{n} x_i", "names its indices only"),
+    (r"\sum_{i} x_i^2", "matrix form"),
+    (r"\left[\sum_{k} A_{ik} B_{kj}\right]_{ijk}", "both summed and on the bracket"),
+    (r"\left[\sum_{k} A_{ik} B_{kj}\right]_{i}", "neither summed nor on the bracket"),
+    (r"\left[\sum_{k} A_{ik} B_{kj}\right]", "carries the result's indices"),
+    (r"\sum x_i", "names its indices"),
+])
+def test_a_malformed_index_sum_is_refused_with_what_to_write(latex, message):
+    with pytest.raises(matcalc.MatcalcError, match=re.escape(message)):
+        _latex_value(matcalc.parse(DECLARE), latex, _point(8))

@@ -32,7 +32,8 @@ def test_every_operation_is_in_every_table(table):
 def test_every_operation_evaluates(op):
     # the interpreter compiles every operation's NumPy template into a function
     function, fields = evaluator(op)
-    assert callable(function) and set(fields) <= {"axis", "keep", "k", "rows", "cols", "spec"}
+    assert callable(function) and set(fields) <= {"axis", "keep", "k", "n", "rows", "cols",
+                                                  "spec"}
 
 
 @pytest.mark.parametrize("op", OPERATIONS)

@@ -172,7 +172,7 @@ def _or_zeros(value: Term, like: Node) -> Node:
         return value
     if like.is_scalar:
         return ir.const(0.0)
-    return ir.zeros(like.shape.rows, like.shape.cols, like.kind)
+    return ir.zeros(like.shape.rows, like.shape.cols, like.kind, like.shape.lead)
 
 
 def _forward(derivation: Derivation, of: Node, seeds: dict[str, Node], rules: dict,
@@ -194,6 +194,9 @@ def _forward(derivation: Derivation, of: Node, seeds: dict[str, Node], rules: di
                 local[node] = None
             else:
                 check_time()
+                if rules is JACOBIANS and Kind.TENSOR in (node.kind, *(a.kind for a in node.args)):
+                    raise UnsupportedError(f"a Jacobian or Hessian through the tensor of {node} "
+                                           f"is not supported; gradients of a scalar are")
                 values = [local[arg] for arg in node.args]
                 moves = any(value is not None for value in values)
                 local[node] = rules[node.op](node, out if node is root else node,
@@ -216,7 +219,13 @@ def _forward(derivation: Derivation, of: Node, seeds: dict[str, Node], rules: di
 
 def jacobian(derivation: Derivation, of: Node, wrt: str) -> Node:
     """``d vec(of) / d vec(X)'`` for the variable or definition X named ``wrt``."""
-    n_target = size(_shape_source(derivation.program, wrt))
+    source = _shape_source(derivation.program, wrt)
+    if source.kind is Kind.TENSOR or of.kind is Kind.TENSOR:
+        raise UnsupportedError(f"a Jacobian or Hessian with respect to a tensor (or of one) is "
+                               f"not supported: {wrt if source.kind is Kind.TENSOR else of} is "
+                               f"{(source if source.kind is Kind.TENSOR else of).shape}; "
+                               f"gradients of a scalar are")
+    n_target = size(source)
     seed = identity(n_target) if n_target is not ONE else ir.const(1.0)
     reached: dict[str, Node] = {}
     result = _forward(derivation, of, {wrt: seed}, JACOBIANS, "J_", reached)

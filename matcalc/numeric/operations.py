@@ -55,6 +55,10 @@ def _compiled() -> ModuleType:
             scalar = numpy.spell(code.scalar).format(*names, **{field: field for field in fields})
             test = " or ".join(f"_np.ndim({a}) == 0" for a in names)
             body = f"({scalar}) if {test} else {body}"
+        if code.tensor:  # an argument with more than two axes is a tensor
+            tensor = numpy.spell(code.tensor).format(*names, **{field: field for field in fields})
+            test = " or ".join(f"_np.ndim({a}) > 2" for a in names)
+            body = f"({tensor}) if {test} else {body}"
         sources.append(_function(f"op_{name}", names + fields, body))
     for kind, template in sorted(STABLE_CODE.items()):
         sources.append(_function(f"stable_{kind.replace('-', '_')}", ["t", "axis"],

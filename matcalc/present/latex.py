@@ -137,14 +137,33 @@ class _Printer:
         return f"I_{{{latex_dim(node.params[0])}}}", _ATOM
 
     def _ones(self, node: Node) -> tuple[str, int]:
-        rows, cols = node.params
+        rows, cols = node.params[:2]
+        if node.kind is Kind.TENSOR:
+            return self._tensor_leaf("1", node), _ATOM
         if node.kind is Kind.VECTOR:
             return f"\\mathbf{{1}}_{{{latex_dim(rows)}}}", _ATOM
         return (f"\\mathbf{{1}}_{{{latex_dim(rows)}}} \\mathbf{{1}}_{{{latex_dim(cols)}}}^\\top",
                 _JUXTAPOSE)
 
+    def _tensor_leaf(self, digit: str, node: Node) -> str:
+        """``\\mathbf{1}_{B,T,d}``: a tensor of ones (zeros) of its axes."""
+        axes = ",".join(map(latex_dim, node.shape.dims))
+        return f"\\mathbf{{{digit}}}_{{{axes}}}"
+
+    def _axis_sum(self, node: Node) -> tuple[str, int]:
+        """``\\operatorname{sum}(X, a)``: the sum along an axis, as the text language has it."""
+        return (f"\\operatorname{{sum}}\\left({self.print(node.args[0])[0]}, "
+                f"{node.params[0]}\\right)", _ATOM)
+
+    def _expand(self, node: Node) -> tuple[str, int]:
+        axis, n = node.params
+        return (f"\\operatorname{{expand}}\\left({self.print(node.args[0])[0]}, {axis}, "
+                f"{latex_dim(n)}\\right)", _ATOM)
+
     def _zeros(self, node: Node) -> tuple[str, int]:
-        rows, cols = node.params
+        rows, cols = node.params[:2]
+        if node.kind is Kind.TENSOR:
+            return self._tensor_leaf("0", node), _ATOM
         size = latex_dim(rows) if node.kind is Kind.VECTOR else \
             f"{latex_dim(rows)} \\times {latex_dim(cols)}"
         return f"\\mathbf{{0}}_{{{size}}}", _ATOM
