@@ -42,6 +42,8 @@ FORMS = [
     ("i,j->ij", "x, y", "x @ y'"),  # outer product
     ("ij->ji", "A", "A'"),  # transpose
     ("ij,jk,kl->il", "A, B, C", "A @ B @ C"),  # three operands
+    ("i,ij,j->", "x, A, y", "x' @ A @ y"),  # bilinear form
+    ("i,i,i->", "x, y, z", "(x * y)' @ z"),  # trilinear (diagonal) form
     ("bi,bj->ij", "X, Y", "X' @ Y"),  # a batch summed over: b indexes the samples
     ("bi,bi->b", "X, Y", "(X * Y) @ ones(n)"),  # per-sample inner products
     ("ii->i", "A", "diag(A)"),
@@ -315,3 +317,53 @@ def test_an_index_sum_in_a_latex_answer_is_an_einsum(latex, text):
 def test_a_malformed_index_sum_is_refused_with_what_to_write(latex, message):
     with pytest.raises(matcalc.MatcalcError, match=re.escape(message)):
         _latex_value(matcalc.parse(DECLARE), latex, _point(8))
+
+
+TENSORS = "Q, K : tensor(B, T, d)\nP : tensor(B, T, T)\nW : matrix(d, e)\nZ : tensor(B, H, T, d)\n"
+TENSOR_SIZES = {"B": 2, "T": 3, "d": 4, "e": 5, "H": 2}
+TENSOR_SHAPES = {"Q": "BTd", "K": "BTd", "P": "BTT", "W": "de", "Z": "BHTd"}
+# batched attention's contractions (Vaswani et al. 2017, eq. 1) are batched products
+TENSOR_FORMS = [
+    ("btk,bsk->bts", "Q, K", "Q @ K'"),
+    ("bts,bsk->btk", "P, Q", "P @ Q"),
+    ("bts,btk->bsk", "P, Q", "P' @ Q"),
+    ("btk,kj->btj", "Q, W", "Q @ W"),
+    ("btk->bkt", "Q", "Q'"),
+    ("bhtk,bhsk->bhst", "Z, Z", "Z @ Z'"),
+    ("btk,btk->bt", "Q, K", ""),  # no batched product: an einsum
+    ("btk,bsk,kj->btsj", "Q, K, W", ""),
+]
+
+
+@pytest.mark.parametrize(("spec", "names", "form"), TENSOR_FORMS)
+def test_tensor_einsums_are_batched_products_and_their_gradients_match_finite_differences(
+        spec, names, form):
+    rng = np.random.default_rng(9)
+    arrays = {name: rng.normal(size=tuple(TENSOR_SIZES[d] for d in dims))
+              for name, dims in TENSOR_SHAPES.items()}
+    program = matcalc.parse(TENSORS + f"f = {_body(spec, names)}")
+    assert str(program.definitions["f"].body) == (form or _body(spec, names))
+    text, scalar = _objective(spec, names)
+    variables = list(dict.fromkeys(names.split(", ")))
+    results = matcalc.derive(TENSORS + f"f = {text}", wrt=variables, check=False)
+    gradients = results.numpy()(**arrays)
+    for name in variables:
+        np.testing.assert_allclose(gradients[name], _central_difference(scalar, arrays, name),
+                                   rtol=1e-6, atol=1e-7)
+
+
+def test_a_tensor_einsum_reads_back_from_text_and_latex_and_runs_in_every_backend():
+    results = matcalc.derive(TENSORS + 'f = sum(sin(einsum("btk,btk->bt", Q, K)))',
+                             wrt=["Q", "K"], check=False)
+    for backend in ("numpy", "jax", "torch"):
+        assert_generated_code_matches(results, backend)
+    program = matcalc.parse(TENSORS)
+    arrays = {name: np.random.default_rng(1).normal(size=tuple(TENSOR_SIZES[d] for d in dims))
+              for name, dims in TENSOR_SHAPES.items()}
+    node = matcalc.parse(TENSORS + 'f = einsum("btk,bsk,kj->btsj", Q, K, W)').definitions["f"]
+    from matcalc.present.latex import to_latex
+
+    expected = np.einsum("btk,bsk,kj->btsj", arrays["Q"], arrays["K"], arrays["W"])
+    again = matcalc.parse(TENSORS + f"g = {node.body}")
+    np.testing.assert_allclose(evaluate(again, "g", arrays), expected)
+    np.testing.assert_allclose(_latex_value(program, to_latex(node.body), arrays), expected)

@@ -33,6 +33,7 @@ class Writer:
 
     def __init__(self, program: Program, facts: Facts, names: dict[Node, str],
                  uses: dict[Node, int], spelling: Backend | None = None,
+                 paired: frozenset = frozenset(),
                  solved: set[Node] | frozenset = frozenset()):
         self.program = program
         self.solved = solved  # inverses only multiplied by: solves, never formed (solves.py)
@@ -44,6 +45,12 @@ class Writer:
         self.counter = 0
         self.requests: dict[Node, int] = {}  # how often each node's code was written
         self.held_blocks: dict = {}  # shared matrices held as blocks of diagonals (blocks.py)
+        self.symmetric: frozenset = frozenset()  # results known symmetric (Hessians)
+        # (t, axis) of softmax(t) and of log(softmax(t)), both written: what softmax_pairs finds
+        self.softmax_written: set[tuple[Node, int]] = set()
+        self.log_softmax_written: set[tuple[Node, int]] = set()
+        self.paired = paired  # the pairs a first writing found: one pass over t serves both
+        self.held_log_softmax: dict[tuple[Node, int], str] = {}
 
     def value(self, node: Node) -> str:
         """An expression for node, assigning shared subexpressions to temporaries first."""
@@ -152,6 +159,8 @@ class Writer:
                                     for a in args[0].args) + ")"
         if op == "pow" and args[1].op == "const" and args[1].params[0] == 2.0:
             return self.code("square", self.once(args[0]))
+        if op == "softmax" and node.kind in (Kind.VECTOR, Kind.MATRIX):
+            return self.softmax(node) or self.structured(node)
         return batch_sum_of_product(self.value, node) or softmax_pullback(self.value, node) or \
             self.structured(node)
 
@@ -166,7 +175,8 @@ class Writer:
             diagonal = self.plus_diagonal(op, *args)
             if diagonal:
                 return diagonal
-        if op == "add" and is_transpose_of(args[0], args[1]):
+        # (a tensor's X' swaps its last two axes, where .T would reverse them all)
+        if op == "add" and node.kind is not Kind.TENSOR and is_transpose_of(args[0], args[1]):
             text = self.names.get(args[0]) or self._hold(args[0], self.expression(args[0]))
             return f"({text} + {text}.T)"
         if op == "inv" and self.facts.triangular(args[0]):
@@ -375,10 +385,39 @@ class Writer:
         form = stable_form(node, lambda ref: body_behind(self.program, ref))
         if form is None:
             return ""
-        template = CODE[form.kind]
-        argument = self.once(form.argument) if template.count("{t}") > 1 else \
-            self.value(form.argument)
-        return self.code.spell(template).format(t=argument, axis=form.axis)
+        if form.kind == "log-softmax":
+            return self.log_softmax(form.argument, form.axis)
+        return self.stable_code(form.kind, form.argument, form.axis)
+
+    def stable_code(self, kind: str, argument: Node, axis: int) -> str:
+        template = self.code.templates.get(kind, CODE[kind])  # a library's own, or the shared
+        text = self.once(argument) if template.count("{t}") > 1 else self.value(argument)
+        return self.code.spell(template).format(t=text, axis=axis)
+
+    def log_softmax(self, t: Node, axis: int) -> str:
+        """log(softmax(t)) by its stable form; where softmax(t) is computed too, held once, and
+        softmax(t) is its exp: one pass over t serves both (the cross-entropy and its gradient
+        softmax(t) - y)."""
+        self.log_softmax_written.add((t, axis))
+        if (t, axis) not in self.paired:
+            return self.stable_code("log-softmax", t, axis)
+        if (t, axis) not in self.held_log_softmax:
+            self.held_log_softmax[t, axis] = self.temporary(self.stable_code("log-softmax", t,
+                                                                             axis))
+        return self.held_log_softmax[t, axis]
+
+    def softmax(self, node: Node) -> str:
+        """softmax(t) as exp(log(softmax(t))) where both are written (log_softmax), else ""."""
+        axis = TEMPLATES["softmax"].fields(node, self.dim)["axis"]
+        self.softmax_written.add((node.args[0], axis))
+        if (node.args[0], axis) not in self.paired:
+            return ""
+        exp = self.code.spell(TEMPLATES["exp"].template(self.code.name))
+        return exp.format(self.log_softmax(node.args[0], axis))
+
+    def softmax_pairs(self) -> frozenset:
+        """The (t, axis) whose softmax and log-softmax this writing wrote both."""
+        return frozenset(self.softmax_written & self.log_softmax_written)
 
     def once(self, node: Node) -> str:
         """An expression for node that may be written several times in one line: a name or a

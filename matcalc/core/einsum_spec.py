@@ -4,7 +4,7 @@ The spec follows NumPy's ``einsum`` with an explicit ``->``: one term of lower-c
 operand, separated by commas, then ``->`` and the output's letters.  A letter names one axis;
 a letter in two terms pairs their axes (their sizes must agree), and a letter missing from the
 output is summed over.  Spaces are ignored.  An operand has as many letters as axes: a number
-none, a vector (column or row) one, a matrix two (:func:`axes`).
+none, a vector (column or row) one, a matrix two, a tensor three or four (:func:`axes`).
 
 Errors point into the spec: :class:`SpecPlace` on the error (``error.spec_place``) gives the
 offset and length within the spec's text, which the reader turns into a line and column.
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 MAX_OPERANDS = 32  # NumPy's einsum takes at most 32 operands
+MAX_AXES = 4  # a tensor has three or four axes
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,10 @@ def _check_letter(character: str, offset: int) -> None:
 
 def axes(node: Node) -> tuple[Dim, ...]:
     """The sizes of a node's axes as einsum numbers them: none for a number, one for a vector
-    (a column or a row: its entries), two for a matrix (rows, columns)."""
+    (a column or a row: its entries), two for a matrix (rows, columns), every axis of a tensor
+    in NumPy's order."""
+    if node.kind is Kind.TENSOR:
+        return node.shape.dims
     if node.kind is Kind.SCALAR:
         return ()
     if node.kind is Kind.VECTOR:
@@ -136,7 +140,7 @@ def axes(node: Node) -> tuple[Dim, ...]:
 def _rank_word(node: Node) -> str:
     count = len(axes(node))
     return {0: "a number (no letters)", 1: f"a {node.kind.value} (one letter)",
-            2: "a matrix (two letters)"}.get(count, f"{count} axes")
+            2: "a matrix (two letters)"}.get(count, f"a tensor of {count} axes")
 
 
 def sizes(spec: Spec, operands: tuple[Node, ...]) -> dict[str, Dim]:
@@ -180,6 +184,8 @@ def einsum_shape(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
     if len(out) == 2:
         shape = Shape(out[0], out[1])
         return shape, kind_of_shape(shape, Kind.MATRIX)
+    if len(out) <= MAX_AXES:
+        return Shape(out[-2], out[-1], tuple(out[:-2])), Kind.TENSOR
     raise placed(UnsupportedError(f"einsum's output '{spec.output}' has {len(out)} axes; "
-                                  "results of more than two axes are not supported"),
+                                  f"tensors have at most {MAX_AXES}"),
                  spec.output_offset, len(spec.output))

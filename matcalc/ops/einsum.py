@@ -152,6 +152,7 @@ define('einsum',
        code=Code(numpy="_einsum({spec}, {operands})", torch="_einsum({spec}, {operands})",
                  helpers=("_einsum",), params=("spec",)),
        sympy=lambda s, node, *args: s.no_form(node),
+       tensors=True,
        stable=(),
        scalar="einsum(',->', a, b) = a * b: numbers are factored out before an einsum is "
               "built",

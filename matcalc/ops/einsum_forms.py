@@ -61,6 +61,13 @@ def sum_out(factor: Factor, letter: str) -> Factor:
     return matmul(transpose(node), ones_vector(node.shape.rows)), letters[1]
 
 
+def _row(node: Node) -> Node:
+    """A column transposed, a product's factors transposed in turn: ``(A' @ x)' = x' @ A``."""
+    if node.op == "matmul":
+        return matmul(_row(node.args[1]), transpose(node.args[0]))
+    return transpose(node)
+
+
 def _aligned(node: Node, letters: str, order: str) -> Node:
     """A two-letter factor with its letters in ``order`` (transposed when reversed)."""
     return node if letters == order else transpose(node)
@@ -79,8 +86,8 @@ def join(first: Factor, second: Factor, summed: set[str]) -> Factor | None:
         return mul(b, a), la
     if len(la) == 1:  # two vectors
         if not shared:
-            return matmul(a, transpose(b)), la + lb
-        return (matmul(transpose(a), b), "") if shared[0] in summed else (mul(a, b), la)
+            return matmul(a, _row(b)), la + lb
+        return (matmul(_row(a), b), "") if shared[0] in summed else (mul(a, b), la)
     if len(lb) == 1:  # a matrix and a vector it shares a letter with
         letter = lb
         if la[1] == letter:
@@ -153,7 +160,7 @@ def matrix_form(spec: Spec, operands: tuple[Node, ...]) -> Node | None:
     """The einsum as products, sums, traces, transposes and Diag of its operands, or None
     when it has none (or it has more than two axes somewhere)."""
     if len(spec.output) > 2 or any(len(term) > 2 for term in spec.terms):
-        return None
+        return batched_form(spec, operands)
     factors = []
     for node, term in zip(operands, spec.terms, strict=True):
         factor = diagonal_factor(node, term)
@@ -165,3 +172,34 @@ def matrix_form(spec: Spec, operands: tuple[Node, ...]) -> Node | None:
             and not found.is_scalar:
         found = column(found) if found.kind is Kind.ROW else ir.apply("vec", found)
     return found
+
+
+def batched_form(spec: Spec, operands: tuple[Node, ...]) -> Node | None:
+    """A batched product or transpose of tensors (NumPy's matmul over the leading axes, a
+    matrix broadcast): ``btk,bsk->bts`` is ``Q @ K'``, ``bts,bsk->btk`` is ``P @ V``,
+    ``btk,kj->btj`` is ``X @ W``, ``bij->bji`` is ``X'``; None for any other einsum."""
+    lead = spec.output[:-2]
+    if len(spec.output) < 3 or len(operands) > 2:
+        return None
+    cores = []
+    for node, term in zip(operands, spec.terms, strict=True):
+        if term[:len(lead)] == lead and len(term) == len(lead) + 2:
+            cores.append((node, term[len(lead):]))
+        elif len(term) == 2 and not set(term) & set(lead) and node.kind is Kind.MATRIX:
+            cores.append((node, term))
+        else:
+            return None
+    core = spec.output[-2:]
+    if len(cores) == 1:
+        node, letters = cores[0]
+        return node if letters == core else transpose(node) if letters == core[::-1] else None
+    shared = set(cores[0][1]) & set(cores[1][1])
+    if len(shared) != 1 or shared & set(core) or \
+            set(cores[0][1] + cores[1][1]) - shared != set(core):
+        return None
+    letter = shared.pop()
+    # the operand holding the output's row letter goes first: no transpose of the product
+    (a, la), (b, lb) = cores if core[0] in cores[0][1] else cores[::-1]
+    left = la[::-1] if la[0] == letter else la
+    right = lb[::-1] if lb[1] == letter else lb
+    return matmul(_aligned(a, la, left), _aligned(b, lb, right))

@@ -161,6 +161,10 @@ def _matrix_power_k(a, k):
                                   _np.eye(a.shape[0], dtype=a.dtype))
 
 
+def _with_block(out, index, value):
+    return out.at[index].set(value)
+
+
 def _softmax(x, axis):  # the NumPy helper divides in place, which JAX arrays do not allow
     shifted = _np.exp(x - _np.max(x, axis=axis, keepdims=True))
     return shifted / _np.sum(shifted, axis=axis, keepdims=True)
