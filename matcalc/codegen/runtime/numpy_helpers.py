@@ -468,11 +468,15 @@ def _svd_v(x):
     return _singular_vectors(x)[1]
 
 
-def _onehot(y, k):
+def _onehot(y, k, grid):
+    if grid:  # a B x T grid of labels: B x T x k
+        return (_np.expand_dims(y, -1) == _np.arange(k)).astype(float)
     return (_np.reshape(y, (-1, 1)) == _np.arange(k)).astype(float)
 
 
 def _pick(p, y):
+    if _np.ndim(p) > 2:  # a B x T x k tensor and a B x T grid of labels
+        return _np.take_along_axis(p, _np.expand_dims(y, -1).astype(int), axis=-1)[..., 0]
     return _np.take_along_axis(p, _np.reshape(y, (-1, 1)).astype(int), axis=1)
 
 
