@@ -388,6 +388,12 @@ def _triangular_congruence(s, m, lower):
     return s.T @ m @ s
 
 
+def _solved_congruence(t, m, lower):
+    # inv(T)' @ M @ inv(T): T' Y = M, then Z T = Y
+    y = _torch.linalg.solve_triangular(t.T, m, upper=lower)
+    return _torch.linalg.solve_triangular(t, y, upper=not lower, left=False)
+
+
 def _plus_diagonal(m, v):
     return m + _torch.diag(_torch.as_tensor(v).reshape(-1))
 
