@@ -75,6 +75,23 @@ def _results_in_layout(code: Written) -> list[tuple[str, str | None]]:
     return [(variable, by_variable.get(variable)) for variable in code.program.variables]
 
 
+def _seeded(text: str) -> str | None:
+    """``text`` times the incoming gradient ``_grad`` with the product applied where it costs
+    least, or None: ``A @ B`` (``(A @ B) / s``) as ``_seeded_product(_grad, A, B)``, which
+    scales the smaller of A, B and A @ B (the gradient of a weight matrix is an outer product
+    of two vectors: scaling a vector is far cheaper than another pass over the matrix)."""
+    try:
+        tree = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        return None
+    if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Div):
+        inner = _seeded(ast.unparse(tree.left))
+        return f"({inner} / {ast.unparse(tree.right)})" if inner else None
+    if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.MatMult):
+        return f"_seeded_product(_grad, {ast.unparse(tree.left)}, {ast.unparse(tree.right)})"
+    return None
+
+
 # operations whose code makes a new tensor (never a view of an input or of a held value)
 _ALLOCATING = frozenset({"matmul", "add", "sub", "mul", "div", "neg"})
 
@@ -159,8 +176,11 @@ def _torch_classes(code: Written, taken: set[str]) -> str:
         python_name = identifier(variable)
         kind = code.program.variables[variable].kind
         shape = "()" if kind is Kind.SCALAR else f"_shape_{python_name}"
-        result = f"_result({text}, _dtype, _device, {shape})"
-        returned.append(f"{result}.mul_(_grad)" if variable in fresh else f"_grad * {result}")
+        seeded = _seeded(text)
+        result = f"_result({seeded or text}, _dtype, _device, {shape})"
+        if not seeded:
+            result = f"{result}.mul_(_grad)" if variable in fresh else f"_grad * {result}"
+        returned.append(result)
     backward_body = restored + "\n".join(backward) + "\nreturn " + _returned(returned)
     arguments = ", ".join(parameters)
     module_parameters = [identifier(v) for v in differentiated]
@@ -248,8 +268,9 @@ def _jax_function(code: Written, taken: set[str]) -> str:
         if text is None:
             returned.append("None")
             continue
-        returned.append(f"_grad * _np.reshape(_np.asarray({text}, dtype=_dtype), "
-                        f"_shape_{identifier(variable)})")
+        seeded = _seeded(text)
+        returned.append(f"{'' if seeded else '_grad * '}_np.reshape(_np.asarray("
+                        f"{seeded or text}, dtype=_dtype), _shape_{identifier(variable)})")
     backward_body = restored + "\n".join(backward) + "\nreturn " + _returned(returned)
     value_body = "\n".join(forward) + \
         f"\nreturn {code.spelling('scalar result', code.value)}"
