@@ -28,8 +28,10 @@ MARKER = "# ---- copied into every generated module from here on ----\n"
 
 
 def helper_source(module: str) -> str:
-    """The part of a runtime module after its marker line: what generated code copies."""
-    text = resources.files("matcalc.codegen.runtime").joinpath(f"{module}.py").read_text(
+    """The part of a runtime module (``numpy_helpers``, or a module of matcalc named by its
+    path in the package: ``core.indices``) after its marker line: what generated code copies."""
+    package, _, name = (module if "." in module else f"codegen.runtime.{module}").rpartition(".")
+    text = resources.files(f"matcalc.{package}").joinpath(f"{name}.py").read_text(
         encoding="utf-8")
     return text[text.index(MARKER) + len(MARKER):]
 
@@ -106,14 +108,15 @@ class Backend:
 
 BACKENDS_BY_NAME = {
     "numpy": Backend("numpy", MappingProxyType(_NUMPY), "import math as _math\n\n"
-                     "import numpy as _np\n", ("numpy_helpers", "common_helpers")),
+                     "import numpy as _np\n",
+                     ("core.indices", "numpy_helpers", "common_helpers")),
     # jax.numpy follows NumPy's API for every call the generated code makes
     "jax": Backend("jax", MappingProxyType(_NUMPY), "import math as _math\n\n"
                    "import jax.numpy as _np  # enable float64 with "
                    "jax.config.update('jax_enable_x64', True)\n",
-                   ("numpy_helpers", "jax_helpers", "common_helpers")),
+                   ("core.indices", "numpy_helpers", "jax_helpers", "common_helpers")),
     "torch": Backend("torch", MappingProxyType(_TORCH), "import math as _math\n\n"
-                     "import torch as _torch\n", ("torch_helpers",)),
+                     "import torch as _torch\n", ("core.indices", "torch_helpers")),
 }
 BACKENDS = tuple(BACKENDS_BY_NAME)
 

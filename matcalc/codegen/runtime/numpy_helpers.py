@@ -8,6 +8,8 @@ import math as _math
 
 import numpy as _np
 
+from ...core.indices import _commutation_columns
+
 
 # ---- copied into every generated module from here on ----
 def _sigmoid(x):
@@ -123,8 +125,7 @@ def _number(x):
 
 
 def _commutation(m, n, dtype):
-    rows = _np.arange(m * n)
-    return (_np.arange(m * n)[None, :] == ((rows % n) * m + rows // n)[:, None]).astype(dtype)
+    return _np.eye(m * n, dtype=dtype)[_commutation_columns(m, n)]
 
 
 def _column(x, name):

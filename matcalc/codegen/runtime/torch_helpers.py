@@ -9,6 +9,8 @@ import math as _math
 
 import torch as _torch
 
+from ...core.indices import _commutation_columns
+
 
 # ---- copied into every generated module from here on ----
 def _sigmoid(x):
@@ -100,9 +102,7 @@ def _number(x):
 
 
 def _commutation(m, n, dtype, device):
-    rows = _torch.arange(m * n, device=device)
-    return (_torch.arange(m * n, device=device)[None, :] ==
-            ((rows % n) * m + rows // n)[:, None]).to(dtype)
+    return _torch.eye(m * n, dtype=dtype, device=device)[_commutation_columns(m, n)]
 
 
 def _maximum(a, b):
