@@ -44,13 +44,18 @@ def _reads(text: str) -> set[str]:
 def _split(code: Written, also: set[str]) -> tuple[list[str], list[str], list[str]]:
     """(forward lines, backward lines, the names the backward pass reads from the forward's,
     which include ``also`` where the forward pass defines them)."""
-    lines = code.setup + code.valued_lines
+    read = set(_reads(code.value)).union(*(_reads(line) for line in code.valued_lines),
+                                         *(_reads(text) for text in code.valued_results))
+    # a size nothing reads is not computed (each line is a cost on every call)
+    setup = [line for line in code.setup
+             if not line.startswith("_size_") or line.split(" = ")[0] in read]
+    lines = setup + code.valued_lines
     assigned = [_assigned(line) for line in lines]
     wanted = _reads(code.value)
     forward = [False] * len(lines)
     for index in range(len(lines) - 1, -1, -1):
         stored, loaded = assigned[index]
-        if stored & wanted or index < len(code.setup):
+        if stored & wanted or index < len(setup):
             forward[index] = True
             wanted |= loaded
     wanted = set(also).union(*(_reads(text) for text in code.valued_results))
