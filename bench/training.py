@@ -153,8 +153,12 @@ def timed(functions: dict[str, Callable[[], object]], repeats: int) -> dict[str,
     for function in functions.values():
         function()
         function()
-    for _ in range(repeats):
-        for name, function in functions.items():
+    names = list(functions)
+    for repeat in range(repeats):
+        # each repetition starts with the next implementation: none always runs right after
+        # another library's call (whose caches and threads slow the first call after it)
+        for name in names[repeat % len(names):] + names[:repeat % len(names)]:
+            function = functions[name]
             start = CLOCK["clock"]()
             function()
             times[name].append(CLOCK["clock"]() - start)
