@@ -398,6 +398,12 @@ def _triangular_congruence(s, m, lower):
     return s.T @ m @ s
 
 
+def _solved_congruence(t, m, lower):
+    # inv(T)' @ M @ inv(T): T' Y = M, then Z T = Y
+    y = _torch.linalg.solve_triangular(t.T, m, upper=lower)
+    return _torch.linalg.solve_triangular(t, y, upper=not lower, left=False)
+
+
 def _plus_diagonal(m, v):
     return m + _torch.diag(_torch.as_tensor(v).reshape(-1))
 
@@ -450,11 +456,15 @@ def _svd_v(x):
     return _singular_vectors(x)[1]
 
 
-def _onehot(y, k):
+def _onehot(y, k, grid):
+    if grid:  # a B x T grid of labels: B x T x k
+        return (y.unsqueeze(-1) == _torch.arange(k, device=y.device)).to(_torch.float64)
     return (y.reshape(-1, 1) == _torch.arange(k, device=y.device)).to(_torch.float64)
 
 
 def _pick(p, y):
+    if p.dim() > 2:  # a B x T x k tensor and a B x T grid of labels
+        return _torch.take_along_dim(p, y.unsqueeze(-1).long(), dim=-1)[..., 0]
     return _torch.take_along_dim(p, y.reshape(-1, 1).long(), dim=1)
 
 
