@@ -66,21 +66,17 @@ _BINARY_OPS = {"add", "sub", "mul", "div", "matmul", "frob"}
 
 
 def number(text: str) -> float:
-    """A literal's value; one beyond float64's range (1e400) is an error, not infinity, and so
-    is one with more significant digits than float64 holds that it would round: two such
-    numbers can round to one (0.1000000000000000001 - 0.1 would be 0)."""
+    """A literal's value; one beyond float64's range (1e400) is an error, not infinity, as is
+    one with more significant digits than float64 holds, which it would round (two could
+    round to one: 0.1000000000000000001 - 0.1 would be 0)."""
     value = float(text)
     if not math.isfinite(value):
         raise LimitError(f"the number {text} is too large (float64 reaches about 1.8e308)")
     exact = decimal.Decimal(text)
-    if len(exact.normalize().as_tuple().digits) > MAX_DIGITS and decimal.Decimal(value) != exact:
+    if len(exact.normalize().as_tuple().digits) > 17 and decimal.Decimal(value) != exact:
         raise UnsupportedError(f"the number {text} has more significant digits than float64 "
-                               f"holds ({MAX_DIGITS}): it would be read as {value!r}; write at "
-                               f"most {MAX_DIGITS}")
+                               f"holds (17): it would be read as {value!r}")
     return value
-
-
-MAX_DIGITS = 17  # significant digits of a literal: float64 tells apart numbers of 17 digits
 
 
 def location_of(item: Tree | Token, source: str) -> Location | None:
