@@ -77,3 +77,69 @@ def test_generated_code_inverts_a_number():
 
     derivative = matcalc.derive("a : scalar positive; b : scalar\nF = b * inv(a)", wrt="b")
     assert derivative.numpy()(a=2.0, b=1.0) == 0.5
+
+
+# -- where an operation is defined, and the values it takes: facets that stages act on ---------
+
+def _use(name: str, argument: str) -> str:
+    """``name`` applied to ``argument`` (and a second argument of its shape if it takes two)."""
+    op = operations()[name]
+    return f"{op.syntax.name}({', '.join([argument] * op.arity)})"
+
+
+@pytest.mark.parametrize("name", sorted(operations()))
+def test_where_an_operation_is_defined_random_points_draw_its_argument(name):
+    # the domain facet is what sampling reads: an argument of an operation defined only on
+    # invertible / spd / symmetric matrices, positive or bounded entries is drawn so
+    import numpy as np
+
+    import matcalc
+    from matcalc.errors import MatcalcError
+    from matcalc.numeric.sampling import implied_attributes, random_instance
+
+    op = operations()[name]
+    assert op.domain in registry.DOMAINS and op.values in registry.VALUES
+    if op.domain == "real" or not op.syntax or op.syntax.symbol:
+        return
+    argument = "X" if op.domain in ("invertible", "spd", "symmetric") else "x"
+    try:
+        program = matcalc.parse(f"X : matrix(n, n)\nx : vector(n)\nf = {_use(name, argument)}")
+    except MatcalcError:
+        pytest.skip(f"{name} is not written as a call on one argument")
+    assert op.domain in implied_attributes(program).get(argument, set())
+    value = np.asarray(random_instance(program, seed=3).arrays[argument], dtype=float)
+    checks = {"positive": lambda v: np.all(v > 0), "bounded": lambda v: np.all(np.abs(v) < 1),
+              "invertible": lambda v: np.linalg.cond(v) < 1e6,
+              "symmetric": lambda v: np.allclose(v, v.T),
+              "spd": lambda v: np.allclose(v, v.T) and np.all(np.linalg.eigvalsh(v) > 0)}
+    assert checks[op.domain](value), (name, value)
+
+
+@pytest.mark.parametrize("name", sorted(operations()))
+def test_the_values_an_operation_takes_are_facts_and_hold(name):
+    # the values facet is what the simplifier's facts read; each claim holds at random points
+    import numpy as np
+
+    import matcalc
+    from matcalc.engine.pipeline import facts_for
+    from matcalc.errors import MatcalcError
+    from matcalc.numeric.evaluate import evaluate
+    from matcalc.numeric.sampling import random_instance
+
+    op = operations()[name]
+    if op.values == "real":
+        return
+    try:
+        program = matcalc.parse(f"x : vector(n)\nf = {_use(name, 'x')}")
+    except MatcalcError:
+        pytest.skip(f"{name} is not written as a call on one argument")
+    facts, node = facts_for(program), program.definitions["f"].body
+    if name != "sqrt":  # the facts judge sqrt by its argument: defined where it is >= 0
+        assert facts.nonnegative(node)
+        assert facts.positive(node) == (op.values in ("positive", "unit"))
+    for seed in range(3):
+        instance = random_instance(program, seed=seed)
+        value = np.asarray(evaluate(program, "f", instance.arrays, sizes=instance.sizes))
+        assert np.all(value >= 0) and (op.values != "unit" or np.all(value < 1)), name
+        if op.values in ("positive", "unit"):
+            assert np.all(value > 0), name

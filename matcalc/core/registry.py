@@ -22,7 +22,11 @@ with its jvp, transpose, lowering and printer side by side.  The record holds:
   formed to be shared, its products using the structure (kron); or both
   (``"costly structure"``: Diag);
 - ``tensors``: whether its shape rule, rules and code handle tensors (leading batch axes);
-  an operation that does not say so refuses a tensor operand.
+  an operation that does not say so refuses a tensor operand;
+- ``domain``: where it is defined, as what its first argument must be (``"invertible"`` for
+  inv and logdet, ``"spd"`` for chol, ...; ``"real"``: anywhere), read by random points;
+- ``values``: what values it takes (``"unit"`` for softmax, ``"nonnegative"`` for a norm),
+  read by the simplifier's facts.
 
 The stages read views of this table (:func:`view`), never tables of their own.  The registry
 loads every module of :mod:`matcalc.ops` the first time a stage asks for an operation, so
@@ -40,6 +44,13 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 COSTS = ("cheap", "costly", "structure", "costly structure")
+# where an operation is defined, as the attribute its first argument needs (random points draw
+# it so, numeric/sampling.py): anywhere, positive entries, in (-1, 1) (tan away from its poles),
+# an invertible, an spd or a symmetric matrix
+DOMAINS = ("real", "positive", "bounded", "invertible", "spd", "symmetric")
+# the values it takes (the simplifier's facts, rules/facts.py): any, positive, in (0, 1) (also
+# positive), non-negative
+VALUES = ("real", "positive", "unit", "nonnegative")
 # binding strength of the text language's operators (higher binds tighter; grammar.lark)
 SUM, FROB, PRODUCT, UNARY, POWER, POSTFIX, ATOM = range(1, 8)
 
@@ -145,6 +156,8 @@ class Operation:
     scalar: str | None = None
     cost: str | None = None
     tensors: bool = False
+    domain: str = "real"  # where its first argument is drawn: one of DOMAINS
+    values: str = "real"  # what values it takes: one of VALUES
     module: str = field(default="", compare=False)
 
 
@@ -161,6 +174,9 @@ def register(operation: Operation) -> Operation:
         raise ValueError(f"the operation {operation.name} is defined twice")
     if operation.cost is not None and operation.cost not in COSTS:
         raise ValueError(f"{operation.name}: the cost class is one of {COSTS}")
+    if operation.domain not in DOMAINS or operation.values not in VALUES:
+        raise ValueError(f"{operation.name}: the domain is one of {DOMAINS}, the values one of "
+                         f"{VALUES}")
     _OPERATIONS[operation.name] = operation
     return operation
 

@@ -19,6 +19,7 @@ from ..core.functions import FUNCTIONS
 from ..core.ir import Node, walk
 from ..core.labels import LABELS, classes
 from ..core.program import Program
+from ..core.registry import view
 from ..core.shapes import Dim, Kind
 from ..errors import DomainError
 from ..limits import check_entries, check_time
@@ -32,15 +33,6 @@ MAX_TRIES = 200
 RESIZE_EVERY = 25  # failed tries at one choice of sizes before choosing others
 
 KINKED = frozenset(name for name, function in FUNCTIONS.items() if function.kink)
-_NEEDS_POSITIVE = frozenset(name for name, function in FUNCTIONS.items()
-                            if function.domain == "positive")
-_NEEDS_BOUNDED = frozenset(name for name, function in FUNCTIONS.items()
-                           if function.domain == "bounded")  # tan: away from its poles
-_NEEDS_INVERTIBLE = frozenset({"logdet", "inv"})
-# functions of a matrix whose arguments are drawn spd (chol; logm and sqrtm: a spectrum off the
-# negative real axis) or symmetric (the eigenproblem)
-_NEEDS_SPD = frozenset({"chol", "logm", "sqrtm"})
-_NEEDS_SYMMETRIC = frozenset({"eigvalsh", "eigvecsh"})
 _SPECTRAL = frozenset({"norm_spec", "svd_u1", "svd_v1", "norm_nuc", "polar", "svdvals", "svd_u",
                        "svd_v"})
 EIGENVALUE_GAP = 1e-2  # eigenvalues of eigvalsh / eigvecsh must be this far apart (relative)
@@ -94,20 +86,15 @@ def _compound_dims(program: Program) -> list[Dim]:
 def implied_attributes(program: Program) -> dict[str, set[str]]:
     """Attributes a variable needs because a function takes it directly (``log(x)``)."""
     implied: dict[str, set[str]] = {}
+    domains = view("domain")
     roots = [d.body for d in program.definitions.values()] + [r.of for r in program.requests]
     for root in roots:
         for node in walk(root):
-            if node.op in _NEEDS_POSITIVE or (node.op == "pow" and not _integer_exponent(node)):
-                wanted = "positive"
-            elif node.op in _NEEDS_BOUNDED:
-                wanted = "bounded"
-            elif node.op in _NEEDS_INVERTIBLE:
-                wanted = "invertible"
-            elif node.op in _NEEDS_SPD:
-                wanted = "spd"
-            elif node.op in _NEEDS_SYMMETRIC:
-                wanted = "symmetric"
-            else:
+            # where the operation is defined (its domain facet, matcalc/ops); a power with an
+            # exponent that is not whole needs a positive base
+            wanted = "positive" if node.op == "pow" and not _integer_exponent(node) else \
+                domains.get(node.op, "real")
+            if wanted == "real":
                 continue
             argument = node.args[0]
             while argument.op == "transpose":
@@ -292,6 +279,7 @@ def _first_problem(program: Program, evaluation: Evaluation, margin: float = KIN
             evaluation.value(root)
     except DomainError as error:
         return error.message
+    symmetric = {name for name, domain in view("domain").items() if domain == "symmetric"}
     for node, value in evaluation.values.items():
         if saturation is not None and _saturated(node.op, value, saturation):
             return f"{node} comes within {saturation:g} of its limits"
@@ -299,7 +287,7 @@ def _first_problem(program: Program, evaluation: Evaluation, margin: float = KIN
             return f"the argument of {node} comes within {margin:g} of the kink at 0"
         if node.op == "inv" and np.ndim(value) and np.linalg.cond(value) > CONDITION_LIMIT:
             return f"{node} inverts a badly conditioned matrix"
-        if node.op in _NEEDS_SYMMETRIC and _nearly_repeated(evaluation.values[node.args[0]]):
+        if node.op in symmetric and _nearly_repeated(evaluation.values[node.args[0]]):
             return f"the eigenvalues of {node.args[0]} are nearly repeated"
         if node.op in _SPECTRAL and _singular_values_close(node.op,
                                                            evaluation.values[node.args[0]]):

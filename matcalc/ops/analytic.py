@@ -146,8 +146,11 @@ def _facets(name: str, scalar: str, scalar_code: str, torch: str = "") -> dict:
 
 
 define("expm", differential=d_expm, **_facets("expm", "expm(a) = exp(a)", "np.exp({0})"))
-define("logm", differential=d_logm, **_facets("logm", "logm(a) = log(a)", "np.log({0})"))
-define("sqrtm", differential=d_sqrtm, **_facets("sqrtm", "sqrtm(a) = sqrt(a)", "np.sqrt({0})"))
+# logm and sqrtm: random points draw an spd argument, its spectrum off the negative real axis
+define("logm", differential=d_logm, domain="spd",
+       **_facets("logm", "logm(a) = log(a)", "np.log({0})"))
+define("sqrtm", differential=d_sqrtm, domain="spd",
+       **_facets("sqrtm", "sqrtm(a) = sqrt(a)", "np.sqrt({0})"))
 define("expm_frechet", differential=frechet_differential("expm_frechet"), arity=2,
        adjoints=(derived_adjoint("expm_frechet", 0), frechet_adjoint("expm_frechet")),
        jacobian=no_kronecker_form("expm_frechet"),

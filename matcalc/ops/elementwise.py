@@ -91,4 +91,4 @@ for _name, _function in FUNCTIONS.items():
            stable=_STABLE.get(_name, ()),
            scalar=f"{_name}(a) is the number {_name} of a",
            cost="costly" if _function.costly else "cheap",
-           tensors=True)
+           tensors=True, domain=_function.domain, values=_function.values)

@@ -134,7 +134,8 @@ define('logdet',
        sympy=lambda s, node, a: s.sp.log(a if node.args[0].is_scalar else s.Determinant(a)),
        stable=(),
        scalar="logdet(a) = log(a)",
-       cost="costly")
+       cost="costly",
+       domain="invertible")
 define('inv',
        differential=d_inverse,
        adjoints=(pull_inverse,),
@@ -147,7 +148,8 @@ define('inv',
        sympy=lambda s, node, a: 1 / a if node.args[0].is_scalar else s.Inverse(a),
        stable=(),
        scalar="inv(a) = 1 / a",
-       cost="costly")
+       cost="costly",
+       domain="invertible")
 define('norm2', differential=d_norm, adjoints=(pull_norm,), jacobian=vec_norm, shape=norm2_shape,
        syntax=Syntax("norm2"),
        latex=Latex(template=r"\left\|{0}\right\|_2"),
@@ -155,7 +157,8 @@ define('norm2', differential=d_norm, adjoints=(pull_norm,), jacobian=vec_norm, s
        sympy=lambda s, node, a: s.sp.Abs(a) if node.args[0].is_scalar else s.FrobeniusNorm(a),
        stable=(),
        scalar="norm2(a) = abs(a)",
-       cost="cheap")
+       cost="cheap",
+       values="nonnegative")
 define('norm', differential=d_norm, adjoints=(pull_norm,), jacobian=vec_norm, shape=scalar_result,
        syntax=Syntax("norm"),
        latex=Latex(template=r"\left\|{0}\right\|_F"),
@@ -163,4 +166,5 @@ define('norm', differential=d_norm, adjoints=(pull_norm,), jacobian=vec_norm, sh
        sympy=lambda s, node, a: s.sp.Abs(a) if node.args[0].is_scalar else s.FrobeniusNorm(a),
        stable=(),
        scalar="norm(a) = abs(a)",
-       cost="cheap")
+       cost="cheap",
+       values="nonnegative")

@@ -141,7 +141,8 @@ define('softmax',
        stable=(),
        scalar="softmax(a) = 1",
        cost="costly",
-       tensors=True)
+       tensors=True,
+       values="unit")
 define('logsumexp',
        differential=d_logsumexp,
        adjoints=(pull_logsumexp,),

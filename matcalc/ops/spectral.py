@@ -130,7 +130,7 @@ define("chol", differential=d_cholesky, shape=matrix_function_shape("chol"),
        syntax=Syntax("chol"), latex=_named("chol"),
        code=Code(numpy="_chol({0})", torch="_chol({0})", helpers=("_chol",),
                  scalar="np.sqrt({0})"),
-       sympy=_no_sympy, stable=(), scalar="chol(a) = sqrt(a)", cost="costly")
+       sympy=_no_sympy, stable=(), scalar="chol(a) = sqrt(a)", cost="costly", domain="spd")
 define("Phi", differential=d_phi, adjoints=(pull_phi,), jacobian=vec_phi,
        shape=matrix_function_shape("Phi"), syntax=Syntax("Phi"),
        latex=Latex(command=r"\Phi", reads=("Phi",)),
@@ -140,12 +140,14 @@ define("eigvalsh", differential=d_eigenvalues, shape=matrix_function_shape("eigv
        syntax=Syntax("eigvalsh"), latex=_named("eigvalsh"),
        code=Code(numpy="_eigvalsh({0})", torch="_eigvalsh({0})", helpers=("_eigvalsh",),
                  scalar="{0}"),
-       sympy=_no_sympy, stable=(), scalar="eigvalsh(a) = a", cost="costly")
+       sympy=_no_sympy, stable=(), scalar="eigvalsh(a) = a", cost="costly",
+       domain="symmetric")
 define("eigvecsh", differential=d_eigenvectors, shape=matrix_function_shape("eigvecsh"),
        syntax=Syntax("eigvecsh"), latex=_named("eigvecsh"),
        code=Code(numpy="_eigvecsh({0})", torch="_eigvecsh({0})", helpers=("_eigvecsh",),
                  scalar="(0.0 * {0} + 1.0)"),
-       sympy=_no_sympy, stable=(), scalar="eigvecsh(a) = 1", cost="costly")
+       sympy=_no_sympy, stable=(), scalar="eigvecsh(a) = 1", cost="costly",
+       domain="symmetric")
 define("eiggap", differential=d_gaps, shape=gap_shape, syntax=Syntax("eiggap"),
        latex=_named("eiggap"),
        code=Code(numpy="_eiggap({0})", torch="_eiggap({0})", helpers=("_eiggap",),

@@ -8,22 +8,32 @@ on the simplex whatever theta is), never guessed.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 
 from ..core import ir
 from ..core.algebra import chain
 from ..core.broadcast import axis_mean
 from ..core.functions import FUNCTIONS
 from ..core.ir import Node
+from ..core.registry import view
 from ..core.shapes import Kind
 
 Lookup = Callable[[str], Node | None]
 
-_POSITIVE_FUNCTIONS = frozenset({"softmax"}) | {
-    name for name, f in FUNCTIONS.items() if f.values in ("positive", "unit")}
-_NONNEGATIVE_FUNCTIONS = frozenset({"norm", "norm2"}) | {
-    name for name, f in FUNCTIONS.items() if f.values == "nonnegative" and f.name != "sqrt"}
-_UNIT_FUNCTIONS = frozenset({"softmax"}) | {name for name, f in FUNCTIONS.items()
-                                            if f.values == "unit"}
+
+
+@cache
+def _valued() -> dict[str, frozenset[str]]:
+    """The operations by the values they take (their ``values`` facet, matcalc/ops): positive
+    (a unit value is positive too), non-negative (sqrt is judged by its argument below, as it
+    is defined only where that is non-negative), in (0, 1), and in (0, 1) entry by entry."""
+    values = view("values")
+
+    def taking(*kinds: str) -> frozenset[str]:
+        return frozenset(name for name, taken in values.items() if taken in kinds)
+
+    return {"positive": taking("positive", "unit"), "nonnegative": taking("nonnegative") - {"sqrt"},
+            "unit": taking("unit"), "unit entrywise": taking("unit") - {"softmax"}}
 
 
 # attributes that hold only on a set of measure zero (S = S', sum(y) = 1, y * y = 1): true at the
@@ -140,7 +150,7 @@ class Facts:
             return True
         node = self._resolve(node)
         op = node.op
-        if op in _NONNEGATIVE_FUNCTIONS:
+        if op in _valued()["nonnegative"]:
             return True
         if op == "pow":
             exponent = node.args[1]
@@ -151,7 +161,7 @@ class Facts:
         if op == "sub":  # c - s for c >= 1 and s a softmax: its entries lie in (0, 1]
             first, second = node.args
             return first.op == "const" and first.params[0] >= 1 and \
-                self._resolve(second).op in _UNIT_FUNCTIONS
+                self._resolve(second).op in _valued()["unit"]
         if op in ("add", "mul", "div", "sqrt", "mean", "sum", "minimum"):
             return all(self.nonnegative(arg) for arg in node.args)
         if op == "maximum":
@@ -181,7 +191,7 @@ class Facts:
             return "positive" in node.params[1]
         if op in ("const",):
             return node.params[0] > 0
-        if op in ("dimval", "ones") or op in _POSITIVE_FUNCTIONS:
+        if op in ("dimval", "ones") or op in _valued()["positive"]:
             return True
         if op == "add":  # positive + nonnegative
             a, b = node.args
@@ -194,7 +204,7 @@ class Facts:
         if op == "sub":  # c - sigmoid(...) for c >= 1: sigmoid's values lie in (0, 1)
             first, second = node.args
             return first.op == "const" and first.params[0] >= 1 and \
-                self._resolve(second).op in _UNIT_FUNCTIONS - {"softmax"}
+                self._resolve(second).op in _valued()["unit entrywise"]
         if op == "pow":
             return self.positive(node.args[0])
         if op == "transpose":
