@@ -391,3 +391,31 @@ def test_a_step_whose_value_floating_point_loses_is_not_judged(capsys):
     assert main(["verify", str(problem), "--wrt", "x", "--answer",
                  "2 * A' @ (A @ x - b) + ((1e30 + x) - 1e30)"]) == 2
     assert "cannot judge" in capsys.readouterr().err
+
+
+# -- a name for a derivative that nothing states -------------------------------------------------
+# "g = \nabla_x f" made g the true gradient, so "\nabla_x f = g" compared the gradient with itself
+# and the derivation held without stating anything; a name for a derivative may be used once a
+# step says what it equals.
+QUADRATIC_FORM = "A : matrix(n, n)\nx : vector(n)\nf = x' @ A @ x\n"
+
+
+@pytest.mark.parametrize("derivation", [
+    "g = \\nabla_x f\n\\nabla_x f = g",
+    "G = \\nabla_x f\ndf = G' @ dx",
+    "G = \\nabla_x f\nh = 2 * G\n\\nabla_x f = h / 2",
+    "where G = \\frac{\\partial f}{\\partial x}\n\\nabla_x f = G",
+    "\\nabla_x f = G, \\qquad G = \\nabla_x f",
+])
+def test_a_name_for_a_derivative_is_no_statement_of_it(derivation):
+    verdict = matcalc.verify_derivation(QUADRATIC_FORM, derivation)
+    assert not verdict.ok
+    assert any("no step has said what it equals" in line.why for line in verdict.lines)
+
+
+@pytest.mark.parametrize("derivation", [
+    "G = \\nabla_x f = (A + A^\\top) x\ndf = G' @ dx",
+    "G = \\nabla_x f\nG = (A + A^\\top) x\ndf = G' @ dx",
+])
+def test_a_name_for_a_derivative_serves_once_stated(derivation):
+    assert matcalc.verify_derivation(QUADRATIC_FORM, derivation).ok

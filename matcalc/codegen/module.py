@@ -41,6 +41,7 @@ from .backends import Backend, only_used_helpers
 from .backends import backend as spelling_of
 from .names import identifier, size_name, sizes_keyword
 from .plan import constant_nodes, hoisted, mover, regrouped
+from .solves import solved_inverses
 from .writer import Writer, count_uses
 
 ZERO = const(0.0)
@@ -99,8 +100,9 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
     bodies = [body for _, body in statements] + result_nodes
     facts = Facts(body_of)
     uses = count_uses(bodies + ([value_node] if value_node else []), set())
+    solved = solved_inverses(bodies + ([value_node] if value_node else []))
     constant = constant_nodes(program, where, wrt, bodies) if hoist else set()
-    chosen = hoisted(bodies, constant)
+    chosen = hoisted(bodies, constant, solved)
     variables = list(program.variables)
     taken = [identifier(v) for v in variables]
     sizes_key = sizes_keyword(taken) if _missing_sizes(program, variables, bodies) else ""
@@ -110,10 +112,10 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
 
     def write(with_value: bool, counts: dict[Node, int], paired: frozenset = frozenset()
               ) -> tuple[Writer, list[str], list[str], str, list[str]]:
-        writer = Writer(program, facts, named, counts, spelling, paired)
+        writer = Writer(program, facts, named, counts, spelling, paired, solved)
         writer.symmetric = symmetric
-        prepare_lines = _prepare_lines(chosen, Writer(program, facts, named, counts, spelling),
-                                       writer, prepared_key)
+        preparer = Writer(program, facts, named, counts, spelling, solved=solved)
+        prepare_lines = _prepare_lines(chosen, preparer, writer, prepared_key)
         wanted = set(needed) if with_value else _needed_by(result_nodes, where, body_of)
         lines = []
         for statement_name, body in statements:
@@ -123,6 +125,7 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
             lines += writer.lines
             writer.lines = []
             lines.append(f"{identifier(statement_name)} = {text}")
+            writer.names.setdefault(body, identifier(statement_name))  # met again: reused
         results = []
         for result in result_nodes:
             results.append(writer.value(result))

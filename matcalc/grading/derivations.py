@@ -22,7 +22,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..core import ir
-from ..core.ir import Node
+from ..core.ir import Node, walk
 from ..core.program import Program
 from ..core.shapes import Kind
 from ..engine.accumulate import Derivation, differential
@@ -94,6 +94,7 @@ class _Checker:
         self.differentials: dict[str, str | None] = {}  # d<name> (or dpart<k>): what it is of
         self.points: dict[int, Instance] = {}
         self.evaluations: dict[int, dict] = {}
+        self.unstated: dict[str, str] = {}  # names of derivatives no step has stated yet
         for name in program.definitions:
             self._add_differential(name)
 
@@ -113,13 +114,32 @@ class _Checker:
         fresh = {n: b for n, b in self.derivation.where.items() if n not in program.definitions}
         self.program = program.extended({**fresh, name: change})
 
-    def read(self, text: str) -> Node:
+    def read(self, text: str, left: bool = False) -> Node:
+        """A side of a step; a right side may not use a name that stands for a derivative
+        nothing has stated yet (``G = \\nabla_x f`` alone): the step would compare the true
+        derivative with itself."""
         extended, node = self._side(text)
+        if not left:
+            self._refuse_unstated(node, text)
         self.program = extended
         return node
 
+    def _refuse_unstated(self, node: Node, text: str) -> None:
+        used = sorted({item.name for item in walk(node) if item.op == "ref" and
+                       item.name in self.unstated})
+        if used:
+            raise UnsupportedError(
+                f"{used[0]} names the derivative {self.unstated[used[0]]} and no step has said "
+                f"what it equals: {text.strip()} would check it against itself; state it "
+                f"({used[0]} = ... on the line that names it, or a line {used[0]} = ...)")
+
+    def stated(self, name: str) -> None:
+        """A step claims what ``name`` equals: it may be used from now on."""
+        self.unstated.pop(name, None)
+
     def define(self, name: str, text: str) -> None:
         _, node = self._side(text)
+        self._refuse_unstated(node, text)
         written = self.new_name(name)
         self.program = self.program.extended({written: node})
         self._add_differential(written)
@@ -442,9 +462,13 @@ def _chain(checker: _Checker, step: Step, previous: Node | Result | None,
             chain.append(checker.define_from(texts[0], texts[1]))
             sides = sides[1:]
             if len(sides) == 1:
+                if isinstance(chain[-1], Result):  # a name for a derivative, nothing claimed
+                    checker.unstated[name] = texts[1].strip()
                 return chain, f"defines {name}, a new name: nothing to check"
         else:  # a name that already means something is a claim about it
-            chain.append(checker.read(texts[0]))
+            chain.append(checker.read(texts[0], left=True))
+            if len(sides) > 1:
+                checker.stated(plain_name(texts[0]) or texts[0].strip())
         for side in sides[1:]:
             current = side
             chain.append(checker.read(side.text))

@@ -86,6 +86,10 @@ def _sylvester(s, e):
     return _np.real(v @ ((vinv @ e @ v) / (w[:, None] + w[None, :])) @ vinv)
 
 
+def _cholesky(x):
+    return _np.linalg.cholesky(x)  # NaN where x is not positive definite
+
+
 def _logdet_spd(x):
     # NaN where x is not positive definite (jnp.linalg.cholesky does not raise)
     return 2.0 * _np.sum(_np.log(_np.diagonal(_np.linalg.cholesky(x))))
@@ -101,6 +105,13 @@ def _triangular_product(t, m, lower, left):
 
 def _triangular_congruence(s, m, lower):
     return s.T @ m @ s
+
+
+def _solved_congruence(t, m, lower):
+    import jax.scipy.linalg
+
+    y = jax.scipy.linalg.solve_triangular(t, m, lower=lower, trans=1)
+    return jax.scipy.linalg.solve_triangular(t, y.T, lower=lower, trans=1).T
 
 
 def _plus_diagonal(m, v):
@@ -162,3 +173,13 @@ def _softmax(x, axis):  # the NumPy helper divides in place, which JAX arrays do
 def _softmax_pullback(p, d, axis):  # the NumPy helper subtracts in place
     weighted = p * d
     return weighted - p * _np.sum(weighted, axis=axis, keepdims=True)
+
+
+def _seeded_product(g, a, b):
+    """g * (a @ b), g applied to the smallest of a, b and a @ b (a backward pass's seed)."""
+    sizes = (a.size, b.size, a.shape[0] * b.shape[-1])
+    if sizes[0] == min(sizes):
+        return (g * a) @ b
+    if sizes[1] == min(sizes):
+        return a @ (g * b)
+    return g * (a @ b)

@@ -174,6 +174,16 @@ def _result(x, dtype, device, shape):
     return x if x.shape == shape else x.reshape(shape)
 
 
+def _seeded_product(g, a, b):
+    """g * (a @ b), g applied to the smallest of a, b and a @ b (a backward pass's seed)."""
+    sizes = (a.numel(), b.numel(), a.shape[0] * b.shape[-1])
+    if sizes[0] == min(sizes):
+        return (g * a) @ b
+    if sizes[1] == min(sizes):
+        return a @ (g * b)
+    return (a @ b).mul_(g)
+
+
 def _kron_matvec(a, b, v):
     """kron(a, b) @ v without the Kronecker product: vec(b @ V @ a.T), V = unvec(v)."""
     return _vec(b @ _unvec(v, b.shape[1], a.shape[1]) @ a.T)
@@ -386,6 +396,12 @@ def _triangular_product(t, m, lower, left):
 
 def _triangular_congruence(s, m, lower):
     return s.T @ m @ s
+
+
+def _solved_congruence(t, m, lower):
+    # inv(T)' @ M @ inv(T): T' Y = M, then Z T = Y
+    y = _torch.linalg.solve_triangular(t.T, m, upper=lower)
+    return _torch.linalg.solve_triangular(t, y, upper=not lower, left=False)
 
 
 def _plus_diagonal(m, v):
