@@ -367,3 +367,12 @@ def test_a_tensor_einsum_reads_back_from_text_and_latex_and_runs_in_every_backen
     again = matcalc.parse(TENSORS + f"g = {node.body}")
     np.testing.assert_allclose(evaluate(again, "g", arrays), expected)
     np.testing.assert_allclose(_latex_value(program, to_latex(node.body), arrays), expected)
+
+
+def test_an_answer_may_be_written_as_an_einsum_in_either_notation():
+    problem = DECLARE + "f = x' @ A @ y"
+    assert matcalc.verify(problem, "A", 'einsum("i,j->ij", x, y)').ok
+    assert not matcalc.verify(problem, "A", 'einsum("i,j->ji", x, y)').ok
+    assert matcalc.verify(problem, "A", r"\left[x_{i} y_{j}\right]_{ij}", latex=True).ok
+    assert matcalc.verify(problem, "x", r"\left[\sum_{j} A_{ij} y_{j}\right]_{i}",
+                          latex=True).ok
