@@ -186,14 +186,17 @@ def test_latex_sets_an_einsum_as_a_sum_over_its_indices():
     assert r"\left[\sum_{kl} B_{ik} C_{il} D_{jk} E_{jl} F_{kl}\right]_{ij}" in result.latex
 
 
-def _random_spec(rng: np.random.Generator) -> tuple[str, list[tuple[int, ...]]]:
-    """A spec over up to four letters with 1-6 operands of rank 1 or 2, and the shapes."""
+def _random_spec(rng: np.random.Generator, rank: int = 2
+                 ) -> tuple[str, list[tuple[int, ...]]]:
+    """A spec over up to four letters with 1-6 operands of rank 1 to ``rank`` (and an output
+    of as many letters at most), and the operands' shapes."""
     letters = "ijkl"[:rng.integers(2, 5)]
     sizes = dict(zip(letters, (int(s) for s in rng.permutation([2, 3, 4, 5])), strict=False))
-    terms = ["".join(rng.choice(list(letters), size=rng.integers(1, 3), replace=False))
-             for _ in range(rng.integers(1, 7))]
+    terms = ["".join(rng.choice(list(letters), size=min(rng.integers(1, rank + 1), len(letters)),
+                                replace=False))
+             for _ in range(rng.integers(1, 7 if rank == 2 else 4))]
     used = sorted(set("".join(terms)))
-    output = "".join(rng.permutation(used)[:rng.integers(0, 3)])
+    output = "".join(rng.permutation(used)[:rng.integers(0, rank + 1)])
     shapes = [tuple(sizes[letter] for letter in term) for term in terms]
     return f"{','.join(terms)}->{output}", shapes
 
@@ -220,21 +223,22 @@ def test_random_specs_evaluate_and_differentiate_as_numpy_einsum():
         np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7, err_msg=spec)
 
 
-def test_the_adjoints_of_a_raw_einsum_node_match_finite_differences():
+@pytest.mark.parametrize("rank", [2, 3])
+def test_the_adjoints_of_a_raw_einsum_node_match_finite_differences(rank):
     # G : d einsum(s, ..., dT_i, ...) = adjoint_i : dT_i, for nodes kept as einsum whether or
-    # not they have a matrix form (the rule must not rely on the lowering)
+    # not they have a matrix form (the rule must not rely on the lowering); rank 3: tensors
     from matcalc.core import ir
     from matcalc.ops.einsum import pull_einsum
 
-    rng = np.random.default_rng(31)
-    for _ in range(int(os.environ.get("MATCALC_EINSUM_CASES", "20"))):
-        spec, shapes = _random_spec(rng)
+    rng = np.random.default_rng(31 + rank)
+    for _ in range(int(os.environ.get("MATCALC_EINSUM_CASES", "20")) // (rank - 1)):
+        spec, shapes = _random_spec(rng, rank)
         output = spec.split("->")[1]
         sizes = dict(zip("".join(spec.split("->")[0].split(",")),
                          (s for shape in shapes for s in shape), strict=True))
         out_shape = tuple(sizes[letter] for letter in output)
         names = [f"T{index}" for index in range(len(shapes))]
-        kinds = {0: "scalar", 1: "vector", 2: "matrix"}
+        kinds = {0: "scalar", 1: "vector", 2: "matrix", 3: "tensor"}
         declarations = "".join(
             f"{name} : {kinds[len(shape)]}({', '.join(str(s) for s in shape)})\n"
             for name, shape in zip([*names, "G"], [*shapes, out_shape], strict=True))
