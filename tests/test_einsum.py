@@ -138,6 +138,19 @@ def test_hessians_and_jacobians_match_finite_differences_or_are_refused():
                               wrt="x", kind="jacobian", check=False)
     expected = np.einsum("ij,ik,jk->ij", arrays["A"], arrays["B"], arrays["C"])
     np.testing.assert_allclose(jacobian.numpy()(**arrays), expected, rtol=1e-12)
+    # through einsum nodes (no matrix form): the local Jacobian is a matrix, or Diag of a vector
+    k4 = "ij,ik,il,jk,jl,kl"
+    six = [arrays[name] for name in "ABCDEF"]
+    jacobian = matcalc.derive(DECLARE + f'f = einsum("{k4},j->i", A, B, C, D, E, F, x)',
+                              of="f", wrt="x", kind="jacobian", check=False)
+    assert "einsum" in jacobian.text
+    np.testing.assert_allclose(jacobian.numpy()(**arrays), np.einsum(f"{k4}->ij", *six),
+                               rtol=1e-12)
+    hessian = matcalc.derive(DECLARE + f'f = einsum("{k4},i,i->", A, B, C, D, E, F, x, x)',
+                             of="f", wrt="x", kind="hessian", check=False)
+    assert "einsum" in hessian.text
+    np.testing.assert_allclose(hessian.numpy()(**arrays),
+                               2 * np.diag(np.einsum(f"{k4}->i", *six)), rtol=1e-12)
     with pytest.raises(UnsupportedError, match="Jacobian"):
         matcalc.derive(DECLARE + f"f = {_body(FORMS[-1][0], 'A, A, C, D, E, F')}", wrt="A",
                        kind="hessian")
