@@ -152,7 +152,8 @@ def _drawn(node: Node, sizes: Mapping[str, int], rng: np.random.Generator,
     check_time()
     check_entries(rows, cols, f"a random value of {node.params[0]}")
     if LABELS in attributes:  # class labels: integers in 0..k-1
-        return rng.integers(0, classes(node).value(sizes), size=rows)
+        return rng.integers(0, classes(node).value(sizes),
+                            size=rows if node.kind is Kind.VECTOR else (rows, cols))
     if node.kind is Kind.TENSOR:
         return _drawn_tensor(tuple(d.value(sizes) for d in node.shape.dims), rng, attributes)
     if "bounded" in attributes and not {"pm1", "simplex", "spd", "symmetric"} & attributes:

@@ -13,6 +13,7 @@ from . import (  # noqa: F401 - they register their rules
     rewrites_kron,
     rewrites_matrix,
     rewrites_scalar,
+    rewrites_tensors,
 )
 from .rewrite import REWRITES, Rule
 
@@ -37,6 +38,7 @@ PRIORITY: tuple[str, ...] = (
     'column-sums-of-centred',
     'row-sums-of-centred',
     'spread-mean',
+    'expand-out',
     'mean-of-entries',
     'kron-mixed-product',
     'kron-chain',
