@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from . import registry
@@ -26,6 +27,8 @@ _BINARY = {name: (syntax.symbol, syntax.level) for name, syntax in registry.view
 
 def format_number(value: float) -> str:
     """A number as the language writes it: ``2``, ``0.5``, ``1e-12``."""
+    if math.isinf(value):  # only a branch of where(C, A, -inf)
+        return "-inf" if value < 0 else "inf"
     if value == int(value) and abs(value) < 1e15:
         return str(int(value))
     return repr(value)
@@ -118,6 +121,18 @@ def _print(node: Node) -> tuple[str, int]:
                 node.args[1].op == "const") else f"({exponent_text})"
         symbol = "^" if node.args[0].is_scalar or op in ("mpow", "mpowk") else ".^"
         return f"{base} {symbol} {exponent}", _POWER
-    arguments = ", ".join(_print(arg)[0] for arg in node.args)
     syntax = registry.operation(op).syntax
-    return f"{syntax.name if syntax else op}({arguments})", _ATOM
+    written = [_print(arg)[0] for arg in node.args] + written_params(node, syntax)
+    return f"{syntax.name if syntax else op}({', '.join(written)})", _ATOM
+
+
+def written_params(node: Node, syntax: registry.Syntax | None) -> list[str]:
+    """The whole-number parameters written after the operands: ``tril(X, -1)``, ``max(X, 1)``
+    (one equal to its default left out, with those after it)."""
+    if syntax is None or not syntax.params:
+        return []
+    written = [str(value) for value, default in zip(node.params, syntax.params, strict=True)]
+    while written and syntax.params[len(written) - 1] is not None and \
+            node.params[len(written) - 1] == syntax.params[len(written) - 1]:
+        written.pop()
+    return written

@@ -32,7 +32,9 @@ from ..errors import (
 )
 from ..limits import check_time
 from .broadcast import refuse_matrix_times_vector
+from .calls import CALLS, INFINITY, build_call, refuse_infinity
 from .pending import NEEDS_SIZE, PENDING, PendingIdentity, combine, is_pending, negated
+from .syntax import location_of
 
 MAX_EXPRESSION_DEPTH = 250
 
@@ -46,15 +48,17 @@ _OPERATION_OF = {text: name for name, text in _CALLED.items()}
 CONCATENATIONS = frozenset({"hcat", "vcat"})  # hcat(A, B, C) is hcat(hcat(A, B), C)
 AXIS_REDUCTIONS = frozenset({"sum", "mean"})  # sum(X, 1), mean(X, 0): along one axis
 DIMENSION_FUNCTIONS = frozenset({"I", "ones", "zeros", "commutation"})
-FUNCTIONS = UNARY_FUNCTIONS | BINARY_FUNCTIONS | DIMENSION_FUNCTIONS
+FUNCTIONS = UNARY_FUNCTIONS | BINARY_FUNCTIONS | DIMENSION_FUNCTIONS | CALLS
 RESERVED = FUNCTIONS
 
-ATTRIBUTES = ("symmetric", "spd", "simplex", "positive", "invertible", "pm1", "lower", "upper")
+ATTRIBUTES = ("symmetric", "spd", "simplex", "positive", "invertible", "pm1", "lower", "upper",
+              "mask")
 SQUARE_ATTRIBUTES = frozenset({"symmetric", "spd", "invertible", "lower", "upper"})
 TRIANGULAR_ATTRIBUTES = frozenset({"lower", "upper"})
 # a triangular matrix that is symmetric is diagonal: declare Diag(d) instead
 _EXCLUSIVE = {"lower": {"upper", "symmetric", "spd", "simplex", "pm1", "positive"},
-              "upper": {"lower", "symmetric", "spd", "simplex", "pm1", "positive"}}
+              "upper": {"lower", "symmetric", "spd", "simplex", "pm1", "positive"},
+              "mask": set(ATTRIBUTES) - {"mask", "symmetric"}}
 
 _BINARY_OPS = {"add", "sub", "mul", "div", "matmul", "frob"}
 
@@ -65,17 +69,6 @@ def number(text: str) -> float:
     if not math.isfinite(value):
         raise LimitError(f"the number {text} is too large (float64 reaches about 1.8e308)")
     return value
-
-
-def location_of(item: Tree | Token, source: str) -> Location | None:
-    """Where a tree or token starts, spanning it on its first line."""
-    if isinstance(item, Token):
-        return Location(item.line, item.column, max(1, len(str(item))))
-    meta = item.meta
-    if meta.empty:
-        return None
-    end = meta.end_column if meta.end_line == meta.line else meta.column + 1
-    return Location(meta.line, meta.column, max(1, end - meta.column))
 
 
 def tree_depth(tree: Tree) -> int:
@@ -227,9 +220,10 @@ class Builder:
         token = tree.children[0]
         clash = sorted(_EXCLUSIVE.get(str(token), set()) & attributes)
         if clash:
-            raise AssumptionError(f"'{token}' cannot be combined with '{clash[0]}': a triangular "
-                                  "matrix has zeros on one side of its diagonal (one that is "
-                                  "also symmetric is diagonal: write Diag(d))",
+            why = "a mask's entries are 0 and 1" if str(token) == "mask" else "a triangular " \
+                "matrix has zeros on one side of its diagonal (one that is also symmetric is " \
+                "diagonal: write Diag(d))"
+            raise AssumptionError(f"'{token}' cannot be combined with '{clash[0]}': {why}",
                                   location_of(token, self.source), self.source)
 
     def _definition(self, tree: Tree) -> None:
@@ -308,6 +302,8 @@ class Builder:
             return ir.dimval(self.dimensions[name])
         if name == "I":
             return PENDING
+        if name == INFINITY:
+            raise refuse_infinity()
         if name in FUNCTIONS:
             raise UnknownNameError(f"'{name}' is a function; call it as {name}(...)")
         if self.inference is not None:
@@ -394,6 +390,8 @@ class Builder:
         name = str(name_token)
         if name in DIMENSION_FUNCTIONS:
             return self._dimension_call(name, argument_trees)
+        if name in CALLS:
+            return build_call(self, name, argument_trees)
         if name == "unvec":
             if len(argument_trees) != 3:
                 raise ShapeError(f"unvec takes a vector and two dimensions, not "

@@ -24,6 +24,7 @@ from ..errors import (
     did_you_mean,
 )
 from .build import BINARY_FUNCTIONS, FUNCTIONS
+from .calls import CALLS
 from .latex_blocks import LatexBlocks
 from .latex_names import function_named, greek
 from .latex_tokens import (
@@ -370,6 +371,8 @@ class LatexReader(LatexBlocks):
             second = self.expression()
             self.expect_sym(")", "')' closing the arguments")
             return self.call(function, [first, second], start)
+        if function in CALLS and self.at("sym", "("):
+            return self.arguments(function, start)  # \operatorname{tril}(X, -1)
         if function in ("sum", "mean") and self.at("sym", "("):
             along = self.along_axis(function, start)  # \operatorname{sum}(X, 1)
             if along is not None:

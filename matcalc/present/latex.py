@@ -9,6 +9,7 @@ gallery result that way), so the precedence here mirrors the reader's: ``+ -`` b
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -104,7 +105,9 @@ class _Printer:
         if latex.infix:
             return self._binary(node, latex.infix, _HADAMARD)
         if latex.template:
-            return latex.template.format(*(self.print(arg)[0] for arg in node.args)), _ATOM
+            arguments = [self.print(arg)[0] for arg in node.args]
+            whole = [str(param) for param in node.params if isinstance(param, int)]
+            return latex.template.format(*arguments, *whole), _ATOM
         return f"{self.wrap(node.args[0], _ATOM)}^{{{latex.power}}}", _POSTFIX
 
     # leaves ----------------------------------------------------------------------------------
@@ -120,6 +123,8 @@ class _Printer:
 
     def _const(self, node: Node) -> tuple[str, int]:
         value = node.params[0]
+        if math.isinf(value):  # only a branch of where(C, A, -inf)
+            return ("-\\infty", _UNARY) if value < 0 else ("\\infty", _ATOM)
         text = format_number(value)
         if "e" in text:
             mantissa, _, exponent = text.partition("e")

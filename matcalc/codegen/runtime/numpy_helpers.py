@@ -398,3 +398,26 @@ def _onehot(y, k):
 
 def _pick(p, y):
     return _np.take_along_axis(p, _np.reshape(y, (-1, 1)).astype(int), axis=1)
+
+
+def _log_softmax(x, axis):
+    shifted = x - _np.max(x, axis=axis, keepdims=True)
+    return shifted - _np.log(_np.sum(_np.exp(shifted), axis=axis, keepdims=True))
+
+
+def _extreme_indicator(x, index, axis):
+    # 1 at the arg-max (arg-min) np.argmax gives (the first at ties), 0 elsewhere
+    if axis is None:
+        return (_np.arange(_np.size(x)).reshape(_np.shape(x)) == index).astype(x.dtype)
+    shape = [1] * _np.ndim(x)
+    shape[axis] = -1
+    positions = _np.arange(_np.shape(x)[axis]).reshape(shape)
+    return (positions == _np.expand_dims(index, axis)).astype(x.dtype)
+
+
+def _ismax(x, axis=None):
+    return _extreme_indicator(x, _np.argmax(x, axis=axis), axis)
+
+
+def _ismin(x, axis=None):
+    return _extreme_indicator(x, _np.argmin(x, axis=axis), axis)

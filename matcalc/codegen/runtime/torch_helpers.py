@@ -354,3 +354,28 @@ def _onehot(y, k):
 
 def _pick(p, y):
     return _torch.take_along_dim(p, y.reshape(-1, 1).long(), dim=1)
+
+
+def _log_softmax(x, axis):
+    return _torch.log_softmax(x, dim=axis)
+
+
+def _extreme_indicator(x, index, axis):
+    # 1 at the arg-max (arg-min) torch.argmax gives (the first at ties), 0 elsewhere
+    if axis is None:
+        positions = _torch.arange(x.numel(), device=x.device).reshape(x.shape)
+        return (positions == index).to(x.dtype)
+    shape = [1] * x.dim()
+    shape[axis] = -1
+    positions = _torch.arange(x.shape[axis], device=x.device).reshape(shape)
+    return (positions == index.unsqueeze(axis)).to(x.dtype)
+
+
+def _ismax(x, axis=None):
+    return _extreme_indicator(x, _torch.argmax(x) if axis is None else
+                              _torch.argmax(x, dim=axis), axis)
+
+
+def _ismin(x, axis=None):
+    return _extreme_indicator(x, _torch.argmin(x) if axis is None else
+                              _torch.argmin(x, dim=axis), axis)
