@@ -2,8 +2,9 @@
 
 Run: python bench/textbook_forms.py [--verbose]
 
-Two corpora of `.mc` problems, each with its `# textbook:` lines: the gallery (derivations/,
-whose problems the tests hold) and a held-out set (bench/heldout/, which no test reads). Sizes
+Three corpora of `.mc` problems, each with its `# textbook:` lines: the gallery (derivations/,
+whose problems the tests hold) and two held-out sets (bench/heldout/ and bench/heldout2/, which
+no test reads; the second was written after the first had been used to choose forms). Sizes
 are the gallery test's token counts (tests/test_gallery.py). Each problem's textbook lines are
 also checked numerically against matcalc's result at a random point, so a wrong book line is
 reported, not measured.
@@ -29,7 +30,8 @@ from matcalc.derive import derive_by_request, render  # noqa: E402
 from matcalc.numeric.evaluate import evaluate  # noqa: E402
 from matcalc.numeric.sampling import random_instance  # noqa: E402
 
-CORPORA = {"gallery": ROOT / "derivations", "held-out": ROOT / "bench" / "heldout"}
+CORPORA = {"gallery": ROOT / "derivations", "held-out": ROOT / "bench" / "heldout",
+           "held-out 2": ROOT / "bench" / "heldout2"}
 
 
 def agrees(path: pathlib.Path, groups) -> bool:

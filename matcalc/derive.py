@@ -252,8 +252,8 @@ def derive(source: str | Program, wrt: str | Sequence[str] | None = None, of: st
     problem that has requests, the requests are derived (a Derivative for a single result).
     ``check`` (the default) proves each result at a random point (``Derivative.checked``; a
     failure warns with :class:`~matcalc.errors.CheckWarning`); ``matcalc.check`` is thorough.
-    The Hessian with respect to several variables is the joint one: its blocks ``d2f_dw2``,
-    ``d2f_dw_db`` (``ds["w,b"]``, d^2 f / d vec(w) d vec(b)'), ``d2f_db2``, the blocks below the
+    The Hessian with respect to several variables is the joint one: its blocks ``d2f_dw_dw``,
+    ``d2f_dw_db`` (``ds["w,b"]``, d^2 f / d vec(w) d vec(b)'), ``d2f_db_db``, the blocks below the
     diagonal being their transposes; ``joint=False`` gives the diagonal blocks only.
     """
     from .engine import pipeline

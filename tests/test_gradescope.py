@@ -162,3 +162,68 @@ def test_results_hold_only_finite_numbers(tmp_path):
     data = results([broken], [Task("cs224n_one_layer.mc", "U")])
     assert _problems(RESULTS, data) == []
     assert data["tests"][0]["score"] == 0.0
+
+
+# -- hints that quote a piece of the reference --------------------------------------------------
+# With resubmissions, "a term of the sum is missing: -y @ h'" beside the answer is the reference;
+# by default the output names the mistake without the piece (--no-withhold-terms, or a rubric's
+# withhold_terms = false, shows it).
+QUOTING = [  # (wrt, answer, the piece of the reference its hint quotes, the kind of mistake)
+    ("U", r"\hat{y} h^T", "-y @ h'", "term"),
+    ("b2", "yhat + y", "-y", "sign"),
+    ("W", "(U' @ (yhat - y)) @ x'", "step(z)", "mask"),
+]
+
+
+def test_gradescope_output_withholds_the_pieces_of_the_reference_a_hint_quotes(tmp_path,
+                                                                              capsys):
+    for name in ("mlp_two_layer.mc", "cs224n_one_layer.mc", "cs224n_one_layer.rubric.toml"):
+        (tmp_path / name).write_text((ROOT / "derivations" / name).read_text())
+    rows = [["cs224n_one_layer.mc", wrt, answer] for wrt, answer, _, _ in QUOTING]
+    rows.append(["mlp_two_layer.mc", "W1", r"(W_2^T(\hat y - y)) x^T"])  # 1 - h .^ 2 missing
+    pieces = [piece for _, _, piece, _ in QUOTING] + ["1 - h .^ 2"]
+    answers = tmp_path / "answers.csv"
+    with answers.open("w", newline="") as handle:
+        csv.writer(handle).writerows([["problem", "wrt", "answer"], *rows])
+    out = tmp_path / "results.json"
+    assert main(["verify", "--batch", str(answers), "--gradescope", str(out), "--jobs", "1"]) == 1
+    tests = json.loads(out.read_text())["tests"]
+    for test, piece, kind in zip(tests, pieces, [k for *_, k in QUOTING] + ["mask"],
+                                 strict=True):
+        assert piece not in test["output"].splitlines()[0]  # (the feedback is the staff's)
+        assert test["extra_data"]["mistake"] == kind  # classed on the whole hint
+    assert tests[0]["output"].startswith("wrong: a term of the sum is missing\n")
+    assert tests[2]["output"].startswith("wrong: the relu mask is missing (relu' = step)")
+    assert [t["score"] for t in tests] == [4.0, 7.0, 5.0, 0.0]
+    # the instructor's choice: the command line for every problem, a rubric for its own
+    graded = grade(select(read_answers(answers, one_student=True), None)[0], jobs=1)
+    shown = results(graded, folder=tmp_path, withhold=False)["tests"]
+    assert all(piece in test["output"].splitlines()[0]
+               for test, piece in zip(shown, pieces, strict=True))
+    rubric = tmp_path / "cs224n_one_layer.rubric.toml"
+    rubric.write_text("withhold_terms = false\n" + rubric.read_text())
+    by_rubric = results(graded, folder=tmp_path)["tests"]
+    assert [piece in test["output"].splitlines()[0]
+            for test, piece in zip(by_rubric, pieces, strict=True)] == \
+        [True, True, True, False]
+    assert main(["verify", "--batch", str(answers), "--no-withhold-terms"]) == 2
+    assert "--gradescope" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("hint, withheld", [
+    ("a term of the sum is missing: -2 * A' @ b", "a term of the sum is missing"),
+    ("the sign of one term is flipped: -y", "the sign of one term is flipped"),
+    ("a factor of an elementwise product is missing: 1 - h .^ 2",
+     "a factor of an elementwise product is missing"),
+    ("the relu mask step(z1) is missing (relu' = step)", "the relu mask is missing (relu' = step)"),
+    # the answer's own term tells nothing of the reference: kept
+    ("the sign of one term is flipped: b in your answer",
+     "the sign of one term is flipped: b in your answer"),
+    ("your answer is 0.5 times the gradient: a constant factor is off",
+     "your answer is 0.5 times the gradient: a constant factor is off"),
+])
+def test_withholding_cuts_only_the_pieces_of_the_reference(hint, withheld):
+    from matcalc.grading.withholding import withhold_terms
+
+    assert withhold_terms(hint) == withheld
+    assert withhold_terms(f"wrong: {hint}\nfeedback: x") == f"wrong: {withheld}\nfeedback: x"

@@ -84,8 +84,43 @@ def test_a_right_step_over_a_definition_that_is_defined_still_holds():
 def test_an_answer_may_not_borrow_the_results_deltas(wrt, answer):
     with pytest.raises(UnknownNameError, match="allow-deltas") as raised:
         matcalc.verify(CS224N, wrt, answer)
-    assert "delta" in str(raised.value) and "not of the problem" in str(raised.value)
+    assert "delta" in str(raised.value) and "not a name of the problem" in str(raised.value)
     assert matcalc.verify(CS224N, wrt, answer, allow_deltas=True).ok
+
+
+# a delta inside a larger answer was type-checked against the result's delta first, and the
+# shape error told its shape ("delta1 has Nc rows"): a name of the result is refused wherever it
+# stands, and the refusal is the same for a name the result has and one it has not
+@pytest.mark.parametrize("wrt, answer", [
+    ("x", "W' @ delta1"), ("x", "delta2 + 0 * delta1"), ("x", "t = delta1; W' @ t"),
+    ("x", r"W^\top \delta_1"), ("U", "delta1' @ h"), ("x", "sum(delta1) * ones(Dx)"),
+])
+def test_a_results_delta_is_refused_wherever_it_stands_telling_nothing_of_it(wrt, answer):
+    with pytest.raises(UnknownNameError, match="allow-deltas") as raised:
+        matcalc.verify(CS224N, wrt, answer)
+    message = str(raised.value)
+    assert "rows" not in message and "columns" not in message and "Nc" not in message
+    unknown = answer.replace("delta1", "delta7").replace("delta_1", "delta_7") \
+        .replace("delta2", "delta8")
+    with pytest.raises(UnknownNameError) as other:
+        matcalc.verify(CS224N, wrt, unknown)  # names the result does not have
+    assert str(other.value).replace("delta7", "delta1").replace("delta_7", "delta_1") \
+        .replace("delta8", "delta2") == message
+
+
+def test_a_results_delta_in_a_larger_answer_is_graded_when_allowed():
+    assert matcalc.verify(CS224N, "x", "W' @ delta2", allow_deltas=True).ok
+    wrong = matcalc.verify(CS224N, "x", "W' @ delta1", allow_deltas=True)
+    assert not wrong.ok and "type-check" in wrong.hint  # the instructor made deltas public
+
+
+def test_the_batch_refuses_a_delta_inside_an_answer(tmp_path):
+    (tmp_path / "net.mc").write_text(CS224N)
+    path = tmp_path / "answers.csv"
+    path.write_text("student,problem,wrt,answer\nann,net.mc,x,W' @ delta1\n")
+    (graded,) = grade(read_answers(path), jobs=1)
+    assert graded.verdict == "error" and "allow-deltas" in graded.hint
+    assert "rows" not in graded.hint
 
 
 def test_an_answer_that_defines_its_deltas_needs_no_option():

@@ -8,6 +8,7 @@ import numpy as np
 
 import matcalc
 from matcalc.cli.main import main
+from matcalc.derive import derive_by_request, render
 from matcalc.engine.result import Result
 from matcalc.numeric.sampling import random_instance
 
@@ -19,11 +20,24 @@ MATRIX_AND_VECTOR = ("W : matrix(m, n); v : vector(n); A : matrix(m, m)\n"
 
 def test_the_blocks_of_logistic_regression_with_an_intercept():
     blocks = matcalc.derive(LOGISTIC)
-    assert [block.name for block in blocks] == ["d2L_dw2", "d2L_dw_db", "d2L_db2"]
+    assert [block.name for block in blocks] == ["d2L_dw_dw", "d2L_dw_db", "d2L_db_db"]
     s = "sigmoid(-(y * (X @ w + b))) * sigmoid(y * (X @ w + b))"
     assert str(blocks["w,b"].result) == f"X' @ ({s})"
     assert str(blocks["b"].result) == f"sum({s})"
     assert all(verdict.ok for verdict in matcalc.check(blocks, seed=1))
+
+
+def test_a_hessian_names_each_variable_after_its_own_d():
+    # the Hessian in W1 reads d2E_dW1_dW1, never d2E_dW12 (which reads as W12); mixed blocks
+    # d2E_dW1_dW2; in the printed text, which parses back
+    source = ("W1 : matrix(m, n); W2 : matrix(n, p); x : vector(p)\n"
+              "E = sum(sin(W1 @ W2 @ x))\nhessian E wrt W1, W2\n")
+    blocks = matcalc.derive(source)
+    assert [block.name for block in blocks] == ["d2E_dW1_dW1", "d2E_dW1_dW2", "d2E_dW2_dW2"]
+    printed = render(derive_by_request(matcalc.parse(source)))
+    assert "d2E_dW2_dW1 = d2E_dW1_dW2'" in printed
+    reread = matcalc.parse(source + printed)
+    assert {"d2E_dW1_dW1", "d2E_dW1_dW2", "d2E_dW2_dW2"} <= set(reread.definitions)
 
 
 def test_the_assembled_blocks_are_the_hessian_of_the_stacked_variables():
@@ -64,7 +78,7 @@ def test_a_wrong_cross_block_fails_its_check():
 def test_separate_blocks_and_the_command_line(capsys, tmp_path):
     separate = matcalc.derive(LOGISTIC.replace("hessian L wrt w, b\n", ""), wrt=["w", "b"],
                               kind="hessian", joint=False)
-    assert [block.name for block in separate] == ["d2L_dw2", "d2L_db2"]
+    assert [block.name for block in separate] == ["d2L_dw_dw", "d2L_db_db"]
     problem = tmp_path / "logistic.mc"
     problem.write_text(LOGISTIC)
     assert main(["derive", str(problem)]) == 0

@@ -376,9 +376,11 @@ SPD_ARGUMENT = ("chol", "eigvalsh", "eigvecsh", "logm", "sqrtm")
 @st.composite
 def through_a_matrix_function(draw):
     """op(e): e a random spd expression (chol, the eigenproblem, logm, sqrtm), a random square
-    one scaled down (expm), or any matrix (the SVD norms)."""
+    one scaled down (expm) or not (svdvals: square, so the shapes say which side is smaller),
+    or any matrix (the SVD norms)."""
     variables = BASE.variables
-    op = draw(st.sampled_from(SPD_ARGUMENT + ("expm", "norm_spec", "norm_nuc", "sym", "Phi")))
+    op = draw(st.sampled_from(SPD_ARGUMENT + ("expm", "norm_spec", "norm_nuc", "sym", "Phi",
+                                              "svdvals")))
     if op in SPD_ARGUMENT:
         inner = spd_node(variables, draw, 2)
     else:

@@ -27,7 +27,7 @@ ROWS = {
     # its Hessian: was X' @ Diag(y) @ (Diag(1 / (1 + e)) - Diag(e / (1 + e) / (1 + e))) @ ...
     "logistic +-1 Hessian": ("X : matrix(N, d); w : vector(d); y : vector(N) pm1\n"
                              "L = sum(log(1 + exp(-y * (X @ w))))", "w", "hessian",
-                             "d2L_dw2 = X' @ Diag(sigmoid(-(y * (X @ w))) * sigmoid(y * (X @ w)))"
+                             "d2L_dw_dw = X' @ Diag(sigmoid(-(y * (X @ w))) * sigmoid(y * (X @ w)))"
                              " @ X"),
     # was 2 * ones(n) + ones(n) + ones(n)
     "four times": ("x : vector(n)\nf = sum(x + x + x + x)", "x", "grad", "df_dx = 4 * ones(n)"),

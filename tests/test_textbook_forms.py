@@ -140,7 +140,7 @@ def test_elementwise_normal_forms(text, expected):
      "dL_dw = X' @ (s - y)"),
     ("X : matrix(N, d); w : vector(d); y : vector(N)\ns = sigmoid(X @ w)\n"
      "L = -sum(y * log(s) + (ones(N) - y) * log(ones(N) - s))", "w", "hessian",
-     "d2L_dw2 = X' @ Diag(s * (1 - s)) @ X"),
+     "d2L_dw_dw = X' @ Diag(s * (1 - s)) @ X"),
     # Kingma & Welling (2014) app. B
     ("mu, lv : vector(n)\nKL = 0.5 * sum(exp(lv) + mu .^ 2 - ones(n) - lv)", "lv", "grad",
      "dKL_dlv = 0.5 * (exp(lv) - 1)"),
@@ -158,9 +158,10 @@ def test_elementwise_results_in_their_book_form(problem, wrt, kind, expected):
 @pytest.mark.parametrize("problem, wrt, kind, expected", [
     # Bishop (2006) sec. 2.3.4: the Gaussian's Hessian in its mean is N inv(S)
     ("X : matrix(N, n); mu : vector(n); S : matrix(n, n) spd\n"
-     "L = 0.5 * sum(((X - mu') @ inv(S)) * (X - mu'))", "mu", "hessian", "d2L_dmu2 = N * inv(S)"),
+     "L = 0.5 * sum(((X - mu') @ inv(S)) * (X - mu'))", "mu", "hessian",
+     "d2L_dmu_dmu = N * inv(S)"),
     ("X : matrix(N, n); mu : vector(n); P : matrix(n, n) spd\n"
-     "L = 0.5 * sum(((X - mu') @ P) * (X - mu'))", "mu", "hessian", "d2L_dmu2 = N * P"),
+     "L = 0.5 * sum(((X - mu') @ P) * (X - mu'))", "mu", "hessian", "d2L_dmu_dmu = N * P"),
     # Hyvarinen et al. (2001) eq. 9.17: N inv(W)'
     ("W : matrix(n, n) invertible; X : matrix(n, N)\nL = sum(ones(N)) * logdet(W)", "W", "grad",
      "dL_dW = N * inv(W)'"),
@@ -209,9 +210,9 @@ def test_rows_of_unknown_sum_keep_their_row_sums():
 
 @pytest.mark.parametrize("body, expected", [
     # Boyd & Vandenberghe (2004) sec. 7.5.2, D-optimal design: (X inv(M) X') .^ 2
-    ("M = X' @ Diag(w) @ X\nphi = -logdet(M)", "d2phi_dw2 = (X @ inv(M) @ X') .^ 2"),
-    ("M = X' @ Diag(w) @ X + P\nphi = -logdet(M)", "d2phi_dw2 = (X @ inv(M) @ X') .^ 2"),
-    ("M = X' @ Diag(w) @ X\nphi = logdet(M)", "d2phi_dw2 = -(X @ inv(M) @ X') .^ 2"),
+    ("M = X' @ Diag(w) @ X\nphi = -logdet(M)", "d2phi_dw_dw = (X @ inv(M) @ X') .^ 2"),
+    ("M = X' @ Diag(w) @ X + P\nphi = -logdet(M)", "d2phi_dw_dw = (X @ inv(M) @ X') .^ 2"),
+    ("M = X' @ Diag(w) @ X\nphi = logdet(M)", "d2phi_dw_dw = -(X @ inv(M) @ X') .^ 2"),
 ])
 def test_a_hessian_in_weights_is_a_hadamard_square_not_a_kron_chain(body, expected):
     problem = f"X : matrix(N, d); w : vector(N) positive; P : matrix(d, d) spd\n{body}"
@@ -251,3 +252,52 @@ def test_a_normalisation_backward_pass_has_no_mean_of_a_centred_batch(axis):
                f"s = sqrt(mean((X - mu) .^ 2, {axis}) + 1e-5)\nXn = (X - mu) / s\nL = G : Xn")
     text = derived(problem, "X", "grad")
     assert "delta3" not in text and ("mean(delta1, 1)" in text if axis == 1 else True)
+
+
+# --- 2 and 5. terms over one common denominator; Diag of a difference ---------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    # a sum that divides, multiplied by what every term divides by: Black & Anandan (1996) eq. 7
+    ("(2 * x / (1 + (x / s) .^ 2)) / s ^ 2", "(2 * x) / (s ^ 2 + x .^ 2)"),
+    # the numerator over the common denominator u ^ 3/2 is u - p ^ 2 = 1
+    ("1 / sqrt(1 + p .^ 2) - p .^ 2 / (1 + p .^ 2) .^ 1.5", "(1 + p .^ 2) .^ -1.5"),
+    ("1 / sqrt(1 + (x / s) .^ 2) - (x / s) .^ 2 / sqrt(1 + (x / s) .^ 2) .^ 3",
+     "(1 + (x / s) .^ 2) .^ -1.5"),
+    ("1 / (1 + p) - 1 / (1 + p) .^ 2", "p / (1 + p) .^ 2"),
+    # two sums that differ by a factor meet: s ^ 2 + x .^ 2 = s ^ 2 (1 + (x / s) .^ 2)
+    ("s ^ 2 / (s ^ 2 + x .^ 2) / sqrt(1 + (x / s) .^ 2)", "(1 + (x / s) .^ 2) .^ -1.5"),
+])
+def test_terms_over_a_common_denominator(text, expected):
+    assert simplified(text) == expected
+    np.testing.assert_allclose(value(expected), value(text), rtol=1e-9)
+
+
+ROBUST = ("X : matrix(N, d); w : vector(d); y : vector(N); c : scalar positive\n"
+          "r = X @ w - y\n")
+
+
+@pytest.mark.parametrize("loss, kind, expected", [
+    # Hartley & Zisserman (2003) sec. A6.8: the pseudo-Huber Hessian
+    ("c ^ 2 * sum(sqrt(1 + (r / c) .^ 2) - 1)", "hessian",
+     "d2L_dw_dw = X' @ Diag((1 + (r / c) .^ 2) .^ -1.5) @ X"),
+    ("sum(sqrt(c ^ 2 + r .^ 2))", "hessian",
+     "d2L_dw_dw = X' @ Diag(c ^ 2 / (c ^ 2 + r .^ 2) .^ 1.5) @ X"),
+    # Black & Anandan (1996) eq. 7: the Cauchy loss, written two ways
+    ("sum(log(1 + (r / c) .^ 2))", "grad", "dL_dw = X' @ ((2 * r) / (c ^ 2 + r .^ 2))"),
+    ("sum(log(c ^ 2 + r .^ 2))", "grad", "dL_dw = X' @ ((2 * r) / (c ^ 2 + r .^ 2))"),
+    ("sum(log(1 + (r / c) .^ 2))", "hessian",
+     "d2L_dw_dw = X' @ Diag((2 * (c ^ 2 - r .^ 2)) / (c ^ 2 + r .^ 2) .^ 2) @ X"),
+])
+def test_robust_losses_in_their_book_form(loss, kind, expected):
+    assert derived(ROBUST + f"L = {loss}", "w", kind).splitlines()[-1] == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Diag(x) @ A - (Diag(y) @ A) / s", "Diag(x - y / s) @ A"),
+    ("Diag(x) @ A + a * (Diag(y) @ A)", "Diag(x + a * y) @ A"),
+    ("(A @ Diag(x)) / s - A @ Diag(y)", "A @ Diag(x / s - y)"),
+    ("B @ A + (C' @ D @ A) / s", "(B + (C' @ D) / s) @ A"),
+])
+def test_a_scaled_product_shares_its_factors(text, expected):
+    assert simplified(text) == expected
+    np.testing.assert_allclose(value(expected), value(text), rtol=1e-9)

@@ -245,3 +245,28 @@ def test_a_problem_file_that_cannot_be_read_is_refused_naming_it(tmp_path, make,
     with pytest.raises(MatcalcError, match=message) as refused:
         load_problems(tmp_path)
     assert "p.mc" in str(refused.value)
+
+
+def _practice_check(tmp_path: pathlib.Path, rubric: str, endpoint: str, body: dict) -> dict:
+    """One practice request answered as a worker answers it (no server)."""
+    from matcalc.web.tasks import handle
+
+    shutil.copy(GALLERY / "cs224n_one_layer.mc", tmp_path)
+    (tmp_path / "cs224n_one_layer.rubric.toml").write_text(rubric)
+    problem = load_problems(tmp_path)["cs224n_one_layer"]
+    return handle((endpoint, json.dumps(body).encode(), 30.0, problem.worker_view()))
+
+
+def test_a_practice_rubric_decides_withholding_and_deltas(tmp_path):
+    body = {"wrt": "W", "answer": "(U' @ (yhat - y)) @ x'"}
+    withheld = _practice_check(tmp_path, "points = 2\n", "practice-verify", body)
+    assert withheld["answer"]["hint"] == ("the relu mask (which is shown with the reference) "
+                                          "is missing (relu' = step)")
+    assert "step(z)" in withheld["reference"]["hint"]  # for when the reference may be shown
+    shown = _practice_check(tmp_path, "withhold_terms = false\n", "practice-verify", body)
+    assert shown["answer"]["hint"] == "the relu mask step(z) is missing (relu' = step)"
+    deltas = {"wrt": "x", "answer": "W' @ delta2"}
+    refused = _practice_check(tmp_path, "points = 2\n", "practice-verify", deltas)
+    assert "allow-deltas" in refused["error"]["message"]
+    allowed = _practice_check(tmp_path, "allow_deltas = true\n", "practice-verify", deltas)
+    assert allowed["answer"]["ok"] is True

@@ -63,7 +63,7 @@ def add_derivation_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--separate", action="store_true",
                      help="a Hessian with respect to several variables as its diagonal "
                           "blocks only (by default the joint Hessian: every block, "
-                          "d2f_dw2, d2f_dw_db, d2f_db2)")
+                          "d2f_dw_dw, d2f_dw_db, d2f_db_db)")
     sub.add_argument("--seed", type=int, default=None, help="seed of the random points")
 
 

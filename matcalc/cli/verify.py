@@ -85,6 +85,10 @@ def _grade_batch(arguments: argparse.Namespace) -> int:
     one_submission = arguments.gradescope is not None
     if arguments.assignment and not one_submission:
         raise ParseError("--assignment lists the tests of --gradescope RESULTS.json")
+    if arguments.withhold_terms is not None and not one_submission:
+        raise ParseError("--withhold-terms / --no-withhold-terms decide the hints of "
+                         "--gradescope RESULTS.json (a report for the staff shows the "
+                         "reference anyway)")
     submissions = read_answers(arguments.batch, allow_outside=arguments.allow_outside_paths,
                                one_student=one_submission)
     rows, tasks, notes = len(submissions), None, []
@@ -120,7 +124,8 @@ def _grade_batch(arguments: argparse.Namespace) -> int:
         if one_submission:
             from ..grading.gradescope import results, write_results
 
-            found = results(graded, tasks, notes, Path(arguments.batch).parent, rubric)
+            found = results(graded, tasks, notes, Path(arguments.batch).parent, rubric,
+                            withhold=arguments.withhold_terms is not False)
             with open(arguments.gradescope, "w", encoding="utf-8") as handle:
                 write_results(found, handle)
         if arguments.totals:
@@ -190,6 +195,12 @@ def add_verify(commands) -> None:
                            help="with --gradescope: the problems (columns problem, wrt; "
                                 "optional kind, of), one test each, in order; other rows of "
                                 "the submission are not graded")
+    verifying.add_argument("--withhold-terms", action=argparse.BooleanOptionalAction,
+                           default=None,
+                           help="with --gradescope: a hint quoting a piece of the reference (a "
+                                "missing term or factor) names the mistake without the piece "
+                                "(the default; a rubric's withhold_terms decides for its "
+                                "problem); --no-withhold-terms shows it")
     verifying.add_argument("--jobs", type=int, metavar="N",
                            help="processes grading in parallel (default: the cores); each "
                                 "answer is graded in a worker process under --time-limit")

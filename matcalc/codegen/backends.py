@@ -45,6 +45,9 @@ _NUMPY = {
     "identity": "np.eye({0}, dtype=_dtype)", "ones": "np.ones(({0}, {1}), dtype=_dtype)",
     "zeros": "np.zeros(({0}, {1}), dtype=_dtype)",
     "commutation": "_commutation({0}, {1}, _dtype)",
+    # matrices of blocks of diagonals (codegen/blocks.py)
+    "diagonal blocks": "_diagonal_blocks({0})",
+    "diagonal blocks product": "_diagonal_blocks_product({0}, {1}, {2}, {3})",
     # the function's arguments and results
     "scalar argument": "_scalar({0}, {1})", "vector argument": "_column({0}, {1})",
     "matrix argument": "_matrix({0}, {1})",

@@ -14,7 +14,9 @@ from ..core.registry import view
 
 # operations worth computing once in prepare() when their inputs stay fixed: the registry's
 # cost view
-EXPENSIVE = frozenset(name for name, cost in view("cost").items() if "costly" in cost)
+# worth computing once; structure (Diag) is folded into its products, never formed to be held
+EXPENSIVE = frozenset(name for name, cost in view("cost").items()
+                      if "costly" in cost and "structure" not in cost)
 
 
 def mover(program: Program, where: dict[str, Node], wrt: set[str]) -> Callable[[Node], bool]:

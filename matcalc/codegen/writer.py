@@ -16,6 +16,7 @@ from ..core.registry import view
 from ..core.shapes import Dim, Kind
 from ..rules.facts import Facts
 from .backends import Backend, backend
+from .blocks import diagonal_blocks_product
 from .names import identifier, size_name
 from .stable import CODE, body_behind, stable_form
 from .triangular import inverse_congruence, is_transpose_of
@@ -38,6 +39,7 @@ class Writer:
         self.lines: list[str] = []
         self.counter = 0
         self.requests: dict[Node, int] = {}  # how often each node's code was written
+        self.held_blocks: dict = {}  # shared matrices held as blocks of diagonals (blocks.py)
 
     def value(self, node: Node) -> str:
         """An expression for node, assigning shared subexpressions to temporaries first."""
@@ -61,10 +63,15 @@ class Writer:
 
     def _hold(self, node: Node, text: str) -> str:
         """Assign ``text`` to a new temporary that stands for ``node`` from now on."""
+        name = self.temporary(text)
+        self.names[node] = name
+        return name
+
+    def temporary(self, text: str) -> str:
+        """Assign ``text`` to a new temporary, and return its name."""
         self.counter += 1
         name = f"_t{self.counter}"
         self.lines.append(f"{name} = {text}")
-        self.names[node] = name
         return name
 
     def dim(self, d: Dim) -> str:
@@ -175,6 +182,9 @@ class Writer:
             return self.code("row sums", self.value(a))
         if a.op == "transpose" and a.args[0].op == "ones" and a.args[0].kind is Kind.VECTOR:
             return self.code("column sums", self.value(b))  # 1' @ A
+        blocks = diagonal_blocks_product(node, self)
+        if blocks:  # kron(I, A) @ Diag(vec(P)) @ ... @ kron(I, B): no Kronecker product
+            return blocks
         congruence = inverse_congruence(node)
         if congruence and self.facts.triangular(congruence[0]):
             inverse, m = congruence  # inv(T)' @ M @ inv(T): two triangular products

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..errors import ShapeError
-from .shapes import ONE, SCALAR_SHAPE, Kind, Shape, kind_of_shape
+from ..errors import ShapeError, UnsupportedError
+from .shapes import ONE, SCALAR_SHAPE, Dim, Kind, Shape, kind_of_shape
 from .unify import same
 
 if TYPE_CHECKING:
@@ -309,10 +309,30 @@ def gap_shape(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
     return shape, kind_of_shape(shape, Kind.MATRIX)
 
 
+def smaller_side(op: str, a: Node) -> Dim:
+    """min(rows, cols) of a matrix whose shape says which side is the smaller: a square one,
+    sizes given as numbers, or sides whose difference is a sum of terms with non-negative
+    coefficients (``matrix(n + k, n)``: n is the smaller whatever the sizes).  The language has
+    no dimension min(m, n), so any other shape is refused by name."""
+    rows, cols = a.shape.rows, a.shape.cols
+    if rows.is_number and cols.is_number:
+        return rows if rows.value({}) <= cols.value({}) else cols
+    for larger, smaller in ((rows, cols), (cols, rows)):
+        if all(coefficient >= 0 for _, coefficient in (larger - smaller).terms):
+            return smaller
+    raise UnsupportedError(
+        f"{op}({_describe(a)}) of a {rows} x {cols} matrix: the shapes do not say which of {rows} "
+        f"and {cols} is the smaller, and the result has min({rows}, {cols}) rows; declare the "
+        f"sides so that they do (a square matrix, sizes as numbers, or matrix(n + k, n) for a "
+        f"tall one and matrix(m, m + k) for a wide one)")
+
+
 def singular_shape(op: str, result: str) -> Callable:
-    """A function of a matrix's SVD: a ``scalar`` (``norm_spec``, ``norm_nuc``), the ``same``
-    shape (``polar``), or the vector of its ``rows`` (``svd_u1``) or ``cols`` (``svd_v1``).  A
-    number is a 1 x 1 matrix; a vector is refused (its norm is ``norm2``)."""
+    """A function of a matrix's SVD ``X = U Diag(s) V'`` (thin, s descending): a ``scalar``
+    (``norm_spec``, ``norm_nuc``), the ``same`` shape (``polar``), the vector of its ``rows``
+    (``svd_u1``) or ``cols`` (``svd_v1``), the singular ``values`` s (``svdvals``, length
+    min(rows, cols): see :func:`smaller_side`), or the factor ``U`` (rows x min) or ``V``
+    (cols x min).  A number is a 1 x 1 matrix; a vector is refused (its norm is ``norm2``)."""
 
     def rule(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
         (a,) = args
@@ -323,7 +343,11 @@ def singular_shape(op: str, result: str) -> Callable:
             return SCALAR_SHAPE, Kind.SCALAR
         if result == "same":
             return a.shape, a.kind
-        shape = Shape(getattr(a.shape, result), ONE)
+        if result in ("U", "V"):
+            shape = Shape(a.shape.rows if result == "U" else a.shape.cols, smaller_side(op, a))
+            return shape, kind_of_shape(shape, Kind.MATRIX)
+        side = smaller_side(op, a) if result == "values" else getattr(a.shape, result)
+        shape = Shape(side, ONE)
         return shape, kind_of_shape(shape, Kind.VECTOR)
 
     return rule

@@ -35,6 +35,7 @@ from sympy.matrices.expressions.determinant import Determinant
 from sympy.matrices.expressions.inverse import Inverse
 from sympy.matrices.expressions.trace import Trace
 
+from ..errors import MatcalcError, UnsupportedError
 from . import registry
 from .functions import FUNCTIONS
 from .ir import Node, walk
@@ -89,7 +90,37 @@ class step(sp.Function):  # noqa: N801
         return sp.Integer(0)
 
 
-_OWN_FUNCTIONS = {"sigmoid": sigmoid, "relu": relu, "step": step}
+def _closed_form(name: str, formula, doc: str) -> type[sp.Function]:
+    """A scalar function of the language that SymPy lacks, standing as itself in expressions
+    and equal to ``formula`` on a number (and when rewritten, ``.rewrite(sp.exp)``)."""
+
+    def eval(cls, x):  # noqa: A001 - SymPy's hook
+        return formula(x) if x.is_Number else None
+
+    def fdiff(self, argindex=1):
+        t = sp.Dummy("t")
+        return sp.diff(formula(t), t).subs(t, self.args[0])
+
+    def rewrite(self, x, **kwargs):
+        return formula(x)
+
+    return type(name, (sp.Function,), {"__doc__": doc, "eval": classmethod(eval), "fdiff": fdiff,
+                                       "_eval_rewrite_as_exp": rewrite})
+
+
+_OWN_FUNCTIONS = {
+    "sigmoid": sigmoid, "relu": relu, "step": step,
+    "softplus": _closed_form("softplus", lambda x: sp.log(1 + sp.exp(x)), "log(1 + exp(x))."),
+    "log1p": _closed_form("log1p", lambda x: sp.log(1 + x), "log(1 + x)."),
+    "expm1": _closed_form("expm1", lambda x: sp.exp(x) - 1, "exp(x) - 1."),
+    # GELU (Hendrycks & Gimpel 2016): x Phi(x), and its tanh approximation
+    "gelu": _closed_form("gelu", lambda x: x * (1 + sp.erf(x / sp.sqrt(2))) / 2,
+                         "x Phi(x) = x (1 + erf(x / sqrt 2)) / 2."),
+    "gelu_tanh": _closed_form(
+        "gelu_tanh", lambda x: x * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (x + sp.Rational(44715, 10**6)
+                                                                        * x**3))) / 2,
+        "x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) / 2."),
+}
 # a function neither SymPy nor this module defines stays an applied function of its name
 SCALAR_FUNCTIONS = {name: _OWN_FUNCTIONS.get(function.sympy) or
                     getattr(sp, function.sympy, None) or sp.Function(function.sympy)
@@ -221,10 +252,19 @@ class Commutation(_Concrete, MatrixExpr):
 
 
 class _ScalarOfMatrix(sp.Expr):
-    """A scalar computed from the entries of a matrix argument."""
+    """A scalar computed from the entries of a matrix argument: a number, so it commutes (an
+    ``Expr`` over a matrix symbol would otherwise count as non-commutative, and SymPy refuses a
+    non-commutative factor in a matrix product)."""
+
+    is_commutative = True
 
     def doit(self, **hints):
         arg = self.args[0].doit(**hints)
+        if isinstance(arg, MatrixExpr) and not arg.atoms(MatrixSymbol, DiagonalOf) and \
+                all(sp.sympify(d).is_Integer for d in arg.shape):
+            # a product of explicit matrices, a block matrix (SymPy 1.14's DiagonalOf cannot
+            # spell itself out on an explicit matrix: it stays as it is)
+            arg = arg.as_explicit()
         if _is_explicit(arg):
             return self._value(arg)
         return self.func(arg)
@@ -367,16 +407,12 @@ def mean_form(node: Node, a):
 def extremum(function, node: Node, a, b):
     """max / min of two scalars; entry by entry SymPy has no matrix form for it."""
     if not node.is_scalar:
-        from ..errors import UnsupportedError
-
         raise UnsupportedError(f"{node.op} of matrices has no SymPy form (SymPy's Max and Min "
                                "take scalars)")
     return function(a, b)
 
 
 def no_form(node: Node):
-    from ..errors import UnsupportedError
-
     raise UnsupportedError(f"{node.op} has no SymPy matrix-expression form")
 
 
@@ -423,10 +459,28 @@ def to_sympy(root: Node, inlined: dict[str, object] | None = None):
         if node.op == "ref" and node.params[0] in inlined:
             converted[node] = inlined[node.params[0]]
         elif node.op in table:
-            converted[node] = table[node.op](node, *(converted[a] for a in node.args))
+            converted[node] = _converted(table[node.op], node,
+                                         [converted[a] for a in node.args])
         else:
             converted[node] = _leaf(node)
     return converted[root]
+
+
+def _converted(rule, node: Node, args: list):
+    """One operation's SymPy form; where SymPy itself refuses to build it (a combination its
+    matrix expressions do not support), an UnsupportedError naming the operation."""
+    try:
+        return rule(node, *args)
+    except MatcalcError:
+        raise
+    except (NotImplementedError, TypeError, ValueError, AttributeError) as error:
+        raise UnsupportedError(f"{node.op} in {_short(node)} has no SymPy form that SymPy "
+                               f"accepts here ({type(error).__name__}: {error})") from None
+
+
+def _short(node: Node, limit: int = 80) -> str:
+    text = str(node)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def program_to_sympy(program: Program, inline: bool = False) -> dict[str, object]:

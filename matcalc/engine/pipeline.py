@@ -150,7 +150,7 @@ def derive_node(program: Program, of_node: Node, wrt: Sequence[str], kind: str =
     """``kind`` of the expression ``of_node`` with respect to each name in ``wrt``, sharing
     their where-definitions (``moving``: variables the results will be differentiated with
     respect to again, see :func:`simplifier_for`).  The Hessian with respect to several
-    variables is the joint one, its blocks ``d2f_dw2, d2f_dw_db, d2f_db2`` (``joint=False``:
+    variables is the joint one, its blocks ``d2f_dw_dw, d2f_dw_db, d2f_db_db`` (``joint=False``:
     the diagonal blocks only)."""
     if kind not in KINDS:
         raise UnsupportedError(f"unknown kind {kind!r}; kinds are grad, jacobian, hessian")

@@ -46,12 +46,13 @@ class Result:
 
     @property
     def name(self) -> str:
-        """The result's name in ``.text``: ``dJ_dW``, ``d2f_dx2`` for a Hessian, ``d2f_dw_db``
-        for its cross block."""
+        """The result's name in ``.text``: ``dJ_dW``, ``d2f_dx_dx`` for a Hessian, ``d2f_dw_db``
+        for its cross block (each variable after its own ``_d``: the Hessian with respect to
+        ``W1`` is ``d2E_dW1_dW1``, never ``d2E_dW12``)."""
         if self.across:
             return f"d2{self.of}_d{self.wrt}_d{self.across}"
         if self.kind == "hessian":
-            return f"d2{self.of}_d{self.wrt}2"
+            return f"d2{self.of}_d{self.wrt}_d{self.wrt}"
         return f"d{self.of}_d{self.wrt}"
 
     @property

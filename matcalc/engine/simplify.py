@@ -25,6 +25,7 @@ from ..limits import check_time
 from ..rules.facts import Facts
 from ..rules.simplification import RULES
 from .polynomial import collected
+from .together import together
 
 MAX_REWRITES = 200  # at one node, before giving up on a fixed point
 MAX_NESTED_COLLECTS = 8
@@ -120,14 +121,25 @@ class Simplifier:
         collected_terms = self._collected(node)
         if collected_terms is not None:
             return collected_terms
+        common = self._together(node)
+        if common is not None:
+            return common
         return self._transpose_factored(node)
 
     def _collected(self, node: Node) -> Node | None:
         """Terms collected (polynomial.py), kept only when that alone makes it smaller (so
         collecting never cycles)."""
+        return self._smaller(node, collected, "collect-terms")
+
+    def _together(self, node: Node) -> Node | None:
+        """Terms over one common denominator (together.py), kept only when smaller."""
+        return self._smaller(node, together, "together")
+
+    def _smaller(self, node: Node, trial, name: str) -> Node | None:
+        """The trial's form of ``node``, simplified, when it is smaller than ``node``."""
         if self._collecting > MAX_NESTED_COLLECTS:
             return None
-        candidate = collected(node, self._nonzero)
+        candidate = trial(node, self._nonzero)
         if candidate is None or size(candidate) >= size(node):
             return None
         self._collecting += 1
@@ -135,7 +147,7 @@ class Simplifier:
             candidate = self(candidate)
         finally:
             self._collecting -= 1
-        self.fired.append("collect-terms")
+        self.fired.append(name)
         return candidate
 
     def _nonzero(self, node: Node) -> bool:

@@ -24,6 +24,7 @@ from pathlib import Path
 from ..errors import ParseError
 from .batch import KINDS, Grade, Submission, summary
 from .rubrics import Rubric, rubric_for
+from .withholding import withhold_terms
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,9 @@ def _number(value: float | None) -> float:
     return value if value is not None and math.isfinite(value) else 0.0
 
 
-def _output(item: Grade) -> str:
-    lines = [f"{item.verdict}: {item.hint}" if item.hint else item.verdict]
+def _output(item: Grade, withhold: bool) -> str:
+    hint = withhold_terms(item.hint) if withhold else item.hint
+    lines = [f"{item.verdict}: {hint}" if hint else item.verdict]
     if item.feedback:
         lines.append(f"feedback: {item.feedback}")
     if item.read_as:
@@ -113,16 +115,22 @@ def _output(item: Grade) -> str:
 
 def results(grades: Sequence[Grade], tasks: Sequence[Task] | None = None,
             notes: Sequence[str] = (), folder: str | os.PathLike = ".",
-            rubric: Rubric | None = None) -> dict[str, object]:
+            rubric: Rubric | None = None, withhold: bool = True) -> dict[str, object]:
     """The ``results.json`` object: a test per task (a task with no answer scores 0 of its
-    rubric's points, the problem's rubric being read from ``folder``)."""
+    rubric's points, the problem's rubric being read from ``folder``).
+
+    With ``withhold`` (the default) a hint quoting a piece of the reference (a missing term or
+    factor: :mod:`.withholding`) names the mistake without the piece, since a student who may
+    submit again would read the reference off it; a problem's rubric saying ``withhold_terms``
+    decides for that problem."""
     by_key = {task_of(item).key: item for item in grades}
     order = list(tasks) if tasks is not None else [task_of(item) for item in grades]
     tests = []
     for number, task in enumerate(order, start=1):
         item = by_key.get(task.key)
+        own = rubric_for(str(Path(folder) / task.problem), rubric or Rubric())
         if item is None:
-            possible = rubric_for(str(Path(folder) / task.problem), rubric or Rubric()).points
+            possible = own.points
             tests.append({"name": task.name, "number": str(number), "score": 0.0,
                           "max_score": possible, "status": "failed",
                           "output": "no answer to this problem in the submission",
@@ -131,7 +139,8 @@ def results(grades: Sequence[Grade], tasks: Sequence[Task] | None = None,
         tests.append({"name": task.name, "number": str(number), "score": _number(item.points),
                       "max_score": _number(item.max_points),
                       "status": "passed" if item.verdict == "correct" else "failed",
-                      "output": _output(item),
+                      "output": _output(item, withhold if own.withhold_terms is None
+                                        else own.withhold_terms),
                       "extra_data": {"verdict": item.verdict, "mistake": item.mistake,
                                      "feedback": item.feedback, "line": item.line}})
     score = math.fsum(test["score"] for test in tests)

@@ -37,6 +37,7 @@ from .samples import (
     same,
     values_at,
 )
+from .withholding import MISSING_FACTOR, quoting, relu_mask_missing
 
 
 def kron_shape_hint(expected: Result, extended: Program, node: Node) -> str:
@@ -136,8 +137,8 @@ def _missing_factor(expected: Result, extended: Program, node: Node, samples) ->
                 continue
             if matches_answer(samples, extended, candidate):
                 if dropped.op == "step":
-                    return f"the relu mask {dropped} is missing (relu' = step)"
-                return f"a factor of an elementwise product is missing: {dropped}"
+                    return relu_mask_missing(dropped)
+                return quoting(MISSING_FACTOR, dropped)
     return ""
 
 

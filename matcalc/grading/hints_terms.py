@@ -15,6 +15,7 @@ from ..engine.result import Result
 from ..engine.simplify import substitute
 from ..errors import MatcalcError, ShapeError
 from .samples import evaluate_on, same
+from .withholding import FLIPPED_TERM, IN_YOUR_ANSWER, MISSING_TERM, quoting
 
 
 def inlined(expected: Result) -> Node:
@@ -63,7 +64,7 @@ def missing_term(expected: Result, extended: Program, node: Node, samples) -> st
         wants = [s.want - sign * np.broadcast_to(v, s.want.shape) for v, s in
                  zip(values, samples, strict=True)]
         if same(list(zip(gots, wants, strict=True))):
-            return f"a term of the sum is missing: {'' if sign > 0 else '-'}{term}"
+            return quoting(MISSING_TERM, f"{'' if sign > 0 else '-'}{term}")
     return ""
 
 
@@ -80,7 +81,7 @@ def one_sign(expected: Result, extended: Program, node: Node, samples) -> str:
         flipped = [(s.got, s.want - 2 * sign * np.broadcast_to(v, s.want.shape))
                    for v, s in zip(values, samples, strict=True)]
         if same(flipped):
-            return f"the sign of one term is flipped: {'' if sign > 0 else '-'}{term}"
+            return quoting(FLIPPED_TERM, f"{'' if sign > 0 else '-'}{term}")
     return ""
 
 
@@ -115,7 +116,7 @@ def one_term_scaled(expected: Result, extended: Program, node: Node, samples) ->
             continue
         written = f"{'' if sign > 0 else '-'}{term}"
         if abs(factor + 1.0) < 1e-6:
-            return f"the sign of one term is flipped: {written} in your answer"
+            return quoting(FLIPPED_TERM, f"{written}{IN_YOUR_ANSWER}")
         for candidate in _FACTORS:
             if abs(factor - candidate) < 1e-6 * candidate:
                 how = (f"{candidate:g} times that: a factor {candidate:g} is dropped on that "

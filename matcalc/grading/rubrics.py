@@ -12,7 +12,10 @@ A rubric is a TOML file (read with the standard library's tomllib)::
     reveal_after = 3           # this many checks of the problem in one browser (else never)
 
 A top-level ``allow_deltas = true`` lets answers to the problem use the result's named deltas
-(``delta2`` for the gradient by ``b1``) without defining them; off by default.
+(``delta2`` for the gradient by ``b1``) without defining them; off by default.  A top-level
+``withhold_terms`` (true or false) decides whether the hints students see (Gradescope output,
+practice mode) leave out the pieces of the reference they quote (:mod:`.withholding`); absent, the
+command line (``--withhold-terms`` / ``--no-withhold-terms``) decides, withholding by default.
 
 The kinds are those the hints name: ``transpose``, ``sign``, ``factor`` (a constant or a size),
 ``term`` (a missing term), ``mask`` (a missing factor of an elementwise product: relu's step),
@@ -67,6 +70,7 @@ class Rubric:
     feedback: dict[str, str] = field(default_factory=dict)
     reveal_after: int | None = None  # practice mode: attempts before the reference is shown
     allow_deltas: bool = False  # answers may use the result's named deltas
+    withhold_terms: bool | None = None  # hints shown to students omit the reference's pieces
 
     def score(self, verdict: str, hint: str) -> tuple[float, str, str]:
         """(points, kind of mistake, feedback) of a graded answer."""
@@ -87,15 +91,17 @@ def load_rubric(path: str | Path) -> Rubric:
         raise ParseError(f"cannot read the rubric {file}: {error}") from None
     except tomllib.TOMLDecodeError as error:
         raise ParseError(f"the rubric {file} is not TOML: {error}") from None
-    unknown = set(data) - {"points", "allow_deltas", "partial", "feedback", "practice"}
+    unknown = set(data) - {"points", "allow_deltas", "withhold_terms", "partial", "feedback",
+                           "practice"}
     if unknown:
         raise ParseError(f"the rubric {file} has unknown keys: {', '.join(sorted(unknown))} "
-                         "(it takes points, allow_deltas, [partial], [feedback] and "
-                         "[practice])")
+                         "(it takes points, allow_deltas, withhold_terms, [partial], [feedback] "
+                         "and [practice])")
     allow_deltas = data.get("allow_deltas", False)
-    if not isinstance(allow_deltas, bool):
-        raise ParseError(f"the rubric {file}: allow_deltas is true or false, not "
-                         f"{allow_deltas!r}")
+    withhold_terms = data.get("withhold_terms")
+    for key, value in (("allow_deltas", allow_deltas), ("withhold_terms", withhold_terms)):
+        if value is not None and not isinstance(value, bool):
+            raise ParseError(f"the rubric {file}: {key} is true or false, not {value!r}")
     points = data.get("points", 1.0)
     partial, feedback = data.get("partial", {}), data.get("feedback", {})
     if not _finite_points(points, MAX_POINTS):
@@ -116,7 +122,7 @@ def load_rubric(path: str | Path) -> Rubric:
         if not isinstance(text, str):
             raise ParseError(f"the rubric {file}: feedback.{kind} is a text")
     return Rubric(float(points), {k: float(v) for k, v in partial.items()}, dict(feedback),
-                  _reveal_after(data.get("practice", {}), file), allow_deltas)
+                  _reveal_after(data.get("practice", {}), file), allow_deltas, withhold_terms)
 
 
 def _reveal_after(practice: object, file: Path) -> int | None:

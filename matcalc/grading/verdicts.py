@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core.ir import Node, walk
+from ..core.ir import Node
 from ..core.program import Program
 from ..core.shapes import describe
 from ..engine.pipeline import run
@@ -206,36 +207,36 @@ def verify(source: str | Program, wrt: str, answer: str, of: str | None = None,
 
 
 DELTAS_OPTION = "--allow-deltas"
+# the names matcalc gives the intermediates of its results: delta1, J_h, grad_w
+_RESULT_NAME = re.compile(r"delta|J_|grad_")
 
 
 def _read_answer(expected: Result, answer: str, latex: bool | None,
                  allow_deltas: bool = False) -> tuple[Program, Node]:
     """The answer over the problem; with ``allow_deltas``, the result's own names (delta1,
-    ``\\delta_2``) are known when the answer uses them without defining them."""
+    ``\\delta_2``) are known when the answer uses them without defining them.
+
+    Without it, an answer is read over the problem alone: a result's name is an unknown name
+    wherever it stands (``W' @ delta1`` as much as ``delta1``), and the refusal is the same
+    for every name spelled like one, so it tells nothing about the result (not even whether
+    it has such a name)."""
     try:
         return answer_node(expected.program, answer, latex)
     except UnknownNameError as error:
-        deltas = _named_deltas(expected)
-        if not deltas:
+        deltas = _named_deltas(expected) if allow_deltas else {}
+        if deltas:
+            try:
+                return answer_node(expected.program.extended(deltas), answer, latex)
+            except UnknownNameError:
+                raise error from None
+        name = getattr(error, "name", None)
+        if allow_deltas or not isinstance(name, str) or not _RESULT_NAME.match(name):
             raise
-        try:
-            extended, node = answer_node(expected.program.extended(deltas), answer, latex)
-        except UnknownNameError:
-            raise error from None
-        if not allow_deltas:
-            written = [node] + [d.body for name, d in extended.definitions.items()
-                                if name not in expected.program.definitions and
-                                name not in deltas]  # the answer's own
-            used = sorted({item.name for root in written for item in walk(root)
-                           if item.op == "ref" and item.name in deltas})
-            names = " and ".join(used) or "a name"
-            raise UnknownNameError(
-                f"{names} {'are names' if len(used) > 1 else 'is a name'} of matcalc's result, "
-                "not of the problem: write it out, or define it in the answer (delta2 = ...; "
-                "...); the "
-                f"instructor may allow the result's names ({DELTAS_OPTION}, or allow_deltas = "
-                "true in the rubric)") from None
-        return extended, node
+        raise UnknownNameError(
+            f"{name} is not a name of the problem: write it out, or define it in the answer "
+            f"({name} = ...; ...); an answer may use the names of matcalc's result (delta1, "
+            f"\\delta_2) only where the instructor allows it ({DELTAS_OPTION}, or "
+            "allow_deltas = true in the rubric)", error.location, error.source) from None
 
 
 def _named_deltas(expected: Result) -> dict[str, Node]:

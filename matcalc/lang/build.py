@@ -92,6 +92,7 @@ class Builder:
         self.dimensions: dict[str, Dim] = {}
         self.requests: list[Request] = []
         self.inferred: list[str] = []
+        self.unknown_advice = "declare it, e.g. 'x : vector(n)'"
 
     @classmethod
     def over(cls, program: Program, source: str) -> Builder:
@@ -101,6 +102,7 @@ class Builder:
         builder.variables = dict(program.variables)
         builder.definitions = dict(program.definitions)
         builder.dimensions = {name: dim(name) for name in program.dimensions}
+        builder.unknown_advice = "use the problem's names, or define it first (name = ...)"
         return builder
 
     def knows(self, name: str) -> bool:
@@ -309,8 +311,10 @@ class Builder:
         if self.inference is not None:
             return self._infer_variable(name)
         known = list(self.variables) + list(self.definitions) + list(self.dimensions)
-        raise UnknownNameError(f"unknown name '{name}'{did_you_mean(name, known)}; "
-                               "declare it, e.g. 'x : vector(n)'")
+        error = UnknownNameError(f"unknown name '{name}'{did_you_mean(name, known)}; "
+                                 f"{self.unknown_advice}")
+        error.name = name  # the name itself, for a reader that explains it further
+        raise error
 
     def _infer_variable(self, name: str) -> Node:
         """A variable typed by convention: upper-case first letter a matrix, else a vector."""

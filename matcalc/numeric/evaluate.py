@@ -174,7 +174,7 @@ def prepare(program: Program, arrays: Mapping[str, object], sizes: Mapping[str, 
     missing = [name for name in program.variables if name not in arrays]
     if missing:
         raise UnknownNameError(f"no value given for {', '.join(missing)}")
-    bound = dict(sizes or {})
+    bound = given_sizes(sizes)
     sources: dict[str, str] = {}
     variables = {}
     compound: list[tuple[str, Node, Dim, int]] = []
@@ -194,6 +194,17 @@ def prepare(program: Program, arrays: Mapping[str, object], sizes: Mapping[str, 
         if is_labels(node):
             _check_labels(name, node, variables[name], bound)
     return Evaluation(program, variables, bound, {})
+
+
+def given_sizes(sizes: Mapping[str, int] | None) -> dict[str, int]:
+    """The sizes given for dimension symbols, each a whole number >= 0 (the shape rules count on
+    it: ``matrix(n + k, n)`` is never wider than tall)."""
+    for symbol, size in (sizes or {}).items():
+        whole = isinstance(size, (int, np.integer, float, np.floating)) and \
+            not isinstance(size, bool) and float(size).is_integer()
+        if not whole or size < 0:
+            raise ShapeError(f"the size of {symbol} must be a whole number >= 0, not {size!r}")
+    return {symbol: int(size) for symbol, size in (sizes or {}).items()}
 
 
 def _check_labels(name: str, node: Node, array: np.ndarray, bound: dict[str, int]) -> None:

@@ -131,19 +131,25 @@ def _apart(name: str) -> Callable:
 def _singular(name: str) -> Callable:
     """A check refusing the points where a singular factor is not unique: a repeated largest
     singular value (svd_u1, svd_v1: norm_spec has no gradient there), a singular value 0
-    (polar: norm_nuc has none)."""
+    (polar: norm_nuc has none), either, or any repeated one (svd_u, svd_v: svdvals has none)."""
+    whose = {"svd_u1": "norm_spec", "svd_v1": "norm_spec", "polar": "norm_nuc"}.get(name, "svdvals")
 
     def check(a):
         if np.ndim(a) < 2 or min(np.shape(a)) < 1:
             return None
         values = np.linalg.svd(a, compute_uv=False)
-        scale = max(float(values[0]), 1e-300)
-        if name == "polar" and values[-1] <= REPEATED * scale:
-            raise UnsupportedError("polar(X) of a matrix without full rank: U @ V' is not "
-                                   "unique there, and norm_nuc has no gradient")
-        if name != "polar" and values.size > 1 and values[0] - values[1] <= REPEATED * scale:
-            raise UnsupportedError(f"{name} at a repeated largest singular value: it is not "
-                                   "unique there, and norm_spec has no gradient")
+        tolerance = REPEATED * max(float(values[0]), 1e-300)
+        gaps = -np.diff(values)
+        if name in ("svd_u1", "svd_v1"):
+            repeated, what = gaps[:1], "a repeated largest singular value"
+        else:
+            repeated, what = (gaps if name != "polar" else gaps[:0]), "repeated singular values"
+        if name not in ("svd_u1", "svd_v1") and values[-1] <= tolerance:
+            raise UnsupportedError(f"{name}(X) of a matrix without full rank (a singular value "
+                                   f"0): it is not unique there, and {whose} has no derivative")
+        if np.any(repeated <= tolerance):
+            raise UnsupportedError(f"{name}(X) at {what}: it is not unique there, and {whose} "
+                                   "has no derivative")
         return None
 
     return check
@@ -152,4 +158,5 @@ def _singular(name: str) -> Callable:
 _GUARDS: dict[str, Callable] = {"inv": _invertible, "mpowk": _whole_exponent,
                                 "trpowk": _whole_exponent, "eigvecsh": _apart("eigvecsh"),
                                 "eiggap": _apart("eiggap"), "svd_u1": _singular("svd_u1"),
-                                "svd_v1": _singular("svd_v1"), "polar": _singular("polar")}
+                                "svd_v1": _singular("svd_v1"), "polar": _singular("polar"),
+                                "svd_u": _singular("svd_u"), "svd_v": _singular("svd_v")}

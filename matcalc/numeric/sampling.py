@@ -22,7 +22,7 @@ from ..core.program import Program
 from ..core.shapes import Dim, Kind
 from ..errors import DomainError
 from ..limits import check_entries, check_time
-from .evaluate import Evaluation, prepare, to_user_layout
+from .evaluate import Evaluation, given_sizes, prepare, to_user_layout
 
 SIZE_POOL = (3, 4, 2, 5, 6, 7)
 KINK_MARGIN = 1e-2  # |argument| of relu/step/sign/abs must exceed this (the checker's
@@ -43,7 +43,8 @@ _NEEDS_SPD = frozenset({"chol", "logm", "sqrtm"})
 _NEEDS_SYMMETRIC = frozenset({"eigvalsh", "eigvecsh"})
 EXTREMA = frozenset(f"{axis}{is_}{extreme}" for axis in ("", "axis_") for is_ in ("", "is")
                     for extreme in ("max", "min"))  # no derivative at ties
-_SPECTRAL = frozenset({"norm_spec", "svd_u1", "svd_v1", "norm_nuc", "polar"})
+_SPECTRAL = frozenset({"norm_spec", "svd_u1", "svd_v1", "norm_nuc", "polar", "svdvals", "svd_u",
+                       "svd_v"})
 EIGENVALUE_GAP = 1e-2  # eigenvalues of eigvalsh / eigvecsh must be this far apart (relative)
 # Where a scaled point must keep a function away from its limits: floating point loses what
 # it computes there (a softmax entry that underflows to 0 makes log(x) infinite, 1 - s of a
@@ -69,7 +70,7 @@ def choose_sizes(program: Program, rng: np.random.Generator,
     """A size for every dimension symbol: those given, else distinct small sizes."""
     compound = _compound_dims(program)
     for _ in range(MAX_TRIES):
-        sizes = dict(given or {})
+        sizes = given_sizes(given)
         pool = [size for size in SIZE_POOL if size not in sizes.values()]
         rng.shuffle(pool)
         for symbol in program.dimensions:
@@ -349,13 +350,15 @@ def _saturated(op: str, value, saturation: float) -> bool:
 
 
 def _singular_values_close(op: str, matrix: np.ndarray) -> bool:
-    """Whether the largest two singular values (norm_spec and its factors), or the smallest and
-    0 (norm_nuc, polar), lie within ``EIGENVALUE_GAP`` of the largest: the norms are not
-    differentiable there."""
+    """Whether the largest two singular values (norm_spec and its factors), the smallest and 0
+    (norm_nuc, polar), or any two or the smallest and 0 (svdvals and its factors) lie within
+    ``EIGENVALUE_GAP`` of the largest: they are not differentiable there."""
     if np.ndim(matrix) < 2 or min(np.shape(matrix)) < 1:
         return False
     values = np.linalg.svd(matrix, compute_uv=False)
     gap = EIGENVALUE_GAP * max(float(values[0]), 1e-300)
     if op in ("norm_nuc", "polar"):
         return float(values[-1]) < gap
+    if op in ("svdvals", "svd_u", "svd_v"):
+        return float(values[-1]) < gap or bool(np.any(-np.diff(values) < gap))
     return values.size > 1 and float(values[0] - values[1]) < gap

@@ -141,7 +141,7 @@ def _facets(name: str, scalar: str, scalar_code: str, torch: str = "") -> dict:
     return dict(shape=matrix_function_shape(name), syntax=Syntax(name), latex=latex,
                 code=Code(numpy=call_text, torch=torch or call_text, helpers=(f"_{name}",),
                           scalar=scalar_code),
-                sympy=lambda s, node, *args: s._no_form(node), stable=(), scalar=scalar,
+                sympy=lambda s, node, *args: s.no_form(node), stable=(), scalar=scalar,
                 cost="costly")
 
 

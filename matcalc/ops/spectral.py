@@ -118,7 +118,7 @@ def _named(name: str) -> Latex:
 
 
 def _no_sympy(s, node, *args):
-    return s._no_form(node)
+    return s.no_form(node)
 
 
 define("sym", differential=d_sym, adjoints=(pull_sym,), jacobian=vec_sym,

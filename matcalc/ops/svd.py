@@ -1,15 +1,20 @@
-"""Norms from the singular value decomposition X = U Diag(s) V' (thin, s descending): the
-spectral norm s[0] and the nuclear (trace) norm sum(s), with the factors their gradients are
-written with.
+"""The singular values of a matrix and the norms made of them, from the singular value
+decomposition X = U Diag(s) V' (thin, s descending): ``svdvals(X)`` = s, the spectral norm s[0]
+and the nuclear (trace) norm sum(s), with the factors their gradients are written with.
 
+- ``d svdvals(X) = diag(svd_u(X)' @ dX @ svd_v(X))`` for distinct non-zero singular values,
+  ``svd_u(X)`` = U and ``svd_v(X)`` = V the thin factors: the gradient of f(svdvals(X)) is
+  ``U @ Diag(g) @ V'``.  The length of s is min(m, n), which the shapes must decide
+  (:func:`matcalc.core.shape_rules.smaller_side`);
 - ``d norm_spec(X) = u1' @ dX @ v1`` for a simple largest singular value, u1 = ``svd_u1(X)``,
   v1 = ``svd_v1(X)``: the gradient is ``u1 @ v1'``;
 - ``d norm_nuc(X) = polar(X) : dX`` for X of full rank, ``polar(X) = U @ V'`` (the orthogonal
   factor of the polar decomposition): the gradient is ``U @ V'``.
 
-Sign convention: u1 has its entry of largest magnitude positive and v1 = X' u1 / s[0], so
-u1 @ v1' does not depend on it.  The factors' own derivatives (second derivatives of the norms)
-are not offered.  Sources: T. Papadopoulo & M. I. A. Lourakis, *Estimating the Jacobian of the
+Sign convention: each left singular vector (u1, each column of U) has its entry of largest
+magnitude positive and its right one flips with it (v1 = X' u1 / s[0]), so u @ v' does not
+depend on it.  The factors' own derivatives (second derivatives of svdvals and the norms) are
+not offered.  Sources: T. Papadopoulo & M. I. A. Lourakis, *Estimating the Jacobian of the
 singular value decomposition* (ECCV 2000); G. A. Watson, *Characterization of the
 subdifferential of some matrix norms* (1992).
 
@@ -42,12 +47,21 @@ def d_nuclear_norm(node, out, ds):
     return frob(call("polar", x), ds[0])
 
 
+def d_singular_values(node, out, ds):
+    """d svdvals(X) = diag(svd_u(X)' @ dX @ svd_v(X)), ds_i = u_i' dX v_i (Papadopoulo &
+    Lourakis 2000), for distinct non-zero singular values."""
+    x = node.args[0]
+    if x.is_scalar:
+        return matmul(call("sign", x), ds[0])
+    return call("diag", matmul(matmul(transpose(call("svd_u", x)), ds[0]), call("svd_v", x)))
+
+
 def no_derivative(name: str):
     """A factor whose derivative is not offered."""
 
     def rule(node, out, ds):
         raise UnsupportedError(f"the derivative of {name}(X) is not supported: second "
-                               "derivatives of norm_spec and norm_nuc are not offered")
+                               "derivatives of svdvals, norm_spec and norm_nuc are not offered")
 
     rule.__doc__ = f"d {name}(X): not offered (d {name}(X) = ... needs all singular vectors)"
     return rule
@@ -57,7 +71,7 @@ def _facets(name: str, latex: Latex, scalar: str, scalar_code: str, shape) -> di
     return dict(shape=shape, syntax=Syntax(name), latex=latex,
                 code=Code(numpy=f"_{name}({{0}})", torch=f"_{name}({{0}})", helpers=(f"_{name}",),
                           scalar=scalar_code),
-                sympy=lambda s, node, *args: s._no_form(node), stable=(), scalar=scalar,
+                sympy=lambda s, node, *args: s.no_form(node), stable=(), scalar=scalar,
                 cost="costly")
 
 
@@ -71,11 +85,16 @@ define("norm_spec", differential=d_spectral_norm,
 define("norm_nuc", differential=d_nuclear_norm,
        **_facets("norm_nuc", Latex(template=r"\left\|{0}\right\|_{{*}}"),
                  "norm_nuc(a) = abs(a)", "np.abs({0})", singular_shape("norm_nuc", "scalar")))
+define("svdvals", differential=d_singular_values,
+       **_facets("svdvals", _named("svdvals"), "svdvals(a) = abs(a)", "np.abs({0})",
+                 singular_shape("svdvals", "values")))
 for _name, _side, _scalar in (("svd_u1", "rows", "svd_u1(a) = sign(a)"),
-                              ("svd_v1", "cols", "svd_v1(a) = 1")):
+                              ("svd_v1", "cols", "svd_v1(a) = 1"),
+                              ("svd_u", "U", "svd_u(a) = sign(a)"),
+                              ("svd_v", "V", "svd_v(a) = 1")):
     define(_name, differential=no_derivative(_name),
            **_facets(_name, _named(_name), _scalar,
-                     "np.sign({0})" if _name == "svd_u1" else "(0.0 * {0} + 1.0)",
+                     "np.sign({0})" if _name.startswith("svd_u") else "(0.0 * {0} + 1.0)",
                      singular_shape(_name, _side)))
 define("polar", differential=no_derivative("polar"),
        **_facets("polar", _named("polar"), "polar(a) = sign(a)", "np.sign({0})",

@@ -225,27 +225,55 @@ def row_sums_of_simplex(node: Node, facts: Facts) -> Node | None:
     example='A, B : matrix(n, n); x : vector(n)\nf = A @ x + B @ x',
 )
 def common_factor(node: Node, facts: Facts) -> Node | None:
-    """A @ B + A @ C = A @ (B + C); B @ A + C @ A = (B + C) @ A; c a + c b = c (a + b)"""
+    """A @ B + A @ C = A @ (B + C); B @ A + C @ A = (B + C) @ A; c a + c b = c (a + b); a
+    scalar multiple or quotient of a product shares its factors as well: B @ A - (C @ A) / s =
+    (B - C / s) @ A."""
     a, b = node.args
     if a.op == "mul" and b.op == "mul" and a.args[0] is b.args[0] and \
             same_shape(a.args[1], b.args[1]):
         return apply("mul", a.args[0], apply(node.op, a.args[1], b.args[1]))
-    if a.op != "matmul" or b.op != "matmul":
+    first, second = _scaled_product(a), _scaled_product(b)
+    if first is None or second is None:
         return None
-    if a.args[0] is b.args[0]:
-        return apply("matmul", a.args[0], apply(node.op, a.args[1], b.args[1]))
-    if a.args[1] is b.args[1]:
-        return apply("matmul", apply(node.op, a.args[0], b.args[0]), a.args[1])
+    (p, scale_p), (q, scale_q) = first, second
+    if p.args[0] is q.args[0]:
+        return apply("matmul", p.args[0], apply(node.op, scale_p(p.args[1]), scale_q(q.args[1])))
+    if p.args[1] is q.args[1]:
+        return apply("matmul", apply(node.op, scale_p(p.args[0]), scale_q(q.args[0])), p.args[1])
+    return None
+
+
+def _scaled_product(term: Node):
+    """(P, scale) for a matrix product P, s * P or P / s with a scalar s; scale(Q) is Q, s * Q
+    or Q / s; None for anything else."""
+    if term.op == "matmul":
+        return term, lambda other: other
+    if term.op == "mul" and term.args[0].is_scalar and term.args[1].op == "matmul":
+        return term.args[1], lambda other: apply("mul", term.args[0], other)
+    if term.op == "div" and term.args[1].is_scalar and term.args[0].op == "matmul":
+        return term.args[0], lambda other: apply("div", other, term.args[1])
     return None
 
 
 @rule('diag-sum', ops=('add', 'sub'), example='a, b : vector(n)\nf = Diag(a) - Diag(b)')
 def diag_sum(node: Node, facts: Facts) -> Node | None:
-    """Diag(a) + Diag(b) = Diag(a + b); Diag(a) - Diag(b) = Diag(a - b) (a, b vectors)."""
-    a, b = node.args
-    if a.op == "Diag" and b.op == "Diag" and a.args[0].kind is Kind.VECTOR and \
-            same_shape(a.args[0], b.args[0]):
-        return apply("Diag", apply(node.op, a.args[0], b.args[0]))
+    """Diag(a) + Diag(b) = Diag(a + b); Diag(a) - Diag(b) = Diag(a - b) (a, b vectors); a
+    scalar multiple or quotient of a Diag is the Diag of one: Diag(a) - Diag(b) / s =
+    Diag(a - b / s)."""
+    a, b = _diagonal(node.args[0]), _diagonal(node.args[1])
+    if a is not None and b is not None and a.kind is Kind.VECTOR and same_shape(a, b):
+        return apply("Diag", apply(node.op, a, b))
+    return None
+
+
+def _diagonal(term: Node) -> Node | None:
+    """v for Diag(v); s * v for s * Diag(v); v / s for Diag(v) / s (s a scalar)."""
+    if term.op == "Diag":
+        return term.args[0]
+    if term.op == "mul" and term.args[0].is_scalar and term.args[1].op == "Diag":
+        return apply("mul", term.args[0], term.args[1].args[0])
+    if term.op == "div" and term.args[1].is_scalar and term.args[0].op == "Diag":
+        return apply("div", term.args[0].args[0], term.args[1])
     return None
 
 

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from .. import limits
 from ..engine.result import CONVENTIONS, KINDS
 from ..errors import CheckWarning, MatcalcError, ParseError
+from ..grading.withholding import withholding_terms
 
 BACKENDS = ("numpy", "jax", "torch")
 
@@ -255,17 +256,18 @@ def _verify(fields: dict, practice: dict | None) -> dict:
     from ..grading.verdicts import verify_against
 
     _, expected = _expected(fields, practice)
+    rubric = practice.get("rubric") if practice else None
     with reading("answer"):
-        verdict = verify_against(expected, fields["answer"], fields.get("latex"))
+        verdict = verify_against(expected, fields["answer"], fields.get("latex"),
+                                 allow_deltas=rubric is not None and rubric.allow_deltas)
     answer = {"ok": verdict.ok, "verdict": str(verdict), "hint": verdict.hint,
               "max_rel_error": finite(verdict.max_rel_error),
               "read_as": verdict.read_as, "read_as_latex": verdict.read_as_latex,
               "counterexample": plain(verdict.counterexample)}
     reference = {"reference": expected.text, "reference_latex": expected.latex}
-    if practice:  # a hint naming a term of the reference is shown whole with the reference
+    if _withholds(practice):  # a hint quoting the reference is shown whole with it
         reference |= withholding_terms(answer, ("verdict", "hint"))
-    if practice and practice.get("rubric") is not None:
-        rubric = practice["rubric"]
+    if rubric is not None:
         points, mistake, feedback = rubric.score("correct" if verdict.ok else "wrong",
                                                  verdict.hint)
         answer |= {"points": points, "max_points": rubric.points, "mistake": mistake,
@@ -298,31 +300,22 @@ def _derivation(fields: dict, practice: dict | None) -> dict:
               "steps": sorted(rows, key=lambda row: (row["line"], row["ok"] is None))}
     if practice:
         whole = [dict(row) for row in answer["steps"]]
+        rows = answer["steps"] if _withholds(practice) else []
         reference = {"reference": expected.text, "reference_latex": expected.latex}
-        for row in answer["steps"]:
+        for row in rows:
             if withholding_terms(row, ("hint",)):
                 reference["steps"] = whole
         return {"answer": answer, "reference": reference}
     return answer
 
 
-# hints that quote a term of the expected result (grading/hints_terms.py): with the answer
-# beside them they give the reference away, so practice mode shows the term only with it
-QUOTING_HINTS = ("a term of the sum is missing: ", "the sign of one term is flipped: ")
-
-
-def withholding_terms(answer: dict, keys: tuple[str, ...]) -> dict:
-    """Cuts the quoted term out of ``answer``'s texts under ``keys`` (in place); the texts as
-    they were, for those that changed."""
-    whole = {}
-    for key in keys:
-        text = answer.get(key) or ""
-        for quoting in QUOTING_HINTS:
-            if quoting in text:
-                whole[key] = text
-                answer[key] = text[:text.index(quoting) + len(quoting) - 2] + \
-                    " (which is shown with the reference)"
-    return whole
+def _withholds(practice: dict | None) -> bool:
+    """Whether a practice problem's hints keep the pieces of the reference they quote until the
+    reference is shown (the default; a rubric's ``withhold_terms = false`` shows them)."""
+    if not practice:
+        return False
+    rubric = practice.get("rubric")
+    return rubric is None or rubric.withhold_terms is not False
 
 
 def finite(value: float) -> float | None:

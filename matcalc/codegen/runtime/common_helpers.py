@@ -11,6 +11,31 @@ def _kron_matvec(a, b, v):
     return _vec(b @ _unvec(v, b.shape[1], a.shape[1]) @ a.T)
 
 
+def _diagonal_blocks(x):
+    """The (N, k, k) array of Diag(vec(x)) for an N x k matrix x, as blocks of N x N diagonals
+    (codegen/blocks.py): entry n is Diag(x[n, :])."""
+    return x[:, :, None] * _np.eye(x.shape[1], dtype=x.dtype)
+
+
+def _diagonal_blocks_product(a, t, b, n):
+    """kron(I, a) @ M @ kron(I, b) for the matrix M of r x c blocks of n x n diagonals, block
+    (i, j)'s diagonal t[:, i, j] (a None for I, b too): sum_n a[:, n] t[n, i, j] b[n, :] for
+    block (i, j), never forming M or a Kronecker product (codegen/blocks.py)."""
+    t = _np.broadcast_to(t, (n,) + tuple(t.shape[1:]))
+    r, c = t.shape[1], t.shape[2]
+    if a is None and b is None:
+        return _np.einsum("nij,nm->injm", t, _np.eye(n, dtype=t.dtype)).reshape(r * n, c * n)
+    if a is None:
+        return _np.einsum("nij,nb->injb", t, b).reshape(r * n, c * b.shape[1])
+    if b is None:
+        return _np.einsum("am,mij->iajm", a, t).reshape(r * a.shape[0], c * n)
+    p, q = a.shape[0], b.shape[1]
+    # one column of blocks at a time: an r p x n intermediate, no larger than r copies of a
+    columns = [((a[None] * t[:, :, j].T[:, None, :]).reshape(r * p, n) @ b).reshape(r, p, q)
+               for j in range(c)]
+    return _np.stack(columns, axis=2).reshape(r * p, c * q)
+
+
 def _hcat(a, b):
     """[a, b]: side by side (a number is a 1 x 1 block)."""
     return _np.concatenate((_np.reshape(a, (-1, 1)) if _np.ndim(a) == 0 else a,

@@ -392,6 +392,27 @@ def _polar(x):
     return u @ vt
 
 
+def _svdvals(x):
+    return _np.linalg.svd(x, compute_uv=False).reshape(-1, 1)
+
+
+def _singular_vectors(x):
+    # the thin U and V; each column of U with its entry of largest magnitude positive, the
+    # matching column of V flipped with it, so u_i v_i' is unchanged
+    u, _, vt = _np.linalg.svd(x, full_matrices=False)
+    rows = _np.argmax(_np.abs(u), axis=0)
+    signs = _np.where(u[rows, _np.arange(u.shape[1])] >= 0, 1.0, -1.0)
+    return u * signs, vt.T * signs
+
+
+def _svd_u(x):
+    return _singular_vectors(x)[0]
+
+
+def _svd_v(x):
+    return _singular_vectors(x)[1]
+
+
 def _onehot(y, k):
     return (_np.reshape(y, (-1, 1)) == _np.arange(k)).astype(float)
 

@@ -142,6 +142,32 @@ def _kron_matvec(a, b, v):
     return _vec(b @ _unvec(v, b.shape[1], a.shape[1]) @ a.T)
 
 
+def _diagonal_blocks(x):
+    """The (N, k, k) array of Diag(vec(x)) for an N x k matrix x, as blocks of N x N diagonals
+    (codegen/blocks.py): entry n is Diag(x[n, :])."""
+    return _torch.diag_embed(x)
+
+
+def _diagonal_blocks_product(a, t, b, n):
+    """kron(I, a) @ M @ kron(I, b) for the matrix M of r x c blocks of n x n diagonals, block
+    (i, j)'s diagonal t[:, i, j] (a None for I, b too): sum_n a[:, n] t[n, i, j] b[n, :] for
+    block (i, j), never forming M or a Kronecker product (codegen/blocks.py)."""
+    t = t.expand(n, -1, -1)
+    r, c = t.shape[1], t.shape[2]
+    if a is None and b is None:
+        identity = _torch.eye(n, dtype=t.dtype, device=t.device)
+        return _torch.einsum("nij,nm->injm", t, identity).reshape(r * n, c * n)
+    if a is None:
+        return _torch.einsum("nij,nb->injb", t, b).reshape(r * n, c * b.shape[1])
+    if b is None:
+        return _torch.einsum("am,mij->iajm", a, t).reshape(r * a.shape[0], c * n)
+    p, q = a.shape[0], b.shape[1]
+    # one column of blocks at a time: an r p x n intermediate, no larger than r copies of a
+    columns = [((a[None] * t[:, :, j].T[:, None, :]).reshape(r * p, n) @ b).reshape(r, p, q)
+               for j in range(c)]
+    return _torch.stack(columns, dim=2).reshape(r * p, c * q)
+
+
 def _hcat(a, b):
     """[a, b]: side by side (a number is a 1 x 1 block)."""
     a, b = _as_block(a, b), _as_block(b, a)
@@ -346,6 +372,26 @@ def _svd_v1(x):
 def _polar(x):
     u, _, vh = _torch.linalg.svd(x, full_matrices=False)
     return u @ vh
+
+
+def _svdvals(x):
+    return _torch.linalg.svdvals(x).reshape(-1, 1)
+
+
+def _singular_vectors(x):
+    u, _, vh = _torch.linalg.svd(x, full_matrices=False)
+    rows = _torch.argmax(_torch.abs(u), dim=0)
+    picked = u[rows, _torch.arange(u.shape[1], device=u.device)]
+    signs = _torch.where(picked >= 0, 1.0, -1.0).to(u.dtype)
+    return u * signs, vh.T * signs
+
+
+def _svd_u(x):
+    return _singular_vectors(x)[0]
+
+
+def _svd_v(x):
+    return _singular_vectors(x)[1]
 
 
 def _onehot(y, k):
