@@ -120,6 +120,8 @@ OPERATION_USES = {
     "svd_u1": "svd_u1(A)", "svd_v1": "svd_v1(A)", "polar": "polar(Q)", "conv1d": "conv1d(x, y)",
     "convolve": "convolve(x, y)", "hcat": "hcat(x, y)", "vcat": "vcat(x, y)",
     "maximum": "maximum(x, y)", "minimum": "minimum(a, c)",
+    "where": "where(tril(ones(n, n)), A, B)", "axis_max": "max(A, 1)", "axis_min": "min(C, 0)",
+    "axis_ismax": "ismax(A, 0)", "axis_ismin": "ismin(C, 1)",
 }
 # SymPy cannot spell these out on explicit matrices in reasonable time, or at all (a
 # matrix function of an explicit matrix): their forms are checked by shape only
