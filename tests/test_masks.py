@@ -88,7 +88,9 @@ def test_the_indicators_take_the_first_index_at_ties_as_argmax():
 def test_causal_attention_gets_no_gradient_behind_the_mask():
     # d/dS of sum(sin(softmax(where(tril(1 1'), S, -inf)) @ V)), against finite differences
     gradient = matcalc.derive(CAUSAL, wrt="S", check=False)
-    assert gradient.text.splitlines()[-1].startswith("df_dS = where(tril(ones(T, T)), ")
+    # FlashAttention's dS = P * (dP - rowsum(P * dP)) (Dao et al. 2022, Algorithm 4): P is
+    # exactly 0 behind the mask, so the mask need not be written again
+    assert gradient.text.splitlines()[-1] == "df_dS = P * delta1 - Diag((P * delta1) @ ones(T)) @ P"
     point = _point(2)
     got = np.asarray(gradient.numpy()(**point))
     causal = np.tril(np.ones((4, 4)))
@@ -120,6 +122,15 @@ def test_a_masked_log_softmax_loss_has_a_finite_exact_gradient():
         assert np.all(np.isfinite(got))
         np.testing.assert_allclose(got, finite_difference(loss, point["S"]), atol=1e-8)
         assert np.all(got[~mask] == 0.0)
+
+
+def test_the_mask_stays_where_an_infinity_could_meet_a_zero():
+    # P * where(C, S, -inf) is 0 * -inf behind the mask: where(C, ..., 0) is kept there
+    problem = DECLARED + "P = softmax(where(M, S, -inf))\nf = sum(P * (1 + where(M, S, -inf)))"
+    gradient = matcalc.derive(problem, wrt="S", check=False)
+    assert "where(M, P * delta1" in gradient.text
+    assert "where" not in matcalc.derive(DECLARED + "P = softmax(where(M, S, -inf))\n"
+                                                    "f = sum(P * S)", wrt="S", check=False).text
 
 
 @pytest.mark.parametrize("text, wrt", [
@@ -222,12 +233,16 @@ def test_text_and_latex_read_back(text, wrt):
 def test_the_forms_print_and_read_back_as_themselves():
     program = matcalc.parse(DECLARED + "f = where(tril(ones(T, T), -1), S, -inf)\n"
                                        "g = max(X, 0) @ b + logsumexp(log_softmax(X))' @ a\n"
-                                       "h = triu(ismin(S, 1), 2)")
-    for name in "fgh":
+                                       "h = triu(ismin(S, 1), 2)\n"
+                                       "k = softmax(X, 0) + log_softmax(Y, 0)")
+    for name in "fghk":
         node = program.definitions[name].body
         again = matcalc.parse(DECLARED + f"e = {node}").definitions["e"].body
         assert again is node, (str(node), str(again))
     assert str(program.definitions["f"].body) == "where(tril(ones(T, T), -1), S, -inf)"
+    assert str(program.definitions["k"].body) == "softmax(X, 0) + log_softmax(Y, 0)"
+    assert to_latex(program.definitions["k"].body) == (
+        r"\operatorname{softmax}\left(X, 0\right) + \operatorname{log\_softmax}\left(Y, 0\right)")
     assert to_latex(program.definitions["f"].body) == (
         r"\operatorname{where}\left(\operatorname{tril}\left(\mathbf{1}_{T} \mathbf{1}_{T}^\top,"
         r" -1\right), S, -\infty\right)")

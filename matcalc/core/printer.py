@@ -6,7 +6,7 @@ import math
 from typing import TYPE_CHECKING
 
 from . import registry
-from .broadcast import axis_mean, shown_operands
+from .broadcast import axis_mean, down_columns, shown_operands
 from .registry import ATOM as _ATOM
 from .registry import FROB as _FROB
 from .registry import POSTFIX as _POSTFIX
@@ -103,6 +103,9 @@ def _print(node: Node) -> tuple[str, int]:
         return operation_text(op, *node.args), _BINARY[op][1]
     if op == "neg":
         return "-" + _wrap(_print(node.args[0]), _UNARY), _UNARY
+    columns = down_columns(node)
+    if columns is not None:  # softmax(X')'
+        return f"{columns[0]}({_print(columns[1])[0]}, 0)", _ATOM
     if op == "transpose":
         return _wrap(_print(node.args[0]), _POSTFIX) + "'", _POSTFIX
     if op == "trpowk":  # tr(X ^ k), read back as this one operation

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..core.broadcast import axis_mean
+from ..core.broadcast import axis_mean, down_columns
 from ..core.ir import Node
 from ..core.printer import format_number
 from ..core.registry import Latex, operation
@@ -89,6 +89,10 @@ class _Printer:
         if mean is not None:  # (X 1) / m
             return (f"\\operatorname{{mean}}\\left({self.print(mean[0])[0]}, "
                     f"{mean[1]}\\right)", _ATOM)
+        columns = down_columns(node)
+        if columns is not None:  # softmax(X')' is softmax(X, 0)
+            command = operation(columns[0]).latex.command
+            return f"{command}\\left({self.print(columns[1])[0]}, 0\\right)", _ATOM
         method = getattr(self, f"_{op}", None)
         if method is not None:
             return method(node)
