@@ -88,6 +88,16 @@ L = chol(K)
 a = inv(L) @ y
 J = 0.5 * a' @ a + sum(log(diag(L)))
 """, ["K"], "grad"),
+    "B7": ("batched self-attention, grads wrt Wq, Wk, Wv", """
+X : tensor(B, T, d)
+Wq, Wk, Wv : matrix(d, d)
+G : tensor(B, T, d)
+Q = X @ Wq
+K = X @ Wk
+V = X @ Wv
+P = softmax(Q @ K' / sqrt(d))
+L = sum(G * (P @ V))
+""", ["Wq", "Wk", "Wv"], "grad"),
 }
 
 
@@ -115,6 +125,10 @@ def arrays_for(name: str, dtype, rng: np.random.Generator, quick: bool) -> dict:
         points = rng.normal(size=(n, 3))
         squared = np.sum((points[:, None, :] - points[None, :, :]) ** 2, axis=-1)
         return {"K": np.exp(-0.5 * squared) + 0.1 * np.eye(n), "y": rng.normal(size=n)}
+    if name == "B7":  # B, T, d = 16, 128, 64
+        b, t, d = 16 // scale, 128, 64
+        return {"X": rng.normal(size=(b, t, d)), "G": rng.normal(size=(b, t, d)),
+                **{w: rng.normal(size=(d, d)) / np.sqrt(d) for w in ("Wq", "Wk", "Wv")}}
     n = 300 // scale
     return {"X": rng.normal(size=(n, n)), "A": rng.normal(size=(n, n))}
 
@@ -144,7 +158,13 @@ def jax_function(name: str):
         a = jax.scipy.linalg.solve_triangular(chol, y, lower=True)
         return 0.5 * a @ a + jnp.sum(jnp.log(jnp.diagonal(chol)))
 
-    return {"B1": (b1, ("W1", "W2"), ("X", "Y")), "B2": (b2, ("C",), ("A", "B", "Y")),
+    def b7(Wq, Wk, Wv, X, G):
+        q, k, v = X @ Wq, X @ Wk, X @ Wv
+        p = jax.nn.softmax(q @ jnp.swapaxes(k, -1, -2) / jnp.sqrt(X.shape[-1]), axis=-1)
+        return jnp.sum(G * (p @ v))
+
+    return {"B7": (b7, ("Wq", "Wk", "Wv"), ("X", "G")), "B1": (b1, ("W1", "W2"), ("X", "Y")),
+            "B2": (b2, ("C",), ("A", "B", "Y")),
             "B3": (b3, ("w",), ("X", "y")), "B4": (b4, ("X",), ("A",)),
             "B5": (b5, ("w",), ("X", "y")), "B5g": (b5, ("w",), ("X", "y")),
             "B6": (b6, ("K",), ("y",))}[name]
@@ -173,7 +193,13 @@ def torch_function(name: str):
         a = torch.linalg.solve_triangular(chol, y.reshape(-1, 1), upper=False)
         return 0.5 * torch.sum(a * a) + torch.sum(torch.log(torch.diagonal(chol)))
 
-    return {"B1": b1, "B2": b2, "B3": b3, "B4": b4, "B5": b5, "B5g": b5, "B6": b6}[name]
+    def b7(Wq, Wk, Wv, X, G):
+        q, k, v = X @ Wq, X @ Wk, X @ Wv
+        p = torch.softmax(q @ k.transpose(-1, -2) / X.shape[-1] ** 0.5, dim=-1)
+        return torch.sum(G * (p @ v))
+
+    return {"B1": b1, "B2": b2, "B3": b3, "B4": b4, "B5": b5, "B5g": b5, "B6": b6,
+            "B7": b7}[name]
 
 
 def implementations(name: str, arrays: dict, dtype) -> dict[str, Callable[[], object]]:

@@ -28,6 +28,8 @@ def substitute(expression, arrays: dict, variables: dict[str, Node]):
         if node.is_scalar:
             replacements[sp.Symbol(name, real=True)] = sp.Float(float(value))
             continue
+        if len(node.shape.dims) > 2:  # a tensor: SymPy has none, nothing converted holds one
+            continue
         rows, cols = (dim_to_sympy(d).xreplace(dims) for d in (node.shape.rows, node.shape.cols))
         replacements[sp.MatrixSymbol(name, rows, cols)] = sp.ImmutableMatrix(
             value.reshape(int(rows), int(cols)))
@@ -108,8 +110,9 @@ def test_scalar_functions_know_their_derivatives():
 
 # -- every operation: a SymPy form with the right value, or an UnsupportedError naming it ------
 
-OPERATION_DECLARATIONS = DECLARATIONS + "k : integer\nyl : labels(m, n)\n"
-OPERATION_ARRAYS = {**ARRAYS, "k": 2.0, "yl": np.array([0.0, 2.0, 1.0, 0.0])}
+OPERATION_DECLARATIONS = DECLARATIONS + "k : integer\nyl : labels(m, n)\nXt : tensor(m, n, n)\n"
+OPERATION_ARRAYS = {**ARRAYS, "k": 2.0, "yl": np.array([0.0, 2.0, 1.0, 0.0]),
+                    "Xt": np.ones((4, 3, 3))}
 # one use of each operation the constructs above do not show
 OPERATION_USES = {
     "mpowk": "A ^ k", "trpowk": "tr(A ^ k)", "onehot": "onehot(yl)", "pick": "pick(C, yl)",
@@ -119,7 +122,9 @@ OPERATION_USES = {
     "eiggap": "eiggap(x)", "norm_spec": "norm_spec(A)", "norm_nuc": "norm_nuc(A)",
     "svd_u1": "svd_u1(A)", "svd_v1": "svd_v1(A)", "polar": "polar(Q)", "conv1d": "conv1d(x, y)",
     "convolve": "convolve(x, y)", "hcat": "hcat(x, y)", "vcat": "vcat(x, y)",
-    "maximum": "maximum(x, y)", "minimum": "minimum(a, c)",
+    "maximum": "maximum(x, y)", "minimum": "minimum(a, c)", "axis_sum": "sum(Xt, 0)",
+    "expand": "expand(A, 0, m)",
+    "einsum": 'einsum("ij,ik,il,jk,jl,kl->", A, B, P, S, A, B)',  # no matrix form
     "where": "where(tril(ones(n, n)), A, B)", "axis_max": "max(A, 1)", "axis_min": "min(C, 0)",
     "axis_ismax": "ismax(A, 0)", "axis_ismin": "ismin(C, 1)",
 }

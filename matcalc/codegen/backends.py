@@ -50,7 +50,7 @@ _NUMPY = {
     "diagonal blocks product": "_diagonal_blocks_product({0}, {1}, {2}, {3})",
     # the function's arguments and results
     "scalar argument": "_scalar({0}, {1})", "vector argument": "_column({0}, {1})",
-    "matrix argument": "_matrix({0}, {1})",
+    "matrix argument": "_matrix({0}, {1})", "tensor argument": "_tensor({0}, {1}, {2})",
     "dtype": "_dtype = np.result_type({0}, np.float32)", "no arrays": "_dtype = np.float64",
     "scalar result": "_returned_number({0})", "vector result": "np.reshape({0}, -1)",
     "matrix result": "np.asarray({0})",

@@ -212,12 +212,12 @@ def _sizes_shown(program: Program, variables: list[str]) -> dict[str, str]:
         node = program.variables[variable]
         if node.kind is Kind.SCALAR:
             continue
-        for axis, d in enumerate((node.shape.rows, node.shape.cols)):
+        for axis, d in enumerate(node.shape.dims):
             if d.is_symbol and d.symbols[0] not in sizes:
                 sizes[d.symbols[0]] = f"{identifier(variable)}.shape[{axis}]"
     for variable in variables:  # 2*dh, k + 1: one symbol read off a size, when alone
         node = program.variables[variable]
-        for axis, d in enumerate((node.shape.rows, node.shape.cols)):
+        for axis, d in enumerate(node.shape.dims):
             solved = _solved_size(d, f"{identifier(variable)}.shape[{axis}]")
             if node.kind is not Kind.SCALAR and solved and solved[0] not in sizes:
                 sizes[solved[0]] = solved[1]
@@ -231,8 +231,9 @@ def _setup(program: Program, variables: list[str], bodies: list[Node], spelling:
     for variable in variables:
         kind = program.variables[variable].kind
         python_name = identifier(variable)
+        axes = (str(len(program.variables[variable].shape.dims)),) * (kind is Kind.TENSOR)
         line = f"{python_name} = " + spelling(f"{kind.name.lower()} argument", python_name,
-                                              repr(variable))
+                                              repr(variable), *axes)
         (scalars if kind is Kind.SCALAR else arrays).append(line)
     sizes = _sizes_shown(program, variables)
     used = _used_dims(bodies)
@@ -308,7 +309,7 @@ def _dims_of(node: Node) -> set[str]:
     if node.op in ("dimval", "identity"):
         dims.append(node.params[0])
     elif node.op in ("ones", "zeros", "unvec"):
-        dims += [node.shape.rows, node.shape.cols]
+        dims += list(node.shape.dims)
     elif node.op == "commutation":
         dims += list(node.params)
     return {symbol for d in dims for symbol in d.symbols}

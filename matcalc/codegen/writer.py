@@ -19,6 +19,7 @@ from .backends import Backend, backend
 from .blocks import diagonal_blocks_product
 from .names import identifier, size_name
 from .stable import CODE, body_behind, stable_form
+from .tensor_code import batch_sum_of_product, sized_number, softmax_pullback
 from .triangular import inverse_congruence, is_transpose_of
 
 # matrices of structure (kron, Diag), never formed to be shared
@@ -104,8 +105,11 @@ class Writer:
         code = TEMPLATES[node.op]
         arguments = [self.value(arg) for arg in node.args]
         scalar = code.scalar and any(arg.is_scalar for arg in node.args)
-        template = code.scalar if scalar else code.template(self.code.name)
-        return self.code.spell(template).format(*arguments, **code.fields(node, self.dim))
+        tensor = any(arg.kind is Kind.TENSOR for arg in node.args)
+        template = code.scalar if scalar else code.template(self.code.name, tensor)
+        text = self.code.spell(template).format(*arguments, operands=", ".join(arguments),
+                                                **code.fields(node, self.dim))
+        return f"float({text})" if self.code.name == "numpy" and sized_number(node) else text
 
     def leaf(self, node: Node) -> str:
         """A variable, a number, a size, or a matrix of a size (identity, ones, zeros, K)."""
@@ -122,7 +126,8 @@ class Writer:
         if op == "commutation":
             m, n = node.params
             return self.code("commutation", self.dim(m), self.dim(n))
-        return self.code(op, self.dim(node.shape.rows), self.dim(node.shape.cols))
+        dims = [self.dim(d) for d in node.shape.dims]  # a tensor's leading axes first
+        return self.code(op, ", ".join(dims[:-1]), dims[-1])
 
     def shortcut(self, node: Node) -> str:
         """Algebra that saves work without changing a value, or "" where none applies:
@@ -145,7 +150,8 @@ class Writer:
                                     for a in args[0].args) + ")"
         if op == "pow" and args[1].op == "const" and args[1].params[0] == 2.0:
             return self.code("square", self.once(args[0]))
-        return self.structured(node)
+        return batch_sum_of_product(self.value, node) or softmax_pullback(self.value, node) or \
+            self.structured(node)
 
     def structured(self, node: Node) -> str:
         """Structure of the matrix functions, or "": log det S = 2 sum(log(diag(chol(S)))) for
@@ -158,7 +164,8 @@ class Writer:
             diagonal = self.plus_diagonal(op, *args)
             if diagonal:
                 return diagonal
-        if op == "add" and is_transpose_of(args[0], args[1]):
+        # (a tensor's X' swaps its last two axes, where .T would reverse them all)
+        if op == "add" and node.kind is not Kind.TENSOR and is_transpose_of(args[0], args[1]):
             text = self.names.get(args[0]) or self._hold(args[0], self.expression(args[0]))
             return f"({text} + {text}.T)"
         if op == "inv" and self.facts.triangular(args[0]):
@@ -178,6 +185,8 @@ class Writer:
 
     def matrix_product(self, node: Node) -> str:
         a, b = node.args
+        if node.kind is Kind.TENSOR:  # NumPy's batched matmul, broadcast over leading axes
+            return f"({self.value(a)} @ {self.value(b)})"
         if b.op == "ones" and b.kind is Kind.VECTOR:  # A @ 1: the rows' sums, no ones built
             return self.code("row sums", self.value(a))
         if a.op == "transpose" and a.args[0].op == "ones" and a.args[0].kind is Kind.VECTOR:

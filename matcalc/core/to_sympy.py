@@ -38,7 +38,7 @@ from sympy.matrices.expressions.trace import Trace
 from ..errors import MatcalcError, UnsupportedError
 from . import registry
 from .functions import FUNCTIONS
-from .ir import Node, walk
+from .ir import Node, refuse_tensor, walk
 from .shapes import Dim
 
 if TYPE_CHECKING:
@@ -261,7 +261,7 @@ class _ScalarOfMatrix(sp.Expr):
     def doit(self, **hints):
         arg = self.args[0].doit(**hints)
         if isinstance(arg, MatrixExpr) and not arg.atoms(MatrixSymbol, DiagonalOf) and \
-                all(sp.sympify(d).is_Integer for d in arg.shape):
+                all(isinstance(d, (int, sp.Integer)) for d in arg.shape):
             # a product of explicit matrices, a block matrix (SymPy 1.14's DiagonalOf cannot
             # spell itself out on an explicit matrix: it stays as it is)
             arg = arg.as_explicit()
@@ -313,11 +313,11 @@ def dim_to_sympy(d: Dim) -> sp.Expr:
 
 def _leaf(node: Node):
     op = node.op
+    refuse_tensor(node, "SymPy's matrix expressions have no tensors")  # nor their operations
     if op in ("var", "ref"):
         if node.is_scalar:
             return sp.Symbol(node.params[0], real=True)
-        return MatrixSymbol(node.params[0], dim_to_sympy(node.shape.rows),
-                            dim_to_sympy(node.shape.cols))
+        return MatrixSymbol(node.params[0], *map(dim_to_sympy, (node.shape.rows, node.shape.cols)))
     if op == "const":
         value = node.params[0]
         return sp.Integer(int(value)) if value == int(value) else sp.Float(value)

@@ -23,9 +23,10 @@ from ..errors import (
     UnsupportedError,
     did_you_mean,
 )
-from .build import BINARY_FUNCTIONS, FUNCTIONS
+from .build import BINARY_FUNCTIONS, FUNCTIONS, TENSOR_CALLS
 from .calls import CALLS
 from .latex_blocks import LatexBlocks
+from .latex_indices import LatexIndices
 from .latex_names import function_named, greek
 from .latex_tokens import (
     ACCENTS,
@@ -40,7 +41,7 @@ from .latex_tokens import (
 )
 
 
-class LatexReader(LatexBlocks):
+class LatexReader(LatexIndices, LatexBlocks):
     """Recursive descent over one statement's tokens; names resolve against ``known``."""
 
     # -- grammar ------------------------------------------------------------------------------
@@ -213,6 +214,9 @@ class LatexReader(LatexBlocks):
 
     def group(self) -> Tree:
         opener = self.advance()
+        indexed = self.bracketed_index_sum(opener) if opener.text == "[" else None
+        if indexed is not None:  # \left[\sum_{k} A_{ik} B_{kj}\right]_{ij}
+            return indexed
         closer = {"(": ")", "[": "]", "{": "}"}[opener.text]
         saved, self.in_norm = self.in_norm, False
         inner = self.expression()
@@ -239,13 +243,12 @@ class LatexReader(LatexBlocks):
     def command(self) -> Tree:
         token = self.current
         name = token.text
-        if name in ("sum", "prod"):
-            raise UnsupportedError(
-                f"index {'sums' if name == 'sum' else 'products'} (\\{name}_i ...) are not read: "
-                "write them in matrix form: \\operatorname{sum}(x) for the sum of the entries, "
-                "\\mathbf{1}^\\top x, x^\\top y for \\sum_i x_i y_i, A B for "
-                "\\sum_k A_{ik} B_{kj}",
-                Location(*line_column(self.source, token.offset), token.length), self.source)
+        if name == "sum":  # \sum_{k} A_{ik} B_{kj}: an einsum (latex_indices.py)
+            return self.index_sum(token)
+        if name == "prod":
+            raise UnsupportedError("index products (\\prod_i ...) are not read: write them in "
+                                   "matrix form", Location(*line_column(self.source, token.offset),
+                                                           token.length), self.source)
         if name in ("frac", "dfrac", "tfrac"):
             self.advance()
             numerator = self.braced()
@@ -303,7 +306,7 @@ class LatexReader(LatexBlocks):
                 result = self.indicator(start)
                 self.expect_sym("}", "'}'")
                 return result
-            return self.sized("ones", start, 1)
+            return self.sized("ones", start, 1, tensor=True)
         if self.at("sym", "(", "[", "{"):
             opener = self.advance()
             result = self.indicator(start)
@@ -364,13 +367,14 @@ class LatexReader(LatexBlocks):
             power = self.exponent(braced)
             if braced:
                 self.expect_sym("}", "'}' closing the superscript")
-        if function in BINARY_FUNCTIONS and self.at("sym", "("):
-            self.advance()  # two arguments: \max(a, b)
-            first = self.expression()
-            self.expect_sym(",", f"',' between the two arguments of {function}")
-            second = self.expression()
+        if (function in BINARY_FUNCTIONS or function in TENSOR_CALLS) and self.at("sym", "("):
+            self.advance()  # several arguments: \max(a, b), \operatorname{expand}(G, a, n)
+            arguments = [self.expression()]
+            while len(arguments) < (3 if function in TENSOR_CALLS else 2):
+                self.expect_sym(",", f"',' between the arguments of {function}")
+                arguments.append(self.expression())
             self.expect_sym(")", "')' closing the arguments")
-            return self.call(function, [first, second], start)
+            return self.call(function, arguments, start)
         if function in CALLS and self.at("sym", "("):
             return self.arguments(function, start)  # \operatorname{tril}(X, -1)
         if function in ("sum", "mean") and self.at("sym", "("):
@@ -472,8 +476,8 @@ class LatexReader(LatexBlocks):
         if text == "0" and self.at("sym", "_"):  # \mathbf{0}_{n}, \mathbf{0}_{m \times n}
             self.advance()
             sizes = self.dimension_subscripts(token)
-            if len(sizes) > 2:
-                raise self.error("zeros take one size (a vector) or two (a matrix)")
+            if len(sizes) > 4:
+                raise self.error("zeros take one size (a vector), two (a matrix) or 3-4")
             return self.call("zeros", sizes, token)
         written = f"{token.text}{{{text}}}"
         why = UNSUPPORTED.get(written) or UNSUPPORTED.get(text if text.isalpha() else "")

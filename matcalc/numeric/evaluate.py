@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..codegen.module import compiled as generated_function
 from ..codegen.names import sizes_keyword
 from ..codegen.stable import StableForm, body_behind, stable_form
 from ..core.ir import Node
@@ -34,13 +35,11 @@ def leaf_value(node: Node, variables: Mapping[str, object], sizes: Mapping[str, 
         return node.params[0]
     if op == "dimval":
         return float(node.params[0].value(sizes))
-    rows, cols = (node.shape.rows.value(sizes), node.shape.cols.value(sizes))
     if op == "identity":
-        return np.eye(rows)
-    if op == "ones":
-        return np.ones((rows, cols))
-    if op == "zeros":
-        return np.zeros((rows, cols))
+        return np.eye(node.shape.rows.value(sizes))
+    if op in ("ones", "zeros"):
+        dims = tuple(d.value(sizes) for d in node.shape.dims)
+        return np.ones(dims) if op == "ones" else np.zeros(dims)
     if op == "commutation":
         m, n = (d.value(sizes) for d in node.params)
         return commutation_matrix(m, n)
@@ -89,8 +88,8 @@ class Evaluation:
         for item in self._order(node, forms):
             check_time()
             if not item.is_scalar:
-                check_entries(item.shape.rows.value(self.sizes), item.shape.cols.value(self.sizes),
-                              f"the value of {_short(item)}")
+                check_entries(_entries(item.shape.dims[:-1], self.sizes),
+                              item.shape.cols.value(self.sizes), f"the value of {_short(item)}")
             form = forms.get(item)
             if form is not None:  # computed without cancellation or overflow
                 arguments = [self.values[form.argument]]
@@ -137,6 +136,11 @@ class Evaluation:
         return order
 
 
+def _entries(dims, sizes: Mapping[str, int]) -> int:
+    """The product of the sizes of ``dims``."""
+    return int(np.prod([d.value(sizes) for d in dims], dtype=np.int64))
+
+
 def _checked(node: Node, result, arguments):
     """The result in the internal layout; DomainError when it is not finite but its inputs are."""
     if node.kind is Kind.SCALAR:
@@ -181,7 +185,7 @@ def prepare(program: Program, arrays: Mapping[str, object], sizes: Mapping[str, 
     for name, node in program.variables.items():
         array = internal_array(name, node, arrays[name])
         shape = array.shape if node.kind is not Kind.SCALAR else (1, 1)
-        for d, size in zip((node.shape.rows, node.shape.cols), shape, strict=True):
+        for d, size in zip(node.shape.dims, shape, strict=True):
             if d.is_number or d.is_symbol:
                 _bind_dim(name, node, d, size, bound, sources)
             else:
@@ -279,8 +283,9 @@ def internal_array(name: str, node: Node, value) -> np.ndarray:
         if array.ndim == 1 or (array.ndim == 2 and array.shape[1] == 1):
             return array.reshape(-1, 1)
         raise ShapeError(f"'{name}' is a vector, but its value has shape {array.shape}")
-    if array.ndim != 2:
-        raise ShapeError(f"'{name}' is a matrix, but its value has shape {array.shape}")
+    if array.ndim != len(node.shape.dims):
+        raise ShapeError(f"'{name}' is a {_declaration(node)}, but its value has shape "
+                         f"{array.shape}")
     return array
 
 
@@ -326,7 +331,7 @@ def check_attributes_of(name: str, node: Node, array: np.ndarray) -> None:
     if "mask" in attributes and not np.all((array == 0) | (array == 1)):
         problems.append("has entries other than 0 and 1 (it is a mask)")
     if "simplex" in attributes:
-        axis = 0 if node.kind is Kind.VECTOR else 1
+        axis = 0 if node.kind is Kind.VECTOR else -1
         if np.any(array < -tolerance) or not np.allclose(array.sum(axis=axis), 1, atol=1e-8):
             where = "its entries" if node.kind is Kind.VECTOR else "each row's entries"
             problems.append(f"is not on the simplex ({where} must be >= 0 and sum to 1)")
@@ -391,3 +396,16 @@ def evaluator(results: Sequence[Result]) -> Callable[..., dict[object, object]]:
 
     evaluate_results.keys = keys  # type: ignore[attr-defined]
     return evaluate_results
+
+
+def callable_results(results: Sequence[Result], compiled: bool = True, keyed: bool = True
+                     ) -> Callable[..., object]:
+    """A function of keyword arrays returning the results: generated code (``compiled``) or
+    this interpreter; keyed as :func:`evaluator` says, or (``keyed=False``) the only result
+    itself."""
+    function = generated_function(list(results)) if compiled and results else \
+        evaluator(results)
+    if keyed:
+        return function
+    (key,) = function.keys
+    return lambda **arrays: function(**arrays)[key]

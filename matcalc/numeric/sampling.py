@@ -89,8 +89,7 @@ def _compound_dims(program: Program) -> list[Dim]:
     nodes = list(program.variables.values())
     for definition in program.definitions.values():
         nodes.extend(walk(definition.body))
-    found = {d for node in nodes for d in (node.shape.rows, node.shape.cols)
-             if not d.is_monomial}
+    found = {d for node in nodes for d in node.shape.dims if not d.is_monomial}
     return sorted(found, key=str)
 
 
@@ -157,7 +156,11 @@ def _drawn(node: Node, sizes: Mapping[str, int], rng: np.random.Generator,
     if LABELS in attributes:  # class labels: integers in 0..k-1
         return rng.integers(0, classes(node).value(sizes), size=rows)
     if MASK in attributes:  # 0s and 1s, a 1 in every row (a softmax of where(M, S, -inf))
-        return to_user_layout(node.kind, _mask(rows, cols, rng, "symmetric" in attributes))
+        mask = _mask(tuple(d.value(sizes) for d in node.shape.dims) if node.kind is Kind.TENSOR
+                     else (rows, cols), rng, "symmetric" in attributes)
+        return mask if node.kind is Kind.TENSOR else to_user_layout(node.kind, mask)
+    if node.kind is Kind.TENSOR:
+        return _drawn_tensor(tuple(d.value(sizes) for d in node.shape.dims), rng, attributes)
     if "bounded" in attributes and not {"pm1", "simplex", "spd", "symmetric"} & attributes:
         value = rng.uniform(-1.0, 1.0, size=(rows, cols))  # |x| < 1 < pi / 2
         if "positive" in attributes:
@@ -201,15 +204,34 @@ def _drawn(node: Node, sizes: Mapping[str, int], rng: np.random.Generator,
     return to_user_layout(node.kind, value)
 
 
-def _mask(rows: int, cols: int, rng: np.random.Generator, symmetric: bool) -> np.ndarray:
-    """0s and 1s drawn evenly, with a 1 in every row (on the diagonal when symmetric)."""
-    value = rng.integers(0, 2, size=(rows, cols)).astype(float)
+def _mask(dims: tuple[int, ...], rng: np.random.Generator, symmetric: bool) -> np.ndarray:
+    """0s and 1s drawn evenly, with a 1 in every last-axis row (on the diagonal when
+    symmetric)."""
+    value = rng.integers(0, 2, size=dims).astype(float)
     if symmetric:
         value = np.triu(value) + np.triu(value, 1).T
         np.fill_diagonal(value, 1.0)
-    else:
-        value[np.arange(rows), rng.integers(0, cols, size=rows)] = 1.0
+        return value
+    rows = value.reshape(-1, dims[-1])
+    rows[np.arange(rows.shape[0]), rng.integers(0, dims[-1], size=rows.shape[0])] = 1.0
     return value
+
+
+def _drawn_tensor(dims: tuple[int, ...], rng: np.random.Generator,
+                  attributes: set[str]) -> np.ndarray:
+    """A random tensor: entries ~ N(0, 1/cols), positive ones log-normal, each last-axis row
+    of a simplex one on the simplex, pm1 ones -1 or +1, bounded ones in (-1, 1)."""
+    check_entries(int(np.prod(dims[:-1])), dims[-1], "a random tensor")
+    if "simplex" in attributes:
+        return rng.dirichlet(np.ones(dims[-1]), size=dims[:-1])
+    if "pm1" in attributes:
+        return rng.choice([-1.0, 1.0], size=dims)
+    if "bounded" in attributes:
+        value = rng.uniform(-1.0, 1.0, size=dims)
+        return np.abs(value) + 0.01 if "positive" in attributes else value
+    if "positive" in attributes:
+        return np.exp(0.5 * rng.normal(size=dims))
+    return rng.normal(size=dims) / np.sqrt(dims[-1])
 
 
 def _triangular(n: int, rng: np.random.Generator, lower: bool) -> np.ndarray:

@@ -77,3 +77,13 @@ def _given_size(sizes, dimension):
 def _dimension(size):
     """The size of a dimension as a number in arithmetic."""
     return float(size)
+
+
+def _einsum(spec, *operands):
+    """np.einsum over matcalc's layout: a vector operand (n x 1 or 1 x n) is read as its n
+    entries, a result with one letter is a column; contracted pairwise (BLAS) when optimized."""
+    inputs, output = spec.split("->")
+    arrays = [_np.reshape(a, (-1,)) if len(term) == 1 else a
+              for a, term in zip(operands, inputs.split(","), strict=True)]
+    value = _np.einsum(spec, *arrays, optimize=len(arrays) > 1)
+    return _np.reshape(value, (-1, 1)) if len(output) == 1 else value

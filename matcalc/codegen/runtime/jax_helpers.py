@@ -148,3 +148,13 @@ def _matrix_power_k(a, k):
         base = _np.where(k < 0, _np.linalg.inv(a), a)
         return _jax.lax.fori_loop(0, _np.abs(k), lambda _, p: p @ base,
                                   _np.eye(a.shape[0], dtype=a.dtype))
+
+
+def _softmax(x, axis):  # the NumPy helper divides in place, which JAX arrays do not allow
+    shifted = _np.exp(x - _np.max(x, axis=axis, keepdims=True))
+    return shifted / _np.sum(shifted, axis=axis, keepdims=True)
+
+
+def _softmax_pullback(p, d, axis):  # the NumPy helper subtracts in place
+    weighted = p * d
+    return weighted - p * _np.sum(weighted, axis=axis, keepdims=True)

@@ -18,13 +18,35 @@ def _sigmoid(x):
 
 def _softmax(x, axis):
     shifted = _np.exp(x - _np.max(x, axis=axis, keepdims=True))
-    return shifted / _np.sum(shifted, axis=axis, keepdims=True)
+    shifted /= _np.sum(shifted, axis=axis, keepdims=True)  # a new array: divided in place
+    return shifted
 
 
 def _logsumexp(x, axis, keep):
     top = _np.max(x, axis=axis, keepdims=True)
     value = top + _np.log(_np.sum(_np.exp(x - top), axis=axis, keepdims=True))
-    return value if keep else value.reshape(())[()]
+    if keep:
+        return value
+    return _np.squeeze(value, axis) if _np.ndim(x) > 2 else value.reshape(())[()]
+
+
+def _softmax_pullback(p, d, axis):
+    weighted = p * d
+    weighted -= p * _np.sum(weighted, axis=axis, keepdims=True)
+    return weighted
+
+
+def _batch_gram(a, m):
+    return a.reshape(-1, a.shape[-1]).T @ m.reshape(-1, m.shape[-1])
+
+
+def _swap_last(x):
+    return _np.swapaxes(x, -1, -2)
+
+
+def _expand(g, axis, n):
+    shape = _np.shape(g)
+    return _np.broadcast_to(_np.expand_dims(g, axis), shape[:axis] + (n,) + shape[axis:])
 
 
 def _softplus(x):
@@ -112,6 +134,14 @@ def _column(x, name):
     if x.ndim == 2 and x.shape[1] == 1:
         return x
     raise ValueError(f"{name} must be a vector (a 1-D array), not an array of shape {x.shape}")
+
+
+def _tensor(x, name, axes):
+    x = _np.asarray(x)
+    if x.ndim != axes:
+        raise ValueError(f"{name} must be a tensor of {axes} axes, not an array of shape "
+                         f"{x.shape}")
+    return x
 
 
 def _matrix(x, name):

@@ -21,7 +21,27 @@ def _softmax(x, axis):
 
 def _logsumexp(x, axis, keep):
     value = _torch.logsumexp(x, dim=axis, keepdim=True)
-    return value if keep else value.reshape(())
+    if keep:
+        return value
+    return value.squeeze(axis) if x.dim() > 2 else value.reshape(())
+
+
+def _softmax_pullback(p, d, axis):
+    weighted = p * d
+    return weighted - p * _torch.sum(weighted, dim=axis, keepdim=True)
+
+
+def _batch_gram(a, m):
+    return a.reshape(-1, a.shape[-1]).T @ m.reshape(-1, m.shape[-1])
+
+
+def _swap_last(x):
+    return x.transpose(-1, -2)
+
+
+def _expand(g, axis, n):
+    shape = list(g.shape)
+    return g.unsqueeze(axis).expand(*(shape[:axis] + [n] + shape[axis:]))
 
 
 def _softplus(x):
@@ -108,6 +128,13 @@ def _column(x, name):
     if x.ndim == 2 and x.shape[1] == 1:
         return x
     raise ValueError(f"{name} must be a vector (a 1-D tensor), not of shape {tuple(x.shape)}")
+
+
+def _tensor(x, name, axes):
+    if x.ndim != axes:
+        raise ValueError(f"{name} must be a tensor of {axes} axes, not of shape "
+                         f"{tuple(x.shape)}")
+    return x
 
 
 def _matrix(x, name):
@@ -425,3 +452,12 @@ def _ismax(x, axis=None):
 def _ismin(x, axis=None):
     return _extreme_indicator(x, _torch.argmin(x) if axis is None else
                               _torch.argmin(x, dim=axis), axis)
+
+def _einsum(spec, *operands):
+    """torch.einsum over matcalc's layout: a vector operand (n x 1 or 1 x n) is read as its n
+    entries, a result with one letter is a column."""
+    inputs, output = spec.split("->")
+    arrays = [a.reshape(-1) if len(term) == 1 else a
+              for a, term in zip(operands, inputs.split(","), strict=True)]
+    value = _torch.einsum(spec, *arrays)
+    return value.reshape(-1, 1) if len(output) == 1 else value
