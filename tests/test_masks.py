@@ -305,3 +305,11 @@ def through_a_mask_or_axis(draw):
 @given(through_a_mask_or_axis())
 def test_random_expressions_through_masks_and_axes_match_finite_differences(node):
     proven_through(BASE, node)
+
+
+@pytest.mark.parametrize("text", ["softmax(Z, 0)", "max(Z, 1)", "max(Z)"])
+def test_what_tensors_do_not_take_yet_is_refused_by_name(text):
+    with pytest.raises(UnsupportedError, match=text.split("(")[0]):
+        matcalc.parse(f"Z : tensor(B, T, T)\nf = {text}")
+    assert str(matcalc.parse("Z : tensor(B, T, T)\nf = softmax(Z, -1)").definitions["f"].body) \
+        == "softmax(Z)"

@@ -20,7 +20,7 @@ from ..core import ir
 from ..core.ir import Node
 from ..core.labels import MASK
 from ..core.shapes import ONE, Kind
-from ..errors import AssumptionError, ParseError, ShapeError
+from ..errors import AssumptionError, ParseError, ShapeError, UnsupportedError
 from .syntax import location_of
 
 ROW_WISE = frozenset({"softmax", "log_softmax", "logsumexp"})
@@ -46,8 +46,10 @@ def build_call(builder: Any, name: str, trees: list[Tree]) -> Node:
         return ir.apply(name, operand, params=(k,))
     axis = None
     if len(trees) == 2:
-        axis = _axis(operand, _whole(trees[1], builder.source, f"the axis of {name}(X, axis)"),
-                     name, trees[1], builder.source)
+        written = _whole(trees[1], builder.source, f"the axis of {name}(X, axis)")
+        if operand.kind is Kind.TENSOR:
+            return _along_tensor(name, operand, written)
+        axis = _axis(operand, written, name, trees[1], builder.source)
     if name in ROW_WISE:
         if axis == 0:  # down each column: the function of the transpose's rows, transposed
             return ir.apply("transpose", ir.apply(name, ir.apply("transpose", operand)))
@@ -88,6 +90,15 @@ def _axis(operand: Node, axis: int, name: str, tree: Tree, source: str) -> int |
         return 1
     raise ShapeError(f"the axis of {name}(X, axis) is 0 (down each column) or 1 (along each "
                      f"row; -1, the default), as in NumPy", place, source)
+
+
+def _along_tensor(name: str, operand: Node, axis: int) -> Node:
+    """softmax(X, -1) of a tensor: along its last axis; other axes are not supported yet."""
+    ndim = len(operand.shape.dims)
+    if name in ROW_WISE and axis in (-1, ndim - 1):
+        return ir.apply(name, operand)
+    raise UnsupportedError(f"{name}(X, {axis}) of a tensor is not supported yet (softmax and "
+                           f"logsumexp of a tensor run along its last axis)")
 
 
 def _where(builder: Any, trees: list[Tree]) -> Node:
