@@ -41,6 +41,15 @@ try:
 except ImportError:  # pragma: no cover - optional
     jax = None
 
+SOFTMAX_REGRESSION = """
+X : matrix(N, d)
+W : matrix(d, k)
+Y : matrix(N, k) simplex
+L = -sum(Y * log(softmax(X @ W)))
+"""
+# (N, d, k) of each softmax regression problem
+SOFTMAX_SIZES = {"B8": (2000, 300, 10), "B8s": (64, 20, 5), "B9": (500, 50, 10),
+                 "B9s": (64, 20, 5)}
 PROBLEMS = {
     "B1": ("batched 1-layer MLP grads", """
 X : matrix(N, D)
@@ -81,6 +90,10 @@ L = sum(log(1 + exp(-y * (X @ w))))
 X, A : matrix(n, n)
 f = tr(X' @ A @ X)
 """, ["X"], "grad"),
+    "B8": ("softmax regression grad", SOFTMAX_REGRESSION, ["W"], "grad"),
+    "B8s": ("softmax regression grad, small", SOFTMAX_REGRESSION, ["W"], "grad"),
+    "B9": ("softmax regression Hessian", SOFTMAX_REGRESSION, ["W"], "hessian"),
+    "B9s": ("softmax regression Hessian, small", SOFTMAX_REGRESSION, ["W"], "hessian"),
     "B6": ("GP likelihood through chol, grad wrt K", """
 K : matrix(n, n) spd
 y : vector(n)
@@ -120,6 +133,12 @@ def arrays_for(name: str, dtype, rng: np.random.Generator, quick: bool) -> dict:
         n, d = 2000 // scale, 1000 // scale
         return {"X": rng.normal(size=(n, d)) / np.sqrt(d), "w": rng.normal(size=d),
                 "y": rng.choice([-1.0, 1.0], size=n)}
+    if name in SOFTMAX_SIZES:
+        n, d, k = SOFTMAX_SIZES[name]
+        if quick and name in ("B8", "B9"):
+            n, d = n // scale, d // scale
+        return {"X": rng.normal(size=(n, d)), "W": rng.normal(size=(d, k)) / np.sqrt(d),
+                "Y": np.eye(k)[rng.integers(0, k, n)]}
     if name == "B6":  # an spd kernel matrix of n = 500 points (noise 0.1) and its targets
         n = 500 // scale
         points = rng.normal(size=(n, 3))
@@ -163,7 +182,12 @@ def jax_function(name: str):
         p = jax.nn.softmax(q @ jnp.swapaxes(k, -1, -2) / jnp.sqrt(X.shape[-1]), axis=-1)
         return jnp.sum(G * (p @ v))
 
+    def b8(W, X, Y):
+        return -jnp.sum(Y * jax.nn.log_softmax(X @ W, axis=1))
+
     return {"B7": (b7, ("Wq", "Wk", "Wv"), ("X", "G")), "B1": (b1, ("W1", "W2"), ("X", "Y")),
+            "B8": (b8, ("W",), ("X", "Y")), "B8s": (b8, ("W",), ("X", "Y")),
+            "B9": (b8, ("W",), ("X", "Y")), "B9s": (b8, ("W",), ("X", "Y")),
             "B2": (b2, ("C",), ("A", "B", "Y")),
             "B3": (b3, ("w",), ("X", "y")), "B4": (b4, ("X",), ("A",)),
             "B5": (b5, ("w",), ("X", "y")), "B5g": (b5, ("w",), ("X", "y")),
@@ -198,8 +222,36 @@ def torch_function(name: str):
         p = torch.softmax(q @ k.transpose(-1, -2) / X.shape[-1] ** 0.5, dim=-1)
         return torch.sum(G * (p @ v))
 
+    def b8(W, X, Y):
+        return -torch.sum(Y * torch.log_softmax(X @ W, dim=1))
+
     return {"B1": b1, "B2": b2, "B3": b3, "B4": b4, "B5": b5, "B5g": b5, "B6": b6,
-            "B7": b7}[name]
+            "B7": b7, "B8": b8, "B8s": b8, "B9": b8, "B9s": b8}[name]
+
+
+def numpy_by_hand(name: str):
+    """Softmax regression's gradient X'(P - Y) and Hessian sum_n kron(Diag(p_n) - p_n p_n',
+    x_n x_n') (Bishop 2006, eqs. 4.109 and 4.110; Y's rows sum to one) as one writes them in
+    NumPy, the Hessian through its structure: -Z'Z for the rows z_n = p_n (x) x_n, plus the
+    diagonal blocks X' Diag(P[:, i]) X."""
+    def probabilities(X, W):
+        logits = X @ W
+        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return shifted / shifted.sum(axis=1, keepdims=True)
+
+    def gradient(X, W, Y):
+        return X.T @ (probabilities(X, W) - Y)
+
+    def hessian(X, W, Y):
+        p = probabilities(X, W)
+        (n, d), k = X.shape, W.shape[1]
+        rows = (p[:, :, None] * X[:, None, :]).reshape(n, k * d)
+        result = -(rows.T @ rows)
+        for i in range(k):
+            result[i * d:(i + 1) * d, i * d:(i + 1) * d] += (X * p[:, i:i + 1]).T @ X
+        return result
+
+    return gradient if PROBLEMS[name][3] == "grad" else hessian
 
 
 def implementations(name: str, arrays: dict, dtype) -> dict[str, Callable[[], object]]:
@@ -209,6 +261,9 @@ def implementations(name: str, arrays: dict, dtype) -> dict[str, Callable[[], ob
     typed = {k: np.asarray(v, dtype=dtype) for k, v in arrays.items()}
     function = compiled(group, hoist=False)
     result: dict[str, Callable[[], object]] = {"matcalc": lambda: function(**typed)}
+    if name in SOFTMAX_SIZES:
+        by_hand = numpy_by_hand(name)
+        result["NumPy by hand"] = lambda: by_hand(typed["X"], typed["W"], typed["Y"])
     if name == "B2":
         module = load(generate(group, "gradient", True))
         prepared = module.prepare(**typed)
@@ -253,18 +308,19 @@ def timed(functions: dict[str, Callable[[], object]], repeats: int) -> dict[str,
 
 def versus(repeats: int, quick: bool, only: list[str] | None = None) -> None:
     rng = np.random.default_rng(0)
-    print("| problem | dtype | " + " | ".join(["matcalc", "JAX jit", "PyTorch",
-                                               "matcalc / JAX", "matcalc / PyTorch"]) + " |")
-    print("|---|---|---|---|---|---|---|")
+    others = ("JAX jit", "PyTorch", "NumPy by hand")
+    print("| problem | dtype | matcalc | " + " | ".join(others) + " | " +
+          " | ".join(f"matcalc / {other}" for other in others) + " |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name in only or PROBLEMS:
         arrays = arrays_for(name, np.float64, rng, quick)
         for dtype in (np.float64, np.float32):
             medians = timed(implementations(name, arrays, dtype), repeats)
             ours = medians["matcalc"]
             cells = [f"{ours * 1e3:.2f} ms"]
-            for other in ("JAX jit", "PyTorch"):
+            for other in others:
                 cells.append(f"{medians[other] * 1e3:.2f} ms" if other in medians else "-")
-            for other in ("JAX jit", "PyTorch"):
+            for other in others:
                 cells.append(f"{ours / medians[other]:.2f}x" if other in medians else "-")
             label = f"{name} {PROBLEMS[name][0]}"
             print(f"| {label} | {np.dtype(dtype).name} | " + " | ".join(cells) + " |",

@@ -238,3 +238,42 @@ def test_attention_code_forms_nothing_larger_than_the_attention_matrix():
     assert peak < 6 * b * t * t * 8, peak
     source = "\n".join(line for line in results.code().splitlines() if "einsum" in line)
     assert source == ""
+
+
+SEQUENCES = "Z : tensor(B, T, V)\nX : tensor(B, T, d)\nE : matrix(d, V)\ny : labels(B, T, V)\n"
+
+
+def test_a_grid_of_labels_picks_and_spreads_as_numpy():
+    # onehot(y)[b, t] = e_{y[b, t]}; pick(Z, y)[b, t] = Z[b, t, y[b, t]] (np.take_along_axis)
+    problem = matcalc.parse(SEQUENCES + "f = sum(pick(Z, y)) + sum(onehot(y) * Z)")
+    assert "y : labels(B, T, V)" in problem.describe()
+    for seed in range(3):
+        point = random_instance(problem, seed=seed)
+        z, y = point.arrays["Z"], point.arrays["y"]
+        assert y.shape == z.shape[:2] and y.min() >= 0 and y.max() < z.shape[2]
+        picked = np.take_along_axis(z, y[..., None], -1)[..., 0]
+        np.testing.assert_allclose(evaluate(problem, "f", point.arrays), 2 * picked.sum())
+    with pytest.raises(AssumptionError, match="labels"):
+        evaluate(problem, "f", Z=np.ones((2, 3, 4)), X=np.ones((2, 3, 5)), E=np.ones((5, 4)),
+                 y=np.full((2, 3), 4))
+
+
+def test_next_token_cross_entropy_has_the_textbook_gradient():
+    # L = -mean over B x T positions of log softmax(Z)[y]: dL/dZ = (softmax(Z) - onehot(y)) / BT
+    gradient = matcalc.derive(SEQUENCES + "L = -mean(log(pick(softmax(Z), y)))", wrt="Z")
+    assert gradient.text == "dL_dZ = (softmax(Z) - onehot(y)) / (B*T)"
+    assert matcalc.check(gradient, seed=4).ok
+    point = random_instance(gradient.program, seed=2)
+    z, y = point.arrays["Z"], point.arrays["y"]
+    s = np.exp(z) / np.exp(z).sum(-1, keepdims=True)
+    expected = (s - np.eye(z.shape[2])[y]) / (z.shape[0] * z.shape[1])
+    np.testing.assert_allclose(gradient.numpy()(**point.arrays), expected, rtol=1e-10)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "jax", "torch"])
+def test_sequence_labels_in_generated_code(backend):
+    results = matcalc.derive(SEQUENCES + "L = -sum(log(pick(softmax(X @ E), y)) * 2) + "
+                             "sum(onehot(y) * Z)", wrt=["E", "X", "Z"], check=False)
+    for verdict in matcalc.check(list(results), seed=3, trials=1):
+        assert verdict.ok, verdict
+    assert_generated_code_matches(results, backend)

@@ -210,3 +210,26 @@ def test_a_result_scaled_by_a_norm_converts():
     got = np.array(sp.Matrix(explicit).evalf(), dtype=float).reshape(-1)
     norm = np.linalg.norm(x)
     np.testing.assert_allclose(got, 1 / norm - x.sum() * x / norm ** 3, rtol=1e-12)
+
+
+@pytest.mark.parametrize("m, n", [(1, 3), (3, 1), (2, 3), (3, 2), (4, 4)])
+def test_every_stage_builds_the_one_commutation_matrix(m, n):
+    # K(m, n) @ vec(A) = vec(A') (Magnus & Neudecker ch. 3 sec. 7), one definition
+    # (core/indices.py): SymPy's entries, the interpreter's matrix, generated NumPy and PyTorch
+    from test_constructs import commutation
+
+    from matcalc.numeric.operations import commutation_matrix
+
+    oracle = commutation(m, n)
+    sympy_k = np.array(to_sympy(expr(f"commutation({m}, {n})")).doit(), dtype=float)
+    np.testing.assert_array_equal(sympy_k, oracle)
+    np.testing.assert_array_equal(commutation_matrix(m, n), oracle)
+    a = np.arange(m * n, dtype=float).reshape(m, n)
+    np.testing.assert_array_equal(oracle @ a.reshape(-1, order="F"), a.T.reshape(-1, order="F"))
+    torch = pytest.importorskip("torch")
+    from matcalc.codegen.backends import backend_header
+    from matcalc.codegen.module import load
+
+    module = load(backend_header("torch"))
+    np.testing.assert_array_equal(
+        module._commutation(m, n, torch.float64, None).numpy(), oracle)

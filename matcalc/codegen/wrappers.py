@@ -75,6 +75,19 @@ def _results_in_layout(code: Written) -> list[tuple[str, str | None]]:
     return [(variable, by_variable.get(variable)) for variable in code.program.variables]
 
 
+# operations whose code makes a new tensor (never a view of an input or of a held value)
+_ALLOCATING = frozenset({"matmul", "add", "sub", "mul", "div", "neg"})
+
+
+def _fresh_results(code: Written) -> set[str]:
+    """The variables whose gradient's code computes a new tensor, which the backward pass may
+    scale by the incoming gradient in place: a product's result scaled afresh is another pass
+    over memory as large as the result (most of a small step's time for a weight matrix)."""
+    return {derivative.names[0] for derivative, text in zip(code.group, code.valued_results,
+                                                           strict=True)
+            if derivative.result.op in _ALLOCATING and not text.isidentifier()}
+
+
 def _groups(groups: Sequence[Sequence[Result]]) -> list[list[Result]]:
     gradients = [list(g) for g in groups if all(d.kind == "grad" for d in g)]
     if not gradients:
@@ -138,6 +151,7 @@ def _torch_classes(code: Written, taken: set[str]) -> str:
     restored = f"{_tuple(tensors)} = ctx.saved_tensors\n" if tensors else ""
     restored += "".join(f"{name} = ctx.{name}\n" for name in plain)
     returned = []
+    fresh = _fresh_results(code)
     for variable, text in _results_in_layout(code):
         if text is None:
             returned.append("None")
@@ -145,7 +159,8 @@ def _torch_classes(code: Written, taken: set[str]) -> str:
         python_name = identifier(variable)
         kind = code.program.variables[variable].kind
         shape = "()" if kind is Kind.SCALAR else f"_shape_{python_name}"
-        returned.append(f"_grad * _as({text}, _dtype, _device).reshape({shape})")
+        result = f"_result({text}, _dtype, _device, {shape})"
+        returned.append(f"{result}.mul_(_grad)" if variable in fresh else f"_grad * {result}")
     backward_body = restored + "\n".join(backward) + "\nreturn " + _returned(returned)
     arguments = ", ".join(parameters)
     module_parameters = [identifier(v) for v in differentiated]

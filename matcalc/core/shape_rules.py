@@ -381,6 +381,8 @@ def onehot_shape(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
 
     (y,) = args
     _labels_argument("onehot", y)
+    if y.kind is Kind.MATRIX:  # labels(B, T, k): onehot(y) is B x T x k
+        return Shape(y.shape.cols, classes(y), (y.shape.rows,)), Kind.TENSOR
     return Shape(y.shape.rows, classes(y)), Kind.MATRIX
 
 
@@ -390,6 +392,11 @@ def pick_shape(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
 
     p, y = args
     _labels_argument("pick", y)
+    if y.kind is Kind.MATRIX:  # labels(B, T, k): P is B x T x k, pick(P, y) B x T
+        if p.shape != Shape(y.shape.cols, classes(y), (y.shape.rows,)):
+            raise ShapeError(f"pick(P, y): P must be a {y.shape.rows} x {y.shape.cols} x "
+                             f"{classes(y)} tensor, but it is {_describe(p)}")
+        return y.shape, Kind.MATRIX
     if p.kind is not Kind.MATRIX or not same(p.shape.rows, y.shape.rows) \
             or not same(p.shape.cols, classes(y)):
         raise ShapeError(f"pick(P, y): P must be a {y.shape.rows} x {classes(y)} matrix (a row "

@@ -46,7 +46,9 @@ UNARY_FUNCTIONS = frozenset(text for name, text in _CALLED.items()
                             if operation(name).arity == 1)
 BINARY_FUNCTIONS = frozenset(text for name, text in _CALLED.items()
                              if operation(name).arity == 2)
-_OPERATION_OF = {text: name for name, text in reversed(_CALLED.items())}  # the first of a name
+# a text name shared by several operations (sum: of all entries, along an axis) reads as the
+# operation of that name; the others are built by their own readers
+_OPERATION_OF = {text: name for name, text in sorted(_CALLED.items(), key=lambda o: o[0] == o[1])}
 CONCATENATIONS = frozenset({"hcat", "vcat"})  # hcat(A, B, C) is hcat(hcat(A, B), C)
 AXIS_REDUCTIONS = frozenset({"sum", "mean"})  # sum(X, 1), mean(X, 0): along one axis
 DIMENSION_FUNCTIONS = frozenset({"I", "ones", "zeros", "commutation"})
@@ -143,7 +145,7 @@ class Builder:
         if type_tree.data == "integer_type":  # an integer scalar: a matrix power's exponent
             attributes |= {"integer"}
         if type_tree.data == "labels_type":  # class labels: never differentiated
-            attributes |= labels_attributes(self._declared_dim(type_tree.children[1]))
+            attributes |= labels_attributes(self._declared_dim(type_tree.children[-1]))
         for attribute_tree in attribute_trees:
             self._check_attribute(attribute_tree, kind, shape)
             self._check_compatible(attribute_tree, attributes)
@@ -176,6 +178,8 @@ class Builder:
         dims = [self._declared_dim(child) for child in tree.children]
         if tree.data in ("scalar_type", "integer_type"):
             return Kind.SCALAR, Shape(ONE, ONE)
+        if tree.data == "labels_type" and len(dims) == 3:  # labels(B, T, k): a B x T grid
+            return Kind.MATRIX, Shape(dims[0], dims[1])
         if tree.data in ("vector_type", "labels_type"):
             return Kind.VECTOR, Shape(dims[0], ONE)
         if tree.data == "tensor_type":  # leading axes, then rows and columns

@@ -61,6 +61,10 @@ class Evaluation:
     # the nodes this evaluation computed itself; others in ``values`` were handed to it (the
     # checker moves a definition's value), and a stable form must not look past those
     computed: set[Node] = field(default_factory=set)
+    # applied to each operation's result as it is computed, with the node and its arguments'
+    # values (None: nothing): a grader rounds every result once more to see whether the value
+    # survives rounding (grading/samples.py)
+    rounding: Callable[[Node, object, list], object] | None = None
 
     def value(self, node: Node):
         """The value of ``node`` (a node of this program: definitions are followed by name)."""
@@ -95,7 +99,8 @@ class Evaluation:
                 arguments = [self.values[form.argument]]
                 with np.errstate(all="ignore"):
                     result = evaluate_stable(form.kind, arguments[0], form.axis)
-                self.values[item] = _checked(item, result, arguments)
+                self.values[item] = self._rounded(item, _checked(item, result, arguments),
+                                                  arguments)
             elif item.args:
                 arguments = [self.values[arg] for arg in item.args]
                 with np.errstate(all="ignore"):
@@ -103,11 +108,15 @@ class Evaluation:
                         result = evaluate_operation(item, self.sizes, arguments)
                     except ZeroDivisionError:  # Python numbers: 1.0 / 0.0 raises
                         raise DomainError(f"{_short(item)} divides by zero here") from None
-                self.values[item] = _checked(item, result, arguments)
+                self.values[item] = self._rounded(item, _checked(item, result, arguments),
+                                                  arguments)
             else:
                 self.values[item] = leaf_value(item, self.variables, self.sizes)
             self.computed.add(item)
         return self.values[node]
+
+    def _rounded(self, node: Node, value, arguments: list):
+        return value if self.rounding is None else self.rounding(node, value, arguments)
 
     def _order(self, root: Node, forms: dict[Node, StableForm | None]) -> list[Node]:
         """The nodes under ``root`` not yet evaluated, each after what it is computed from: a
@@ -148,9 +157,35 @@ def _checked(node: Node, result, arguments):
     else:
         result = np.asarray(result, dtype=float)
     if not np.all(np.isfinite(result)) and all(np.all(np.isfinite(a)) for a in arguments):
+        if _overflows(node, result, arguments):
+            raise Overflow(f"{_short(node)} is not finite here: its value overflows (it is "
+                           "finite, but too large for floating point)")
         raise DomainError(f"{_short(node)} is not finite here: an argument is outside the "
                           f"domain of {node.op}, or the value overflows")
     return result
+
+
+class Overflow(DomainError):
+    """A value that is finite but beyond floating point's range (exp(1000), 1e200 * 1e200)."""
+
+
+# operations whose value is finite wherever their arguments are: an infinity is an overflow
+_NO_POLES = frozenset({"add", "sub", "mul", "matmul", "kron", "neg", "exp", "expm1", "sum",
+                       "mean", "tr", "frob", "norm", "norm2", "Diag", "diag", "vec", "unvec",
+                       "hcat", "vcat", "transpose", "sym", "logsumexp", "softplus"})
+
+
+def _overflows(node: Node, result, arguments) -> bool:
+    """Whether the infinities of ``result`` are overflows (no NaN, and no argument at a pole:
+    a division by a number that is not 0, a power of a base that is not 0)."""
+    if np.any(np.isnan(result)):
+        return False
+    if node.op in _NO_POLES:
+        return True
+    if node.op in ("div", "pow") and len(arguments) == 2:
+        pole = arguments[1] if node.op == "div" else arguments[0]
+        return bool(np.all(np.asarray(pole) != 0))
+    return False
 
 
 def _short(node: Node) -> str:

@@ -154,7 +154,8 @@ def _drawn(node: Node, sizes: Mapping[str, int], rng: np.random.Generator,
     check_time()
     check_entries(rows, cols, f"a random value of {node.params[0]}")
     if LABELS in attributes:  # class labels: integers in 0..k-1
-        return rng.integers(0, classes(node).value(sizes), size=rows)
+        return rng.integers(0, classes(node).value(sizes),
+                            size=rows if node.kind is Kind.VECTOR else (rows, cols))
     if MASK in attributes:  # 0s and 1s, a 1 in every row (a softmax of where(M, S, -inf))
         mask = _mask(tuple(d.value(sizes) for d in node.shape.dims) if node.kind is Kind.TENSOR
                      else (rows, cols), rng, "symmetric" in attributes)

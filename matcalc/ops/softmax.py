@@ -21,7 +21,12 @@ from ..core.registry import Code, Latex, Syntax
 from ..core.shape_rules import logsumexp_shape, same_shape
 from ..core.shapes import Kind
 from .operation import define
-from .tensors import logsumexp_differential, logsumexp_pullback, softmax_differential
+from .tensors import (
+    logsumexp_differential,
+    logsumexp_pullback,
+    softmax_differential,
+    softmax_pullback,
+)
 
 
 def d_softmax(node, out, ds):
@@ -45,7 +50,7 @@ def pull_softmax(node, out, g):
     if x.is_scalar:
         return None
     if x.kind is Kind.TENSOR:  # the differential is self-adjoint: S * (G - sum(S * G) ...)
-        return softmax_differential(x, out, g)
+        return softmax_pullback(x, out, g)
     if x.kind is Kind.VECTOR:
         return mul(out, sub(g, matmul(transpose(out), g)))
     picked = _picked_cotangent(g)

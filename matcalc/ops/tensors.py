@@ -25,9 +25,16 @@ def axis_sum(x: Term, axis: int) -> Term:
 
 
 def expand(g: Term, axis: int, n) -> Term:
-    """expand(g, axis, n): g repeated n times along a new axis; of ones, ones."""
+    """expand(g, axis, n): g repeated n times along a new axis; of ones, ones, and a number
+    scaling g scales the repeated g (expand(-ones / c) = -ones / c)."""
     if g is None:
         return None
+    if g.op == "neg":
+        return ir.apply("neg", expand(g.args[0], axis, n))
+    if g.op in ("mul", "div") and g.args[1].is_scalar:
+        return ir.apply(g.op, expand(g.args[0], axis, n), g.args[1])
+    if g.op == "mul" and g.args[0].is_scalar:
+        return ir.apply("mul", g.args[0], expand(g.args[1], axis, n))
     repeated = ir.apply("expand", g, params=(axis, n))
     if g.op == "ones":
         return ir.ones(repeated.shape.rows, repeated.shape.cols, Kind.TENSOR,
@@ -72,6 +79,19 @@ def softmax_differential(x: Node, s: Node, dx: Term) -> Term:
     tensor (each row of each batch entry: d s = s * (dx - s' dx))."""
     axis = last_axis(x)
     return mul(s, sub(dx, expand(axis_sum(mul(s, dx), axis), axis, x.shape.cols)))
+
+
+def softmax_pullback(x: Node, s: Node, g: Node) -> Term:
+    """G : d softmax(X) = (S * (G - expand(sum(S * G, -1), -1, n))) : dX; for the cotangent
+    G = expand(a, -1, k) * onehot(y) that pick(S, y) passes back, that is
+    expand(a * pick(S, y), -1, k) * (onehot(y) - S), as sum(S * onehot(y), -1) = pick(S, y)."""
+    axis = last_axis(x)
+    if g.op == "mul" and g.args[0].op == "expand" and g.args[1].op == "onehot" and \
+            g.args[0].params[0] == axis:
+        a, onehot = g.args[0].args[0], g.args[1]
+        picked = mul(a, call("pick", s, onehot.args[0]))
+        return mul(expand(picked, axis, x.shape.cols), sub(onehot, s))
+    return softmax_differential(x, s, g)
 
 
 def logsumexp_differential(x: Node, dx: Term) -> Term:

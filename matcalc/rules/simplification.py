@@ -14,6 +14,7 @@ from . import (  # noqa: F401 - they register their rules
     rewrites_masks,
     rewrites_matrix,
     rewrites_scalar,
+    rewrites_tensors,
 )
 from .rewrite import REWRITES, Rule
 
@@ -38,6 +39,7 @@ PRIORITY: tuple[str, ...] = (
     'column-sums-of-centred',
     'row-sums-of-centred',
     'spread-mean',
+    'expand-out',
     'mean-of-entries',
     'kron-mixed-product',
     'kron-chain',

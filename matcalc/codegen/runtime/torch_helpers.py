@@ -9,6 +9,8 @@ import math as _math
 
 import torch as _torch
 
+from ...core.indices import _commutation_columns
+
 
 # ---- copied into every generated module from here on ----
 def _sigmoid(x):
@@ -100,9 +102,7 @@ def _number(x):
 
 
 def _commutation(m, n, dtype, device):
-    rows = _torch.arange(m * n, device=device)
-    return (_torch.arange(m * n, device=device)[None, :] ==
-            ((rows % n) * m + rows // n)[:, None]).to(dtype)
+    return _torch.eye(m * n, dtype=dtype, device=device)[_commutation_columns(m, n)]
 
 
 def _maximum(a, b):
@@ -155,13 +155,23 @@ def _scalar(x, name, dtype, device):
 def _dtype_of(*tensors):
     dtype = tensors[0].dtype
     for tensor in tensors[1:]:
-        dtype = _torch.promote_types(dtype, tensor.dtype)
+        if tensor.dtype is not dtype:
+            dtype = _torch.promote_types(dtype, tensor.dtype)
     return dtype if dtype.is_floating_point else _torch.get_default_dtype()
 
 
 def _as(x, dtype, device):
     """A result as a tensor of the inputs' dtype, on their device (a number becomes one)."""
+    if type(x) is _torch.Tensor and x.dtype is dtype and x.device == device:
+        return x  # most results already are: as_tensor's call is the cost of a small step
     return _torch.as_tensor(x, dtype=dtype, device=device)
+
+
+def _result(x, dtype, device, shape):
+    """A result in the inputs' dtype, on their device, in shape: a call only for what is not
+    so already (a small training step is mostly such calls)."""
+    x = _as(x, dtype, device)
+    return x if x.shape == shape else x.reshape(shape)
 
 
 def _kron_matvec(a, b, v):
@@ -175,7 +185,7 @@ def _diagonal_blocks(x):
     return _torch.diag_embed(x)
 
 
-def _diagonal_blocks_product(a, t, b, n):
+def _diagonal_blocks_product(a, t, b, n, symmetric=False):
     """kron(I, a) @ M @ kron(I, b) for the matrix M of r x c blocks of n x n diagonals, block
     (i, j)'s diagonal t[:, i, j] (a None for I, b too): sum_n a[:, n] t[n, i, j] b[n, :] for
     block (i, j), never forming M or a Kronecker product (codegen/blocks.py)."""
@@ -189,10 +199,19 @@ def _diagonal_blocks_product(a, t, b, n):
     if b is None:
         return _torch.einsum("am,mij->iajm", a, t).reshape(r * a.shape[0], c * n)
     p, q = a.shape[0], b.shape[1]
-    # one column of blocks at a time: an r p x n intermediate, no larger than r copies of a
-    columns = [((a[None] * t[:, :, j].T[:, None, :]).reshape(r * p, n) @ b).reshape(r, p, q)
-               for j in range(c)]
-    return _torch.stack(columns, dim=2).reshape(r * p, c * q)
+    if symmetric:  # column j's blocks i <= j, the others mirrored: half the products
+        out = _torch.zeros((r, p, c, q), dtype=t.dtype, device=t.device)
+        for j in range(c):
+            column = (a @ (t[:, :j + 1, j][:, :, None] * b[:, None, :]).reshape(n, (j + 1) * q))
+            column = column.reshape(p, j + 1, q)  # [x, i, y]: block (i, j)'s entry x, y
+            out[:j + 1, :, j] = column.permute(1, 0, 2)
+            out[j, :, :j + 1] = column.permute(2, 1, 0)
+        return out.reshape(r * p, c * q)
+    # one column of blocks at a time: a @ (t[:, :, j] b, row by row), an n x r q intermediate
+    # (r copies of b) made in memory order; columns[j][x, i*q + y] is block (i, j)'s entry x, y
+    columns = [a @ (t[:, :, j][:, :, None] * b[:, None, :]).reshape(n, r * q) for j in range(c)]
+    stacked = _torch.stack(columns, dim=0).reshape(c, p, r, q)
+    return stacked.permute(2, 1, 0, 3).reshape(r * p, c * q)
 
 
 def _hcat(a, b):
@@ -369,6 +388,12 @@ def _triangular_congruence(s, m, lower):
     return s.T @ m @ s
 
 
+def _solved_congruence(t, m, lower):
+    # inv(T)' @ M @ inv(T): T' Y = M, then Z T = Y
+    y = _torch.linalg.solve_triangular(t.T, m, upper=lower)
+    return _torch.linalg.solve_triangular(t, y, upper=not lower, left=False)
+
+
 def _plus_diagonal(m, v):
     return m + _torch.diag(_torch.as_tensor(v).reshape(-1))
 
@@ -421,11 +446,15 @@ def _svd_v(x):
     return _singular_vectors(x)[1]
 
 
-def _onehot(y, k):
+def _onehot(y, k, grid):
+    if grid:  # a B x T grid of labels: B x T x k
+        return (y.unsqueeze(-1) == _torch.arange(k, device=y.device)).to(_torch.float64)
     return (y.reshape(-1, 1) == _torch.arange(k, device=y.device)).to(_torch.float64)
 
 
 def _pick(p, y):
+    if p.dim() > 2:  # a B x T x k tensor and a B x T grid of labels
+        return _torch.take_along_dim(p, y.unsqueeze(-1).long(), dim=-1)[..., 0]
     return _torch.take_along_dim(p, y.reshape(-1, 1).long(), dim=1)
 
 
