@@ -115,16 +115,16 @@ for _name, _arg, _which in (("max", "argmax", "largest"), ("min", "argmin", "sma
            stable=(),
            scalar=f"{_name}(X, axis) takes a matrix",
            cost="cheap")
-    for _prefix, _params, _written in (("", (), ""), ("axis_", ("axis",), ", {axis}")):
+    for _prefix, _params, _written in (("", (), "None"), ("axis_", ("axis",), "{axis}")):
         _indicator_name = f"is{_name}"
         define(f"{_prefix}{_indicator_name}", differential=d_constant,
                adjoints=(pull_constant,), jacobian=vec_constant, shape=same_shape,
                syntax=Syntax(_indicator_name, params=(None,) if _params else ()),
                latex=Latex(template=rf"\operatorname{{{{{_indicator_name}}}}}\left({{0}}"
                                     + (", {1}" if _params else "") + r"\right)"),
-               code=Code(numpy=f"_{_indicator_name}({{0}}{_written})",
-                         torch=f"_{_indicator_name}({{0}}{_written})",
-                         helpers=(f"_{_indicator_name}",), scalar="1.0", params=_params),
+               code=Code(numpy=f"_isextreme({{0}}, {_written}, {_name == 'min'})",
+                         torch=f"_isextreme({{0}}, {_written}, {_name == 'min'})",
+                         helpers=("_isextreme",), scalar="1.0", params=_params),
                sympy=lambda s, node, a: s.no_form(node),
                stable=(),
                scalar=f"{_indicator_name}(a) = 1: the 0/1 indicator of the {_which} entry "

@@ -485,22 +485,13 @@ def _log_softmax(x, axis):
     return shifted - _np.log(_np.sum(_np.exp(shifted), axis=axis, keepdims=True))
 
 
-def _extreme_indicator(x, index, axis):
-    # 1 at the arg-max (arg-min) np.argmax gives (the first at ties), 0 elsewhere
+def _isextreme(x, axis, lowest):
+    # 1 at the arg-max (arg-min if lowest) as np.argmax takes it (the first at ties), else 0
+    index = (_np.argmin if lowest else _np.argmax)(x, axis=axis)
     if axis is None:
         return (_np.arange(_np.size(x)).reshape(_np.shape(x)) == index).astype(x.dtype)
-    shape = [1] * _np.ndim(x)
-    shape[axis] = -1
-    positions = _np.arange(_np.shape(x)[axis]).reshape(shape)
+    positions = _np.arange(_np.shape(x)[axis]).reshape((-1, 1) if axis == 0 else (1, -1))
     return (positions == _np.expand_dims(index, axis)).astype(x.dtype)
-
-
-def _ismax(x, axis=None):
-    return _extreme_indicator(x, _np.argmax(x, axis=axis), axis)
-
-
-def _ismin(x, axis=None):
-    return _extreme_indicator(x, _np.argmin(x, axis=axis), axis)
 
 
 def _with_block(out, index, value):

@@ -462,31 +462,12 @@ def _log_softmax(x, axis):
     return _torch.log_softmax(x, dim=axis)
 
 
-def _extreme_indicator(x, index, axis):
-    # 1 at the arg-max (arg-min) torch.argmax gives (the first at ties), 0 elsewhere
+def _isextreme(x, axis, lowest):
+    # 1 at the arg-max (arg-min if lowest) as torch.argmax takes it (the first at ties), else 0
+    pick = _torch.argmin if lowest else _torch.argmax
     if axis is None:
         positions = _torch.arange(x.numel(), device=x.device).reshape(x.shape)
-        return (positions == index).to(x.dtype)
-    shape = [1] * x.dim()
-    shape[axis] = -1
-    positions = _torch.arange(x.shape[axis], device=x.device).reshape(shape)
-    return (positions == index.unsqueeze(axis)).to(x.dtype)
-
-
-def _ismax(x, axis=None):
-    return _extreme_indicator(x, _torch.argmax(x) if axis is None else
-                              _torch.argmax(x, dim=axis), axis)
-
-
-def _ismin(x, axis=None):
-    return _extreme_indicator(x, _torch.argmin(x) if axis is None else
-                              _torch.argmin(x, dim=axis), axis)
-
-def _einsum(spec, *operands):
-    """torch.einsum over matcalc's layout: a vector operand (n x 1 or 1 x n) is read as its n
-    entries, a result with one letter is a column."""
-    inputs, output = spec.split("->")
-    arrays = [a.reshape(-1) if len(term) == 1 else a
-              for a, term in zip(operands, inputs.split(","), strict=True)]
-    value = _torch.einsum(spec, *arrays)
-    return value.reshape(-1, 1) if len(output) == 1 else value
+        return (positions == pick(x)).to(x.dtype)
+    positions = _torch.arange(x.shape[axis], device=x.device)
+    positions = positions.reshape((-1, 1) if axis == 0 else (1, -1))
+    return (positions == pick(x, dim=axis).unsqueeze(axis)).to(x.dtype)
