@@ -95,6 +95,10 @@ def test_a_bare_identity_next_to_scalars_only_asks_for_its_size(text):
     (r"X^\top X + \lambda I", "X' @ X + lambda * I(n)"),
     (r"\sigma^2 I + X^\top X", "sigma ^ 2 * I(n) + X' @ X"),
     (r"(X^\top X + \lambda I)^{-1}", "inv(X' @ X + lambda * I(n))"),
+    # the identity in a font: \mathbf{I} was read as the function I and wanted its argument
+    (r"X^\top X + \lambda \mathbf{I}", "X' @ X + lambda * I(n)"),
+    (r"X^\top X + \lambda \boldsymbol{I}_n", "X' @ X + lambda * I(n)"),
+    (r"X^\top X + \lambda \mathrm{I}", "X' @ X + lambda * I(n)"),
 ])
 def test_latex_sizes_a_bare_identity_too(latex, expected):
     program = matcalc.parse("X : matrix(m, n); lambda : scalar; sigma : scalar positive")

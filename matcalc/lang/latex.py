@@ -312,7 +312,9 @@ class LatexReader(LatexIndices, LatexBlocks):
             result = self.indicator(start)
             self.expect_sym({"(": ")", "[": "]", "{": "}"}[opener.text], "a closing bracket")
             return result
-        raise UnsupportedError("write the vector of ones with its size, \\mathbf{1}_n",
+        raise UnsupportedError("write the vector of ones with its size, \\mathbf{1}_n (an "
+                               "indicator as \\mathbb{1}[z > 0]; the identity as I, "
+                               "\\mathbf{I} or I_n)",
                                Location(*line_column(self.source, start.offset), start.length),
                                self.source)
 
@@ -485,14 +487,14 @@ class LatexReader(LatexIndices, LatexBlocks):
             raise UnsupportedError(f"\\{written} is not read: {why}",
                                    Location(*line_column(self.source, token.offset),
                                             token.length), self.source)
-        function = function_named(text)
-        if function and not self.known(text):
-            return self.application(function, token)
-        if text == "I" and not self.known("I"):
+        if text == "I" and not self.known("I"):  # \mathbf{I}: the identity, as I is
             if self.at("sym", "_"):
                 self.advance()
                 return self.sized("I", token, 1)
             return self.name_tree("I", token)
+        function = function_named(text)
+        if function and not self.known(text):
+            return self.application(function, token)
         subscript = self._maybe_subscript()
         return self.name_tree(self.resolve(text, subscript), token)
 
