@@ -294,16 +294,25 @@ def implementations(name: str, arrays: dict, dtype) -> dict[str, Callable[[], ob
     return result
 
 
+# the clock of the timings: wall time, or with --cpu-time the CPU time of this process (on a
+# shared machine, what the step itself costs, the waits for a core left out)
+CLOCK = {"clock": time.perf_counter, "summary": statistics.median}
+
+
 def timed(functions: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
     times: dict[str, list[float]] = {name: [] for name in functions}
     for function in functions.values():
         function()  # warm up
-    for _ in range(repeats):
-        for name, function in functions.items():
-            start = time.perf_counter()
+    names = list(functions)
+    for repeat in range(repeats):
+        # each repetition starts with the next implementation: none always runs right after
+        # another library's call (whose caches and threads slow the first call after it)
+        for name in names[repeat % len(names):] + names[:repeat % len(names)]:
+            function = functions[name]
+            start = CLOCK["clock"]()
             function()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
+            times[name].append(CLOCK["clock"]() - start)
+    return {name: CLOCK["summary"](values) for name, values in times.items()}
 
 
 def versus(repeats: int, quick: bool, only: list[str] | None = None) -> None:
@@ -414,11 +423,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke test)")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time by this process's CPU time (a machine others share)")
+    parser.add_argument("--best", action="store_true",
+                        help="the best repetition, not the median (the least disturbed by "
+                             "other processes)")
     parser.add_argument("--only", nargs="+", choices=sorted(PROBLEMS),
                         help="these problems only (and nothing else)")
     parser.add_argument("--training-step", action="store_true",
                         help="only the training-step comparison")
     arguments = parser.parse_args()
+    if arguments.cpu_time:
+        CLOCK["clock"] = time.process_time
+    if arguments.best:
+        CLOCK["summary"] = min
     print(f"JAX: {jax.__version__ if jax else 'not installed'}; PyTorch: "
           f"{torch.__version__ if torch else 'not installed'}; NumPy {np.__version__}\n")
     if arguments.training_step:

@@ -7,6 +7,7 @@ checked constructors; an error raised there is given the location of the failing
 
 from __future__ import annotations
 
+import decimal
 import math
 
 from lark import Token, Tree
@@ -28,6 +29,7 @@ from ..errors import (
     MatcalcError,
     ShapeError,
     UnknownNameError,
+    UnsupportedError,
     did_you_mean,
 )
 from ..limits import check_time
@@ -69,10 +71,16 @@ _BINARY_OPS = {"add", "sub", "mul", "div", "matmul", "frob"}
 
 
 def number(text: str) -> float:
-    """A literal's value; one beyond float64's range (1e400) is an error, not infinity."""
+    """A literal's value; one beyond float64's range (1e400) is an error, not infinity, as is
+    one with more significant digits than float64 holds, which it would round (two could
+    round to one: 0.1000000000000000001 - 0.1 would be 0)."""
     value = float(text)
     if not math.isfinite(value):
         raise LimitError(f"the number {text} is too large (float64 reaches about 1.8e308)")
+    exact = decimal.Decimal(text)
+    if len(exact.normalize().as_tuple().digits) > 17 and decimal.Decimal(value) != exact:
+        raise UnsupportedError(f"the number {text} has more significant digits than float64 "
+                               f"holds (17): it would be read as {value!r}")
     return value
 
 

@@ -173,3 +173,13 @@ def _softmax(x, axis):  # the NumPy helper divides in place, which JAX arrays do
 def _softmax_pullback(p, d, axis):  # the NumPy helper subtracts in place
     weighted = p * d
     return weighted - p * _np.sum(weighted, axis=axis, keepdims=True)
+
+
+def _seeded_product(g, a, b):
+    """g * (a @ b), g applied to the smallest of a, b and a @ b (a backward pass's seed)."""
+    sizes = (a.size, b.size, a.shape[0] * b.shape[-1])
+    if sizes[0] == min(sizes):
+        return (g * a) @ b
+    if sizes[1] == min(sizes):
+        return a @ (g * b)
+    return g * (a @ b)

@@ -174,6 +174,16 @@ def _result(x, dtype, device, shape):
     return x if x.shape == shape else x.reshape(shape)
 
 
+def _seeded_product(g, a, b):
+    """g * (a @ b), g applied to the smallest of a, b and a @ b (a backward pass's seed)."""
+    sizes = (a.numel(), b.numel(), a.shape[0] * b.shape[-1])
+    if sizes[0] == min(sizes):
+        return (g * a) @ b
+    if sizes[1] == min(sizes):
+        return a @ (g * b)
+    return (a @ b).mul_(g)
+
+
 def _kron_matvec(a, b, v):
     """kron(a, b) @ v without the Kronecker product: vec(b @ V @ a.T), V = unvec(v)."""
     return _vec(b @ _unvec(v, b.shape[1], a.shape[1]) @ a.T)
