@@ -13,6 +13,7 @@ from ..core import ir
 from ..core.algebra import add, call, const, like, matmul, sub, unbroadcast, vec
 from ..core.registry import Code, Latex, Syntax
 from ..core.shapes import Kind, Shape
+from ..core.tensor_shapes import lead_of, tensor_result
 from ..core.unify import same
 from ..errors import ShapeError
 from .operation import define, deflinear
@@ -39,6 +40,12 @@ def where_shape(args: tuple, params: tuple) -> tuple[Shape, Kind]:
                                          same(branch.shape.cols, c.shape.cols)):
             raise ShapeError(f"where(C, A, B): the mask {c} is {c.shape} but the branch "
                              f"{branch} is {branch.shape}")
+    if any(arg.kind is Kind.TENSOR for arg in args):  # a mask of the last two axes
+        branches = [x for x in (a, b) if not x.is_scalar]
+        leads = [lead_of(c, x, "where(C, A, B)") for x in branches] + [c.shape.lead]
+        if len(branches) == 2:
+            leads.append(lead_of(a, b, "where(C, A, B)"))
+        return tensor_result(c.shape.rows, c.shape.cols, max(leads, key=len), Kind.MATRIX)
     kinds = {arg.kind for arg in args if not arg.is_scalar}
     return c.shape, kinds.pop() if len(kinds) == 1 else Kind.MATRIX
 
@@ -119,4 +126,5 @@ define("where",
        sympy=lambda s, node, c, a, b: s.no_form(node),
        stable=(),
        scalar="where(c, a, b) = a where c is 1, b where c is 0",
-       cost="cheap")
+       cost="cheap",
+       tensors=True)

@@ -19,9 +19,8 @@ def _sigmoid(x):
 
 
 def _softmax(x, axis):
-    shifted = x - _np.max(x, axis=axis, keepdims=True)  # a new array: changed in place
-    shifted = _np.exp(shifted, out=shifted) if _np.ndim(shifted) else _np.exp(shifted)
-    shifted /= _np.sum(shifted, axis=axis, keepdims=True)
+    shifted = _np.exp(x - _np.max(x, axis=axis, keepdims=True))
+    shifted /= _np.sum(shifted, axis=axis, keepdims=True)  # a new array: divided in place
     return shifted
 
 
