@@ -481,3 +481,13 @@ def _isextreme(x, axis, lowest):
     positions = _torch.arange(x.shape[axis], device=x.device)
     positions = positions.reshape((-1, 1) if axis == 0 else (1, -1))
     return (positions == pick(x, dim=axis).unsqueeze(axis)).to(x.dtype)
+
+
+def _einsum(spec, *operands):
+    """torch.einsum over matcalc's layout: a vector operand (n x 1 or 1 x n) is read as its n
+    entries, a result with one letter is a column."""
+    inputs, output = spec.split("->")
+    arrays = [a.reshape(-1) if len(term) == 1 else a
+              for a, term in zip(operands, inputs.split(","), strict=True)]
+    value = _torch.einsum(spec, *arrays)
+    return value.reshape(-1, 1) if len(output) == 1 else value
