@@ -88,7 +88,15 @@ L = chol(K)
 a = inv(L) @ y
 J = 0.5 * a' @ a + sum(log(diag(L)))
 """, ["K"], "grad"),
+    "B7": ("batched LayerNorm backward, grad wrt X", """
+X, G : matrix(N, d)
+mu = mean(X, 1)
+s = sqrt(mean((X - mu) .^ 2, 1) + 1e-5)
+Xn = (X - mu) / s
+L = G : Xn
+""", ["X"], "grad"),
 }
+LAYERNORM_WIDTHS = (256, 1024, 2048)  # B7 runs at each, N = 256 rows
 
 
 def arrays_for(name: str, dtype, rng: np.random.Generator, quick: bool) -> dict:
@@ -115,8 +123,21 @@ def arrays_for(name: str, dtype, rng: np.random.Generator, quick: bool) -> dict:
         points = rng.normal(size=(n, 3))
         squared = np.sum((points[:, None, :] - points[None, :, :]) ** 2, axis=-1)
         return {"K": np.exp(-0.5 * squared) + 0.1 * np.eye(n), "y": rng.normal(size=n)}
+    if name.startswith("B7"):  # 256 rows of width d (B7 = 1024, B7@256, B7@2048)
+        d = int(name.split("@")[1]) if "@" in name else 1024
+        return {"X": rng.normal(size=(256, d // scale)), "G": rng.normal(size=(256, d // scale))}
     n = 300 // scale
     return {"X": rng.normal(size=(n, n)), "A": rng.normal(size=(n, n))}
+
+
+def layernorm_by_hand(X, G):
+    """The LayerNorm backward pass as one writes it in NumPy (Ba, Kiros & Hinton 2016): the
+    forward statistics, then (G - mean(G) - Xn mean(G Xn)) / s along each row."""
+    centred = X - X.mean(axis=1, keepdims=True)
+    s = np.sqrt((centred * centred).mean(axis=1, keepdims=True) + 1e-5)
+    normalised = centred / s
+    return (G - G.mean(axis=1, keepdims=True) -
+            normalised * (G * normalised).mean(axis=1, keepdims=True)) / s
 
 
 # -- the same functions for JAX and PyTorch -------------------------------------------------
@@ -144,7 +165,13 @@ def jax_function(name: str):
         a = jax.scipy.linalg.solve_triangular(chol, y, lower=True)
         return 0.5 * a @ a + jnp.sum(jnp.log(jnp.diagonal(chol)))
 
-    return {"B1": (b1, ("W1", "W2"), ("X", "Y")), "B2": (b2, ("C",), ("A", "B", "Y")),
+    def b7(X, G):
+        centred = X - jnp.mean(X, axis=1, keepdims=True)
+        s = jnp.sqrt(jnp.mean(centred * centred, axis=1, keepdims=True) + 1e-5)
+        return jnp.sum(G * centred / s)
+
+    return {"B7": (b7, ("X",), ("G",)),
+            "B1": (b1, ("W1", "W2"), ("X", "Y")), "B2": (b2, ("C",), ("A", "B", "Y")),
             "B3": (b3, ("w",), ("X", "y")), "B4": (b4, ("X",), ("A",)),
             "B5": (b5, ("w",), ("X", "y")), "B5g": (b5, ("w",), ("X", "y")),
             "B6": (b6, ("K",), ("y",))}[name]
@@ -173,7 +200,13 @@ def torch_function(name: str):
         a = torch.linalg.solve_triangular(chol, y.reshape(-1, 1), upper=False)
         return 0.5 * torch.sum(a * a) + torch.sum(torch.log(torch.diagonal(chol)))
 
-    return {"B1": b1, "B2": b2, "B3": b3, "B4": b4, "B5": b5, "B5g": b5, "B6": b6}[name]
+    def b7(X, G):
+        centred = X - torch.mean(X, dim=1, keepdim=True)
+        s = torch.sqrt(torch.mean(centred * centred, dim=1, keepdim=True) + 1e-5)
+        return torch.sum(G * centred / s)
+
+    return {"B1": b1, "B2": b2, "B3": b3, "B4": b4, "B5": b5, "B5g": b5, "B6": b6,
+            "B7": b7}[name]
 
 
 def implementations(name: str, arrays: dict, dtype) -> dict[str, Callable[[], object]]:
@@ -183,6 +216,8 @@ def implementations(name: str, arrays: dict, dtype) -> dict[str, Callable[[], ob
     typed = {k: np.asarray(v, dtype=dtype) for k, v in arrays.items()}
     function = compiled(group, hoist=False)
     result: dict[str, Callable[[], object]] = {"matcalc": lambda: function(**typed)}
+    if name == "B7":
+        result["hand NumPy"] = lambda: layernorm_by_hand(typed["X"], typed["G"])
     if name == "B2":
         module = load(generate(group, "gradient", True))
         prepared = module.prepare(**typed)
@@ -230,8 +265,10 @@ def versus(repeats: int, quick: bool, only: list[str] | None = None) -> None:
     print("| problem | dtype | " + " | ".join(["matcalc", "JAX jit", "PyTorch",
                                                "matcalc / JAX", "matcalc / PyTorch"]) + " |")
     print("|---|---|---|---|---|---|---|")
-    for name in only or PROBLEMS:
-        arrays = arrays_for(name, np.float64, rng, quick)
+    cases = [(name, f"{name}@{d}" if name == "B7" else name)
+             for name in only or PROBLEMS for d in (LAYERNORM_WIDTHS if name == "B7" else (0,))]
+    for name, case in cases:
+        arrays = arrays_for(case, np.float64, rng, quick)
         for dtype in (np.float64, np.float32):
             medians = timed(implementations(name, arrays, dtype), repeats)
             ours = medians["matcalc"]
@@ -240,9 +277,13 @@ def versus(repeats: int, quick: bool, only: list[str] | None = None) -> None:
                 cells.append(f"{medians[other] * 1e3:.2f} ms" if other in medians else "-")
             for other in ("JAX jit", "PyTorch"):
                 cells.append(f"{ours / medians[other]:.2f}x" if other in medians else "-")
-            label = f"{name} {PROBLEMS[name][0]}"
+            label = f"{case} {PROBLEMS[name][0]}"
             print(f"| {label} | {np.dtype(dtype).name} | " + " | ".join(cells) + " |",
                   flush=True)
+            if "hand NumPy" in medians:
+                print(f"| {case} by hand in NumPy | {np.dtype(dtype).name} | "
+                      f"{medians['hand NumPy'] * 1e3:.3f} ms | | | matcalc / hand "
+                      f"{ours / medians['hand NumPy']:.2f}x | |", flush=True)
             if "matcalc hoisted" in medians:
                 hoisted = medians["matcalc hoisted"]
                 ratio = f"{hoisted / medians['JAX jit']:.3f}x" if "JAX jit" in medians else "-"

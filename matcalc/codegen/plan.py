@@ -127,12 +127,19 @@ def hoisted(bodies: Sequence[Node], constant: set[Node]) -> list[Node]:
         if node in seen:
             continue
         seen.add(node)
-        if node in constant and node.op in EXPENSIVE:
+        if node in constant and node.op in EXPENSIVE and not _ones_outer(node):
             chosen.append(node)
             continue
         pending.extend(node.args)
     order = {node: index for index, node in enumerate(_topological(bodies))}
     return sorted(set(chosen), key=lambda n: order.get(n, 0))
+
+
+def _ones_outer(node: Node) -> bool:
+    """ones(m) @ ones(n)': a matrix of ones costs nothing to use (the writer takes row or
+    column sums instead of a product with it), so it is not held."""
+    return node.op == "matmul" and node.args[0].op == "ones" and \
+        node.args[1].op == "transpose" and node.args[1].args[0].op == "ones"
 
 
 def _topological(bodies: Sequence[Node]) -> list[Node]:

@@ -13,7 +13,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..core.broadcast import axis_mean
+from ..core.broadcast import axis_mean, shown_operands
+from ..core.constants import exact
 from ..core.ir import Node
 from ..core.printer import format_number
 from ..core.registry import Latex, operation
@@ -104,7 +105,8 @@ class _Printer:
         if latex.infix:
             return self._binary(node, latex.infix, _HADAMARD)
         if latex.template:
-            return latex.template.format(*(self.print(arg)[0] for arg in node.args)), _ATOM
+            args = shown_operands(node.op, *node.args) if len(node.args) == 2 else node.args
+            return latex.template.format(*(self.print(arg)[0] for arg in args)), _ATOM
         return f"{self.wrap(node.args[0], _ATOM)}^{{{latex.power}}}", _POSTFIX
 
     # leaves ----------------------------------------------------------------------------------
@@ -120,6 +122,11 @@ class _Printer:
 
     def _const(self, node: Node) -> tuple[str, int]:
         value = node.params[0]
+        # \frac{1}{2}, \frac{1}{\sqrt{2 \pi}} (pi as a number where the problem has a pi)
+        written = exact(value, "pi" in self.style.taken)
+        if written is not None:
+            level = _UNARY if value < 0 else _JUXTAPOSE if " * " in written.text else _ATOM
+            return written.latex, level
         text = format_number(value)
         if "e" in text:
             mantissa, _, exponent = text.partition("e")
@@ -176,7 +183,9 @@ class _Printer:
         return (" & " if node.op == "hcat" else " \\\\ ").join(parts)
 
     def _binary(self, node: Node, symbol: str, level: int) -> tuple[str, int]:
-        left, right = node.args
+        # a spread row or column beside a full matrix is written as the row or column, as the
+        # text printer does (X - mu, \frac{X}{s}): the reader spreads it back
+        left, right = shown_operands(node.op, *node.args)
         return f"{self.wrap(left, level)} {symbol} {self.wrap(right, level + 1)}", level
 
     def _matmul(self, node: Node) -> tuple[str, int]:
