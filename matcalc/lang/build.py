@@ -13,6 +13,7 @@ from lark import Token, Tree
 
 from .. import limits
 from ..core import ir
+from ..core.constants import exact
 from ..core.ir import Node
 from ..core.labels import integer_valued, labels_attributes
 from ..core.program import Definition, Program, Request
@@ -350,6 +351,10 @@ class Builder:
         if op == "div" and not is_pending(right) and right.op == "const" and \
                 right.params[0] == 0:
             raise DomainError("division by zero")
+        if op == "div" and not is_pending(left) and left.op == "const" and right.op == "const":
+            quotient = left.params[0] / right.params[0]
+            if exact(quotient) is not None:  # 1/2 is the number printed so
+                return ir.const(quotient)
         return combine(op, left, right)
 
     def operands(self, tree: Tree) -> tuple[Node | PendingIdentity, Node | PendingIdentity]:
