@@ -102,7 +102,7 @@ def _spread_factor(node: Node, spread) -> tuple[Node, Node, str] | None:
 @rule(
     'spread-through-entries',
     ops=('pow', 'sqrt', *FUNCTIONS),
-    example="v : vector(N) positive\nf = (v @ ones(d)') .^ 2",
+    example="v : vector(N) positive; X : matrix(N, d)\nf = (v @ ones(d)') .^ 2",
 )
 def spread_through_entries(node: Node, facts: Facts) -> Node | None:
     """f(v @ 1') = f(v) @ 1' and f(1 @ r) = 1 @ f(r) for an entrywise f (a power by a
