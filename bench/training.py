@@ -143,17 +143,26 @@ def problems(rng: np.random.Generator, scale: int):
                 "Y": np.eye(k)[rng.integers(0, k, n)]}, ("W",))
 
 
+# the clock of the timings: wall time, or with --cpu-time the CPU time of this process (on a
+# shared machine, what the step itself costs, the waits for a core left out)
+CLOCK = {"clock": time.perf_counter, "summary": statistics.median}
+
+
 def timed(functions: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
     times: dict[str, list[float]] = {name: [] for name in functions}
     for function in functions.values():
         function()
         function()
-    for _ in range(repeats):
-        for name, function in functions.items():
-            start = time.perf_counter()
+    names = list(functions)
+    for repeat in range(repeats):
+        # each repetition starts with the next implementation: none always runs right after
+        # another library's call (whose caches and threads slow the first call after it)
+        for name in names[repeat % len(names):] + names[:repeat % len(names)]:
+            function = functions[name]
+            start = CLOCK["clock"]()
             function()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
+            times[name].append(CLOCK["clock"]() - start)
+    return {name: CLOCK["summary"](values) for name, values in times.items()}
 
 
 def saved_bytes(step: Callable[[], torch.Tensor], inputs: list[torch.Tensor]) -> int:
@@ -177,7 +186,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke test)")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time by this process's CPU time (a machine others share)")
+    parser.add_argument("--best", action="store_true",
+                        help="the best repetition, not the median (the least disturbed by "
+                             "other processes)")
     arguments = parser.parse_args()
+    if arguments.cpu_time:
+        CLOCK["clock"] = time.process_time
+    if arguments.best:
+        CLOCK["summary"] = min
     print(f"PyTorch {torch.__version__}; JAX {jax.__version__}; float64, one thread\n")
     print("| training step | matcalc Function | PyTorch autograd | ratio | saved for backward "
           "(matcalc / autograd) | matcalc custom_vjp (jit) | jax.grad (jit) | ratio |")

@@ -41,6 +41,15 @@ try:
 except ImportError:  # pragma: no cover - optional
     jax = None
 
+SOFTMAX_REGRESSION = """
+X : matrix(N, d)
+W : matrix(d, k)
+Y : matrix(N, k) simplex
+L = -sum(Y * log(softmax(X @ W)))
+"""
+# (N, d, k) of each softmax regression problem
+SOFTMAX_SIZES = {"B8": (2000, 300, 10), "B8s": (64, 20, 5), "B9": (500, 50, 10),
+                 "B9s": (64, 20, 5)}
 PROBLEMS = {
     "B1": ("batched 1-layer MLP grads", """
 X : matrix(N, D)
@@ -81,6 +90,10 @@ L = sum(log(1 + exp(-y * (X @ w))))
 X, A : matrix(n, n)
 f = tr(X' @ A @ X)
 """, ["X"], "grad"),
+    "B8": ("softmax regression grad", SOFTMAX_REGRESSION, ["W"], "grad"),
+    "B8s": ("softmax regression grad, small", SOFTMAX_REGRESSION, ["W"], "grad"),
+    "B9": ("softmax regression Hessian", SOFTMAX_REGRESSION, ["W"], "hessian"),
+    "B9s": ("softmax regression Hessian, small", SOFTMAX_REGRESSION, ["W"], "hessian"),
     "B6": ("GP likelihood through chol, grad wrt K", """
 K : matrix(n, n) spd
 y : vector(n)
@@ -88,7 +101,17 @@ L = chol(K)
 a = inv(L) @ y
 J = 0.5 * a' @ a + sum(log(diag(L)))
 """, ["K"], "grad"),
-    "B7": ("batched LayerNorm backward, grad wrt X", """
+    "B7": ("batched self-attention, grads wrt Wq, Wk, Wv", """
+X : tensor(B, T, d)
+Wq, Wk, Wv : matrix(d, d)
+G : tensor(B, T, d)
+Q = X @ Wq
+K = X @ Wk
+V = X @ Wv
+P = softmax(Q @ K' / sqrt(d))
+L = sum(G * (P @ V))
+""", ["Wq", "Wk", "Wv"], "grad"),
+    "B10": ("batched LayerNorm backward, grad wrt X", """
 X, G : matrix(N, d)
 mu = mean(X, 1)
 s = sqrt(mean((X - mu) .^ 2, 1) + 1e-5)
@@ -96,7 +119,7 @@ Xn = (X - mu) / s
 L = G : Xn
 """, ["X"], "grad"),
 }
-LAYERNORM_WIDTHS = (256, 1024, 2048)  # B7 runs at each, N = 256 rows
+LAYERNORM_WIDTHS = (256, 1024, 2048)  # B10 runs at each, N = 256 rows
 
 
 def arrays_for(name: str, dtype, rng: np.random.Generator, quick: bool) -> dict:
@@ -118,26 +141,26 @@ def arrays_for(name: str, dtype, rng: np.random.Generator, quick: bool) -> dict:
         n, d = 2000 // scale, 1000 // scale
         return {"X": rng.normal(size=(n, d)) / np.sqrt(d), "w": rng.normal(size=d),
                 "y": rng.choice([-1.0, 1.0], size=n)}
+    if name in SOFTMAX_SIZES:
+        n, d, k = SOFTMAX_SIZES[name]
+        if quick and name in ("B8", "B9"):
+            n, d = n // scale, d // scale
+        return {"X": rng.normal(size=(n, d)), "W": rng.normal(size=(d, k)) / np.sqrt(d),
+                "Y": np.eye(k)[rng.integers(0, k, n)]}
     if name == "B6":  # an spd kernel matrix of n = 500 points (noise 0.1) and its targets
         n = 500 // scale
         points = rng.normal(size=(n, 3))
         squared = np.sum((points[:, None, :] - points[None, :, :]) ** 2, axis=-1)
         return {"K": np.exp(-0.5 * squared) + 0.1 * np.eye(n), "y": rng.normal(size=n)}
-    if name.startswith("B7"):  # 256 rows of width d (B7 = 1024, B7@256, B7@2048)
+    if name.startswith("B10"):  # 256 rows of width d (B10@256, B10@1024, B10@2048)
         d = int(name.split("@")[1]) if "@" in name else 1024
         return {"X": rng.normal(size=(256, d // scale)), "G": rng.normal(size=(256, d // scale))}
+    if name == "B7":  # B, T, d = 16, 128, 64
+        b, t, d = 16 // scale, 128, 64
+        return {"X": rng.normal(size=(b, t, d)), "G": rng.normal(size=(b, t, d)),
+                **{w: rng.normal(size=(d, d)) / np.sqrt(d) for w in ("Wq", "Wk", "Wv")}}
     n = 300 // scale
     return {"X": rng.normal(size=(n, n)), "A": rng.normal(size=(n, n))}
-
-
-def layernorm_by_hand(X, G):
-    """The LayerNorm backward pass as one writes it in NumPy (Ba, Kiros & Hinton 2016): the
-    forward statistics, then (G - mean(G) - Xn mean(G Xn)) / s along each row."""
-    centred = X - X.mean(axis=1, keepdims=True)
-    s = np.sqrt((centred * centred).mean(axis=1, keepdims=True) + 1e-5)
-    normalised = centred / s
-    return (G - G.mean(axis=1, keepdims=True) -
-            normalised * (G * normalised).mean(axis=1, keepdims=True)) / s
 
 
 # -- the same functions for JAX and PyTorch -------------------------------------------------
@@ -165,13 +188,24 @@ def jax_function(name: str):
         a = jax.scipy.linalg.solve_triangular(chol, y, lower=True)
         return 0.5 * a @ a + jnp.sum(jnp.log(jnp.diagonal(chol)))
 
-    def b7(X, G):
+    def b7(Wq, Wk, Wv, X, G):
+        q, k, v = X @ Wq, X @ Wk, X @ Wv
+        p = jax.nn.softmax(q @ jnp.swapaxes(k, -1, -2) / jnp.sqrt(X.shape[-1]), axis=-1)
+        return jnp.sum(G * (p @ v))
+
+    def b8(W, X, Y):
+        return -jnp.sum(Y * jax.nn.log_softmax(X @ W, axis=1))
+
+    def b10(X, G):
         centred = X - jnp.mean(X, axis=1, keepdims=True)
         s = jnp.sqrt(jnp.mean(centred * centred, axis=1, keepdims=True) + 1e-5)
         return jnp.sum(G * centred / s)
 
-    return {"B7": (b7, ("X",), ("G",)),
-            "B1": (b1, ("W1", "W2"), ("X", "Y")), "B2": (b2, ("C",), ("A", "B", "Y")),
+    return {"B10": (b10, ("X",), ("G",)),
+            "B7": (b7, ("Wq", "Wk", "Wv"), ("X", "G")), "B1": (b1, ("W1", "W2"), ("X", "Y")),
+            "B8": (b8, ("W",), ("X", "Y")), "B8s": (b8, ("W",), ("X", "Y")),
+            "B9": (b8, ("W",), ("X", "Y")), "B9s": (b8, ("W",), ("X", "Y")),
+            "B2": (b2, ("C",), ("A", "B", "Y")),
             "B3": (b3, ("w",), ("X", "y")), "B4": (b4, ("X",), ("A",)),
             "B5": (b5, ("w",), ("X", "y")), "B5g": (b5, ("w",), ("X", "y")),
             "B6": (b6, ("K",), ("y",))}[name]
@@ -200,13 +234,56 @@ def torch_function(name: str):
         a = torch.linalg.solve_triangular(chol, y.reshape(-1, 1), upper=False)
         return 0.5 * torch.sum(a * a) + torch.sum(torch.log(torch.diagonal(chol)))
 
-    def b7(X, G):
+    def b7(Wq, Wk, Wv, X, G):
+        q, k, v = X @ Wq, X @ Wk, X @ Wv
+        p = torch.softmax(q @ k.transpose(-1, -2) / X.shape[-1] ** 0.5, dim=-1)
+        return torch.sum(G * (p @ v))
+
+    def b8(W, X, Y):
+        return -torch.sum(Y * torch.log_softmax(X @ W, dim=1))
+
+    def b10(X, G):
         centred = X - torch.mean(X, dim=1, keepdim=True)
         s = torch.sqrt(torch.mean(centred * centred, dim=1, keepdim=True) + 1e-5)
         return torch.sum(G * centred / s)
 
     return {"B1": b1, "B2": b2, "B3": b3, "B4": b4, "B5": b5, "B5g": b5, "B6": b6,
-            "B7": b7}[name]
+            "B7": b7, "B8": b8, "B8s": b8, "B9": b8, "B9s": b8, "B10": b10}[name]
+
+
+def numpy_by_hand(name: str):
+    """Softmax regression's gradient X'(P - Y) and Hessian sum_n kron(Diag(p_n) - p_n p_n',
+    x_n x_n') (Bishop 2006, eqs. 4.109 and 4.110; Y's rows sum to one) as one writes them in
+    NumPy, the Hessian through its structure: -Z'Z for the rows z_n = p_n (x) x_n, plus the
+    diagonal blocks X' Diag(P[:, i]) X."""
+    def probabilities(X, W):
+        logits = X @ W
+        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return shifted / shifted.sum(axis=1, keepdims=True)
+
+    def gradient(X, W, Y):
+        return X.T @ (probabilities(X, W) - Y)
+
+    def hessian(X, W, Y):
+        p = probabilities(X, W)
+        (n, d), k = X.shape, W.shape[1]
+        rows = (p[:, :, None] * X[:, None, :]).reshape(n, k * d)
+        result = -(rows.T @ rows)
+        for i in range(k):
+            result[i * d:(i + 1) * d, i * d:(i + 1) * d] += (X * p[:, i:i + 1]).T @ X
+        return result
+
+    return gradient if PROBLEMS[name][3] == "grad" else hessian
+
+
+def layernorm_by_hand(X, G):
+    """The LayerNorm backward pass as one writes it in NumPy (Ba, Kiros & Hinton 2016): the
+    forward statistics, then (G - mean(G) - Xn mean(G Xn)) / s along each row."""
+    centred = X - X.mean(axis=1, keepdims=True)
+    s = np.sqrt((centred * centred).mean(axis=1, keepdims=True) + 1e-5)
+    normalised = centred / s
+    return (G - G.mean(axis=1, keepdims=True) -
+            normalised * (G * normalised).mean(axis=1, keepdims=True)) / s
 
 
 def implementations(name: str, arrays: dict, dtype) -> dict[str, Callable[[], object]]:
@@ -216,8 +293,11 @@ def implementations(name: str, arrays: dict, dtype) -> dict[str, Callable[[], ob
     typed = {k: np.asarray(v, dtype=dtype) for k, v in arrays.items()}
     function = compiled(group, hoist=False)
     result: dict[str, Callable[[], object]] = {"matcalc": lambda: function(**typed)}
-    if name == "B7":
-        result["hand NumPy"] = lambda: layernorm_by_hand(typed["X"], typed["G"])
+    if name in SOFTMAX_SIZES:
+        by_hand = numpy_by_hand(name)
+        result["NumPy by hand"] = lambda: by_hand(typed["X"], typed["W"], typed["Y"])
+    if name == "B10":
+        result["NumPy by hand"] = lambda: layernorm_by_hand(typed["X"], typed["G"])
     if name == "B2":
         module = load(generate(group, "gradient", True))
         prepared = module.prepare(**typed)
@@ -248,42 +328,48 @@ def implementations(name: str, arrays: dict, dtype) -> dict[str, Callable[[], ob
     return result
 
 
+# the clock of the timings: wall time, or with --cpu-time the CPU time of this process (on a
+# shared machine, what the step itself costs, the waits for a core left out)
+CLOCK = {"clock": time.perf_counter, "summary": statistics.median}
+
+
 def timed(functions: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
     times: dict[str, list[float]] = {name: [] for name in functions}
     for function in functions.values():
         function()  # warm up
-    for _ in range(repeats):
-        for name, function in functions.items():
-            start = time.perf_counter()
+    names = list(functions)
+    for repeat in range(repeats):
+        # each repetition starts with the next implementation: none always runs right after
+        # another library's call (whose caches and threads slow the first call after it)
+        for name in names[repeat % len(names):] + names[:repeat % len(names)]:
+            function = functions[name]
+            start = CLOCK["clock"]()
             function()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
+            times[name].append(CLOCK["clock"]() - start)
+    return {name: CLOCK["summary"](values) for name, values in times.items()}
 
 
 def versus(repeats: int, quick: bool, only: list[str] | None = None) -> None:
     rng = np.random.default_rng(0)
-    print("| problem | dtype | " + " | ".join(["matcalc", "JAX jit", "PyTorch",
-                                               "matcalc / JAX", "matcalc / PyTorch"]) + " |")
-    print("|---|---|---|---|---|---|---|")
-    cases = [(name, f"{name}@{d}" if name == "B7" else name)
-             for name in only or PROBLEMS for d in (LAYERNORM_WIDTHS if name == "B7" else (0,))]
+    others = ("JAX jit", "PyTorch", "NumPy by hand")
+    print("| problem | dtype | matcalc | " + " | ".join(others) + " | " +
+          " | ".join(f"matcalc / {other}" for other in others) + " |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    cases = [(name, f"{name}@{d}" if name == "B10" else name)
+             for name in only or PROBLEMS for d in (LAYERNORM_WIDTHS if name == "B10" else (0,))]
     for name, case in cases:
         arrays = arrays_for(case, np.float64, rng, quick)
         for dtype in (np.float64, np.float32):
             medians = timed(implementations(name, arrays, dtype), repeats)
             ours = medians["matcalc"]
             cells = [f"{ours * 1e3:.2f} ms"]
-            for other in ("JAX jit", "PyTorch"):
+            for other in others:
                 cells.append(f"{medians[other] * 1e3:.2f} ms" if other in medians else "-")
-            for other in ("JAX jit", "PyTorch"):
+            for other in others:
                 cells.append(f"{ours / medians[other]:.2f}x" if other in medians else "-")
             label = f"{case} {PROBLEMS[name][0]}"
             print(f"| {label} | {np.dtype(dtype).name} | " + " | ".join(cells) + " |",
                   flush=True)
-            if "hand NumPy" in medians:
-                print(f"| {case} by hand in NumPy | {np.dtype(dtype).name} | "
-                      f"{medians['hand NumPy'] * 1e3:.3f} ms | | | matcalc / hand "
-                      f"{ours / medians['hand NumPy']:.2f}x | |", flush=True)
             if "matcalc hoisted" in medians:
                 hoisted = medians["matcalc hoisted"]
                 ratio = f"{hoisted / medians['JAX jit']:.3f}x" if "JAX jit" in medians else "-"
@@ -373,11 +459,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke test)")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time by this process's CPU time (a machine others share)")
+    parser.add_argument("--best", action="store_true",
+                        help="the best repetition, not the median (the least disturbed by "
+                             "other processes)")
     parser.add_argument("--only", nargs="+", choices=sorted(PROBLEMS),
                         help="these problems only (and nothing else)")
     parser.add_argument("--training-step", action="store_true",
                         help="only the training-step comparison")
     arguments = parser.parse_args()
+    if arguments.cpu_time:
+        CLOCK["clock"] = time.process_time
+    if arguments.best:
+        CLOCK["summary"] = min
     print(f"JAX: {jax.__version__ if jax else 'not installed'}; PyTorch: "
           f"{torch.__version__ if torch else 'not installed'}; NumPy {np.__version__}\n")
     if arguments.training_step:

@@ -1,25 +1,35 @@
 """The front end: ``derive(source, wrt, of, kind)`` -> :class:`Derivative` (or several).
 
 A Derivative is a :class:`~matcalc.engine.result.Result` with the conveniences a user wants at
-hand: LaTeX, steps, SymPy, NumPy code.  Nothing inside the package calls :func:`derive`; the
-stages below work on results from :mod:`matcalc.engine.pipeline`.
+hand: LaTeX, steps, SymPy, NumPy code.  Each convenience hands the result, plain data, to the
+stage that does the work (:mod:`matcalc.present.latex` writes it in a layout through
+:func:`matcalc.engine.pipeline.in_layout`, :mod:`matcalc.present.steps` reads its steps from
+the derivation that made it); nothing here derives, simplifies or changes a result.  Nothing
+inside the package calls :func:`derive`; the stages below work on results from
+:mod:`matcalc.engine.pipeline`.
+
+``import matcalc`` imports this module, and must stay cheap: it imports neither the parser
+(lark), the engine (the operation registry and the rules), NumPy nor SymPy (bench/startup.py:
+``matcalc --help`` within 0.15 s of a bare Python).  So each stage is imported where a
+convenience first needs it, and each of those imports says what it defers.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from .core import ir
 from .core.program import Program
-from .engine.result import KINDS, LAYOUTS, Result, header, shared_text
+from .engine.result import KINDS, Result, header, shared_text
 from .errors import CheckWarning, MatcalcError, UnsupportedError
 from .limits import time_budget
 
 if TYPE_CHECKING:
     from .numeric.check import CheckResult
     from .present.latex import LatexStyle
+    from .present.steps import Steps
 
 # derive()'s own check: one random point, two random directions (docs/guide.md, "The checker")
 QUICK_CHECK = {"seed": 0, "trials": 1, "directions": 2, "full": False}
@@ -41,35 +51,22 @@ class Derivative(Result):
         ``layout``: "mixed" (the default, matcalc's convention: a gradient has the variable's
         shape, a Jacobian is (size F) x (size X)), "numerator" (gradients transposed) or
         "denominator" (Jacobians transposed)."""
-        from .present.latex import latex_name, to_latex
+        from .present.latex import result_lines  # the LaTeX printer: lark, the engine
 
-        style = style or _style(self)
-        if layout not in LAYOUTS:
-            raise UnsupportedError(f"unknown layout {layout!r}; layouts are "
-                                   f"{', '.join(LAYOUTS)}")
-        lines = [(latex_name(name, body.kind, style), to_latex(body, style))
-                 for name, body in self.where.items()]
-        result = self.result
-        if (layout == "numerator" and self.kind == "grad") or \
-                (layout == "denominator" and self.kind == "jacobian"):
-            from .engine.pipeline import simplifier_for
-
-            simplifier = simplifier_for(self.program, self.derivation, self.of_node)
-            result = simplifier(ir.apply("transpose", result))
-        lines.append((self.symbol(style), to_latex(result, style)))
-        return lines
+        return result_lines(self, style, layout)
 
     def symbol(self, style: LatexStyle | None = None) -> str:
         """The derivative's symbol: ``\\frac{\\partial J}{\\partial W}``."""
-        from .present.latex import result_symbol
+        from .present.latex import result_style, result_symbol  # lark, the engine
 
-        return result_symbol(self, style or _style(self))
+        return result_symbol(self, style or result_style(self))
 
     @property
     def steps(self):
-        """The derivation step by step (:mod:`matcalc.present.steps`): a Steps for a gradient or
-        a Jacobian; for a Hessian, the gradient's Steps and then the Jacobian's."""
-        from .present.steps import steps_of
+        """The derivation step by step (:mod:`matcalc.present.steps`), read from the derivation
+        that made this result: a Steps for a gradient or a Jacobian; for a Hessian, the
+        gradient's Steps and then the Jacobian's."""
+        from .present.steps import steps_of  # the steps: lark, the engine
 
         return with_derivatives(steps_of(self))
 
@@ -82,9 +79,7 @@ class Derivative(Result):
     def latex_block(self, bold: bool = False, layout: str = "mixed") -> str:
         """The aligned block; ``bold`` sets vectors and matrices in bold; ``layout`` as in
         :meth:`latex_lines`."""
-        from .present.latex import aligned
-
-        return aligned(self.latex_lines(_style(self, bold), layout))
+        return Derivatives([self]).latex_block(bold, layout)
 
     def _repr_latex_(self) -> str:
         return f"$$\n{self.latex}\n$$"
@@ -95,8 +90,9 @@ class Derivative(Result):
     @property
     def expr(self):
         """The result as a SymPy expression (where-definitions inlined; the problem's own
-        definitions stay symbols, see ``Program.to_sympy()``)."""
-        from .core.to_sympy import result_to_sympy
+        definitions stay symbols, see ``Program.to_sympy()``); UnsupportedError naming an
+        operation SymPy has no form for."""
+        from .core.to_sympy import result_to_sympy  # SymPy: about a second to import
 
         return result_to_sympy(self.result, self.where)
 
@@ -110,9 +106,7 @@ class Derivative(Result):
     def code(self, name: str = "gradient", hoist: bool = True, format: str = "numpy") -> str:  # noqa: A002
         """The source of a module computing this result (see :mod:`matcalc.codegen`):
         ``format`` numpy, jax or torch, or torch-function / jax-vjp (training code)."""
-        from .codegen.wrappers import formatted
-
-        return formatted([self], format, name, hoist)
+        return Derivatives([self]).code(name, hoist, format)
 
     def __repr__(self) -> str:
         return f"<Derivative {self.kind} {self.of} wrt {self.wrt}: {self.type}>"
@@ -151,17 +145,9 @@ class Derivatives(list):
     def latex_block(self, bold: bool = False, layout: str = "mixed") -> str:
         """The aligned block; ``bold`` sets vectors and matrices in bold; ``layout`` as in
         :meth:`Derivative.latex_lines`."""
-        from .present.latex import aligned
+        from .present.latex import results_block  # the LaTeX printer: lark, the engine
 
-        if not self:
-            return ""
-        style = _style(self[0], bold)
-        lines: dict[str, tuple[str, str]] = {}
-        for derivative in self:
-            for left, right in derivative.latex_lines(style, layout)[:-1]:
-                lines.setdefault(left, (left, right))
-        results = [derivative.latex_lines(style, layout)[-1] for derivative in self]
-        return aligned([*lines.values(), *results])
+        return results_block(self, bold, layout)
 
     def _repr_latex_(self) -> str:
         return f"$$\n{self.latex}\n$$"
@@ -171,23 +157,14 @@ class Derivatives(list):
         {variable: result} when every result is of a different variable, else
         {(kind, variable): result}; ``keyed=False`` returns the only result itself.
         ``compiled=False`` uses the interpreter instead of generated code."""
-        if compiled and self:
-            from .codegen.module import compiled as compile_code
+        from .numeric.evaluate import callable_results  # NumPy, and codegen when compiled
 
-            function = compile_code(list(self))
-        else:
-            from .numeric.evaluate import evaluator
-
-            function = evaluator(list(self))
-        if keyed:
-            return function
-        (key,) = function.keys
-        return lambda **arrays: function(**arrays)[key]
+        return callable_results(list(self), compiled, keyed)
 
     def code(self, name: str = "gradient", hoist: bool = True, format: str = "numpy") -> str:  # noqa: A002
         """The source of a module computing these results, sharing work: ``format`` numpy,
         jax or torch, or torch-function / jax-vjp (training code)."""
-        from .codegen.wrappers import formatted
+        from .codegen.wrappers import formatted  # code generation
 
         return formatted(list(self), format, name, hoist)
 
@@ -196,26 +173,14 @@ def _label(derivative: Result) -> str:
     return f"{derivative.kind} {derivative.of} wrt {derivative.wrt}"
 
 
-def _style(derivative: Result, bold: bool = False) -> LatexStyle:
-    from .present.latex import LatexStyle
-
-    program = derivative.program
-    taken = frozenset(program.variables) | frozenset(program.definitions) | \
-        frozenset(derivative.derivation.where)
-    return LatexStyle(bold=bold, taken=taken)
-
-
-def with_derivatives(shown):
-    """Steps whose results are Derivatives (with .numpy(), .latex, ...), as users get them."""
-    from .present.steps import Steps
-
-    if not isinstance(shown, Steps):
+def with_derivatives(shown: Steps | list[Steps]) -> Steps | list[Steps]:
+    """Steps whose results are Derivatives (with .numpy(), .latex, ...), as users get them (new
+    Steps: the ones given are left as they are)."""
+    if isinstance(shown, list):
         return [with_derivatives(part) for part in shown]
-    for step in shown.steps:
-        if step.gradient is not None:
-            step.gradient = step.gradient.as_(Derivative)
-    shown.gradients = _front(shown.gradients)
-    return shown
+    steps = [replace(step, gradient=step.gradient.as_(Derivative))
+             if step.gradient is not None else step for step in shown.steps]
+    return replace(shown, steps=steps, gradients=_front(shown.gradients))
 
 
 def _front(results: Iterable[Result]) -> Derivatives:
@@ -226,7 +191,7 @@ def quick_check(results: Sequence[Derivative]) -> None:
     """Prove each result at one random point along two random directions, setting
     ``checked``; a result that fails raises a :class:`~matcalc.errors.CheckWarning` (it is a
     defect of matcalc, never to be used as if it were right)."""
-    from .numeric.check import check
+    from .numeric.check import check  # NumPy: derive(check=False) never loads it
 
     try:
         verdicts = check(list(results), **QUICK_CHECK)
@@ -256,8 +221,8 @@ def derive(source: str | Program, wrt: str | Sequence[str] | None = None, of: st
     ``d2f_dw_db`` (``ds["w,b"]``, d^2 f / d vec(w) d vec(b)'), ``d2f_db_db``, the blocks below the
     diagonal being their transposes; ``joint=False`` gives the diagonal blocks only.
     """
-    from .engine import pipeline
-    from .lang.parse import parse
+    from .engine import pipeline  # the engine: the operation registry and the rules
+    from .lang.parse import parse  # the parser: lark
 
     if kind is not None and kind not in KINDS:
         raise UnsupportedError(f"unknown kind {kind!r}; kinds are grad, jacobian, hessian")
@@ -285,7 +250,7 @@ def derive_by_request(program: Program, simplify: bool = True, check: bool = Fal
                       joint: bool = True) -> list[Derivatives]:
     """The results of each request of the program, one Derivatives a request (``check``:
     each quick-checked, as :func:`derive` does)."""
-    from .engine.pipeline import run_requests
+    from .engine.pipeline import run_requests  # the engine: the registry and the rules
 
     groups = [_front(group) for group in run_requests(program, simplify, joint)]
     if check:

@@ -100,7 +100,7 @@ def test_peak_memory_of_gallery_hessians_and_jacobians(path):
 def test_the_measure_sees_a_kronecker_product(monkeypatch):
     # a test of the test: written the plain way (the Kronecker products formed), the softmax
     # regression Hessian's peak is far above the limit
-    monkeypatch.setattr(blocks, "_product", lambda parts, writer: "")
+    monkeypatch.setattr(blocks, "_product", lambda parts, writer, symmetric=False: "")
     source = DECLARED + PROBLEMS["softmax_regression_hessian"]
     assert "_np.kron(" in matcalc.derive(source).code()
     [(_, ratio, _)] = peak_memory.ratios(pathlib.Path("plain"), source)

@@ -333,6 +333,41 @@ def test_value_and_gradient_share_the_forward_pass():
     assert np.isfinite(module.value_and_gradient(**extreme)[0])
 
 
+@pytest.mark.parametrize("path", ["cs224n_one_layer.mc", "softmax_regression_batch.mc",
+                                  "mlp_two_layer.mc"])
+def test_a_softmax_beside_its_log_is_the_exp_of_the_log(path):
+    # the cross-entropy reads log(softmax(t)), its gradient softmax(t): value_and_gradient makes
+    # one pass over t (softmax(t) = exp(log_softmax(t))); gradient alone computes the softmax
+    from matcalc.codegen.module import generate
+
+    source = pathlib.Path("derivations", path).read_text()
+    results = [r for group in derive_by_request(matcalc.parse(source)) for r in group
+               if r.kind == "grad"]
+    code = generate(results)
+    both = code[code.index("def value_and_gradient"):code.index("def gradient")]
+    assert both.count("_logsumexp(") == 1 and "_softmax(" not in both, both
+    module = load(code)
+    point = random_instance(results[0].program, seed=3)
+    _, gradients = module.value_and_gradient(**point.arrays)
+    direct = module.gradient(**point.arrays)
+    assert all(close(gradients[key], direct[key]) for key in direct)
+
+
+def test_a_function_reads_only_the_sizes_and_dtype_it_uses():
+    # every setup line is a cost on every call: X @ w needs neither a size nor the dtype, an
+    # identity needs both; arguments are checked either way
+    from matcalc.codegen.module import generate
+
+    plain = generate(matcalc.derive("X : matrix(n, m); w : vector(m)\nf = sum(X @ w)", wrt="w",
+                                    check=False))
+    body = plain[plain.index("def gradient"):]
+    assert "_dtype" not in body and "_size_" not in body and "_matrix(X, 'X')" in body
+    eye = generate(matcalc.derive("X : matrix(n, n)\nf = sum(sin(X + I(n)))", wrt="X",
+                                  check=False))
+    body = eye[eye.index("def gradient"):]
+    assert "_dtype = " in body and "_size_n = " in body
+
+
 def test_a_generated_module_holds_only_the_helpers_it_calls():
     # x' A x calls no GELU, convolution or Kronecker helper: none is copied in, and the
     # module still runs; a softmax problem carries _softmax (and what it calls) and runs too

@@ -227,3 +227,15 @@ def test_withholding_cuts_only_the_pieces_of_the_reference(hint, withheld):
 
     assert withhold_terms(hint) == withheld
     assert withhold_terms(f"wrong: {hint}\nfeedback: x") == f"wrong: {withheld}\nfeedback: x"
+
+
+def test_a_request_naming_the_default_of_is_the_assignments_problem(tmp_path):
+    # "of J" is what the assignment's "cs224n_one_layer.mc, U" asks (J is the last definition):
+    # the answer was "not a problem of this assignment" and the problem scored 0
+    answers = _folder(tmp_path, [[*ROWS[0], "J"]], header=("problem", "wrt", "answer", "of"))
+    out = tmp_path / "results.json"
+    main(["verify", "--batch", str(answers), "--gradescope", str(out), "--assignment",
+          str(tmp_path / "assignment.csv"), "--jobs", "1"])
+    data = json.loads(out.read_text())
+    assert data["tests"][0]["status"] == "passed" and data["score"] == 10.0
+    assert "not a problem" not in data["output"]

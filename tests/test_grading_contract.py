@@ -17,7 +17,13 @@ import pytest
 import matcalc
 from matcalc.cli.main import main
 from matcalc.core.shapes import Kind
-from matcalc.errors import DomainError, MatcalcError, ShapeError, UnknownNameError
+from matcalc.errors import (
+    DomainError,
+    MatcalcError,
+    ShapeError,
+    UnknownNameError,
+    UnsupportedError,
+)
 from matcalc.grading.batch import grade, read_answers
 from matcalc.grading.rubrics import load_rubric
 from matcalc.lang.parse import parse
@@ -26,6 +32,7 @@ from matcalc.numeric.sampling import random_instance
 ABS = "x : vector(n)\nf = sum(abs(x))"
 RELU = "x : vector(m); W : matrix(n, m)\nf = sum(relu(W @ x))"
 LOG = "x : vector(n) positive\nf = sum(x * log(x))"
+ROOT = pathlib.Path(__file__).resolve().parent.parent
 CS224N = pathlib.Path("derivations/cs224n_one_layer.mc").read_text()
 SQUARES = "x : vector(n)\nf = sum(x .^ 2) / 2"
 
@@ -330,3 +337,85 @@ def test_a_division_by_zero_at_a_point_is_a_domain_error_not_a_crash():
     program = parse("x : vector(n)\nf = sum(x) / (1 - 1)")
     with pytest.raises(DomainError):
         random_instance(program, seed=0)
+
+
+# -- values floating point loses ------------------------------------------------------------
+# (1e20 + x) - 1e20 is 0 in floating point: x + ((1e20 + x) - 1e20), which is 2x, evaluated
+# to x and was graded correct for the gradient x; (x.^41 + x) - x.^41, which is x, evaluated
+# to 0 at a large point and was graded wrong.  Where floating point loses an answer's value
+# (cancellation, a product underflowing, an overflow) the grader says it cannot judge it.
+HALF_SQUARE = "x : vector(n)\nf = 0.5 * x' @ x\n"
+LEAST_SQUARES = "A : matrix(m, n)\nx : vector(n)\nb : vector(m)\nL = norm2(A @ x - b) ^ 2\n"
+
+
+@pytest.mark.parametrize("problem, answer", [
+    (HALF_SQUARE, "x + ((1e20 + x) - 1e20)"),           # 2x, evaluated as x
+    (HALF_SQUARE, "x + (exp(60) + x - exp(60))"),
+    (HALF_SQUARE, "t = 1e20 * ones(n); x + (t + x - t)"),
+    (HALF_SQUARE, "x + x * 1e-300 * 1e-300 * 1e300 * 1e300"),  # 2x: the product underflows
+    (HALF_SQUARE, "(x .^ 41 + x) - x .^ 41"),            # x, evaluated as 0 at large points
+    (HALF_SQUARE, "x * exp(800) * exp(-800)"),            # x: exp(800) overflows
+    (LEAST_SQUARES, "2 * A' @ (A @ x - b) + ((1e30 + x) - 1e30)"),
+])
+def test_an_answer_whose_value_floating_point_loses_is_not_judged(problem, answer):
+    with pytest.raises(UnsupportedError, match="cannot judge this answer"):
+        matcalc.verify(problem, "x", answer)
+
+
+@pytest.mark.parametrize("answer", ["(x .^ 3 + x) - x .^ 3", "x + x / 1e300 * 1e300 - x",
+                                    "2 * x - x", "x + 0 * x"])
+def test_a_right_answer_with_some_rounding_is_still_right(answer):
+    assert matcalc.verify(HALF_SQUARE, "x", answer).ok
+
+
+def test_a_wrong_answer_is_wrong_where_its_value_survives():
+    # 2x: lost to rounding where x .^ 41 is large, plainly twice the gradient elsewhere
+    verdict = matcalc.verify(HALF_SQUARE, "x", "x + (x .^ 41 + x - x .^ 41)")
+    assert not verdict.ok and "2 times the gradient" in verdict.hint
+
+
+def test_saturated_problems_keep_their_right_answers():
+    # s (1 - s) near s = 1 cancels, within what the scaled points allow (sigmoid 1e-6 from 1)
+    logistic = (ROOT / "derivations" / "logistic_regression.mc").read_text()
+    assert matcalc.verify(logistic, "w", "X' @ (s - y)").ok
+    assert matcalc.verify(logistic, "w", "X' @ Diag(s * (1 - s)) @ X", kind="hessian").ok
+    assert matcalc.verify(logistic, "w", "X' @ Diag(s - s .^ 2) @ X", kind="hessian").ok
+
+
+def test_a_step_whose_value_floating_point_loses_is_not_judged(capsys):
+    verdict = matcalc.verify_derivation(HALF_SQUARE, "df_dx = x + ((1e20 + x) - 1e20)")
+    assert verdict.status == "false" and verdict.lines[0].status == "unread"
+    assert "cannot judge" in verdict.lines[0].why
+    assert matcalc.verify_derivation(HALF_SQUARE, "df_dx = (x .^ 3 + x) - x .^ 3").ok
+    problem = ROOT / "derivations" / "least_squares.mc"
+    assert main(["verify", str(problem), "--wrt", "x", "--answer",
+                 "2 * A' @ (A @ x - b) + ((1e30 + x) - 1e30)"]) == 2
+    assert "cannot judge" in capsys.readouterr().err
+
+
+# -- a name for a derivative that nothing states -------------------------------------------------
+# "g = \nabla_x f" made g the true gradient, so "\nabla_x f = g" compared the gradient with itself
+# and the derivation held without stating anything; a name for a derivative may be used once a
+# step says what it equals.
+QUADRATIC_FORM = "A : matrix(n, n)\nx : vector(n)\nf = x' @ A @ x\n"
+
+
+@pytest.mark.parametrize("derivation", [
+    "g = \\nabla_x f\n\\nabla_x f = g",
+    "G = \\nabla_x f\ndf = G' @ dx",
+    "G = \\nabla_x f\nh = 2 * G\n\\nabla_x f = h / 2",
+    "where G = \\frac{\\partial f}{\\partial x}\n\\nabla_x f = G",
+    "\\nabla_x f = G, \\qquad G = \\nabla_x f",
+])
+def test_a_name_for_a_derivative_is_no_statement_of_it(derivation):
+    verdict = matcalc.verify_derivation(QUADRATIC_FORM, derivation)
+    assert not verdict.ok
+    assert any("no step has said what it equals" in line.why for line in verdict.lines)
+
+
+@pytest.mark.parametrize("derivation", [
+    "G = \\nabla_x f = (A + A^\\top) x\ndf = G' @ dx",
+    "G = \\nabla_x f\nG = (A + A^\\top) x\ndf = G' @ dx",
+])
+def test_a_name_for_a_derivative_serves_once_stated(derivation):
+    assert matcalc.verify_derivation(QUADRATIC_FORM, derivation).ok

@@ -136,7 +136,7 @@ def test_aligned_environment():
     (r"\ = \hat y - y; y", ParseError, "nothing before '='"),
     (r"\cos'(x)", UnsupportedError, "derivative cos'"),
     ("", ParseError, "empty"),
-    (r"\sum_i x_i", UnsupportedError, "matrix form"),
+    (r"\sum_i x_i^2", UnsupportedError, "matrix form"),  # \sum_i x_i y_i reads (einsum)
     # the defect: x - mu was silently taken as the answer, the definition after it dropped
     (r"x - \mu, \quad d = x", ParseError, "definition after the answer"),
 ])

@@ -275,3 +275,11 @@ def test_a_hessian_line_is_refused_with_what_to_do():
     verdict = matcalc.verify_derivation(RIDGE, r"\frac{\partial^2 f}{\partial w^2} = "
                                                r"2 X^\top X + 2 \lambda I")
     assert "check a Hessian" in verdict.steps[0].hint
+
+
+@pytest.mark.parametrize("equals", [r"\stackrel{(a)}{=}", r"\overset{\text{def}}{=}",
+                                    r"&\stackrel{\eqref{eq:1}}{=}", r"\stackrel{ (b) }{ = }"])
+def test_an_annotated_equals_is_an_equals(equals):
+    assert matcalc.verify_derivation(RIDGE, rf"\nabla_w f {equals} {GRADIENT}").ok
+    wrong = matcalc.verify_derivation(RIDGE, rf"\nabla_w f {equals} 2 X^\top (Xw - y)")
+    assert wrong.status == "false" and "cannot read" not in wrong.first_error.hint

@@ -31,7 +31,8 @@ def test_every_facet_has_the_right_form(name):
              op.latex.special]
     assert sum(bool(form) for form in forms) == 1, f"{name}: one LaTeX form, not {forms}"
     assert isinstance(op.code, Code) and op.code.numpy and op.code.torch
-    fields = {"axis": 0, "keep": True, "cols": 1, **{param: 1 for param in op.code.params}}
+    fields = {"axis": 0, "keep": True, "cols": 1, "operands": "a0, a1",
+              **{param: 1 for param in op.code.params}}
     for backend in ("numpy", "jax", "torch"):
         template = op.code.template(backend)
         assert template.format(*(f"a{i}" for i in range(op.arity)), **fields), (name, backend)

@@ -147,3 +147,51 @@ def test_json_carries_the_steps_of_every_kind(capsys):
         np.testing.assert_allclose(
             evaluate(extended, "T_", instance.arrays, sizes=instance.sizes),
             jacobian.numpy()(sizes=instance.sizes, **instance.arrays), rtol=1e-10)
+
+
+def test_steps_are_read_from_the_derivation_that_made_the_result(monkeypatch):
+    # a result's steps come from what its one derivation recorded (the cotangent reaching each
+    # definition, each definition's Jacobian): nothing accumulates or derives again
+    import matcalc.engine.accumulate as accumulate
+    import matcalc.engine.pipeline as pipeline
+
+    source = pathlib.Path("derivations/cs224n_one_layer.mc").read_text()
+    results = [matcalc.derive(source, wrt="W", of="J"),
+               matcalc.derive("x : vector(n)\nA : matrix(n, n)\nh = tanh(A @ x)\nF = exp(h)",
+                              wrt="x", kind="jacobian"),
+               matcalc.derive("x : vector(n)\np = softmax(x)\nf = logsumexp(x) + x' @ p",
+                              wrt="x", kind="hessian")]
+
+    def refused(*args, **kwargs):
+        raise AssertionError("derived again")
+
+    for module, name in ((pipeline, "run"), (pipeline, "derive_node"), (pipeline, "gradients"),
+                         (pipeline, "jacobian"), (accumulate, "gradients"),
+                         (accumulate, "jacobian")):
+        monkeypatch.setattr(module, name, refused)
+    for result in results:
+        shown = result.steps
+        for part in shown if isinstance(shown, list) else [shown]:
+            assert_every_step_holds(part)
+    assert shown[-1].steps[-1].gradient.result is results[-1].result
+
+
+def test_the_steps_of_a_joint_result_end_at_its_value():
+    # derived with respect to W1, b1, W2 and b2 together, each result's steps are read from that
+    # one derivation; each step holds and the last one is the result
+    source = pathlib.Path("derivations/mlp_two_layer.mc").read_text()
+    results = matcalc.derive(source, wrt=["W1", "b1", "W2", "b2"], of="J")
+    for result in results:
+        final = result.steps.steps[-1].gradient
+        assert matcalc.verify(source, result.wrt, _inlined_text(final), of="J").ok
+        assert_every_step_holds(result.steps)
+
+
+def test_showing_steps_leaves_the_steps_shown_as_they_were():
+    from matcalc.derive import Derivative, with_derivatives
+    from matcalc.present.steps import steps as plain_steps
+
+    shown = plain_steps("x : vector(n); A : matrix(n, n)\nf = x' @ A @ x", "x")
+    fronted = with_derivatives(shown)
+    assert all(type(step.gradient) is not Derivative for step in shown.steps if step.gradient)
+    assert all(type(step.gradient) is Derivative for step in fronted.steps if step.gradient)

@@ -28,6 +28,8 @@ def substitute(expression, arrays: dict, variables: dict[str, Node]):
         if node.is_scalar:
             replacements[sp.Symbol(name, real=True)] = sp.Float(float(value))
             continue
+        if len(node.shape.dims) > 2:  # a tensor: SymPy has none, nothing converted holds one
+            continue
         rows, cols = (dim_to_sympy(d).xreplace(dims) for d in (node.shape.rows, node.shape.cols))
         replacements[sp.MatrixSymbol(name, rows, cols)] = sp.ImmutableMatrix(
             value.reshape(int(rows), int(cols)))
@@ -108,8 +110,9 @@ def test_scalar_functions_know_their_derivatives():
 
 # -- every operation: a SymPy form with the right value, or an UnsupportedError naming it ------
 
-OPERATION_DECLARATIONS = DECLARATIONS + "k : integer\nyl : labels(m, n)\n"
-OPERATION_ARRAYS = {**ARRAYS, "k": 2.0, "yl": np.array([0.0, 2.0, 1.0, 0.0])}
+OPERATION_DECLARATIONS = DECLARATIONS + "k : integer\nyl : labels(m, n)\nXt : tensor(m, n, n)\n"
+OPERATION_ARRAYS = {**ARRAYS, "k": 2.0, "yl": np.array([0.0, 2.0, 1.0, 0.0]),
+                    "Xt": np.ones((4, 3, 3))}
 # one use of each operation the constructs above do not show
 OPERATION_USES = {
     "mpowk": "A ^ k", "trpowk": "tr(A ^ k)", "onehot": "onehot(yl)", "pick": "pick(C, yl)",
@@ -119,7 +122,9 @@ OPERATION_USES = {
     "eiggap": "eiggap(x)", "norm_spec": "norm_spec(A)", "norm_nuc": "norm_nuc(A)",
     "svd_u1": "svd_u1(A)", "svd_v1": "svd_v1(A)", "polar": "polar(Q)", "conv1d": "conv1d(x, y)",
     "convolve": "convolve(x, y)", "hcat": "hcat(x, y)", "vcat": "vcat(x, y)",
-    "maximum": "maximum(x, y)", "minimum": "minimum(a, c)",
+    "maximum": "maximum(x, y)", "minimum": "minimum(a, c)", "axis_sum": "sum(Xt, 0)",
+    "expand": "expand(A, 0, m)",
+    "einsum": 'einsum("ij,ik,il,jk,jl,kl->", A, B, P, S, A, B)',  # no matrix form
 }
 # SymPy cannot spell these out on explicit matrices in reasonable time, or at all (a
 # matrix function of an explicit matrix): their forms are checked by shape only
@@ -203,3 +208,26 @@ def test_a_result_scaled_by_a_norm_converts():
     got = np.array(sp.Matrix(explicit).evalf(), dtype=float).reshape(-1)
     norm = np.linalg.norm(x)
     np.testing.assert_allclose(got, 1 / norm - x.sum() * x / norm ** 3, rtol=1e-12)
+
+
+@pytest.mark.parametrize("m, n", [(1, 3), (3, 1), (2, 3), (3, 2), (4, 4)])
+def test_every_stage_builds_the_one_commutation_matrix(m, n):
+    # K(m, n) @ vec(A) = vec(A') (Magnus & Neudecker ch. 3 sec. 7), one definition
+    # (core/indices.py): SymPy's entries, the interpreter's matrix, generated NumPy and PyTorch
+    from test_constructs import commutation
+
+    from matcalc.numeric.operations import commutation_matrix
+
+    oracle = commutation(m, n)
+    sympy_k = np.array(to_sympy(expr(f"commutation({m}, {n})")).doit(), dtype=float)
+    np.testing.assert_array_equal(sympy_k, oracle)
+    np.testing.assert_array_equal(commutation_matrix(m, n), oracle)
+    a = np.arange(m * n, dtype=float).reshape(m, n)
+    np.testing.assert_array_equal(oracle @ a.reshape(-1, order="F"), a.T.reshape(-1, order="F"))
+    torch = pytest.importorskip("torch")
+    from matcalc.codegen.backends import backend_header
+    from matcalc.codegen.module import load
+
+    module = load(backend_header("torch"))
+    np.testing.assert_array_equal(
+        module._commutation(m, n, torch.float64, None).numpy(), oracle)

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import matcalc
+from matcalc.errors import UnsupportedError
 from matcalc.grading.answers import answer_node
 from matcalc.steps import check_steps
 
@@ -94,6 +95,10 @@ def test_a_bare_identity_next_to_scalars_only_asks_for_its_size(text):
     (r"X^\top X + \lambda I", "X' @ X + lambda * I(n)"),
     (r"\sigma^2 I + X^\top X", "sigma ^ 2 * I(n) + X' @ X"),
     (r"(X^\top X + \lambda I)^{-1}", "inv(X' @ X + lambda * I(n))"),
+    # the identity in a font: \mathbf{I} was read as the function I and wanted its argument
+    (r"X^\top X + \lambda \mathbf{I}", "X' @ X + lambda * I(n)"),
+    (r"X^\top X + \lambda \boldsymbol{I}_n", "X' @ X + lambda * I(n)"),
+    (r"X^\top X + \lambda \mathrm{I}", "X' @ X + lambda * I(n)"),
 ])
 def test_latex_sizes_a_bare_identity_too(latex, expected):
     program = matcalc.parse("X : matrix(m, n); lambda : scalar; sigma : scalar positive")
@@ -105,13 +110,22 @@ def test_latex_sizes_a_bare_identity_too(latex, expected):
 CS224N = (ROOT / "derivations" / "cs224n_one_layer.mc").read_text()
 
 
+@pytest.mark.parametrize("answer", ["W' @ ((U' @ (yhat - y)) * step(z)) / 0",
+                                    "W' @ ((U' @ (yhat - y)) * step(z)) / (sum(x) - sum(x))"])
+def test_an_answer_without_a_finite_value_is_wrong(answer):
+    verdict = matcalc.verify(CS224N, wrt="x", of="J", answer=answer)
+    assert not verdict.ok and "no finite value" in verdict.hint
+
+
+# an overflow is a finite value floating point cannot hold (0 * exp(1000) is 0): the answer is
+# never correct, and never wrong for it either; the grader says it cannot judge it
 @pytest.mark.parametrize("answer", ["0 * exp(1000 * ones(Dx)) * x",
                                     "(((U' @ (yhat - y)) * step(z)) @ x') * (exp(1000) * 0)",
-                                    "W' @ ((U' @ (yhat - y)) * step(z)) / 0"])
-def test_an_answer_without_a_finite_value_is_wrong(answer):
+                                    "W' @ ((U' @ (yhat - y)) * step(z)) * exp(800) * exp(-800)"])
+def test_an_answer_that_overflows_is_not_judged(answer):
     wrt = "W" if "x'" in answer else "x"
-    verdict = matcalc.verify(CS224N, wrt=wrt, of="J", answer=answer)
-    assert not verdict.ok and "no finite value" in verdict.hint
+    with pytest.raises(UnsupportedError, match="cannot judge this answer.*overflows"):
+        matcalc.verify(CS224N, wrt=wrt, of="J", answer=answer)
 
 
 def test_a_literal_beyond_float64_is_an_error_with_its_place():

@@ -27,7 +27,7 @@ def catalogue() -> str:
         "|---|---|---|---|",
     ]
     for op in sorted(view("shape")):
-        adjoints = "<br>".join(_line(rule.__doc__) for rule in ADJOINTS[op])
+        adjoints = "<br>".join(dict.fromkeys(_line(rule.__doc__) for rule in ADJOINTS[op]))
         lines.append(f"| `{op}` | {_line(DIFFERENTIALS[op].__doc__)} | {adjoints} | "
                      f"{_line(JACOBIANS[op].__doc__)} |")
     lines += [

@@ -96,7 +96,7 @@ def _grade_batch(arguments: argparse.Namespace) -> int:
         from ..grading.gradescope import read_assignment, select
 
         tasks = read_assignment(arguments.assignment) if arguments.assignment else None
-        submissions, notes = select(submissions, tasks)
+        submissions, notes = select(submissions, tasks, Path(arguments.batch).parent)
     suffix = (arguments.report or "").rsplit(".", 1)[-1].lower()
     fmt = arguments.report_format or (suffix if suffix in ("json", "html") else "csv")
     memory = (arguments.memory_limit or MEMORY_BYTES // 2**20) * 2**20

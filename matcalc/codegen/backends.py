@@ -28,8 +28,10 @@ MARKER = "# ---- copied into every generated module from here on ----\n"
 
 
 def helper_source(module: str) -> str:
-    """The part of a runtime module after its marker line: what generated code copies."""
-    text = resources.files("matcalc.codegen.runtime").joinpath(f"{module}.py").read_text(
+    """The part of a runtime module (``numpy_helpers``, or a module of matcalc named by its
+    path in the package: ``core.indices``) after its marker line: what generated code copies."""
+    package, _, name = (module if "." in module else f"codegen.runtime.{module}").rpartition(".")
+    text = resources.files(f"matcalc.{package}").joinpath(f"{name}.py").read_text(
         encoding="utf-8")
     return text[text.index(MARKER) + len(MARKER):]
 
@@ -47,10 +49,10 @@ _NUMPY = {
     "commutation": "_commutation({0}, {1}, _dtype)",
     # matrices of blocks of diagonals (codegen/blocks.py)
     "diagonal blocks": "_diagonal_blocks({0})",
-    "diagonal blocks product": "_diagonal_blocks_product({0}, {1}, {2}, {3})",
+    "diagonal blocks product": "_diagonal_blocks_product({0}, {1}, {2}, {3}, {4})",
     # the function's arguments and results
     "scalar argument": "_scalar({0}, {1})", "vector argument": "_column({0}, {1})",
-    "matrix argument": "_matrix({0}, {1})",
+    "matrix argument": "_matrix({0}, {1})", "tensor argument": "_tensor({0}, {1}, {2})",
     "dtype": "_dtype = np.result_type({0}, np.float32)", "no arrays": "_dtype = np.float64",
     "scalar result": "_returned_number({0})", "vector result": "np.reshape({0}, -1)",
     "matrix result": "np.asarray({0})",
@@ -69,9 +71,11 @@ _TORCH.update({
     "scalar argument": "_scalar({0}, {1}, _dtype, _device)",
     "dtype": "_dtype = _dtype_of({0})\n_device = {1}.device",
     "no arrays": "_dtype = torch.get_default_dtype()\n_device = None",
-    "scalar result": "_as({0}, _dtype, _device).reshape(())",
+    "scalar result": "_result({0}, _dtype, _device, ())",
     "vector result": "_as({0}, _dtype, _device).reshape(-1)",
     "matrix result": "_as({0}, _dtype, _device)",
+    # stable forms PyTorch has as one operation (codegen/stable.py)
+    "log-softmax": "torch.log_softmax({t}, dim={axis})",
 })
 # the libraries as generated code imports them: under names no user name can take
 _LIBRARIES = re.compile(r"(?<![\w.])(np|torch|math)\.")
@@ -104,14 +108,15 @@ class Backend:
 
 BACKENDS_BY_NAME = {
     "numpy": Backend("numpy", MappingProxyType(_NUMPY), "import math as _math\n\n"
-                     "import numpy as _np\n", ("numpy_helpers", "common_helpers")),
+                     "import numpy as _np\n",
+                     ("core.indices", "numpy_helpers", "common_helpers")),
     # jax.numpy follows NumPy's API for every call the generated code makes
     "jax": Backend("jax", MappingProxyType(_NUMPY), "import math as _math\n\n"
                    "import jax.numpy as _np  # enable float64 with "
                    "jax.config.update('jax_enable_x64', True)\n",
-                   ("numpy_helpers", "jax_helpers", "common_helpers")),
+                   ("core.indices", "numpy_helpers", "jax_helpers", "common_helpers")),
     "torch": Backend("torch", MappingProxyType(_TORCH), "import math as _math\n\n"
-                     "import torch as _torch\n", ("torch_helpers",)),
+                     "import torch as _torch\n", ("core.indices", "torch_helpers")),
 }
 BACKENDS = tuple(BACKENDS_BY_NAME)
 

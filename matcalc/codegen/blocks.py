@@ -37,6 +37,7 @@ class Writing(Protocol):
     names: dict[Node, str]
     uses: dict[Node, int]
     held_blocks: dict
+    symmetric: frozenset  # nodes known symmetric (Hessians): half their blocks are computed
 
     def temporary(self, text: str) -> str: ...
 
@@ -61,8 +62,10 @@ def diagonal_blocks_product(node: Node, writer: Writing) -> str:
     """The code of a product ``[kron(I_k, A) @] M1 @ ... @ Mj [@ kron(I_c, B)]`` whose middle
     factors are blocks of N x N diagonals with an identity or a Kronecker product among them,
     or "" when node is not one (the module's docstring).  A sum among the factors is
-    distributed: ``L @ (M1 - M2) @ R`` as ``L @ M1 @ R - L @ M2 @ R``."""
-    return _written(_factors(node.args[0], writer) + _factors(node.args[1], writer), writer)
+    distributed: ``L @ (M1 - M2) @ R`` as ``L @ M1 @ R - L @ M2 @ R``.  Of a symmetric product
+    (a Hessian) the blocks above the diagonal are computed, the others are their transposes."""
+    parts = _factors(node.args[0], writer) + _factors(node.args[1], writer)
+    return _product(parts, writer, node in writer.symmetric) or _written(parts, writer)
 
 
 def _written(parts: list[Node], writer: Writing) -> str:
@@ -80,7 +83,7 @@ def _written(parts: list[Node], writer: Writing) -> str:
     return ""
 
 
-def _product(parts: list[Node], writer: Writing) -> str:
+def _product(parts: list[Node], writer: Writing, symmetric: bool = False) -> str:
     """The code of the product of parts as blocks between Kronecker factors, or ""."""
     if len(parts) < 2:
         return ""
@@ -94,7 +97,8 @@ def _product(parts: list[Node], writer: Writing) -> str:
                 (right and right[0] is not folded.cols):
             continue
         return writer.code("diagonal blocks product", left[1] if left else "None",
-                           folded.code, right[1] if right else "None", writer.dim(n))
+                           folded.code, right[1] if right else "None", writer.dim(n),
+                           bool(symmetric and left and right))
     return ""
 
 

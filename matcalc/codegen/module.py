@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import linecache
+import re
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
@@ -40,6 +41,7 @@ from .backends import Backend, only_used_helpers
 from .backends import backend as spelling_of
 from .names import identifier, size_name, sizes_keyword
 from .plan import constant_nodes, hoisted, mover, regrouped
+from .solves import solved_inverses
 from .writer import Writer, count_uses
 
 ZERO = const(0.0)
@@ -89,34 +91,31 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
 
     wrt = {name for d in group for name in d.names}
     valued = all(d.kind == "grad" for d in group)
-    result_nodes = [d.result for d in group]
     value_node = group[0].of_node if valued else None
-    roots = result_nodes + list(where.values()) + ([value_node] if value_node else [])
-    needed = _needed_by(roots, {}, body_of)
-    statements = [(n, d.body) for n, d in program.definitions.items() if n in needed]
-    statements += list(where.items())
-    if hoist:
-        moves = mover(program, where, wrt)
-        statements = [(n, regrouped(b, moves)) for n, b in statements]
-        result_nodes = [regrouped(r, moves) for r in result_nodes]
+    needed, statements, result_nodes = _statements(group, program, where, body_of, value_node,
+                                                   hoist)
     named = {program.definitions[n].ref: identifier(n) for n, _ in statements
              if n in program.definitions}
     named.update({ref(n, b): identifier(n) for n, b in where.items()})
     bodies = [body for _, body in statements] + result_nodes
     facts = Facts(body_of)
     uses = count_uses(bodies + ([value_node] if value_node else []), set())
+    solved = solved_inverses(bodies + ([value_node] if value_node else []))
     constant = constant_nodes(program, where, wrt, bodies) if hoist else set()
-    chosen = hoisted(bodies, constant)
+    chosen = hoisted(bodies, constant, solved)
     variables = list(program.variables)
     taken = [identifier(v) for v in variables]
     sizes_key = sizes_keyword(taken) if _missing_sizes(program, variables, bodies) else ""
     prepared_key = sizes_keyword(taken, "prepared") if chosen else ""
 
-    def write(with_value: bool, counts: dict[Node, int]) -> tuple[Writer, list[str], list[str],
-                                                                   str, list[str]]:
-        writer = Writer(program, facts, named, counts, spelling)
-        prepare_lines = _prepare_lines(chosen, Writer(program, facts, named, counts, spelling),
-                                       writer, prepared_key)
+    symmetric = _symmetric(result_nodes, group)
+
+    def write(with_value: bool, counts: dict[Node, int], paired: frozenset = frozenset()
+              ) -> tuple[Writer, list[str], list[str], str, list[str]]:
+        writer = Writer(program, facts, named, counts, spelling, paired, solved)
+        writer.symmetric = symmetric
+        preparer = Writer(program, facts, named, counts, spelling, solved=solved)
+        prepare_lines = _prepare_lines(chosen, preparer, writer, prepared_key)
         wanted = set(needed) if with_value else _needed_by(result_nodes, where, body_of)
         lines = []
         for statement_name, body in statements:
@@ -126,6 +125,7 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
             lines += writer.lines
             writer.lines = []
             lines.append(f"{identifier(statement_name)} = {text}")
+            writer.names.setdefault(body, identifier(statement_name))  # met again: reused
         results = []
         for result in result_nodes:
             results.append(writer.value(result))
@@ -137,22 +137,47 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
             lines += writer.lines
         return writer, lines, results, value, prepare_lines
 
-    def counted(with_value: bool) -> dict[Node, int]:
+    def counted(with_value: bool) -> tuple[dict[Node, int], frozenset]:
         # a first writing counts how often each node's code is written (a stable form reaches
         # past the node it replaces: log(softmax(t)) writes t, not softmax(t)); each node
-        # written more than once is then held in a temporary
-        requests = write(with_value, uses)[0].requests
-        return {node: max(uses.get(node, 0), requests.get(node, 0))
-                for node in set(uses) | set(requests)}
+        # written more than once is then held in a temporary, and softmax(t) written beside
+        # log(softmax(t)) is computed from it
+        first = write(with_value, uses)[0]
+        return {node: max(uses.get(node, 0), first.requests.get(node, 0))
+                for node in set(uses) | set(first.requests)}, first.softmax_pairs()
 
-    _, lines, results, _, prepare_lines = write(False, counted(False))
+    _, lines, results, _, prepare_lines = write(False, *counted(False))
     valued_lines, valued_results, value = [], [], ""
     if valued:
-        _, valued_lines, valued_results, value, _ = write(True, counted(True))
+        _, valued_lines, valued_results, value, _ = write(True, *counted(True))
     setup = _setup(program, variables, bodies, spelling, sizes_key)
     return Written(program, group, spelling, taken, setup, sizes_key, prepared_key,
                    prepare_lines, [f"_h{i}" for i in range(1, len(chosen) + 1)], lines,
                    results, valued_lines, valued_results, value)
+
+
+def _statements(group: list[Result], program: Program, where: dict[str, Node],
+                body_of: Callable[[str], Node | None], value_node: Node | None, hoist: bool
+                ) -> tuple[set[str], list[tuple[str, Node]], list[Node]]:
+    """The names the results need, the definitions computed ((name, body), constant work
+    moved where ``hoist``), and the results' nodes (moved the same way)."""
+    result_nodes = [d.result for d in group]
+    roots = result_nodes + list(where.values()) + ([value_node] if value_node else [])
+    needed = _needed_by(roots, {}, body_of)
+    statements = [(n, d.body) for n, d in program.definitions.items() if n in needed]
+    statements += list(where.items())
+    if hoist:
+        moves = mover(program, where, {name for d in group for name in d.names})
+        statements = [(n, regrouped(b, moves)) for n, b in statements]
+        result_nodes = [regrouped(r, moves) for r in result_nodes]
+    return needed, statements, result_nodes
+
+
+def _symmetric(result_nodes: list[Node], group: list[Result]) -> frozenset:
+    """The results known symmetric: a Hessian block of one variable (Schwarz), whose code may
+    compute half of it."""
+    return frozenset(node for node, d in zip(result_nodes, group, strict=True)
+                     if d.kind == "hessian" and not d.across)
 
 
 def _prepare_lines(chosen: list[Node], prepare_writer: Writer, writer: Writer,
@@ -212,12 +237,12 @@ def _sizes_shown(program: Program, variables: list[str]) -> dict[str, str]:
         node = program.variables[variable]
         if node.kind is Kind.SCALAR:
             continue
-        for axis, d in enumerate((node.shape.rows, node.shape.cols)):
+        for axis, d in enumerate(node.shape.dims):
             if d.is_symbol and d.symbols[0] not in sizes:
                 sizes[d.symbols[0]] = f"{identifier(variable)}.shape[{axis}]"
     for variable in variables:  # 2*dh, k + 1: one symbol read off a size, when alone
         node = program.variables[variable]
-        for axis, d in enumerate((node.shape.rows, node.shape.cols)):
+        for axis, d in enumerate(node.shape.dims):
             solved = _solved_size(d, f"{identifier(variable)}.shape[{axis}]")
             if node.kind is not Kind.SCALAR and solved and solved[0] not in sizes:
                 sizes[solved[0]] = solved[1]
@@ -231,8 +256,9 @@ def _setup(program: Program, variables: list[str], bodies: list[Node], spelling:
     for variable in variables:
         kind = program.variables[variable].kind
         python_name = identifier(variable)
+        axes = (str(len(program.variables[variable].shape.dims)),) * (kind is Kind.TENSOR)
         line = f"{python_name} = " + spelling(f"{kind.name.lower()} argument", python_name,
-                                              repr(variable))
+                                              repr(variable), *axes)
         (scalars if kind is Kind.SCALAR else arrays).append(line)
     sizes = _sizes_shown(program, variables)
     used = _used_dims(bodies)
@@ -285,7 +311,8 @@ def _module(code: Written, name: str, prepare_name: str = "prepare") -> str:
         returned = "{\n" + "\n".join(outputs) + "\n    }"
         if value:
             returned = f"{spelling('scalar result', value)}, {returned}"
-        body = "\n".join(code.setup) + "\n" + call_prepare + "\n".join(lines)
+        rest = call_prepare + "\n".join(lines)
+        body = "\n".join(used_setup(code.setup, rest + returned)) + "\n" + rest
         return (f"def {function_name}{signature}:\n    \"\"\"{doc}\"\"\"\n"
                 + textwrap.indent(body, "    ") + "\n    return " + returned + "\n")
 
@@ -303,12 +330,24 @@ def _module(code: Written, name: str, prepare_name: str = "prepare") -> str:
             '"""\n\n' + spelling.header + "\n\n" + prepare_text + functions)
 
 
+def used_setup(setup: list[str], rest: str) -> list[str]:
+    """The setup lines a function body uses: every argument's conversion (which checks it), a
+    size or the dtype only where a later line reads it (each is a cost on every call)."""
+    kept: list[str] = []
+    for line in reversed(setup):
+        name = line.split(" = ", 1)[0]
+        if not name.startswith("_") or re.search(rf"(?<![\w.]){re.escape(name)}\b",
+                                                 rest + "\n".join(kept)):
+            kept.insert(0, line)
+    return kept
+
+
 def _dims_of(node: Node) -> set[str]:
     dims: list[Dim] = []
     if node.op in ("dimval", "identity"):
         dims.append(node.params[0])
     elif node.op in ("ones", "zeros", "unvec"):
-        dims += [node.shape.rows, node.shape.cols]
+        dims += list(node.shape.dims)
     elif node.op == "commutation":
         dims += list(node.params)
     return {symbol for d in dims for symbol in d.symbols}

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from ..core.ir import LEAVES, Node, apply, walk
 from ..core.program import Program
 from ..core.registry import view
+from ..core.shapes import Kind
 
 # operations worth computing once in prepare() when their inputs stay fixed: the registry's
 # cost view
@@ -117,8 +118,11 @@ def _grouped(factors: list[Node], moving: Callable[[Node], bool]) -> Node:
     return result
 
 
-def hoisted(bodies: Sequence[Node], constant: set[Node]) -> list[Node]:
-    """The largest constant subexpressions worth computing once (products, inverses, ...)."""
+def hoisted(bodies: Sequence[Node], constant: set[Node],
+            solved: set[Node] | frozenset = frozenset()) -> list[Node]:
+    """The largest constant subexpressions worth computing once (products, inverses, ...);
+    not an inverse that is only multiplied by (``solved``: its products are solves), nor a
+    product of rank one (``u @ v'``: O(n^2) to compute, and its uses keep its structure)."""
     chosen: list[Node] = []
     seen: set[Node] = set()
     pending = list(bodies)
@@ -127,7 +131,8 @@ def hoisted(bodies: Sequence[Node], constant: set[Node]) -> list[Node]:
         if node in seen:
             continue
         seen.add(node)
-        if node in constant and node.op in EXPENSIVE and not _ones_outer(node):
+        if node in constant and node.op in EXPENSIVE and node not in solved and \
+                not _rank_one(node):
             chosen.append(node)
             continue
         pending.extend(node.args)
@@ -135,11 +140,10 @@ def hoisted(bodies: Sequence[Node], constant: set[Node]) -> list[Node]:
     return sorted(set(chosen), key=lambda n: order.get(n, 0))
 
 
-def _ones_outer(node: Node) -> bool:
-    """ones(m) @ ones(n)': a matrix of ones costs nothing to use (the writer takes row or
-    column sums instead of a product with it), so it is not held."""
-    return node.op == "matmul" and node.args[0].op == "ones" and \
-        node.args[1].op == "transpose" and node.args[1].args[0].op == "ones"
+def _rank_one(node: Node) -> bool:
+    """A product of matrices with a column vector among its factors before the last."""
+    return node.op == "matmul" and node.kind is Kind.MATRIX and \
+        any(factor.kind is Kind.VECTOR for factor in _factors(node)[:-1])
 
 
 def _topological(bodies: Sequence[Node]) -> list[Node]:

@@ -44,13 +44,18 @@ def _reads(text: str) -> set[str]:
 def _split(code: Written, also: set[str]) -> tuple[list[str], list[str], list[str]]:
     """(forward lines, backward lines, the names the backward pass reads from the forward's,
     which include ``also`` where the forward pass defines them)."""
-    lines = code.setup + code.valued_lines
+    read = set(_reads(code.value)).union(*(_reads(line) for line in code.valued_lines),
+                                         *(_reads(text) for text in code.valued_results))
+    # a size nothing reads is not computed (each line is a cost on every call)
+    setup = [line for line in code.setup
+             if not line.startswith("_size_") or line.split(" = ")[0] in read]
+    lines = setup + code.valued_lines
     assigned = [_assigned(line) for line in lines]
     wanted = _reads(code.value)
     forward = [False] * len(lines)
     for index in range(len(lines) - 1, -1, -1):
         stored, loaded = assigned[index]
-        if stored & wanted or index < len(code.setup):
+        if stored & wanted or index < len(setup):
             forward[index] = True
             wanted |= loaded
     wanted = set(also).union(*(_reads(text) for text in code.valued_results))
@@ -73,6 +78,36 @@ def _results_in_layout(code: Written) -> list[tuple[str, str | None]]:
     for derivative, text in zip(code.group, code.valued_results, strict=True):
         by_variable[derivative.names[0]] = text
     return [(variable, by_variable.get(variable)) for variable in code.program.variables]
+
+
+def _seeded(text: str) -> str | None:
+    """``text`` times the incoming gradient ``_grad`` with the product applied where it costs
+    least, or None: ``A @ B`` (``(A @ B) / s``) as ``_seeded_product(_grad, A, B)``, which
+    scales the smaller of A, B and A @ B (the gradient of a weight matrix is an outer product
+    of two vectors: scaling a vector is far cheaper than another pass over the matrix)."""
+    try:
+        tree = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        return None
+    if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Div):
+        inner = _seeded(ast.unparse(tree.left))
+        return f"({inner} / {ast.unparse(tree.right)})" if inner else None
+    if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.MatMult):
+        return f"_seeded_product(_grad, {ast.unparse(tree.left)}, {ast.unparse(tree.right)})"
+    return None
+
+
+# operations whose code makes a new tensor (never a view of an input or of a held value)
+_ALLOCATING = frozenset({"matmul", "add", "sub", "mul", "div", "neg"})
+
+
+def _fresh_results(code: Written) -> set[str]:
+    """The variables whose gradient's code computes a new tensor, which the backward pass may
+    scale by the incoming gradient in place: a product's result scaled afresh is another pass
+    over memory as large as the result (most of a small step's time for a weight matrix)."""
+    return {derivative.names[0] for derivative, text in zip(code.group, code.valued_results,
+                                                           strict=True)
+            if derivative.result.op in _ALLOCATING and not text.isidentifier()}
 
 
 def _groups(groups: Sequence[Sequence[Result]]) -> list[list[Result]]:
@@ -138,6 +173,7 @@ def _torch_classes(code: Written, taken: set[str]) -> str:
     restored = f"{_tuple(tensors)} = ctx.saved_tensors\n" if tensors else ""
     restored += "".join(f"{name} = ctx.{name}\n" for name in plain)
     returned = []
+    fresh = _fresh_results(code)
     for variable, text in _results_in_layout(code):
         if text is None:
             returned.append("None")
@@ -145,7 +181,11 @@ def _torch_classes(code: Written, taken: set[str]) -> str:
         python_name = identifier(variable)
         kind = code.program.variables[variable].kind
         shape = "()" if kind is Kind.SCALAR else f"_shape_{python_name}"
-        returned.append(f"_grad * _as({text}, _dtype, _device).reshape({shape})")
+        seeded = _seeded(text)
+        result = f"_result({seeded or text}, _dtype, _device, {shape})"
+        if not seeded:
+            result = f"{result}.mul_(_grad)" if variable in fresh else f"_grad * {result}"
+        returned.append(result)
     backward_body = restored + "\n".join(backward) + "\nreturn " + _returned(returned)
     arguments = ", ".join(parameters)
     module_parameters = [identifier(v) for v in differentiated]
@@ -233,8 +273,9 @@ def _jax_function(code: Written, taken: set[str]) -> str:
         if text is None:
             returned.append("None")
             continue
-        returned.append(f"_grad * _np.reshape(_np.asarray({text}, dtype=_dtype), "
-                        f"_shape_{identifier(variable)})")
+        seeded = _seeded(text)
+        returned.append(f"{'' if seeded else '_grad * '}_np.reshape(_np.asarray("
+                        f"{seeded or text}, dtype=_dtype), _shape_{identifier(variable)})")
     backward_body = restored + "\n".join(backward) + "\nreturn " + _returned(returned)
     value_body = "\n".join(forward) + \
         f"\nreturn {code.spelling('scalar result', code.value)}"

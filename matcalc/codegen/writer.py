@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..core.algebra import matmul
 from ..core.ir import LEAVES, Node
 from ..core.program import Program
 from ..core.registry import view
@@ -17,7 +18,9 @@ from ..rules.facts import Facts
 from .backends import Backend, backend
 from .blocks import diagonal_blocks_product
 from .names import identifier, size_name
+from .solves import columns_first, distributed, parents_of, product_factors, rank_one_split
 from .stable import CODE, body_behind, stable_form
+from .tensor_code import batch_sum_of_product, sized_number, softmax_pullback
 from .triangular import inverse_congruence, is_transpose_of
 
 # matrices of structure (kron, Diag), never formed to be shared
@@ -29,8 +32,11 @@ class Writer:
     """Turns nodes into NumPy expressions, naming shared subexpressions."""
 
     def __init__(self, program: Program, facts: Facts, names: dict[Node, str],
-                 uses: dict[Node, int], spelling: Backend | None = None):
+                 uses: dict[Node, int], spelling: Backend | None = None,
+                 paired: frozenset = frozenset(),
+                 solved: set[Node] | frozenset = frozenset()):
         self.program = program
+        self.solved = solved  # inverses only multiplied by: solves, never formed (solves.py)
         self.code = spelling or backend("numpy")  # the library's spelling of each operation
         self.facts = facts
         self.names = dict(names)  # node -> the variable holding its value
@@ -39,6 +45,12 @@ class Writer:
         self.counter = 0
         self.requests: dict[Node, int] = {}  # how often each node's code was written
         self.held_blocks: dict = {}  # shared matrices held as blocks of diagonals (blocks.py)
+        self.symmetric: frozenset = frozenset()  # results known symmetric (Hessians)
+        # (t, axis) of softmax(t) and of log(softmax(t)), both written: what softmax_pairs finds
+        self.softmax_written: set[tuple[Node, int]] = set()
+        self.log_softmax_written: set[tuple[Node, int]] = set()
+        self.paired = paired  # the pairs a first writing found: one pass over t serves both
+        self.held_log_softmax: dict[tuple[Node, int], str] = {}
 
     def value(self, node: Node) -> str:
         """An expression for node, assigning shared subexpressions to temporaries first."""
@@ -103,8 +115,11 @@ class Writer:
         code = TEMPLATES[node.op]
         arguments = [self.value(arg) for arg in node.args]
         scalar = code.scalar and any(arg.is_scalar for arg in node.args)
-        template = code.scalar if scalar else code.template(self.code.name)
-        return self.code.spell(template).format(*arguments, **code.fields(node, self.dim))
+        tensor = any(arg.kind is Kind.TENSOR for arg in node.args)
+        template = code.scalar if scalar else code.template(self.code.name, tensor)
+        text = self.code.spell(template).format(*arguments, operands=", ".join(arguments),
+                                                **code.fields(node, self.dim))
+        return f"float({text})" if self.code.name == "numpy" and sized_number(node) else text
 
     def leaf(self, node: Node) -> str:
         """A variable, a number, a size, or a matrix of a size (identity, ones, zeros, K)."""
@@ -120,7 +135,8 @@ class Writer:
         if op == "commutation":
             m, n = node.params
             return self.code("commutation", self.dim(m), self.dim(n))
-        return self.code(op, self.dim(node.shape.rows), self.dim(node.shape.cols))
+        dims = [self.dim(d) for d in node.shape.dims]  # a tensor's leading axes first
+        return self.code(op, ", ".join(dims[:-1]), dims[-1])
 
     def shortcut(self, node: Node) -> str:
         """Algebra that saves work without changing a value, or "" where none applies:
@@ -143,7 +159,10 @@ class Writer:
                                     for a in args[0].args) + ")"
         if op == "pow" and args[1].op == "const" and args[1].params[0] == 2.0:
             return self.code("square", self.once(args[0]))
-        return self.structured(node)
+        if op == "softmax" and node.kind in (Kind.VECTOR, Kind.MATRIX):
+            return self.softmax(node) or self.structured(node)
+        return batch_sum_of_product(self.value, node) or softmax_pullback(self.value, node) or \
+            self.structured(node)
 
     def structured(self, node: Node) -> str:
         """Structure of the matrix functions, or "": log det S = 2 sum(log(diag(chol(S)))) for
@@ -156,7 +175,8 @@ class Writer:
             diagonal = self.plus_diagonal(op, *args)
             if diagonal:
                 return diagonal
-        if op == "add" and is_transpose_of(args[0], args[1]):
+        # (a tensor's X' swaps its last two axes, where .T would reverse them all)
+        if op == "add" and node.kind is not Kind.TENSOR and is_transpose_of(args[0], args[1]):
             text = self.names.get(args[0]) or self._hold(args[0], self.expression(args[0]))
             return f"({text} + {text}.T)"
         if op == "inv" and self.facts.triangular(args[0]):
@@ -188,6 +208,8 @@ class Writer:
 
     def matrix_product(self, node: Node) -> str:
         a, b = node.args
+        if node.kind is Kind.TENSOR:  # NumPy's batched matmul, broadcast over leading axes
+            return f"({self.value(a)} @ {self.value(b)})"
         if b.op == "ones" and b.kind is Kind.VECTOR:  # A @ 1: the rows' sums, no ones built
             return self.code("row sums", self.value(a))
         if a.op == "transpose" and a.args[0].op == "ones" and a.args[0].kind is Kind.VECTOR:
@@ -200,9 +222,15 @@ class Writer:
             return blocks
         congruence = inverse_congruence(node)
         if congruence and self.facts.triangular(congruence[0]):
-            inverse, m = congruence  # inv(T)' @ M @ inv(T): two triangular products
+            inverse, m = congruence  # inv(T)' @ M @ inv(T): two triangular solves or products
             lower = self.facts.triangular(inverse) == "lower"
+            if self.unformed(inverse):
+                return f"_solved_congruence({self.value(inverse.args[0])}, {self.value(m)}, " \
+                       f"{lower})"
             return f"_triangular_congruence({self.value(inverse)}, {self.value(m)}, {lower})"
+        solved = self.solved_product(node)
+        if solved:
+            return solved
         gram = self.gram(a, b)
         if gram:
             return gram
@@ -211,10 +239,13 @@ class Writer:
         if self.inline(b) and b.op == "Diag" and not b.args[0].is_scalar:
             return f"({self.value(a)} * {self.diagonal(b)}.T)"
         if self.inline(a) and a.op == "inv":
-            return self.solve(a.args[0], b, transposed=False)
+            return self.solve(a.args[0], self.value(b), transposed=False)
         if self.inline(a) and a.op == "transpose" and a.args[0].op == "inv" and \
                 self.inline(a.args[0]):  # inv(A)' @ B = solve(A', B)
-            return self.solve(a.args[0].args[0], b, transposed=True)
+            return self.solve(a.args[0].args[0], self.value(b), transposed=True)
+        spread = distributed(node, self.inline)
+        if spread is not None:
+            return self.value(spread)
         if self.inline(a) and a.op == "kron" and b.kind is Kind.VECTOR:
             first, second = a.args
             if not first.is_scalar and not second.is_scalar:
@@ -234,15 +265,64 @@ class Writer:
             return self.code("multi_dot", ", ".join(self.value(f) for f in factors))
         return f"({self.value(a)} @ {self.value(b)})"
 
-    def solve(self, a: Node, b: Node, transposed: bool) -> str:
-        """``inv(A) @ B`` (``inv(A)' @ B``) as a solve, never the inverse: a triangular solve
-        (O(n^2) a column) when A is known triangular, a chol factor or a declared lower/upper."""
+    def solve(self, a: Node, b: str, transposed: bool) -> str:
+        """``inv(A) @ B`` (``inv(A)' @ B``) of B's code as a solve, never the inverse: a
+        triangular solve (O(n^2) a column) when A is known triangular, a chol factor or a
+        declared lower/upper."""
         side = self.facts.triangular(a)
         matrix = self.value(a) + (".T" if transposed else "")
         if side:
             lower = (side == "lower") != transposed
-            return f"_solve_triangular({matrix}, {self.value(b)}, {lower})"
-        return self.code("solve", matrix, self.value(b))
+            return f"_solve_triangular({matrix}, {b}, {lower})"
+        return self.code("solve", matrix, b)
+
+    def unformed(self, node: Node) -> bool:
+        """Whether node is an inverse (or its transpose) that is only multiplied by, and so
+        solved with, never formed."""
+        if node.op == "transpose" and node not in self.names:
+            node = node.args[0]
+        return node.op == "inv" and node in self.solved and node not in self.names
+
+    def solved_product(self, node: Node) -> str:
+        """A product with an inverse that is never formed among its factors, associated from
+        its vectors (codegen/solves.py): a vector or number from the right, a column times a
+        row as the two vectors, other matrices from the right too."""
+        factors = product_factors(node, self.inline)
+        if not any(self.unformed(factor) for factor in factors):
+            return ""
+        if node.kind in (Kind.VECTOR, Kind.SCALAR):
+            return self.folded(factors)
+        if node.kind is Kind.ROW:
+            return f"{self.folded(columns_first(factors))}.T"
+        split = rank_one_split(factors)
+        if split is None:
+            return self.folded(factors)
+        left = self.folded(factors[:split + 1])
+        return f"({left} @ {self.folded(columns_first(factors[split + 1:]))}.T)"
+
+    def folded(self, factors: list[Node]) -> str:
+        """F1 @ (F2 @ (... @ Fp)): each step a product (with a vector where Fp is one) or a
+        solve, reusing the steps already computed; a last factor that is an inverse never
+        formed is a solve from the right, B @ inv(A) = solve(A', B')'."""
+        built, text, rest = factors[-1], "", factors[:-1]
+        if self.unformed(built) and rest:
+            built, inverse = matmul(rest[-1], built), built if built.op == "inv" else built.args[0]
+            text = self.solve(inverse.args[0], f"{self.value(rest[-1])}.T",
+                              factors[-1].op == "inv") + ".T"
+            rest = rest[:-1]
+        text = text or self.value(built)
+        for factor in reversed(rest):
+            built = matmul(factor, built)
+            if built in self.names:
+                text = self.names[built]
+            elif self.unformed(factor):
+                inverse = factor if factor.op == "inv" else factor.args[0]
+                text = self.solve(inverse.args[0], text, factor.op != "inv")
+            elif factor.op == "Diag" and self.inline(factor):
+                text = f"({self.diagonal(factor)} * {text})"
+            else:
+                text = f"({self.value(factor)} @ {text})"
+        return text
 
     def plus_diagonal(self, op: str, a: Node, b: Node) -> str:
         """Diag(v) + M, M - Diag(v), Diag(v) - M as M with v added to its diagonal: the
@@ -271,7 +351,8 @@ class Writer:
 
     def inline(self, node: Node) -> bool:
         """Whether node is computed here only (so its structure may be used, not its value)."""
-        return node not in self.names and (self.uses.get(node, 0) <= 1 or node.op in STRUCTURE)
+        return node not in self.names and (self.uses.get(node, 0) <= 1 or node.op in STRUCTURE
+                                           or node in self.solved)
 
     def chain(self, node: Node) -> list[Node]:
         """The factors of a product of matrices, nested products flattened (A @ (B @ C))."""
@@ -319,10 +400,39 @@ class Writer:
         form = stable_form(node, lambda ref: body_behind(self.program, ref))
         if form is None:
             return ""
-        template = CODE[form.kind]
-        argument = self.once(form.argument) if template.count("{t}") > 1 else \
-            self.value(form.argument)
-        return self.code.spell(template).format(t=argument, axis=form.axis)
+        if form.kind == "log-softmax":
+            return self.log_softmax(form.argument, form.axis)
+        return self.stable_code(form.kind, form.argument, form.axis)
+
+    def stable_code(self, kind: str, argument: Node, axis: int) -> str:
+        template = self.code.templates.get(kind, CODE[kind])  # a library's own, or the shared
+        text = self.once(argument) if template.count("{t}") > 1 else self.value(argument)
+        return self.code.spell(template).format(t=text, axis=axis)
+
+    def log_softmax(self, t: Node, axis: int) -> str:
+        """log(softmax(t)) by its stable form; where softmax(t) is computed too, held once, and
+        softmax(t) is its exp: one pass over t serves both (the cross-entropy and its gradient
+        softmax(t) - y)."""
+        self.log_softmax_written.add((t, axis))
+        if (t, axis) not in self.paired:
+            return self.stable_code("log-softmax", t, axis)
+        if (t, axis) not in self.held_log_softmax:
+            self.held_log_softmax[t, axis] = self.temporary(self.stable_code("log-softmax", t,
+                                                                             axis))
+        return self.held_log_softmax[t, axis]
+
+    def softmax(self, node: Node) -> str:
+        """softmax(t) as exp(log(softmax(t))) where both are written (log_softmax), else ""."""
+        axis = TEMPLATES["softmax"].fields(node, self.dim)["axis"]
+        self.softmax_written.add((node.args[0], axis))
+        if (node.args[0], axis) not in self.paired:
+            return ""
+        exp = self.code.spell(TEMPLATES["exp"].template(self.code.name))
+        return exp.format(self.log_softmax(node.args[0], axis))
+
+    def softmax_pairs(self) -> frozenset:
+        """The (t, axis) whose softmax and log-softmax this writing wrote both."""
+        return frozenset(self.softmax_written & self.log_softmax_written)
 
     def once(self, node: Node) -> str:
         """An expression for node that may be written several times in one line: a name or a
@@ -352,16 +462,4 @@ def _spread_column(node: Node) -> Node | None:
 
 def count_uses(roots: Sequence[Node], stop: set[Node]) -> dict[Node, int]:
     """How many parents each node has in the DAG under roots (not looking inside ``stop``)."""
-    uses: dict[Node, int] = {}
-    seen: set[Node] = set()
-    pending = list(roots)
-    while pending:
-        node = pending.pop()
-        if node in seen:
-            continue
-        seen.add(node)
-        for arg in node.args:
-            uses[arg] = uses.get(arg, 0) + 1
-            if arg not in stop:
-                pending.append(arg)
-    return uses
+    return {node: len(parents) for node, parents in parents_of(roots, stop).items()}

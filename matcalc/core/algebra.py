@@ -143,7 +143,7 @@ def ones_like(node: Node) -> Node:
         return ir.ones(rows, ONE, Kind.VECTOR)
     if node.kind is Kind.ROW:
         return ir.apply("transpose", ir.ones(cols, ONE, Kind.VECTOR))
-    return ir.ones(rows, cols, Kind.MATRIX)
+    return ir.ones(rows, cols, node.kind, node.shape.lead)
 
 
 def ones_vector(n: Dim) -> Node:
@@ -153,7 +153,10 @@ def ones_vector(n: Dim) -> Node:
 
 def size(node: Node) -> Dim:
     """The number of entries of a node, as a dimension."""
-    return node.shape.rows * node.shape.cols
+    total = node.shape.rows * node.shape.cols
+    for axis in node.shape.lead:
+        total = total * axis
+    return total
 
 
 def vec(a: Term) -> Term:
@@ -170,7 +173,11 @@ def vec(a: Term) -> Term:
 def like(value: Term, target: Node) -> Term:
     """``value`` with the kind of ``target`` when their shapes agree (a matrix(n, 1) cotangent of
     a vector becomes a vector, and so on)."""
-    if value is None or value.kind is target.kind:
+    if value is None:
+        return value
+    if len(value.shape.lead) > len(target.shape.lead):
+        value = batch_sum(value, target)
+    if value.kind is target.kind:
         return value
     if target.kind is Kind.VECTOR:
         return vec(value)
@@ -189,12 +196,21 @@ def sum_all(a: Term) -> Term:
 
 
 def unbroadcast(g: Term, arg: Node) -> Term:
-    """The cotangent of an operand that was broadcast: a scalar operand collects sum(G)."""
+    """The cotangent of an operand that was broadcast: a scalar operand collects sum(G), an
+    operand with fewer leading axes than G their sums (a weight shared across a batch)."""
     if g is None:
         return None
     if arg.is_scalar and not g.is_scalar:
         return sum_all(g)
     return like(g, arg)
+
+
+def batch_sum(g: Node, target: Node) -> Node:
+    """``g`` summed over its leading axes that ``target`` lacks: ``sum(G, 0)`` for a matrix
+    shared across the batch of a tensor G (NumPy broadcasting aligns the last axes)."""
+    while len(g.shape.lead) > len(target.shape.lead):
+        g = ir.apply("axis_sum", g, params=(0,))
+    return g
 
 
 def matrix_power(a: Node, k: int) -> Node:
@@ -206,7 +222,7 @@ def zeros_like(node: Node) -> Node:
     """The zero of node's shape: 0, or a zero vector or matrix."""
     if node.is_scalar:
         return ir.const(0.0)
-    return ir.zeros(node.shape.rows, node.shape.cols, node.kind)
+    return ir.zeros(node.shape.rows, node.shape.cols, node.kind, node.shape.lead)
 
 
 def chain(node: Node) -> list[Node]:

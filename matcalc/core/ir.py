@@ -16,6 +16,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable
 
+from ..errors import UnsupportedError
 from . import registry
 from .shapes import SCALAR_SHAPE, Dim, Kind, Shape, kind_of_shape
 
@@ -151,12 +152,29 @@ _SHAPES: dict[str, Callable[[tuple[Node, ...], tuple], tuple[Shape, Kind]]] = {}
 
 
 def apply(op: str, *args: Node, params: tuple = ()) -> Node:
-    """The node ``op(args)``, shape-checked; raises ShapeError when the operands misfit."""
+    """The node ``op(args)``, shape-checked; raises ShapeError when the operands misfit, and
+    UnsupportedError when a tensor meets an operation that does not take tensors."""
     rule = _SHAPES.get(op)
     if rule is None:
         rule = _SHAPES[op] = registry.operation(op).shape
+    if any(arg.kind is Kind.TENSOR for arg in args) and not registry.operation(op).tensors:
+        _refuse_tensor(op, args)
     shape, kind = rule(args, params)
     return make(op, args, params, shape, kind)
+
+
+def _refuse_tensor(op: str, args: tuple[Node, ...]) -> None:
+    operand = next(arg for arg in args if arg.kind is Kind.TENSOR)
+    syntax = registry.operation(op).syntax
+    name = syntax.symbol or syntax.name if syntax is not None else op
+    raise UnsupportedError(f"{name} of a tensor is not supported ({operand} is "
+                           f"{operand.shape}); it takes scalars, vectors and matrices")
+
+
+def refuse_tensor(node: Node, why: str) -> None:
+    """UnsupportedError when ``node`` is a tensor, saying ``why``."""
+    if node.kind is Kind.TENSOR:
+        raise UnsupportedError(f"{node} is a tensor ({node.shape}); {why}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -190,16 +208,16 @@ def identity(n: Dim) -> Node:
     return make("identity", (), (n,), shape, kind_of_shape(shape, Kind.MATRIX))
 
 
-def ones(rows: Dim, cols: Dim, kind: Kind) -> Node:
-    """A matrix (or vector) of ones."""
-    shape = Shape(rows, cols)
-    return make("ones", (), (rows, cols), shape, kind_of_shape(shape, kind))
+def ones(rows: Dim, cols: Dim, kind: Kind, lead: tuple[Dim, ...] = ()) -> Node:
+    """A matrix (or vector) of ones; a tensor of ones with leading axes ``lead``."""
+    shape = Shape(rows, cols, lead)
+    return make("ones", (), (rows, cols) + lead, shape, kind_of_shape(shape, kind))
 
 
-def zeros(rows: Dim, cols: Dim, kind: Kind) -> Node:
-    """A matrix (or vector) of zeros."""
-    shape = Shape(rows, cols)
-    return make("zeros", (), (rows, cols), shape, kind_of_shape(shape, kind))
+def zeros(rows: Dim, cols: Dim, kind: Kind, lead: tuple[Dim, ...] = ()) -> Node:
+    """A matrix (or vector) of zeros; a tensor of zeros with leading axes ``lead``."""
+    shape = Shape(rows, cols, lead)
+    return make("zeros", (), (rows, cols) + lead, shape, kind_of_shape(shape, kind))
 
 
 def commutation(m: Dim, n: Dim) -> Node:

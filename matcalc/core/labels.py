@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..errors import UnsupportedError
 from .ir import Node
-from .shapes import Dim, dim
+from .shapes import Dim, Kind, dim
 
 LABELS = "labels"
 _CLASSES = "classes:"
@@ -62,5 +62,6 @@ def shown_attributes(attributes: frozenset[str]) -> list[str]:
 
 
 def describe_labels(node: Node) -> str:
-    """The type as declared: ``labels(N, k)``."""
-    return f"labels({node.shape.rows}, {classes(node)})"
+    """The type as declared: ``labels(N, k)``, ``labels(B, T, k)`` (a grid of labels)."""
+    grid = f", {node.shape.cols}" if node.kind is Kind.MATRIX else ""
+    return f"labels({node.shape.rows}{grid}, {classes(node)})"

@@ -25,6 +25,10 @@ _BINARY = {name: (syntax.symbol, syntax.level) for name, syntax in registry.view
            if syntax.symbol and syntax.level in (_SUM, _FROB, _PRODUCT)}
 
 
+# operations whose parameters (an axis, a length) are written after their operands
+_AXIS_PARAMETERS = frozenset({"axis_sum", "expand"})
+
+
 def format_number(value: float) -> str:
     """A number as the language writes it: ``2``, ``0.5``, ``1e-12``."""
     if value == int(value) and abs(value) < 1e15:
@@ -88,7 +92,9 @@ def _print(node: Node) -> tuple[str, int]:
     if op == "identity":
         return f"I({format_dim(node.params[0])})", _ATOM
     if op in ("ones", "zeros"):
-        rows, cols = node.params
+        rows, cols = node.params[:2]
+        if node.kind is Kind.TENSOR:
+            return f"{op}({', '.join(format_dim(d) for d in node.shape.dims)})", _ATOM
         if node.kind is Kind.VECTOR:
             return f"{op}({format_dim(rows)})", _ATOM
         return f"{op}({format_dim(rows)}, {format_dim(cols)})", _ATOM
@@ -127,6 +133,9 @@ def _print(node: Node) -> tuple[str, int]:
                 node.args[1].op == "const") else f"({exponent_text})"
         symbol = "^" if node.args[0].is_scalar or op in ("mpow", "mpowk") else ".^"
         return f"{base} {symbol} {exponent}", _POWER
-    arguments = ", ".join(_print(arg)[0] for arg in node.args)
+    arguments = ", ".join([_print(arg)[0] for arg in node.args] +
+                          [str(p) for p in node.params if op in _AXIS_PARAMETERS])
+    if op == "einsum":  # its spec first, in quotes
+        return f'einsum("{node.params[0]}", {arguments})', _ATOM
     syntax = registry.operation(op).syntax
     return f"{syntax.name if syntax else op}({arguments})", _ATOM

@@ -20,7 +20,9 @@ with its jvp, transpose, lowering and printer side by side.  The record holds:
 - ``cost``: ``"cheap"``; ``"costly"``, worth computing once (in generated code's
   ``prepare()``) when it does not move; ``"structure"``, a matrix of structure that is never
   formed to be shared, its products using the structure (kron); or both
-  (``"costly structure"``: Diag).
+  (``"costly structure"``: Diag);
+- ``tensors``: whether its shape rule, rules and code handle tensors (leading batch axes);
+  an operation that does not say so refuses a tensor operand.
 
 The stages read views of this table (:func:`view`), never tables of their own.  The registry
 loads every module of :mod:`matcalc.ops` the first time a stage asks for an operation, so
@@ -74,13 +76,16 @@ class Latex:
 @dataclass(frozen=True)
 class Code:
     """Code templates: ``{0}``, ``{1}`` stand for the arguments' code, ``{axis}`` for the axis
-    a row-wise operation runs along (0 for a vector argument, else 1), ``{keep}`` for whether
-    its argument is a matrix, ``{cols}`` for the result's number of columns, and the names in
-    ``params`` for the node's parameters (a power, dimensions).  ``numpy`` is also the
-    interpreter's meaning; ``jax`` defaults to it (jax.numpy follows NumPy's API); ``torch``
-    calls PyTorch.  ``helpers`` are the runtime helpers the NumPy template calls
-    (``codegen/runtime``); ``scalar`` is the code when an argument is a number, empty when the
-    general template is right there too."""
+    a row-wise operation runs along (0 for a vector argument, the last of a tensor, else 1),
+    ``{keep}`` for whether its argument is a matrix, ``{cols}`` for the result's number of
+    columns, the names in ``params`` for the node's parameters (a power, dimensions, einsum's
+    spec), and ``{operands}`` for all the arguments joined by commas (einsum takes any number).
+    ``numpy`` is also the interpreter's meaning; ``jax`` defaults to it (jax.numpy follows
+    NumPy's API); ``torch`` calls PyTorch.  ``helpers`` are the runtime helpers the NumPy
+    template calls (``codegen/runtime``); ``scalar`` is the code when an argument is a number,
+    empty when the general template is right there too; ``tensor`` is the code (for every
+    backend, through runtime helpers) when an argument is a tensor and the general template is
+    wrong there (``X.T`` reverses every axis, a tensor's transpose swaps the last two)."""
 
     numpy: str
     torch: str
@@ -88,9 +93,13 @@ class Code:
     helpers: tuple[str, ...] = ()
     scalar: str = ""
     params: tuple[str, ...] = ()
+    tensor: str = ""
 
-    def template(self, backend: str) -> str:
-        """The template for ``backend`` ("numpy", "jax" or "torch")."""
+    def template(self, backend: str, tensor: bool = False) -> str:
+        """The template for ``backend`` ("numpy", "jax" or "torch"); ``tensor``: an argument
+        is a tensor, where a ``tensor`` template (every backend's) replaces the others."""
+        if tensor and self.tensor:
+            return self.tensor
         if backend == "torch":
             return self.torch
         return self.jax or self.numpy if backend == "jax" else self.numpy
@@ -99,14 +108,23 @@ class Code:
         """The named fields of the templates for ``node``; ``dim`` writes a dimension (code
         text in generated code, its size in the interpreter)."""
         first = node.args[0] if node.args else node
-        found: dict[str, object] = {"axis": 0 if first.kind.value == "vector" else 1,
-                                    "keep": first.kind.value == "matrix"}
+        axis = {"vector": 0, "tensor": len(first.shape.dims) - 1}.get(first.kind.value, 1)
+        found: dict[str, object] = {"axis": axis, "keep": first.kind.value == "matrix"}
         if "cols" not in self.params and any("{cols}" in template for template in
                                              (self.numpy, self.torch, self.jax)):
             found["cols"] = dim(node.shape.cols)
         for name, value in zip(self.params, node.params, strict=True):
-            found[name] = value if isinstance(value, int) else dim(value)
+            found[name] = Quoted(value) if isinstance(value, str) else \
+                value if isinstance(value, int) else dim(value)
         return found
+
+
+class Quoted(str):
+    """A text parameter (einsum's spec): the text itself where a function receives it (the
+    interpreter), a string literal where a template writes it (``'ij,jk->ik'``)."""
+
+    def __format__(self, format_spec: str) -> str:
+        return repr(str(self))
 
 
 @dataclass(frozen=True)
@@ -126,6 +144,7 @@ class Operation:
     stable: tuple[str, ...] | None = None
     scalar: str | None = None
     cost: str | None = None
+    tensors: bool = False
     module: str = field(default="", compare=False)
 
 

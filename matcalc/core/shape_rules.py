@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..errors import ShapeError, UnsupportedError
+from . import tensor_shapes
 from .shapes import ONE, SCALAR_SHAPE, Dim, Kind, Shape, kind_of_shape
 from .unify import same
 
@@ -28,12 +29,17 @@ def _describe(node: Node) -> str:
 _OPERATIONS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", ":": "frob"}
 
 
-def _mismatch(symbol: str, a: Node, b: Node, detail: str) -> ShapeError:
-    """The error of ``a symbol b``, quoted with the brackets that keep its meaning."""
+def _operation(symbol: str, a: Node, b: Node) -> str:
+    """``a symbol b`` as text, quoted with the brackets that keep its meaning."""
     from .printer import operation_text
 
     text = operation_text(_OPERATIONS[symbol], a, b)
-    return ShapeError(f"{text if len(text) <= 90 else text[:87] + '...'}: {detail}")
+    return text if len(text) <= 90 else text[:87] + "..."
+
+
+def _mismatch(symbol: str, a: Node, b: Node, detail: str) -> ShapeError:
+    """The error of ``a symbol b``, quoted with the brackets that keep its meaning."""
+    return ShapeError(f"{_operation(symbol, a, b)}: {detail}")
 
 
 def elementwise_shape(symbol: str) -> Callable:
@@ -45,6 +51,8 @@ def elementwise_shape(symbol: str) -> Callable:
             return b.shape, b.kind
         if b.is_scalar:
             return a.shape, a.kind
+        if Kind.TENSOR in (a.kind, b.kind):
+            return tensor_shapes.elementwise(a, b, _operation(symbol, a, b))
         if not (same(a.shape.rows, b.shape.rows) and same(a.shape.cols, b.shape.cols)):
             raise _mismatch(
                 symbol, a, b,
@@ -63,6 +71,8 @@ def pairwise_shape(name: str) -> Callable:
         a, b = args
         if a.is_scalar:
             return b.shape, b.kind
+        if not b.is_scalar and Kind.TENSOR in (a.kind, b.kind):
+            return tensor_shapes.elementwise(a, b, f"{name}({_describe(a)}, {_describe(b)})")
         if b.is_scalar or same(a.shape.rows, b.shape.rows) and same(a.shape.cols, b.shape.cols):
             return a.shape, a.kind if a.kind is b.kind or b.is_scalar else Kind.MATRIX
         raise ShapeError(f"{name}({_describe(a)}, {_describe(b)}): {_describe(a)} is "
@@ -73,6 +83,8 @@ def pairwise_shape(name: str) -> Callable:
 
 def matmul_shape(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
     a, b = args
+    if Kind.TENSOR in (a.kind, b.kind):
+        return tensor_shapes.matmul(a, b, _operation("@", a, b))
     if not same(a.shape.cols, b.shape.rows):
         raise _mismatch(
             "@", a, b,
@@ -167,6 +179,8 @@ def logsumexp_shape(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]
     (a,) = args
     if a.kind in (Kind.SCALAR, Kind.VECTOR, Kind.ROW):
         return SCALAR_SHAPE, Kind.SCALAR
+    if a.kind is Kind.TENSOR:  # along the last axis, removed
+        return tensor_shapes.axis_removed(a, len(a.shape.dims) - 1)
     shape = Shape(a.shape.rows, ONE)
     return shape, kind_of_shape(shape, Kind.VECTOR)
 
@@ -367,6 +381,8 @@ def onehot_shape(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
 
     (y,) = args
     _labels_argument("onehot", y)
+    if y.kind is Kind.MATRIX:  # labels(B, T, k): onehot(y) is B x T x k
+        return Shape(y.shape.cols, classes(y), (y.shape.rows,)), Kind.TENSOR
     return Shape(y.shape.rows, classes(y)), Kind.MATRIX
 
 
@@ -376,6 +392,11 @@ def pick_shape(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
 
     p, y = args
     _labels_argument("pick", y)
+    if y.kind is Kind.MATRIX:  # labels(B, T, k): P is B x T x k, pick(P, y) B x T
+        if p.shape != Shape(y.shape.cols, classes(y), (y.shape.rows,)):
+            raise ShapeError(f"pick(P, y): P must be a {y.shape.rows} x {y.shape.cols} x "
+                             f"{classes(y)} tensor, but it is {_describe(p)}")
+        return y.shape, Kind.MATRIX
     if p.kind is not Kind.MATRIX or not same(p.shape.rows, y.shape.rows) \
             or not same(p.shape.cols, classes(y)):
         raise ShapeError(f"pick(P, y): P must be a {y.shape.rows} x {classes(y)} matrix (a row "

@@ -4,9 +4,9 @@ A dimension is a sum of products of integers and dimension symbols (``n``, ``Dh`
 the rows of ``vec(A)``, ``k + m`` for a concatenation, ``n - k + 1`` for a valid convolution).
 Dimensions are interned: one object per value, so equality is identity and two dimensions are
 equal exactly when they are the same polynomial (``dh + dh`` is ``2*dh``; ``n`` and ``m`` never
-unify unless they are the same symbol).  A shape is a (rows, cols) pair; the *kind* tells
-scalars, column vectors, row vectors and matrices apart, because it decides what ``softmax``
-means.
+unify unless they are the same symbol).  A shape is a (rows, cols) pair, with the leading
+(batch) axes of a tensor before them; the *kind* tells scalars, column vectors, row vectors,
+matrices and tensors apart, because it decides what ``softmax`` means.
 """
 
 from __future__ import annotations
@@ -170,18 +170,27 @@ class Kind(enum.Enum):
     VECTOR = "vector"  # a column vector, n x 1; a 1-D array in NumPy
     ROW = "row vector"  # a transposed vector, 1 x n
     MATRIX = "matrix"
+    TENSOR = "tensor"  # three or four axes: leading (batch) axes, then rows and columns
 
 
 @dataclass(frozen=True)
 class Shape:
-    """A (rows, cols) pair of dimensions."""
+    """A (rows, cols) pair of dimensions; a tensor's leading axes come first in ``lead``
+    (``tensor(B, T, d)`` is ``Shape(T, d, lead=(B,))``), so rows and columns are always its last
+    two axes, the ones ``@`` multiplies and ``'`` swaps."""
 
     rows: Dim
     cols: Dim
+    lead: tuple[Dim, ...] = ()
 
     @property
     def is_scalar(self) -> bool:
-        return self.rows is ONE and self.cols is ONE
+        return self.rows is ONE and self.cols is ONE and not self.lead
+
+    @property
+    def dims(self) -> tuple[Dim, ...]:
+        """Every axis in NumPy's order: the leading ones, then rows and columns."""
+        return self.lead + (self.rows, self.cols)
 
     @property
     def is_square(self) -> bool:
@@ -189,11 +198,10 @@ class Shape:
 
     @property
     def T(self) -> Shape:  # noqa: N802 - mirrors the transpose notation
-        return Shape(self.cols, self.rows)
+        return Shape(self.cols, self.rows, self.lead)
 
     def __str__(self) -> str:
-        rows, cols = (str(d) if d.is_monomial else f"({d})" for d in (self.rows, self.cols))
-        return f"{rows} x {cols}"
+        return " x ".join(str(d) if d.is_monomial else f"({d})" for d in self.dims)
 
 
 SCALAR_SHAPE = Shape(ONE, ONE)
@@ -208,6 +216,8 @@ def describe(kind: Kind, shape: Shape) -> str:
     if kind is Kind.ROW:
         cols = str(shape.cols) if shape.cols.is_monomial else f"({shape.cols})"
         return f"row vector(1 x {cols})"
+    if kind is Kind.TENSOR:
+        return f"tensor({', '.join(map(str, shape.dims))})"
     return f"matrix({shape.rows}, {shape.cols})"
 
 

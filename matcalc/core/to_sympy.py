@@ -1,10 +1,11 @@
-"""IR -> SymPy matrix expressions: the one place where matcalc meets SymPy.
+"""IR -> SymPy matrix expressions: the one place where matcalc meets SymPy (with the scalar
+functions of :mod:`matcalc.core.sympy_functions`).
 
 SymPy lacks some operations of the language; they are defined here as SymPy classes: the
 elementwise application of a scalar function to a matrix (:class:`Elementwise`), the column and
-row-wise softmax, logsumexp, the sum of all entries, the Frobenius norm, ``vec``, the commutation
-matrix, and the scalar functions ``sigmoid``, ``relu`` and ``step``.  Each knows its entries, so
-``expr.subs(...).doit()`` on concrete matrices gives explicit values.
+row-wise softmax, logsumexp, the sum of all entries, the Frobenius norm, ``vec`` and the
+commutation matrix.  Each knows its entries, so ``expr.subs(...).doit()`` on concrete matrices
+gives explicit values.  An operation SymPy cannot build raises UnsupportedError naming it.
 
 A scalar of the language becomes a scalar SymPy expression (a 1 x 1 product is taken at [0, 0]);
 dimensions become positive integer symbols.
@@ -38,95 +39,13 @@ from sympy.matrices.expressions.trace import Trace
 from ..errors import MatcalcError, UnsupportedError
 from . import registry
 from .constants import sympy_number
-from .functions import FUNCTIONS
-from .ir import Node, walk
+from .indices import _commutation_columns
+from .ir import Node, refuse_tensor, walk
 from .shapes import Dim
+from .sympy_functions import SCALAR_FUNCTIONS, relu, sigmoid, step  # noqa: F401 - their home
 
 if TYPE_CHECKING:
     from .expression import Defined as Program  # what it reads of core/program.py's Program
-
-# ---------------------------------------------------------------------------------------------
-# Scalar functions SymPy lacks.
-
-
-class sigmoid(sp.Function):  # noqa: N801 - named as written in the language
-    """The logistic function 1 / (1 + exp(-x))."""
-
-    @classmethod
-    def eval(cls, x):
-        if x.is_Number:
-            return 1 / (1 + sp.exp(-x))
-        return None
-
-    def fdiff(self, argindex=1):
-        return self * (1 - self)
-
-    def _eval_rewrite_as_exp(self, x, **kwargs):
-        return 1 / (1 + sp.exp(-x))
-
-
-class relu(sp.Function):  # noqa: N801
-    """max(x, 0)."""
-
-    @classmethod
-    def eval(cls, x):
-        if x.is_Number:
-            return sp.Max(x, 0)
-        return None
-
-    def fdiff(self, argindex=1):
-        return step(self.args[0])
-
-
-class step(sp.Function):  # noqa: N801
-    """1 where x > 0, else 0 (the derivative of relu)."""
-
-    @classmethod
-    def eval(cls, x):
-        if x.is_Number:
-            return sp.Integer(1) if x > 0 else sp.Integer(0)
-        return None
-
-    def fdiff(self, argindex=1):
-        return sp.Integer(0)
-
-
-def _closed_form(name: str, formula, doc: str) -> type[sp.Function]:
-    """A scalar function of the language that SymPy lacks, standing as itself in expressions
-    and equal to ``formula`` on a number (and when rewritten, ``.rewrite(sp.exp)``)."""
-
-    def eval(cls, x):  # noqa: A001 - SymPy's hook
-        return formula(x) if x.is_Number else None
-
-    def fdiff(self, argindex=1):
-        t = sp.Dummy("t")
-        return sp.diff(formula(t), t).subs(t, self.args[0])
-
-    def rewrite(self, x, **kwargs):
-        return formula(x)
-
-    return type(name, (sp.Function,), {"__doc__": doc, "eval": classmethod(eval), "fdiff": fdiff,
-                                       "_eval_rewrite_as_exp": rewrite})
-
-
-_OWN_FUNCTIONS = {
-    "sigmoid": sigmoid, "relu": relu, "step": step,
-    "softplus": _closed_form("softplus", lambda x: sp.log(1 + sp.exp(x)), "log(1 + exp(x))."),
-    "log1p": _closed_form("log1p", lambda x: sp.log(1 + x), "log(1 + x)."),
-    "expm1": _closed_form("expm1", lambda x: sp.exp(x) - 1, "exp(x) - 1."),
-    # GELU (Hendrycks & Gimpel 2016): x Phi(x), and its tanh approximation
-    "gelu": _closed_form("gelu", lambda x: x * (1 + sp.erf(x / sp.sqrt(2))) / 2,
-                         "x Phi(x) = x (1 + erf(x / sqrt 2)) / 2."),
-    "gelu_tanh": _closed_form(
-        "gelu_tanh", lambda x: x * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (x + sp.Rational(44715, 10**6)
-                                                                        * x**3))) / 2,
-        "x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) / 2."),
-}
-# a function neither SymPy nor this module defines stays an applied function of its name
-SCALAR_FUNCTIONS = {name: _OWN_FUNCTIONS.get(function.sympy) or
-                    getattr(sp, function.sympy, None) or sp.Function(function.sympy)
-                    for name, function in FUNCTIONS.items()}
-
 
 # ---------------------------------------------------------------------------------------------
 # Matrix-valued operations SymPy lacks.
@@ -234,7 +153,8 @@ class Unvec(_Concrete, MatrixExpr):
 
 
 class Commutation(_Concrete, MatrixExpr):
-    """The commutation matrix K(m, n): K @ vec(A) = vec(A') for A m x n."""
+    """The commutation matrix K(m, n): K @ vec(A) = vec(A') for A m x n, its entries from the
+    one definition generated code and the interpreter build it from (core/indices.py)."""
 
     @property
     def shape(self):
@@ -248,8 +168,7 @@ class Commutation(_Concrete, MatrixExpr):
 
     def _entry(self, i, j, **kwargs):
         m, n = (int(d) for d in self.args)
-        row, col = int(i), int(j)
-        return sp.Integer(1) if col == (row % n) * m + row // n else sp.Integer(0)
+        return sp.Integer(1) if int(j) == _commutation_columns(m, n)[int(i)] else sp.Integer(0)
 
 
 class _ScalarOfMatrix(sp.Expr):
@@ -262,7 +181,7 @@ class _ScalarOfMatrix(sp.Expr):
     def doit(self, **hints):
         arg = self.args[0].doit(**hints)
         if isinstance(arg, MatrixExpr) and not arg.atoms(MatrixSymbol, DiagonalOf) and \
-                all(sp.sympify(d).is_Integer for d in arg.shape):
+                all(isinstance(d, (int, sp.Integer)) for d in arg.shape):
             # a product of explicit matrices, a block matrix (SymPy 1.14's DiagonalOf cannot
             # spell itself out on an explicit matrix: it stays as it is)
             arg = arg.as_explicit()
@@ -314,11 +233,11 @@ def dim_to_sympy(d: Dim) -> sp.Expr:
 
 def _leaf(node: Node):
     op = node.op
+    refuse_tensor(node, "SymPy's matrix expressions have no tensors")  # nor their operations
     if op in ("var", "ref"):
         if node.is_scalar:
             return sp.Symbol(node.params[0], real=True)
-        return MatrixSymbol(node.params[0], dim_to_sympy(node.shape.rows),
-                            dim_to_sympy(node.shape.cols))
+        return MatrixSymbol(node.params[0], *map(dim_to_sympy, (node.shape.rows, node.shape.cols)))
     if op == "const":  # 2, Rational(1, 2), 1 / sqrt(2 * pi), Float(0.1)
         return sympy_number(node.params[0], sp)
     if op == "dimval":

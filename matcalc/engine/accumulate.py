@@ -26,10 +26,24 @@ from ..rules.operations import ADJOINTS, DIFFERENTIALS, JACOBIANS
 
 @dataclass
 class Derivation:
-    """Definitions introduced by a derivation (name -> body), in the order they were made."""
+    """Definitions introduced by a derivation (name -> body), in the order they were made, and
+    what the accumulation reached on its way, kept so that the steps of a derivation are read
+    from it, never derived again:
+
+    - ``cotangents``: reverse accumulation's gradient of the function with respect to each name
+      it reached (a definition's named delta), and with respect to each variable asked for;
+    - ``jacobians``: forward accumulation's Jacobian of each definition it reached (named
+      ``J_...``, the function's own as computed), by (variable, name);
+    - ``named``: the simplified gradient a Hessian differentiates, named, by variable;
+    - ``raw``: the derivation as accumulated, before its results were simplified (None for
+      that derivation itself)."""
 
     program: Program
     where: dict[str, Node] = field(default_factory=dict)
+    cotangents: dict[str, Node] = field(default_factory=dict)
+    jacobians: dict[tuple[str, str], Node] = field(default_factory=dict)
+    named: dict[str, Node] = field(default_factory=dict)  # a Hessian's gradient, by variable
+    raw: Derivation | None = None
 
     def name(self, prefix: str, body: Node) -> Node:
         """A where-definition ``prefix... = body`` and the reference to it (leaves stay as they
@@ -130,16 +144,27 @@ def gradients(derivation: Derivation, of: Node, wrt: list[str]) -> dict[str, Nod
                     local[arg] = add(local.get(arg), moved)
 
     pull_back(of, ir.const(1.0), of, of.name if of.op == "ref" else "f")
+    reached: dict[str, Node] = {}
     for name in reversed(program.needed_definitions(of)):
         cotangent = incoming.get(name)
         if cotangent is None:
             continue
         definition = program.definitions[name]
-        named = derivation.name(f"delta_{name}", cotangent)
+        named = reached[name] = derivation.name(f"delta_{name}", cotangent)
         if name in targets:
             results[name] = named
         pull_back(definition.body, named, definition.ref, name)
-    return {name: _or_zeros(results.get(name), _shape_source(program, name)) for name in wrt}
+    found = {name: _or_zeros(results.get(name), _shape_source(program, name)) for name in wrt}
+    derivation.cotangents.update(reached)
+    derivation.cotangents.update(found)
+    return found
+
+
+def reached(derivation: Derivation, name: str) -> Node:
+    """The gradient with respect to ``name`` that reverse accumulation reached (zeros where it
+    reached none)."""
+    found = derivation.cotangents.get(name)
+    return found if found is not None else _or_zeros(None, _shape_source(derivation.program, name))
 
 
 def _bare(node: Node) -> bool:
@@ -158,15 +183,16 @@ def _or_zeros(value: Term, like: Node) -> Node:
         return value
     if like.is_scalar:
         return ir.const(0.0)
-    return ir.zeros(like.shape.rows, like.shape.cols, like.kind)
+    return ir.zeros(like.shape.rows, like.shape.cols, like.kind, like.shape.lead)
 
 
 def _forward(derivation: Derivation, of: Node, seeds: dict[str, Node], rules: dict,
-             prefix: str) -> Term:
+             prefix: str, record: dict[str, Node] | None = None) -> Term:
     """Forward accumulation: each variable or definition named in ``seeds`` starts with its
     seed, every operation applies its rule from ``rules`` to its arguments' values (None where
-    an argument does not move), and each definition's value is named ``prefix + name``."""
-    known: dict[str, Term] = {}
+    an argument does not move), and each definition's value is named ``prefix + name`` (and
+    kept in ``record``, by the definition's name)."""
+    known: dict[str, Term] = {} if record is None else record
 
     def forward(root: Node, out: Node) -> Term:
         local: dict[Node, Term] = {}
@@ -179,6 +205,9 @@ def _forward(derivation: Derivation, of: Node, seeds: dict[str, Node], rules: di
                 local[node] = None
             else:
                 check_time()
+                if rules is JACOBIANS and Kind.TENSOR in (node.kind, *(a.kind for a in node.args)):
+                    raise UnsupportedError(f"a Jacobian or Hessian through the tensor of {node} "
+                                           f"is not supported; gradients of a scalar are")
                 values = [local[arg] for arg in node.args]
                 moves = any(value is not None for value in values)
                 local[node] = rules[node.op](node, out if node is root else node,
@@ -192,6 +221,7 @@ def _forward(derivation: Derivation, of: Node, seeds: dict[str, Node], rules: di
         body = derivation.body(name)
         value = forward(body, ir.ref(name, body))
         if value is not None and of.op == "ref" and name == of.name:
+            known[name] = value
             return value  # the result itself needs no name
         if value is not None:
             known[name] = derivation.name(f"{prefix}{name}", value)
@@ -200,12 +230,24 @@ def _forward(derivation: Derivation, of: Node, seeds: dict[str, Node], rules: di
 
 def jacobian(derivation: Derivation, of: Node, wrt: str) -> Node:
     """``d vec(of) / d vec(X)'`` for the variable or definition X named ``wrt``."""
-    n_target = size(_shape_source(derivation.program, wrt))
+    source = _shape_source(derivation.program, wrt)
+    if source.kind is Kind.TENSOR or of.kind is Kind.TENSOR:
+        raise UnsupportedError(f"a Jacobian or Hessian with respect to a tensor (or of one) is "
+                               f"not supported: {wrt if source.kind is Kind.TENSOR else of} is "
+                               f"{(source if source.kind is Kind.TENSOR else of).shape}; "
+                               f"gradients of a scalar are")
+    n_target = size(source)
     seed = identity(n_target) if n_target is not ONE else ir.const(1.0)
-    result = _forward(derivation, of, {wrt: seed}, JACOBIANS, "J_")
-    if result is not None:
-        return result
-    rows = size(of)
+    reached: dict[str, Node] = {}
+    result = _forward(derivation, of, {wrt: seed}, JACOBIANS, "J_", reached)
+    derivation.jacobians.update({(wrt, name): node for name, node in reached.items()
+                                 if node is not None})
+    return result if result is not None else no_jacobian(derivation.program, of, wrt)
+
+
+def no_jacobian(program: Program, of: Node, wrt: str) -> Node:
+    """The Jacobian of ``of`` with respect to ``wrt`` where it does not move: zeros."""
+    rows, n_target = size(of), size(_shape_source(program, wrt))
     if rows is ONE and n_target is ONE:
         return ir.const(0.0)
     return ir.zeros(rows, n_target, Kind.MATRIX if n_target is not ONE else Kind.VECTOR)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..core import ir
+from ..core.algebra import identity, size
 from ..core.ir import LEAVES, Node, walk
 from ..core.labels import is_labels, never_differentiated
 from ..core.program import Program
@@ -18,8 +19,8 @@ from ..core.shapes import describe
 from ..errors import DeclarationError, ShapeError, UnknownNameError, UnsupportedError, did_you_mean
 from ..limits import time_budget
 from ..rules.facts import Facts
-from .accumulate import Derivation, gradients, jacobian
-from .result import KINDS, Result
+from .accumulate import Derivation, gradients, jacobian, no_jacobian, reached
+from .result import KINDS, LAYOUTS, Result, where_for
 from .simplify import Simplifier, divisors_of, left_to_right, tidy
 
 
@@ -74,7 +75,7 @@ def _tidied(derivation: Derivation, results: dict[str, Node], of_node: Node,
     where, results = tidy(dict(derivation.where), results, simplifier, reserved)
     where = {name: left_to_right(body) for name, body in where.items()}
     results = {name: left_to_right(body) for name, body in results.items()}
-    return Derivation(program, where), results
+    return Derivation(program, where, raw=derivation), results
 
 
 def _tidied_blocks(derivation: Derivation, results: dict[tuple[str, str], Node],
@@ -118,7 +119,7 @@ def _simplified_hessians(derivation: Derivation, of_node: Node, pairs: list[tupl
         key = f"grad_{row}"
         derivation, results, extra = _tidied_blocks(derivation, results, of_node,
                                                     frozenset({row, *cols}), {key: gradient})
-        named = derivation.name(key, extra[key])
+        named = derivation.named[row] = derivation.name(key, extra[key])
         results.update({(row, col): jacobian(derivation, named, col) for col in cols})
     return derivation, results
 
@@ -173,6 +174,20 @@ def derive_node(program: Program, of_node: Node, wrt: Sequence[str], kind: str =
             for (row, col), node in results.items()]
 
 
+def in_layout(result: Result, layout: str) -> Node:
+    """The result written in ``layout`` (one of LAYOUTS): as derived for "mixed" (a gradient
+    in the variable's shape, a Jacobian (size F) x (size X)), transposed where a person's
+    convention asks (a gradient in the "numerator" layout, a Jacobian in the "denominator"
+    layout), simplified under the rules that made the result."""
+    if layout not in LAYOUTS:
+        raise UnsupportedError(f"unknown layout {layout!r}; layouts are {', '.join(LAYOUTS)}")
+    if (layout == "numerator" and result.kind == "grad") or \
+            (layout == "denominator" and result.kind == "jacobian"):
+        simplifier = simplifier_for(result.program, result.derivation, result.of_node)
+        return simplifier(ir.apply("transpose", result.result))
+    return result.result
+
+
 def run(program: Program, wrt: str | Sequence[str] | None = None, of: str | None = None,
         kind: str | None = "grad", simplify: bool = True, moving: frozenset[str] = frozenset(),
         joint: bool = True) -> list[Result]:
@@ -214,3 +229,90 @@ def variables_of(program: Program, node: Node) -> list[str]:
         used.update(n.name for n in walk(root) if n.op == "var")
     return [name for name in program.variables if name in used and  # not data (labels, k)
             not never_differentiated(program.variables[name].params[1])]
+
+
+# -- what a derivation reached on its way, for its steps ----------------------------------------
+
+
+def _recorded(derivation: Derivation, found) -> Derivation:
+    """The derivation, or the first one it was simplified from, for which ``found`` holds."""
+    current: Derivation | None = derivation
+    while current is not None:
+        if found(current):
+            return current
+        current = current.raw
+    raise UnsupportedError("the result's derivation kept no record of its steps")
+
+
+def reached_gradients(result: Result, names: Sequence[str]) -> list[Result]:
+    """The gradients of the result's function with respect to ``names`` (its variable and the
+    definitions the derivation passed through), as reverse accumulation reached them, simplified
+    together (they share their deltas) under the rules that made the result: a gradient's
+    steps, read from the derivation that made it.  For a Hessian, those of the gradient it
+    differentiated (simplified as a gradient, using every attribute of its variable)."""
+    wrt = result.wrt
+    raw = _recorded(result.derivation, lambda d: wrt in d.cotangents)
+    nodes = {name: reached(raw, name) for name in dict.fromkeys(names)}
+    # only the deltas these gradients use (a derivation with respect to several variables
+    # also made those of the others)
+    used = Derivation(result.program, where_for(list(nodes.values()), raw))
+    derivation, tidied = _tidied(used, nodes, result.of_node)
+    return [Result("grad", result.of, name, node, result.program, result.of_node, derivation)
+            for name, node in tidied.items()]
+
+
+def reached_jacobians(result: Result, names: Sequence[str]) -> list[Result]:
+    """The Jacobian of each definition in ``names`` with respect to the result's variable, as
+    forward accumulation reached it on its way to the result, each simplified on its own: a
+    Jacobian's steps, read from the derivation that made it.  For a Hessian block, the
+    definitions are those of :func:`differentiated_gradient`'s problem, and the variable the
+    block's second one."""
+    wrt = result.across or result.wrt
+    if result.kind == "hessian":
+        raw = _recorded(result.derivation, lambda d: result.wrt in d.named)
+        program, _ = differentiated_gradient(result)
+    else:
+        raw = _recorded(result.derivation, lambda d: any(key[0] == wrt for key in d.jacobians))
+        program = result.program
+    return [_reached_jacobian(raw, program, wrt, name) for name in names]
+
+
+def _reached_jacobian(raw: Derivation, program: Program, wrt: str, name: str) -> Result:
+    ref = program.definitions[name].ref
+    value = raw.jacobians.get((wrt, name))
+    body = program.definitions[name].body
+    if value is None and body.op == "ref":  # a second name (a Hessian's gradient that is p)
+        value = raw.jacobians.get((wrt, body.name))
+    if value is not None and value.op == "ref" and value.name in raw.where and \
+            value.name not in program.definitions:
+        value = raw.where[value.name]
+    if value is None and body.op == "var" and body.name == wrt:  # a second name of it
+        value = ir.const(1.0) if body.is_scalar else identity(size(body))
+    if value is None:
+        value = no_jacobian(program, ref, wrt)
+    # the where-definitions of the Jacobians of what the definition uses, as a derivation of
+    # its own Jacobian would have named them
+    before = {raw.jacobians[(wrt, used)].name for used in program.needed_definitions(ref)
+              if used != name and (wrt, used) in raw.jacobians and
+              raw.jacobians[(wrt, used)].op == "ref"}
+    own = Derivation(program, {n: b for n, b in raw.where.items() if n in before})
+    derivation, tidied = _tidied(own, {name: value}, ref)
+    return Result("jacobian", name, wrt, tidied[name], program, ref, derivation)
+
+
+def differentiated_gradient(result: Result) -> tuple[Program, str]:
+    """The gradient a Hessian block differentiated, as the problem extended by it: its deltas,
+    then the gradient itself, named (``grad_w``); and that name."""
+    raw = _recorded(result.derivation, lambda d: result.wrt in d.named)
+    named = raw.named[result.wrt]
+    program = result.program
+    if named.op == "ref" and named.name in raw.where:
+        name, body = named.name, raw.where[named.name]
+    else:  # a gradient too small to be named (a leaf)
+        name, body = f"grad_{result.wrt}", named
+        while name in program.definitions or name in program.variables:
+            name += "_"
+    jacobian_names = {node.name for node in raw.jacobians.values() if node.op == "ref"}
+    gradient_where = {n: b for n, b in raw.where.items() if n not in jacobian_names and n != name}
+    kept = where_for([body], Derivation(program, gradient_where))
+    return program.extended({**kept, name: body}), name

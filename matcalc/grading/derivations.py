@@ -22,7 +22,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..core import ir
-from ..core.ir import Node
+from ..core.ir import Node, walk
 from ..core.program import Program
 from ..core.shapes import Kind
 from ..engine.accumulate import Derivation, differential
@@ -42,6 +42,7 @@ from .samples import (
     TOLERANCE,
     AnswerUndefined,
     at_usual_scale,
+    lost_to_rounding,
     problem_point,
     relative,
     scale_hint,
@@ -92,6 +93,8 @@ class _Checker:
         self.moves = dict(directions)
         self.differentials: dict[str, str | None] = {}  # d<name> (or dpart<k>): what it is of
         self.points: dict[int, Instance] = {}
+        self.evaluations: dict[int, dict] = {}
+        self.unstated: dict[str, str] = {}  # names of derivatives no step has stated yet
         for name in program.definitions:
             self._add_differential(name)
 
@@ -111,13 +114,32 @@ class _Checker:
         fresh = {n: b for n, b in self.derivation.where.items() if n not in program.definitions}
         self.program = program.extended({**fresh, name: change})
 
-    def read(self, text: str) -> Node:
+    def read(self, text: str, left: bool = False) -> Node:
+        """A side of a step; a right side may not use a name that stands for a derivative
+        nothing has stated yet (``G = \\nabla_x f`` alone): the step would compare the true
+        derivative with itself."""
         extended, node = self._side(text)
+        if not left:
+            self._refuse_unstated(node, text)
         self.program = extended
         return node
 
+    def _refuse_unstated(self, node: Node, text: str) -> None:
+        used = sorted({item.name for item in walk(node) if item.op == "ref" and
+                       item.name in self.unstated})
+        if used:
+            raise UnsupportedError(
+                f"{used[0]} names the derivative {self.unstated[used[0]]} and no step has said "
+                f"what it equals: {text.strip()} would check it against itself; state it "
+                f"({used[0]} = ... on the line that names it, or a line {used[0]} = ...)")
+
+    def stated(self, name: str) -> None:
+        """A step claims what ``name`` equals: it may be used from now on."""
+        self.unstated.pop(name, None)
+
     def define(self, name: str, text: str) -> None:
         _, node = self._side(text)
+        self._refuse_unstated(node, text)
         written = self.new_name(name)
         self.program = self.program.extended({written: node})
         self._add_differential(written)
@@ -205,10 +227,11 @@ class _Checker:
             return False
         for seed in SEEDS:
             try:
-                sample = values_at(expected, self.program, node, seed, self._point(seed))
+                sample = values_at(expected, self.program, node, seed, self._point(seed),
+                                   trusted=self.problem, kept=self._kept(seed))
             except (AnswerUndefined, MatcalcError):
                 return False
-            if relative(sample.got, sample.want) > TOLERANCE:
+            if sample.lost or relative(sample.got, sample.want) > TOLERANCE:
                 return False
         return True
 
@@ -277,6 +300,11 @@ class _Checker:
             self.points[seed] = problem_point(self.problem, seed)
         return self.points[seed]
 
+    def _kept(self, seed: int) -> dict:
+        """The evaluations at the point of ``seed``, kept from step to step (the program only
+        gains names as the derivation is read)."""
+        return self.evaluations.setdefault(seed, {})
+
     def judge(self, line: int, text: str, left: Node | Result, right: Node) -> StepVerdict:
         expected = left if isinstance(left, Result) else Result(
             "step", "left side", "", left, self.program, left, Derivation(self.program))
@@ -284,10 +312,11 @@ class _Checker:
         if right.shape != expected.result.shape:
             return StepVerdict(line, text, False, f"the two sides have different shapes: "
                                f"{expected.result.shape} on the left, {right.shape} on the right")
-        samples, worst, example = [], 0.0, None
+        samples, lost, worst, example = [], [], 0.0, None
         for seed in SEEDS:
             try:
-                sample = values_at(expected, self.program, right, seed, self._point(seed))
+                sample = values_at(expected, self.program, right, seed, self._point(seed),
+                                   trusted=self.problem, kept=self._kept(seed))
             except AnswerUndefined as undefined:
                 return StepVerdict(line, text, False, "the right side has no finite value at a "
                                    "point where the problem is defined: "
@@ -297,14 +326,22 @@ class _Checker:
                 return StepVerdict(line, text, False, "the left side has no finite value at a "
                                    "point where the problem is defined",
                                    _example(sample.instance, None, sample.got))
+            if sample.lost:  # rounding decides the right side's value here
+                lost.append(sample)
+                continue
             error = relative(sample.got, sample.want)
             samples.append(sample)
             if error > worst:
                 worst = error
                 example = _example(sample.instance, sample.want, sample.got)
+        if worst <= TOLERANCE and lost:
+            raise lost_to_rounding(lost, "this step's right side")
         if worst <= TOLERANCE:
             return StepVerdict(line, text, True)
         usual = at_usual_scale(samples)
+        if not usual:
+            return StepVerdict(line, text, False, f"the right side is not the left side "
+                               f"(relative error {worst:.2g})", example)
         if all(relative(s.got, s.want) <= TOLERANCE for s in usual):
             return StepVerdict(line, text, False, scale_hint(example["seed"], "the right side",
                                                              "left side"), example)
@@ -362,8 +399,15 @@ def verify_derivation(source: str | Program, derivation: str, wrt: str | None = 
             verdict.lines.append(LineReport(step.line, step.text, "unread", why))
             previous = None
             continue
-        judged = [checker.judge(step.line, step.text, left, right)
-                  for left, right in zip(chain, chain[1:], strict=False)]
+        try:
+            judged = [checker.judge(step.line, step.text, left, right)
+                      for left, right in zip(chain, chain[1:], strict=False)]
+        except UnsupportedError as error:  # rounding decides a side's value: not judged
+            why = str(error)
+            verdict.steps.append(StepVerdict(step.line, step.text, False, why))
+            verdict.lines.append(LineReport(step.line, step.text, "unread", why))
+            previous = None
+            continue
         verdict.steps += judged
         verdict.lines.append(LineReport(step.line, step.text, "checked" if judged else "read",
                                         "" if judged else why))
@@ -418,9 +462,13 @@ def _chain(checker: _Checker, step: Step, previous: Node | Result | None,
             chain.append(checker.define_from(texts[0], texts[1]))
             sides = sides[1:]
             if len(sides) == 1:
+                if isinstance(chain[-1], Result):  # a name for a derivative, nothing claimed
+                    checker.unstated[name] = texts[1].strip()
                 return chain, f"defines {name}, a new name: nothing to check"
         else:  # a name that already means something is a claim about it
-            chain.append(checker.read(texts[0]))
+            chain.append(checker.read(texts[0], left=True))
+            if len(sides) > 1:
+                checker.stated(plain_name(texts[0]) or texts[0].strip())
         for side in sides[1:]:
             current = side
             chain.append(checker.read(side.text))

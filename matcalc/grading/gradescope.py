@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ParseError
+from ..errors import MatcalcError, ParseError
 from .batch import KINDS, Grade, Submission, summary
 from .rubrics import Rubric, rubric_for
 from .withholding import withhold_terms
@@ -79,24 +79,55 @@ def read_assignment(path: str | os.PathLike) -> list[Task]:
     return tasks
 
 
-def select(submissions: Sequence[Submission], tasks: Sequence[Task] | None
-           ) -> tuple[list[Submission], list[str]]:
+def select(submissions: Sequence[Submission], tasks: Sequence[Task] | None,
+           folder: str | os.PathLike | None = None) -> tuple[list[Submission], list[str]]:
     """The rows to grade: the first answer to each task (each distinct request without tasks);
-    and a note for every row left out."""
-    wanted = {task.key for task in tasks} if tasks is not None else None
+    and a note for every row left out.  With the problems' ``folder``, a request naming the
+    definition differentiated (``of``) is the same as one leaving out that default (the
+    problem's last definition)."""
+    key = _Keys(folder)
+    wanted = {key(task) for task in tasks} if tasks is not None else None
     chosen: dict[tuple, Submission] = {}
     notes = []
     for item in submissions:
-        key = task_of(item).key
-        if wanted is not None and key not in wanted:
+        item_key = key(task_of(item))
+        if wanted is not None and item_key not in wanted:
             notes.append(f"line {item.line}: {task_of(item).name} is not a problem of this "
                          "assignment; not graded")
-        elif key in chosen:
+        elif item_key in chosen:
             notes.append(f"line {item.line}: a second answer to {task_of(item).name}; the "
-                         f"first (line {chosen[key].line}) is graded")
+                         f"first (line {chosen[item_key].line}) is graded")
         else:
-            chosen[key] = item
+            chosen[item_key] = item
     return list(chosen.values()), notes
+
+
+class _Keys:
+    """A request's key: its problem, kind and wrt, and ``of`` (the problem's last definition
+    where the request leaves it out, when the problems' folder is known)."""
+
+    def __init__(self, folder: str | os.PathLike | None):
+        self.folder, self.defaults = folder, {}
+
+    def __call__(self, task: Task) -> tuple[str, str, str, str]:
+        problem, kind, wrt, of = task.key
+        if self.folder is not None and not of:
+            if problem not in self.defaults:
+                self.defaults[problem] = _last_definition(Path(self.folder) / problem)
+            of = self.defaults[problem]
+        return problem, kind, wrt, of
+
+
+def _last_definition(path: Path) -> str:
+    """The name of a problem file's last definition ("" when it cannot be read)."""
+    from ..lang.parse import parse
+    from .batch import read_problem_file
+
+    try:
+        last = parse(read_problem_file(str(path), str(path))).last_definition
+    except (MatcalcError, OSError, RecursionError):
+        return ""
+    return last.name if last is not None else ""
 
 
 def _number(value: float | None) -> float:
@@ -123,11 +154,12 @@ def results(grades: Sequence[Grade], tasks: Sequence[Task] | None = None,
     factor: :mod:`.withholding`) names the mistake without the piece, since a student who may
     submit again would read the reference off it; a problem's rubric saying ``withhold_terms``
     decides for that problem."""
-    by_key = {task_of(item).key: item for item in grades}
+    key = _Keys(folder)
+    by_key = {key(task_of(item)): item for item in grades}
     order = list(tasks) if tasks is not None else [task_of(item) for item in grades]
     tests = []
     for number, task in enumerate(order, start=1):
-        item = by_key.get(task.key)
+        item = by_key.get(key(task))
         own = rubric_for(str(Path(folder) / task.problem), rubric or Rubric())
         if item is None:
             possible = own.points

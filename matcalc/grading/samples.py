@@ -21,10 +21,11 @@ import numpy as np
 
 from ..codegen.module import function_of
 from ..core.ir import Node
+from ..core.labels import integer_valued
 from ..core.program import Program
 from ..engine.result import Result
-from ..errors import DomainError, MatcalcError
-from ..numeric.evaluate import Evaluation, prepare, to_user_layout
+from ..errors import DomainError, MatcalcError, UnsupportedError
+from ..numeric.evaluate import Evaluation, Overflow, prepare, to_user_layout
 from ..numeric.sampling import Instance, Magnitude, random_instance
 
 POINTS = 4  # points of the usual scale (seeds 0 to 3)
@@ -37,14 +38,40 @@ KIND_NAMES = {"grad": "gradient", "jacobian": "Jacobian", "hessian": "Hessian",
               "step": "left side"}  # a step of a derivation is judged against its left side
 
 
+# Every operation's result is rounded once more, by 2^-51 to 2^-50 (4 to 8 units in the last
+# place) up or down at random, and the answer evaluated again: where its value moves by more
+# than the tolerance, floating point has lost it at that point (a cancellation such as
+# (1e20 + x) - 1e20, whose value is 0 whatever x is), and neither "right" nor "wrong" can be
+# said there; so too where it overflows, or a product underflows.  This is stochastic
+# arithmetic (J. Vignes, "A stochastic arithmetic for reliable scientific computation", Math.
+# Comput. Simul. 35 (1993) 233-261; D. S. Parker, "Monte Carlo arithmetic", UCLA CSD-970002,
+# 1997), with one extra run per point.
+ROUNDING = 2.0 ** -50
+_POOL = 1 << 16  # random factors drawn per point
+
+
 @dataclass
 class Sample:
-    """One random point: its inputs, their evaluation, the expected value and the answer's."""
+    """One random point: its inputs, their evaluation, the expected value and the answer's,
+    and the answer's value with every operation rounded once more (``moved``)."""
 
     instance: Instance
     evaluation: Evaluation
     want: np.ndarray
     got: np.ndarray
+    moved: np.ndarray | None = None
+    why: str = ""  # why floating point loses the answer's value here (overflow, underflow)
+
+    @property
+    def lost(self) -> bool:
+        """Whether rounding decides the answer's value here, to the tolerance: the point can
+        judge nothing."""
+        if self.moved is None:
+            return False
+        if not np.all(np.isfinite(self.moved)):
+            return True
+        scale = max(float(np.max(np.abs(self.want), initial=0.0)), 1e-12)
+        return float(np.max(np.abs(self.moved - self.got), initial=0.0)) > TOLERANCE * scale
 
 
 class AnswerUndefined(Exception):
@@ -88,15 +115,19 @@ def problem_point(problem: Program, seed: int) -> Instance:
 
 
 def values_at(expected: Result, extended: Program, node: Node, seed: int,
-              instance: Instance | None = None) -> Sample:
+              instance: Instance | None = None, trusted: Program | None = None,
+              kept: dict | None = None) -> Sample:
     """The expected value and the answer's at the point of ``seed`` for the problem
     (``expected.program``), or at ``instance``, a point drawn before for the problem.  Every
     definition ``extended`` adds to the problem (the answer's own) must have a finite value
-    there, as must the answer."""
+    there, as must the answer.  The definitions of ``trusted`` (default: the problem's) keep
+    their values when the answer is rounded again.  ``kept`` (a dict the caller keeps for one
+    point, where a program only ever gains names, as a derivation's does) holds the point's
+    evaluations, so that what one step computed the next one does not compute again."""
     instance = instance or problem_point(expected.program, seed)
     with np.errstate(all="ignore"):
         want = np.asarray(function_of(expected)(instance.arrays, instance.sizes), dtype=float)
-    evaluation = prepare(extended, instance.arrays, instance.sizes, check_attributes=False)
+    evaluation = _evaluation(kept, "plain", extended, instance)
     own = [d.ref for name, d in extended.definitions.items()
            if name not in expected.program.definitions]
     try:
@@ -107,9 +138,114 @@ def values_at(expected: Result, extended: Program, node: Node, seed: int,
                 raise DomainError(f"its definition {item.name}: {error.message}") from None
         got = np.asarray(to_user_layout(node.kind, evaluation.value(node)), dtype=float)
         _finite(got, "it")
+    except Overflow as error:  # finite, but beyond floating point: this point judges nothing
+        lost = np.array(np.nan)
+        return Sample(instance, evaluation, want, lost, lost, error.message)
     except DomainError as error:
         raise AnswerUndefined(error, seed, instance, want) from error
-    return Sample(instance, evaluation, want, got)
+    handed = {definition.ref: evaluation.values[definition.ref]
+              for name, definition in extended.definitions.items()
+              if name in (trusted or expected.program).definitions and
+              definition.ref in evaluation.values}
+    again = _evaluation(kept, "rounded", extended, instance)
+    if again.rounding is None:
+        again.rounding = _rounding(instance)
+    for ref, value in handed.items():
+        again.values.setdefault(ref, value)
+    try:
+        moved, why = np.asarray(to_user_layout(node.kind, again.value(node)), dtype=float), ""
+    except DomainError as error:
+        moved, why = np.array(np.nan), error.message
+    return Sample(instance, evaluation, want, got, moved, why)
+
+
+def _evaluation(kept: dict | None, kind: str, program: Program, instance: Instance
+                ) -> Evaluation:
+    """An evaluation of ``program`` at ``instance``: the one ``kept`` holds (now of
+    ``program``, which has every name it had), else a new one."""
+    if kept is not None and kind in kept:
+        kept[kind].program = program
+        return kept[kind]
+    evaluation = prepare(program, instance.arrays, instance.sizes, check_attributes=False)
+    if kept is not None:
+        kept[kind] = evaluation
+    return evaluation
+
+
+def lost_to_rounding(samples: Sequence[Sample], what: str) -> UnsupportedError:
+    """Why ``what`` cannot be judged: at the points of ``samples`` floating point loses its
+    value (it overflows, a product underflows, or rounding decides it)."""
+    def moved(sample: Sample) -> float:
+        finite = np.all(np.isfinite(sample.moved)) and np.all(np.isfinite(sample.got))
+        return relative(sample.moved, sample.got) if finite else float("inf")
+
+    worst = max(samples, key=moved)
+    how = worst.why or (f"rounding each operation once more moves it by {moved(worst):.1g} "
+                        f"relative to its size, more than the tolerance {TOLERANCE:g}")
+    return UnsupportedError(
+        f"cannot judge {what}: at {len(samples)} of the {len(SEEDS)} random points floating "
+        f"point loses its value (at the point of seed {worst.instance.seed}: {how}), as when "
+        "numbers much larger than the result are added and subtracted again ((1e20 + x) - "
+        "1e20 is 0 in floating point) or a product leaves floating point's range (1e-300 * "
+        "1e-300 is 0); write it so that its value survives rounding")
+
+
+def _rounding(instance: Instance):
+    """What rounds every operation's result once more at ``instance`` (reproducibly)."""
+    draws = np.random.default_rng(1_000 + instance.seed)
+    # factors 1 +- (0.5 to 1) ROUNDING (two never cancel exactly), drawn once for the point;
+    # each result takes the next ones in turn
+    state = {"pool": 1.0 + ROUNDING * draws.choice((-1.0, 1.0), _POOL) *
+             draws.uniform(0.5, 1.0, _POOL), "start": 0}
+
+    def factors(count: int) -> np.ndarray:
+        """``count`` factors, starting elsewhere in the pool for each result."""
+        if count + _POOL > state["pool"].size:
+            state["pool"] = np.resize(state["pool"], count + _POOL)
+        first = state["start"]
+        state["start"] = (first + 7_919) % _POOL
+        return state["pool"][first:first + count]
+
+    def again(item: Node, value, arguments: list):
+        if _underflows(item, value, arguments):
+            raise DomainError(f"{_short(item)} underflows: a product of its arguments' entries "
+                              "is below floating point's smallest number")
+        array = np.asarray(value)
+        if array.dtype.kind != "f" or (integer_valued(item) and
+                                       float(np.max(np.abs(array), initial=0.0)) < 2.0 ** 52):
+            return value  # a whole number (k - 1 of an integer k) is exact in floating point
+        if isinstance(value, float):
+            return value * float(factors(1)[0])
+        return array * factors(array.size).reshape(array.shape)
+
+    return again
+
+
+_TINY = float(np.finfo(float).tiny)  # the smallest normal number
+
+
+def _underflows(node: Node, value, arguments: list) -> bool:
+    """Whether ``node``'s value may have underflowed: a product of two entries of its
+    arguments (or a quotient, a power, an exponential) below the smallest normal number,
+    where the true value is not 0."""
+    if node.op == "exp":
+        return bool(np.any(np.abs(value) < _TINY))
+    if node.op in ("mul", "matmul", "kron", "div") and len(arguments) == 2:
+        first, second = (np.abs(np.asarray(a, dtype=float)) for a in arguments)
+        if not (np.any(first) and np.any(second)):
+            return False
+        low = float(np.min(first[first > 0]))
+        other = float(np.max(second)) if node.op == "div" else float(np.min(second[second > 0]))
+        return (low / other if node.op == "div" else low * other) < _TINY
+    if node.op == "pow" and arguments:
+        base = np.asarray(arguments[0], dtype=float)
+        return bool(np.any((np.abs(value) < _TINY) & (base != 0)))
+    return False
+
+
+def _short(node: Node) -> str:
+    text = str(node)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _finite(value, what: str) -> None:

@@ -23,6 +23,7 @@ from .samples import (
     TOLERANCE,
     AnswerUndefined,
     at_usual_scale,
+    lost_to_rounding,
     relative,
     scale_hint,
     values_at,
@@ -282,7 +283,7 @@ def verify_against(expected: Result, answer: str, latex: bool | None = None,
 
 def _compare(verdict: Verdict, expected: Result, extended: Program, node: Node) -> Verdict:
     worst = 0.0
-    samples = []
+    samples, lost = [], []
     for seed in SEEDS:
         try:
             sample = values_at(expected, extended, node, seed)
@@ -298,9 +299,12 @@ def _compare(verdict: Verdict, expected: Result, extended: Program, node: Node) 
                 "expected": undefined.want.tolist(), "got": None}
             return verdict
         instance, want, got = sample.instance, sample.want, sample.got
+        verdict.seeds.append(seed)
+        if sample.lost:  # rounding decides the answer's value here: this point judges nothing
+            lost.append(sample)
+            continue
         error = relative(got, want)
         samples.append(sample)
-        verdict.seeds.append(seed)
         if error > worst:
             worst = error
             if error > TOLERANCE:
@@ -311,9 +315,15 @@ def _compare(verdict: Verdict, expected: Result, extended: Program, node: Node) 
                 }
     verdict.max_rel_error = worst
     verdict.ok = worst <= TOLERANCE
+    if verdict.ok and lost:  # right where it could be judged, undecided elsewhere
+        raise lost_to_rounding(lost, "this answer")
     if not verdict.ok:
         usual = at_usual_scale(samples)
-        if all(relative(s.got, s.want) <= TOLERANCE for s in usual):
+        if not usual:  # judged at a scaled point only: no hint is worked out
+            verdict.hint = f"your answer is not the {KIND_NAMES[expected.kind]} (relative " \
+                           f"error {worst:.2g} at the point of seed " \
+                           f"{verdict.counterexample['seed']})"
+        elif all(relative(s.got, s.want) <= TOLERANCE for s in usual):
             verdict.hint = scale_hint(verdict.counterexample["seed"], "your answer",
                                       KIND_NAMES[expected.kind])
         else:

@@ -33,7 +33,9 @@ from ..errors import (
 )
 from ..limits import check_time
 from .broadcast import refuse_matrix_times_vector
+from .einsum_call import einsum_call, string_outside_einsum
 from .pending import NEEDS_SIZE, PENDING, PendingIdentity, combine, is_pending, negated
+from .tensors import TENSOR_CALLS, along_axis, tensor_call
 
 MAX_EXPRESSION_DEPTH = 250
 
@@ -43,11 +45,13 @@ UNARY_FUNCTIONS = frozenset(text for name, text in _CALLED.items()
                             if operation(name).arity == 1)
 BINARY_FUNCTIONS = frozenset(text for name, text in _CALLED.items()
                              if operation(name).arity == 2)
-_OPERATION_OF = {text: name for name, text in _CALLED.items()}
+# a text name shared by several operations (sum: of all entries, along an axis) reads as the
+# operation of that name; the others are built by their own readers
+_OPERATION_OF = {text: name for name, text in sorted(_CALLED.items(), key=lambda o: o[0] == o[1])}
 CONCATENATIONS = frozenset({"hcat", "vcat"})  # hcat(A, B, C) is hcat(hcat(A, B), C)
 AXIS_REDUCTIONS = frozenset({"sum", "mean"})  # sum(X, 1), mean(X, 0): along one axis
 DIMENSION_FUNCTIONS = frozenset({"I", "ones", "zeros", "commutation"})
-FUNCTIONS = UNARY_FUNCTIONS | BINARY_FUNCTIONS | DIMENSION_FUNCTIONS
+FUNCTIONS = UNARY_FUNCTIONS | BINARY_FUNCTIONS | DIMENSION_FUNCTIONS | TENSOR_CALLS | {"einsum"}
 RESERVED = FUNCTIONS
 
 ATTRIBUTES = ("symmetric", "spd", "simplex", "positive", "invertible", "pm1", "lower", "upper")
@@ -148,7 +152,7 @@ class Builder:
         if type_tree.data == "integer_type":  # an integer scalar: a matrix power's exponent
             attributes |= {"integer"}
         if type_tree.data == "labels_type":  # class labels: never differentiated
-            attributes |= labels_attributes(self._declared_dim(type_tree.children[1]))
+            attributes |= labels_attributes(self._declared_dim(type_tree.children[-1]))
         for attribute_tree in attribute_trees:
             self._check_attribute(attribute_tree, kind, shape)
             self._check_compatible(attribute_tree, attributes)
@@ -181,8 +185,12 @@ class Builder:
         dims = [self._declared_dim(child) for child in tree.children]
         if tree.data in ("scalar_type", "integer_type"):
             return Kind.SCALAR, Shape(ONE, ONE)
+        if tree.data == "labels_type" and len(dims) == 3:  # labels(B, T, k): a B x T grid
+            return Kind.MATRIX, Shape(dims[0], dims[1])
         if tree.data in ("vector_type", "labels_type"):
             return Kind.VECTOR, Shape(dims[0], ONE)
+        if tree.data == "tensor_type":  # leading axes, then rows and columns
+            return Kind.TENSOR, Shape(dims[-2], dims[-1], tuple(dims[:-2]))
         return Kind.MATRIX, Shape(dims[0], dims[1])
 
     def _declared_dim(self, tree: Tree | Token) -> Dim:
@@ -334,6 +342,8 @@ class Builder:
         self.inferred.append(name)
         return node
 
+    _e_string = string_outside_einsum  # a string is einsum's spec only
+
     def _e_neg(self, tree: Tree) -> Node:
         (child,) = tree.children
         if child.data == "number":
@@ -405,6 +415,10 @@ class Builder:
         name = str(name_token)
         if name in DIMENSION_FUNCTIONS:
             return self._dimension_call(name, argument_trees)
+        if name in TENSOR_CALLS:
+            return tensor_call(name, argument_trees, self.expression, self._dimension_argument)
+        if name == "einsum":
+            return einsum_call(self, argument_trees)
         if name == "unvec":
             if len(argument_trees) != 3:
                 raise ShapeError(f"unvec takes a vector and two dimensions, not "
@@ -417,7 +431,8 @@ class Builder:
                                        "for a product")
             raise UnknownNameError(f"unknown function '{name}'{did_you_mean(name, FUNCTIONS)}")
         if name in AXIS_REDUCTIONS and len(argument_trees) == 2:
-            return self._along_axis(name, argument_trees)
+            return along_axis(name, self.expression(argument_trees[0]), argument_trees[1],
+                              location_of(argument_trees[1], self.source), self.source)
         if name in CONCATENATIONS and len(argument_trees) > 2:
             parts = [self.expression(argument) for argument in argument_trees]
             joined = parts[0]
@@ -437,30 +452,9 @@ class Builder:
             name = "Diag"  # as in numpy, diag of a vector is the diagonal matrix
         return ir.apply(_OPERATION_OF.get(name, name), *arguments)
 
-    def _along_axis(self, name: str, argument_trees: list[Tree]) -> Node:
-        """``sum(X, 1)`` = ``X @ ones(m)`` (row sums, a vector), ``sum(X, 0)`` = ``ones(n)' @ X``
-        (column sums, a row vector), as NumPy's axis argument; ``mean`` divides by the count."""
-        operand = self.expression(argument_trees[0])
-        axis_tree = argument_trees[1]
-        axis = str(axis_tree.children[0]) if axis_tree.data == "number" else None
-        if axis not in ("0", "1"):
-            raise ShapeError(f"the axis of {name}(X, axis) is 0 (down each column) or 1 (along "
-                             f"each row), as in NumPy", location_of(axis_tree, self.source),
-                             self.source)
-        if operand.is_scalar:
-            return operand
-        rows, cols = operand.shape.rows, operand.shape.cols
-        counted = cols if axis == "1" else rows
-        if counted is ONE:
-            return operand  # a vector summed along its one column (a row along its one row)
-        ones = ir.ones(counted, ONE, Kind.VECTOR)
-        total = ir.apply("matmul", operand, ones) if axis == "1" else \
-            ir.apply("matmul", ir.apply("transpose", ones), operand)
-        return ir.apply("div", total, ir.dimval(counted)) if name == "mean" else total
-
     def _dimension_call(self, name: str, argument_trees: list[Tree]) -> Node | PendingIdentity:
         dims = [self._dimension_argument(tree) for tree in argument_trees]
-        counts = {"I": (0, 1), "ones": (1, 2), "zeros": (1, 2), "commutation": (2, 2)}[name]
+        counts = {"I": (0, 1), "ones": (1, 4), "zeros": (1, 4), "commutation": (2, 2)}[name]
         if not counts[0] <= len(dims) <= counts[1]:
             wanted = " or ".join(str(c) for c in sorted(set(counts)))
             raise ShapeError(f"{name} takes {wanted} dimension arguments, not {len(dims)}")
@@ -471,7 +465,8 @@ class Builder:
         build = ir.ones if name == "ones" else ir.zeros
         if len(dims) == 1:
             return build(dims[0], ONE, Kind.VECTOR)
-        return build(dims[0], dims[1], Kind.MATRIX)
+        return build(dims[-2], dims[-1], Kind.TENSOR if len(dims) > 2 else Kind.MATRIX,
+                     tuple(dims[:-2]))  # ones(B, T, d): a tensor
 
     def _dimension_argument(self, tree: Tree) -> Dim:
         """A dimension written as a function argument: ``n``, ``3``, ``m*n``, ``n - k + 1``."""

@@ -36,12 +36,15 @@ CONNECTIVE_COMMANDS = frozenset({"Rightarrow", "implies", "therefore", "Longrigh
 MARKUP = {"label": 1, "tag": 1, "nonumber": 0, "notag": 0, "eqref": 1, "displaybreak": 0,
           "allowbreak": 0, "nobreak": 0, "noindent": 0, "hfill": 0, "hspace": 1, "vspace": 1,
           "phantom": 1, "hphantom": 1, "vphantom": 1}
+# an equality annotated above (\stackrel{(a)}{=}, \overset{\text{def}}{=}): an =, the note dropped
+ANNOTATED = frozenset({"stackrel", "overset"})
 _PROSE = frozenset({"intertext", "shortintertext"})  # \intertext{...}: prose between steps
 _TEXT = frozenset({"text", "textrm", "mbox", "textit", "textnormal", "mathrm"})
 _SPACES = frozenset({"quad", "qquad", ",", ";", ":", "!", " "})
 _MATRICES = frozenset({"matrix", "bmatrix", "pmatrix", "vmatrix", "Bmatrix", "smallmatrix"})
 _COMMAND = re.compile(r"\\([A-Za-z]+\*?|.)")
 _BRACED = re.compile(r"\s*\{([^{}]*)\}")
+_BRACED_NESTED = re.compile(r"\s*\{(?:[^{}]|\{[^{}]*\})*\}")  # one level of braces inside
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 _SPACING_ONLY = re.compile(r"(?:\s|\\(?:quad|qquad|[,;:! ]))+")
 
@@ -198,6 +201,10 @@ def _pieces(number: int, raw: str) -> Iterator[tuple[int, str, str]]:
             else:
                 end = braced.end() if braced else end
                 blank(index, end)
+        elif name in ANNOTATED and _annotated_equals(raw, end) is not None:
+            equals, end = _annotated_equals(raw, end)  # \stackrel{(a)}{=}: the = alone
+            blank(index, equals)
+            blank(equals + 1, end)
         elif name in MARKUP:
             braced = _BRACED.match(raw, end) if MARKUP[name] else None
             end = braced.end() if braced else end
@@ -216,6 +223,16 @@ def _pieces(number: int, raw: str) -> Iterator[tuple[int, str, str]]:
     bounds = [(0, ""), *cuts, (len(text), "")]
     for (start, follows), (end, _) in zip(bounds, bounds[1:], strict=False):
         yield start, text[start:end], follows
+
+
+def _annotated_equals(raw: str, end: int) -> tuple[int, int] | None:
+    """For ``\\stackrel{note}{=}`` whose command ends at ``end``: the offset of its ``=`` and
+    the end of the whole; None when the second group is not an ``=`` alone."""
+    note = _BRACED_NESTED.match(raw, end)
+    symbol = _BRACED.match(raw, note.end()) if note else None
+    if symbol is None or symbol.group(1).strip() != "=":
+        return None
+    return symbol.start(1) + symbol.group(1).index("="), symbol.end()
 
 
 def _spacing_follows(raw: str, index: int) -> bool:

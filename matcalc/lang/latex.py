@@ -23,8 +23,9 @@ from ..errors import (
     UnsupportedError,
     did_you_mean,
 )
-from .build import BINARY_FUNCTIONS, FUNCTIONS
+from .build import BINARY_FUNCTIONS, FUNCTIONS, TENSOR_CALLS
 from .latex_blocks import LatexBlocks
+from .latex_indices import LatexIndices
 from .latex_names import function_named, greek
 from .latex_tokens import (
     ACCENTS,
@@ -39,7 +40,7 @@ from .latex_tokens import (
 )
 
 
-class LatexReader(LatexBlocks):
+class LatexReader(LatexIndices, LatexBlocks):
     """Recursive descent over one statement's tokens; names resolve against ``known``."""
 
     # -- grammar ------------------------------------------------------------------------------
@@ -212,6 +213,9 @@ class LatexReader(LatexBlocks):
 
     def group(self) -> Tree:
         opener = self.advance()
+        indexed = self.bracketed_index_sum(opener) if opener.text == "[" else None
+        if indexed is not None:  # \left[\sum_{k} A_{ik} B_{kj}\right]_{ij}
+            return indexed
         closer = {"(": ")", "[": "]", "{": "}"}[opener.text]
         saved, self.in_norm = self.in_norm, False
         inner = self.expression()
@@ -238,13 +242,12 @@ class LatexReader(LatexBlocks):
     def command(self) -> Tree:
         token = self.current
         name = token.text
-        if name in ("sum", "prod"):
-            raise UnsupportedError(
-                f"index {'sums' if name == 'sum' else 'products'} (\\{name}_i ...) are not read: "
-                "write them in matrix form: \\operatorname{sum}(x) for the sum of the entries, "
-                "\\mathbf{1}^\\top x, x^\\top y for \\sum_i x_i y_i, A B for "
-                "\\sum_k A_{ik} B_{kj}",
-                Location(*line_column(self.source, token.offset), token.length), self.source)
+        if name == "sum":  # \sum_{k} A_{ik} B_{kj}: an einsum (latex_indices.py)
+            return self.index_sum(token)
+        if name == "prod":
+            raise UnsupportedError("index products (\\prod_i ...) are not read: write them in "
+                                   "matrix form", Location(*line_column(self.source, token.offset),
+                                                           token.length), self.source)
         if name in ("frac", "dfrac", "tfrac"):
             self.advance()
             numerator = self.braced()
@@ -302,13 +305,15 @@ class LatexReader(LatexBlocks):
                 result = self.indicator(start)
                 self.expect_sym("}", "'}'")
                 return result
-            return self.sized("ones", start, 1)
+            return self.sized("ones", start, 1, tensor=True)
         if self.at("sym", "(", "[", "{"):
             opener = self.advance()
             result = self.indicator(start)
             self.expect_sym({"(": ")", "[": "]", "{": "}"}[opener.text], "a closing bracket")
             return result
-        raise UnsupportedError("write the vector of ones with its size, \\mathbf{1}_n",
+        raise UnsupportedError("write the vector of ones with its size, \\mathbf{1}_n (an "
+                               "indicator as \\mathbb{1}[z > 0]; the identity as I, "
+                               "\\mathbf{I} or I_n)",
                                Location(*line_column(self.source, start.offset), start.length),
                                self.source)
 
@@ -363,13 +368,14 @@ class LatexReader(LatexBlocks):
             power = self.exponent(braced)
             if braced:
                 self.expect_sym("}", "'}' closing the superscript")
-        if function in BINARY_FUNCTIONS and self.at("sym", "("):
-            self.advance()  # two arguments: \max(a, b)
-            first = self.expression()
-            self.expect_sym(",", f"',' between the two arguments of {function}")
-            second = self.expression()
+        if (function in BINARY_FUNCTIONS or function in TENSOR_CALLS) and self.at("sym", "("):
+            self.advance()  # several arguments: \max(a, b), \operatorname{expand}(G, a, n)
+            arguments = [self.expression()]
+            while len(arguments) < (3 if function in TENSOR_CALLS else 2):
+                self.expect_sym(",", f"',' between the arguments of {function}")
+                arguments.append(self.expression())
             self.expect_sym(")", "')' closing the arguments")
-            return self.call(function, [first, second], start)
+            return self.call(function, arguments, start)
         if function in ("sum", "mean") and self.at("sym", "("):
             along = self.along_axis(function, start)  # \operatorname{sum}(X, 1)
             if along is not None:
@@ -469,8 +475,8 @@ class LatexReader(LatexBlocks):
         if text == "0" and self.at("sym", "_"):  # \mathbf{0}_{n}, \mathbf{0}_{m \times n}
             self.advance()
             sizes = self.dimension_subscripts(token)
-            if len(sizes) > 2:
-                raise self.error("zeros take one size (a vector) or two (a matrix)")
+            if len(sizes) > 4:
+                raise self.error("zeros take one size (a vector), two (a matrix) or 3-4")
             return self.call("zeros", sizes, token)
         written = f"{token.text}{{{text}}}"
         why = UNSUPPORTED.get(written) or UNSUPPORTED.get(text if text.isalpha() else "")
@@ -478,14 +484,14 @@ class LatexReader(LatexBlocks):
             raise UnsupportedError(f"\\{written} is not read: {why}",
                                    Location(*line_column(self.source, token.offset),
                                             token.length), self.source)
-        function = function_named(text)
-        if function and not self.known(text):
-            return self.application(function, token)
-        if text == "I" and not self.known("I"):
+        if text == "I" and not self.known("I"):  # \mathbf{I}: the identity, as I is
             if self.at("sym", "_"):
                 self.advance()
                 return self.sized("I", token, 1)
             return self.name_tree("I", token)
+        function = function_named(text)
+        if function and not self.known(text):
+            return self.application(function, token)
         subscript = self._maybe_subscript()
         return self.name_tree(self.resolve(text, subscript), token)
 

@@ -153,10 +153,11 @@ class LatexNames(LatexCursor):
             result = self.tree("mul", [result, factor], start)
         return result
 
-    def sized(self, name: str, start: LatexToken, count: int) -> Tree:
-        r"""``I_n``, ``K_{m,n}``, ``\mathbf{1}_{m}``: a leaf of the given sizes."""
+    def sized(self, name: str, start: LatexToken, count: int, tensor: bool = False) -> Tree:
+        r"""``I_n``, ``K_{m,n}``, ``\mathbf{1}_{m}``: a leaf of the given sizes; with
+        ``tensor``, also of three or four (``\mathbf{1}_{B,T,d}``, a tensor of ones)."""
         sizes = self.dimension_subscripts(start)
-        if len(sizes) != count:
+        if len(sizes) != count and not (tensor and len(sizes) in (3, 4)):
             raise self.error(f"{name} takes {count} size{'s' if count > 1 else ''} in its "
                              "subscript")
         return self.call(name, sizes, start)

@@ -26,6 +26,7 @@ _CLOSERS = {")": "("}
 _READABLE = {
     "NAME": "a name",
     "NUMBER": "a number",
+    "STRING": "a string in quotes",
     "INT": "an integer",
     "_NEWLINE": "a new line",
     "$END": "the end of the input",
@@ -33,7 +34,7 @@ _READABLE = {
 }
 
 
-_TYPES = ("scalar", "vector", "matrix")
+_TYPES = ("scalar", "vector", "matrix", "tensor")
 _TYPE_TERMINALS = frozenset(name.upper() for name in _TYPES)
 
 
@@ -153,7 +154,7 @@ def _parse_error(error: UnexpectedInput, source: str) -> ParseError:
         if token.type == "NAME" and _TYPE_TERMINALS <= set(error.expected):
             return ParseError(f"unknown type '{token.value}'"
                               f"{did_you_mean(str(token.value), _TYPES)}; a type is scalar, "
-                              "vector(n) or matrix(m, n)", where, source)
+                              "vector(n), matrix(m, n) or tensor(b, m, n)", where, source)
         return ParseError(f"unexpected {shown}{wanted}", where, source)
     return ParseError("cannot parse the input", None, source)  # pragma: no cover
 

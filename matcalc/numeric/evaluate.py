@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..codegen.module import compiled as generated_function
 from ..codegen.names import sizes_keyword
 from ..codegen.stable import StableForm, body_behind, stable_form
 from ..core.ir import Node
@@ -34,13 +35,11 @@ def leaf_value(node: Node, variables: Mapping[str, object], sizes: Mapping[str, 
         return node.params[0]
     if op == "dimval":
         return float(node.params[0].value(sizes))
-    rows, cols = (node.shape.rows.value(sizes), node.shape.cols.value(sizes))
     if op == "identity":
-        return np.eye(rows)
-    if op == "ones":
-        return np.ones((rows, cols))
-    if op == "zeros":
-        return np.zeros((rows, cols))
+        return np.eye(node.shape.rows.value(sizes))
+    if op in ("ones", "zeros"):
+        dims = tuple(d.value(sizes) for d in node.shape.dims)
+        return np.ones(dims) if op == "ones" else np.zeros(dims)
     if op == "commutation":
         m, n = (d.value(sizes) for d in node.params)
         return commutation_matrix(m, n)
@@ -62,6 +61,10 @@ class Evaluation:
     # the nodes this evaluation computed itself; others in ``values`` were handed to it (the
     # checker moves a definition's value), and a stable form must not look past those
     computed: set[Node] = field(default_factory=set)
+    # applied to each operation's result as it is computed, with the node and its arguments'
+    # values (None: nothing): a grader rounds every result once more to see whether the value
+    # survives rounding (grading/samples.py)
+    rounding: Callable[[Node, object, list], object] | None = None
 
     def value(self, node: Node):
         """The value of ``node`` (a node of this program: definitions are followed by name)."""
@@ -89,14 +92,15 @@ class Evaluation:
         for item in self._order(node, forms):
             check_time()
             if not item.is_scalar:
-                check_entries(item.shape.rows.value(self.sizes), item.shape.cols.value(self.sizes),
-                              f"the value of {_short(item)}")
+                check_entries(_entries(item.shape.dims[:-1], self.sizes),
+                              item.shape.cols.value(self.sizes), f"the value of {_short(item)}")
             form = forms.get(item)
             if form is not None:  # computed without cancellation or overflow
                 arguments = [self.values[form.argument]]
                 with np.errstate(all="ignore"):
                     result = evaluate_stable(form.kind, arguments[0], form.axis)
-                self.values[item] = _checked(item, result, arguments)
+                self.values[item] = self._rounded(item, _checked(item, result, arguments),
+                                                  arguments)
             elif item.args:
                 arguments = [self.values[arg] for arg in item.args]
                 with np.errstate(all="ignore"):
@@ -104,11 +108,15 @@ class Evaluation:
                         result = evaluate_operation(item, self.sizes, arguments)
                     except ZeroDivisionError:  # Python numbers: 1.0 / 0.0 raises
                         raise DomainError(f"{_short(item)} divides by zero here") from None
-                self.values[item] = _checked(item, result, arguments)
+                self.values[item] = self._rounded(item, _checked(item, result, arguments),
+                                                  arguments)
             else:
                 self.values[item] = leaf_value(item, self.variables, self.sizes)
             self.computed.add(item)
         return self.values[node]
+
+    def _rounded(self, node: Node, value, arguments: list):
+        return value if self.rounding is None else self.rounding(node, value, arguments)
 
     def _order(self, root: Node, forms: dict[Node, StableForm | None]) -> list[Node]:
         """The nodes under ``root`` not yet evaluated, each after what it is computed from: a
@@ -137,6 +145,11 @@ class Evaluation:
         return order
 
 
+def _entries(dims, sizes: Mapping[str, int]) -> int:
+    """The product of the sizes of ``dims``."""
+    return int(np.prod([d.value(sizes) for d in dims], dtype=np.int64))
+
+
 def _checked(node: Node, result, arguments):
     """The result in the internal layout; DomainError when it is not finite but its inputs are."""
     if node.kind is Kind.SCALAR:
@@ -144,9 +157,35 @@ def _checked(node: Node, result, arguments):
     else:
         result = np.asarray(result, dtype=float)
     if not np.all(np.isfinite(result)) and all(np.all(np.isfinite(a)) for a in arguments):
+        if _overflows(node, result, arguments):
+            raise Overflow(f"{_short(node)} is not finite here: its value overflows (it is "
+                           "finite, but too large for floating point)")
         raise DomainError(f"{_short(node)} is not finite here: an argument is outside the "
                           f"domain of {node.op}, or the value overflows")
     return result
+
+
+class Overflow(DomainError):
+    """A value that is finite but beyond floating point's range (exp(1000), 1e200 * 1e200)."""
+
+
+# operations whose value is finite wherever their arguments are: an infinity is an overflow
+_NO_POLES = frozenset({"add", "sub", "mul", "matmul", "kron", "neg", "exp", "expm1", "sum",
+                       "mean", "tr", "frob", "norm", "norm2", "Diag", "diag", "vec", "unvec",
+                       "hcat", "vcat", "transpose", "sym", "logsumexp", "softplus"})
+
+
+def _overflows(node: Node, result, arguments) -> bool:
+    """Whether the infinities of ``result`` are overflows (no NaN, and no argument at a pole:
+    a division by a number that is not 0, a power of a base that is not 0)."""
+    if np.any(np.isnan(result)):
+        return False
+    if node.op in _NO_POLES:
+        return True
+    if node.op in ("div", "pow") and len(arguments) == 2:
+        pole = arguments[1] if node.op == "div" else arguments[0]
+        return bool(np.all(np.asarray(pole) != 0))
+    return False
 
 
 def _short(node: Node) -> str:
@@ -181,7 +220,7 @@ def prepare(program: Program, arrays: Mapping[str, object], sizes: Mapping[str, 
     for name, node in program.variables.items():
         array = internal_array(name, node, arrays[name])
         shape = array.shape if node.kind is not Kind.SCALAR else (1, 1)
-        for d, size in zip((node.shape.rows, node.shape.cols), shape, strict=True):
+        for d, size in zip(node.shape.dims, shape, strict=True):
             if d.is_number or d.is_symbol:
                 _bind_dim(name, node, d, size, bound, sources)
             else:
@@ -279,8 +318,9 @@ def internal_array(name: str, node: Node, value) -> np.ndarray:
         if array.ndim == 1 or (array.ndim == 2 and array.shape[1] == 1):
             return array.reshape(-1, 1)
         raise ShapeError(f"'{name}' is a vector, but its value has shape {array.shape}")
-    if array.ndim != 2:
-        raise ShapeError(f"'{name}' is a matrix, but its value has shape {array.shape}")
+    if array.ndim != len(node.shape.dims):
+        raise ShapeError(f"'{name}' is a {_declaration(node)}, but its value has shape "
+                         f"{array.shape}")
     return array
 
 
@@ -324,7 +364,7 @@ def check_attributes_of(name: str, node: Node, array: np.ndarray) -> None:
     if "pm1" in attributes and not np.all(np.abs(np.abs(array) - 1) <= tolerance):
         problems.append("has entries other than -1 and +1")
     if "simplex" in attributes:
-        axis = 0 if node.kind is Kind.VECTOR else 1
+        axis = 0 if node.kind is Kind.VECTOR else -1
         if np.any(array < -tolerance) or not np.allclose(array.sum(axis=axis), 1, atol=1e-8):
             where = "its entries" if node.kind is Kind.VECTOR else "each row's entries"
             problems.append(f"is not on the simplex ({where} must be >= 0 and sum to 1)")
@@ -389,3 +429,16 @@ def evaluator(results: Sequence[Result]) -> Callable[..., dict[object, object]]:
 
     evaluate_results.keys = keys  # type: ignore[attr-defined]
     return evaluate_results
+
+
+def callable_results(results: Sequence[Result], compiled: bool = True, keyed: bool = True
+                     ) -> Callable[..., object]:
+    """A function of keyword arrays returning the results: generated code (``compiled``) or
+    this interpreter; keyed as :func:`evaluator` says, or (``keyed=False``) the only result
+    itself."""
+    function = generated_function(list(results)) if compiled and results else \
+        evaluator(results)
+    if keyed:
+        return function
+    (key,) = function.keys
+    return lambda **arrays: function(**arrays)[key]

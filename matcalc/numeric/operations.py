@@ -47,11 +47,18 @@ def _compiled() -> ModuleType:
     for name, code in sorted(view("code").items()):
         names = [f"a{index}" for index in range(operation(name).arity)]
         fields = _fields(code.numpy + code.scalar)
-        body = numpy.spell(code.numpy).format(*names, **{field: field for field in fields})
+        if "operands" in fields:  # any number of arguments (einsum)
+            names, fields = ["*a"], [field for field in fields if field != "operands"]
+        body = numpy.spell(code.numpy).format(*names, operands="*a",
+                                              **{field: field for field in fields})
         if code.scalar:
             scalar = numpy.spell(code.scalar).format(*names, **{field: field for field in fields})
             test = " or ".join(f"_np.ndim({a}) == 0" for a in names)
             body = f"({scalar}) if {test} else {body}"
+        if code.tensor:  # an argument with more than two axes is a tensor
+            tensor = numpy.spell(code.tensor).format(*names, **{field: field for field in fields})
+            test = " or ".join(f"_np.ndim({a}) > 2" for a in names)
+            body = f"({tensor}) if {test} else {body}"
         sources.append(_function(f"op_{name}", names + fields, body))
     for kind, template in sorted(STABLE_CODE.items()):
         sources.append(_function(f"stable_{kind.replace('-', '_')}", ["t", "axis"],
@@ -62,7 +69,8 @@ def _compiled() -> ModuleType:
 @cache
 def evaluator(op: str) -> tuple[Callable, list[str]]:
     code = operation(op).code
-    return getattr(_compiled(), f"op_{op}"), _fields(code.numpy + code.scalar)
+    return getattr(_compiled(), f"op_{op}"), [field for field in _fields(code.numpy + code.scalar)
+                                               if field != "operands"]
 
 
 def evaluate_operation(node: Node, sizes: Mapping[str, int], arguments: list):

@@ -87,8 +87,7 @@ def _compound_dims(program: Program) -> list[Dim]:
     nodes = list(program.variables.values())
     for definition in program.definitions.values():
         nodes.extend(walk(definition.body))
-    found = {d for node in nodes for d in (node.shape.rows, node.shape.cols)
-             if not d.is_monomial}
+    found = {d for node in nodes for d in node.shape.dims if not d.is_monomial}
     return sorted(found, key=str)
 
 
@@ -153,7 +152,10 @@ def _drawn(node: Node, sizes: Mapping[str, int], rng: np.random.Generator,
     check_time()
     check_entries(rows, cols, f"a random value of {node.params[0]}")
     if LABELS in attributes:  # class labels: integers in 0..k-1
-        return rng.integers(0, classes(node).value(sizes), size=rows)
+        return rng.integers(0, classes(node).value(sizes),
+                            size=rows if node.kind is Kind.VECTOR else (rows, cols))
+    if node.kind is Kind.TENSOR:
+        return _drawn_tensor(tuple(d.value(sizes) for d in node.shape.dims), rng, attributes)
     if "bounded" in attributes and not {"pm1", "simplex", "spd", "symmetric"} & attributes:
         value = rng.uniform(-1.0, 1.0, size=(rows, cols))  # |x| < 1 < pi / 2
         if "positive" in attributes:
@@ -195,6 +197,23 @@ def _drawn(node: Node, sizes: Mapping[str, int], rng: np.random.Generator,
     if "positive" in attributes and not {"invertible", "spd", "lower", "upper"} & attributes:
         value = np.abs(value) + 0.1 * (value == 0)
     return to_user_layout(node.kind, value)
+
+
+def _drawn_tensor(dims: tuple[int, ...], rng: np.random.Generator,
+                  attributes: set[str]) -> np.ndarray:
+    """A random tensor: entries ~ N(0, 1/cols), positive ones log-normal, each last-axis row
+    of a simplex one on the simplex, pm1 ones -1 or +1, bounded ones in (-1, 1)."""
+    check_entries(int(np.prod(dims[:-1])), dims[-1], "a random tensor")
+    if "simplex" in attributes:
+        return rng.dirichlet(np.ones(dims[-1]), size=dims[:-1])
+    if "pm1" in attributes:
+        return rng.choice([-1.0, 1.0], size=dims)
+    if "bounded" in attributes:
+        value = rng.uniform(-1.0, 1.0, size=dims)
+        return np.abs(value) + 0.01 if "positive" in attributes else value
+    if "positive" in attributes:
+        return np.exp(0.5 * rng.normal(size=dims))
+    return rng.normal(size=dims) / np.sqrt(dims[-1])
 
 
 def _triangular(n: int, rng: np.random.Generator, lower: bool) -> np.ndarray:

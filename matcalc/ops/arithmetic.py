@@ -137,7 +137,8 @@ define('add',
                                     + s.broadcast(node.args[1], b, node.args[0])),
        stable=("complement-of-erf", "twice-sigmoid-of-twice"),
        scalar="a + B adds a to every entry of B",
-       cost="cheap")
+       cost="cheap",
+       tensors=True)
 define('sub',
        differential=d_difference,
        adjoints=(pull_sum_left, pull_difference_right),
@@ -150,7 +151,8 @@ define('sub',
                                     - s.broadcast(node.args[1], b, node.args[0])),
        stable=("sigmoid-of-negative", "sech-squared"),
        scalar="a - B subtracts every entry of B from a",
-       cost="cheap")
+       cost="cheap",
+       tensors=True)
 defbilinear('mul',
             mul,
             'd(A * B) = dA * B + A * dB (Cookbook eq. 38).',
@@ -163,7 +165,8 @@ defbilinear('mul',
             sympy=lambda s, node, a, b: s.hadamard(node, a, b),
             stable=(),
             scalar="a * B scales B by a",
-            cost="cheap")
+            cost="cheap",
+       tensors=True)
 define('div',
        differential=d_quotient,
        adjoints=(pull_quotient_left, pull_quotient_right),
@@ -175,7 +178,8 @@ define('div',
        sympy=lambda s, node, a, b: s.divide(node, a, b),
        stable=(),
        scalar="B / a divides every entry of B by a",
-       cost="cheap")
+       cost="cheap",
+       tensors=True)
 define('neg',
        differential=d_negation,
        adjoints=(pull_negation,),
@@ -187,4 +191,5 @@ define('neg',
        sympy=lambda s, node, a: -a,
        stable=(),
        scalar="-a is the negated number",
-       cost="cheap")
+       cost="cheap",
+       tensors=True)

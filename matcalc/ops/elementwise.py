@@ -90,4 +90,5 @@ for _name, _function in FUNCTIONS.items():
            sympy=_sympy(_name),
            stable=_STABLE.get(_name, ()),
            scalar=f"{_name}(a) is the number {_name} of a",
-           cost="costly" if _function.costly else "cheap")
+           cost="costly" if _function.costly else "cheap",
+           tensors=True)

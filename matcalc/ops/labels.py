@@ -6,10 +6,12 @@ One entry per operation (see :mod:`matcalc.ops.operation`).
 
 from __future__ import annotations
 
-from ..core.algebra import call, identity, like, matmul, ones_vector, transpose, vec
+from ..core.algebra import call, identity, like, matmul, mul, ones_vector, transpose, vec
 from ..core.registry import Code, Latex, Syntax
 from ..core.shape_rules import onehot_shape, pick_shape
+from ..core.shapes import Kind
 from .operation import define
+from .tensors import expand
 
 
 def d_onehot(node, out, ds):
@@ -35,6 +37,8 @@ def d_pick(node, out, ds):
 def pull_picked(node, out, g):
     """g : pick(dP, y) = (Diag(g) @ onehot(y)) : dP, g spread to the picked entry of each row."""
     p, y = node.args
+    if p.kind is Kind.TENSOR:  # a grid of labels: expand(g, -1, k) * onehot(y)
+        return mul(expand(g, 2, p.shape.cols), call("onehot", y))
     return like(matmul(call("Diag", g), call("onehot", y)), p)
 
 
@@ -60,7 +64,7 @@ define('onehot',
        shape=onehot_shape,
        syntax=Syntax("onehot"),
        latex=Latex(command=r"\operatorname{onehot}"),
-       code=Code(numpy="_onehot({0}, {cols})", torch="_onehot({0}, {cols})",
+       code=Code(numpy="_onehot({0}, {cols}, {keep})", torch="_onehot({0}, {cols}, {keep})",
                  helpers=("_onehot",)),
        sympy=lambda s, node, a: s.no_form(node),
        stable=(),
@@ -77,4 +81,5 @@ define('pick',
        sympy=lambda s, node, a, b: s.no_form(node),
        stable=(),
        scalar="pick takes a matrix and labels, not numbers",
-       cost="cheap")
+       cost="cheap",
+       tensors=True)

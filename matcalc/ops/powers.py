@@ -113,7 +113,8 @@ define('pow',
        sympy=lambda s, node, a, b: a**b if node.is_scalar else s.HadamardPower(a, b),
        stable=(),
        scalar="a .^ b = a ^ b",
-       cost="cheap")
+       cost="cheap",
+       tensors=True)
 define('mpow',
        differential=d_matrix_power,
        adjoints=(pull_matrix_power,),

@@ -50,7 +50,7 @@ def pull_mean(node, out, g):
     a = node.args[0]
     if a.is_scalar:
         return g
-    return div(mul(g, ones_like(a)), ir.dimval(a.shape.rows * a.shape.cols))
+    return div(mul(g, ones_like(a)), ir.dimval(size(a)))
 
 
 def vec_mean(node, out, js):
@@ -88,7 +88,8 @@ define('sum',
        sympy=lambda s, node, a: a if node.args[0].is_scalar else s.EntrySum(a),
        stable=(),
        scalar="sum(a) = a",
-       cost="cheap")
+       cost="cheap",
+       tensors=True)
 define('mean', differential=d_mean, adjoints=(pull_mean,), jacobian=vec_mean, shape=scalar_result,
        syntax=Syntax("mean"),
        latex=Latex(command=r"\operatorname{mean}"),
@@ -96,7 +97,8 @@ define('mean', differential=d_mean, adjoints=(pull_mean,), jacobian=vec_mean, sh
        sympy=lambda s, node, a: s.mean_form(node, a),
        stable=(),
        scalar="mean(a) = a",
-       cost="cheap")
+       cost="cheap",
+       tensors=True)
 define('tr',
        differential=d_trace,
        adjoints=(pull_trace,),

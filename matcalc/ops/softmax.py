@@ -21,6 +21,12 @@ from ..core.registry import Code, Latex, Syntax
 from ..core.shape_rules import logsumexp_shape, same_shape
 from ..core.shapes import Kind
 from .operation import define
+from .tensors import (
+    logsumexp_differential,
+    logsumexp_pullback,
+    softmax_differential,
+    softmax_pullback,
+)
 
 
 def d_softmax(node, out, ds):
@@ -29,6 +35,8 @@ def d_softmax(node, out, ds):
     x = node.args[0]
     if x.is_scalar:
         return None
+    if x.kind is Kind.TENSOR:
+        return softmax_differential(x, out, ds[0])
     if x.kind is Kind.VECTOR:
         return mul(out, sub(ds[0], matmul(transpose(out), ds[0])))
     weighted = mul(out, ds[0])
@@ -41,6 +49,8 @@ def pull_softmax(node, out, g):
     x = node.args[0]
     if x.is_scalar:
         return None
+    if x.kind is Kind.TENSOR:  # the differential is self-adjoint: S * (G - sum(S * G) ...)
+        return softmax_pullback(x, out, g)
     if x.kind is Kind.VECTOR:
         return mul(out, sub(g, matmul(transpose(out), g)))
     picked = _picked_cotangent(g)
@@ -86,6 +96,8 @@ def d_logsumexp(node, out, ds):
     x = node.args[0]
     if x.is_scalar:
         return ds[0]
+    if x.kind is Kind.TENSOR:
+        return logsumexp_differential(x, ds[0])
     if x.kind is Kind.MATRIX:
         return matmul(mul(call("softmax", x), ds[0]), ones_vector(x.shape.cols))
     return frob(call("softmax", x), ds[0])
@@ -96,6 +108,8 @@ def pull_logsumexp(node, out, g):
     x = node.args[0]
     if x.is_scalar:
         return g
+    if x.kind is Kind.TENSOR:
+        return logsumexp_pullback(x, g)
     if x.kind is Kind.MATRIX:
         return matmul(call("Diag", g), call("softmax", x))
     return mul(g, call("softmax", x))
@@ -126,7 +140,8 @@ define('softmax',
        sympy=lambda s, node, a: s.softmax_form(node, a),
        stable=(),
        scalar="softmax(a) = 1",
-       cost="costly")
+       cost="costly",
+       tensors=True)
 define('logsumexp',
        differential=d_logsumexp,
        adjoints=(pull_logsumexp,),
@@ -139,4 +154,5 @@ define('logsumexp',
        sympy=lambda s, node, a: s.logsumexp_form(node, a),
        stable=(),
        scalar="logsumexp(a) = a",
-       cost="costly")
+       cost="costly",
+       tensors=True)

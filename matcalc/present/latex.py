@@ -10,7 +10,7 @@ gallery result that way), so the precedence here mirrors the reader's: ``+ -`` b
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..core.broadcast import axis_mean, shown_operands
@@ -19,6 +19,8 @@ from ..core.ir import Node
 from ..core.printer import format_number
 from ..core.registry import Latex, operation
 from ..core.shapes import Dim, Kind
+from ..engine.pipeline import in_layout
+from ..engine.result import Result
 from ..lang.latex_tokens import GREEK
 
 _SUM, _HADAMARD, _JUXTAPOSE, _UNARY, _POSTFIX, _ATOM = range(1, 7)
@@ -142,14 +144,33 @@ class _Printer:
         return f"I_{{{latex_dim(node.params[0])}}}", _ATOM
 
     def _ones(self, node: Node) -> tuple[str, int]:
-        rows, cols = node.params
+        rows, cols = node.params[:2]
+        if node.kind is Kind.TENSOR:
+            return self._tensor_leaf("1", node), _ATOM
         if node.kind is Kind.VECTOR:
             return f"\\mathbf{{1}}_{{{latex_dim(rows)}}}", _ATOM
         return (f"\\mathbf{{1}}_{{{latex_dim(rows)}}} \\mathbf{{1}}_{{{latex_dim(cols)}}}^\\top",
                 _JUXTAPOSE)
 
+    def _tensor_leaf(self, digit: str, node: Node) -> str:
+        """``\\mathbf{1}_{B,T,d}``: a tensor of ones (zeros) of its axes."""
+        axes = ",".join(map(latex_dim, node.shape.dims))
+        return f"\\mathbf{{{digit}}}_{{{axes}}}"
+
+    def _axis_sum(self, node: Node) -> tuple[str, int]:
+        """``\\operatorname{sum}(X, a)``: the sum along an axis, as the text language has it."""
+        return (f"\\operatorname{{sum}}\\left({self.print(node.args[0])[0]}, "
+                f"{node.params[0]}\\right)", _ATOM)
+
+    def _expand(self, node: Node) -> tuple[str, int]:
+        axis, n = node.params
+        return (f"\\operatorname{{expand}}\\left({self.print(node.args[0])[0]}, {axis}, "
+                f"{latex_dim(n)}\\right)", _ATOM)
+
     def _zeros(self, node: Node) -> tuple[str, int]:
-        rows, cols = node.params
+        rows, cols = node.params[:2]
+        if node.kind is Kind.TENSOR:
+            return self._tensor_leaf("0", node), _ATOM
         size = latex_dim(rows) if node.kind is Kind.VECTOR else \
             f"{latex_dim(rows)} \\times {latex_dim(cols)}"
         return f"\\mathbf{{0}}_{{{size}}}", _ATOM
@@ -170,6 +191,21 @@ class _Printer:
         return f"\\begin{{bmatrix}} {self._blocks(node)} \\end{{bmatrix}}", _ATOM
 
     _hcat = _vcat = _concatenation
+
+    def _einsum(self, node: Node) -> tuple[str, int]:
+        """An einsum without a matrix form as a sum over its indices, the output's letters
+        on the bracket: ``\\left[\\sum_{k} Q_{tk} K_{sk}\\right]_{ts}`` (a number: no bracket)."""
+        inputs, output = node.params[0].split("->")
+        summed = "".join(dict.fromkeys(letter for letter in inputs if letter not in ",-" + output))
+        factors = []
+        for term, arg in zip(inputs.split(","), node.args, strict=True):
+            text = self.print(arg)[0]
+            factors.append(f"{text if re.fullmatch('[A-Za-z]', text) else _bracketed(text)}"
+                           f"_{{{term}}}")
+        body = (f"\\sum_{{{summed}}} " if summed else "") + " ".join(factors)
+        if output:
+            return f"\\left[{body}\\right]_{{{output}}}", _ATOM
+        return body, _HADAMARD
 
     def _blocks(self, node: Node) -> str:
         """The entries of a block matrix: ``A & B`` side by side, ``A \\\\ B`` stacked
@@ -244,6 +280,10 @@ class _Printer:
                 f"\\left({self.print(node.args[0])[0]}\\right)", _ATOM)
 
 
+def _bracketed(text: str) -> str:
+    return f"\\left({text}\\right)"
+
+
 def derivative_symbol(kind: str, of: str, wrt: str, of_kind: Kind, wrt_kind: Kind,
                       style: LatexStyle = LatexStyle(), across: tuple[str, Kind] | None = None
                       ) -> str:
@@ -272,7 +312,7 @@ def derivative_symbol(kind: str, of: str, wrt: str, of_kind: Kind, wrt_kind: Kin
     return f"\\frac{{\\partial {top}}}{{\\partial {bottom}}}"
 
 
-def result_symbol(result, style: LatexStyle = LatexStyle()) -> str:
+def result_symbol(result: Result, style: LatexStyle = LatexStyle()) -> str:
     """The symbol of a derived result (an ``engine.result.Result``): ``\\frac{\\partial
     J}{\\partial W}`` for its kind, the kinds of its names, a Hessian's cross block."""
     program = result.program
@@ -284,6 +324,41 @@ def result_symbol(result, style: LatexStyle = LatexStyle()) -> str:
     return derivative_symbol(result.kind, result.of, result.wrt, result.of_node.kind,
                              kind_of(result.wrt), style,
                              (result.across, kind_of(result.across)) if result.across else None)
+
+
+def result_style(result: Result, bold: bool = False) -> LatexStyle:
+    """The style of a result's LaTeX: its problem's names and its deltas are taken."""
+    program = result.program
+    taken = frozenset(program.variables) | frozenset(program.definitions) | \
+        frozenset(result.derivation.where)
+    return LatexStyle(bold=bold, taken=taken)
+
+
+def result_lines(result: Result, style: LatexStyle | None = None, layout: str = "mixed"
+                 ) -> list[tuple[str, str]]:
+    """(left side, right side) pairs: the result's where-definitions, then the result written
+    in ``layout`` (:func:`matcalc.engine.pipeline.in_layout`)."""
+    style = style or result_style(result)
+    written = in_layout(result, layout)
+    lines = [(latex_name(name, body.kind, style), to_latex(body, style))
+             for name, body in result.where.items()]
+    lines.append((result_symbol(result, style), to_latex(written, style)))
+    return lines
+
+
+def results_block(results: Sequence[Result], bold: bool = False, layout: str = "mixed") -> str:
+    """Several results as one aligned block, after the where-definitions they share."""
+    if not results:
+        return ""
+    style = result_style(results[0], bold)
+    shared: dict[str, tuple[str, str]] = {}
+    written = []
+    for result in results:
+        *where, last = result_lines(result, style, layout)
+        for left, right in where:
+            shared.setdefault(left, (left, right))
+        written.append(last)
+    return aligned([*shared.values(), *written])
 
 
 def aligned(lines: Iterable[tuple[str, str]]) -> str:
@@ -306,5 +381,5 @@ def standalone(blocks: Iterable[str]) -> str:
     return STANDALONE % body
 
 
-__all__ = ["LatexStyle", "aligned", "derivative_symbol", "latex_name", "standalone",
-           "to_latex"]
+__all__ = ["LatexStyle", "aligned", "derivative_symbol", "latex_name", "result_lines",
+           "result_style", "result_symbol", "results_block", "standalone", "to_latex"]

@@ -23,7 +23,14 @@ from ..core import ir
 from ..core.ir import Node, walk
 from ..core.program import Program
 from ..engine.accumulate import Derivation, differential
-from ..engine.pipeline import run, simplifier_for, target
+from ..engine.pipeline import (
+    differentiated_gradient,
+    reached_gradients,
+    reached_jacobians,
+    run,
+    simplifier_for,
+    target,
+)
 from ..engine.result import Result
 from ..errors import UnsupportedError
 from ..lang.parse import parse
@@ -216,44 +223,16 @@ def _function(program: Program, of: str | None, what: str) -> str:
 def steps(source: str | Program, wrt: str, of: str | None = None) -> Steps:
     """The steps of ``grad of wrt`` (of: a scalar definition; default the last one)."""
     program = _program(source)
-    of_name = _function(program, of, "f")
-    path = _path(program, of_name, wrt)
-    gradients = run(program, wrt=[name for name in path if name != of_name] + [wrt], of=of_name)
-    by_name = {derivative.wrt: derivative for derivative in gradients}
-    derivation = Derivation(program)
-    simplifier = simplifier_for(program, None, program.definitions[of_name].ref)
-    result = []
-    for name in path:
-        if name == wrt and name in program.variables:
-            continue
-        body = program.definitions[name].body
-        directions = _directions(program, body, path, wrt)
-        d_body = simplifier(differential(derivation, body, directions))
-        result.append(Step(name, body, d_body, directions, by_name.get(name),
-                           _identities(program, name, path)))
-    result.append(Step(wrt, None, None, {}, by_name[wrt], _identities(program, wrt, path)))
-    return Steps(of_name, wrt, result, gradients)
+    (result,) = run(program, wrt=[wrt], of=_function(program, of, "f"))
+    return gradient_steps(result)
 
 
 def jacobian_steps(source: str | Program, wrt: str, of: str | None = None) -> Steps:
     """The steps of ``jacobian of wrt``: forward from X, each definition's differential and
     its vec form ``vec(dv) = J_v vec(dX)`` with the vec/Kronecker identities used."""
     program = _program(source)
-    of_name = _function(program, of, "F")
-    (base,) = run(program, wrt=[wrt], of=of_name, kind="jacobian")
-    path = [name for name in reversed(_path(program, of_name, wrt))
-            if name in program.definitions and name != wrt]
-    derivation = Derivation(program)
-    simplifier = simplifier_for(program, None, program.definitions[of_name].ref)
-    result = []
-    for name in path:
-        body = program.definitions[name].body
-        directions = _directions(program, body, path, wrt)
-        d_body = simplifier(differential(derivation, body, directions))
-        (jacobian,) = run(program, wrt=[wrt], of=name, kind="jacobian")
-        result.append(Step(name, body, d_body, directions, jacobian,
-                           _forward_identities(body, directions)))
-    return Steps(of_name, wrt, result, [base], kind="jacobian")
+    (result,) = run(program, wrt=[wrt], of=_function(program, of, "F"), kind="jacobian")
+    return forward_steps(result)
 
 
 def hessian_steps(source: str | Program, wrt: str, of: str | None = None, across: str = ""
@@ -261,25 +240,72 @@ def hessian_steps(source: str | Program, wrt: str, of: str | None = None, across
     """The steps of ``hessian of wrt``: the gradient's steps, then the steps of the Jacobian of
     the gradient (named ``grad_<wrt>`` with its deltas), which is the Hessian; with ``across``,
     the Jacobian is taken with respect to it (the cross block d^2 of / d wrt d across')."""
-    gradient_steps = steps(source, wrt, of=of)
-    program = gradient_steps.gradients[0].program
-    # the gradient differentiated again may not use wrt's symmetry (it holds at the point only)
-    moving = frozenset({wrt, across} - {""})
-    (gradient,) = run(program, wrt=[wrt], of=gradient_steps.of, moving=moving)
-    named = f"grad_{wrt}"
-    while named in program.definitions or named in program.variables:
-        named += "_"
-    extended = program.extended({**gradient.where, named: gradient.result})
-    return [gradient_steps, jacobian_steps(extended, across or wrt, of=named)]
+    program = _program(source)
+    of_name = _function(program, of, "f")
+    results = run(program, wrt=[wrt, across] if across else [wrt], of=of_name, kind="hessian")
+    (block,) = [r for r in results if r.wrt == wrt and r.across == across]
+    return hessian_parts(block)
 
 
 def steps_of(result: Result) -> Steps | list[Steps]:
-    """The steps of a derived result: a Steps for a gradient or a Jacobian; for a Hessian, the
-    gradient's Steps and then the Jacobian's."""
+    """The steps of a derived result, read from the derivation that made it: a Steps for a
+    gradient or a Jacobian; for a Hessian, the gradient's Steps and then the Jacobian's."""
+    if result.of_node.op != "ref":
+        raise UnsupportedError("steps need the function to be a named definition "
+                               "(f = ...), not a request's expression")
     if result.kind == "hessian":
-        return hessian_steps(result.program, result.wrt, of=result.of, across=result.across)
-    show = steps if result.kind == "grad" else jacobian_steps
-    return show(result.program, result.wrt, of=result.of)
+        return hessian_parts(result)
+    return gradient_steps(result) if result.kind == "grad" else forward_steps(result)
+
+
+def gradient_steps(result: Result) -> Steps:
+    """A gradient's steps: each definition from the function back to the variable, its
+    differential, and the gradient the derivation reached there (for a Hessian block, those of
+    the gradient it differentiated)."""
+    program, of_name, wrt = result.program, result.of, result.wrt
+    path = _path(program, of_name, wrt)
+    gradients = reached_gradients(result, [name for name in path if name != of_name] + [wrt])
+    by_name = {derivative.wrt: derivative for derivative in gradients}
+    simplifier = simplifier_for(program, None, program.definitions[of_name].ref)
+    shown = []
+    for name in path:
+        if name == wrt and name in program.variables:
+            continue
+        body = program.definitions[name].body
+        directions = _directions(program, body, path, wrt)
+        shown.append(Step(name, body, simplifier(differential(Derivation(program), body,
+                                                              directions)),
+                          directions, by_name.get(name), _identities(program, name, path)))
+    shown.append(Step(wrt, None, None, {}, by_name[wrt], _identities(program, wrt, path)))
+    return Steps(of_name, wrt, shown, gradients)
+
+
+def forward_steps(result: Result) -> Steps:
+    """A Jacobian's steps: forward from the variable, each definition, its differential and
+    the Jacobian the derivation reached there (for a Hessian block, over the problem extended by
+    the gradient it differentiated)."""
+    if result.kind == "hessian":
+        program, of_name = differentiated_gradient(result)
+        wrt = result.across or result.wrt
+    else:
+        program, of_name, wrt = result.program, result.of, result.wrt
+    path = [name for name in reversed(_path(program, of_name, wrt))
+            if name in program.definitions and name != wrt]
+    jacobians = reached_jacobians(result, path)
+    simplifier = simplifier_for(program, None, program.definitions[of_name].ref)
+    shown = []
+    for name, jacobian in zip(path, jacobians, strict=True):
+        body = program.definitions[name].body
+        directions = _directions(program, body, path, wrt)
+        shown.append(Step(name, body, simplifier(differential(Derivation(program), body,
+                                                              directions)),
+                          directions, jacobian, _forward_identities(body, directions)))
+    return Steps(of_name, wrt, shown, [jacobians[-1]], kind="jacobian")
+
+
+def hessian_parts(result: Result) -> list[Steps]:
+    """A Hessian block's steps: the gradient's, then the Jacobian's of that gradient."""
+    return [gradient_steps(result), forward_steps(result)]
 
 
 def _forward_identities(body: Node, directions: dict[str, Node]) -> list[str]:
@@ -341,4 +367,5 @@ def _identities(program: Program, name: str, path: list[str]) -> list[str]:
     return found
 
 
-__all__ = ["Step", "Steps", "hessian_steps", "jacobian_steps", "steps", "steps_of"]
+__all__ = ["Step", "Steps", "forward_steps", "gradient_steps", "hessian_parts", "hessian_steps",
+           "jacobian_steps", "steps", "steps_of"]

@@ -13,6 +13,7 @@ from . import (  # noqa: F401 - they register their rules
     rewrites_kron,
     rewrites_matrix,
     rewrites_scalar,
+    rewrites_tensors,
 )
 from .rewrite import REWRITES, Rule
 
@@ -40,6 +41,7 @@ PRIORITY: tuple[str, ...] = (
     'spread-mean',
     'scale-out-of-axis-sums',
     'spread-through-entries',
+    'expand-out',
     'mean-of-entries',
     'kron-mixed-product',
     'kron-chain',

@@ -2,7 +2,7 @@
 
 import numpy as _np
 
-from .numpy_helpers import _unvec, _vec
+from .numpy_helpers import _unvec, _vec, _with_block
 
 
 # ---- copied into every generated module from here on ----
@@ -17,7 +17,7 @@ def _diagonal_blocks(x):
     return x[:, :, None] * _np.eye(x.shape[1], dtype=x.dtype)
 
 
-def _diagonal_blocks_product(a, t, b, n):
+def _diagonal_blocks_product(a, t, b, n, symmetric=False):
     """kron(I, a) @ M @ kron(I, b) for the matrix M of r x c blocks of n x n diagonals, block
     (i, j)'s diagonal t[:, i, j] (a None for I, b too): sum_n a[:, n] t[n, i, j] b[n, :] for
     block (i, j), never forming M or a Kronecker product (codegen/blocks.py)."""
@@ -30,10 +30,19 @@ def _diagonal_blocks_product(a, t, b, n):
     if b is None:
         return _np.einsum("am,mij->iajm", a, t).reshape(r * a.shape[0], c * n)
     p, q = a.shape[0], b.shape[1]
-    # one column of blocks at a time: an r p x n intermediate, no larger than r copies of a
-    columns = [((a[None] * t[:, :, j].T[:, None, :]).reshape(r * p, n) @ b).reshape(r, p, q)
-               for j in range(c)]
-    return _np.stack(columns, axis=2).reshape(r * p, c * q)
+    if symmetric:  # column j's blocks i <= j, the others mirrored: half the products
+        out = _np.zeros((r, p, c, q), dtype=t.dtype)
+        for j in range(c):
+            column = (a @ (t[:, :j + 1, j][:, :, None] * b[:, None, :]).reshape(n, (j + 1) * q))
+            column = column.reshape(p, j + 1, q)  # [x, i, y]: block (i, j)'s entry x, y
+            out = _with_block(out, (slice(0, j + 1), slice(None), j), column.transpose(1, 0, 2))
+            out = _with_block(out, (j, slice(None), slice(0, j + 1)), column.transpose(2, 1, 0))
+        return out.reshape(r * p, c * q)
+    # one column of blocks at a time: a @ (t[:, :, j] b, row by row), an n x r q intermediate
+    # (r copies of b) made in memory order; columns[j][x, i*q + y] is block (i, j)'s entry x, y
+    columns = [a @ (t[:, :, j][:, :, None] * b[:, None, :]).reshape(n, r * q) for j in range(c)]
+    stacked = _np.stack(columns, axis=0).reshape(c, p, r, q)
+    return stacked.transpose(2, 1, 0, 3).reshape(r * p, c * q)
 
 
 def _hcat(a, b):
@@ -77,3 +86,13 @@ def _given_size(sizes, dimension):
 def _dimension(size):
     """The size of a dimension as a number in arithmetic."""
     return float(size)
+
+
+def _einsum(spec, *operands):
+    """np.einsum over matcalc's layout: a vector operand (n x 1 or 1 x n) is read as its n
+    entries, a result with one letter is a column; contracted pairwise (BLAS) when optimized."""
+    inputs, output = spec.split("->")
+    arrays = [_np.reshape(a, (-1,)) if len(term) == 1 else a
+              for a, term in zip(operands, inputs.split(","), strict=True)]
+    value = _np.einsum(spec, *arrays, optimize=len(arrays) > 1)
+    return _np.reshape(value, (-1, 1)) if len(output) == 1 else value

@@ -86,6 +86,10 @@ def _sylvester(s, e):
     return _np.real(v @ ((vinv @ e @ v) / (w[:, None] + w[None, :])) @ vinv)
 
 
+def _cholesky(x):
+    return _np.linalg.cholesky(x)  # NaN where x is not positive definite
+
+
 def _logdet_spd(x):
     # NaN where x is not positive definite (jnp.linalg.cholesky does not raise)
     return 2.0 * _np.sum(_np.log(_np.diagonal(_np.linalg.cholesky(x))))
@@ -101,6 +105,13 @@ def _triangular_product(t, m, lower, left):
 
 def _triangular_congruence(s, m, lower):
     return s.T @ m @ s
+
+
+def _solved_congruence(t, m, lower):
+    import jax.scipy.linalg
+
+    y = jax.scipy.linalg.solve_triangular(t, m, lower=lower, trans=1)
+    return jax.scipy.linalg.solve_triangular(t, y.T, lower=lower, trans=1).T
 
 
 def _plus_diagonal(m, v):
@@ -148,3 +159,27 @@ def _matrix_power_k(a, k):
         base = _np.where(k < 0, _np.linalg.inv(a), a)
         return _jax.lax.fori_loop(0, _np.abs(k), lambda _, p: p @ base,
                                   _np.eye(a.shape[0], dtype=a.dtype))
+
+
+def _with_block(out, index, value):
+    return out.at[index].set(value)
+
+
+def _softmax(x, axis):  # the NumPy helper divides in place, which JAX arrays do not allow
+    shifted = _np.exp(x - _np.max(x, axis=axis, keepdims=True))
+    return shifted / _np.sum(shifted, axis=axis, keepdims=True)
+
+
+def _softmax_pullback(p, d, axis):  # the NumPy helper subtracts in place
+    weighted = p * d
+    return weighted - p * _np.sum(weighted, axis=axis, keepdims=True)
+
+
+def _seeded_product(g, a, b):
+    """g * (a @ b), g applied to the smallest of a, b and a @ b (a backward pass's seed)."""
+    sizes = (a.size, b.size, a.shape[0] * b.shape[-1])
+    if sizes[0] == min(sizes):
+        return (g * a) @ b
+    if sizes[1] == min(sizes):
+        return a @ (g * b)
+    return g * (a @ b)

@@ -8,6 +8,8 @@ import math as _math
 
 import numpy as _np
 
+from ...core.indices import _commutation_columns
+
 
 # ---- copied into every generated module from here on ----
 def _sigmoid(x):
@@ -18,13 +20,35 @@ def _sigmoid(x):
 
 def _softmax(x, axis):
     shifted = _np.exp(x - _np.max(x, axis=axis, keepdims=True))
-    return shifted / _np.sum(shifted, axis=axis, keepdims=True)
+    shifted /= _np.sum(shifted, axis=axis, keepdims=True)  # a new array: divided in place
+    return shifted
 
 
 def _logsumexp(x, axis, keep):
     top = _np.max(x, axis=axis, keepdims=True)
     value = top + _np.log(_np.sum(_np.exp(x - top), axis=axis, keepdims=True))
-    return value if keep else value.reshape(())[()]
+    if keep:
+        return value
+    return _np.squeeze(value, axis) if _np.ndim(x) > 2 else value.reshape(())[()]
+
+
+def _softmax_pullback(p, d, axis):
+    weighted = p * d
+    weighted -= p * _np.sum(weighted, axis=axis, keepdims=True)
+    return weighted
+
+
+def _batch_gram(a, m):
+    return a.reshape(-1, a.shape[-1]).T @ m.reshape(-1, m.shape[-1])
+
+
+def _swap_last(x):
+    return _np.swapaxes(x, -1, -2)
+
+
+def _expand(g, axis, n):
+    shape = _np.shape(g)
+    return _np.broadcast_to(_np.expand_dims(g, axis), shape[:axis] + (n,) + shape[axis:])
 
 
 def _softplus(x):
@@ -101,8 +125,7 @@ def _number(x):
 
 
 def _commutation(m, n, dtype):
-    rows = _np.arange(m * n)
-    return (_np.arange(m * n)[None, :] == ((rows % n) * m + rows // n)[:, None]).astype(dtype)
+    return _np.eye(m * n, dtype=dtype)[_commutation_columns(m, n)]
 
 
 def _column(x, name):
@@ -112,6 +135,14 @@ def _column(x, name):
     if x.ndim == 2 and x.shape[1] == 1:
         return x
     raise ValueError(f"{name} must be a vector (a 1-D array), not an array of shape {x.shape}")
+
+
+def _tensor(x, name, axes):
+    x = _np.asarray(x)
+    if x.ndim != axes:
+        raise ValueError(f"{name} must be a tensor of {axes} axes, not an array of shape "
+                         f"{x.shape}")
+    return x
 
 
 def _matrix(x, name):
@@ -165,11 +196,26 @@ def _solve_triangular(a, b, lower):
 # are the symmetric ones (the gradient of f(chol((S + S') / 2))).
 
 
-def _chol(x):
+def _cholesky(x):
+    # the lower Cholesky factor, None where x is not positive definite; one matrix through
+    # LAPACK's potrf (SciPy), several times faster than np.linalg.cholesky in float32
+    if _np.ndim(x) == 2 and _np.size(x) and _np.asarray(x).dtype.kind == "f":
+        from scipy import linalg
+
+        potrf = linalg.get_lapack_funcs("potrf", (x,))
+        factor, info = potrf(x, lower=1, clean=1)
+        return factor if info == 0 else None
     try:
-        return _np.linalg.cholesky(_sym(x))
-    except _np.linalg.LinAlgError:  # not positive definite: outside the domain
-        return _np.full_like(x, _np.nan)
+        return _np.linalg.cholesky(x)
+    except _np.linalg.LinAlgError:
+        return None
+
+
+def _chol(x):
+    factor = _cholesky(_sym(x))
+    if factor is None:  # not positive definite: outside the domain
+        return _np.full(_np.shape(x), _np.nan)
+    return factor
 
 
 def _sym(x):
@@ -321,10 +367,10 @@ def _sylvester(s, e):
 def _logdet_spd(x):
     # log det of a symmetric positive definite matrix through its Cholesky factor,
     # 2 sum(log(diag(L))); a matrix that is not positive definite goes through slogdet
-    try:
-        return 2.0 * _np.sum(_np.log(_np.diagonal(_np.linalg.cholesky(x))))
-    except _np.linalg.LinAlgError:
+    factor = _cholesky(x)
+    if factor is None:
         return _logdet(x)
+    return 2.0 * _np.sum(_np.log(_np.diagonal(factor)))
 
 
 def _inv_triangular(a, lower):
@@ -353,6 +399,15 @@ def _triangular_congruence(s, m, lower):
     trmm = linalg.get_blas_funcs("trmm", (s, m))
     right = trmm(1.0, s, m, side=1, lower=lower)
     return trmm(1.0, s, right, side=0, lower=lower, trans_a=1)
+
+
+def _solved_congruence(t, m, lower):
+    # inv(T)' @ M @ inv(T) for a triangular T by two triangular solves (T' Y = M, T' Z' = Y'),
+    # never inv(T)
+    from scipy import linalg
+
+    y = linalg.solve_triangular(t, m, lower=lower, trans=1, check_finite=False)
+    return linalg.solve_triangular(t, y.T, lower=lower, trans=1, check_finite=False).T
 
 
 def _plus_diagonal(m, v):
@@ -413,9 +468,19 @@ def _svd_v(x):
     return _singular_vectors(x)[1]
 
 
-def _onehot(y, k):
+def _onehot(y, k, grid):
+    if grid:  # a B x T grid of labels: B x T x k
+        return (_np.expand_dims(y, -1) == _np.arange(k)).astype(float)
     return (_np.reshape(y, (-1, 1)) == _np.arange(k)).astype(float)
 
 
 def _pick(p, y):
+    if _np.ndim(p) > 2:  # a B x T x k tensor and a B x T grid of labels
+        return _np.take_along_axis(p, _np.expand_dims(y, -1).astype(int), axis=-1)[..., 0]
     return _np.take_along_axis(p, _np.reshape(y, (-1, 1)).astype(int), axis=1)
+
+
+def _with_block(out, index, value):
+    """out with out[index] = value (in place; JAX's helper makes a new array)."""
+    out[index] = value
+    return out

@@ -9,6 +9,8 @@ import math as _math
 
 import torch as _torch
 
+from ...core.indices import _commutation_columns
+
 
 # ---- copied into every generated module from here on ----
 def _sigmoid(x):
@@ -21,7 +23,27 @@ def _softmax(x, axis):
 
 def _logsumexp(x, axis, keep):
     value = _torch.logsumexp(x, dim=axis, keepdim=True)
-    return value if keep else value.reshape(())
+    if keep:
+        return value
+    return value.squeeze(axis) if x.dim() > 2 else value.reshape(())
+
+
+def _softmax_pullback(p, d, axis):
+    weighted = p * d
+    return weighted - p * _torch.sum(weighted, dim=axis, keepdim=True)
+
+
+def _batch_gram(a, m):
+    return a.reshape(-1, a.shape[-1]).T @ m.reshape(-1, m.shape[-1])
+
+
+def _swap_last(x):
+    return x.transpose(-1, -2)
+
+
+def _expand(g, axis, n):
+    shape = list(g.shape)
+    return g.unsqueeze(axis).expand(*(shape[:axis] + [n] + shape[axis:]))
 
 
 def _softplus(x):
@@ -80,9 +102,7 @@ def _number(x):
 
 
 def _commutation(m, n, dtype, device):
-    rows = _torch.arange(m * n, device=device)
-    return (_torch.arange(m * n, device=device)[None, :] ==
-            ((rows % n) * m + rows // n)[:, None]).to(dtype)
+    return _torch.eye(m * n, dtype=dtype, device=device)[_commutation_columns(m, n)]
 
 
 def _maximum(a, b):
@@ -110,6 +130,13 @@ def _column(x, name):
     raise ValueError(f"{name} must be a vector (a 1-D tensor), not of shape {tuple(x.shape)}")
 
 
+def _tensor(x, name, axes):
+    if x.ndim != axes:
+        raise ValueError(f"{name} must be a tensor of {axes} axes, not of shape "
+                         f"{tuple(x.shape)}")
+    return x
+
+
 def _matrix(x, name):
     if x.ndim != 2:
         raise ValueError(f"{name} must be a matrix (a 2-D tensor), not of shape "
@@ -128,13 +155,33 @@ def _scalar(x, name, dtype, device):
 def _dtype_of(*tensors):
     dtype = tensors[0].dtype
     for tensor in tensors[1:]:
-        dtype = _torch.promote_types(dtype, tensor.dtype)
+        if tensor.dtype is not dtype:
+            dtype = _torch.promote_types(dtype, tensor.dtype)
     return dtype if dtype.is_floating_point else _torch.get_default_dtype()
 
 
 def _as(x, dtype, device):
     """A result as a tensor of the inputs' dtype, on their device (a number becomes one)."""
+    if type(x) is _torch.Tensor and x.dtype is dtype and x.device == device:
+        return x  # most results already are: as_tensor's call is the cost of a small step
     return _torch.as_tensor(x, dtype=dtype, device=device)
+
+
+def _result(x, dtype, device, shape):
+    """A result in the inputs' dtype, on their device, in shape: a call only for what is not
+    so already (a small training step is mostly such calls)."""
+    x = _as(x, dtype, device)
+    return x if x.shape == shape else x.reshape(shape)
+
+
+def _seeded_product(g, a, b):
+    """g * (a @ b), g applied to the smallest of a, b and a @ b (a backward pass's seed)."""
+    sizes = (a.numel(), b.numel(), a.shape[0] * b.shape[-1])
+    if sizes[0] == min(sizes):
+        return (g * a) @ b
+    if sizes[1] == min(sizes):
+        return a @ (g * b)
+    return (a @ b).mul_(g)
 
 
 def _kron_matvec(a, b, v):
@@ -148,7 +195,7 @@ def _diagonal_blocks(x):
     return _torch.diag_embed(x)
 
 
-def _diagonal_blocks_product(a, t, b, n):
+def _diagonal_blocks_product(a, t, b, n, symmetric=False):
     """kron(I, a) @ M @ kron(I, b) for the matrix M of r x c blocks of n x n diagonals, block
     (i, j)'s diagonal t[:, i, j] (a None for I, b too): sum_n a[:, n] t[n, i, j] b[n, :] for
     block (i, j), never forming M or a Kronecker product (codegen/blocks.py)."""
@@ -162,10 +209,19 @@ def _diagonal_blocks_product(a, t, b, n):
     if b is None:
         return _torch.einsum("am,mij->iajm", a, t).reshape(r * a.shape[0], c * n)
     p, q = a.shape[0], b.shape[1]
-    # one column of blocks at a time: an r p x n intermediate, no larger than r copies of a
-    columns = [((a[None] * t[:, :, j].T[:, None, :]).reshape(r * p, n) @ b).reshape(r, p, q)
-               for j in range(c)]
-    return _torch.stack(columns, dim=2).reshape(r * p, c * q)
+    if symmetric:  # column j's blocks i <= j, the others mirrored: half the products
+        out = _torch.zeros((r, p, c, q), dtype=t.dtype, device=t.device)
+        for j in range(c):
+            column = (a @ (t[:, :j + 1, j][:, :, None] * b[:, None, :]).reshape(n, (j + 1) * q))
+            column = column.reshape(p, j + 1, q)  # [x, i, y]: block (i, j)'s entry x, y
+            out[:j + 1, :, j] = column.permute(1, 0, 2)
+            out[j, :, :j + 1] = column.permute(2, 1, 0)
+        return out.reshape(r * p, c * q)
+    # one column of blocks at a time: a @ (t[:, :, j] b, row by row), an n x r q intermediate
+    # (r copies of b) made in memory order; columns[j][x, i*q + y] is block (i, j)'s entry x, y
+    columns = [a @ (t[:, :, j][:, :, None] * b[:, None, :]).reshape(n, r * q) for j in range(c)]
+    stacked = _torch.stack(columns, dim=0).reshape(c, p, r, q)
+    return stacked.permute(2, 1, 0, 3).reshape(r * p, c * q)
 
 
 def _hcat(a, b):
@@ -342,6 +398,12 @@ def _triangular_congruence(s, m, lower):
     return s.T @ m @ s
 
 
+def _solved_congruence(t, m, lower):
+    # inv(T)' @ M @ inv(T): T' Y = M, then Z T = Y
+    y = _torch.linalg.solve_triangular(t.T, m, upper=lower)
+    return _torch.linalg.solve_triangular(t, y, upper=not lower, left=False)
+
+
 def _plus_diagonal(m, v):
     return m + _torch.diag(_torch.as_tensor(v).reshape(-1))
 
@@ -394,9 +456,23 @@ def _svd_v(x):
     return _singular_vectors(x)[1]
 
 
-def _onehot(y, k):
+def _onehot(y, k, grid):
+    if grid:  # a B x T grid of labels: B x T x k
+        return (y.unsqueeze(-1) == _torch.arange(k, device=y.device)).to(_torch.float64)
     return (y.reshape(-1, 1) == _torch.arange(k, device=y.device)).to(_torch.float64)
 
 
 def _pick(p, y):
+    if p.dim() > 2:  # a B x T x k tensor and a B x T grid of labels
+        return _torch.take_along_dim(p, y.unsqueeze(-1).long(), dim=-1)[..., 0]
     return _torch.take_along_dim(p, y.reshape(-1, 1).long(), dim=1)
+
+
+def _einsum(spec, *operands):
+    """torch.einsum over matcalc's layout: a vector operand (n x 1 or 1 x n) is read as its n
+    entries, a result with one letter is a column."""
+    inputs, output = spec.split("->")
+    arrays = [a.reshape(-1) if len(term) == 1 else a
+              for a, term in zip(operands, inputs.split(","), strict=True)]
+    value = _torch.einsum(spec, *arrays)
+    return value.reshape(-1, 1) if len(output) == 1 else value
