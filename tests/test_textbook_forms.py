@@ -287,7 +287,7 @@ ROBUST = ("X : matrix(N, d); w : vector(d); y : vector(N); c : scalar positive\n
      "d2L_dw_dw = X' @ Diag(c ^ 2 / (c ^ 2 + r .^ 2) .^ 1.5) @ X"),
     # Black & Anandan (1996) eq. 7: the Cauchy loss, written two ways
     ("sum(log(1 + (r / c) .^ 2))", "grad", "dL_dw = X' @ ((2 * r) / (c ^ 2 + r .^ 2))"),
-    ("sum(log(c ^ 2 + r .^ 2))", "grad", "dL_dw = X' @ ((2 * r) / (c ^ 2 + r .^ 2))"),
+    ("sum(log(c ^ 2 + r .^ 2))", "grad", "dL_dw = 2 * X' @ (r / (c ^ 2 + r .^ 2))"),
     ("sum(log(1 + (r / c) .^ 2))", "hessian",
      "d2L_dw_dw = X' @ Diag((2 * (c ^ 2 - r .^ 2)) / (c ^ 2 + r .^ 2) .^ 2) @ X"),
 ])

@@ -198,6 +198,8 @@ class Writer:
         """A @ (1 1') = (A @ 1) @ 1' and (1 1') @ A = 1 @ (1' @ A): the row (column) sums
         spread, never a product with a dense matrix of ones (O(N d) for a row mean, not
         O(N d^2)); "" where neither factor is a matrix of ones."""
+        if any(_inverse(factor) for factor in (a, b)):
+            return ""  # 1 1' @ inv(A) is a solve (writer.solve), its inverse never formed
         if _ones_matrix(b) and not _ones_matrix(a):
             ones_row = self.code("ones", "1", self.dim(b.shape.cols))
             return f"({self.code('row sums', self.value(a))} @ {ones_row})"
@@ -441,6 +443,11 @@ class Writer:
         if node.op in LEAVES or text.isidentifier() or node in self.names:
             return text
         return self._hold(node, text)
+
+
+def _inverse(node: Node) -> bool:
+    """inv(A) or inv(A)'."""
+    return node.op == "inv" or (node.op == "transpose" and node.args[0].op == "inv")
 
 
 def _ones_matrix(node: Node) -> bool:
