@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .core.program import Program
 from .derive import with_derivatives
-from .numeric.check_steps import StepVerdict, check_steps
+from .numeric.check_steps import ClaimVerdict, check_steps
 from .present import steps as _steps
 from .present.steps import Step, Steps
 
@@ -28,5 +28,5 @@ def hessian_steps(source: str | Program, wrt: str, of: str | None = None) -> lis
     return with_derivatives(_steps.hessian_steps(source, wrt, of))
 
 
-__all__ = ["Step", "StepVerdict", "Steps", "check_steps", "hessian_steps", "jacobian_steps",
+__all__ = ["ClaimVerdict", "Step", "Steps", "check_steps", "hessian_steps", "jacobian_steps",
            "steps"]

@@ -225,3 +225,40 @@ def test_every_folder_of_modules_is_a_package():
     # non-editable install (pip install .)
     folders = {path.parent for path in PACKAGE.rglob("*.py")}
     assert [str(f) for f in folders if not (f / "__init__.py").exists()] == []
+
+
+def _classes_named_like_verdicts() -> dict[str, list[str]]:
+    """Every class of matcalc that is a verdict by its name (``...Verdict``, ``CheckResult``),
+    by name, with the modules that define one of that name."""
+    found: dict[str, list[str]] = {}
+    for name, path in _modules().items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef) and (node.name.endswith("Verdict") or
+                                                   node.name == "CheckResult"):
+                found.setdefault(node.name, []).append(name)
+    return found
+
+
+def test_every_verdict_has_one_name_and_the_one_base():
+    import importlib
+
+    from matcalc.numeric.verdict import STATUSES, VerdictBase
+
+    found = _classes_named_like_verdicts()
+    assert {"CheckResult", "ClaimVerdict", "Verdict", "StepVerdict",
+            "DerivationVerdict"} <= set(found)
+    for class_name, modules in found.items():
+        assert len(modules) == 1, f"{class_name} is defined in {modules}: one name, one class"
+        verdict_class = getattr(importlib.import_module(modules[0]), class_name)
+        assert issubclass(verdict_class, VerdictBase), class_name
+    # one shape: truth is ok, a status among STATUSES, a one-line summary
+    from matcalc.grading.verdicts import DerivationVerdict, StepVerdict, Verdict
+    from matcalc.numeric.check_steps import ClaimVerdict
+
+    for verdict in (Verdict(True, 0.0), Verdict(False, 1.0, hint="transpose"),
+                    StepVerdict(3, "a = b", False, "no"), DerivationVerdict(),
+                    ClaimVerdict("dJ = G : dW", True, "kink", inconclusive=True)):
+        assert bool(verdict) is verdict.ok
+        assert verdict.status in STATUSES and "\n" not in verdict.summary
+    assert ClaimVerdict("c", True, inconclusive=True).status == "inconclusive"
+    assert DerivationVerdict().status == "incomplete" and not DerivationVerdict()

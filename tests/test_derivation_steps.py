@@ -103,7 +103,7 @@ f &= \mathbf{1}_n^\top \begin{bmatrix} A & B \end{bmatrix} \begin{bmatrix} x \\ 
 def test_the_first_false_step_is_found_at_its_line(problem, derivation, layout, first):
     verdict = matcalc.verify_derivation(problem, derivation, layout=layout)
     assert verdict.layout == layout
-    found = verdict.first_error.line if verdict.first_error else None
+    found = verdict.first_error.line if verdict.first_error is not None else None
     assert found == first, str(verdict)
     assert verdict.ok == (first is None)
 

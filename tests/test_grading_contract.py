@@ -419,3 +419,22 @@ def test_a_name_for_a_derivative_is_no_statement_of_it(derivation):
 ])
 def test_a_name_for_a_derivative_serves_once_stated(derivation):
     assert matcalc.verify_derivation(QUADRATIC_FORM, derivation).ok
+
+
+# two literals with more digits than float64 holds round to one number: 0.1000000000000000001 - 0.1
+# was 0, and x + (0.1000000000000000001 - 0.1) * 1e20 * x (which is 11 x) was graded correct
+@pytest.mark.parametrize("answer", [
+    "x + (0.1000000000000000001 - 0.1) * 1e20 * x",
+    "x + (1.00000000000000000001 - 1) * 100000000000000000000 * x",
+    "x + (100000000000000000000001 - 100000000000000000000000) * x",
+    r"x + \left(1.00000000000000000001 - 1\right) \cdot 10^{20} x",
+])
+def test_a_number_floating_point_cannot_hold_is_refused(answer):
+    with pytest.raises(UnsupportedError, match="more significant digits than float64 holds"):
+        matcalc.verify(HALF_SQUARE, "x", answer)
+
+
+@pytest.mark.parametrize("answer", ["x * 1.0000000000000000000", "x * 0.50000000000000000 * 2",
+                                    "x * 100000000000000000000 / 100000000000000000000"])
+def test_a_long_number_that_float64_holds_is_read(answer):
+    assert matcalc.verify(HALF_SQUARE, "x", answer).ok

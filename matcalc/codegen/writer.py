@@ -7,6 +7,7 @@ The writer knows the structure worth exploiting (module docstring of
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from ..core.algebra import matmul
@@ -126,8 +127,9 @@ class Writer:
         op = node.op
         if op in ("var", "ref"):
             return identifier(node.params[0])
-        if op == "const":
-            return repr(node.params[0])
+        if op == "const":  # an infinity is only a branch of where(C, A, -inf)
+            value = node.params[0]
+            return f"float('{value}')" if math.isinf(value) else repr(value)
         if op == "dimval":
             return self.code("dimension", self.dim(node.params[0]))
         if op == "identity":

@@ -15,6 +15,7 @@ from ..engine.pipeline import run
 from ..engine.result import Result
 from ..errors import DomainError, ShapeError, UnknownNameError
 from ..lang.parse import parse
+from ..numeric.verdict import VerdictBase
 from .answers import answer_node
 from .hints import diagnose, diagonal_shape_hint, kron_shape_hint
 from .samples import (
@@ -32,7 +33,7 @@ from .shape_hints import shape_hint, transposed_shape_hint
 
 
 @dataclass
-class Verdict:
+class Verdict(VerdictBase):
     """Whether an answer is right, how far off it is, and a hint when it is not."""
 
     ok: bool
@@ -45,9 +46,6 @@ class Verdict:
     seeds: list[int] = field(default_factory=list)
     read_as: str = ""  # the answer as matcalc read it (a misreading shows here)
     read_as_latex: str = ""
-
-    def __bool__(self) -> bool:
-        return self.ok
 
     def __str__(self) -> str:
         if self.ok:
@@ -74,7 +72,7 @@ class Verdict:
 
 
 @dataclass
-class StepVerdict:
+class StepVerdict(VerdictBase):
     """One ``=`` of a derivation: its line (1-based), its text, and whether it holds."""
 
     line: int
@@ -108,7 +106,7 @@ class LineReport:
 
 
 @dataclass
-class DerivationVerdict:
+class DerivationVerdict(VerdictBase):
     """The verdict on a derivation: every step, what became of every line, and the requested
     derivatives it does not reach.
 
@@ -162,9 +160,6 @@ class DerivationVerdict:
         if self.status == "incomplete":
             return "incomplete: " + "; ".join(self.gaps)
         return "every step holds"
-
-    def __bool__(self) -> bool:
-        return self.ok
 
     def rows(self) -> list[str]:
         """A row for each step and for each line that was not checked, in line order (a line

@@ -7,13 +7,13 @@ checked constructors; an error raised there is given the location of the failing
 
 from __future__ import annotations
 
+import decimal
 import math
 
 from lark import Token, Tree
 
 from .. import limits
 from ..core import ir
-from ..core.constants import exact
 from ..core.ir import Node
 from ..core.labels import integer_valued, labels_attributes
 from ..core.program import Definition, Program, Request
@@ -29,12 +29,15 @@ from ..errors import (
     MatcalcError,
     ShapeError,
     UnknownNameError,
+    UnsupportedError,
     did_you_mean,
 )
 from ..limits import check_time
 from .broadcast import refuse_matrix_times_vector
+from .calls import CALLS, INFINITY, build_call, refuse_infinity
 from .einsum_call import einsum_call, string_outside_einsum
 from .pending import NEEDS_SIZE, PENDING, PendingIdentity, combine, is_pending, negated
+from .syntax import location_of
 from .tensors import TENSOR_CALLS, along_axis, tensor_call
 
 MAX_EXPRESSION_DEPTH = 250
@@ -51,36 +54,34 @@ _OPERATION_OF = {text: name for name, text in sorted(_CALLED.items(), key=lambda
 CONCATENATIONS = frozenset({"hcat", "vcat"})  # hcat(A, B, C) is hcat(hcat(A, B), C)
 AXIS_REDUCTIONS = frozenset({"sum", "mean"})  # sum(X, 1), mean(X, 0): along one axis
 DIMENSION_FUNCTIONS = frozenset({"I", "ones", "zeros", "commutation"})
-FUNCTIONS = UNARY_FUNCTIONS | BINARY_FUNCTIONS | DIMENSION_FUNCTIONS | TENSOR_CALLS | {"einsum"}
+FUNCTIONS = UNARY_FUNCTIONS | BINARY_FUNCTIONS | DIMENSION_FUNCTIONS | TENSOR_CALLS | CALLS | \
+    {"einsum"}
 RESERVED = FUNCTIONS
 
-ATTRIBUTES = ("symmetric", "spd", "simplex", "positive", "invertible", "pm1", "lower", "upper")
+ATTRIBUTES = ("symmetric", "spd", "simplex", "positive", "invertible", "pm1", "lower", "upper",
+              "mask")
 SQUARE_ATTRIBUTES = frozenset({"symmetric", "spd", "invertible", "lower", "upper"})
 TRIANGULAR_ATTRIBUTES = frozenset({"lower", "upper"})
 # a triangular matrix that is symmetric is diagonal: declare Diag(d) instead
 _EXCLUSIVE = {"lower": {"upper", "symmetric", "spd", "simplex", "pm1", "positive"},
-              "upper": {"lower", "symmetric", "spd", "simplex", "pm1", "positive"}}
+              "upper": {"lower", "symmetric", "spd", "simplex", "pm1", "positive"},
+              "mask": set(ATTRIBUTES) - {"mask", "symmetric"}}
 
 _BINARY_OPS = {"add", "sub", "mul", "div", "matmul", "frob"}
 
 
 def number(text: str) -> float:
-    """A literal's value; one beyond float64's range (1e400) is an error, not infinity."""
+    """A literal's value; one beyond float64's range (1e400) is an error, not infinity, as is
+    one with more significant digits than float64 holds, which it would round (two could
+    round to one: 0.1000000000000000001 - 0.1 would be 0)."""
     value = float(text)
     if not math.isfinite(value):
         raise LimitError(f"the number {text} is too large (float64 reaches about 1.8e308)")
+    exact = decimal.Decimal(text)
+    if len(exact.normalize().as_tuple().digits) > 17 and decimal.Decimal(value) != exact:
+        raise UnsupportedError(f"the number {text} has more significant digits than float64 "
+                               f"holds (17): it would be read as {value!r}")
     return value
-
-
-def location_of(item: Tree | Token, source: str) -> Location | None:
-    """Where a tree or token starts, spanning it on its first line."""
-    if isinstance(item, Token):
-        return Location(item.line, item.column, max(1, len(str(item))))
-    meta = item.meta
-    if meta.empty:
-        return None
-    end = meta.end_column if meta.end_line == meta.line else meta.column + 1
-    return Location(meta.line, meta.column, max(1, end - meta.column))
 
 
 def tree_depth(tree: Tree) -> int:
@@ -238,9 +239,10 @@ class Builder:
         token = tree.children[0]
         clash = sorted(_EXCLUSIVE.get(str(token), set()) & attributes)
         if clash:
-            raise AssumptionError(f"'{token}' cannot be combined with '{clash[0]}': a triangular "
-                                  "matrix has zeros on one side of its diagonal (one that is "
-                                  "also symmetric is diagonal: write Diag(d))",
+            why = "a mask's entries are 0 and 1" if str(token) == "mask" else "a triangular " \
+                "matrix has zeros on one side of its diagonal (one that is also symmetric is " \
+                "diagonal: write Diag(d))"
+            raise AssumptionError(f"'{token}' cannot be combined with '{clash[0]}': {why}",
                                   location_of(token, self.source), self.source)
 
     def _definition(self, tree: Tree) -> None:
@@ -319,6 +321,8 @@ class Builder:
             return ir.dimval(self.dimensions[name])
         if name == "I":
             return PENDING
+        if name == INFINITY:
+            raise refuse_infinity()
         if name in FUNCTIONS:
             raise UnknownNameError(f"'{name}' is a function; call it as {name}(...)")
         if name == "pi":  # the constant, where no declaration takes the name
@@ -361,10 +365,6 @@ class Builder:
         if op == "div" and not is_pending(right) and right.op == "const" and \
                 right.params[0] == 0:
             raise DomainError("division by zero")
-        if op == "div" and not is_pending(left) and left.op == "const" and right.op == "const":
-            quotient = left.params[0] / right.params[0]
-            if exact(quotient) is not None:  # 1/2 is the number printed so
-                return ir.const(quotient)
         return combine(op, left, right)
 
     def operands(self, tree: Tree) -> tuple[Node | PendingIdentity, Node | PendingIdentity]:
@@ -415,6 +415,8 @@ class Builder:
         name = str(name_token)
         if name in DIMENSION_FUNCTIONS:
             return self._dimension_call(name, argument_trees)
+        if name in CALLS:
+            return build_call(self, name, argument_trees)
         if name in TENSOR_CALLS:
             return tensor_call(name, argument_trees, self.expression, self._dimension_argument)
         if name == "einsum":

@@ -44,6 +44,7 @@ from ..engine.result import Result
 from ..errors import DomainError
 from .evaluate import Evaluation, internal_array, prepare, to_user_layout
 from .sampling import KINK_MARGIN, KINKED, random_instance
+from .verdict import VerdictBase
 
 STEP = 1e-4
 HESSIAN_STEP = 1e-3
@@ -63,8 +64,9 @@ DEFAULT_TOLERANCE = 1e-6
 
 
 @dataclass
-class CheckResult:
-    """The verdict of a finite-difference check."""
+class CheckResult(VerdictBase):
+    """The verdict of a finite-difference check: ``status`` is ``inconclusive`` at a kink or
+    where the differences cannot decide."""
 
     ok: bool
     max_rel_error: float
@@ -79,8 +81,11 @@ class CheckResult:
     inconclusive: bool = False
     kink: str = ""
 
-    def __bool__(self) -> bool:
-        return self.ok
+    @property
+    def status(self) -> str:
+        if self.ok:
+            return "holds"
+        return "inconclusive" if self.inconclusive or self.kink else "false"
 
     def _repr_markdown_(self) -> str:
         """The verdict in a notebook, its first word in bold."""

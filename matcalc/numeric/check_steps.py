@@ -19,19 +19,34 @@ from ..present.steps import Step, Steps, shape_node
 from .check import check
 from .evaluate import prepare, to_user_layout
 from .sampling import random_instance
+from .verdict import VerdictBase
 
 
 @dataclass
-class StepVerdict:
-    """Whether one step's claim holds at random points."""
+class ClaimVerdict(VerdictBase):
+    """Whether one claim of a derivation's steps (a Frobenius form, a vec form, a differential)
+    holds at random points: ``ok`` unless the points refute it, ``detail`` the evidence;
+    ``inconclusive`` when they could not decide (a kink, no point in the domain), which
+    ``status`` says."""
 
     claim: str
     ok: bool
     detail: str = ""
+    inconclusive: bool = False
+
+    @property
+    def status(self) -> str:
+        if not self.ok:
+            return "false"
+        return "inconclusive" if self.inconclusive else "holds"
+
+    def __str__(self) -> str:
+        return f"{'holds' if self.ok else 'FAILED'}: {self.claim}" + \
+            (f" ({self.detail})" if self.detail else "")
 
 
 def check_steps(derivation_steps: Steps | Sequence[Steps], seed: int = 0, points: int = 2
-                ) -> list[StepVerdict]:
+                ) -> list[ClaimVerdict]:
     """Test every claim of the steps of a derivation (``d.steps``, or
     ``matcalc.steps.steps(source, wrt, of)``; a Hessian's list of two Steps too) at ``points``
     random points from ``seed``: each Frobenius form (or vec form) by finite differences, each
@@ -53,14 +68,15 @@ def check_steps(derivation_steps: Steps | Sequence[Steps], seed: int = 0, points
             claim = f"vec(d{step.name}) = J @ vec(d{derivation_steps.wrt})" \
                 if derivation_steps.kind == "jacobian" else \
                 f"d{derivation_steps.of} = G : d{step.name}"
-            verdicts.append(StepVerdict(claim, result.ok or result.inconclusive, str(result)))
+            undecided = result.status == "inconclusive"
+            verdicts.append(ClaimVerdict(claim, result.ok or undecided, str(result), undecided))
         if step.body is not None and step.differential is not None:
             verdicts.append(_check_differential(derivation_steps, step, seed, points))
     return verdicts
 
 
 def _check_differential(derivation_steps: Steps, step: Step, seed: int,
-                        points: int) -> StepVerdict:
+                        points: int) -> ClaimVerdict:
     assert step.gradient is not None or derivation_steps.gradients
     program = derivation_steps.gradients[0].program
     claim = f"d{step.name} = {step.differential}"
@@ -75,7 +91,7 @@ def _check_differential(derivation_steps: Steps, step: Step, seed: int,
         try:
             instance = random_instance(extended, seed=seed + trial)
         except DomainError as error:
-            return StepVerdict(claim, True, f"no random point: {error}")
+            return ClaimVerdict(claim, True, f"no random point: {error}", inconclusive=True)
         arrays, sizes = instance.arrays, instance.sizes
 
         def value_at(t: float, arrays=arrays, sizes=sizes) -> np.ndarray:
@@ -104,7 +120,7 @@ def _check_differential(derivation_steps: Steps, step: Step, seed: int,
             / (12 * h)
         scale = max(1.0, float(np.max(np.abs(numeric), initial=0.0)))
         worst = max(worst, float(np.max(np.abs(symbolic - numeric), initial=0.0)) / scale)
-    return StepVerdict(claim, worst <= 1e-6, f"max relative error {worst:.1e}")
+    return ClaimVerdict(claim, worst <= 1e-6, f"max relative error {worst:.1e}")
 
 
 def _value(evaluation, node: Node) -> np.ndarray:
@@ -117,4 +133,4 @@ def _internal(node: Node, value: np.ndarray):
     return value.reshape(-1, 1) if value.ndim == 1 else value
 
 
-__all__ = ["StepVerdict", "check_steps"]
+__all__ = ["ClaimVerdict", "check_steps"]

@@ -9,11 +9,12 @@ gallery result that way), so the precedence here mirrors the reader's: ``+ -`` b
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ..core.broadcast import axis_mean, shown_operands
+from ..core.broadcast import axis_mean, down_columns, shown_operands
 from ..core.constants import exact
 from ..core.ir import Node
 from ..core.printer import format_number
@@ -91,6 +92,10 @@ class _Printer:
         if mean is not None:  # (X 1) / m
             return (f"\\operatorname{{mean}}\\left({self.print(mean[0])[0]}, "
                     f"{mean[1]}\\right)", _ATOM)
+        columns = down_columns(node)
+        if columns is not None:  # softmax(X')' is softmax(X, 0)
+            command = operation(columns[0]).latex.command
+            return f"{command}\\left({self.print(columns[1])[0]}, 0\\right)", _ATOM
         method = getattr(self, f"_{op}", None)
         if method is not None:
             return method(node)
@@ -108,7 +113,9 @@ class _Printer:
             return self._binary(node, latex.infix, _HADAMARD)
         if latex.template:
             args = shown_operands(node.op, *node.args) if len(node.args) == 2 else node.args
-            return latex.template.format(*(self.print(arg)[0] for arg in args)), _ATOM
+            arguments = [self.print(arg)[0] for arg in args]
+            whole = [str(param) for param in node.params if isinstance(param, int)]
+            return latex.template.format(*arguments, *whole), _ATOM
         return f"{self.wrap(node.args[0], _ATOM)}^{{{latex.power}}}", _POSTFIX
 
     # leaves ----------------------------------------------------------------------------------
@@ -124,6 +131,8 @@ class _Printer:
 
     def _const(self, node: Node) -> tuple[str, int]:
         value = node.params[0]
+        if math.isinf(value):  # only a branch of where(C, A, -inf)
+            return ("-\\infty", _UNARY) if value < 0 else ("\\infty", _ATOM)
         # \frac{1}{2}, \frac{1}{\sqrt{2 \pi}} (pi as a number where the problem has a pi)
         written = exact(value, "pi" in self.style.taken)
         if written is not None:

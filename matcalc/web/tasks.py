@@ -296,7 +296,8 @@ def _derivation(fields: dict, practice: dict | None) -> dict:
               "hint": report.why, "counterexample": None}
              for report in verdict.lines if report.status != "checked"]
     answer = {"ok": verdict.ok, "status": verdict.status, "summary": verdict.summary,
-              "layout": verdict.layout, "first_error_line": first.line if first else None,
+              "layout": verdict.layout,
+              "first_error_line": first.line if first is not None else None,
               "steps": sorted(rows, key=lambda row: (row["line"], row["ok"] is None))}
     if practice:
         whole = [dict(row) for row in answer["steps"]]
