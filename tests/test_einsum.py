@@ -347,6 +347,8 @@ TENSOR_FORMS = [
     ("btk,kj->btj", "Q, W", "Q @ W"),
     ("btk->bkt", "Q", "Q'"),
     ("bhtk,bhsk->bhst", "Z, Z", "Z @ Z'"),
+    ("btk,btj->kj", "Q, K", "sum(Q' @ K, 0)"),  # a weight's gradient: a batch sum
+    ("bts,bsk->tk", "P, Q", "sum(P @ Q, 0)"),
     ("btk,btk->bt", "Q, K", ""),  # no batched product: an einsum
     ("btk,bsk,kj->btsj", "Q, K, W", ""),
 ]

@@ -65,13 +65,15 @@ class Writer:
             return self._hold(node, text)
         return text
 
-    def diagonal(self, diagonal: Node) -> str:
-        """The vector v of Diag(v) folded into a product; a Diag used several times computes
-        its v once."""
+    def diagonal(self, diagonal: Node, column: bool = True) -> str:
+        """The vector v of Diag(v) folded into a product, as a column (or a row); a Diag used
+        several times computes its v once."""
         v = diagonal.args[0]
         if self.uses.get(diagonal, 0) > 1 and v.op not in LEAVES and v not in self.names:
-            return self._hold(v, self.expression(v))
-        return self.value(v)
+            text = self._hold(v, self.expression(v))
+        else:
+            text = self.value(v)
+        return text if (v.kind is Kind.ROW) is not column else f"{text}.T"
 
     def _hold(self, node: Node, text: str) -> str:
         """Assign ``text`` to a new temporary that stands for ``node`` from now on."""
@@ -241,7 +243,7 @@ class Writer:
         if self.inline(a) and a.op == "Diag" and not a.args[0].is_scalar:
             return f"({self.diagonal(a)} * {self.value(b)})"
         if self.inline(b) and b.op == "Diag" and not b.args[0].is_scalar:
-            return f"({self.value(a)} * {self.diagonal(b)}.T)"
+            return f"({self.value(a)} * {self.diagonal(b, column=False)})"
         if self.inline(a) and a.op == "inv":
             return self.solve(a.args[0], self.value(b), transposed=False)
         if self.inline(a) and a.op == "transpose" and a.args[0].op == "inv" and \
