@@ -198,6 +198,20 @@ class Writer:
             return self.code("number", self.matrix_product(node))
         return self.matrix_product(node)
 
+    def ones_product(self, a: Node, b: Node) -> str:
+        """A @ (1 1') = (A @ 1) @ 1' and (1 1') @ A = 1 @ (1' @ A): the row (column) sums
+        spread, never a product with a dense matrix of ones (O(N d) for a row mean, not
+        O(N d^2)); "" where neither factor is a matrix of ones."""
+        if any(_inverse(factor) for factor in (a, b)):
+            return ""  # 1 1' @ inv(A) is a solve (writer.solve), its inverse never formed
+        if _ones_matrix(b) and not _ones_matrix(a):
+            ones_row = self.code("ones", "1", self.dim(b.shape.cols))
+            return f"({self.code('row sums', self.value(a))} @ {ones_row})"
+        if _ones_matrix(a) and not _ones_matrix(b):
+            ones_column = self.code("ones", self.dim(a.shape.rows), "1")
+            return f"({ones_column} @ {self.code('column sums', self.value(b))})"
+        return ""
+
     def matrix_product(self, node: Node) -> str:
         a, b = node.args
         if node.kind is Kind.TENSOR:  # NumPy's batched matmul, broadcast over leading axes
@@ -206,6 +220,9 @@ class Writer:
             return self.code("row sums", self.value(a))
         if a.op == "transpose" and a.args[0].op == "ones" and a.args[0].kind is Kind.VECTOR:
             return self.code("column sums", self.value(b))  # 1' @ A
+        spread = self.ones_product(a, b)
+        if spread:
+            return spread
         blocks = diagonal_blocks_product(node, self)
         if blocks:  # kron(I, A) @ Diag(vec(P)) @ ... @ kron(I, B): no Kronecker product
             return blocks
@@ -430,6 +447,20 @@ class Writer:
         if node.op in LEAVES or text.isidentifier() or node in self.names:
             return text
         return self._hold(node, text)
+
+
+def _inverse(node: Node) -> bool:
+    """inv(A) or inv(A)'."""
+    return node.op == "inv" or (node.op == "transpose" and node.args[0].op == "inv")
+
+
+def _ones_matrix(node: Node) -> bool:
+    """Whether node is a matrix of ones: ones(m, n), or ones(m) @ ones(n)'."""
+    if node.op == "ones":
+        return node.kind is Kind.MATRIX
+    return node.op == "matmul" and node.args[0].op == "ones" and \
+        node.args[0].kind is Kind.VECTOR and node.args[1].op == "transpose" and \
+        node.args[1].args[0].op == "ones"
 
 
 def _spread_column(node: Node) -> Node | None:

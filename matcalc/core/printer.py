@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from . import registry
 from .broadcast import axis_mean, down_columns, shown_operands
+from .constants import ATOM, PRODUCT, exact
 from .registry import ATOM as _ATOM
 from .registry import FROB as _FROB
 from .registry import POSTFIX as _POSTFIX
@@ -82,6 +83,10 @@ def _print(node: Node) -> tuple[str, int]:
         return node.params[0], _ATOM
     if op == "const":
         value = node.params[0]
+        written = exact(value)  # 1/2, 1 / sqrt(2 * pi)
+        if written is not None:
+            level = {PRODUCT: _PRODUCT, ATOM: _ATOM}.get(written.binds, _UNARY)
+            return written.text, level
         return (format_number(value), _UNARY if value < 0 else _ATOM)
     if op == "dimval":
         d = node.params[0]
@@ -117,6 +122,8 @@ def _print(node: Node) -> tuple[str, int]:
     if op == "trpowk":  # tr(X ^ k), read back as this one operation
         base = _wrap(_print(node.args[0]), _POWER)
         exponent_text, level = _print(node.args[1])
+        if node.args[1].op == "const":
+            exponent_text = format_number(node.args[1].params[0])
         exponent = exponent_text if level >= _POSTFIX or node.args[1].op == "const" else \
             f"({exponent_text})"
         return f"tr({base} ^ {exponent})", _ATOM
@@ -126,6 +133,8 @@ def _print(node: Node) -> tuple[str, int]:
             exponent = str(node.params[0])
         else:
             exponent_text, level = _print(node.args[1])
+            if node.args[1].op == "const":  # x .^ -1.5, as books write an exponent
+                exponent_text, level = format_number(node.args[1].params[0]), _ATOM
             exponent = exponent_text if level >= _POSTFIX or (
                 node.args[1].op == "const") else f"({exponent_text})"
         symbol = "^" if node.args[0].is_scalar or op in ("mpow", "mpowk") else ".^"

@@ -325,6 +325,8 @@ class Builder:
             raise refuse_infinity()
         if name in FUNCTIONS:
             raise UnknownNameError(f"'{name}' is a function; call it as {name}(...)")
+        if name == "pi":  # the constant, where no declaration takes the name
+            return ir.const(math.pi)
         if self.inference is not None:
             return self._infer_variable(name)
         known = list(self.variables) + list(self.definitions) + list(self.dimensions)

@@ -14,7 +14,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ..core.broadcast import axis_mean, down_columns
+from ..core.broadcast import axis_mean, down_columns, shown_operands
+from ..core.constants import exact
 from ..core.ir import Node
 from ..core.printer import format_number
 from ..core.registry import Latex, operation
@@ -111,7 +112,8 @@ class _Printer:
         if latex.infix:
             return self._binary(node, latex.infix, _HADAMARD)
         if latex.template:
-            arguments = [self.print(arg)[0] for arg in node.args]
+            args = shown_operands(node.op, *node.args) if len(node.args) == 2 else node.args
+            arguments = [self.print(arg)[0] for arg in args]
             whole = [str(param) for param in node.params if isinstance(param, int)]
             return latex.template.format(*arguments, *whole), _ATOM
         return f"{self.wrap(node.args[0], _ATOM)}^{{{latex.power}}}", _POSTFIX
@@ -131,6 +133,11 @@ class _Printer:
         value = node.params[0]
         if math.isinf(value):  # only a branch of where(C, A, -inf)
             return ("-\\infty", _UNARY) if value < 0 else ("\\infty", _ATOM)
+        # \frac{1}{2}, \frac{1}{\sqrt{2 \pi}} (pi as a number where the problem has a pi)
+        written = exact(value, "pi" in self.style.taken)
+        if written is not None:
+            level = _UNARY if value < 0 else _JUXTAPOSE if " * " in written.text else _ATOM
+            return written.latex, level
         text = format_number(value)
         if "e" in text:
             mantissa, _, exponent = text.partition("e")
@@ -221,7 +228,9 @@ class _Printer:
         return (" & " if node.op == "hcat" else " \\\\ ").join(parts)
 
     def _binary(self, node: Node, symbol: str, level: int) -> tuple[str, int]:
-        left, right = node.args
+        # a spread row or column beside a full matrix is written as the row or column, as the
+        # text printer does (X - mu, \frac{X}{s}): the reader spreads it back
+        left, right = shown_operands(node.op, *node.args)
         return f"{self.wrap(left, level)} {symbol} {self.wrap(right, level + 1)}", level
 
     def _matmul(self, node: Node) -> tuple[str, int]:
