@@ -4,7 +4,9 @@ Run: python bench/textbook_forms.py [--verbose]
 
 Three corpora of `.mc` problems, each with its `# textbook:` lines: the gallery (derivations/,
 whose problems the tests hold) and two held-out sets (bench/heldout/ and bench/heldout2/, which
-no test reads; the second was written after the first had been used to choose forms). Sizes
+no test reads; the second was written after the first had been used to choose forms; the third,
+heldout_masks/, holds attention masks and functions along an axis, written before their forms
+were tuned). Sizes
 are the gallery test's token counts (tests/test_gallery.py). Each problem's textbook lines are
 also checked numerically against matcalc's result at a random point, so a wrong book line is
 reported, not measured.
@@ -31,7 +33,8 @@ from matcalc.numeric.evaluate import evaluate  # noqa: E402
 from matcalc.numeric.sampling import random_instance  # noqa: E402
 
 CORPORA = {"gallery": ROOT / "derivations", "held-out": ROOT / "bench" / "heldout",
-           "held-out 2": ROOT / "bench" / "heldout2"}
+           "held-out 2": ROOT / "bench" / "heldout2",
+           "held-out masks": ROOT / "bench" / "heldout_masks"}
 
 
 def agrees(path: pathlib.Path, groups) -> bool:

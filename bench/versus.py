@@ -111,7 +111,15 @@ V = X @ Wv
 P = softmax(Q @ K' / sqrt(d))
 L = sum(G * (P @ V))
 """, ["Wq", "Wk", "Wv"], "grad"),
+    "B10": ("batched LayerNorm backward, grad wrt X", """
+X, G : matrix(N, d)
+mu = mean(X, 1)
+s = sqrt(mean((X - mu) .^ 2, 1) + 1e-5)
+Xn = (X - mu) / s
+L = G : Xn
+""", ["X"], "grad"),
 }
+LAYERNORM_WIDTHS = (256, 1024, 2048)  # B10 runs at each, N = 256 rows
 
 
 def arrays_for(name: str, dtype, rng: np.random.Generator, quick: bool) -> dict:
@@ -144,6 +152,9 @@ def arrays_for(name: str, dtype, rng: np.random.Generator, quick: bool) -> dict:
         points = rng.normal(size=(n, 3))
         squared = np.sum((points[:, None, :] - points[None, :, :]) ** 2, axis=-1)
         return {"K": np.exp(-0.5 * squared) + 0.1 * np.eye(n), "y": rng.normal(size=n)}
+    if name.startswith("B10"):  # 256 rows of width d (B10@256, B10@1024, B10@2048)
+        d = int(name.split("@")[1]) if "@" in name else 1024
+        return {"X": rng.normal(size=(256, d // scale)), "G": rng.normal(size=(256, d // scale))}
     if name == "B7":  # B, T, d = 16, 128, 64
         b, t, d = 16 // scale, 128, 64
         return {"X": rng.normal(size=(b, t, d)), "G": rng.normal(size=(b, t, d)),
@@ -185,7 +196,13 @@ def jax_function(name: str):
     def b8(W, X, Y):
         return -jnp.sum(Y * jax.nn.log_softmax(X @ W, axis=1))
 
-    return {"B7": (b7, ("Wq", "Wk", "Wv"), ("X", "G")), "B1": (b1, ("W1", "W2"), ("X", "Y")),
+    def b10(X, G):
+        centred = X - jnp.mean(X, axis=1, keepdims=True)
+        s = jnp.sqrt(jnp.mean(centred * centred, axis=1, keepdims=True) + 1e-5)
+        return jnp.sum(G * centred / s)
+
+    return {"B10": (b10, ("X",), ("G",)),
+            "B7": (b7, ("Wq", "Wk", "Wv"), ("X", "G")), "B1": (b1, ("W1", "W2"), ("X", "Y")),
             "B8": (b8, ("W",), ("X", "Y")), "B8s": (b8, ("W",), ("X", "Y")),
             "B9": (b8, ("W",), ("X", "Y")), "B9s": (b8, ("W",), ("X", "Y")),
             "B2": (b2, ("C",), ("A", "B", "Y")),
@@ -225,8 +242,13 @@ def torch_function(name: str):
     def b8(W, X, Y):
         return -torch.sum(Y * torch.log_softmax(X @ W, dim=1))
 
+    def b10(X, G):
+        centred = X - torch.mean(X, dim=1, keepdim=True)
+        s = torch.sqrt(torch.mean(centred * centred, dim=1, keepdim=True) + 1e-5)
+        return torch.sum(G * centred / s)
+
     return {"B1": b1, "B2": b2, "B3": b3, "B4": b4, "B5": b5, "B5g": b5, "B6": b6,
-            "B7": b7, "B8": b8, "B8s": b8, "B9": b8, "B9s": b8}[name]
+            "B7": b7, "B8": b8, "B8s": b8, "B9": b8, "B9s": b8, "B10": b10}[name]
 
 
 def numpy_by_hand(name: str):
@@ -254,6 +276,16 @@ def numpy_by_hand(name: str):
     return gradient if PROBLEMS[name][3] == "grad" else hessian
 
 
+def layernorm_by_hand(X, G):
+    """The LayerNorm backward pass as one writes it in NumPy (Ba, Kiros & Hinton 2016): the
+    forward statistics, then (G - mean(G) - Xn mean(G Xn)) / s along each row."""
+    centred = X - X.mean(axis=1, keepdims=True)
+    s = np.sqrt((centred * centred).mean(axis=1, keepdims=True) + 1e-5)
+    normalised = centred / s
+    return (G - G.mean(axis=1, keepdims=True) -
+            normalised * (G * normalised).mean(axis=1, keepdims=True)) / s
+
+
 def implementations(name: str, arrays: dict, dtype) -> dict[str, Callable[[], object]]:
     title, source, wrt, kind = PROBLEMS[name]
     derived = matcalc.derive(source, wrt=wrt, kind=kind, check=False)
@@ -264,6 +296,8 @@ def implementations(name: str, arrays: dict, dtype) -> dict[str, Callable[[], ob
     if name in SOFTMAX_SIZES:
         by_hand = numpy_by_hand(name)
         result["NumPy by hand"] = lambda: by_hand(typed["X"], typed["W"], typed["Y"])
+    if name == "B10":
+        result["NumPy by hand"] = lambda: layernorm_by_hand(typed["X"], typed["G"])
     if name == "B2":
         module = load(generate(group, "gradient", True))
         prepared = module.prepare(**typed)
@@ -321,8 +355,10 @@ def versus(repeats: int, quick: bool, only: list[str] | None = None) -> None:
     print("| problem | dtype | matcalc | " + " | ".join(others) + " | " +
           " | ".join(f"matcalc / {other}" for other in others) + " |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for name in only or PROBLEMS:
-        arrays = arrays_for(name, np.float64, rng, quick)
+    cases = [(name, f"{name}@{d}" if name == "B10" else name)
+             for name in only or PROBLEMS for d in (LAYERNORM_WIDTHS if name == "B10" else (0,))]
+    for name, case in cases:
+        arrays = arrays_for(case, np.float64, rng, quick)
         for dtype in (np.float64, np.float32):
             medians = timed(implementations(name, arrays, dtype), repeats)
             ours = medians["matcalc"]
@@ -331,7 +367,7 @@ def versus(repeats: int, quick: bool, only: list[str] | None = None) -> None:
                 cells.append(f"{medians[other] * 1e3:.2f} ms" if other in medians else "-")
             for other in others:
                 cells.append(f"{ours / medians[other]:.2f}x" if other in medians else "-")
-            label = f"{name} {PROBLEMS[name][0]}"
+            label = f"{case} {PROBLEMS[name][0]}"
             print(f"| {label} | {np.dtype(dtype).name} | " + " | ".join(cells) + " |",
                   flush=True)
             if "matcalc hoisted" in medians:

@@ -390,3 +390,18 @@ def test_a_generated_module_holds_only_the_helpers_it_calls():
     got = load(source).gradient(x=x, y=y)["x"]
     softmax_x = np.exp(x) / np.exp(x).sum()
     np.testing.assert_allclose(got, softmax_x * y.sum() - y, rtol=1e-12)  # d/dx of cross-entropy
+
+
+@pytest.mark.parametrize("product", ["X @ Diag(b')", "Diag(c') @ X", "X @ Diag(b)",
+                                     "Diag(c) @ X"])
+def test_a_diag_of_a_row_vector_scales_the_right_axis(product):
+    # A @ Diag(r) = A * r and Diag(r) @ A = r' * A for a row r (a column v: A * v', v * A)
+    problem = f"X : matrix(m, n); b : vector(n); c : vector(m); Y : matrix(m, n)\n" \
+              f"F = {product}\nf = sum(Y * F)"
+    results = matcalc.derive(problem, of="f", check=False)
+    rng = np.random.default_rng(3)
+    arrays = {"X": rng.normal(size=(3, 4)), "b": rng.normal(size=4), "c": rng.normal(size=3),
+              "Y": rng.normal(size=(3, 4))}
+    for result in results:
+        np.testing.assert_allclose(result.numpy()(**arrays),
+                                   result.numpy(compiled=False)(**arrays), rtol=1e-12)

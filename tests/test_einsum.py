@@ -138,6 +138,19 @@ def test_hessians_and_jacobians_match_finite_differences_or_are_refused():
                               wrt="x", kind="jacobian", check=False)
     expected = np.einsum("ij,ik,jk->ij", arrays["A"], arrays["B"], arrays["C"])
     np.testing.assert_allclose(jacobian.numpy()(**arrays), expected, rtol=1e-12)
+    # through einsum nodes (no matrix form): the local Jacobian is a matrix, or Diag of a vector
+    k4 = "ij,ik,il,jk,jl,kl"
+    six = [arrays[name] for name in "ABCDEF"]
+    jacobian = matcalc.derive(DECLARE + f'f = einsum("{k4},j->i", A, B, C, D, E, F, x)',
+                              of="f", wrt="x", kind="jacobian", check=False)
+    assert "einsum" in jacobian.text
+    np.testing.assert_allclose(jacobian.numpy()(**arrays), np.einsum(f"{k4}->ij", *six),
+                               rtol=1e-12)
+    hessian = matcalc.derive(DECLARE + f'f = einsum("{k4},i,i->", A, B, C, D, E, F, x, x)',
+                             of="f", wrt="x", kind="hessian", check=False)
+    assert "einsum" in hessian.text
+    np.testing.assert_allclose(hessian.numpy()(**arrays),
+                               2 * np.diag(np.einsum(f"{k4}->i", *six)), rtol=1e-12)
     with pytest.raises(UnsupportedError, match="Jacobian"):
         matcalc.derive(DECLARE + f"f = {_body(FORMS[-1][0], 'A, A, C, D, E, F')}", wrt="A",
                        kind="hessian")
@@ -186,14 +199,17 @@ def test_latex_sets_an_einsum_as_a_sum_over_its_indices():
     assert r"\left[\sum_{kl} B_{ik} C_{il} D_{jk} E_{jl} F_{kl}\right]_{ij}" in result.latex
 
 
-def _random_spec(rng: np.random.Generator) -> tuple[str, list[tuple[int, ...]]]:
-    """A spec over up to four letters with 1-6 operands of rank 1 or 2, and the shapes."""
+def _random_spec(rng: np.random.Generator, rank: int = 2
+                 ) -> tuple[str, list[tuple[int, ...]]]:
+    """A spec over up to four letters with 1-6 operands of rank 1 to ``rank`` (and an output
+    of as many letters at most), and the operands' shapes."""
     letters = "ijkl"[:rng.integers(2, 5)]
     sizes = dict(zip(letters, (int(s) for s in rng.permutation([2, 3, 4, 5])), strict=False))
-    terms = ["".join(rng.choice(list(letters), size=rng.integers(1, 3), replace=False))
-             for _ in range(rng.integers(1, 7))]
+    terms = ["".join(rng.choice(list(letters), size=min(rng.integers(1, rank + 1), len(letters)),
+                                replace=False))
+             for _ in range(rng.integers(1, 7 if rank == 2 else 4))]
     used = sorted(set("".join(terms)))
-    output = "".join(rng.permutation(used)[:rng.integers(0, 3)])
+    output = "".join(rng.permutation(used)[:rng.integers(0, rank + 1)])
     shapes = [tuple(sizes[letter] for letter in term) for term in terms]
     return f"{','.join(terms)}->{output}", shapes
 
@@ -220,21 +236,22 @@ def test_random_specs_evaluate_and_differentiate_as_numpy_einsum():
         np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7, err_msg=spec)
 
 
-def test_the_adjoints_of_a_raw_einsum_node_match_finite_differences():
+@pytest.mark.parametrize("rank", [2, 3])
+def test_the_adjoints_of_a_raw_einsum_node_match_finite_differences(rank):
     # G : d einsum(s, ..., dT_i, ...) = adjoint_i : dT_i, for nodes kept as einsum whether or
-    # not they have a matrix form (the rule must not rely on the lowering)
+    # not they have a matrix form (the rule must not rely on the lowering); rank 3: tensors
     from matcalc.core import ir
     from matcalc.ops.einsum import pull_einsum
 
-    rng = np.random.default_rng(31)
-    for _ in range(int(os.environ.get("MATCALC_EINSUM_CASES", "20"))):
-        spec, shapes = _random_spec(rng)
+    rng = np.random.default_rng(31 + rank)
+    for _ in range(int(os.environ.get("MATCALC_EINSUM_CASES", "20")) // (rank - 1)):
+        spec, shapes = _random_spec(rng, rank)
         output = spec.split("->")[1]
         sizes = dict(zip("".join(spec.split("->")[0].split(",")),
                          (s for shape in shapes for s in shape), strict=True))
         out_shape = tuple(sizes[letter] for letter in output)
         names = [f"T{index}" for index in range(len(shapes))]
-        kinds = {0: "scalar", 1: "vector", 2: "matrix"}
+        kinds = {0: "scalar", 1: "vector", 2: "matrix", 3: "tensor"}
         declarations = "".join(
             f"{name} : {kinds[len(shape)]}({', '.join(str(s) for s in shape)})\n"
             for name, shape in zip([*names, "G"], [*shapes, out_shape], strict=True))
@@ -330,6 +347,8 @@ TENSOR_FORMS = [
     ("btk,kj->btj", "Q, W", "Q @ W"),
     ("btk->bkt", "Q", "Q'"),
     ("bhtk,bhsk->bhst", "Z, Z", "Z @ Z'"),
+    ("btk,btj->kj", "Q, K", "sum(Q' @ K, 0)"),  # a weight's gradient: a batch sum
+    ("bts,bsk->tk", "P, Q", "sum(P @ Q, 0)"),
     ("btk,btk->bt", "Q, K", ""),  # no batched product: an einsum
     ("btk,bsk,kj->btsj", "Q, K, W", ""),
 ]
@@ -367,3 +386,12 @@ def test_a_tensor_einsum_reads_back_from_text_and_latex_and_runs_in_every_backen
     again = matcalc.parse(TENSORS + f"g = {node.body}")
     np.testing.assert_allclose(evaluate(again, "g", arrays), expected)
     np.testing.assert_allclose(_latex_value(program, to_latex(node.body), arrays), expected)
+
+
+def test_an_answer_may_be_written_as_an_einsum_in_either_notation():
+    problem = DECLARE + "f = x' @ A @ y"
+    assert matcalc.verify(problem, "A", 'einsum("i,j->ij", x, y)').ok
+    assert not matcalc.verify(problem, "A", 'einsum("i,j->ji", x, y)').ok
+    assert matcalc.verify(problem, "A", r"\left[x_{i} y_{j}\right]_{ij}", latex=True).ok
+    assert matcalc.verify(problem, "x", r"\left[\sum_{j} A_{ij} y_{j}\right]_{i}",
+                          latex=True).ok

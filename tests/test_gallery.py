@@ -20,7 +20,9 @@ from matcalc.numeric.sampling import random_instance
 GALLERY = pathlib.Path(__file__).resolve().parent.parent / "derivations"
 GOLDEN = GALLERY / "golden"
 PROBLEMS = sorted(GALLERY.glob("*.mc"))
-TOKEN = re.compile(r"[A-Za-z_]\w*|[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?|\.\^|\.T|\S")
+# a fraction written exactly (1/2) is one number, as 0.5 is
+TOKEN = re.compile(r"[0-9]+/[0-9]+(?![0-9.])|[A-Za-z_]\w*|[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?"
+                   r"|\.\^|\.T|\S")
 BIG = {"mathse_batch_softmax.mc": {"N": 2}}  # the question's 1568 x 1024 matrices
 
 

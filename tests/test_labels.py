@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import assert_generated_code_matches
+from helpers import assert_generated_code_matches, finite_difference
 
 import matcalc
 from matcalc.errors import AssumptionError, ShapeError, UnsupportedError
@@ -27,15 +27,6 @@ def _point(seed: int = 0, n: int = 5, k: int = 3) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     return {"Z": rng.normal(size=(n, k)), "y": rng.integers(0, k, size=n),
             "X": rng.normal(size=(n, 2)), "W": rng.normal(size=(2, k)), "w": rng.normal(size=n)}
-
-
-def _finite_difference(f, z: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    grad = np.zeros_like(z)
-    for index in np.ndindex(*z.shape):
-        step = np.zeros_like(z)
-        step[index] = h
-        grad[index] = (f(z + step) - f(z - step)) / (2 * h)
-    return grad
 
 
 def test_values_are_numpys_one_hot_and_take_along_axis():
@@ -79,7 +70,7 @@ def test_cross_entropy_has_the_textbook_gradient():
 
     got = result.numpy()(**a)
     np.testing.assert_allclose(got, (_softmax(a["Z"]) - np.eye(3)[a["y"]]) / n, atol=1e-14)
-    np.testing.assert_allclose(got, _finite_difference(loss, a["Z"]), atol=1e-8)
+    np.testing.assert_allclose(got, finite_difference(loss, a["Z"]), atol=1e-8)
 
 
 def test_a_batch_of_logits_gets_the_gradient_through_the_weights():
@@ -111,7 +102,7 @@ def test_the_adjoint_of_pick_is_checked_against_finite_differences():
     n = a["Z"].shape[0]
     np.testing.assert_allclose(
         result.numpy()(**a),
-        _finite_difference(lambda z: np.sum(np.sin(z[np.arange(n), a["y"]])), a["Z"]),
+        finite_difference(lambda z: np.sum(np.sin(z[np.arange(n), a["y"]])), a["Z"]),
         atol=1e-8)
 
 

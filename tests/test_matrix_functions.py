@@ -382,14 +382,13 @@ def test_svd_norms_in_jax_agree_with_jax_grad():
 
 # -- random expressions through each function of a matrix -----------------------------------
 
-from helpers import program  # noqa: E402
-from hypothesis import HealthCheck, assume, given, settings  # noqa: E402
+from helpers import program, proven_through  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from strategies import any_node, spd_node  # noqa: E402
 
 from matcalc.core import ir  # noqa: E402
 from matcalc.core.shapes import Kind  # noqa: E402
-from matcalc.engine.pipeline import variables_of  # noqa: E402
 
 BASE = program("base = a")
 SPD_ARGUMENT = ("chol", "eigvalsh", "eigvecsh", "logm", "sqrtm")
@@ -422,12 +421,4 @@ def through_a_matrix_function(draw):
 @given(through_a_matrix_function())
 def test_random_expressions_through_matrix_functions_match_finite_differences(node):
     # sum(sin(op(e))): the gradient with respect to every variable of e
-    target = BASE.extended({"e": node})
-    e = target.definitions["e"].ref
-    scalar = ir.apply("sin", e) if e.is_scalar else ir.apply("sum", ir.apply("sin", e))
-    target = target.extended({"F": scalar})
-    names = variables_of(target, target.definitions["F"].ref)
-    results = matcalc.derive(target, wrt=names, of="F", check=False)
-    for verdict in matcalc.check(results, seed=3, trials=1, directions=2, tolerance=1e-5):
-        assume(not verdict.inconclusive)  # finite differences cannot decide at this point
-        assert verdict.ok, f"{verdict}\ne = {node}"
+    proven_through(BASE, node)

@@ -19,7 +19,7 @@ OPERATIONS = sorted(view("shape"))
 ARITY = {"add": 2, "sub": 2, "mul": 2, "div": 2, "matmul": 2, "frob": 2, "pow": 2, "kron": 2,
          "hcat": 2, "vcat": 2, "conv1d": 2, "convolve": 2, "mpowk": 2, "trpowk": 2,
          "maximum": 2, "minimum": 2, "expm_frechet": 2, "logm_frechet": 2, "sylvester": 2,
-         "pick": 2, "einsum": 32}  # einsum: any number of operands, up to NumPy's 32
+         "pick": 2, "where": 3, "einsum": 32}  # einsum: any number of operands, up to NumPy's 32
 
 
 @pytest.mark.parametrize("table", [ADJOINTS, JACOBIANS, DIFFERENTIALS, converters()],

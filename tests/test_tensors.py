@@ -277,3 +277,24 @@ def test_sequence_labels_in_generated_code(backend):
     for verdict in matcalc.check(list(results), seed=3, trials=1):
         assert verdict.ok, verdict
     assert_generated_code_matches(results, backend)
+
+
+def test_causal_attention_over_a_batch():
+    # where(tril(ones(T, T)), S, -inf) masks every batch entry alike (np.where broadcasts);
+    # the gradient is proven, and the generated code gives finite values (no exp(-inf) * x NaN)
+    problem = "X : tensor(B, T, d)\nW : matrix(d, d)\nG : tensor(B, T, d)\n" \
+        "S = X @ W @ X' / sqrt(d)\nP = softmax(where(tril(ones(T, T)), S, -inf))\n" \
+        "L = sum(G * (P @ X))"
+    program = matcalc.parse(problem)
+    point = random_instance(program, seed=1)
+    x, w = point.arrays["X"], point.arrays["W"]
+    s = x @ w @ np.swapaxes(x, -1, -2) / np.sqrt(x.shape[2])
+    s = np.where(np.tril(np.ones(s.shape[1:])) != 0, s, -np.inf)
+    p = np.exp(s - s.max(-1, keepdims=True))
+    np.testing.assert_allclose(evaluate(program, "P", point.arrays), p / p.sum(-1, keepdims=True))
+    results = matcalc.derive(problem, wrt=["W", "X"], check=False)
+    for verdict in matcalc.check(list(results), seed=2, trials=1):
+        assert verdict.ok, verdict
+    values = results.numpy()(**point.arrays)
+    assert all(np.all(np.isfinite(v)) for v in values.values())
+    assert_generated_code_matches(results, "numpy")

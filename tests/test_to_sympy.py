@@ -125,6 +125,8 @@ OPERATION_USES = {
     "maximum": "maximum(x, y)", "minimum": "minimum(a, c)", "axis_sum": "sum(Xt, 0)",
     "expand": "expand(A, 0, m)",
     "einsum": 'einsum("ij,ik,il,jk,jl,kl->", A, B, P, S, A, B)',  # no matrix form
+    "where": "where(tril(ones(n, n)), A, B)", "axis_max": "max(A, 1)", "axis_min": "min(C, 0)",
+    "axis_ismax": "ismax(A, 0)", "axis_ismin": "ismin(C, 1)",
 }
 # SymPy cannot spell these out on explicit matrices in reasonable time, or at all (a
 # matrix function of an explicit matrix): their forms are checked by shape only

@@ -7,6 +7,7 @@ The writer knows the structure worth exploiting (module docstring of
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from ..core.algebra import matmul
@@ -64,13 +65,15 @@ class Writer:
             return self._hold(node, text)
         return text
 
-    def diagonal(self, diagonal: Node) -> str:
-        """The vector v of Diag(v) folded into a product; a Diag used several times computes
-        its v once."""
+    def diagonal(self, diagonal: Node, column: bool = True) -> str:
+        """The vector v of Diag(v) folded into a product, as a column (or a row); a Diag used
+        several times computes its v once."""
         v = diagonal.args[0]
         if self.uses.get(diagonal, 0) > 1 and v.op not in LEAVES and v not in self.names:
-            return self._hold(v, self.expression(v))
-        return self.value(v)
+            text = self._hold(v, self.expression(v))
+        else:
+            text = self.value(v)
+        return text if (v.kind is Kind.ROW) is not column else f"{text}.T"
 
     def _hold(self, node: Node, text: str) -> str:
         """Assign ``text`` to a new temporary that stands for ``node`` from now on."""
@@ -126,8 +129,9 @@ class Writer:
         op = node.op
         if op in ("var", "ref"):
             return identifier(node.params[0])
-        if op == "const":
-            return repr(node.params[0])
+        if op == "const":  # an infinity is only a branch of where(C, A, -inf)
+            value = node.params[0]
+            return f"float('{value}')" if math.isinf(value) else repr(value)
         if op == "dimval":
             return self.code("dimension", self.dim(node.params[0]))
         if op == "identity":
@@ -194,6 +198,20 @@ class Writer:
             return self.code("number", self.matrix_product(node))
         return self.matrix_product(node)
 
+    def ones_product(self, a: Node, b: Node) -> str:
+        """A @ (1 1') = (A @ 1) @ 1' and (1 1') @ A = 1 @ (1' @ A): the row (column) sums
+        spread, never a product with a dense matrix of ones (O(N d) for a row mean, not
+        O(N d^2)); "" where neither factor is a matrix of ones."""
+        if any(_inverse(factor) for factor in (a, b)):
+            return ""  # 1 1' @ inv(A) is a solve (writer.solve), its inverse never formed
+        if _ones_matrix(b) and not _ones_matrix(a):
+            ones_row = self.code("ones", "1", self.dim(b.shape.cols))
+            return f"({self.code('row sums', self.value(a))} @ {ones_row})"
+        if _ones_matrix(a) and not _ones_matrix(b):
+            ones_column = self.code("ones", self.dim(a.shape.rows), "1")
+            return f"({ones_column} @ {self.code('column sums', self.value(b))})"
+        return ""
+
     def matrix_product(self, node: Node) -> str:
         a, b = node.args
         if node.kind is Kind.TENSOR:  # NumPy's batched matmul, broadcast over leading axes
@@ -202,6 +220,9 @@ class Writer:
             return self.code("row sums", self.value(a))
         if a.op == "transpose" and a.args[0].op == "ones" and a.args[0].kind is Kind.VECTOR:
             return self.code("column sums", self.value(b))  # 1' @ A
+        spread = self.ones_product(a, b)
+        if spread:
+            return spread
         blocks = diagonal_blocks_product(node, self)
         if blocks:  # kron(I, A) @ Diag(vec(P)) @ ... @ kron(I, B): no Kronecker product
             return blocks
@@ -222,7 +243,7 @@ class Writer:
         if self.inline(a) and a.op == "Diag" and not a.args[0].is_scalar:
             return f"({self.diagonal(a)} * {self.value(b)})"
         if self.inline(b) and b.op == "Diag" and not b.args[0].is_scalar:
-            return f"({self.value(a)} * {self.diagonal(b)}.T)"
+            return f"({self.value(a)} * {self.diagonal(b, column=False)})"
         if self.inline(a) and a.op == "inv":
             return self.solve(a.args[0], self.value(b), transposed=False)
         if self.inline(a) and a.op == "transpose" and a.args[0].op == "inv" and \
@@ -426,6 +447,20 @@ class Writer:
         if node.op in LEAVES or text.isidentifier() or node in self.names:
             return text
         return self._hold(node, text)
+
+
+def _inverse(node: Node) -> bool:
+    """inv(A) or inv(A)'."""
+    return node.op == "inv" or (node.op == "transpose" and node.args[0].op == "inv")
+
+
+def _ones_matrix(node: Node) -> bool:
+    """Whether node is a matrix of ones: ones(m, n), or ones(m) @ ones(n)'."""
+    if node.op == "ones":
+        return node.kind is Kind.MATRIX
+    return node.op == "matmul" and node.args[0].op == "ones" and \
+        node.args[0].kind is Kind.VECTOR and node.args[1].op == "transpose" and \
+        node.args[1].args[0].op == "ones"
 
 
 def _spread_column(node: Node) -> Node | None:

@@ -64,3 +64,17 @@ def axis_mean(node: Node) -> tuple[Node, int] | None:
             a.args[0].shape.rows == count and b.kind is Kind.MATRIX:
         return b, 0
     return None
+
+
+ROW_WISE = ("softmax", "log_softmax", "logsumexp")
+
+
+def down_columns(node: Node) -> tuple[str, Node] | None:
+    """(softmax, X) for ``softmax(X')'`` of a matrix X (log_softmax, logsumexp likewise): the
+    function down each column that ``softmax(X, 0)`` reads as, printed so again."""
+    if node.op != "transpose" or node.args[0].op not in ROW_WISE:
+        return None
+    inner = node.args[0].args[0]
+    if inner.op != "transpose" or inner.args[0].kind is not Kind.MATRIX:
+        return None
+    return node.args[0].op, inner.args[0]

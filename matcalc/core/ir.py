@@ -126,8 +126,22 @@ def size(node: Node) -> int:
         return known
     for item in walk(node):
         if item not in _SIZES:
-            _SIZES[item] = 1 + sum(_SIZES[arg] for arg in item.args)
+            _SIZES[item] = 1 + sum(_SIZES[arg] for arg in item.args) - _spread_ones(item)
     return _SIZES[node]
+
+
+def _spread_ones(node: Node) -> int:
+    """The nodes of ones in a column or row spread, v @ ones(m)' or ones(n) @ r, which the
+    printers do not show beside entrywise operations (``X - mu``): not counted."""
+    if node.op != "matmul":
+        return 0
+    a, b = node.args
+    if b.op == "transpose" and b.args[0].op == "ones" and a.kind is Kind.VECTOR and \
+            b.kind is Kind.ROW:
+        return 2
+    if a.op == "ones" and a.kind is Kind.VECTOR and b.kind is Kind.ROW:
+        return 1
+    return 0
 
 
 # ---------------------------------------------------------------------------------------------

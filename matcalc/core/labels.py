@@ -1,5 +1,6 @@
-"""Variables that are data: class labels ``y : labels(N, k)`` (an integer vector of N labels
-in 0..k-1) and integers (``k : integer``, a matrix power's exponent).
+"""Variables that are data: masks (``mask``: entries 0 and 1), class labels ``y : labels(N,
+k)`` (an integer vector of N labels in 0..k-1) and integers (``k : integer``, a matrix power's
+exponent).
 
 A labels variable is a vector variable carrying the attribute ``labels`` and the number of
 classes as the attribute ``classes:k`` (a dimension name or a positive integer).  It is never
@@ -13,6 +14,7 @@ from .ir import Node
 from .shapes import Dim, Kind, dim
 
 LABELS = "labels"
+MASK = "mask"  # entries 0 and 1: the first argument of where(C, A, B)
 _CLASSES = "classes:"
 
 
@@ -31,8 +33,18 @@ def is_labels(node: Node) -> bool:
 
 
 def never_differentiated(attributes: frozenset[str]) -> bool:
-    """Whether a variable with these attributes is data only (an integer exponent, labels)."""
-    return "integer" in attributes or LABELS in attributes
+    """Whether a variable with these attributes is data only (an integer exponent, labels, a
+    mask)."""
+    return bool({"integer", LABELS, MASK} & attributes)
+
+
+def data_only(node: Node) -> str:
+    """What makes a variable data that is never differentiated ('' when it is not)."""
+    if is_labels(node):
+        return "labels (integers); labels are data"
+    if node.op == "var" and MASK in node.params[1]:
+        return "a mask (entries 0 and 1); a mask is data"
+    return ""
 
 
 def integer_valued(node: Node) -> bool:

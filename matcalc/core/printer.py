@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from . import registry
-from .broadcast import axis_mean, shown_operands
+from .broadcast import axis_mean, down_columns, shown_operands
+from .constants import ATOM, PRODUCT, exact
 from .registry import ATOM as _ATOM
 from .registry import FROB as _FROB
 from .registry import POSTFIX as _POSTFIX
@@ -30,6 +32,8 @@ _AXIS_PARAMETERS = frozenset({"axis_sum", "expand"})
 
 def format_number(value: float) -> str:
     """A number as the language writes it: ``2``, ``0.5``, ``1e-12``."""
+    if math.isinf(value):  # only a branch of where(C, A, -inf)
+        return "-inf" if value < 0 else "inf"
     if value == int(value) and abs(value) < 1e15:
         return str(int(value))
     return repr(value)
@@ -79,6 +83,10 @@ def _print(node: Node) -> tuple[str, int]:
         return node.params[0], _ATOM
     if op == "const":
         value = node.params[0]
+        written = exact(value)  # 1/2, 1 / sqrt(2 * pi)
+        if written is not None:
+            level = {PRODUCT: _PRODUCT, ATOM: _ATOM}.get(written.binds, _UNARY)
+            return written.text, level
         return (format_number(value), _UNARY if value < 0 else _ATOM)
     if op == "dimval":
         d = node.params[0]
@@ -106,11 +114,16 @@ def _print(node: Node) -> tuple[str, int]:
         return operation_text(op, *node.args), _BINARY[op][1]
     if op == "neg":
         return "-" + _wrap(_print(node.args[0]), _UNARY), _UNARY
+    columns = down_columns(node)
+    if columns is not None:  # softmax(X')'
+        return f"{columns[0]}({_print(columns[1])[0]}, 0)", _ATOM
     if op == "transpose":
         return _wrap(_print(node.args[0]), _POSTFIX) + "'", _POSTFIX
     if op == "trpowk":  # tr(X ^ k), read back as this one operation
         base = _wrap(_print(node.args[0]), _POWER)
         exponent_text, level = _print(node.args[1])
+        if node.args[1].op == "const":
+            exponent_text = format_number(node.args[1].params[0])
         exponent = exponent_text if level >= _POSTFIX or node.args[1].op == "const" else \
             f"({exponent_text})"
         return f"tr({base} ^ {exponent})", _ATOM
@@ -120,13 +133,28 @@ def _print(node: Node) -> tuple[str, int]:
             exponent = str(node.params[0])
         else:
             exponent_text, level = _print(node.args[1])
+            if node.args[1].op == "const":  # x .^ -1.5, as books write an exponent
+                exponent_text, level = format_number(node.args[1].params[0]), _ATOM
             exponent = exponent_text if level >= _POSTFIX or (
                 node.args[1].op == "const") else f"({exponent_text})"
         symbol = "^" if node.args[0].is_scalar or op in ("mpow", "mpowk") else ".^"
         return f"{base} {symbol} {exponent}", _POWER
-    arguments = ", ".join([_print(arg)[0] for arg in node.args] +
-                          [str(p) for p in node.params if op in _AXIS_PARAMETERS])
     if op == "einsum":  # its spec first, in quotes
+        arguments = ", ".join(_print(arg)[0] for arg in node.args)
         return f'einsum("{node.params[0]}", {arguments})', _ATOM
     syntax = registry.operation(op).syntax
-    return f"{syntax.name if syntax else op}({arguments})", _ATOM
+    written = [_print(arg)[0] for arg in node.args] + written_params(node, syntax) + \
+        [str(p) for p in node.params if op in _AXIS_PARAMETERS]
+    return f"{syntax.name if syntax else op}({', '.join(written)})", _ATOM
+
+
+def written_params(node: Node, syntax: registry.Syntax | None) -> list[str]:
+    """The whole-number parameters written after the operands: ``tril(X, -1)``, ``max(X, 1)``
+    (one equal to its default left out, with those after it)."""
+    if syntax is None or not syntax.params:
+        return []
+    written = [str(value) for value, default in zip(node.params, syntax.params, strict=True)]
+    while written and syntax.params[len(written) - 1] is not None and \
+            node.params[len(written) - 1] == syntax.params[len(written) - 1]:
+        written.pop()
+    return written

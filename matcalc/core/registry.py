@@ -58,12 +58,14 @@ SUM, FROB, PRODUCT, UNARY, POWER, POSTFIX, ATOM = range(1, 8)
 @dataclass(frozen=True)
 class Syntax:
     """How the text language reads and writes an operation: ``name(args)`` (``symbol`` empty)
-    or the operator ``symbol`` binding with strength ``level``.  ``params`` names the
-    operation's dimension arguments written after its operands (``unvec(v, m, n)``)."""
+    or the operator ``symbol`` binding with strength ``level``.  ``params`` holds a default for
+    each whole-number parameter written after the operands (``tril(X, -1)``, ``max(X, 1)``):
+    one equal to its default is left out, one whose default is None is always written."""
 
     name: str
     symbol: str = ""
     level: int = ATOM
+    params: tuple[int | None, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from sympy.matrices.expressions.trace import Trace
 
 from ..errors import MatcalcError, UnsupportedError
 from . import registry
+from .constants import sympy_number
 from .indices import _commutation_columns
 from .ir import Node, refuse_tensor, walk
 from .shapes import Dim
@@ -237,9 +238,8 @@ def _leaf(node: Node):
         if node.is_scalar:
             return sp.Symbol(node.params[0], real=True)
         return MatrixSymbol(node.params[0], *map(dim_to_sympy, (node.shape.rows, node.shape.cols)))
-    if op == "const":
-        value = node.params[0]
-        return sp.Integer(int(value)) if value == int(value) else sp.Float(value)
+    if op == "const":  # 2, Rational(1, 2), 1 / sqrt(2 * pi), Float(0.1)
+        return sympy_number(node.params[0], sp)
     if op == "dimval":
         return dim_to_sympy(node.params[0])
     rows, cols = dim_to_sympy(node.shape.rows), dim_to_sympy(node.shape.cols)

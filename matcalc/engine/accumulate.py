@@ -104,6 +104,11 @@ def gradients(derivation: Derivation, of: Node, wrt: list[str]) -> dict[str, Nod
     program = derivation.program
     targets = set(wrt)
     active = _active(derivation, of, targets)
+    # what depends on any variable: a cotangent shared by several such arguments (each moving,
+    # or computed from variables) is named whichever of them the request differentiates, so
+    # that every request of a problem names the same quantities (attention's scores'
+    # cotangent, with or without the keys moving)
+    varying = _active(derivation, of, set(program.variables))
     results: dict[str, Term] = {}
     incoming: dict[str, Term] = {}
 
@@ -127,7 +132,8 @@ def gradients(derivation: Derivation, of: Node, wrt: list[str]) -> dict[str, Nod
             rules = ADJOINTS.get(node.op)
             if rules is None:  # pragma: no cover - every operation has its rules
                 raise UnsupportedError(f"no adjoint rule for {node.op}")
-            if node is not root and sum(arg in active for arg in node.args) > 1:
+            if node is not root and sum(arg in active or (arg in varying and not _bare(arg))
+                                        for arg in node.args) > 1:
                 # a cotangent that several arguments share (the logits inside a softmax) is
                 # named, like a definition's
                 inner += 1
@@ -159,6 +165,11 @@ def reached(derivation: Derivation, name: str) -> Node:
     reached none)."""
     found = derivation.cotangents.get(name)
     return found if found is not None else _or_zeros(None, _shape_source(derivation.program, name))
+
+
+def _bare(node: Node) -> bool:
+    """A variable or its transpose: its cotangent is its gradient, nothing moves further."""
+    return node.op == "var" or (node.op == "transpose" and node.args[0].op == "var")
 
 
 def _shape_source(program: Program, name: str) -> Node:

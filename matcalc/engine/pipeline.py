@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from ..core import ir
 from ..core.algebra import identity, size
 from ..core.ir import LEAVES, Node, walk
-from ..core.labels import is_labels, never_differentiated
+from ..core.labels import data_only, never_differentiated
 from ..core.program import Program
 from ..core.shapes import describe
 from ..errors import DeclarationError, ShapeError, UnknownNameError, UnsupportedError, did_you_mean
@@ -161,9 +161,10 @@ def derive_node(program: Program, of_node: Node, wrt: Sequence[str], kind: str =
             known = list(program.variables) + list(program.definitions)
             raise UnknownNameError(f"cannot differentiate with respect to unknown name "
                                    f"'{name}'{did_you_mean(name, known)}")
-        if name in program.variables and is_labels(program.variables[name]):
-            raise UnsupportedError(f"'{name}' is declared as labels (integers); labels are "
-                                   "data and cannot be differentiated")
+        data = data_only(program.variables[name]) if name in program.variables else ""
+        if data:
+            raise UnsupportedError(f"'{name}' is declared as {data} and cannot be "
+                                   "differentiated")
     if kind in ("grad", "hessian") and not of_node.is_scalar:
         raise ShapeError(f"{kind} needs a scalar function, but {of_node} is "
                          f"{describe(of_node.kind, of_node.shape)}; use kind='jacobian'")

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from ..core import ir
 from ..core.ir import Node, size
+from ..core.shapes import Kind
 from ..errors import ShapeError
 
 Monomial = tuple[tuple[Node, float], ...]  # powers are integers or halves (sqrt)
@@ -22,6 +23,7 @@ Polynomial = dict[Monomial, float]
 
 MAX_TERMS = 24
 _REGION = frozenset({"add", "sub", "mul", "div", "neg", "const", "ones", "pow", "sqrt"})
+_SPREAD = _REGION - {"const", "ones"}  # ones(n) @ ones(m)' stays a matrix of ones
 
 
 class _TooLarge(Exception):
@@ -63,23 +65,120 @@ def _atom(node: Node, power: float = 1) -> Polynomial:
     return {((node, power),): 1.0}
 
 
-def expand(node: Node, nonzero: Callable[[Node], bool], kept: frozenset[Node]) -> Polynomial:
+Numerators = dict[Node, tuple[Node, Node]]  # X - mu -> (Xn, s) for a definition Xn = (X - mu) / s
+
+
+def expand(node: Node, nonzero: Callable[[Node], bool], kept: frozenset[Node],
+           numerators: Numerators | None = None) -> Polynomial:
     """The polynomial of ``node``; nodes in ``kept`` stay atoms (bottom-up, without recursion:
-    a chain of thousands of sums expands as well as a short one)."""
+    a chain of thousands of sums expands as well as a short one).  A column spread over the
+    columns (v @ 1') is the polynomial of v with each atom spread (spreading is a homomorphism
+    of the elementwise algebra), and the numerator of a named quotient is the name times the
+    divisor (X - mu = Xn * s for Xn = (X - mu) / s: where Xn is defined, s is not zero)."""
+    numerators = numerators or {}
     done: dict[Node, Polynomial] = {}
     stack: list[tuple[Node, bool]] = [(node, False)]
     while stack:
         item, ready = stack.pop()
         if item in done:
             continue
-        inner = item not in kept and item.op in _REGION and item.op not in ("const", "ones") \
-            and (item.op not in ("pow", "sqrt") or _power_of(item) is not None)
-        if inner and not ready:
+        named = numerators.get(item)
+        spread = _spread(item) if named is None and item not in kept else None
+        inner = named is None and item not in kept and (spread is not None or (
+            item.op in _REGION and item.op not in ("const", "ones")
+            and (item.op not in ("pow", "sqrt") or _power_of(item) is not None)))
+        if (inner or named is not None) and not ready:
             stack.append((item, True))
-            stack.extend((arg, False) for arg in item.args if arg not in done)
+            below = (named[1],) if named is not None else (spread[0],) if spread else item.args
+            stack.extend((arg, False) for arg in below if arg not in done)
             continue
-        done[item] = _expanded(item, nonzero, kept, done) if inner else _leaf(item, kept)
-    return done[node]
+        if named is not None:
+            done[item] = _multiply(_atom(named[0]), done[named[1]])
+        elif spread is not None:
+            done[item] = _spread_polynomial(done[spread[0]], spread)
+        else:
+            done[item] = _expanded(item, nonzero, kept, done) if inner else _leaf(item, kept)
+    return _joined_means(done[node])
+
+
+def _joined_means(polynomial: Polynomial) -> Polynomial:
+    """Sums along an axis divided by their length joined as the axis' mean, spread or not:
+    (X @ 1) * m ^ -1 -> mean(X, 1), so that rebuilding writes the mean by its name."""
+    if not any(a.op == "dimval" for m in polynomial for a, _ in m):
+        return polynomial
+    result: Polynomial = {}
+    for monomial, coefficient in polynomial.items():
+        powers = dict(monomial)
+        for atom, power in monomial:
+            length = _axis_length(atom)
+            if power != 1 or length is None:
+                continue
+            count = next((a for a in powers if a.op == "dimval" and a.params[0] == length
+                          and powers[a] < 0), None)
+            if count is None:
+                continue
+            del powers[atom]
+            powers[_mean_of(atom, count)] = 1
+            powers[count] += 1
+            if powers[count] == 0:
+                del powers[count]
+        key = tuple(sorted(powers.items(), key=lambda item: _order(item[0])))
+        result[key] = result.get(key, 0.0) + coefficient
+    return {m: c for m, c in result.items() if c != 0}
+
+
+def _axis_length(atom: Node):
+    """The length summed over by X @ ones(m), ones(n)' @ X, or their spreads; else None."""
+    spread = _spread(atom, region=False)
+    inner = spread[0] if spread is not None else atom
+    if inner.op != "matmul":
+        return None
+    a, b = inner.args
+    if b.op == "ones" and b.kind is Kind.VECTOR and a.kind is Kind.MATRIX:
+        return b.shape.rows
+    if a.op == "transpose" and a.args[0].op == "ones" and a.args[0].kind is Kind.VECTOR and \
+            b.kind is Kind.MATRIX:
+        return a.args[0].shape.rows
+    return None
+
+
+def _mean_of(atom: Node, count: Node) -> Node:
+    """The sum ``atom`` (or its spread) divided by ``count``: the mean (spread)."""
+    spread = _spread(atom, region=False)
+    if spread is None or _axis_length(spread[0]) is None:
+        return ir.apply("div", atom, count)
+    inner, ones, column = spread
+    mean = ir.apply("div", inner, count)
+    return ir.apply("matmul", mean, ones) if column else ir.apply("matmul", ones, mean)
+
+
+def _spread(node: Node, region: bool = True) -> tuple[Node, Node, bool] | None:
+    """(v, ones, True) for a column spread over columns, v @ ones(m)'; (r, ones, False) for a
+    row spread over rows, ones(n) @ r; else None (also when v is not elementwise algebra, unless
+    ``region`` is False)."""
+    if node.op != "matmul":
+        return None
+    a, b = node.args
+    if b.op == "transpose" and b.args[0].op == "ones" and b.args[0].kind is Kind.VECTOR and \
+            a.kind is Kind.VECTOR and (a.op in _SPREAD or not region):
+        return a, b, True
+    if a.op == "ones" and a.kind is Kind.VECTOR and b.kind is Kind.ROW and \
+            (b.op in _SPREAD or not region):
+        return b, a, False
+    return None
+
+
+def _spread_polynomial(polynomial: Polynomial, spread: tuple[Node, Node, bool]) -> Polynomial:
+    """The polynomial of v @ 1' (1 @ r) from v's (r's): each non-scalar atom spread."""
+    _, ones, column = spread
+
+    def spread_atom(atom: Node) -> Node:
+        if atom.is_scalar:
+            return atom
+        return ir.apply("matmul", atom, ones) if column else ir.apply("matmul", ones, atom)
+
+    return {tuple(sorted(((spread_atom(a), k) for a, k in m), key=lambda item: _order(item[0]))):
+            c for m, c in polynomial.items()}
 
 
 def _leaf(node: Node, kept: frozenset[Node]) -> Polynomial:
@@ -322,7 +421,8 @@ def _monomial(monomial: Monomial, coefficient: float) -> Node:
     return product
 
 
-def collected(node: Node, nonzero: Callable[[Node], bool]) -> Node | None:
+def collected(node: Node, nonzero: Callable[[Node], bool],
+              numerators: Numerators | None = None) -> Node | None:
     """``node`` with its terms collected, or None when that does not apply or fails."""
     if node.op not in ("add", "sub", "mul", "div"):
         return None
@@ -331,10 +431,10 @@ def collected(node: Node, nonzero: Callable[[Node], bool]) -> Node | None:
         for _ in range(3):
             kept = divisors(current)
             if not kept:  # nothing divides: one rebuild is final, worth it only when smaller
-                candidate = rebuild(expand(current, nonzero, kept), below=size(node))
+                candidate = rebuild(expand(current, nonzero, kept, numerators), below=size(node))
                 current = candidate if candidate is not None else current
                 break
-            candidate = rebuild(expand(current, nonzero, kept))
+            candidate = rebuild(expand(current, nonzero, kept, numerators))
             if candidate is None or candidate is current:
                 break
             current = candidate

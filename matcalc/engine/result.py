@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
+from ..core.constants import names_taken
 from ..core.ir import Node, walk
 from ..core.program import KINDS, Program
 from ..core.shapes import describe
@@ -95,8 +96,9 @@ class Result:
     def text(self) -> str:
         """The result in the input language, after its where-definitions; appended to the
         problem, it parses."""
-        lines = [f"{name} = {body}" for name, body in self.where.items()]
-        lines.append(f"{self.name} = {self.result}")
+        with names_taken(_names(self.program)):
+            lines = [f"{name} = {body}" for name, body in self.where.items()]
+            lines.append(f"{self.name} = {self.result}")
         return "\n".join(lines)
 
     def as_(self, kind: type[Result]) -> Result:
@@ -134,13 +136,19 @@ def where_for(results: Sequence[Node], derivation: Derivation) -> dict[str, Node
     return {name: body for name, body in derivation.where.items() if name in needed}
 
 
+def _names(program: Program) -> set[str]:
+    """The names a problem gives (a constant's name among them is not printed for it)."""
+    return set(program.variables) | set(program.definitions) | set(program.dimensions)
+
+
 def shared_text(results: Sequence[Result]) -> str:
     """Several results after the where-definitions they share."""
     where: dict[str, Node] = {}
     for result in results:
         where.update(result.where)
-    lines = [f"{name} = {body}" for name, body in where.items()]
-    lines += [f"{result.name} = {result.result}" for result in results]
+    with names_taken(_names(results[0].program) if results else ()):
+        lines = [f"{name} = {body}" for name, body in where.items()]
+        lines += [f"{result.name} = {result.result}" for result in results]
     return "\n".join(lines)
 
 

@@ -51,6 +51,11 @@ class Simplifier:
         # what the function divides by: not zero wherever it and its derivative are defined
         self.divisors = divisors
         self.done: dict[Node, Node] = {}
+        # X - mu -> (Xn, s) for each named quotient Xn = (X - mu) / s whose divisor is never
+        # zero: the collector writes the numerator as the name times the divisor
+        self._numerators = {body.args[0]: (ref, body.args[1]) for body, ref in self.names.items()
+                            if body.op == "div" and body.args[0].op in ("add", "sub")
+                            and facts.nonzero(body.args[1])}
         self.fired: list[str] = []
         self._collecting = 0
         self._depth = 0
@@ -139,7 +144,7 @@ class Simplifier:
         """The trial's form of ``node``, simplified, when it is smaller than ``node``."""
         if self._collecting > MAX_NESTED_COLLECTS:
             return None
-        candidate = trial(node, self._nonzero)
+        candidate = trial(node, self._nonzero, self._numerators)
         if candidate is None or size(candidate) >= size(node):
             return None
         self._collecting += 1
@@ -359,40 +364,53 @@ def tidy(where: dict[str, Node], results: dict[str, Node], simplifier: Simplifie
     for key, names in references.items():
         for referenced in names:
             users_of.setdefault(referenced, []).append(key)
-    for name in list(where):
-        key = ("where", name)
-        body = bodies[key]
-        users = [k for k in dict.fromkeys(users_of.get(name, ()))
-                 if k != key and k in bodies and name in references[k]]
-        count = uses([bodies[k] for k in users], name)
-        if count == 0:
-            del bodies[key]
-            continue
-        # inlined when used once and small or not a link in a chain of deltas, or when
-        # simplifying after the substitution gains something over the plain substitution
-        # (delta_yhat vanishing into yhat - y); a link of a chain used more than once, or
-        # used once but large, stays named (decided before the costly trial)
-        chained = any(n.op == "ref" and ("where", n.name) in bodies for n in walk(body))
-        alias = body.op in ("ref", "var")  # delta1 = e: a second name for a name
-        if chained and not alias and (count > 1 or size(body) > INLINE_SIZE):
-            continue
-        inlined = {k: simplifier(substitute(bodies[k], {name: body})) for k in users}
-        before = size(body) + sum(size(bodies[k]) for k in users)
-        after = sum(size(value) for value in inlined.values())
-        plain = before + (count - 1) * size(body) - count
-        small_enough = all(size(value) <= MAX_INLINED_SIZE for value in inlined.values())
-        if alias or (count == 1 and small_enough and (size(body) <= INLINE_SIZE or
-                                                      not chained)) or \
-                (count > 1 and after < plain and after <= before):
-            del bodies[key]
-            for k, value in inlined.items():
-                bodies[k] = value
-                references[k] = _direct_references(value)
-                for referenced in references[k]:
-                    users_of.setdefault(referenced, []).append(k)
+    # a second round: a delta kept for its users may be worth inlining once the deltas it
+    # met there are inlined themselves (LayerNorm's G / s beside the mean terms)
+    for _ in range(2):
+        if not any([_inlined(name, bodies, references, users_of, simplifier)
+                    for name in list(where) if ("where", name) in bodies]):
+            break
     where = {n: b for (kind, n), b in bodies.items() if kind == "where"}
     results = {n: b for (kind, n), b in bodies.items() if kind == "result"}
     return _renumbered(where, results, prefix, set(reserved))
+
+
+def _inlined(name: str, bodies: dict[tuple[str, str], Node],
+             references: dict[tuple[str, str], set[str]],
+             users_of: dict[str, list[tuple[str, str]]], simplifier: Simplifier) -> bool:
+    """Whether the where-definition ``name`` was inlined into its users (or dropped unused)."""
+    key = ("where", name)
+    body = bodies[key]
+    users = [k for k in dict.fromkeys(users_of.get(name, ()))
+             if k != key and k in bodies and name in references[k]]
+    count = uses([bodies[k] for k in users], name)
+    if count == 0:
+        del bodies[key]
+        return True
+    # inlined when used once and small or not a link in a chain of deltas, or when
+    # simplifying after the substitution gains something over the plain substitution
+    # (delta_yhat vanishing into yhat - y); a link of a chain used more than once, or
+    # used once but large, stays named (decided before the costly trial)
+    chained = any(n.op == "ref" and ("where", n.name) in bodies for n in walk(body))
+    alias = body.op in ("ref", "var")  # delta1 = e: a second name for a name
+    if chained and not alias and (count > 1 or size(body) > INLINE_SIZE):
+        return False
+    inlined = {k: simplifier(substitute(bodies[k], {name: body})) for k in users}
+    before = size(body) + sum(size(bodies[k]) for k in users)
+    after = sum(size(value) for value in inlined.values())
+    plain = before + (count - 1) * size(body) - count
+    small_enough = all(size(value) <= MAX_INLINED_SIZE for value in inlined.values())
+    if not (alias or (count == 1 and small_enough and (size(body) <= INLINE_SIZE or
+                                                       not chained)) or
+            (count > 1 and after < plain and after <= before)):
+        return False
+    del bodies[key]
+    for k, value in inlined.items():
+        bodies[k] = value
+        references[k] = _direct_references(value)
+        for referenced in references[k]:
+            users_of.setdefault(referenced, []).append(k)
+    return True
 
 
 def _renumbered(where: dict[str, Node], results: dict[str, Node], prefix: str,

@@ -17,19 +17,29 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..core.ir import Node
-from .polynomial import Monomial, Polynomial, _multiply, _TooLarge, divisors, expand, rebuild
+from .polynomial import (
+    Monomial,
+    Numerators,
+    Polynomial,
+    _multiply,
+    _TooLarge,
+    divisors,
+    expand,
+    rebuild,
+)
 
 MAX_SUM_POWER = 3  # a dividing sum's power expanded in the numerator, at most
 
 
-def together(node: Node, nonzero: Callable[[Node], bool]) -> Node | None:
+def together(node: Node, nonzero: Callable[[Node], bool],
+             numerators: Numerators | None = None) -> Node | None:
     """``node`` over the common denominator of its terms, the dividing sums expanded in the
     numerator; None when no sum divides or the form cannot be built."""
     if node.op not in ("add", "sub", "mul", "div"):
         return None
     try:
         kept = divisors(node)
-        polynomial = _merged_sums(expand(node, nonzero, kept), nonzero)
+        polynomial = _merged_sums(expand(node, nonzero, kept, numerators), nonzero)
         sums = _dividing_sums(polynomial)
         if not sums:
             return None

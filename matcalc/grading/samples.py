@@ -228,8 +228,9 @@ def _underflows(node: Node, value, arguments: list) -> bool:
     """Whether ``node``'s value may have underflowed: a product of two entries of its
     arguments (or a quotient, a power, an exponential) below the smallest normal number,
     where the true value is not 0."""
-    if node.op == "exp":
-        return bool(np.any(np.abs(value) < _TINY))
+    if node.op == "exp":  # exp(-inf) = 0 (an entry behind a mask) is exact
+        finite = np.isfinite(np.asarray(arguments[0], dtype=float))
+        return bool(np.any((np.abs(value) < _TINY) & finite))
     if node.op in ("mul", "matmul", "kron", "div") and len(arguments) == 2:
         first, second = (np.abs(np.asarray(a, dtype=float)) for a in arguments)
         if not (np.any(first) and np.any(second)):

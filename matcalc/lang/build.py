@@ -34,8 +34,10 @@ from ..errors import (
 )
 from ..limits import check_time
 from .broadcast import refuse_matrix_times_vector
+from .calls import CALLS, INFINITY, build_call, refuse_infinity
 from .einsum_call import einsum_call, string_outside_einsum
 from .pending import NEEDS_SIZE, PENDING, PendingIdentity, combine, is_pending, negated
+from .syntax import location_of
 from .tensors import TENSOR_CALLS, along_axis, tensor_call
 
 MAX_EXPRESSION_DEPTH = 250
@@ -52,15 +54,18 @@ _OPERATION_OF = {text: name for name, text in sorted(_CALLED.items(), key=lambda
 CONCATENATIONS = frozenset({"hcat", "vcat"})  # hcat(A, B, C) is hcat(hcat(A, B), C)
 AXIS_REDUCTIONS = frozenset({"sum", "mean"})  # sum(X, 1), mean(X, 0): along one axis
 DIMENSION_FUNCTIONS = frozenset({"I", "ones", "zeros", "commutation"})
-FUNCTIONS = UNARY_FUNCTIONS | BINARY_FUNCTIONS | DIMENSION_FUNCTIONS | TENSOR_CALLS | {"einsum"}
+FUNCTIONS = UNARY_FUNCTIONS | BINARY_FUNCTIONS | DIMENSION_FUNCTIONS | TENSOR_CALLS | CALLS | \
+    {"einsum"}
 RESERVED = FUNCTIONS
 
-ATTRIBUTES = ("symmetric", "spd", "simplex", "positive", "invertible", "pm1", "lower", "upper")
+ATTRIBUTES = ("symmetric", "spd", "simplex", "positive", "invertible", "pm1", "lower", "upper",
+              "mask")
 SQUARE_ATTRIBUTES = frozenset({"symmetric", "spd", "invertible", "lower", "upper"})
 TRIANGULAR_ATTRIBUTES = frozenset({"lower", "upper"})
 # a triangular matrix that is symmetric is diagonal: declare Diag(d) instead
 _EXCLUSIVE = {"lower": {"upper", "symmetric", "spd", "simplex", "pm1", "positive"},
-              "upper": {"lower", "symmetric", "spd", "simplex", "pm1", "positive"}}
+              "upper": {"lower", "symmetric", "spd", "simplex", "pm1", "positive"},
+              "mask": set(ATTRIBUTES) - {"mask", "symmetric"}}
 
 _BINARY_OPS = {"add", "sub", "mul", "div", "matmul", "frob"}
 
@@ -77,17 +82,6 @@ def number(text: str) -> float:
         raise UnsupportedError(f"the number {text} has more significant digits than float64 "
                                f"holds (17): it would be read as {value!r}")
     return value
-
-
-def location_of(item: Tree | Token, source: str) -> Location | None:
-    """Where a tree or token starts, spanning it on its first line."""
-    if isinstance(item, Token):
-        return Location(item.line, item.column, max(1, len(str(item))))
-    meta = item.meta
-    if meta.empty:
-        return None
-    end = meta.end_column if meta.end_line == meta.line else meta.column + 1
-    return Location(meta.line, meta.column, max(1, end - meta.column))
 
 
 def tree_depth(tree: Tree) -> int:
@@ -245,9 +239,10 @@ class Builder:
         token = tree.children[0]
         clash = sorted(_EXCLUSIVE.get(str(token), set()) & attributes)
         if clash:
-            raise AssumptionError(f"'{token}' cannot be combined with '{clash[0]}': a triangular "
-                                  "matrix has zeros on one side of its diagonal (one that is "
-                                  "also symmetric is diagonal: write Diag(d))",
+            why = "a mask's entries are 0 and 1" if str(token) == "mask" else "a triangular " \
+                "matrix has zeros on one side of its diagonal (one that is also symmetric is " \
+                "diagonal: write Diag(d))"
+            raise AssumptionError(f"'{token}' cannot be combined with '{clash[0]}': {why}",
                                   location_of(token, self.source), self.source)
 
     def _definition(self, tree: Tree) -> None:
@@ -326,8 +321,12 @@ class Builder:
             return ir.dimval(self.dimensions[name])
         if name == "I":
             return PENDING
+        if name == INFINITY:
+            raise refuse_infinity()
         if name in FUNCTIONS:
             raise UnknownNameError(f"'{name}' is a function; call it as {name}(...)")
+        if name == "pi":  # the constant, where no declaration takes the name
+            return ir.const(math.pi)
         if self.inference is not None:
             return self._infer_variable(name)
         known = list(self.variables) + list(self.definitions) + list(self.dimensions)
@@ -416,6 +415,8 @@ class Builder:
         name = str(name_token)
         if name in DIMENSION_FUNCTIONS:
             return self._dimension_call(name, argument_trees)
+        if name in CALLS:
+            return build_call(self, name, argument_trees)
         if name in TENSOR_CALLS:
             return tensor_call(name, argument_trees, self.expression, self._dimension_argument)
         if name == "einsum":

@@ -23,7 +23,7 @@ from ..errors import (
     UnsupportedError,
     did_you_mean,
 )
-from .build import BINARY_FUNCTIONS, FUNCTIONS, TENSOR_CALLS
+from .build import BINARY_FUNCTIONS, CALLS, FUNCTIONS, TENSOR_CALLS
 from .latex_blocks import LatexBlocks
 from .latex_indices import LatexIndices
 from .latex_names import function_named, greek
@@ -376,10 +376,11 @@ class LatexReader(LatexIndices, LatexBlocks):
                 arguments.append(self.expression())
             self.expect_sym(")", "')' closing the arguments")
             return self.call(function, arguments, start)
-        if function in ("sum", "mean") and self.at("sym", "("):
-            along = self.along_axis(function, start)  # \operatorname{sum}(X, 1)
-            if along is not None:
-                return along
+        if (function in CALLS or function in ("sum", "mean")) and self.at("sym", "("):
+            called = self.arguments(function, start) if function in CALLS else \
+                self.along_axis(function, start)  # tril(X, -1), \operatorname{sum}(X, 1)
+            if called is not None:
+                return called
         if self.at("sym", "(", "[", "{"):
             argument = self.group()
         elif self.starts_atom():

@@ -1,6 +1,7 @@
 """Reading what groups several expressions in LaTeX answers: block matrices, reductions along
-an axis, inner products ``\\langle A, B \\rangle`` and function notation ``f(w)`` (a part of
-the reader of :mod:`matcalc.lang.latex`)."""
+an axis, functions of several arguments (``\\operatorname{where}(C, A, -\\infty)``), inner
+products ``\\langle A, B \\rangle`` and function notation ``f(w)`` (a part of the reader of
+:mod:`matcalc.lang.latex`)."""
 
 from __future__ import annotations
 
@@ -55,6 +56,32 @@ class LatexBlocks(LatexNames):
         axis = self.expression()
         self.expect_sym(")", "')' closing the arguments")
         return self.call(function, [first, axis], start)
+
+    def arguments(self, function: str, start: LatexToken) -> Tree:
+        """``\\operatorname{tril}(X, -1)``, ``\\operatorname{where}(C, A, -\\infty)``: a
+        function of several arguments (the builder checks them); a branch of where may be
+        ``-\\infty``, read as the name ``inf`` the builder takes there only."""
+        self.advance()
+        trees = [self.argument()]
+        while self.at("sym", ","):
+            self.advance()
+            trees.append(self.argument())
+        self.expect_sym(")", "')' closing the arguments")
+        return self.call(function, trees, start)
+
+    def argument(self) -> Tree:
+        """One argument: an expression, or ``-\\infty`` (``\\infty``) standing alone."""
+        position = self.position
+        negative = self.at("sym", "-")
+        if negative:
+            self.advance()
+        after = self.items[self.position + 1] if self.position + 1 < len(self.items) else None
+        if self.at("cmd", "infty") and after is not None and after.text in (",", ")"):
+            token = self.advance()
+            infinity = self.name_tree("inf", token)
+            return self.tree("neg", [infinity], token) if negative else infinity
+        self.position = position
+        return self.expression()
 
     def inner_product(self) -> Tree:
         """``\\langle A, B \\rangle``: the Frobenius product ``A : B`` (``x^T y`` of vectors)."""

@@ -112,22 +112,28 @@ class LatexNames(LatexCursor):
         return part
 
     def dimension_subscripts(self, start: LatexToken) -> list[Tree]:
-        """Sizes after ``_``: ``n``, ``{N k}`` (a product), ``{m,n}`` (two sizes)."""
+        """Sizes after ``_``: ``n``, ``{N k}`` (a product), ``{n - k + 1}`` (a sum), ``{m,n}``
+        (two sizes)."""
         if not self.at("sym", "{"):
             return [self.dimension_factor(self.advance(), start)]
         self.advance()
         sizes: list[Tree] = []
+        terms: list[tuple[str, Tree]] = []  # the size's terms so far, each added or subtracted
         factors: list[Tree] = []
+        sign = "add"
         while not self.at("sym", "}"):
             token = self.advance()
             if token.kind == "sym" and token.text == ",":
                 if not factors:
                     raise self.error("expected a size before ','", token)
-                sizes.append(self._product(factors, start))
-                factors = []
+                sizes.append(self._sum(terms + [(sign, self._product(factors, start))], start))
+                terms, factors, sign = [], [], "add"
             elif token.kind == "cmd" and token.text == "times" and factors:
-                sizes.append(self._product(factors, start))  # m \times n: two sizes
-                factors = []
+                sizes.append(self._sum(terms + [(sign, self._product(factors, start))], start))
+                terms, factors, sign = [], [], "add"  # m \times n: two sizes
+            elif token.kind == "sym" and token.text in ("+", "-") and factors:
+                terms.append((sign, self._product(factors, start)))
+                factors, sign = [], "add" if token.text == "+" else "sub"
             elif token.kind == "cmd" and token.text == "cdot":
                 continue
             else:
@@ -135,8 +141,14 @@ class LatexNames(LatexCursor):
         self.advance()
         if not factors:
             raise self.error("expected a size")
-        sizes.append(self._product(factors, start))
+        sizes.append(self._sum(terms + [(sign, self._product(factors, start))], start))
         return sizes
+
+    def _sum(self, terms: list[tuple[str, Tree]], start: LatexToken) -> Tree:
+        result = terms[0][1]
+        for sign, term in terms[1:]:
+            result = self.tree(sign, [result, term], start)
+        return result
 
     def dimension_factor(self, token: LatexToken, start: LatexToken) -> Tree:
         if token.kind == "number":

@@ -54,7 +54,8 @@ UNSUPPORTED = {
     "iint": "integrals are not evaluated; write the integrand's closed form",
     "oint": "integrals are not evaluated; write the integrand's closed form",
     "lim": "limits are not evaluated; write the derivative itself (\\nabla_w f = ...)",
-    "infty": "infinity is not a value; write a finite expression",
+    "infty": "infinity is not a value (only -\\infty as a branch of "
+             "\\operatorname{where}(C, A, -\\infty)); write a finite expression",
     "Pr": "probabilities are not read; write the expression for one sample",
     "approx": _EQUALITY, "sim": _EQUALITY, "propto": _EQUALITY, "simeq": _EQUALITY,
     "le": _EQUALITY, "leq": _EQUALITY, "lt": _EQUALITY, "ne": _EQUALITY, "neq": _EQUALITY,

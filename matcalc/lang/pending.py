@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..core import ir
+from ..core.constants import exact
 from ..core.ir import Node
 from ..core.shapes import Dim
 from ..errors import ShapeError
@@ -46,6 +47,9 @@ def combine(op: str, left: Node | PendingIdentity, right: Node | PendingIdentity
     """``left op right`` where either side may be a bare I."""
     left_pending, right_pending = is_pending(left), is_pending(right)
     if not left_pending and not right_pending:
+        if op == "div" and left.op == right.op == "const" and right.params[0] != 0 and \
+                exact(left.params[0] / right.params[0]) is not None:
+            return ir.const(left.params[0] / right.params[0])  # 1/2: the number printed so
         return ir.apply(op, *expanded(op, left, right))
     if left_pending and right_pending:
         raise ShapeError(NEEDS_SIZE)

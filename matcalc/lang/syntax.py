@@ -83,6 +83,17 @@ def _newlines(source: str) -> list[int]:
     return [offset for offset, char in enumerate(source) if char == "\n"]
 
 
+def location_of(item: Tree | Token, source: str) -> Location | None:
+    """Where a tree or token starts, spanning it on its first line."""
+    if isinstance(item, Token):
+        return Location(item.line, item.column, max(1, len(str(item))))
+    meta = item.meta
+    if meta.empty:
+        return None
+    end = meta.end_column if meta.end_line == meta.line else meta.column + 1
+    return Location(meta.line, meta.column, max(1, end - meta.column))
+
+
 def location_at(source: str, offset: int, length: int = 1) -> Location:
     """The line/column location of a character offset (a binary search, not a count)."""
     breaks = _newlines(source)

@@ -363,6 +363,8 @@ def check_attributes_of(name: str, node: Node, array: np.ndarray) -> None:
         problems.append("has entries that are not positive")
     if "pm1" in attributes and not np.all(np.abs(np.abs(array) - 1) <= tolerance):
         problems.append("has entries other than -1 and +1")
+    if "mask" in attributes and not np.all((array == 0) | (array == 1)):
+        problems.append("has entries other than 0 and 1 (it is a mask)")
     if "simplex" in attributes:
         axis = 0 if node.kind is Kind.VECTOR else -1
         if np.any(array < -tolerance) or not np.allclose(array.sum(axis=axis), 1, atol=1e-8):

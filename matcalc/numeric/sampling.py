@@ -17,7 +17,7 @@ import numpy as np
 
 from ..core.functions import FUNCTIONS
 from ..core.ir import Node, walk
-from ..core.labels import LABELS, classes
+from ..core.labels import LABELS, MASK, classes
 from ..core.program import Program
 from ..core.registry import view
 from ..core.shapes import Dim, Kind
@@ -33,6 +33,8 @@ MAX_TRIES = 200
 RESIZE_EVERY = 25  # failed tries at one choice of sizes before choosing others
 
 KINKED = frozenset(name for name, function in FUNCTIONS.items() if function.kink)
+EXTREMA = frozenset(f"{axis}{is_}{extreme}" for axis in ("", "axis_") for is_ in ("", "is")
+                    for extreme in ("max", "min"))  # no derivative at ties
 _SPECTRAL = frozenset({"norm_spec", "svd_u1", "svd_v1", "norm_nuc", "polar", "svdvals", "svd_u",
                        "svd_v"})
 EIGENVALUE_GAP = 1e-2  # eigenvalues of eigvalsh / eigvecsh must be this far apart (relative)
@@ -125,7 +127,7 @@ def draw(node: Node, sizes: Mapping[str, int], rng: np.random.Generator,
 
 
 _UNSCALED = frozenset({"pm1", "simplex", "spd", "symmetric", "invertible", "bounded",
-                       "integer", LABELS})
+                       "integer", LABELS, MASK})
 
 
 def _scalable(node: Node, extra: set[str]) -> bool:
@@ -141,6 +143,10 @@ def _drawn(node: Node, sizes: Mapping[str, int], rng: np.random.Generator,
     if LABELS in attributes:  # class labels: integers in 0..k-1
         return rng.integers(0, classes(node).value(sizes),
                             size=rows if node.kind is Kind.VECTOR else (rows, cols))
+    if MASK in attributes:  # 0s and 1s, a 1 in every row (a softmax of where(M, S, -inf))
+        mask = _mask(tuple(d.value(sizes) for d in node.shape.dims) if node.kind is Kind.TENSOR
+                     else (rows, cols), rng, "symmetric" in attributes)
+        return mask if node.kind is Kind.TENSOR else to_user_layout(node.kind, mask)
     if node.kind is Kind.TENSOR:
         return _drawn_tensor(tuple(d.value(sizes) for d in node.shape.dims), rng, attributes)
     if "bounded" in attributes and not {"pm1", "simplex", "spd", "symmetric"} & attributes:
@@ -184,6 +190,19 @@ def _drawn(node: Node, sizes: Mapping[str, int], rng: np.random.Generator,
     if "positive" in attributes and not {"invertible", "spd", "lower", "upper"} & attributes:
         value = np.abs(value) + 0.1 * (value == 0)
     return to_user_layout(node.kind, value)
+
+
+def _mask(dims: tuple[int, ...], rng: np.random.Generator, symmetric: bool) -> np.ndarray:
+    """0s and 1s drawn evenly, with a 1 in every last-axis row (on the diagonal when
+    symmetric)."""
+    value = rng.integers(0, 2, size=dims).astype(float)
+    if symmetric:
+        value = np.triu(value) + np.triu(value, 1).T
+        np.fill_diagonal(value, 1.0)
+        return value
+    rows = value.reshape(-1, dims[-1])
+    rows[np.arange(rows.shape[0]), rng.integers(0, dims[-1], size=rows.shape[0])] = 1.0
+    return value
 
 
 def _drawn_tensor(dims: tuple[int, ...], rng: np.random.Generator,
@@ -287,6 +306,8 @@ def _first_problem(program: Program, evaluation: Evaluation, margin: float = KIN
             return f"the argument of {node} comes within {margin:g} of the kink at 0"
         if node.op == "inv" and np.ndim(value) and np.linalg.cond(value) > CONDITION_LIMIT:
             return f"{node} inverts a badly conditioned matrix"
+        if node.op in EXTREMA and _nearly_tied(node, evaluation.values[node.args[0]], margin):
+            return f"the extreme entries of {node.args[0]} come within {margin:g} of a tie"
         if node.op in symmetric and _nearly_repeated(evaluation.values[node.args[0]]):
             return f"the eigenvalues of {node.args[0]} are nearly repeated"
         if node.op in _SPECTRAL and _singular_values_close(node.op,
@@ -297,6 +318,24 @@ def _first_problem(program: Program, evaluation: Evaluation, margin: float = KIN
                 np.linalg.cond(argument) > CONDITION_LIMIT:
             return f"the argument of {node} is nearly singular"
     return ""
+
+
+def _nearly_tied(node: Node, value, margin: float) -> bool:
+    """Whether the largest (smallest) two entries of max(X) or of a row (column) of max(X,
+    axis) lie within ``margin`` of each other: the arg-max would change under a small step, and
+    finite differences would straddle the kink.  Entries -inf (+inf for min) behind a mask
+    never tie with the extreme value."""
+    values = np.asarray(value, dtype=float)
+    if node.op.endswith("min"):
+        values = -values
+    if node.params:  # each row of lines is one reduction: a row (axis 1) or a column (axis 0)
+        lines = values.T if node.params[0] == 0 else values
+    else:
+        lines = values.reshape(1, -1)
+    if lines.shape[1] < 2:
+        return False
+    top = np.sort(lines, axis=1)[:, -2:]
+    return bool(np.any(np.isfinite(top[:, 1]) & (top[:, 1] - top[:, 0] <= margin)))
 
 
 def _nearly_repeated(matrix: np.ndarray) -> bool:

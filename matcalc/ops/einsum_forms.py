@@ -177,7 +177,15 @@ def matrix_form(spec: Spec, operands: tuple[Node, ...]) -> Node | None:
 def batched_form(spec: Spec, operands: tuple[Node, ...]) -> Node | None:
     """A batched product or transpose of tensors (NumPy's matmul over the leading axes, a
     matrix broadcast): ``btk,bsk->bts`` is ``Q @ K'``, ``bts,bsk->btk`` is ``P @ V``,
-    ``btk,kj->btj`` is ``X @ W``, ``bij->bji`` is ``X'``; None for any other einsum."""
+    ``btk,kj->btj`` is ``X @ W``, ``bij->bji`` is ``X'``, and summed over the batch,
+    ``btk,btj->kj`` is ``sum(Q' @ K, 0)``; None for any other einsum."""
+    if len(spec.output) == 2 and len(operands) == 2 and all(len(t) == 3 for t in spec.terms) \
+            and spec.terms[0][0] == spec.terms[1][0] and spec.terms[0][0] not in spec.output:
+        # a batch summed over: b, t and s of bts,bsk->tk are sum(P @ V, 0)
+        batch = spec.terms[0][0]
+        inner = batched_form(Spec(spec.terms, batch + spec.output, spec.offsets,
+                                  spec.output_offset), operands)
+        return None if inner is None else ir.apply("axis_sum", inner, params=(0,))
     lead = spec.output[:-2]
     if len(spec.output) < 3 or len(operands) > 2:
         return None

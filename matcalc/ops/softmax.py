@@ -1,4 +1,4 @@
-"""softmax and logsumexp, of a vector or of each row of a matrix.
+"""softmax, log_softmax and logsumexp, of a vector or of each row of a matrix.
 
 One entry per operation (see :mod:`matcalc.ops.operation`).
 """
@@ -91,6 +91,36 @@ def vec_softmax(node, out, js):
     return matmul(matmul(diag_s, sub(identity(m * n), matmul(spread, diag_s))), js[0])
 
 
+def _spread_rows(rows, x):
+    """A number per row of x (a scalar for a vector or row vector) spread over x's entries."""
+    return rows if rows.is_scalar or x.kind is Kind.VECTOR else \
+        matmul(rows, transpose(ones_vector(x.shape.cols)))
+
+
+def d_log_softmax(node, out, ds):
+    """d log_softmax(x) = dx - softmax(x)' dx; for each row of a matrix, dX - ((S * dX) @ 1)
+    @ 1' with S = softmax(X) (log_softmax(x) = x - logsumexp(x))."""
+    x = node.args[0]
+    if x.is_scalar:
+        return None
+    s = call("softmax", x)
+    if x.kind is Kind.VECTOR:
+        return sub(ds[0], frob(s, ds[0]))
+    return sub(ds[0], _spread_rows(matmul(mul(s, ds[0]), ones_vector(x.shape.cols)), x))
+
+
+def pull_log_softmax(node, out, g):
+    """G : d log_softmax(X) = (G - softmax(X) * (G @ 1)) : dX, each row's cotangent less its
+    sum times the row's softmax (for a vector, g - sum(g) softmax(x))."""
+    x = node.args[0]
+    if x.is_scalar:
+        return None
+    s = call("softmax", x)
+    if x.kind in (Kind.VECTOR, Kind.ROW):
+        return sub(g, mul(call("sum", g), s))
+    return like(sub(g, matmul(call("Diag", matmul(g, ones_vector(x.shape.cols))), s)), x)
+
+
 def d_logsumexp(node, out, ds):
     """d logsumexp(x) = softmax(x) : dx; for the rows of X, (softmax(X) * dX) @ 1."""
     x = node.args[0]
@@ -143,6 +173,18 @@ define('softmax',
        cost="costly",
        tensors=True,
        values="unit")
+define('log_softmax',
+       differential=d_log_softmax,
+       adjoints=(pull_log_softmax,),
+       shape=same_shape,
+       syntax=Syntax("log_softmax"),
+       latex=Latex(command=r"\operatorname{log\_softmax}"),
+       code=Code(numpy="_log_softmax({0}, {axis})", torch="torch.log_softmax({0}, dim={axis})",
+                 helpers=("_log_softmax",), scalar="0.0"),
+       sympy=lambda s, node, a: s.no_form(node),
+       stable=(),
+       scalar="log_softmax(a) = 0",
+       cost="costly")
 define('logsumexp',
        differential=d_logsumexp,
        adjoints=(pull_logsumexp,),

@@ -9,11 +9,13 @@ gallery result that way), so the precedence here mirrors the reader's: ``+ -`` b
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ..core.broadcast import axis_mean
+from ..core.broadcast import axis_mean, down_columns, shown_operands
+from ..core.constants import exact
 from ..core.ir import Node
 from ..core.printer import format_number
 from ..core.registry import Latex, operation
@@ -90,6 +92,10 @@ class _Printer:
         if mean is not None:  # (X 1) / m
             return (f"\\operatorname{{mean}}\\left({self.print(mean[0])[0]}, "
                     f"{mean[1]}\\right)", _ATOM)
+        columns = down_columns(node)
+        if columns is not None:  # softmax(X')' is softmax(X, 0)
+            command = operation(columns[0]).latex.command
+            return f"{command}\\left({self.print(columns[1])[0]}, 0\\right)", _ATOM
         method = getattr(self, f"_{op}", None)
         if method is not None:
             return method(node)
@@ -106,7 +112,10 @@ class _Printer:
         if latex.infix:
             return self._binary(node, latex.infix, _HADAMARD)
         if latex.template:
-            return latex.template.format(*(self.print(arg)[0] for arg in node.args)), _ATOM
+            args = shown_operands(node.op, *node.args) if len(node.args) == 2 else node.args
+            arguments = [self.print(arg)[0] for arg in args]
+            whole = [str(param) for param in node.params if isinstance(param, int)]
+            return latex.template.format(*arguments, *whole), _ATOM
         return f"{self.wrap(node.args[0], _ATOM)}^{{{latex.power}}}", _POSTFIX
 
     # leaves ----------------------------------------------------------------------------------
@@ -122,6 +131,13 @@ class _Printer:
 
     def _const(self, node: Node) -> tuple[str, int]:
         value = node.params[0]
+        if math.isinf(value):  # only a branch of where(C, A, -inf)
+            return ("-\\infty", _UNARY) if value < 0 else ("\\infty", _ATOM)
+        # \frac{1}{2}, \frac{1}{\sqrt{2 \pi}} (pi as a number where the problem has a pi)
+        written = exact(value, "pi" in self.style.taken)
+        if written is not None:
+            level = _UNARY if value < 0 else _JUXTAPOSE if " * " in written.text else _ATOM
+            return written.latex, level
         text = format_number(value)
         if "e" in text:
             mantissa, _, exponent = text.partition("e")
@@ -212,7 +228,9 @@ class _Printer:
         return (" & " if node.op == "hcat" else " \\\\ ").join(parts)
 
     def _binary(self, node: Node, symbol: str, level: int) -> tuple[str, int]:
-        left, right = node.args
+        # a spread row or column beside a full matrix is written as the row or column, as the
+        # text printer does (X - mu, \frac{X}{s}): the reader spreads it back
+        left, right = shown_operands(node.op, *node.args)
         return f"{self.wrap(left, level)} {symbol} {self.wrap(right, level + 1)}", level
 
     def _matmul(self, node: Node) -> tuple[str, int]:

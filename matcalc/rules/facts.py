@@ -162,7 +162,7 @@ class Facts:
             first, second = node.args
             return first.op == "const" and first.params[0] >= 1 and \
                 self._resolve(second).op in _valued()["unit"]
-        if op in ("add", "mul", "div", "sqrt", "mean", "sum", "minimum"):
+        if op in ("add", "mul", "div", "sqrt", "mean", "sum", "minimum", "matmul", "transpose"):
             return all(self.nonnegative(arg) for arg in node.args)
         if op == "maximum":
             return any(self.nonnegative(arg) for arg in node.args)
@@ -197,7 +197,7 @@ class Facts:
             a, b = node.args
             return (self.positive(a) and self.nonnegative(b)) or \
                 (self.nonnegative(a) and self.positive(b))
-        if op in ("mul", "div"):
+        if op in ("mul", "div", "matmul"):  # a matrix product of positive entries: a sum of them
             return all(self.positive(arg) for arg in node.args)
         if op in ("sqrt", "mean", "sum"):
             return self.positive(node.args[0])

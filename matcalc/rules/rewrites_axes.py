@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..core import ir
 from ..core.algebra import chain
+from ..core.functions import FUNCTIONS
 from ..core.ir import Node
 from ..core.shapes import Kind
 from .facts import Facts
@@ -53,3 +54,68 @@ def _product(factors: list[Node]) -> Node:
     for factor in factors[1:]:
         product = apply("matmul", product, factor)
     return product
+
+
+@rule(
+    'scale-out-of-axis-sums',
+    ops=('matmul',),
+    example="M : matrix(N, d); v : vector(N)\nf = (M / (v @ ones(d)')) @ ones(d)",
+)
+def scale_out_of_axis_sums(node: Node, facts: Facts) -> Node | None:
+    """(M * (v @ 1')) @ 1 = v * (M @ 1) and (M / (v @ 1')) @ 1 = (M @ 1) / v: a row scaled
+    by one number keeps that number in its sum; 1' @ (M * (1 @ r)) = (1' @ M) * r and
+    1' @ (M / (1 @ r)) = (1' @ M) / r for the columns."""
+    a, b = node.args
+    if b.op == "ones" and b.kind is Kind.VECTOR and a.op in ("mul", "div"):
+        found = _spread_factor(a, lambda f: f.op == "matmul" and _ones_row(f.args[1]) and
+                               f.args[0].kind is Kind.VECTOR)
+        if found is not None:
+            rest, spread, op = found
+            return apply(op, apply("matmul", rest, b), spread.args[0])
+    if _ones_row(a) and b.op in ("mul", "div"):
+        found = _spread_factor(b, lambda f: f.op == "matmul" and f.args[0].op == "ones" and
+                               f.args[0].kind is Kind.VECTOR and f.args[1].kind is Kind.ROW)
+        if found is not None:
+            rest, spread, op = found
+            return apply(op, apply("matmul", a, rest), spread.args[1])
+    return None
+
+
+def _ones_row(node: Node) -> bool:
+    return node.op == "transpose" and node.args[0].op == "ones" and \
+        node.args[0].kind is Kind.VECTOR
+
+
+def _spread_factor(node: Node, spread) -> tuple[Node, Node, str] | None:
+    """(M, S, op) for M * S, S * M (op mul) or M / S (op div) with S spread along the axis
+    summed and M a matrix of the node's shape."""
+    a, b = node.args
+    if node.op == "div" and spread(b) and a.shape == node.shape:
+        return a, b, "div"
+    if node.op == "mul":
+        for rest, factor in ((a, b), (b, a)):
+            if spread(factor) and rest.shape == node.shape:
+                return rest, factor, "mul"
+    return None
+
+
+@rule(
+    'spread-through-entries',
+    ops=('pow', 'sqrt', *FUNCTIONS),
+    example="v : vector(N) positive; X : matrix(N, d)\nf = (v @ ones(d)') .^ 2",
+)
+def spread_through_entries(node: Node, facts: Facts) -> Node | None:
+    """f(v @ 1') = f(v) @ 1' and f(1 @ r) = 1 @ f(r) for an entrywise f (a power by a
+    number, sqrt, exp, ...): spreading copies entries, f acts on each copy alike."""
+    if node.op == "pow" and not node.args[1].is_scalar:
+        return None
+    spread = node.args[0]
+    if spread.op != "matmul" or spread.kind is not Kind.MATRIX:
+        return None
+    a, b = spread.args
+    rest = node.args[1:]
+    if _ones_row(b) and a.kind is Kind.VECTOR:
+        return apply("matmul", apply(node.op, a, *rest, params=node.params), b)
+    if a.op == "ones" and a.kind is Kind.VECTOR and b.kind is Kind.ROW:
+        return apply("matmul", a, apply(node.op, b, *rest, params=node.params))
+    return None

@@ -125,3 +125,19 @@ def size_of_ones(node: Node, facts: Facts) -> Node | None:
         return None
     rows, cols = inner.params
     return ir.dimval(rows * cols) if node.op == "sum" else ir.const(1.0)
+
+
+@rule('scale-out-of-sum', ops=('sum', 'mean'),
+      example='x : vector(n); s : scalar positive\nf = mean(x / s)')
+def scale_out_of_sum(node: Node, facts: Facts) -> Node | None:
+    """sum(c * v) = c * sum(v) and sum(v / c) = sum(v) / c for a scalar c (not a number: sum(2 *
+    x) stays); the same for mean (both are linear)."""
+    inner = node.args[0]
+    if inner.is_scalar or inner.op not in ("mul", "div") or node.params:
+        return None
+    a, b = inner.args
+    if inner.op == "div" and b.is_scalar:
+        return apply("div", apply(node.op, a), b)
+    if inner.op == "mul" and a.is_scalar and a.op != "const" and not b.is_scalar:
+        return apply("mul", a, apply(node.op, b))
+    return None

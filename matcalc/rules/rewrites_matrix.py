@@ -152,10 +152,12 @@ def inner_product_with_ones(node: Node, facts: Facts) -> Node | None:
 
 @rule('diag-of-ones', ops=('matmul',), example='B : matrix(n, m)\nf = Diag(ones(n)) @ B')
 def diag_of_ones(node: Node, facts: Facts) -> Node | None:
-    """Diag(1) @ B = B; Diag(-a) @ B = -(Diag(a) @ B)"""
+    """Diag(1) @ B = B, B @ Diag(1) = B; Diag(-a) @ B = -(Diag(a) @ B)"""
     a, b = node.args
     if a.op == "Diag" and a.args[0].op == "ones":
         return b
+    if b.op == "Diag" and b.args[0].op == "ones":
+        return a
     if a.op == "Diag" and a.args[0].op == "neg":
         return apply("neg", apply("matmul", apply("Diag", a.args[0].args[0]), b))
     return None

@@ -265,12 +265,14 @@ def scalar_division_out(node: Node, facts: Facts) -> Node | None:
 
 @rule('constants-together', ops=('mul',), example='x : vector(n)\nf = 2 * (3 * x)')
 def constants_together(node: Node, facts: Facts) -> Node | None:
-    """c1 (c2 a) = (c1 c2) a; (c a) b = c (a b); a c = c a."""
+    """c1 (c2 a) = (c1 c2) a; (c a) b = c (a b); a (c b) = c (a b); a c = c a."""
     a, b = node.args
     if const(a) and b.op == "mul" and const(b.args[0]):
         return apply("mul", ir.const(a.params[0] * b.args[0].params[0]), b.args[1])
     if a.op == "mul" and const(a.args[0]) and not const(b):
         return apply("mul", a.args[0], apply("mul", a.args[1], b))  # (c a) b = c (a b)
+    if b.op == "mul" and const(b.args[0]) and not const(a):
+        return apply("mul", b.args[0], apply("mul", a, b.args[1]))  # a (c b) = c (a b)
     if const(b) and not const(a):
         return apply("mul", b, a)  # numbers first: 2 * x
     return None

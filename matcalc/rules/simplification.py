@@ -1,8 +1,8 @@
 """The simplification rules in the order they are tried (the first that fires wins).
 
 The rules themselves, each with its identity as its docstring, are in
-:mod:`matcalc.rules.rewrites_scalar`, :mod:`matcalc.rules.rewrites_matrix` and
-:mod:`matcalc.rules.rewrites_kron`.
+:mod:`matcalc.rules.rewrites_scalar`, :mod:`matcalc.rules.rewrites_matrix`,
+:mod:`matcalc.rules.rewrites_masks` and :mod:`matcalc.rules.rewrites_kron`.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from . import (  # noqa: F401 - they register their rules
     rewrites_axes,
     rewrites_elementwise,
     rewrites_kron,
+    rewrites_masks,
     rewrites_matrix,
     rewrites_scalar,
     rewrites_tensors,
@@ -24,6 +25,7 @@ PRIORITY: tuple[str, ...] = (
     'times-one',
     'ones-as-one',
     'size-of-ones',
+    'scale-out-of-sum',
     'times-zero',
     'plus-zero',
     'divided-by-one',
@@ -38,6 +40,8 @@ PRIORITY: tuple[str, ...] = (
     'column-sums-of-centred',
     'row-sums-of-centred',
     'spread-mean',
+    'scale-out-of-axis-sums',
+    'spread-through-entries',
     'expand-out',
     'mean-of-entries',
     'kron-mixed-product',
@@ -64,6 +68,9 @@ PRIORITY: tuple[str, ...] = (
     'diag-product',
     'diag-sum',
     'diag-of-ones',
+    'triangle-of-triangle',
+    'number-out-of-triangle',
+    'zero-behind-its-mask',
     'diagonal-of-diag',
     'diag-of-scalar',
     'identity-hadamard',

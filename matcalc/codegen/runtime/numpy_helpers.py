@@ -480,6 +480,20 @@ def _pick(p, y):
     return _np.take_along_axis(p, _np.reshape(y, (-1, 1)).astype(int), axis=1)
 
 
+def _log_softmax(x, axis):
+    shifted = x - _np.max(x, axis=axis, keepdims=True)
+    return shifted - _np.log(_np.sum(_np.exp(shifted), axis=axis, keepdims=True))
+
+
+def _isextreme(x, axis, lowest):
+    # 1 at the arg-max (arg-min if lowest) as np.argmax takes it (the first at ties), else 0
+    index = (_np.argmin if lowest else _np.argmax)(x, axis=axis)
+    if axis is None:
+        return (_np.arange(_np.size(x)).reshape(_np.shape(x)) == index).astype(x.dtype)
+    positions = _np.arange(_np.shape(x)[axis]).reshape((-1, 1) if axis == 0 else (1, -1))
+    return (positions == _np.expand_dims(index, axis)).astype(x.dtype)
+
+
 def _with_block(out, index, value):
     """out with out[index] = value (in place; JAX's helper makes a new array)."""
     out[index] = value

@@ -468,6 +468,21 @@ def _pick(p, y):
     return _torch.take_along_dim(p, y.reshape(-1, 1).long(), dim=1)
 
 
+def _log_softmax(x, axis):
+    return _torch.log_softmax(x, dim=axis)
+
+
+def _isextreme(x, axis, lowest):
+    # 1 at the arg-max (arg-min if lowest) as torch.argmax takes it (the first at ties), else 0
+    pick = _torch.argmin if lowest else _torch.argmax
+    if axis is None:
+        positions = _torch.arange(x.numel(), device=x.device).reshape(x.shape)
+        return (positions == pick(x)).to(x.dtype)
+    positions = _torch.arange(x.shape[axis], device=x.device)
+    positions = positions.reshape((-1, 1) if axis == 0 else (1, -1))
+    return (positions == pick(x, dim=axis).unsqueeze(axis)).to(x.dtype)
+
+
 def _einsum(spec, *operands):
     """torch.einsum over matcalc's layout: a vector operand (n x 1 or 1 x n) is read as its n
     entries, a result with one letter is a column."""
