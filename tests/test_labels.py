@@ -158,3 +158,26 @@ def test_generated_code_matches_the_evaluator(backend):
     results = matcalc.derive(LABELS + "L = -mean(log(pick(softmax(X @ W), y))) "
                                       "+ sum(pick(Z, y) .^ 2)", wrt=["X", "W", "Z"], check=False)
     assert_generated_code_matches(results, backend)
+
+
+def test_float32_inputs_with_labels_give_float32_gradients_in_pytorch():
+    # labels are integers: they take no part in the floating dtype, so float32 inputs give float32
+    # gradients, one-hot matrix included (the int64 labels used to promote everything to float64)
+    torch = pytest.importorskip("torch")
+    from matcalc.codegen.module import generate, load
+
+    results = matcalc.derive(LABELS + "L = -mean(log(pick(softmax(X @ W), y)))", wrt=["W"],
+                             check=False)
+    point = random_instance(results[0].program, seed=3)
+    arrays = {name: (np.asarray(v, dtype=np.float32) if name != "y" else np.asarray(v))
+              for name, v in point.arrays.items()}
+    arrays = {name: torch.as_tensor(v) for name, v in arrays.items()}
+    source = generate(list(results), backend="torch")
+    assert "_onehot(y, _size_k, False, _dtype)" in source
+    module = load(source)
+    got = module.gradient(**arrays)
+    expected = results.numpy(compiled=False)(sizes=point.sizes, **point.arrays)
+    for key, value in expected.items():
+        assert str(got[key].dtype).endswith("float32"), (key, got[key].dtype)
+        np.testing.assert_allclose(np.asarray(got[key], dtype=np.float64), value, rtol=1e-4,
+                                   atol=1e-5)

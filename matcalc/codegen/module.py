@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from ..core.ir import Node, const, ref, walk
+from ..core.labels import never_differentiated
 from ..core.program import Program, dependencies
 from ..core.shapes import Dim, Kind, describe
 from ..engine.result import Result, result_keys
@@ -266,7 +267,10 @@ def _setup(program: Program, variables: list[str], bodies: list[Node], spelling:
     size_lines += [f"{size_name(s)} = _given_size({sizes_key}, {s!r})"
                    for s in sorted(used - set(sizes))]
     names = [identifier(v) for v in variables if program.variables[v].kind is not Kind.SCALAR]
-    dtype = spelling("dtype", ", ".join(names), names[0]) if names else spelling("no arrays")
+    # labels (integers) and masks are data: they take no part in the floating dtype
+    floating = [identifier(v) for v in variables if program.variables[v].kind is not Kind.SCALAR
+                and not never_differentiated(program.attributes(v))] or names
+    dtype = spelling("dtype", ", ".join(floating), names[0]) if names else spelling("no arrays")
     return arrays + size_lines + dtype.splitlines() + scalars
 
 

@@ -456,10 +456,10 @@ def _svd_v(x):
     return _singular_vectors(x)[1]
 
 
-def _onehot(y, k, grid):
+def _onehot(y, k, grid, dtype):
     if grid:  # a B x T grid of labels: B x T x k
-        return (y.unsqueeze(-1) == _torch.arange(k, device=y.device)).to(_torch.float64)
-    return (y.reshape(-1, 1) == _torch.arange(k, device=y.device)).to(_torch.float64)
+        return (y.unsqueeze(-1) == _torch.arange(k, device=y.device)).to(dtype)
+    return (y.reshape(-1, 1) == _torch.arange(k, device=y.device)).to(dtype)
 
 
 def _pick(p, y):
