@@ -73,21 +73,6 @@ def _convolve(g, w):
                for j in range(k))
 
 
-def _integer(value):
-    """An integer-valued scalar (a matrix power's exponent) as a Python int."""
-    return int(round(float(value)))
-
-
-def _given_size(sizes, dimension):
-    """The size of a dimension no argument shows, from the caller's sizes."""
-    return int(sizes[dimension])
-
-
-def _dimension(size):
-    """The size of a dimension as a number in arithmetic."""
-    return float(size)
-
-
 def _einsum(spec, *operands):
     """np.einsum over matcalc's layout: a vector operand (n x 1 or 1 x n) is read as its n
     entries, a result with one letter is a column.  Three operands or more over a large index

@@ -260,21 +260,6 @@ def _convolve(g, w):
                for j in range(k))
 
 
-def _integer(value):
-    """An integer-valued scalar (a matrix power's exponent) as a Python int."""
-    return int(round(float(value)))
-
-
-def _given_size(sizes, dimension):
-    """The size of a dimension no argument shows, from the caller's sizes."""
-    return int(sizes[dimension])
-
-
-def _dimension(size):
-    """The size of a dimension as a number in arithmetic."""
-    return float(size)
-
-
 def _refuse_differentiating(needs, positions, names, differentiated):
     """A Function's backward pass has no gradient for the variables at positions:
     differentiating through one of them is an error, never a zero."""
