@@ -21,7 +21,8 @@ from ..limits import time_budget
 from ..rules.facts import Facts
 from .accumulate import Derivation, gradients, jacobian, no_jacobian, reached
 from .result import KINDS, LAYOUTS, Result, where_for
-from .simplify import Simplifier, divisors_of, left_to_right, tidy
+from .simplify import Simplifier, divisors_of, left_to_right
+from .tidy import tidy
 
 
 def named_expressions(program: Program, facts: Facts) -> dict[Node, Node]:
