@@ -42,6 +42,7 @@ from .backends import Backend, only_used_helpers
 from .backends import backend as spelling_of
 from .names import identifier, size_name, sizes_keyword
 from .plan import constant_nodes, hoisted, mover, regrouped
+from .row_means import reuse_dead_arrays
 from .solves import solved_inverses
 from .writer import Writer, count_uses
 
@@ -136,6 +137,7 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
         if with_value and value_node is not None:
             value = writer.value(value_node)
             lines += writer.lines
+        lines = reuse_dead_arrays(lines, [*results, value], writer.allocations)
         return writer, lines, results, value, prepare_lines
 
     def counted(with_value: bool) -> tuple[dict[Node, int], frozenset]:

@@ -183,3 +183,19 @@ def _seeded_product(g, a, b):
     if sizes[1] == min(sizes):
         return a @ (g * b)
     return g * (a @ b)
+
+
+def _row_sums(x):  # XLA fuses a sum with what feeds it; a product with ones it does not
+    return _np.sum(x, axis=1, keepdims=True)
+
+
+def _column_sums(x):
+    return _np.sum(x, axis=0, keepdims=True)
+
+
+def _row_dots(a, b):
+    return _np.sum(a * b, axis=1, keepdims=True)
+
+
+def _column_dots(a, b):
+    return _np.sum(a * b, axis=0, keepdims=True)

@@ -1,0 +1,253 @@
+"""Row and column means in generated code: the normalisation layers' backward passes.
+
+LayerNorm, BatchNorm and RMSNorm gradients are entrywise expressions over N x d matrices with
+columns spread along the rows (``v @ ones(d)'``, a row mean) or rows spread down the columns
+(``ones(N) @ r``), and sums along one axis of Hadamard products (``(G * Xn) @ ones(d)``): e.g.
+``(G - Xn * mean(G * Xn, 1) - mean(G, 1)) / s`` (Ba, Kiros & Hinton 2016, eqs. 3-4; Ioffe &
+Szegedy 2015, sec. 3).  Written one operation at a time, each operation is a pass over N x d
+memory into a new array.  Here:
+
+- a sum along an axis is a matrix-vector product with ones (BLAS), and a sum of a Hadamard
+  product along an axis takes the factors' row (column) dot products, the product never formed
+  (runtime helpers ``_row_sums``, ``_row_dots``, ...);
+- a spread operand is its vector, broadcast: ``1 1'`` is never built;
+- a division by a spread vector multiplies by the vector's reciprocal, computed once;
+- in NumPy, an entrywise expression of two or more operations over full matrices writes into
+  one new array in place (``t = Xn * m; np.subtract(G, t, out=t); t -= m0; t *= 1 / s``): one
+  array allocated where each operation allocated one.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from ..core.ir import Node
+from ..core.shapes import Kind
+from .stable import body_behind, stable_form
+
+# the entrywise operations written in place, as NumPy's ufuncs
+UFUNCS = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "divide",
+          "neg": "negative"}
+_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
+# operands of structure, written by their own shortcuts (Diag(v) + M, never a dense Diag)
+_STRUCTURE = frozenset({"Diag", "kron", "identity", "commutation", "ones", "zeros"})
+
+
+def spread_vector(node: Node) -> Node | None:
+    """v of ``v @ ones(k)'`` (a column repeated along the rows), r of ``ones(k) @ r`` (a row,
+    or a vector's transpose, repeated down the columns); None for anything else.  The vector's
+    own value broadcasts to the spread's."""
+    if node.op != "matmul":
+        return None
+    a, b = node.args
+    if a.kind is Kind.VECTOR and b.op == "transpose" and b.args[0].op == "ones":
+        return a
+    if a.op == "ones" and a.kind is Kind.VECTOR and b.kind is Kind.ROW:
+        return b
+    return None
+
+
+def axis_sums(writer, m: Node, axis: int) -> str:
+    """The code of ``m @ 1`` (axis 1: the rows' sums, a column) or ``1' @ m`` (axis 0: the
+    columns' sums, a row): of a Hadamard product by its factors' dot products, of a transpose
+    as the other axis's sums transposed."""
+    if m.op == "transpose" and m.kind is Kind.MATRIX and writer.inline(m):
+        return f"{axis_sums(writer, m.args[0], 1 - axis)}.T"
+    factors = _hadamard_factors(writer, m)
+    if factors:
+        return writer.code("row dots" if axis else "column dots", *factors)
+    return writer.code("row sums" if axis else "column sums", writer.value(m))
+
+
+def _hadamard_factors(writer, m: Node) -> tuple[str, str] | None:
+    """The code of A and B where m is ``A * B`` (or ``A .^ 2``) of two full matrices, computed
+    here only; None otherwise."""
+    if m.kind is not Kind.MATRIX or not writer.inline(m):
+        return None
+    if m.op == "mul" and all(_full(arg, m) for arg in m.args):
+        return writer.value(m.args[0]), writer.value(m.args[1])
+    if m.op == "pow" and m.args[1].op == "const" and m.args[1].params[0] == 2.0 and \
+            _full(m.args[0], m):
+        text = writer.once(m.args[0])
+        return text, text
+    return None
+
+
+def elementwise(writer, node: Node) -> str:
+    """The code of an entrywise ``+ - * /`` (or negation) over a matrix: in NumPy, where it
+    and its operands computed here only make two operations or more, one new array written in
+    place, and where a spread operand takes part, a new array that a later operation may
+    write into (``reuse_dead_arrays``); elsewhere spread operands broadcast as their vectors;
+    "" where none applies."""
+    if node.op not in UFUNCS or node.kind is not Kind.MATRIX or _structured(node):
+        return ""
+    spread = any(spread_vector(arg) is not None for arg in node.args)
+    if writer.code.name == "numpy" and (_operations(writer, node) >= 2 or
+                                        spread and _operations(writer, node)):
+        return _into_array(writer, node)
+    if node.op == "neg" or not spread or not any(_full(arg, node) for arg in node.args):
+        return ""  # a spread broadcasts beside a matrix of its shape only
+    a = _operand(writer, node, node.args[0])
+    if node.op == "div" and spread_vector(node.args[1]) is not None:
+        return f"({a} * {reciprocal(writer, spread_vector(node.args[1]))})"
+    return f"({a} {_SYMBOLS[node.op]} {_operand(writer, node, node.args[1])})"
+
+
+def reciprocal(writer, v: Node) -> str:
+    """A temporary holding 1 / v, computed once for every division by v."""
+    if v not in writer.reciprocals:
+        writer.reciprocals[v] = writer.temporary(f"(1.0 / {writer.value(v)})")
+    return writer.reciprocals[v]
+
+
+def _structured(node: Node) -> bool:
+    """Whether an entrywise expression has structure among its operands (``lam * I + M``,
+    ``Diag(v) + M``): the writer's structure shortcuts and results' code write those."""
+    return any(arg.op in _STRUCTURE or arg.op in UFUNCS and _structured(arg)
+               for arg in node.args)
+
+
+def _full(arg: Node, node: Node) -> bool:
+    """Whether arg is an operand of node's whole shape (not a number, not a spread vector)."""
+    return not arg.is_scalar and arg.shape == node.shape and spread_vector(arg) is None
+
+
+def _fused(writer, arg: Node, node: Node) -> bool:
+    """Whether arg, an operand of node, is an entrywise operation computed here only that has
+    an operand of node's whole shape (so it can be the array node writes into)."""
+    return arg.op in UFUNCS and arg.kind is Kind.MATRIX and _full(arg, node) and \
+        writer.inline(arg) and any(_full(a, arg) for a in arg.args) and \
+        stable_form(arg, lambda ref: body_behind(writer.program, ref)) is None
+
+
+def _operations(writer, node: Node) -> int:
+    """How many entrywise operations one array would hold: node's and its operands' chain."""
+    if not any(_full(arg, node) for arg in node.args):
+        return 0
+    inner = [_operations(writer, arg) for arg in node.args if _fused(writer, arg, node)]
+    return 1 + max(inner, default=0)
+
+
+def _operand(writer, node: Node, arg: Node) -> str:
+    """The code of an operand: a spread vector as the vector (broadcast)."""
+    vector = spread_vector(arg)
+    return writer.value(vector if vector is not None else arg)
+
+
+def _into_array(writer, node: Node) -> str:
+    """The code of a new array holding node's value: the allocating operation's call, or the
+    name of a temporary that the chain of node's operands after it writes in place."""
+    op, args = node.op, node.args
+    for position, arg in enumerate(args):
+        if _fused(writer, arg, node) and _operations(writer, arg):
+            buffer = _into_array(writer, arg)
+            if not buffer.isidentifier():
+                buffer = writer.temporary(buffer)
+            writer.lines.append(_in_place(writer, node, buffer, position))
+            return buffer
+    if op == "div" and spread_vector(args[1]) is not None:
+        codes, ufunc = [_operand(writer, node, args[0]),
+                        reciprocal(writer, spread_vector(args[1]))], "multiply"
+    else:
+        codes, ufunc = [_operand(writer, node, arg) for arg in args], UFUNCS[op]
+    text = f"_np.{ufunc}({', '.join(codes)}, dtype=_dtype)"
+    writer.allocations[text] = Allocation(ufunc, tuple(codes), tuple(
+        code for code, arg in zip(codes, args, strict=False) if _full(arg, node)))
+    return text
+
+
+def _in_place(writer, node: Node, buffer: str, position: int) -> str:
+    """The line applying node's operation to the array ``buffer`` (its operand at
+    ``position``) and the other operand, in place."""
+    op = node.op
+    if op == "neg":
+        return f"_np.negative({buffer}, out={buffer})"
+    if op == "div" and position == 0 and spread_vector(node.args[1]) is not None:
+        return f"{buffer} *= {reciprocal(writer, spread_vector(node.args[1]))}"
+    operand = _operand(writer, node, node.args[1 - position])
+    if op in ("add", "mul") or position == 0:
+        return f"{buffer} {_SYMBOLS[op]}= {operand}"
+    return f"_np.{UFUNCS[op]}({operand}, {buffer}, out={buffer})"
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """A call allocating a new array of its result's shape and the dtype ``_dtype``:
+    ``_np.<ufunc>(*operands, dtype=_dtype)``; ``full`` names the operands of that shape."""
+
+    ufunc: str
+    operands: tuple[str, ...]
+    full: tuple[str, ...]
+
+
+# calls whose result never shares memory with an argument (a view would: reshape, .T, ...)
+_FRESH = re.compile(r"_(row|column)_(sums|dots)|_np\.(add|subtract|multiply|divide|negative|"
+                    r"sqrt|exp|log|sum|mean|vdot|einsum|dot|matmul|maximum|minimum|where)")
+
+
+def reuse_dead_arrays(lines: list[str], after: list[str],
+                      allocations: dict[str, Allocation]) -> list[str]:
+    """The lines of a function with each allocation (``x = _np.multiply(t, v, dtype=_dtype)``)
+    writing into an operand of its shape, ``t``, instead, where ``t`` is an array an earlier
+    allocation made, nothing but fresh results was computed from it (no view, no alias), and
+    no later line (nor ``after``, the returned expressions) reads it.  ``Xn = (X - mu) / s``
+    then reuses ``X - mu``'s memory, and a gradient the memory of ``Xn``."""
+    arrays: set[str] = set()  # names holding arrays that allocations made, not yet shared
+    rewritten = list(lines)
+    for index, line in enumerate(lines):
+        target, _, text = line.partition(" = ")
+        later = lines[index + 1:] + after
+        if text in arrays and target.isidentifier() and \
+                not any(_mentioned(text, rest) for rest in later):
+            arrays.discard(text)  # a name given to the array: the one that holds it now
+            arrays.add(target)
+            continue
+        for name in list(arrays):
+            if _mentioned(name, line) and not (target == name and text in allocations) and \
+                    not _only_read(name, line):
+                arrays.discard(name)  # a view or an alias of it may outlive it
+        allocation = allocations.get(text) if target.isidentifier() else None
+        if allocation is None:
+            continue
+        for operand in allocation.full:
+            if operand in arrays and not any(_mentioned(operand, rest) for rest in later):
+                rewritten[index] = f"{target} = _np.{allocation.ufunc}(" \
+                                   f"{', '.join(allocation.operands)}, out={operand})"
+                arrays.discard(operand)
+                break
+        arrays.add(target)
+    return rewritten
+
+
+def _mentioned(name: str, text: str) -> bool:
+    return re.search(rf"(?<![\w.'\"]){re.escape(name)}(?![\w'\"])", text) is not None
+
+
+def _only_read(name: str, line: str) -> bool:
+    """Whether every use of ``name`` in ``line`` is an operand of arithmetic or of a call
+    whose result is new memory (never a view, an alias or an attribute)."""
+    try:
+        tree = ast.parse(line)
+    except SyntaxError:
+        return False
+    parents = {child: parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Name) and node.id == name):
+            continue
+        parent = parents.get(node)
+        if isinstance(parent, ast.keyword) and parent.arg == "out":
+            continue  # written in place: still this array
+        if isinstance(parent, ast.keyword):
+            parent = parents.get(parent)
+        if isinstance(parent, ast.BinOp | ast.UnaryOp):
+            continue
+        if isinstance(parent, ast.AugAssign) and parent.value is node:
+            continue
+        if isinstance(parent, ast.AugAssign) and parent.target is node:
+            continue
+        if isinstance(parent, ast.Call) and _FRESH.fullmatch(ast.unparse(parent.func)):
+            continue
+        return False
+    return True
