@@ -11,7 +11,7 @@ from helpers import assert_generated_code_matches
 
 import matcalc
 from matcalc.codegen.module import generate, load
-from matcalc.codegen.row_means import Allocation, reuse_dead_arrays
+from matcalc.codegen.reuse import Allocation, reuse_dead_arrays
 
 NORMALISED = ("X, G : matrix(N, d)\nmu = mean(X, {axis})\n"
               "s = sqrt(mean((X - mu) .^ 2, {axis}) + 1e-5)\nXn = (X - mu) / s\n")
@@ -25,7 +25,8 @@ PROBLEMS = {
     "batch norm with gain and bias": (NORMALISED.format(axis=0) +
                                       "gam, bet : vector(d)\nL = G : (Xn * gam' + bet')",
                                       ["X", "gam", "bet"]),
-    "RMSNorm": ("X, G : matrix(N, d)\nr = sqrt(mean(X .^ 2, 1) + 1e-6)\nL = G : (X / r)", ["X"]),
+    "RMSNorm": ("X, G : matrix(N, d)\nr = sqrt(mean(X .^ 2, 1) + 1e-6)\nXn = X / r\nL = G : Xn",
+                ["X"]),
     "squared layer norm": (NORMALISED.format(axis=1) + "L = sum(Xn .^ 2 * G)", ["X"]),
 }
 
@@ -100,12 +101,29 @@ def test_float32_stays_float32_through_the_arrays_written_in_place(name):
         np.testing.assert_allclose(got[key], want[key], rtol=2e-4, atol=2e-4)
 
 
-def test_the_layer_norm_gradient_is_written_into_the_normalised_matrix():
-    body = generate(list(derived("layer norm")))
-    body = body[body.index("\ndef gradient("):]
-    assert re.search(r"Xn = _np\.multiply\(_t\d+, _t\d+, out=_t\d+\)", body), body
-    assert re.search(r"_t\d+ = _np\.multiply\(Xn, .*out=Xn\)", body), body
+def test_the_layer_norm_gradient_scales_x_minus_mu_once_in_its_memory():
+    # Xn = (X - mu) / s is never formed: the gradient reads (G * Xn) @ 1 as (G * (X - mu)) @ 1
+    # / s and Xn * m as (X - mu) * (m / s), and is written into the memory of X - mu
+    code = generate(list(derived("layer norm")))
+    body = code[code.index("\ndef gradient("):]
+    assert "Xn" not in body, body
+    made = re.search(r"(_t\d+) = _np\.subtract\(X, mu, dtype=_dtype\)", body)
+    assert made and re.search(rf"_t\d+ = _np\.multiply\({made[1]}, .*out={made[1]}\)", body), body
     assert body.count("dtype=_dtype)") == 1, body  # one new N x d array
+    both = code[code.index("\ndef value_and_gradient("):code.index("\ndef gradient(")]
+    assert "Xn" not in both and body.count("dtype=_dtype)") == 1, both  # L = sum(... / s)
+
+
+@pytest.mark.parametrize("name, formed", [
+    ("layer norm", False), ("batch norm", False), ("RMSNorm", False),
+    ("layer norm with gain", True),  # Xn * gam' scales Xn's columns, not its rows
+    ("batch norm with gain and bias", True),
+    ("squared layer norm", True),  # Xn .^ 2 reads Xn otherwise
+])
+def test_a_scaled_matrix_is_formed_only_where_something_reads_it_otherwise(name, formed):
+    code = generate(list(derived(name)))
+    body = code[code.index("\ndef gradient("):]
+    assert bool(re.search(r"^    Xn = ", body, re.M)) is formed, body
 
 
 ALLOCATION = Allocation("multiply", ("_t1", "v"), ("_t1",))

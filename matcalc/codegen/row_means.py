@@ -14,25 +14,32 @@ memory into a new array.  Here:
 - a division by a spread vector multiplies by the vector's reciprocal, computed once;
 - in NumPy, an entrywise expression of two or more operations over full matrices writes into
   one new array in place (``t = Xn * m; np.subtract(G, t, out=t); t -= m0; t *= 1 / s``): one
-  array allocated where each operation allocated one.
+  array allocated where each operation allocated one; an array nothing reads any more lends
+  its memory to the next (codegen/reuse.py), and a matrix scaled by a spread vector is never
+  formed where it is only read in sums and scalings (codegen/unscaled.py).
 """
 
 from __future__ import annotations
 
-import ast
-import re
-from dataclasses import dataclass
-
 from ..core.ir import Node
 from ..core.shapes import Kind
+from .reuse import Allocation
 from .stable import body_behind, stable_form
+from .tensor_code import softmax_pullback
 
+_ARRAYS = (Kind.MATRIX, Kind.TENSOR)  # the kinds written in place
 # the entrywise operations written in place, as NumPy's ufuncs
 UFUNCS = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "divide",
           "neg": "negative"}
 _SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
 # operands of structure, written by their own shortcuts (Diag(v) + M, never a dense Diag)
 _STRUCTURE = frozenset({"Diag", "kron", "identity", "commutation", "ones", "zeros"})
+
+
+def column_spread(node: Node) -> bool:
+    """Whether node is ``v @ ones(k)'``, a column v repeated along the rows."""
+    return node.op == "matmul" and node.args[0].kind is Kind.VECTOR and \
+        node.args[1].op == "transpose" and node.args[1].args[0].op == "ones"
 
 
 def spread_vector(node: Node) -> Node | None:
@@ -42,7 +49,7 @@ def spread_vector(node: Node) -> Node | None:
     if node.op != "matmul":
         return None
     a, b = node.args
-    if a.kind is Kind.VECTOR and b.op == "transpose" and b.args[0].op == "ones":
+    if column_spread(node):
         return a
     if a.op == "ones" and a.kind is Kind.VECTOR and b.kind is Kind.ROW:
         return b
@@ -61,15 +68,28 @@ def axis_sums(writer, m: Node, axis: int) -> str:
     return writer.code("row sums" if axis else "column sums", writer.value(m))
 
 
+def axis_dots(writer, node: Node) -> str:
+    """NumPy's code of ``sum(A * B, axis)`` of tensors: one einsum, the product never formed;
+    "" for another node (or backend: XLA fuses the product into the sum)."""
+    if node.op != "axis_sum" or writer.code.name != "numpy":
+        return ""
+    factors = _hadamard_factors(writer, node.args[0])
+    if factors is None:
+        return ""
+    axes = "abcdefgh"[:len(node.args[0].shape.dims)]
+    kept = axes.replace(axes[node.params[0]], "")
+    return f"_np.einsum('{axes},{axes}->{kept}', {factors[0]}, {factors[1]})"
+
+
 def _hadamard_factors(writer, m: Node) -> tuple[str, str] | None:
     """The code of A and B where m is ``A * B`` (or ``A .^ 2``) of two full matrices, computed
     here only; None otherwise."""
-    if m.kind is not Kind.MATRIX or not writer.inline(m):
+    if m.kind not in _ARRAYS or not writer.inline(m):
         return None
-    if m.op == "mul" and all(_full(arg, m) for arg in m.args):
+    if m.op == "mul" and all(full(arg, m) for arg in m.args):
         return writer.value(m.args[0]), writer.value(m.args[1])
     if m.op == "pow" and m.args[1].op == "const" and m.args[1].params[0] == 2.0 and \
-            _full(m.args[0], m):
+            full(m.args[0], m):
         text = writer.once(m.args[0])
         return text, text
     return None
@@ -81,13 +101,14 @@ def elementwise(writer, node: Node) -> str:
     place, and where a spread operand takes part, a new array that a later operation may
     write into (``reuse_dead_arrays``); elsewhere spread operands broadcast as their vectors;
     "" where none applies."""
-    if node.op not in UFUNCS or node.kind is not Kind.MATRIX or _structured(node):
+    if node.op not in UFUNCS or node.kind not in _ARRAYS or _structured(node) or \
+            _claimed(node):
         return ""
     spread = any(spread_vector(arg) is not None for arg in node.args)
     if writer.code.name == "numpy" and (_operations(writer, node) >= 2 or
                                         spread and _operations(writer, node)):
         return _into_array(writer, node)
-    if node.op == "neg" or not spread or not any(_full(arg, node) for arg in node.args):
+    if node.op == "neg" or not spread or not any(full(arg, node) for arg in node.args):
         return ""  # a spread broadcasts beside a matrix of its shape only
     a = _operand(writer, node, node.args[0])
     if node.op == "div" and spread_vector(node.args[1]) is not None:
@@ -109,7 +130,12 @@ def _structured(node: Node) -> bool:
                for arg in node.args)
 
 
-def _full(arg: Node, node: Node) -> bool:
+def _claimed(node: Node) -> bool:
+    """Whether another of the writer's forms computes node (the softmax pullback's helper)."""
+    return bool(softmax_pullback(lambda _: "", node))
+
+
+def full(arg: Node, node: Node) -> bool:
     """Whether arg is an operand of node's whole shape (not a number, not a spread vector)."""
     return not arg.is_scalar and arg.shape == node.shape and spread_vector(arg) is None
 
@@ -117,14 +143,14 @@ def _full(arg: Node, node: Node) -> bool:
 def _fused(writer, arg: Node, node: Node) -> bool:
     """Whether arg, an operand of node, is an entrywise operation computed here only that has
     an operand of node's whole shape (so it can be the array node writes into)."""
-    return arg.op in UFUNCS and arg.kind is Kind.MATRIX and _full(arg, node) and \
-        writer.inline(arg) and any(_full(a, arg) for a in arg.args) and \
+    return arg.op in UFUNCS and arg.kind in _ARRAYS and full(arg, node) and \
+        writer.inline(arg) and any(full(a, arg) for a in arg.args) and not _claimed(arg) and \
         stable_form(arg, lambda ref: body_behind(writer.program, ref)) is None
 
 
 def _operations(writer, node: Node) -> int:
     """How many entrywise operations one array would hold: node's and its operands' chain."""
-    if not any(_full(arg, node) for arg in node.args):
+    if not any(full(arg, node) for arg in node.args):
         return 0
     inner = [_operations(writer, arg) for arg in node.args if _fused(writer, arg, node)]
     return 1 + max(inner, default=0)
@@ -154,7 +180,7 @@ def _into_array(writer, node: Node) -> str:
         codes, ufunc = [_operand(writer, node, arg) for arg in args], UFUNCS[op]
     text = f"_np.{ufunc}({', '.join(codes)}, dtype=_dtype)"
     writer.allocations[text] = Allocation(ufunc, tuple(codes), tuple(
-        code for code, arg in zip(codes, args, strict=False) if _full(arg, node)))
+        code for code, arg in zip(codes, args, strict=False) if full(arg, node)))
     return text
 
 
@@ -170,84 +196,3 @@ def _in_place(writer, node: Node, buffer: str, position: int) -> str:
     if op in ("add", "mul") or position == 0:
         return f"{buffer} {_SYMBOLS[op]}= {operand}"
     return f"_np.{UFUNCS[op]}({operand}, {buffer}, out={buffer})"
-
-
-@dataclass(frozen=True)
-class Allocation:
-    """A call allocating a new array of its result's shape and the dtype ``_dtype``:
-    ``_np.<ufunc>(*operands, dtype=_dtype)``; ``full`` names the operands of that shape."""
-
-    ufunc: str
-    operands: tuple[str, ...]
-    full: tuple[str, ...]
-
-
-# calls whose result never shares memory with an argument (a view would: reshape, .T, ...)
-_FRESH = re.compile(r"_(row|column)_(sums|dots)|_np\.(add|subtract|multiply|divide|negative|"
-                    r"sqrt|exp|log|sum|mean|vdot|einsum|dot|matmul|maximum|minimum|where)")
-
-
-def reuse_dead_arrays(lines: list[str], after: list[str],
-                      allocations: dict[str, Allocation]) -> list[str]:
-    """The lines of a function with each allocation (``x = _np.multiply(t, v, dtype=_dtype)``)
-    writing into an operand of its shape, ``t``, instead, where ``t`` is an array an earlier
-    allocation made, nothing but fresh results was computed from it (no view, no alias), and
-    no later line (nor ``after``, the returned expressions) reads it.  ``Xn = (X - mu) / s``
-    then reuses ``X - mu``'s memory, and a gradient the memory of ``Xn``."""
-    arrays: set[str] = set()  # names holding arrays that allocations made, not yet shared
-    rewritten = list(lines)
-    for index, line in enumerate(lines):
-        target, _, text = line.partition(" = ")
-        later = lines[index + 1:] + after
-        if text in arrays and target.isidentifier() and \
-                not any(_mentioned(text, rest) for rest in later):
-            arrays.discard(text)  # a name given to the array: the one that holds it now
-            arrays.add(target)
-            continue
-        for name in list(arrays):
-            if _mentioned(name, line) and not (target == name and text in allocations) and \
-                    not _only_read(name, line):
-                arrays.discard(name)  # a view or an alias of it may outlive it
-        allocation = allocations.get(text) if target.isidentifier() else None
-        if allocation is None:
-            continue
-        for operand in allocation.full:
-            if operand in arrays and not any(_mentioned(operand, rest) for rest in later):
-                rewritten[index] = f"{target} = _np.{allocation.ufunc}(" \
-                                   f"{', '.join(allocation.operands)}, out={operand})"
-                arrays.discard(operand)
-                break
-        arrays.add(target)
-    return rewritten
-
-
-def _mentioned(name: str, text: str) -> bool:
-    return re.search(rf"(?<![\w.'\"]){re.escape(name)}(?![\w'\"])", text) is not None
-
-
-def _only_read(name: str, line: str) -> bool:
-    """Whether every use of ``name`` in ``line`` is an operand of arithmetic or of a call
-    whose result is new memory (never a view, an alias or an attribute)."""
-    try:
-        tree = ast.parse(line)
-    except SyntaxError:
-        return False
-    parents = {child: parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
-    for node in ast.walk(tree):
-        if not (isinstance(node, ast.Name) and node.id == name):
-            continue
-        parent = parents.get(node)
-        if isinstance(parent, ast.keyword) and parent.arg == "out":
-            continue  # written in place: still this array
-        if isinstance(parent, ast.keyword):
-            parent = parents.get(parent)
-        if isinstance(parent, ast.BinOp | ast.UnaryOp):
-            continue
-        if isinstance(parent, ast.AugAssign) and parent.value is node:
-            continue
-        if isinstance(parent, ast.AugAssign) and parent.target is node:
-            continue
-        if isinstance(parent, ast.Call) and _FRESH.fullmatch(ast.unparse(parent.func)):
-            continue
-        return False
-    return True

@@ -19,7 +19,8 @@ from ..rules.facts import Facts
 from .backends import Backend, backend
 from .blocks import diagonal_blocks_product
 from .names import identifier, size_name
-from .row_means import Allocation, axis_sums, elementwise
+from .reuse import Allocation
+from .row_means import axis_dots, axis_sums, elementwise
 from .solves import columns_first, distributed, parents_of, product_factors, rank_one_split
 from .stable import CODE, body_behind, stable_form
 from .tensor_code import batch_sum_of_product, sized_number, softmax_pullback
@@ -168,7 +169,7 @@ class Writer:
         if op == "softmax" and node.kind in (Kind.VECTOR, Kind.MATRIX):
             return self.softmax(node) or self.structured(node)
         return batch_sum_of_product(self.value, node) or softmax_pullback(self.value, node) or \
-            self.structured(node)
+            axis_dots(self, node) or self.structured(node)
 
     def structured(self, node: Node) -> str:
         """Structure of the matrix functions, or "": log det S = 2 sum(log(diag(chol(S)))) for
