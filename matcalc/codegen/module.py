@@ -42,6 +42,7 @@ from .backends import Backend, only_used_helpers
 from .backends import backend as spelling_of
 from .names import identifier, size_name, sizes_keyword
 from .plan import constant_nodes, hoisted, mover, regrouped
+from .shared_chains import shared_chains
 from .solves import solved_inverses
 from .writer import Writer, count_uses
 
@@ -95,6 +96,7 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
     value_node = group[0].of_node if valued else None
     needed, statements, result_nodes = _statements(group, program, where, body_of, value_node,
                                                    hoist)
+    result_nodes = shared_chains(result_nodes, body_of)
     named = {program.definitions[n].ref: identifier(n) for n, _ in statements
              if n in program.definitions}
     named.update({ref(n, b): identifier(n) for n, b in where.items()})
