@@ -15,26 +15,25 @@ from matcalc.codegen.module import generate, load
 from matcalc.codegen.shared_chains import shared_chains
 from matcalc.numeric.sampling import random_instance
 
+# queries and keys of the model's width, values of another
 ATTENTION = """
 X : tensor(B, T, d)
-Wq, Wk, Wv : matrix(d, d)
-G : tensor(B, T, d)
+Wq, Wk : matrix(d, d)
+Wv : matrix(d, e)
+G : tensor(B, T, e)
 Q = X @ Wq
 K = X @ Wk
-V = X @ Wv
 P = softmax(Q @ K' / sqrt(d))
-L = sum(G * (P @ V))
+L = sum(G * (P @ X @ Wv))
 """
 BLOCK = """
 X : matrix(n, d)
 Wq, Wk, Wv : matrix(d, d)
 G : matrix(n, d)
-mu = mean(X, 1)
-C = X - mu @ ones(d)'
-s = sqrt(mean(C .^ 2, 1) + 1e-5)
-Xn = C / (s @ ones(d)')
-P = softmax(Xn @ Wq @ (Xn @ Wk)' / sqrt(d))
-L = G : (P @ Xn @ Wv)
+C = X - mean(X, 1) @ ones(d)'
+Xn = C / (sqrt(mean(C .^ 2, 1) + 1e-5) @ ones(d)')
+P = softmax((Xn @ Wq) @ (Xn @ Wk)' / sqrt(d))
+L = sum(G * (P @ Xn @ Wv))
 """
 ENDS = "X : matrix(n, d)\nM : matrix(n, n)\nA, B : matrix(d, d)\nf = tr(X' @ M @ X @ A @ B)"
 VECTORS = "X : matrix(n, d)\nM : matrix(n, n)\nw, v : vector(d)\nf = w' @ X' @ M @ X @ v"
