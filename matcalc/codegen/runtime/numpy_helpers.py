@@ -469,7 +469,6 @@ def _svd_v(x):
 
 
 def _onehot(y, k, grid, dtype):
-    # dtype: the floating dtype of the other inputs (float64 in the interpreter)
     if grid:  # a B x T grid of labels: B x T x k
         return (_np.expand_dims(y, -1) == _np.arange(k)).astype(dtype)
     return (_np.reshape(y, (-1, 1)) == _np.arange(k)).astype(dtype)
