@@ -52,6 +52,7 @@ _NUMPY = {
     # matrices of blocks of diagonals (codegen/blocks.py)
     "diagonal blocks": "_diagonal_blocks({0})",
     "diagonal blocks product": "_diagonal_blocks_product({0}, {1}, {2}, {3}, {4})",
+    "selected blocks": "_selected_blocks({0}, {1})",
     # the function's arguments and results
     "scalar argument": "_scalar({0}, {1})", "vector argument": "_column({0}, {1})",
     "matrix argument": "_matrix({0}, {1})", "tensor argument": "_tensor({0}, {1}, {2})",
@@ -113,14 +114,14 @@ class Backend:
 BACKENDS_BY_NAME = {
     "numpy": Backend("numpy", MappingProxyType(_NUMPY), "import math as _math\n\n"
                      "import numpy as _np\n",
-                     ("core.indices", "plain_helpers", "numpy_helpers", "reduction_helpers",
-                      "common_helpers")),
+                     ("core.indices", "plain_helpers", "numpy_helpers", "softmax_helpers",
+                      "reduction_helpers", "common_helpers")),
     # jax.numpy follows NumPy's API for every call the generated code makes
     "jax": Backend("jax", MappingProxyType(_NUMPY), "import math as _math\n\n"
                    "import jax.numpy as _np  # enable float64 with "
                    "jax.config.update('jax_enable_x64', True)\n",
-                   ("core.indices", "plain_helpers", "numpy_helpers", "reduction_helpers",
-                    "jax_helpers", "common_helpers")),
+                   ("core.indices", "plain_helpers", "numpy_helpers", "softmax_helpers",
+                    "reduction_helpers", "jax_helpers", "common_helpers")),
     "torch": Backend("torch", MappingProxyType(_TORCH), "import math as _math\n\n"
                      "import torch as _torch\n",
                      ("core.indices", "plain_helpers", "torch_helpers")),

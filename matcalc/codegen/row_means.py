@@ -102,7 +102,7 @@ def elementwise(writer, node: Node) -> str:
     write into (``reuse_dead_arrays``); elsewhere spread operands broadcast as their vectors;
     "" where none applies."""
     if node.op not in UFUNCS or node.kind not in _ARRAYS or _structured(node) or \
-            _claimed(node):
+            _claimed(writer, node):
         return ""
     spread = any(spread_vector(arg) is not None for arg in node.args)
     if writer.code.name == "numpy" and (_operations(writer, node) >= 2 or
@@ -130,9 +130,9 @@ def _structured(node: Node) -> bool:
                for arg in node.args)
 
 
-def _claimed(node: Node) -> bool:
+def _claimed(writer, node: Node) -> bool:
     """Whether another of the writer's forms computes node (the softmax pullback's helper)."""
-    return bool(softmax_pullback(lambda _: "", node))
+    return bool(softmax_pullback(lambda _: "", node, writer.inline))
 
 
 def full(arg: Node, node: Node) -> bool:
@@ -144,7 +144,8 @@ def _fused(writer, arg: Node, node: Node) -> bool:
     """Whether arg, an operand of node, is an entrywise operation computed here only that has
     an operand of node's whole shape (so it can be the array node writes into)."""
     return arg.op in UFUNCS and arg.kind in _ARRAYS and full(arg, node) and \
-        writer.inline(arg) and any(full(a, arg) for a in arg.args) and not _claimed(arg) and \
+        writer.inline(arg) and any(full(a, arg) for a in arg.args) and \
+        not _claimed(writer, arg) and \
         stable_form(arg, lambda ref: body_behind(writer.program, ref)) is None
 
 

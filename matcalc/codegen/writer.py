@@ -17,13 +17,13 @@ from ..core.registry import view
 from ..core.shapes import Dim, Kind
 from ..rules.facts import Facts
 from .backends import Backend, backend
-from .blocks import diagonal_blocks_product
+from .blocks import diagonal_blocks_product, diagonal_blocks_sum
 from .names import identifier, size_name
 from .reuse import Allocation
 from .row_means import axis_dots, axis_sums, elementwise
 from .solves import columns_first, distributed, parents_of, product_factors, rank_one_split
 from .stable import CODE, body_behind, stable_form
-from .tensor_code import batch_sum_of_product, sized_number, softmax_pullback
+from .tensor_code import batch_sum_of_product, scaled_softmax, sized_number, softmax_pullback
 from .triangular import inverse_congruence, is_transpose_of
 
 # matrices of structure (kron, Diag), never formed to be shared
@@ -153,6 +153,10 @@ class Writer:
         ``tr(A @ B) = sum(A * B')``, ``tr(kron(A, B)) = tr(A) tr(B)`` (Magnus & Neudecker 2019,
         ch. 2: the Kronecker product is never formed), ``x .^ 2 = x * x``."""
         op, args = node.op, node.args
+        if op in ("add", "sub") and not node.is_scalar:
+            blocks = diagonal_blocks_sum(node, self)  # one contraction of the summed blocks
+            if blocks:
+                return blocks
         entrywise = elementwise(self, node)  # spread rows/columns broadcast, in place
         if entrywise:
             return entrywise
@@ -166,9 +170,14 @@ class Writer:
                                     for a in args[0].args) + ")"
         if op == "pow" and args[1].op == "const" and args[1].params[0] == 2.0:
             return self.code("square", self.once(args[0]))
-        if op == "softmax" and node.kind in (Kind.VECTOR, Kind.MATRIX):
-            return self.softmax(node) or self.structured(node)
-        return batch_sum_of_product(self.value, node) or softmax_pullback(self.value, node) or \
+        fused = self.code.name == "numpy"  # NumPy's helpers take a scale (softmax_helpers)
+        if op == "softmax":
+            axis = TEMPLATES["softmax"].fields(node, self.dim)["axis"]
+            paired = self.softmax(node) if node.kind in (Kind.VECTOR, Kind.MATRIX) else ""
+            return paired or (fused and scaled_softmax(self.value, node, axis, self.inline)) or \
+                self.structured(node)
+        return batch_sum_of_product(self.value, node) or \
+            softmax_pullback(self.value, node, self.inline if fused else None) or \
             axis_dots(self, node) or self.structured(node)
 
     def structured(self, node: Node) -> str:
