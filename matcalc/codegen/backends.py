@@ -50,6 +50,7 @@ _NUMPY = {
     # matrices of blocks of diagonals (codegen/blocks.py)
     "diagonal blocks": "_diagonal_blocks({0})",
     "diagonal blocks product": "_diagonal_blocks_product({0}, {1}, {2}, {3}, {4})",
+    "selected blocks": "_selected_blocks({0}, {1})",
     # the function's arguments and results
     "scalar argument": "_scalar({0}, {1})", "vector argument": "_column({0}, {1})",
     "matrix argument": "_matrix({0}, {1})", "tensor argument": "_tensor({0}, {1}, {2})",

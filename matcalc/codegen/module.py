@@ -40,8 +40,10 @@ from ..errors import UnsupportedError
 from ..rules.facts import Facts
 from .backends import Backend, only_used_helpers
 from .backends import backend as spelling_of
+from .diagonals import with_diagonals
 from .names import identifier, size_name, sizes_keyword
 from .plan import constant_nodes, hoisted, mover, regrouped
+from .shared_chains import shared_chains
 from .solves import solved_inverses
 from .writer import Writer, count_uses
 
@@ -95,6 +97,7 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
     value_node = group[0].of_node if valued else None
     needed, statements, result_nodes = _statements(group, program, where, body_of, value_node,
                                                    hoist)
+    result_nodes = shared_chains(result_nodes, body_of)
     named = {program.definitions[n].ref: identifier(n) for n, _ in statements
              if n in program.definitions}
     named.update({ref(n, b): identifier(n) for n, b in where.items()})
@@ -167,6 +170,8 @@ def _statements(group: list[Result], program: Program, where: dict[str, Node],
     needed = _needed_by(roots, {}, body_of)
     statements = [(n, d.body) for n, d in program.definitions.items() if n in needed]
     statements += list(where.items())
+    statements = [(n, with_diagonals(b)) for n, b in statements]
+    result_nodes = [with_diagonals(r) for r in result_nodes]
     if hoist:
         moves = mover(program, where, {name for d in group for name in d.names})
         statements = [(n, regrouped(b, moves)) for n, b in statements]

@@ -17,7 +17,7 @@ from ..core.registry import view
 from ..core.shapes import Dim, Kind
 from ..rules.facts import Facts
 from .backends import Backend, backend
-from .blocks import diagonal_blocks_product
+from .blocks import diagonal_blocks_product, diagonal_blocks_sum
 from .names import identifier, size_name
 from .solves import columns_first, distributed, parents_of, product_factors, rank_one_split
 from .stable import CODE, body_behind, stable_form
@@ -153,6 +153,10 @@ class Writer:
                 # v @ 1' beside a matrix of its shape: the column v broadcasts, 1' is not built
                 return self.code.spell(TEMPLATES[op].template(self.code.name)).format(
                     *(self.value(s or a) for s, a in zip(spread, args, strict=True)))
+        if op in ("add", "sub") and not node.is_scalar:
+            blocks = diagonal_blocks_sum(node, self)  # one contraction of the summed blocks
+            if blocks:
+                return blocks
         if op == "tr" and args[0].op == "matmul" and not any(a.is_scalar for a in args[0].args) \
                 and args[0] not in self.names and self.uses.get(args[0], 0) <= 1:
             a, b = args[0].args
