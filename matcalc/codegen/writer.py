@@ -21,7 +21,7 @@ from .blocks import diagonal_blocks_product, diagonal_blocks_sum
 from .names import identifier, size_name
 from .solves import columns_first, distributed, parents_of, product_factors, rank_one_split
 from .stable import CODE, body_behind, stable_form
-from .tensor_code import batch_sum_of_product, sized_number, softmax_pullback
+from .tensor_code import batch_sum_of_product, scaled_softmax, sized_number, softmax_pullback
 from .triangular import inverse_congruence, is_transpose_of
 
 # matrices of structure (kron, Diag), never formed to be shared
@@ -167,9 +167,14 @@ class Writer:
                                     for a in args[0].args) + ")"
         if op == "pow" and args[1].op == "const" and args[1].params[0] == 2.0:
             return self.code("square", self.once(args[0]))
-        if op == "softmax" and node.kind in (Kind.VECTOR, Kind.MATRIX):
-            return self.softmax(node) or self.structured(node)
-        return batch_sum_of_product(self.value, node) or softmax_pullback(self.value, node) or \
+        fused = self.code.name == "numpy"  # NumPy's helpers take a scale (softmax_helpers)
+        if op == "softmax":
+            axis = TEMPLATES["softmax"].fields(node, self.dim)["axis"]
+            paired = self.softmax(node) if node.kind in (Kind.VECTOR, Kind.MATRIX) else ""
+            return paired or (fused and scaled_softmax(self.value, node, axis, self.inline)) or \
+                self.structured(node)
+        return batch_sum_of_product(self.value, node) or \
+            softmax_pullback(self.value, node, self.inline if fused else None) or \
             self.structured(node)
 
     def structured(self, node: Node) -> str:

@@ -165,14 +165,15 @@ def _with_block(out, index, value):
     return out.at[index].set(value)
 
 
-def _softmax(x, axis):  # the NumPy helper divides in place, which JAX arrays do not allow
-    shifted = _np.exp(x - _np.max(x, axis=axis, keepdims=True))
+def _softmax(x, axis, scale=1.0):  # the NumPy helper writes in place, JAX arrays cannot
+    scaled = x * scale
+    shifted = _np.exp(scaled - _np.max(scaled, axis=axis, keepdims=True))
     return shifted / _np.sum(shifted, axis=axis, keepdims=True)
 
 
-def _softmax_pullback(p, d, axis):  # the NumPy helper subtracts in place
+def _softmax_pullback(p, d, axis, scale=1.0):  # the NumPy helper multiplies in place
     weighted = p * d
-    return weighted - p * _np.sum(weighted, axis=axis, keepdims=True)
+    return (weighted - p * _np.sum(weighted, axis=axis, keepdims=True)) * scale
 
 
 def _seeded_product(g, a, b):
