@@ -208,3 +208,18 @@ def _multi_dot(arrays):
 
     return product(0, count - 1)
 
+
+def _row_sums(x):  # XLA fuses a sum with what feeds it; a product with ones it does not
+    return _np.sum(x, axis=1, keepdims=True)
+
+
+def _column_sums(x):
+    return _np.sum(x, axis=0, keepdims=True)
+
+
+def _row_dots(a, b):
+    return _np.sum(a * b, axis=1, keepdims=True)
+
+
+def _column_dots(a, b):
+    return _np.sum(a * b, axis=0, keepdims=True)
