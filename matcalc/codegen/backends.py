@@ -82,6 +82,9 @@ _TORCH.update({
     # stable forms PyTorch has as one operation (codegen/stable.py)
     "log-softmax": "torch.log_softmax({t}, dim={axis})",
 })
+# jax.numpy's multi_dot goes through einsum, whose dots XLA's CPU backend runs in transposed
+# layouts (2x slower on attention's products): JAX code orders the chain itself and uses @
+_JAX = dict(_NUMPY, multi_dot="_multi_dot([{0}])")
 # the libraries as generated code imports them: under names no user name can take
 _LIBRARIES = re.compile(r"(?<![\w.])(np|torch|math)\.")
 
@@ -117,7 +120,7 @@ BACKENDS_BY_NAME = {
                      ("core.indices", "plain_helpers", "numpy_helpers", "softmax_helpers",
                       "reduction_helpers", "common_helpers")),
     # jax.numpy follows NumPy's API for every call the generated code makes
-    "jax": Backend("jax", MappingProxyType(_NUMPY), "import math as _math\n\n"
+    "jax": Backend("jax", MappingProxyType(_JAX), "import math as _math\n\n"
                    "import jax.numpy as _np  # enable float64 with "
                    "jax.config.update('jax_enable_x64', True)\n",
                    ("core.indices", "plain_helpers", "numpy_helpers", "softmax_helpers",

@@ -9,7 +9,8 @@ results once, sharing every subexpression used more than once.  It is structure-
 - ``kron(A, B) @ v`` is ``vec(B @ unvec(v) @ A')`` (Magnus & Neudecker 2019, ch. 2), never the
   dense Kronecker product;
 - a product of three or more matrices goes through ``np.linalg.multi_dot``, which orders it by
-  cost for the sizes at hand;
+  cost for the sizes at hand (JAX code through ``_multi_dot``, the same order by ``@``);
+- a product the chains of two results share is computed once (:mod:`.shared_chains`);
 - ``X' @ (w * X)`` with ``w >= 0`` provable (a Gram form, as in Hessians) is
   ``G.T @ G`` with ``G = sqrt(w) * X``, which NumPy computes with a symmetric rank-k update;
 - subexpressions that do not depend on the variables differentiated (``B @ A`` when
