@@ -52,6 +52,7 @@ class Simplifier:
                             if body.op == "div" and body.args[0].op not in ("const", "ones")
                             and self._nonzero(body.args[1])}
         self.fired: list[str] = []
+        self._divisors_below: dict[Node, frozenset[Node]] = {}
         self._collecting = 0
         self._depth = 0
         # nodes being settled further up: a rewrite that leads back to one (distributing,
@@ -139,7 +140,7 @@ class Simplifier:
         """The trial's form of ``node``, simplified, when it is smaller than ``node``."""
         if self._collecting > MAX_NESTED_COLLECTS:
             return None
-        own = _own_divisors(node)
+        own = self._own_divisors(node)
         nonzero = self._nonzero if not own else (lambda n: n in own or self._nonzero(n))
         candidate = trial(node, nonzero, self._numerators, self.facts.pm1)
         if candidate is None or size(candidate) >= size(node):
@@ -151,6 +152,33 @@ class Simplifier:
             self._collecting -= 1
         self.fired.append(name)
         return candidate
+
+    def _own_divisors(self, root: Node) -> frozenset[Node]:
+        """What ``root`` divides by (elementwise or as a scalar) and raises to negative powers,
+        with their factors: wherever ``root`` is defined these are not zero, so a form that
+        cancels them has its value there ((a / d) * d = a).  Remembered node by node."""
+        known = self._divisors_below
+        stack = [root]
+        while stack:
+            node = stack[-1]
+            if node in known:
+                stack.pop()
+                continue
+            missing = [arg for arg in node.args if arg not in known]
+            if missing:
+                stack.extend(missing)
+                continue
+            stack.pop()
+            found = frozenset().union(*(known[arg] for arg in node.args))
+            own = None
+            if node.op == "div" and node.args[1].op != "const":
+                own = node.args[1]
+            elif node.op == "pow" and node.args[1].op == "const" and node.args[1].params[0] < 0:
+                own = node.args[0]
+            if own is not None and own not in found:
+                found = found | _with_factors({own})
+            known[node] = found
+        return known[root]
 
     def _nonzero(self, node: Node) -> bool:
         """Every entry is non-zero: the function divides by it, or the facts say so; a column
@@ -268,19 +296,6 @@ def _with_factors(divisors: set[Node]) -> set[Node]:
                 found.add(part)
                 stack.append(part)
     return found
-
-
-def _own_divisors(node: Node) -> frozenset[Node]:
-    """What ``node`` divides by (elementwise or as a scalar) and raises to negative powers:
-    wherever ``node`` is defined these are not zero, so a form that cancels them has its value
-    there ((a / d) * d = a)."""
-    found = set()
-    for item in walk(node):
-        if item.op == "div" and item.args[1].op != "const":
-            found.add(item.args[1])
-        elif item.op == "pow" and item.args[1].op == "const" and item.args[1].params[0] < 0:
-            found.add(item.args[0])
-    return frozenset(_with_factors(found))
 
 
 def _untransposed(term: Node) -> Node:

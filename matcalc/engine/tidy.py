@@ -92,9 +92,11 @@ def _negated_where_smaller(name: str, bodies: dict[tuple[str, str], Node],
     smaller: delta1 = X - U @ V' - b used as -(delta1 @ V) becomes delta1 = U @ V' + b - X
     used as delta1 @ V (E = -delta1 everywhere, so the values are the same)."""
     key = ("where", name)
+    if bodies[key].op not in ("sub", "neg"):
+        return  # the negation of anything else is no smaller
     users = [k for k, body in bodies.items()
              if k != key and any(n.op == "ref" and n.name == name for n in walk(body))]
-    if not users:
+    if not users or not any(n.op == "neg" for k in users for n in walk(bodies[k])):
         return
     negated = simplifier(ir.apply("neg", bodies[key]))
     reference = ir.ref(name, negated)
