@@ -53,11 +53,11 @@ def scan(node: Node, kept: frozenset[Node], descend: Callable[[Node], bool]
     return frozenset(calls), frozenset(atoms)
 
 
-def mirrored(item: Node, calls: frozenset[Node], pm1: Callable[[Node], bool]
-             ) -> tuple[str, Node, Polynomial] | None:
+def mirrored(item: Node, scanned: Callable[[], tuple[frozenset[Node], frozenset[Node]]],
+             pm1: Callable[[Node], bool]) -> tuple[str, Node, Polynomial] | None:
     """(f, t, z) with item = f(z t) and z = -1, y or -y entrywise (y a +-1 factor), when f has a
-    mirror identity and writing item by f(t) lets it meet f(t) (or y's powers cancel); else
-    None."""
+    mirror identity and writing item by f(t) lets it meet f(t) among the expression's calls
+    (``scanned``, asked only here) or y's powers cancel; else None."""
     function = FUNCTIONS.get(item.op)
     if function is None or function.mirror is None:
         return None
@@ -77,10 +77,10 @@ def mirrored(item: Node, calls: frozenset[Node], pm1: Callable[[Node], bool]
         if plain.shape != item.shape:
             return None
         return item.op, inner, {((sign_factor, 1.0),): sign}
-    if sign > 0:
+    if sign > 0 or argument.op == "neg":
         return None
     plain = ir.apply(item.op, argument)
-    return (item.op, argument, {(): -1.0}) if plain in calls else None
+    return (item.op, argument, {(): -1.0}) if plain in scanned()[0] else None
 
 
 def reflected(name: str, argument: Node, z: Polynomial,

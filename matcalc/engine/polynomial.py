@@ -44,7 +44,15 @@ def expand(node: Node, nonzero: Callable[[Node], bool], kept: frozenset[Node],
     powers being 1."""
     numerators = numerators or {}
     pm1 = pm1 or (lambda _: False)
-    calls, atoms = scan(node, kept, lambda item: item.op in _REGION or _spread(item) is not None)
+    scanned: list[tuple[frozenset[Node], frozenset[Node]]] = []
+
+    def atoms_of_node() -> tuple[frozenset[Node], frozenset[Node]]:
+        """(calls with a mirror identity, every atom) of ``node``, scanned once when asked."""
+        if not scanned:
+            scanned.append(scan(node, kept, lambda item: item.op in _REGION or
+                                _spread(item) is not None))
+        return scanned[0]
+
     quotients = {top: named for top, named in numerators.items() if top.op not in ("add", "sub")}
     if quotients:
         numerators = {top: named for top, named in numerators.items() if top not in quotients}
@@ -58,7 +66,7 @@ def expand(node: Node, nonzero: Callable[[Node], bool], kept: frozenset[Node],
         spread = _spread(item) if named is None and item not in kept else None
         rows = scaled_rows(item) if named is None and spread is None and item not in kept \
             else None
-        rows = rows if rows is not None and rows[1] in atoms else None
+        rows = rows if rows is not None and rows[1] in atoms_of_node()[1] else None
         inner = named is None and item not in kept and (spread is not None or (
             rows is not None) or (item.op in _REGION and item.op not in ("const", "ones")
                                   and (item.op not in ("pow", "sqrt") or
@@ -80,7 +88,7 @@ def expand(node: Node, nonzero: Callable[[Node], bool], kept: frozenset[Node],
         elif inner:
             done[item] = _expanded(item, nonzero, kept, done)
         else:
-            mirrored_call = mirrored(item, calls, pm1) if item not in kept else None
+            mirrored_call = mirrored(item, atoms_of_node, pm1) if item not in kept else None
             done[item] = _leaf(item, kept) if mirrored_call is None else reflected(
                 *mirrored_call, lambda t: expand(t, nonzero, kept, numerators, pm1))
     return pm1_reduced(contracted(_joined_means(done[node]), quotients), pm1)

@@ -53,60 +53,70 @@ def tidy(where: dict[str, Node], results: dict[str, Node], simplifier: Simplifie
         if not any([_inlined(name, bodies, references, users_of, simplifier)
                     for name in list(where) if ("where", name) in bodies]):
             break
+    users = _users(bodies)
     for key in [k for k in bodies if k[0] == "result"]:
-        _met_in_one_result(key, bodies, simplifier)
+        if _met_in_one_result(key, bodies, users, simplifier):
+            users = _users(bodies)
     for name in [n for kind, n in bodies if kind == "where" and n.startswith(prefix)]:
-        _negated_where_smaller(name, bodies, simplifier)
+        if _negated_where_smaller(name, bodies, users.get(name, set()), simplifier):
+            users = _users(bodies)
     where = {n: b for (kind, n), b in bodies.items() if kind == "where"}
     results = {n: b for (kind, n), b in bodies.items() if kind == "result"}
     return _renumbered(where, results, prefix, set(reserved))
 
 
-def _met_in_one_result(key: tuple[str, str], bodies: dict[tuple[str, str], Node],
-                       simplifier: Simplifier) -> None:
-    """The small deltas only one result uses, inlined there together when that is smaller than
-    the result and their definitions: LayerNorm's delta1 / s, (delta1 * Xn) @ 1 / s and
-    mean(delta1 / s, 1) collect into (delta1 - mean(delta1, 1) - Xn * mean(delta1 * Xn, 1)) / s
-    only when all three meet (one at a time, none gets smaller)."""
+def _users(bodies: dict[tuple[str, str], Node]) -> dict[str, set[tuple[str, str]]]:
+    """Each where-definition's name -> the bodies that refer to it (other than its own)."""
     users: dict[str, set[tuple[str, str]]] = {}
     for k, body in bodies.items():
-        for node in walk(body):
-            if node.op == "ref" and ("where", node.name) in bodies and k != ("where", node.name):
-                users.setdefault(node.name, set()).add(k)
+        for name in _direct_references(body):
+            if ("where", name) in bodies and k != ("where", name):
+                users.setdefault(name, set()).add(k)
+    return users
+
+
+def _met_in_one_result(key: tuple[str, str], bodies: dict[tuple[str, str], Node],
+                       users: dict[str, set[tuple[str, str]]], simplifier: Simplifier) -> bool:
+    """The small deltas only one result uses, inlined there together when that is smaller than
+    the result and their definitions: LayerNorm's delta1 / s, (delta1 * Xn) @ 1 / s and
+    mean(delta1 / s, 1) collect into (delta1 - Xn * mean(delta1 * Xn, 1) - mean(delta1, 1)) / s
+    only when all three meet (one at a time, none gets smaller).  Whether it did."""
     own = {name: bodies[("where", name)] for name, keys in users.items() if keys == {key}
-           and size(bodies[("where", name)]) <= 2 * INLINE_SIZE
-           and not any(n.op == "ref" and n.name in users and users[n.name] == {key}
-                       for n in walk(bodies[("where", name)]))}
+           and size(bodies[("where", name)]) <= 2 * INLINE_SIZE}
+    own = {name: body for name, body in own.items()
+           if not _direct_references(body) & set(own)}
     if len(own) < 2:
-        return
+        return False
     inlined = simplifier(substitute(bodies[key], own))
-    if size(inlined) < size(bodies[key]) + sum(size(body) for body in own.values()):
-        bodies[key] = inlined
-        for name in own:
-            del bodies[("where", name)]
+    if size(inlined) >= size(bodies[key]) + sum(size(body) for body in own.values()):
+        return False
+    bodies[key] = inlined
+    for name in own:
+        del bodies[("where", name)]
+    return True
 
 
 def _negated_where_smaller(name: str, bodies: dict[tuple[str, str], Node],
-                           simplifier: Simplifier) -> None:
+                           users: set[tuple[str, str]], simplifier: Simplifier) -> bool:
     """The delta ``name`` defined with the opposite sign where that makes it and its users
     smaller: delta1 = X - U @ V' - b used as -(delta1 @ V) becomes delta1 = U @ V' + b - X
-    used as delta1 @ V (E = -delta1 everywhere, so the values are the same)."""
+    used as delta1 @ V (E = -delta1 everywhere, so the values are the same).  Whether it was."""
     key = ("where", name)
-    if bodies[key].op not in ("sub", "neg"):
-        return  # the negation of anything else is no smaller
-    users = [k for k, body in bodies.items()
-             if k != key and any(n.op == "ref" and n.name == name for n in walk(body))]
-    if not users or not any(n.op == "neg" for k in users for n in walk(bodies[k])):
-        return
+    if bodies[key].op not in ("sub", "neg") or not users:
+        return False  # the negation of anything else is no smaller
+    if not any(n.op == "neg" for k in users for n in walk(bodies[k])):
+        return False
     negated = simplifier(ir.apply("neg", bodies[key]))
     reference = ir.ref(name, negated)
     flipped = {k: simplifier(substitute(bodies[k], {name: ir.apply("neg", reference)}))
                for k in users}
     before = size(bodies[key]) + sum(size(bodies[k]) for k in users)
     after = size(negated) + sum(size(body) for body in flipped.values())
-    if after < before:
-        bodies[key] = negated
-        bodies.update(flipped)
+    if after >= before:
+        return False
+    bodies[key] = negated
+    bodies.update(flipped)
+    return True
 
 
 def _inlined(name: str, bodies: dict[tuple[str, str], Node],
