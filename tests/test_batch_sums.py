@@ -125,8 +125,9 @@ def test_batch_sum_answers_are_judged(answer, ok):
     (r"\sum_{b} X_{bt}^\top G_{b}", "a slice carries the summed indices"),
     (r"\sum_{b} W", "nothing after it carries those indices"),
     (r"\sum_{b=1}^{T} X_b^\top G_b", "the index b runs to T, and the axis it indexes has B"),
-    (r"\sum_{b,t} X_{bt}^\top G_{bt}", "transpose does not act on each slice alone"),
-    (r"\sum_{b} \operatorname{sum}\left(X_{b}, 1\right)", "axis_sum does not act on each slice"),
+    (r"\sum_{b,t} X_{bt}^\top X_{bt}", "transpose does not act on each slice alone"),
+    (r"\sum_{b} \operatorname{sum}\left(X_{b}, 1\right)", "is a vector of slices"),
+    (r"\sum_{b} X_b G_b^\top", "X[b] @ G[b]': X[b] is T x d but G[b]' has k rows"),
 ])
 def test_a_malformed_batch_sum_is_refused_with_what_to_write(answer, message):
     problem = "X : tensor(B, T, d)\nW : matrix(d, k)\nG : tensor(B, T, k)\nL = sum(G * (X @ W))"
