@@ -155,3 +155,16 @@ def test_an_unsupported_batch_sum_is_an_unsupported_error():
     with pytest.raises(UnsupportedError):
         read_answer(matcalc.parse(problem), r"\sum_{b} \operatorname{softmax}(X_b)",
                     is_latex=True)
+
+
+@pytest.mark.parametrize(("answer", "latex", "hinted"), [
+    (r"X^\top G", True, True),
+    ("X' @ G", False, True),
+    ("2 * X' @ G", False, False),  # its batch sum is wrong too: no such hint
+    (r"G^\top X", True, False),
+])
+def test_a_missing_batch_sum_is_hinted(answer, latex, hinted):
+    problem = "X : tensor(B, T, d)\nW : matrix(d, k)\nG : tensor(B, T, k)\nL = sum(G * (X @ W))"
+    verdict = matcalc.verify(problem, "W", answer, latex=latex)
+    assert not verdict.ok
+    assert ("is their sum over the batch" in verdict.hint) is hinted, verdict.hint
