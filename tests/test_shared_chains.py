@@ -11,6 +11,7 @@ import pytest
 from helpers import assert_generated_code_matches
 
 import matcalc
+from matcalc.codegen.backends import helper_source
 from matcalc.codegen.module import generate, load
 from matcalc.codegen.shared_chains import shared_chains
 from matcalc.numeric.sampling import random_instance
@@ -93,3 +94,28 @@ def test_shared_products_without_hoisting_match_the_interpreter():
         got = load(generate(list(results), hoist=False)).gradient(**point.arrays)
         for key, value in expected.items():
             np.testing.assert_allclose(got[key], value, rtol=1e-10, atol=1e-12)
+
+
+def test_jax_chains_are_ordered_products_by_at():
+    # jax.numpy's multi_dot goes through einsum (transposed dots on XLA's CPU backend): JAX code
+    # orders a chain by its shapes and multiplies with @; the value is the chain's product
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    namespace: dict = {}
+    exec(compile("import jax.numpy as _np\n" + helper_source("jax_helpers"), "jax_helpers",
+                 "exec"), namespace)
+    rng = np.random.default_rng(4)
+    for shapes in ([(128, 64), (64, 64), (64, 128)], [(3, 40), (40, 2), (2, 50)],
+                   [(50, 2), (2, 40), (40, 3), (3, 1)],
+                   [(4, 4), (4, 4), (4, 4), (4, 4), (4, 4)]):
+        arrays = [rng.normal(size=shape) for shape in shapes]
+        expected = np.linalg.multi_dot(arrays)
+        got = namespace["_multi_dot"]([jax.numpy.asarray(a) for a in arrays])
+        np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-12)
+        text = str(jax.make_jaxpr(namespace["_multi_dot"])(arrays))
+        # each dot a plain product (rows by columns), none with transposed contractions
+        contractions = re.findall(r"dimension_numbers=\(\((\[\d\]), (\[\d\])\)", text)
+        assert contractions == [("[1]", "[0]")] * (len(shapes) - 1), text
+    results = matcalc.derive(BLOCK, wrt=["Wq", "Wk", "Wv"], check=False)
+    code = generate(list(results), backend="jax", hoist=False)
+    assert "_multi_dot([" in code and "linalg.multi_dot" not in code.split("def _multi_dot")[0]
