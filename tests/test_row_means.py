@@ -155,3 +155,19 @@ def test_an_array_read_after_the_allocation_is_not_reused():
                    "_np.subtract(X, m, dtype=_dtype)": Allocation("subtract", ("X", "m"), ("X",))}
     lines = [MADE, "Xn = _np.multiply(_t1, v, dtype=_dtype)", "s = _row_sums(_t1)"]
     assert reuse_dead_arrays(lines, [], allocations) == lines
+
+
+@pytest.mark.parametrize("source, wrt", [
+    # Zhang & Sennrich (2019) sec. 4 and Ba et al. (2016) eq. 3-4 for one vector
+    ("x, G : vector(n)\nr = sqrt(mean(x .^ 2) + 1e-6)\ny = x / r\nL = G' @ y", "x"),
+    ("x, g : vector(n)\nmu = mean(x)\nsigma = sqrt(mean((x - mu) .^ 2) + 1e-5)\n"
+     "yn = (x - mu) / sigma\nL = g' @ yn", "x"),
+    ("X, Y : matrix(m, n)\nf = mean(X * Y) ^ 2 + sum(exp(X) * Y) ^ 2", "X"),
+])
+def test_a_sum_or_mean_of_a_hadamard_product_is_one_dot_product(source, wrt):
+    results = matcalc.derive(source, wrt=[wrt])
+    code = generate(list(results))
+    body = code[code.index("\ndef gradient("):]
+    assert "_np.vdot(" in body and not re.search(r"_np\.(sum|mean)\(\(\w+ \* \w+\)\)", body), body
+    for backend in ("numpy", "jax", "torch"):
+        assert_generated_code_matches(results, backend)
