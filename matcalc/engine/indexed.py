@@ -266,7 +266,8 @@ def _written(term: Term, letters: _Letters) -> Node | None:
 
 
 def _squared(factors: list[tuple[Node, tuple[int, ...]]]) -> list[tuple[Node, tuple[int, ...]]]:
-    """An operand met twice with the same letters as one operand squared: A_ni A_ni = (A .^ 2)_ni."""
+    """An operand met twice with the same letters as one operand squared:
+    A_ni A_ni = (A .^ 2)_ni."""
     counts: dict[tuple[Node, tuple[int, ...]], int] = {}
     for factor in factors:
         counts[factor] = counts.get(factor, 0) + 1
