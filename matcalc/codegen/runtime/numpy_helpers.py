@@ -18,24 +18,12 @@ def _sigmoid(x):
     return _np.where(_np.greater_equal(x, 0), 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-def _softmax(x, axis):
-    shifted = _np.exp(x - _np.max(x, axis=axis, keepdims=True))
-    shifted /= _np.sum(shifted, axis=axis, keepdims=True)  # a new array: divided in place
-    return shifted
-
-
 def _logsumexp(x, axis, keep):
     top = _np.max(x, axis=axis, keepdims=True)
     value = top + _np.log(_np.sum(_np.exp(x - top), axis=axis, keepdims=True))
     if keep:
         return value
     return _np.squeeze(value, axis) if _np.ndim(x) > 2 else value.reshape(())[()]
-
-
-def _softmax_pullback(p, d, axis):
-    weighted = p * d
-    weighted -= p * _np.sum(weighted, axis=axis, keepdims=True)
-    return weighted
 
 
 def _batch_gram(a, m):
@@ -468,10 +456,10 @@ def _svd_v(x):
     return _singular_vectors(x)[1]
 
 
-def _onehot(y, k, grid):
+def _onehot(y, k, grid, dtype):
     if grid:  # a B x T grid of labels: B x T x k
-        return (_np.expand_dims(y, -1) == _np.arange(k)).astype(float)
-    return (_np.reshape(y, (-1, 1)) == _np.arange(k)).astype(float)
+        return (_np.expand_dims(y, -1) == _np.arange(k)).astype(dtype)
+    return (_np.reshape(y, (-1, 1)) == _np.arange(k)).astype(dtype)
 
 
 def _pick(p, y):
