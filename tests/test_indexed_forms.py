@@ -28,6 +28,7 @@ PROBLEMS = {
                         "hessian L wrt W",
     "squared log-probabilities": "L = sum(log(softmax(X @ W)) .^ 2) / 2\nhessian L wrt W",
     "row log-sum-exp": "L = sum(logsumexp(X @ W))\nhessian L wrt W",
+    "squared probabilities": "L = sum(softmax(X @ W) .^ 2)\nhessian L wrt W",
     "softmax Jacobian": "P = softmax(X @ W)\njacobian P wrt W",
 }
 HESSIANS = [name for name in PROBLEMS if "hessian" in PROBLEMS[name]]
