@@ -14,18 +14,12 @@ Run:  taskset -c 0 python bench/training.py [--repeats 30]
 
 from __future__ import annotations
 
-import os
+from timing import add_timing_options, one_thread, timed, use_timing_options
 
-for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_variable, "1")
-os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
-                                   "intra_op_parallelism_threads=1")
-os.environ.setdefault("JAX_ENABLE_X64", "1")
+one_thread()
 
 import argparse  # noqa: E402
 import pathlib  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 
 import jax  # noqa: E402
@@ -143,28 +137,6 @@ def problems(rng: np.random.Generator, scale: int):
                 "Y": np.eye(k)[rng.integers(0, k, n)]}, ("W",))
 
 
-# the clock of the timings: wall time, or with --cpu-time the CPU time of this process (on a
-# shared machine, what the step itself costs, the waits for a core left out)
-CLOCK = {"clock": time.perf_counter, "summary": statistics.median}
-
-
-def timed(functions: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
-    times: dict[str, list[float]] = {name: [] for name in functions}
-    for function in functions.values():
-        function()
-        function()
-    names = list(functions)
-    for repeat in range(repeats):
-        # each repetition starts with the next implementation: none always runs right after
-        # another library's call (whose caches and threads slow the first call after it)
-        for name in names[repeat % len(names):] + names[:repeat % len(names)]:
-            function = functions[name]
-            start = CLOCK["clock"]()
-            function()
-            times[name].append(CLOCK["clock"]() - start)
-    return {name: CLOCK["summary"](values) for name, values in times.items()}
-
-
 def saved_bytes(step: Callable[[], torch.Tensor], inputs: list[torch.Tensor]) -> int:
     """Bytes of the tensors the forward pass saves for backward, inputs left out."""
     held = {t.untyped_storage().data_ptr() for t in inputs}
@@ -186,16 +158,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke test)")
-    parser.add_argument("--cpu-time", action="store_true",
-                        help="time by this process's CPU time (a machine others share)")
-    parser.add_argument("--best", action="store_true",
-                        help="the best repetition, not the median (the least disturbed by "
-                             "other processes)")
+    add_timing_options(parser)
     arguments = parser.parse_args()
-    if arguments.cpu_time:
-        CLOCK["clock"] = time.process_time
-    if arguments.best:
-        CLOCK["summary"] = min
+    use_timing_options(arguments)
     print(f"PyTorch {torch.__version__}; JAX {jax.__version__}; float64, one thread\n")
     print("| training step | matcalc Function | PyTorch autograd | ratio | saved for backward "
           "(matcalc / autograd) | matcalc custom_vjp (jit) | jax.grad (jit) | ratio |")
@@ -246,7 +211,7 @@ def main() -> None:
             "ours": ours, "theirs": theirs,
             "ours jax": lambda f=ours_jax, a=jax_arrays: jax.block_until_ready(f(*a)),
             "theirs jax": lambda f=theirs_jax, a=jax_arrays: jax.block_until_ready(f(*a)),
-        }, arguments.repeats)
+        }, arguments.repeats, warm_ups=2)
         print(f"| {label} | {medians['ours'] * 1e6:.0f} us | {medians['theirs'] * 1e6:.0f} us | "
               f"{medians['ours'] / medians['theirs']:.2f}x | {memory[0] / 1024:.1f} / "
               f"{memory[1] / 1024:.1f} KiB | {medians['ours jax'] * 1e6:.0f} us | "

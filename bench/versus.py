@@ -9,13 +9,9 @@ JAX and PyTorch are optional (pip install 'matcalc-derive[bench]'); what is miss
 
 from __future__ import annotations
 
-import os
+from timing import add_timing_options, one_thread, timed, use_timing_options
 
-for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_variable, "1")
-os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
-                                   "intra_op_parallelism_threads=1")
-os.environ.setdefault("JAX_ENABLE_X64", "1")
+one_thread()
 
 import argparse  # noqa: E402
 import statistics  # noqa: E402
@@ -328,27 +324,6 @@ def implementations(name: str, arrays: dict, dtype) -> dict[str, Callable[[], ob
     return result
 
 
-# the clock of the timings: wall time, or with --cpu-time the CPU time of this process (on a
-# shared machine, what the step itself costs, the waits for a core left out)
-CLOCK = {"clock": time.perf_counter, "summary": statistics.median}
-
-
-def timed(functions: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
-    times: dict[str, list[float]] = {name: [] for name in functions}
-    for function in functions.values():
-        function()  # warm up
-    names = list(functions)
-    for repeat in range(repeats):
-        # each repetition starts with the next implementation: none always runs right after
-        # another library's call (whose caches and threads slow the first call after it)
-        for name in names[repeat % len(names):] + names[:repeat % len(names)]:
-            function = functions[name]
-            start = CLOCK["clock"]()
-            function()
-            times[name].append(CLOCK["clock"]() - start)
-    return {name: CLOCK["summary"](values) for name, values in times.items()}
-
-
 def versus(repeats: int, quick: bool, only: list[str] | None = None) -> None:
     rng = np.random.default_rng(0)
     others = ("JAX jit", "PyTorch", "NumPy by hand")
@@ -459,20 +434,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke test)")
-    parser.add_argument("--cpu-time", action="store_true",
-                        help="time by this process's CPU time (a machine others share)")
-    parser.add_argument("--best", action="store_true",
-                        help="the best repetition, not the median (the least disturbed by "
-                             "other processes)")
+    add_timing_options(parser)
     parser.add_argument("--only", nargs="+", choices=sorted(PROBLEMS),
                         help="these problems only (and nothing else)")
     parser.add_argument("--training-step", action="store_true",
                         help="only the training-step comparison")
     arguments = parser.parse_args()
-    if arguments.cpu_time:
-        CLOCK["clock"] = time.process_time
-    if arguments.best:
-        CLOCK["summary"] = min
+    use_timing_options(arguments)
     print(f"JAX: {jax.__version__ if jax else 'not installed'}; PyTorch: "
           f"{torch.__version__ if torch else 'not installed'}; NumPy {np.__version__}\n")
     if arguments.training_step:

@@ -181,3 +181,29 @@ def test_float32_inputs_with_labels_give_float32_gradients_in_pytorch():
         assert str(got[key].dtype).endswith("float32"), (key, got[key].dtype)
         np.testing.assert_allclose(np.asarray(got[key], dtype=np.float64), value, rtol=1e-4,
                                    atol=1e-5)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "jax"])
+@pytest.mark.parametrize("grid", [False, True])
+def test_float32_inputs_with_labels_give_float32_results_in_numpy_and_jax(backend, grid):
+    # the one-hot matrix follows the other inputs' dtype, as in PyTorch; the interpreter, which
+    # runs the same template, still computes in float64
+    if backend == "jax":
+        pytest.importorskip("jax")
+    from matcalc.codegen.module import generate, load
+
+    source = ("X : tensor(B, T, d)\nW : matrix(d, k)\ny : labels(B, T, k)\n"
+              "L = -sum(pick(log(softmax(X @ W)), y)) / (B*T)" if grid else
+              LABELS + "L = -mean(log(pick(softmax(X @ W), y)))")
+    results = matcalc.derive(source, wrt=["W"], check=False)
+    point = random_instance(results[0].program, seed=3)
+    arrays = {name: (np.asarray(v, dtype=np.float32) if name != "y" else np.asarray(v))
+              for name, v in point.arrays.items()}
+    module = load(generate(list(results), backend=backend))
+    gradients = module.gradient(**arrays)
+    expected = results.numpy(compiled=False)(sizes=point.sizes, **point.arrays)
+    for key, want in expected.items():
+        assert str(gradients[key].dtype) == "float32", (key, gradients[key].dtype)
+        assert np.asarray(want).dtype == np.float64
+        np.testing.assert_allclose(np.asarray(gradients[key], dtype=np.float64), want,
+                                   rtol=1e-3, atol=1e-4)

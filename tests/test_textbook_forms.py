@@ -30,10 +30,21 @@ def simplified(text: str) -> str:
     return str(simplified_node(text))
 
 
+def assert_simplifies(text: str, expected: str) -> None:
+    """``text`` simplifies to ``expected``, and the two agree at a random point."""
+    assert simplified(text) == expected
+    np.testing.assert_allclose(value(expected), value(text), rtol=1e-9)
+
+
 def derived(problem: str, wrt: str, kind: str | None = None) -> str:
     result = matcalc.derive(problem, wrt=wrt, kind=kind, check=False)
     assert matcalc.check(result, seed=1).ok
     return result.text
+
+
+def last_result(problem: str, wrt: str, kind: str | None = None) -> str:
+    """The last line of the derived (and proven) result."""
+    return derived(problem, wrt, kind).splitlines()[-1]
 
 
 # --- 1. symmetry inferred from structure -------------------------------------------------------
@@ -83,7 +94,7 @@ def test_no_symmetry_without_structure(text):
      "df_dX = 2 * (a @ a' + I(n)) @ X @ inv(X' @ (a @ a' + I(n)) @ X)"),
 ])
 def test_a_symmetric_congruence_doubles(problem, wrt, expected):
-    assert derived(problem, wrt).splitlines()[-1] == expected
+    assert last_result(problem, wrt) == expected
 
 
 # --- 2 and 5. elementwise rational normal form, powers ------------------------------------------
@@ -132,8 +143,7 @@ def test_products_of_powers_reach_their_normal_form(factors, random):
     ("(ones(n) - y) * p / p", "1 - y"),
 ])
 def test_elementwise_normal_forms(text, expected):
-    assert simplified(text) == expected
-    np.testing.assert_allclose(value(expected), value(text), rtol=1e-9)
+    assert_simplifies(text, expected)
 
 
 @pytest.mark.parametrize("problem, wrt, kind, expected", [
@@ -153,7 +163,7 @@ def test_elementwise_normal_forms(text, expected):
      "dL_dw = X' @ (r / sqrt(1 + (r / c) .^ 2))"),
 ])
 def test_elementwise_results_in_their_book_form(problem, wrt, kind, expected):
-    assert derived(problem, wrt, kind).splitlines()[-1] == expected
+    assert last_result(problem, wrt, kind) == expected
 
 
 # --- 6 and 7. Kronecker chains with a plain form; sizes are numbers ------------------------------
@@ -172,7 +182,7 @@ def test_elementwise_results_in_their_book_form(problem, wrt, kind, expected):
      "grad", "dL_dW = N * inv(W)'"),
 ])
 def test_sizes_and_kronecker_chains_in_their_book_form(problem, wrt, kind, expected):
-    assert derived(problem, wrt, kind).splitlines()[-1] == expected
+    assert last_result(problem, wrt, kind) == expected
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -202,7 +212,7 @@ def test_rows_that_sum_to_one_through_affine_combinations(smoothed):
     problem = ("X : matrix(N, d); W : matrix(d, k); Y, Q : matrix(N, k) simplex\n"
                f"eps : scalar positive\nYs = {smoothed}\nP = softmax(X @ W)\n"
                "L = -sum(Ys * log(P))")
-    assert derived(problem, "W", "grad").splitlines()[-1] == "dL_dW = X' @ (P - Ys)"
+    assert last_result(problem, "W", "grad") == "dL_dW = X' @ (P - Ys)"
 
 
 def test_rows_of_unknown_sum_keep_their_row_sums():
@@ -271,8 +281,7 @@ def test_a_normalisation_backward_pass_has_no_mean_of_a_centred_batch(axis):
     ("s ^ 2 / (s ^ 2 + x .^ 2) / sqrt(1 + (x / s) .^ 2)", "(1 + (x / s) .^ 2) .^ -1.5"),
 ])
 def test_terms_over_a_common_denominator(text, expected):
-    assert simplified(text) == expected
-    np.testing.assert_allclose(value(expected), value(text), rtol=1e-9)
+    assert_simplifies(text, expected)
 
 
 ROBUST = ("X : matrix(N, d); w : vector(d); y : vector(N); c : scalar positive\n"
@@ -292,7 +301,7 @@ ROBUST = ("X : matrix(N, d); w : vector(d); y : vector(N); c : scalar positive\n
      "d2L_dw_dw = X' @ Diag((2 * (c ^ 2 - r .^ 2)) / (c ^ 2 + r .^ 2) .^ 2) @ X"),
 ])
 def test_robust_losses_in_their_book_form(loss, kind, expected):
-    assert derived(ROBUST + f"L = {loss}", "w", kind).splitlines()[-1] == expected
+    assert last_result(ROBUST + f"L = {loss}", "w", kind) == expected
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -302,8 +311,7 @@ def test_robust_losses_in_their_book_form(loss, kind, expected):
     ("B @ A + (C' @ D @ A) / s", "(B + (C' @ D) / s) @ A"),
 ])
 def test_a_scaled_product_shares_its_factors(text, expected):
-    assert simplified(text) == expected
-    np.testing.assert_allclose(value(expected), value(text), rtol=1e-9)
+    assert_simplifies(text, expected)
 
 
 # --- 3 and 10. normalisation layers in the book's form; broadcast division in LaTeX -------------

@@ -93,12 +93,13 @@ def _quick_failures(groups: list) -> list:
             not d.checked.ok and not d.checked.inconclusive and not d.checked.kink]
 
 
+def _check_lines(group, group_verdicts: list | None, mark: str) -> list[str]:
+    """A comment line per verdict of the group's check (--check), else per failed quick check."""
+    return [f"{mark} check {verdict}" for verdict in group_verdicts or _quick_failures([group])]
+
+
 def command_derive(arguments: argparse.Namespace) -> int:
     """Derive what the problem requests (or --wrt/--of/--kind ask for) and print it."""
-    import json
-
-    from ..derive import render
-
     program = load(arguments)
     if arguments.check and arguments.no_check:
         raise ParseError("--check and --no-check exclude each other")
@@ -116,37 +117,37 @@ def command_derive(arguments: argparse.Namespace) -> int:
               f"defect of matcalc): {failure}", file=sys.stderr)
     if arguments.steps and arguments.format != "json":
         return _print_steps(groups, arguments)
+    print(_formatted(groups, verdicts, arguments))
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _formatted(groups: list, verdicts: list, arguments: argparse.Namespace) -> str:
+    """The results in the format --format asks for, with the verdicts of their checks."""
     if arguments.format == "json":
+        import json
+
         from ..present.results_json import results_json
 
-        print(json.dumps(results_json(groups, verdicts, arguments.steps), indent=2))
-        return EXIT_FAILED if failed else EXIT_OK
+        return json.dumps(results_json(groups, verdicts, arguments.steps), indent=2)
     if arguments.format == "latex":
-        print(_latex(groups, verdicts, arguments.standalone, arguments.bold, arguments.layout))
-        return EXIT_FAILED if failed else EXIT_OK
+        return _latex(groups, verdicts, arguments.standalone, arguments.bold, arguments.layout)
     if arguments.format in ("numpy", "jax", "torch"):
         from ..codegen.module import generate_many
 
-        print(generate_many(groups, backend=arguments.format))
-        return EXIT_FAILED if failed else EXIT_OK
+        return generate_many(groups, backend=arguments.format)
     if arguments.format in ("torch-function", "jax-vjp"):
         from ..codegen.wrappers import jax_vjp, torch_function
 
         write = torch_function if arguments.format == "torch-function" else jax_vjp
-        print(write(groups))
-        return EXIT_FAILED if failed else EXIT_OK
+        return write(groups)
     if arguments.standalone or arguments.bold or arguments.layout != "mixed":
         raise ParseError("--standalone, --bold and --layout go with --format latex")
-    blocks = []
-    for group, group_verdicts in zip(groups, verdicts, strict=True):
-        lines = [render([group])]
-        for verdict in group_verdicts or [d.checked for d in group if d.checked is not None and
-                                          d.checked in quick_failures]:
-            lines.append(f"# check {verdict}")
-        blocks.append("\n".join(lines))
+    from ..derive import render
+
+    blocks = ["\n".join([render([group]), *_check_lines(group, group_verdicts, "#")])
+              for group, group_verdicts in zip(groups, verdicts, strict=True)]
     text = "\n\n".join(blocks)
-    print(colour_text(text) if use_colour(sys.stdout, arguments.color) else text)
-    return EXIT_FAILED if failed else EXIT_OK
+    return colour_text(text) if use_colour(sys.stdout, arguments.color) else text
 
 
 def _print_steps(groups: list, arguments: argparse.Namespace) -> int:
@@ -181,9 +182,7 @@ def _latex(groups: list, verdicts: list, whole_document: bool, bold: bool,
 
     blocks = []
     for group, group_verdicts in zip(groups, verdicts, strict=True):
-        comments = [f"% {header(group)}"]
-        comments += [f"% check {verdict}" for verdict in group_verdicts or
-                     _quick_failures([group])]
+        comments = [f"% {header(group)}", *_check_lines(group, group_verdicts, "%")]
         if layout != "mixed":
             comments.append(f"% {layout} layout")
         blocks.append((comments, group.latex_block(bold, layout)))

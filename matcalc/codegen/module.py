@@ -40,6 +40,7 @@ from ..errors import UnsupportedError
 from ..rules.facts import Facts
 from .backends import Backend, only_used_helpers
 from .backends import backend as spelling_of
+from .diagonals import with_diagonals
 from .names import identifier, size_name, sizes_keyword
 from .plan import constant_nodes, hoisted, mover, regrouped
 from .solves import solved_inverses
@@ -167,6 +168,8 @@ def _statements(group: list[Result], program: Program, where: dict[str, Node],
     needed = _needed_by(roots, {}, body_of)
     statements = [(n, d.body) for n, d in program.definitions.items() if n in needed]
     statements += list(where.items())
+    statements = [(n, with_diagonals(b)) for n, b in statements]
+    result_nodes = [with_diagonals(r) for r in result_nodes]
     if hoist:
         moves = mover(program, where, {name for d in group for name in d.names})
         statements = [(n, regrouped(b, moves)) for n, b in statements]

@@ -43,7 +43,7 @@ def _function(name: str, arguments: list[str], body: str) -> str:
 def _compiled() -> ModuleType:
     """The module of every operation's and stable form's function (compiled on first use)."""
     numpy = backend("numpy")
-    sources = [numpy.header]
+    sources = [numpy.header, "_dtype = _np.float64  # the interpreter computes in float64"]
     for name, code in sorted(view("code").items()):
         names = [f"a{index}" for index in range(operation(name).arity)]
         fields = _fields(code.numpy + code.scalar)

@@ -468,10 +468,10 @@ def _svd_v(x):
     return _singular_vectors(x)[1]
 
 
-def _onehot(y, k, grid):
+def _onehot(y, k, grid, dtype):
     if grid:  # a B x T grid of labels: B x T x k
-        return (_np.expand_dims(y, -1) == _np.arange(k)).astype(float)
-    return (_np.reshape(y, (-1, 1)) == _np.arange(k)).astype(float)
+        return (_np.expand_dims(y, -1) == _np.arange(k)).astype(dtype)
+    return (_np.reshape(y, (-1, 1)) == _np.arange(k)).astype(dtype)
 
 
 def _pick(p, y):
