@@ -17,6 +17,16 @@ def _diagonal_blocks(x):
     return x[:, :, None] * _np.eye(x.shape[1], dtype=x.dtype)
 
 
+def _selected_blocks(left, right):
+    """The blocks of L @ Diag(vec(I_N)) @ R for blocks L (N or 1, r, N) and R (N or 1, N, c):
+    Diag(vec(I_N)) keeps entry n of block n, so block n is L[n][:, n] R[n][n, :], an outer
+    product (codegen/blocks.py), without the (N, N, N) array of Diag(vec(I_N))."""
+    index = _np.arange(left.shape[-1])
+    columns = left[0].T if left.shape[0] == 1 else left[index, :, index]
+    rows = right[0] if right.shape[0] == 1 else right[index, index, :]
+    return columns[:, :, None] * rows[:, None, :]
+
+
 def _diagonal_blocks_product(a, t, b, n, symmetric=False):
     """kron(I, a) @ M @ kron(I, b) for the matrix M of r x c blocks of n x n diagonals, block
     (i, j)'s diagonal t[:, i, j] (a None for I, b too): sum_n a[:, n] t[n, i, j] b[n, :] for
