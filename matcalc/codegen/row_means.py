@@ -69,13 +69,21 @@ def axis_sums(writer, m: Node, axis: int) -> str:
 
 
 def axis_dots(writer, node: Node) -> str:
-    """NumPy's code of ``sum(A * B, axis)`` of tensors: one einsum, the product never formed;
-    "" for another node (or backend: XLA fuses the product into the sum)."""
-    if node.op != "axis_sum" or writer.code.name != "numpy":
+    """NumPy's code of ``sum(A * B, axis)`` of tensors (one einsum) and of ``sum(A * B)`` and
+    ``mean(A * B)`` (one dot product): the product never formed; "" for another node (or
+    backend: XLA fuses the product into the sum)."""
+    if node.op not in ("axis_sum", "sum", "mean") or writer.code.name != "numpy":
         return ""
     factors = _hadamard_factors(writer, node.args[0])
     if factors is None:
         return ""
+    if node.op != "axis_sum":
+        dot = f"_np.vdot({factors[0]}, {factors[1]})"
+        if node.op == "sum":
+            return dot
+        size = " * ".join([writer.dim(d) for d in node.args[0].shape.dims
+                           if writer.dim(d) != "1"] or ["1"])
+        return f"({dot} / {writer.code('dimension', size)})"
     axes = "abcdefgh"[:len(node.args[0].shape.dims)]
     kept = axes.replace(axes[node.params[0]], "")
     return f"_np.einsum('{axes},{axes}->{kept}', {factors[0]}, {factors[1]})"
@@ -84,7 +92,7 @@ def axis_dots(writer, node: Node) -> str:
 def _hadamard_factors(writer, m: Node) -> tuple[str, str] | None:
     """The code of A and B where m is ``A * B`` (or ``A .^ 2``) of two full matrices, computed
     here only; None otherwise."""
-    if m.kind not in _ARRAYS or not writer.inline(m):
+    if m.kind not in (*_ARRAYS, Kind.VECTOR) or not writer.inline(m):
         return None
     if m.op == "mul" and all(full(arg, m) for arg in m.args):
         return writer.value(m.args[0]), writer.value(m.args[1])

@@ -44,6 +44,13 @@ class Result:
     of_node: Node
     derivation: Derivation
     across: str = ""
+    computed: Node | None = None  # the form code computes where it is not the result's printed
+    # one: the Kronecker chain a result printed as index sums was made from
+
+    @property
+    def code_node(self) -> Node:
+        """What generated code computes: the result, or the equal form its structure is in."""
+        return self.result if self.computed is None else self.computed
 
     @property
     def name(self) -> str:
