@@ -31,6 +31,7 @@ passes when the largest error is at most ``tolerance`` (default 1e-6) at every t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -150,7 +151,7 @@ def _check_one(derivative: Result, seed: int, tolerance: float, trials: int, dir
             notes.append(OUTSIDE_NOTE)
             continue
         comparisons += len(errors)
-        worst = max([worst, *errors])
+        worst = max([worst, *(error if error == error else math.inf for error in errors)])
     inconclusive = bool({INCONCLUSIVE_NOTE, OUTSIDE_NOTE, SINGULAR_NOTE} & set(notes))
     return CheckResult(worst <= tolerance and not inconclusive, worst, seed, derivative.kind,
                        derivative.of, derivative.variables, tolerance, len(points), comparisons,
