@@ -61,9 +61,11 @@ def test_views_hold_one_facet_of_every_operation_that_has_it():
 
 
 def test_the_helpers_a_template_names_are_runtime_helpers():
-    from matcalc.codegen.backends import helper_source
+    from matcalc.codegen.backends import BACKENDS_BY_NAME, helper_source
 
-    sources = {backend: helper_source(f"{backend}_helpers") + helper_source("common_helpers")
+    # every runtime module the backend copies into a generated module
+    sources = {backend: "".join(helper_source(module)
+                                for module in BACKENDS_BY_NAME[backend].helpers)
                for backend in ("numpy", "torch")}
     for name, code in registry.view("code").items():
         for helper in code.helpers:

@@ -19,7 +19,7 @@ from ..core.functions import FUNCTIONS
 from ..core.ir import Node, walk
 from ..core.labels import LABELS, MASK, classes
 from ..core.program import Program
-from ..core.registry import view
+from ..core.registry import operation, view
 from ..core.shapes import Dim, Kind
 from ..errors import DomainError
 from ..limits import check_entries, check_time
@@ -42,8 +42,10 @@ EIGENVALUE_GAP = 1e-2  # eigenvalues of eigvalsh / eigvecsh must be this far apa
 # it computes there (a softmax entry that underflows to 0 makes log(x) infinite, 1 - s of a
 # sigmoid at 1 is 0), and correct answers written in different ways would disagree.
 SATURATION = 1e-6
-_BOUNDED_VALUES = {"sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0), "tanh": (-1.0, 1.0),
-                   "erf": (-1.0, 1.0)}
+# (besides the operations whose values facet is "unit", in (0, 1): sigmoid, softmax, ...)
+_BOUNDED_VALUES = {"tanh": (-1.0, 1.0), "erf": (-1.0, 1.0)}
+_LOGS_OF_UNIT = frozenset({"log_softmax", "axis_log_softmax"})  # exp of them lies in (0, 1)
+_LOG_PARTITIONS = frozenset({"logsumexp", "axis_logsumexp"})  # their gradient is a softmax
 _EXP_RANGE = (1e-100, 1e100)
 
 
@@ -299,8 +301,11 @@ def _first_problem(program: Program, evaluation: Evaluation, margin: float = KIN
     except DomainError as error:
         return error.message
     symmetric = {name for name, domain in view("domain").items() if domain == "symmetric"}
+    bounded = {**{name: (0.0, 1.0) for name, values in view("values").items()
+                  if values == "unit"}, **_BOUNDED_VALUES}
     for node, value in evaluation.values.items():
-        if saturation is not None and _saturated(node.op, value, saturation):
+        if saturation is not None and _saturated(node, value, bounded.get(node.op),
+                                                 saturation, evaluation.values):
             return f"{node} comes within {saturation:g} of its limits"
         if node.op in KINKED and np.min(np.abs(evaluation.values[node.args[0]])) <= margin:
             return f"the argument of {node} comes within {margin:g} of the kink at 0"
@@ -328,8 +333,8 @@ def _nearly_tied(node: Node, value, margin: float) -> bool:
     values = np.asarray(value, dtype=float)
     if node.op.endswith("min"):
         values = -values
-    if node.params:  # each row of lines is one reduction: a row (axis 1) or a column (axis 0)
-        lines = values.T if node.params[0] == 0 else values
+    if node.params:  # each row of lines is one reduction: a row (axis 1), a column (axis 0)
+        lines = np.moveaxis(values, node.params[0], -1).reshape(-1, values.shape[node.params[0]])
     else:
         lines = values.reshape(1, -1)
     if lines.shape[1] < 2:
@@ -349,13 +354,25 @@ def _nearly_repeated(matrix: np.ndarray) -> bool:
     return values.size > 1 and float(np.min(np.diff(values))) < EIGENVALUE_GAP * scale
 
 
-def _saturated(op: str, value, saturation: float) -> bool:
+def _saturated(node: Node, value, limits: tuple[float, float] | None, saturation: float,
+               values: Mapping[Node, object]) -> bool:
+    """Whether ``value`` of ``node`` (whose values lie within ``limits``) comes within
+    ``saturation`` of them (an exp leaves 1e-100 to 1e100; the softmax a logsumexp's gradient
+    is, or exp of a log_softmax, comes within it of 0)."""
+    op = node.op
+    if op in _LOG_PARTITIONS:  # softmax(x) = exp(x - max(x)) / ... <= exp(x - max(x))
+        argument = np.asarray(values[node.args[0]], dtype=float)
+        axis = None if node.is_scalar else operation(op).code.fields(node, str)["axis"]
+        gap = np.max(argument, axis=axis, keepdims=True) - argument
+        return bool(np.any(gap >= -np.log(saturation)))
     if op == "exp":
         magnitude = np.abs(np.asarray(value, dtype=float))
         return bool(np.any(magnitude < _EXP_RANGE[0]) or np.any(magnitude > _EXP_RANGE[1]))
-    if op not in _BOUNDED_VALUES:
+    if op in _LOGS_OF_UNIT:
+        limits, value = (0.0, 1.0), np.exp(value)
+    if limits is None:
         return False
-    low, high = _BOUNDED_VALUES[op]
+    low, high = limits
     value = np.asarray(value, dtype=float)
     return bool(np.any(value - low <= saturation) or np.any(high - value <= saturation))
 
