@@ -171,3 +171,35 @@ def test_a_sum_or_mean_of_a_hadamard_product_is_one_dot_product(source, wrt):
     assert "_np.vdot(" in body and not re.search(r"_np\.(sum|mean)\(\(\w+ \* \w+\)\)", body), body
     for backend in ("numpy", "jax", "torch"):
         assert_generated_code_matches(results, backend)
+
+
+# a scaled matrix read in other ways too, arrays shared between readers: the rewrites and the
+# reuse of memory keep every value (gradient and value_and_gradient, NumPy)
+READERS = "X, G : matrix(N, d)\ngam : vector(d)\nv : vector(N)\n"
+
+
+@pytest.mark.parametrize("body", [
+    "mu = mean(X, 1)\ns = sqrt(mean((X - mu) .^ 2, 1) + 1e-5)\nY = (X - mu) / s\n"
+    "L = G : Y + sum(Y .^ 3)",
+    "Y = X - mean(X, 1) - mean(X, 0)\nL = G : (Y * Y)",
+    "s = sqrt(mean(X .^ 2, 0) + 1)\nY = X / s\nL = G : Y + sum(mean(G * Y, 0))",
+    "s = sqrt(mean(X .^ 2, 1) + 1)\nY = X / s\nL = G : (Y * gam') + sum(Y * v)",
+    "s = sqrt(mean(X .^ 2, 1) + 1)\nY = X / s\nW = Y * (v * 2)\nL = G : W + sum(W)",
+    "mu = mean(X, 1)\nY = (X - mu) * (X - mu)\nL = G : (Y / mean(Y, 1))",
+])
+def test_scaled_matrices_read_in_other_ways_keep_their_values(body):
+    from matcalc.numeric.evaluate import evaluate
+    from matcalc.numeric.sampling import random_instance
+
+    parsed = matcalc.parse(READERS + body)
+    results = matcalc.derive(parsed, wrt=["X", "G"])
+    module = load(generate(list(results)))
+    point = random_instance(parsed, seed=3)
+    arrays = {k: v for k, v in point.arrays.items() if k in parsed.variables}
+    want = results.numpy(compiled=False)(**arrays)
+    value, both = module.value_and_gradient(**arrays)
+    alone = module.gradient(**arrays)
+    for key in want:
+        for got in (both, alone):
+            np.testing.assert_allclose(got[key], want[key], rtol=1e-9, atol=1e-10)
+    assert np.isclose(value, evaluate(parsed, "L", point.arrays), rtol=1e-10)

@@ -169,7 +169,7 @@ def _statements(group: list[Result], program: Program, where: dict[str, Node],
                 ) -> tuple[set[str], list[tuple[str, Node]], list[Node]]:
     """The names the results need, the definitions computed ((name, body), constant work
     moved where ``hoist``), and the results' nodes (moved the same way)."""
-    result_nodes = [d.result for d in group]
+    result_nodes = [d.code_node for d in group]
     roots = result_nodes + list(where.values()) + ([value_node] if value_node else [])
     needed = _needed_by(roots, {}, body_of)
     statements = [(n, d.body) for n, d in program.definitions.items() if n in needed]

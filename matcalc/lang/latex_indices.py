@@ -131,11 +131,27 @@ class LatexIndices(LatexNames):
             raise self.error("the bracket of an index sum carries the result's indices: "
                              "\\left[\\sum_{k} A_{ik} B_{kj}\\right]_{ij}")
         self.advance()
-        output = self.raw_subscript()
+        output = self._output_subscript()
         spec, *operands = inner.children[1:]
         summed, terms = spec
         return self._einsum_tree(summed, list(zip(operands, terms, strict=True)), opener,
                                  output=output)
+
+    def _output_subscript(self) -> str:
+        """The bracket's subscript: the result's letters, a group of them in parentheses one
+        axis (``_{(ia)(jb)}``, einsum's grouped output)."""
+        if not (self.at("sym", "{") and self.items[self.position + 1].text == "("):
+            return self.raw_subscript()
+        self.advance()
+        text = ""
+        while not self.at("sym", "}") and not self.at("end"):
+            token = self.advance()
+            if token.text not in "()" and not token.text.isalpha():
+                raise self.error("the bracket's subscript is the result's letters, grouped "
+                                 "in parentheses: _{(ia)(jb)}", token)
+            text += token.text
+        self.expect_sym("}", "'}' closing the subscript")
+        return text
 
     def _summed_and_bounds(self, start: LatexToken) -> tuple[str, list[Tree]]:
         """The letters under a sum, ``_{k}``, ``_{b,t}``, ``_{i=1}^{n}``, and the upper bound's
