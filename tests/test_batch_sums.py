@@ -110,6 +110,7 @@ def test_a_batch_sum_that_is_no_sum_of_slices_prints_as_the_axis_sum():
 @pytest.mark.parametrize(("answer", "ok"), [
     (r"\sum_{b} X_{b}^\top G_{b}", True),
     (r"\sum_{b=1}^{B} X_b^\top G_b", True),
+    (r"\left[\sum_{b} X_{b}^\top G_{b}\right]", True),  # square brackets without indices
     (r"\sum_b G_b^\top X_b", False),  # the transpose of the gradient
     (r"\frac{1}{B} \sum_{b} X_{b}^\top G_{b}", False),  # a mean, not the sum
     (r"\sum_{b} X_{b}^\top G_{b} + W", False),
