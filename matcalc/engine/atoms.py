@@ -3,8 +3,8 @@
 - Mirror identities of the elementwise functions, ``f(-x) = a + b f(x) + c x`` (a facet of each
   row of ``core/functions.py``): ``f(-t)`` is written by ``f(t)`` where that occurs too, and
   ``f(y * t)`` with ``y`` +-1 entrywise by ``f(t)``, ``y``'s even powers being 1.
-- Rows scaled by a diagonal, ``Diag(v) @ M = (v 1') * M``, where ``M`` stands in the
-  expression as a factor too (the softmax adjoint ``P * G - Diag((P * G) @ 1) @ P``).
+- Rows scaled by their sums, ``Diag(W @ 1) @ M = ((W @ 1) 1') * M``, where ``M`` stands in
+  the expression as a factor too (the softmax adjoint ``P * G - Diag((P * G) @ 1) @ P``).
 - A quotient the problem named, ``Y = X / r``, written by its name where a term divides ``X``
   by ``r``.
 """
@@ -30,9 +30,14 @@ def scaled_rows(node: Node) -> tuple[Node, Node] | None:
         return None
     diagonal, matrix = node.args
     if diagonal.op != "Diag" or diagonal.args[0].kind is not Kind.VECTOR or \
-            matrix.kind is not Kind.MATRIX:
-        return None
+            matrix.kind is not Kind.MATRIX or not _row_sums(diagonal.args[0]):
+        return None  # other diagonals (Diag(vec(P)) of a Kronecker chain) stay as they are
     return diagonal.args[0], matrix
+
+
+def _row_sums(v: Node) -> bool:
+    """Whether v is W @ ones(m), the row sums of a matrix (the softmax adjoint's diagonal)."""
+    return v.op == "matmul" and v.args[1].op == "ones" and v.args[0].kind is Kind.MATRIX
 
 
 def scan(node: Node, kept: frozenset[Node], descend: Callable[[Node], bool]
