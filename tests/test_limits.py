@@ -39,6 +39,19 @@ def test_a_derivation_over_its_time_budget_is_a_limit_error(monkeypatch):
     assert matcalc.derive("x : vector(n)\nf = sum(tanh(tanh(x)))", wrt="x").result is not None
 
 
+@pytest.mark.parametrize("seconds", [0.0, 1e-6, 0.5])
+def test_a_time_limit_names_the_budget_that_ran_out(seconds):
+    # a budget given to time_budget (a web request's, a graded row's) is the one named, not
+    # the default DERIVATION_SECONDS
+    from matcalc import limits
+
+    chain = "x : vector(n)\nz0 = x\n" + "\n".join(f"z{i} = z{i - 1} + x" for i in
+                                                  range(1, 20001)) + "\nf = sum(z20000)"
+    with limits.time_budget(seconds), pytest.raises(LimitError) as raised:
+        matcalc.derive(chain, wrt="x", check=False)
+    assert f"more than {seconds:g} s" in str(raised.value)
+
+
 def test_time_limit_option(capsys):
     from matcalc import limits
     from matcalc.cli.main import main
