@@ -1,6 +1,6 @@
 """The timing of the benchmarks that race implementations in one process: one BLAS and XLA
 thread, a clock (wall time, or the process's CPU time), a summary of the repetitions (the median,
-or the best) and repetitions that take the implementations in turn.
+or the best) and repetitions that take the implementations in a new random order each.
 
 A benchmark calls ``one_thread()`` before it imports NumPy, JAX or PyTorch (their thread pools
 read the environment when they load).
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import time
 from collections.abc import Callable
@@ -53,10 +54,13 @@ def timed(functions: dict[str, Callable[[], object]], repeats: int,
         for _ in range(warm_ups):
             function()
     names = list(functions)
-    for repeat in range(repeats):
-        # each repetition starts with the next implementation: none always runs right after
-        # another library's call (whose caches and threads slow the first call after it)
-        for name in names[repeat % len(names):] + names[:repeat % len(names)]:
+    shuffled = random.Random(0)
+    for _ in range(repeats):
+        # each repetition in a new random order: none always runs right after another
+        # library's call (whose caches and threads slow the first call after it); a rotation
+        # keeps each one's predecessor the same and would charge that to one of them
+        order = shuffled.sample(names, len(names))
+        for name in order:
             function = functions[name]
             start = CLOCK["clock"]()
             function()

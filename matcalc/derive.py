@@ -91,10 +91,11 @@ class Derivative(Result):
     def expr(self):
         """The result as a SymPy expression (where-definitions inlined; the problem's own
         definitions stay symbols, see ``Program.to_sympy()``); UnsupportedError naming an
-        operation SymPy has no form for."""
+        operation SymPy has no form for.  A result printed as index sums (einsum, which SymPy
+        has no form for) is converted from the Kronecker chain it equals (``computed``)."""
         from .core.to_sympy import result_to_sympy  # SymPy: about a second to import
 
-        return result_to_sympy(self.result, self.where)
+        return result_to_sympy(self.code_node, self.where)
 
     def numpy(self, compiled: bool = True) -> Callable[..., object]:
         """A function of keyword arrays returning the result (vectors as 1-D arrays): the

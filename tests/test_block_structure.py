@@ -19,7 +19,6 @@ import pytest
 from helpers import assert_generated_code_matches
 
 import matcalc
-from matcalc.codegen import blocks
 from matcalc.derive import derive_by_request
 
 _SPEC = importlib.util.spec_from_file_location("peak_memory", "bench/peak_memory.py")
@@ -77,13 +76,7 @@ def test_the_softmax_regression_hessian_is_torch_autograd_s():
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
 
 
-# the simplifier writes this Hessian with kron(P', I_N) @ Diag(vec(I(N))) @ kron(1 1', I_N), a
-# selection of entries that the blocks hold as an (N, N, N) array: smaller than the Kronecker
-# form's N^3 k, but not within the limit
-WITHIN_LIMIT = sorted(set(PROBLEMS) - {"squared_log_probabilities"})
-
-
-@pytest.mark.parametrize("name", WITHIN_LIMIT)
+@pytest.mark.parametrize("name", sorted(PROBLEMS))
 def test_peak_memory_of_block_problems(name):
     for request, ratio, sizes in peak_memory.ratios(pathlib.Path(name), DECLARED +
                                                     PROBLEMS[name]):
@@ -100,8 +93,33 @@ def test_peak_memory_of_gallery_hessians_and_jacobians(path):
 def test_the_measure_sees_a_kronecker_product(monkeypatch):
     # a test of the test: written the plain way (the Kronecker products formed), the softmax
     # regression Hessian's peak is far above the limit
-    monkeypatch.setattr(blocks, "_product", lambda parts, writer, symmetric=False: "")
+    from matcalc.codegen import writer
+
+    for name in ("diagonal_blocks_product", "diagonal_blocks_sum"):
+        monkeypatch.setattr(writer, name, lambda node, writer: "")
     source = DECLARED + PROBLEMS["softmax_regression_hessian"]
     assert "_np.kron(" in matcalc.derive(source).code()
     [(_, ratio, _)] = peak_memory.ratios(pathlib.Path("plain"), source)
     assert ratio > 10 * LIMIT
+
+
+@pytest.mark.parametrize("path", sorted(pathlib.Path("derivations").glob("*.mc")) +
+                         [pathlib.Path(name) for name in sorted(PROBLEMS)],
+                         ids=lambda p: p.stem)
+def test_no_kronecker_product_or_identity_larger_than_the_result_is_formed(path):
+    # run with a recording NumPy: every kron, eye, identity and diagflat the code forms
+    source = DECLARED + PROBLEMS[path.name] if path.name in PROBLEMS else None
+    for request, ratio, sizes in peak_memory.ratios(path, source, peak_memory.formed_ratio):
+        assert ratio <= 1.0, (request, ratio, sizes)
+
+
+def test_the_recording_sees_a_kronecker_product(monkeypatch):
+    # a test of the test: written the plain way, the softmax regression Hessian forms
+    # Kronecker products and identities of N k rows, many times its (d k)^2 entries
+    from matcalc.codegen import writer
+
+    for name in ("diagonal_blocks_product", "diagonal_blocks_sum"):
+        monkeypatch.setattr(writer, name, lambda node, writer: "")
+    source = DECLARED + PROBLEMS["softmax_regression_hessian"]
+    [(_, ratio, _)] = peak_memory.ratios(pathlib.Path("plain"), source, peak_memory.formed_ratio)
+    assert ratio > 10

@@ -43,7 +43,8 @@ FORMS = [
     ("ij->ji", "A", "A'"),  # transpose
     ("ij,jk,kl->il", "A, B, C", "A @ B @ C"),  # three operands
     ("i,ij,j->", "x, A, y", "x' @ A @ y"),  # bilinear form
-    ("i,i,i->", "x, y, z", "(x * y)' @ z"),  # trilinear (diagonal) form
+    ("i,i,i->", "x, y, z", "sum(x * y * z)"),  # trilinear (diagonal) form
+    ("ij,ij,ij->", "A, B, C", "sum(A * B * C)"),
     ("bi,bj->ij", "X, Y", "X' @ Y"),  # a batch summed over: b indexes the samples
     ("bi,bi->b", "X, Y", "(X * Y) @ ones(n)"),  # per-sample inner products
     ("ii->i", "A", "diag(A)"),
@@ -313,6 +314,12 @@ def test_the_latex_of_an_einsum_reads_back_as_an_index_sum():
     (r"\left[x_{i} y_{j}\right]_{ij}", "x @ y'"),
     (r"2 \sum_{i} x_i y_i + 1", "2 * x' @ y + 1"),
     (r"\left[A_{ji}\right]_{ij} + B", "A' + B"),
+    # the indices with commas, bounds from 1 to their size; Greek and subscripted names
+    (r"\sum_{i,j} A_{ij} B_{ij}", "sum(A * B)"),
+    (r"\sum_{i=1}^{n} x_i y_i", "x' @ y"),
+    (r"\sum_{i=1}^n x_{i} \left(A x\right)_{i}", "x' @ A @ x"),
+    (r"\sum_{i,j=1}^{n} A_{ij} B_{ji}", "tr(A @ B)"),
+    (r"\sum_{i} x_i y_i z_i", "sum(x * y * z)"),
 ])
 def test_an_index_sum_in_a_latex_answer_is_an_einsum(latex, text):
     program = matcalc.parse(DECLARE)
@@ -323,8 +330,11 @@ def test_an_index_sum_in_a_latex_answer_is_an_einsum(latex, text):
 
 @pytest.mark.parametrize(("latex", "message"), [
     (r"\sum_{k} A_{ik} B_{kj}", "leaves i, j free"),
-    (r"\sum_{i,j} A_{ij}", "names its indices only"),
-    (r"\sum_{i}^{n} x_i", "names its indices only"),
+    (r"\sum_{i}^{n} x_i", "runs from 1 to a size"),
+    (r"\sum_{i=0}^{n} x_i", "runs from 1 to a size"),
+    (r"\sum_{i=1}^{m} x_i", "the index i runs to m, and the axis it indexes has n entries"),
+    (r"\sum_{ij} x_i", "the index j is summed, and nothing after the sum carries it"),
+    (r"\left[\sum_{k=1}^{n} A_{ik} B_{kj}\right]_{ij}", "names its indices only"),
     (r"\sum_{i} x_i^2", "matrix form"),
     (r"\left[\sum_{k} A_{ik} B_{kj}\right]_{ijk}", "both summed and on the bracket"),
     (r"\left[\sum_{k} A_{ik} B_{kj}\right]_{i}", "neither summed nor on the bracket"),
@@ -336,9 +346,10 @@ def test_a_malformed_index_sum_is_refused_with_what_to_write(latex, message):
         _latex_value(matcalc.parse(DECLARE), latex, _point(8))
 
 
-TENSORS = "Q, K : tensor(B, T, d)\nP : tensor(B, T, T)\nW : matrix(d, e)\nZ : tensor(B, H, T, d)\n"
+TENSORS = ("Q, K : tensor(B, T, d)\nP : tensor(B, T, T)\nW : matrix(d, e)\n"
+           "Z : tensor(B, H, T, d)\nU : matrix(d, d)\n")
 TENSOR_SIZES = {"B": 2, "T": 3, "d": 4, "e": 5, "H": 2}
-TENSOR_SHAPES = {"Q": "BTd", "K": "BTd", "P": "BTT", "W": "de", "Z": "BHTd"}
+TENSOR_SHAPES = {"Q": "BTd", "K": "BTd", "P": "BTT", "W": "de", "Z": "BHTd", "U": "dd"}
 # batched attention's contractions (Vaswani et al. 2017, eq. 1) are batched products
 TENSOR_FORMS = [
     ("btk,bsk->bts", "Q, K", "Q @ K'"),
@@ -349,6 +360,9 @@ TENSOR_FORMS = [
     ("bhtk,bhsk->bhst", "Z, Z", "Z @ Z'"),
     ("btk,btj->kj", "Q, K", "sum(Q' @ K, 0)"),  # a weight's gradient: a batch sum
     ("bts,bsk->tk", "P, Q", "sum(P @ Q, 0)"),
+    ("btk,kj,bsj->bts", "Q, U, K", "Q @ U @ K'"),  # chains of three
+    ("bts,bsk,kj->btj", "P, Q, W", "P @ Q @ W"),
+    ("btk,kj,btl->jl", "Q, U, K", "sum(U' @ Q' @ K, 0)"),
     ("btk,btk->bt", "Q, K", ""),  # no batched product: an einsum
     ("btk,bsk,kj->btsj", "Q, K, W", ""),
 ]

@@ -42,14 +42,17 @@ _NUMPY = {
     "square": "({0} * {0})", "number": "_number({0})", "dimension": "_dimension({0})",
     "trace": "np.trace({0})", "trace_of_product": "np.sum({0} * {1}.T)",
     "solve": "np.linalg.solve({0}, {1})", "multi_dot": "np.linalg.multi_dot([{0}])",
-    "sqrt": "np.sqrt({0})", "row sums": "np.sum({0}, axis=1, keepdims=True)",
-    "column sums": "np.sum({0}, axis=0, keepdims=True)",
+    "sqrt": "np.sqrt({0})",
+    # sums along one axis, of a Hadamard product without it (codegen/row_means.py)
+    "row sums": "_row_sums({0})", "column sums": "_column_sums({0})",
+    "row dots": "_row_dots({0}, {1})", "column dots": "_column_dots({0}, {1})",
     "identity": "np.eye({0}, dtype=_dtype)", "ones": "np.ones(({0}, {1}), dtype=_dtype)",
     "zeros": "np.zeros(({0}, {1}), dtype=_dtype)",
     "commutation": "_commutation({0}, {1}, _dtype)",
     # matrices of blocks of diagonals (codegen/blocks.py)
     "diagonal blocks": "_diagonal_blocks({0})",
     "diagonal blocks product": "_diagonal_blocks_product({0}, {1}, {2}, {3}, {4})",
+    "selected blocks": "_selected_blocks({0}, {1})",
     # the function's arguments and results
     "scalar argument": "_scalar({0}, {1})", "vector argument": "_column({0}, {1})",
     "matrix argument": "_matrix({0}, {1})", "tensor argument": "_tensor({0}, {1}, {2})",
@@ -63,6 +66,8 @@ _TORCH.update({
     "solve": "torch.linalg.solve({0}, {1})", "multi_dot": "torch.linalg.multi_dot([{0}])",
     "row sums": "torch.sum({0}, dim=1, keepdim=True)",
     "column sums": "torch.sum({0}, dim=0, keepdim=True)",
+    "row dots": "torch.sum({0} * {1}, dim=1, keepdim=True)",
+    "column dots": "torch.sum({0} * {1}, dim=0, keepdim=True)",
     "sqrt": "torch.sqrt({0})", "dimension": "_as(float({0}), _dtype, _device)",
     "identity": "torch.eye({0}, dtype=_dtype, device=_device)",
     "ones": "torch.ones(({0}, {1}), dtype=_dtype, device=_device)",
@@ -77,6 +82,9 @@ _TORCH.update({
     # stable forms PyTorch has as one operation (codegen/stable.py)
     "log-softmax": "torch.log_softmax({t}, dim={axis})",
 })
+# jax.numpy's multi_dot goes through einsum, whose dots XLA's CPU backend runs in transposed
+# layouts (2x slower on attention's products): JAX code orders the chain itself and uses @
+_JAX = dict(_NUMPY, multi_dot="_multi_dot([{0}])")
 # the libraries as generated code imports them: under names no user name can take
 _LIBRARIES = re.compile(r"(?<![\w.])(np|torch|math)\.")
 
@@ -109,13 +117,14 @@ class Backend:
 BACKENDS_BY_NAME = {
     "numpy": Backend("numpy", MappingProxyType(_NUMPY), "import math as _math\n\n"
                      "import numpy as _np\n",
-                     ("core.indices", "plain_helpers", "numpy_helpers", "common_helpers")),
+                     ("core.indices", "plain_helpers", "numpy_helpers", "softmax_helpers",
+                      "reduction_helpers", "common_helpers")),
     # jax.numpy follows NumPy's API for every call the generated code makes
-    "jax": Backend("jax", MappingProxyType(_NUMPY), "import math as _math\n\n"
+    "jax": Backend("jax", MappingProxyType(_JAX), "import math as _math\n\n"
                    "import jax.numpy as _np  # enable float64 with "
                    "jax.config.update('jax_enable_x64', True)\n",
-                   ("core.indices", "plain_helpers", "numpy_helpers", "jax_helpers",
-                    "common_helpers")),
+                   ("core.indices", "plain_helpers", "numpy_helpers", "softmax_helpers",
+                    "reduction_helpers", "jax_helpers", "common_helpers")),
     "torch": Backend("torch", MappingProxyType(_TORCH), "import math as _math\n\n"
                      "import torch as _torch\n",
                      ("core.indices", "plain_helpers", "torch_helpers")),

@@ -62,16 +62,84 @@ def diagonal_blocks_product(node: Node, writer: Writing) -> str:
     """The code of a product ``[kron(I_k, A) @] M1 @ ... @ Mj [@ kron(I_c, B)]`` whose middle
     factors are blocks of N x N diagonals with an identity or a Kronecker product among them,
     or "" when node is not one (the module's docstring).  A sum among the factors is
-    distributed: ``L @ (M1 - M2) @ R`` as ``L @ M1 @ R - L @ M2 @ R``.  Of a symmetric product
+    distributed: ``L @ (M1 - M2) @ R`` as ``L @ M1 @ R - L @ M2 @ R``, one contraction of
+    ``M1 - M2``'s blocks where both terms are such products.  Of a symmetric product
     (a Hessian) the blocks above the diagonal are computed, the others are their transposes."""
     parts = _factors(node.args[0], writer) + _factors(node.args[1], writer)
-    return _product(parts, writer, node in writer.symmetric) or _written(parts, writer)
+    return _written(parts, writer, node in writer.symmetric)
 
 
-def _written(parts: list[Node], writer: Writing) -> str:
-    written = _product(parts, writer)
+def diagonal_blocks_sum(node: Node, writer: Writing) -> str:
+    """The code of a sum of products ``kron(I_k, A) @ Mi @ kron(I_k, B)`` with the same outer
+    factors, as one contraction of the summed blocks (one result formed, not one a term), or
+    "" when node is not one."""
+    expanded = []
+    for sign, term in _signed_terms(node, writer, "+", top=True):
+        if term.op != "matmul" or any(a.is_scalar for a in term.args):
+            return ""
+        parts = _factors(term.args[0], writer) + _factors(term.args[1], writer)
+        expanded += _expanded(parts, writer, sign)
+    return _summed(expanded, writer, node in writer.symmetric) if len(expanded) > 1 else ""
+
+
+def _signed_terms(node: Node, writer: Writing, sign: str, top: bool = False
+                  ) -> list[tuple[str, Node]]:
+    """The terms of a sum computed here, each with its sign ("+" or "-")."""
+    flipped = "-" if sign == "+" else "+"
+    if node.op in ("add", "sub") and not node.is_scalar and (top or writer.inline(node)):
+        second = flipped if node.op == "sub" else sign
+        return _signed_terms(node.args[0], writer, sign) + \
+            _signed_terms(node.args[1], writer, second)
+    if node.op == "neg" and (top or writer.inline(node)):
+        return _signed_terms(node.args[0], writer, flipped)
+    return [(sign, node)]
+
+
+def _expanded(parts: list[Node], writer: Writing, sign: str = "+"
+              ) -> list[tuple[str, list[Node]]]:
+    """The product of parts with its sums among the factors distributed: signed lists of
+    factors (``L @ (M1 - M2) @ R`` is ``+ L @ M1 @ R`` and ``- L @ M2 @ R``)."""
+    for index, part in enumerate(parts):
+        if part.op in ("add", "sub") and not part.is_scalar and writer.inline(part) and \
+                _formed_large(part):
+            before, after = parts[:index], parts[index + 1:]
+            return [signed for term_sign, term in _signed_terms(part, writer, "+", top=True)
+                    for signed in _expanded(before + _factors(term, writer) + after, writer,
+                                            "+" if term_sign == sign else "-")]
+    return [(sign, parts)]
+
+
+def _summed(expanded: list[tuple[str, list[Node]]], writer: Writing, symmetric: bool) -> str:
+    """The code of a signed sum of products with the same Kronecker factors outside, as one
+    contraction of the sum of their middles' blocks, or ""."""
+    ends = {(parts[0], parts[-1]) for _, parts in expanded}
+    if len(ends) != 1 or any(len(parts) < 3 for _, parts in expanded):
+        return ""
+    [(first, last)] = ends
+    left, right = _outer(first, writer), _outer(last, writer)
+    if left is None or right is None:
+        return ""
+    middles = [parts[1:-1] for _, parts in expanded]
+    for n in _batch_sizes(left, right, [part for middle in middles for part in middle]):
+        folded = [_folded(middle, n, writer) for middle in middles]
+        if any(f is None or f.rows is not left[0] or f.cols is not right[0] for f in folded):
+            continue
+        summed = "".join(f" {sign} {f.code}" for (sign, _), f in zip(expanded, folded,
+                                                                      strict=True))
+        summed = summed[3:] if summed.startswith(" + ") else f"(-{summed[3:]})"
+        return writer.code("diagonal blocks product", left[1], f"({summed})", right[1],
+                           writer.dim(n), symmetric)
+    return ""
+
+
+def _written(parts: list[Node], writer: Writing, symmetric: bool = False) -> str:
+    written = _product(parts, writer, symmetric)
     if written:
         return written
+    expanded = _expanded(parts, writer)
+    summed = _summed(expanded, writer, symmetric) if len(expanded) > 1 else ""
+    if summed:
+        return summed
     for index, part in enumerate(parts):
         if part.op in ("add", "sub") and not part.is_scalar and writer.inline(part) and \
                 _formed_large(part):
@@ -152,15 +220,31 @@ def _batch_sizes(left, right, middle: list[Node]) -> list[Dim]:
 
 
 def _folded(middle: list[Node], n: Dim, writer: Writing) -> Blocks | None:
-    """The blocks of the product of the middle factors, or None if one is not such a matrix."""
-    result = None
+    """The blocks of the product of the middle factors, or None if one is not such a matrix.
+    ``Diag(vec(I_N))`` between two factors L and R selects: block n of L @ it @ R is the outer
+    product L[n][:, n] R[n][n, :], computed without its (N, N, N) array."""
+    result, selecting = None, False
     for part in middle:
+        if result is not None and not selecting and _selection(part, n):
+            selecting = True
+            continue
         blocks = _blocks(part, n, writer)
         if blocks is None:
             return None
+        if selecting:
+            result = Blocks(writer.code("selected blocks", result.code, blocks.code),
+                            result.rows, blocks.cols)
+            selecting = False
+            continue
         result = blocks if result is None else \
             Blocks(f"({result.code} @ {blocks.code})", result.rows, blocks.cols)
-    return result
+    return None if selecting else result
+
+
+def _selection(node: Node, n: Dim) -> bool:
+    """Whether node is Diag(vec(I_n))."""
+    return node.op == "Diag" and node.args[0].op == "vec" and \
+        node.args[0].args[0].op == "identity" and node.args[0].args[0].params[0] is n
 
 
 def _blocks(node: Node, n: Dim, writer: Writing) -> Blocks | None:

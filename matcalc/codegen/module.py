@@ -9,7 +9,8 @@ results once, sharing every subexpression used more than once.  It is structure-
 - ``kron(A, B) @ v`` is ``vec(B @ unvec(v) @ A')`` (Magnus & Neudecker 2019, ch. 2), never the
   dense Kronecker product;
 - a product of three or more matrices goes through ``np.linalg.multi_dot``, which orders it by
-  cost for the sizes at hand;
+  cost for the sizes at hand (JAX code through ``_multi_dot``, the same order by ``@``);
+- a product the chains of two results share is computed once (:mod:`.shared_chains`);
 - ``X' @ (w * X)`` with ``w >= 0`` provable (a Gram form, as in Hessians) is
   ``G.T @ G`` with ``G = sqrt(w) * X``, which NumPy computes with a symmetric rank-k update;
 - subexpressions that do not depend on the variables differentiated (``B @ A`` when
@@ -43,7 +44,10 @@ from .backends import backend as spelling_of
 from .diagonals import with_diagonals
 from .names import identifier, size_name, sizes_keyword
 from .plan import constant_nodes, hoisted, mover, regrouped
+from .reuse import reuse_dead_arrays
+from .shared_chains import shared_chains
 from .solves import solved_inverses
+from .unscaled import unscaled
 from .writer import Writer, count_uses
 
 ZERO = const(0.0)
@@ -96,6 +100,7 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
     value_node = group[0].of_node if valued else None
     needed, statements, result_nodes = _statements(group, program, where, body_of, value_node,
                                                    hoist)
+    result_nodes = shared_chains(result_nodes, body_of)
     named = {program.definitions[n].ref: identifier(n) for n, _ in statements
              if n in program.definitions}
     named.update({ref(n, b): identifier(n) for n, b in where.items()})
@@ -119,24 +124,25 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
         preparer = Writer(program, facts, named, counts, spelling, solved=solved)
         prepare_lines = _prepare_lines(chosen, preparer, writer, prepared_key)
         wanted = set(needed) if with_value else _needed_by(result_nodes, where, body_of)
+        kept, results_of, value_of = _unscaled(program, where, statements, wanted, result_nodes,
+                                               value_node if with_value else None)
         lines = []
-        for statement_name, body in statements:
-            if statement_name not in wanted:
-                continue
+        for statement_name, body in kept:
             text = writer.value(body)
             lines += writer.lines
             writer.lines = []
             lines.append(f"{identifier(statement_name)} = {text}")
             writer.names.setdefault(body, identifier(statement_name))  # met again: reused
         results = []
-        for result in result_nodes:
+        for result in results_of:
             results.append(writer.value(result))
             lines += writer.lines
             writer.lines = []
         value = ""
-        if with_value and value_node is not None:
-            value = writer.value(value_node)
+        if value_of:
+            value = writer.value(value_of[0])
             lines += writer.lines
+        lines = reuse_dead_arrays(lines, [*results, value], writer.allocations)
         return writer, lines, results, value, prepare_lines
 
     def counted(with_value: bool) -> tuple[dict[Node, int], frozenset]:
@@ -163,7 +169,7 @@ def _statements(group: list[Result], program: Program, where: dict[str, Node],
                 ) -> tuple[set[str], list[tuple[str, Node]], list[Node]]:
     """The names the results need, the definitions computed ((name, body), constant work
     moved where ``hoist``), and the results' nodes (moved the same way)."""
-    result_nodes = [d.result for d in group]
+    result_nodes = [d.code_node for d in group]
     roots = result_nodes + list(where.values()) + ([value_node] if value_node else [])
     needed = _needed_by(roots, {}, body_of)
     statements = [(n, d.body) for n, d in program.definitions.items() if n in needed]
@@ -175,6 +181,19 @@ def _statements(group: list[Result], program: Program, where: dict[str, Node],
         statements = [(n, regrouped(b, moves)) for n, b in statements]
         result_nodes = [regrouped(r, moves) for r in result_nodes]
     return needed, statements, result_nodes
+
+
+def _unscaled(program: Program, where: dict[str, Node], statements: list[tuple[str, Node]],
+              wanted: set[str], result_nodes: list[Node], value_node: Node | None
+              ) -> tuple[list[tuple[str, Node]], list[Node], list[Node]]:
+    """The wanted statements, the results and the value (a list of none or one) with the
+    matrices scaled by spread vectors that only sums and scalings read left unformed
+    (codegen/unscaled.py)."""
+    refs = {n: program.definitions[n].ref for n, _ in statements if n in program.definitions}
+    refs.update({n: ref(n, b) for n, b in where.items()})
+    roots = [*result_nodes, *([value_node] if value_node is not None else [])]
+    kept, roots = unscaled([(n, b) for n, b in statements if n in wanted], roots, refs)
+    return kept, roots[:len(result_nodes)], roots[len(result_nodes):]
 
 
 def _symmetric(result_nodes: list[Node], group: list[Result]) -> frozenset:

@@ -18,6 +18,7 @@ from ..core.ir import Node
 from ..core.shapes import Kind
 
 Value = Callable[[Node], str]  # the writer's code for a node (named when shared)
+Inline = Callable[[Node], bool]  # whether a node is computed in one place only (not held)
 
 
 def batch_sum_of_product(value: Value, node: Node) -> str:
@@ -46,15 +47,64 @@ def sized_number(node: Node) -> bool:
         item.op in ("const", "dimval") for item in ir.walk(node) if not item.args)
 
 
-def softmax_pullback(value: Value, node: Node) -> str:
-    """``_softmax_pullback(P, D, a)`` for ``P * (D - expand(sum(P * D, a), a, n))``, or ""."""
-    if node.op != "mul" or node.args[1].op != "sub":
+def softmax_pullback(value: Value, node: Node, inline: Inline | None = None) -> str:
+    """``_softmax_pullback(P, D, a)`` for ``P * (D - expand(sum(P * D, a), a, n))`` or the
+    matrix form ``P * D - Diag((P * D) @ 1) @ P`` (rows), or ""; given ``inline`` (NumPy's
+    helper takes a number), also for these times or divided by a number (``dS / sqrt(d)``)
+    where the pullback itself is computed here only."""
+    if inline is not None and node.op in ("mul", "div") and not node.is_scalar:
+        number, inner = (node.args[1], node.args[0]) if node.args[1].is_scalar else \
+            (node.args[0], node.args[1])
+        if number.is_scalar and (node.op == "mul" or number is node.args[1]) and inline(inner):
+            operands = _pullback_operands(inner)
+            if operands:
+                written = value(number)
+                scale = f", {written}" if node.op == "mul" else f", (1 / {written})"
+                p, d, axis = operands
+                return f"_softmax_pullback({value(p)}, {value(d)}, {axis}{scale})"
+    operands = _pullback_operands(node)
+    if not operands:
         return ""
-    p, (d, spread) = node.args[0], node.args[1].args
-    if spread.op != "expand" or spread.args[0].op != "axis_sum":
-        return ""
-    weighted = spread.args[0].args[0]
-    axis = spread.params[0]
-    if spread.args[0].params[0] != axis or weighted.op != "mul" or weighted.args != (p, d):
-        return ""
+    p, d, axis = operands
     return f"_softmax_pullback({value(p)}, {value(d)}, {axis})"
+
+
+def _pullback_operands(node: Node) -> tuple[Node, Node, int] | None:
+    """(P, D, axis) of ``P * (D - expand(sum(P * D, a), a, n))`` or of ``P * D - Diag((P * D)
+    @ 1) @ P`` (axis 1), else None."""
+    if node.op == "mul" and node.args[1].op == "sub":
+        p, (d, spread) = node.args[0], node.args[1].args
+        if spread.op != "expand" or spread.args[0].op != "axis_sum":
+            return None
+        weighted = spread.args[0].args[0]
+        axis = spread.params[0]
+        if spread.args[0].params[0] != axis or weighted.op != "mul" or weighted.args != (p, d):
+            return None
+        return p, d, axis
+    if node.op == "sub" and node.kind is Kind.MATRIX and node.args[0].op == "mul" and \
+            node.args[1].op == "matmul":
+        weighted, (diagonal, p) = node.args[0], node.args[1].args
+        if diagonal.op != "Diag" or p not in weighted.args:
+            return None
+        sums = diagonal.args[0]
+        if sums.op != "matmul" or sums.args[0] is not weighted or sums.args[1].op != "ones":
+            return None
+        d = weighted.args[1] if weighted.args[0] is p else weighted.args[0]
+        return p, d, 1
+    return None
+
+
+def scaled_softmax(value: Value, node: Node, axis: int, inline: Inline) -> str:
+    """``_softmax(t, a, s)`` for ``softmax(t * s)``, ``softmax(s * t)`` and ``softmax(t / c)``
+    (s = 1 / c) with a number s, the scale applied in the helper's one array; "" otherwise, and
+    where the scaled argument is needed elsewhere too."""
+    argument = node.args[0]
+    if argument.op not in ("mul", "div") or argument.is_scalar or not inline(argument):
+        return ""
+    a, b = argument.args
+    if b.is_scalar and not a.is_scalar:
+        scale = value(b) if argument.op == "mul" else f"(1 / {value(b)})"
+        return f"_softmax({value(a)}, {axis}, {scale})"
+    if a.is_scalar and argument.op == "mul":
+        return f"_softmax({value(b)}, {axis}, {value(a)})"
+    return ""

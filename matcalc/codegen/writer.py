@@ -17,11 +17,13 @@ from ..core.registry import view
 from ..core.shapes import Dim, Kind
 from ..rules.facts import Facts
 from .backends import Backend, backend
-from .blocks import diagonal_blocks_product
+from .blocks import diagonal_blocks_product, diagonal_blocks_sum
 from .names import identifier, size_name
+from .reuse import Allocation
+from .row_means import axis_dots, axis_sums, elementwise
 from .solves import columns_first, distributed, parents_of, product_factors, rank_one_split
 from .stable import CODE, body_behind, stable_form
-from .tensor_code import batch_sum_of_product, sized_number, softmax_pullback
+from .tensor_code import batch_sum_of_product, scaled_softmax, sized_number, softmax_pullback
 from .triangular import inverse_congruence, is_transpose_of
 
 # matrices of structure (kron, Diag), never formed to be shared
@@ -52,6 +54,8 @@ class Writer:
         self.log_softmax_written: set[tuple[Node, int]] = set()
         self.paired = paired  # the pairs a first writing found: one pass over t serves both
         self.held_log_softmax: dict[tuple[Node, int], str] = {}
+        self.reciprocals: dict[Node, str] = {}  # v -> a temporary holding 1 / v
+        self.allocations: dict[str, Allocation] = {}  # calls making new arrays (row_means)
 
     def value(self, node: Node) -> str:
         """An expression for node, assigning shared subexpressions to temporaries first."""
@@ -59,6 +63,8 @@ class Writer:
             return self.names[node]
         self.requests[node] = self.requests.get(node, 0) + 1
         text = self.expression(node)
+        if node in self.names:  # written into a temporary that now stands for it
+            return self.names[node]
         # structure (kron, Diag) is never held as a dense value: each use folds it into its
         # product (v * A for Diag(v) @ A), its argument is what is shared
         if self.uses.get(node, 0) > 1 and node.op not in LEAVES and node.op not in STRUCTURE:
@@ -147,12 +153,13 @@ class Writer:
         ``tr(A @ B) = sum(A * B')``, ``tr(kron(A, B)) = tr(A) tr(B)`` (Magnus & Neudecker 2019,
         ch. 2: the Kronecker product is never formed), ``x .^ 2 = x * x``."""
         op, args = node.op, node.args
-        if op in ("add", "sub", "mul", "div") and not node.is_scalar:
-            spread = [_spread_column(arg) if arg.shape == node.shape else None for arg in args]
-            if any(spread) and not all(spread) and all(a.shape == node.shape for a in args):
-                # v @ 1' beside a matrix of its shape: the column v broadcasts, 1' is not built
-                return self.code.spell(TEMPLATES[op].template(self.code.name)).format(
-                    *(self.value(s or a) for s, a in zip(spread, args, strict=True)))
+        if op in ("add", "sub") and not node.is_scalar:
+            blocks = diagonal_blocks_sum(node, self)  # one contraction of the summed blocks
+            if blocks:
+                return blocks
+        entrywise = elementwise(self, node)  # spread rows/columns broadcast, in place
+        if entrywise:
+            return entrywise
         if op == "tr" and args[0].op == "matmul" and not any(a.is_scalar for a in args[0].args) \
                 and args[0] not in self.names and self.uses.get(args[0], 0) <= 1:
             a, b = args[0].args
@@ -163,10 +170,15 @@ class Writer:
                                     for a in args[0].args) + ")"
         if op == "pow" and args[1].op == "const" and args[1].params[0] == 2.0:
             return self.code("square", self.once(args[0]))
-        if op == "softmax" and node.kind in (Kind.VECTOR, Kind.MATRIX):
-            return self.softmax(node) or self.structured(node)
-        return batch_sum_of_product(self.value, node) or softmax_pullback(self.value, node) or \
-            self.structured(node)
+        fused = self.code.name == "numpy"  # NumPy's helpers take a scale (softmax_helpers)
+        if op == "softmax":
+            axis = TEMPLATES["softmax"].fields(node, self.dim)["axis"]
+            paired = self.softmax(node) if node.kind in (Kind.VECTOR, Kind.MATRIX) else ""
+            return paired or (fused and scaled_softmax(self.value, node, axis, self.inline)) or \
+                self.structured(node)
+        return batch_sum_of_product(self.value, node) or \
+            softmax_pullback(self.value, node, self.inline if fused else None) or \
+            axis_dots(self, node) or self.structured(node)
 
     def structured(self, node: Node) -> str:
         """Structure of the matrix functions, or "": log det S = 2 sum(log(diag(chol(S)))) for
@@ -206,10 +218,10 @@ class Writer:
             return ""  # 1 1' @ inv(A) is a solve (writer.solve), its inverse never formed
         if _ones_matrix(b) and not _ones_matrix(a):
             ones_row = self.code("ones", "1", self.dim(b.shape.cols))
-            return f"({self.code('row sums', self.value(a))} @ {ones_row})"
+            return f"({axis_sums(self, a, 1)} @ {ones_row})"
         if _ones_matrix(a) and not _ones_matrix(b):
             ones_column = self.code("ones", self.dim(a.shape.rows), "1")
-            return f"({ones_column} @ {self.code('column sums', self.value(b))})"
+            return f"({ones_column} @ {axis_sums(self, b, 0)})"
         return ""
 
     def matrix_product(self, node: Node) -> str:
@@ -217,9 +229,9 @@ class Writer:
         if node.kind is Kind.TENSOR:  # NumPy's batched matmul, broadcast over leading axes
             return f"({self.value(a)} @ {self.value(b)})"
         if b.op == "ones" and b.kind is Kind.VECTOR:  # A @ 1: the rows' sums, no ones built
-            return self.code("row sums", self.value(a))
+            return axis_sums(self, a, 1)
         if a.op == "transpose" and a.args[0].op == "ones" and a.args[0].kind is Kind.VECTOR:
-            return self.code("column sums", self.value(b))  # 1' @ A
+            return axis_sums(self, b, 0)  # 1' @ A
         spread = self.ones_product(a, b)
         if spread:
             return spread
@@ -461,14 +473,6 @@ def _ones_matrix(node: Node) -> bool:
     return node.op == "matmul" and node.args[0].op == "ones" and \
         node.args[0].kind is Kind.VECTOR and node.args[1].op == "transpose" and \
         node.args[1].args[0].op == "ones"
-
-
-def _spread_column(node: Node) -> Node | None:
-    """v when node is v @ ones(k)' for a column v (each row v's entry, k times), else None."""
-    if node.op == "matmul" and node.args[0].kind is Kind.VECTOR and \
-            node.args[1].op == "transpose" and node.args[1].args[0].op == "ones":
-        return node.args[0]
-    return None
 
 
 def count_uses(roots: Sequence[Node], stop: set[Node]) -> dict[Node, int]:

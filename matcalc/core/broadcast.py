@@ -78,3 +78,21 @@ def down_columns(node: Node) -> tuple[str, Node] | None:
     if inner.op != "transpose" or inner.args[0].kind is not Kind.MATRIX:
         return None
     return node.args[0].op, inner.args[0]
+
+
+def summed_rows(node: Node) -> Node | None:
+    """``M`` where ``node`` is the column of the sums of the rows of ``M`` (``M' @ ones(T)``,
+    or ``(ones(T)' @ M)'``) and ``M`` a sum over a batch (``sum(Y, 0)`` of a tensor); None
+    otherwise."""
+    if node.op == "transpose" and node.args[0].op == "matmul":
+        ones, summed = node.args[0].args
+        ones = ones.args[0] if ones.op == "transpose" else None
+    elif node.op == "matmul" and node.args[0].op == "transpose":
+        summed, ones = node.args[0].args[0], node.args[1]
+    else:
+        return None
+    if ones is None or ones.op != "ones" or ones.kind is not Kind.VECTOR or \
+            summed.op != "axis_sum" or summed.kind is not Kind.MATRIX or \
+            ones.shape.rows != summed.shape.rows:
+        return None
+    return summed

@@ -3,7 +3,10 @@
 The spec follows NumPy's ``einsum`` with an explicit ``->``: one term of lower-case letters per
 operand, separated by commas, then ``->`` and the output's letters.  A letter names one axis;
 a letter in two terms pairs their axes (their sizes must agree), and a letter missing from the
-output is summed over.  Spaces are ignored.  An operand has as many letters as axes: a number
+output is summed over.  Letters in parentheses in the output make one axis:
+``"ni,ij,na,nb->(ia)(jb)"`` is a (k d) x (k d) matrix whose row i*d + a is the index pair (i, a)
+(NumPy's reshape in C order: the layout of vec of a d x k matrix); a letter is still output
+once.  Spaces are ignored.  An operand has as many letters as axes: a number
 none, a vector (column or row) one, a matrix two, a tensor three or four (:func:`axes`).
 
 Errors point into the spec: :class:`SpecPlace` on the error (``error.spec_place``) gives the
@@ -44,11 +47,21 @@ class Spec:
     output: str
     offsets: tuple[int, ...]  # where each term starts in the text it was read from
     output_offset: int
+    groups: tuple[str, ...] = ()  # the output's axes where letters are grouped: ("ia", "jb")
+
+    @property
+    def output_text(self) -> str:
+        """The output as written: its letters, a group of them in parentheses (``(ia)(jb)``:
+        one axis whose index runs over i, then a within each i, as NumPy's reshape in C
+        order)."""
+        if not self.groups:
+            return self.output
+        return "".join(group if len(group) == 1 else f"({group})" for group in self.groups)
 
     @property
     def text(self) -> str:
         """The spec without spaces, as it is printed."""
-        return f"{','.join(self.terms)}->{self.output}"
+        return f"{','.join(self.terms)}->{self.output_text}"
 
     def letters(self) -> tuple[str, ...]:
         """Every letter in the order of first appearance (terms, then output)."""
@@ -89,13 +102,20 @@ def parse_spec(text: str) -> Spec:
             _check_letter(character, offset)
             start = offset if start is None else start
             current += character
-    output = ""
+    output, groups, group = "", [], None
     output_offset = arrow + 2
     for offset in range(arrow + 2, len(text)):
         character = text[offset]
         if character == " ":
             continue
+        if character in "()":
+            group = _grouping(character, group, groups, offset)
+            continue
         _check_letter(character, offset)
+        if group is None:
+            groups.append(character)
+        else:
+            group += character
         if character in output:
             raise placed(ParseError(f"the letter {character} is repeated in einsum's output: "
                                     "each output axis has its own letter"), offset)
@@ -103,10 +123,28 @@ def parse_spec(text: str) -> Spec:
             raise placed(ParseError(f"the output letter {character} is in no operand's term"),
                          offset)
         output += character
+    if group is not None:
+        raise placed(ParseError("a group of output letters opened with ( is not closed"),
+                     len(text))
     if len(terms) > MAX_OPERANDS:
         raise placed(UnsupportedError(f"einsum takes at most {MAX_OPERANDS} operands"), 0,
                      len(text))
-    return Spec(tuple(terms), output, tuple(offsets), output_offset)
+    grouped = tuple(groups) if any(len(g) > 1 for g in groups) else ()
+    return Spec(tuple(terms), output, tuple(offsets), output_offset, grouped)
+
+
+def _grouping(character: str, group: str | None, groups: list[str], offset: int) -> str | None:
+    """The group being read after ``(`` or ``)`` in the output (None outside a group)."""
+    if character == "(":
+        if group is not None:
+            raise placed(ParseError("groups of output letters do not nest"), offset)
+        return ""
+    if group is None:
+        raise placed(ParseError("a ) closes no group of output letters"), offset)
+    if not group:
+        raise placed(ParseError("an empty group of output letters"), offset)
+    groups.append(group)
+    return None
 
 
 def _check_letter(character: str, offset: int) -> None:
@@ -176,6 +214,12 @@ def einsum_shape(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
     spec = parse_spec(params[0])
     size = sizes(spec, args)
     out = [size[letter] for letter in spec.output]
+    if spec.groups:  # an axis of several letters has the product of their sizes
+        out = [_product([size[letter] for letter in group]) for group in spec.groups]
+        if len(out) > 2:
+            raise placed(UnsupportedError("an einsum whose output groups letters is a vector "
+                                          "or a matrix: at most two groups"),
+                         spec.output_offset, len(spec.output_text))
     if not out:
         return SCALAR_SHAPE, Kind.SCALAR
     if len(out) == 1:
@@ -189,3 +233,10 @@ def einsum_shape(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
     raise placed(UnsupportedError(f"einsum's output '{spec.output}' has {len(out)} axes; "
                                   f"tensors have at most {MAX_AXES}"),
                  spec.output_offset, len(spec.output))
+
+
+def _product(dims: list[Dim]) -> Dim:
+    result = dims[0]
+    for d in dims[1:]:
+        result = result * d
+    return result

@@ -6,7 +6,7 @@ import math
 from typing import TYPE_CHECKING
 
 from . import registry
-from .broadcast import axis_mean, down_columns, shown_operands
+from .broadcast import axis_mean, down_columns, shown_operands, summed_rows
 from .constants import ATOM, PRODUCT, exact
 from .registry import ATOM as _ATOM
 from .registry import FROB as _FROB
@@ -110,6 +110,9 @@ def _print(node: Node) -> tuple[str, int]:
     mean = axis_mean(node)
     if mean is not None:  # (X @ ones(m)) / m
         return f"mean({_print(mean[0])[0]}, {mean[1]})", _ATOM
+    summed = summed_rows(node)
+    if summed is not None:  # sum(Y, 0)' @ ones(T): the rows of every batch entry summed
+        return f"sum({_print(summed)[0]}, 0)'", _POSTFIX
     if op in _BINARY:
         return operation_text(op, *node.args), _BINARY[op][1]
     if op == "neg":

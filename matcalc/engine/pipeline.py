@@ -20,6 +20,7 @@ from ..errors import DeclarationError, ShapeError, UnknownNameError, Unsupported
 from ..limits import time_budget
 from ..rules.facts import Facts
 from .accumulate import Derivation, gradients, jacobian, no_jacobian, reached
+from .indexed import chosen
 from .result import KINDS, LAYOUTS, Result, where_for
 from .simplify import Simplifier, divisors_of, left_to_right, tidy
 
@@ -171,8 +172,14 @@ def derive_node(program: Program, of_node: Node, wrt: Sequence[str], kind: str =
     with time_budget():
         derivation, results = _results(program, of_node, wrt, kind, simplify, moving, joint)
     of_name = of_node.name if of_node.op in ("ref", "var") else "f"
-    return [Result(kind, of_name, row, node, program, of_node, derivation, col)
-            for (row, col), node in results.items()]
+    found = []
+    for (row, col), node in results.items():
+        # a Kronecker or vec chain printed as index sums (engine/indexed.py); code computes the
+        # chain, whose structure it knows (codegen/blocks.py)
+        shown = chosen(node, kind == "hessian") if simplify and kind != "grad" else node
+        found.append(Result(kind, of_name, row, shown, program, of_node, derivation, col,
+                            None if shown is node else node, None if shown is node else shown))
+    return found
 
 
 def in_layout(result: Result, layout: str) -> Node:

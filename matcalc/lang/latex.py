@@ -27,6 +27,7 @@ from .build import BINARY_FUNCTIONS, CALLS, FUNCTIONS, TENSOR_CALLS
 from .latex_blocks import LatexBlocks
 from .latex_indices import LatexIndices
 from .latex_names import function_named, greek
+from .latex_ones import LatexOnes
 from .latex_tokens import (
     ACCENTS,
     DERIVATIVES,
@@ -40,7 +41,7 @@ from .latex_tokens import (
 )
 
 
-class LatexReader(LatexIndices, LatexBlocks):
+class LatexReader(LatexIndices, LatexBlocks, LatexOnes):
     """Recursive descent over one statement's tokens; names resolve against ``known``."""
 
     # -- grammar ------------------------------------------------------------------------------
@@ -126,6 +127,8 @@ class LatexReader(LatexIndices, LatexBlocks):
             elif self.at("sym", "^"):
                 self.advance()
                 result = self.superscript(result, start)
+            elif self.at("sym", "_") and self.index_letters:  # (W_1)_{ik} inside a sum
+                result = self.indexed_group(result, start)
             elif self.at("sym", "_"):
                 raise self.error("a subscript belongs to a name (W_1, \\delta_2), a norm "
                                  "(\\|X\\|_F) or a size (I_n, \\mathbf{1}_n)")
@@ -242,8 +245,8 @@ class LatexReader(LatexIndices, LatexBlocks):
     def command(self) -> Tree:
         token = self.current
         name = token.text
-        if name == "sum":  # \sum_{k} A_{ik} B_{kj}: an einsum (latex_indices.py)
-            return self.index_sum(token)
+        if name == "sum":  # \sum_{i} x_i y_i, \sum_{b} X_b^\top G_b (latex_indices.py)
+            return self.summation(token)
         if name == "prod":
             raise UnsupportedError("index products (\\prod_i ...) are not read: write them in "
                                    "matrix form", Location(*line_column(self.source, token.offset),
@@ -295,53 +298,6 @@ class LatexReader(LatexIndices, LatexBlocks):
                          f"{did_you_mean(name, KNOWN_COMMANDS)}",
                          Location(*line_column(self.source, token.offset), token.length),
                          self.source)
-
-    def ones_or_indicator(self, start: LatexToken) -> Tree:
-        """``\\mathbf{1}_n`` (ones) or an indicator ``\\mathbb{1}[z > 0]`` (= step(z))."""
-        if self.at("sym", "_"):
-            self.advance()
-            if self.at("sym", "{") and self._has_comparison():
-                self.advance()
-                result = self.indicator(start)
-                self.expect_sym("}", "'}'")
-                return result
-            return self.sized("ones", start, 1, tensor=True)
-        if self.at("sym", "(", "[", "{"):
-            opener = self.advance()
-            result = self.indicator(start)
-            self.expect_sym({"(": ")", "[": "]", "{": "}"}[opener.text], "a closing bracket")
-            return result
-        raise UnsupportedError("write the vector of ones with its size, \\mathbf{1}_n (an "
-                               "indicator as \\mathbb{1}[z > 0]; the identity as I, "
-                               "\\mathbf{I} or I_n)",
-                               Location(*line_column(self.source, start.offset), start.length),
-                               self.source)
-
-    def _has_comparison(self) -> bool:
-        depth = 0
-        for token in self.items[self.position:]:
-            if token.kind == "sym" and token.text in "{([":
-                depth += 1
-            elif token.kind == "sym" and token.text in "})]":
-                depth -= 1
-                if depth <= 0:
-                    return False
-            elif token.text in (">", "geq", "ge", "<"):
-                return True
-        return False
-
-    def indicator(self, start: LatexToken) -> Tree:
-        inner = self.expression()
-        if not (self.at("sym", ">") or self.at("cmd", "geq", "ge")):
-            raise self.error("an indicator is written \\mathbb{1}[z > 0]")
-        self.advance()
-        zero = self.current
-        if not (zero.kind == "number" and float(zero.text) == 0.0):
-            raise UnsupportedError("an indicator compares with 0: \\mathbb{1}[z > 0] is step(z)",
-                                   Location(*line_column(self.source, zero.offset)),
-                                   self.source)
-        self.advance()
-        return self.call("step", [inner], start)
 
     def application(self, function: str, start: LatexToken) -> Tree:
         """A function and its argument: ``\\log(x)``, ``\\operatorname{tr}(A)``, ``\\log x``."""

@@ -19,6 +19,7 @@ from ..errors import (
 )
 from .build import Builder
 from .latex import LatexReader
+from .latex_sums import index_sum
 from .latex_tokens import (
     LatexToken,
     line_column,
@@ -58,7 +59,7 @@ def statements(source: str, known: Callable[[str], bool]) -> Iterable[Statement]
     end = items[-1]
     for index, group in enumerate(groups):
         last = index == len(groups) - 1
-        equals = [i for i, token in enumerate(group) if token.kind == "sym" and token.text == "="]
+        equals = _top_level_equals(group)
         name = ""
         body = group
         if equals:
@@ -87,6 +88,17 @@ def statements(source: str, known: Callable[[str], bool]) -> Iterable[Statement]
         if not reader.at("end"):
             raise reader.error(f"unexpected '{reader.current.text}'")
         yield Statement("" if last else name, tree, body[0])
+
+
+def _top_level_equals(group: list[LatexToken]) -> list[int]:
+    """Where ``=`` stands outside braces (``\\sum_{i=1}^{n}`` keeps its own)."""
+    found, depth = [], 0
+    for index, token in enumerate(group):
+        if token.kind == "sym" and token.text in ("{", "}"):
+            depth += 1 if token.text == "{" else -1
+        elif token.kind == "sym" and token.text == "=" and depth == 0:
+            found.append(index)
+    return found
 
 
 def _end_offset(body: list[LatexToken], end: LatexToken) -> int:
@@ -155,6 +167,19 @@ class LatexBuilder(Builder):
             raise ParseError(f"{head.children[0]}(...) with {len(arguments)} arguments: "
                              f"{head.children[0]} is not a function of them")
         return self._e_juxtapose(Tree("juxtapose", [head, arguments[0]], tree.meta))
+
+    def _e_index_sum(self, tree: Tree) -> Node:
+        """``\\sum_{i} x_i y_i`` (an einsum) or ``\\sum_{b} X_b^\\top G_b`` (a batch sum)."""
+        slices = self.__dict__.setdefault("batch_slices", [])
+        return index_sum(tree, self.expression, slices, self._dimension_argument)
+
+    def _e_indexed(self, tree: Tree) -> Node:
+        """A slice ``X_b`` inside a batch sum: a stand-in until the sum is built."""
+        operand_tree, letters = tree.children
+        slices = self.__dict__.get("batch_slices")
+        if not slices:  # pragma: no cover - the reader marks entries inside sums only
+            raise ParseError("an entry X_{ij} is read inside an index sum only")
+        return slices[-1].stand_in(self.expression(operand_tree), str(letters))
 
     def _e_dot(self, tree: Tree) -> Node:
         left_tree, right_tree = tree.children

@@ -6,6 +6,13 @@ the output's letters on the bracket, as matcalc prints an einsum without a matri
 A factor is a name or a bracketed expression with its letters as a subscript (``A_{ik}``,
 ``\\left(W_{1}\\right)_{ik}``); the letters summed over are those under ``\\sum``, every other
 letter must be on the bracket.  A power of an entry is not read (write it in matrix form).
+
+Without the bracket, ``\\sum_{b} X_b^\\top \\delta_b`` is read too: the product after the sum
+is read with its entries and slices (a name with the summed letters as its subscript,
+``\\delta_{2,b}`` for a name with a subscript of its own) marked ``indexed``, and the builder
+(:mod:`matcalc.lang.latex_sums`) makes it an index sum or, where the names are tensors with more
+axes than letters, a batch sum.  Bounds ``\\sum_{i=1}^{n}`` are read and checked against the
+shapes.
 """
 
 from __future__ import annotations
@@ -13,21 +20,81 @@ from __future__ import annotations
 from lark import Token, Tree
 
 from ..errors import Location, MatcalcError, ParseError, UnsupportedError
-from .latex_names import LatexNames
+from .latex_names import LatexNames, name_part
 from .latex_tokens import LatexToken, line_column
+
+MARK = "\x00"  # between a name and the letters of its entry or slice, until name_tree splits them
 
 
 class LatexIndices(LatexNames):
     """``\\sum_{k} A_{ik} B_{kj}`` inside ``\\left[...\\right]_{ij}`` or alone (a number); the
-    reader supplies ``group``."""
+    reader supplies ``group`` and ``juxtaposition``."""
 
-    def index_sum(self, start: LatexToken, bracketed: bool = False) -> Tree:
-        """The einsum after ``\\sum`` (the token ``start``); ``bracketed``: inside
-        ``\\left[...\\right]``, whose subscript the caller reads."""
+    index_letters = ""  # the letters summed by the sums around what is being read
+
+    def summation(self, start: LatexToken) -> Tree:
+        """``\\sum_{b} X_b^\\top \\delta_b``, ``\\sum_{i=1}^{n} x_i y_i``: the product after an
+        unbracketed sum, its entries and slices marked (``index_sum``: letters, bounds, body)."""
+        self.advance()
+        summed, bounds = self._summed_and_bounds(start)
+        saved, self.index_letters = self.index_letters, self.index_letters + summed
+        try:
+            body = self.juxtaposition()  # type: ignore[attr-defined]
+        finally:
+            self.index_letters = saved
+        return self.tree("index_sum", [Token("LETTERS", summed), Tree("bounds", bounds), body],
+                         start)
+
+    def resolve(self, name: str, subscript: str) -> str:
+        """Inside a sum, a subscript of the summed letters (after a comma, a subscript of the
+        name's own: ``\\delta_{2,b}``) marks an entry or a slice of the name."""
+        own, comma, letters = subscript.rpartition(",")
+        if self.index_letters and letters.isalpha() and letters.islower() and \
+                set(letters) & set(self.index_letters):
+            return f"{super().resolve(name, own) if comma else name}{MARK}{letters}"
+        return super().resolve(name, subscript)
+
+    def name_tree(self, name: str, start: LatexToken) -> Tree:
+        base, mark, letters = name.partition(MARK)
+        tree = super().name_tree(base, start)
+        return self.tree("indexed", [tree, Token("LETTERS", letters)], start) if mark else tree
+
+    def raw_subscript(self) -> str:
+        """As a name's subscript, and inside a sum also ``{2,b}`` (the name's own, the
+        slice's letters)."""
+        if not (self.index_letters and self.at("sym", "{")):
+            return super().raw_subscript()
+        self.advance()
+        parts = []
+        while not self.at("sym", "}"):
+            token = self.advance()
+            part = "," if token.kind == "sym" and token.text == "," else name_part(token)
+            if part is None:
+                raise self.error("a subscript of a name is letters and digits", token)
+            parts.append(part)
+        self.advance()
+        return "".join(parts)
+
+    def indexed_group(self, operand: Tree, start: LatexToken) -> Tree:
+        """``\\left(W_{1}\\right)_{ik}`` inside a sum: an entry of a bracketed expression."""
+        self.advance()  # the "_"
+        letters = self.raw_subscript()
+        if not (letters.isalpha() and set(letters) & set(self.index_letters)):
+            raise self.error("a subscript after a bracket inside a sum names summed indices: "
+                             "\\left(W_{1}\\right)_{ik}", start)
+        return self.tree("indexed", [operand, Token("LETTERS", letters)], start)
+
+    def index_sum(self, start: LatexToken) -> Tree:
+        """The einsum inside ``\\left[...\\right]``, after ``\\sum`` where there is one (the
+        token ``start``), whose subscript the caller reads."""
         summed = ""
         if self.at("cmd", "sum"):
             self.advance()
-            summed = self._summed_letters(start)
+            summed, bounds = self._summed_and_bounds(start)
+            if bounds:
+                raise UnsupportedError("an index sum in brackets names its indices only "
+                                       "(\\sum_{k}): their ranges follow from the shapes",
+                                       self._place(start), self.source)
         factors: list[tuple[Tree, str]] = []
         while True:
             factor = self._indexed_factor()
@@ -36,15 +103,7 @@ class LatexIndices(LatexNames):
             factors.append(factor)
         if not factors:
             raise self.error("an index sum is a product of entries: \\sum_{k} A_{ik} B_{kj}")
-        free = "".join(dict.fromkeys(letter for _, term in factors for letter in term
-                                     if letter not in summed))
-        if bracketed:
-            return self._einsum_tree(summed, factors, start)
-        if free:
-            raise self.error(f"the index sum leaves {', '.join(free)} free: put it in brackets "
-                             f"with the result's indices, \\left[\\sum_{{{summed}}} ..."
-                             f"\\right]_{{{free}}}", start)
-        return self._einsum_tree(summed, factors, start, output="")
+        return self._einsum_tree(summed, factors, start)
 
     def bracketed_index_sum(self, opener: LatexToken) -> Tree | None:
         """``\\left[\\sum_{k} A_{ik} B_{kj}\\right]_{ij}`` or, nothing summed,
@@ -66,37 +125,74 @@ class LatexIndices(LatexNames):
             self.names_only = False
 
     def _bracketed(self, opener: LatexToken) -> Tree:
-        inner = self.index_sum(self.current, bracketed=True)
+        inner = self.index_sum(self.current)
         self.expect_sym("]", "']' closing the index sum")
         if not self.at("sym", "_"):
             raise self.error("the bracket of an index sum carries the result's indices: "
                              "\\left[\\sum_{k} A_{ik} B_{kj}\\right]_{ij}")
         self.advance()
-        output = self.raw_subscript()
+        output = self._output_subscript()
         spec, *operands = inner.children[1:]
         summed, terms = spec
         return self._einsum_tree(summed, list(zip(operands, terms, strict=True)), opener,
                                  output=output)
 
-    def _summed_letters(self, start: LatexToken) -> str:
+    def _output_subscript(self) -> str:
+        """The bracket's subscript: the result's letters, a group of them in parentheses one
+        axis (``_{(ia)(jb)}``, einsum's grouped output)."""
+        if not (self.at("sym", "{") and self.items[self.position + 1].text == "("):
+            return self.raw_subscript()
+        self.advance()
+        text = ""
+        while not self.at("sym", "}") and not self.at("end"):
+            token = self.advance()
+            if token.text not in "()" and not token.text.isalpha():
+                raise self.error("the bracket's subscript is the result's letters, grouped "
+                                 "in parentheses: _{(ia)(jb)}", token)
+            text += token.text
+        self.expect_sym("}", "'}' closing the subscript")
+        return text
+
+    def _summed_and_bounds(self, start: LatexToken) -> tuple[str, list[Tree]]:
+        """The letters under a sum, ``_{k}``, ``_{b,t}``, ``_{i=1}^{n}``, and the upper bound's
+        size where one is written (a list of one tree, else empty); a sum starts at 1."""
         if not self.at("sym", "_"):
             raise self.error("an index sum names its indices: \\sum_{k} A_{ik} B_{kj}", start)
         self.advance()
-        position = self.position
-        if self.at("sym", "{"):
+        letters, bounded = "", False
+        if not self.at("sym", "{"):
+            letters = self.advance().text
+        else:
+            self.advance()
             while not self.at("sym", "}") and not self.at("end"):
-                if self.at("sym", "=", ","):
-                    raise UnsupportedError(
-                        "an index sum names its indices only (\\sum_{ij}): their ranges "
-                        "follow from the shapes", self._place(start), self.source)
-                self.advance()
-            self.position = position
-        letters = self.raw_subscript()
-        if self.at("sym", "^"):
-            raise UnsupportedError("an index sum names its indices only (\\sum_{ij}): their "
-                                   "ranges follow from the shapes", self._place(start),
+                token = self.advance()
+                if token.kind == "word" and not bounded:
+                    letters += token.text
+                elif token.kind == "sym" and token.text == "=" and not bounded:
+                    first = self.advance()
+                    if first.text != "1" or not self.at("sym", "}"):
+                        raise UnsupportedError("an index sum runs from 1 to a size: "
+                                               "\\sum_{i=1}^{n}", self._place(start),
+                                               self.source)
+                    bounded = True
+                elif not (token.kind == "sym" and token.text == ","):
+                    raise self.error("an index sum names its indices: \\sum_{k}, "
+                                     "\\sum_{b,t}, \\sum_{i=1}^{n}", token)
+            self.expect_sym("}", "'}' closing the indices")
+        if not (letters.isalpha() and letters.islower()) or len(set(letters)) != len(letters):
+            raise self.error("an index sum names its indices, lower-case letters each once: "
+                             "\\sum_{k} A_{ik} B_{kj}", start)
+        if self.at("sym", "^") != bounded:
+            raise UnsupportedError("an index sum names its indices (\\sum_{ij}), or runs from 1 "
+                                   "to a size (\\sum_{i=1}^{n})", self._place(start),
                                    self.source)
-        return letters
+        if not bounded:
+            return letters, []
+        self.advance()
+        sizes = self.dimension_subscripts(start)
+        if len(sizes) != 1:
+            raise self.error("an index sum runs to one size: \\sum_{i=1}^{n}", start)
+        return letters, sizes
 
     def _indexed_factor(self) -> tuple[Tree, str] | None:
         """A name or a bracketed expression with a subscript of letters; None (nothing read)

@@ -42,8 +42,8 @@ def einsum(spec_text: str, *operands: Node) -> Node:
         kept.append(operand)
     if not kept:
         return scale
-    spec = parse_spec(f"{','.join(terms)}->{spec.output}")
-    found = matrix_form(spec, tuple(kept))
+    spec = parse_spec(f"{','.join(terms)}->{spec.output_text}")
+    found = None if spec.groups else matrix_form(spec, tuple(kept))
     if found is None:
         found = ir.apply("einsum", *kept, params=(spec.text,))
     return found if scale is None else mul(scale, found)
@@ -75,6 +75,7 @@ def _pulled_spec(node: Node, index: int) -> tuple[str, list[Node]]:
     letters in as the cotangent's term, the operand's letters out; a letter only the operand
     holds comes with a ones vector."""
     spec = parse_spec(node.params[0])
+    _refuse_groups(node, spec)
     term = spec.terms[index]
     if len(set(term)) != len(term):
         raise UnsupportedError(f"the gradient of einsum with respect to an operand with a "
@@ -88,6 +89,12 @@ def _pulled_spec(node: Node, index: int) -> tuple[str, list[Node]]:
             others.append(letter)
             operands.append(ones_vector(size))
     return f"{','.join([spec.output, *others])}->{term}", operands
+
+
+def _refuse_groups(node: Node, spec) -> None:
+    if spec.groups:
+        raise UnsupportedError(f"derivatives of an einsum whose output groups letters "
+                               f"('{spec.output_text}') are not supported: {node}")
 
 
 def pull_einsum(index: int):
@@ -113,6 +120,7 @@ def vec_einsum(node, out, js):
         if j is None:
             continue
         spec = parse_spec(node.params[0])
+        _refuse_groups(node, spec)
         term, output = spec.terms[index], spec.output
         others = [t for k, t in enumerate(spec.terms) if k != index]
         operands = [a for k, a in enumerate(node.args) if k != index]

@@ -68,6 +68,11 @@ def _row(node: Node) -> Node:
     return transpose(node)
 
 
+def _hadamard(node: Node) -> bool:
+    """Whether ``node`` is a Hadamard product of two arrays (not a number times one)."""
+    return node.op == "mul" and not any(arg.is_scalar for arg in node.args)
+
+
 def _aligned(node: Node, letters: str, order: str) -> Node:
     """A two-letter factor with its letters in ``order`` (transposed when reversed)."""
     return node if letters == order else transpose(node)
@@ -87,7 +92,11 @@ def join(first: Factor, second: Factor, summed: set[str]) -> Factor | None:
     if len(la) == 1:  # two vectors
         if not shared:
             return matmul(a, _row(b)), la + lb
-        return (matmul(_row(a), b), "") if shared[0] in summed else (mul(a, b), la)
+        if shared[0] not in summed:
+            return mul(a, b), la
+        if _hadamard(a) or _hadamard(b):  # i,i,i-> is sum(x * y * z), as books write it
+            return ir.apply("sum", mul(a, b)), ""
+        return matmul(_row(a), b), ""
     if len(lb) == 1:  # a matrix and a vector it shares a letter with
         letter = lb
         if la[1] == letter:
@@ -177,17 +186,21 @@ def matrix_form(spec: Spec, operands: tuple[Node, ...]) -> Node | None:
 def batched_form(spec: Spec, operands: tuple[Node, ...]) -> Node | None:
     """A batched product or transpose of tensors (NumPy's matmul over the leading axes, a
     matrix broadcast): ``btk,bsk->bts`` is ``Q @ K'``, ``bts,bsk->btk`` is ``P @ V``,
-    ``btk,kj->btj`` is ``X @ W``, ``bij->bji`` is ``X'``, and summed over the batch,
-    ``btk,btj->kj`` is ``sum(Q' @ K, 0)``; None for any other einsum."""
-    if len(spec.output) == 2 and len(operands) == 2 and all(len(t) == 3 for t in spec.terms) \
-            and spec.terms[0][0] == spec.terms[1][0] and spec.terms[0][0] not in spec.output:
+    ``btk,kj->btj`` is ``X @ W``, ``btk,kj,bsj->bts`` is ``Q @ W @ K'``, ``bij->bji`` is
+    ``X'``, and summed over the batch, ``btk,btj->kj`` is ``sum(Q' @ K, 0)``; None for any
+    other einsum."""
+    batched = [term for term in spec.terms if len(term) == 3]
+    if len(spec.output) == 2 and len(operands) >= 2 and batched and \
+            all(len(term) in (2, 3) for term in spec.terms) and \
+            all(term[0] == batched[0][0] for term in batched) and \
+            batched[0][0] not in spec.output + "".join(t for t in spec.terms if len(t) == 2):
         # a batch summed over: b, t and s of bts,bsk->tk are sum(P @ V, 0)
-        batch = spec.terms[0][0]
+        batch = batched[0][0]
         inner = batched_form(Spec(spec.terms, batch + spec.output, spec.offsets,
                                   spec.output_offset), operands)
         return None if inner is None else ir.apply("axis_sum", inner, params=(0,))
     lead = spec.output[:-2]
-    if len(spec.output) < 3 or len(operands) > 2:
+    if len(spec.output) < 3:
         return None
     cores = []
     for node, term in zip(operands, spec.terms, strict=True):
@@ -197,17 +210,35 @@ def batched_form(spec: Spec, operands: tuple[Node, ...]) -> Node | None:
             cores.append((node, term))
         else:
             return None
-    core = spec.output[-2:]
+    if all(node.kind is Kind.MATRIX for node, _ in cores):
+        return None  # pragma: no cover - an output of three letters needs a tensor operand
+    return _chain(cores, spec.output[-2:], [MAX_TRIALS])
+
+
+def _chain(cores: list[Factor], core: str, budget: list[int]) -> Node | None:
+    """The matrix product of two-letter factors (batched: each stands for its entries) whose
+    letters are the output's ``core``, joining two factors at a time over a letter that they
+    alone hold; None when there is none."""
     if len(cores) == 1:
         node, letters = cores[0]
         return node if letters == core else transpose(node) if letters == core[::-1] else None
-    shared = set(cores[0][1]) & set(cores[1][1])
-    if len(shared) != 1 or shared & set(core) or \
-            set(cores[0][1] + cores[1][1]) - shared != set(core):
-        return None
-    letter = shared.pop()
-    # the operand holding the output's row letter goes first: no transpose of the product
-    (a, la), (b, lb) = cores if core[0] in cores[0][1] else cores[::-1]
-    left = la[::-1] if la[0] == letter else la
-    right = lb[::-1] if lb[1] == letter else lb
-    return matmul(_aligned(a, la, left), _aligned(b, lb, right))
+    for i, j in combinations(range(len(cores)), 2):
+        if budget[0] <= 0:
+            return None
+        budget[0] -= 1
+        rest = [f for k, f in enumerate(cores) if k not in (i, j)]
+        held = core + "".join(letters for _, letters in rest)
+        shared = set(cores[i][1]) & set(cores[j][1])
+        if len(shared) != 1 or shared & set(held):
+            continue
+        letter = shared.pop()
+        # the factor holding the output's row letter goes first: no transpose of the product
+        (a, la), (b, lb) = (cores[j], cores[i]) if core[0] in cores[j][1] or \
+            core[1] in cores[i][1] else (cores[i], cores[j])
+        left = la[::-1] if la[0] == letter else la
+        right = lb[::-1] if lb[1] == letter else lb
+        joined = matmul(_aligned(a, la, left), _aligned(b, lb, right)), left[0] + right[1]
+        found = _chain([joined, *rest], core, budget)
+        if found is not None:
+            return found
+    return None

@@ -14,9 +14,11 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ..core.algebra import chain
+from ..core.batch_sums import summed_slices
 from ..core.broadcast import axis_mean, down_columns, shown_operands
 from ..core.constants import exact
-from ..core.ir import Node
+from ..core.ir import Node, walk
 from ..core.printer import format_number
 from ..core.registry import Latex, operation
 from ..core.shapes import Dim, Kind
@@ -27,6 +29,7 @@ from ..lang.latex_tokens import GREEK
 _SUM, _HADAMARD, _JUXTAPOSE, _UNARY, _POSTFIX, _ATOM = range(1, 7)
 
 ACCENT_SUFFIXES = (("hat", "hat"), ("tilde", "tilde"), ("bar", "bar"))
+_OWN_SUBSCRIPT = re.compile(r"_\{([^{}]*)\}$")
 _NAME = re.compile(r"^([A-Za-z]+?)(hat|tilde|bar)?(?:_?([0-9]+))?$")
 
 
@@ -81,6 +84,7 @@ def to_latex(node: Node, style: LatexStyle = LatexStyle()) -> str:
 class _Printer:
     def __init__(self, style: LatexStyle):
         self.style = style
+        self.slices = ""  # inside a batch sum: the letters every tensor is sliced by
 
     def wrap(self, node: Node, minimum: int) -> str:
         text, level = self.print(node)
@@ -125,7 +129,12 @@ class _Printer:
         for old, new in self.style.renames:
             if old == name:
                 return new, _ATOM
-        return latex_name(name, node.kind, self.style), _ATOM
+        written = latex_name(name, node.kind, self.style)
+        if self.slices and node.kind is Kind.TENSOR:  # X_{b}, \delta_{2,b}
+            own = _OWN_SUBSCRIPT.search(written)
+            written = f"{written[:own.start()]}_{{{own.group(1)},{self.slices}}}" if own else \
+                f"{written}_{{{self.slices}}}"
+        return written, _ATOM
 
     _ref = _var
 
@@ -167,9 +176,47 @@ class _Printer:
         return f"\\mathbf{{{digit}}}_{{{axes}}}"
 
     def _axis_sum(self, node: Node) -> tuple[str, int]:
-        """``\\operatorname{sum}(X, a)``: the sum along an axis, as the text language has it."""
+        """``\\sum_b X_b^\\top G_b`` (:mod:`matcalc.core.batch_sums`), else
+        ``\\operatorname{sum}(X, a)``: the sum along an axis, as the text language has it."""
+        over_slices = self._batch_sum(node)
+        if over_slices is not None:
+            return over_slices
         return (f"\\operatorname{{sum}}\\left({self.print(node.args[0])[0]}, "
                 f"{node.params[0]}\\right)", _ATOM)
+
+    def _batch_sum(self, node: Node) -> tuple[str, int] | None:
+        """``\\sum_{b} X_{b}^\\top G_{b}``: a batch sum over the slices of its tensors, where
+        it is one (:func:`matcalc.core.batch_sums.summed_slices`); the letters are the axes'
+        names in lower case where those are free."""
+        found = None if self.slices else summed_slices(node)
+        if found is None:
+            return None
+        body, count, rows = found
+        axes = body.shape.lead[:count - rows] + ((body.shape.rows,) if rows else ())
+        taken = set()
+        for leaf in walk(body):
+            if leaf.op in ("var", "ref"):
+                if any(old == leaf.params[0] for old, _ in self.style.renames):
+                    return None
+                written = latex_name(leaf.params[0], leaf.kind, self.style)
+                taken |= set("".join(re.findall(r"_\{([^{}]*)\}", written)))
+        letters = ""
+        for axis in axes:
+            preferred = str(axis).lower() if re.fullmatch("[A-Za-z]", str(axis)) else ""
+            letter = next(c for c in preferred + "bhtnsijklmpqr" if c not in taken)
+            letters += letter
+            taken.add(letter)
+        # the factors before the first tensor are the same in every term: W^T \sum_b ...
+        factors = chain(body)
+        outside = 0 if rows else next(i for i, f in enumerate(factors) if f.kind is Kind.TENSOR)
+        before = "".join(f"{self.wrap(factor, _POSTFIX)} " for factor in factors[:outside])
+        self.slices = letters
+        try:
+            text = self.wrap(body, _JUXTAPOSE) if not outside else \
+                " ".join(self.wrap(factor, _POSTFIX) for factor in factors[outside:])
+        finally:
+            self.slices = ""
+        return f"{before}\\sum_{{{','.join(letters)}}} {text}", _SUM
 
     def _expand(self, node: Node) -> tuple[str, int]:
         axis, n = node.params
@@ -234,6 +281,9 @@ class _Printer:
         return f"{self.wrap(left, level)} {symbol} {self.wrap(right, level + 1)}", level
 
     def _matmul(self, node: Node) -> tuple[str, int]:
+        over_slices = self._batch_sum(node)  # \sum_{b,t} \delta_{bt}: sum(delta, 0)' @ ones(T)
+        if over_slices is not None:
+            return over_slices
         left, right = node.args
         # the matrix product is associative: A (B C) is set as A B C
         right_text = self.print(right)[0] if right.op == "matmul" else \
@@ -255,6 +305,9 @@ class _Printer:
         return f"-{self.wrap(node.args[0], _JUXTAPOSE)}", _UNARY
 
     def _transpose(self, node: Node) -> tuple[str, int]:
+        over_slices = self._batch_sum(node)  # \sum_{b,t} \delta_{bt}: (ones(T)' @ sum(delta, 0))'
+        if over_slices is not None:
+            return over_slices
         inner = node.args[0]
         if inner.op == "inv":
             return f"{self.wrap(inner.args[0], _ATOM)}^{{-\\top}}", _POSTFIX

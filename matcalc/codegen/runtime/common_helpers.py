@@ -3,6 +3,7 @@
 import numpy as _np
 
 from .numpy_helpers import _unvec, _vec, _with_block
+from .plain_helpers import _einsum_groups, _grouped_shape
 
 
 # ---- copied into every generated module from here on ----
@@ -15,6 +16,16 @@ def _diagonal_blocks(x):
     """The (N, k, k) array of Diag(vec(x)) for an N x k matrix x, as blocks of N x N diagonals
     (codegen/blocks.py): entry n is Diag(x[n, :])."""
     return x[:, :, None] * _np.eye(x.shape[1], dtype=x.dtype)
+
+
+def _selected_blocks(left, right):
+    """The blocks of L @ Diag(vec(I_N)) @ R for blocks L (N or 1, r, N) and R (N or 1, N, c):
+    Diag(vec(I_N)) keeps entry n of block n, so block n is L[n][:, n] R[n][n, :], an outer
+    product (codegen/blocks.py), without the (N, N, N) array of Diag(vec(I_N))."""
+    index = _np.arange(left.shape[-1])
+    columns = left[0].T if left.shape[0] == 1 else left[index, :, index]
+    rows = right[0] if right.shape[0] == 1 else right[index, index, :]
+    return columns[:, :, None] * rows[:, None, :]
 
 
 def _diagonal_blocks_product(a, t, b, n, symmetric=False):
@@ -80,6 +91,7 @@ def _einsum(spec, *operands):
     below that the path search costs more than it saves (20x slower on n = 3), and two operands
     left as an einsum have no product for BLAS (those become @)."""
     inputs, output = spec.split("->")
+    groups = _einsum_groups(output)  # letters in parentheses: one axis (C order)
     terms = inputs.split(",")
     arrays = [_np.reshape(a, (-1,)) if len(term) == 1 else a
               for a, term in zip(operands, terms, strict=True)]
@@ -89,5 +101,8 @@ def _einsum(spec, *operands):
     space = 1
     for size in sizes.values():
         space *= size
-    value = _np.einsum(spec, *arrays, optimize=len(arrays) > 2 and space > 65536)
-    return _np.reshape(value, (-1, 1)) if len(output) == 1 else value
+    value = _np.einsum(f"{inputs}->{''.join(groups)}", *arrays,
+                       optimize=len(arrays) > 2 and space > 65536)
+    if len(groups) != len(value.shape):
+        value = _np.reshape(value, _grouped_shape(groups, sizes))
+    return _np.reshape(value, (-1, 1)) if len(groups) == 1 else value

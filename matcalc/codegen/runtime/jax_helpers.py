@@ -165,14 +165,15 @@ def _with_block(out, index, value):
     return out.at[index].set(value)
 
 
-def _softmax(x, axis):  # the NumPy helper divides in place, which JAX arrays do not allow
-    shifted = _np.exp(x - _np.max(x, axis=axis, keepdims=True))
+def _softmax(x, axis, scale=1.0):  # the NumPy helper writes in place, JAX arrays cannot
+    scaled = x * scale
+    shifted = _np.exp(scaled - _np.max(scaled, axis=axis, keepdims=True))
     return shifted / _np.sum(shifted, axis=axis, keepdims=True)
 
 
-def _softmax_pullback(p, d, axis):  # the NumPy helper subtracts in place
+def _softmax_pullback(p, d, axis, scale=1.0):  # the NumPy helper multiplies in place
     weighted = p * d
-    return weighted - p * _np.sum(weighted, axis=axis, keepdims=True)
+    return (weighted - p * _np.sum(weighted, axis=axis, keepdims=True)) * scale
 
 
 def _seeded_product(g, a, b):
@@ -183,3 +184,42 @@ def _seeded_product(g, a, b):
     if sizes[1] == min(sizes):
         return a @ (g * b)
     return g * (a @ b)
+
+
+def _multi_dot(arrays):
+    """The product of matrices in the order of fewest multiplications (the shapes are known
+    when JAX traces), by @: the dots XLA runs fastest (Cormen et al., Introduction to
+    Algorithms, sec. 15.2, matrix-chain order)."""
+    if any(_np.ndim(a) != 2 for a in arrays):
+        return _np.linalg.multi_dot(arrays)
+    sizes = [a.shape[0] for a in arrays] + [arrays[-1].shape[1]]
+    count = len(arrays)
+    cost = {(i, i): 0 for i in range(count)}
+    split = {}
+    for length in range(2, count + 1):
+        for i in range(count - length + 1):
+            j = i + length - 1
+            cost[i, j], split[i, j] = min(
+                (cost[i, k] + cost[k + 1, j] + sizes[i] * sizes[k + 1] * sizes[j + 1], k)
+                for k in range(i, j))
+
+    def product(i, j):
+        return arrays[i] if i == j else product(i, split[i, j]) @ product(split[i, j] + 1, j)
+
+    return product(0, count - 1)
+
+
+def _row_sums(x):  # XLA fuses a sum with what feeds it; a product with ones it does not
+    return _np.sum(x, axis=1, keepdims=True)
+
+
+def _column_sums(x):
+    return _np.sum(x, axis=0, keepdims=True)
+
+
+def _row_dots(a, b):
+    return _np.sum(a * b, axis=1, keepdims=True)
+
+
+def _column_dots(a, b):
+    return _np.sum(a * b, axis=0, keepdims=True)

@@ -18,24 +18,12 @@ def _sigmoid(x):
     return _np.where(_np.greater_equal(x, 0), 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-def _softmax(x, axis):
-    shifted = _np.exp(x - _np.max(x, axis=axis, keepdims=True))
-    shifted /= _np.sum(shifted, axis=axis, keepdims=True)  # a new array: divided in place
-    return shifted
-
-
 def _logsumexp(x, axis, keep):
     top = _np.max(x, axis=axis, keepdims=True)
     value = top + _np.log(_np.sum(_np.exp(x - top), axis=axis, keepdims=True))
     if keep:
         return value
     return _np.squeeze(value, axis) if _np.ndim(x) > 2 else value.reshape(())[()]
-
-
-def _softmax_pullback(p, d, axis):
-    weighted = p * d
-    weighted -= p * _np.sum(weighted, axis=axis, keepdims=True)
-    return weighted
 
 
 def _batch_gram(a, m):
@@ -490,7 +478,7 @@ def _isextreme(x, axis, lowest):
     index = (_np.argmin if lowest else _np.argmax)(x, axis=axis)
     if axis is None:
         return (_np.arange(_np.size(x)).reshape(_np.shape(x)) == index).astype(x.dtype)
-    positions = _np.arange(_np.shape(x)[axis]).reshape((-1, 1) if axis == 0 else (1, -1))
+    positions = _np.arange(_np.shape(x)[axis]).reshape((-1,) + (1,) * (_np.ndim(x) - 1 - axis))
     return (positions == _np.expand_dims(index, axis)).astype(x.dtype)
 
 

@@ -17,3 +17,31 @@ def _given_size(sizes, dimension):
 def _dimension(size):
     """The size of a dimension as a number in arithmetic."""
     return float(size)
+
+
+def _einsum_groups(output):
+    """An einsum output's axes, each its letters: "(ia)(jb)" -> ["ia", "jb"], "ij" -> ["i", "j"]
+    (letters in parentheses make one axis, C order)."""
+    groups, group = [], None
+    for letter in output:
+        if letter == "(":
+            group = ""
+        elif letter == ")":
+            groups.append(group)
+            group = None
+        elif group is None:
+            groups.append(letter)
+        else:
+            group += letter
+    return groups
+
+
+def _grouped_shape(groups, sizes):
+    """The shape of an einsum's result whose axes group letters of the given sizes."""
+    shape = []
+    for group in groups:
+        size = 1
+        for letter in group:
+            size *= sizes[letter]
+        shape.append(size)
+    return tuple(shape)

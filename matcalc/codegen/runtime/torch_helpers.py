@@ -10,6 +10,7 @@ import math as _math
 import torch as _torch
 
 from ...core.indices import _commutation_columns
+from .plain_helpers import _einsum_groups, _grouped_shape
 
 
 # ---- copied into every generated module from here on ----
@@ -193,6 +194,16 @@ def _diagonal_blocks(x):
     """The (N, k, k) array of Diag(vec(x)) for an N x k matrix x, as blocks of N x N diagonals
     (codegen/blocks.py): entry n is Diag(x[n, :])."""
     return _torch.diag_embed(x)
+
+
+def _selected_blocks(left, right):
+    """The blocks of L @ Diag(vec(I_N)) @ R for blocks L (N or 1, r, N) and R (N or 1, N, c):
+    Diag(vec(I_N)) keeps entry n of block n, so block n is L[n][:, n] R[n][n, :], an outer
+    product (codegen/blocks.py), without the (N, N, N) array of Diag(vec(I_N))."""
+    index = _torch.arange(left.shape[-1], device=left.device)
+    columns = left[0].T if left.shape[0] == 1 else left[index, :, index]
+    rows = right[0] if right.shape[0] == 1 else right[index, index, :]
+    return columns[:, :, None] * rows[:, None, :]
 
 
 def _diagonal_blocks_product(a, t, b, n, symmetric=False):
@@ -464,7 +475,7 @@ def _isextreme(x, axis, lowest):
         positions = _torch.arange(x.numel(), device=x.device).reshape(x.shape)
         return (positions == pick(x)).to(x.dtype)
     positions = _torch.arange(x.shape[axis], device=x.device)
-    positions = positions.reshape((-1, 1) if axis == 0 else (1, -1))
+    positions = positions.reshape((-1,) + (1,) * (x.dim() - 1 - axis))
     return (positions == pick(x, dim=axis).unsqueeze(axis)).to(x.dtype)
 
 
@@ -472,7 +483,13 @@ def _einsum(spec, *operands):
     """torch.einsum over matcalc's layout: a vector operand (n x 1 or 1 x n) is read as its n
     entries, a result with one letter is a column."""
     inputs, output = spec.split("->")
+    groups = _einsum_groups(output)  # letters in parentheses: one axis (C order)
     arrays = [a.reshape(-1) if len(term) == 1 else a
               for a, term in zip(operands, inputs.split(","), strict=True)]
-    value = _torch.einsum(spec, *arrays)
-    return value.reshape(-1, 1) if len(output) == 1 else value
+    value = _torch.einsum(f"{inputs}->{''.join(groups)}", *arrays)
+    if len(groups) != value.dim():
+        sizes = {}
+        for array, term in zip(arrays, inputs.split(","), strict=True):
+            sizes.update(zip(term, array.shape, strict=True))
+        value = value.reshape(_grouped_shape(groups, sizes))
+    return value.reshape(-1, 1) if len(groups) == 1 else value
