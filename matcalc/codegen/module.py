@@ -45,6 +45,7 @@ from .diagonals import with_diagonals
 from .names import identifier, size_name, sizes_keyword
 from .plan import constant_nodes, hoisted, mover, regrouped
 from .reuse import reuse_dead_arrays
+from .row_blocks import row_blocked
 from .shared_chains import shared_chains
 from .solves import solved_inverses
 from .unscaled import unscaled
@@ -81,6 +82,7 @@ class Written:
     valued_lines: list[str]  # computing the results and the function's value (gradients only)
     valued_results: list[str]
     value: str  # the function's value in valued_lines' terms ("" unless gradients)
+    row_blocks: tuple[str, ...] = ()  # variables sliced into blocks of rows (row_blocks.py)
 
 
 def written(derivatives: Result | Sequence[Result], hoist: bool = True,
@@ -108,7 +110,9 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
     facts = Facts(body_of)
     uses = count_uses(bodies + ([value_node] if value_node else []), set())
     solved = solved_inverses(bodies + ([value_node] if value_node else []))
-    constant = constant_nodes(program, where, wrt, bodies) if hoist else set()
+    # a row-local gradient runs over blocks of rows (row_blocks.py): nothing is hoisted then
+    blocks = row_blocked(result_nodes, body_of, program.variables, spelling.name)
+    constant = constant_nodes(program, where, wrt, bodies) if hoist and not blocks else set()
     chosen = hoisted(bodies, constant, solved)
     variables = list(program.variables)
     taken = [identifier(v) for v in variables]
@@ -161,7 +165,7 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
     setup = _setup(program, variables, bodies, spelling, sizes_key)
     return Written(program, group, spelling, taken, setup, sizes_key, prepared_key,
                    prepare_lines, [f"_h{i}" for i in range(1, len(chosen) + 1)], lines,
-                   results, valued_lines, valued_results, value)
+                   results, valued_lines, valued_results, value, blocks)
 
 
 def _statements(group: list[Result], program: Program, where: dict[str, Node],
@@ -343,6 +347,13 @@ def _module(code: Written, name: str, prepare_name: str = "prepare") -> str:
                 + textwrap.indent(body, "    ") + "\n    return " + returned + "\n")
 
     functions = function(name, f"{title}.", code.lines, code.results)
+    if code.row_blocks and not code.sizes_keyword:  # the same code over blocks of rows
+        rows = function(f"_{name}_rows", f"{title}, for a block of rows.", code.lines,
+                        code.results)
+        arrays = ", ".join(f"{p!r}: {p}" for p in code.parameters)
+        sliced = tuple(identifier(v) for v in code.row_blocks)
+        functions = (f"def {name}{signature}:\n    \"\"\"{title}.\"\"\"\n    return "
+                     f"_in_row_blocks(_{name}_rows, {{{arrays}}}, {sliced!r})\n\n\n{rows}")
     if code.value:
         # the loss with its gradients, sharing the forward pass (what a training loop needs)
         functions = function(f"value_and_{name}", f"{group[0].of} and its {title}, computed "
