@@ -45,10 +45,10 @@ from .diagonals import with_diagonals
 from .names import identifier, size_name, sizes_keyword
 from .plan import constant_nodes, hoisted, mover, regrouped
 from .reuse import reuse_dead_arrays
-from .row_blocks import row_blocked
+from .row_blocks import in_blocks, row_blocked
 from .shared_chains import shared_chains
 from .solves import solved_inverses
-from .unscaled import unscaled
+from .unscaled import unscaled_request
 from .writer import Writer, count_uses
 
 ZERO = const(0.0)
@@ -110,7 +110,6 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
     facts = Facts(body_of)
     uses = count_uses(bodies + ([value_node] if value_node else []), set())
     solved = solved_inverses(bodies + ([value_node] if value_node else []))
-    # a row-local gradient runs over blocks of rows (row_blocks.py): nothing is hoisted then
     blocks = row_blocked(result_nodes, body_of, program.variables, spelling.name)
     constant = constant_nodes(program, where, wrt, bodies) if hoist and not blocks else set()
     chosen = hoisted(bodies, constant, solved)
@@ -128,8 +127,8 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
         preparer = Writer(program, facts, named, counts, spelling, solved=solved)
         prepare_lines = _prepare_lines(chosen, preparer, writer, prepared_key)
         wanted = set(needed) if with_value else _needed_by(result_nodes, where, body_of)
-        kept, results_of, value_of = _unscaled(program, where, statements, wanted, result_nodes,
-                                               value_node if with_value else None)
+        kept, results_of, value_of = unscaled_request(
+            program, where, statements, wanted, result_nodes, value_node if with_value else None)
         lines = []
         for statement_name, body in kept:
             text = writer.value(body)
@@ -185,19 +184,6 @@ def _statements(group: list[Result], program: Program, where: dict[str, Node],
         statements = [(n, regrouped(b, moves)) for n, b in statements]
         result_nodes = [regrouped(r, moves) for r in result_nodes]
     return needed, statements, result_nodes
-
-
-def _unscaled(program: Program, where: dict[str, Node], statements: list[tuple[str, Node]],
-              wanted: set[str], result_nodes: list[Node], value_node: Node | None
-              ) -> tuple[list[tuple[str, Node]], list[Node], list[Node]]:
-    """The wanted statements, the results and the value (a list of none or one) with the
-    matrices scaled by spread vectors that only sums and scalings read left unformed
-    (codegen/unscaled.py)."""
-    refs = {n: program.definitions[n].ref for n, _ in statements if n in program.definitions}
-    refs.update({n: ref(n, b) for n, b in where.items()})
-    roots = [*result_nodes, *([value_node] if value_node is not None else [])]
-    kept, roots = unscaled([(n, b) for n, b in statements if n in wanted], roots, refs)
-    return kept, roots[:len(result_nodes)], roots[len(result_nodes):]
 
 
 def _symmetric(result_nodes: list[Node], group: list[Result]) -> frozenset:
@@ -350,10 +336,8 @@ def _module(code: Written, name: str, prepare_name: str = "prepare") -> str:
     if code.row_blocks and not code.sizes_keyword:  # the same code over blocks of rows
         rows = function(f"_{name}_rows", f"{title}, for a block of rows.", code.lines,
                         code.results)
-        arrays = ", ".join(f"{p!r}: {p}" for p in code.parameters)
-        sliced = tuple(identifier(v) for v in code.row_blocks)
-        functions = (f"def {name}{signature}:\n    \"\"\"{title}.\"\"\"\n    return "
-                     f"_in_row_blocks(_{name}_rows, {{{arrays}}}, {sliced!r})\n\n\n{rows}")
+        functions = in_blocks(name, signature, f"{title}.", code.parameters,
+                              [identifier(v) for v in code.row_blocks]) + rows
     if code.value:
         # the loss with its gradients, sharing the forward pass (what a training loop needs)
         functions = function(f"value_and_{name}", f"{group[0].of} and its {title}, computed "

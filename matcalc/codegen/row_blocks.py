@@ -42,6 +42,15 @@ def row_blocked(results: list[Node], body_of: Callable[[str], Node | None], vari
                  if v.kind in (Kind.MATRIX, Kind.VECTOR) and v.shape.rows is rows)
 
 
+def in_blocks(name: str, signature: str, doc: str, parameters: list[str],
+              sliced: list[str]) -> str:
+    """The source of ``name``, calling ``_<name>_rows`` (the same code) over blocks of the
+    sliced arrays' rows."""
+    arrays = ", ".join(f"{p!r}: {p}" for p in parameters)
+    return (f'def {name}{signature}:\n    """{doc}"""\n    return '
+            f"_in_row_blocks(_{name}_rows, {{{arrays}}}, {tuple(sliced)!r})\n\n\n")
+
+
 def _dims(shape) -> list[Dim]:
     return [*shape.lead, shape.rows, shape.cols]
 
