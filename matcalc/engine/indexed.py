@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from string import ascii_lowercase
 
 from ..core.algebra import add, const, div, identity, mul, neg, ones_vector, sub
-from ..core.ir import Node, size, walk
+from ..core.ir import Node, apply, size, walk
 from ..core.shapes import Dim, Kind
 from ..ops.einsum import einsum
 
@@ -112,7 +112,7 @@ def _terms(node: Node, letters: _Letters) -> list[Term] | None:
     if op == "neg":
         inner = _terms(args[0], letters)
         return None if inner is None else [replace(t, sign=-t.sign) for t in inner]
-    if (op == "mul" and (args[0].is_scalar or args[1].is_scalar)) or \
+    if (op in ("mul", "matmul") and (args[0].is_scalar or args[1].is_scalar)) or \
             (op == "div" and args[1].is_scalar and not args[0].is_scalar):
         scalar, matrix = (args[0], args[1]) if args[0].is_scalar else (args[1], args[0])
         inner = _terms(matrix, letters)
@@ -123,6 +123,8 @@ def _terms(node: Node, letters: _Letters) -> list[Term] | None:
                 for t in inner]
     if op == "matmul":
         return _product(args, letters)
+    if op == "mul" and node.kind is Kind.VECTOR and all(a.op == "vec" for a in args):
+        return _hadamard(args, letters)  # vec(A) * vec(B): entry by entry
     if op == "transpose":
         inner = _terms(args[0], letters)
         return None if inner is None else [replace(t, rows=t.cols, cols=t.rows) for t in inner]
@@ -187,6 +189,20 @@ def _product(args: tuple[Node, ...], letters: _Letters) -> list[Term] | None:
     return terms
 
 
+def _hadamard(args: tuple[Node, ...], letters: _Letters) -> list[Term] | None:
+    first, second = _terms(args[0], letters), _terms(args[1], letters)
+    if first is None or second is None or len(first) * len(second) > MAX_TERMS:
+        return None
+    terms = []
+    for a in first:
+        for b in second:
+            joined = _contracted(_joined(a, b, a.rows, a.cols), a.rows, b.rows)
+            if joined is None:
+                return None
+            terms.append(joined)
+    return terms
+
+
 def _contracted(term: Term, left: tuple[int, ...], right: tuple[int, ...]) -> Term | None:
     """The term with the left factor's column letters made the right one's row letters, axis by
     axis (a letter no operand holds splits into letters whose sizes multiply to its own)."""
@@ -223,7 +239,7 @@ def _split(term: Term, letter: int, other: list[int]) -> tuple[int, tuple[int, .
 
 def _written(term: Term, letters: _Letters) -> Node | None:
     """The term as einsum(...) with (rows)(cols) output groups, or None."""
-    factors = list(term.factors)
+    factors = _squared(term.factors)
     output: list[int] = []
     for letter in term.rows + term.cols:
         if letter in output:  # a delta between two output positions: I(size) joins them
@@ -247,6 +263,21 @@ def _written(term: Term, letters: _Letters) -> Node | None:
     spec = f"{','.join(''.join(name[x] for x in xs) for _, xs in factors)}->{groups}"
     node = einsum(spec, *(operand for operand, _ in factors))
     return node if term.scale is None else mul(term.scale, node)
+
+
+def _squared(factors: list[tuple[Node, tuple[int, ...]]]) -> list[tuple[Node, tuple[int, ...]]]:
+    """An operand met twice with the same letters as one operand squared:
+    A_ni A_ni = (A .^ 2)_ni."""
+    counts: dict[tuple[Node, tuple[int, ...]], int] = {}
+    for factor in factors:
+        counts[factor] = counts.get(factor, 0) + 1
+    merged = []
+    for (node, letters), count in counts.items():
+        if count == 1:
+            merged.append((node, letters))
+        else:
+            merged.append((apply("pow", node, const(float(count))), letters))
+    return merged
 
 
 ROW_LETTERS, COLUMN_LETTERS, SUMMED_LETTERS = "iacegk", "jbdfhl", "nmpqrstuvwxyz"

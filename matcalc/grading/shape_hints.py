@@ -33,6 +33,28 @@ def transposed_shape_hint(expected: Result, extended: Program, node: Node) -> st
             f"is {result.shape}{layout}")
 
 
+def batch_shape_hint(expected: Result, extended: Program, node: Node) -> str:
+    """A tensor answer, one result per batch entry, whose sum over the leading axes is right:
+    the batch sum of a weight shared across the batch is missing (``X' @ G`` for
+    ``sum(X' @ G, 0)``)."""
+    result = expected.result
+    extra = len(node.shape.lead) - len(result.shape.lead)
+    if extra <= 0 or node.shape.lead[extra:] != result.shape.lead:
+        return ""
+    try:
+        candidate = node
+        for _ in range(extra):
+            candidate = ir.apply("axis_sum", candidate, params=(0,))
+        right = candidate.shape == result.shape and agrees(expected, extended, candidate)
+    except (MatcalcError, np.linalg.LinAlgError):
+        return ""
+    if not right:
+        return ""
+    what = KIND_NAMES[expected.kind]
+    return (f"your answer is {node.shape}, one term per batch entry; the {what} "
+            f"({result.shape}) is their sum over the batch, sum(..., 0) (in LaTeX \\sum_b ...)")
+
+
 def shape_hint(node: Node, result: Node, expected: Result) -> str:
     what = KIND_NAMES[expected.kind]
     if node.shape == result.shape.T:

@@ -29,7 +29,7 @@ from .samples import (
     scale_hint,
     values_at,
 )
-from .shape_hints import shape_hint, transposed_shape_hint
+from .shape_hints import batch_shape_hint, shape_hint, transposed_shape_hint
 
 
 @dataclass
@@ -271,6 +271,7 @@ def verify_against(expected: Result, answer: str, latex: bool | None = None,
         verdict.hint = transposed_shape_hint(expected, extended, node) or \
             kron_shape_hint(expected, extended, node) or \
             diagonal_shape_hint(expected, extended, node) or \
+            batch_shape_hint(expected, extended, node) or \
             shape_hint(node, result, expected)
         return verdict
     return _compare(verdict, expected, extended, node)

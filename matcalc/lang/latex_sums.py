@@ -16,10 +16,10 @@ from lark import Tree
 
 from ..core import ir
 from ..core.algebra import matmul, ones_vector, transpose
-from ..core.batch_sums import not_slicewise
+from ..core.batch_sums import ENTRYWISE, SLICEWISE, not_slicewise
 from ..core.einsum_spec import axes, parse_spec, sizes
 from ..core.ir import Node, walk
-from ..core.shapes import Dim, Kind
+from ..core.shapes import ONE, Dim, Kind, Shape
 from ..core.unify import same
 from ..errors import ParseError, ShapeError, UnsupportedError
 from ..ops.einsum import einsum
@@ -29,18 +29,36 @@ POWER_OF_ENTRY = ("an index sum of products of entries is read (\\sum_{k} A_{ik}
 
 
 class Slices:
-    """The slices met while a batch sum's product is built: each a stand-in variable."""
+    """The slices met while a batch sum's product is built, each a stand-in variable of the
+    slice's shape (``X[b]``: no name of the language has brackets), so that the product is
+    checked as the reader wrote it, on slices."""
 
-    def __init__(self) -> None:
-        self.taken: list[tuple[Node, str, Node]] = []  # (operand, letters, stand-in)
+    def __init__(self, summed: str) -> None:
+        self.summed = summed
+        self.taken: list[tuple[Node, Node]] = []  # (operand, stand-in)
 
     def stand_in(self, operand: Node, letters: str) -> Node:
+        summed = self.summed
         if operand.kind is not Kind.TENSOR:
             raise UnsupportedError(f"{operand}_{{{letters}}}: {operand} is a {operand.kind.value}"
                                    f", not a tensor; {POWER_OF_ENTRY}")
-        # X[b]: no name of the language has brackets
-        node = ir.var(f"{operand}[{letters}]", operand.shape, operand.kind)
-        self.taken.append((operand, letters, node))
+        if letters != summed:
+            raise ParseError(f"{operand}_{{{letters}}}: inside \\sum_{{{summed}}} a slice "
+                             f"carries the summed indices, {operand}_{{{summed}}}")
+        lead = operand.shape.lead
+        first = self.taken[0][0] if self.taken else operand
+        if len(summed) > len(lead) + 1 or lead != first.shape.lead:
+            raise ShapeError(f"{operand}_{{{summed}}}: {operand} is {operand.shape}; the slices "
+                             f"of one batch sum are of tensors with the same leading axes, one "
+                             f"index for each (and one more for the rows)")
+        if len(summed) > len(lead):  # a row of every entry, as a column
+            shape, kind = Shape(operand.shape.cols, ONE), Kind.VECTOR
+        else:
+            rest = lead[len(summed):]
+            shape = Shape(operand.shape.rows, operand.shape.cols, lead=rest)
+            kind = Kind.TENSOR if rest else Kind.MATRIX
+        node = ir.var(f"{operand}[{letters}]", shape, kind)
+        self.taken.append((operand, node))
         return node
 
 
@@ -58,7 +76,7 @@ def index_sum(tree: Tree, build: Callable[[Tree], Node], slices: list[Slices],
         if all(len(axes(operand)) == len(term) for operand, term in zip(operands, terms,
                                                                          strict=True)):
             return _einsum(summed, terms, operands, bound)
-    taken = Slices()
+    taken = Slices(summed)
     slices.append(taken)
     try:
         built = build(body)
@@ -97,31 +115,36 @@ def _batch_sum(summed: str, built: Node, taken: Slices, bound: Dim | None) -> No
         raise UnsupportedError(f"\\sum_{{{summed}}} sums slices of tensors "
                                f"(\\sum_{{{summed}}} X_{{{summed}}}^\\top G_{{{summed}}}), and "
                                "nothing after it carries those indices")
-    _check_summed(summed, "".join(letters for _, letters, _ in taken.taken))
     first = taken.taken[0][0]
     rows = len(summed) == len(first.shape.lead) + 1
-    for operand, letters, _ in taken.taken:
-        if letters != summed:
-            raise ParseError(f"{operand}_{{{letters}}}: inside \\sum_{{{summed}}} a slice "
-                             f"carries the summed indices, {operand}_{{{summed}}}")
-        if len(summed) > len(operand.shape.lead) + rows or operand.shape.lead != first.shape.lead:
-            raise ShapeError(f"{operand}_{{{summed}}}: {operand} is {operand.shape}; the slices "
-                             f"of one batch sum are of tensors with the same leading axes, one "
-                             f"index for each (and one more for the rows)")
-    stand_ins = {node: operand for operand, _, node in taken.taken}
+    stand_ins = {node: operand for operand, node in taken.taken}
+    first_kind = taken.taken[0][1].kind  # a matrix, or a tensor of the axes not summed
+    allowed = ENTRYWISE if rows else SLICEWISE
+    sliced: set[Node] = set(stand_ins)
     for node in walk(built):
         if node.op in ("var", "ref") and node.kind is Kind.TENSOR and node not in stand_ins:
             raise UnsupportedError(f"{node} is a tensor: inside \\sum_{{{summed}}} write its "
                                    f"slice {node}_{{{summed}}}")
-    axes_summed = first.shape.lead[:len(summed) - rows] + ((first.shape.rows,) if rows else ())
-    why = not_slicewise(built, first.shape.lead + ((first.shape.rows,) if rows else ()), rows)
+        if any(arg in sliced for arg in node.args):
+            sliced.add(node)
+            if not rows and node.kind is not first_kind:
+                raise UnsupportedError(f"{node} is a {node.kind.value} of slices: a batch sum "
+                                       f"is read over {first_kind.value}s of slices "
+                                       f"(\\sum_b X_b^\\top G_b); write it with sum(X, 0)")
+        if node.args and node.op not in allowed:
+            raise UnsupportedError(f"a batch sum is read over an expression of slices (\\sum_b "
+                                   f"X_b^\\top G_b, \\sum_{{b,t}} \\delta_{{bt}}): here "
+                                   f"{node.op} does not act on each slice alone; write it with "
+                                   "sum(X, 0)")
+    result = ir.replaced(built, stand_ins.get)
+    why = not_slicewise(result, first.shape.lead + ((first.shape.rows,) if rows else ()), rows)
     if why is not None:
-        raise UnsupportedError(f"a batch sum is read over an expression of slices (\\sum_b "
-                               f"X_b^\\top G_b, \\sum_{{b,t}} \\delta_{{bt}}): here {why}; "
+        raise UnsupportedError(f"a batch sum is read over an expression of slices: here {why}; "
                                "write it with sum(X, 0)")
     if bound is not None:
+        axes_summed = first.shape.lead[:len(summed) - rows] + \
+            ((first.shape.rows,) if rows else ())
         _check_bound(summed, list(axes_summed), bound)
-    result = ir.replaced(built, stand_ins.get)
     for _ in range(len(summed) - rows):
         result = ir.apply("axis_sum", result, params=(0,))
     if rows:  # the rows of every entry summed, as a column: M' @ 1

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ..core.algebra import chain
 from ..core.batch_sums import summed_slices
 from ..core.broadcast import axis_mean, down_columns, shown_operands
 from ..core.constants import exact
@@ -205,12 +206,17 @@ class _Printer:
             letter = next(c for c in preferred + "bhtnsijklmpqr" if c not in taken)
             letters += letter
             taken.add(letter)
+        # the factors before the first tensor are the same in every term: W^T \sum_b ...
+        factors = chain(body)
+        outside = 0 if rows else next(i for i, f in enumerate(factors) if f.kind is Kind.TENSOR)
+        before = "".join(f"{self.wrap(factor, _POSTFIX)} " for factor in factors[:outside])
         self.slices = letters
         try:
-            text = self.wrap(body, _JUXTAPOSE)
+            text = self.wrap(body, _JUXTAPOSE) if not outside else \
+                " ".join(self.wrap(factor, _POSTFIX) for factor in factors[outside:])
         finally:
             self.slices = ""
-        return f"\\sum_{{{','.join(letters)}}} {text}", _SUM
+        return f"{before}\\sum_{{{','.join(letters)}}} {text}", _SUM
 
     def _expand(self, node: Node) -> tuple[str, int]:
         axis, n = node.params
