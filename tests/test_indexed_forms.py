@@ -195,3 +195,12 @@ def test_the_check_proves_the_printed_form_not_the_chain_code_computes():
     wrong = replace(result, result=apply("mul", const(1.01), result.result))
     assert wrong.code_node is wrong.result  # a changed result is computed as it is
     assert not check(wrong, seed=4).ok
+
+
+@pytest.mark.parametrize("source", ["x : vector(m); u : vector(n)\ne = kron(x, u)",
+                                    "x : vector(m); u : vector(n)\ne = unvec(kron(x, u), m, n)"])
+def test_a_chain_with_axes_of_one_entry_keeps_its_form_and_holds(source):
+    # kron of vectors: the vec rules meet I(1); an index form would need a letter of one entry
+    results = matcalc.derive(source, wrt=["x", "u"], of="e", kind="jacobian")
+    for verdict in check(results, seed=6):
+        assert verdict.ok, verdict
