@@ -2,11 +2,14 @@
 
 Run: python bench/startup.py   (pin it for stable figures: taskset -c 0 ...)
 Goals: ``matcalc --help`` within 0.15 s of ``python -c pass``; a one-line derive within 0.35 s.
-Reports medians of fresh processes, asserts nothing.
+Reports medians of fresh processes, asserts nothing.  Each command runs once unmeasured first,
+with Python free to write its bytecode, so the figures are those of an installed matcalc (not of
+compiling every module, as under PYTHONDONTWRITEBYTECODE).
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -24,11 +27,16 @@ CASES = {
 }
 
 
+ENVIRONMENT = {name: value for name, value in os.environ.items()
+               if name != "PYTHONDONTWRITEBYTECODE"}
+
+
 def median_seconds(command: list[str]) -> float:
+    subprocess.run(command, capture_output=True, check=True, env=ENVIRONMENT)  # warm
     times = []
     for _ in range(REPEATS):
         start = time.perf_counter()
-        subprocess.run(command, capture_output=True, check=True)
+        subprocess.run(command, capture_output=True, check=True, env=ENVIRONMENT)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 

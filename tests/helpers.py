@@ -150,3 +150,25 @@ def proven_through(base, node: Node) -> None:
     for verdict in matcalc.check(results, seed=3, trials=1, directions=2, tolerance=1e-5):
         assume(not verdict.inconclusive)  # finite differences cannot decide at this point
         assert verdict.ok, f"{verdict}\ne = {node}"
+
+
+def assert_value_is_numpys(declarations: str, text: str, meaning, seed: int = 4) -> None:
+    """``e = text`` over ``declarations`` evaluates, at a random point, to ``meaning(arrays)``
+    (the NumPy meaning)."""
+    from matcalc.numeric.sampling import random_instance
+
+    problem = matcalc.parse(declarations + f"e = {text}")
+    point = random_instance(problem, seed=seed)
+    np.testing.assert_allclose(evaluate(problem, "e", point.arrays, sizes=point.sizes),
+                               meaning(point.arrays), rtol=1e-12, atol=1e-12)
+
+
+def inlined(result) -> Node:
+    """A result's expression with its where-definitions (delta1, ...) written in place."""
+    from matcalc.core import ir
+
+    node = result.result
+    for where, definition in reversed(list(result.where.items())):
+        node = ir.replaced(node, lambda n, w=where, d=definition:
+                           d if n.op == "ref" and n.params[0] == w else None)
+    return node

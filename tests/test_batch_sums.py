@@ -110,6 +110,7 @@ def test_a_batch_sum_that_is_no_sum_of_slices_prints_as_the_axis_sum():
 @pytest.mark.parametrize(("answer", "ok"), [
     (r"\sum_{b} X_{b}^\top G_{b}", True),
     (r"\sum_{b=1}^{B} X_b^\top G_b", True),
+    (r"\left[\sum_{b} X_{b}^\top G_{b}\right]", True),  # square brackets without indices
     (r"\sum_b G_b^\top X_b", False),  # the transpose of the gradient
     (r"\frac{1}{B} \sum_{b} X_{b}^\top G_{b}", False),  # a mean, not the sum
     (r"\sum_{b} X_{b}^\top G_{b} + W", False),
@@ -168,3 +169,24 @@ def test_a_missing_batch_sum_is_hinted(answer, latex, hinted):
     verdict = matcalc.verify(problem, "W", answer, latex=latex)
     assert not verdict.ok
     assert ("is their sum over the batch" in verdict.hint) is hinted, verdict.hint
+
+
+@pytest.mark.parametrize(("text", "latex"), [
+    ("W @ sum(X, 0)", r"W \sum_{b} X_{b}"),
+    ("2 * sum(X, 0)", r"2 \sum_{b} X_{b}"),
+    ("-sum(X @ W, 0)", r"-\sum_{b} X_{b} W"),
+    ("W @ sum(X, 0) @ W", r"\left(W \sum_{b} X_{b}\right) W"),
+    ("W - sum(X, 0) @ W + W @ sum(Y, 0)", r"W - \left(\sum_{b} X_{b}\right) W + W \sum_{b} Y_{b}"),
+    ("W * sum(X, 0) * W", r"W \odot \sum_{b} X_{b} \odot W"),
+    ("(W @ sum(X, 0))' + W", r"\left(W \sum_{b} X_{b}\right)^\top + W"),
+    ("sum(X, 0) / B - W", r"\frac{\sum_{b} X_{b}}{B} - W"),
+])
+def test_a_batch_sum_inside_an_expression_keeps_what_follows_outside(text, latex):
+    # \sum takes every factor after it: a factor after a batch sum needs brackets, an operand
+    # of + - \odot after one does not
+    program = matcalc.parse(DECLARED + f"f = {text}")
+    node = program.definitions["f"].body
+    assert to_latex(node) == latex
+    arrays = _arrays(3)
+    extended, read = read_answer(program, latex, is_latex=True)
+    np.testing.assert_allclose(evaluate(extended, read, arrays), evaluate(program, node, arrays))

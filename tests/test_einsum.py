@@ -338,7 +338,8 @@ def test_an_index_sum_in_a_latex_answer_is_an_einsum(latex, text):
     (r"\sum_{i} x_i^2", "matrix form"),
     (r"\left[\sum_{k} A_{ik} B_{kj}\right]_{ijk}", "both summed and on the bracket"),
     (r"\left[\sum_{k} A_{ik} B_{kj}\right]_{i}", "neither summed nor on the bracket"),
-    (r"\left[\sum_{k} A_{ik} B_{kj}\right]", "carries the result's indices"),
+    (r"\left[\sum_{k} A_{ik} B_{kj}\right]", "leaves i, j free: put it in brackets with the "
+     "result's indices"),
     (r"\sum x_i", "names its indices"),
 ])
 def test_a_malformed_index_sum_is_refused_with_what_to_write(latex, message):

@@ -183,3 +183,24 @@ def test_sympy_gets_the_chain_the_index_sums_equal():
     result = derived("softmax regression")
     assert "einsum" in str(result.result)
     assert "KroneckerProduct" in type(result.expr).__name__ or "Kronecker" in str(result.expr)
+
+
+def test_the_check_proves_the_printed_form_not_the_chain_code_computes():
+    from dataclasses import replace
+
+    from matcalc.core.ir import apply, const
+
+    result = derived("softmax regression")
+    assert result.code_node is result.computed
+    wrong = replace(result, result=apply("mul", const(1.01), result.result))
+    assert wrong.code_node is wrong.result  # a changed result is computed as it is
+    assert not check(wrong, seed=4).ok
+
+
+@pytest.mark.parametrize("source", ["x : vector(m); u : vector(n)\ne = kron(x, u)",
+                                    "x : vector(m); u : vector(n)\ne = unvec(kron(x, u), m, n)"])
+def test_a_chain_with_axes_of_one_entry_keeps_its_form_and_holds(source):
+    # kron of vectors: the vec rules meet I(1); an index form would need a letter of one entry
+    results = matcalc.derive(source, wrt=["x", "u"], of="e", kind="jacobian")
+    for verdict in check(results, seed=6):
+        assert verdict.ok, verdict

@@ -307,9 +307,11 @@ def test_random_expressions_through_masks_and_axes_match_finite_differences(node
     proven_through(BASE, node)
 
 
-@pytest.mark.parametrize("text", ["softmax(Z, 0)", "max(Z, 1)", "max(Z)"])
-def test_what_tensors_do_not_take_yet_is_refused_by_name(text):
-    with pytest.raises(UnsupportedError, match=text.split("(")[0]):
-        matcalc.parse(f"Z : tensor(B, T, T)\nf = {text}")
-    assert str(matcalc.parse("Z : tensor(B, T, T)\nf = softmax(Z, -1)").definitions["f"].body) \
-        == "softmax(Z)"
+@pytest.mark.parametrize("text, op", [("softmax(Z, 0)", "axis_softmax"),
+                                      ("max(Z, 1)", "axis_max"), ("max(Z)", "max"),
+                                      ("tril(Z)", "tril"), ("softmax(Z, -1)", "softmax")])
+def test_tensors_take_the_axis_forms_along_any_axis(text, op):
+    # the last axis of a row-wise function is the plain operation (softmax(Z, -1) = softmax(Z))
+    built = matcalc.parse(f"Z : tensor(B, T, T)\nf = {text}").definitions["f"].body
+    assert built.op == op
+    assert str(built) == ("softmax(Z)" if text == "softmax(Z, -1)" else text)

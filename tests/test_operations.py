@@ -6,6 +6,7 @@ only when some stage met the operation at run time, so this test fails first.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from matcalc.core import registry
@@ -61,10 +62,12 @@ def test_views_hold_one_facet_of_every_operation_that_has_it():
 
 
 def test_the_helpers_a_template_names_are_runtime_helpers():
-    from matcalc.codegen.backends import BACKENDS, backend_header
+    from matcalc.codegen.backends import BACKENDS_BY_NAME, helper_source
 
-    # every runtime module a backend copies into its generated modules
-    sources = {backend: backend_header(backend) for backend in BACKENDS}
+    # every runtime module the backend copies into a generated module
+    sources = {backend: "".join(helper_source(module)
+                                for module in BACKENDS_BY_NAME[backend].helpers)
+               for backend in ("numpy", "torch")}
     for name, code in registry.view("code").items():
         for helper in code.helpers:
             for backend, source in sources.items():
@@ -143,3 +146,93 @@ def test_the_values_an_operation_takes_are_facts_and_hold(name):
         assert np.all(value >= 0) and (op.values != "unit" or np.all(value < 1)), name
         if op.values in ("positive", "unit"):
             assert np.all(value > 0), name
+
+
+# -- where random points keep away from, the limits values approach, when a result is symmetric ---
+
+@pytest.mark.parametrize("name", sorted(operations()))
+def test_the_limits_an_operation_approaches_hold_and_random_points_keep_away(name):
+    import numpy as np
+
+    import matcalc
+    from matcalc.errors import MatcalcError
+    from matcalc.numeric.evaluate import evaluate
+    from matcalc.numeric.sampling import SATURATION, random_instance
+
+    op = operations()[name]
+    assert op.check in registry.CHECKS and op.symmetry in registry.SYMMETRIES
+    if not op.bounds:
+        assert op.values != "unit", "a unit operation's values approach 0 and 1"
+        return
+    low, high = op.bounds
+    try:
+        program = matcalc.parse(f"x : vector(n)\nf = {_use(name, 'x')}")
+    except MatcalcError:
+        pytest.skip(f"{name} is not written as a call on one argument")
+    for seed in range(3):  # points scaled up to 3x, where saturation is near: kept away
+        instance = random_instance(program, seed=seed, magnitude=(0.0, 0.5))
+        value = np.asarray(evaluate(program, "f", instance.arrays, sizes=instance.sizes))
+        assert np.all(value - low > SATURATION) and np.all(high - value > SATURATION), name
+
+
+# an argument each check must refuse, and one none refuses (singular values 3, 2, 1)
+_REFUSED = {"conditioned": np.diag([1.0, 1.0, 1e-9]), "eigen gap": np.eye(3),
+            "singular gap": np.diag([2.0, 2.0, 1.0]), "singular floor": np.diag([2.0, 1.0, 0.0]),
+            "singular values": np.diag([3.0, 1.0, 1.0])}
+
+
+@pytest.mark.parametrize("name", sorted(n for n, op in operations().items() if op.check))
+def test_where_an_operation_is_checked_random_points_keep_away(name):
+    import matcalc
+    from matcalc.numeric.sampling import random_instance, unsuitable
+
+    check = operations()[name].check
+    rotation = np.linalg.qr(np.random.default_rng(0).normal(size=(3, 3)))[0]
+    assert unsuitable(check, rotation @ _REFUSED[check] @ rotation.T)
+    assert not unsuitable(check, rotation @ np.diag([3.0, 2.0, 1.0]) @ rotation.T)
+    declared = "symmetric" if operations()[name].domain == "symmetric" else ""
+    program = matcalc.parse(f"X : matrix(n, n) {declared}\nf = sum({_use(name, 'X')})")
+    for seed in range(3):
+        instance = random_instance(program, seed=seed)
+        assert not unsuitable(check, np.asarray(instance.arrays["X"], dtype=float)), name
+
+
+def _written(name: str, first: str, other: str) -> str:
+    """``name`` applied to ``first`` (and ``other``), as the text language writes it."""
+    syntax = operations()[name].syntax
+    if not syntax.symbol:
+        return f"{syntax.name}({', '.join([first, other][:operations()[name].arity])})"
+    if operations()[name].arity == 2 or syntax.level == registry.POWER:  # S ^ 2: k a parameter
+        return f"{first} {syntax.symbol} {other}"
+    return f"{first}{syntax.symbol}" if syntax.symbol == "'" else f"{syntax.symbol}{first}"
+
+
+@pytest.mark.parametrize("name", sorted(n for n, op in operations().items() if op.symmetry))
+def test_a_result_the_facts_call_symmetric_is_symmetric(name):
+    import matcalc
+    from matcalc.engine.pipeline import facts_for
+    from matcalc.numeric.evaluate import prepare
+
+    op = operations()[name]
+    first = "v" if op.symmetry == "always" else "S"
+    # a number argument: a name (S ^ k is mpowk) or a whole number (S ^ 2 is mpow)
+    for other in ("k", "2") if op.symmetry == "scalars or arguments" else ("T",):
+        unsymmetric = _written(name, "X", other) if op.symmetry != "always" else "X"
+        program = matcalc.parse("S, T : matrix(n, n) symmetric\nX : matrix(n, n)\n"
+                                "v : vector(n)\nk : integer\n"
+                                f"f = {_written(name, first, other)}\ng = {unsymmetric}")
+        node = program.definitions["f"].body
+        if node.op == name:
+            break
+    assert node.op == name, (name, node)
+    facts = facts_for(program)
+    assert facts.symmetric(node), name
+    rng = np.random.default_rng(2)  # entries in (0.1, 0.9): inside every function's domain
+    halves = rng.uniform(0.05, 0.45, size=(2, 3, 3))
+    arrays = {"S": halves[0] + halves[0].T, "T": halves[1] + halves[1].T,
+              "X": rng.uniform(0.1, 0.9, size=(3, 3)), "v": rng.uniform(0.1, 0.9, size=3),
+              "k": 2.0}
+    value = np.asarray(prepare(program, arrays, {"n": 3}).value(node))
+    np.testing.assert_allclose(value, value.T, rtol=1e-12, atol=1e-12)
+    # a matrix that is not symmetric makes no symmetric result
+    assert not facts.symmetric(program.definitions["g"].body), name

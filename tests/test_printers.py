@@ -127,3 +127,19 @@ def test_messages_quote_expressions_with_their_brackets():
     a = BASE.variables["a"]
     total = ir.apply("add", a, a)
     assert operation_text("matmul", a, total) == "a @ (a + a)"
+
+
+def test_a_simple_fraction_prints_in_lowest_terms_and_no_other_number_does():
+    import math
+
+    from matcalc.core.constants import DENOMINATORS, exact
+    for q in range(2, 25):
+        for p in range(1, q):
+            written = exact(p / q, pi_taken=True)
+            lowest = q // math.gcd(p, q)
+            if lowest in DENOMINATORS:
+                assert written is not None and written.text == f"{p // (q // lowest)}/{lowest}"
+            else:
+                assert written is None, (p, q, written)
+            for near in (math.nextafter(p / q, 0), math.nextafter(p / q, 1)):
+                assert exact(near, pi_taken=True) is None

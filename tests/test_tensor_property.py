@@ -1,8 +1,9 @@
 """Property: for random well-typed tensor expressions (batched matmul with matrices on either
 side, transposes of the last two axes, NumPy broadcasting of matrices, rows and columns, sums and
-means along an axis and back with expand, softmax and logsumexp along the last axis, elementwise
-functions), the gradient of a scalar of them with respect to every tensor, matrix and vector in
-it agrees with finite differences.  Small by default; HYPOTHESIS_PROFILE=large searches 2000."""
+means along an axis and back with expand, softmax, log_softmax, logsumexp, max and min along
+any axis and over every entry, triangles of the last two axes, elementwise functions), the
+gradient of a scalar of them with respect to every tensor, matrix and vector in it agrees with
+finite differences.  Small by default; HYPOTHESIS_PROFILE=large searches 2000."""
 
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ BASE = matcalc.parse("X, Y : tensor(B, T, d)\nZ : tensor(B, T, T)\nW : matrix(d,
                      "a : scalar\nbase = a")
 VARIABLES = BASE.variables
 NAMES = ("X", "Y", "Z", "W", "M", "N", "a")
-UNARY = ("sin", "tanh", "sigmoid", "neg", "transpose", "softmax", "softplus", "logsumexp")
+UNARY = ("sin", "tanh", "sigmoid", "neg", "transpose", "softmax", "log_softmax", "softplus",
+         "logsumexp", "max", "min")
+ALONG = ("axis_softmax", "axis_log_softmax", "axis_logsumexp", "axis_max", "axis_min")
 BINARY = ("add", "sub", "mul", "matmul")
 EXAMPLES = settings().max_examples
 
@@ -37,7 +40,7 @@ def _spread(node: Node, draw) -> Node:
 def tensor_node(draw, depth: int) -> Node:
     if depth == 0:
         return VARIABLES[draw(st.sampled_from(NAMES))]
-    choice = draw(st.integers(0, 4))
+    choice = draw(st.integers(0, 6))
     inner = tensor_node(draw, depth - 1)
     try:
         if choice == 0:
@@ -48,6 +51,12 @@ def tensor_node(draw, depth: int) -> Node:
             if draw(st.booleans()):
                 return summed
             return ir.apply("expand", summed, params=(axis, inner.shape.dims[axis]))
+        if choice == 5 and inner.kind.value == "tensor":  # a function along any axis
+            return ir.apply(draw(st.sampled_from(ALONG)), inner,
+                            params=(draw(st.integers(0, len(inner.shape.dims) - 1)),))
+        if choice == 6 and inner.kind.value == "tensor":  # a triangle of the last two axes
+            return ir.apply(draw(st.sampled_from(("tril", "triu"))), inner,
+                            params=(draw(st.integers(-1, 1)),))
         if choice == 2 and not inner.is_scalar:
             return ir.apply(draw(st.sampled_from(("add", "mul"))), inner, _spread(inner, draw))
         other = tensor_node(draw, depth - 1)

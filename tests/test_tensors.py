@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import assert_generated_code_matches
+from helpers import assert_generated_code_matches, assert_value_is_numpys, inlined
 
 import matcalc
-from matcalc.core import ir
 from matcalc.core.shapes import Kind
 from matcalc.errors import AssumptionError, ParseError, ShapeError, UnsupportedError
 from matcalc.numeric.evaluate import evaluate
@@ -129,10 +128,7 @@ VALUES = [  # (text, the NumPy meaning)
 
 @pytest.mark.parametrize("text, meaning", VALUES)
 def test_values_are_numpys(text, meaning):
-    problem = matcalc.parse(DECLARED + f"e = {text}")
-    point = random_instance(problem, seed=4)
-    np.testing.assert_allclose(evaluate(problem, "e", point.arrays, sizes=point.sizes),
-                               meaning(point.arrays), rtol=1e-12, atol=1e-12)
+    assert_value_is_numpys(DECLARED, text, meaning)
 
 
 GRADIENTS = [  # scalar functions of tensors, vectors and matrices
@@ -171,13 +167,9 @@ def test_results_read_back_in_text_and_latex():
         problem = DECLARED + "G : tensor(B, T, k)\nN : matrix(B, T)\nv : vector(k)\n" \
             f"u : vector(d)\nL = {body}"
         for name in (w.strip() for w in wrt.split(",")):
-            result = matcalc.derive(problem, wrt=name, check=False)
-            inlined = result.result
-            for where, definition in reversed(list(result.where.items())):
-                inlined = ir.replaced(inlined, lambda n, w=where, d=definition:
-                                      d if n.op == "ref" and n.params[0] == w else None)
-            assert matcalc.verify(problem, name, str(inlined)).ok, (body, name)
-            assert matcalc.verify(problem, name, to_latex(inlined), latex=True).ok, (body, name)
+            written = inlined(matcalc.derive(problem, wrt=name, check=False))
+            assert matcalc.verify(problem, name, str(written)).ok, (body, name)
+            assert matcalc.verify(problem, name, to_latex(written), latex=True).ok, (body, name)
 
 
 def test_a_wrong_batch_sum_is_told_apart():

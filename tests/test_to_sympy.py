@@ -126,7 +126,8 @@ OPERATION_USES = {
     "expand": "expand(A, 0, m)",
     "einsum": 'einsum("ij,ik,il,jk,jl,kl->", A, B, P, S, A, B)',  # no matrix form
     "where": "where(tril(ones(n, n)), A, B)", "axis_max": "max(A, 1)", "axis_min": "min(C, 0)",
-    "axis_ismax": "ismax(A, 0)", "axis_ismin": "ismin(C, 1)",
+    "axis_ismax": "ismax(A, 0)", "axis_ismin": "ismin(C, 1)", "axis_softmax": "softmax(Xt, 0)",
+    "axis_log_softmax": "log_softmax(Xt, 1)", "axis_logsumexp": "logsumexp(Xt, 0)",
 }
 # SymPy cannot spell these out on explicit matrices in reasonable time, or at all (a
 # matrix function of an explicit matrix): their forms are checked by shape only

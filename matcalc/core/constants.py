@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 DENOMINATORS = (2, 3, 4, 6, 8, 12)
@@ -92,11 +91,12 @@ def exact(value: float, pi_taken: bool | None = None) -> Exact | None:
 def _fraction(magnitude: float) -> Exact | None:
     if magnitude >= 1:
         return None
-    fraction = Fraction(magnitude).limit_denominator(12)
-    if fraction.denominator not in DENOMINATORS or float(fraction) != magnitude:
-        return None
-    p, q = fraction.numerator, fraction.denominator
-    return Exact(f"{p}/{q}", f"\\frac{{{p}}}{{{q}}}", PRODUCT, lambda s: s.Rational(p, q))
+    for q in DENOMINATORS:  # the smallest denominator first: the fraction in lowest terms
+        p = round(magnitude * q)
+        if p and p / q == magnitude:
+            return Exact(f"{p}/{q}", f"\\frac{{{p}}}{{{q}}}", PRODUCT,
+                         lambda s, p=p, q=q: s.Rational(p, q))
+    return None
 
 
 def _constant(magnitude: float, pi_taken: bool) -> Exact | None:

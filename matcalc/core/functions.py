@@ -40,6 +40,7 @@ class Function:
     domain: str = "real"  # "positive": sampled for positive arguments only; "bounded": in (-1, 1)
     kink: bool = False  # not differentiable at 0 (sampling keeps away from it)
     values: str = "real"  # "positive", "unit" (in (0, 1)) or "nonnegative"
+    bounds: tuple[float, ...] = ()  # (lo, hi) its values approach, where floating point saturates
     costly: bool = True  # worth computing once in generated code's prepare()
 
 
@@ -52,7 +53,7 @@ FUNCTIONS: dict[str, Function] = {f.name: f for f in (
     Function("cos", lambda a, x, y: a.neg(a.call("sin", x)), "cos' = -sin", "np.cos", r"\cos",
              "cos"),
     Function("tanh", lambda a, x, y: a.sub(a.const(1.0), a.mul(y, y)), "tanh' = 1 - tanh^2",
-             "np.tanh", r"\tanh", "tanh"),
+             "np.tanh", r"\tanh", "tanh", bounds=(-1.0, 1.0)),
     Function("sigmoid", lambda a, x, y: a.mul(y, a.sub(a.const(1.0), y)),
              "sigma' = sigma (1 - sigma)", "_sigmoid", None, "sigmoid", values="unit"),
     Function("relu", lambda a, x, y: a.call("step", x),
@@ -72,7 +73,7 @@ FUNCTIONS: dict[str, Function] = {f.name: f for f in (
              "np.tan", r"\tan", "tan", domain="bounded"),
     Function("erf", lambda a, x, y: a.mul(a.const(_TWO_OVER_ROOT_PI), a.call(
         "exp", a.neg(a.mul(x, x)))), "erf'(x) = 2 exp(-x^2) / sqrt(pi)", "_erf",
-        r"\operatorname{erf}", "erf"),
+        r"\operatorname{erf}", "erf", bounds=(-1.0, 1.0)),
     Function("log1p", lambda a, x, y: a.div(a.const(1.0), a.add(a.const(1.0), x)),
              "log1p'(x) = 1 / (1 + x)", "np.log1p", r"\operatorname{log1p}", "log1p",
              domain="positive"),

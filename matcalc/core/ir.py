@@ -14,7 +14,7 @@ SymPy form.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from ..errors import UnsupportedError
 from . import registry
@@ -26,7 +26,7 @@ _INTERNED: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 class Node:
     """An immutable, interned expression node; build nodes with the functions of this module."""
 
-    __slots__ = ("op", "args", "params", "shape", "kind", "_hash", "__weakref__")
+    __slots__ = ("op", "args", "params", "shape", "kind", "_hash", "_size", "__weakref__")
 
     op: str
     args: tuple[Node, ...]
@@ -76,6 +76,7 @@ def make(op: str, args: tuple[Node, ...], params: tuple, shape: Shape, kind: Kin
     for field, value in zip(Node.__slots__[:5], key, strict=True):
         object.__setattr__(node, field, value)
     object.__setattr__(node, "_hash", hash(key))
+    object.__setattr__(node, "_size", 0)  # not counted yet (size())
     _INTERNED[key] = node
     return node
 
@@ -83,19 +84,17 @@ def make(op: str, args: tuple[Node, ...], params: tuple, shape: Shape, kind: Kin
 def walk(root: Node):
     """Every node under ``root`` once, children before parents (iterative, no recursion)."""
     seen: set[int] = set()
-    stack: list[tuple[Node, bool]] = [(root, False)]
+    stack: list[tuple[Node, Iterator[Node]]] = [(root, iter(root.args))]
     while stack:
-        node, expanded = stack.pop()
-        if id(node) in seen:
-            continue
-        if expanded:
+        node, children = stack[-1]
+        for child in children:  # the next child not yet given, left to right
+            if id(child) not in seen:
+                stack.append((child, iter(child.args)))
+                break
+        else:
+            stack.pop()
             seen.add(id(node))
             yield node
-            continue
-        stack.append((node, True))
-        for child in reversed(node.args):
-            if id(child) not in seen:
-                stack.append((child, False))
 
 
 def replaced(root: Node, replace: Callable[[Node], Node | None]) -> Node:
@@ -115,19 +114,24 @@ def replaced(root: Node, replace: Callable[[Node], Node | None]) -> Node:
     return done[root]
 
 
-_SIZES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def size(node: Node) -> int:
     """The number of nodes of the expression tree (shared subtrees counted each time); nodes
-    are immutable, so sizes are remembered as long as the nodes live."""
-    known = _SIZES.get(node)
-    if known is not None:
+    are immutable, so each node keeps its size once counted."""
+    known = node._size
+    if known:
         return known
-    for item in walk(node):
-        if item not in _SIZES:
-            _SIZES[item] = 1 + sum(_SIZES[arg] for arg in item.args) - _spread_ones(item)
-    return _SIZES[node]
+    stack = [node]  # children first, without descending into nodes already counted
+    while stack:
+        item = stack[-1]
+        pending = [arg for arg in item.args if not arg._size]
+        if pending:
+            stack.extend(pending)
+            continue
+        stack.pop()
+        if not item._size:
+            object.__setattr__(item, "_size", 1 + sum(arg._size for arg in item.args)
+                               - _spread_ones(item))
+    return node._size
 
 
 def _spread_ones(node: Node) -> int:
@@ -148,16 +152,19 @@ def _spread_ones(node: Node) -> int:
 # Operations: each operation's shape rule is a facet of its record in the registry
 # (core/registry.py, filled from matcalc/ops/); ``_SHAPES`` keeps the view the hot path reads.
 
-_SHAPES: dict[str, Callable[[tuple[Node, ...], tuple], tuple[Shape, Kind]]] = {}
+# (shape rule, whether it takes tensors) by operation
+_SHAPES: dict[str, tuple[Callable[[tuple[Node, ...], tuple], tuple[Shape, Kind]], bool]] = {}
 
 
 def apply(op: str, *args: Node, params: tuple = ()) -> Node:
     """The node ``op(args)``, shape-checked; raises ShapeError when the operands misfit, and
     UnsupportedError when a tensor meets an operation that does not take tensors."""
-    rule = _SHAPES.get(op)
-    if rule is None:
-        rule = _SHAPES[op] = registry.operation(op).shape
-    if any(arg.kind is Kind.TENSOR for arg in args) and not registry.operation(op).tensors:
+    found = _SHAPES.get(op)
+    if found is None:
+        operation = registry.operation(op)
+        found = _SHAPES[op] = (operation.shape, operation.tensors)
+    rule, tensors = found
+    if not tensors and any(arg.kind is Kind.TENSOR for arg in args):
         _refuse_tensor(op, args)
     shape, kind = rule(args, params)
     return make(op, args, params, shape, kind)

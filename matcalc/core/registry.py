@@ -26,7 +26,17 @@ with its jvp, transpose, lowering and printer side by side.  The record holds:
 - ``domain``: where it is defined, as what its first argument must be (``"invertible"`` for
   inv and logdet, ``"spd"`` for chol, ...; ``"real"``: anywhere), read by random points;
 - ``values``: what values it takes (``"unit"`` for softmax, ``"nonnegative"`` for a norm),
-  read by the simplifier's facts.
+  read by the simplifier's facts;
+- ``bounds``: the limits ``(lo, hi)`` its values approach without reaching them, where floating
+  point saturates (tanh's (-1, 1); a ``"unit"`` operation's are (0, 1); ``()``: none), read by
+  random points that keep a function away from them;
+- ``check``: where its derivative is not differentiable, or finite differences are poor, so
+  random points keep away (``"conditioned"``: its argument nearly singular, inv and logdet;
+  ``"singular gap"``, ``"singular floor"``, ``"singular values"``: its argument's largest two,
+  its smallest and 0, or any two singular values close; ``"eigen gap"``: two eigenvalues close);
+- ``symmetry``: when its result is a symmetric matrix, for the simplifier's facts (``"arguments"``:
+  when its arguments are, as ``S + T`` or ``exp(S)`` entry by entry; ``"scalars or arguments"``:
+  when each argument is a number or symmetric, ``S / c``; ``"always"``: Diag).
 
 The stages read views of this table (:func:`view`), never tables of their own.  The registry
 loads every module of :mod:`matcalc.ops` the first time a stage asks for an operation, so
@@ -51,6 +61,13 @@ DOMAINS = ("real", "positive", "bounded", "invertible", "spd", "symmetric")
 # the values it takes (the simplifier's facts, rules/facts.py): any, positive, in (0, 1) (also
 # positive), non-negative
 VALUES = ("real", "positive", "unit", "nonnegative")
+# where random points keep away from (numeric/sampling.py): nothing, a nearly singular argument,
+# close singular values (the largest two; the smallest and 0; any two or the smallest and 0),
+# close eigenvalues
+CHECKS = ("", "conditioned", "singular gap", "singular floor", "singular values", "eigen gap")
+# when the result is symmetric (rules/facts.py): not known, when its arguments are, when each is
+# a number or symmetric, always
+SYMMETRIES = ("", "arguments", "scalars or arguments", "always")
 # binding strength of the text language's operators (higher binds tighter; grammar.lark)
 SUM, FROB, PRODUCT, UNARY, POWER, POSTFIX, ATOM = range(1, 8)
 
@@ -160,7 +177,14 @@ class Operation:
     tensors: bool = False
     domain: str = "real"  # where its first argument is drawn: one of DOMAINS
     values: str = "real"  # what values it takes: one of VALUES
+    bounds: tuple[float, ...] = ()  # (lo, hi): limits its values approach; (0, 1) for "unit"
+    check: str = ""  # where random points keep away from: one of CHECKS
+    symmetry: str = ""  # when its result is symmetric: one of SYMMETRIES
     module: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.bounds and self.values == "unit":
+            object.__setattr__(self, "bounds", (0.0, 1.0))
 
 
 FACETS = tuple(f.name for f in fields(Operation) if f.name != "module")
@@ -179,6 +203,12 @@ def register(operation: Operation) -> Operation:
     if operation.domain not in DOMAINS or operation.values not in VALUES:
         raise ValueError(f"{operation.name}: the domain is one of {DOMAINS}, the values one of "
                          f"{VALUES}")
+    if operation.check not in CHECKS or operation.symmetry not in SYMMETRIES:
+        raise ValueError(f"{operation.name}: the check is one of {CHECKS}, the symmetry one of "
+                         f"{SYMMETRIES}")
+    bounds = operation.bounds
+    if bounds and not (len(bounds) == 2 and bounds[0] < bounds[1]):
+        raise ValueError(f"{operation.name}: bounds are (lo, hi) with lo < hi")
     _OPERATIONS[operation.name] = operation
     return operation
 

@@ -10,6 +10,7 @@ has already spread them to the matrix they broadcast to (:mod:`matcalc.lang.broa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..errors import ShapeError, UnsupportedError
@@ -46,9 +47,30 @@ def elementwise(a: Node, b: Node, what: str) -> tuple[Shape, Kind]:
     """``a op b`` entry by entry where one is a tensor: equal rows and columns, broadcast
     leading axes (a scalar was handled before)."""
     if not (same(a.shape.rows, b.shape.rows) and same(a.shape.cols, b.shape.cols)):
+        _refuse_kept_axis(a, b, what)
         raise ShapeError(f"{what}: {_text(a)} is {a.shape} but {_text(b)} is {b.shape}; the "
                          f"last two axes must agree (or a row or column broadcast over them)")
     return tensor_result(a.shape.rows, a.shape.cols, lead_of(a, b, what), Kind.MATRIX)
+
+
+def _refuse_kept_axis(a: Node, b: Node, what: str) -> None:
+    """UnsupportedError when one operand is the other's shape with one axis removed (``X /
+    sqrt(mean(X .^ 2, -1))``): NumPy broadcasts such a reduction back only when it keeps the
+    axis (``keepdims=True``), which the language writes ``expand(r, axis, n)``."""
+    (big, small) = (a, b) if len(a.shape.dims) > len(b.shape.dims) else (b, a)
+    dims = big.shape.dims
+    if len(dims) != len(small.shape.dims) + 1 or big.kind is not Kind.TENSOR:
+        return
+    axes = [axis for axis in range(len(dims))
+            if all(same(x, y) for x, y in zip(dims[:axis] + dims[axis + 1:], small.shape.dims,
+                                              strict=True))]
+    if len(axes) == 1:
+        axis, named = axes[0], str(small) if len(str(small)) <= 40 else "r"
+        raise UnsupportedError(
+            f"{what}: {_text(small)} is {small.shape}, {_text(big)} with its axis {axis} "
+            f"removed; NumPy broadcasts a reduction back only with keepdims=True, which is not "
+            f"supported: write expand({named}, {axis}, {dims[axis]}) to repeat it along that "
+            f"axis" + (f" (r = {_text(small)})" if named == "r" else ""))
 
 
 def matmul(a: Node, b: Node, what: str) -> tuple[Shape, Kind]:
@@ -82,12 +104,36 @@ def axis_removed(a: Node, axis: int) -> tuple[Shape, Kind]:
     return tensor_result(dims[-2], dims[-1], tuple(dims[:-2]), Kind.MATRIX)
 
 
-def axis_sum_shape(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
+def _along(name: str, args: tuple[Node, ...], params: tuple) -> tuple[Node, int]:
+    """The tensor and its axis (0..ndim-1) of ``name(X, axis)``."""
     (a,) = args
     if a.kind is not Kind.TENSOR:
-        raise ShapeError(f"sum({_text(a)}, {params[0]}) along an axis of a tensor, but it is "
+        raise ShapeError(f"{name}({_text(a)}, {params[0]}) along an axis of a tensor, but it is "
                          f"{a.shape}")
-    return axis_removed(a, normal_axis(params[0], len(a.shape.dims), f"sum({_text(a)}, axis)"))
+    return a, normal_axis(params[0], len(a.shape.dims), f"{name}({_text(a)}, axis)")
+
+
+def reduced_along(name: str) -> Callable[[tuple[Node, ...], tuple], tuple[Shape, Kind]]:
+    """The shape rule of ``name(X, axis)`` of a tensor X: the axis removed (NumPy's
+    ``np.sum(X, axis=a)``, ``np.max``, ``logsumexp``)."""
+
+    def rule(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
+        return axis_removed(*_along(name, args, params))
+
+    return rule
+
+
+def kept_along(name: str) -> Callable[[tuple[Node, ...], tuple], tuple[Shape, Kind]]:
+    """The shape rule of ``name(X, axis)`` of a tensor X that keeps its shape (softmax)."""
+
+    def rule(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
+        a, _ = _along(name, args, params)
+        return a.shape, a.kind
+
+    return rule
+
+
+axis_sum_shape = reduced_along("sum")
 
 
 def expand_shape(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:

@@ -30,7 +30,8 @@ from string import ascii_lowercase
 
 from ..core.algebra import add, const, div, identity, mul, neg, ones_vector, sub
 from ..core.ir import Node, apply, size, walk
-from ..core.shapes import Dim, Kind
+from ..core.shapes import ONE, Dim, Kind
+from ..errors import MatcalcError
 from ..ops.einsum import einsum
 
 MAX_TERMS = 12  # more terms than this print longer than the chain they replace
@@ -73,13 +74,21 @@ class _Letters:
 
 def indexed(node: Node) -> Node | None:
     """``node`` (a matrix with a Kronecker, vec or identity structure) as a sum of einsums, or
-    None."""
+    None (also where building one fails: a printed form is a choice, never an error)."""
     if node.kind is not Kind.MATRIX or not any(n.op in STRUCTURE for n in walk(node)):
         return None
+    try:
+        return _indexed(node)
+    except MatcalcError:
+        return None
+
+
+def _indexed(node: Node) -> Node | None:
     letters = _Letters()
     terms = _terms(node, letters)
-    if terms is None or not terms or len(terms) > MAX_TERMS:
-        return None
+    if terms is None or not terms or len(terms) > MAX_TERMS or \
+            any(size is ONE for term in terms for size in term.sizes.values()):
+        return None  # an axis of one entry is no index
     scales = {term.scale for term in terms}
     common = scales.pop() if len(scales) == 1 else None  # one scale for all: written once
     total = None

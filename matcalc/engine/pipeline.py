@@ -178,7 +178,7 @@ def derive_node(program: Program, of_node: Node, wrt: Sequence[str], kind: str =
         # chain, whose structure it knows (codegen/blocks.py)
         shown = chosen(node, kind == "hessian") if simplify and kind != "grad" else node
         found.append(Result(kind, of_name, row, shown, program, of_node, derivation, col,
-                            None if shown is node else node))
+                            None if shown is node else node, None if shown is node else shown))
     return found
 
 

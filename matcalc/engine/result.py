@@ -46,11 +46,15 @@ class Result:
     across: str = ""
     computed: Node | None = None  # the form code computes where it is not the result's printed
     # one: the Kronecker chain a result printed as index sums was made from
+    shown: Node | None = None  # the printed form ``computed`` equals
 
     @property
     def code_node(self) -> Node:
-        """What generated code computes: the result, or the equal form its structure is in."""
-        return self.result if self.computed is None else self.computed
+        """What generated code computes: the result, or the equal form its structure is in
+        (only while the result is still the form it was made equal to)."""
+        if self.computed is None or self.shown is not self.result:
+            return self.result
+        return self.computed
 
     @property
     def name(self) -> str:

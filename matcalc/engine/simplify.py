@@ -365,52 +365,78 @@ def tidy(where: dict[str, Node], results: dict[str, Node], simplifier: Simplifie
         for referenced in names:
             users_of.setdefault(referenced, []).append(key)
     # a second round: a delta kept for its users may be worth inlining once the deltas it
-    # met there are inlined themselves (LayerNorm's G / s beside the mean terms)
+    # met there are inlined themselves (LayerNorm's G / s beside the mean terms); it looks
+    # again only at the deltas whose body, users or references the first round changed (the
+    # others would meet the same trial and the same answer)
+    changed: set[tuple[str, str]] | None = None
     for _ in range(2):
-        if not any([_inlined(name, bodies, references, users_of, simplifier)
-                    for name in list(where) if ("where", name) in bodies]):
+        inlining = _Inlining(bodies, references, users_of, simplifier, changed)
+        if not any([inlining(name) for name in list(where) if ("where", name) in bodies]):
             break
+        changed = inlining.changed
     where = {n: b for (kind, n), b in bodies.items() if kind == "where"}
     results = {n: b for (kind, n), b in bodies.items() if kind == "result"}
     return _renumbered(where, results, prefix, set(reserved))
 
 
-def _inlined(name: str, bodies: dict[tuple[str, str], Node],
-             references: dict[tuple[str, str], set[str]],
-             users_of: dict[str, list[tuple[str, str]]], simplifier: Simplifier) -> bool:
-    """Whether the where-definition ``name`` was inlined into its users (or dropped unused)."""
-    key = ("where", name)
-    body = bodies[key]
-    users = [k for k in dict.fromkeys(users_of.get(name, ()))
-             if k != key and k in bodies and name in references[k]]
-    count = uses([bodies[k] for k in users], name)
-    if count == 0:
+class _Inlining:
+    """One round of inlining where-definitions into their users, recording the bodies it
+    changed or dropped."""
+
+    def __init__(self, bodies: dict[tuple[str, str], Node],
+                 references: dict[tuple[str, str], set[str]],
+                 users_of: dict[str, list[tuple[str, str]]], simplifier: Simplifier,
+                 changed_before: set[tuple[str, str]] | None):
+        self.bodies = bodies
+        self.references = references
+        self.users_of = users_of
+        self.simplifier = simplifier
+        self.before = changed_before  # None: the first round, every delta is looked at
+        self.changed: set[tuple[str, str]] = set()
+
+    def __call__(self, name: str) -> bool:
+        """Whether the where-definition ``name`` was inlined into its users (or dropped
+        unused)."""
+        key = ("where", name)
+        if self.before is not None and key not in self.before and \
+                not any(k in self.before for k in self.users_of.get(name, ())) and \
+                not any(("where", r) in self.before for r in self.references[key]):
+            return False  # nothing it depends on changed since it was last kept
+        bodies, references, users_of = self.bodies, self.references, self.users_of
+        body = bodies[key]
+        users = [k for k in dict.fromkeys(users_of.get(name, ()))
+                 if k != key and k in bodies and name in references[k]]
+        count = uses([bodies[k] for k in users], name)
+        if count == 0:
+            del bodies[key]
+            self.changed.add(key)
+            return True
+        # inlined when used once and small or not a link in a chain of deltas, or when
+        # simplifying after the substitution gains something over the plain substitution
+        # (delta_yhat vanishing into yhat - y); a link of a chain used more than once, or
+        # used once but large, stays named (decided before the costly trial)
+        chained = any(("where", r) in bodies for r in references[key])
+        alias = body.op in ("ref", "var")  # delta1 = e: a second name for a name
+        if chained and not alias and (count > 1 or size(body) > INLINE_SIZE):
+            return False
+        inlined = {k: self.simplifier(substitute(bodies[k], {name: body})) for k in users}
+        before = size(body) + sum(size(bodies[k]) for k in users)
+        after = sum(size(value) for value in inlined.values())
+        plain = before + (count - 1) * size(body) - count
+        small_enough = all(size(value) <= MAX_INLINED_SIZE for value in inlined.values())
+        if not (alias or (count == 1 and small_enough and (size(body) <= INLINE_SIZE or
+                                                           not chained)) or
+                (count > 1 and after < plain and after <= before)):
+            return False
         del bodies[key]
+        self.changed.add(key)
+        for k, value in inlined.items():
+            bodies[k] = value
+            self.changed.add(k)
+            references[k] = _direct_references(value)
+            for referenced in references[k]:
+                users_of.setdefault(referenced, []).append(k)
         return True
-    # inlined when used once and small or not a link in a chain of deltas, or when
-    # simplifying after the substitution gains something over the plain substitution
-    # (delta_yhat vanishing into yhat - y); a link of a chain used more than once, or
-    # used once but large, stays named (decided before the costly trial)
-    chained = any(n.op == "ref" and ("where", n.name) in bodies for n in walk(body))
-    alias = body.op in ("ref", "var")  # delta1 = e: a second name for a name
-    if chained and not alias and (count > 1 or size(body) > INLINE_SIZE):
-        return False
-    inlined = {k: simplifier(substitute(bodies[k], {name: body})) for k in users}
-    before = size(body) + sum(size(bodies[k]) for k in users)
-    after = sum(size(value) for value in inlined.values())
-    plain = before + (count - 1) * size(body) - count
-    small_enough = all(size(value) <= MAX_INLINED_SIZE for value in inlined.values())
-    if not (alias or (count == 1 and small_enough and (size(body) <= INLINE_SIZE or
-                                                       not chained)) or
-            (count > 1 and after < plain and after <= before)):
-        return False
-    del bodies[key]
-    for k, value in inlined.items():
-        bodies[k] = value
-        references[k] = _direct_references(value)
-        for referenced in references[k]:
-            users_of.setdefault(referenced, []).append(k)
-    return True
 
 
 def _renumbered(where: dict[str, Node], results: dict[str, Node], prefix: str,

@@ -37,8 +37,10 @@ def together(node: Node, nonzero: Callable[[Node], bool],
     numerator; None when no sum divides or the form cannot be built."""
     if node.op not in ("add", "sub", "mul", "div"):
         return None
+    kept = divisors(node)
+    if not any(atom.op in ("add", "sub") for atom in kept):
+        return None  # a sum is an atom of the expansion only where it divides: none here
     try:
-        kept = divisors(node)
         polynomial = _merged_sums(expand(node, nonzero, kept, numerators), nonzero)
         sums = _dividing_sums(polynomial)
         if not sums:

@@ -4,8 +4,9 @@ along an axis: ``softmax(X, axis)``, ``log_softmax``, ``logsumexp``, ``max``, ``
 indicators of their arg-max ``ismax``, ``ismin``.
 
 Axes follow NumPy's: ``0`` down each column, ``1`` (or ``-1``, the default) along each row.
-A vector or row vector has its one axis.  Along axis 0 a row-wise function of a matrix is its
-transposes, ``softmax(X, 0) = softmax(X')'``, so every stage already knows it.
+A vector or row vector has its one axis, a tensor any of its axes (``-1`` the last).  Along
+axis 0 a row-wise function of a matrix is its transposes, ``softmax(X, 0) = softmax(X')'``, so
+every stage already knows it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from ..core import ir
 from ..core.ir import Node
 from ..core.labels import MASK
 from ..core.shapes import ONE, Kind
-from ..errors import AssumptionError, ParseError, ShapeError, UnsupportedError
+from ..errors import AssumptionError, ParseError, ShapeError
 from .syntax import location_of
 
 ROW_WISE = frozenset({"softmax", "log_softmax", "logsumexp"})
@@ -48,7 +49,7 @@ def build_call(builder: Any, name: str, trees: list[Tree]) -> Node:
     if len(trees) == 2:
         written = _whole(trees[1], builder.source, f"the axis of {name}(X, axis)")
         if operand.kind is Kind.TENSOR:
-            return _along_tensor(name, operand, written)
+            return _along_tensor(name, operand, written, trees[1], builder.source)
         axis = _axis(operand, written, name, trees[1], builder.source)
     if name in ROW_WISE:
         if axis == 0:  # down each column: the function of the transpose's rows, transposed
@@ -92,13 +93,19 @@ def _axis(operand: Node, axis: int, name: str, tree: Tree, source: str) -> int |
                      f"row; -1, the default), as in NumPy", place, source)
 
 
-def _along_tensor(name: str, operand: Node, axis: int) -> Node:
-    """softmax(X, -1) of a tensor: along its last axis; other axes are not supported yet."""
+def _along_tensor(name: str, operand: Node, written: int, tree: Tree, source: str) -> Node:
+    """``softmax(X, axis)`` (log_softmax, logsumexp, max, min, ismax, ismin) of a tensor along
+    any of its axes (-1 the last, as NumPy's): the plain function along the last axis of a
+    row-wise one, the operation ``axis_...`` with the axis otherwise."""
     ndim = len(operand.shape.dims)
-    if name in ROW_WISE and axis in (-1, ndim - 1):
+    if not -ndim <= written < ndim:
+        raise ShapeError(f"{name}({operand}, axis): the axis of a tensor of {ndim} axes is one "
+                         f"of 0..{ndim - 1} (or -1 for the last), not {written}",
+                         location_of(tree, source), source)
+    axis = written % ndim
+    if name in ROW_WISE and axis == ndim - 1:
         return ir.apply(name, operand)
-    raise UnsupportedError(f"{name}(X, {axis}) of a tensor is not supported yet (softmax and "
-                           f"logsumexp of a tensor run along its last axis)")
+    return ir.apply(f"axis_{name}", operand, params=(axis,))
 
 
 def _where(builder: Any, trees: list[Tree]) -> Node:

@@ -109,8 +109,8 @@ class LatexIndices(LatexNames):
         """``\\left[\\sum_{k} A_{ik} B_{kj}\\right]_{ij}`` or, nothing summed,
         ``\\left[x_{i} y_{j}\\right]_{ij}`` (the ``[`` read already); None (nothing read) when
         the bracket holds no index sum."""
-        if self.at("cmd", "sum"):
-            return self._bracketed(opener)
+        if self.at("cmd", "sum"):  # [\sum_b X_b^\top G_b] without a subscript is a bracket
+            return self._bracketed(opener) if self._subscript_after_bracket() else None
         if not (self.at("word") and self.items[self.position + 1].text == "_"):
             return None
         # a trial: names with letters only (a bracketed factor would be read twice on failure,
@@ -123,6 +123,19 @@ class LatexIndices(LatexNames):
             return None
         finally:
             self.names_only = False
+
+    def _subscript_after_bracket(self) -> bool:
+        """Whether the ``]`` closing the bracket just opened carries a subscript."""
+        depth = 1
+        for index in range(self.position, len(self.items)):
+            token = self.items[index]
+            if token.kind == "sym" and token.text in ("[", "]"):
+                depth += 1 if token.text == "[" else -1
+                if depth == 0:
+                    following = self.items[index + 1] if index + 1 < len(self.items) else None
+                    return following is not None and following.kind == "sym" and \
+                        following.text == "_"
+        return False
 
     def _bracketed(self, opener: LatexToken) -> Tree:
         inner = self.index_sum(self.current)

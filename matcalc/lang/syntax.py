@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from functools import lru_cache
-from importlib import resources
 
 from lark import Lark, Token, Tree
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.lexer import PatternStr
 
 from ..errors import LimitError, Location, ParseError, did_you_mean
+from . import parser_tables
 
 MAX_NESTING = 100  # brackets inside brackets
 MAX_LENGTH = 1_000_000  # characters of input
@@ -38,34 +38,9 @@ _TYPES = ("scalar", "vector", "matrix", "tensor")
 _TYPE_TERMINALS = frozenset(name.upper() for name in _TYPES)
 
 
-class _NewlinesInsideBrackets:
-    """Post-lexer: a new line inside brackets continues the statement."""
-
-    always_accept = ("_NEWLINE",)
-
-    def process(self, stream):
-        depth = 0
-        for token in stream:
-            if token.type == "LPAR":
-                depth += 1
-            elif token.type == "RPAR":
-                depth -= 1
-            elif token.type == "_NEWLINE" and depth > 0:
-                continue
-            yield token
-
-
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
-    grammar = resources.files(__package__).joinpath("grammar.lark").read_text(encoding="utf-8")
-    return Lark(
-        grammar,
-        start=["program", "expression"],
-        parser="lalr",
-        propagate_positions=True,
-        maybe_placeholders=False,
-        postlex=_NewlinesInsideBrackets(),
-    )
+    return parser_tables.parser()  # from the tables saved beside the grammar when current
 
 
 @lru_cache(maxsize=1)

@@ -162,6 +162,9 @@ def _checked(node: Node, result, arguments):
                            "finite, but too large for floating point)")
         raise DomainError(f"{_short(node)} is not finite here: an argument is outside the "
                           f"domain of {node.op}, or the value overflows")
+    if np.any(np.isnan(result)):  # from infinities: a softmax of a line masked entirely
+        raise DomainError(f"{_short(node)} is NaN here (an infinity met another, as in a "
+                          f"softmax of a line whose every entry a mask hides)")
     return result
 
 

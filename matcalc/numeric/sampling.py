@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -19,7 +20,7 @@ from ..core.functions import FUNCTIONS
 from ..core.ir import Node, walk
 from ..core.labels import LABELS, MASK, classes
 from ..core.program import Program
-from ..core.registry import view
+from ..core.registry import operation, view
 from ..core.shapes import Dim, Kind
 from ..errors import DomainError
 from ..limits import check_entries, check_time
@@ -35,15 +36,13 @@ RESIZE_EVERY = 25  # failed tries at one choice of sizes before choosing others
 KINKED = frozenset(name for name, function in FUNCTIONS.items() if function.kink)
 EXTREMA = frozenset(f"{axis}{is_}{extreme}" for axis in ("", "axis_") for is_ in ("", "is")
                     for extreme in ("max", "min"))  # no derivative at ties
-_SPECTRAL = frozenset({"norm_spec", "svd_u1", "svd_v1", "norm_nuc", "polar", "svdvals", "svd_u",
-                       "svd_v"})
 EIGENVALUE_GAP = 1e-2  # eigenvalues of eigvalsh / eigvecsh must be this far apart (relative)
 # Where a scaled point must keep a function away from its limits: floating point loses what
 # it computes there (a softmax entry that underflows to 0 makes log(x) infinite, 1 - s of a
 # sigmoid at 1 is 0), and correct answers written in different ways would disagree.
 SATURATION = 1e-6
-_BOUNDED_VALUES = {"sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0), "tanh": (-1.0, 1.0),
-                   "erf": (-1.0, 1.0)}
+_LOGS_OF_UNIT = frozenset({"log_softmax", "axis_log_softmax"})  # exp of them lies in (0, 1)
+_LOG_PARTITIONS = frozenset({"logsumexp", "axis_logsumexp"})  # their gradient is a softmax
 _EXP_RANGE = (1e-100, 1e100)
 
 
@@ -298,26 +297,48 @@ def _first_problem(program: Program, evaluation: Evaluation, margin: float = KIN
             evaluation.value(root)
     except DomainError as error:
         return error.message
-    symmetric = {name for name, domain in view("domain").items() if domain == "symmetric"}
+    bounds, checks = _bounds(), _checks()
     for node, value in evaluation.values.items():
-        if saturation is not None and _saturated(node.op, value, saturation):
+        if saturation is not None and _saturated(node, value, bounds.get(node.op),
+                                                 saturation, evaluation.values):
             return f"{node} comes within {saturation:g} of its limits"
         if node.op in KINKED and np.min(np.abs(evaluation.values[node.args[0]])) <= margin:
             return f"the argument of {node} comes within {margin:g} of the kink at 0"
-        if node.op == "inv" and np.ndim(value) and np.linalg.cond(value) > CONDITION_LIMIT:
-            return f"{node} inverts a badly conditioned matrix"
         if node.op in EXTREMA and _nearly_tied(node, evaluation.values[node.args[0]], margin):
             return f"the extreme entries of {node.args[0]} come within {margin:g} of a tie"
-        if node.op in symmetric and _nearly_repeated(evaluation.values[node.args[0]]):
-            return f"the eigenvalues of {node.args[0]} are nearly repeated"
-        if node.op in _SPECTRAL and _singular_values_close(node.op,
-                                                           evaluation.values[node.args[0]]):
-            return f"the singular values of {node.args[0]} are nearly repeated or nearly 0"
-        argument = evaluation.values.get(node.args[0]) if node.op == "logdet" else None
-        if argument is not None and np.ndim(argument) and \
-                np.linalg.cond(argument) > CONDITION_LIMIT:
-            return f"the argument of {node} is nearly singular"
+        if node.op in checks and unsuitable(checks[node.op], evaluation.values[node.args[0]]):
+            return _WHY[checks[node.op]].format(node=node, argument=node.args[0])
     return ""
+
+
+@cache
+def _bounds() -> dict[str, tuple[float, ...]]:
+    """The limits each operation's values approach (its ``bounds`` facet), where it has any."""
+    return {name: limits for name, limits in view("bounds").items() if limits}
+
+
+@cache
+def _checks() -> dict[str, str]:
+    """Where each operation's argument must not be (its ``check`` facet), where it says."""
+    return {name: check for name, check in view("check").items() if check}
+
+
+_WHY = {"conditioned": "the argument of {node} is nearly singular",
+        "eigen gap": "the eigenvalues of {argument} are nearly repeated",
+        **dict.fromkeys(("singular gap", "singular floor", "singular values"),
+                        "the singular values of {argument} are nearly repeated or nearly 0")}
+
+
+def unsuitable(check: str, argument) -> bool:
+    """Whether ``argument`` is too near where an operation with this ``check`` facet
+    (core/registry.CHECKS) is not differentiable, or finite differences are poor."""
+    if np.ndim(argument) < 2:
+        return False
+    if check == "conditioned":
+        return bool(np.linalg.cond(argument) > CONDITION_LIMIT)
+    if check == "eigen gap":
+        return _nearly_repeated(argument)
+    return _singular_values_close(check, argument)
 
 
 def _nearly_tied(node: Node, value, margin: float) -> bool:
@@ -328,8 +349,8 @@ def _nearly_tied(node: Node, value, margin: float) -> bool:
     values = np.asarray(value, dtype=float)
     if node.op.endswith("min"):
         values = -values
-    if node.params:  # each row of lines is one reduction: a row (axis 1) or a column (axis 0)
-        lines = values.T if node.params[0] == 0 else values
+    if node.params:  # each row of lines is one reduction: a row (axis 1), a column (axis 0)
+        lines = np.moveaxis(values, node.params[0], -1).reshape(-1, values.shape[node.params[0]])
     else:
         lines = values.reshape(1, -1)
     if lines.shape[1] < 2:
@@ -349,27 +370,40 @@ def _nearly_repeated(matrix: np.ndarray) -> bool:
     return values.size > 1 and float(np.min(np.diff(values))) < EIGENVALUE_GAP * scale
 
 
-def _saturated(op: str, value, saturation: float) -> bool:
+def _saturated(node: Node, value, limits: tuple[float, float] | None, saturation: float,
+               values: Mapping[Node, object]) -> bool:
+    """Whether ``value`` of ``node`` (whose values lie within ``limits``) comes within
+    ``saturation`` of them (an exp leaves 1e-100 to 1e100; the softmax a logsumexp's gradient
+    is, or exp of a log_softmax, comes within it of 0)."""
+    op = node.op
+    if op in _LOG_PARTITIONS:  # softmax(x) = exp(x - max(x)) / ... <= exp(x - max(x))
+        argument = np.asarray(values[node.args[0]], dtype=float)
+        axis = None if node.is_scalar else operation(op).code.fields(node, str)["axis"]
+        gap = np.max(argument, axis=axis, keepdims=True) - argument
+        return bool(np.any(gap >= -np.log(saturation)))
     if op == "exp":
         magnitude = np.abs(np.asarray(value, dtype=float))
         return bool(np.any(magnitude < _EXP_RANGE[0]) or np.any(magnitude > _EXP_RANGE[1]))
-    if op not in _BOUNDED_VALUES:
+    if op in _LOGS_OF_UNIT:
+        limits, value = (0.0, 1.0), np.exp(value)
+    if limits is None:
         return False
-    low, high = _BOUNDED_VALUES[op]
+    low, high = limits
     value = np.asarray(value, dtype=float)
     return bool(np.any(value - low <= saturation) or np.any(high - value <= saturation))
 
 
-def _singular_values_close(op: str, matrix: np.ndarray) -> bool:
-    """Whether the largest two singular values (norm_spec and its factors), the smallest and 0
-    (norm_nuc, polar), or any two or the smallest and 0 (svdvals and its factors) lie within
-    ``EIGENVALUE_GAP`` of the largest: they are not differentiable there."""
+def _singular_values_close(check: str, matrix: np.ndarray) -> bool:
+    """Whether the largest two singular values ("singular gap": norm_spec and its factors), the
+    smallest and 0 ("singular floor": norm_nuc, polar), or any two or the smallest and 0
+    ("singular values": svdvals and its factors) lie within ``EIGENVALUE_GAP`` of the largest:
+    they are not differentiable there."""
     if np.ndim(matrix) < 2 or min(np.shape(matrix)) < 1:
         return False
     values = np.linalg.svd(matrix, compute_uv=False)
     gap = EIGENVALUE_GAP * max(float(values[0]), 1e-300)
-    if op in ("norm_nuc", "polar"):
+    if check == "singular floor":
         return float(values[-1]) < gap
-    if op in ("svdvals", "svd_u", "svd_v"):
+    if check == "singular values":
         return float(values[-1]) < gap or bool(np.any(-np.diff(values) < gap))
     return values.size > 1 and float(values[0] - values[1]) < gap

@@ -91,4 +91,5 @@ for _name, _function in FUNCTIONS.items():
            stable=_STABLE.get(_name, ()),
            scalar=f"{_name}(a) is the number {_name} of a",
            cost="costly" if _function.costly else "cheap",
-           tensors=True, domain=_function.domain, values=_function.values)
+           tensors=True, domain=_function.domain, values=_function.values,
+           bounds=_function.bounds, symmetry="arguments")  # f(S)' = f(S') entry by entry

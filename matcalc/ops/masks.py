@@ -20,11 +20,11 @@ from .operation import define, deflinear
 
 
 def triangle_shape(args: tuple, params: tuple) -> tuple[Shape, Kind]:
-    """tril(X, k), triu(X, k): X a matrix (NumPy's triangles of a 2-D array), k a whole
-    number; the result has X's shape."""
+    """tril(X, k), triu(X, k): X a matrix, or a tensor whose last two axes are cut (NumPy's
+    triangles), k a whole number; the result has X's shape."""
     (a,) = args
-    if a.kind is not Kind.MATRIX:
-        raise ShapeError(f"the triangles tril and triu take a matrix, but {a} is "
+    if a.kind not in (Kind.MATRIX, Kind.TENSOR):
+        raise ShapeError(f"the triangles tril and triu take a matrix or a tensor, but {a} is "
                          f"{'a number' if a.is_scalar else 'a vector'}")
     return a.shape, a.kind
 
@@ -113,8 +113,10 @@ for _name, _kept in (("tril", "on and below"), ("triu", "on and above")):
                         params=("k",)),
               sympy=lambda s, node, a: s.no_form(node),
               stable=(),
-              scalar=f"{_name} keeps the entries {_kept} the k-th diagonal of a matrix",
-              cost="cheap")
+              scalar=f"{_name} keeps the entries {_kept} the k-th diagonal of a matrix (of "
+                     f"the last two axes of a tensor)",
+              cost="cheap",
+              tensors=True)
 define("where",
        differential=d_where,
        adjoints=(pull_mask, pull_chosen, pull_other),

@@ -135,7 +135,8 @@ define('logdet',
        stable=(),
        scalar="logdet(a) = log(a)",
        cost="costly",
-       domain="invertible")
+       domain="invertible",
+       check="conditioned")
 define('inv',
        differential=d_inverse,
        adjoints=(pull_inverse,),
@@ -149,7 +150,9 @@ define('inv',
        stable=(),
        scalar="inv(a) = 1 / a",
        cost="costly",
-       domain="invertible")
+       domain="invertible",
+       check="conditioned",
+       symmetry="arguments")  # inv(S)' = inv(S') = inv(S)
 define('norm2', differential=d_norm, adjoints=(pull_norm,), jacobian=vec_norm, shape=norm2_shape,
        syntax=Syntax("norm2"),
        latex=Latex(template=r"\left\|{0}\right\|_2"),

@@ -15,15 +15,19 @@ from ..core.algebra import call, frob, matmul, mul, ones_vector, transpose, vec
 from ..core.registry import Code, Latex, Syntax
 from ..core.shape_rules import same_shape, scalar_result
 from ..core.shapes import ONE, Kind, Shape
+from ..core.tensor_shapes import axis_removed, normal_axis
 from ..errors import ShapeError
 from .operation import define
+from .tensors import axis_sum, expand
 
 
 def axis_shape(args: tuple, params: tuple) -> tuple[Shape, Kind]:
     """max(X, axis) of a matrix: axis 1 gives a vector of its rows' values, axis 0 a row vector
-    of its columns'."""
+    of its columns'; of a tensor, the axis removed."""
     (a,) = args
     (axis,) = params
+    if a.kind is Kind.TENSOR:  # the axis removed, as np.max(X, axis=a)
+        return axis_removed(a, normal_axis(axis, len(a.shape.dims), f"max({a}, axis)"))
     if a.kind is not Kind.MATRIX or axis not in (0, 1):
         raise ShapeError(f"along axis {axis}: the axis of a matrix is 0 or 1 (here {a} is "
                          f"{a.shape})")
@@ -62,9 +66,12 @@ def vec_extreme(node, out, js):
 
 def d_along(node, out, ds):
     """d max(X, 1) = (ismax(X, 1) * dX) @ 1 (each row's largest entry moves it); d max(X, 0) =
-    1' @ (ismax(X, 0) * dX) (each column's)."""
+    1' @ (ismax(X, 0) * dX) (each column's); of a tensor, d max(X, a) = sum(ismax(X, a) * dX,
+    a)."""
     x = node.args[0]
     picked = mul(_indicator(node), ds[0])
+    if x.kind is Kind.TENSOR:  # d max(X, a) = sum(ismax(X, a) * dX, a), the axis removed
+        return axis_sum(picked, node.params[0])
     if node.params[0] == 1:
         return matmul(picked, ones_vector(x.shape.cols))
     return matmul(transpose(ones_vector(x.shape.rows)), picked)
@@ -73,9 +80,12 @@ def d_along(node, out, ds):
 def pull_along(node, out, g):
     """g : max(dX, 1) = (Diag(g) @ ismax(X, 1)) : dX, g : max(dX, 0) = (ismax(X, 0) @
     Diag(g')) : dX for the row vector g: the cotangent of each row (column) goes to its
-    arg-max."""
+    arg-max; of a tensor, G : max(dX, a) = (expand(G, a, n) * ismax(X, a)) : dX."""
     indicator = _indicator(node)
-    if node.params[0] == 1:
+    x, axis = node.args[0], node.params[0]
+    if x.kind is Kind.TENSOR:  # G : max(dX, a) = (expand(G, a, n) * ismax(X, a)) : dX
+        return mul(expand(g, axis, x.shape.dims[axis]), indicator)
+    if axis == 1:
         return matmul(call("Diag", g), indicator)
     return matmul(indicator, call("Diag", transpose(g)))
 
@@ -104,17 +114,19 @@ for _name, _arg, _which in (("max", "argmax", "largest"), ("min", "argmin", "sma
            sympy=lambda s, node, a: a if node.args[0].is_scalar else s.no_form(node),
            stable=(),
            scalar=f"{_name}(a) = a",
-           cost="cheap")
+           cost="cheap",
+           tensors=True)
     define(f"axis_{_name}", differential=d_along, adjoints=(pull_along,), shape=axis_shape,
            syntax=Syntax(_name, params=(None,)),
            latex=Latex(template=rf"\operatorname{{{{{_name}}}}}\left({{0}}, {{1}}\right)"),
-           code=Code(numpy=f"np.{_name}({{0}}, axis={{axis}}, keepdims=True)",
-                     torch=f"torch.a{_name}({{0}}, dim={{axis}}, keepdim=True)",
+           code=Code(numpy=f"np.{_name}({{0}}, axis={{axis}}, keepdims={{keep}})",
+                     torch=f"torch.a{_name}({{0}}, dim={{axis}}, keepdim={{keep}})",
                      params=("axis",)),
            sympy=lambda s, node, a: s.no_form(node),
            stable=(),
-           scalar=f"{_name}(X, axis) takes a matrix",
-           cost="cheap")
+           scalar=f"{_name}(X, axis) takes a matrix or a tensor",
+           cost="cheap",
+           tensors=True)
     for _prefix, _params, _written in (("", (), "None"), ("axis_", ("axis",), "{axis}")):
         _indicator_name = f"is{_name}"
         define(f"{_prefix}{_indicator_name}", differential=d_constant,
@@ -129,4 +141,5 @@ for _name, _arg, _which in (("max", "argmax", "largest"), ("min", "argmin", "sma
                stable=(),
                scalar=f"{_indicator_name}(a) = 1: the 0/1 indicator of the {_which} entry "
                       f"({_arg}, the first at ties)",
-               cost="cheap")
+               cost="cheap",
+               tensors=True)

@@ -1,4 +1,5 @@
-"""softmax, log_softmax and logsumexp, of a vector or of each row of a matrix.
+"""softmax, log_softmax and logsumexp, of a vector, of each row of a matrix, and along the last
+axis of a tensor (ops/tensors.py has their rules along any axis of a tensor).
 
 One entry per operation (see :mod:`matcalc.ops.operation`).
 """
@@ -22,10 +23,12 @@ from ..core.shape_rules import logsumexp_shape, same_shape
 from ..core.shapes import Kind
 from .operation import define
 from .tensors import (
-    logsumexp_differential,
-    logsumexp_pullback,
-    softmax_differential,
-    softmax_pullback,
+    d_log_softmax_along,
+    d_logsumexp_along,
+    d_softmax_along,
+    pull_log_softmax_along,
+    pull_logsumexp_along,
+    pull_softmax_along,
 )
 
 
@@ -35,8 +38,8 @@ def d_softmax(node, out, ds):
     x = node.args[0]
     if x.is_scalar:
         return None
-    if x.kind is Kind.TENSOR:
-        return softmax_differential(x, out, ds[0])
+    if x.kind is Kind.TENSOR:  # along its last axis
+        return d_softmax_along(node, out, ds)
     if x.kind is Kind.VECTOR:
         return mul(out, sub(ds[0], matmul(transpose(out), ds[0])))
     weighted = mul(out, ds[0])
@@ -50,7 +53,7 @@ def pull_softmax(node, out, g):
     if x.is_scalar:
         return None
     if x.kind is Kind.TENSOR:  # the differential is self-adjoint: S * (G - sum(S * G) ...)
-        return softmax_pullback(x, out, g)
+        return pull_softmax_along(node, out, g)
     if x.kind is Kind.VECTOR:
         return mul(out, sub(g, matmul(transpose(out), g)))
     picked = _picked_cotangent(g)
@@ -103,6 +106,8 @@ def d_log_softmax(node, out, ds):
     x = node.args[0]
     if x.is_scalar:
         return None
+    if x.kind is Kind.TENSOR:
+        return d_log_softmax_along(node, out, ds)
     s = call("softmax", x)
     if x.kind is Kind.VECTOR:
         return sub(ds[0], frob(s, ds[0]))
@@ -115,6 +120,8 @@ def pull_log_softmax(node, out, g):
     x = node.args[0]
     if x.is_scalar:
         return None
+    if x.kind is Kind.TENSOR:
+        return pull_log_softmax_along(node, out, g)
     s = call("softmax", x)
     if x.kind in (Kind.VECTOR, Kind.ROW):
         return sub(g, mul(call("sum", g), s))
@@ -127,7 +134,7 @@ def d_logsumexp(node, out, ds):
     if x.is_scalar:
         return ds[0]
     if x.kind is Kind.TENSOR:
-        return logsumexp_differential(x, ds[0])
+        return d_logsumexp_along(node, out, ds)
     if x.kind is Kind.MATRIX:
         return matmul(mul(call("softmax", x), ds[0]), ones_vector(x.shape.cols))
     return frob(call("softmax", x), ds[0])
@@ -139,7 +146,7 @@ def pull_logsumexp(node, out, g):
     if x.is_scalar:
         return g
     if x.kind is Kind.TENSOR:
-        return logsumexp_pullback(x, g)
+        return pull_logsumexp_along(node, out, g)
     if x.kind is Kind.MATRIX:
         return matmul(call("Diag", g), call("softmax", x))
     return mul(g, call("softmax", x))
@@ -184,7 +191,8 @@ define('log_softmax',
        sympy=lambda s, node, a: s.no_form(node),
        stable=(),
        scalar="log_softmax(a) = 0",
-       cost="costly")
+       cost="costly",
+       tensors=True)
 define('logsumexp',
        differential=d_logsumexp,
        adjoints=(pull_logsumexp,),

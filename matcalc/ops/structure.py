@@ -83,7 +83,7 @@ def pull_unvec(node, out, g):
 
 
 deflinear('Diag', adjoints=(pull_diag_matrix,), jacobian=vec_diag_matrix, shape=diag_matrix_shape,
-          syntax=Syntax("Diag"),
+          syntax=Syntax("Diag"), symmetry="always",
           latex=Latex(command=r"\operatorname{Diag}"),
           code=Code(numpy="np.diagflat({0})", torch="torch.diag({0}.reshape(-1))", scalar="{0}"),
           sympy=lambda s, node, a: a if node.args[0].is_scalar else s.DiagMatrix(a),

@@ -67,8 +67,9 @@ def no_derivative(name: str):
     return rule
 
 
-def _facets(name: str, latex: Latex, scalar: str, scalar_code: str, shape) -> dict:
-    return dict(shape=shape, syntax=Syntax(name), latex=latex,
+def _facets(name: str, latex: Latex, scalar: str, scalar_code: str, shape, check: str) -> dict:
+    # check: which singular values random points keep apart (not differentiable where they meet)
+    return dict(shape=shape, syntax=Syntax(name), latex=latex, check=check,
                 code=Code(numpy=f"_{name}({{0}})", torch=f"_{name}({{0}})", helpers=(f"_{name}",),
                           scalar=scalar_code),
                 sympy=lambda s, node, *args: s.no_form(node), stable=(), scalar=scalar,
@@ -81,21 +82,24 @@ def _named(name: str) -> Latex:
 
 define("norm_spec", differential=d_spectral_norm,
        **_facets("norm_spec", Latex(template=r"\left\|{0}\right\|_{{2}}"),
-                 "norm_spec(a) = abs(a)", "np.abs({0})", singular_shape("norm_spec", "scalar")))
+                 "norm_spec(a) = abs(a)", "np.abs({0})", singular_shape("norm_spec", "scalar"),
+                 "singular gap"))
 define("norm_nuc", differential=d_nuclear_norm,
        **_facets("norm_nuc", Latex(template=r"\left\|{0}\right\|_{{*}}"),
-                 "norm_nuc(a) = abs(a)", "np.abs({0})", singular_shape("norm_nuc", "scalar")))
+                 "norm_nuc(a) = abs(a)", "np.abs({0})", singular_shape("norm_nuc", "scalar"),
+                 "singular floor"))
 define("svdvals", differential=d_singular_values,
        **_facets("svdvals", _named("svdvals"), "svdvals(a) = abs(a)", "np.abs({0})",
-                 singular_shape("svdvals", "values")))
-for _name, _side, _scalar in (("svd_u1", "rows", "svd_u1(a) = sign(a)"),
-                              ("svd_v1", "cols", "svd_v1(a) = 1"),
-                              ("svd_u", "U", "svd_u(a) = sign(a)"),
-                              ("svd_v", "V", "svd_v(a) = 1")):
+                 singular_shape("svdvals", "values"), "singular values"))
+for _name, _side, _scalar, _check in (
+        ("svd_u1", "rows", "svd_u1(a) = sign(a)", "singular gap"),
+        ("svd_v1", "cols", "svd_v1(a) = 1", "singular gap"),
+        ("svd_u", "U", "svd_u(a) = sign(a)", "singular values"),
+        ("svd_v", "V", "svd_v(a) = 1", "singular values")):
     define(_name, differential=no_derivative(_name),
            **_facets(_name, _named(_name), _scalar,
                      "np.sign({0})" if _name.startswith("svd_u") else "(0.0 * {0} + 1.0)",
-                     singular_shape(_name, _side)))
+                     singular_shape(_name, _side), _check))
 define("polar", differential=no_derivative("polar"),
        **_facets("polar", _named("polar"), "polar(a) = sign(a)", "np.sign({0})",
-                 singular_shape("polar", "same")))
+                 singular_shape("polar", "same"), "singular floor"))

@@ -1,9 +1,12 @@
-"""Sums along an axis of a tensor, and their adjoint: repeating along a new axis.
+"""Sums along an axis of a tensor, their adjoint (repeating along a new axis), and softmax,
+log_softmax and logsumexp along any axis of a tensor.
 
 ``sum(X, a)`` of a tensor removes the axis ``a`` (NumPy's ``np.sum(X, axis=a)``); ``expand(G,
 a, n)`` puts a new axis of n copies at position ``a`` (``np.expand_dims`` broadcast to n), the
-cotangent a sum along that axis passes back.  The rules of softmax and logsumexp along the last
-axis of a tensor are written with the two (:func:`softmax_pullback`, ...).  One entry per
+cotangent a sum along that axis passes back.  The rules of softmax, log_softmax and logsumexp of
+a tensor are written with the two, for any axis (one set: :func:`d_softmax_along`, ...): the
+plain operations use them along a tensor's last axis, ``axis_softmax``, ``axis_log_softmax`` and
+``axis_logsumexp`` (``softmax(X, 0)``, the axis a parameter) along another.  One entry per
 operation (see :mod:`matcalc.ops.operation`).
 """
 
@@ -14,7 +17,7 @@ from ..core.algebra import Term, call, mul, sub
 from ..core.ir import Node
 from ..core.registry import Code, Latex, Syntax
 from ..core.shapes import Kind
-from ..core.tensor_shapes import axis_sum_shape, expand_shape
+from ..core.tensor_shapes import axis_sum_shape, expand_shape, kept_along, reduced_along
 from ..errors import UnsupportedError
 from .operation import define
 
@@ -70,40 +73,75 @@ def no_jacobian(node, out, js):
                            "gradients of a scalar are")
 
 
-def last_axis(x: Node) -> int:
-    return len(x.shape.dims) - 1
+def axis_of(node: Node) -> int:
+    """The axis a softmax, log_softmax or logsumexp of a tensor runs along: its parameter
+    (``softmax(X, 0)``), else the last."""
+    return node.params[0] if node.params else len(node.args[0].shape.dims) - 1
 
 
-def softmax_differential(x: Node, s: Node, dx: Term) -> Term:
-    """d softmax(X) = S * (dX - expand(sum(S * dX, -1), -1, n)) along the last axis of a
-    tensor (each row of each batch entry: d s = s * (dx - s' dx))."""
-    axis = last_axis(x)
-    return mul(s, sub(dx, expand(axis_sum(mul(s, dx), axis), axis, x.shape.cols)))
+def softmax_along(x: Node, axis: int) -> Node:
+    """softmax(X, axis) of a tensor: the softmax along its last axis, axis_softmax along
+    another."""
+    if axis == len(x.shape.dims) - 1:
+        return call("softmax", x)
+    return call("axis_softmax", x, params=(axis,))
 
 
-def softmax_pullback(x: Node, s: Node, g: Node) -> Term:
-    """G : d softmax(X) = (S * (G - expand(sum(S * G, -1), -1, n))) : dX; for the cotangent
-    G = expand(a, -1, k) * onehot(y) that pick(S, y) passes back, that is
-    expand(a * pick(S, y), -1, k) * (onehot(y) - S), as sum(S * onehot(y), -1) = pick(S, y)."""
-    axis = last_axis(x)
-    if g.op == "mul" and g.args[0].op == "expand" and g.args[1].op == "onehot" and \
-            g.args[0].params[0] == axis:
-        a, onehot = g.args[0].args[0], g.args[1]
-        picked = mul(a, call("pick", s, onehot.args[0]))
-        return mul(expand(picked, axis, x.shape.cols), sub(onehot, s))
-    return softmax_differential(x, s, g)
+def _centred(s: Node, t: Term, x: Node, axis: int) -> Term:
+    """t - expand(sum(S * t, a), a, n): t less its S-weighted sum along the axis a."""
+    return sub(t, expand(axis_sum(mul(s, t), axis), axis, x.shape.dims[axis]))
 
 
-def logsumexp_differential(x: Node, dx: Term) -> Term:
-    """d logsumexp(X) = sum(softmax(X) * dX, -1) along the last axis of a tensor."""
-    return axis_sum(mul(call("softmax", x), dx), last_axis(x))
+def _spread(g: Term, x: Node, axis: int) -> Term:
+    """expand(g, a, n) * softmax(X, a) (the softmax alone when g is ones)."""
+    s = softmax_along(x, axis)
+    spread = expand(g, axis, x.shape.dims[axis])
+    return s if spread.op == "ones" else mul(spread, s)
 
 
-def logsumexp_pullback(x: Node, g: Node) -> Term:
-    """G : d logsumexp(X) = (expand(G, -1, n) * softmax(X)) : dX for a tensor X (1 * S = S
-    when G is ones)."""
-    spread = expand(g, last_axis(x), x.shape.cols)
-    return call("softmax", x) if spread.op == "ones" else mul(spread, call("softmax", x))
+def d_softmax_along(node, out, ds):
+    """d softmax(X, a) = S * (dX - expand(sum(S * dX, a), a, n)): along each line of the axis
+    a, d s = s * (dx - s' dx)."""
+    return mul(out, _centred(out, ds[0], node.args[0], axis_of(node)))
+
+
+def pull_softmax_along(node, out, g):
+    """G : d softmax(X, a) = (S * (G - expand(sum(S * G, a), a, n))) : dX (the differential
+    is self-adjoint); along the last axis, for the cotangent G = expand(c, -1, k) * onehot(y)
+    that pick(S, y) passes back, that is expand(c * pick(S, y), -1, k) * (onehot(y) - S), as
+    sum(S * onehot(y), -1) = pick(S, y)."""
+    x, axis = node.args[0], axis_of(node)
+    if axis == len(x.shape.dims) - 1 and g.op == "mul" and g.args[0].op == "expand" and \
+            g.args[1].op == "onehot" and g.args[0].params[0] == axis:
+        c, onehot = g.args[0].args[0], g.args[1]
+        picked = mul(c, call("pick", out, onehot.args[0]))
+        return mul(expand(picked, axis, x.shape.cols), sub(onehot, out))
+    return mul(out, _centred(out, g, x, axis))
+
+
+def d_log_softmax_along(node, out, ds):
+    """d log_softmax(X, a) = dX - expand(sum(S * dX, a), a, n) with S = softmax(X, a)
+    (log_softmax(X, a) = X - expand(logsumexp(X, a), a, n))."""
+    x, axis = node.args[0], axis_of(node)
+    return _centred(softmax_along(x, axis), ds[0], x, axis)
+
+
+def pull_log_softmax_along(node, out, g):
+    """G : d log_softmax(X, a) = (G - expand(sum(G, a), a, n) * S) : dX, S = softmax(X, a):
+    each line's cotangent less its sum times the line's softmax."""
+    x, axis = node.args[0], axis_of(node)
+    return sub(g, _spread(axis_sum(g, axis), x, axis))
+
+
+def d_logsumexp_along(node, out, ds):
+    """d logsumexp(X, a) = sum(softmax(X, a) * dX, a): the axis a removed."""
+    x, axis = node.args[0], axis_of(node)
+    return axis_sum(mul(softmax_along(x, axis), ds[0]), axis)
+
+
+def pull_logsumexp_along(node, out, g):
+    """G : d logsumexp(X, a) = (expand(G, a, n) * softmax(X, a)) : dX."""
+    return _spread(g, node.args[0], axis_of(node))
 
 
 define('axis_sum',
@@ -134,3 +172,27 @@ define('expand',
        scalar="expand(a, axis, n) = a repeated",
        cost="cheap",
        tensors=True)
+for _name, _differential, _adjoint, _shape, _code, _scalar in (
+        ("softmax", d_softmax_along, pull_softmax_along, kept_along("softmax"),
+         ("_softmax({0}, {axis})", "torch.softmax({0}, dim={axis})"), "softmax(a) = 1"),
+        ("log_softmax", d_log_softmax_along, pull_log_softmax_along, kept_along("log_softmax"),
+         ("_log_softmax({0}, {axis})", "torch.log_softmax({0}, dim={axis})"),
+         "log_softmax(a) = 0"),
+        ("logsumexp", d_logsumexp_along, pull_logsumexp_along, reduced_along("logsumexp"),
+         ("_logsumexp({0}, {axis}, False)", "_logsumexp({0}, {axis}, False)"),
+         "logsumexp(a) = a")):
+    define(f"axis_{_name}",  # along an axis of a tensor other than its last
+           differential=_differential,
+           adjoints=(_adjoint,),
+           jacobian=no_jacobian,
+           shape=_shape,
+           syntax=Syntax(_name, params=(None,)),
+           latex=Latex(template=rf"\operatorname{{{{{_name.replace('_', chr(92) + '_')}}}}}"
+                                r"\left({0}, {1}\right)"),
+           code=Code(numpy=_code[0], torch=_code[1], helpers=(f"_{_name}",), params=("axis",)),
+           sympy=lambda s, node, a: s.no_form(node),
+           stable=(),
+           scalar=_scalar + " (along an axis of a tensor)",
+           cost="costly",
+           tensors=True,
+           values="unit" if _name == "softmax" else "real")

@@ -27,6 +27,9 @@ from ..engine.result import Result
 from ..lang.latex_tokens import GREEK
 
 _SUM, _HADAMARD, _JUXTAPOSE, _UNARY, _POSTFIX, _ATOM = range(1, 7)
+# a batch sum, or a product or negation ending in one: its \sum takes every factor after it, so
+# it is bracketed wherever one could follow, and not as the right operand of + - \odot
+_TRAILING_SUM = 1.5
 
 ACCENT_SUFFIXES = (("hat", "hat"), ("tilde", "tilde"), ("bar", "bar"))
 _OWN_SUBSCRIPT = re.compile(r"_\{([^{}]*)\}$")
@@ -216,7 +219,7 @@ class _Printer:
                 " ".join(self.wrap(factor, _POSTFIX) for factor in factors[outside:])
         finally:
             self.slices = ""
-        return f"{before}\\sum_{{{','.join(letters)}}} {text}", _SUM
+        return f"{before}\\sum_{{{','.join(letters)}}} {text}", _TRAILING_SUM
 
     def _expand(self, node: Node) -> tuple[str, int]:
         axis, n = node.params
@@ -278,17 +281,28 @@ class _Printer:
         # a spread row or column beside a full matrix is written as the row or column, as the
         # text printer does (X - mu, \frac{X}{s}): the reader spreads it back
         left, right = shown_operands(node.op, *node.args)
-        return f"{self.wrap(left, level)} {symbol} {self.wrap(right, level + 1)}", level
+        right_text, right_level = self.print(right)
+        if right_level < level + 1 and right_level != _TRAILING_SUM:
+            right_text = f"\\left({right_text}\\right)"
+        return f"{self.wrap(left, level)} {symbol} {right_text}", level
 
     def _matmul(self, node: Node) -> tuple[str, int]:
         over_slices = self._batch_sum(node)  # \sum_{b,t} \delta_{bt}: sum(delta, 0)' @ ones(T)
         if over_slices is not None:
             return over_slices
         left, right = node.args
-        # the matrix product is associative: A (B C) is set as A B C
-        right_text = self.print(right)[0] if right.op == "matmul" else \
-            self.wrap(right, _POSTFIX)
-        return f"{self.wrap(left, _JUXTAPOSE)} {right_text}", _JUXTAPOSE
+        # the matrix product is associative: A (B C) is set as A B C; a batch sum last takes
+        # no brackets (W \sum_b X_b), and then what follows the whole product must
+        right_text, level = self.print(right) if right.op == "matmul" else \
+            self._last_factor(right)
+        return f"{self.wrap(left, _JUXTAPOSE)} {right_text}", \
+            _TRAILING_SUM if level == _TRAILING_SUM else _JUXTAPOSE
+
+    def _last_factor(self, node: Node) -> tuple[str, int]:
+        """The last factor of a product: a batch sum as it is (at the level of a sum), else
+        bracketed unless it binds tighter than a product."""
+        over_slices = self._batch_sum(node)
+        return over_slices if over_slices is not None else (self.wrap(node, _POSTFIX), _POSTFIX)
 
     def _mul(self, node: Node) -> tuple[str, int]:
         left, right = node.args
@@ -297,11 +311,15 @@ class _Printer:
         if left.is_scalar:
             joiner = " \\cdot " if right.op == "const" or (
                 left.op == "const" and self.print(right)[0][:1].isdigit()) else " "
-            return f"{self.wrap(left, _JUXTAPOSE)}{joiner}{self.wrap(right, _POSTFIX)}", \
-                _JUXTAPOSE
+            right_text, level = self._last_factor(right)
+            return f"{self.wrap(left, _JUXTAPOSE)}{joiner}{right_text}", \
+                _TRAILING_SUM if level == _TRAILING_SUM else _JUXTAPOSE
         return self._binary(node, "\\odot", _HADAMARD)
 
     def _neg(self, node: Node) -> tuple[str, int]:
+        over_slices = self._batch_sum(node.args[0])  # -\sum_b X_b
+        if over_slices is not None:
+            return f"-{over_slices[0]}", _TRAILING_SUM
         return f"-{self.wrap(node.args[0], _JUXTAPOSE)}", _UNARY
 
     def _transpose(self, node: Node) -> tuple[str, int]:

@@ -13,7 +13,6 @@ from functools import cache
 from ..core import ir
 from ..core.algebra import chain
 from ..core.broadcast import axis_mean
-from ..core.functions import FUNCTIONS
 from ..core.ir import Node
 from ..core.registry import view
 from ..core.shapes import Kind
@@ -34,6 +33,12 @@ def _valued() -> dict[str, frozenset[str]]:
 
     return {"positive": taking("positive", "unit"), "nonnegative": taking("nonnegative") - {"sqrt"},
             "unit": taking("unit"), "unit entrywise": taking("unit") - {"softmax"}}
+
+
+@cache
+def _symmetries() -> dict[str, str]:
+    """When each operation's result is symmetric (its ``symmetry`` facet)."""
+    return {name: symmetry for name, symmetry in view("symmetry").items() if symmetry}
 
 
 # attributes that hold only on a set of measure zero (S = S', sum(y) = 1, y * y = 1): true at the
@@ -306,17 +311,19 @@ class Facts:
             return False
         if op == "var":
             return self._declared(node, "symmetric") or self._declared(node, "spd")
-        if op in ("identity", "Diag", "zeros", "ones"):
+        if op in ("identity", "zeros", "ones"):
             return True
-        if op in ("add", "sub"):
-            return all(self.symmetric(arg) for arg in node.args)
-        # Hadamard products, inverses, f(S)' = f(S') entry by entry
-        if op in ("mul", "neg", "inv", "transpose") or op in FUNCTIONS:
-            return all(self.symmetric(arg) for arg in node.args)
-        if op in ("div", "mpow", "mpowk", "pow"):  # S / c, S ^ k, S .^ c
-            return all(arg.is_scalar or self.symmetric(arg) for arg in node.args)
         if op == "matmul":
             return self._symmetric_product(chain(node))
+        # the operation's symmetry facet (matcalc/ops): S + T, S * T, inv(S), f(S)' = f(S')
+        # entry by entry when the arguments are; S / c, S ^ k, S .^ c; Diag(v) always
+        symmetry = _symmetries().get(op, "")
+        if symmetry == "always":
+            return True
+        if symmetry == "arguments":
+            return all(self.symmetric(arg) for arg in node.args)
+        if symmetry == "scalars or arguments":
+            return all(arg.is_scalar or self.symmetric(arg) for arg in node.args)
         return False
 
     def _symmetric_product(self, factors: list[Node]) -> bool:

@@ -478,7 +478,7 @@ def _isextreme(x, axis, lowest):
     index = (_np.argmin if lowest else _np.argmax)(x, axis=axis)
     if axis is None:
         return (_np.arange(_np.size(x)).reshape(_np.shape(x)) == index).astype(x.dtype)
-    positions = _np.arange(_np.shape(x)[axis]).reshape((-1, 1) if axis == 0 else (1, -1))
+    positions = _np.arange(_np.shape(x)[axis]).reshape((-1,) + (1,) * (_np.ndim(x) - 1 - axis))
     return (positions == _np.expand_dims(index, axis)).astype(x.dtype)
 
 

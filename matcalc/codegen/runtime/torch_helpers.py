@@ -475,7 +475,7 @@ def _isextreme(x, axis, lowest):
         positions = _torch.arange(x.numel(), device=x.device).reshape(x.shape)
         return (positions == pick(x)).to(x.dtype)
     positions = _torch.arange(x.shape[axis], device=x.device)
-    positions = positions.reshape((-1, 1) if axis == 0 else (1, -1))
+    positions = positions.reshape((-1,) + (1,) * (x.dim() - 1 - axis))
     return (positions == pick(x, dim=axis).unsqueeze(axis)).to(x.dtype)
 
 
