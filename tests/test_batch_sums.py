@@ -16,8 +16,10 @@ from matcalc.numeric.evaluate import evaluate
 from matcalc.present.latex import result_lines, to_latex
 
 DERIVATIONS = Path(__file__).resolve().parent.parent / "derivations"
-GALLERY = sorted({path.stem for path in DERIVATIONS.glob("*attention*.mc")} |
-                 {"transformer_block", "next_token_cross_entropy"})
+# the attention problems, and every problem with a tensor (transformer block, next-token
+# cross-entropy, ...)
+GALLERY = sorted({path.stem for path in DERIVATIONS.glob("*.mc")
+                  if "attention" in path.stem or "tensor(" in path.read_text()})
 CASES = int(os.environ.get("MATCALC_BATCH_SUM_CASES", "12"))  # random expressions
 
 
