@@ -107,7 +107,7 @@ def ratios(path: pathlib.Path, source: str | None = None, measure=peak_ratio
                 continue
             keywords = {"sizes": point.sizes} if "sizes=None" in code else {}
             ratio = measure(module, point.arrays, keywords)
-            if ratio > worst:
+            if ratio > worst or not where:  # where: the worst valid point (the first at 0)
                 worst, where = ratio, dict(point.sizes)
         yield f"{group[0].kind} {group[0].of} wrt {', '.join(group[0].names)}", worst, where
 

@@ -19,7 +19,8 @@ DERIVATION_SECONDS = 9.0  # wall-clock seconds one derivation may take
 MAX_ENTRIES = 25_000_000  # entries of one array evaluated (200 MB of float64)
 MAX_MATRIX_POWER = 64  # the largest k of a matrix power A ^ k (its derivative has k terms)
 
-_deadline: ContextVar[float | None] = ContextVar("matcalc_deadline", default=None)
+# the deadline of the running derivation and the budget (seconds) it came from
+_deadline: ContextVar[tuple[float, float] | None] = ContextVar("matcalc_deadline", default=None)
 
 
 @contextmanager
@@ -27,7 +28,7 @@ def time_budget(seconds: float | None = None) -> Iterator[None]:
     """Run the body under a deadline (nested budgets keep the outer, earlier one)."""
     limit = DERIVATION_SECONDS if seconds is None else seconds
     outer = _deadline.get()
-    deadline = time.monotonic() + limit
+    deadline = (time.monotonic() + limit, limit)
     token = _deadline.set(deadline if outer is None else min(outer, deadline))
     try:
         yield
@@ -45,7 +46,7 @@ def check_entries(rows: int, cols: int, what: str) -> None:
 def check_time() -> None:
     """Raise LimitError when the current derivation has used up its time budget."""
     deadline = _deadline.get()
-    if deadline is not None and time.monotonic() > deadline:
-        raise LimitError(f"the derivation took more than {DERIVATION_SECONDS:g} s "
+    if deadline is not None and time.monotonic() > deadline[0]:
+        raise LimitError(f"the derivation took more than {deadline[1]:g} s "
                          "(matcalc.limits.DERIVATION_SECONDS, or matcalc --time-limit SECONDS, "
                          "sets the limit); split the problem or ask for fewer results at once")

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import os
 
-from hypothesis import HealthCheck, settings
+# one BLAS thread in each test process (set before NumPy loads): the tests' matrices are small or
+# medium, and BLAS threads competing for cores with each other and with the test workers
+# (pytest -n) cost more than they give (the math.SE problem's checks ran 3x slower)
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
+from hypothesis import HealthCheck, settings  # noqa: E402
 
 # small (the default, CI): the same examples every run, so a red run is reproducible; large
 # (HYPOTHESIS_PROFILE=large): new random examples every run, to search for defects

@@ -2,16 +2,21 @@
 passes take sums along an axis without products with ones, dot products without Hadamard
 temporaries, and write their entrywise chains in place into as few new arrays as they can."""
 
+import pathlib
 import re
 import tracemalloc
 
 import numpy as np
 import pytest
-from helpers import assert_generated_code_matches
+from helpers import assert_generated_code_matches, program
+from hypothesis import assume, given, settings
+from strategies import expressions
 
 import matcalc
 from matcalc.codegen.module import generate, load
 from matcalc.codegen.reuse import Allocation, reuse_dead_arrays
+from matcalc.derive import derive_by_request
+from matcalc.numeric.sampling import random_instance
 
 NORMALISED = ("X, G : matrix(N, d)\nmu = mean(X, {axis})\n"
               "s = sqrt(mean((X - mu) .^ 2, {axis}) + 1e-5)\nXn = (X - mu) / s\n")
@@ -189,7 +194,6 @@ READERS = "X, G : matrix(N, d)\ngam : vector(d)\nv : vector(N)\n"
 ])
 def test_scaled_matrices_read_in_other_ways_keep_their_values(body):
     from matcalc.numeric.evaluate import evaluate
-    from matcalc.numeric.sampling import random_instance
 
     parsed = matcalc.parse(READERS + body)
     results = matcalc.derive(parsed, wrt=["X", "G"])
@@ -203,3 +207,78 @@ def test_scaled_matrices_read_in_other_ways_keep_their_values(body):
         for got in (both, alone):
             np.testing.assert_allclose(got[key], want[key], rtol=1e-9, atol=1e-10)
     assert np.isclose(value, evaluate(parsed, "L", point.arrays), rtol=1e-10)
+
+
+# --- row blocks ---------------------------------------------------------------------------
+
+def blocked(results, rows_bytes=1):
+    """The generated module of results with blocks of one row (every row its own block)."""
+    module = load(generate(list(results)))
+    module._ROW_BLOCK_BYTES = rows_bytes
+    return module
+
+
+@pytest.mark.parametrize("name", ["layer norm", "batch norm", "RMSNorm", "layer norm with gain",
+                                  "squared layer norm"])
+def test_a_row_local_gradient_over_blocks_of_rows_computes_the_same(name):
+    results = derived(name)
+    module = blocked(results)
+    point = random_instance(results[0].program, seed=2, sizes={"N": 7, "d": 5})
+    arrays = {k: v for k, v in point.arrays.items() if k in results[0].program.variables}
+    want = results.numpy(compiled=False)(**arrays)
+    got = module.gradient(**arrays)
+    for key in want:
+        np.testing.assert_allclose(got[key], want[key], rtol=1e-10, atol=1e-12)
+    blocks = "return _in_row_blocks(" in generate(list(results))
+    # rows are blocked only where the gradient is row-local: BatchNorm's column means and the
+    # gain's column sum are not
+    assert blocks is (name in ("layer norm", "RMSNorm", "squared layer norm")), name
+
+
+def test_arrays_of_different_rows_are_refused_as_without_blocks():
+    module = blocked(derived("layer norm"))
+    with pytest.raises(ValueError):
+        module.gradient(X=np.ones((6, 4)), G=np.ones((7, 4)))
+
+
+@pytest.mark.parametrize("path", sorted(pathlib.Path("derivations").glob("*.mc")),
+                         ids=lambda p: p.stem)
+def test_gallery_gradients_over_blocks_of_one_row_compute_the_same(path):
+    parsed = matcalc.parse(path.read_text())
+    for group in derive_by_request(parsed):
+        if "_in_row_blocks(" not in group.code():
+            continue
+        point = random_instance(parsed, seed=5)
+        want = group.numpy(compiled=False)(sizes=point.sizes, **point.arrays)
+        got = blocked(group).gradient(**point.arrays)
+        for key in want:
+            np.testing.assert_allclose(got[key], want[key], rtol=1e-9, atol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(expressions(program("base = a").variables, max_depth=3))
+def test_random_gradients_over_blocks_of_one_row_compute_the_same(node):
+    # whatever the expression, a function that runs in blocks of rows agrees with the
+    # interpreter (the analysis never blocks a function whose rows are mixed)
+    from matcalc.core import ir
+    from matcalc.engine.pipeline import variables_of
+    from matcalc.errors import DomainError
+
+    base = program("base = a")
+    target = base.extended({"F": ir.apply("sum", ir.apply("sin", node)) if not node.is_scalar
+                            else ir.apply("sin", node)})
+    names = variables_of(target, target.definitions["F"].ref)
+    assume(names)
+    results = matcalc.derive(target, wrt=names[:1], of="F", check=False)
+    source = generate(list(results))
+    assume("return _in_row_blocks(" in source)
+    module = load(source)
+    module._ROW_BLOCK_BYTES = 1
+    point = random_instance(target, seed=2)
+    try:
+        want = results.numpy(compiled=False)(sizes=point.sizes, **point.arrays)
+    except DomainError:
+        assume(False)
+    got = module.gradient(**{k: v for k, v in point.arrays.items() if k in target.variables})
+    for key in want:
+        np.testing.assert_allclose(got[key], want[key], rtol=1e-9, atol=1e-12)

@@ -45,9 +45,10 @@ from .diagonals import with_diagonals
 from .names import identifier, size_name, sizes_keyword
 from .plan import constant_nodes, hoisted, mover, regrouped
 from .reuse import reuse_dead_arrays
+from .row_blocks import in_blocks, row_blocked
 from .shared_chains import shared_chains
 from .solves import solved_inverses
-from .unscaled import unscaled
+from .unscaled import unscaled_request
 from .writer import Writer, count_uses
 
 ZERO = const(0.0)
@@ -81,6 +82,7 @@ class Written:
     valued_lines: list[str]  # computing the results and the function's value (gradients only)
     valued_results: list[str]
     value: str  # the function's value in valued_lines' terms ("" unless gradients)
+    row_blocks: tuple[str, ...] = ()  # variables sliced into blocks of rows (row_blocks.py)
 
 
 def written(derivatives: Result | Sequence[Result], hoist: bool = True,
@@ -108,7 +110,8 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
     facts = Facts(body_of)
     uses = count_uses(bodies + ([value_node] if value_node else []), set())
     solved = solved_inverses(bodies + ([value_node] if value_node else []))
-    constant = constant_nodes(program, where, wrt, bodies) if hoist else set()
+    blocks = row_blocked(result_nodes, body_of, program.variables, spelling.name)
+    constant = constant_nodes(program, where, wrt, bodies) if hoist and not blocks else set()
     chosen = hoisted(bodies, constant, solved)
     variables = list(program.variables)
     taken = [identifier(v) for v in variables]
@@ -124,8 +127,8 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
         preparer = Writer(program, facts, named, counts, spelling, solved=solved)
         prepare_lines = _prepare_lines(chosen, preparer, writer, prepared_key)
         wanted = set(needed) if with_value else _needed_by(result_nodes, where, body_of)
-        kept, results_of, value_of = _unscaled(program, where, statements, wanted, result_nodes,
-                                               value_node if with_value else None)
+        kept, results_of, value_of = unscaled_request(
+            program, where, statements, wanted, result_nodes, value_node if with_value else None)
         lines = []
         for statement_name, body in kept:
             text = writer.value(body)
@@ -161,7 +164,7 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
     setup = _setup(program, variables, bodies, spelling, sizes_key)
     return Written(program, group, spelling, taken, setup, sizes_key, prepared_key,
                    prepare_lines, [f"_h{i}" for i in range(1, len(chosen) + 1)], lines,
-                   results, valued_lines, valued_results, value)
+                   results, valued_lines, valued_results, value, blocks)
 
 
 def _statements(group: list[Result], program: Program, where: dict[str, Node],
@@ -181,19 +184,6 @@ def _statements(group: list[Result], program: Program, where: dict[str, Node],
         statements = [(n, regrouped(b, moves)) for n, b in statements]
         result_nodes = [regrouped(r, moves) for r in result_nodes]
     return needed, statements, result_nodes
-
-
-def _unscaled(program: Program, where: dict[str, Node], statements: list[tuple[str, Node]],
-              wanted: set[str], result_nodes: list[Node], value_node: Node | None
-              ) -> tuple[list[tuple[str, Node]], list[Node], list[Node]]:
-    """The wanted statements, the results and the value (a list of none or one) with the
-    matrices scaled by spread vectors that only sums and scalings read left unformed
-    (codegen/unscaled.py)."""
-    refs = {n: program.definitions[n].ref for n, _ in statements if n in program.definitions}
-    refs.update({n: ref(n, b) for n, b in where.items()})
-    roots = [*result_nodes, *([value_node] if value_node is not None else [])]
-    kept, roots = unscaled([(n, b) for n, b in statements if n in wanted], roots, refs)
-    return kept, roots[:len(result_nodes)], roots[len(result_nodes):]
 
 
 def _symmetric(result_nodes: list[Node], group: list[Result]) -> frozenset:
@@ -343,6 +333,11 @@ def _module(code: Written, name: str, prepare_name: str = "prepare") -> str:
                 + textwrap.indent(body, "    ") + "\n    return " + returned + "\n")
 
     functions = function(name, f"{title}.", code.lines, code.results)
+    if code.row_blocks and not code.sizes_keyword:  # the same code over blocks of rows
+        rows = function(f"_{name}_rows", f"{title}, for a block of rows.", code.lines,
+                        code.results)
+        functions = in_blocks(name, signature, f"{title}.", code.parameters,
+                              [identifier(v) for v in code.row_blocks]) + rows
     if code.value:
         # the loss with its gradients, sharing the forward pass (what a training loop needs)
         functions = function(f"value_and_{name}", f"{group[0].of} and its {title}, computed "

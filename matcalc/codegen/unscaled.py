@@ -9,7 +9,8 @@ applied to the row sums or to ``m``: ``Xn`` itself, a pass over N x d memory, is
 from __future__ import annotations
 
 from ..core import ir
-from ..core.ir import Node
+from ..core.ir import Node, ref
+from ..core.program import Program
 from ..core.shapes import ONE, Kind
 from .row_means import column_spread, full, spread_vector
 
@@ -34,6 +35,19 @@ def unscaled(statements: list[tuple[str, Node]], roots: list[Node], refs: dict[s
         if refs[name] not in left and body not in left:
             statements, roots = others, rewritten
     return statements, roots
+
+
+def unscaled_request(program: Program, where: dict[str, Node], statements: list[tuple[str, Node]],
+              wanted: set[str], result_nodes: list[Node], value_node: Node | None
+              ) -> tuple[list[tuple[str, Node]], list[Node], list[Node]]:
+    """The wanted statements, the results and the value (a list of none or one) with the
+    matrices scaled by spread vectors that only sums and scalings read left unformed
+    (codegen/unscaled.py)."""
+    refs = {n: program.definitions[n].ref for n, _ in statements if n in program.definitions}
+    refs.update({n: ref(n, b) for n, b in where.items()})
+    roots = [*result_nodes, *([value_node] if value_node is not None else [])]
+    kept, roots = unscaled([(n, b) for n, b in statements if n in wanted], roots, refs)
+    return kept, roots[:len(result_nodes)], roots[len(result_nodes):]
 
 
 def _scaling(body: Node) -> tuple[Node, Node, Node, str] | None:

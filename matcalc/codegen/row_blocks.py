@@ -1,0 +1,104 @@
+"""Row-local gradients computed over blocks of rows, each block's arrays kept in cache.
+
+A normalisation layer's gradient reads each row of its inputs on its own: row sums and row dot
+products, columns spread along the rows, entrywise operations, products with matrices that do
+not depend on the rows.  Its NumPy code makes about nine passes over N x d memory; over blocks
+of rows small enough for the CPU's cache (``_in_row_blocks``, about 512 KiB an array) those
+passes read the cache, not memory, as a compiler's fused loops do.
+
+A function is computed in blocks only where this analysis proves every value it writes
+row-local (row i of each result depends on row i of the inputs alone); anything else that
+depends on the rows (a sum over them, a transpose, the number N itself) keeps the function
+whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..core.functions import FUNCTIONS
+from ..core.ir import Node
+from ..core.shapes import Dim, Kind
+from .row_means import UFUNCS
+
+ROWS, GLOBAL = "rows", "global"  # a value's rows follow the inputs' rows; it ignores them
+_ENTRYWISE = frozenset(UFUNCS) | frozenset(FUNCTIONS)
+
+
+def row_blocked(results: list[Node], body_of: Callable[[str], Node | None], variables: dict,
+                backend: str) -> tuple[str, ...]:
+    """The variables a NumPy function computing ``results`` slices into blocks of rows when
+    every result has N rows and is row-local in N (N the first result's rows); () where not."""
+    if backend != "numpy" or not results or \
+            any(r.kind not in (Kind.MATRIX, Kind.VECTOR) for r in results):
+        return ()
+    rows = results[0].shape.rows
+    if not _names_in(rows):  # a number of rows: nothing to block
+        return ()
+    status = _status_of(rows, body_of, {})
+    if any(status(r) != ROWS or r.shape.rows is not rows for r in results):
+        return ()
+    return tuple(name for name, v in variables.items()
+                 if v.kind in (Kind.MATRIX, Kind.VECTOR) and v.shape.rows is rows)
+
+
+def in_blocks(name: str, signature: str, doc: str, parameters: list[str],
+              sliced: list[str]) -> str:
+    """The source of ``name``, calling ``_<name>_rows`` (the same code) over blocks of the
+    sliced arrays' rows."""
+    arrays = ", ".join(f"{p!r}: {p}" for p in parameters)
+    return (f'def {name}{signature}:\n    """{doc}"""\n    return '
+            f"_in_row_blocks(_{name}_rows, {{{arrays}}}, {tuple(sliced)!r})\n\n\n")
+
+
+def _dims(shape) -> list[Dim]:
+    return [*shape.lead, shape.rows, shape.cols]
+
+
+def _status_of(rows: Dim, body_of: Callable[[str], Node | None], seen: dict):
+    """status(node): ROWS (row i of the value depends on row i of the inputs alone and the
+    value has N rows), GLOBAL (the value does not depend on the rows at all) or None."""
+
+    def mentions(shape) -> bool:
+        return any(rows is d or _names_in(rows) & _names_in(d) for d in _dims(shape))
+
+    def status(node: Node) -> str | None:
+        if node in seen:
+            return seen[node]
+        seen[node] = None  # a cycle cannot occur; a guard against recursion on refs
+        seen[node] = found = _status(node)
+        return found
+
+    def _status(node: Node) -> str | None:
+        op, args = node.op, node.args
+        if op == "ref":
+            body = body_of(node.params[0])
+            return None if body is None else status(body)
+        if op in ("var", "ones", "zeros"):
+            if not mentions(node.shape):
+                return GLOBAL
+            own = node.shape.rows is rows and not mentions_tail(node.shape)
+            return ROWS if own and node.kind in (Kind.MATRIX, Kind.VECTOR) else None
+        if op == "const":
+            return GLOBAL
+        if op == "dimval":
+            return None if _names_in(rows) & _names_in(node.params[0]) else GLOBAL
+        states = [status(arg) for arg in args]
+        if None in states:
+            return None
+        if all(state == GLOBAL for state in states):
+            return None if mentions(node.shape) else GLOBAL
+        if op == "matmul":  # A @ B: A's rows, B not depending on the rows
+            return ROWS if states == [ROWS, GLOBAL] and not mentions(args[1].shape) else None
+        if op in _ENTRYWISE or op == "pow" and args[1].is_scalar:
+            return ROWS if node.shape.rows is rows and not mentions_tail(node.shape) else None
+        return None
+
+    def mentions_tail(shape) -> bool:
+        return any(_names_in(rows) & _names_in(d) for d in [*shape.lead, shape.cols])
+
+    return status
+
+
+def _names_in(d: Dim) -> set:
+    return {symbol for symbols, _ in d.terms for symbol in symbols}
