@@ -16,7 +16,7 @@ POWER = "X, A : matrix(n, n); k : integer\n"
 
 @pytest.mark.parametrize("text, expected", [
     ("f = tr(X ^ k)", "df_dX = k * (X ^ (k - 1))'"),
-    ("f = 3 * tr(X ^ (k + 1))", "df_dX = 3 * ((k + 1) * (X ^ k)')"),
+    ("f = 3 * tr(X ^ (k + 1))", "df_dX = 3 * (k + 1) * (X ^ k)'"),
     ("f = tr(X ^ (2 * k)) / 2", "df_dX = k * (X ^ (2 * k - 1))'"),
 ])
 def test_the_trace_of_a_power_has_the_cookbook_gradient(text, expected):
