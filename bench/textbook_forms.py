@@ -6,7 +6,9 @@ Three corpora of `.mc` problems, each with its `# textbook:` lines: the gallery 
 whose problems the tests hold) and two held-out sets (bench/heldout/ and bench/heldout2/, which
 no test reads; the second was written after the first had been used to choose forms; the third,
 heldout_masks/, holds attention masks and functions along an axis, written before their forms
-were tuned). Sizes
+were tuned; the fourth, heldout3/, 40 problems written before any of the forms they exercise
+were worked on: normalisation, GLMs, robust losses, attention variants, Gaussian and KL forms,
+matrix factorisation, Hessians, trace and log-det identities). Sizes
 are the gallery test's token counts (tests/test_gallery.py). Each problem's textbook lines are
 also checked numerically against matcalc's result at a random point, so a wrong book line is
 reported, not measured.
@@ -34,7 +36,8 @@ from matcalc.numeric.sampling import random_instance  # noqa: E402
 
 CORPORA = {"gallery": ROOT / "derivations", "held-out": ROOT / "bench" / "heldout",
            "held-out 2": ROOT / "bench" / "heldout2",
-           "held-out masks": ROOT / "bench" / "heldout_masks"}
+           "held-out masks": ROOT / "bench" / "heldout_masks",
+           "held-out 3": ROOT / "bench" / "heldout3"}
 
 
 def agrees(path: pathlib.Path, groups) -> bool:
@@ -65,8 +68,12 @@ def measure(path: pathlib.Path) -> tuple[float, bool, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--verbose", action="store_true", help="print every result over 1.25x")
+    parser.add_argument("--corpus", action="append", choices=sorted(CORPORA),
+                        help="measure only this corpus (may be given more than once)")
     arguments = parser.parse_args()
     for corpus, folder in CORPORA.items():
+        if arguments.corpus and corpus not in arguments.corpus:
+            continue
         ratios = []
         for path in sorted(folder.glob("*.mc")):
             ratio, ok, derived = measure(path)

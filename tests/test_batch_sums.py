@@ -16,8 +16,10 @@ from matcalc.numeric.evaluate import evaluate
 from matcalc.present.latex import result_lines, to_latex
 
 DERIVATIONS = Path(__file__).resolve().parent.parent / "derivations"
-GALLERY = sorted({path.stem for path in DERIVATIONS.glob("*attention*.mc")} |
-                 {"transformer_block", "next_token_cross_entropy"})
+# the attention problems, and every problem with a tensor (transformer block, next-token
+# cross-entropy, ...)
+GALLERY = sorted({path.stem for path in DERIVATIONS.glob("*.mc")
+                  if "attention" in path.stem or "tensor(" in path.read_text()})
 CASES = int(os.environ.get("MATCALC_BATCH_SUM_CASES", "12"))  # random expressions
 
 
@@ -72,10 +74,12 @@ def _random_body(rng: np.random.Generator, tensors: tuple[str, str], depth: int,
         return f"({tensors[0]} + c')" if leaf == "c'" else leaf
     a = _random_body(rng, tensors, depth - 1, entrywise)
     b = _random_body(rng, tensors, depth - 1, entrywise)
-    choices = ["add", "mul", "sub", "tanh"] + ([] if entrywise else ["matmul", "transpose"])
+    choices = ["add", "mul", "sub", "tanh"] + ([] if entrywise else ["matmul", "transpose",
+                                                                    "softmax"])
     kind = choices[rng.integers(len(choices))]
     return {"add": f"({a} + {b})", "sub": f"({a} - {b})", "mul": f"({a} * {b})",
-            "tanh": f"tanh({a})", "matmul": f"({a} @ {b})", "transpose": f"({a})'"}[kind]
+            "tanh": f"tanh({a})", "matmul": f"({a} @ {b})", "transpose": f"({a})'",
+            "softmax": f"softmax({a})"}[kind]
 
 
 @pytest.mark.parametrize("seed", range(CASES))
@@ -154,7 +158,7 @@ def test_slices_of_names_with_subscripts_of_their_own():
 def test_an_unsupported_batch_sum_is_an_unsupported_error():
     problem = "X : tensor(B, T, d)\nG : tensor(B, T, d)\nL = sum(G * X)"
     with pytest.raises(UnsupportedError):
-        read_answer(matcalc.parse(problem), r"\sum_{b} \operatorname{softmax}(X_b)",
+        read_answer(matcalc.parse(problem), r"\sum_{b} \operatorname{tr}(X_b^\top X_b)",
                     is_latex=True)
 
 
@@ -180,6 +184,10 @@ def test_a_missing_batch_sum_is_hinted(answer, latex, hinted):
     ("W * sum(X, 0) * W", r"W \odot \sum_{b} X_{b} \odot W"),
     ("(W @ sum(X, 0))' + W", r"\left(W \sum_{b} X_{b}\right)^\top + W"),
     ("sum(X, 0) / B - W", r"\frac{\sum_{b} X_{b}}{B} - W"),
+    ("sum(X' @ softmax(X @ W), 0)",
+     r"\sum_{b} X_{b}^\top \operatorname{softmax}\left(X_{b} W\right)"),
+    ("sum(log_softmax(X)' @ Y, 0)",
+     r"\sum_{b} \operatorname{log\_softmax}\left(X_{b}\right)^\top Y_{b}"),
 ])
 def test_a_batch_sum_inside_an_expression_keeps_what_follows_outside(text, latex):
     # \sum takes every factor after it: a factor after a batch sum needs brackets, an operand

@@ -10,7 +10,7 @@ from helpers import assert_generated_code_matches
 
 import matcalc
 from matcalc.codegen.backends import helper_source
-from matcalc.codegen.module import generate
+from matcalc.codegen.module import generate, load
 
 
 def helpers() -> dict:
@@ -41,6 +41,19 @@ def test_scaled_softmax_keeps_float32_and_leaves_its_input():
     got = helpers()["_softmax"](x, 1, 1 / np.sqrt(6.0))
     assert got.dtype == np.float32 and np.array_equal(x, before)
     np.testing.assert_allclose(got, plain_softmax(x / np.sqrt(6.0), 1), rtol=1e-6)
+
+
+def test_integer_input_gives_floats():
+    x = np.array([[1, 2, 3], [0, 0, 5]])
+    got = helpers()["_softmax"](x, 1, 0.5)
+    np.testing.assert_allclose(got, plain_softmax(x * 0.5, 1))
+    results = matcalc.derive("S, G : matrix(n, n)\nL = sum(G * softmax(S / 2))", wrt="S",
+                             check=False)
+    module = load(generate(results, hoist=False))
+    rng = np.random.default_rng(5)
+    s, g = rng.integers(-3, 4, size=(4, 4)), rng.normal(size=(4, 4))
+    expected = results.numpy(compiled=False)(S=s.astype(float), G=g)
+    np.testing.assert_allclose(module.gradient(S=s, G=g)["S"], expected, rtol=1e-12)
 
 
 def test_masked_entries_get_zero_and_a_nan_spoils_its_row_only():

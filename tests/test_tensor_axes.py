@@ -198,8 +198,11 @@ def test_a_reduction_divided_into_its_tensor_says_to_expand_it():
     # NumPy broadcasts X / r back only with keepdims: the language writes expand(r, 2, d)
     problem = "X : tensor(B, T, d)\ng : vector(d)\nG : tensor(B, T, d)\n" \
         "r = sqrt(mean(X .^ 2, -1) + 1e-5)\nL = sum(G * (X / {} * g'))"
-    with pytest.raises(UnsupportedError, match=r"keepdims.*expand\(r, 2, d\)"):
+    with pytest.raises(UnsupportedError, match=r"keepdims.*expand\(r, 2, d\) to repeat it "
+                                               r"along that axis\n"):
         matcalc.parse(problem.format("r"))
+    with pytest.raises(UnsupportedError, match=r"axis 1 removed.*expand\(r, 1, T\).*\(r = "):
+        matcalc.parse(problem.format("sqrt(mean(X .^ 2 + exp(X) * sigmoid(X), 1))"))
     results = matcalc.derive(problem.format("expand(r, 2, d)"), wrt=["X", "g"], check=False)
     for verdict in matcalc.check(list(results), seed=1, trials=1, directions=2):
         assert verdict.ok, verdict

@@ -27,8 +27,7 @@ ROWS = {
     # its Hessian: was X' @ Diag(y) @ (Diag(1 / (1 + e)) - Diag(e / (1 + e) / (1 + e))) @ ...
     "logistic +-1 Hessian": ("X : matrix(N, d); w : vector(d); y : vector(N) pm1\n"
                              "L = sum(log(1 + exp(-y * (X @ w))))", "w", "hessian",
-                             "d2L_dw_dw = X' @ Diag(sigmoid(-(y * (X @ w))) * sigmoid(y * (X @ w)))"
-                             " @ X"),
+                             "d2L_dw_dw = X' @ Diag(sigmoid(X @ w) * sigmoid(-(X @ w))) @ X"),
     # was 2 * ones(n) + ones(n) + ones(n)
     "four times": ("x : vector(n)\nf = sum(x + x + x + x)", "x", "grad", "df_dx = 4 * ones(n)"),
     # was -0.16666666666666666 * ...: keep exact rationals
@@ -39,7 +38,7 @@ ROWS = {
                                     "df_dX = 3 * (X ^ 2)'"),
     # was f * (inv(X ^ 5)' @ (X ^ 4)' + ... five terms): inv(A ^ k) is A ^ -k among powers
     "determinant of a fifth power": ("X : matrix(n, n) invertible\nf = det(X ^ 5)", "X", "grad",
-                                     "df_dX = 5 * (f * inv(X)')"),
+                                     "df_dX = 5 * f * inv(X)'"),
     "inverse power times a power": ("X : matrix(n, n) invertible\nf = tr(inv(X ^ 3) @ X)", "X",
                                     "grad", "df_dX = -2 * inv(X ^ 3)'"),
     # was kron(ones(k)', I(n)) @ (I(k*n) * kron(A, ones(n, n))) @ kron(ones(k), I(n)):
@@ -47,13 +46,13 @@ ROWS = {
     "trace of a Kronecker product": ("A : matrix(k, k); X : matrix(n, n)\nf = tr(kron(A, X))",
                                      "X", "grad", "df_dX = tr(A) * I(n)"),
     "trace of a Kronecker square": ("X : matrix(n, n)\nf = tr(kron(X, X))", "X", "grad",
-                                    "df_dX = 2 * (tr(X) * I(n))"),
+                                    "df_dX = 2 * tr(X) * I(n)"),
     # was B' @ X' + X' @ B': a transpose taken out of a sum when that is shorter
     "trace of X B X": ("X, B : matrix(n, n)\nf = tr(X @ B @ X)", "X", "grad",
                        "df_dX = (X @ B + B @ X)'"),
     # was ones(n)' @ Diag(exp(a * b * x) * (a * b))
     "jacobian of a sum": ("x, a, b : vector(n)\nf = sum(exp(a * b * x))", "x", "jacobian",
-                          "df_dx = (exp(a * b * x) * (a * b))'"),
+                          "df_dx = (exp(a * b * x) * a * b)'"),
     # was delta1 - (ones(N) @ ones(N)' @ delta1) / N: a centred batch's columns sum to 0
     "squares about the batch mean": ("X : matrix(N, d)\nmu = mean(X, 0)\n"
                                      "f = sum((X - mu) .^ 2)", "X", "grad",
@@ -68,7 +67,7 @@ ROWS = {
     # was 2 * ((k / (2 * s ^ 2)) * (z - x)) and 2 * ((0.5 / d) * v): numbers cancel
     "a scaled squared distance": ("z, x : vector(n); k, s : scalar positive\n"
                                   "f = k * sum((z - x) .^ 2) / (2 * s ^ 2)", "z", "grad",
-                                  "df_dz = (k * (z - x)) / s ^ 2"),
+                                  "df_dz = k * (z - x) / s ^ 2"),
     "half a quadratic over d": ("v : vector(n); d : scalar positive\nf = 0.5 * (v' @ v) / d",
                                 "v", "grad", "df_dv = v / d"),
     # labels in {0, 1}: was X' @ (((1 - y) / (1 - s) - y / s) * (s * (1 - s))) (Bishop eq. 4.91)

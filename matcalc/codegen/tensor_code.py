@@ -69,11 +69,25 @@ def softmax_pullback(value: Value, node: Node, inline: Inline | None = None) -> 
     return f"_softmax_pullback({value(p)}, {value(d)}, {axis})"
 
 
+def _spread_row_sums(node: Node) -> Node | None:
+    """W for ``(W @ 1) @ 1'``, the row sums of a matrix W spread over its columns; else None."""
+    if node.op != "matmul" or node.args[1].op != "transpose" or \
+            node.args[1].args[0].op != "ones":
+        return None
+    sums = node.args[0]
+    if sums.op != "matmul" or sums.args[1].op != "ones" or sums.args[0].kind is not Kind.MATRIX:
+        return None
+    return sums.args[0]
+
+
 def _pullback_operands(node: Node) -> tuple[Node, Node, int] | None:
-    """(P, D, axis) of ``P * (D - expand(sum(P * D, a), a, n))`` or of ``P * D - Diag((P * D)
-    @ 1) @ P`` (axis 1), else None."""
+    """(P, D, axis) of ``P * (D - expand(sum(P * D, a), a, n))``, of ``P * (D - ((P * D) @ 1)
+    @ 1')`` or of ``P * D - Diag((P * D) @ 1) @ P`` (axis 1), else None."""
     if node.op == "mul" and node.args[1].op == "sub":
         p, (d, spread) = node.args[0], node.args[1].args
+        row_sums = _spread_row_sums(spread)
+        if row_sums is not None:  # P * (D - ((P * D) @ 1) @ 1'), a matrix's rows
+            return (p, d, 1) if row_sums.op == "mul" and row_sums.args == (p, d) else None
         if spread.op != "expand" or spread.args[0].op != "axis_sum":
             return None
         weighted = spread.args[0].args[0]

@@ -1,12 +1,13 @@
 """Batch sums written over slices: ``sum(X' @ G, 0)`` is ``\\sum_b X_b^\\top G_b``.
 
 A tensor ``Y`` of ``tensor(B, T, d)`` computed from tensors by operations that act on each batch
-entry alone (NumPy's batched ``@``, ``'`` of the last two axes, ``+ - * /`` and elementwise
-functions, matrices broadcast to every entry) has as its entry ``b`` the same expression of the
-operands' entries ``X_b``.  So ``sum(Y, 0) = \\sum_b Y(X_b, ...)``, and over two leading axes
-``\\sum_{b,h}``.  With one more letter, for the rows, the slices are vectors (the rows of every
-entry, as columns): ``sum(sum(Y, 0), 0)' = \\sum_{b,t} Y(x_{bt}, ...)``, which holds for
-entrywise operations only (a row of a product is no product of rows).
+entry alone (NumPy's batched ``@``, ``'`` of the last two axes, ``+ - * /``, elementwise
+functions and softmax along the last axis, matrices broadcast to every entry) has as its entry
+``b`` the same expression of the operands' entries ``X_b``.  So
+``sum(Y, 0) = \\sum_b Y(X_b, ...)``, and over two leading axes ``\\sum_{b,h}``.  With one more
+letter, for the rows, the slices are vectors (the rows of every entry, as columns):
+``sum(sum(Y, 0), 0)' = \\sum_{b,t} Y(x_{bt}, ...)``, which holds for entrywise operations only
+(a row of a product is no product of rows).
 
 The LaTeX printer writes such sums this way and the LaTeX reader reads them back; both ask
 :func:`not_slicewise` whether an expression qualifies.
@@ -20,7 +21,8 @@ from .ir import Node, walk
 from .shapes import Dim, Kind
 
 ENTRYWISE = frozenset({"add", "sub", "mul", "div", "neg", "pow", *ELEMENTWISE_FUNCTIONS})
-SLICEWISE = ENTRYWISE | {"matmul", "transpose"}
+# softmax and log_softmax without an axis are along the last axis, a slice's rows
+SLICEWISE = ENTRYWISE | {"matmul", "transpose", "softmax", "log_softmax"}
 _LEAVES = frozenset({"var", "ref", "const", "dimval", "ones", "zeros", "identity"})
 
 

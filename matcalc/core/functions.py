@@ -42,6 +42,9 @@ class Function:
     values: str = "real"  # "positive", "unit" (in (0, 1)) or "nonnegative"
     bounds: tuple[float, ...] = ()  # (lo, hi) its values approach, where floating point saturates
     costly: bool = True  # worth computing once in generated code's prepare()
+    # (a, b, c) with f(-x) = a + b f(x) + c x for every x (odd: (0, -1, 0), even: (0, 1, 0),
+    # sigmoid(-x) = 1 - sigmoid(x), softplus(-x) = softplus(x) - x); None: no such identity
+    mirror: tuple[float, float, float] | None = None
 
 
 FUNCTIONS: dict[str, Function] = {f.name: f for f in (
@@ -49,31 +52,35 @@ FUNCTIONS: dict[str, Function] = {f.name: f for f in (
              values="positive"),
     Function("log", lambda a, x, y: a.div(a.const(1.0), x), "log'(x) = 1 / x", "np.log",
              r"\log", "log", domain="positive"),
-    Function("sin", lambda a, x, y: a.call("cos", x), "sin' = cos", "np.sin", r"\sin", "sin"),
+    Function("sin", lambda a, x, y: a.call("cos", x), "sin' = cos", "np.sin", r"\sin", "sin",
+             mirror=(0, -1, 0)),
     Function("cos", lambda a, x, y: a.neg(a.call("sin", x)), "cos' = -sin", "np.cos", r"\cos",
-             "cos"),
+             "cos", mirror=(0, 1, 0)),
     Function("tanh", lambda a, x, y: a.sub(a.const(1.0), a.mul(y, y)), "tanh' = 1 - tanh^2",
-             "np.tanh", r"\tanh", "tanh", bounds=(-1.0, 1.0)),
+             "np.tanh", r"\tanh", "tanh", bounds=(-1.0, 1.0), mirror=(0, -1, 0)),
     Function("sigmoid", lambda a, x, y: a.mul(y, a.sub(a.const(1.0), y)),
-             "sigma' = sigma (1 - sigma)", "_sigmoid", None, "sigmoid", values="unit"),
+             "sigma' = sigma (1 - sigma)", "_sigmoid", None, "sigmoid", values="unit",
+             mirror=(1, -1, 0)),
     Function("relu", lambda a, x, y: a.call("step", x),
              "relu' = step (CS224n notes, sec. 3)", "_relu", r"\operatorname{relu}", "relu",
-             kink=True, values="nonnegative", costly=False),
+             kink=True, values="nonnegative", costly=False, mirror=(0, 1, -1)),
     Function("step", lambda a, x, y: None, "step' = 0 away from 0", "_step", None, "step",
              kink=True, values="nonnegative", costly=False),
     Function("sign", lambda a, x, y: None, "sign' = 0 away from 0", "np.sign",
-             r"\operatorname{sign}", "sign", kink=True, costly=False),
+             r"\operatorname{sign}", "sign", kink=True, costly=False, mirror=(0, -1, 0)),
     Function("sqrt", lambda a, x, y: a.div(a.const(0.5), y), "sqrt'(x) = 1 / (2 sqrt(x))",
              "np.sqrt", None, "sqrt", domain="positive", values="nonnegative", costly=False),
     Function("abs", lambda a, x, y: a.call("sign", x), "abs' = sign", "np.abs",
-             r"\operatorname{abs}", "Abs", kink=True, values="nonnegative", costly=False),
+             r"\operatorname{abs}", "Abs", kink=True, values="nonnegative", costly=False,
+             mirror=(0, 1, 0)),
     Function("softplus", lambda a, x, y: a.call("sigmoid", x), "softplus' = sigmoid",
-             "_softplus", r"\operatorname{softplus}", "softplus", values="positive"),
+             "_softplus", r"\operatorname{softplus}", "softplus", values="positive",
+             mirror=(0, 1, -1)),
     Function("tan", lambda a, x, y: a.add(a.const(1.0), a.mul(y, y)), "tan' = 1 + tan^2",
-             "np.tan", r"\tan", "tan", domain="bounded"),
+             "np.tan", r"\tan", "tan", domain="bounded", mirror=(0, -1, 0)),
     Function("erf", lambda a, x, y: a.mul(a.const(_TWO_OVER_ROOT_PI), a.call(
         "exp", a.neg(a.mul(x, x)))), "erf'(x) = 2 exp(-x^2) / sqrt(pi)", "_erf",
-        r"\operatorname{erf}", "erf", bounds=(-1.0, 1.0)),
+        r"\operatorname{erf}", "erf", bounds=(-1.0, 1.0), mirror=(0, -1, 0)),
     Function("log1p", lambda a, x, y: a.div(a.const(1.0), a.add(a.const(1.0), x)),
              "log1p'(x) = 1 / (1 + x)", "np.log1p", r"\operatorname{log1p}", "log1p",
              domain="positive"),
@@ -94,11 +101,11 @@ FUNCTIONS: dict[str, Function] = {f.name: f for f in (
         a.mul(a.const(0.5), a.add(a.const(1.0), a.call("erf", a.mul(a.const(_ROOT_HALF), x)))),
         a.mul(a.mul(a.const(_ONE_OVER_ROOT_2PI), x),
               a.call("exp", a.mul(a.const(-0.5), a.mul(x, x))))),
-        "gelu'(x) = Phi(x) + x phi(x)", "_gelu", r"\operatorname{gelu}", "gelu"),
+        "gelu'(x) = Phi(x) + x phi(x)", "_gelu", r"\operatorname{gelu}", "gelu", mirror=(0, 1, -1)),
     # the tanh approximation: x (1 + tanh(u)) / 2, u = sqrt(2 / pi) (x + 0.044715 x^3)
     Function("gelu_tanh", lambda a, x, y: _gelu_tanh_derivative(a, x),
              "gelu_tanh'(x) = (1 + t) / 2 + x (1 - t^2) u'(x) / 2, t = tanh(u(x))",
-             "_gelu_tanh", r"\operatorname{gelu\_tanh}", "gelu_tanh"),
+             "_gelu_tanh", r"\operatorname{gelu\_tanh}", "gelu_tanh", mirror=(0, 1, -1)),
 )}
 
 def _unsupported(name: str, derivative: str) -> Any:

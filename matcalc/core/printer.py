@@ -61,13 +61,37 @@ def operation_text(op: str, left_node: Node, right_node: Node) -> str:
     left_node, right_node = shown_operands(op, left_node, right_node)  # X - mu', broadcast
     if level == _PRODUCT and left_node.op in _BINARY and left_node.op != op and \
             _BINARY[left_node.op][1] == _PRODUCT and not _scaled_factor(op, left_node) and \
-            axis_mean(left_node) is None:
+            not _associates(op, left_node, right_node) and axis_mean(left_node) is None:
         # (U' @ d) * step(z): brackets where @, * and / meet, though precedence allows none
         left = f"({_print(left_node)[0]})"
     else:
-        left = _wrap(_print(left_node), level)
-    right = _wrap(_print(right_node), level + 1)
+        left = _wrap(_sized(left_node, right_node, op), level)
+    right = _wrap(_sized(right_node, left_node, op), level + 1)
     return f"{left} {symbol} {right}"
+
+
+def _sized(node: Node, other: Node, op: str) -> tuple[str, int]:
+    """An identity added to (or subtracted from) a matrix, scaled or divided by a scalar or not,
+    written bare (``lam * I + H``, ``I - x @ x' / f``): the reader sizes a bare I by the other
+    operand, so it reads back as the same identity."""
+    if op not in ("add", "sub") or other.is_scalar or other.kind is not Kind.MATRIX:
+        return _print(node)
+    if node.op == "identity":
+        return "I", _ATOM
+    if node.op in ("mul", "div") and node.args[0].op == "identity" and node.args[1].is_scalar:
+        return f"I {_BINARY[node.op][0]} {_wrap(_print(node.args[1]), _PRODUCT + 1)}", _PRODUCT
+    if node.op == "mul" and node.args[1].op == "identity" and node.args[0].is_scalar:
+        return f"{_wrap(_print(node.args[0]), _PRODUCT)} * I", _PRODUCT
+    return _print(node)
+
+
+def _associates(op: str, left_node: Node, right_node: Node) -> bool:
+    """Whether ``(a op1 b) op c`` has the value of ``a op1 (b op c)``, so that a reader needs
+    no brackets: a product divided (a * b / c), or a matrix product scaled or divided by a
+    scalar (A @ x / q)."""
+    if op != "div" and not (op == "mul" and right_node.is_scalar):
+        return False
+    return left_node.op == "mul" or (left_node.op == "matmul" and right_node.is_scalar)
 
 
 def _scaled_factor(op: str, left_node: Node) -> bool:

@@ -65,12 +65,12 @@ def _refuse_kept_axis(a: Node, b: Node, what: str) -> None:
             if all(same(x, y) for x, y in zip(dims[:axis] + dims[axis + 1:], small.shape.dims,
                                               strict=True))]
     if len(axes) == 1:
-        axis, named = axes[0], str(small) if len(str(small)) <= 40 else "r"
+        axis, short = axes[0], len(str(small)) <= 40
         raise UnsupportedError(
             f"{what}: {_text(small)} is {small.shape}, {_text(big)} with its axis {axis} "
             f"removed; NumPy broadcasts a reduction back only with keepdims=True, which is not "
-            f"supported: write expand({named}, {axis}, {dims[axis]}) to repeat it along that "
-            f"axis" + (f" (r = {_text(small)})" if named == "r" else ""))
+            f"supported: write expand({small if short else 'r'}, {axis}, {dims[axis]}) to "
+            f"repeat it along that axis" + ("" if short else f" (r = {_text(small)})"))
 
 
 def matmul(a: Node, b: Node, what: str) -> tuple[Shape, Kind]:

@@ -22,7 +22,8 @@ from ..rules.facts import Facts
 from .accumulate import Derivation, gradients, jacobian, no_jacobian, reached
 from .indexed import chosen
 from .result import KINDS, LAYOUTS, Result, where_for
-from .simplify import Simplifier, divisors_of, left_to_right, tidy
+from .simplify import Simplifier, divisors_of, left_to_right
+from .tidy import tidy
 
 
 def named_expressions(program: Program, facts: Facts) -> dict[Node, Node]:

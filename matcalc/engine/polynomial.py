@@ -15,67 +15,47 @@ from collections.abc import Callable
 
 from ..core import ir
 from ..core.ir import Node, size
-from ..core.shapes import Kind
+from ..core.shapes import ONE, Kind
 from ..errors import ShapeError
+from .atoms import contracted, mirrored, pm1_reduced, reflected, scaled_rows, scan
+from .laurent import MAX_TERMS, Monomial, Polynomial, _add, _atom, _multiply, _order, _TooLarge
 
-Monomial = tuple[tuple[Node, float], ...]  # powers are integers or halves (sqrt)
-Polynomial = dict[Monomial, float]
+__all__ = ["MAX_TERMS", "Monomial", "Numerators", "Polynomial", "_TooLarge", "_multiply",
+           "collected", "divisors", "expand", "rebuild", "spread_inner"]
 
-MAX_TERMS = 24
 _REGION = frozenset({"add", "sub", "mul", "div", "neg", "const", "ones", "pow", "sqrt"})
 _SPREAD = _REGION - {"const", "ones"}  # ones(n) @ ones(m)' stays a matrix of ones
-
-
-class _TooLarge(Exception):
-    pass
-
-
-def _multiply(p: Polynomial, q: Polynomial) -> Polynomial:
-    result: Polynomial = {}
-    for m1, c1 in p.items():
-        for m2, c2 in q.items():
-            powers: dict[Node, float] = dict(m1)
-            for atom, power in m2:
-                powers[atom] = powers.get(atom, 0) + power
-            monomial = tuple(sorted(((a, k) for a, k in powers.items() if k != 0),
-                                    key=lambda item: _order(item[0])))
-            result[monomial] = result.get(monomial, 0.0) + c1 * c2
-            if len(result) > MAX_TERMS:
-                raise _TooLarge
-    return {m: c for m, c in result.items() if c != 0}
-
-
-def _order(atom: Node) -> tuple[str, str, int]:
-    """A stable order of atoms: names alphabetically, then by operation and size (ties keep
-    the order of appearance), without printing deep atoms."""
-    name = str(atom.params[0]) if atom.op in ("var", "ref", "const") else ""
-    return (atom.op if not name else "", name, size(atom))
-
-
-def _add(p: Polynomial, q: Polynomial, sign: float = 1.0) -> Polynomial:
-    result = dict(p)
-    for monomial, coefficient in q.items():
-        result[monomial] = result.get(monomial, 0.0) + sign * coefficient
-    if len(result) > MAX_TERMS:
-        raise _TooLarge
-    return {m: c for m, c in result.items() if c != 0}
-
-
-def _atom(node: Node, power: float = 1) -> Polynomial:
-    return {((node, power),): 1.0}
-
 
 Numerators = dict[Node, tuple[Node, Node]]  # X - mu -> (Xn, s) for a definition Xn = (X - mu) / s
 
 
 def expand(node: Node, nonzero: Callable[[Node], bool], kept: frozenset[Node],
-           numerators: Numerators | None = None) -> Polynomial:
+           numerators: Numerators | None = None,
+           pm1: Callable[[Node], bool] | None = None) -> Polynomial:
     """The polynomial of ``node``; nodes in ``kept`` stay atoms (bottom-up, without recursion:
     a chain of thousands of sums expands as well as a short one).  A column spread over the
     columns (v @ 1') is the polynomial of v with each atom spread (spreading is a homomorphism
     of the elementwise algebra), and the numerator of a named quotient is the name times the
-    divisor (X - mu = Xn * s for Xn = (X - mu) / s: where Xn is defined, s is not zero)."""
+    divisor (X - mu = Xn * s for Xn = (X - mu) / s: where Xn is defined, s is not zero); a
+    quotient of atoms is written by its name where a term divides its numerator by its divisor
+    (X / r = Y for Y = X / r).  A function of a negated argument is written by the function of
+    the argument where that occurs too (f(-t) = a + b f(t) + c t: sigmoid(-t) = 1 -
+    sigmoid(t)), and a function of y * t with y +-1 (``pm1``) by the function of t, y's even
+    powers being 1."""
     numerators = numerators or {}
+    pm1 = pm1 or (lambda _: False)
+    scanned: list[tuple[frozenset[Node], frozenset[Node]]] = []
+
+    def atoms_of_node() -> tuple[frozenset[Node], frozenset[Node]]:
+        """(calls with a mirror identity, every atom) of ``node``, scanned once when asked."""
+        if not scanned:
+            scanned.append(scan(node, kept, lambda item: item.op in _REGION or
+                                _spread(item) is not None))
+        return scanned[0]
+
+    quotients = {top: named for top, named in numerators.items() if top.op not in ("add", "sub")}
+    if quotients:
+        numerators = {top: named for top, named in numerators.items() if top not in quotients}
     done: dict[Node, Polynomial] = {}
     stack: list[tuple[Node, bool]] = [(node, False)]
     while stack:
@@ -84,21 +64,34 @@ def expand(node: Node, nonzero: Callable[[Node], bool], kept: frozenset[Node],
             continue
         named = numerators.get(item)
         spread = _spread(item) if named is None and item not in kept else None
+        rows = scaled_rows(item) if named is None and spread is None and item not in kept \
+            else None
+        rows = rows if rows is not None and rows[1] in atoms_of_node()[1] else None
         inner = named is None and item not in kept and (spread is not None or (
-            item.op in _REGION and item.op not in ("const", "ones")
-            and (item.op not in ("pow", "sqrt") or _power_of(item) is not None)))
+            rows is not None) or (item.op in _REGION and item.op not in ("const", "ones")
+                                  and (item.op not in ("pow", "sqrt") or
+                                       _power_of(item) is not None)))
         if (inner or named is not None) and not ready:
             stack.append((item, True))
-            below = (named[1],) if named is not None else (spread[0],) if spread else item.args
+            below = (named[1],) if named is not None else (spread[0],) if spread else \
+                rows if rows is not None else item.args
             stack.extend((arg, False) for arg in below if arg not in done)
             continue
         if named is not None:
             done[item] = _multiply(_atom(named[0]), done[named[1]])
         elif spread is not None:
             done[item] = _spread_polynomial(done[spread[0]], spread)
+        elif rows is not None:
+            v, matrix = rows
+            ones = ir.apply("transpose", ir.ones(matrix.shape.cols, ONE, Kind.VECTOR))
+            done[item] = _multiply(_spread_polynomial(done[v], (v, ones, True)), done[matrix])
+        elif inner:
+            done[item] = _expanded(item, nonzero, kept, done)
         else:
-            done[item] = _expanded(item, nonzero, kept, done) if inner else _leaf(item, kept)
-    return _joined_means(done[node])
+            mirrored_call = mirrored(item, atoms_of_node, pm1) if item not in kept else None
+            done[item] = _leaf(item, kept) if mirrored_call is None else reflected(
+                *mirrored_call, lambda t: expand(t, nonzero, kept, numerators, pm1))
+    return pm1_reduced(contracted(_joined_means(done[node]), quotients), pm1)
 
 
 def _joined_means(polynomial: Polynomial) -> Polynomial:
@@ -166,6 +159,13 @@ def _spread(node: Node, region: bool = True) -> tuple[Node, Node, bool] | None:
             (b.op in _SPREAD or not region):
         return b, a, False
     return None
+
+
+def spread_inner(node: Node) -> Node | None:
+    """v for a column spread over columns, v @ ones(m)', or r for a row over rows, ones(n) @ r;
+    else None."""
+    spread = _spread(node, region=False)
+    return spread[0] if spread is not None else None
 
 
 def _spread_polynomial(polynomial: Polynomial, spread: tuple[Node, Node, bool]) -> Polynomial:
@@ -422,7 +422,8 @@ def _monomial(monomial: Monomial, coefficient: float) -> Node:
 
 
 def collected(node: Node, nonzero: Callable[[Node], bool],
-              numerators: Numerators | None = None) -> Node | None:
+              numerators: Numerators | None = None,
+              pm1: Callable[[Node], bool] | None = None) -> Node | None:
     """``node`` with its terms collected, or None when that does not apply or fails."""
     if node.op not in ("add", "sub", "mul", "div"):
         return None
@@ -431,10 +432,11 @@ def collected(node: Node, nonzero: Callable[[Node], bool],
         for _ in range(3):
             kept = divisors(current)
             if not kept:  # nothing divides: one rebuild is final, worth it only when smaller
-                candidate = rebuild(expand(current, nonzero, kept, numerators), below=size(node))
+                candidate = rebuild(expand(current, nonzero, kept, numerators, pm1),
+                                    below=size(node))
                 current = candidate if candidate is not None else current
                 break
-            candidate = rebuild(expand(current, nonzero, kept, numerators))
+            candidate = rebuild(expand(current, nonzero, kept, numerators, pm1))
             if candidate is None or candidate is current:
                 break
             current = candidate

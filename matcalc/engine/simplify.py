@@ -1,4 +1,4 @@
-"""Rewrite to a fixed point under a size model, and tidy a derivation's where-definitions.
+"""Rewrite to a fixed point under a size model.
 
 ``simplify`` works bottom-up: each node's children are simplified first, then the rules of
 ``rules/simplification.py`` that look at its operation are tried until none fires.  These rewrites
@@ -6,9 +6,7 @@ are only kept when they make the expression smaller (the size model: nodes of th
 tree): distributing a product over a sum (``s * (1 - y / s)`` -> ``s - y``), taking a transpose
 out of a sum (``B' @ X' + X' @ B'`` -> ``(X @ B + B @ X)'``), and inlining a where-definition
 into the places that use it.
-
-``tidy`` then gives a derivation's results their textbook shape: single-use deltas inlined,
-deltas renumbered ``delta1, delta2, ...`` in the order they were made.
+(``tidy.py`` then gives a derivation's results their textbook shape.)
 """
 
 from __future__ import annotations
@@ -24,16 +22,12 @@ from ..errors import ShapeError
 from ..limits import check_time
 from ..rules.facts import Facts
 from ..rules.simplification import RULES
-from .polynomial import collected
+from .polynomial import collected, spread_inner
 from .together import together
 
 MAX_REWRITES = 200  # at one node, before giving up on a fixed point
 MAX_NESTED_COLLECTS = 8
-MAX_INLINED_SIZE = 60  # a single-use delta is not inlined into an expression growing past this
 MAX_NESTED_SIMPLIFICATIONS = 40  # a rewrite's result is simplified in turn, this deep at most
-INLINE_SIZE = 6  # a delta used once that refers to other deltas is inlined when it is this
-# small (U' @ delta1); larger ones stay named, so that a deep network's deltas stay a chain, one
-# a layer, not one nested expression
 
 _BY_OP: dict[str, list] = {}
 for _rule in RULES:
@@ -52,11 +46,13 @@ class Simplifier:
         self.divisors = divisors
         self.done: dict[Node, Node] = {}
         # X - mu -> (Xn, s) for each named quotient Xn = (X - mu) / s whose divisor is never
-        # zero: the collector writes the numerator as the name times the divisor
+        # zero: the collector writes the numerator as the name times the divisor; for a
+        # numerator that is no sum (Y = X / r) it writes X / r as Y where a term has both
         self._numerators = {body.args[0]: (ref, body.args[1]) for body, ref in self.names.items()
-                            if body.op == "div" and body.args[0].op in ("add", "sub")
-                            and facts.nonzero(body.args[1])}
+                            if body.op == "div" and body.args[0].op not in ("const", "ones")
+                            and self._nonzero(body.args[1])}
         self.fired: list[str] = []
+        self._divisors_below: dict[Node, frozenset[Node]] = {}
         self._collecting = 0
         self._depth = 0
         # nodes being settled further up: a rewrite that leads back to one (distributing,
@@ -144,7 +140,9 @@ class Simplifier:
         """The trial's form of ``node``, simplified, when it is smaller than ``node``."""
         if self._collecting > MAX_NESTED_COLLECTS:
             return None
-        candidate = trial(node, self._nonzero, self._numerators)
+        own = self._own_divisors(node)
+        nonzero = self._nonzero if not own else (lambda n: n in own or self._nonzero(n))
+        candidate = trial(node, nonzero, self._numerators, self.facts.pm1)
         if candidate is None or size(candidate) >= size(node):
             return None
         self._collecting += 1
@@ -155,7 +153,39 @@ class Simplifier:
         self.fired.append(name)
         return candidate
 
+    def _own_divisors(self, root: Node) -> frozenset[Node]:
+        """What ``root`` divides by (elementwise or as a scalar) and raises to negative powers,
+        with their factors: wherever ``root`` is defined these are not zero, so a form that
+        cancels them has its value there ((a / d) * d = a).  Remembered node by node."""
+        known = self._divisors_below
+        stack = [root]
+        while stack:
+            node = stack[-1]
+            if node in known:
+                stack.pop()
+                continue
+            missing = [arg for arg in node.args if arg not in known]
+            if missing:
+                stack.extend(missing)
+                continue
+            stack.pop()
+            found = frozenset().union(*(known[arg] for arg in node.args))
+            own = None
+            if node.op == "div" and node.args[1].op != "const":
+                own = node.args[1]
+            elif node.op == "pow" and node.args[1].op == "const" and node.args[1].params[0] < 0:
+                own = node.args[0]
+            if own is not None and own not in found:
+                found = found | _with_factors({own})
+            known[node] = found
+        return known[root]
+
     def _nonzero(self, node: Node) -> bool:
+        """Every entry is non-zero: the function divides by it, or the facts say so; a column
+        spread over the columns (v @ 1') or a row over the rows when v is."""
+        inner = spread_inner(node)
+        if inner is not None:
+            return self._nonzero(inner)
         return node in self.divisors or self.facts.nonzero(node)
 
     def _distributed(self, node: Node) -> Node | None:
@@ -252,6 +282,22 @@ class Simplifier:
         return None
 
 
+def _with_factors(divisors: set[Node]) -> set[Node]:
+    """The divisors with the factors of their products and the bases of their powers: a product
+    is non-zero only where each factor is (|a| |b| != 0 gives |a| != 0 and |b| != 0)."""
+    found = set(divisors)
+    stack = list(divisors)
+    while stack:
+        item = stack.pop()
+        parts = item.args if item.op == "mul" else item.args[:1] if item.op in (
+            "pow", "sqrt", "neg") else ()
+        for part in parts:
+            if part.op != "const" and part not in found:
+                found.add(part)
+                stack.append(part)
+    return found
+
+
 def _untransposed(term: Node) -> Node:
     """u with u' = term, taking the transposes off where they are: (B' @ X') -> X @ B."""
     if term.op == "transpose":
@@ -274,7 +320,9 @@ def _transposes(roots: Iterable[Node]) -> int:
 def left_to_right(root: Node) -> Node:
     """Matrix products written as papers write them, A @ (B @ C) as A @ B @ C (the same value:
     the product is associative), except where C is a column vector, whose product from the
-    right keeps every step a matrix-vector product (W' @ (U' @ d))."""
+    right keeps every step a matrix-vector product (W' @ (U' @ d)); elementwise products and
+    quotients likewise from the left, m * (s * t) as m * s * t and 2 * (A @ x / q) as
+    2 * A @ x / q (Hadamard products and quotients associate: (a * b) / c = a * (b / c))."""
     done: dict[Node, Node] = {}
     for node in walk(root):
         if not node.args:
@@ -283,6 +331,9 @@ def left_to_right(root: Node) -> Node:
         args = tuple(done[arg] for arg in node.args)
         if node.op == "matmul":
             done[node] = _chained(*args)
+        elif node.op == "mul" and args[1].op in ("mul", "div") and \
+                _leftmost(*args) is not None:
+            done[node] = _leftmost(*args)
         elif node.op == "mul" and _scales_first_factor(*args):
             first, *rest = chain(args[1])
             product = ir.apply("mul", args[0], first)
@@ -294,6 +345,29 @@ def left_to_right(root: Node) -> Node:
         else:
             done[node] = ir.apply(node.op, *args, params=node.params)
     return done[root]
+
+
+def _leftmost(first: Node, rest: Node) -> Node | None:
+    """first * rest, where rest is a * b or a / b, as (first * a) * b or (first * a) / b, the
+    same from the left within a, scaling a matrix product's first factor (2 * A @ x); None
+    where the shapes do not allow it."""
+    if rest.op not in ("mul", "div"):
+        if _scales_first_factor(first, rest):
+            head, *tail = chain(rest)
+            product = ir.apply("mul", first, head)
+            for factor in tail:
+                product = ir.apply("matmul", product, factor)
+            return product
+        return ir.apply("mul", first, rest)
+    if rest.op == "div" and not rest.args[1].is_scalar and not first.is_scalar:
+        return None
+    try:
+        inner = _leftmost(first, rest.args[0])
+        if inner is None or inner.shape != ir.apply("mul", first, rest.args[0]).shape:
+            return None
+        return ir.apply(rest.op, inner, rest.args[1])
+    except ShapeError:
+        return None
 
 
 def _scales_first_factor(scalar: Node, product: Node) -> bool:
@@ -313,14 +387,17 @@ def _chained(left: Node, right: Node) -> Node:
 
 
 def divisors_of(program: Program, of: Node) -> frozenset[Node]:
-    """The scalar divisors of the function ``of`` and the definitions it uses (as written and as
-    named), and the scalar arguments of its logarithms: the function, hence its derivative, is
-    defined only where they are not zero."""
+    """The divisors of the function ``of`` and the definitions it uses (as written and as named;
+    scalars, and elementwise divisors with the vector a spread divisor spreads), and the
+    arguments of its logarithms: the function, hence its derivative, is defined only where
+    every entry of these is non-zero."""
     roots = [of] + [program.definitions[n].body for n in program.needed_definitions(of)]
     found = {node.args[1] for root in roots for node in walk(root)
-             if node.op == "div" and node.args[1].is_scalar and node.args[1].op != "const"}
+             if node.op == "div" and node.args[1].op != "const"}
     found |= {node.args[0] for root in roots for node in walk(root)
-              if node.op == "log" and node.args[0].is_scalar and node.args[0].op != "const"}
+              if node.op == "log" and node.args[0].op != "const"}
+    found |= {inner for inner in map(spread_inner, found) if inner is not None}
+    found = _with_factors(found)
     refs = {definition.body: definition.ref for definition in program.definitions.values()}
     for node in list(found):
         if node.op == "ref" and node.name in program.definitions:
@@ -334,130 +411,3 @@ def substitute(root: Node, replacements: dict[str, Node]) -> Node:
     """``root`` with references to the named definitions replaced by the given nodes."""
     return ir.replaced(root, lambda node: replacements.get(node.name)
                        if node.op == "ref" else None)
-
-
-def uses(roots: Iterable[Node], name: str) -> int:
-    """How many times the expression trees under ``roots`` refer to ``name``."""
-    count = 0
-    for root in roots:
-        memo: dict[Node, int] = {}
-        for node in walk(root):
-            own = 1 if node.op == "ref" and node.name == name else 0
-            memo[node] = own + sum(memo[arg] for arg in node.args)
-        count += memo[root]
-    return count
-
-
-def _direct_references(body: Node) -> set[str]:
-    return {node.name for node in walk(body) if node.op == "ref"}
-
-
-def tidy(where: dict[str, Node], results: dict[str, Node], simplifier: Simplifier,
-         reserved: Iterable[str] = (), prefix: str = "delta_"
-         ) -> tuple[dict[str, Node], dict[str, Node]]:
-    """Simplified where-definitions and results: deltas that are small and used once, or that
-    vanish into their users, are inlined; those that remain are renumbered delta1, delta2, ..."""
-    bodies: dict[tuple[str, str], Node] = {("where", n): simplifier(b) for n, b in where.items()}
-    bodies.update({("result", n): simplifier(b) for n, b in results.items()})
-    references = {key: _direct_references(body) for key, body in bodies.items()}
-    users_of: dict[str, list[tuple[str, str]]] = {}
-    for key, names in references.items():
-        for referenced in names:
-            users_of.setdefault(referenced, []).append(key)
-    # a second round: a delta kept for its users may be worth inlining once the deltas it
-    # met there are inlined themselves (LayerNorm's G / s beside the mean terms); it looks
-    # again only at the deltas whose body, users or references the first round changed (the
-    # others would meet the same trial and the same answer)
-    changed: set[tuple[str, str]] | None = None
-    for _ in range(2):
-        inlining = _Inlining(bodies, references, users_of, simplifier, changed)
-        if not any([inlining(name) for name in list(where) if ("where", name) in bodies]):
-            break
-        changed = inlining.changed
-    where = {n: b for (kind, n), b in bodies.items() if kind == "where"}
-    results = {n: b for (kind, n), b in bodies.items() if kind == "result"}
-    return _renumbered(where, results, prefix, set(reserved))
-
-
-class _Inlining:
-    """One round of inlining where-definitions into their users, recording the bodies it
-    changed or dropped."""
-
-    def __init__(self, bodies: dict[tuple[str, str], Node],
-                 references: dict[tuple[str, str], set[str]],
-                 users_of: dict[str, list[tuple[str, str]]], simplifier: Simplifier,
-                 changed_before: set[tuple[str, str]] | None):
-        self.bodies = bodies
-        self.references = references
-        self.users_of = users_of
-        self.simplifier = simplifier
-        self.before = changed_before  # None: the first round, every delta is looked at
-        self.changed: set[tuple[str, str]] = set()
-
-    def __call__(self, name: str) -> bool:
-        """Whether the where-definition ``name`` was inlined into its users (or dropped
-        unused)."""
-        key = ("where", name)
-        if self.before is not None and key not in self.before and \
-                not any(k in self.before for k in self.users_of.get(name, ())) and \
-                not any(("where", r) in self.before for r in self.references[key]):
-            return False  # nothing it depends on changed since it was last kept
-        bodies, references, users_of = self.bodies, self.references, self.users_of
-        body = bodies[key]
-        users = [k for k in dict.fromkeys(users_of.get(name, ()))
-                 if k != key and k in bodies and name in references[k]]
-        count = uses([bodies[k] for k in users], name)
-        if count == 0:
-            del bodies[key]
-            self.changed.add(key)
-            return True
-        # inlined when used once and small or not a link in a chain of deltas, or when
-        # simplifying after the substitution gains something over the plain substitution
-        # (delta_yhat vanishing into yhat - y); a link of a chain used more than once, or
-        # used once but large, stays named (decided before the costly trial)
-        chained = any(("where", r) in bodies for r in references[key])
-        alias = body.op in ("ref", "var")  # delta1 = e: a second name for a name
-        if chained and not alias and (count > 1 or size(body) > INLINE_SIZE):
-            return False
-        inlined = {k: self.simplifier(substitute(bodies[k], {name: body})) for k in users}
-        before = size(body) + sum(size(bodies[k]) for k in users)
-        after = sum(size(value) for value in inlined.values())
-        plain = before + (count - 1) * size(body) - count
-        small_enough = all(size(value) <= MAX_INLINED_SIZE for value in inlined.values())
-        if not (alias or (count == 1 and small_enough and (size(body) <= INLINE_SIZE or
-                                                           not chained)) or
-                (count > 1 and after < plain and after <= before)):
-            return False
-        del bodies[key]
-        self.changed.add(key)
-        for k, value in inlined.items():
-            bodies[k] = value
-            self.changed.add(k)
-            references[k] = _direct_references(value)
-            for referenced in references[k]:
-                users_of.setdefault(referenced, []).append(k)
-        return True
-
-
-def _renumbered(where: dict[str, Node], results: dict[str, Node], prefix: str,
-                reserved: set[str]) -> tuple[dict[str, Node], dict[str, Node]]:
-    deltas = [name for name in where if name.startswith(prefix)]
-    taken = (set(where) - set(deltas)) | reserved
-    renames: dict[str, str] = {}
-    number = 0
-    for name in deltas:
-        number += 1
-        while f"delta{number}" in taken:
-            number += 1
-        renames[name] = f"delta{number}"
-    if not renames:
-        return where, results
-    new_where: dict[str, Node] = {}
-    references: dict[str, Node] = {}
-    for name, body in where.items():
-        body = substitute(body, references)
-        new_name = renames.get(name, name)
-        new_where[new_name] = body
-        references[name] = ir.ref(new_name, body)
-    new_results = {name: substitute(body, references) for name, body in results.items()}
-    return new_where, new_results

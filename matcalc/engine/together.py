@@ -32,7 +32,8 @@ MAX_SUM_POWER = 3  # a dividing sum's power expanded in the numerator, at most
 
 
 def together(node: Node, nonzero: Callable[[Node], bool],
-             numerators: Numerators | None = None) -> Node | None:
+             numerators: Numerators | None = None,
+             pm1: Callable[[Node], bool] | None = None) -> Node | None:
     """``node`` over the common denominator of its terms, the dividing sums expanded in the
     numerator; None when no sum divides or the form cannot be built."""
     if node.op not in ("add", "sub", "mul", "div"):
@@ -41,7 +42,7 @@ def together(node: Node, nonzero: Callable[[Node], bool],
     if not any(atom.op in ("add", "sub") for atom in kept):
         return None  # a sum is an atom of the expansion only where it divides: none here
     try:
-        polynomial = _merged_sums(expand(node, nonzero, kept, numerators), nonzero)
+        polynomial = _merged_sums(expand(node, nonzero, kept, numerators, pm1), nonzero)
         sums = _dividing_sums(polynomial)
         if not sums:
             return None

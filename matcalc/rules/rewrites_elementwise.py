@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..core import ir
 from ..core.ir import Node
+from ..core.shapes import Kind
 from .facts import Facts
 from .rewrite import apply, rule, same_shape
 from .rewrites_scalar import ones_like_node
@@ -21,6 +22,27 @@ def ones_as_one(node: Node, facts: Facts) -> Node | None:
     if b.op == "ones" and _entrywise(a, node, facts) and node.op != "div":
         return apply(node.op, a, ir.const(1.0))
     return None
+
+
+@rule('times-ones', ops=('mul',), example="A : matrix(n, m)\nf = A * (ones(n) @ ones(m)')")
+def times_ones(node: Node, facts: Facts) -> Node | None:
+    """A * (1 1') = A = (1 1') * A, the Hadamard product with a matrix of ones of A's shape."""
+    a, b = node.args
+    for ones, other in ((a, b), (b, a)):
+        if _ones_matrix(ones) and same_shape(other, node):
+            return other
+    return None
+
+
+def _ones_matrix(node: Node) -> bool:
+    """ones(n, m) or ones(n) @ ones(m)'."""
+    if node.op == "ones":
+        return node.kind is Kind.MATRIX
+    if node.op != "matmul":
+        return False
+    a, b = node.args
+    return a.op == "ones" and a.kind is Kind.VECTOR and b.op == "transpose" and \
+        b.args[0].op == "ones" and b.args[0].kind is Kind.VECTOR
 
 
 def _entrywise(operand: Node, node: Node, facts: Facts) -> bool:

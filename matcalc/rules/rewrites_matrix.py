@@ -243,6 +243,31 @@ def common_factor(node: Node, facts: Facts) -> Node | None:
     return None
 
 
+@rule(
+    'common-factor-across',
+    ops=('add', 'sub'),
+    example="A : matrix(m, n); x, y : vector(n); u : vector(m)\nf = u - A @ x + A @ y",
+)
+def common_factor_across(node: Node, facts: Facts) -> Node | None:
+    """(u - A @ x) + A @ y = u + A @ (y - x): two terms of a longer sum sharing a factor meet
+    (the sum regrouped: (a + b) - c = a + (b - c), (a - b) + c = a - (b - c), ..., then
+    common-factor)."""
+    inner, last = node.args
+    if inner.op not in ("add", "sub"):
+        return None
+    first, second = inner.args
+    # the second term of the inner sum with the last: a op1 (b op c), signs carried over
+    together_op = node.op if inner.op == "add" else ("sub" if node.op == "add" else "add")
+    met = common_factor(apply(together_op, second, last), facts)
+    if met is not None:
+        return apply(inner.op, first, met)
+    # the first term with the last, the second left as it was: (a op c) op1 b
+    met = common_factor(apply(node.op, first, last), facts)
+    if met is not None:
+        return apply(inner.op, met, second)
+    return None
+
+
 def _scaled_product(term: Node):
     """(P, scale) for a matrix product P, s * P or P / s with a scalar s; scale(Q) is Q, s * Q
     or Q / s; None for anything else."""

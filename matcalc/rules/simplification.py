@@ -91,6 +91,8 @@ PRIORITY: tuple[str, ...] = (
     'identity-frobenius',
     'common-divisor',
     'common-factor',
+    'common-factor-across',
+    'times-ones',
 )
 
 RULES: tuple[Rule, ...] = tuple(REWRITES[name] for name in PRIORITY)

@@ -21,7 +21,7 @@ import numpy as _np
 def _softmax(x, axis, scale=1.0):
     # softmax(scale * x) along axis: shift, scale, exp and divide in one new array
     top = (_np.fmax if scale >= 0 else _np.fmin).reduce(x, axis=axis, keepdims=True)
-    shifted = _np.subtract(x, top)
+    shifted = _np.subtract(x, top, dtype=_np.result_type(x, 1.0))  # integers: floats
     if scale != 1.0:
         shifted *= scale
     _np.exp(shifted, out=shifted)

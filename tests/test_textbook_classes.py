@@ -1,0 +1,223 @@
+"""Textbook forms by class, continued: mirror identities of functions, quotients by norms and
+named quotients, brackets a reader does not need, a bare identity, deltas' signs, rows scaled by
+a Diag, terms of longer sums sharing a factor.
+
+Each class is tested on several instances; every simplified form is checked for its value at a
+random point, and every derived result is proven by finite differences.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import matcalc
+from matcalc.core.functions import FUNCTIONS
+from matcalc.engine.pipeline import facts_for
+from matcalc.engine.simplify import Simplifier
+from matcalc.numeric.evaluate import evaluate
+from matcalc.numeric.sampling import random_instance
+
+DECLARATIONS = """
+t, v, w : vector(n)
+y : vector(n) pm1
+a : scalar positive
+A : matrix(n, n)
+H : matrix(n, n)
+u : vector(m)
+B : matrix(m, n)
+"""
+
+
+def simplified(text: str) -> str:
+    prog = matcalc.parse(DECLARATIONS + f"f = {text}")
+    return str(Simplifier(facts_for(prog))(prog.definitions["f"].body))
+
+
+def same_value(text: str, other: str, seed: int = 3) -> bool:
+    prog = matcalc.parse(DECLARATIONS + f"f = {text}\ng = {other}")
+    instance = random_instance(prog, seed=seed)
+    first = evaluate(prog, "f", instance.arrays, sizes=instance.sizes)
+    second = evaluate(prog, "g", instance.arrays, sizes=instance.sizes)
+    return np.allclose(first, second, rtol=1e-9, atol=1e-12)
+
+
+def derived(problem: str, wrt: str, kind: str | None = None) -> str:
+    result = matcalc.derive(problem, wrt=wrt, kind=kind, check=False)
+    assert matcalc.check(result, seed=1).ok
+    return result.text
+
+
+# --- mirror identities: f(-x) = a + b f(x) + c x -----------------------------------------------
+
+MIRRORED = sorted(name for name, row in FUNCTIONS.items() if row.mirror is not None)
+
+
+@pytest.mark.parametrize("name", MIRRORED)
+def test_every_mirror_identity_holds(name):
+    a, b, c = FUNCTIONS[name].mirror
+    prog = matcalc.parse(f"x : vector(n)\nf = {name}(-x)\ng = {a} + {b} * {name}(x) + {c} * x")
+    for seed in range(3):
+        instance = random_instance(prog, seed=seed)
+        np.testing.assert_allclose(evaluate(prog, "f", instance.arrays, sizes=instance.sizes),
+                                   evaluate(prog, "g", instance.arrays, sizes=instance.sizes),
+                                   rtol=1e-12, atol=1e-12)
+
+
+def test_functions_without_a_mirror_identity_have_none():
+    # step(-0) = 0 but 1 - step(0) = 1: no identity for every x
+    assert FUNCTIONS["step"].mirror is None
+    assert FUNCTIONS["exp"].mirror is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("sigmoid(a * t) - sigmoid(-(a * t))", "2 * sigmoid(a * t) - 1"),
+    ("v * sigmoid(a * t) + v * sigmoid(-(a * t))", "v"),
+    ("w + tanh(t) + tanh(-t)", "w"),
+    ("sin(-t) * v + sin(t) * v + w", "w"),
+    ("cos(-t) - cos(t) + v", "v"),
+    ("softplus(t) - softplus(-t)", "t"),
+    ("abs(-t) * v - abs(t) * v + w", "w"),
+    # a function of y * t with y = +-1: the function of t, y's square being 1
+    ("sigmoid(y * t) * sigmoid(-(y * t))", "sigmoid(t) - sigmoid(t) .^ 2"),
+    ("cos(y * t) - cos(t) + v", "v"),
+    ("y * tanh(y * t)", "tanh(t)"),
+])
+def test_functions_meet_their_mirror_images(text, expected):
+    assert simplified(text) == expected
+    assert same_value(text, expected)
+
+
+@pytest.mark.parametrize("text", ["sigmoid(-t)", "sigmoid(-t) * v", "tanh(-t) + v",
+                                  "step(-t) + step(t)", "sigmoid(v * t) * sigmoid(-(v * t))"])
+def test_a_lone_mirror_image_or_a_factor_of_unknown_sign_stays(text):
+    assert simplified(text) == str(matcalc.parse(DECLARATIONS + f"f = {text}")
+                                   .definitions["f"].body)
+
+
+@pytest.mark.parametrize("problem, wrt, kind, expected", [
+    # Schmidt, Fung & Rosales (2007) sec. 2.1: the smooth absolute value's derivative
+    ("X : matrix(N, d); w : vector(d); r0 : vector(N); a : scalar positive\nr = X @ w - r0\n"
+     "L = sum(softplus(a * r) + softplus(-a * r)) / a", "w", None,
+     "dL_dw = X' @ (2 * sigmoid(a * r) - 1)"),
+    # labels in {-1, +1}: the logistic Hessian's weights are those of the 0/1 labels
+    ("X : matrix(N, d); w : vector(d); y : vector(N) pm1\nL = sum(log(1 + exp(-y * (X @ w))))",
+     "w", "hessian", "d2L_dw_dw = X' @ Diag(sigmoid(X @ w) * sigmoid(-(X @ w))) @ X"),
+    ("X : matrix(N, d); w : vector(d); y : vector(N) pm1\nL = sum(softplus(y * (X @ w)))",
+     "w", "hessian", "d2L_dw_dw = X' @ Diag(sigmoid(X @ w) * sigmoid(-(X @ w))) @ X"),
+])
+def test_mirror_identities_in_derived_results(problem, wrt, kind, expected):
+    assert derived(problem, wrt, kind) == expected
+
+
+# --- quotients by norms; named quotients ---------------------------------------------------
+
+@pytest.mark.parametrize("problem, wrt, expected", [
+    # cosine similarity (Chen et al. 2020, sec. 2.1)
+    ("a, b : vector(n)\nC = a' @ b / (norm2(a) * norm2(b))", "a",
+     "dC_da = (b / norm2(b) - C * a / norm2(a)) / norm2(a)"),
+    ("a, b : vector(n)\nC = b' @ a / (norm2(b) * norm2(a))", "a",
+     "dC_da = (b / norm2(b) - C * a / norm2(a)) / norm2(a)"),
+    # rows scaled to unit length (NormFace, Wang et al. 2017, eq. 4)
+    ("X, G : matrix(N, d)\nn = sqrt(sum(X .^ 2, 1))\nY = X / n\nL = G : Y", "X",
+     "dL_dX = (G - Y * ((G * Y) @ ones(d))) / n"),
+    # batched RMS normalisation (Zhang & Sennrich 2019, sec. 4)
+    ("X, G : matrix(N, d)\nr = sqrt(mean(X .^ 2, 1) + 1e-6)\nY = X / r\nL = G : Y", "X",
+     "dL_dX = (G - Y * mean(G * Y, 1)) / r"),
+    # a vector over its norm, the norm named (Matrix Cookbook eq. 129 with the chain rule)
+    ("x, mu : vector(n); S : matrix(n, n) spd\nD = sqrt((x - mu)' @ inv(S) @ (x - mu))", "x",
+     "dD_dx = inv(S) @ (x - mu) / D"),
+    ("x : vector(n)\nf = norm2(x)", "x", "df_dx = x / f"),
+])
+def test_quotients_by_norms_in_their_book_form(problem, wrt, expected):
+    assert derived(problem, wrt) == expected
+
+
+# --- brackets a reader does not need; a bare identity --------------------------------------
+
+@pytest.mark.parametrize("text, printed", [
+    ("(v * t) / a", "v * t / a"),
+    ("(v * t) / w", "v * t / w"),
+    ("(A @ t) / a", "A @ t / a"),
+    ("(A @ t) * a", "A @ t * a"),
+    ("(A @ t) / w", "(A @ t) / w"),  # elementwise by a vector: A @ (t / w) differs
+    ("(A @ t) * w", "(A @ t) * w"),
+    ("a * I(n) + H", "a * I + H"),
+    ("I(n) - t @ t' / a", "I - t @ t' / a"),
+    ("H - I(n) / a", "H - I / a"),
+    ("a * I(n)", "a * I(n)"),  # nothing beside it gives the size
+])
+def test_printed_without_brackets_or_sizes_a_reader_does_not_need(text, printed):
+    node = matcalc.parse(DECLARATIONS + f"f = {text}").definitions["f"].body
+    assert str(node) == printed
+    again = matcalc.parse(DECLARATIONS + f"f = {printed}").definitions["f"].body
+    assert again == node
+
+
+@pytest.mark.parametrize("problem, wrt, kind, expected", [
+    ("X : matrix(N, d); w : vector(d); y : vector(N); lam : scalar positive\n"
+     "L = sum(softplus(X @ w)) - y' @ X @ w + lam / 2 * w' @ w", "w", "hessian",
+     "d2L_dw_dw = lam * I + X' @ Diag(sigmoid(X @ w) * sigmoid(-(X @ w))) @ X"),
+    ("A : matrix(n, n) spd; x : vector(n)\nf = log(x' @ A @ x)", "x", None,
+     "df_dx = 2 * A @ x / (x' @ A @ x)"),
+    ("x : vector(n)\nf = norm2(x)", "x", "hessian", "d2f_dx_dx = (I - x @ x' / f ^ 2) / f"),
+])
+def test_derived_results_read_as_books_print_them(problem, wrt, kind, expected):
+    assert derived(problem, wrt, kind) == expected
+
+
+# --- terms of a longer sum sharing a factor -------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("u - B @ t + B @ v", "u - B @ (t - v)"),
+    ("B @ t + u - B @ v", "B @ (t - v) + u"),
+    ("t - A @ v - A @ w", "t - A @ (v + w)"),
+    ("v @ a + t - w @ a", "(v - w) @ a + t"),
+])
+def test_terms_of_a_longer_sum_share_their_factors(text, expected):
+    got = simplified(text)
+    assert got == expected
+    assert same_value(text, got)
+
+
+# --- a delta's sign; a result that is a delta; rows scaled by a Diag -----------------------
+
+@pytest.mark.parametrize("problem, wrt, expected", [
+    # matrix factorisation with row biases (Koren, Bell & Volinsky 2009, eqs. 3-5)
+    ("X : matrix(m, n); U : matrix(m, k); V : matrix(n, k); b : vector(m)\n"
+     "L = 0.5 * norm(X - U @ V' - b) ^ 2", ["U", "b"],
+     "delta1 = b - (X - U @ V')\ndL_dU = delta1 @ V\ndL_db = delta1 @ ones(n)"),
+    ("X : matrix(m, n); U : matrix(m, k); V : matrix(n, k)\n"
+     "L = 0.5 * norm(X - U @ V') ^ 2", ["U", "V"],
+     "delta1 = U @ V' - X\ndL_dU = delta1 @ V\ndL_dV = delta1' @ U"),
+])
+def test_a_delta_takes_the_sign_its_users_need(problem, wrt, expected):
+    results = matcalc.derive(problem, wrt=wrt, check=False)
+    assert all(verdict.ok for verdict in matcalc.check(results, seed=1))
+    assert results.text == expected
+
+
+@pytest.mark.parametrize("problem, wrt, expected", [
+    # a score bias (Raffel et al. 2020, sec. 2.1): the softmax backward P * (dP - rowsum(P * dP))
+    ("Q : matrix(n, d); K : matrix(m, d); V : matrix(m, e); G : matrix(n, e); "
+     "B : matrix(n, m)\nP = softmax(Q @ K' / sqrt(d) + B)\nL = G : (P @ V)", "B",
+     "delta1 = G @ V'\ndL_dB = P * (delta1 - (P * delta1) @ ones(m))"),
+    ("Z, G : matrix(n, m)\nP = softmax(Z)\nL = G : P", "Z",
+     "dL_dZ = P * (G - (P * G) @ ones(m))"),
+])
+def test_rows_scaled_by_a_diag_meet_the_other_terms(problem, wrt, expected):
+    results = matcalc.derive(problem, wrt=wrt, check=False)
+    assert matcalc.check(results, seed=1).ok
+    assert results.text == expected
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.sampled_from(["sigmoid", "tanh", "sin", "cos", "softplus", "erf", "abs"]),
+       st.sampled_from(["t", "a * t", "t - v", "A @ t"]),
+       st.sampled_from(["-1", "1", "2", "a"]), st.sampled_from(["-1", "1", "0.5"]))
+def test_sums_of_a_function_and_its_mirror_image_keep_their_value(name, argument, p, q):
+    text = f"{p} * {name}({argument}) * v + {q} * {name}(-({argument})) * v"
+    got = simplified(text)
+    assert same_value(text, got)
