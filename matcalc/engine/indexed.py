@@ -25,6 +25,7 @@ shorter.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from string import ascii_lowercase
 
@@ -185,27 +186,26 @@ def _joined(a: Term, b: Term, rows: tuple[int, ...], cols: tuple[int, ...]) -> T
 
 
 def _product(args: tuple[Node, ...], letters: _Letters) -> list[Term] | None:
-    first, second = _terms(args[0], letters), _terms(args[1], letters)
-    if first is None or second is None or len(first) * len(second) > MAX_TERMS:
-        return None
-    terms = []
-    for a in first:
-        for b in second:
-            joined = _contracted(_joined(a, b, a.rows, b.cols), a.cols, b.rows)
-            if joined is None:
-                return None
-            terms.append(joined)
-    return terms
+    return _pairwise(args, letters, lambda a, b: _contracted(_joined(a, b, a.rows, b.cols),
+                                                             a.cols, b.rows))
 
 
 def _hadamard(args: tuple[Node, ...], letters: _Letters) -> list[Term] | None:
+    return _pairwise(args, letters, lambda a, b: _contracted(_joined(a, b, a.rows, a.cols),
+                                                             a.rows, b.rows))
+
+
+def _pairwise(args: tuple[Node, ...], letters: _Letters,
+              combined: Callable[[Term, Term], Term | None]) -> list[Term] | None:
+    """Every term of the first argument combined with every term of the second (None when one
+    side has no index form, a pair cannot combine, or the terms would be too many)."""
     first, second = _terms(args[0], letters), _terms(args[1], letters)
     if first is None or second is None or len(first) * len(second) > MAX_TERMS:
         return None
     terms = []
     for a in first:
         for b in second:
-            joined = _contracted(_joined(a, b, a.rows, a.cols), a.rows, b.rows)
+            joined = combined(a, b)
             if joined is None:
                 return None
             terms.append(joined)

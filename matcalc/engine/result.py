@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
-from ..core.constants import names_taken
 from ..core.ir import Node, walk
 from ..core.program import KINDS, Program
 from ..core.shapes import describe
@@ -107,6 +106,8 @@ class Result:
     def text(self) -> str:
         """The result in the input language, after its where-definitions; appended to the
         problem, it parses."""
+        from ..core.constants import names_taken  # with the printer: not at import matcalc
+
         with names_taken(_names(self.program)):
             lines = [f"{name} = {body}" for name, body in self.where.items()]
             lines.append(f"{self.name} = {self.result}")
@@ -157,6 +158,8 @@ def shared_text(results: Sequence[Result]) -> str:
     where: dict[str, Node] = {}
     for result in results:
         where.update(result.where)
+    from ..core.constants import names_taken  # with the printer: not at import matcalc
+
     with names_taken(_names(results[0].program) if results else ()):
         lines = [f"{name} = {body}" for name, body in where.items()]
         lines += [f"{result.name} = {result.result}" for result in results]

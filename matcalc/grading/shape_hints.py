@@ -3,6 +3,8 @@ the only mistake), or the shapes differ and the hint says how."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ..core import ir
@@ -13,18 +15,22 @@ from ..errors import MatcalcError
 from .samples import KIND_NAMES, agrees
 
 
+def _right_as(expected: Result, extended: Program, changed: Callable[[], Node]) -> bool:
+    """Whether the answer as ``changed()`` makes it has the result's shape and is right."""
+    try:
+        candidate = changed()
+        return candidate.shape == expected.result.shape and agrees(expected, extended, candidate)
+    except (MatcalcError, np.linalg.LinAlgError):
+        return False
+
+
 def transposed_shape_hint(expected: Result, extended: Program, node: Node) -> str:
     """An answer of the transposed shape whose transpose is right: the layout is the only
     mistake (``h @ (yhat - y)'`` for ``(yhat - y) @ h'``), a transpose, not a wrong shape."""
     result = expected.result
     if node.shape != result.shape.T or node.shape == result.shape:
         return ""
-    try:
-        candidate = ir.apply("transpose", node)
-        right = candidate.shape == result.shape and agrees(expected, extended, candidate)
-    except (MatcalcError, np.linalg.LinAlgError):
-        return ""
-    if not right:
+    if not _right_as(expected, extended, lambda: ir.apply("transpose", node)):
         return ""
     what = KIND_NAMES[expected.kind]
     layout = (f"; the {what} of a scalar has the shape of {expected.wrt}"
@@ -41,14 +47,14 @@ def batch_shape_hint(expected: Result, extended: Program, node: Node) -> str:
     extra = len(node.shape.lead) - len(result.shape.lead)
     if extra <= 0 or node.shape.lead[extra:] != result.shape.lead:
         return ""
-    try:
+
+    def summed() -> Node:
         candidate = node
         for _ in range(extra):
             candidate = ir.apply("axis_sum", candidate, params=(0,))
-        right = candidate.shape == result.shape and agrees(expected, extended, candidate)
-    except (MatcalcError, np.linalg.LinAlgError):
-        return ""
-    if not right:
+        return candidate
+
+    if not _right_as(expected, extended, summed):
         return ""
     what = KIND_NAMES[expected.kind]
     return (f"your answer is {node.shape}, one term per batch entry; the {what} "
