@@ -62,18 +62,32 @@ def _status_of(rows: Dim, body_of: Callable[[str], Node | None], seen: dict):
     def mentions(shape) -> bool:
         return any(rows is d or _names_in(rows) & _names_in(d) for d in _dims(shape))
 
+    def inputs(node: Node) -> tuple[Node, ...]:
+        if node.op == "ref":
+            body = body_of(node.params[0])
+            return () if body is None else (body,)
+        return () if node.op in ("var", "ones", "zeros", "const", "dimval") else node.args
+
     def status(node: Node) -> str | None:
-        if node in seen:
-            return seen[node]
-        seen[node] = None  # a cycle cannot occur; a guard against recursion on refs
-        seen[node] = found = _status(node)
-        return found
+        """Iterative (a chain of hundreds of definitions is as deep): every input's status
+        is found before the node's."""
+        stack = [(node, False)]
+        while stack:
+            current, ready = stack.pop()
+            if current in seen:
+                continue
+            if ready:
+                seen[current] = _status(current)
+                continue
+            stack.append((current, True))
+            stack.extend((arg, False) for arg in inputs(current) if arg not in seen)
+        return seen[node]
 
     def _status(node: Node) -> str | None:
         op, args = node.op, node.args
         if op == "ref":
             body = body_of(node.params[0])
-            return None if body is None else status(body)
+            return None if body is None else seen[body]
         if op in ("var", "ones", "zeros"):
             if not mentions(node.shape):
                 return GLOBAL
@@ -83,7 +97,7 @@ def _status_of(rows: Dim, body_of: Callable[[str], Node | None], seen: dict):
             return GLOBAL
         if op == "dimval":
             return None if _names_in(rows) & _names_in(node.params[0]) else GLOBAL
-        states = [status(arg) for arg in args]
+        states = [seen[arg] for arg in args]
         if None in states:
             return None
         if all(state == GLOBAL for state in states):
