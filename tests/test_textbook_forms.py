@@ -463,3 +463,15 @@ def test_generated_code_takes_sums_not_products_with_ones(body):
     # the module never builds an N x N or d x d matrix of ones, nor multiplies by one
     assert not re.search(r"ones\(\((_size_\w+), 1\)[^\n]*@ _t\d+\)", source), source
     assert_generated_code_matches(results, "numpy")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("p / p", "ones(n)"),
+    ("p * (1 / p)", "ones(n)"),
+    ("2 * p / p", "2 * ones(n)"),
+    ("((((((1 / sqrt(p)) / sqrt(p)) / sqrt(p)) * sqrt(p)) * sqrt(p)) * sqrt(p))", "ones(n)"),
+    ("(A * A) / (A .^ 2)", "ones(n, n)"),
+])
+def test_a_product_whose_powers_all_cancel_is_a_constant_of_its_shape(text, expected):
+    # every factor cancelled: the value is a number in every entry, with the product's shape
+    assert_simplifies(text, expected)

@@ -442,6 +442,17 @@ def collected(node: Node, nonzero: Callable[[Node], bool],
             current = candidate
     except (_TooLarge, ShapeError):
         return None
+    if current.op == "const" and node.kind is not Kind.SCALAR:
+        current = _constant_entries(current, node)
     if current.shape != node.shape or current.kind is not node.kind:
         return None
     return current
+
+
+def _constant_entries(number: Node, node: Node) -> Node:
+    """Every term cancelled to a number c (p / p, sqrt(p) ^ 3 / p ^ 1.5): the value is c in
+    every entry of ``node``'s shape, ones(shape) or c * ones(shape); p's own division means p is
+    non-zero wherever the expression is defined."""
+    shape = node.shape
+    filled = ir.ones(shape.rows, shape.cols, node.kind, shape.lead)
+    return filled if number.params[0] == 1.0 else ir.apply("mul", number, filled)
