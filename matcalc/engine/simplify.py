@@ -54,6 +54,9 @@ class Simplifier:
         self.fired: list[str] = []
         self._divisors_below: dict[Node, frozenset[Node]] = {}
         self._collecting = 0
+        # (trial, node) pairs whose trial gave nothing smaller: a node met again (from another
+        # rewrite, or while it was being settled) is not expanded again
+        self._declined: set[tuple[str, Node]] = set()
         self._depth = 0
         # nodes being settled further up: a rewrite that leads back to one (distributing,
         # then collecting the same terms again) meets it as it stands instead of settling it
@@ -138,12 +141,13 @@ class Simplifier:
 
     def _smaller(self, node: Node, trial, name: str) -> Node | None:
         """The trial's form of ``node``, simplified, when it is smaller than ``node``."""
-        if self._collecting > MAX_NESTED_COLLECTS:
+        if self._collecting > MAX_NESTED_COLLECTS or (name, node) in self._declined:
             return None
         own = self._own_divisors(node)
         nonzero = self._nonzero if not own else (lambda n: n in own or self._nonzero(n))
         candidate = trial(node, nonzero, self._numerators, self.facts.pm1)
         if candidate is None or size(candidate) >= size(node):
+            self._declined.add((name, node))
             return None
         self._collecting += 1
         try:
