@@ -26,6 +26,7 @@ __all__ = ["MAX_TERMS", "Monomial", "Numerators", "Polynomial", "_TooLarge", "_m
 _REGION = frozenset({"add", "sub", "mul", "div", "neg", "const", "ones", "pow", "sqrt"})
 _SPREAD = _REGION - {"const", "ones"}  # ones(n) @ ones(m)' stays a matrix of ones
 
+TERMS = frozenset({"add", "sub", "mul", "div"})  # the nodes whose terms collect or combine
 Numerators = dict[Node, tuple[Node, Node]]  # X - mu -> (Xn, s) for a definition Xn = (X - mu) / s
 
 
@@ -425,7 +426,7 @@ def collected(node: Node, nonzero: Callable[[Node], bool],
               numerators: Numerators | None = None,
               pm1: Callable[[Node], bool] | None = None) -> Node | None:
     """``node`` with its terms collected, or None when that does not apply or fails."""
-    if node.op not in ("add", "sub", "mul", "div"):
+    if node.op not in TERMS:
         return None
     try:
         current = node

@@ -22,7 +22,7 @@ from ..errors import ShapeError
 from ..limits import check_time
 from ..rules.facts import Facts
 from ..rules.simplification import RULES
-from .polynomial import collected, spread_inner
+from .polynomial import TERMS, collected, spread_inner
 from .together import together
 
 MAX_REWRITES = 200  # at one node, before giving up on a fixed point
@@ -141,7 +141,8 @@ class Simplifier:
 
     def _smaller(self, node: Node, trial, name: str) -> Node | None:
         """The trial's form of ``node``, simplified, when it is smaller than ``node``."""
-        if self._collecting > MAX_NESTED_COLLECTS or (name, node) in self._declined:
+        if node.op not in TERMS or self._collecting > MAX_NESTED_COLLECTS or \
+                (name, node) in self._declined:
             return None
         own = self._own_divisors(node)
         nonzero = self._nonzero if not own else (lambda n: n in own or self._nonzero(n))

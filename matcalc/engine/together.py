@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from ..core.ir import Node
 from .polynomial import (
+    TERMS,
     Monomial,
     Numerators,
     Polynomial,
@@ -36,7 +37,7 @@ def together(node: Node, nonzero: Callable[[Node], bool],
              pm1: Callable[[Node], bool] | None = None) -> Node | None:
     """``node`` over the common denominator of its terms, the dividing sums expanded in the
     numerator; None when no sum divides or the form cannot be built."""
-    if node.op not in ("add", "sub", "mul", "div"):
+    if node.op not in TERMS:
         return None
     kept = divisors(node)
     if not any(atom.op in ("add", "sub") for atom in kept):
