@@ -252,3 +252,16 @@ def test_a_line_the_mask_hides_entirely_is_outside_the_domain_not_a_verdict():
         matcalc.check(results, at=at)
     with pytest.raises(DomainError, match="NaN"):
         evaluate(results.program, "L", at)
+
+
+@pytest.mark.parametrize("source, wrt, expected", [
+    ("X : tensor(B, T, d)\nL = sum(X' @ X)", "X", "dL_dX = 2 * X @ ones(B, d, d)"),
+    ("X : tensor(B, H, T, d)\nL = sum(X' @ X)", "X", "dL_dX = 2 * X @ ones(B, H, d, d)"),
+    ("X : tensor(B, T, d)\nL = sum(zeros(B, d, T)' + X)", "X", "dL_dX = ones(B, T, d)"),
+])
+def test_a_tensor_of_ones_or_zeros_transposed_is_one_with_its_last_axes_swapped(
+        source, wrt, expected):
+    # ones(B, d, d)' is ones(B, d, d): X @ (ones + ones') collects to 2 * X @ ones
+    result = matcalc.derive(source, wrt=wrt)
+    assert result.text.splitlines()[-1] == expected
+    assert result.checked.ok

@@ -31,15 +31,16 @@ def identity_product(node: Node, facts: Facts) -> Node | None:
 @rule('transpose-of-transpose', ops=('transpose',), example="A : matrix(m, n)\nf = A''")
 def transpose_of_transpose(node: Node, facts: Facts) -> Node | None:
     """(A')' = A; a scalar, I and Diag(x) are their own transposes; zeros(n, m)' = zeros(m, n),
-    ones(n, m)' = ones(m, n)."""
+    ones(n, m)' = ones(m, n), and of a tensor its last two axes swapped (ones(B, n, m)' =
+    ones(B, m, n))."""
     inner = node.args[0]
     if inner.op == "transpose":
         return inner.args[0]
     if inner.is_scalar or inner.op in ("identity", "Diag"):
         return inner
-    if inner.op in ("zeros", "ones") and inner.kind is Kind.MATRIX:
-        rows, cols = inner.params
-        return (ir.zeros if inner.op == "zeros" else ir.ones)(cols, rows, Kind.MATRIX)
+    if inner.op in ("zeros", "ones") and inner.kind in (Kind.MATRIX, Kind.TENSOR):
+        rows, cols, *lead = inner.params
+        return (ir.zeros if inner.op == "zeros" else ir.ones)(cols, rows, inner.kind, tuple(lead))
     return None
 
 
