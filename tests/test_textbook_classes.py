@@ -221,3 +221,19 @@ def test_sums_of_a_function_and_its_mirror_image_keep_their_value(name, argument
     text = f"{p} * {name}({argument}) * v + {q} * {name}(-({argument})) * v"
     got = simplified(text)
     assert same_value(text, got)
+
+
+@pytest.mark.parametrize("source, wrt, expected", [
+    # a column softmax is the transpose of a row softmax of X': its quotient cancels through
+    # the transpose as the row softmax's does
+    ("X : matrix(n, k)\ny : matrix(n, k)\nL = sum(y * log(softmax(X, 0)))", "X",
+     "dL_dX = y - softmax(X, 0) @ Diag(y' @ ones(n))"),
+    ("X : matrix(n, k)\ny : matrix(n, k)\nL = sum(y * log_softmax(X, 0))", "X",
+     "dL_dX = y - softmax(X, 0) @ Diag(y' @ ones(n))"),
+    ("A, B : matrix(n, n) positive\nL = sum(log(A * B'))", "A", "dL_dA = 1 / A"),
+])
+def test_a_hadamard_product_with_a_transposed_factor_takes_the_outer_transpose(
+        source, wrt, expected):
+    result = matcalc.derive(source, wrt=wrt)
+    assert result.text.splitlines()[-1] == expected
+    assert result.checked.ok

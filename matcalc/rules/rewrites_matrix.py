@@ -68,7 +68,8 @@ def transpose_of_symmetric(node: Node, facts: Facts) -> Node | None:
     example="A : matrix(m, n); x : vector(n)\nf = (A @ x)'",
 )
 def transpose_of_product(node: Node, facts: Facts) -> Node | None:
-    """(A @ B)' = B' @ A'; (c A)' = c A'; (A / s)' = A' / s; (-A)' = -A'."""
+    """(A @ B)' = B' @ A'; (c A)' = c A'; (A / s)' = A' / s; (-A)' = -A'; (A * B')' = A' * B
+    and (A / B')' = A' / B for matrices of one shape (one transpose fewer)."""
     inner = node.args[0]
     if inner.op == "matmul":
         a, b = inner.args
@@ -77,6 +78,12 @@ def transpose_of_product(node: Node, facts: Facts) -> Node | None:
             (inner.args[1].is_scalar or (inner.op == "mul" and inner.args[0].is_scalar)):
         # (c * A)' = c * A' and (A / s)' = A' / s: a scalar is its own transpose; a Hadamard
         # product of two matrices keeps its one transpose, (A * B)'
+        return apply(inner.op, transposed(inner.args[0]), transposed(inner.args[1]))
+    if inner.op in ("mul", "div") and inner.kind is Kind.MATRIX and \
+            inner.args[0].shape == inner.args[1].shape and \
+            any(arg.op == "transpose" for arg in inner.args):
+        # a Hadamard product or quotient with a transposed factor takes the outer transpose
+        # into its factors: (y / P')' = y' / P, which can then cancel against P
         return apply(inner.op, transposed(inner.args[0]), transposed(inner.args[1]))
     if inner.op == "neg":
         return apply("neg", transposed(inner.args[0]))
