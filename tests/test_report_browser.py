@@ -44,5 +44,7 @@ def test_the_report_typesets_its_formulas_offline(tmp_path, browser):  # noqa: F
         assert "∂f" in text and "∂x" in text and "df_{dx}" not in text
     # the error's caret stays under the bracket that is never closed
     browser.get(pages[2].as_uri())
-    caret = browser.find_element(By.TAG_NAME, "pre").text
+    shown = WebDriverWait(browser, 30).until(
+        lambda driver: driver.find_elements(By.TAG_NAME, "pre"))
+    caret = shown[0].text
     assert caret.splitlines() == ["  A @ (x", "      ^"]
