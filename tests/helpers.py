@@ -82,18 +82,24 @@ def assert_error_at_line_2(problem: str, message: str, error: type = Exception) 
 def proven_from_text(text: str) -> None:
     """Derive every gradient of ``F`` in ``text`` (over the shared declarations) and prove each
     at one random point; a point outside the domain or an undecided comparison is skipped."""
+    results = matcalc.derive(matcalc.parse(DECLARATIONS + "\n" + text), of="F", check=False)
+    assert_proven_at_a_point(results, text)
+
+
+def assert_proven_at_a_point(results, shown: str) -> None:
+    """Prove each of ``results`` at one random point (``shown`` names the problem when one
+    fails); a point outside the domain or an undecided comparison is skipped (hypothesis)."""
     from hypothesis import assume
 
     from matcalc.errors import DomainError
 
-    results = matcalc.derive(matcalc.parse(DECLARATIONS + "\n" + text), of="F", check=False)
     try:
         verdicts = matcalc.check(results, seed=3, trials=1, directions=2, tolerance=1e-5)
     except DomainError:
         assume(False)
     for verdict in verdicts:
         assume(not verdict.inconclusive)
-        assert verdict.ok, f"{verdict}\n{text}\n{results.text}"
+        assert verdict.ok, f"{verdict}\n{shown}\n{results.text}"
 
 
 def assert_generated_code_matches(results, backend: str, seed: int = 5) -> None:
