@@ -47,6 +47,8 @@ PRIORITY: tuple[str, ...] = (
     'kron-mixed-product',
     'kron-chain',
     'kron-times-vec',
+    'vec-hadamard',
+    'vec-of-constant',
     'block-product',
     'kron-hadamard',
     'kron-of-scalar',
