@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from ..core.ir import Node
 from ..core.program import Program
-from ..core.shapes import Kind
+from ..core.registry import line_axis
 
 # the code each stable form is written as ({t}: its argument, {axis}: softmax's axis)
 CODE = {
@@ -94,6 +94,6 @@ def stable_form(node: Node, body_of: Callable[[Node], Node]) -> StableForm | Non
         if inner.op == "sigmoid":
             return StableForm("log-sigmoid", inner.args[0], through=(args[0], inner))
         if inner.op == "softmax" and not inner.is_scalar:  # cross-entropy via logsumexp
-            return StableForm("log-softmax", inner.args[0],
-                              0 if inner.kind is Kind.VECTOR else 1, through=(args[0], inner))
+            return StableForm("log-softmax", inner.args[0], line_axis(inner),
+                              through=(args[0], inner))
     return None
