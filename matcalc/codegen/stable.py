@@ -70,7 +70,7 @@ def stable_form(node: Node, body_of: Callable[[Node], Node]) -> StableForm | Non
     """The stable form of ``node``, or None where the plain one is fine; ``body_of`` follows a
     reference to the body of its definition (a name the code holds)."""
     op, args = node.op, node.args
-    if op == "sub" and _is_one(args[0]):
+    if op == "sub" and _is_one(args[0]) and node.shape == args[1].shape:  # no broadcast
         inner = body_of(args[1])
         if inner.op == "sigmoid":
             return StableForm("sigmoid-of-negative", inner.args[0], through=(args[1], inner))
