@@ -11,7 +11,14 @@ import re
 
 from ..core.ir import Node
 from ..core.program import Program
-from ..errors import DeclarationError, LimitError, MatcalcError, ParseError, UnknownNameError
+from ..errors import (
+    DeclarationError,
+    LimitError,
+    Location,
+    MatcalcError,
+    ParseError,
+    UnknownNameError,
+)
 from . import latex_answers as latex_reader
 from .build import Builder, location_of
 from .latex_answers import LatexBuilder
@@ -57,12 +64,21 @@ def read_answer(program: Program, answer: str, is_latex: bool | None = None
     return _language_answer_node(program, answer)
 
 
+# the left side of the answer's last statement, ignored as LaTeX answers ignore theirs: a name
+# (``dL_dW = ...``, as matcalc prints results) or a derivative written with a slash (``dL/dW =``)
+_LEFT_SIDE = re.compile(r"\s*(?:[A-Za-z_]\w*|d\w+\s*/\s*d\w+)\s*=")
+
+
 def _language_answer_node(program: Program, answer: str) -> tuple[Program, Node]:
-    statements = [s for s in re.split(r"[;\n]", answer) if s.strip()]
-    if not statements:
+    spans = [(m.start(), m.group()) for m in re.finditer(r"[^;\n]+", answer) if m.group().strip()]
+    if not spans:
         raise MatcalcError("the answer is empty")
     builder = Builder.over(program, answer)
-    *local, last = statements
+    local = [text for _, text in spans[:-1]]
+    start, last = spans[-1]
+    left = _LEFT_SIDE.match(last)
+    if left:
+        start, last = start + left.end(), last[left.end():]
     if local:
         text = "\n".join(local)
         tree = parse_tree(text, "program")
@@ -74,9 +90,25 @@ def _language_answer_node(program: Program, answer: str) -> tuple[Program, Node]
                     location_of(statement, text), text)
         builder.program(tree)
     builder.source = last
-    node = builder.expression(parse_tree(last, "expression"))
+    try:
+        node = builder.expression(parse_tree(last, "expression"))
+    except MatcalcError as error:  # placed in the answer, not in its last statement alone
+        raise _placed(error, answer, start) from None
     extended = builder.result()
     return extended, node
+
+
+def _placed(error: MatcalcError, answer: str, start: int) -> MatcalcError:
+    """``error``, located in the answer's last statement (one line, from ``start``), moved to
+    its place in the whole answer."""
+    if error.location is None or error.location.line != 1:
+        return error
+    line = answer.count("\n", 0, start) + 1
+    column = start - (answer.rfind("\n", 0, start) + 1) + error.location.column
+    error.location = Location(line, column, error.location.length)
+    error.source = answer
+    error.args = (str(error),)
+    return error
 
 
 __all__ = ["MAX_ANSWER_LENGTH", "read_answer"]
