@@ -339,11 +339,10 @@ def _module(code: Written, name: str, prepare_name: str = "prepare") -> str:
 
     functions = function(name, f"{title}.", code.lines, code.results)
     if code.row_blocks and not code.sizes_keyword:  # the same code over blocks of rows
-        matrices = {key: text for key, text, d in zip(keys, code.results, group, strict=True)
-                    if d.result.kind is Kind.MATRIX}  # returned as they are
         rows = function(f"_{name}_rows", f"{title}, for a block of rows (into _into's "
-                        "arrays where given).", written_into(code.lines, matrices),
-                        code.results, arguments=f"({parameters}, _into)")
+                        "arrays where given).", written_into(code.lines, keys, code.results,
+                                                             group), code.results,
+                        arguments=f"({parameters}, _into)")
         functions = in_blocks(name, signature, f"{title}.", code.parameters,
                               [identifier(v) for v in code.row_blocks]) + rows
     if code.value:

@@ -130,14 +130,17 @@ _ALLOCATION = re.compile(r"(_np\.(?:add|subtract|multiply|divide|negative)\(.*, 
 _WRITING_INTO = re.compile(r"_np\.\w+\(.*, out=(\w+)\)")
 
 
-def written_into(lines: list[str], results: dict[str, str]) -> list[str]:
+def written_into(lines: list[str], keys: list[str], results: list[str], group: list) -> list[str]:
     """The lines of a row function with the allocation whose array becomes a result (through
     the chain of operations writing into it in place, codegen/reuse.py) writing into the rows
     of that result given in ``_into`` (``out=_into.get(key)``; None: a new array), so that no
-    block's result is copied. ``results``: each result's key and the name returned as it is."""
+    block's result is copied.  ``results``: the code of each result of ``group`` (a matrix
+    result is returned as it is)."""
     rewritten = list(lines)
     roots: set[int] = set()
-    for key, name in results.items():
+    for key, name, derivative in zip(keys, results, group, strict=True):
+        if derivative.result.kind is not Kind.MATRIX:
+            continue
         index = len(lines)
         while name.isidentifier() and index > 0:
             index = next((i for i in range(index - 1, -1, -1)
