@@ -475,3 +475,24 @@ def test_generated_code_takes_sums_not_products_with_ones(body):
 def test_a_product_whose_powers_all_cancel_is_a_constant_of_its_shape(text, expected):
     # every factor cancelled: the value is a number in every entry, with the product's shape
     assert_simplifies(text, expected)
+
+
+# --- products of diagonal matrices: Diag of the entrywise product, then elementwise algebra ------
+
+@pytest.mark.parametrize("text, expected", [
+    ("Diag(vec(1 / R)) @ Diag(vec(R))", "I(m*n)"),
+    ("Diag(vec(R)) @ Diag(vec(1 / R))", "I(m*n)"),
+    ("Diag(1 / p) @ Diag(p)", "I(n)"),
+    ("Diag(p) @ inv(Diag(p))", "I(n)"),
+    ("inv(Diag(p)) @ Diag(x)", "Diag(x / p)"),
+    ("Diag(x) @ inv(Diag(p))", "Diag(x / p)"),
+    ("inv(Diag(p)) @ inv(Diag(x))", "inv(Diag(p * x))"),
+    ("A @ Diag(x) @ Diag(y)", "A @ Diag(x * y)"),
+    ("A @ Diag(x) @ (Diag(1 / x) @ B)", "A @ B"),
+    ("(A @ Diag(p)) @ ((inv(Diag(p)) @ B) @ A)", "A @ (B @ A)"),  # the grouping kept
+    ("Diag(vec(R)) @ Diag(vec(Y))", "Diag(vec(R * Y))"),
+    ("vec(R) / vec(Y)", "vec(R / Y)"),
+    ("Diag(vec(ones(m, n))) @ vec(C)", "vec(C)"),
+])
+def test_diagonal_factors_multiply_entry_by_entry(text, expected):
+    assert_simplifies(text, expected)

@@ -2,14 +2,15 @@
 
 The rules themselves, each with its identity as its docstring, are in
 :mod:`matcalc.rules.rewrites_scalar`, :mod:`matcalc.rules.rewrites_matrix`,
-:mod:`matcalc.rules.rewrites_masks`, :mod:`matcalc.rules.rewrites_kron` and
-:mod:`matcalc.rules.rewrites_spectral`.
+:mod:`matcalc.rules.rewrites_diagonal`, :mod:`matcalc.rules.rewrites_masks`,
+:mod:`matcalc.rules.rewrites_kron` and :mod:`matcalc.rules.rewrites_spectral`.
 """
 
 from __future__ import annotations
 
 from . import (  # noqa: F401 - they register their rules
     rewrites_axes,
+    rewrites_diagonal,
     rewrites_elementwise,
     rewrites_kron,
     rewrites_masks,
@@ -53,6 +54,8 @@ PRIORITY: tuple[str, ...] = (
     'kron-mixed-product',
     'kron-chain',
     'kron-times-vec',
+    'vec-hadamard',
+    'vec-of-constant',
     'block-product',
     'kron-hadamard',
     'kron-of-scalar',
