@@ -46,7 +46,7 @@ from .diagonals import with_diagonals
 from .names import identifier, size_name, sizes_keyword
 from .plan import constant_nodes, hoisted, mover, regrouped
 from .reuse import reuse_dead_arrays
-from .row_blocks import in_blocks, row_blocked
+from .row_blocks import in_blocks, row_blocked, written_into
 from .shared_chains import kept_for_backward, shared_chains
 from .solves import solved_inverses
 from .unscaled import unscaled_request
@@ -323,7 +323,7 @@ def _module(code: Written, name: str, prepare_name: str = "prepare") -> str:
     signature = f"({parameters}{extra}{prepared})"
 
     def function(function_name: str, doc: str, lines: list[str], results: list[str],
-                 value: str = "") -> str:
+                 value: str = "", arguments: str = signature) -> str:
         outputs = []
         for key, derivative, text in zip(keys, group, results, strict=True):
             layout = {Kind.SCALAR: "scalar result", Kind.VECTOR: "vector result"}.get(
@@ -334,13 +334,15 @@ def _module(code: Written, name: str, prepare_name: str = "prepare") -> str:
             returned = f"{spelling('scalar result', value)}, {returned}"
         rest = call_prepare + "\n".join(lines)
         body = "\n".join(used_setup(code.setup, rest + returned)) + "\n" + rest
-        return (f"def {function_name}{signature}:\n    \"\"\"{doc}\"\"\"\n"
+        return (f"def {function_name}{arguments}:\n    \"\"\"{doc}\"\"\"\n"
                 + textwrap.indent(body, "    ") + "\n    return " + returned + "\n")
 
     functions = function(name, f"{title}.", code.lines, code.results)
     if code.row_blocks and not code.sizes_keyword:  # the same code over blocks of rows
-        rows = function(f"_{name}_rows", f"{title}, for a block of rows.", code.lines,
-                        code.results)
+        rows = function(f"_{name}_rows", f"{title}, for a block of rows (into _into's "
+                        "arrays where given).", written_into(code.lines, keys, code.results,
+                                                             group), code.results,
+                        arguments=f"({parameters}, _into)")
         functions = in_blocks(name, signature, f"{title}.", code.parameters,
                               [identifier(v) for v in code.row_blocks]) + rows
     if code.value:
