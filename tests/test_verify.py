@@ -149,3 +149,29 @@ def test_an_error_in_the_last_statement_is_placed_in_the_whole_answer(answer, li
         matcalc.verify(GRU, "Uc", answer, latex=False)
     assert (caught.value.line, caught.value.column) == (line, column)
     assert answer.splitlines()[line - 1] in str(caught.value)
+
+
+# A bare I in an answer to a square result takes the result's size, as a reader takes it: the
+# Hessian of x'x is 2 I, the Jacobian of a x is a I (Magnus & Neudecker 2019, ch. 10); elsewhere
+# it still needs its size
+@pytest.mark.parametrize("source, kind, answer, right", [
+    ("x : vector(n)\nf = x' @ x", "hessian", "2 * I", True),
+    ("x : vector(n)\nf = x' @ x", "hessian", r"2\mathbf{I}", True),
+    ("x : vector(n)\nf = x' @ x", "hessian", "I", False),
+    ("x : vector(n); a : scalar\nf = a * x", "jacobian", "a * I", True),
+    ("x : vector(n); a : scalar\nf = a * x", "jacobian", r"a I", True),
+    ("x : vector(n); a : scalar\nf = a * x", "jacobian", "I / a", False),
+    ("x : vector(n)\nf = x", "jacobian", "I", True),
+])
+def test_a_bare_identity_takes_the_size_of_a_square_result(source, kind, answer, right):
+    assert matcalc.verify(source, "x", answer, kind=kind).ok is right
+
+
+@pytest.mark.parametrize("source, kind, answer", [
+    ("x : vector(n); a : scalar\nf = a * sum(x)", "grad", "a * I"),  # n x 1: not square
+    ("a : scalar\nf = a ^ 2", "hessian", "2 * I"),  # a number
+    ("x : vector(n)\nf = x' @ x", "hessian", "M = 2 * I; M"),  # a definition of its own
+])
+def test_a_bare_identity_elsewhere_still_needs_its_size(source, kind, answer):
+    verdict = matcalc.verify(source, "x" if "x" in source else "a", answer, kind=kind)
+    assert not verdict.ok and "write I(n)" in verdict.hint

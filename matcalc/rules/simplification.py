@@ -86,6 +86,7 @@ PRIORITY: tuple[str, ...] = (
     'sigmoid-complement',
     'exp-times-logistic',
     'step-of-zero',
+    'piecewise-factor',
     'like-terms',
     'repeated-factor',
     'power-of-power',
