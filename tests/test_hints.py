@@ -112,3 +112,14 @@ def test_a_constant_factor_near_1_is_shown_apart_from_1(factor, shown):
     verdict = matcalc.verify("x : vector(n); A : matrix(n, n)\nf = x' @ A @ x", "x",
                              f"{factor} * (A + A') @ x")
     assert not verdict.ok and f"is {shown} times the gradient" in verdict.hint
+
+
+@pytest.mark.parametrize("source, answer", [
+    ("a : scalar\nf = a ^ 3", "0"),
+    ("x : vector(n)\nf = sum(x .^ 3)", "zeros(n)"),
+    ("x : vector(n)\nf = sum(x .^ 3)", "0 * x"),
+])
+def test_an_answer_of_zero_is_called_zero(source, answer):
+    # it was "your answer is 0 times the gradient: a constant factor is off"
+    verdict = matcalc.verify(source, "a" if "a :" in source else "x", answer)
+    assert not verdict.ok and verdict.hint == "your answer is 0 where the gradient is not"

@@ -191,6 +191,10 @@ class Operation:
     bounds: tuple[float, ...] = ()  # (lo, hi): limits its values approach; (0, 1) for "unit"
     check: str = ""  # where random points keep away from: one of CHECKS
     symmetry: str = ""  # when its result is symmetric: one of SYMMETRIES
+    # the elementwise function (core/functions.py) it applies to the eigenvalues: a primary
+    # matrix function, f(V Diag(l) inv(V)) = V Diag(f(l)) inv(V) (Higham 2008, def. 1.2);
+    # expm's is "exp"
+    spectral: str = ""
     module: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:

@@ -111,6 +111,8 @@ def diagnose(expected: Result, extended: Program, node: Node, samples) -> str:
         return f"your answer is the transpose of the {what}"
     if same([(g, -w) for g, w in zip(gots, wants, strict=True)]):
         return f"your answer is the {what} with the sign flipped"
+    if not any(np.any(g) for g in gots):
+        return f"your answer is 0 where the {what} is not"
     ratios = [float(np.sum(g * w) / np.sum(w * w)) for g, w in zip(gots, wants, strict=True)
               if np.sum(w * w) > 0]
     if ratios and np.allclose(ratios, ratios[0], rtol=1e-7) and \

@@ -291,10 +291,10 @@ def _power(node: Node) -> tuple[Node, int]:
     return node, 1
 
 
-def _raised(base: Node, k: int) -> Node:
+def raised(base: Node, k: int) -> Node:
     """base ^ k for any integer k: I, base, a power, or the inverse of one."""
     if k < 0:
-        return ir.apply("inv", _raised(base, -k))
+        return ir.apply("inv", raised(base, -k))
     if k == 0:
         return ir.identity(base.shape.rows)
     return base if k == 1 else ir.matpow(base, k)
@@ -311,7 +311,7 @@ def _powers_joined(a: Node, b: Node) -> Node | None:
     if base is not other or base.op in ("identity", "transpose") or \
             abs(j + k) > limits.MAX_MATRIX_POWER:
         return None
-    return _raised(base, j + k)
+    return raised(base, j + k)
 
 
 @rule('powers-join', ops=('matmul',), example='X : matrix(n, n); B : matrix(n, m)\n'
