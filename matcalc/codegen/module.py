@@ -46,7 +46,7 @@ from .diagonals import with_diagonals
 from .names import identifier, size_name, sizes_keyword
 from .plan import constant_nodes, hoisted, mover, regrouped
 from .reuse import reuse_dead_arrays
-from .row_blocks import in_blocks, row_blocked
+from .row_blocks import in_blocks, row_blocked, written_into
 from .seeded import GRAD, training_step
 from .shared_chains import shared_chains
 from .solves import solved_inverses
@@ -122,9 +122,8 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
     sizes_key = sizes_keyword(taken) if _missing_sizes(program, variables, bodies) else ""
     prepared_key = sizes_keyword(taken, "prepared") if chosen else ""
 
-    # a Hessian block of one variable is symmetric (Schwarz): its code may compute half of it
-    symmetric = frozenset(node for node, d in zip(result_nodes, group, strict=True)
-                          if d.kind == "hessian" and not d.across)
+    symmetric = frozenset(node for node, d in zip(result_nodes, group, strict=True)  # Schwarz:
+                          if d.kind == "hessian" and not d.across)  # code computes half of it
     step = training_step(statements, result_nodes, value_node, body_of, chosen, set(
         where) if seed else set()) if valued else None  # value_and_gradient's nodes
 
@@ -167,7 +166,7 @@ def _lines(writer: Writer, kept: list[tuple[str, Node]], results_of: list[Node],
     """The lines computing the statements, then the code of the results and of the value."""
     lines: list[str] = []
 
-    def code(node: Node) -> str:
+    def code(node: Node) -> str:  # a node's code, the lines it needs added
         text = writer.value(node)
         lines.extend(writer.lines)
         writer.lines = []
@@ -176,8 +175,7 @@ def _lines(writer: Writer, kept: list[tuple[str, Node]], results_of: list[Node],
     for name, body in kept:
         lines.append(f"{identifier(name)} = {code(body)}")
         writer.names.setdefault(body, identifier(name))  # met again: reused
-    results = [code(result) for result in results_of]
-    value = code(value_of[0]) if value_of else ""
+    results, value = [code(r) for r in results_of], code(value_of[0]) if value_of else ""
     return reuse_dead_arrays(lines, [*results, value], writer.allocations), results, value
 
 
@@ -325,7 +323,7 @@ def _module(code: Written, name: str, prepare_name: str = "prepare") -> str:
     signature = f"({parameters}{extra}{prepared})"
 
     def function(function_name: str, doc: str, lines: list[str], results: list[str],
-                 value: str = "") -> str:
+                 value: str = "", arguments: str = signature) -> str:
         outputs = []
         for key, derivative, text in zip(keys, group, results, strict=True):
             layout = {Kind.SCALAR: "scalar result", Kind.VECTOR: "vector result"}.get(
@@ -336,13 +334,15 @@ def _module(code: Written, name: str, prepare_name: str = "prepare") -> str:
             returned = f"{spelling('scalar result', value)}, {returned}"
         rest = call_prepare + "\n".join(lines)
         body = "\n".join(used_setup(code.setup, rest + returned)) + "\n" + rest
-        return (f"def {function_name}{signature}:\n    \"\"\"{doc}\"\"\"\n"
+        return (f"def {function_name}{arguments}:\n    \"\"\"{doc}\"\"\"\n"
                 + textwrap.indent(body, "    ") + "\n    return " + returned + "\n")
 
     functions = function(name, f"{title}.", code.lines, code.results)
     if code.row_blocks and not code.sizes_keyword:  # the same code over blocks of rows
-        rows = function(f"_{name}_rows", f"{title}, for a block of rows.", code.lines,
-                        code.results)
+        rows = function(f"_{name}_rows", f"{title}, for a block of rows (into _into's "
+                        "arrays where given).", written_into(code.lines, keys, code.results,
+                                                             group), code.results,
+                        arguments=f"({parameters}, _into)")
         functions = in_blocks(name, signature, f"{title}.", code.parameters,
                               [identifier(v) for v in code.row_blocks]) + rows
     if code.value:
