@@ -237,3 +237,119 @@ def test_a_hadamard_product_with_a_transposed_factor_takes_the_outer_transpose(
     result = matcalc.derive(source, wrt=wrt)
     assert result.text.splitlines()[-1] == expected
     assert result.checked.ok
+
+
+# --- functions of the table written with exponentials ----------------------------------------
+
+def proven_and_read_back(problem: str, wrt: str, kind: str | None = None) -> str:
+    """The derived result's text, after proving it by finite differences and reading its text
+    and its LaTeX back as the same derivative, and running its NumPy code."""
+    result = matcalc.derive(problem, wrt=wrt, kind=kind, check=False)
+    assert matcalc.check(result, seed=1).ok
+    parsed = matcalc.parse(problem)
+    answer = result.text.splitlines()[-1].split("=", 1)[1]
+    for shown, latex in ((answer, False), (result.latex_block(False), True)):
+        verdict = matcalc.verify(parsed, result.variables, shown, of=result.of,
+                                 kind=result.kind, latex=latex, allow_deltas=True)
+        assert verdict.ok, (shown, verdict)
+    instance = random_instance(parsed, seed=2)
+    np.testing.assert_allclose(
+        result.numpy()(sizes=instance.sizes, **instance.arrays),
+        result.numpy(compiled=False)(sizes=instance.sizes, **instance.arrays), rtol=1e-9)
+    return result.text
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("(exp(t) - exp(-t)) / (exp(t) + exp(-t))", "tanh(t)"),
+    ("(1 - exp(-2 * t)) / (1 + exp(-2 * t))", "tanh(t)"),
+    ("(exp(2 * t) - 1) / (exp(2 * t) + 1)", "tanh(t)"),
+    ("v * (exp(t) - exp(w)) / a / (exp(w) + exp(t))", "v * tanh((t - w) / 2) / a"),
+    ("(1/2 / ((exp(t) + exp(-t)) / 2)) * (exp(t) - exp(-t))", "tanh(t)"),
+    ("1 / (1 + exp(-t))", "sigmoid(t)"),
+    ("exp(t) / (exp(t) + 1)", "sigmoid(t)"),
+    ("v * exp(t) / (exp(t) + exp(w))", "v * sigmoid(t - w)"),
+    ("(v / (exp(t) + 1)) * exp(t)", "v * sigmoid(t)"),
+    ("exp(w) / (exp(t) + exp(w))", "sigmoid(w - t)"),
+])
+def test_quotients_of_exponentials_are_the_tables_functions(text, expected):
+    got = simplified(text)
+    assert got == expected
+    assert same_value(text, got)
+
+
+@pytest.mark.parametrize("text", [
+    "(exp(t) + exp(-t)) / (exp(t) - exp(-t))",  # coth: not in the table
+    "(exp(t) - exp(w)) / (exp(t) + exp(v))",  # different exponents
+    "exp(v) / (exp(t) + exp(w))",
+    "(exp(t) - exp(-t)) / (exp(t) + 2 * exp(-t))",
+])
+def test_quotients_of_other_exponentials_stay(text):
+    got = simplified(text)
+    assert "tanh" not in got and "sigmoid" not in got
+    assert same_value(text, got)
+
+
+@pytest.mark.parametrize("problem, wrt, kind, expected", [
+    # the log-cosh loss, cosh with exponentials (Neuneier & Zimmermann 1998, sec. 17.3.1)
+    ("X : matrix(N, d); w : vector(d); y : vector(N)\nr = X @ w - y\n"
+     "L = sum(log((exp(r) + exp(-r)) / 2))", "w", None, "dL_dw = X' @ tanh(r)"),
+    ("X : matrix(N, d); w : vector(d); y : vector(N)\nr = X @ w - y\n"
+     "L = sum(log(exp(r) + exp(-r)))", "w", "hessian",
+     "d2L_dw_dw = X' @ Diag(1 - tanh(r) .^ 2) @ X"),
+    ("x : vector(n); c : scalar positive\nL = c * sum(log(exp(x / c) + exp(-x / c)))", "x",
+     None, "dL_dx = tanh(x / c)"),
+    # two-entry log-sum-exp: the softmax of two entries is a sigmoid of their difference
+    ("x, y : vector(n)\nL = sum(log(exp(x) + exp(y)))", "x", None, "dL_dx = sigmoid(x - y)"),
+    ("x, y : vector(n)\nL = sum(log(exp(x) + exp(y)))", "x", "hessian",
+     "d2L_dx_dx = Diag(sigmoid(x - y) * sigmoid(y - x))"),
+    # tanh written through exp(2 u)
+    ("W : matrix(m, n); x : vector(n); g : vector(m)\nu = W @ x\n"
+     "L = g' @ log(exp(2 * u) + 1)", "x", None, "dL_dx = 2 * W' @ (g * sigmoid(2 * u))"),
+])
+def test_derived_results_name_the_tables_functions(problem, wrt, kind, expected):
+    assert proven_and_read_back(problem, wrt, kind) == expected
+
+
+# --- a softmax's adjoint drops what is constant along its axis; named quantities by name --------
+
+@pytest.mark.parametrize("text, expected", [
+    ("softmax(t) * ((v + a) - softmax(t)' @ (v + a))", "softmax(t) * (v - softmax(t)' @ v)"),
+    ("softmax(t) * ((v - 1) - softmax(t)' @ (v - 1))", "softmax(t) * (v - softmax(t)' @ v)"),
+    ("softmax(t) * ((2 - a * v) - softmax(t)' @ (2 - a * v))",
+     "softmax(t) * (a * (softmax(t)' @ v - v))"),
+    ("softmax(A) * ((H + a) - ((softmax(A) * (H + a)) @ ones(n)) @ ones(n)')",
+     "softmax(A) * (H - (softmax(A) * H) @ ones(n))"),
+])
+def test_what_is_constant_along_a_softmax_leaves_its_adjoint(text, expected):
+    got = simplified(text)
+    assert got == expected
+    assert same_value(text, got)
+
+
+@pytest.mark.parametrize("text", [
+    "exp(t) * ((v + a) - exp(t)' @ (v + a))",  # entries not summing to one
+    "softmax(t) * ((v + w) - softmax(t)' @ (v + w))",  # nothing constant
+    "softmax(A) * ((H + ones(n) @ w') - ((softmax(A) * (H + ones(n) @ w')) @ ones(n)) @ ones(n)')",
+])
+def test_what_varies_along_the_axis_stays_in_the_adjoint(text):
+    got = simplified(text)
+    assert same_value(text, got)
+    assert "w" in got or "a" in got
+
+
+@pytest.mark.parametrize("problem, wrt, expected", [
+    # the entropy of a softmax in its logits (Cover & Thomas 2006, eq. 2.1; Zhai et al. 2023)
+    ("z : vector(n)\np = softmax(z)\nH = -sum(p * log(p))", "z", "dH_dz = p * (-log(p) - H)"),
+    ("z : vector(n)\np = softmax(z)\nH = -(p' @ log(p))", "z", "dH_dz = p * (-log(p) - H)"),
+    ("z : vector(n)\np = softmax(z)\nE = sum(p * log(p))", "z", "dE_dz = p * (log(p) - E)"),
+    ("W : matrix(k, n); x : vector(n)\np = softmax(W @ x)\nH = -sum(p * log(p))", "x",
+     "dH_dx = W' @ (p * (-log(p) - H))"),
+    # a row-wise softmax: the constant 1 of d(P log P) leaves the adjoint
+    ("Z : matrix(n, m)\nP = softmax(Z)\nH = -sum(P * log(P))", "Z",
+     "dH_dZ = P * ((P * log(P)) @ ones(m) - log(P))"),
+    # an expectation under a softmax, named: its gradient uses the name
+    ("z, a : vector(n); c : scalar\np = softmax(z)\nf = p' @ (a + c * log(p))", "z",
+     "df_dz = p * (a + c * log(p) - f)"),
+])
+def test_softmax_expectations_and_entropies_by_name(problem, wrt, expected):
+    assert proven_and_read_back(problem, wrt) == expected

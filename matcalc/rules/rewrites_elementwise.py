@@ -7,7 +7,7 @@ from ..core import ir
 from ..core.ir import Node
 from ..core.shapes import Kind
 from .facts import Facts
-from .rewrite import apply, rule, same_shape
+from .rewrite import apply, const, rule, same_shape
 from .rewrites_scalar import ones_like_node
 
 
@@ -163,3 +163,71 @@ def scale_out_of_sum(node: Node, facts: Facts) -> Node | None:
     if inner.op == "mul" and a.is_scalar and a.op != "const" and not b.is_scalar:
         return apply("mul", a, apply(node.op, b))
     return None
+
+
+def _exponent(node: Node) -> Node | None:
+    """t for exp(t), 0 for the number 1 or ones (1 = exp(0)), else None."""
+    if node.op == "exp":
+        return node.args[0]
+    return ir.const(0.0) if const(node, 1.0) or node.op == "ones" else None
+
+
+def _exponentials(node: Node) -> tuple[Node, Node] | None:
+    """(a, b) for exp(a) + exp(b), not both numbers; else None."""
+    if node.op != "add":
+        return None
+    a, b = (_exponent(arg) for arg in node.args)
+    if a is None or b is None or (a.op == "const" and b.op == "const"):
+        return None
+    return a, b
+
+
+def _difference(a: Node, b: Node) -> Node:
+    """a - b, without a zero term."""
+    if const(b, 0.0):
+        return a
+    return apply("neg", b) if const(a, 0.0) else apply("sub", a, b)
+
+
+def _quotient_of_exponentials(node: Node, wanted, form) -> Node | None:
+    """``form(a, b)`` in place of a divisor exp(a) + exp(b) and a factor ``wanted(a, b)`` (tried
+    either way round) of one product or quotient chain ((x / (1 + e)) * e = x * sigmoid(t))."""
+    factors = _chain_factors(node)
+    for index, (divisor, sign) in enumerate(factors):
+        pair = _exponentials(divisor) if sign < 0 else None
+        if pair is None or not same_shape(divisor, node):
+            continue
+        for a, b in (pair, pair[::-1]):
+            target = wanted(a, b)
+            match = next((i for i, (factor, s) in enumerate(factors)
+                          if s > 0 and factor is target), None)
+            if match is not None:
+                rest = [item for i, item in enumerate(factors) if i not in (index, match)]
+                rebuilt = _product(rest + [(form(a, b), 1)])
+                return rebuilt if same_shape(rebuilt, node) else None
+    return None
+
+
+def _power_of_e(t: Node) -> Node:
+    return ir.const(1.0) if const(t, 0.0) else apply("exp", t)
+
+
+@rule('logistic-quotient', ops=('mul', 'div'),
+      example='t, u, a : vector(n)\nf = (a * exp(t)) / (exp(t) + exp(u))')
+def logistic_quotient(node: Node, facts: Facts) -> Node | None:
+    """exp(a) / (exp(a) + exp(b)) = sigmoid(a - b), the softmax of two entries; with 1 =
+    exp(0): e / (1 + e) = sigmoid(t) and 1 / (1 + e) = sigmoid(-t) for e = exp(t); other
+    factors of a product or quotient chain stay ((c / (1 + e)) * e = c * sigmoid(t))."""
+    return _quotient_of_exponentials(node, lambda a, b: _power_of_e(a),
+                                     lambda a, b: apply("sigmoid", _difference(a, b)))
+
+
+@rule('hyperbolic-quotient', ops=('mul', 'div'),
+      example='t : vector(n)\nf = (exp(t) - exp(-t)) / (exp(t) + exp(-t))')
+def hyperbolic_quotient(node: Node, facts: Facts) -> Node | None:
+    """(exp(a) - exp(b)) / (exp(a) + exp(b)) = tanh((a - b) / 2) (multiply through by
+    exp(-(a + b) / 2)): (exp(t) - exp(-t)) / (exp(t) + exp(-t)) = tanh(t), (exp(2 t) - 1) /
+    (exp(2 t) + 1) = tanh(t); other factors of a product or quotient chain stay."""
+    return _quotient_of_exponentials(
+        node, lambda a, b: apply("sub", _power_of_e(a), _power_of_e(b)),
+        lambda a, b: apply("tanh", apply("div", _difference(a, b), ir.const(2.0))))
