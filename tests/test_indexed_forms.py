@@ -159,18 +159,48 @@ def test_grouped_output_letters_make_one_axis_in_every_backend():
         assert_grouped_code_matches(source, backend, {"X": x, "P": p}, want)
 
 
-@pytest.mark.parametrize(("spec", "error", "message"), [
-    ("ni,na->(ia", ParseError, "not closed|never closed"),
-    ("ni,na->((ia))", ParseError, "do not nest"),
-    ("ni,na->ia)", ParseError, "closes no group|without a matching"),
-    ("ni,na->()ia", ParseError, "empty group"),
-    ("ni,na,nb->(in)(a)(b)", UnsupportedError, "at most two groups"),
+@pytest.mark.parametrize(("spec", "error", "message", "at"), [
+    ("ni,na->(ia", ParseError, "never closed", 7),
+    ("->(ia", ParseError, "never closed", 2),
+    ("ni,na->i(a", ParseError, "never closed", 8),
+    ("ni,na->((ia))", ParseError, "do not nest", 8),
+    ("ni,na->ia)", ParseError, "closes no group", 9),
+    ("ni,na->(i))a", ParseError, "closes no group", 10),
+    ("ni,na->()ia", ParseError, "empty group", 8),
+    ("ni,na)->ia", ParseError, r"'\)' is not an index", 5),
+    ("ni,na,nb->(in)(a)(b)", UnsupportedError, "at most two groups", None),
 ])
-def test_malformed_groups_are_refused_with_their_place(spec, error, message):
+@pytest.mark.parametrize("quote", ['"', "'"])
+def test_malformed_groups_are_refused_with_their_place(spec, error, message, at, quote):
+    # a bracket inside the spec is the spec's: the caret points at it, inside the quotes,
+    # not at einsum's own bracket (at: the offset of the bad bracket in the spec)
     operands = "P, X, X" if spec.count(",") == 2 else "P, X"
     with pytest.raises(error, match=message) as caught:
-        matcalc.parse(GROUPED + f'G = einsum("{spec}", {operands})')
-    assert "line 3" in str(caught.value)
+        matcalc.parse(GROUPED + f"G = einsum({quote}{spec}{quote}, {operands})")
+    assert caught.value.line == 3, str(caught.value)
+    if at is not None:
+        assert caught.value.column == len("G = einsum(\"") + 1 + at, str(caught.value)
+
+
+@pytest.mark.parametrize(("subscript", "message", "at"), [
+    ("(ia", "never closed", 0),
+    ("i(a", "never closed", 1),
+    ("ia)", "closes no group", 2),
+    ("(i)a)", "closes no group", 4),
+    ("((ia))", "do not nest", 1),
+    ("()ia", "empty group", 1),
+    ("(iz)", "z is in no operand's term", 2),
+    ("(ia)(i)", "i is repeated", 5),
+])
+def test_a_malformed_bracket_subscript_in_latex_is_an_error_at_its_place(subscript, message, at):
+    # the LaTeX form of a grouped output (\right]_{(ia)(jb)}) is checked as einsum's spec is:
+    # the caret at the bad letter or parenthesis of the subscript, not at the bracket
+    from matcalc.grading.answers import answer_node
+
+    latex = r"\left[\sum_{n} P_{ni} X_{na}\right]_{" + subscript + "}"
+    with pytest.raises(ParseError, match=message) as caught:
+        answer_node(matcalc.parse(GROUPED), latex, True)
+    assert caught.value.column == latex.index("]_{") + 4 + at, str(caught.value)
 
 
 def test_a_grouped_einsum_is_not_differentiated_silently():

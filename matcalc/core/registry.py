@@ -33,7 +33,10 @@ with its jvp, transpose, lowering and printer side by side.  The record holds:
 - ``check``: where its derivative is not differentiable, or finite differences are poor, so
   random points keep away (``"conditioned"``: its argument nearly singular, inv and logdet;
   ``"singular gap"``, ``"singular floor"``, ``"singular values"``: its argument's largest two,
-  its smallest and 0, or any two singular values close; ``"eigen gap"``: two eigenvalues close);
+  its smallest and 0, or any two singular values close; ``"eigen gap"``: two eigenvalues close;
+  ``"kink"``: its argument near 0, or its two arguments near each other, relu and maximum;
+  ``"largest tied"``, ``"smallest tied"``: its argument's two largest (smallest) entries close,
+  all of them or along the operation's ``axis`` parameter, max and ismax);
 - ``symmetry``: when its result is a symmetric matrix, for the simplifier's facts (``"arguments"``:
   when its arguments are, as ``S + T`` or ``exp(S)`` entry by entry; ``"scalars or arguments"``:
   when each argument is a number or symmetric, ``S / c``; ``"always"``: Diag).
@@ -63,8 +66,10 @@ DOMAINS = ("real", "positive", "bounded", "invertible", "spd", "symmetric")
 VALUES = ("real", "positive", "unit", "nonnegative")
 # where random points keep away from (numeric/sampling.py): nothing, a nearly singular argument,
 # close singular values (the largest two; the smallest and 0; any two or the smallest and 0),
-# close eigenvalues
-CHECKS = ("", "conditioned", "singular gap", "singular floor", "singular values", "eigen gap")
+# close eigenvalues; an edge, where it is not differentiable: its argument 0 (its two arguments
+# equal), its argument's largest (smallest) entries tied, along its axis if it has one
+CHECKS = ("", "conditioned", "singular gap", "singular floor", "singular values", "eigen gap",
+          "kink", "largest tied", "smallest tied")
 # when the result is symmetric (rules/facts.py): not known, when its arguments are, when each is
 # a number or symmetric, always
 SYMMETRIES = ("", "arguments", "scalars or arguments", "always")
