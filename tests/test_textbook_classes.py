@@ -353,3 +353,85 @@ def test_what_varies_along_the_axis_stays_in_the_adjoint(text):
 ])
 def test_softmax_expectations_and_entropies_by_name(problem, wrt, expected):
     assert proven_and_read_back(problem, wrt) == expected
+
+
+# --- a function with a kink times its own indicator; the complement of a named quantity -------
+
+@pytest.mark.parametrize("text, expected", [
+    ("abs(v) * sign(v)", "v"),
+    ("w * sign(v) * abs(v)", "w * v"),
+    ("w * abs(v) / a * sign(v)", "w * v / a"),
+    ("relu(v) * step(v)", "relu(v)"),
+    ("maximum(v, 0) * step(v)", "maximum(v, 0)"),
+    ("w * maximum(0, v - t) * step(v - t)", "w * maximum(0, v - t)"),
+    ("step(v) * step(v)", "step(v)"),
+])
+def test_a_kinked_function_times_its_indicator(text, expected):
+    got = simplified(text)
+    assert got == expected
+    assert same_value(text, got)
+
+
+@pytest.mark.parametrize("text", [
+    "abs(v) * sign(w)", "maximum(v, 1) * step(v)", "relu(v) * sign(v)", "abs(v) / sign(v)",
+])
+def test_other_kinks_and_indicators_stay(text):
+    got = simplified(text)
+    assert got == str(matcalc.parse(DECLARATIONS + f"f = {text}").definitions["f"].body)
+
+
+@pytest.mark.parametrize("problem, wrt, expected", [
+    # the squared hinge (L2-SVM; Chang, Hsieh & Lin 2008, eq. 3)
+    ("X : matrix(N, d); w : vector(d); y : vector(N) pm1; C : scalar positive\n"
+     "L = 0.5 * w' @ w + C * sum(maximum(1 - y * (X @ w), 0) .^ 2)", "w",
+     "dL_dw = -2 * X' @ (C * maximum(1 - y * (X @ w), 0) * y) + w"),
+    # the Fair loss (Zhang 1997, table 1): |r| sign(r) = r
+    ("X : matrix(N, d); w : vector(d); y : vector(N); c : scalar positive\nr = X @ w - y\n"
+     "L = c ^ 2 * sum(abs(r) / c - log(1 + abs(r) / c))", "w",
+     "dL_dw = X' @ (r * c / (c + abs(r)))"),
+    # the complementary log-log link (McCullagh & Nelder 1989, sec. 4.3.1): 1 - p = exp(-e)
+    ("X : matrix(N, d); w : vector(d); y : vector(N)\np = 1 - exp(-exp(X @ w))\n"
+     "L = -sum(y * log(p) + (1 - y) * log(1 - p))", "w",
+     "dL_dw = X' @ ((1 - y / p) * exp(X @ w))"),
+    ("x : vector(n)\nq = 1 - exp(-x)\nf = sum(log(1 - q))", "x", "df_dx = -ones(n)"),
+    ("x, a : vector(n)\nq = exp(x) - 1\nf = a' @ log(q + 1)", "x", "df_dx = a"),
+])
+def test_kinks_and_complements_in_derived_results(problem, wrt, expected):
+    assert proven_and_read_back(problem, wrt) == expected
+
+
+# --- a forward quantity the results repeat gets a name ------------------------------------------
+
+@pytest.mark.parametrize("problem, wrt, kind, expected", [
+    # log of a quadratic form (Boyd & Vandenberghe 2004, sec. 3.1.5): q = x' A x
+    ("A : matrix(n, n) spd; x : vector(n)\nf = log(x' @ A @ x)", "x", "hessian",
+     "q1 = x' @ A @ x\nd2f_dx_dx = 2 * (A - 2 * A @ x @ x' @ A / q1) / q1"),
+    ("A : matrix(n, n) spd; x : vector(n); c : scalar positive\nf = c * log(x' @ A @ x + c)",
+     "x", "hessian", "q1 = x' @ A @ x + c\n"
+     "d2f_dx_dx = c * (2 * A - 4 * A @ x @ x' @ A / q1) / q1"),
+    # the square of a squared residual norm (Neudecker 2019, ch. 10): r = A x - b
+    ("A : matrix(m, n); x : vector(n); b : vector(m)\nf = ((A @ x - b)' @ (A @ x - b)) ^ 2",
+     "x", None, "q1 = A @ x - b\ndf_dx = (4 * q1' @ q1) * (A' @ q1)"),
+    # a gated unit (SwiGLU, Shazeer 2020): A = X W named where the gate's derivative repeats it
+    ("X : matrix(N, d); W, V : matrix(d, f); W2 : matrix(f, d); G : matrix(N, d)\n"
+     "L = G : ((X @ W * sigmoid(X @ W) * (X @ V)) @ W2)", "W", None,
+     "Q1 = X @ W\ndL_dW = X' @ ((G @ W2') * (X @ V) * sigmoid(Q1) * (1 + Q1 - Q1 * sigmoid(Q1)))"),
+    # attention with a learned bias slope (ALiBi, Press et al. 2022): P named
+    ("Q : matrix(n, d); K : matrix(t, d); V : matrix(t, e); G : matrix(n, e); B : matrix(n, t);"
+     " m : scalar\nL = G : (softmax(Q @ K' / sqrt(d) + m * B) @ V)", "m", None,
+     "Q1 = softmax(Q @ K' / sqrt(d) + m * B)\nQ2 = G @ V'\n"
+     "dL_dm = Q1 * (Q2 - (Q1 * Q2) @ ones(t)) : B"),
+])
+def test_repeated_forward_quantities_are_named(problem, wrt, kind, expected):
+    assert proven_and_read_back(problem, wrt, kind) == expected
+
+
+@pytest.mark.parametrize("problem, wrt, kind", [
+    ("A : matrix(n, n) spd; x : vector(n)\nf = log(x' @ A @ x)", "x", None),  # used once
+    ("L : matrix(n, n) lower; y : vector(n)\nf = y' @ inv(L) @ inv(L)' @ y", "y", None),
+    ("x, mu : vector(n); S : matrix(n, n) spd\nL = (x - mu)' @ inv(S) @ (x - mu) / 2", "mu",
+     None),  # the whole result
+])
+def test_quantities_used_once_small_or_whole_stay_written_out(problem, wrt, kind):
+    text = proven_and_read_back(problem, wrt, kind)
+    assert "q1" not in text and "Q1" not in text, text

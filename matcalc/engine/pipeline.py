@@ -9,6 +9,7 @@ its result.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from ..core import ir
 from ..core.algebra import identity, size
@@ -21,6 +22,7 @@ from ..limits import time_budget
 from ..rules.facts import Facts
 from .accumulate import Derivation, gradients, jacobian, no_jacobian, reached
 from .indexed import chosen
+from .repeats import named_repeats
 from .result import KINDS, LAYOUTS, Result, where_for
 from .simplify import Simplifier, divisors_of, left_to_right
 from .tidy import tidy
@@ -180,7 +182,30 @@ def _results(program: Program, of_node: Node, wrt: list[str], kind: str, simplif
                    for (row, col), node in results.items()}
     if simplify:
         derivation, results, _ = _tidied_blocks(derivation, results, of_node, moving)
+        if not moving:
+            derivation, results = _with_repeats_named(derivation, results)
     return derivation, results
+
+
+_CHAINS = frozenset({"kron", "vec", "commutation"})
+
+
+def _with_repeats_named(derivation: Derivation, results: dict[tuple[str, str], Node]
+                        ) -> tuple[Derivation, dict[tuple[str, str], Node]]:
+    """The results with the forward quantities they repeat named (engine/repeats.py); not
+    for Kronecker and vec chains, which engine/indexed.py reads as index sums whole."""
+    program = derivation.program
+    if any(node.op in _CHAINS for result in results.values() for node in walk(result)):
+        return derivation, results
+    used = where_for(list(results.values()), derivation)
+    taken = set(derivation.where) | set(program.variables) | set(program.definitions) | \
+        set(program.dimensions)
+    where, named = named_repeats(used, results, taken)
+    if named is results:
+        return derivation, results
+    new = {name: body for name, body in where.items() if name not in derivation.where}
+    kept = {name: where.get(name, body) for name, body in derivation.where.items()}
+    return replace(derivation, where={**new, **kept}), named
 
 
 def derive_node(program: Program, of_node: Node, wrt: Sequence[str], kind: str = "grad",

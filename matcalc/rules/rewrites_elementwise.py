@@ -231,3 +231,90 @@ def hyperbolic_quotient(node: Node, facts: Facts) -> Node | None:
     return _quotient_of_exponentials(
         node, lambda a, b: apply("sub", _power_of_e(a), _power_of_e(b)),
         lambda a, b: apply("tanh", apply("div", _difference(a, b), ir.const(2.0))))
+
+
+def _kink_pair(first: Node, second: Node) -> Node | None:
+    """What first * second is when the two are a function with a kink at 0 and its indicator
+    of the same argument: abs(a) sign(a) = a; relu(a) step(a) = maximum(a, 0) step(a) = the
+    ramp itself; step(a) step(a) = step(a); else None."""
+    if second.op not in ("sign", "step"):
+        return None
+    a = second.args[0]
+    if second.op == "sign":
+        return a if first.op == "abs" and first.args[0] is a else None
+    if first.op in ("relu", "step") and first.args[0] is a:
+        return first
+    if first.op == "maximum" and any(arg is a for arg in first.args) and \
+            any(const(arg, 0.0) or arg.op == "zeros" for arg in first.args):
+        return first
+    return None
+
+
+@rule('kink-products', ops=('mul', 'div'),
+      example='x, y : vector(n)\nf = y * abs(x) * sign(x)')
+def kink_products(node: Node, facts: Facts) -> Node | None:
+    """abs(a) * sign(a) = a; relu(a) * step(a) = relu(a); maximum(a, 0) * step(a) =
+    maximum(a, 0); step(a) * step(a) = step(a), wherever the two stand in a product (step(0) =
+    sign(0) = 0, so these hold at the kink too)."""
+    factors = _chain_factors(node)
+    for i, (first, sign_i) in enumerate(factors):
+        for j, (second, sign_j) in enumerate(factors):
+            if i == j or sign_i < 0 or sign_j < 0 or not same_shape(first, second):
+                continue
+            joined = _kink_pair(first, second)
+            if joined is not None:
+                rest = [item for k, item in enumerate(factors) if k not in (i, j)]
+                rebuilt = _product(rest + [(joined, 1)])
+                return rebuilt if same_shape(rebuilt, node) else None
+    return None
+
+
+def _affine(node: Node) -> tuple[float, float, Node] | None:
+    """(c, k, x) with node = c + k x for a number c and k = +-1: 1 - p -> (1, -1, p); else
+    None."""
+    if node.op not in ("add", "sub"):
+        return None
+    a, b = node.args
+    k = 1.0 if node.op == "add" else -1.0
+    if const(a):
+        return a.params[0], k, b
+    if const(b):
+        return k * b.params[0], 1.0, a
+    return None
+
+
+def _through_name(node: Node, facts: Facts) -> tuple[float, Node] | None:
+    """(k, F) with node = k F by a definition the problem named: c - p = F for p = c - F
+    (1 - p = exp(-e) for p = 1 - exp(-e)); else None."""
+    outer = _affine(node)
+    if outer is None or outer[2].op != "ref":
+        return None
+    c, k, name = outer
+    inner = _affine(facts._resolve(name))
+    if inner is None or c + k * inner[0] != 0:
+        return None
+    return k * inner[1], inner[2]
+
+
+@rule('named-complement', ops=('mul', 'div'),
+      example='x, a : vector(n)\np = 1 - exp(-x)\nf = a / (1 - p) * exp(-x)')
+def named_complement(node: Node, facts: Facts) -> Node | None:
+    """F / (c - p) = 1 and (c - p) / F = 1 for p = c - F (more generally c1 + k1 p = k1 k2 F
+    for p = c2 + k2 F with c1 + k1 c2 = 0, k1, k2 = +-1), wherever the two stand in a product
+    or quotient: a result that divides by the complement of a named quantity and multiplies
+    by what it is made of (p = 1 - exp(-e): (1 - y / p) / (1 - p) * exp(-e) = 1 - y / p)."""
+    factors = _chain_factors(node)
+    for i, (named, sign_i) in enumerate(factors):
+        found = _through_name(named, facts)
+        if found is None:
+            continue
+        k, made_of = found
+        j = next((j for j, (factor, sign_j) in enumerate(factors)
+                  if j != i and sign_j == -sign_i and factor is made_of), None)
+        if j is not None and same_shape(named, made_of):
+            rest = [item for m, item in enumerate(factors) if m not in (i, j)]
+            rebuilt = _product(rest) if rest else ones_like_node(node)
+            if not same_shape(rebuilt, node):
+                return None
+            return rebuilt if k > 0 else apply("neg", rebuilt)
+    return None

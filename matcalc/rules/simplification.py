@@ -84,6 +84,8 @@ PRIORITY: tuple[str, ...] = (
     'sigmoid-complement',
     'exp-times-logistic',
     'step-of-zero',
+    'kink-products',
+    'named-complement',
     'like-terms',
     'repeated-factor',
     'power-of-power',
