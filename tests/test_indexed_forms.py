@@ -57,6 +57,15 @@ def test_the_index_sums_hold_by_finite_differences(name):
     assert verdict.ok, verdict
 
 
+def test_diagonal_factors_met_in_the_chain_cancel():
+    # Diag(vec(1 / P)) @ (Diag(vec(P)) @ ...) inside the Hessian's chain: one Diag of the
+    # entrywise product, which cancels (it printed as a sum over 1 / P_ni P_ni)
+    result = derived("squared log-probabilities")
+    assert "1 / softmax" not in result.text and "1 / softmax" not in str(result.computed)
+    assert 'einsum("na,nb,ij->(ia)(jb)", X, X, I(k))' in result.text, result.text
+    assert check(result, seed=4).ok
+
+
 @pytest.mark.parametrize("name", sorted(PROBLEMS))
 def test_the_index_sums_equal_the_chain_they_come_from(name):
     result = derived(name)
@@ -115,6 +124,12 @@ def test_bishops_sum_over_the_batch():
     "kron(I(n), A) @ Diag(vec(C)) @ kron(I(n), A')",
     "kron(ones(n) @ ones(n)', I(m)) @ Diag(vec(C))",
     "Diag(vec(C)) @ (I(m*n) - kron(ones(n) @ ones(n)', I(m)) @ Diag(vec(C)))",
+    # a letter summed that no operand holds sums a constant: ones(n)' @ ones(n) = n
+    "kron(ones(m) @ ones(n)', I(m)) @ kron(ones(n) @ ones(n)', I(m))",
+    "kron(ones(m) @ ones(n)', I(m)) @ (I(m*n) - kron(ones(n) @ ones(n)', I(m)) @ Diag(vec(C)))",
+    "kron(ones(n)', A) @ kron(ones(n), A')",
+    "kron(ones(m*n)', I(m)) @ kron(ones(m*n), C)",
+    "kron(C', I(m)) @ Diag(vec(I(m))) @ kron(ones(m) @ ones(n)', I(m))",  # joined, not summed
 ])
 def test_kronecker_chains_and_their_index_sums_agree(text):
     program = matcalc.parse("A : matrix(m, m); B : matrix(n, n); C : matrix(m, n)\nF = " + text)

@@ -269,7 +269,9 @@ def test_a_result_the_facts_call_symmetric_is_symmetric(name):
     assert facts.symmetric(node), name
     rng = np.random.default_rng(2)  # entries in (0.1, 0.9): inside every function's domain
     halves = rng.uniform(0.05, 0.45, size=(2, 3, 3))
-    arrays = {"S": halves[0] + halves[0].T, "T": halves[1] + halves[1].T,
+    # an spd domain (logm): positive definite, its off-diagonal sums below its diagonal
+    shift = 2 * np.eye(3) if op.domain == "spd" else np.zeros((3, 3))
+    arrays = {"S": halves[0] + halves[0].T + shift, "T": halves[1] + halves[1].T + shift,
               "X": rng.uniform(0.1, 0.9, size=(3, 3)), "v": rng.uniform(0.1, 0.9, size=3),
               "k": 2.0}
     value = np.asarray(prepare(program, arrays, {"n": 3}).value(node))

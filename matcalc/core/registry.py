@@ -108,6 +108,12 @@ class Latex:
     reads: tuple[str, ...] = ()
 
 
+def line_axis(node: Any) -> int:
+    """The axis a row-wise operation (softmax, logsumexp) runs along in ``node``: 0 for a vector
+    (all of it), the last axis of a tensor, else 1 (each row of a matrix or row vector)."""
+    return {"vector": 0, "tensor": len(node.shape.dims) - 1}.get(node.kind.value, 1)
+
+
 @dataclass(frozen=True)
 class Code:
     """Code templates: ``{0}``, ``{1}`` stand for the arguments' code, ``{axis}`` for the axis
@@ -143,7 +149,7 @@ class Code:
         """The named fields of the templates for ``node``; ``dim`` writes a dimension (code
         text in generated code, its size in the interpreter)."""
         first = node.args[0] if node.args else node
-        axis = {"vector": 0, "tensor": len(first.shape.dims) - 1}.get(first.kind.value, 1)
+        axis = line_axis(first)
         found: dict[str, object] = {"axis": axis, "keep": first.kind.value == "matrix"}
         if "cols" not in self.params and any("{cols}" in template for template in
                                              (self.numpy, self.torch, self.jax)):
@@ -185,6 +191,10 @@ class Operation:
     bounds: tuple[float, ...] = ()  # (lo, hi): limits its values approach; (0, 1) for "unit"
     check: str = ""  # where random points keep away from: one of CHECKS
     symmetry: str = ""  # when its result is symmetric: one of SYMMETRIES
+    # the elementwise function (core/functions.py) it applies to the eigenvalues: a primary
+    # matrix function, f(V Diag(l) inv(V)) = V Diag(f(l)) inv(V) (Higham 2008, def. 1.2);
+    # expm's is "exp"
+    spectral: str = ""
     module: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:

@@ -140,9 +140,11 @@ def _drawn(node: Node, sizes: Mapping[str, int], rng: np.random.Generator,
     if LABELS in attributes:  # class labels: integers in 0..k-1
         return rng.integers(0, classes(node).value(sizes),
                             size=rows if node.kind is Kind.VECTOR else (rows, cols))
-    if MASK in attributes:  # 0s and 1s, a 1 in every row (a softmax of where(M, S, -inf))
+    if MASK in attributes:  # 0s and 1s, a 1 in every row (a softmax of where(M, S, -inf));
+        # a vector's softmax runs over all of it: one 1 in the vector, not in every entry
         mask = _mask(tuple(d.value(sizes) for d in node.shape.dims) if node.kind is Kind.TENSOR
-                     else (rows, cols), rng, "symmetric" in attributes)
+                     else (1, rows) if node.kind is Kind.VECTOR else (rows, cols), rng,
+                     "symmetric" in attributes)
         return mask if node.kind is Kind.TENSOR else to_user_layout(node.kind, mask)
     if node.kind is Kind.TENSOR:
         return _drawn_tensor(tuple(d.value(sizes) for d in node.shape.dims), rng, attributes)

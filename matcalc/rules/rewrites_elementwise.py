@@ -233,42 +233,6 @@ def hyperbolic_quotient(node: Node, facts: Facts) -> Node | None:
         lambda a, b: apply("tanh", apply("div", _difference(a, b), ir.const(2.0))))
 
 
-def _kink_pair(first: Node, second: Node) -> Node | None:
-    """What first * second is when the two are a function with a kink at 0 and its indicator
-    of the same argument: abs(a) sign(a) = a; relu(a) step(a) = maximum(a, 0) step(a) = the
-    ramp itself; step(a) step(a) = step(a); else None."""
-    if second.op not in ("sign", "step"):
-        return None
-    a = second.args[0]
-    if second.op == "sign":
-        return a if first.op == "abs" and first.args[0] is a else None
-    if first.op in ("relu", "step") and first.args[0] is a:
-        return first
-    if first.op == "maximum" and any(arg is a for arg in first.args) and \
-            any(const(arg, 0.0) or arg.op == "zeros" for arg in first.args):
-        return first
-    return None
-
-
-@rule('kink-products', ops=('mul', 'div'),
-      example='x, y : vector(n)\nf = y * abs(x) * sign(x)')
-def kink_products(node: Node, facts: Facts) -> Node | None:
-    """abs(a) * sign(a) = a; relu(a) * step(a) = relu(a); maximum(a, 0) * step(a) =
-    maximum(a, 0); step(a) * step(a) = step(a), wherever the two stand in a product (step(0) =
-    sign(0) = 0, so these hold at the kink too)."""
-    factors = _chain_factors(node)
-    for i, (first, sign_i) in enumerate(factors):
-        for j, (second, sign_j) in enumerate(factors):
-            if i == j or sign_i < 0 or sign_j < 0 or not same_shape(first, second):
-                continue
-            joined = _kink_pair(first, second)
-            if joined is not None:
-                rest = [item for k, item in enumerate(factors) if k not in (i, j)]
-                rebuilt = _product(rest + [(joined, 1)])
-                return rebuilt if same_shape(rebuilt, node) else None
-    return None
-
-
 def _affine(node: Node) -> tuple[float, float, Node] | None:
     """(c, k, x) with node = c + k x for a number c and k = +-1: 1 - p -> (1, -1, p); else
     None."""
@@ -317,4 +281,48 @@ def named_complement(node: Node, facts: Facts) -> Node | None:
             if not same_shape(rebuilt, node):
                 return None
             return rebuilt if k > 0 else apply("neg", rebuilt)
+    return None
+
+
+@rule('piecewise-factor', ops=('mul', 'div'),
+      example='r : vector(n); c : scalar\nf = 2 * abs(r) .^ 3 * c / (c + abs(r)) * sign(r)')
+def piecewise_factor(node: Node, facts: Facts) -> Node | None:
+    """relu(t) ^ k * step(t) = relu(t) ^ k, relu(t) ^ k * sign(t) = relu(t) ^ k (k > 0; also
+    maximum(t, 0)): the factor is 1 wherever the other is not 0; abs(t) ^ k * sign(t) =
+    abs(t) ^ (k - 1) * t (k >= 1); step(t) ^ k = step(t) (k > 0); abs(t) / t = sign(t) =
+    t / abs(t) (t != 0 where it divides).  Each holds at 0 too (step(0) = sign(0) = 0), also
+    as factors of a longer product or quotient."""
+    if node.op == "div":
+        a, b = node.args
+        if a.op == "abs" and a.args[0] is b or b.op == "abs" and b.args[0] is a:
+            return apply("sign", b if b.op != "abs" else a) if same_shape(a, b) else None
+    factors = _chain_factors(node)
+    for j, (indicator, sign) in enumerate(factors):
+        if indicator.op not in ("step", "sign") or sign < 0:
+            continue
+        t = indicator.args[0]
+        for i, (factor, other_sign) in enumerate(factors):
+            base, k = _base_power(factor)
+            if i == j or other_sign < 0 or k <= 0 or not same_shape(factor, indicator):
+                continue
+            if _positive_part(base) is t or (base is indicator and indicator.op == "step"):
+                return _product([f for index, f in enumerate(factors) if index != j])
+            if base.op == "abs" and base.args[0] is t and indicator.op == "sign" and k >= 1:
+                kept = [(_power(base, k - 1, factor), 1) if index == i else (t, 1)
+                        if index == j else f for index, f in enumerate(factors)
+                        if index != i or k != 1]  # abs(t) ^ 0 = 1: left out
+                return _product(kept)
+    return None
+
+
+def _positive_part(node: Node) -> Node | None:
+    """t for relu(t), maximum(t, 0) or maximum(0, t); else None."""
+    if node.op == "relu":
+        return node.args[0]
+    if node.op == "maximum":
+        a, b = node.args
+        if b.op == "const" and b.params[0] == 0:
+            return a
+        if a.op == "const" and a.params[0] == 0:
+            return b
     return None
