@@ -493,6 +493,8 @@ def test_a_product_whose_powers_all_cancel_is_a_constant_of_its_shape(text, expe
     ("Diag(vec(R)) @ Diag(vec(Y))", "Diag(vec(R * Y))"),
     ("vec(R) / vec(Y)", "vec(R / Y)"),
     ("Diag(vec(ones(m, n))) @ vec(C)", "vec(C)"),
+    ("Diag(x) ^ 2 @ Diag(y)", "Diag(x .^ 2 * y)"),
+    ("A @ Diag(p) ^ 2 @ inv(Diag(p))", "A @ Diag(p)"),
 ])
 def test_diagonal_factors_multiply_entry_by_entry(text, expected):
     assert_simplifies(text, expected)

@@ -81,8 +81,8 @@ def _diagonal(term: Node) -> Node | None:
 def diag_product(node: Node, facts: Facts) -> Node | None:
     """Diag(a) @ Diag(b) = Diag(a * b), Diag(a) @ inv(Diag(b)) = Diag(a / b), inv(Diag(a)) @
     Diag(b) = Diag(b / a), inv(Diag(a)) @ inv(Diag(b)) = inv(Diag(a * b)) (diagonal matrices
-    multiply entry by entry); the same where they meet inside a chain of products:
-    (C @ Diag(a)) @ ((Diag(b) @ D) @ E) = C @ ((Diag(a * b) @ D) @ E)."""
+    multiply entry by entry; Diag(a) ^ k is Diag(a .^ k)); the same where they meet inside a
+    chain of products: (C @ Diag(a)) @ ((Diag(b) @ D) @ E) = C @ ((Diag(a * b) @ D) @ E)."""
     last, before = _end_factor(node.args[0], 1)
     first, after = _end_factor(node.args[1], 0)
     joined = _diagonal_product(last, first)
@@ -126,9 +126,14 @@ def _diagonal_product(a: Node, b: Node) -> Node | None:
 
 
 def _diagonal_factor(node: Node) -> tuple[Node, bool] | None:
-    """(v, False) for Diag(v), (v, True) for inv(Diag(v)), v a vector."""
+    """(v, False) for Diag(v), (v, True) for inv(Diag(v)), v a vector; Diag(v) ^ k is
+    Diag(v .^ k)."""
     inverted = node.op == "inv"
     inner = node.args[0] if inverted else node
+    if inner.op == "mpow" and inner.args[0].op == "Diag":
+        vector = inner.args[0].args[0]
+        if vector.kind is Kind.VECTOR:
+            return apply("pow", vector, ir.const(float(inner.params[0]))), inverted
     if inner.op == "Diag" and inner.args[0].kind is Kind.VECTOR:
         return inner.args[0], inverted
     return None
