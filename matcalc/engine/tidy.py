@@ -164,7 +164,10 @@ class _Inlining:
         # dL_dB = delta2: the result is the delta itself, which needs no second name
         alias = alias or (count == 1 and all(k[0] == "result" and bodies[k].op == "ref"
                                              for k in users))
-        if chained and not alias and (count > 1 or size(body) > INLINE_SIZE):
+        # a small link used several times by one user alone is tried: LayerNorm's dC in
+        # dC - expand(mean(dC, a), a, n) meets the terms of dC there
+        one_user = len(users) == 1 and count > 1 and size(body) <= 4 * INLINE_SIZE
+        if chained and not alias and not one_user and (count > 1 or size(body) > INLINE_SIZE):
             return False
         inlined = {k: self.simplifier(substitute(bodies[k], {name: body})) for k in users}
         before = size(body) + sum(size(bodies[k]) for k in users)

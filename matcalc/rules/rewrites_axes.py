@@ -8,18 +8,23 @@ from ..core.algebra import chain
 from ..core.functions import FUNCTIONS
 from ..core.ir import Node
 from ..core.shapes import Kind
+from ..core.spreads import axis_length, spread_of
 from .facts import Facts
 from .rewrite import apply, rule
 
 
 @rule(
     'row-sums-of-centred',
-    ops=('matmul',),
+    ops=('matmul', 'axis_sum'),
     example="X : matrix(N, d); c : vector(N)\nmu = mean(X, 1)\nf = (c * (X - mu)) @ ones(d)",
 )
 def row_sums_of_centred(node: Node, facts: Facts) -> Node | None:
     """(c * (X - mean(X, 1))) @ 1 = 0 for c the same along each row: rows centred on their
-    means sum to 0."""
+    means sum to 0; for a tensor, sum(c * (X - expand(mean(X, a), a, n)), a) = 0."""
+    if node.op == "axis_sum":
+        if not facts.row_centred(node.args[0], node.params[0]):
+            return None
+        return ir.zeros(node.shape.rows, node.shape.cols, node.kind, node.shape.lead)
     a, b = node.args
     if b.op == "ones" and b.kind is Kind.VECTOR and facts.row_centred(a):
         return ir.zeros(node.shape.rows, node.shape.cols, node.kind)
@@ -31,8 +36,12 @@ def row_sums_of_centred(node: Node, facts: Facts) -> Node | None:
 def spread_mean(node: Node, facts: Facts) -> Node | None:
     """(v @ 1') / s = (v / s) @ 1' and (1 @ r) / s = 1 @ (r / s) for a scalar s: a column (row)
     divided, then spread over the rows (columns), printed as the broadcast of mean(X, 1)
-    (mean(X, 0)) when v / s is one."""
+    (mean(X, 0)) when v / s is one; expand(sum(X, a), b, n) / m = expand(mean(X, a), b, n)
+    for m the length of X's axis a."""
     top, divisor = node.args
+    if top.op == "expand" and divisor.op == "dimval" and \
+            axis_length(top.args[0]) == divisor.params[0]:
+        return apply("expand", apply("div", top.args[0], divisor), params=top.params)
     if not divisor.is_scalar or top.op != "matmul":
         return None
     factors = chain(top)
@@ -58,13 +67,26 @@ def _product(factors: list[Node]) -> Node:
 
 @rule(
     'scale-out-of-axis-sums',
-    ops=('matmul',),
+    ops=('matmul', 'axis_sum'),
     example="M : matrix(N, d); v : vector(N)\nf = (M / (v @ ones(d)')) @ ones(d)",
 )
 def scale_out_of_axis_sums(node: Node, facts: Facts) -> Node | None:
     """(M * (v @ 1')) @ 1 = v * (M @ 1) and (M / (v @ 1')) @ 1 = (M @ 1) / v: a row scaled
     by one number keeps that number in its sum; 1' @ (M * (1 @ r)) = (1' @ M) * r and
-    1' @ (M / (1 @ r)) = (1' @ M) / r for the columns."""
+    1' @ (M / (1 @ r)) = (1' @ M) / r for the columns; of a tensor, sum(M * expand(v, a, n), a)
+    = v * sum(M, a) and sum(M / expand(v, a, n), a) = sum(M, a) / v (a spread the problem
+    named, S = expand(v, a, n), read as its body)."""
+    if node.op == "axis_sum":
+        (a,) = node.args
+        axis = node.params[0]
+        if a.op not in ("mul", "div"):
+            return None
+        found = _spread_factor(a, lambda f: facts.body(f).op == "expand" and
+                               facts.body(f).params[0] == axis)
+        if found is None:
+            return None
+        rest, spread, op = found
+        return apply(op, apply("axis_sum", rest, params=node.params), facts.body(spread).args[0])
     a, b = node.args
     if b.op == "ones" and b.kind is Kind.VECTOR and a.op in ("mul", "div"):
         found = _spread_factor(a, lambda f: f.op == "matmul" and _ones_row(f.args[1]) and
@@ -105,17 +127,13 @@ def _spread_factor(node: Node, spread) -> tuple[Node, Node, str] | None:
     example="v : vector(N) positive; X : matrix(N, d)\nf = (v @ ones(d)') .^ 2",
 )
 def spread_through_entries(node: Node, facts: Facts) -> Node | None:
-    """f(v @ 1') = f(v) @ 1' and f(1 @ r) = 1 @ f(r) for an entrywise f (a power by a
-    number, sqrt, exp, ...): spreading copies entries, f acts on each copy alike."""
+    """f(v @ 1') = f(v) @ 1', f(1 @ r) = 1 @ f(r) and f(expand(G, a, n)) = expand(f(G), a, n)
+    for an entrywise f (a power by a number, sqrt, exp, ...): spreading copies entries, f acts
+    on each copy alike."""
     if node.op == "pow" and not node.args[1].is_scalar:
         return None
-    spread = node.args[0]
-    if spread.op != "matmul" or spread.kind is not Kind.MATRIX:
+    spread = spread_of(node.args[0])
+    if spread is None or node.args[0].kind is Kind.VECTOR:
         return None
-    a, b = spread.args
-    rest = node.args[1:]
-    if _ones_row(b) and a.kind is Kind.VECTOR:
-        return apply("matmul", apply(node.op, a, *rest, params=node.params), b)
-    if a.op == "ones" and a.kind is Kind.VECTOR and b.kind is Kind.ROW:
-        return apply("matmul", a, apply(node.op, b, *rest, params=node.params))
-    return None
+    inner, again = spread
+    return again(apply(node.op, inner, *node.args[1:], params=node.params))

@@ -43,6 +43,7 @@ PRIORITY: tuple[str, ...] = (
     'scale-out-of-axis-sums',
     'spread-through-entries',
     'expand-out',
+    'axis-sum-out',
     'mean-of-entries',
     'kron-mixed-product',
     'kron-chain',
