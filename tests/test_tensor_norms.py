@@ -22,6 +22,11 @@ C = X - expand(mean(X, 2), 2, d)
 S = expand(sqrt(mean(C .^ 2, 2) + 1e-5), 2, d)
 Xn = C / S
 """
+BATCH_NORM = """X, G : tensor(B, T, d)
+mu = mean(mean(X, 0), 0)
+s = sqrt(mean(mean((X - mu) .^ 2, 0), 0) + 1e-5)
+Xn = (X - mu) / s
+"""
 LN = "(G - Xn * expand(mean(G * Xn, 2), 2, d) - expand(mean(G, 2), 2, d)) / S"
 
 PROBLEMS = {  # problem -> the printed gradient wrt X (the book's form)
@@ -50,6 +55,10 @@ L = sum(G * Y)""": "(G - Y * expand(mean(G * Y, 2), 2, d)) / R",
     "X, G : tensor(B, T, d)\nL = sum(G * (X / expand(sqrt(mean(X .^ 2, -1) + 1e-5), 2, d)))":
         "(G - X * expand(mean(G * X, 2), 2, d) / expand(mean(X .^ 2, 2) + 1e-05, 2, d)) / "
         "expand(sqrt(mean(X .^ 2, 2) + 1e-05), 2, d)",
+    # BatchNorm over the batch and the positions (the two leading axes)
+    BATCH_NORM + "L = sum(G * Xn)":
+        "(G - Xn * mean(mean(G * Xn, 0), 0) - mean(mean(G, 0), 0)) / s",
+    BATCH_NORM + "gam : vector(d)\nL = sum(G * (Xn * gam'))": None,
     # not centred on its own mean: its sums along the axis are not 0
     """X, Y, G : tensor(B, T, d)
 C = X - expand(mean(Y, 2), 2, d)
@@ -90,6 +99,15 @@ def test_a_mean_over_the_wrong_axis_is_told_apart():
 
 
 @pytest.mark.parametrize("backend", ["numpy", "jax", "torch"])
-def test_generated_code_agrees(backend):
-    problem = LAYER_NORM + "g, b : vector(d)\nL = sum(G * (Xn * g' + b'))"
+@pytest.mark.parametrize("layer", [LAYER_NORM, BATCH_NORM])
+def test_generated_code_agrees(backend, layer):
+    problem = layer + "g, b : vector(d)\nL = sum(G * (Xn * g' + b'))"
     assert_generated_code_matches(matcalc.derive(problem, check=False), backend)
+
+
+def test_a_chain_of_small_deltas_one_result_uses_meets_there():
+    # BatchNorm with a gain: four deltas only dL_dX uses, inlined together
+    result = matcalc.derive(BATCH_NORM + "gam : vector(d)\nL = sum(G * (Xn * gam'))", wrt="X",
+                            check=False)
+    assert not result.where
+    assert str(result.result).startswith("(G * gam' - Xn * mean(mean(G * gam' * Xn, 0), 0) - ")

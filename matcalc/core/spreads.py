@@ -22,21 +22,44 @@ Spread = tuple[Node, Callable[[Node], Node]]  # (v, how v is spread: any node of
 def spread_of(node: Node, inner: Callable[[Node], bool] = lambda _: True) -> Spread | None:
     """(v, spread) for ``v @ ones(m)'`` (v a column), ``ones(n) @ v`` (v a row) and
     ``expand(v, a, n)``, where ``inner(v)`` holds; ``spread(u)`` repeats any u of v's shape the
-    same way.  None for any other node."""
+    same way.  A spread of a spread is one (``expand(ones(T) @ r, 0, B)``: r's spread).  None
+    for any other node."""
+    found = _one_spread(node)
+    if found is None:
+        return None
+    g, again = found
+    if inner(g):
+        return g, again
+    below = spread_of(g, inner)
+    if below is None:
+        return None
+    v, again_below = below
+    return v, lambda u: again(again_below(u))
+
+
+def _one_spread(node: Node) -> Spread | None:
     if node.op == "expand":
-        (g,) = node.args
-        return (g, lambda u: ir.apply("expand", u, params=node.params)) if inner(g) else None
+        return node.args[0], lambda u: ir.apply("expand", u, params=node.params)
     if node.op != "matmul":
         return None
     a, b = node.args
     if b.op == "transpose" and b.args[0].op == "ones" and b.args[0].kind is Kind.VECTOR and \
-            a.kind is Kind.VECTOR and inner(a):
+            a.kind is Kind.VECTOR:
         return a, lambda u: ir.apply("matmul", u, b)
-    if a.op == "ones" and a.kind is Kind.VECTOR and b.kind is Kind.ROW and inner(b):
+    if a.op == "ones" and a.kind is Kind.VECTOR and b.kind is Kind.ROW:
         return b, lambda u: ir.apply("matmul", a, u)
     return None
 
 
+def broadcast_operand(node: Node) -> Node:
+    """What NumPy's broadcasting repeats as ``node`` does, for a tensor repeated along its
+    leading axes: ``expand(M, 0, B)`` -> M (``expand(ones(T) @ r, 0, B)`` -> ``ones(T) @ r``,
+    the form the language reads ``X - r`` of a tensor X and a row r with); ``node`` itself
+    otherwise.  In an entrywise operation with a tensor of the full shape the two have the same
+    value."""
+    while node.op == "expand" and node.params[0] == 0 and node.kind is Kind.TENSOR:
+        node = node.args[0]
+    return node
 def spread_inner(node: Node) -> Node | None:
     """v for what repeats v along an axis (``v @ ones(m)'``, ``ones(n) @ v``,
     ``expand(v, a, n)``); else None."""

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from ..core import ir
 from ..core.ir import Node, size
 from ..core.shapes import ONE, Dim, Kind
-from ..core.spreads import Spread, axis_length, spread_of
+from ..core.spreads import Spread, axis_length, broadcast_operand, spread_of
 from ..errors import ShapeError
 from .atoms import contracted, mirrored, pm1_reduced, reflected, scaled_rows, scan
 from .laurent import MAX_TERMS, Monomial, Polynomial, _add, _atom, _multiply, _order, _TooLarge
@@ -115,28 +115,39 @@ def _monomial_of(divisor: Node, nonzero: Callable[[Node], bool], kept: frozenset
 
 def _joined_means(polynomial: Polynomial) -> Polynomial:
     """Sums along an axis divided by their length joined as the axis' mean, spread or not:
-    (X @ 1) * m ^ -1 -> mean(X, 1), so that rebuilding writes the mean by its name."""
+    (X @ 1) * m ^ -1 -> mean(X, 1), so that rebuilding writes the mean by its name; a sum of a
+    sum likewise, each by its own length (1' @ sum(X, 0) / (T B) -> mean(mean(X, 0), 0))."""
     if not any(a.op == "dimval" for m in polynomial for a, _ in m):
         return polynomial
     result: Polynomial = {}
     for monomial, coefficient in polynomial.items():
         powers = dict(monomial)
+        take = _counts(powers)
         for atom, power in monomial:
             length = _axis_length(atom)
-            if power != 1 or length is None:
+            if power != 1 or length is None or atom not in powers:
                 continue
-            count = next((a for a in powers if a.op == "dimval" and a.params[0] == length
-                          and powers[a] < 0), None)
-            if count is None:
-                continue
-            del powers[atom]
-            powers[_mean_of(atom, count)] = 1
-            powers[count] += 1
-            if powers[count] == 0:
-                del powers[count]
+            count = take(length)
+            if count is not None:
+                del powers[atom]
+                powers[_mean_of(atom, count, take)] = 1
         key = tuple(sorted(powers.items(), key=lambda item: _order(item[0])))
         result[key] = result.get(key, 0.0) + coefficient
     return {m: c for m, c in result.items() if c != 0}
+
+
+def _counts(powers: dict[Node, float]) -> Callable[[Dim], Node | None]:
+    """take(length): a count of ``length`` that ``powers`` divides by, taken out of it; None
+    when it divides by none."""
+    def take(length: Dim) -> Node | None:
+        count = next((a for a in powers if a.op == "dimval" and a.params[0] == length
+                      and powers[a] < 0), None)
+        if count is not None:
+            powers[count] += 1
+            if powers[count] == 0:
+                del powers[count]
+        return count
+    return take
 
 
 def _axis_length(atom: Node) -> Dim | None:
@@ -145,12 +156,21 @@ def _axis_length(atom: Node) -> Dim | None:
     return axis_length(spread[0] if spread is not None else atom)
 
 
-def _mean_of(atom: Node, count: Node) -> Node:
-    """The sum ``atom`` (or its spread) divided by ``count``: the mean (spread)."""
+def _mean_of(atom: Node, count: Node, take: Callable[[Dim], Node | None]) -> Node:
+    """The sum ``atom`` (or its spread) divided by ``count``: the mean (spread); what it sums,
+    when that is a sum along an axis whose length ``take`` gives, is that mean in turn."""
     spread = _spread(atom, region=False)
-    if spread is None or _axis_length(spread[0]) is None:
+    if spread is not None and _axis_length(spread[0]) is None:
         return ir.apply("div", atom, count)
-    inner, again = spread
+    inner, again = spread if spread is not None else (atom, lambda u: u)
+    index = 1 if inner.op == "matmul" and inner.args[0].op == "transpose" else 0
+    summed = inner.args[index]
+    length = axis_length(summed)
+    below = take(length) if length is not None else None
+    if below is not None:
+        args = list(inner.args)
+        args[index] = _mean_of(summed, below, take)
+        inner = ir.apply(inner.op, *args, params=inner.params)
     return again(ir.apply("div", inner, count))
 
 
@@ -167,8 +187,8 @@ def _spread_polynomial(polynomial: Polynomial, spread: Spread) -> Polynomial | N
     if any(not a.is_scalar and a.shape != inner.shape for m in polynomial for a, _ in m):
         return None
 
-    def spread_atom(atom: Node) -> Node:
-        return atom if atom.is_scalar else again(atom)
+    def spread_atom(atom: Node) -> Node:  # a tensor spread over its leading axes: broadcast
+        return atom if atom.is_scalar else broadcast_operand(again(atom))
 
     return {tuple(sorted(((spread_atom(a), k) for a, k in m), key=lambda item: _order(item[0]))):
             c for m, c in polynomial.items()}

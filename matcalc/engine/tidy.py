@@ -84,20 +84,50 @@ def _met_in_one_result(key: tuple[str, str], bodies: dict[tuple[str, str], Node]
     """The small deltas only one result uses, inlined there together when that is smaller than
     the result and their definitions: LayerNorm's delta1 / s, (delta1 * Xn) @ 1 / s and
     mean(delta1 / s, 1) collect into (delta1 - Xn * mean(delta1 * Xn, 1) - mean(delta1, 1)) / s
-    only when all three meet (one at a time, none gets smaller).  Whether it did."""
-    own = {name: bodies[("where", name)] for name, keys in users.items() if keys == {key}
-           and size(bodies[("where", name)]) <= 2 * INLINE_SIZE}
-    own = {name: body for name, body in own.items()
-           if not _direct_references(body) & set(own)}
-    if len(own) < 2:
-        return False
-    inlined = simplifier(substitute(bodies[key], own))
-    if size(inlined) >= size(bodies[key]) + sum(size(body) for body in own.values()):
+    only when all three meet (one at a time, none gets smaller).  Those it uses directly are
+    tried first, then with the small deltas only they use (BatchNorm's chain of deltas ending
+    in one result).  Whether it did."""
+    direct = {name for name, keys in users.items() if keys == {key}
+              and size(bodies[("where", name)]) <= 2 * INLINE_SIZE}
+    direct = {name for name in direct
+              if not _direct_references(bodies[("where", name)]) & direct}
+    group = _used_only_by(key, bodies, users)
+    for own in dict.fromkeys((frozenset(direct), frozenset(group))):
+        if len(own) >= 2 and _inlined_together(key, own, bodies, simplifier):
+            return True
+    return False
+
+
+def _inlined_together(key: tuple[str, str], own: frozenset[str],
+                      bodies: dict[tuple[str, str], Node], simplifier: Simplifier) -> bool:
+    """The deltas ``own`` inlined into ``key`` when that is smaller than it and their
+    definitions.  Whether they were."""
+    definitions = {name: bodies[("where", name)] for name in own}
+    whole = bodies[key]
+    for _ in range(len(own)):  # a delta of the group may refer to others of it
+        whole = substitute(whole, definitions)
+        if not _direct_references(whole) & own:
+            break
+    inlined = simplifier(whole)
+    if size(inlined) >= size(bodies[key]) + sum(size(body) for body in definitions.values()):
         return False
     bodies[key] = inlined
     for name in own:
         del bodies[("where", name)]
     return True
+
+
+def _used_only_by(key: tuple[str, str], bodies: dict[tuple[str, str], Node],
+                  users: dict[str, set[tuple[str, str]]]) -> set[str]:
+    """The small deltas that only ``key`` uses, directly or through others of them (BatchNorm's
+    chain of small deltas ending in one result), by name."""
+    group = {name for name in users if size(bodies[("where", name)]) <= 2 * INLINE_SIZE}
+    while True:
+        inside = {("where", name) for name in group} | {key}
+        kept = {name for name in group if users[name] <= inside}
+        if kept == group:
+            return group
+        group = kept
 
 
 def _negated_where_smaller(name: str, bodies: dict[tuple[str, str], Node],

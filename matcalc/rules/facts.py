@@ -81,29 +81,54 @@ class Facts:
 
     def column_centred(self, node: Node) -> bool:
         """Whether node is a scalar multiple of X - mean(X, 0) = X - ones(n) @ ((ones(n)' @ X) /
-        n), a batch centred on its mean row: its column sums ones(n)' @ node are 0."""
+        n), a batch centred on its mean row: its column sums ones(n)' @ node are 0; or the sum
+        over the batch sum(Y, 0) of a tensor centred on its mean over the batch and the rows,
+        X - mean(mean(X, 0), 0), so that ones(T)' @ sum(Y, 0) is 0."""
+        node = self._resolve(node)
+        if node.op == "axis_sum" and node.params[0] == 0 and node.kind is Kind.MATRIX:
+            return self._centred(node.args[0], self._batch_mean)
+        return self._centred(node, self._column_mean)
+
+    def _centred(self, node: Node, is_mean) -> bool:
+        """node = c * (X - ones(n) @ m) with ``is_mean(m, X)`` and c the same down each
+        column."""
         node = self._resolve(node)
         if node.op == "sub":
             a, b = node.args
             b = self._resolve(b)
             if b.op != "matmul" or b.args[0].op != "ones" or a.is_scalar:
                 return False
-            mean = self._resolve(b.args[1])
-            if mean.op != "div" or mean.args[1].op != "dimval" or \
-                    mean.args[1].params[0] is not a.shape.rows:
-                return False
-            sums = mean.args[0]
-            return sums.op == "matmul" and sums.args[1] is a and \
-                sums.args[0].op == "transpose" and sums.args[0].args[0].op == "ones"
+            return is_mean(self._resolve(b.args[1]), a)
         if node.op == "neg":
-            return self.column_centred(node.args[0])
+            return self._centred(node.args[0], is_mean)
         if node.op == "div":
-            return self._same_in_each_column(node.args[1]) and self.column_centred(node.args[0])
+            return self._same_in_each_column(node.args[1]) and \
+                self._centred(node.args[0], is_mean)
         if node.op == "mul":
             a, b = node.args
-            return any(self._same_in_each_column(y) and self.column_centred(x)
+            return any(self._same_in_each_column(y) and self._centred(x, is_mean)
                        for x, y in ((a, b), (b, a)))
         return False
+
+    def _column_mean(self, mean: Node, a: Node) -> bool:
+        """Whether mean = (ones(n)' @ a) / n, the mean row of the matrix a."""
+        if mean.op != "div" or mean.args[1].op != "dimval" or \
+                mean.args[1].params[0] is not a.shape.rows:
+            return False
+        sums = mean.args[0]
+        return sums.op == "matmul" and sums.args[1] is a and \
+            sums.args[0].op == "transpose" and sums.args[0].args[0].op == "ones"
+
+    def _batch_mean(self, mean: Node, a: Node) -> bool:
+        """Whether mean = mean(mean(a, 0), 0) = (ones(T)' @ (sum(a, 0) / B)) / T, the mean row
+        of a B x T x d tensor over its batch and its rows."""
+        if a.kind is not Kind.TENSOR or mean.op != "div" or mean.args[0].op != "matmul":
+            return False
+        ones, inner = mean.args[0].args
+        count = mean.args[1]
+        return count.op == "dimval" and count.params[0] is a.shape.rows and \
+            ones.op == "transpose" and ones.args[0].op == "ones" and \
+            axis_mean(self._resolve(inner)) == (a, 0)
 
     def row_centred(self, node: Node, axis: int | None = None) -> bool:
         """Whether node is X - mean(X, 1) = X - ((X @ ones(m)) / m) @ ones(m)', a batch whose

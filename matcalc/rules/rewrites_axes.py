@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..core import ir
 from ..core.algebra import chain
+from ..core.broadcast import axis_mean
 from ..core.functions import FUNCTIONS
 from ..core.ir import Node
 from ..core.shapes import Kind
@@ -32,12 +33,12 @@ def row_sums_of_centred(node: Node, facts: Facts) -> Node | None:
 
 
 @rule('spread-mean', ops=('div',),
-      example="v : vector(N); X : matrix(N, d)\nf = (v @ ones(d)') / d")
+      example="X : matrix(N, d)\nf = ((X @ ones(d)) @ ones(d)') / d")
 def spread_mean(node: Node, facts: Facts) -> Node | None:
-    """(v @ 1') / s = (v / s) @ 1' and (1 @ r) / s = 1 @ (r / s) for a scalar s: a column (row)
-    divided, then spread over the rows (columns), printed as the broadcast of mean(X, 1)
-    (mean(X, 0)) when v / s is one; expand(sum(X, a), b, n) / m = expand(mean(X, a), b, n)
-    for m the length of X's axis a."""
+    """(v @ 1') / s = (v / s) @ 1' and (1 @ r) / s = 1 @ (r / s) for a scalar s where v / s is
+    a mean along an axis: a column (row) divided, then spread over the rows (columns), printed
+    as the broadcast of mean(X, 1) (mean(X, 0)); expand(sum(X, a), b, n) / m =
+    expand(mean(X, a), b, n) for m the length of X's axis a."""
     top, divisor = node.args
     if top.op == "expand" and divisor.op == "dimval" and \
             axis_length(top.args[0]) == divisor.params[0]:
@@ -49,11 +50,11 @@ def spread_mean(node: Node, facts: Facts) -> Node | None:
         return None
     if factors[-1].op == "transpose" and factors[-1].args[0].op == "ones":
         column = _product(factors[:-1])
-        if column.kind is Kind.VECTOR:
+        if column.kind is Kind.VECTOR and axis_mean(apply("div", column, divisor)):
             return apply("matmul", apply("div", column, divisor), factors[-1])
     if factors[0].op == "ones" and factors[0].kind is Kind.VECTOR:  # 1 @ (r / s)
         row = _product(factors[1:])
-        if row.kind is Kind.ROW:
+        if row.kind is Kind.ROW and axis_mean(apply("div", row, divisor)):
             return apply("matmul", factors[0], apply("div", row, divisor))
     return None
 
@@ -75,18 +76,21 @@ def scale_out_of_axis_sums(node: Node, facts: Facts) -> Node | None:
     by one number keeps that number in its sum; 1' @ (M * (1 @ r)) = (1' @ M) * r and
     1' @ (M / (1 @ r)) = (1' @ M) / r for the columns; of a tensor, sum(M * expand(v, a, n), a)
     = v * sum(M, a) and sum(M / expand(v, a, n), a) = sum(M, a) / v (a spread the problem
-    named, S = expand(v, a, n), read as its body)."""
+    named, S = expand(v, a, n), read as its body), and so for a factor NumPy broadcasts along
+    a (sum(M / D, 0) = sum(M, 0) / D for D of M's shape less its first axis)."""
     if node.op == "axis_sum":
         (a,) = node.args
         axis = node.params[0]
         if a.op not in ("mul", "div"):
             return None
-        found = _spread_factor(a, lambda f: facts.body(f).op == "expand" and
-                               facts.body(f).params[0] == axis)
+        found = _spread_factor(a, lambda f: (facts.body(f).op == "expand" and
+                                             facts.body(f).params[0] == axis) or
+                               _broadcast_along(f, a, axis))
         if found is None:
             return None
         rest, spread, op = found
-        return apply(op, apply("axis_sum", rest, params=node.params), facts.body(spread).args[0])
+        kept = spread if _broadcast_along(spread, a, axis) else facts.body(spread).args[0]
+        return apply(op, apply("axis_sum", rest, params=node.params), kept)
     a, b = node.args
     if b.op == "ones" and b.kind is Kind.VECTOR and a.op in ("mul", "div"):
         found = _spread_factor(a, lambda f: f.op == "matmul" and _ones_row(f.args[1]) and
@@ -101,6 +105,12 @@ def scale_out_of_axis_sums(node: Node, facts: Facts) -> Node | None:
             rest, spread, op = found
             return apply(op, apply("matmul", a, rest), spread.args[1])
     return None
+
+
+def _broadcast_along(factor: Node, tensor: Node, axis: int) -> bool:
+    """Whether NumPy's broadcasting repeats ``factor`` along the axis ``axis`` of ``tensor``
+    (a leading axis the factor lacks: a T x d matrix beside a B x T x d tensor, axis 0)."""
+    return not factor.is_scalar and axis < len(tensor.shape.dims) - len(factor.shape.dims)
 
 
 def _ones_row(node: Node) -> bool:
@@ -137,3 +147,21 @@ def spread_through_entries(node: Node, facts: Facts) -> Node | None:
         return None
     inner, again = spread
     return again(apply(node.op, inner, *node.args[1:], params=node.params))
+
+
+@rule(
+    'spreads-together',
+    ops=('mul', 'div'),
+    example="a, b : vector(N); X : matrix(N, d)\nf = (a @ ones(d)') * (b @ ones(d)')",
+)
+def spreads_together(node: Node, facts: Facts) -> Node | None:
+    """(a @ 1') * (b @ 1') = (a * b) @ 1', (1 @ r) / (1 @ q) = 1 @ (r / q) and
+    expand(G, a, n) * expand(H, a, n) = expand(G * H, a, n): two copies spread alike are the
+    spread of their entrywise product (quotient)."""
+    left, right = (spread_of(arg) for arg in node.args)
+    if left is None or right is None or left[0].shape != right[0].shape:
+        return None
+    together = left[1](right[0])
+    if together != node.args[1]:
+        return None  # spread another way (along another axis, by other ones)
+    return left[1](apply(node.op, left[0], right[0]))

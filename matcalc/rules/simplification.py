@@ -42,6 +42,7 @@ PRIORITY: tuple[str, ...] = (
     'spread-mean',
     'scale-out-of-axis-sums',
     'spread-through-entries',
+    'spreads-together',
     'expand-out',
     'axis-sum-out',
     'mean-of-entries',
