@@ -8,9 +8,13 @@ no test reads; the second was written after the first had been used to choose fo
 heldout_masks/, holds attention masks and functions along an axis, written before their forms
 were tuned; the fourth, heldout3/, 40 problems written before any of the forms they exercise
 were worked on: normalisation, GLMs, robust losses, attention variants, Gaussian and KL forms,
-matrix factorisation, Hessians, trace and log-det identities; the fifth, heldout_tensor_norms/,
-LayerNorm, RMSNorm and BatchNorm over batches of sequences, written before their tensor forms
-were worked on). Sizes
+matrix factorisation, Hessians, trace and log-det identities; the fifth, heldout4/, 40 more
+written before anything was tuned on them: spectral and mean-only normalisation, masked and
+banded attention, ALiBi, GRU/IndRNN/peephole cells, probit and negative binomial GLMs, Fair and
+Barron losses, +-1 labels, ELBOs, PPCA, matrix functions (expm, logm, sqrtm, chol, eigvalsh),
+Hessians and Jacobians, batched tensors; the sixth, heldout_tensor_norms/, LayerNorm, RMSNorm
+and BatchNorm over batches of sequences, written before their tensor forms were worked on).
+Sizes
 are the gallery test's token counts (tests/test_gallery.py). Each problem's textbook lines are
 also checked numerically against matcalc's result at a random point, so a wrong book line is
 reported, not measured.
@@ -40,6 +44,7 @@ CORPORA = {"gallery": ROOT / "derivations", "held-out": ROOT / "bench" / "heldou
            "held-out 2": ROOT / "bench" / "heldout2",
            "held-out masks": ROOT / "bench" / "heldout_masks",
            "held-out 3": ROOT / "bench" / "heldout3",
+           "held-out 4": ROOT / "bench" / "heldout4",
            "held-out tensor norms": ROOT / "bench" / "heldout_tensor_norms"}
 
 

@@ -125,6 +125,15 @@ def assert_generated_code_matches(results, backend: str, seed: int = 5) -> None:
     got = module.gradient(**arrays)
     for key, value in expected.items():
         np.testing.assert_allclose(np.asarray(got[key]), value, rtol=1e-10, atol=1e-12)
+    if hasattr(module, "value_and_gradient"):  # the gradients with the value: their own code
+        from matcalc.numeric.evaluate import evaluate
+
+        loss, got = module.value_and_gradient(**arrays)
+        expected_loss = evaluate(results[0].program, results[0].of, point.arrays,
+                                 sizes=point.sizes)
+        np.testing.assert_allclose(float(loss), float(expected_loss), rtol=1e-10)
+        for key, value in expected.items():
+            np.testing.assert_allclose(np.asarray(got[key]), value, rtol=1e-10, atol=1e-12)
 
 
 def finite_difference(f, z: np.ndarray, h: float = 1e-6) -> np.ndarray:

@@ -89,6 +89,22 @@ def test_a_point_at_a_kink_is_reported_as_a_kink_not_a_failure():
     assert str(result).startswith("kink:") and "FAILED" not in str(result)
 
 
+@pytest.mark.parametrize("text, at", [
+    ("x : vector(n)\nf = max(x)", {"x": [1.0, 1.0, 0.0]}),
+    ("x : vector(n)\nf = sum(x * ismin(x))", {"x": [0.0, 2.0, 0.0]}),
+    ("x : matrix(n, n)\nf = sum(max(x, 1))", {"x": [[1.0, 1.0], [0.0, 2.0]]}),
+    ("x, y : vector(n)\nf = sum(maximum(x, y))", {"x": [1.0, 2.0, 0.0], "y": [1.0, 0.0, 3.0]}),
+    ("x, y : vector(n)\nf = sum(minimum(x, 2 * y))", {"x": [1.0, 2.0], "y": [3.0, 1.0]}),
+])
+def test_a_point_at_a_tie_or_where_two_arguments_meet_is_a_kink_not_a_failure(text, at):
+    # every operation whose check facet names an edge (core/registry.CHECKS): a subgradient
+    # at the edge is no wrong answer, and finite differences cannot judge it
+    derivative = matcalc.derive(text, wrt="x")
+    result = matcalc.check(derivative, at={k: np.array(v) for k, v in at.items()})
+    assert not result.ok and result.status == "inconclusive", str(result)
+    assert "not differentiable" in result.kink and "FAILED" not in str(result)
+
+
 def test_nan_or_infinity_in_a_given_point_is_a_clear_error():
     derivative = matcalc.derive("x : vector(n)\nf = sum(exp(x))", wrt="x")
     for bad in (np.nan, np.inf):

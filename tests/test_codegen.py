@@ -7,7 +7,7 @@ import pathlib
 
 import numpy as np
 import pytest
-from helpers import program
+from helpers import assert_generated_code_matches, program
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from strategies import expressions
@@ -214,6 +214,24 @@ def test_the_torch_backend_agrees_with_numpy():
             got = module.gradient(**tensors, **kwargs)
             want = group.numpy()(sizes=instance.sizes, **instance.arrays)
             assert all(close(np.asarray(got[k]), want[k]) for k in want), path
+
+
+# PyTorch's functions take tensors, never Python numbers: torch.sqrt(2.0) and
+# torch.maximum(t, 0.0) raise TypeError, so a function of constants and an extremum with a
+# number must not reach them as numbers (probit's sqrt(2), the squared hinge's maximum(t, 0))
+NUMBERS_INSIDE_FUNCTIONS = [
+    "X : matrix(N, d); w : vector(d)\nf = sum(erf(X @ w / sqrt(2)) * exp(-1) / log(2 * pi))",
+    "x : vector(n)\nf = sum(maximum(1 - x, 0) .^ 2 + minimum(x, 0.5) * tanh(0.5))",
+    "x : vector(n)\nf = sum(maximum(0, x) * minimum(-1, x) + sigmoid(sqrt(sqrt(3))) * x)",
+    "x : vector(n)\nf = sum(maximum(x, x .^ 2) * abs(-2))",
+]
+
+
+@pytest.mark.parametrize("source", NUMBERS_INSIDE_FUNCTIONS)
+@pytest.mark.parametrize("backend", ["torch", "jax", "numpy"])
+def test_functions_of_numbers_run_in_every_backend(source, backend):
+    results = matcalc.derive(matcalc.parse(source), check=False)
+    assert_generated_code_matches(results, backend)
 
 
 def test_unknown_backend():

@@ -176,3 +176,17 @@ def test_unreadable_lines_are_reported_not_raised():
     assert not verdict.steps[0].ok and "cannot read" in verdict.steps[0].hint
     assert verdict.steps[1].ok
     assert verdict.lines[0].status == "unread" and "cannot read" in verdict.lines[0].why
+
+
+@pytest.mark.parametrize("line, column", [
+    ('f = sum(einsum("i->(i", x)) = sum(x)', 20),
+    ('df = sum(einsum("i->(i", dx)) = ones(n)\' @ dx', 21),
+    ('df = d(sum(einsum("i->(i", x))) = ones(n)\' @ dx', 22),
+])
+def test_a_bracket_inside_einsums_spec_in_a_derivation_is_the_specs(line, column):
+    # the = after it still separates the sides, and d(...) still closes: the line is not read,
+    # with the spec's own error at its place
+    verdict = matcalc.verify_derivation("x : vector(n)\nf = sum(x)", line, wrt="x")
+    assert verdict.lines[0].status == "unread"
+    assert f"column {column}: a group of output letters opened with ( is never closed" in \
+        verdict.steps[0].hint, verdict.steps[0].hint

@@ -98,6 +98,14 @@ def test_unknown_names(body, fragment):
     ("x : vector(n,)", "unexpected", (1, 13)),
     ("x : vector(n)\n= x", "unexpected '='", (2, 1)),
     ("x : vector(n)\nf = x\n\ng = * x", "unexpected '*'", (4, 5)),
+    # a bracket inside quotes is the string's: not counted, placed by einsum's spec reader
+    ('x : vector(n)\nf = sum(einsum("i->(i", x))', "a group of output letters", (2, 20)),
+    ("x : vector(n)\nf = sum(einsum('i)->i', x))", "')' is not an index", (2, 18)),
+    ('x : vector(n)\nf = sum(einsum("#i->i", x))', "'#' is not an index", (2, 17)),
+    ("x : vector(n)\nf = sum(einsum(  # the spec\n  'i->(i', x))", "a group of", (3, 7)),
+    ('x : vector(n)\nf = sum(einsum("i->i, x))', 'the string opened with " is never closed',
+     (2, 16)),
+    ("x : vector(n)\nf = (x'' + x)' @ x' @ (x", "'(' is never closed", (2, 23)),
 ])
 def test_parse_errors_point_at_the_place(source, fragment, where):
     error = error_of(source)

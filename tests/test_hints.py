@@ -101,3 +101,25 @@ def test_one_term_off_by_a_factor_or_a_sign_is_named(problem, wrt, answer, term,
 def test_a_constant_term_off_is_not_called_a_factor():
     verdict = matcalc.verify("a, b : vector(n)\nf = sum(a * b) + sum(a)", wrt="a", answer="b + 2")
     assert "not the gradient" in verdict.hint
+
+
+@pytest.mark.parametrize("factor, shown", [
+    ("(1 + 1e-6)", "1.000001"), ("0.999999", "0.999999"), ("(1 - 1e-7)", "0.9999999"),
+    ("0.5", "0.5"), ("3", "3"),
+])
+def test_a_constant_factor_near_1_is_shown_apart_from_1(factor, shown):
+    # a factor printed with 6 digits read "your answer is 1 times the gradient"
+    verdict = matcalc.verify("x : vector(n); A : matrix(n, n)\nf = x' @ A @ x", "x",
+                             f"{factor} * (A + A') @ x")
+    assert not verdict.ok and f"is {shown} times the gradient" in verdict.hint
+
+
+@pytest.mark.parametrize("source, answer", [
+    ("a : scalar\nf = a ^ 3", "0"),
+    ("x : vector(n)\nf = sum(x .^ 3)", "zeros(n)"),
+    ("x : vector(n)\nf = sum(x .^ 3)", "0 * x"),
+])
+def test_an_answer_of_zero_is_called_zero(source, answer):
+    # it was "your answer is 0 times the gradient: a constant factor is off"
+    verdict = matcalc.verify(source, "a" if "a :" in source else "x", answer)
+    assert not verdict.ok and verdict.hint == "your answer is 0 where the gradient is not"

@@ -57,6 +57,15 @@ def test_the_index_sums_hold_by_finite_differences(name):
     assert verdict.ok, verdict
 
 
+def test_diagonal_factors_met_in_the_chain_cancel():
+    # Diag(vec(1 / P)) @ (Diag(vec(P)) @ ...) inside the Hessian's chain: one Diag of the
+    # entrywise product, which cancels (it printed as a sum over 1 / P_ni P_ni)
+    result = derived("squared log-probabilities")
+    assert "1 / softmax" not in result.text and "1 / softmax" not in str(result.computed)
+    assert 'einsum("na,nb,ij->(ia)(jb)", X, X, I(k))' in result.text, result.text
+    assert check(result, seed=4).ok
+
+
 @pytest.mark.parametrize("name", sorted(PROBLEMS))
 def test_the_index_sums_equal_the_chain_they_come_from(name):
     result = derived(name)
@@ -115,6 +124,12 @@ def test_bishops_sum_over_the_batch():
     "kron(I(n), A) @ Diag(vec(C)) @ kron(I(n), A')",
     "kron(ones(n) @ ones(n)', I(m)) @ Diag(vec(C))",
     "Diag(vec(C)) @ (I(m*n) - kron(ones(n) @ ones(n)', I(m)) @ Diag(vec(C)))",
+    # a letter summed that no operand holds sums a constant: ones(n)' @ ones(n) = n
+    "kron(ones(m) @ ones(n)', I(m)) @ kron(ones(n) @ ones(n)', I(m))",
+    "kron(ones(m) @ ones(n)', I(m)) @ (I(m*n) - kron(ones(n) @ ones(n)', I(m)) @ Diag(vec(C)))",
+    "kron(ones(n)', A) @ kron(ones(n), A')",
+    "kron(ones(m*n)', I(m)) @ kron(ones(m*n), C)",
+    "kron(C', I(m)) @ Diag(vec(I(m))) @ kron(ones(m) @ ones(n)', I(m))",  # joined, not summed
 ])
 def test_kronecker_chains_and_their_index_sums_agree(text):
     program = matcalc.parse("A : matrix(m, m); B : matrix(n, n); C : matrix(m, n)\nF = " + text)
@@ -159,18 +174,48 @@ def test_grouped_output_letters_make_one_axis_in_every_backend():
         assert_grouped_code_matches(source, backend, {"X": x, "P": p}, want)
 
 
-@pytest.mark.parametrize(("spec", "error", "message"), [
-    ("ni,na->(ia", ParseError, "not closed|never closed"),
-    ("ni,na->((ia))", ParseError, "do not nest"),
-    ("ni,na->ia)", ParseError, "closes no group|without a matching"),
-    ("ni,na->()ia", ParseError, "empty group"),
-    ("ni,na,nb->(in)(a)(b)", UnsupportedError, "at most two groups"),
+@pytest.mark.parametrize(("spec", "error", "message", "at"), [
+    ("ni,na->(ia", ParseError, "never closed", 7),
+    ("->(ia", ParseError, "never closed", 2),
+    ("ni,na->i(a", ParseError, "never closed", 8),
+    ("ni,na->((ia))", ParseError, "do not nest", 8),
+    ("ni,na->ia)", ParseError, "closes no group", 9),
+    ("ni,na->(i))a", ParseError, "closes no group", 10),
+    ("ni,na->()ia", ParseError, "empty group", 8),
+    ("ni,na)->ia", ParseError, r"'\)' is not an index", 5),
+    ("ni,na,nb->(in)(a)(b)", UnsupportedError, "at most two groups", None),
 ])
-def test_malformed_groups_are_refused_with_their_place(spec, error, message):
+@pytest.mark.parametrize("quote", ['"', "'"])
+def test_malformed_groups_are_refused_with_their_place(spec, error, message, at, quote):
+    # a bracket inside the spec is the spec's: the caret points at it, inside the quotes,
+    # not at einsum's own bracket (at: the offset of the bad bracket in the spec)
     operands = "P, X, X" if spec.count(",") == 2 else "P, X"
     with pytest.raises(error, match=message) as caught:
-        matcalc.parse(GROUPED + f'G = einsum("{spec}", {operands})')
-    assert "line 3" in str(caught.value)
+        matcalc.parse(GROUPED + f"G = einsum({quote}{spec}{quote}, {operands})")
+    assert caught.value.line == 3, str(caught.value)
+    if at is not None:
+        assert caught.value.column == len("G = einsum(\"") + 1 + at, str(caught.value)
+
+
+@pytest.mark.parametrize(("subscript", "message", "at"), [
+    ("(ia", "never closed", 0),
+    ("i(a", "never closed", 1),
+    ("ia)", "closes no group", 2),
+    ("(i)a)", "closes no group", 4),
+    ("((ia))", "do not nest", 1),
+    ("()ia", "empty group", 1),
+    ("(iz)", "z is in no operand's term", 2),
+    ("(ia)(i)", "i is repeated", 5),
+])
+def test_a_malformed_bracket_subscript_in_latex_is_an_error_at_its_place(subscript, message, at):
+    # the LaTeX form of a grouped output (\right]_{(ia)(jb)}) is checked as einsum's spec is:
+    # the caret at the bad letter or parenthesis of the subscript, not at the bracket
+    from matcalc.grading.answers import answer_node
+
+    latex = r"\left[\sum_{n} P_{ni} X_{na}\right]_{" + subscript + "}"
+    with pytest.raises(ParseError, match=message) as caught:
+        answer_node(matcalc.parse(GROUPED), latex, True)
+    assert caught.value.column == latex.index("]_{") + 4 + at, str(caught.value)
 
 
 def test_a_grouped_einsum_is_not_differentiated_silently():

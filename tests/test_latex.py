@@ -96,6 +96,15 @@ SAME = [
     (r"A : B", "A : B"),
     (r"\frac{\partial f}{\partial x} = A^T x.", "A' @ x"),
     (r"\nabla_x f = (A + A^T) x", "(A + A') @ x"),
+    # a prime as TeX sets X' (X^{\prime}) is X', a transpose, or a function's derivative
+    (r"A^{\prime} x", "A' @ x"),
+    (r"A^\prime x + x^{\prime} A", "A' @ x + x' @ A"),
+    (r"(A x)^{\prime} B", "(A @ x)' @ B"),
+    (r"\sigma^{\prime}(x) \odot a", "sigmoid(x) * (1 - sigmoid(x)) * a"),
+    (r"\tanh^\prime(x)", "1 - tanh(x) * tanh(x)"),
+    # \( \) and \[ \] delimit math, as $ and $$ do
+    (r"\(A x\)", "A @ x"),
+    (r"\[ \frac{\partial f}{\partial x} = A^T x \]", "A' @ x"),
 ]
 
 

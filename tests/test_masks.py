@@ -167,6 +167,33 @@ def test_a_mask_is_never_differentiated_and_random_masks_are_zeros_and_ones():
         assert set(np.unique(drawn)) <= {0.0, 1.0} and np.all(drawn.max(axis=1) == 1.0)
 
 
+# A vector mask is one line (its softmax runs over all of it): random points put a 1 somewhere
+# in it, not in every entry, so an answer that ignores the mask is told apart (BERT's loss over
+# the masked positions, J. Devlin et al., NAACL 2019, sec. 3.1: the mean over the chosen ones)
+MASKED_MEAN = """Z : matrix(N, k); y : labels(N, k); m : vector(N) mask
+L = -sum(m * log(pick(softmax(Z), y))) / sum(m)"""
+
+
+def test_a_vector_mask_draws_zeros_and_a_one():
+    program = matcalc.parse("m : vector(n) mask\nf = sum(m)")
+    drawn = [random_instance(program, seed=seed).arrays["m"] for seed in range(6)]
+    assert all(set(np.unique(m)) <= {0.0, 1.0} and m.max() == 1.0 for m in drawn)
+    assert any(m.min() == 0.0 for m in drawn)
+
+
+@pytest.mark.parametrize(("problem", "answer", "right"), [
+    (MASKED_MEAN, "Diag(m) @ (softmax(Z) - onehot(y)) / sum(m)", True),
+    (MASKED_MEAN, "(softmax(Z) - onehot(y)) / N", False),
+    (MASKED_MEAN, "(softmax(Z) - onehot(y)) / sum(m)", False),
+    (MASKED_MEAN, "Diag(m) @ (softmax(Z) - onehot(y)) / N", False),
+    ("x : vector(n); m : vector(n) mask\nf = sum(m * x .^ 2)", "2 * x", False),
+    ("x : vector(n); m : vector(n) mask\nf = sum(m * x .^ 2)", "2 * m * x", True),
+])
+def test_an_answer_that_ignores_a_vector_mask_is_wrong(problem, answer, right):
+    wrt = "Z" if "Z" in problem else "x"
+    assert matcalc.verify(problem, wrt, answer).ok is right
+
+
 def test_given_mask_values_are_checked():
     point = _point(4)
     point["M"] = point["M"] * 0.5

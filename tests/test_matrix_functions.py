@@ -102,9 +102,12 @@ def test_logm_and_sqrtm_keep_the_unconstrained_gradient_whose_symmetric_part_is_
 
 
 def test_the_eigenvalue_gradient_is_the_textbook_one():
-    # d f(eigvalsh(S)) / dS = V Diag(f'(l)) V' (Magnus & Neudecker, ch. 8 thm. 7)
+    # d f(eigvalsh(S)) / dS = V Diag(f'(l)) V' (Magnus & Neudecker, ch. 8 thm. 7): a function
+    # of the eigenvalues alone is read back as the matrix function (V Diag(exp(l)) V' = expm(S))
     derivative = matcalc.derive(DECLARE + "f = sum(exp(eigvalsh(S)))", wrt="S")
-    assert str(derivative) == "df_dS = eigvecsh(S) @ Diag(exp(eigvalsh(S))) @ eigvecsh(S)'"
+    assert str(derivative) == "df_dS = expm(S)"
+    weighted = matcalc.derive(DECLARE + "f = v' @ exp(eigvalsh(S))", wrt="S")
+    assert str(weighted) == "df_dS = eigvecsh(S) @ Diag(v * exp(eigvalsh(S))) @ eigvecsh(S)'"
 
 
 def test_chol_values_and_the_cholesky_identity():
@@ -146,7 +149,7 @@ def test_repeated_eigenvalues_are_refused(source):
 
 
 def test_the_gradient_of_eigvalsh_at_repeated_eigenvalues_is_refused():
-    derivative = matcalc.derive(DECLARE + "f = sum(eigvalsh(S) .^ 3)", wrt="S")
+    derivative = matcalc.derive(DECLARE + "f = v' @ eigvalsh(S) .^ 3", wrt="S")
     with pytest.raises(UnsupportedError, match="repeated eigenvalues"):
         derivative.numpy(compiled=False)(S=np.eye(3), A=np.eye(3), B=np.eye(3), E=np.eye(3),
                                          v=np.ones(3))

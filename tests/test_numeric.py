@@ -164,6 +164,63 @@ def test_the_interpreter_takes_log_softmax_through_logsumexp():
     assert np.isclose(evaluate(named, "y", {"x": logits}), 2400.0, rtol=1e-15)
 
 
+# log(softmax(Z)) runs along softmax's axis: the last one of a tensor (3 or 4 axes), each row of a
+# matrix, all of a vector. Taken along axis 1 of a tensor, the value of a cross-entropy against
+# soft targets (G. Hinton et al., "Distilling the Knowledge in a Neural Network", 2015, sec. 2)
+# was wrong, and so was its gradient in the targets, -log(softmax(Z)), in generated code and in
+# the interpreter alike, so that checking it by finite differences said ok
+@pytest.mark.parametrize("declared, sizes", [
+    ("tensor(B, T, k)", {"B": 2, "T": 3, "k": 4}),
+    ("tensor(B, H, T, k)", {"B": 2, "H": 3, "T": 2, "k": 4}),
+    ("matrix(T, k)", {"T": 3, "k": 4}),
+    ("vector(k)", {"k": 4}),
+])
+@pytest.mark.parametrize("backend", ["numpy", "torch"])  # JAX runs NumPy's template
+def test_log_softmax_runs_along_softmax_s_axis_in_every_shape(declared, sizes, backend):
+    from helpers import assert_generated_code_matches
+
+    from matcalc.numeric.sampling import random_instance
+
+    source = f"Y, Z : {declared}\nL = -sum(Y * log(softmax(Z)))"
+    problem = matcalc.parse(source)
+    arrays = random_instance(problem, seed=1, sizes=sizes).arrays
+    z = arrays["Z"].reshape(arrays["Z"].shape if arrays["Z"].ndim > 1 else (1, -1))
+    log_p = z - z.max(-1, keepdims=True)
+    log_p = log_p - np.log(np.exp(log_p).sum(-1, keepdims=True))
+    want = -np.sum(arrays["Y"].reshape(log_p.shape) * log_p)
+    assert np.isclose(evaluate(problem, "L", arrays, sizes=sizes), want, rtol=1e-12)
+    results = matcalc.derive(problem, check=False)
+    assert all(verdict.ok for verdict in matcalc.check(results, seed=2))
+    gradient = results["Y"].numpy()(sizes=sizes, **arrays)
+    assert np.allclose(np.reshape(gradient, log_p.shape), -log_p, rtol=1e-12)
+    assert_generated_code_matches(results, backend)
+
+
+# 1 - sigmoid(t) is computed as sigmoid(-t) only where it does not broadcast: ones(n) -
+# sigmoid(a) of a number a is a vector, which the stable form made a number (the gradient of
+# sum((ones(n) - sigmoid(a)) * x) in x had one entry)
+@pytest.mark.parametrize("body, shape, want", [
+    ("ones(n) - sigmoid(a)", "vector(n)", lambda a, X: np.full(3, 1 / (1 + np.exp(a)))),
+    ("ones(n) - tanh(a) .^ 2", "vector(n)", lambda a, X: np.full(3, 1 - np.tanh(a) ** 2)),
+    ("ones(n) - tanh(a) * tanh(a)", "vector(n)", lambda a, X: np.full(3, 1 - np.tanh(a) ** 2)),
+    ("ones(m, n) - sigmoid(a)", "matrix(m, n)", lambda a, X: np.full((2, 3), 1 / (1 + np.exp(a)))),
+    ("ones(m, n) - sigmoid(X @ ones(n))", "matrix(m, n)", lambda a, X: np.repeat(
+        1 / (1 + np.exp(X.sum(1, keepdims=True))), 3, axis=1)),
+])
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_a_stable_form_keeps_the_broadcast_shape(body, shape, want, backend):
+    from helpers import assert_generated_code_matches
+
+    a, X = 0.3, np.arange(6.0).reshape(2, 3) / 5
+    problem = matcalc.parse(f"a : scalar; X : matrix(m, n); G : {shape}\ny = {body}\n"
+                            "f = sum(G * y)")
+    got = evaluate(problem, "y", {"a": a, "X": X, "G": np.ones_like(want(a, X))})
+    assert np.shape(got) == np.shape(want(a, X)) and np.allclose(got, want(a, X))
+    results = matcalc.derive(problem, wrt=["G", "a"], check=False)
+    assert all(verdict.ok for verdict in matcalc.check(results, seed=2))
+    assert_generated_code_matches(results, backend)
+
+
 def test_every_stable_form_of_generated_code_has_its_meaning_in_the_interpreter():
     # the interpreter runs each stable form's template of codegen/stable.py, as generated code
     import numpy as np

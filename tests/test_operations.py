@@ -175,26 +175,66 @@ def test_the_limits_an_operation_approaches_hold_and_random_points_keep_away(nam
         assert np.all(value - low > SATURATION) and np.all(high - value > SATURATION), name
 
 
-# an argument each check must refuse, and one none refuses (singular values 3, 2, 1)
-_REFUSED = {"conditioned": np.diag([1.0, 1.0, 1e-9]), "eigen gap": np.eye(3),
-            "singular gap": np.diag([2.0, 2.0, 1.0]), "singular floor": np.diag([2.0, 1.0, 0.0]),
-            "singular values": np.diag([3.0, 1.0, 1.0])}
+# arguments each check must refuse, and arguments none refuses (singular values 3, 2, 1;
+# entries at least 0.25 from 0 and 0.5 from each other)
+_ROTATION = np.linalg.qr(np.random.default_rng(0).normal(size=(3, 3)))[0]
+_SPREAD = np.array([[1.5, -0.5, 2.0], [-1.0, 0.5, -1.5], [1.0, -0.25, 0.25]])
+_TIED = np.array([[5.0, 4.995, 1.0], [0.0, 1.0, 2.0], [3.0, 4.0, 2.0]])  # in row 0 and overall
+_MARK = np.diag([0.0, 1.0, 0.0])  # the entry an edge argument has near its edge
+# near, not at, where each check refuses (the interpreter refuses exactly repeated values)
+_REFUSED = {"conditioned": np.diag([1.0, 1.0, 1e-9]), "eigen gap": np.diag([1.0, 1.005, 2.0]),
+            "singular gap": np.diag([2.0, 1.995, 1.0]),
+            "singular floor": np.diag([2.0, 1.0, 1e-3]),
+            "singular values": np.diag([3.0, 1.005, 1.0])}
+
+
+def _arguments(check: str, arity: int, refused: bool) -> list[np.ndarray]:
+    """Arguments of an operation with this ``check`` facet it must refuse, or not refuse."""
+    if check == "kink":  # an entry 0.005 from 0, or the second argument 0.005 from the first
+        if arity == 1:
+            return [_SPREAD * (1 - _MARK) + 0.005 * _MARK if refused else _SPREAD]
+        return [_SPREAD, _SPREAD + 1.0 - (0.995 * _MARK if refused else 0.0)]
+    if check in ("largest tied", "smallest tied"):
+        sign = 1.0 if check == "largest tied" else -1.0
+        return [sign * (_TIED if refused else _SPREAD)]
+    chosen = _REFUSED[check] if refused else np.diag([3.0, 2.0, 1.0])
+    return [_ROTATION @ chosen @ _ROTATION.T]
 
 
 @pytest.mark.parametrize("name", sorted(n for n, op in operations().items() if op.check))
 def test_where_an_operation_is_checked_random_points_keep_away(name):
+    # the check facet is what sampling and the checker read: the arguments it names are refused
+    # (a random point is drawn again, a given one reported), others are not, and random points
+    # keep away
     import matcalc
-    from matcalc.numeric.sampling import random_instance, unsuitable
+    from matcalc.numeric.evaluate import prepare
+    from matcalc.numeric.sampling import (
+        Instance,
+        axis_of,
+        instance_again,
+        random_instance,
+        unsuitable,
+    )
 
-    check = operations()[name].check
-    rotation = np.linalg.qr(np.random.default_rng(0).normal(size=(3, 3)))[0]
-    assert unsuitable(check, rotation @ _REFUSED[check] @ rotation.T)
-    assert not unsuitable(check, rotation @ np.diag([3.0, 2.0, 1.0]) @ rotation.T)
-    declared = "symmetric" if operations()[name].domain == "symmetric" else ""
-    program = matcalc.parse(f"X : matrix(n, n) {declared}\nf = sum({_use(name, 'X')})")
+    op = operations()[name]
+    names = ["X", "Y"][:op.arity]
+    declared = "symmetric" if op.domain == "symmetric" else ""
+    params = ", 1" * len(op.syntax.params)
+    program = matcalc.parse(f"X, Y : matrix(n, n) {declared}\n"
+                            f"f = sum({op.syntax.name}({', '.join(names)}{params}))")
+    node = program.definitions["f"].body.args[0]
+    assert node.op == name, node
+    for refused in (True, False):
+        arguments = _arguments(op.check, op.arity, refused)
+        assert unsuitable(op.check, arguments, axis_of(node)) == refused, (name, refused)
+        arrays = {"Y": _SPREAD + 3.0} | dict(zip(names, arguments, strict=True))
+        again = instance_again(program, Instance(arrays, {"n": 3}, 0, None))
+        assert (again is None) == refused, (name, refused)
     for seed in range(3):
         instance = random_instance(program, seed=seed)
-        assert not unsuitable(check, np.asarray(instance.arrays["X"], dtype=float)), name
+        evaluation = prepare(program, instance.arrays, instance.sizes)
+        arguments = [np.asarray(evaluation.value(a), dtype=float) for a in node.args]
+        assert not unsuitable(op.check, arguments, axis_of(node)), name
 
 
 def _written(name: str, first: str, other: str) -> str:
@@ -229,7 +269,9 @@ def test_a_result_the_facts_call_symmetric_is_symmetric(name):
     assert facts.symmetric(node), name
     rng = np.random.default_rng(2)  # entries in (0.1, 0.9): inside every function's domain
     halves = rng.uniform(0.05, 0.45, size=(2, 3, 3))
-    arrays = {"S": halves[0] + halves[0].T, "T": halves[1] + halves[1].T,
+    # an spd domain (logm): positive definite, its off-diagonal sums below its diagonal
+    shift = 2 * np.eye(3) if op.domain == "spd" else np.zeros((3, 3))
+    arrays = {"S": halves[0] + halves[0].T + shift, "T": halves[1] + halves[1].T + shift,
               "X": rng.uniform(0.1, 0.9, size=(3, 3)), "v": rng.uniform(0.1, 0.9, size=3),
               "k": 2.0}
     value = np.asarray(prepare(program, arrays, {"n": 3}).value(node))

@@ -112,11 +112,13 @@ def test_the_layer_norm_gradient_scales_x_minus_mu_once_in_its_memory():
     code = generate(list(derived("layer norm")))
     body = code[code.index("\ndef gradient("):]
     assert "Xn" not in body, body
-    made = re.search(r"(_t\d+) = _np\.subtract\(X, mu, dtype=_dtype\)", body)
+    # (over blocks of rows, the new array is the block's rows of the result: out=_into.get)
+    made = re.search(r"(_t\d+) = _np\.subtract\(X, mu, dtype=_dtype, out=_into.get\('X'\)\)",
+                     body)
     assert made and re.search(rf"_t\d+ = _np\.multiply\({made[1]}, .*out={made[1]}\)", body), body
-    assert body.count("dtype=_dtype)") == 1, body  # one new N x d array
+    assert body.count("dtype=_dtype") == 1, body  # one new N x d array
     both = code[code.index("\ndef value_and_gradient("):code.index("\ndef gradient(")]
-    assert "Xn" not in both and body.count("dtype=_dtype)") == 1, both  # L = sum(... / s)
+    assert "Xn" not in both and both.count("dtype=_dtype)") == 1, both  # L = sum(... / s)
 
 
 @pytest.mark.parametrize("name, formed", [

@@ -54,7 +54,7 @@ def test_rule_is_sound(rule):
                          ids=[r.name for r in RULES if r.needs])
 def test_rule_needs_its_assumption(rule):
     attribute = {"positive": " positive", "simplex": " simplex", "symmetric": " symmetric",
-                 "pm1": " pm1"}[rule.needs]
+                 "pm1": " pm1", "upper": " upper"}[rule.needs]
     assert attribute in rule.example
     program = matcalc.parse(rule.example.replace(attribute, ""))
     _, fired = simplified(program)

@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 import pytest
-from helpers import expr, program, value
+from helpers import expr, point, program, value
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -475,3 +475,72 @@ def test_generated_code_takes_sums_not_products_with_ones(body):
 def test_a_product_whose_powers_all_cancel_is_a_constant_of_its_shape(text, expected):
     # every factor cancelled: the value is a number in every entry, with the product's shape
     assert_simplifies(text, expected)
+
+
+# --- products of diagonal matrices: Diag of the entrywise product, then elementwise algebra ------
+
+@pytest.mark.parametrize("text, expected", [
+    ("Diag(vec(1 / R)) @ Diag(vec(R))", "I(m*n)"),
+    ("Diag(vec(R)) @ Diag(vec(1 / R))", "I(m*n)"),
+    ("Diag(1 / p) @ Diag(p)", "I(n)"),
+    ("Diag(p) @ inv(Diag(p))", "I(n)"),
+    ("inv(Diag(p)) @ Diag(x)", "Diag(x / p)"),
+    ("Diag(x) @ inv(Diag(p))", "Diag(x / p)"),
+    ("inv(Diag(p)) @ inv(Diag(x))", "inv(Diag(p * x))"),
+    ("A @ Diag(x) @ Diag(y)", "A @ Diag(x * y)"),
+    ("A @ Diag(x) @ (Diag(1 / x) @ B)", "A @ B"),
+    ("(A @ Diag(p)) @ ((inv(Diag(p)) @ B) @ A)", "A @ (B @ A)"),  # the grouping kept
+    ("Diag(vec(R)) @ Diag(vec(Y))", "Diag(vec(R * Y))"),
+    ("vec(R) / vec(Y)", "vec(R / Y)"),
+    ("Diag(vec(ones(m, n))) @ vec(C)", "vec(C)"),
+    ("Diag(x) ^ 2 @ Diag(y)", "Diag(x .^ 2 * y)"),
+    ("A @ Diag(p) ^ 2 @ inv(Diag(p))", "A @ Diag(p)"),
+])
+def test_diagonal_factors_multiply_entry_by_entry(text, expected):
+    assert_simplifies(text, expected)
+
+
+# --- piecewise identities: a factor that is 1 wherever the other is not 0 ------------------------
+
+PIECEWISE = [
+    ("relu(x) * step(x)", "relu(x)"),
+    ("step(x) * relu(x) .^ 3", "relu(x) .^ 3"),
+    ("maximum(x - y, 0) * step(x - y)", "maximum(x - y, 0)"),
+    ("2 * maximum(0, x) .^ 2 * step(x)", "2 * maximum(0, x) .^ 2"),
+    ("relu(x) * sign(x)", "relu(x)"),
+    ("abs(x) * sign(x)", "x"),
+    ("a * abs(x) .^ 3 * sign(x)", "a * abs(x) .^ 2 * x"),
+    ("abs(x) * c / (c + abs(x)) * sign(x)", "c * x / (c + abs(x))"),
+    ("step(x) * step(x)", "step(x)"),
+    ("abs(x) / x", "sign(x)"),
+    ("x / abs(x)", "sign(x)"),
+]
+
+
+@pytest.mark.parametrize("text, expected", PIECEWISE)
+def test_piecewise_factors_drop_where_they_are_one(text, expected):
+    assert_simplifies(text, expected)
+
+
+@pytest.mark.parametrize("text, expected", [p for p in PIECEWISE if "/ x" not in p[0]
+                                            and "/ abs(x)" not in p[0]])
+def test_piecewise_identities_hold_at_the_kink_too(text, expected):
+    # step(0) = sign(0) = relu(0) = abs(0) = 0: the simplified form agrees where x has zeros
+    # (random points keep away from kinks; these rules must hold on them as well)
+    arrays = point()
+    arrays["x"] = np.array([0.0, -1.5, 2.0])
+    arrays["y"] = np.array([0.0, 1.0, -1.0])
+    assert simplified(text) == expected
+    np.testing.assert_allclose(value(simplified(text), arrays), value(text, arrays), rtol=1e-12)
+
+
+@pytest.mark.parametrize("problem, wrt, expected", [
+    ("x : vector(n)\nf = sum(relu(x) .^ 2)", "x", "df_dx = 2 * relu(x)"),
+    ("x : vector(n)\nf = sum(maximum(x, 0) .^ 3)", "x", "df_dx = 3 * maximum(x, 0) .^ 2"),
+    ("x : vector(n)\nf = sum(abs(x) .^ 3)", "x", "df_dx = 3 * abs(x) * x"),
+    ("X : matrix(N, d); y : vector(N); w : vector(d)\n"
+     "f = sum(maximum(1 - y * (X @ w), 0) .^ 2)", "w",
+     "df_dw = -2 * X' @ (maximum(1 - y * (X @ w), 0) * y)"),
+])
+def test_gradients_of_piecewise_powers_drop_the_indicator(problem, wrt, expected):
+    assert last_result(problem, wrt) == expected

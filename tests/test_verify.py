@@ -116,3 +116,62 @@ def test_an_answer_without_a_value_is_wrong_not_an_error():
     verdict = matcalc.verify("x : vector(n)\nf = sum(exp(x))", "x", "exp(x) / (x - x)")
     assert not verdict.ok and "no finite value" in verdict.hint
     assert verdict.counterexample["got"] is None and verdict.counterexample["expected"]
+
+
+# matcalc prints a result as `dL_dW = ...`: pasted back as an answer in the language, the left
+# side of its last statement (a name, or a derivative written dL/dW) is not read, as a LaTeX
+# answer's `\frac{\partial L}{\partial W} =` is not (the update gate of a GRU: K. Cho et al.,
+# EMNLP 2014, eqs. 5-8)
+GRU = """Uc : matrix(n, n); Wc : matrix(n, m); x : vector(m); hp, r, z, G : vector(n)
+c = tanh(Wc @ x + Uc @ (r * hp))
+L = G' @ (z * hp + (1 - z) * c)"""
+
+
+@pytest.mark.parametrize("answer, right", [
+    ("dL_dUc = (G * (1 - z) * (1 - c .^ 2)) @ (r * hp)'", True),
+    ("delta = G * (1 - z) * (1 - c .^ 2)\ndL_dUc = delta @ (r * hp)'", True),
+    ("dL/dUc = (G * (1 - z) * (1 - c .^ 2)) @ (r * hp)'", True),
+    ("L = (G * (1 - z) * (1 - c .^ 2)) @ (r * hp)'", True),
+    ("dL_dUc = (G * (1 - z) * (1 - c .^ 2)) @ hp'", False),
+    ("delta = G * z * (1 - c .^ 2); dL_dUc = delta @ (r * hp)'", False),
+])
+def test_the_left_side_of_a_text_answer_is_not_read(answer, right):
+    assert matcalc.verify(GRU, "Uc", answer, latex=False).ok is right
+
+
+@pytest.mark.parametrize("answer, line, column", [
+    ("delta = G\ndL_dUc = delta +* 2", 2, 17),
+    ("a = G;  a +* 2", 1, 12),
+    ("a = G\n\n  a + q", 3, 7),
+])
+def test_an_error_in_the_last_statement_is_placed_in_the_whole_answer(answer, line, column):
+    with pytest.raises(matcalc.MatcalcError) as caught:
+        matcalc.verify(GRU, "Uc", answer, latex=False)
+    assert (caught.value.line, caught.value.column) == (line, column)
+    assert answer.splitlines()[line - 1] in str(caught.value)
+
+
+# A bare I in an answer to a square result takes the result's size, as a reader takes it: the
+# Hessian of x'x is 2 I, the Jacobian of a x is a I (Magnus & Neudecker 2019, ch. 10); elsewhere
+# it still needs its size
+@pytest.mark.parametrize("source, kind, answer, right", [
+    ("x : vector(n)\nf = x' @ x", "hessian", "2 * I", True),
+    ("x : vector(n)\nf = x' @ x", "hessian", r"2\mathbf{I}", True),
+    ("x : vector(n)\nf = x' @ x", "hessian", "I", False),
+    ("x : vector(n); a : scalar\nf = a * x", "jacobian", "a * I", True),
+    ("x : vector(n); a : scalar\nf = a * x", "jacobian", r"a I", True),
+    ("x : vector(n); a : scalar\nf = a * x", "jacobian", "I / a", False),
+    ("x : vector(n)\nf = x", "jacobian", "I", True),
+])
+def test_a_bare_identity_takes_the_size_of_a_square_result(source, kind, answer, right):
+    assert matcalc.verify(source, "x", answer, kind=kind).ok is right
+
+
+@pytest.mark.parametrize("source, kind, answer", [
+    ("x : vector(n); a : scalar\nf = a * sum(x)", "grad", "a * I"),  # n x 1: not square
+    ("a : scalar\nf = a ^ 2", "hessian", "2 * I"),  # a number
+    ("x : vector(n)\nf = x' @ x", "hessian", "M = 2 * I; M"),  # a definition of its own
+])
+def test_a_bare_identity_elsewhere_still_needs_its_size(source, kind, answer):
+    verdict = matcalc.verify(source, "x" if "x" in source else "a", answer, kind=kind)
+    assert not verdict.ok and "write I(n)" in verdict.hint

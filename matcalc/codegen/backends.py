@@ -118,7 +118,7 @@ BACKENDS_BY_NAME = {
     "numpy": Backend("numpy", MappingProxyType(_NUMPY), "import math as _math\n\n"
                      "import numpy as _np\n",
                      ("core.indices", "plain_helpers", "numpy_helpers", "softmax_helpers",
-                      "reduction_helpers", "common_helpers")),
+                      "reduction_helpers", "row_block_helpers", "common_helpers")),
     # jax.numpy follows NumPy's API for every call the generated code makes
     "jax": Backend("jax", MappingProxyType(_JAX), "import math as _math\n\n"
                    "import jax.numpy as _np  # enable float64 with "
@@ -184,11 +184,14 @@ def _helpers_of(header: str) -> tuple[list[tuple[str, int, int]], dict[str, list
     lines = header.splitlines(keepends=True)
     chunks, names_in = [], {}
     for node in ast.parse(header).body:
-        if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name.startswith("_"):
-            first = node.lineno - 1 - len(node.decorator_list)
-            chunks.append((node.name, first, node.end_lineno))
+        name = node.name if isinstance(node, ast.FunctionDef | ast.ClassDef) else \
+            node.targets[0].id if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
+            isinstance(node.targets[0], ast.Name) else ""  # a helper, or a setting helpers read
+        if name.startswith("_"):
+            first = node.lineno - 1 - len(getattr(node, "decorator_list", ()))
+            chunks.append((name, first, node.end_lineno))
             text = "".join(lines[first:node.end_lineno])
-            names_in.setdefault(node.name, []).extend(re.findall(r"\b_\w+", text))
+            names_in.setdefault(name, []).extend(re.findall(r"\b_\w+", text))
     return chunks, {name: [n for n in found if n in names_in] for name, found in names_in.items()}
 
 

@@ -10,7 +10,8 @@ results once, sharing every subexpression used more than once.  It is structure-
   dense Kronecker product;
 - a product of three or more matrices goes through ``np.linalg.multi_dot``, which orders it by
   cost for the sizes at hand (JAX code through ``_multi_dot``, the same order by ``@``);
-- a product the chains of two results share is computed once (:mod:`.shared_chains`);
+- a product the chains of two results share is computed once, and a part of the value's chains
+  that the gradients' chains hold is kept for them (:mod:`.shared_chains`);
 - ``X' @ (w * X)`` with ``w >= 0`` provable (a Gram form, as in Hessians) is
   ``G.T @ G`` with ``G = sqrt(w) * X``, which NumPy computes with a symmetric rank-k update;
 - subexpressions that do not depend on the variables differentiated (``B @ A`` when
@@ -45,8 +46,8 @@ from .diagonals import with_diagonals
 from .names import identifier, size_name, sizes_keyword
 from .plan import constant_nodes, hoisted, mover, regrouped
 from .reuse import reuse_dead_arrays
-from .row_blocks import in_blocks, row_blocked
-from .shared_chains import shared_chains
+from .row_blocks import in_blocks, row_blocked, written_into
+from .shared_chains import kept_for_backward, shared_chains
 from .solves import solved_inverses
 from .unscaled import unscaled_request
 from .writer import Writer, count_uses
@@ -108,7 +109,8 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
     named.update({ref(n, b): identifier(n) for n, b in where.items()})
     bodies = [body for _, body in statements] + result_nodes
     facts = Facts(body_of)
-    uses = count_uses(bodies + ([value_node] if value_node else []), set())
+    plain, plain_uses = (statements, result_nodes, value_node), count_uses(bodies + (
+        [value_node] if value_node else []), set())
     solved = solved_inverses(bodies + ([value_node] if value_node else []))
     blocks = row_blocked(result_nodes, body_of, program.variables, spelling.name)
     constant = constant_nodes(program, where, wrt, bodies) if hoist and not blocks else set()
@@ -118,10 +120,15 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
     sizes_key = sizes_keyword(taken) if _missing_sizes(program, variables, bodies) else ""
     prepared_key = sizes_keyword(taken, "prepared") if chosen else ""
 
-    symmetric = _symmetric(result_nodes, group)
+    # a Hessian block of one variable is symmetric (Schwarz): its code may compute half of it
+    symmetric = frozenset(node for node, d in zip(result_nodes, group, strict=True)
+                          if d.kind == "hessian" and not d.across)
+    step = kept_for_backward(statements, result_nodes, value_node, body_of, chosen) if valued \
+        else None  # value_and_gradient's nodes: what the gradients read of the value's chains
 
     def write(with_value: bool, counts: dict[Node, int], paired: frozenset = frozenset()
               ) -> tuple[Writer, list[str], list[str], str, list[str]]:
+        statements, result_nodes, value_node = step if with_value else plain
         writer = Writer(program, facts, named, counts, spelling, paired, solved)
         writer.symmetric = symmetric
         preparer = Writer(program, facts, named, counts, spelling, solved=solved)
@@ -129,23 +136,7 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
         wanted = set(needed) if with_value else _needed_by(result_nodes, where, body_of)
         kept, results_of, value_of = unscaled_request(
             program, where, statements, wanted, result_nodes, value_node if with_value else None)
-        lines = []
-        for statement_name, body in kept:
-            text = writer.value(body)
-            lines += writer.lines
-            writer.lines = []
-            lines.append(f"{identifier(statement_name)} = {text}")
-            writer.names.setdefault(body, identifier(statement_name))  # met again: reused
-        results = []
-        for result in results_of:
-            results.append(writer.value(result))
-            lines += writer.lines
-            writer.lines = []
-        value = ""
-        if value_of:
-            value = writer.value(value_of[0])
-            lines += writer.lines
-        lines = reuse_dead_arrays(lines, [*results, value], writer.allocations)
+        lines, results, value = _lines(writer, kept, results_of, value_of)
         return writer, lines, results, value, prepare_lines
 
     def counted(with_value: bool) -> tuple[dict[Node, int], frozenset]:
@@ -153,6 +144,8 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
         # past the node it replaces: log(softmax(t)) writes t, not softmax(t)); each node
         # written more than once is then held in a temporary, and softmax(t) written beside
         # log(softmax(t)) is computed from it
+        uses = count_uses([b for _, b in step[0]] + step[1] + [step[2]], set()) \
+            if with_value else plain_uses
         first = write(with_value, uses)[0]
         return {node: max(uses.get(node, 0), first.requests.get(node, 0))
                 for node in set(uses) | set(first.requests)}, first.softmax_pairs()
@@ -165,6 +158,25 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
     return Written(program, group, spelling, taken, setup, sizes_key, prepared_key,
                    prepare_lines, [f"_h{i}" for i in range(1, len(chosen) + 1)], lines,
                    results, valued_lines, valued_results, value, blocks)
+
+
+def _lines(writer: Writer, kept: list[tuple[str, Node]], results_of: list[Node],
+           value_of: list[Node]) -> tuple[list[str], list[str], str]:
+    """The lines computing the statements, then the code of the results and of the value."""
+    lines: list[str] = []
+
+    def code(node: Node) -> str:
+        text = writer.value(node)
+        lines.extend(writer.lines)
+        writer.lines = []
+        return text
+
+    for name, body in kept:
+        lines.append(f"{identifier(name)} = {code(body)}")
+        writer.names.setdefault(body, identifier(name))  # met again: reused
+    results = [code(result) for result in results_of]
+    value = code(value_of[0]) if value_of else ""
+    return reuse_dead_arrays(lines, [*results, value], writer.allocations), results, value
 
 
 def _statements(group: list[Result], program: Program, where: dict[str, Node],
@@ -184,13 +196,6 @@ def _statements(group: list[Result], program: Program, where: dict[str, Node],
         statements = [(n, regrouped(b, moves)) for n, b in statements]
         result_nodes = [regrouped(r, moves) for r in result_nodes]
     return needed, statements, result_nodes
-
-
-def _symmetric(result_nodes: list[Node], group: list[Result]) -> frozenset:
-    """The results known symmetric: a Hessian block of one variable (Schwarz), whose code may
-    compute half of it."""
-    return frozenset(node for node, d in zip(result_nodes, group, strict=True)
-                     if d.kind == "hessian" and not d.across)
 
 
 def _prepare_lines(chosen: list[Node], prepare_writer: Writer, writer: Writer,
@@ -318,7 +323,7 @@ def _module(code: Written, name: str, prepare_name: str = "prepare") -> str:
     signature = f"({parameters}{extra}{prepared})"
 
     def function(function_name: str, doc: str, lines: list[str], results: list[str],
-                 value: str = "") -> str:
+                 value: str = "", arguments: str = signature) -> str:
         outputs = []
         for key, derivative, text in zip(keys, group, results, strict=True):
             layout = {Kind.SCALAR: "scalar result", Kind.VECTOR: "vector result"}.get(
@@ -329,13 +334,15 @@ def _module(code: Written, name: str, prepare_name: str = "prepare") -> str:
             returned = f"{spelling('scalar result', value)}, {returned}"
         rest = call_prepare + "\n".join(lines)
         body = "\n".join(used_setup(code.setup, rest + returned)) + "\n" + rest
-        return (f"def {function_name}{signature}:\n    \"\"\"{doc}\"\"\"\n"
+        return (f"def {function_name}{arguments}:\n    \"\"\"{doc}\"\"\"\n"
                 + textwrap.indent(body, "    ") + "\n    return " + returned + "\n")
 
     functions = function(name, f"{title}.", code.lines, code.results)
     if code.row_blocks and not code.sizes_keyword:  # the same code over blocks of rows
-        rows = function(f"_{name}_rows", f"{title}, for a block of rows.", code.lines,
-                        code.results)
+        rows = function(f"_{name}_rows", f"{title}, for a block of rows (into _into's "
+                        "arrays where given).", written_into(code.lines, keys, code.results,
+                                                             group), code.results,
+                        arguments=f"({parameters}, _into)")
         functions = in_blocks(name, signature, f"{title}.", code.parameters,
                               [identifier(v) for v in code.row_blocks]) + rows
     if code.value:

@@ -4,7 +4,10 @@ A normalisation layer's gradient reads each row of its inputs on its own: row su
 products, columns spread along the rows, entrywise operations, products with matrices that do
 not depend on the rows.  Its NumPy code makes about nine passes over N x d memory; over blocks
 of rows small enough for the CPU's cache (``_in_row_blocks``, about 512 KiB an array) those
-passes read the cache, not memory, as a compiler's fused loops do.
+passes read the cache, not memory, as a compiler's fused loops do.  Each block writes its rows of
+the results in place (``written_into``: the new array that becomes a result is its rows of the
+result), and blocks are shared among threads (``MATCALC_THREADS``; NumPy's loops and BLAS release
+the GIL), as XLA shares its fused loops among its threads.
 
 A function is computed in blocks only where this analysis proves every value it writes
 row-local (row i of each result depends on row i of the inputs alone); anything else that
@@ -14,6 +17,7 @@ whole.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from ..core.functions import FUNCTIONS
@@ -45,9 +49,12 @@ def row_blocked(results: list[Node], body_of: Callable[[str], Node | None], vari
 def in_blocks(name: str, signature: str, doc: str, parameters: list[str],
               sliced: list[str]) -> str:
     """The source of ``name``, calling ``_<name>_rows`` (the same code) over blocks of the
-    sliced arrays' rows."""
+    sliced arrays' rows, on up to MATCALC_THREADS threads (runtime/row_block_helpers.py)."""
     arrays = ", ".join(f"{p!r}: {p}" for p in parameters)
-    return (f'def {name}{signature}:\n    """{doc}"""\n    return '
+    return (f'def {name}{signature}:\n    """{doc}\n\n    Computed over blocks of rows, shared '
+            "among threads where there are many:\n    the environment's MATCALC_THREADS "
+            "threads, by default this process's cores (at most 8);\n    the result is the "
+            'same on any number of threads.\n    """\n    return '
             f"_in_row_blocks(_{name}_rows, {{{arrays}}}, {tuple(sliced)!r})\n\n\n")
 
 
@@ -116,3 +123,32 @@ def _status_of(rows: Dim, body_of: Callable[[str], Node | None], seen: dict):
 
 def _names_in(d: Dim) -> set:
     return {symbol for symbols, _ in d.terms for symbol in symbols}
+
+
+# an allocation of codegen/row_means.py (a new array), and a call writing into an earlier one
+_ALLOCATION = re.compile(r"(_np\.(?:add|subtract|multiply|divide|negative)\(.*, dtype=_dtype)\)")
+_WRITING_INTO = re.compile(r"_np\.\w+\(.*, out=(\w+)\)")
+
+
+def written_into(lines: list[str], keys: list[str], results: list[str], group: list) -> list[str]:
+    """The lines of a row function with the allocation whose array becomes a result (through
+    the chain of operations writing into it in place, codegen/reuse.py) writing into the rows
+    of that result given in ``_into`` (``out=_into.get(key)``; None: a new array), so that no
+    block's result is copied.  ``results``: the code of each result of ``group`` (a matrix
+    result is returned as it is)."""
+    rewritten = list(lines)
+    roots: set[int] = set()
+    for key, name, derivative in zip(keys, results, group, strict=True):
+        if derivative.result.kind is not Kind.MATRIX:
+            continue
+        index = len(lines)
+        while name.isidentifier() and index > 0:
+            index = next((i for i in range(index - 1, -1, -1)
+                          if lines[i].partition(" = ")[0] == name), -1)
+            text = lines[index].partition(" = ")[2] if index >= 0 else ""
+            allocation, writing = _ALLOCATION.fullmatch(text), _WRITING_INTO.fullmatch(text)
+            if allocation and index not in roots:
+                roots.add(index)
+                rewritten[index] = f"{name} = {allocation[1]}, out=_into.get({key!r}))"
+            name = writing[1] if writing else text if text.isidentifier() else ""
+    return rewritten

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from ..core.ir import Node
 from ..core.program import Program
-from ..core.shapes import Kind
+from ..core.registry import line_axis
 
 # the code each stable form is written as ({t}: its argument, {axis}: softmax's axis)
 CODE = {
@@ -70,7 +70,7 @@ def stable_form(node: Node, body_of: Callable[[Node], Node]) -> StableForm | Non
     """The stable form of ``node``, or None where the plain one is fine; ``body_of`` follows a
     reference to the body of its definition (a name the code holds)."""
     op, args = node.op, node.args
-    if op == "sub" and _is_one(args[0]):
+    if op == "sub" and _is_one(args[0]) and node.shape == args[1].shape:  # no broadcast
         inner = body_of(args[1])
         if inner.op == "sigmoid":
             return StableForm("sigmoid-of-negative", inner.args[0], through=(args[1], inner))
@@ -94,6 +94,6 @@ def stable_form(node: Node, body_of: Callable[[Node], Node]) -> StableForm | Non
         if inner.op == "sigmoid":
             return StableForm("log-sigmoid", inner.args[0], through=(args[0], inner))
         if inner.op == "softmax" and not inner.is_scalar:  # cross-entropy via logsumexp
-            return StableForm("log-softmax", inner.args[0],
-                              0 if inner.kind is Kind.VECTOR else 1, through=(args[0], inner))
+            return StableForm("log-softmax", inner.args[0], line_axis(inner),
+                              through=(args[0], inner))
     return None

@@ -23,21 +23,30 @@ Inline = Callable[[Node], bool]  # whether a node is computed in one place only 
 
 def batch_sum_of_product(value: Value, node: Node) -> str:
     """``_batch_gram(A, M)`` for ``sum(A' @ M..., 0)`` of rank-3 tensors, or ""."""
+    operands = batch_gram_operands(node)
+    if operands is None:
+        return ""
+    return f"_batch_gram({value(operands[0])}, {value(operands[1])})"
+
+
+def batch_gram_operands(node: Node) -> tuple[Node, Node] | None:
+    """(A, M) of ``sum(A' @ M..., 0)`` of rank-3 tensors, with M the product of the factors
+    after ``A'`` from left to right (the node the code computes), or None."""
     if node.op != "axis_sum" or node.params[0] != 0 or len(node.args[0].shape.dims) != 3:
-        return ""
+        return None
     if node.args[0].op != "matmul":
-        return ""
+        return None
     factors = chain(node.args[0])
     first, rest = factors[0], factors[1:]
     if first.op != "transpose" or first.args[0].kind is not Kind.TENSOR or \
             len(first.args[0].shape.lead) != 1:
-        return ""
+        return None
     product = rest[0]
     for factor in rest[1:]:
         product = ir.apply("matmul", product, factor)
     if product.kind is not Kind.TENSOR or product.shape.lead != first.args[0].shape.lead:
-        return ""
-    return f"_batch_gram({value(first.args[0])}, {value(product)})"
+        return None
+    return first.args[0], product
 
 
 def sized_number(node: Node) -> bool:

@@ -104,10 +104,19 @@ _ALLOCATING = frozenset({"matmul", "add", "sub", "mul", "div", "neg"})
 def _fresh_results(code: Written) -> set[str]:
     """The variables whose gradient's code computes a new tensor, which the backward pass may
     scale by the incoming gradient in place: a product's result scaled afresh is another pass
-    over memory as large as the result (most of a small step's time for a weight matrix)."""
+    over memory as large as the result (most of a small step's time for a weight matrix).  The
+    code must be an operation itself: ``_t1.T`` (a kept forward product, transposed) is a view
+    of a saved tensor, which scaling in place would spoil."""
     return {derivative.names[0] for derivative, text in zip(code.group, code.valued_results,
                                                            strict=True)
-            if derivative.result.op in _ALLOCATING and not text.isidentifier()}
+            if derivative.result.op in _ALLOCATING and _operation(text)}
+
+
+def _operation(text: str) -> bool:
+    """Whether code computes a new array: arithmetic, or a chain's multi_dot."""
+    tree = ast.parse(text, mode="eval").body
+    return isinstance(tree, (ast.BinOp, ast.UnaryOp)) or isinstance(tree, ast.Call) and \
+        ast.unparse(tree.func).endswith("multi_dot")
 
 
 def _groups(groups: Sequence[Sequence[Result]]) -> list[list[Result]]:

@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 
 from ..core.algebra import matmul
-from ..core.ir import LEAVES, Node
+from ..core.ir import LEAVES, Node, walk
 from ..core.program import Program
 from ..core.registry import view
 from ..core.shapes import Dim, Kind
@@ -126,6 +126,11 @@ class Writer:
         scalar = code.scalar and any(arg.is_scalar for arg in node.args)
         tensor = any(arg.kind is Kind.TENSOR for arg in node.args)
         template = code.scalar if scalar else code.template(self.code.name, tensor)
+        if self.code.name == "torch" and not template.startswith("("):
+            # PyTorch's functions take tensors, not Python numbers (torch.sqrt(2.0) and
+            # torch.maximum(t, 0.0) are TypeErrors): a number made of constants becomes one
+            arguments = [f"_as({text}, _dtype, _device)" if _numeral(arg) else text
+                         for arg, text in zip(node.args, arguments, strict=True)]
         text = self.code.spell(template).format(*arguments, operands=", ".join(arguments),
                                                 **code.fields(node, self.dim))
         return f"float({text})" if self.code.name == "numpy" and sized_number(node) else text
@@ -478,3 +483,8 @@ def _ones_matrix(node: Node) -> bool:
 def count_uses(roots: Sequence[Node], stop: set[Node]) -> dict[Node, int]:
     """How many parents each node has in the DAG under roots (not looking inside ``stop``)."""
     return {node: len(parents) for node, parents in parents_of(roots, stop).items()}
+
+
+def _numeral(node: Node) -> bool:
+    """Whether ``node`` is made of constants alone (its code is a Python number)."""
+    return all(item.op == "const" for item in walk(node) if not item.args)

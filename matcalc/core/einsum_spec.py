@@ -104,12 +104,17 @@ def parse_spec(text: str) -> Spec:
             current += character
     output, groups, group = "", [], None
     output_offset = arrow + 2
+    _check_groups(text, output_offset)
     for offset in range(arrow + 2, len(text)):
         character = text[offset]
         if character == " ":
             continue
-        if character in "()":
-            group = _grouping(character, group, groups, offset)
+        if character == "(":  # a group opens, then closes (_check_groups: well formed)
+            group = ""
+            continue
+        if character == ")":
+            groups.append(group)
+            group = None
             continue
         _check_letter(character, offset)
         if group is None:
@@ -123,9 +128,6 @@ def parse_spec(text: str) -> Spec:
             raise placed(ParseError(f"the output letter {character} is in no operand's term"),
                          offset)
         output += character
-    if group is not None:
-        raise placed(ParseError("a group of output letters opened with ( is not closed"),
-                     len(text))
     if len(terms) > MAX_OPERANDS:
         raise placed(UnsupportedError(f"einsum takes at most {MAX_OPERANDS} operands"), 0,
                      len(text))
@@ -133,18 +135,27 @@ def parse_spec(text: str) -> Spec:
     return Spec(tuple(terms), output, tuple(offsets), output_offset, grouped)
 
 
-def _grouping(character: str, group: str | None, groups: list[str], offset: int) -> str | None:
-    """The group being read after ``(`` or ``)`` in the output (None outside a group)."""
-    if character == "(":
-        if group is not None:
-            raise placed(ParseError("groups of output letters do not nest"), offset)
-        return ""
-    if group is None:
-        raise placed(ParseError("a ) closes no group of output letters"), offset)
-    if not group:
-        raise placed(ParseError("an empty group of output letters"), offset)
-    groups.append(group)
-    return None
+def _check_groups(text: str, start: int) -> None:
+    """ParseError at the bracket where the output's groups (from ``start``) are not well
+    formed: nested, empty, closed without being opened, or opened and never closed."""
+    opened, empty = None, True
+    for offset in range(start, len(text)):
+        character = text[offset]
+        if character == "(":
+            if opened is not None:
+                raise placed(ParseError("groups of output letters do not nest"), offset)
+            opened, empty = offset, True
+        elif character == ")":
+            if opened is None:
+                raise placed(ParseError("a ) closes no group of output letters"), offset)
+            if empty:
+                raise placed(ParseError("an empty group of output letters"), offset)
+            opened = None
+        elif character != " ":
+            empty = False
+    if opened is not None:
+        raise placed(ParseError("a group of output letters opened with ( is never closed"),
+                     opened)
 
 
 def _check_letter(character: str, offset: int) -> None:

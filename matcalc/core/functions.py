@@ -38,7 +38,7 @@ class Function:
     latex: str | None  # "\\exp" or "\\operatorname{relu}"; None: present/latex sets it itself
     sympy: str  # a SymPy function ("exp", "Abs"), or matcalc's own in core/to_sympy
     domain: str = "real"  # "positive": sampled for positive arguments only; "bounded": in (-1, 1)
-    kink: bool = False  # not differentiable at 0 (sampling keeps away from it)
+    check: str = ""  # "kink": not differentiable at 0 (random points keep away from it)
     values: str = "real"  # "positive", "unit" (in (0, 1)) or "nonnegative"
     bounds: tuple[float, ...] = ()  # (lo, hi) its values approach, where floating point saturates
     costly: bool = True  # worth computing once in generated code's prepare()
@@ -63,15 +63,15 @@ FUNCTIONS: dict[str, Function] = {f.name: f for f in (
              mirror=(1, -1, 0)),
     Function("relu", lambda a, x, y: a.call("step", x),
              "relu' = step (CS224n notes, sec. 3)", "_relu", r"\operatorname{relu}", "relu",
-             kink=True, values="nonnegative", costly=False, mirror=(0, 1, -1)),
+             check="kink", values="nonnegative", costly=False, mirror=(0, 1, -1)),
     Function("step", lambda a, x, y: None, "step' = 0 away from 0", "_step", None, "step",
-             kink=True, values="nonnegative", costly=False),
+             check="kink", values="nonnegative", costly=False),
     Function("sign", lambda a, x, y: None, "sign' = 0 away from 0", "np.sign",
-             r"\operatorname{sign}", "sign", kink=True, costly=False, mirror=(0, -1, 0)),
+             r"\operatorname{sign}", "sign", check="kink", costly=False, mirror=(0, -1, 0)),
     Function("sqrt", lambda a, x, y: a.div(a.const(0.5), y), "sqrt'(x) = 1 / (2 sqrt(x))",
              "np.sqrt", None, "sqrt", domain="positive", values="nonnegative", costly=False),
     Function("abs", lambda a, x, y: a.call("sign", x), "abs' = sign", "np.abs",
-             r"\operatorname{abs}", "Abs", kink=True, values="nonnegative", costly=False,
+             r"\operatorname{abs}", "Abs", check="kink", values="nonnegative", costly=False,
              mirror=(0, 1, 0)),
     Function("softplus", lambda a, x, y: a.call("sigmoid", x), "softplus' = sigmoid",
              "_softplus", r"\operatorname{softplus}", "softplus", values="positive",

@@ -33,7 +33,10 @@ with its jvp, transpose, lowering and printer side by side.  The record holds:
 - ``check``: where its derivative is not differentiable, or finite differences are poor, so
   random points keep away (``"conditioned"``: its argument nearly singular, inv and logdet;
   ``"singular gap"``, ``"singular floor"``, ``"singular values"``: its argument's largest two,
-  its smallest and 0, or any two singular values close; ``"eigen gap"``: two eigenvalues close);
+  its smallest and 0, or any two singular values close; ``"eigen gap"``: two eigenvalues close;
+  ``"kink"``: its argument near 0, or its two arguments near each other, relu and maximum;
+  ``"largest tied"``, ``"smallest tied"``: its argument's two largest (smallest) entries close,
+  all of them or along the operation's ``axis`` parameter, max and ismax);
 - ``symmetry``: when its result is a symmetric matrix, for the simplifier's facts (``"arguments"``:
   when its arguments are, as ``S + T`` or ``exp(S)`` entry by entry; ``"scalars or arguments"``:
   when each argument is a number or symmetric, ``S / c``; ``"always"``: Diag).
@@ -63,8 +66,10 @@ DOMAINS = ("real", "positive", "bounded", "invertible", "spd", "symmetric")
 VALUES = ("real", "positive", "unit", "nonnegative")
 # where random points keep away from (numeric/sampling.py): nothing, a nearly singular argument,
 # close singular values (the largest two; the smallest and 0; any two or the smallest and 0),
-# close eigenvalues
-CHECKS = ("", "conditioned", "singular gap", "singular floor", "singular values", "eigen gap")
+# close eigenvalues; an edge, where it is not differentiable: its argument 0 (its two arguments
+# equal), its argument's largest (smallest) entries tied, along its axis if it has one
+CHECKS = ("", "conditioned", "singular gap", "singular floor", "singular values", "eigen gap",
+          "kink", "largest tied", "smallest tied")
 # when the result is symmetric (rules/facts.py): not known, when its arguments are, when each is
 # a number or symmetric, always
 SYMMETRIES = ("", "arguments", "scalars or arguments", "always")
@@ -103,6 +108,12 @@ class Latex:
     reads: tuple[str, ...] = ()
 
 
+def line_axis(node: Any) -> int:
+    """The axis a row-wise operation (softmax, logsumexp) runs along in ``node``: 0 for a vector
+    (all of it), the last axis of a tensor, else 1 (each row of a matrix or row vector)."""
+    return {"vector": 0, "tensor": len(node.shape.dims) - 1}.get(node.kind.value, 1)
+
+
 @dataclass(frozen=True)
 class Code:
     """Code templates: ``{0}``, ``{1}`` stand for the arguments' code, ``{axis}`` for the axis
@@ -138,7 +149,7 @@ class Code:
         """The named fields of the templates for ``node``; ``dim`` writes a dimension (code
         text in generated code, its size in the interpreter)."""
         first = node.args[0] if node.args else node
-        axis = {"vector": 0, "tensor": len(first.shape.dims) - 1}.get(first.kind.value, 1)
+        axis = line_axis(first)
         found: dict[str, object] = {"axis": axis, "keep": first.kind.value == "matrix"}
         if "cols" not in self.params and any("{cols}" in template for template in
                                              (self.numpy, self.torch, self.jax)):
@@ -180,6 +191,10 @@ class Operation:
     bounds: tuple[float, ...] = ()  # (lo, hi): limits its values approach; (0, 1) for "unit"
     check: str = ""  # where random points keep away from: one of CHECKS
     symmetry: str = ""  # when its result is symmetric: one of SYMMETRIES
+    # the elementwise function (core/functions.py) it applies to the eigenvalues: a primary
+    # matrix function, f(V Diag(l) inv(V)) = V Diag(f(l)) inv(V) (Higham 2008, def. 1.2);
+    # expm's is "exp"
+    spectral: str = ""
     module: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:

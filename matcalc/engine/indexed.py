@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from string import ascii_lowercase
 
 from ..core.algebra import add, const, div, identity, mul, neg, ones_vector, sub
-from ..core.ir import Node, apply, size, walk
+from ..core.ir import Node, apply, dimval, size, walk
 from ..core.shapes import ONE, Dim, Kind
 from ..errors import MatcalcError
 from ..ops.einsum import einsum
@@ -214,13 +214,20 @@ def _pairwise(args: tuple[Node, ...], letters: _Letters,
 
 def _contracted(term: Term, left: tuple[int, ...], right: tuple[int, ...]) -> Term | None:
     """The term with the left factor's column letters made the right one's row letters, axis by
-    axis (a letter no operand holds splits into letters whose sizes multiply to its own)."""
+    axis (a letter no operand holds splits into letters whose sizes multiply to its own).  A
+    letter summed over that no operand holds (ones(k)' @ ones(k)) sums a constant: its size
+    scales the term."""
     left, right = list(left), list(right)
+    joined: list[int] = []  # the letters made one, as they are now called
+
+    def renamed(letters: list[int], old: int, new: tuple[int, ...]) -> list[int]:
+        return [z for letter in letters for z in (new if letter == old else (letter,))]
+
     while left and right:
         x, y = left[0], right[0]
         if term.sizes[x] == term.sizes[y]:
             term = term.renamed(y, (x,))
-            right = [x if letter == y else letter for letter in right]
+            right, joined = renamed(right, y, (x,)), [*renamed(joined, y, (x,)), x]
             left, right = left[1:], right[1:]
             continue
         split = _split(term, x, right) or _split(term, y, left)
@@ -228,9 +235,14 @@ def _contracted(term: Term, left: tuple[int, ...], right: tuple[int, ...]) -> Te
             return None
         old, new = split
         term = term.renamed(old, new)
-        left = [z for letter in left for z in (new if letter == old else (letter,))]
-        right = [z for letter in right for z in (new if letter == old else (letter,))]
-    return term if not left and not right else None
+        left, right, joined = (renamed(part, old, new) for part in (left, right, joined))
+    if left or right:
+        return None
+    for x in dict.fromkeys(joined):
+        if x not in term.rows + term.cols and not term.held(x):
+            size = dimval(term.sizes[x])
+            term = replace(term, scale=size if term.scale is None else mul(term.scale, size))
+    return term
 
 
 def _split(term: Term, letter: int, other: list[int]) -> tuple[int, tuple[int, ...]] | None:

@@ -93,6 +93,15 @@ def _diagonal_only(expected: Result, extended: Program, node: Node, samples) -> 
     return f"your answer has the Jacobian's diagonal but not the rest; {_OFF_DIAGONAL}"
 
 
+def _factor_text(ratio: float) -> str:
+    """The ratio with the digits that tell it from 1 (1.000001, never "1")."""
+    for digits in (6, 9, 12, 15):
+        text = f"{ratio:.{digits}g}"
+        if text != "1":
+            break
+    return text
+
+
 def diagnose(expected: Result, extended: Program, node: Node, samples) -> str:
     what = KIND_NAMES[expected.kind]
     wants = [s.want for s in samples]
@@ -102,11 +111,14 @@ def diagnose(expected: Result, extended: Program, node: Node, samples) -> str:
         return f"your answer is the transpose of the {what}"
     if same([(g, -w) for g, w in zip(gots, wants, strict=True)]):
         return f"your answer is the {what} with the sign flipped"
+    if not any(np.any(g) for g in gots):
+        return f"your answer is 0 where the {what} is not"
     ratios = [float(np.sum(g * w) / np.sum(w * w)) for g, w in zip(gots, wants, strict=True)
               if np.sum(w * w) > 0]
     if ratios and np.allclose(ratios, ratios[0], rtol=1e-7) and \
             same([(g, ratios[0] * w) for g, w in zip(gots, wants, strict=True)]):
-        return f"your answer is {ratios[0]:.6g} times the {what}: a constant factor is off"
+        factor = _factor_text(ratios[0])
+        return f"your answer is {factor} times the {what}: a constant factor is off"
     for hint in (_size_factor, _missing_factor, _swapped_product, _swapped_kron,
                  _softmax_jacobian, _inverse_as_minus, _diagonal_only, _inverse_transpose,
                  _exp_for_sigmoid, _needs_assumption, _transposed_factor, one_sign,

@@ -216,13 +216,15 @@ def _read_answer(expected: Result, answer: str, latex: bool | None,
     wherever it stands (``W' @ delta1`` as much as ``delta1``), and the refusal is the same
     for every name spelled like one, so it tells nothing about the result (not even whether
     it has such a name)."""
+    shape = expected.result.shape  # a bare I in the answer is sized as a square result
+    size = shape.rows if shape.rows == shape.cols and not expected.result.is_scalar else None
     try:
-        return answer_node(expected.program, answer, latex)
+        return answer_node(expected.program, answer, latex, size)
     except UnknownNameError as error:
         deltas = _named_deltas(expected) if allow_deltas else {}
         if deltas:
             try:
-                return answer_node(expected.program.extended(deltas), answer, latex)
+                return answer_node(expected.program.extended(deltas), answer, latex, size)
             except UnknownNameError:
                 raise error from None
         name = getattr(error, "name", None)

@@ -11,7 +11,15 @@ import re
 
 from ..core.ir import Node
 from ..core.program import Program
-from ..errors import DeclarationError, LimitError, MatcalcError, ParseError, UnknownNameError
+from ..core.shapes import Dim
+from ..errors import (
+    DeclarationError,
+    LimitError,
+    Location,
+    MatcalcError,
+    ParseError,
+    UnknownNameError,
+)
 from . import latex_answers as latex_reader
 from .build import Builder, location_of
 from .latex_answers import LatexBuilder
@@ -19,10 +27,12 @@ from .latex_tokens import looks_like_latex
 from .syntax import parse_tree
 
 
-def _latex_answer_node(program: Program, answer: str) -> tuple[Program, Node]:
+def _latex_answer_node(program: Program, answer: str, identity_size: Dim | None = None
+                       ) -> tuple[Program, Node]:
     builder = LatexBuilder.over(program, answer)
     node = None
     for statement in latex_reader.statements(answer, builder.knows):
+        builder.identity_size = None if statement.name else identity_size
         node = builder.expression(statement.tree)
         if statement.name:
             builder.check_new_name(statement.name, "definition",
@@ -35,34 +45,45 @@ def _latex_answer_node(program: Program, answer: str) -> tuple[Program, Node]:
 MAX_ANSWER_LENGTH = 100_000  # characters of one answer; a longer one is refused at once
 
 
-def read_answer(program: Program, answer: str, is_latex: bool | None = None
-                ) -> tuple[Program, Node]:
+def read_answer(program: Program, answer: str, is_latex: bool | None = None,
+                identity_size: Dim | None = None) -> tuple[Program, Node]:
     """The answer's expression over the problem, after its own definitions, and the problem
     extended with them.  ``is_latex``: True for LaTeX, False for the language, None to decide
     by the answer's look (a LaTeX command, ``^{``, ``$``: LaTeX), else the language and, where
-    it does not read as the language, LaTeX (``(A + A') x``)."""
+    it does not read as the language, LaTeX (``(A + A') x``).  ``identity_size``: the size of
+    a bare I that nothing in the answer sizes (``2 * I`` for a Hessian that is n x n)."""
     if len(answer) > MAX_ANSWER_LENGTH:
         raise LimitError(f"the answer has {len(answer):,} characters, more than "
                          f"{MAX_ANSWER_LENGTH:,} (matcalc.lang.answers.MAX_ANSWER_LENGTH)")
     if is_latex or (is_latex is None and looks_like_latex(answer)):
-        return _latex_answer_node(program, answer)
+        return _latex_answer_node(program, answer, identity_size)
     if is_latex is None:  # undecided: the language first, then LaTeX (``(A + A') x``)
         try:
-            return _language_answer_node(program, answer)
+            return _language_answer_node(program, answer, identity_size)
         except (ParseError, UnknownNameError) as error:
             try:
-                return _latex_answer_node(program, answer)
+                return _latex_answer_node(program, answer, identity_size)
             except (ParseError, UnknownNameError):
                 raise error from None
-    return _language_answer_node(program, answer)
+    return _language_answer_node(program, answer, identity_size)
 
 
-def _language_answer_node(program: Program, answer: str) -> tuple[Program, Node]:
-    statements = [s for s in re.split(r"[;\n]", answer) if s.strip()]
-    if not statements:
+# the left side of the answer's last statement, ignored as LaTeX answers ignore theirs: a name
+# (``dL_dW = ...``, as matcalc prints results) or a derivative written with a slash (``dL/dW =``)
+_LEFT_SIDE = re.compile(r"\s*(?:[A-Za-z_]\w*|d\w+\s*/\s*d\w+)\s*=")
+
+
+def _language_answer_node(program: Program, answer: str, identity_size: Dim | None = None
+                          ) -> tuple[Program, Node]:
+    spans = [(m.start(), m.group()) for m in re.finditer(r"[^;\n]+", answer) if m.group().strip()]
+    if not spans:
         raise MatcalcError("the answer is empty")
     builder = Builder.over(program, answer)
-    *local, last = statements
+    local = [text for _, text in spans[:-1]]
+    start, last = spans[-1]
+    left = _LEFT_SIDE.match(last)
+    if left:
+        start, last = start + left.end(), last[left.end():]
     if local:
         text = "\n".join(local)
         tree = parse_tree(text, "program")
@@ -74,9 +95,26 @@ def _language_answer_node(program: Program, answer: str) -> tuple[Program, Node]
                     location_of(statement, text), text)
         builder.program(tree)
     builder.source = last
-    node = builder.expression(parse_tree(last, "expression"))
+    builder.identity_size = identity_size
+    try:
+        node = builder.expression(parse_tree(last, "expression"))
+    except MatcalcError as error:  # placed in the answer, not in its last statement alone
+        raise _placed(error, answer, start) from None
     extended = builder.result()
     return extended, node
+
+
+def _placed(error: MatcalcError, answer: str, start: int) -> MatcalcError:
+    """``error``, located in the answer's last statement (one line, from ``start``), moved to
+    its place in the whole answer."""
+    if error.location is None or error.location.line != 1:
+        return error
+    line = answer.count("\n", 0, start) + 1
+    column = start - (answer.rfind("\n", 0, start) + 1) + error.location.column
+    error.location = Location(line, column, error.location.length)
+    error.source = answer
+    error.args = (str(error),)
+    return error
 
 
 __all__ = ["MAX_ANSWER_LENGTH", "read_answer"]

@@ -106,6 +106,8 @@ class Builder:
         self.requests: list[Request] = []
         self.inferred: list[str] = []
         self.unknown_advice = "declare it, e.g. 'x : vector(n)'"
+        # the size a bare I takes where nothing around it tells: an answer to a square result
+        self.identity_size: Dim | None = None
 
     @classmethod
     def over(cls, program: Program, source: str) -> Builder:
@@ -290,6 +292,8 @@ class Builder:
         return self._sized(self._expr(tree), tree)
 
     def _sized(self, value: Node | PendingIdentity, tree: Tree | Token) -> Node:
+        if is_pending(value) and self.identity_size is not None:
+            return value.build(self.identity_size)
         if is_pending(value):
             raise ShapeError(NEEDS_SIZE, location_of(tree, self.source), self.source)
         return value

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..errors import LimitError, Location, MatcalcError
-from .syntax import MAX_NESTING
+from .syntax import MAX_NESTING, strings_blanked
 
 MAX_DERIVATION_LENGTH = 200_000  # characters of one derivation; a longer one is refused at once
 MAX_DERIVATION_LINES = 2_000  # steps' lines of one derivation
@@ -155,12 +155,13 @@ def _pieces(number: int, raw: str) -> Iterator[tuple[int, str, str]]:
     cuts: list[tuple[int, str]] = []
     depth = matrices = 0
     index = 0
+    scanned = strings_blanked(raw)  # a bracket or % inside einsum's spec is the spec's
 
     def blank(start: int, end: int) -> None:
         chars[start:end] = " " * (end - start)
 
     while index < len(raw):
-        char = raw[index]
+        char = scanned[index]
         if char == "%":
             blank(index, len(raw))
             break
@@ -291,7 +292,7 @@ def _step(number: int, start: int, piece: str, follows: str) -> Step | None:
 def _sides(line: str) -> list[tuple[int, str]]:
     """(offset, text) of the line's parts between its top-level ``=`` signs (``:=`` is one)."""
     found, depth, start = [], 0, 0
-    for index, char in enumerate(line):
+    for index, char in enumerate(strings_blanked(line)):  # brackets in quotes are not counted
         if char in "({[":
             depth += 1
         elif char in ")}]":

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from ..errors import MatcalcError, ParseError
 from .latex_tokens import LatexToken, tokens
+from .syntax import strings_blanked
 
 # -- derivative notation on a left side ------------------------------------------------------
 
@@ -200,11 +201,11 @@ def operators_d(text: str, bare: bool) -> Iterator[OperatorD]:
 
 
 def _closing_bracket(text: str, opening: int) -> int:
-    depth = 0
+    depth, scanned = 0, strings_blanked(text)  # a bracket inside einsum's spec is the spec's
     for index in range(opening, len(text)):
-        if text[index] in "([{":
+        if scanned[index] in "([{":
             depth += 1
-        elif text[index] in ")]}":
+        elif scanned[index] in ")]}":
             depth -= 1
             if depth == 0:
                 return index + 1

@@ -121,8 +121,7 @@ class LatexReader(LatexIndices, LatexBlocks, LatexOnes):
     def postfix_of(self, result: Tree, start: LatexToken) -> Tree:
         """``result`` with the transposes, powers and inverses written after it."""
         while True:
-            if self.at("sym", "'"):
-                self.advance()
+            if self._primed():
                 result = self.tree("transpose", [result], start)
             elif self.at("sym", "^"):
                 self.advance()
@@ -170,6 +169,17 @@ class LatexReader(LatexIndices, LatexBlocks, LatexOnes):
         rest = LatexToken("number" if rest_text.isdigit() else "word", rest_text,
                           token.offset + 1, len(rest_text))
         self.items[self.position:self.position + 1] = [first, rest]
+
+    def _primed(self) -> bool:
+        """Whether a prime comes next (consumed): ``'``, or ``^\\prime``, ``^{\\prime}``, as TeX
+        sets ``'``."""
+        ahead = [(token.kind, token.text) for token in self.items[self.position:self.position + 4]]
+        for written in ([("sym", "'")], [("sym", "^"), ("cmd", "prime")],
+                        [("sym", "^"), ("sym", "{"), ("cmd", "prime"), ("sym", "}")]):
+            if ahead[:len(written)] == written:
+                self.position += len(written)
+                return True
+        return False
 
     def _next_is_transpose(self) -> bool:
         following = self.items[self.position + 1]
@@ -302,8 +312,7 @@ class LatexReader(LatexIndices, LatexBlocks, LatexOnes):
     def application(self, function: str, start: LatexToken) -> Tree:
         """A function and its argument: ``\\log(x)``, ``\\operatorname{tr}(A)``, ``\\log x``."""
         derivative = False
-        if self.at("sym", "'"):
-            self.advance()
+        if self._primed():
             derivative = True
             if function not in DERIVATIVES:
                 raise UnsupportedError(f"the derivative {function}' is not supported; "

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from lark import Token, Tree
 
+from ..core.einsum_spec import parse_spec
 from ..errors import Location, MatcalcError, ParseError, UnsupportedError
 from .latex_names import LatexNames, name_part
 from .latex_tokens import LatexToken, line_column
@@ -144,16 +145,34 @@ class LatexIndices(LatexNames):
             raise self.error("the bracket of an index sum carries the result's indices: "
                              "\\left[\\sum_{k} A_{ik} B_{kj}\\right]_{ij}")
         self.advance()
+        first = self.position
         output = self._output_subscript()
         spec, *operands = inner.children[1:]
         summed, terms = spec
+        self._check_output(terms, output, self.items[first:self.position], opener)
         return self._einsum_tree(summed, list(zip(operands, terms, strict=True)), opener,
                                  output=output)
+
+    def _check_output(self, terms: list[str], output: str, read: list[LatexToken],
+                      opener: LatexToken) -> None:
+        """The bracket's subscript read as einsum's output (``read``: its tokens), an error
+        placed at the letter or bracket of the subscript it is about (else at the sum)."""
+        places = [token.offset + index for token in read if token.text not in "{}"
+                  for index in range(len(token.text))]
+        spec = f"{','.join(terms)}->{output}"
+        try:
+            parse_spec(spec)
+        except MatcalcError as error:
+            place = getattr(error, "spec_place", None)
+            index = place.offset - (len(spec) - len(output)) if place else -1
+            found = places[index] if len(places) == len(output) and 0 <= index < len(places) \
+                else opener.offset
+            raise error.at(Location(*line_column(self.source, found)), self.source) from None
 
     def _output_subscript(self) -> str:
         """The bracket's subscript: the result's letters, a group of them in parentheses one
         axis (``_{(ia)(jb)}``, einsum's grouped output)."""
-        if not (self.at("sym", "{") and self.items[self.position + 1].text == "("):
+        if not (self.at("sym", "{") and self._grouped()):
             return self.raw_subscript()
         self.advance()
         text = ""
@@ -165,6 +184,15 @@ class LatexIndices(LatexNames):
             text += token.text
         self.expect_sym("}", "'}' closing the subscript")
         return text
+
+    def _grouped(self) -> bool:
+        """Whether the braced subscript at the current token has a parenthesis."""
+        for token in self.items[self.position + 1:]:
+            if token.kind == "end" or token.text in ("{", "}"):
+                return False
+            if token.kind == "sym" and token.text in ("(", ")"):
+                return True
+        return False
 
     def _summed_and_bounds(self, start: LatexToken) -> tuple[str, list[Tree]]:
         """The letters under a sum, ``_{k}``, ``_{b,t}``, ``_{i=1}^{n}``, and the upper bound's

@@ -85,7 +85,7 @@ class LatexToken:
     length: int = 1
 
 
-_SKIPPED_ESCAPES = frozenset(",;:! ")
+_SKIPPED_ESCAPES = frozenset(",;:! ()[]")  # spacing; \( \) and \[ \] delimit math as $ does
 _WORD = re.compile(r"[A-Za-z]+[0-9]*")
 _NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?|\.[0-9]+")
 _COMMAND = re.compile(r"\\([A-Za-z]+)")

@@ -77,15 +77,57 @@ def location_at(source: str, offset: int, length: int = 1) -> Location:
     return Location(before + 1, offset - start + 1, length)
 
 
+_OPERAND_ENDS = frozenset(")]}'._")  # a ' after these (or a letter or digit) is a transpose
+
+
+def string_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each string in quotes of ``text`` (einsum's spec), from its opening quote
+    to after its closing one, or to the line's end where it is never closed.  A ``'`` after an
+    operand is a transpose, not a quote; a ``#`` starts a comment, to the line's end."""
+    spans: list[tuple[int, int]] = []
+    previous, index = "", 0
+    while index < len(text):
+        char = text[index]
+        line_end = text.find("\n", index)
+        line_end = len(text) if line_end < 0 else line_end
+        if char == "#":
+            index = line_end
+            continue
+        if char == '"' or char == "'" and not (previous.isalnum() or previous in _OPERAND_ENDS):
+            close = text.find(char, index + 1, line_end)
+            end = close + 1 if close >= 0 else line_end
+            spans.append((index, end))
+            previous, index = char, end
+            continue
+        if not char.isspace():
+            previous = char
+        index += 1
+    return spans
+
+
+def strings_blanked(text: str) -> str:
+    """``text`` with the inside of every string in quotes blanked, offsets kept: brackets, ``=``
+    and ``#`` there are the string's own text, not the language's."""
+    chars = list(text)
+    for start, end in string_spans(text):
+        chars[start + 1:end] = " " * (end - start - 1)
+    return "".join(chars)
+
+
 def check_brackets(source: str) -> None:
-    """Raise ParseError for an unbalanced bracket, LimitError for nesting beyond MAX_NESTING."""
+    """Raise ParseError for an unbalanced bracket, LimitError for nesting beyond MAX_NESTING.
+    Brackets inside a string in quotes (einsum's spec) or a comment are text, not brackets:
+    the string's reader places its own errors.  A string never closed on its line is an error
+    at its opening quote."""
+    for start, end in string_spans(source):
+        if end - start < 2 or source[end - 1] != source[start]:
+            raise ParseError(f"the string opened with {source[start]} is never closed on its "
+                             "line", location_at(source, start), source)
     stack: list[int] = []
     in_comment = False
-    for offset, char in enumerate(source):
-        if in_comment:
+    for offset, char in enumerate(strings_blanked(source)):
+        if in_comment or char == "#":
             in_comment = char != "\n"
-        elif char == "#":
-            in_comment = True
         elif char in _OPENERS:
             stack.append(offset)
             if len(stack) > MAX_NESTING:

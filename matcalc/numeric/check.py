@@ -40,11 +40,12 @@ import numpy as np
 from ..codegen.module import function_of
 from ..core.ir import Node, walk
 from ..core.program import Program
+from ..core.registry import view
 from ..core.shapes import Kind
 from ..engine.result import Result
 from ..errors import DomainError
 from .evaluate import Evaluation, internal_array, prepare, to_user_layout
-from .sampling import KINK_MARGIN, KINKED, random_instance
+from .sampling import EDGES, KINK_MARGIN, random_instance, unsuitable_at, why
 from .verdict import VerdictBase
 
 STEP = 1e-4
@@ -175,16 +176,21 @@ def _given_point(derivative: Result, at: Mapping[str, object]) -> _Point:
 
 
 def _kink(derivative: Result, point: _Point) -> str:
-    """Where the function is not differentiable at the point: a kinked function's argument
-    within the checker's reach of 0 (the same margin random points keep)."""
+    """Where the function is not differentiable at the point: an operation's arguments at one
+    of its edges (its ``check`` facet: relu's argument 0, max's largest entries tied) within the
+    checker's reach, relative to their size."""
     evaluation = point.evaluation
     evaluation.value(derivative.of_node)
+    checks = view("check")
     for node, _value in list(evaluation.values.items()):
-        if node.op in KINKED:
-            argument = np.abs(np.asarray(evaluation.values[node.args[0]], dtype=float))
-            scale = max(float(np.max(argument, initial=0.0)), 1.0)
-            if np.min(argument, initial=np.inf) <= KINK_MARGIN * 1e-2 * scale:
-                return f"the point is at the kink of {node} (its argument has an entry 0)"
+        check = checks.get(node.op)
+        if check in EDGES:
+            arguments = [np.asarray(evaluation.values[a], dtype=float) for a in node.args]
+            scale = max([1.0, *(float(np.max(np.abs(a), initial=0.0)) for a in arguments)])
+            margin = KINK_MARGIN * 1e-2 * scale
+            if unsuitable_at(check, node, evaluation.values, margin):
+                return f"the point is where {node} is not differentiable: " \
+                       f"{why(check, node, margin)}"
     return ""
 
 

@@ -4,19 +4,20 @@ Sizes are small and, where possible, different for different dimension symbols, 
 transposed or mis-shaped result cannot pass a numeric check by accident.  Attributes decide how a
 variable is drawn (``spd``: ``B @ B' / n + I / 2``, ``simplex``: a Dirichlet draw, ...).  Domains
 are honoured in two ways: a variable that is the direct argument of ``log``/``sqrt``/``logdet``/
-``inv`` is drawn positive or invertible, and every draw is evaluated and rejected when some
-function meets a value outside its domain or a kink (``relu``/``step``/``sign``/``abs`` at 0).
+``inv`` is drawn positive or invertible (the operation's ``domain`` facet), and every draw is
+evaluated and rejected when some function meets a value outside its domain or comes near where
+its ``check`` facet says it is not differentiable (``relu`` at 0, ``maximum(a, b)`` at a = b,
+``max`` at a tie, ``inv`` of a nearly singular matrix).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
 
-from ..core.functions import FUNCTIONS
 from ..core.ir import Node, walk
 from ..core.labels import LABELS, MASK, classes
 from ..core.program import Program
@@ -33,9 +34,6 @@ CONDITION_LIMIT = 1e6  # the condition number an inverted matrix may have
 MAX_TRIES = 200
 RESIZE_EVERY = 25  # failed tries at one choice of sizes before choosing others
 
-KINKED = frozenset(name for name, function in FUNCTIONS.items() if function.kink)
-EXTREMA = frozenset(f"{axis}{is_}{extreme}" for axis in ("", "axis_") for is_ in ("", "is")
-                    for extreme in ("max", "min"))  # no derivative at ties
 EIGENVALUE_GAP = 1e-2  # eigenvalues of eigvalsh / eigvecsh must be this far apart (relative)
 # Where a scaled point must keep a function away from its limits: floating point loses what
 # it computes there (a softmax entry that underflows to 0 makes log(x) infinite, 1 - s of a
@@ -142,9 +140,11 @@ def _drawn(node: Node, sizes: Mapping[str, int], rng: np.random.Generator,
     if LABELS in attributes:  # class labels: integers in 0..k-1
         return rng.integers(0, classes(node).value(sizes),
                             size=rows if node.kind is Kind.VECTOR else (rows, cols))
-    if MASK in attributes:  # 0s and 1s, a 1 in every row (a softmax of where(M, S, -inf))
+    if MASK in attributes:  # 0s and 1s, a 1 in every row (a softmax of where(M, S, -inf));
+        # a vector's softmax runs over all of it: one 1 in the vector, not in every entry
         mask = _mask(tuple(d.value(sizes) for d in node.shape.dims) if node.kind is Kind.TENSOR
-                     else (rows, cols), rng, "symmetric" in attributes)
+                     else (1, rows) if node.kind is Kind.VECTOR else (rows, cols), rng,
+                     "symmetric" in attributes)
         return mask if node.kind is Kind.TENSOR else to_user_layout(node.kind, mask)
     if node.kind is Kind.TENSOR:
         return _drawn_tensor(tuple(d.value(sizes) for d in node.shape.dims), rng, attributes)
@@ -302,13 +302,35 @@ def _first_problem(program: Program, evaluation: Evaluation, margin: float = KIN
         if saturation is not None and _saturated(node, value, bounds.get(node.op),
                                                  saturation, evaluation.values):
             return f"{node} comes within {saturation:g} of its limits"
-        if node.op in KINKED and np.min(np.abs(evaluation.values[node.args[0]])) <= margin:
-            return f"the argument of {node} comes within {margin:g} of the kink at 0"
-        if node.op in EXTREMA and _nearly_tied(node, evaluation.values[node.args[0]], margin):
-            return f"the extreme entries of {node.args[0]} come within {margin:g} of a tie"
-        if node.op in checks and unsuitable(checks[node.op], evaluation.values[node.args[0]]):
-            return _WHY[checks[node.op]].format(node=node, argument=node.args[0])
+        check = checks.get(node.op)
+        if check and unsuitable_at(check, node, evaluation.values, margin):
+            return why(check, node, margin)
     return ""
+
+
+def unsuitable_at(check: str, node: Node, values: Mapping[Node, object],
+                  margin: float = KINK_MARGIN) -> bool:
+    """Whether ``node``'s arguments (their ``values``) are unsuitable for its ``check`` facet
+    (:func:`unsuitable`); ``maximum(a, a)``, which is ``a``, has no kink."""
+    if check == "kink" and len(node.args) == 2 and node.args[0] is node.args[1]:
+        return False
+    return unsuitable(check, [values[a] for a in node.args], axis_of(node), margin)
+
+
+def why(check: str, node: Node, margin: float = KINK_MARGIN) -> str:
+    """Why ``node``'s arguments are unsuitable for its ``check`` facet."""
+    argument = node.args[0]
+    if check == "kink" and len(node.args) == 2:
+        return f"the arguments of {node} come within {margin:g} of each other"
+    return _WHY[check].format(node=node, argument=argument, margin=margin)
+
+
+def axis_of(node: Node) -> int | None:
+    """The axis an operation runs along, where it has an ``axis`` parameter (None: it takes
+    every entry)."""
+    code = operation(node.op).code
+    named = dict(zip(code.params, node.params, strict=False)) if code else {}
+    return named.get("axis")
 
 
 @cache
@@ -324,14 +346,28 @@ def _checks() -> dict[str, str]:
 
 
 _WHY = {"conditioned": "the argument of {node} is nearly singular",
+        "kink": "the argument of {node} comes within {margin:g} of the kink at 0",
+        **dict.fromkeys(("largest tied", "smallest tied"),
+                        "the extreme entries of {argument} come within {margin:g} of a tie"),
         "eigen gap": "the eigenvalues of {argument} are nearly repeated",
         **dict.fromkeys(("singular gap", "singular floor", "singular values"),
                         "the singular values of {argument} are nearly repeated or nearly 0")}
 
 
-def unsuitable(check: str, argument) -> bool:
-    """Whether ``argument`` is too near where an operation with this ``check`` facet
-    (core/registry.CHECKS) is not differentiable, or finite differences are poor."""
+EDGES = ("kink", "largest tied", "smallest tied")  # checks of where a function has an edge
+
+
+def unsuitable(check: str, arguments: Sequence, axis: int | None = None,
+               margin: float = KINK_MARGIN) -> bool:
+    """Whether an operation's ``arguments`` are too near where one with this ``check`` facet
+    (core/registry.CHECKS) is not differentiable, or finite differences are poor; ``margin``:
+    how near an edge (EDGES) may come, ``axis``: the one an extreme is taken along."""
+    argument = arguments[0]
+    if check == "kink":  # relu(x) at x = 0, maximum(a, b) at a = b
+        apart = argument if len(arguments) == 1 else np.subtract(argument, arguments[1])
+        return bool(np.min(np.abs(apart), initial=np.inf) <= margin)
+    if check in ("largest tied", "smallest tied"):
+        return _nearly_tied(argument, axis, check == "smallest tied", margin)
     if np.ndim(argument) < 2:
         return False
     if check == "conditioned":
@@ -341,16 +377,16 @@ def unsuitable(check: str, argument) -> bool:
     return _singular_values_close(check, argument)
 
 
-def _nearly_tied(node: Node, value, margin: float) -> bool:
-    """Whether the largest (smallest) two entries of max(X) or of a row (column) of max(X,
-    axis) lie within ``margin`` of each other: the arg-max would change under a small step, and
-    finite differences would straddle the kink.  Entries -inf (+inf for min) behind a mask
-    never tie with the extreme value."""
+def _nearly_tied(value, axis: int | None, smallest: bool, margin: float) -> bool:
+    """Whether the largest (``smallest``) two entries of X, or of a line of X along ``axis``,
+    lie within ``margin`` of each other: the arg-max would change under a small step, and
+    finite differences would straddle the kink.  Entries -inf (+inf for the smallest) behind a
+    mask never tie with the extreme value."""
     values = np.asarray(value, dtype=float)
-    if node.op.endswith("min"):
+    if smallest:
         values = -values
-    if node.params:  # each row of lines is one reduction: a row (axis 1), a column (axis 0)
-        lines = np.moveaxis(values, node.params[0], -1).reshape(-1, values.shape[node.params[0]])
+    if axis is not None and values.ndim:  # each row of lines is one reduction
+        lines = np.moveaxis(values, axis, -1).reshape(-1, values.shape[axis])
     else:
         lines = values.reshape(1, -1)
     if lines.shape[1] < 2:

@@ -145,20 +145,26 @@ def _facets(name: str, scalar: str, scalar_code: str, torch: str = "") -> dict:
                 cost="costly")
 
 
-define("expm", differential=d_expm, **_facets("expm", "expm(a) = exp(a)", "np.exp({0})"))
+# each is its elementwise function on the eigenvalues (spectral), and symmetric at a symmetric
+# argument: f(A)' = f(A') for a function with a power series of real coefficients (Higham
+# 2008, sec. 1.2); so are the Frechet derivatives and the Sylvester solve, in both arguments
+define("expm", differential=d_expm, spectral="exp", symmetry="arguments",
+       **_facets("expm", "expm(a) = exp(a)", "np.exp({0})"))
 # logm and sqrtm: random points draw an spd argument, its spectrum off the negative real axis
-define("logm", differential=d_logm, domain="spd",
+define("logm", differential=d_logm, domain="spd", spectral="log", symmetry="arguments",
        **_facets("logm", "logm(a) = log(a)", "np.log({0})"))
-define("sqrtm", differential=d_sqrtm, domain="spd",
+define("sqrtm", differential=d_sqrtm, domain="spd", spectral="sqrt", symmetry="arguments",
        **_facets("sqrtm", "sqrtm(a) = sqrt(a)", "np.sqrt({0})"))
 define("expm_frechet", differential=frechet_differential("expm_frechet"), arity=2,
+       symmetry="arguments",
        adjoints=(derived_adjoint("expm_frechet", 0), frechet_adjoint("expm_frechet")),
        jacobian=no_kronecker_form("expm_frechet"),
        **_facets("expm_frechet", "expm_frechet(a, e) = exp(a) e", "(np.exp({0}) * {1})"))
 define("logm_frechet", differential=frechet_differential("logm_frechet"), arity=2,
+       symmetry="arguments", domain="spd",
        adjoints=(derived_adjoint("logm_frechet", 0), frechet_adjoint("logm_frechet")),
        jacobian=no_kronecker_form("logm_frechet"),
        **_facets("logm_frechet", "logm_frechet(a, e) = e / a", "({1} / {0})"))
-define("sylvester", differential=d_sylvester, arity=2,
+define("sylvester", differential=d_sylvester, arity=2, symmetry="arguments",
        adjoints=(derived_adjoint("sylvester", 0), pull_sylvester_e), jacobian=vec_sylvester,
        **_facets("sylvester", "sylvester(s, e) = e / (2 s)", "({1} / (2.0 * {0}))"))

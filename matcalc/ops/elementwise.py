@@ -92,4 +92,5 @@ for _name, _function in FUNCTIONS.items():
            scalar=f"{_name}(a) is the number {_name} of a",
            cost="costly" if _function.costly else "cheap",
            tensors=True, domain=_function.domain, values=_function.values,
-           bounds=_function.bounds, symmetry="arguments")  # f(S)' = f(S') entry by entry
+           bounds=_function.bounds, check=_function.check,
+           symmetry="arguments")  # f(S)' = f(S') entry by entry

@@ -43,7 +43,7 @@ define("maximum", differential=d_maximum, arity=2, shape=pairwise_shape("maximum
        sympy=lambda s, node, a, b: s.extremum(s.sp.Max, node, a, b),
        stable=(),
        scalar="maximum(a, b) = max(a, b)",
-       cost="cheap")
+       cost="cheap", check="kink")  # not differentiable where A = B
 define("minimum", differential=d_minimum, arity=2, shape=pairwise_shape("minimum"),
        syntax=Syntax("minimum"),
        latex=Latex(template=r"\min\left({0}, {1}\right)", reads=("min",)),
@@ -51,4 +51,4 @@ define("minimum", differential=d_minimum, arity=2, shape=pairwise_shape("minimum
        sympy=lambda s, node, a, b: s.extremum(s.sp.Min, node, a, b),
        stable=(),
        scalar="minimum(a, b) = min(a, b)",
-       cost="cheap")
+       cost="cheap", check="kink")

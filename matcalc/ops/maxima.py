@@ -106,6 +106,7 @@ def vec_constant(node, out, js):
 
 
 for _name, _arg, _which in (("max", "argmax", "largest"), ("min", "argmin", "smallest")):
+    _tied = f"{_which} tied"  # not differentiable (ismax: not continuous) at ties
     define(_name, differential=d_extreme, adjoints=(pull_extreme,), jacobian=vec_extreme,
            shape=scalar_result,
            syntax=Syntax(_name),
@@ -115,7 +116,7 @@ for _name, _arg, _which in (("max", "argmax", "largest"), ("min", "argmin", "sma
            stable=(),
            scalar=f"{_name}(a) = a",
            cost="cheap",
-           tensors=True)
+           tensors=True, check=_tied)
     define(f"axis_{_name}", differential=d_along, adjoints=(pull_along,), shape=axis_shape,
            syntax=Syntax(_name, params=(None,)),
            latex=Latex(template=rf"\operatorname{{{{{_name}}}}}\left({{0}}, {{1}}\right)"),
@@ -126,7 +127,7 @@ for _name, _arg, _which in (("max", "argmax", "largest"), ("min", "argmin", "sma
            stable=(),
            scalar=f"{_name}(X, axis) takes a matrix or a tensor",
            cost="cheap",
-           tensors=True)
+           tensors=True, check=_tied)
     for _prefix, _params, _written in (("", (), "None"), ("axis_", ("axis",), "{axis}")):
         _indicator_name = f"is{_name}"
         define(f"{_prefix}{_indicator_name}", differential=d_constant,
@@ -142,4 +143,4 @@ for _name, _arg, _which in (("max", "argmax", "largest"), ("min", "argmin", "sma
                scalar=f"{_indicator_name}(a) = 1: the 0/1 indicator of the {_which} entry "
                       f"({_arg}, the first at ties)",
                cost="cheap",
-               tensors=True)
+               tensors=True, check=_tied)

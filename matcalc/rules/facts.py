@@ -7,7 +7,7 @@ on the simplex whatever theta is), never guessed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
 
 from ..core import ir
@@ -33,6 +33,18 @@ def _valued() -> dict[str, frozenset[str]]:
 
     return {"positive": taking("positive", "unit"), "nonnegative": taking("nonnegative") - {"sqrt"},
             "unit": taking("unit"), "unit entrywise": taking("unit") - {"softmax"}}
+
+
+@cache
+def _functions_of_argument() -> frozenset[str]:
+    """The operations whose value is a polynomial in their (first) argument: the inverse, the
+    powers, the negation, and the primary matrix functions (their ``spectral`` facet)."""
+    return frozenset({"inv", "neg", "mpow", "mpowk"} |
+                     {name for name, f in view("spectral").items() if f})
+
+
+_ANY = "a multiple of I"  # what commutes with every matrix
+_DIAGONAL = "diagonal"
 
 
 @cache
@@ -214,6 +226,21 @@ class Facts:
         through references to references), the node itself otherwise."""
         return self._resolve(node)
 
+    def walked(self, node: Node, into: Callable[[Node], bool] = lambda item: True
+               ) -> Iterator[Node]:
+        """Every node ``node`` is built of, through the definitions it names, each once;
+        ``into`` says which to look inside."""
+        seen: set[Node] = set()
+        stack = [node]
+        while stack:
+            item = self._resolve(stack.pop())
+            if item in seen:
+                continue
+            seen.add(item)
+            yield item
+            if into(item):
+                stack.extend(item.args)
+
     def _resolve(self, node: Node) -> Node:
         seen = 0
         while node.op == "ref" and seen < 1000:
@@ -253,6 +280,11 @@ class Facts:
                 self._resolve(second).op in _valued()["unit entrywise"]
         if op == "pow":
             return self.positive(node.args[0])
+        if op == "diag":  # a Cholesky factor's diagonal
+            return self._resolve(node.args[0]).op == "chol"
+        if op == "eigvalsh":  # the eigenvalues of a positive definite matrix
+            matrix = self._resolve(node.args[0])
+            return matrix.op == "var" and self._declared(matrix, "spd")
         if op == "transpose":
             return self.positive(node.args[0])
         return False
@@ -337,10 +369,58 @@ class Facts:
             return {"lower": "upper", "upper": "lower"}.get(self.triangular(node.args[0]), "")
         if op in ("inv", "neg"):
             return self.triangular(node.args[0])
-        if op in ("matmul", "add", "sub"):
-            sides = {self.triangular(arg) for arg in node.args}
+        if op in ("matmul", "add", "sub"):  # a diagonal factor or term keeps either side
+            sides = {self.triangular(arg) for arg in node.args if not self.diagonal(arg)}
             return sides.pop() if len(sides) == 1 else ""
+        if op in ("mul", "div") and any(arg.is_scalar for arg in node.args):
+            return self.triangular(next(arg for arg in node.args if not arg.is_scalar))
         return ""
+
+    def diagonal(self, node: Node) -> bool:
+        """A square matrix that is 0 off its diagonal: I, Diag(v), and their scalings, sums,
+        products, transposes and inverses."""
+        node = self._resolve(node)
+        if node.kind is not Kind.MATRIX:
+            return False
+        if node.op in ("identity", "Diag"):
+            return True
+        if node.op in ("transpose", "inv", "neg", "add", "sub", "matmul", "mul", "div"):
+            matrices = [arg for arg in node.args if not arg.is_scalar]
+            return bool(matrices) and (node.op != "div" or matrices[0] is node.args[0]) and \
+                all(self.diagonal(arg) for arg in matrices)
+        return False
+
+    def commutes(self, a: Node, b: Node) -> bool:
+        """Whether a @ b = b @ a for square matrices a and b: either is a multiple of I, both
+        are diagonal, or both are functions of one matrix M (built from M by sums, products,
+        scalings, powers, inverses and primary matrix functions, each a polynomial in its
+        argument: Higham, Functions of Matrices (2008), thm. 1.3)."""
+        first, second = self._function_of(a), self._function_of(b)
+        return first is not None and second is not None and \
+            (_ANY in (first, second) or first is second)
+
+    def _function_of(self, node: Node, depth: int = 0) -> object | None:
+        """The matrix that ``node`` is a function of (:meth:`commutes`), _ANY for a multiple of
+        I, _DIAGONAL for a diagonal matrix, None when not a square matrix or not known."""
+        node = self._resolve(node)
+        if node.is_scalar or node.op == "identity":
+            return _ANY
+        if node.kind is not Kind.MATRIX or node.shape.rows is not node.shape.cols or depth > 40:
+            return None
+        if node.op == "Diag":
+            return _DIAGONAL
+        if node.op in _functions_of_argument() or \
+                (node.op == "transpose" and self.symmetric(node.args[0])):
+            return self._function_of(node.args[0], depth + 1)
+        if node.op in ("add", "sub", "matmul", "mul", "div"):
+            matrices = [arg for arg in node.args if not arg.is_scalar]
+            if node.op in ("mul", "div") and len(matrices) > 1:
+                return node  # entry by entry: a function of nothing it is built of
+            bases = {self._function_of(arg, depth + 1) for arg in matrices} - {_ANY}
+            if None in bases or len(bases) > 1:
+                return None
+            return bases.pop() if bases else _ANY
+        return node
 
     def symmetric(self, node: Node) -> bool:
         """A square matrix equal to its transpose."""

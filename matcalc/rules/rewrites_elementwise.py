@@ -163,3 +163,47 @@ def scale_out_of_sum(node: Node, facts: Facts) -> Node | None:
     if inner.op == "mul" and a.is_scalar and a.op != "const" and not b.is_scalar:
         return apply("mul", a, apply(node.op, b))
     return None
+
+
+@rule('piecewise-factor', ops=('mul', 'div'),
+      example='r : vector(n); c : scalar\nf = 2 * abs(r) .^ 3 * c / (c + abs(r)) * sign(r)')
+def piecewise_factor(node: Node, facts: Facts) -> Node | None:
+    """relu(t) ^ k * step(t) = relu(t) ^ k, relu(t) ^ k * sign(t) = relu(t) ^ k (k > 0; also
+    maximum(t, 0)): the factor is 1 wherever the other is not 0; abs(t) ^ k * sign(t) =
+    abs(t) ^ (k - 1) * t (k >= 1); step(t) ^ k = step(t) (k > 0); abs(t) / t = sign(t) =
+    t / abs(t) (t != 0 where it divides).  Each holds at 0 too (step(0) = sign(0) = 0), also
+    as factors of a longer product or quotient."""
+    if node.op == "div":
+        a, b = node.args
+        if a.op == "abs" and a.args[0] is b or b.op == "abs" and b.args[0] is a:
+            return apply("sign", b if b.op != "abs" else a) if same_shape(a, b) else None
+    factors = _chain_factors(node)
+    for j, (indicator, sign) in enumerate(factors):
+        if indicator.op not in ("step", "sign") or sign < 0:
+            continue
+        t = indicator.args[0]
+        for i, (factor, other_sign) in enumerate(factors):
+            base, k = _base_power(factor)
+            if i == j or other_sign < 0 or k <= 0 or not same_shape(factor, indicator):
+                continue
+            if _positive_part(base) is t or (base is indicator and indicator.op == "step"):
+                return _product([f for index, f in enumerate(factors) if index != j])
+            if base.op == "abs" and base.args[0] is t and indicator.op == "sign" and k >= 1:
+                kept = [(_power(base, k - 1, factor), 1) if index == i else (t, 1)
+                        if index == j else f for index, f in enumerate(factors)
+                        if index != i or k != 1]  # abs(t) ^ 0 = 1: left out
+                return _product(kept)
+    return None
+
+
+def _positive_part(node: Node) -> Node | None:
+    """t for relu(t), maximum(t, 0) or maximum(0, t); else None."""
+    if node.op == "relu":
+        return node.args[0]
+    if node.op == "maximum":
+        a, b = node.args
+        if b.op == "const" and b.params[0] == 0:
+            return a
+        if a.op == "const" and a.params[0] == 0:
+            return b
+    return None

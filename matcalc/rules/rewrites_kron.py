@@ -191,3 +191,24 @@ def _hadamard_of_selection(factors: list[Node]) -> Node | None:
     if not all(x.shape.rows == size and x.shape.cols == size for x in (a, b)):
         return None
     return apply("mul", a, b)
+
+
+@rule('vec-hadamard', ops=('mul', 'div'), example='A, B : matrix(m, n)\nf = vec(A) * vec(B)')
+def vec_hadamard(node: Node, facts: Facts) -> Node | None:
+    """vec(A) * vec(B) = vec(A * B), vec(A) / vec(B) = vec(A / B): vec lists entries, and
+    these act entry by entry (A, B of one shape)."""
+    a, b = node.args
+    if a.op == "vec" and b.op == "vec" and same_shape(a.args[0], b.args[0]):
+        return vec(apply(node.op, a.args[0], b.args[0]))
+    return None
+
+
+@rule('vec-of-constant', ops=('vec',), example='A : matrix(m, n)\nf = vec(ones(m, n)) + vec(A)')
+def vec_of_constant(node: Node, facts: Facts) -> Node | None:
+    """vec(ones(m, n)) = ones(m n), vec(zeros(m, n)) = zeros(m n)."""
+    inner = node.args[0]
+    if inner.op not in ("ones", "zeros"):
+        return None
+    make = ir.ones if inner.op == "ones" else ir.zeros
+    return make(node.shape.rows, ONE, node.kind)
+

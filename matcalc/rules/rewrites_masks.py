@@ -78,15 +78,6 @@ def _finite(node: Node, facts: Facts) -> bool:
     """Whether no infinity (the -inf branch of a where) enters ``node`` but through a softmax or
     logsumexp (finite), through its definitions too: where one could, 0 * x may be NaN, and the
     mask must stay."""
-    seen: set[Node] = set()
-    stack = [node]
-    while stack:
-        item = facts._resolve(stack.pop())
-        if item in seen:
-            continue
-        seen.add(item)
-        if item.op == "const" and math.isinf(item.params[0]):
-            return False
-        if item.op not in ("softmax", "logsumexp"):  # finite of -inf entries (a row has one)
-            stack.extend(item.args)
-    return True
+    # softmax and logsumexp are finite of -inf entries (a row has one)
+    return not any(item.op == "const" and math.isinf(item.params[0]) for item in
+                   facts.walked(node, lambda item: item.op not in ("softmax", "logsumexp")))

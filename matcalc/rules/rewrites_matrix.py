@@ -135,18 +135,6 @@ def _ones(node: Node) -> bool:
     return node.op == "ones" or (node.op == "transpose" and node.args[0].op == "ones")
 
 
-@rule('diag-times-vector', ops=('matmul',), example='a, b : vector(n)\nf = Diag(a) @ b')
-def diag_times_vector(node: Node, facts: Facts) -> Node | None:
-    """Diag(a) @ b = a * b; b' @ Diag(a) = (b * a)'."""
-    a, b = node.args
-    if a.op == "Diag" and a.args[0].kind is Kind.VECTOR and b.kind is Kind.VECTOR:
-        return apply("mul", a.args[0], b)
-    if b.op == "Diag" and b.args[0].kind is Kind.VECTOR and a.op == "transpose" and \
-            a.args[0].kind is Kind.VECTOR:
-        return apply("transpose", apply("mul", a.args[0], b.args[0]))
-    return None
-
-
 @rule('inner-product-with-ones', ops=('matmul', 'sum'),
       example='A : matrix(n, n)\nf = ones(n)\' @ diag(A)')
 def inner_product_with_ones(node: Node, facts: Facts) -> Node | None:
@@ -162,32 +150,6 @@ def inner_product_with_ones(node: Node, facts: Facts) -> Node | None:
     if b.op == "ones":
         return apply("sum", a.args[0])
     return None
-
-
-@rule('diag-of-ones', ops=('matmul',), example='B : matrix(n, m)\nf = Diag(ones(n)) @ B')
-def diag_of_ones(node: Node, facts: Facts) -> Node | None:
-    """Diag(1) @ B = B, B @ Diag(1) = B; Diag(-a) @ B = -(Diag(a) @ B)"""
-    a, b = node.args
-    if a.op == "Diag" and a.args[0].op == "ones":
-        return b
-    if b.op == "Diag" and b.args[0].op == "ones":
-        return a
-    if a.op == "Diag" and a.args[0].op == "neg":
-        return apply("neg", apply("matmul", apply("Diag", a.args[0].args[0]), b))
-    return None
-
-
-@rule('diagonal-of-diag', ops=('diag',), example='x : vector(n)\nf = diag(Diag(x))')
-def diagonal_of_diag(node: Node, facts: Facts) -> Node | None:
-    """diag(Diag(x)) = x."""
-    inner = node.args[0]
-    return inner.args[0] if inner.op == "Diag" and inner.args[0].kind is Kind.VECTOR else None
-
-
-@rule('diag-of-scalar', ops=('Diag',), example='s : scalar\nf = Diag(s)')
-def diag_of_scalar(node: Node, facts: Facts) -> Node | None:
-    """Diag(s) = s for a scalar s."""
-    return node.args[0] if node.args[0].is_scalar else None
 
 
 @rule(
@@ -294,42 +256,6 @@ def _scaled_product(term: Node):
     return None
 
 
-@rule('diag-sum', ops=('add', 'sub'), example='a, b : vector(n)\nf = Diag(a) - Diag(b)')
-def diag_sum(node: Node, facts: Facts) -> Node | None:
-    """Diag(a) + Diag(b) = Diag(a + b); Diag(a) - Diag(b) = Diag(a - b) (a, b vectors); a
-    scalar multiple or quotient of a Diag is the Diag of one: Diag(a) - Diag(b) / s =
-    Diag(a - b / s)."""
-    a, b = _diagonal(node.args[0]), _diagonal(node.args[1])
-    if a is not None and b is not None and a.kind is Kind.VECTOR and same_shape(a, b):
-        return apply("Diag", apply(node.op, a, b))
-    return None
-
-
-def _diagonal(term: Node) -> Node | None:
-    """v for Diag(v); s * v for s * Diag(v); v / s for Diag(v) / s (s a scalar)."""
-    if term.op == "Diag":
-        return term.args[0]
-    if term.op == "mul" and term.args[0].is_scalar and term.args[1].op == "Diag":
-        return apply("mul", term.args[0], term.args[1].args[0])
-    if term.op == "div" and term.args[1].is_scalar and term.args[0].op == "Diag":
-        return apply("div", term.args[0].args[0], term.args[1])
-    return None
-
-
-@rule('diag-product', ops=('matmul',), example='a, b : vector(n)\nf = Diag(a) @ Diag(b)')
-def diag_product(node: Node, facts: Facts) -> Node | None:
-    """Diag(a) @ Diag(b) = Diag(a * b); Diag(a) @ (Diag(b) @ C) = Diag(a * b) @ C."""
-    a, b = node.args
-    if a.op != "Diag" or a.args[0].kind is not Kind.VECTOR:
-        return None
-    if b.op == "Diag" and same_shape(a.args[0], b.args[0]):
-        return apply("Diag", apply("mul", a.args[0], b.args[0]))
-    if b.op == "matmul" and b.args[0].op == "Diag" and same_shape(a.args[0], b.args[0].args[0]):
-        return apply("matmul", apply("Diag", apply("mul", a.args[0], b.args[0].args[0])),
-                     b.args[1])
-    return None
-
-
 @rule('inverse-of-inverse', ops=('inv',), example='X : matrix(n, n) invertible\nf = inv(inv(X))')
 def inverse_of_inverse(node: Node, facts: Facts) -> Node | None:
     """inv(inv(A)) = A."""
@@ -371,10 +297,10 @@ def _power(node: Node) -> tuple[Node, int]:
     return node, 1
 
 
-def _raised(base: Node, k: int) -> Node:
+def raised(base: Node, k: int) -> Node:
     """base ^ k for any integer k: I, base, a power, or the inverse of one."""
     if k < 0:
-        return ir.apply("inv", _raised(base, -k))
+        return ir.apply("inv", raised(base, -k))
     if k == 0:
         return ir.identity(base.shape.rows)
     return base if k == 1 else ir.matpow(base, k)
@@ -391,7 +317,7 @@ def _powers_joined(a: Node, b: Node) -> Node | None:
     if base is not other or base.op in ("identity", "transpose") or \
             abs(j + k) > limits.MAX_MATRIX_POWER:
         return None
-    return _raised(base, j + k)
+    return raised(base, j + k)
 
 
 @rule('powers-join', ops=('matmul',), example='X : matrix(n, n); B : matrix(n, m)\n'

@@ -2,18 +2,21 @@
 
 The rules themselves, each with its identity as its docstring, are in
 :mod:`matcalc.rules.rewrites_scalar`, :mod:`matcalc.rules.rewrites_matrix`,
-:mod:`matcalc.rules.rewrites_masks` and :mod:`matcalc.rules.rewrites_kron`.
+:mod:`matcalc.rules.rewrites_diagonal`, :mod:`matcalc.rules.rewrites_masks`,
+:mod:`matcalc.rules.rewrites_kron` and :mod:`matcalc.rules.rewrites_spectral`.
 """
 
 from __future__ import annotations
 
 from . import (  # noqa: F401 - they register their rules
     rewrites_axes,
+    rewrites_diagonal,
     rewrites_elementwise,
     rewrites_kron,
     rewrites_masks,
     rewrites_matrix,
     rewrites_scalar,
+    rewrites_spectral,
     rewrites_tensors,
 )
 from .rewrite import REWRITES, Rule
@@ -31,6 +34,10 @@ PRIORITY: tuple[str, ...] = (
     'divided-by-one',
     'inverse-of-inverse',
     'inverse-cancels',
+    'spectral-function',
+    'cholesky-product',
+    'frechet-commuting',
+    'sylvester-commuting',
     'powers-join',
     'identity-product',
     'power-one',
@@ -49,6 +56,8 @@ PRIORITY: tuple[str, ...] = (
     'kron-mixed-product',
     'kron-chain',
     'kron-times-vec',
+    'vec-hadamard',
+    'vec-of-constant',
     'block-product',
     'kron-hadamard',
     'kron-of-scalar',
@@ -74,7 +83,12 @@ PRIORITY: tuple[str, ...] = (
     'number-out-of-triangle',
     'zero-behind-its-mask',
     'diagonal-of-diag',
+    'diagonal-of-product',
+    'symmetric-part-of-symmetric',
+    'symmetric-part-of-phi',
+    'phi-of-upper',
     'diag-of-scalar',
+    'diag-of-uniform',
     'identity-hadamard',
     'inner-product-with-quotient',
     'sum-of-simplex',
@@ -84,6 +98,7 @@ PRIORITY: tuple[str, ...] = (
     'sigmoid-complement',
     'exp-times-logistic',
     'step-of-zero',
+    'piecewise-factor',
     'like-terms',
     'repeated-factor',
     'power-of-power',

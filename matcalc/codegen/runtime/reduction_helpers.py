@@ -32,28 +32,3 @@ def _column_dots(a, b):
     # 1' @ (a * b)
     return _np.einsum("ij,ij->j", a, b)[None, :]
 
-
-# rows of a block of _in_row_blocks: about this many bytes of each array, an L2 cache's share
-_ROW_BLOCK_BYTES = 1 << 19
-
-
-def _in_row_blocks(function, arrays, sliced):
-    # function(**arrays), a row-local function (codegen/row_blocks.py), over blocks of the
-    # sliced arrays' rows: each block's passes read the cache, not memory
-    arrays = {name: _np.asarray(value) if name in sliced else value
-              for name, value in arrays.items()}
-    counts = {arrays[name].shape[0] if arrays[name].ndim else -1 for name in sliced}
-    n = counts.pop()
-    width = max(arrays[name].size // max(n, 1) * arrays[name].itemsize for name in sliced)
-    rows = max(1, _ROW_BLOCK_BYTES // max(width, 1))
-    if counts or n < 2 * rows:  # (arrays of different rows: the function says what is wrong)
-        return function(**arrays)
-    out = {}
-    for start in range(0, n, rows):
-        part = function(**{name: value[start:start + rows] if name in sliced else value
-                           for name, value in arrays.items()})
-        for key, value in part.items():
-            if key not in out:
-                out[key] = _np.empty((n, *value.shape[1:]), dtype=value.dtype)
-            out[key][start:start + rows] = value
-    return out
