@@ -36,9 +36,9 @@ def row_sums_of_centred(node: Node, facts: Facts) -> Node | None:
       example="X : matrix(N, d)\nf = ((X @ ones(d)) @ ones(d)') / d")
 def spread_mean(node: Node, facts: Facts) -> Node | None:
     """(v @ 1') / s = (v / s) @ 1' and (1 @ r) / s = 1 @ (r / s) for a scalar s where v / s is
-    a mean along an axis: a column (row) divided, then spread over the rows (columns), printed
-    as the broadcast of mean(X, 1) (mean(X, 0)); expand(sum(X, a), b, n) / m =
-    expand(mean(X, a), b, n) for m the length of X's axis a."""
+    a mean along an axis (or v is ones): a column (row) divided, then spread over the rows
+    (columns), printed as the broadcast of mean(X, 1) (mean(X, 0)); expand(sum(X, a), b, n) /
+    m = expand(mean(X, a), b, n) for m the length of X's axis a."""
     top, divisor = node.args
     if top.op == "expand" and divisor.op == "dimval" and \
             axis_length(top.args[0]) == divisor.params[0]:
@@ -50,13 +50,19 @@ def spread_mean(node: Node, facts: Facts) -> Node | None:
         return None
     if factors[-1].op == "transpose" and factors[-1].args[0].op == "ones":
         column = _product(factors[:-1])
-        if column.kind is Kind.VECTOR and axis_mean(apply("div", column, divisor)):
+        if column.kind is Kind.VECTOR and _meant(column, divisor):
             return apply("matmul", apply("div", column, divisor), factors[-1])
     if factors[0].op == "ones" and factors[0].kind is Kind.VECTOR:  # 1 @ (r / s)
         row = _product(factors[1:])
-        if row.kind is Kind.ROW and axis_mean(apply("div", row, divisor)):
+        if row.kind is Kind.ROW and _meant(row, divisor):
             return apply("matmul", factors[0], apply("div", row, divisor))
     return None
+
+
+def _meant(spread: Node, divisor: Node) -> bool:
+    """Whether spread / divisor is a mean along an axis, or ones divided (a uniform number)."""
+    return axis_mean(apply("div", spread, divisor)) is not None or spread.op == "ones" or (
+        spread.op == "transpose" and spread.args[0].op == "ones")
 
 
 def _product(factors: list[Node]) -> Node:
