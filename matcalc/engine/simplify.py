@@ -54,6 +54,7 @@ class Simplifier:
         # sigma over a tensor's last axis)
         self._spreads = {ref: body for body, ref in self.names.items()
                          if ref.op == "ref" and spread_inner(body) is not None}
+        self._shown: dict[Node, Node] = {}
         self._numerators = {body.args[0]: (ref, self._spreads.get(body.args[1], body.args[1]))
                             for body, ref in self.names.items()
                             if body.op == "div" and body.args[0].op not in ("const", "ones")
@@ -153,8 +154,7 @@ class Simplifier:
             return None
         own = self._own_divisors(node)
         nonzero = self._nonzero if not own else (lambda n: n in own or self._nonzero(n))
-        seen = ir.replaced(node, self._spreads.get) if self._spreads else node
-        candidate = trial(seen, nonzero, self._numerators, self.facts.pm1)
+        candidate = trial(self._spreads_shown(node), nonzero, self._numerators, self.facts.pm1)
         if candidate is None or size(candidate) >= size(node):
             self._declined.add((name, node))
             return None
@@ -165,6 +165,24 @@ class Simplifier:
             self._collecting -= 1
         self.fired.append(name)
         return candidate
+
+    def _spreads_shown(self, root: Node) -> Node:
+        """``root`` with each named spread (S = expand(s, 2, d)) written as its body, so that
+        the collector sees what S repeats; remembered node by node."""
+        if not self._spreads:
+            return root
+        shown = self._shown
+        for node in walk(root):
+            if node in shown:
+                continue
+            body = self._spreads.get(node)
+            if body is not None or not node.args:
+                shown[node] = body if body is not None else node
+                continue
+            args = tuple(shown[arg] for arg in node.args)
+            shown[node] = node if all(a is b for a, b in zip(args, node.args, strict=True)) \
+                else ir.apply(node.op, *args, params=node.params)
+        return shown[root]
 
     def _own_divisors(self, root: Node) -> frozenset[Node]:
         """What ``root`` divides by (elementwise or as a scalar) and raises to negative powers,
