@@ -13,7 +13,7 @@ from helpers import assert_generated_code_matches
 from test_shared_chains import ATTENTION, BLOCK
 
 import matcalc
-from matcalc.codegen import module
+from matcalc.codegen import module, seeded
 from matcalc.codegen.module import load
 from matcalc.codegen.wrappers import formatted
 from matcalc.numeric.evaluate import evaluate
@@ -144,7 +144,7 @@ def test_the_backward_pass_multiplies_nothing_the_forward_pass_did(problem, code
 
 def test_the_check_finds_the_products_recomputed_without_keeping_them(monkeypatch):
     # a test of the test: the code written before the forward pass kept its products
-    monkeypatch.setattr(module, "kept_for_backward", lambda s, r, v, f, x=(): (s, r, v))
+    monkeypatch.setattr(seeded, "kept_for_backward", lambda s, r, v, f, x=(): (s, r, v))
     for problem in ("block", "graph MLP", "Rayleigh quotient"):
         source, wrt, kept = KEPT[problem]
         forward, backward = passes(training_code(source, wrt, "jax-vjp"), "jax-vjp")
@@ -158,7 +158,7 @@ def test_a_part_is_kept_only_where_the_forward_orders_tie(monkeypatch):
     # as written without keeping
     results = list(matcalc.derive(ATTENTION, wrt=["Wq", "Wk", "Wv"], check=False))
     code = module.generate(results, hoist=False)
-    monkeypatch.setattr(module, "kept_for_backward", lambda s, r, v, f, x=(): (s, r, v))
+    monkeypatch.setattr(seeded, "kept_for_backward", lambda s, r, v, f, x=(): (s, r, v))
     assert code == module.generate(results, hoist=False)
 
 

@@ -196,31 +196,6 @@ def test_log_softmax_runs_along_softmax_s_axis_in_every_shape(declared, sizes, b
     assert_generated_code_matches(results, backend)
 
 
-# 1 - sigmoid(t) is computed as sigmoid(-t) only where it does not broadcast: ones(n) -
-# sigmoid(a) of a number a is a vector, which the stable form made a number (the gradient of
-# sum((ones(n) - sigmoid(a)) * x) in x had one entry)
-@pytest.mark.parametrize("body, shape, want", [
-    ("ones(n) - sigmoid(a)", "vector(n)", lambda a, X: np.full(3, 1 / (1 + np.exp(a)))),
-    ("ones(n) - tanh(a) .^ 2", "vector(n)", lambda a, X: np.full(3, 1 - np.tanh(a) ** 2)),
-    ("ones(n) - tanh(a) * tanh(a)", "vector(n)", lambda a, X: np.full(3, 1 - np.tanh(a) ** 2)),
-    ("ones(m, n) - sigmoid(a)", "matrix(m, n)", lambda a, X: np.full((2, 3), 1 / (1 + np.exp(a)))),
-    ("ones(m, n) - sigmoid(X @ ones(n))", "matrix(m, n)", lambda a, X: np.repeat(
-        1 / (1 + np.exp(X.sum(1, keepdims=True))), 3, axis=1)),
-])
-@pytest.mark.parametrize("backend", ["numpy", "torch"])
-def test_a_stable_form_keeps_the_broadcast_shape(body, shape, want, backend):
-    from helpers import assert_generated_code_matches
-
-    a, X = 0.3, np.arange(6.0).reshape(2, 3) / 5
-    problem = matcalc.parse(f"a : scalar; X : matrix(m, n); G : {shape}\ny = {body}\n"
-                            "f = sum(G * y)")
-    got = evaluate(problem, "y", {"a": a, "X": X, "G": np.ones_like(want(a, X))})
-    assert np.shape(got) == np.shape(want(a, X)) and np.allclose(got, want(a, X))
-    results = matcalc.derive(problem, wrt=["G", "a"], check=False)
-    assert all(verdict.ok for verdict in matcalc.check(results, seed=2))
-    assert_generated_code_matches(results, backend)
-
-
 def test_every_stable_form_of_generated_code_has_its_meaning_in_the_interpreter():
     # the interpreter runs each stable form's template of codegen/stable.py, as generated code
     import numpy as np

@@ -93,6 +93,13 @@ def test_the_torch_function_passes_gradcheck(path):
         # fast mode: the Jacobian along random directions (the problems' sizes reach 1568)
         symmetrised = _symmetrised(parsed, function.apply, lambda a: (a + a.T) / 2)
         assert torch.autograd.gradcheck(symmetrised, arguments, fast_mode=True)
+        # an incoming gradient other than 1 scales every gradient (the backward pass applies it
+        # to the deltas the gradients start from, or to each gradient)
+        moving = [a for a in arguments if a.requires_grad]
+        once = torch.autograd.grad(function.apply(*arguments), moving)
+        scaled = torch.autograd.grad(-2.5 * function.apply(*arguments), moving)
+        assert all(torch.allclose(-2.5 * a, b, rtol=1e-10, atol=1e-12)
+                   for a, b in zip(once, scaled, strict=True))
         if COMPILE_ALL:
             _compiles(torch, function, arguments, wrt, list(parsed.variables), "inductor")
 
@@ -233,3 +240,12 @@ def test_the_command_line_writes_both_formats(capsys):
     assert "@_jax.custom_vjp\ndef J(x, W, b1, U, b2, y):" in source
     assert main(["derive", "x : vector(n)\ny = exp(x)", "--format", "jax-vjp"]) == 2
     assert "needs the gradient of a scalar function" in capsys.readouterr().err
+
+
+def test_the_backward_pass_applies_the_incoming_gradient_once():
+    # CS224n's gradients all follow linearly from delta1 = yhat - y: the incoming gradient
+    # scales delta1 (10 entries), not each of the five gradients
+    source = pathlib.Path("derivations/cs224n_one_layer.mc").read_text()
+    code = matcalc.derive(source, check=False).code(format="torch-function")
+    backward = code[code.index("def backward"):code.index("_JFunction = ")]
+    assert "delta1 = (_grad * " in backward and backward.count("_grad") == 2, backward

@@ -47,7 +47,8 @@ from .names import identifier, size_name, sizes_keyword
 from .plan import constant_nodes, hoisted, mover, regrouped
 from .reuse import reuse_dead_arrays
 from .row_blocks import in_blocks, row_blocked, written_into
-from .shared_chains import kept_for_backward, shared_chains
+from .seeded import GRAD, training_step
+from .shared_chains import shared_chains
 from .solves import solved_inverses
 from .unscaled import unscaled_request
 from .writer import Writer, count_uses
@@ -84,12 +85,13 @@ class Written:
     valued_results: list[str]
     value: str  # the function's value in valued_lines' terms ("" unless gradients)
     row_blocks: tuple[str, ...] = ()  # variables sliced into blocks of rows (row_blocks.py)
+    seeded: tuple[bool, ...] = ()  # valued results times the incoming gradient (seeded.py)
 
 
 def written(derivatives: Result | Sequence[Result], hoist: bool = True,
-            backend_name: str = "numpy") -> Written:
+            backend_name: str = "numpy", seed: bool = False) -> Written:
     """The code of a function computing ``derivatives`` (and, for gradients, the function's
-    value with them), each subexpression computed once."""
+    value with them; ``seed``: times the incoming gradient ``_grad``), each computed once."""
     spelling = spelling_of(backend_name)
     group, program, where = _group_of(derivatives)
 
@@ -106,7 +108,7 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
     result_nodes = shared_chains(result_nodes, body_of)
     named = {program.definitions[n].ref: identifier(n) for n, _ in statements
              if n in program.definitions}
-    named.update({ref(n, b): identifier(n) for n, b in where.items()})
+    named.update({ref(n, b): identifier(n) for n, b in where.items()} | {GRAD: "_grad"})
     bodies = [body for _, body in statements] + result_nodes
     facts = Facts(body_of)
     plain, plain_uses = (statements, result_nodes, value_node), count_uses(bodies + (
@@ -120,15 +122,14 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
     sizes_key = sizes_keyword(taken) if _missing_sizes(program, variables, bodies) else ""
     prepared_key = sizes_keyword(taken, "prepared") if chosen else ""
 
-    # a Hessian block of one variable is symmetric (Schwarz): its code may compute half of it
-    symmetric = frozenset(node for node, d in zip(result_nodes, group, strict=True)
-                          if d.kind == "hessian" and not d.across)
-    step = kept_for_backward(statements, result_nodes, value_node, body_of, chosen) if valued \
-        else None  # value_and_gradient's nodes: what the gradients read of the value's chains
+    symmetric = frozenset(node for node, d in zip(result_nodes, group, strict=True)  # Schwarz:
+                          if d.kind == "hessian" and not d.across)  # code computes half of it
+    step = training_step(statements, result_nodes, value_node, body_of, chosen, set(
+        where) if seed else set()) if valued else None  # value_and_gradient's nodes
 
     def write(with_value: bool, counts: dict[Node, int], paired: frozenset = frozenset()
               ) -> tuple[Writer, list[str], list[str], str, list[str]]:
-        statements, result_nodes, value_node = step if with_value else plain
+        statements, result_nodes, value_node = step[:3] if with_value else plain
         writer = Writer(program, facts, named, counts, spelling, paired, solved)
         writer.symmetric = symmetric
         preparer = Writer(program, facts, named, counts, spelling, solved=solved)
@@ -157,7 +158,7 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
     setup = _setup(program, variables, bodies, spelling, sizes_key)
     return Written(program, group, spelling, taken, setup, sizes_key, prepared_key,
                    prepare_lines, [f"_h{i}" for i in range(1, len(chosen) + 1)], lines,
-                   results, valued_lines, valued_results, value, blocks)
+                   results, valued_lines, valued_results, value, blocks, step[3] if step else ())
 
 
 def _lines(writer: Writer, kept: list[tuple[str, Node]], results_of: list[Node],
@@ -165,7 +166,7 @@ def _lines(writer: Writer, kept: list[tuple[str, Node]], results_of: list[Node],
     """The lines computing the statements, then the code of the results and of the value."""
     lines: list[str] = []
 
-    def code(node: Node) -> str:
+    def code(node: Node) -> str:  # a node's code, the lines it needs added
         text = writer.value(node)
         lines.extend(writer.lines)
         writer.lines = []
@@ -174,8 +175,7 @@ def _lines(writer: Writer, kept: list[tuple[str, Node]], results_of: list[Node],
     for name, body in kept:
         lines.append(f"{identifier(name)} = {code(body)}")
         writer.names.setdefault(body, identifier(name))  # met again: reused
-    results = [code(result) for result in results_of]
-    value = code(value_of[0]) if value_of else ""
+    results, value = [code(r) for r in results_of], code(value_of[0]) if value_of else ""
     return reuse_dead_arrays(lines, [*results, value], writer.allocations), results, value
 
 

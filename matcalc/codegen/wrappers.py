@@ -72,12 +72,15 @@ def _split(code: Written, also: set[str]) -> tuple[list[str], list[str], list[st
             [line for line, b in zip(lines, backward, strict=True) if b], saved)
 
 
-def _results_in_layout(code: Written) -> list[tuple[str, str | None]]:
-    """(variable, its gradient in the argument's shape, or None) for each variable."""
+def _results_in_layout(code: Written) -> list[tuple[str, str | None, bool]]:
+    """(variable, its gradient's code or None, whether that code is already times the
+    incoming gradient) for each variable."""
     by_variable = {}
-    for derivative, text in zip(code.group, code.valued_results, strict=True):
-        by_variable[derivative.names[0]] = text
-    return [(variable, by_variable.get(variable)) for variable in code.program.variables]
+    seeded = code.seeded or (False,) * len(code.group)
+    for derivative, text, scaled in zip(code.group, code.valued_results, seeded, strict=True):
+        by_variable[derivative.names[0]] = text, scaled
+    return [(variable, *by_variable.get(variable, (None, False)))
+            for variable in code.program.variables]
 
 
 def _seeded(text: str) -> str | None:
@@ -142,7 +145,7 @@ def torch_function(groups: Sequence[Sequence[Result]]) -> str:
     parts, taken = [], set()
     header = ""
     for group in _groups(groups):
-        code = written(group, hoist=False, backend_name="torch")
+        code = written(group, hoist=False, backend_name="torch", seed=True)
         header = code.spelling.header
         parts.append(_torch_classes(code, taken))
     return only_used_helpers(_docstring(groups, "PyTorch") + header + "\n\n" +
@@ -183,16 +186,16 @@ def _torch_classes(code: Written, taken: set[str]) -> str:
     restored += "".join(f"{name} = ctx.{name}\n" for name in plain)
     returned = []
     fresh = _fresh_results(code)
-    for variable, text in _results_in_layout(code):
+    for variable, text, scaled in _results_in_layout(code):
         if text is None:
             returned.append("None")
             continue
         python_name = identifier(variable)
         kind = code.program.variables[variable].kind
         shape = "()" if kind is Kind.SCALAR else f"_shape_{python_name}"
-        seeded = _seeded(text)
+        seeded = None if scaled else _seeded(text)
         result = f"_result({seeded or text}, _dtype, _device, {shape})"
-        if not seeded:
+        if not seeded and not scaled:
             result = f"{result}.mul_(_grad)" if variable in fresh else f"_grad * {result}"
         returned.append(result)
     backward_body = restored + "\n".join(backward) + "\nreturn " + _returned(returned)
@@ -278,7 +281,7 @@ def _jax_function(code: Written, taken: set[str]) -> str:
                 + "\n".join(shapes + code.setup) + "\n"
                 + (f"{_tuple(arrays)} = _arrays\n" if arrays else ""))
     returned = []
-    for variable, text in _results_in_layout(code):
+    for variable, text, _ in _results_in_layout(code):
         if text is None:
             returned.append("None")
             continue
