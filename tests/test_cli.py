@@ -171,3 +171,19 @@ def test_an_expression_without_variables_is_a_clear_error(capsys):
     assert "no variables to differentiate" in capsys.readouterr().err
     assert main(["derive", "1e308 + I"]) == 2  # a bare I next to a scalar alone: which size?
     assert "write I(n)" in capsys.readouterr().err
+
+
+def test_files_saved_with_a_byte_order_mark_are_read(tmp_path, capsys):
+    # editors on Windows save UTF-8 with a BOM; it was "unexpected character '\ufeff'"
+    problem = tmp_path / "p.mc"
+    problem.write_bytes(b"\xef\xbb\xbfx : vector(n)\nf = sum(x .^ 2)\n")
+    answer = tmp_path / "answer.txt"
+    answer.write_bytes(b"\xef\xbb\xbf2 * x")
+    assert main(["derive", str(problem)]) == 0
+    assert "df_dx = 2 * x" in capsys.readouterr().out
+    assert main(["verify", str(problem), "--wrt", "x", "--answer-file", str(answer)]) == 0
+    capsys.readouterr()
+    answers = tmp_path / "answers.csv"  # the batch reads its problem files the same way
+    answers.write_text("student,problem,wrt,answer\nann,p.mc,x,2 * x\n", encoding="utf-8")
+    main(["verify", "--batch", str(answers)])
+    assert "graded 1 answers: 1 correct" in capsys.readouterr().err

@@ -123,3 +123,23 @@ def test_an_answer_of_zero_is_called_zero(source, answer):
     # it was "your answer is 0 times the gradient: a constant factor is off"
     verdict = matcalc.verify(source, "a" if "a :" in source else "x", answer)
     assert not verdict.ok and verdict.hint == "your answer is 0 where the gradient is not"
+
+
+# Some books give the gradient with respect to a symmetric matrix as G + G' - Diag(diag(G)) for
+# the unconstrained G (The Matrix Cookbook, 2012, sec. 2.8, eq. 141: d log det(X) / dX =
+# 2 inv(X) - inv(X) o I); matcalc's is G, and the hint names the convention
+@pytest.mark.parametrize("source, answer", [
+    ("S : matrix(n, n) spd\nf = logdet(S)", "2 * inv(S) - Diag(diag(inv(S)))"),
+    ("S : matrix(n, n) spd\nf = logdet(S)", r"2 S^{-1} - S^{-1} \circ I"),
+    ("S : matrix(n, n) symmetric; a, b : vector(n)\nf = a' @ S @ b",
+     "a @ b' + b @ a' - Diag(a * b)"),
+])
+def test_the_symmetric_matrix_convention_is_named(source, answer):
+    verdict = matcalc.verify(source, "S", answer)
+    assert not verdict.ok and "convention for a symmetric matrix" in verdict.hint
+
+
+def test_the_convention_is_not_named_for_a_matrix_not_declared_symmetric():
+    verdict = matcalc.verify("S : matrix(n, n); a, b : vector(n)\nf = a' @ S @ b", "S",
+                             "a @ b' + b @ a' - Diag(a * b)")
+    assert not verdict.ok and "convention" not in verdict.hint

@@ -237,3 +237,201 @@ def test_a_hadamard_product_with_a_transposed_factor_takes_the_outer_transpose(
     result = matcalc.derive(source, wrt=wrt)
     assert result.text.splitlines()[-1] == expected
     assert result.checked.ok
+
+
+# --- functions of the table written with exponentials ----------------------------------------
+
+def proven_and_read_back(problem: str, wrt: str, kind: str | None = None) -> str:
+    """The derived result's text, after proving it by finite differences and reading its text
+    and its LaTeX back as the same derivative, and running its NumPy code."""
+    result = matcalc.derive(problem, wrt=wrt, kind=kind, check=False)
+    assert matcalc.check(result, seed=1).ok
+    parsed = matcalc.parse(problem)
+    answer = result.text.splitlines()[-1].split("=", 1)[1]
+    for shown, latex in ((answer, False), (result.latex_block(False), True)):
+        verdict = matcalc.verify(parsed, result.variables, shown, of=result.of,
+                                 kind=result.kind, latex=latex, allow_deltas=True)
+        assert verdict.ok, (shown, verdict)
+    instance = random_instance(parsed, seed=2)
+    np.testing.assert_allclose(
+        result.numpy()(sizes=instance.sizes, **instance.arrays),
+        result.numpy(compiled=False)(sizes=instance.sizes, **instance.arrays), rtol=1e-9)
+    return result.text
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("(exp(t) - exp(-t)) / (exp(t) + exp(-t))", "tanh(t)"),
+    ("(1 - exp(-2 * t)) / (1 + exp(-2 * t))", "tanh(t)"),
+    ("(exp(2 * t) - 1) / (exp(2 * t) + 1)", "tanh(t)"),
+    ("v * (exp(t) - exp(w)) / a / (exp(w) + exp(t))", "v * tanh((t - w) / 2) / a"),
+    ("(1/2 / ((exp(t) + exp(-t)) / 2)) * (exp(t) - exp(-t))", "tanh(t)"),
+    ("1 / (1 + exp(-t))", "sigmoid(t)"),
+    ("exp(t) / (exp(t) + 1)", "sigmoid(t)"),
+    ("v * exp(t) / (exp(t) + exp(w))", "v * sigmoid(t - w)"),
+    ("(v / (exp(t) + 1)) * exp(t)", "v * sigmoid(t)"),
+    ("exp(w) / (exp(t) + exp(w))", "sigmoid(w - t)"),
+])
+def test_quotients_of_exponentials_are_the_tables_functions(text, expected):
+    got = simplified(text)
+    assert got == expected
+    assert same_value(text, got)
+
+
+@pytest.mark.parametrize("text", [
+    "(exp(t) + exp(-t)) / (exp(t) - exp(-t))",  # coth: not in the table
+    "(exp(t) - exp(w)) / (exp(t) + exp(v))",  # different exponents
+    "exp(v) / (exp(t) + exp(w))",
+    "(exp(t) - exp(-t)) / (exp(t) + 2 * exp(-t))",
+])
+def test_quotients_of_other_exponentials_stay(text):
+    got = simplified(text)
+    assert "tanh" not in got and "sigmoid" not in got
+    assert same_value(text, got)
+
+
+@pytest.mark.parametrize("problem, wrt, kind, expected", [
+    # the log-cosh loss, cosh with exponentials (Neuneier & Zimmermann 1998, sec. 17.3.1)
+    ("X : matrix(N, d); w : vector(d); y : vector(N)\nr = X @ w - y\n"
+     "L = sum(log((exp(r) + exp(-r)) / 2))", "w", None, "dL_dw = X' @ tanh(r)"),
+    ("X : matrix(N, d); w : vector(d); y : vector(N)\nr = X @ w - y\n"
+     "L = sum(log(exp(r) + exp(-r)))", "w", "hessian",
+     "d2L_dw_dw = X' @ Diag(1 - tanh(r) .^ 2) @ X"),
+    ("x : vector(n); c : scalar positive\nL = c * sum(log(exp(x / c) + exp(-x / c)))", "x",
+     None, "dL_dx = tanh(x / c)"),
+    # two-entry log-sum-exp: the softmax of two entries is a sigmoid of their difference
+    ("x, y : vector(n)\nL = sum(log(exp(x) + exp(y)))", "x", None, "dL_dx = sigmoid(x - y)"),
+    ("x, y : vector(n)\nL = sum(log(exp(x) + exp(y)))", "x", "hessian",
+     "d2L_dx_dx = Diag(sigmoid(x - y) * sigmoid(y - x))"),
+    # tanh written through exp(2 u)
+    ("W : matrix(m, n); x : vector(n); g : vector(m)\nu = W @ x\n"
+     "L = g' @ log(exp(2 * u) + 1)", "x", None, "dL_dx = 2 * W' @ (g * sigmoid(2 * u))"),
+])
+def test_derived_results_name_the_tables_functions(problem, wrt, kind, expected):
+    assert proven_and_read_back(problem, wrt, kind) == expected
+
+
+# --- a softmax's adjoint drops what is constant along its axis; named quantities by name --------
+
+@pytest.mark.parametrize("text, expected", [
+    ("softmax(t) * ((v + a) - softmax(t)' @ (v + a))", "softmax(t) * (v - softmax(t)' @ v)"),
+    ("softmax(t) * ((v - 1) - softmax(t)' @ (v - 1))", "softmax(t) * (v - softmax(t)' @ v)"),
+    ("softmax(t) * ((2 - a * v) - softmax(t)' @ (2 - a * v))",
+     "softmax(t) * (a * (softmax(t)' @ v - v))"),
+    ("softmax(A) * ((H + a) - ((softmax(A) * (H + a)) @ ones(n)) @ ones(n)')",
+     "softmax(A) * (H - (softmax(A) * H) @ ones(n))"),
+])
+def test_what_is_constant_along_a_softmax_leaves_its_adjoint(text, expected):
+    got = simplified(text)
+    assert got == expected
+    assert same_value(text, got)
+
+
+@pytest.mark.parametrize("text", [
+    "exp(t) * ((v + a) - exp(t)' @ (v + a))",  # entries not summing to one
+    "softmax(t) * ((v + w) - softmax(t)' @ (v + w))",  # nothing constant
+    "softmax(A) * ((H + ones(n) @ w') - ((softmax(A) * (H + ones(n) @ w')) @ ones(n)) @ ones(n)')",
+])
+def test_what_varies_along_the_axis_stays_in_the_adjoint(text):
+    got = simplified(text)
+    assert same_value(text, got)
+    assert "w" in got or "a" in got
+
+
+@pytest.mark.parametrize("problem, wrt, expected", [
+    # the entropy of a softmax in its logits (Cover & Thomas 2006, eq. 2.1; Zhai et al. 2023)
+    ("z : vector(n)\np = softmax(z)\nH = -sum(p * log(p))", "z", "dH_dz = p * (-log(p) - H)"),
+    ("z : vector(n)\np = softmax(z)\nH = -(p' @ log(p))", "z", "dH_dz = p * (-log(p) - H)"),
+    ("z : vector(n)\np = softmax(z)\nE = sum(p * log(p))", "z", "dE_dz = p * (log(p) - E)"),
+    ("W : matrix(k, n); x : vector(n)\np = softmax(W @ x)\nH = -sum(p * log(p))", "x",
+     "dH_dx = W' @ (p * (-log(p) - H))"),
+    # a row-wise softmax: the constant 1 of d(P log P) leaves the adjoint
+    ("Z : matrix(n, m)\nP = softmax(Z)\nH = -sum(P * log(P))", "Z",
+     "dH_dZ = P * ((P * log(P)) @ ones(m) - log(P))"),
+    # an expectation under a softmax, named: its gradient uses the name
+    ("z, a : vector(n); c : scalar\np = softmax(z)\nf = p' @ (a + c * log(p))", "z",
+     "df_dz = p * (a + c * log(p) - f)"),
+])
+def test_softmax_expectations_and_entropies_by_name(problem, wrt, expected):
+    assert proven_and_read_back(problem, wrt) == expected
+
+
+# --- a function with a kink times its own indicator; the complement of a named quantity -------
+
+@pytest.mark.parametrize("text, expected", [
+    ("abs(v) * sign(v)", "v"),
+    ("w * sign(v) * abs(v)", "w * v"),
+    ("w * abs(v) / a * sign(v)", "w * v / a"),
+    ("relu(v) * step(v)", "relu(v)"),
+    ("maximum(v, 0) * step(v)", "maximum(v, 0)"),
+    ("w * maximum(0, v - t) * step(v - t)", "w * maximum(0, v - t)"),
+    ("step(v) * step(v)", "step(v)"),
+])
+def test_a_kinked_function_times_its_indicator(text, expected):
+    got = simplified(text)
+    assert got == expected
+    assert same_value(text, got)
+
+
+@pytest.mark.parametrize("text", [
+    "abs(v) * sign(w)", "maximum(v, 1) * step(v)", "relu(v) * step(w)", "abs(v) / sign(v)",
+])
+def test_other_kinks_and_indicators_stay(text):
+    got = simplified(text)
+    assert got == str(matcalc.parse(DECLARATIONS + f"f = {text}").definitions["f"].body)
+
+
+@pytest.mark.parametrize("problem, wrt, expected", [
+    # the squared hinge (L2-SVM; Chang, Hsieh & Lin 2008, eq. 3)
+    ("X : matrix(N, d); w : vector(d); y : vector(N) pm1; C : scalar positive\n"
+     "L = 0.5 * w' @ w + C * sum(maximum(1 - y * (X @ w), 0) .^ 2)", "w",
+     "dL_dw = -2 * X' @ (C * maximum(1 - y * (X @ w), 0) * y) + w"),
+    # the Fair loss (Zhang 1997, table 1): |r| sign(r) = r
+    ("X : matrix(N, d); w : vector(d); y : vector(N); c : scalar positive\nr = X @ w - y\n"
+     "L = c ^ 2 * sum(abs(r) / c - log(1 + abs(r) / c))", "w",
+     "dL_dw = X' @ (r * c / (c + abs(r)))"),
+    # the complementary log-log link (McCullagh & Nelder 1989, sec. 4.3.1): 1 - p = exp(-e)
+    ("X : matrix(N, d); w : vector(d); y : vector(N)\np = 1 - exp(-exp(X @ w))\n"
+     "L = -sum(y * log(p) + (1 - y) * log(1 - p))", "w",
+     "dL_dw = X' @ ((1 - y / p) * exp(X @ w))"),
+    ("x : vector(n)\nq = 1 - exp(-x)\nf = sum(log(1 - q))", "x", "df_dx = -ones(n)"),
+    ("x, a : vector(n)\nq = exp(x) - 1\nf = a' @ log(q + 1)", "x", "df_dx = a"),
+])
+def test_kinks_and_complements_in_derived_results(problem, wrt, expected):
+    assert proven_and_read_back(problem, wrt) == expected
+
+
+# --- a forward quantity the results repeat gets a name ------------------------------------------
+
+@pytest.mark.parametrize("problem, wrt, kind, expected", [
+    # log of a quadratic form (Boyd & Vandenberghe 2004, sec. 3.1.5): q = x' A x
+    ("A : matrix(n, n) spd; x : vector(n)\nf = log(x' @ A @ x)", "x", "hessian",
+     "q1 = x' @ A @ x\nd2f_dx_dx = 2 * (A - 2 * A @ x @ x' @ A / q1) / q1"),
+    ("A : matrix(n, n) spd; x : vector(n); c : scalar positive\nf = c * log(x' @ A @ x + c)",
+     "x", "hessian", "q1 = x' @ A @ x + c\n"
+     "d2f_dx_dx = c * (2 * A - 4 * A @ x @ x' @ A / q1) / q1"),
+    # the square of a squared residual norm (Neudecker 2019, ch. 10): r = A x - b
+    ("A : matrix(m, n); x : vector(n); b : vector(m)\nf = ((A @ x - b)' @ (A @ x - b)) ^ 2",
+     "x", None, "q1 = A @ x - b\ndf_dx = (4 * q1' @ q1) * (A' @ q1)"),
+    # a gated unit (SwiGLU, Shazeer 2020): A = X W named where the gate's derivative repeats it
+    ("X : matrix(N, d); W, V : matrix(d, f); W2 : matrix(f, d); G : matrix(N, d)\n"
+     "L = G : ((X @ W * sigmoid(X @ W) * (X @ V)) @ W2)", "W", None,
+     "Q1 = X @ W\ndL_dW = X' @ ((G @ W2') * (X @ V) * sigmoid(Q1) * (1 + Q1 - Q1 * sigmoid(Q1)))"),
+    # attention with a learned bias slope (ALiBi, Press et al. 2022): P named
+    ("Q : matrix(n, d); K : matrix(t, d); V : matrix(t, e); G : matrix(n, e); B : matrix(n, t);"
+     " m : scalar\nL = G : (softmax(Q @ K' / sqrt(d) + m * B) @ V)", "m", None,
+     "Q1 = softmax(Q @ K' / sqrt(d) + m * B)\nQ2 = G @ V'\n"
+     "dL_dm = Q1 * (Q2 - (Q1 * Q2) @ ones(t)) : B"),
+])
+def test_repeated_forward_quantities_are_named(problem, wrt, kind, expected):
+    assert proven_and_read_back(problem, wrt, kind) == expected
+
+
+@pytest.mark.parametrize("problem, wrt, kind", [
+    ("A : matrix(n, n) spd; x : vector(n)\nf = log(x' @ A @ x)", "x", None),  # used once
+    ("L : matrix(n, n) lower; y : vector(n)\nf = y' @ inv(L) @ inv(L)' @ y", "y", None),
+    ("x, mu : vector(n); S : matrix(n, n) spd\nL = (x - mu)' @ inv(S) @ (x - mu) / 2", "mu",
+     None),  # the whole result
+])
+def test_quantities_used_once_small_or_whole_stay_written_out(problem, wrt, kind):
+    text = proven_and_read_back(problem, wrt, kind)
+    assert "q1" not in text and "Q1" not in text, text

@@ -91,7 +91,7 @@ def test_no_symmetry_without_structure(text):
     ("X : matrix(n, k); A : matrix(m, n)\nf = logdet(X' @ A' @ A @ X)", "X",
      "df_dX = 2 * A' @ A @ X @ inv(X' @ A' @ A @ X)"),
     ("X : matrix(n, k); a : vector(n)\nf = logdet(X' @ (a @ a' + I(n)) @ X)", "X",
-     "df_dX = 2 * (a @ a' + I) @ X @ inv(X' @ (a @ a' + I) @ X)"),
+     "df_dX = 2 * Q1 @ X @ inv(X' @ Q1 @ X)"),  # Q1 = a @ a' + I
 ])
 def test_a_symmetric_congruence_doubles(problem, wrt, expected):
     assert last_result(problem, wrt) == expected

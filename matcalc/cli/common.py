@@ -18,7 +18,7 @@ def read_source(argument: str) -> str:
     """The text of a problem given as a file path or directly as text."""
     if os.path.isfile(argument):
         try:
-            with open(argument, encoding="utf-8") as handle:
+            with open(argument, encoding="utf-8-sig") as handle:  # a BOM is not text
                 return handle.read()
         except UnicodeDecodeError:
             raise ParseError(f"{argument} is not UTF-8 text") from None

@@ -9,18 +9,20 @@ its result.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from ..core import ir
 from ..core.algebra import identity, size
 from ..core.ir import LEAVES, Node, walk
 from ..core.labels import data_only, never_differentiated
 from ..core.program import Program
-from ..core.shapes import describe
+from ..core.shapes import Kind, describe
 from ..errors import DeclarationError, ShapeError, UnknownNameError, UnsupportedError, did_you_mean
 from ..limits import time_budget
 from ..rules.facts import Facts
 from .accumulate import Derivation, gradients, jacobian, no_jacobian, reached
 from .indexed import chosen
+from .repeats import named_repeats
 from .result import KINDS, LAYOUTS, Result, where_for
 from .simplify import Simplifier, divisors_of, left_to_right
 from .tidy import tidy
@@ -35,10 +37,38 @@ def named_expressions(program: Program, facts: Facts) -> dict[Node, Node]:
         if body.op == "var":
             continue
         names[body] = definition.ref
+        for form, name in _other_forms(body, definition.ref):
+            names.setdefault(form, name)
         if body.op == "div" and body.args[1].is_scalar and not body.is_scalar and \
                 body.args[0].op not in LEAVES and facts.positive(body.args[1]):
             names.setdefault(body.args[0], ir.apply("mul", body.args[1], definition.ref))
     return names
+
+
+def _other_forms(body: Node, ref: Node) -> list[tuple[Node, Node]]:
+    """Other forms of a named quantity, with what to write for each: its negation (``H =
+    -sum(p * log(p))`` gives ``sum(p * log(p))`` -> ``-H``) and an inner product of vectors in
+    each of its forms (``sum(a * b) = a' @ b = b' @ a = sum(b * a)``)."""
+    forms: list[tuple[Node, Node]] = []
+    named = ref
+    if body.op == "neg":
+        body, named = body.args[0], ir.apply("neg", ref)
+        forms.append((body, named))
+    pair = None
+    if body.op == "sum" and not body.params and body.args[0].op == "mul":
+        pair = body.args[0].args
+    elif body.op == "matmul" and body.args[0].op == "transpose":
+        pair = body.args[0].args[0], body.args[1]
+    if pair is None or not all(v.kind is Kind.VECTOR for v in pair) or \
+            pair[0].shape != pair[1].shape:
+        return forms
+    a, b = pair
+    for form in (ir.apply("sum", ir.apply("mul", a, b)), ir.apply("sum", ir.apply("mul", b, a)),
+                 ir.apply("matmul", ir.apply("transpose", a), b),
+                 ir.apply("matmul", ir.apply("transpose", b), a)):
+        if form is not body:
+            forms.append((form, named))
+    return forms
 
 
 def facts_for(program: Program, derivation: Derivation | None = None,
@@ -65,7 +95,15 @@ def simplifier_for(program: Program, derivation: Derivation | None = None,
     or pm1: those hold at the point, not around it."""
     facts = facts_for(program, derivation, moving)
     divisors = divisors_of(program, of_node) if of_node is not None else frozenset()
-    return Simplifier(facts, named_expressions(program, facts), divisors)
+    simplifier = Simplifier(facts, named_expressions(program, facts), divisors)
+    written = facts.body_of
+
+    def settled(name: str) -> Node | None:  # a body as simplified once it has been
+        body = written(name)
+        return simplifier.done.get(body, body) if body is not None else None
+
+    facts.body_of = settled
+    return simplifier
 
 
 def _tidied(derivation: Derivation, results: dict[str, Node], of_node: Node,
@@ -144,7 +182,30 @@ def _results(program: Program, of_node: Node, wrt: list[str], kind: str, simplif
                    for (row, col), node in results.items()}
     if simplify:
         derivation, results, _ = _tidied_blocks(derivation, results, of_node, moving)
+        if not moving:
+            derivation, results = _with_repeats_named(derivation, results)
     return derivation, results
+
+
+_CHAINS = frozenset({"kron", "vec", "commutation"})
+
+
+def _with_repeats_named(derivation: Derivation, results: dict[tuple[str, str], Node]
+                        ) -> tuple[Derivation, dict[tuple[str, str], Node]]:
+    """The results with the forward quantities they repeat named (engine/repeats.py); not
+    for Kronecker and vec chains, which engine/indexed.py reads as index sums whole."""
+    program = derivation.program
+    if any(node.op in _CHAINS for result in results.values() for node in walk(result)):
+        return derivation, results
+    used = where_for(list(results.values()), derivation)
+    taken = set(derivation.where) | set(program.variables) | set(program.definitions) | \
+        set(program.dimensions)
+    where, named = named_repeats(used, results, taken)
+    if named is results:
+        return derivation, results
+    new = {name: body for name, body in where.items() if name not in derivation.where}
+    kept = {name: where.get(name, body) for name, body in derivation.where.items()}
+    return replace(derivation, where={**new, **kept}), named
 
 
 def derive_node(program: Program, of_node: Node, wrt: Sequence[str], kind: str = "grad",

@@ -227,8 +227,7 @@ def _reciprocal(divisor: Node, nonzero: Callable[[Node], bool], kept: frozenset[
                 ) -> Polynomial:
     """1 / divisor for a product or quotient of atoms (1 / (a / b) = b / a, a and b non-zero),
     a power of one (1 / a ^ k = a ^ -k); a divisor with a sum in it is one atom."""
-    if divisor.op in ("mul", "div") and all(arg.op not in ("add", "sub") for arg in divisor.args) \
-            and all(nonzero(arg) for arg in divisor.args):
+    if divisor.op in ("mul", "div") and all(nonzero(arg) for arg in divisor.args):
         first = _reciprocal(divisor.args[0], nonzero, kept)
         second = _reciprocal(divisor.args[1], nonzero, kept)
         if divisor.op == "div":
@@ -294,12 +293,24 @@ def divisors(node: Node) -> frozenset[Node]:
             divisor = item.args[1]
             while _spread(divisor) is not None:  # 1 / expand(sqrt(u), a, n): u stays whole
                 divisor = _spread(divisor)[0]
-            found.add(divisor.args[0] if _power_of(divisor) is not None else divisor)
+            found |= _divisor_parts(divisor)
         power = _power_of(item)
         if power is not None and (power < 0 or power != int(power)):  # u .^ -2, sqrt(u)
             found.add(item.args[0])
         stack.extend(item.args)
     return frozenset(found)
+
+
+def _divisor_parts(divisor: Node) -> set[Node]:
+    """What stays whole of a divisor: a power's base, the sums of a product or quotient
+    ((a + b) / 2 divides as 2 / (a + b): a + b stays whole), else the divisor itself."""
+    if _power_of(divisor) is not None:
+        return {divisor.args[0]}
+    if divisor.op in ("mul", "div"):
+        parts = [arg for arg in divisor.args if arg.op in ("add", "sub")]
+        if parts:
+            return set(parts)
+    return {divisor}
 
 
 def rebuild(polynomial: Polynomial, below: int | None = None) -> Node | None:

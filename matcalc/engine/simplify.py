@@ -314,13 +314,14 @@ class Simplifier:
 
 
 def _with_factors(divisors: set[Node]) -> set[Node]:
-    """The divisors with the factors of their products and the bases of their powers: a product
-    is non-zero only where each factor is (|a| |b| != 0 gives |a| != 0 and |b| != 0)."""
+    """The divisors with the factors of their products and quotients and the bases of their
+    powers: a product is non-zero only where each factor is (|a| |b| != 0 gives |a| != 0 and |b|
+    != 0); a quotient a / b only where a is, and b divides, so it is not zero either."""
     found = set(divisors)
     stack = list(divisors)
     while stack:
         item = stack.pop()
-        parts = item.args if item.op == "mul" else item.args[:1] if item.op in (
+        parts = item.args if item.op in ("mul", "div") else item.args[:1] if item.op in (
             "pow", "sqrt", "neg") else ()
         for part in parts:
             if part.op != "const" and part not in found:

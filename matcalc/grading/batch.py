@@ -217,7 +217,7 @@ def read_problem_file(path: str, shown: str) -> str:
         raise LimitError(f"the problem file {shown} has {status.st_size:,} bytes, more than "
                          f"{MAX_LENGTH:,}")
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8-sig") as handle:  # a BOM is not text
             return handle.read(MAX_LENGTH + 1)
     except UnicodeDecodeError:
         raise ParseError(f"the problem file {shown} is not UTF-8 text") from None

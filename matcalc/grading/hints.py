@@ -119,7 +119,8 @@ def diagnose(expected: Result, extended: Program, node: Node, samples) -> str:
             same([(g, ratios[0] * w) for g, w in zip(gots, wants, strict=True)]):
         factor = _factor_text(ratios[0])
         return f"your answer is {factor} times the {what}: a constant factor is off"
-    for hint in (_size_factor, _missing_factor, _swapped_product, _swapped_kron,
+    for hint in (_symmetric_convention, _size_factor, _missing_factor, _swapped_product,
+                 _swapped_kron,
                  _softmax_jacobian, _inverse_as_minus, _diagonal_only, _inverse_transpose,
                  _exp_for_sigmoid, _needs_assumption, _transposed_factor, one_sign,
                  one_term_scaled, missing_term):
@@ -128,6 +129,19 @@ def diagnose(expected: Result, extended: Program, node: Node, samples) -> str:
             return found
     return f"your answer is not the {what} (worst relative error over random points " \
            f"{max(relative(g, w) for g, w in zip(gots, wants, strict=True)):.2g})"
+
+
+def _symmetric_convention(expected: Result, extended: Program, node: Node, samples) -> str:
+    """The gradient with respect to a symmetric matrix as some books write it, G + G' -
+    Diag(diag(G)) for the unconstrained G (The Matrix Cookbook, 2012, sec. 2.8, eq. 141)."""
+    if expected.kind != "grad" or not {"symmetric", "spd"} & \
+            expected.program.attributes(expected.wrt):
+        return ""
+    if not same([(s.got, s.want + s.want.T - np.diag(np.diag(s.want))) for s in samples]):
+        return ""
+    return ("your answer is the gradient in the convention for a symmetric matrix, G + G' - "
+            "Diag(diag(G)) (The Matrix Cookbook, sec. 2.8); the gradient here is the "
+            "unconstrained one, G, as if the entries were independent")
 
 
 def _replace(root: Node, target: Node, replacement: Node) -> Node:

@@ -42,6 +42,9 @@ def _latex_answer_node(program: Program, answer: str, identity_size: Dim | None 
     return builder.result(), node
 
 
+# characters an answer copied from a PDF or a word processor holds for ASCII ones (one for one,
+# so places in errors stay right): the minus sign, the prime, the right single quotation mark
+_TYPESET = str.maketrans({"\u2212": "-", "\u2032": "'", "\u2019": "'"})
 MAX_ANSWER_LENGTH = 100_000  # characters of one answer; a longer one is refused at once
 
 
@@ -55,6 +58,7 @@ def read_answer(program: Program, answer: str, is_latex: bool | None = None,
     if len(answer) > MAX_ANSWER_LENGTH:
         raise LimitError(f"the answer has {len(answer):,} characters, more than "
                          f"{MAX_ANSWER_LENGTH:,} (matcalc.lang.answers.MAX_ANSWER_LENGTH)")
+    answer = answer.translate(_TYPESET)
     if is_latex or (is_latex is None and looks_like_latex(answer)):
         return _latex_answer_node(program, answer, identity_size)
     if is_latex is None:  # undecided: the language first, then LaTeX (``(A + A') x``)

@@ -7,7 +7,6 @@ checked constructors; an error raised there is given the location of the failing
 
 from __future__ import annotations
 
-import decimal
 import math
 
 from lark import Token, Tree
@@ -29,7 +28,6 @@ from ..errors import (
     MatcalcError,
     ShapeError,
     UnknownNameError,
-    UnsupportedError,
     did_you_mean,
 )
 from ..limits import check_time
@@ -37,7 +35,7 @@ from .broadcast import refuse_matrix_times_vector
 from .calls import CALLS, INFINITY, build_call, refuse_infinity
 from .einsum_call import einsum_call, string_outside_einsum
 from .pending import NEEDS_SIZE, PENDING, PendingIdentity, combine, is_pending, negated
-from .syntax import location_of
+from .syntax import location_of, number, tree_depth
 from .tensors import TENSOR_CALLS, along_axis, tensor_call
 
 MAX_EXPRESSION_DEPTH = 250
@@ -70,30 +68,6 @@ _EXCLUSIVE = {"lower": {"upper", "symmetric", "spd", "simplex", "pm1", "positive
 _BINARY_OPS = {"add", "sub", "mul", "div", "matmul", "frob"}
 
 
-def number(text: str) -> float:
-    """A literal's value; one beyond float64's range (1e400) is an error, not infinity, as is
-    one with more significant digits than float64 holds, which it would round (two could
-    round to one: 0.1000000000000000001 - 0.1 would be 0)."""
-    value = float(text)
-    if not math.isfinite(value):
-        raise LimitError(f"the number {text} is too large (float64 reaches about 1.8e308)")
-    exact = decimal.Decimal(text)
-    if len(exact.normalize().as_tuple().digits) > 17 and decimal.Decimal(value) != exact:
-        raise UnsupportedError(f"the number {text} has more significant digits than float64 "
-                               f"holds (17): it would be read as {value!r}")
-    return value
-
-
-def tree_depth(tree: Tree) -> int:
-    """The depth of a parse tree (iteratively: deep trees must not overflow the stack)."""
-    deepest, stack = 0, [(tree, 1)]
-    while stack:
-        node, depth = stack.pop()
-        deepest = max(deepest, depth)
-        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
-    return deepest
-
-
 class Builder:
     """Builds one Program; with an :class:`Inference`, undeclared names get inferred types."""
 
@@ -106,8 +80,7 @@ class Builder:
         self.requests: list[Request] = []
         self.inferred: list[str] = []
         self.unknown_advice = "declare it, e.g. 'x : vector(n)'"
-        # the size a bare I takes where nothing around it tells: an answer to a square result
-        self.identity_size: Dim | None = None
+        self.identity_size: Dim | None = None  # of a bare I nothing sizes (answers: verify)
 
     @classmethod
     def over(cls, program: Program, source: str) -> Builder:
@@ -292,11 +265,9 @@ class Builder:
         return self._sized(self._expr(tree), tree)
 
     def _sized(self, value: Node | PendingIdentity, tree: Tree | Token) -> Node:
-        if is_pending(value) and self.identity_size is not None:
-            return value.build(self.identity_size)
-        if is_pending(value):
+        if is_pending(value) and self.identity_size is None:
             raise ShapeError(NEEDS_SIZE, location_of(tree, self.source), self.source)
-        return value
+        return value.build(self.identity_size) if is_pending(value) else value
 
     def _expr(self, tree: Tree | Token) -> Node | PendingIdentity:
         if isinstance(tree, Token):  # pragma: no cover - the grammar wraps every token

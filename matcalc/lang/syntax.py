@@ -7,6 +7,8 @@ message) and the nesting depth (a :class:`LimitError` beyond ``MAX_NESTING``).
 
 from __future__ import annotations
 
+import decimal
+import math
 from bisect import bisect_left
 from functools import lru_cache
 
@@ -14,7 +16,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.lexer import PatternStr
 
-from ..errors import LimitError, Location, ParseError, did_you_mean
+from ..errors import LimitError, Location, ParseError, UnsupportedError, did_you_mean
 from . import parser_tables
 
 MAX_NESTING = 100  # brackets inside brackets
@@ -193,3 +195,27 @@ def _one_of(items: list[str]) -> str:
     if len(items) > 8:
         return "one of " + ", ".join(items[:8]) + ", ..."
     return "one of " + ", ".join(items)
+
+
+def number(text: str) -> float:
+    """A literal's value; one beyond float64's range (1e400) is an error, not infinity, as is
+    one with more significant digits than float64 holds, which it would round (two could
+    round to one: 0.1000000000000000001 - 0.1 would be 0)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise LimitError(f"the number {text} is too large (float64 reaches about 1.8e308)")
+    exact = decimal.Decimal(text)
+    if len(exact.normalize().as_tuple().digits) > 17 and decimal.Decimal(value) != exact:
+        raise UnsupportedError(f"the number {text} has more significant digits than float64 "
+                               f"holds (17): it would be read as {value!r}")
+    return value
+
+
+def tree_depth(tree: Tree) -> int:
+    """The depth of a parse tree (iteratively: deep trees must not overflow the stack)."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
+    return deepest

@@ -8,7 +8,7 @@ from ..core.algebra import chain
 from ..core.broadcast import axis_mean
 from ..core.functions import FUNCTIONS
 from ..core.ir import Node
-from ..core.shapes import Kind
+from ..core.shapes import ONE, Kind
 from ..core.spreads import axis_length, spread_of
 from .facts import Facts
 from .rewrite import apply, rule
@@ -171,3 +171,79 @@ def spreads_together(node: Node, facts: Facts) -> Node | None:
     if together != node.args[1]:
         return None  # spread another way (along another axis, by other ones)
     return left[1](apply(node.op, left[0], right[0]))
+
+
+def _terms(node: Node) -> list[tuple[int, Node]]:
+    """The terms of a sum or difference with their signs (iteratively)."""
+    found, pending = [], [(1, node)]
+    while pending:
+        sign, item = pending.pop()
+        if item.op in ("add", "sub"):
+            pending.append((sign if item.op == "add" else -sign, item.args[1]))
+            pending.append((sign, item.args[0]))
+        elif item.op == "neg":
+            pending.append((-sign, item.args[0]))
+        else:
+            found.append((sign, item))
+    return found
+
+
+def _sum_of(terms: list[tuple[int, Node]]) -> Node:
+    total = terms[0][1] if terms[0][0] > 0 else apply("neg", terms[0][1])
+    for sign, term in terms[1:]:
+        total = apply("add" if sign > 0 else "sub", total, term)
+    return total
+
+
+def _adjoint_parts(node: Node, facts: Facts) -> tuple[Node, Node, bool] | None:
+    """(p, g, rows) for p * (g - p' @ g) with p summing to one (rows False), or for P * (G -
+    ((P * G) @ 1) @ 1') with P's rows summing to one (rows True); else None."""
+    for p, rest in (node.args, node.args[::-1]):
+        if rest.op != "sub":
+            continue
+        g, removed = rest.args
+        if p.kind is Kind.VECTOR and facts.simplex(p) and removed.op == "matmul" and \
+                removed.args[0].op == "transpose" and removed.args[0].args[0] is p and \
+                removed.args[1] is g:
+            return p, g, False
+        if p.kind is Kind.MATRIX and facts.row_simplex(p) and removed.op == "matmul" and \
+                _is_ones_row(removed.args[1]) and removed.args[0].op == "matmul" and \
+                removed.args[0].args[1].op == "ones" and \
+                removed.args[0].args[0] == apply("mul", p, g):
+            return p, g, True
+    return None
+
+
+def _is_ones_row(node: Node) -> bool:
+    return node.op == "transpose" and node.args[0].op == "ones" and \
+        node.args[0].kind is Kind.VECTOR
+
+
+@rule(
+    'shift-in-softmax-adjoint',
+    ops=('mul',),
+    example="z, a : vector(n); c : scalar\np = softmax(z)\nf = p * ((a + c) - p' @ (a + c))",
+)
+def shift_in_softmax_adjoint(node: Node, facts: Facts) -> Node | None:
+    """p * ((g + c) - p' @ (g + c)) = p * (g - p' @ g) for p summing to one and c the same in
+    every entry (p' @ (c 1) = c: softmax(x + c 1) = softmax(x), so its adjoint drops c); for
+    rows summing to one, P * ((G + C) - ((P * (G + C)) @ 1) @ 1') = P * (G - ((P * G) @ 1) @
+    1') for C the same along each row (c @ 1')."""
+    parts = _adjoint_parts(node, facts)
+    if parts is None:
+        return None
+    p, g, rows = parts
+    constant = facts._same_in_each_row if rows else facts.uniform
+    terms = _terms(facts._resolve(g))
+    kept = [(sign, term) for sign, term in terms if not constant(term)]
+    if len(kept) == len(terms):
+        return None
+    if not kept:
+        return ir.zeros(node.shape.rows, node.shape.cols, node.kind)
+    b = _sum_of(kept)
+    if rows:
+        ones = ir.ones(p.shape.cols, ONE, Kind.VECTOR)
+        row_sums = apply("matmul", apply("mul", p, b), ones)
+        spread = apply("matmul", row_sums, apply("transpose", ones))
+        return apply("mul", p, apply("sub", b, spread))
+    return apply("mul", p, apply("sub", b, apply("matmul", apply("transpose", p), b)))

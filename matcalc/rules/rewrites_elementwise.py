@@ -7,7 +7,7 @@ from ..core import ir
 from ..core.ir import Node
 from ..core.shapes import Kind
 from .facts import Facts
-from .rewrite import apply, rule, same_shape
+from .rewrite import apply, const, rule, same_shape
 from .rewrites_scalar import ones_like_node
 
 
@@ -162,6 +162,125 @@ def scale_out_of_sum(node: Node, facts: Facts) -> Node | None:
         return apply("div", apply(node.op, a), b)
     if inner.op == "mul" and a.is_scalar and a.op != "const" and not b.is_scalar:
         return apply("mul", a, apply(node.op, b))
+    return None
+
+
+def _exponent(node: Node) -> Node | None:
+    """t for exp(t), 0 for the number 1 or ones (1 = exp(0)), else None."""
+    if node.op == "exp":
+        return node.args[0]
+    return ir.const(0.0) if const(node, 1.0) or node.op == "ones" else None
+
+
+def _exponentials(node: Node) -> tuple[Node, Node] | None:
+    """(a, b) for exp(a) + exp(b), not both numbers; else None."""
+    if node.op != "add":
+        return None
+    a, b = (_exponent(arg) for arg in node.args)
+    if a is None or b is None or (a.op == "const" and b.op == "const"):
+        return None
+    return a, b
+
+
+def _difference(a: Node, b: Node) -> Node:
+    """a - b, without a zero term."""
+    if const(b, 0.0):
+        return a
+    return apply("neg", b) if const(a, 0.0) else apply("sub", a, b)
+
+
+def _quotient_of_exponentials(node: Node, wanted, form) -> Node | None:
+    """``form(a, b)`` in place of a divisor exp(a) + exp(b) and a factor ``wanted(a, b)`` (tried
+    either way round) of one product or quotient chain ((x / (1 + e)) * e = x * sigmoid(t))."""
+    factors = _chain_factors(node)
+    for index, (divisor, sign) in enumerate(factors):
+        pair = _exponentials(divisor) if sign < 0 else None
+        if pair is None or not same_shape(divisor, node):
+            continue
+        for a, b in (pair, pair[::-1]):
+            target = wanted(a, b)
+            match = next((i for i, (factor, s) in enumerate(factors)
+                          if s > 0 and factor is target), None)
+            if match is not None:
+                rest = [item for i, item in enumerate(factors) if i not in (index, match)]
+                rebuilt = _product(rest + [(form(a, b), 1)])
+                return rebuilt if same_shape(rebuilt, node) else None
+    return None
+
+
+def _power_of_e(t: Node) -> Node:
+    return ir.const(1.0) if const(t, 0.0) else apply("exp", t)
+
+
+@rule('logistic-quotient', ops=('mul', 'div'),
+      example='t, u, a : vector(n)\nf = (a * exp(t)) / (exp(t) + exp(u))')
+def logistic_quotient(node: Node, facts: Facts) -> Node | None:
+    """exp(a) / (exp(a) + exp(b)) = sigmoid(a - b), the softmax of two entries; with 1 =
+    exp(0): e / (1 + e) = sigmoid(t) and 1 / (1 + e) = sigmoid(-t) for e = exp(t); other
+    factors of a product or quotient chain stay ((c / (1 + e)) * e = c * sigmoid(t))."""
+    return _quotient_of_exponentials(node, lambda a, b: _power_of_e(a),
+                                     lambda a, b: apply("sigmoid", _difference(a, b)))
+
+
+@rule('hyperbolic-quotient', ops=('mul', 'div'),
+      example='t : vector(n)\nf = (exp(t) - exp(-t)) / (exp(t) + exp(-t))')
+def hyperbolic_quotient(node: Node, facts: Facts) -> Node | None:
+    """(exp(a) - exp(b)) / (exp(a) + exp(b)) = tanh((a - b) / 2) (multiply through by
+    exp(-(a + b) / 2)): (exp(t) - exp(-t)) / (exp(t) + exp(-t)) = tanh(t), (exp(2 t) - 1) /
+    (exp(2 t) + 1) = tanh(t); other factors of a product or quotient chain stay."""
+    return _quotient_of_exponentials(
+        node, lambda a, b: apply("sub", _power_of_e(a), _power_of_e(b)),
+        lambda a, b: apply("tanh", apply("div", _difference(a, b), ir.const(2.0))))
+
+
+def _affine(node: Node) -> tuple[float, float, Node] | None:
+    """(c, k, x) with node = c + k x for a number c and k = +-1: 1 - p -> (1, -1, p); else
+    None."""
+    if node.op not in ("add", "sub"):
+        return None
+    a, b = node.args
+    k = 1.0 if node.op == "add" else -1.0
+    if const(a):
+        return a.params[0], k, b
+    if const(b):
+        return k * b.params[0], 1.0, a
+    return None
+
+
+def _through_name(node: Node, facts: Facts) -> tuple[float, Node] | None:
+    """(k, F) with node = k F by a definition the problem named: c - p = F for p = c - F
+    (1 - p = exp(-e) for p = 1 - exp(-e)); else None."""
+    outer = _affine(node)
+    if outer is None or outer[2].op != "ref":
+        return None
+    c, k, name = outer
+    inner = _affine(facts._resolve(name))
+    if inner is None or c + k * inner[0] != 0:
+        return None
+    return k * inner[1], inner[2]
+
+
+@rule('named-complement', ops=('mul', 'div'),
+      example='x, a : vector(n)\np = 1 - exp(-x)\nf = a / (1 - p) * exp(-x)')
+def named_complement(node: Node, facts: Facts) -> Node | None:
+    """F / (c - p) = 1 and (c - p) / F = 1 for p = c - F (more generally c1 + k1 p = k1 k2 F
+    for p = c2 + k2 F with c1 + k1 c2 = 0, k1, k2 = +-1), wherever the two stand in a product
+    or quotient: a result that divides by the complement of a named quantity and multiplies
+    by what it is made of (p = 1 - exp(-e): (1 - y / p) / (1 - p) * exp(-e) = 1 - y / p)."""
+    factors = _chain_factors(node)
+    for i, (named, sign_i) in enumerate(factors):
+        found = _through_name(named, facts)
+        if found is None:
+            continue
+        k, made_of = found
+        j = next((j for j, (factor, sign_j) in enumerate(factors)
+                  if j != i and sign_j == -sign_i and factor is made_of), None)
+        if j is not None and same_shape(named, made_of):
+            rest = [item for m, item in enumerate(factors) if m not in (i, j)]
+            rebuilt = _product(rest) if rest else ones_like_node(node)
+            if not same_shape(rebuilt, node):
+                return None
+            return rebuilt if k > 0 else apply("neg", rebuilt)
     return None
 
 

@@ -356,35 +356,6 @@ def ones_like_node(node: Node) -> Node:
     return ir.ones(node.shape.rows, node.shape.cols, node.kind)
 
 
-def _one_plus_exp(node: Node) -> Node | None:
-    """t for 1 + exp(t) (either way round), else None."""
-    if node.op != "add":
-        return None
-    for one, other in (node.args, reversed(node.args)):
-        if (const(one, 1.0) or one.op == "ones") and other.op == "exp":
-            return other.args[0]
-    return None
-
-
-@rule('logistic-quotient', ops=('div',),
-      example='t : vector(n); a : vector(n)\nf = (a * exp(t)) / (1 + exp(t))')
-def logistic_quotient(node: Node, facts: Facts) -> Node | None:
-    """e / (1 + e) = sigmoid(t) for e = exp(t); 1 / (1 + e) = sigmoid(-t); (a * e) / (1 + e) =
-    a * sigmoid(t)."""
-    numerator, denominator = node.args
-    t = _one_plus_exp(denominator)
-    if t is None or not same_shape(denominator, node):
-        return None
-    if const(numerator, 1.0):
-        return apply("sigmoid", apply("neg", t))
-    factors = _factors(numerator)
-    exponential = apply("exp", t)
-    if exponential not in factors:
-        return None
-    factors.remove(exponential)
-    return _product_of(factors + [apply("sigmoid", t)], node)
-
-
 @rule('sigmoid-complement', ops=('sub',), example='t : vector(n)\nf = 1 - sigmoid(t)')
 def sigmoid_complement(node: Node, facts: Facts) -> Node | None:
     """1 - sigmoid(t) = sigmoid(-t); sigmoid(t) - 1 = -sigmoid(-t)."""
@@ -397,8 +368,11 @@ def sigmoid_complement(node: Node, facts: Facts) -> Node | None:
 
 
 def _negatives(a: Node, b: Node) -> bool:
-    """Whether a = -b."""
-    return (a.op == "neg" and a.args[0] is b) or (b.op == "neg" and b.args[0] is a)
+    """Whether a = -b (also c * t and -c * t for a number c)."""
+    if (a.op == "neg" and a.args[0] is b) or (b.op == "neg" and b.args[0] is a):
+        return True
+    return a.op == b.op == "mul" and const(a.args[0]) and const(b.args[0]) and \
+        a.args[1] is b.args[1] and a.args[0].params[0] == -b.args[0].params[0]
 
 
 @rule('exp-times-logistic', ops=('mul',),
