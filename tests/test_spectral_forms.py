@@ -143,7 +143,8 @@ def test_what_the_identities_do_not_cover_is_left(text):
     ("P", "inv(P)", True), ("P", "2 * P @ P - I(n)", True), ("sqrtm(P)'", "P", True),
     ("expm(A)", "A @ A + 3 * A", True), ("Diag(x)", "inv(Diag(exp(x)))", True),
     ("A", "I(n) / c", True), ("A", "A'", False), ("P", "A", False), ("P", "P * P", False),
-    ("Diag(x)", "P", False), ("logm(P)", "S", False),
+    ("Diag(x)", "P", False), ("logm(P)", "S", False), ("P", "P + 1", False),
+    ("P", "1 / P", False), ("Diag(x)", "Diag(x) + 1", False), ("Diag(x)", "1 / Diag(x)", False),
 ])
 def test_commuting_is_proven_from_structure(a, b, commute):
     from helpers import point, program, value

@@ -203,6 +203,14 @@ def test_a_reduction_divided_into_its_tensor_says_to_expand_it():
         matcalc.parse(problem.format("r"))
     with pytest.raises(UnsupportedError, match=r"axis 1 removed.*expand\(r, 1, T\).*\(r = "):
         matcalc.parse(problem.format("sqrt(mean(X .^ 2 + exp(X) * sigmoid(X), 1))"))
+    # the message quotes the user's own text, and its suggestion reads
+    with pytest.raises(UnsupportedError) as raised:
+        matcalc.parse(problem.format("sqrt(mean(X .^ 2, -1) + 1e-5)"))
+    message = str(raised.value)
+    assert "write expand(sqrt(mean(X .^ 2, -1) + 1e-5), 2, d)" in message, message
+    assert "sum(X .^ 2, 2) / d" not in message
+    suggested = problem.format("expand(sqrt(mean(X .^ 2, -1) + 1e-5), 2, d)")
+    assert matcalc.parse(suggested).definitions["L"].body.is_scalar
     results = matcalc.derive(problem.format("expand(r, 2, d)"), wrt=["X", "g"], check=False)
     for verdict in matcalc.check(list(results), seed=1, trials=1, directions=2):
         assert verdict.ok, verdict

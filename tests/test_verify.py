@@ -181,7 +181,8 @@ def test_a_bare_identity_elsewhere_still_needs_its_size(source, kind, answer):
     "(G * (1 \u2212 z) * (1 - c .^ 2)) @ (r * hp)'",  # a minus sign from a PDF
     "(G * (1 - z) * (1 - c .^ 2)) @ (r * hp)\u2032",  # a prime
     "(G * (1 - z) * (1 - c .^ 2)) @ (r * hp)\u2019",  # a word processor's apostrophe
-    r"(G \odot (1 \u2212 z) \odot (1 - c^{\circ 2})) (r \odot hp)^\top".replace(r"\u2212", "\u2212"),
+    # LaTeX with a typeset minus
+    "(G \\odot (1 \u2212 z) \\odot (1 - c^{\\circ 2})) (r \\odot hp)^\\top",
 ])
 def test_typeset_minus_and_prime_read_as_ascii(answer):
     assert matcalc.verify(GRU, "Uc", answer).ok

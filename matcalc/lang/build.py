@@ -35,7 +35,7 @@ from .broadcast import refuse_matrix_times_vector
 from .calls import CALLS, INFINITY, build_call, refuse_infinity
 from .einsum_call import einsum_call, string_outside_einsum
 from .pending import NEEDS_SIZE, PENDING, PendingIdentity, combine, is_pending, negated
-from .syntax import location_of, number, tree_depth
+from .syntax import as_written, location_of, number, tree_depth
 from .tensors import TENSOR_CALLS, along_axis, tensor_call
 
 MAX_EXPRESSION_DEPTH = 250
@@ -340,7 +340,11 @@ class Builder:
         if op == "div" and not is_pending(right) and right.op == "const" and \
                 right.params[0] == 0:
             raise DomainError("division by zero")
-        return combine(op, left, right)
+        try:
+            return combine(op, left, right)
+        except MatcalcError as error:  # quoting each operand as the user wrote it
+            operands = zip((left, right), tree.children, strict=True)
+            raise as_written(error, operands, self.source) from None
 
     def operands(self, tree: Tree) -> tuple[Node | PendingIdentity, Node | PendingIdentity]:
         """The two operands of a binary tree, each a node or a bare I (lang/pending.py), which

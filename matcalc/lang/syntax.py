@@ -10,13 +10,15 @@ from __future__ import annotations
 import decimal
 import math
 from bisect import bisect_left
+from collections.abc import Iterable
 from functools import lru_cache
 
 from lark import Lark, Token, Tree
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.lexer import PatternStr
 
-from ..errors import LimitError, Location, ParseError, UnsupportedError, did_you_mean
+from ..core.ir import Node
+from ..errors import LimitError, Location, MatcalcError, ParseError, UnsupportedError, did_you_mean
 from . import parser_tables
 
 MAX_NESTING = 100  # brackets inside brackets
@@ -219,3 +221,27 @@ def tree_depth(tree: Tree) -> int:
         deepest = max(deepest, depth)
         stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
     return deepest
+
+
+def as_written(error: MatcalcError, operands: Iterable[tuple[object, Tree]],
+               source: str) -> MatcalcError:
+    """``error`` quoting each operand as the user wrote it (the source text of its tree) where
+    its message prints the operand's normal form: ``mean(X .^ 2, -1)``, not ``sum(X .^ 2, 2) /
+    d`` (also in a form shortened to 40 characters)."""
+    message = error.message
+    pairs = [(str(node), tree) for node, tree in operands if isinstance(node, Node)]
+    for printed, tree in sorted(pairs, key=lambda pair: -len(pair[0])):
+        meta = tree.meta  # the LaTeX reader's trees have no offsets: its text is not the language
+        start, end = getattr(meta, "start_pos", None), getattr(meta, "end_pos", None)
+        written = "" if meta.empty or start is None else source[start:end]
+        if len(printed) < 4 or not written or written == printed or "\n" in written:
+            continue
+        message = message.replace(printed, written)
+        if len(printed) > 40:
+            message = message.replace(_shortened(printed), _shortened(written))
+    error.message = message
+    return error.at(None, None)
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "..."

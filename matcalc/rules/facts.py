@@ -372,8 +372,8 @@ class Facts:
         if op in ("matmul", "add", "sub"):  # a diagonal factor or term keeps either side
             sides = {self.triangular(arg) for arg in node.args if not self.diagonal(arg)}
             return sides.pop() if len(sides) == 1 else ""
-        if op in ("mul", "div") and any(arg.is_scalar for arg in node.args):
-            return self.triangular(next(arg for arg in node.args if not arg.is_scalar))
+        if _unscaled(node) is not node:  # c * T, T / c
+            return self.triangular(_unscaled(node))
         return ""
 
     def diagonal(self, node: Node) -> bool:
@@ -384,10 +384,11 @@ class Facts:
             return False
         if node.op in ("identity", "Diag"):
             return True
-        if node.op in ("transpose", "inv", "neg", "add", "sub", "matmul", "mul", "div"):
-            matrices = [arg for arg in node.args if not arg.is_scalar]
-            return bool(matrices) and (node.op != "div" or matrices[0] is node.args[0]) and \
-                all(self.diagonal(arg) for arg in matrices)
+        if _unscaled(node) is not node:
+            return self.diagonal(_unscaled(node))
+        # a number added to a matrix is added to every entry: no sum with one is diagonal
+        if node.op in ("transpose", "inv", "neg", "add", "sub", "matmul"):
+            return all(not arg.is_scalar and self.diagonal(arg) for arg in node.args)
         return False
 
     def commutes(self, a: Node, b: Node) -> bool:
@@ -412,11 +413,12 @@ class Facts:
         if node.op in _functions_of_argument() or \
                 (node.op == "transpose" and self.symmetric(node.args[0])):
             return self._function_of(node.args[0], depth + 1)
-        if node.op in ("add", "sub", "matmul", "mul", "div"):
-            matrices = [arg for arg in node.args if not arg.is_scalar]
-            if node.op in ("mul", "div") and len(matrices) > 1:
-                return node  # entry by entry: a function of nothing it is built of
-            bases = {self._function_of(arg, depth + 1) for arg in matrices} - {_ANY}
+        if _unscaled(node) is not node:
+            return self._function_of(_unscaled(node), depth + 1)
+        # products and sums of matrices (a number added to a matrix is added to every entry,
+        # and entry by entry products are functions of nothing they are built of)
+        if node.op in ("add", "sub", "matmul") and not any(arg.is_scalar for arg in node.args):
+            bases = {self._function_of(arg, depth + 1) for arg in node.args} - {_ANY}
             if None in bases or len(bases) > 1:
                 return None
             return bases.pop() if bases else _ANY

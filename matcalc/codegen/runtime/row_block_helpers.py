@@ -11,8 +11,10 @@ import numpy as _np
 # rows of a block of _in_row_blocks: about this many bytes of each array, so that a block's
 # arrays stay in a core's L2 cache between its passes
 _ROW_BLOCK_BYTES = 1 << 19
-# blocks each thread of _in_row_blocks takes at least (fewer threads where there are fewer)
-_ROW_BLOCKS_A_THREAD = 2
+# blocks each thread of _in_row_blocks takes at least (fewer threads where there are fewer):
+# a thread's share must pay for waking it and for the GIL the blocks' small steps hold (on two
+# cores, two threads on 4 blocks of 512 KiB measured no faster than one)
+_ROW_BLOCKS_A_THREAD = 4
 # [(the process, its threads, the pool of _in_row_blocks' other threads)], made on first use
 _ROW_BLOCK_POOL = []
 
