@@ -14,6 +14,7 @@ from ..core.ir import Node, size, walk
 from .simplify import Simplifier, substitute
 
 MAX_INLINED_SIZE = 60  # a single-use delta is not inlined into an expression growing past this
+MAX_MET_GROUP = 5  # small deltas one result alone uses, met there together, at most this many
 INLINE_SIZE = 6  # a delta used once that refers to other deltas is inlined when it is this
 # small (U' @ delta1); larger ones stay named, so that a deep network's deltas stay a chain, one
 # a layer, not one nested expression
@@ -92,6 +93,8 @@ def _met_in_one_result(key: tuple[str, str], bodies: dict[tuple[str, str], Node]
     direct = {name for name in direct
               if not _direct_references(bodies[("where", name)]) & direct}
     group = _used_only_by(key, bodies, users)
+    if len(group) > MAX_MET_GROUP:
+        group = direct  # a deep network's chain of deltas stays a chain
     for own in dict.fromkeys((frozenset(direct), frozenset(group))):
         if len(own) >= 2 and _inlined_together(key, own, bodies, simplifier):
             return True
