@@ -134,7 +134,8 @@ def diagnose(expected: Result, extended: Program, node: Node, samples) -> str:
 def _symmetric_convention(expected: Result, extended: Program, node: Node, samples) -> str:
     """The gradient with respect to a symmetric matrix as some books write it, G + G' -
     Diag(diag(G)) for the unconstrained G (The Matrix Cookbook, 2012, sec. 2.8, eq. 141)."""
-    if expected.kind != "grad" or not {"symmetric", "spd"} & \
+    variable = expected.wrt in expected.program.variables  # a step's may be a definition
+    if expected.kind != "grad" or not variable or not {"symmetric", "spd"} & \
             expected.program.attributes(expected.wrt):
         return ""
     if not same([(s.got, s.want + s.want.T - np.diag(np.diag(s.want))) for s in samples]):
