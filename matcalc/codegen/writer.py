@@ -22,7 +22,7 @@ from .names import identifier, size_name
 from .reuse import Allocation
 from .row_means import axis_dots, axis_sums, elementwise
 from .solves import columns_first, distributed, parents_of, product_factors, rank_one_split
-from .stable import CODE, body_behind, stable_form
+from .stable import CODE, stable_form
 from .tensor_code import batch_sum_of_product, scaled_softmax, sized_number, softmax_pullback
 from .triangular import inverse_congruence, is_transpose_of
 
@@ -420,12 +420,22 @@ class Writer:
 
     def stable(self, node: Node) -> str:
         """The stable form of ``node`` (codegen/stable.py), or "" where the plain one is fine."""
-        form = stable_form(node, lambda ref: body_behind(self.program, ref))
+        form = stable_form(node, self.body_behind)
         if form is None:
             return ""
         if form.kind == "log-softmax":
             return self.log_softmax(form.argument, form.axis)
         return self.stable_code(form.kind, form.argument, form.axis)
+
+    def body_behind(self, node: Node) -> Node:
+        """The body behind a reference this code computes: the problem's definitions and the
+        results' where-definitions (deltas, named quantities), a chain followed to its end."""
+        for _ in range(100):
+            body = self.facts.body_of(node.name) if node.op == "ref" else None
+            if body is None:
+                break
+            node = body
+        return node
 
     def stable_code(self, kind: str, argument: Node, axis: int) -> str:
         template = self.code.templates.get(kind, CODE[kind])  # a library's own, or the shared
