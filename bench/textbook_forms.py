@@ -12,7 +12,9 @@ matrix factorisation, Hessians, trace and log-det identities; the fifth, heldout
 written before anything was tuned on them: spectral and mean-only normalisation, masked and
 banded attention, ALiBi, GRU/IndRNN/peephole cells, probit and negative binomial GLMs, Fair and
 Barron losses, +-1 labels, ELBOs, PPCA, matrix functions (expm, logm, sqrtm, chol, eigvalsh),
-Hessians and Jacobians, batched tensors). Sizes
+Hessians and Jacobians, batched tensors; the sixth, heldout_tensor_norms/, LayerNorm, RMSNorm
+and BatchNorm over batches of sequences, written before their tensor forms were worked on).
+Sizes
 are the gallery test's token counts (tests/test_gallery.py). Each problem's textbook lines are
 also checked numerically against matcalc's result at a random point, so a wrong book line is
 reported, not measured.
@@ -42,7 +44,8 @@ CORPORA = {"gallery": ROOT / "derivations", "held-out": ROOT / "bench" / "heldou
            "held-out 2": ROOT / "bench" / "heldout2",
            "held-out masks": ROOT / "bench" / "heldout_masks",
            "held-out 3": ROOT / "bench" / "heldout3",
-           "held-out 4": ROOT / "bench" / "heldout4"}
+           "held-out 4": ROOT / "bench" / "heldout4",
+           "held-out tensor norms": ROOT / "bench" / "heldout_tensor_norms"}
 
 
 def agrees(path: pathlib.Path, groups) -> bool:

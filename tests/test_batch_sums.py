@@ -41,13 +41,13 @@ def test_shared_weights_and_biases_are_sums_over_the_batch():
     results = {r.wrt: r for r in matcalc.derive((DERIVATIONS / "transformer_block.mc").read_text(),
                                                  check=False)}
     for wrt, expected in [
-            ("Wq", r"\sum_{b} A_{b}^\top \delta_{11,b}"),
+            ("Wq", r"\sum_{b} A_{b}^\top \delta_{10,b}"),
             ("W2", r"\sum_{b} \operatorname{relu}\left(M_{b} W_{1} + c_{1}^\top\right)^\top G_{b}"),
-            ("Wo", r"\mathit{Wv}^\top \sum_{b} A_{b}^\top P_{b}^\top \delta_{5,b}"),
-            ("b1", r"\sum_{b,t} \delta_{12,bt}"),
-            ("g1", r"\sum_{b,t} \left(\delta_{12,bt} \odot N_{1,bt}\right)")]:
+            ("Wo", r"\mathit{Wv}^\top \sum_{b} A_{b}^\top P_{b}^\top \delta_{4,b}"),
+            ("b1", r"\sum_{b,t} \delta_{11,bt}"),
+            ("g1", r"\sum_{b,t} \left(\delta_{11,bt} \odot N_{1,bt}\right)")]:
         assert f"&= {expected}\n" in results[wrt].latex, wrt
-    assert results["b1"].text.endswith("dL_db1 = sum(sum(delta12, 0), 0)'")
+    assert results["b1"].text.endswith("dL_db1 = sum(sum(delta11, 0), 0)'")
     attention = matcalc.derive((DERIVATIONS / "batched_attention.mc").read_text(), wrt="Wv",
                                check=False)
     assert r"&= \sum_{b} X_{b}^\top P_{b}^\top G_{b}" in attention.latex

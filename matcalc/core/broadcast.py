@@ -53,10 +53,16 @@ def shown_operands(op: str, left: Node, right: Node) -> tuple[Node, Node]:
 
 def axis_mean(node: Node) -> tuple[Node, int] | None:
     """(X, 1) for ``(X @ ones(m)) / m`` and (X, 0) for ``(ones(n)' @ X) / n``: the means along
-    an axis that ``mean(X, 1)`` and ``mean(X, 0)`` read as, printed by that name again."""
-    if node.op != "div" or node.args[1].op != "dimval" or node.args[0].op != "matmul":
+    an axis that ``mean(X, 1)`` and ``mean(X, 0)`` read as, printed by that name again; (X, a)
+    for ``sum(X, a) / n`` of a tensor X whose axis a has length n (``mean(X, a)``)."""
+    if node.op != "div" or node.args[1].op != "dimval":
         return None
-    (a, b), count = node.args[0].args, node.args[1].params[0]
+    top, count = node.args[0], node.args[1].params[0]
+    if top.op == "axis_sum" and top.args[0].shape.dims[top.params[0]] == count:
+        return top.args[0], top.params[0]
+    if top.op != "matmul":
+        return None
+    a, b = top.args
     if b.op == "ones" and b.kind is Kind.VECTOR and b.shape.rows == count and \
             a.kind is Kind.MATRIX:
         return a, 1

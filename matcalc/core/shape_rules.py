@@ -37,6 +37,17 @@ def _operation(symbol: str, a: Node, b: Node) -> str:
     return text if len(text) <= 90 else text[:87] + "..."
 
 
+class _Later:
+    """``a symbol b`` as text, written only when an error message prints it (a tensor's shape
+    rule is asked at every node built, its messages seldom)."""
+
+    def __init__(self, symbol: str, a: Node, b: Node):
+        self.parts = symbol, a, b
+
+    def __str__(self) -> str:
+        return _operation(*self.parts)
+
+
 def _mismatch(symbol: str, a: Node, b: Node, detail: str) -> ShapeError:
     """The error of ``a symbol b``, quoted with the brackets that keep its meaning."""
     return ShapeError(f"{_operation(symbol, a, b)}: {detail}")
@@ -52,7 +63,7 @@ def elementwise_shape(symbol: str) -> Callable:
         if b.is_scalar:
             return a.shape, a.kind
         if Kind.TENSOR in (a.kind, b.kind):
-            return tensor_shapes.elementwise(a, b, _operation(symbol, a, b))
+            return tensor_shapes.elementwise(a, b, _Later(symbol, a, b))
         if not (same(a.shape.rows, b.shape.rows) and same(a.shape.cols, b.shape.cols)):
             raise _mismatch(
                 symbol, a, b,
@@ -84,7 +95,7 @@ def pairwise_shape(name: str) -> Callable:
 def matmul_shape(args: tuple[Node, ...], params: tuple) -> tuple[Shape, Kind]:
     a, b = args
     if Kind.TENSOR in (a.kind, b.kind):
-        return tensor_shapes.matmul(a, b, _operation("@", a, b))
+        return tensor_shapes.matmul(a, b, _Later("@", a, b))
     if not same(a.shape.cols, b.shape.rows):
         raise _mismatch(
             "@", a, b,

@@ -26,7 +26,7 @@ def _text(node: Node) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def lead_of(a: Node, b: Node, what: str) -> tuple[Dim, ...]:
+def lead_of(a: Node, b: Node, what: object) -> tuple[Dim, ...]:
     """The leading axes of ``a`` and ``b`` broadcast together: one's must end the other's."""
     first, second = a.shape.lead, b.shape.lead
     longer, shorter = (first, second) if len(first) >= len(second) else (second, first)
@@ -43,7 +43,7 @@ def tensor_result(rows: Dim, cols: Dim, lead: tuple[Dim, ...], kind: Kind) -> tu
     return shape, Kind.TENSOR if lead else kind_of_shape(shape, kind)
 
 
-def elementwise(a: Node, b: Node, what: str) -> tuple[Shape, Kind]:
+def elementwise(a: Node, b: Node, what: object) -> tuple[Shape, Kind]:
     """``a op b`` entry by entry where one is a tensor: equal rows and columns, broadcast
     leading axes (a scalar was handled before)."""
     if not (same(a.shape.rows, b.shape.rows) and same(a.shape.cols, b.shape.cols)):
@@ -53,7 +53,7 @@ def elementwise(a: Node, b: Node, what: str) -> tuple[Shape, Kind]:
     return tensor_result(a.shape.rows, a.shape.cols, lead_of(a, b, what), Kind.MATRIX)
 
 
-def _refuse_kept_axis(a: Node, b: Node, what: str) -> None:
+def _refuse_kept_axis(a: Node, b: Node, what: object) -> None:
     """UnsupportedError when one operand is the other's shape with one axis removed (``X /
     sqrt(mean(X .^ 2, -1))``): NumPy broadcasts such a reduction back only when it keeps the
     axis (``keepdims=True``), which the language writes ``expand(r, axis, n)``."""
@@ -73,7 +73,7 @@ def _refuse_kept_axis(a: Node, b: Node, what: str) -> None:
             f"repeat it along that axis" + ("" if short else f" (r = {_text(small)})"))
 
 
-def matmul(a: Node, b: Node, what: str) -> tuple[Shape, Kind]:
+def matmul(a: Node, b: Node, what: object) -> tuple[Shape, Kind]:
     """``a @ b`` with a tensor operand: NumPy's matmul, a product of the last two axes
     batched over the leading ones (broadcast)."""
     for operand in (a, b):

@@ -18,9 +18,9 @@ from ..core.functions import FUNCTIONS
 from ..core.ir import Node
 from ..core.shapes import Kind
 from ..errors import ShapeError
-from .laurent import Polynomial, _add, _atom, _multiply, _order
+from .laurent import Monomial, Polynomial, _add, _atom, _multiply, _order
 
-Quotients = dict[Node, tuple[Node, Node]]  # X -> (Y, r) for a definition Y = X / r
+Quotients = dict[Node, tuple[Node, Monomial]]  # X -> (Y, r) for a definition Y = X / r
 
 
 def scaled_rows(node: Node) -> tuple[Node, Node] | None:
@@ -117,17 +117,19 @@ def pm1_reduced(polynomial: Polynomial, pm1: Callable[[Node], bool]) -> Polynomi
 
 def contracted(polynomial: Polynomial, quotients: Quotients) -> Polynomial:
     """Each named quotient y = x / s written by its name where a term has x over s: x * s ^ -2
-    -> y / s (x and s atoms: a term without the divisor keeps x)."""
+    -> y / s (x an atom, s a monomial of atoms: the polynomial of s, so that s = sqrt(u) meets
+    u ^ -1/2; a term without the divisor keeps x)."""
     if not quotients:
         return polynomial
     result: Polynomial = {}
     for monomial, coefficient in polynomial.items():
         powers = dict(monomial)
         for top, (name, divisor) in quotients.items():
-            times = min(powers.get(top, 0), -powers.get(divisor, 0))
+            times = min([powers.get(top, 0)] + [-powers.get(atom, 0) / k for atom, k in divisor])
             if times < 1 or times != int(times):
                 continue
-            for atom, change in ((top, -times), (divisor, times), (name, times)):
+            changes = [(top, -times), (name, times), *((atom, times * k) for atom, k in divisor)]
+            for atom, change in changes:
                 powers[atom] = powers.get(atom, 0) + change
                 if powers[atom] == 0:
                     del powers[atom]

@@ -100,7 +100,11 @@ def simplifier_for(program: Program, derivation: Derivation | None = None,
 
     def settled(name: str) -> Node | None:  # a body as simplified once it has been
         body = written(name)
-        return simplifier.done.get(body, body) if body is not None else None
+        if body is None:
+            return None
+        done = simplifier.done.get(body, body)
+        # a body simplifies to its own name (S = expand(s, 2, d) is written S): the body
+        return body if done.op == "ref" and done.name == name else done
 
     facts.body_of = settled
     return simplifier

@@ -15,13 +15,14 @@ from collections.abc import Callable
 
 from ..core import ir
 from ..core.ir import Node, size
-from ..core.shapes import ONE, Kind
+from ..core.shapes import ONE, Dim, Kind
+from ..core.spreads import Spread, axis_length, broadcast_operand, spread_of
 from ..errors import ShapeError
 from .atoms import contracted, mirrored, pm1_reduced, reflected, scaled_rows, scan
 from .laurent import MAX_TERMS, Monomial, Polynomial, _add, _atom, _multiply, _order, _TooLarge
 
 __all__ = ["MAX_TERMS", "Monomial", "Numerators", "Polynomial", "_TooLarge", "_multiply",
-           "collected", "divisors", "expand", "rebuild", "spread_inner"]
+           "collected", "divisors", "expand", "rebuild"]
 
 _REGION = frozenset({"add", "sub", "mul", "div", "neg", "const", "ones", "pow", "sqrt"})
 _SPREAD = _REGION - {"const", "ones"}  # ones(n) @ ones(m)' stays a matrix of ones
@@ -81,102 +82,113 @@ def expand(node: Node, nonzero: Callable[[Node], bool], kept: frozenset[Node],
         if named is not None:
             done[item] = _multiply(_atom(named[0]), done[named[1]])
         elif spread is not None:
-            done[item] = _spread_polynomial(done[spread[0]], spread)
+            spread_out = _spread_polynomial(done[spread[0]], spread)
+            done[item] = spread_out if spread_out is not None else _atom(item)
         elif rows is not None:
             v, matrix = rows
             ones = ir.apply("transpose", ir.ones(matrix.shape.cols, ONE, Kind.VECTOR))
-            done[item] = _multiply(_spread_polynomial(done[v], (v, ones, True)), done[matrix])
+            spread_rows = _spread_polynomial(done[v], spread_of(ir.apply("matmul", v, ones)))
+            done[item] = _multiply(spread_rows, done[matrix]) if spread_rows is not None \
+                else _atom(item)
         elif inner:
             done[item] = _expanded(item, nonzero, kept, done)
         else:
             mirrored_call = mirrored(item, atoms_of_node, pm1) if item not in kept else None
             done[item] = _leaf(item, kept) if mirrored_call is None else reflected(
                 *mirrored_call, lambda t: expand(t, nonzero, kept, numerators, pm1))
-    return pm1_reduced(contracted(_joined_means(done[node]), quotients), pm1)
+    divided = {top: (name, _monomial_of(divisor, nonzero, kept, pm1))
+               for top, (name, divisor) in quotients.items()}
+    return pm1_reduced(contracted(_joined_means(done[node]), divided), pm1)
+
+
+def _monomial_of(divisor: Node, nonzero: Callable[[Node], bool], kept: frozenset[Node],
+                 pm1: Callable[[Node], bool]) -> Monomial:
+    """A named quotient's divisor as the product of atoms the collector writes it with (s for
+    an atom s; u ^ 1/2 for sqrt(u), spread where s is)."""
+    polynomial = expand(divisor, nonzero, kept, None, pm1) if _spread(divisor) else {}
+    if len(polynomial) == 1:
+        ((monomial, coefficient),) = polynomial.items()
+        if coefficient == 1.0 and monomial:
+            return monomial
+    return ((divisor, 1.0),)
 
 
 def _joined_means(polynomial: Polynomial) -> Polynomial:
     """Sums along an axis divided by their length joined as the axis' mean, spread or not:
-    (X @ 1) * m ^ -1 -> mean(X, 1), so that rebuilding writes the mean by its name."""
+    (X @ 1) * m ^ -1 -> mean(X, 1), so that rebuilding writes the mean by its name; a sum of a
+    sum likewise, each by its own length (1' @ sum(X, 0) / (T B) -> mean(mean(X, 0), 0))."""
     if not any(a.op == "dimval" for m in polynomial for a, _ in m):
         return polynomial
     result: Polynomial = {}
     for monomial, coefficient in polynomial.items():
         powers = dict(monomial)
+        take = _counts(powers)
         for atom, power in monomial:
             length = _axis_length(atom)
-            if power != 1 or length is None:
+            if power != 1 or length is None or atom not in powers:
                 continue
-            count = next((a for a in powers if a.op == "dimval" and a.params[0] == length
-                          and powers[a] < 0), None)
-            if count is None:
-                continue
-            del powers[atom]
-            powers[_mean_of(atom, count)] = 1
-            powers[count] += 1
-            if powers[count] == 0:
-                del powers[count]
+            count = take(length)
+            if count is not None:
+                del powers[atom]
+                powers[_mean_of(atom, count, take)] = 1
         key = tuple(sorted(powers.items(), key=lambda item: _order(item[0])))
         result[key] = result.get(key, 0.0) + coefficient
     return {m: c for m, c in result.items() if c != 0}
 
 
-def _axis_length(atom: Node):
-    """The length summed over by X @ ones(m), ones(n)' @ X, or their spreads; else None."""
-    spread = _spread(atom, region=False)
-    inner = spread[0] if spread is not None else atom
-    if inner.op != "matmul":
-        return None
-    a, b = inner.args
-    if b.op == "ones" and b.kind is Kind.VECTOR and a.kind is Kind.MATRIX:
-        return b.shape.rows
-    if a.op == "transpose" and a.args[0].op == "ones" and a.args[0].kind is Kind.VECTOR and \
-            b.kind is Kind.MATRIX:
-        return a.args[0].shape.rows
-    return None
+def _counts(powers: dict[Node, float]) -> Callable[[Dim], Node | None]:
+    """take(length): a count of ``length`` that ``powers`` divides by, taken out of it; None
+    when it divides by none."""
+    def take(length: Dim) -> Node | None:
+        count = next((a for a in powers if a.op == "dimval" and a.params[0] == length
+                      and powers[a] < 0), None)
+        if count is not None:
+            powers[count] += 1
+            if powers[count] == 0:
+                del powers[count]
+        return count
+    return take
 
 
-def _mean_of(atom: Node, count: Node) -> Node:
-    """The sum ``atom`` (or its spread) divided by ``count``: the mean (spread)."""
+def _axis_length(atom: Node) -> Dim | None:
+    """The length summed over by a sum along an axis (X @ ones(m), sum(X, a)) or its spread."""
     spread = _spread(atom, region=False)
-    if spread is None or _axis_length(spread[0]) is None:
+    return axis_length(spread[0] if spread is not None else atom)
+
+
+def _mean_of(atom: Node, count: Node, take: Callable[[Dim], Node | None]) -> Node:
+    """The sum ``atom`` (or its spread) divided by ``count``: the mean (spread); what it sums,
+    when that is a sum along an axis whose length ``take`` gives, is that mean in turn."""
+    spread = _spread(atom, region=False)
+    if spread is not None and _axis_length(spread[0]) is None:
         return ir.apply("div", atom, count)
-    inner, ones, column = spread
-    mean = ir.apply("div", inner, count)
-    return ir.apply("matmul", mean, ones) if column else ir.apply("matmul", ones, mean)
+    inner, again = spread if spread is not None else (atom, lambda u: u)
+    index = 1 if inner.op == "matmul" and inner.args[0].op == "transpose" else 0
+    summed = inner.args[index]
+    length = axis_length(summed)
+    below = take(length) if length is not None else None
+    if below is not None:
+        args = list(inner.args)
+        args[index] = _mean_of(summed, below, take)
+        inner = ir.apply(inner.op, *args, params=inner.params)
+    return again(ir.apply("div", inner, count))
 
 
-def _spread(node: Node, region: bool = True) -> tuple[Node, Node, bool] | None:
-    """(v, ones, True) for a column spread over columns, v @ ones(m)'; (r, ones, False) for a
-    row spread over rows, ones(n) @ r; else None (also when v is not elementwise algebra, unless
-    ``region`` is False)."""
-    if node.op != "matmul":
+def _spread(node: Node, region: bool = True) -> Spread | None:
+    """(v, spread) for what repeats v along an axis (core/spreads.py); None also when v is not
+    elementwise algebra, unless ``region`` is False."""
+    return spread_of(node, (lambda g: g.op in _SPREAD) if region else (lambda _: True))
+
+
+def _spread_polynomial(polynomial: Polynomial, spread: Spread) -> Polynomial | None:
+    """The polynomial of a spread of v from v's: each non-scalar atom spread (None when an
+    atom is not of v's shape: a row broadcast inside v, which is not spread alike)."""
+    inner, again = spread
+    if any(not a.is_scalar and a.shape != inner.shape for m in polynomial for a, _ in m):
         return None
-    a, b = node.args
-    if b.op == "transpose" and b.args[0].op == "ones" and b.args[0].kind is Kind.VECTOR and \
-            a.kind is Kind.VECTOR and (a.op in _SPREAD or not region):
-        return a, b, True
-    if a.op == "ones" and a.kind is Kind.VECTOR and b.kind is Kind.ROW and \
-            (b.op in _SPREAD or not region):
-        return b, a, False
-    return None
 
-
-def spread_inner(node: Node) -> Node | None:
-    """v for a column spread over columns, v @ ones(m)', or r for a row over rows, ones(n) @ r;
-    else None."""
-    spread = _spread(node, region=False)
-    return spread[0] if spread is not None else None
-
-
-def _spread_polynomial(polynomial: Polynomial, spread: tuple[Node, Node, bool]) -> Polynomial:
-    """The polynomial of v @ 1' (1 @ r) from v's (r's): each non-scalar atom spread."""
-    _, ones, column = spread
-
-    def spread_atom(atom: Node) -> Node:
-        if atom.is_scalar:
-            return atom
-        return ir.apply("matmul", atom, ones) if column else ir.apply("matmul", ones, atom)
+    def spread_atom(atom: Node) -> Node:  # a tensor spread over its leading axes: broadcast
+        return atom if atom.is_scalar else broadcast_operand(again(atom))
 
     return {tuple(sorted(((spread_atom(a), k) for a, k in m), key=lambda item: _order(item[0]))):
             c for m, c in polynomial.items()}
@@ -223,6 +235,10 @@ def _reciprocal(divisor: Node, nonzero: Callable[[Node], bool], kept: frozenset[
         return _multiply(first, second)
     if divisor.op == "const" and divisor.params[0] != 0:
         return {(): 1 / divisor.params[0]}
+    spread = _spread(divisor)
+    if spread is not None:  # 1 / spread(v) = spread(1 / v)
+        spread_out = _spread_polynomial(_reciprocal(spread[0], nonzero, kept), spread)
+        return spread_out if spread_out is not None else _atom(divisor, -1)
     power = _power_of(divisor)
     if power is not None and divisor.args[0].op not in ("mul", "div"):
         return _atom(divisor.args[0], -power)
@@ -267,10 +283,17 @@ def divisors(node: Node) -> frozenset[Node]:
     stack = [node]
     while stack:
         item = stack.pop()
+        spread = _spread(item)
+        if spread is not None:  # what a spread divides by divides its repeats
+            stack.append(spread[0])
+            continue
         if item.op not in _REGION:
             continue
         if item.op == "div":  # a power's base is what stays whole: 1 / sqrt(u) is u ^ -1/2
-            found |= _divisor_parts(item.args[1])
+            divisor = item.args[1]
+            while _spread(divisor) is not None:  # 1 / expand(sqrt(u), a, n): u stays whole
+                divisor = _spread(divisor)[0]
+            found |= _divisor_parts(divisor)
         power = _power_of(item)
         if power is not None and (power < 0 or power != int(power)):  # u .^ -2, sqrt(u)
             found.add(item.args[0])

@@ -77,12 +77,13 @@ def _most_repeated(roots: list[Node], deltas: set[str]) -> Node | None:
             occurrences[arg] = occurrences.get(arg, 0) + count
     forward = _forward(order, deltas)
     tensors = _with_tensors(order)
+    held_whole = _in_stable_forms(order)
     whole = set(roots)  # a result or delta that is the quantity itself keeps it written out
     best, best_gain = None, MIN_GAIN - 1
     for node in order:
         count = occurrences.get(node, 0)
         if count < 2 or not forward[node] or node in whole or size(node) < MIN_SIZE or \
-                not _nameable(node) or tensors[node]:
+                not _nameable(node) or tensors[node] or node in held_whole:
             continue
         gain = (count - 1) * size(node) - count
         if gain > best_gain or (gain == best_gain and best is not None and
@@ -105,6 +106,22 @@ def _forward(order: list[Node], deltas: set[str]) -> dict[Node, bool]:
         own = not (node.op == "ref" and node.name in deltas)
         forward[node] = own and all(forward[arg] for arg in node.args)
     return forward
+
+
+_STABLE_INSIDE = {"sub": {"sigmoid"}, "add": {"erf", "tanh", "exp"}, "pow": {"tanh"},
+                  "mul": {"tanh"}, "log": {"sigmoid", "softmax", "add"}}
+
+
+def _in_stable_forms(order: list[Node]) -> set[Node]:
+    """The nodes that generated code computes inside a numerically stable form of their parent
+    (codegen/stable.py: 1 - sigmoid(t), 1 - tanh(t) .^ 2, 1 + erf(t), 1 + tanh(t), log(1 +
+    exp(t)), log(sigmoid(t)), log(softmax(t))): a name would hand code the value, whose
+    cancellation the form avoids, so these stay written out."""
+    found: set[Node] = set()
+    for node in order:
+        inside = _STABLE_INSIDE.get(node.op, set())
+        found.update(arg for arg in node.args if arg.op in inside)
+    return found
 
 
 def _with_tensors(order: list[Node]) -> dict[Node, bool]:

@@ -18,11 +18,12 @@ from ..core.algebra import chain
 from ..core.ir import LEAVES, Node, size, walk
 from ..core.program import Program
 from ..core.shapes import Kind
+from ..core.spreads import spread_inner
 from ..errors import ShapeError
 from ..limits import check_time
 from ..rules.facts import Facts
 from ..rules.simplification import RULES
-from .polynomial import TERMS, collected, spread_inner
+from .polynomial import TERMS, collected
 from .together import together
 
 MAX_REWRITES = 200  # at one node, before giving up on a fixed point
@@ -48,7 +49,14 @@ class Simplifier:
         # X - mu -> (Xn, s) for each named quotient Xn = (X - mu) / s whose divisor is never
         # zero: the collector writes the numerator as the name times the divisor; for a
         # numerator that is no sum (Y = X / r) it writes X / r as Y where a term has both
-        self._numerators = {body.args[0]: (ref, body.args[1]) for body, ref in self.names.items()
+        # S -> expand(s, 2, d) for a definition that spreads what it names along an axis: the
+        # collector reads S as the spread, so that S and the s it repeats meet (LayerNorm's
+        # sigma over a tensor's last axis)
+        self._spreads = {ref: body for body, ref in self.names.items()
+                         if ref.op == "ref" and spread_inner(body) is not None}
+        self._shown: dict[Node, Node] = {}
+        self._numerators = {body.args[0]: (ref, self._spreads.get(body.args[1], body.args[1]))
+                            for body, ref in self.names.items()
                             if body.op == "div" and body.args[0].op not in ("const", "ones")
                             and self._nonzero(body.args[1])}
         self.fired: list[str] = []
@@ -146,7 +154,7 @@ class Simplifier:
             return None
         own = self._own_divisors(node)
         nonzero = self._nonzero if not own else (lambda n: n in own or self._nonzero(n))
-        candidate = trial(node, nonzero, self._numerators, self.facts.pm1)
+        candidate = trial(self._spreads_shown(node), nonzero, self._numerators, self.facts.pm1)
         if candidate is None or size(candidate) >= size(node):
             self._declined.add((name, node))
             return None
@@ -157,6 +165,24 @@ class Simplifier:
             self._collecting -= 1
         self.fired.append(name)
         return candidate
+
+    def _spreads_shown(self, root: Node) -> Node:
+        """``root`` with each named spread (S = expand(s, 2, d)) written as its body, so that
+        the collector sees what S repeats; remembered node by node."""
+        if not self._spreads:
+            return root
+        shown = self._shown
+        for node in walk(root):
+            if node in shown:
+                continue
+            body = self._spreads.get(node)
+            if body is not None or not node.args:
+                shown[node] = body if body is not None else node
+                continue
+            args = tuple(shown[arg] for arg in node.args)
+            shown[node] = node if all(a is b for a, b in zip(args, node.args, strict=True)) \
+                else ir.apply(node.op, *args, params=node.params)
+        return shown[root]
 
     def _own_divisors(self, root: Node) -> frozenset[Node]:
         """What ``root`` divides by (elementwise or as a scalar) and raises to negative powers,
@@ -188,18 +214,18 @@ class Simplifier:
     def _nonzero(self, node: Node) -> bool:
         """Every entry is non-zero: the function divides by it, or the facts say so; a column
         spread over the columns (v @ 1') or a row over the rows when v is."""
-        inner = spread_inner(node)
+        inner = spread_inner(self._spreads.get(node, node))
         if inner is not None:
             return self._nonzero(inner)
         return node in self.divisors or self.facts.nonzero(node)
 
     def _distributed(self, node: Node) -> Node | None:
-        """a * (b +- c) as a * b +- a * c (either side), and (a +- b)' as a' +- b', kept only
-        when that is smaller."""
-        if node.op == "transpose" and node.args[0].op in ("add", "sub"):
+        """a * (b +- c) as a * b +- a * c (either side), and (a +- b)' as a' +- b' and
+        sum(a +- b, k) as sum(a, k) +- sum(b, k), kept only when that is smaller."""
+        if node.op in ("transpose", "axis_sum") and node.args[0].op in ("add", "sub"):
             total = node.args[0]
             try:
-                candidate = self(ir.apply(total.op, *(ir.apply("transpose", t)
+                candidate = self(ir.apply(total.op, *(ir.apply(node.op, t, params=node.params)
                                                       for t in total.args)))
             except ShapeError:  # pragma: no cover - transposes of a sum's terms always fit
                 return None
@@ -402,14 +428,13 @@ def divisors_of(program: Program, of: Node) -> frozenset[Node]:
              if node.op == "div" and node.args[1].op != "const"}
     found |= {node.args[0] for root in roots for node in walk(root)
               if node.op == "log" and node.args[0].op != "const"}
-    found |= {inner for inner in map(spread_inner, found) if inner is not None}
-    found = _with_factors(found)
     refs = {definition.body: definition.ref for definition in program.definitions.values()}
     for node in list(found):
         if node.op == "ref" and node.name in program.definitions:
             found.add(program.definitions[node.name].body)
-        if node in refs:
-            found.add(refs[node])
+    found |= {inner for inner in map(spread_inner, found) if inner is not None}
+    found = _with_factors(found)
+    found |= {refs[node] for node in found if node in refs}
     return frozenset(found)
 
 

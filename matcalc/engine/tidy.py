@@ -14,6 +14,7 @@ from ..core.ir import Node, size, walk
 from .simplify import Simplifier, substitute
 
 MAX_INLINED_SIZE = 60  # a single-use delta is not inlined into an expression growing past this
+MAX_MET_GROUP = 5  # small deltas one result alone uses, met there together, at most this many
 INLINE_SIZE = 6  # a delta used once that refers to other deltas is inlined when it is this
 # small (U' @ delta1); larger ones stay named, so that a deep network's deltas stay a chain, one
 # a layer, not one nested expression
@@ -84,20 +85,52 @@ def _met_in_one_result(key: tuple[str, str], bodies: dict[tuple[str, str], Node]
     """The small deltas only one result uses, inlined there together when that is smaller than
     the result and their definitions: LayerNorm's delta1 / s, (delta1 * Xn) @ 1 / s and
     mean(delta1 / s, 1) collect into (delta1 - Xn * mean(delta1 * Xn, 1) - mean(delta1, 1)) / s
-    only when all three meet (one at a time, none gets smaller).  Whether it did."""
-    own = {name: bodies[("where", name)] for name, keys in users.items() if keys == {key}
-           and size(bodies[("where", name)]) <= 2 * INLINE_SIZE}
-    own = {name: body for name, body in own.items()
-           if not _direct_references(body) & set(own)}
-    if len(own) < 2:
-        return False
-    inlined = simplifier(substitute(bodies[key], own))
-    if size(inlined) >= size(bodies[key]) + sum(size(body) for body in own.values()):
+    only when all three meet (one at a time, none gets smaller).  Those it uses directly are
+    tried first, then with the small deltas only they use (BatchNorm's chain of deltas ending
+    in one result).  Whether it did."""
+    direct = {name for name, keys in users.items() if keys == {key}
+              and size(bodies[("where", name)]) <= 2 * INLINE_SIZE}
+    direct = {name for name in direct
+              if not _direct_references(bodies[("where", name)]) & direct}
+    group = _used_only_by(key, bodies, users)
+    if len(group) > MAX_MET_GROUP:
+        group = direct  # a deep network's chain of deltas stays a chain
+    for own in dict.fromkeys((frozenset(direct), frozenset(group))):
+        if len(own) >= 2 and _inlined_together(key, own, bodies, simplifier):
+            return True
+    return False
+
+
+def _inlined_together(key: tuple[str, str], own: frozenset[str],
+                      bodies: dict[tuple[str, str], Node], simplifier: Simplifier) -> bool:
+    """The deltas ``own`` inlined into ``key`` when that is smaller than it and their
+    definitions.  Whether they were."""
+    definitions = {name: bodies[("where", name)] for name in own}
+    whole = bodies[key]
+    for _ in range(len(own)):  # a delta of the group may refer to others of it
+        whole = substitute(whole, definitions)
+        if not _direct_references(whole) & own:
+            break
+    inlined = simplifier(whole)
+    if size(inlined) >= size(bodies[key]) + sum(size(body) for body in definitions.values()):
         return False
     bodies[key] = inlined
     for name in own:
         del bodies[("where", name)]
     return True
+
+
+def _used_only_by(key: tuple[str, str], bodies: dict[tuple[str, str], Node],
+                  users: dict[str, set[tuple[str, str]]]) -> set[str]:
+    """The small deltas that only ``key`` uses, directly or through others of them (BatchNorm's
+    chain of small deltas ending in one result), by name."""
+    group = {name for name in users if size(bodies[("where", name)]) <= 2 * INLINE_SIZE}
+    while True:
+        inside = {("where", name) for name in group} | {key}
+        kept = {name for name in group if users[name] <= inside}
+        if kept == group:
+            return group
+        group = kept
 
 
 def _negated_where_smaller(name: str, bodies: dict[tuple[str, str], Node],
@@ -164,7 +197,10 @@ class _Inlining:
         # dL_dB = delta2: the result is the delta itself, which needs no second name
         alias = alias or (count == 1 and all(k[0] == "result" and bodies[k].op == "ref"
                                              for k in users))
-        if chained and not alias and (count > 1 or size(body) > INLINE_SIZE):
+        # a small link used several times by one user alone is tried: LayerNorm's dC in
+        # dC - expand(mean(dC, a), a, n) meets the terms of dC there
+        one_user = len(users) == 1 and count > 1 and size(body) <= 4 * INLINE_SIZE
+        if chained and not alias and not one_user and (count > 1 or size(body) > INLINE_SIZE):
             return False
         inlined = {k: self.simplifier(substitute(bodies[k], {name: body})) for k in users}
         before = size(body) + sum(size(bodies[k]) for k in users)

@@ -96,6 +96,9 @@ class _Printer:
     def print(self, node: Node) -> tuple[str, int]:
         op = node.op
         mean = axis_mean(node)
+        if mean is not None and node.args[0].op == "axis_sum" and not self.slices and \
+                summed_slices(node.args[0]) is not None:
+            mean = None  # a mean over the batch: \frac{\sum_b X_b}{B}
         if mean is not None:  # (X 1) / m
             return (f"\\operatorname{{mean}}\\left({self.print(mean[0])[0]}, "
                     f"{mean[1]}\\right)", _ATOM)

@@ -93,59 +93,94 @@ class Facts:
 
     def column_centred(self, node: Node) -> bool:
         """Whether node is a scalar multiple of X - mean(X, 0) = X - ones(n) @ ((ones(n)' @ X) /
-        n), a batch centred on its mean row: its column sums ones(n)' @ node are 0."""
+        n), a batch centred on its mean row: its column sums ones(n)' @ node are 0; or the sum
+        over the batch sum(Y, 0) of a tensor centred on its mean over the batch and the rows,
+        X - mean(mean(X, 0), 0), so that ones(T)' @ sum(Y, 0) is 0."""
+        node = self._resolve(node)
+        if node.op == "axis_sum" and node.params[0] == 0 and node.kind is Kind.MATRIX:
+            return self._centred(node.args[0], self._batch_mean)
+        return self._centred(node, self._column_mean)
+
+    def _centred(self, node: Node, is_mean) -> bool:
+        """node = c * (X - ones(n) @ m) with ``is_mean(m, X)`` and c the same down each
+        column."""
         node = self._resolve(node)
         if node.op == "sub":
             a, b = node.args
             b = self._resolve(b)
             if b.op != "matmul" or b.args[0].op != "ones" or a.is_scalar:
                 return False
-            mean = self._resolve(b.args[1])
-            if mean.op != "div" or mean.args[1].op != "dimval" or \
-                    mean.args[1].params[0] is not a.shape.rows:
-                return False
-            sums = mean.args[0]
-            return sums.op == "matmul" and sums.args[1] is a and \
-                sums.args[0].op == "transpose" and sums.args[0].args[0].op == "ones"
+            return is_mean(self._resolve(b.args[1]), a)
         if node.op == "neg":
-            return self.column_centred(node.args[0])
+            return self._centred(node.args[0], is_mean)
         if node.op == "div":
-            return self._same_in_each_column(node.args[1]) and self.column_centred(node.args[0])
+            return self._same_in_each_column(node.args[1]) and \
+                self._centred(node.args[0], is_mean)
         if node.op == "mul":
             a, b = node.args
-            return any(self._same_in_each_column(y) and self.column_centred(x)
+            return any(self._same_in_each_column(y) and self._centred(x, is_mean)
                        for x, y in ((a, b), (b, a)))
         return False
 
-    def row_centred(self, node: Node) -> bool:
+    def _column_mean(self, mean: Node, a: Node) -> bool:
+        """Whether mean = (ones(n)' @ a) / n, the mean row of the matrix a."""
+        if mean.op != "div" or mean.args[1].op != "dimval" or \
+                mean.args[1].params[0] is not a.shape.rows:
+            return False
+        sums = mean.args[0]
+        return sums.op == "matmul" and sums.args[1] is a and \
+            sums.args[0].op == "transpose" and sums.args[0].args[0].op == "ones"
+
+    def _batch_mean(self, mean: Node, a: Node) -> bool:
+        """Whether mean = mean(mean(a, 0), 0) = (ones(T)' @ (sum(a, 0) / B)) / T, the mean row
+        of a B x T x d tensor over its batch and its rows."""
+        if a.kind is not Kind.TENSOR or mean.op != "div" or mean.args[0].op != "matmul":
+            return False
+        ones, inner = mean.args[0].args
+        count = mean.args[1]
+        return count.op == "dimval" and count.params[0] is a.shape.rows and \
+            ones.op == "transpose" and ones.args[0].op == "ones" and \
+            axis_mean(self._resolve(inner)) == (a, 0)
+
+    def row_centred(self, node: Node, axis: int | None = None) -> bool:
         """Whether node is X - mean(X, 1) = X - ((X @ ones(m)) / m) @ ones(m)', a batch whose
-        rows are centred on their means, scaled entry by entry by what is the same along each
-        row: its row sums node @ ones(m) are 0."""
+        rows are centred on their means (for a tensor, X - expand(mean(X, a), a, n): centred
+        along its axis ``axis``), scaled entry by entry by what is the same along each row: its
+        row sums node @ ones(m) (sum(node, a)) are 0."""
         node = self._resolve(node)
         if node.op == "sub":
             a, b = node.args
             b = self._resolve(b)
-            if b.op != "matmul" or a.is_scalar or not _is_ones_row(b.args[1]):
+            if a.is_scalar or not self._spread_along(b, axis):
                 return False
-            mean = axis_mean(self._resolve(b.args[0]))
-            return mean is not None and mean == (a, 1)
+            return axis_mean(self._resolve(b.args[0])) == (a, 1 if axis is None else axis)
         if node.op == "neg":
-            return self.row_centred(node.args[0])
+            return self.row_centred(node.args[0], axis)
         if node.op == "div":
-            return self._same_in_each_row(node.args[1]) and self.row_centred(node.args[0])
+            return self._same_in_each_row(node.args[1], axis) and \
+                self.row_centred(node.args[0], axis)
         if node.op == "mul":
             a, b = node.args
-            return any(self._same_in_each_row(y) and self.row_centred(x)
+            return any(self._same_in_each_row(y, axis) and self.row_centred(x, axis)
                        for x, y in ((a, b), (b, a)))
         return False
 
-    def _same_in_each_row(self, node: Node) -> bool:
-        """A scalar, a column copied to every column (c @ ones(m)'), or their products."""
+    def _spread_along(self, node: Node, axis: int | None) -> bool:
+        """A column copied to every column (c @ ones(m)'; ``axis`` None) or a tensor repeated
+        along the axis ``axis`` (expand(G, axis, n))."""
+        if axis is None:
+            return node.op == "matmul" and _is_ones_row(node.args[1]) and \
+                node.args[0].kind is Kind.VECTOR
+        return node.op == "expand" and node.params[0] == axis
+
+    def _same_in_each_row(self, node: Node, axis: int | None = None) -> bool:
+        """A scalar, a column copied to every column (c @ ones(m)'; of a tensor, what is
+        repeated along the axis), or their products."""
         node = self._resolve(node)
-        if node.is_scalar or (node.op == "matmul" and _is_ones_row(node.args[1]) and
-                              node.args[0].kind is Kind.VECTOR):
+        if node.is_scalar or self._spread_along(node, axis):
             return True
-        return node.op in ("mul", "div") and all(self._same_in_each_row(a) for a in node.args)
+        return node.op in ("mul", "div") and \
+            all(self._same_in_each_row(a, axis) for a in node.args)
 
     def _same_in_each_column(self, node: Node) -> bool:
         """A scalar or a row copied to every row (ones(n) @ r): scaling each column by one
@@ -179,11 +214,17 @@ class Facts:
             first, second = node.args
             return first.op == "const" and first.params[0] >= 1 and \
                 self._resolve(second).op in _valued()["unit"]
-        if op in ("add", "mul", "div", "sqrt", "mean", "sum", "minimum", "matmul", "transpose"):
+        if op in ("add", "mul", "div", "sqrt", "mean", "sum", "minimum", "matmul", "transpose",
+                  "axis_sum", "expand"):
             return all(self.nonnegative(arg) for arg in node.args)
         if op == "maximum":
             return any(self.nonnegative(arg) for arg in node.args)
         return False
+
+    def body(self, node: Node) -> Node:
+        """What ``node`` stands for: the body of the definition a reference names (followed
+        through references to references), the node itself otherwise."""
+        return self._resolve(node)
 
     def walked(self, node: Node, into: Callable[[Node], bool] = lambda item: True
                ) -> Iterator[Node]:
@@ -231,7 +272,7 @@ class Facts:
                 (self.nonnegative(a) and self.positive(b))
         if op in ("mul", "div", "matmul"):  # a matrix product of positive entries: a sum of them
             return all(self.positive(arg) for arg in node.args)
-        if op in ("sqrt", "mean", "sum"):
+        if op in ("sqrt", "mean", "sum", "axis_sum", "expand"):
             return self.positive(node.args[0])
         if op == "sub":  # c - sigmoid(...) for c >= 1: sigmoid's values lie in (0, 1)
             first, second = node.args

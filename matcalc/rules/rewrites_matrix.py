@@ -116,7 +116,8 @@ def scalar_out_of_product(node: Node, facts: Facts) -> Node | None:
 )
 def quotient_out_of_product(node: Node, facts: Facts) -> Node | None:
     """(A / s) @ B = (A @ B) / s = A @ (B / s); Diag(a / s) = Diag(a) / s, s a scalar (except
-    a mean spread over a row, (v / s) @ 1', which prints as the broadcast mean(X, 1))."""
+    a mean spread over a row, (v / s) @ 1', which prints as the broadcast mean(X, 1), and the
+    sums of a mean, 1' @ (sum(X, 0) / B), which print as mean(mean(X, 0), 0))."""
     if node.op == "Diag":
         inner = node.args[0]
         if inner.op == "div" and inner.args[1].is_scalar and not inner.is_scalar:
@@ -124,9 +125,14 @@ def quotient_out_of_product(node: Node, facts: Facts) -> Node | None:
         return None
     a, b = node.args
     if (axis_mean(a) is not None and b.op == "transpose" and b.args[0].op == "ones") or (
-            a.op == "ones" and axis_mean(b) is not None):
+            _ones(a) and axis_mean(b) is not None):
         return None
     return out_of_matmul(node, "div")
+
+
+def _ones(node: Node) -> bool:
+    """ones(n) or ones(n)'."""
+    return node.op == "ones" or (node.op == "transpose" and node.args[0].op == "ones")
 
 
 @rule('inner-product-with-ones', ops=('matmul', 'sum'),

@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..core import ir
 from ..core.ir import Node
 from ..core.shapes import Kind
+from ..core.spreads import axis_length
 from .facts import Facts
 from .rewrite import apply, rule
 
@@ -14,16 +15,41 @@ from .rewrite import apply, rule
 @rule('expand-out', ops=('expand',),
       example="G : matrix(B, T); H : tensor(B, T, V)\nf = expand(-G / 2, 2, V) + H")
 def expand_out(node: Node, facts: Facts) -> Node | None:
-    """expand(ones, a, n) = ones, expand(-G) = -expand(G), expand(c G) = c expand(G) and
-    expand(G / c) = expand(G) / c for a number c: repeating is linear."""
+    """expand(ones, a, n) = ones (zeros likewise), expand(-G) = -expand(G), expand(c G) =
+    c expand(G) and expand(G / c) = expand(G) / c for a number c: repeating is linear (a mean
+    along an axis stays inside: expand(mean(X, a), b, n) is the broadcast mean)."""
     (g,) = node.args
     axis, n = node.params
-    if g.op == "ones":
-        return ir.ones(node.shape.rows, node.shape.cols, Kind.TENSOR, node.shape.lead)
+    if _mean(g):
+        return None  # expand(mean(X, a), b, n) stays the broadcast mean
+    if g.op in ("ones", "zeros"):
+        return (ir.ones if g.op == "ones" else ir.zeros)(node.shape.rows, node.shape.cols,
+                                                         Kind.TENSOR, node.shape.lead)
     if g.op == "neg":
         return apply("neg", apply("expand", g.args[0], params=(axis, n)))
     if g.op in ("mul", "div") and g.args[1].is_scalar:
         return apply(g.op, apply("expand", g.args[0], params=(axis, n)), g.args[1])
     if g.op == "mul" and g.args[0].is_scalar:
         return apply("mul", g.args[0], apply("expand", g.args[1], params=(axis, n)))
+    return None
+
+
+def _mean(node: Node) -> bool:
+    """Whether node is a sum along an axis divided by that axis' length (a mean along it)."""
+    return node.op == "div" and node.args[1].op == "dimval" and \
+        axis_length(node.args[0]) == node.args[1].params[0]
+
+
+@rule('axis-sum-out', ops=('axis_sum',),
+      example="X : tensor(B, T, d); c : scalar\nf = sum(-(c * X), 2)")
+def axis_sum_out(node: Node, facts: Facts) -> Node | None:
+    """sum(-X, a) = -sum(X, a), sum(c X, a) = c sum(X, a) and sum(X / c, a) = sum(X, a) / c
+    for a scalar c: a sum along an axis is linear."""
+    (x,) = node.args
+    if x.op == "neg":
+        return apply("neg", apply("axis_sum", x.args[0], params=node.params))
+    if x.op in ("mul", "div") and x.args[1].is_scalar:
+        return apply(x.op, apply("axis_sum", x.args[0], params=node.params), x.args[1])
+    if x.op == "mul" and x.args[0].is_scalar:
+        return apply("mul", x.args[0], apply("axis_sum", x.args[1], params=node.params))
     return None
