@@ -53,7 +53,7 @@ def in_blocks(name: str, signature: str, doc: str, parameters: list[str],
     arrays = ", ".join(f"{p!r}: {p}" for p in parameters)
     return (f'def {name}{signature}:\n    """{doc}\n\n    Computed over blocks of rows, shared '
             "among threads where there are many:\n    the environment's MATCALC_THREADS "
-            "threads, by default this process's cores (at most 8);\n    the result is the "
+            "threads (by default one);\n    the result is the "
             'same on any number of threads.\n    """\n    return '
             f"_in_row_blocks(_{name}_rows, {{{arrays}}}, {tuple(sliced)!r})\n\n\n")
 
