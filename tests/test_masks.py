@@ -182,6 +182,15 @@ def test_a_vector_mask_draws_zeros_and_a_one():
     assert any(m.min() == 0.0 for m in drawn)
 
 
+@pytest.mark.parametrize("declared", ["m : matrix(n, 1) mask", "m : tensor(B, T, 1) mask"])
+def test_a_mask_of_one_column_draws_zeros_and_a_one_in_each_row_before_it(declared):
+    program = matcalc.parse(f"{declared}\nf = sum(m)")
+    drawn = [random_instance(program, seed=seed).arrays["m"] for seed in range(6)]
+    assert all(set(np.unique(m)) <= {0.0, 1.0} and np.all(m.max(axis=-2) == 1.0)
+               for m in drawn)
+    assert any(m.min() == 0.0 for m in drawn)
+
+
 @pytest.mark.parametrize(("problem", "answer", "right"), [
     (MASKED_MEAN, "Diag(m) @ (softmax(Z) - onehot(y)) / sum(m)", True),
     (MASKED_MEAN, "(softmax(Z) - onehot(y)) / N", False),
@@ -189,9 +198,14 @@ def test_a_vector_mask_draws_zeros_and_a_one():
     (MASKED_MEAN, "Diag(m) @ (softmax(Z) - onehot(y)) / N", False),
     ("x : vector(n); m : vector(n) mask\nf = sum(m * x .^ 2)", "2 * x", False),
     ("x : vector(n); m : vector(n) mask\nf = sum(m * x .^ 2)", "2 * m * x", True),
+    # a column's rows are its entries: a mask of one column has zeros too
+    ("x : matrix(n, 1); m : matrix(n, 1) mask\nf = sum(m * x .^ 2)", "2 * x", False),
+    ("x : matrix(n, 1); m : matrix(n, 1) mask\nf = sum(m * x .^ 2)", "2 * m * x", True),
+    ("X : tensor(B, T, 1); m : tensor(B, T, 1) mask\nf = sum(m * X .^ 2)", "2 * X", False),
+    ("X : tensor(B, T, 1); m : tensor(B, T, 1) mask\nf = sum(m * X .^ 2)", "2 * m * X", True),
 ])
 def test_an_answer_that_ignores_a_vector_mask_is_wrong(problem, answer, right):
-    wrt = "Z" if "Z" in problem else "x"
+    wrt = next(name for name in ("Z", "X", "x") if f"{name} :" in problem)
     assert matcalc.verify(problem, wrt, answer).ok is right
 
 

@@ -193,7 +193,10 @@ def _drawn(node: Node, sizes: Mapping[str, int], rng: np.random.Generator,
 
 def _mask(dims: tuple[int, ...], rng: np.random.Generator, symmetric: bool) -> np.ndarray:
     """0s and 1s drawn evenly, with a 1 in every last-axis row (on the diagonal when
-    symmetric)."""
+    symmetric); where the last axis has one entry, a 1 in every row of the axis before it
+    (a column's rows are its entries: a 1 in each would make the mask all ones)."""
+    if len(dims) >= 2 and dims[-1] == 1 and not symmetric:
+        return _mask(dims[:-1], rng, False)[..., None]
     value = rng.integers(0, 2, size=dims).astype(float)
     if symmetric:
         value = np.triu(value) + np.triu(value, 1).T
