@@ -38,18 +38,19 @@ def test_a_reduction_along_an_axis_reads_as_a_product_with_ones(text, written, k
 
 def test_the_values_are_numpys():
     parsed = matcalc.parse(DATA + "r = sum(X, 1)\nc = sum(X, 0)\nmr = mean(X, 1)\n"
-                                  "mc = mean(X, 0)")
+                                  "mc = mean(X, 0)\nlast = sum(X, -1)\nfirst = mean(X, -2)")
     point = random_instance(parsed, seed=1)
     X = point.arrays["X"]
     for name, expected in (("r", X.sum(axis=1)), ("c", X.sum(axis=0)),
-                           ("mr", X.mean(axis=1)), ("mc", X.mean(axis=0))):
+                           ("mr", X.mean(axis=1)), ("mc", X.mean(axis=0)),
+                           ("last", X.sum(axis=-1)), ("first", X.mean(axis=-2))):
         value = np.ravel(evaluate(parsed, name, point.arrays))
         np.testing.assert_allclose(value, expected, rtol=1e-12)
 
 
 @pytest.mark.parametrize("text", [
     "sum((X - mean(X, 0)) .^ 2)", "sum(softplus(sum(X, 1)))", "sum(exp(mean(X, 1) / 3))",
-    "sum(tanh(sum(X, 0) @ X'))",
+    "sum(tanh(sum(X, 0) @ X'))", "sum(sin(mean(X, -1)) + cos(sum(X, -2)) @ X')",
 ])
 def test_gradients_and_hessians_are_proven(text):
     results = matcalc.derive(DATA + f"f = {text}", wrt="X", check=False)
@@ -61,6 +62,7 @@ def test_gradients_and_hessians_are_proven(text):
 
 @pytest.mark.parametrize("text, message", [
     ("sum(X, 2)", "the axis of sum(X, axis) is 0"),
+    ("sum(X, -3)", "-2 and -1 count from the last"),
     ("mean(X, d)", "the axis of mean(X, axis) is 0"),
     ("sum(X, 1, 0)", "sum takes 1 or 2 arguments"),
 ])
