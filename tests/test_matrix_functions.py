@@ -425,3 +425,26 @@ def through_a_matrix_function(draw):
 def test_random_expressions_through_matrix_functions_match_finite_differences(node):
     # sum(sin(op(e))): the gradient with respect to every variable of e
     proven_through(BASE, node)
+
+
+@pytest.mark.parametrize("power, halves, written", [
+    ("S ^ 0.5", 1, "sqrtm(S)"), ("S ^ (1/2)", 1, "sqrtm(S)"), ("S ^ -0.5", -1, "inv(sqrtm(S))"),
+    ("S ^ 1.5", 3, "sqrtm(S) ^ 3"), ("S ^ (-3/2)", -3, "inv(sqrtm(S)) ^ 3"),
+])
+def test_a_half_power_of_a_matrix_is_a_power_of_its_square_root(power, halves, written):
+    declared = "S : matrix(n, n) spd\nx : vector(n)\n"
+    program = matcalc.parse(declared + f"F = {power}\nf = x' @ F @ x + tr(F)")
+    assert str(program.definitions["F"].body) == written
+    point = random_instance(program, seed=3)
+    values, vectors = np.linalg.eigh(point.arrays["S"])
+    expected = vectors @ np.diag(values ** (halves / 2)) @ vectors.T
+    np.testing.assert_allclose(evaluate(program, "F", point.arrays), expected, rtol=1e-9)
+    derived = matcalc.derive(declared + f"f = x' @ {power} @ x + tr({power})", wrt=["S", "x"],
+                             check=False)
+    assert all(report.ok for report in matcalc.check(derived, seed=4))
+
+
+def test_an_answer_with_an_inverse_square_root_reads_as_one():
+    problem = "S : matrix(n, n) spd\nf = tr(sqrtm(S))"
+    assert matcalc.verify(problem, "S", r"\frac{1}{2} S^{-1/2}").ok
+    assert not matcalc.verify(problem, "S", r"\frac{1}{2} S^{1/2}").ok

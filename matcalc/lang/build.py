@@ -34,6 +34,7 @@ from ..limits import check_time
 from .broadcast import refuse_matrix_times_vector
 from .calls import CALLS, INFINITY, build_call, refuse_infinity
 from .einsum_call import einsum_call, string_outside_einsum
+from .exponents import halves_of
 from .pending import NEEDS_SIZE, PENDING, PendingIdentity, combine, is_pending, negated
 from .syntax import as_written, location_of, number, tree_depth
 from .tensors import TENSOR_CALLS, along_axis, tensor_call
@@ -375,6 +376,9 @@ class Builder:
                              f"{base.shape}; use .^ for an elementwise power")
         if exponent.op != "const" and integer_valued(exponent):
             return ir.apply("mpowk", base, exponent)  # X ^ k for k : integer
+        halves = halves_of(exponent)
+        if halves is not None and halves % 2:  # S ^ (1/2), S^{-1/2}: powers of the square root
+            base, exponent = ir.apply("sqrtm", base), ir.const(halves)
         if exponent.op != "const" or exponent.params[0] != int(exponent.params[0]):
             raise ShapeError(f"the power of a matrix needs an integer exponent, not {exponent}; "
                              "declare it 'k : integer', or use .^ for an elementwise power")
