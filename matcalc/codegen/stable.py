@@ -50,16 +50,22 @@ class StableForm:
     through: tuple[Node, ...] = ()
 
 
-def body_behind(program: Program, node: Node,
+def body_behind(node: Node, body_of: Callable[[str], Node | None],
                 may_follow: Callable[[Node], bool] = lambda ref: True) -> Node:
-    """The definition body behind a reference (the value code holds by name), a chain of
-    renamings followed to its end, through the references ``may_follow`` allows."""
-    definitions = program.definitions
+    """The definition body behind a reference (the value code holds by name; ``body_of`` gives
+    a name's body, or None), a chain of renamings followed to its end, through the references
+    ``may_follow`` allows."""
     for _ in range(100):
-        if node.op != "ref" or node.name not in definitions or not may_follow(node):
+        body = body_of(node.name) if node.op == "ref" and may_follow(node) else None
+        if body is None:
             break
-        node = definitions[node.name].body
+        node = body
     return node
+
+
+def definition_body(program: Program) -> Callable[[str], Node | None]:
+    """``body_of`` for :func:`body_behind` over a problem's own definitions."""
+    return lambda name: program.definitions[name].body if name in program.definitions else None
 
 
 def _is_one(node: Node) -> bool:

@@ -22,7 +22,7 @@ from .names import identifier, size_name
 from .reuse import Allocation
 from .row_means import axis_dots, axis_sums, elementwise
 from .solves import columns_first, distributed, parents_of, product_factors, rank_one_split
-from .stable import CODE, stable_form
+from .stable import CODE, body_behind, stable_form
 from .tensor_code import batch_sum_of_product, scaled_softmax, sized_number, softmax_pullback
 from .triangular import inverse_congruence, is_transpose_of
 
@@ -430,12 +430,7 @@ class Writer:
     def body_behind(self, node: Node) -> Node:
         """The body behind a reference this code computes: the problem's definitions and the
         results' where-definitions (deltas, named quantities), a chain followed to its end."""
-        for _ in range(100):
-            body = self.facts.body_of(node.name) if node.op == "ref" else None
-            if body is None:
-                break
-            node = body
-        return node
+        return body_behind(node, self.facts.body_of)
 
     def stable_code(self, kind: str, argument: Node, axis: int) -> str:
         template = self.code.templates.get(kind, CODE[kind])  # a library's own, or the shared

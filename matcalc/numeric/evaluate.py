@@ -15,7 +15,7 @@ import numpy as np
 
 from ..codegen.module import compiled as generated_function
 from ..codegen.names import sizes_keyword
-from ..codegen.stable import StableForm, body_behind, stable_form
+from ..codegen.stable import StableForm, body_behind, definition_body, stable_form
 from ..core.ir import Node
 from ..core.labels import classes, describe_labels, is_labels
 from ..core.program import Program
@@ -85,7 +85,7 @@ class Evaluation:
     def _body_of(self, node: Node) -> Node:
         """A reference's definition body, following only references this evaluation computed
         (the checker hands it the values of others)."""
-        return body_behind(self.program, node, lambda ref: ref in self.computed)
+        return body_behind(node, definition_body(self.program), lambda ref: ref in self.computed)
 
     def _compute(self, node: Node):
         forms: dict[Node, StableForm | None] = {}
