@@ -42,12 +42,12 @@ def along_axis(name: str, operand: Node, axis_tree: Tree, where: Location | None
         total = ir.apply("axis_sum", operand, params=(axis,))
         counted = operand.shape.dims[axis]
         return ir.apply("div", total, ir.dimval(counted)) if name == "mean" else total
-    written = axis_tree.children[0] if axis_tree.data == "neg" else axis_tree
-    text = str(written.children[0]) if isinstance(written, Tree) and \
-        written.data == "number" else ""
+    try:
+        written = axis_number(axis_tree, f"{name}(X, axis)")
+    except ShapeError:  # not a whole number: the matrix's own message below, at its place
+        written = None
     # as in NumPy, -1 is the last axis (along each row) and -2 the one before it
-    axis = {"0": "0", "1": "1", "-1": "1", "-2": "0"}.get(
-        ("-" if axis_tree.data == "neg" else "") + text)
+    axis = {0: "0", 1: "1", -1: "1", -2: "0"}.get(written)
     if axis is None:
         raise ShapeError(f"the axis of {name}(X, axis) is 0 (down each column) or 1 (along "
                          f"each row; -2 and -1 count from the last), as in NumPy", where,
