@@ -15,7 +15,6 @@ import io
 import json
 import math
 import os
-import stat
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -24,7 +23,8 @@ from pathlib import Path
 from .. import limits
 from ..engine.pipeline import run
 from ..engine.result import KINDS, Result
-from ..errors import LimitError, MatcalcError, ParseError
+from ..errors import MatcalcError, ParseError
+from ..lang.files import read_text_file
 from ..lang.parse import parse
 from ..lang.syntax import MAX_LENGTH
 from ..limits import time_budget
@@ -205,24 +205,7 @@ _DERIVED: dict[tuple, Result | str] = {}
 
 def read_problem_file(path: str, shown: str) -> str:
     """A problem file's text; what is not a small regular file is refused before reading."""
-    try:
-        status = os.stat(path)
-    except FileNotFoundError:
-        raise ParseError(f"no such problem file: {shown}") from None
-    except OSError as error:
-        raise ParseError(f"cannot read the problem file {shown}: {error.strerror}") from None
-    if not stat.S_ISREG(status.st_mode):
-        raise ParseError(f"the problem {shown} is not a regular file")
-    if status.st_size > MAX_LENGTH:
-        raise LimitError(f"the problem file {shown} has {status.st_size:,} bytes, more than "
-                         f"{MAX_LENGTH:,}")
-    try:
-        with open(path, encoding="utf-8-sig") as handle:  # a BOM is not text
-            return handle.read(MAX_LENGTH + 1)
-    except UnicodeDecodeError:
-        raise ParseError(f"the problem file {shown} is not UTF-8 text") from None
-    except OSError as error:
-        raise ParseError(f"cannot read the problem file {shown}: {error.strerror}") from None
+    return read_text_file(path, "problem file", shown)
 
 
 def _expected(item: Submission) -> Result:

@@ -18,7 +18,7 @@ from ..codegen.names import sizes_keyword
 from ..codegen.stable import StableForm, body_behind, definition_body, stable_form
 from ..core.ir import Node
 from ..core.labels import classes, describe_labels, is_labels
-from ..core.program import Program
+from ..core.program import Program, unknown_dependencies
 from ..core.shapes import Dim, Kind
 from ..engine.result import Result, result_keys
 from ..errors import AssumptionError, DomainError, ShapeError, UnknownNameError, did_you_mean
@@ -69,11 +69,11 @@ class Evaluation:
     def value(self, node: Node):
         """The value of ``node`` (a node of this program: definitions are followed by name)."""
         definitions = self.program.definitions
-        for name in self.program.needed_definitions(node):
+        for name in unknown_dependencies(node, lambda name: definitions[name].body,
+                                         lambda name: definitions[name].ref in self.values):
             ref = definitions[name].ref
-            if ref not in self.values:
-                self.values[ref] = self._compute(definitions[name].body)
-                self.computed.add(ref)
+            self.values[ref] = self._compute(definitions[name].body)
+            self.computed.add(ref)
         return self._compute(node)
 
     def _may_look_through(self, form: StableForm) -> bool:
