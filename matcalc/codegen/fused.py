@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 from ..core.functions import FUNCTIONS
 from ..core.ir import Node
 from ..core.shapes import ONE, Dim, Kind
+from ..core.stable_forms import body_behind, stable_form
 from .names import dim_code, identifier, size_name
 from .sizes import used_setup
-from .stable import body_behind, stable_form
 
 ROW, ENTRY, GLOBAL = "row", "entry", "global"  # N x 1, N x c, not depending on the rows
 _OPERATORS = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
@@ -281,7 +281,7 @@ class _KernelWriter:
     def computed(self, node: Node, loop: _Loop | None, c: str, r: str = "_i") -> str:
         """The code of node's own operation at (r, c), its operands' code first."""
         op, args = node.op, node.args
-        form = stable_form(node, self.resolved)
+        form = stable_form(node, self.body_of)
         if form is not None:
             if form.kind not in STABLE_CODE:
                 raise Unsupported(f"the stable form {form.kind}")
