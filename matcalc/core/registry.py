@@ -98,7 +98,8 @@ class Latex:
     ``power`` (``-1``); or ``special``: the operators whose setting depends on their operands
     (juxtaposed products, ``\\frac``, ``^\\top``) have a method of their own in
     ``present/latex.py``.  ``reads`` are the commands (without backslash) the LaTeX reader takes
-    as this operation."""
+    as this operation, ``infix_reads`` those it takes set between the operands though it is
+    printed otherwise (``\\oslash``, a quotient)."""
 
     command: str = ""
     infix: str = ""
@@ -106,6 +107,7 @@ class Latex:
     power: str = ""
     special: bool = False
     reads: tuple[str, ...] = ()
+    infix_reads: tuple[str, ...] = ()
 
 
 def line_axis(node: Any) -> int:
