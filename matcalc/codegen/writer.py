@@ -15,6 +15,7 @@ from ..core.ir import LEAVES, Node, walk
 from ..core.program import Program
 from ..core.registry import view
 from ..core.shapes import Dim, Kind
+from ..core.stable_forms import stable_form
 from ..rules.facts import Facts
 from .backends import Backend, backend
 from .blocks import diagonal_blocks_product, diagonal_blocks_sum
@@ -22,7 +23,7 @@ from .names import identifier, size_name
 from .reuse import Allocation
 from .row_means import axis_dots, axis_sums, elementwise
 from .solves import columns_first, distributed, parents_of, product_factors, rank_one_split
-from .stable import CODE, body_behind, stable_form
+from .stable import CODE
 from .tensor_code import batch_sum_of_product, scaled_softmax, sized_number, softmax_pullback
 from .triangular import factored_inverse, inverse_congruence, is_transpose_of
 
@@ -417,17 +418,12 @@ class Writer:
 
     def stable(self, node: Node) -> str:
         """The stable form of ``node`` (codegen/stable.py), or "" where the plain one is fine."""
-        form = stable_form(node, self.body_behind)
+        form = stable_form(node, self.facts.body_of)
         if form is None:
             return ""
         if form.kind == "log-softmax":
             return self.log_softmax(form.argument, form.axis)
         return self.stable_code(form.kind, form.argument, form.axis)
-
-    def body_behind(self, node: Node) -> Node:
-        """The body behind a reference this code computes: the problem's definitions and the
-        results' where-definitions (deltas, named quantities), a chain followed to its end."""
-        return body_behind(node, self.facts.body_of)
 
     def stable_code(self, kind: str, argument: Node, axis: int) -> str:
         template = self.code.templates.get(kind, CODE[kind])  # a library's own, or the shared
