@@ -105,6 +105,19 @@ SAME = [
     # \( \) and \[ \] delimit math, as $ and $$ do
     (r"\(A x\)", "A @ x"),
     (r"\[ \frac{\partial f}{\partial x} = A^T x \]", "A' @ x"),
+    # LaTeX has no .^: a power of a vector or a non-square matrix has one reading, entrywise;
+    # a square matrix's is the matrix power
+    (r"x^2 + a", "x .^ 2 + a"),
+    (r"(x - a)^{2} \odot b", "(x - a) .^ 2 * b"),
+    (r"\hat{y}^{1/2} + x^{-1}", "yhat .^ (1 / 2) + x .^ -1"),
+    (r"(A x)^{c}", "(A @ x) .^ c"),
+    (r"(x^\top)^{3} a", "(x' .^ 3) @ a"),
+    (r"(x a^T)^{2}", "(x @ a') ^ 2"),
+    (r"A^2 x", "A ^ 2 @ x"),
+    # \oslash is the Hadamard quotient, set at the level of \odot
+    (r"a \oslash b", "a / b"),
+    (r"a \oslash b \odot c", "a / b * c"),
+    (r"a \oslash A x", "a / (A @ x)"),
 ]
 
 

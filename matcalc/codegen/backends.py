@@ -117,19 +117,22 @@ class Backend:
 BACKENDS_BY_NAME = {
     "numpy": Backend("numpy", MappingProxyType(_NUMPY), "import math as _math\n\n"
                      "import numpy as _np\n",
-                     ("core.indices", "plain_helpers", "numpy_helpers", "softmax_helpers",
-                      "reduction_helpers", "row_block_helpers", "common_helpers")),
+                     ("core.indices", "plain_helpers", "numpy_helpers", "factored_helpers",
+                      "softmax_helpers", "reduction_helpers", "row_block_helpers",
+                      "common_helpers")),
     # jax.numpy follows NumPy's API for every call the generated code makes
     "jax": Backend("jax", MappingProxyType(_JAX), "import math as _math\n\n"
                    "import jax.numpy as _np  # enable float64 with "
                    "jax.config.update('jax_enable_x64', True)\n",
-                   ("core.indices", "plain_helpers", "numpy_helpers", "softmax_helpers",
-                    "reduction_helpers", "jax_helpers", "common_helpers")),
+                   ("core.indices", "plain_helpers", "numpy_helpers", "factored_helpers",
+                    "softmax_helpers", "reduction_helpers", "jax_helpers", "common_helpers")),
     "torch": Backend("torch", MappingProxyType(_TORCH), "import math as _math\n\n"
                      "import torch as _torch\n",
-                     ("core.indices", "plain_helpers", "torch_helpers")),
+                     ("core.indices", "plain_helpers", "torch_helpers", "torch_factored_helpers")),
 }
 BACKENDS = tuple(BACKENDS_BY_NAME)
+# the format of NumPy code whose row-local functions are fused kernels (codegen/fused.py)
+FUSED = "numba"
 
 
 def backend(name: str) -> Backend:
@@ -151,8 +154,16 @@ def _header(name: str) -> str:
 
 
 def backend_header(name: str) -> str:
-    """The imports and helpers at the top of a module generated for the backend ``name``."""
+    """The imports and helpers at the top of a module generated for the backend ``name``
+    (or the fused format: NumPy's, and numba's helpers)."""
+    if name == FUSED:
+        return _header("numpy") + "\n\n" + helper_source("numba_helpers")
     return backend(name).header
+
+
+def writing_backend(name: str) -> str:
+    """The backend whose code a format's module is written in (the fused format's: NumPy)."""
+    return "numpy" if name == FUSED else name
 
 
 def only_used_helpers(source: str, header: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from ..errors import Location, UnknownNameError, did_you_mean
@@ -24,32 +24,6 @@ def dependencies(root: Node, body_of: Callable[[str], Node]) -> set[str]:
                 needed.add(item.name)
                 pending.append(body_of(item.name))
     return needed
-
-
-def unknown_dependencies(root: Node, body_of: Callable[[str], Node],
-                         known: Callable[[str], bool]) -> list[str]:
-    """The definitions ``root`` refers to, directly or through others, that ``known`` does not
-    hold, each after those it refers to; the walk stops at a known one, so evaluating a chain of
-    definitions root by root costs each body one walk (not one a root)."""
-    order: list[str] = []
-    seen: set[str] = set()
-    stack: list[tuple[str | None, Iterator[str]]] = [(None, _references(root))]
-    while stack:
-        name, references = stack[-1]
-        for reference in references:
-            if reference not in seen and not known(reference):
-                seen.add(reference)
-                stack.append((reference, _references(body_of(reference))))
-                break
-        else:
-            stack.pop()
-            if name is not None:
-                order.append(name)
-    return order
-
-
-def _references(node: Node) -> Iterator[str]:
-    return (item.name for item in walk(node) if item.op == "ref")
 
 
 @dataclass(frozen=True)

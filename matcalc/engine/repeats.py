@@ -15,6 +15,7 @@ from __future__ import annotations
 from ..core import ir
 from ..core.ir import LEAVES, Node, size, walk
 from ..core.shapes import Kind
+from ..core.stable_forms import stable_form
 
 MIN_GAIN = 2
 MIN_SIZE = 3  # inv(L) or x' stays written out
@@ -28,7 +29,7 @@ def named_repeats(where: dict[str, Node], results: dict[str, Node], taken: set[s
     named: dict[str, Node] = {}
     for _ in range(MAX_NAMED):
         roots = list(where.values()) + list(results.values())
-        best = _most_repeated(roots, set(where))
+        best = _most_repeated(roots, where)
         if best is None:
             break
         name = _fresh("Q" if best.kind in (Kind.MATRIX, Kind.TENSOR) else "q",
@@ -65,8 +66,9 @@ def _fresh(prefix: str, taken: set[str]) -> str:
     return f"{prefix}{number}"
 
 
-def _most_repeated(roots: list[Node], deltas: set[str]) -> Node | None:
-    """The repeated forward subexpression whose name saves the most nodes, or None."""
+def _most_repeated(roots: list[Node], where: dict[str, Node]) -> Node | None:
+    """The repeated forward subexpression whose name saves the most nodes, or None (``where``:
+    the deltas and the names given so far, by name)."""
     occurrences: dict[Node, int] = {}
     for root in roots:  # positions in the printed trees: a child once per parent position
         occurrences[root] = occurrences.get(root, 0) + 1
@@ -75,9 +77,9 @@ def _most_repeated(roots: list[Node], deltas: set[str]) -> Node | None:
         count = occurrences.get(node, 0)
         for arg in node.args:
             occurrences[arg] = occurrences.get(arg, 0) + count
-    forward = _forward(order, deltas)
+    forward = _forward(order, set(where))
     tensors = _with_tensors(order)
-    held_whole = _in_stable_forms(order)
+    held_whole = _in_stable_forms(order, where)
     whole = set(roots)  # a result or delta that is the quantity itself keeps it written out
     best, best_gain = None, MIN_GAIN - 1
     for node in order:
@@ -108,19 +110,15 @@ def _forward(order: list[Node], deltas: set[str]) -> dict[Node, bool]:
     return forward
 
 
-_STABLE_INSIDE = {"sub": {"sigmoid"}, "add": {"erf", "tanh", "exp"}, "pow": {"tanh"},
-                  "mul": {"tanh"}, "log": {"sigmoid", "softmax", "add"}}
-
-
-def _in_stable_forms(order: list[Node]) -> set[Node]:
-    """The nodes that generated code computes inside a numerically stable form of their parent
-    (codegen/stable.py: 1 - sigmoid(t), 1 - tanh(t) .^ 2, 1 + erf(t), 1 + tanh(t), log(1 +
-    exp(t)), log(sigmoid(t)), log(softmax(t))): a name would hand code the value, whose
-    cancellation the form avoids, so these stay written out."""
+def _in_stable_forms(order: list[Node], where: dict[str, Node]) -> set[Node]:
+    """The nodes that generated code and the interpreter look through to compute a numerically
+    stable form from its argument (core/stable_forms.py: 1 - sigmoid(t), 1 - tanh(t) .^ 2,
+    log(1 + exp(t)), ...): they stay written out, as the textbook writes the form."""
     found: set[Node] = set()
     for node in order:
-        inside = _STABLE_INSIDE.get(node.op, set())
-        found.update(arg for arg in node.args if arg.op in inside)
+        form = stable_form(node, where.get)
+        if form is not None:
+            found.update(form.through)
     return found
 
 

@@ -366,7 +366,10 @@ class Builder:
 
     def _e_pow(self, tree: Tree) -> Node:
         base_tree, exponent_tree = tree.children
-        base = self.expression(base_tree)
+        return self.power(self.expression(base_tree), exponent_tree)
+
+    def power(self, base: Node, exponent_tree: Tree) -> Node:
+        """``base ^ exponent``: of a scalar, or the matrix power of a square matrix."""
         if exponent_tree.data == "name" and str(exponent_tree.children[0]) == "T":
             # X^T is the transpose, also beside a matrix T; a scalar T would be refused, not guessed
             declared = self.variables.get("T") or getattr(self.definitions.get("T"), "ref", None)
