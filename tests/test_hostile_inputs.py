@@ -152,6 +152,27 @@ def test_files_that_are_not_text_files_are_named_so(tmp_path, monkeypatch, capsy
     assert code == 2 and message in text, text
 
 
+def test_a_problem_path_may_not_lead_out_of_the_class_folder_through_a_link(tmp_path):
+    from matcalc.grading.batch import grade, read_answers
+
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (tmp_path / "secret.mc").write_text("secret : vector(n)\nf = sum(secret)\n")
+    (folder / "link.mc").symlink_to(tmp_path / "secret.mc")
+    (folder / "up").symlink_to(tmp_path)
+    (folder / "p.mc").write_text(QUADRATIC)
+    (folder / "same.mc").symlink_to(folder / "p.mc")  # a link inside the folder is fine
+    (folder / "c.csv").write_text("student,problem,wrt,answer\na,link.mc,secret,secret\n"
+                                  "b,up/secret.mc,secret,secret\nc,same.mc,x,(A + A') @ x\n")
+    grades = {g.student: g for g in grade(read_answers(folder / "c.csv"), jobs=1)}
+    for student in "ab":  # was graded against the file the link leads to
+        assert grades[student].verdict == "error" and "through a link" in grades[student].hint
+    assert grades["c"].verdict == "correct"
+    allowed = {g.student: g for g in grade(read_answers(folder / "c.csv", allow_outside=True),
+                                           jobs=1)}
+    assert allowed["a"].verdict == "wrong"
+
+
 def test_a_problem_from_standard_input(monkeypatch, capsys):
     monkeypatch.setattr(sys, "stdin", __import__("io").StringIO(QUADRATIC))
     code, text = _run(capsys, "derive", "--no-check", "-")

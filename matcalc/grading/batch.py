@@ -155,7 +155,15 @@ def _submission(file: Path, line: int, row: dict, width: int, allow_outside: boo
                             latex=None if latex_text not in _YES | _NO else latex_text in _YES,
                             extra=extra)
     return replace(submission, refused=_row_error(row, width, kind, latex_text, problem,
-                                                  fields["wrt"], allow_outside))
+                                                  fields["wrt"], allow_outside) or
+                   ("" if allow_outside or not problem or _inside(file.parent, problem) else
+                    f"the problem path {problem} leads out of the folder of the answers file "
+                    "through a link; give paths inside it (or grade with --allow-outside-paths)"))
+
+
+def _inside(folder: Path, problem: str) -> bool:
+    """Whether ``problem`` (relative to ``folder``) stays in it once links are followed."""
+    return (folder / problem).resolve().is_relative_to(folder.resolve())
 
 
 def _row_error(row: dict, width: int, kind: str, latex_text: str, problem: str, wrt: str,
