@@ -101,7 +101,8 @@ class Latex:
     ``power`` (``-1``); or ``special``: the operators whose setting depends on their operands
     (juxtaposed products, ``\\frac``, ``^\\top``) have a method of their own in
     ``present/latex.py``.  ``reads`` are the commands (without backslash) the LaTeX reader takes
-    as this operation."""
+    as this operation, ``infix_reads`` those it takes set between the operands though it is
+    printed otherwise (``\\oslash``, a quotient)."""
 
     command: str = ""
     infix: str = ""
@@ -109,6 +110,7 @@ class Latex:
     power: str = ""
     special: bool = False
     reads: tuple[str, ...] = ()
+    infix_reads: tuple[str, ...] = ()
 
 
 # the steps of a stable form's shape besides an operation's name: 1 minus or plus an operand of
