@@ -106,6 +106,33 @@ def test_numbers_meet_across_a_product(text, expected):
     check_simplified(text, expected)
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("diag((a / 2) * (A @ B - A))", "(a / 2) * diag(A @ B - A)"),
+    ("tr(A / a)", "tr(A) / a"),
+    ("diag(I(n))", "ones(n)"),
+    ("diag(X' @ X) * diag((-1/2 / a) * I(d))", "-1/2 * diag(X' @ X) / a"),
+    ("1/2 / p + -1/2 * r / a", "1/2 / p - 1/2 * r / a"),
+])
+def test_scalars_leave_a_trace_or_a_diagonal_and_signs_meet_the_sum(text, expected):
+    check_simplified(text, expected)
+
+
+@pytest.mark.parametrize("problem, wrt, expected", [
+    # factor analysis' noise (Bishop 2006, sec. 12.2.4)
+    ("W : matrix(d, k); psi : vector(d) positive; S : matrix(d, d) spd; N : scalar positive\n"
+     "C = W @ W' + Diag(psi)\nf = -N / 2 * (logdet(C) + tr(inv(C) @ S))", "psi",
+     "df_dpsi = (N / 2) * diag(inv(C) @ S @ inv(C) - inv(C))"),
+    ("A : matrix(n, n); x : vector(n) positive; c : scalar positive\n"
+     "f = c / 3 * tr(A @ Diag(x) @ A')", "x", "df_dx = (c / 3) * diag(A' @ A)"),
+    # a variational posterior's variances (Bishop 2006, eq. 10.102 with a diagonal covariance)
+    ("X : matrix(N, d); v : vector(d) positive; s2 : scalar positive\n"
+     "E = 0.5 * sum(log(v)) - 0.5 * tr(X' @ X @ Diag(v)) / s2", "v",
+     "dE_dv = -1/2 * diag(X' @ X) / s2 + 1/2 / v"),
+])
+def test_derived_scalars_out_of_a_diagonal(problem, wrt, expected):
+    assert proven_and_read_back(problem, wrt) == expected
+
+
 @pytest.mark.parametrize("text", ["2 * (X' @ r)", "2 * (X' @ (p * r))", "3 * (X' @ (r / p))"])
 def test_a_number_that_meets_nothing_stays_outside(text):
     assert simplified(text) == text
