@@ -1,5 +1,6 @@
 """Textbook forms by class: inverses of products taken apart so that they cancel, numbers that
-meet across a matrix product or a named delta, quotients nested over one denominator.
+meet across a matrix product or a named delta, quotients nested over one denominator, scalars
+out of a trace or a diagonal, a repeated tensor named.
 
 Each class is tested on several instances; every simplified form is checked for its value at a
 random point, and every derived result is proven by finite differences, read back from its
@@ -199,3 +200,34 @@ def test_nested_quotients_come_over_one_denominator(text, expected):
 ])
 def test_derived_nested_quotients_over_one_denominator(problem, wrt, expected):
     assert proven_and_read_back(problem, wrt) == expected
+
+
+# --- a tensor the results repeat is named (outside a batch sum) --------------------------------
+
+ATTENTION = "Q, K : tensor(B, T, d); V, G : tensor(B, T, e)\n"
+BACKWARD = "(Q1 * (Q2 - expand(sum(Q1 * Q2, 2), 2, T)))"
+
+
+@pytest.mark.parametrize("problem, wrt, expected", [
+    # attention's weights P and dP = G V' over a batch (Dao et al. 2022, appendix B.2)
+    (ATTENTION + "L = sum(G * (softmax(Q @ K' / sqrt(d)) @ V))", "K",
+     f"Q1 = softmax(Q @ K' / sqrt(d))\nQ2 = G @ V'\ndL_dK = {BACKWARD}' @ Q / sqrt(d)"),
+    (ATTENTION + "C : tensor(B, T, T) mask\n"
+     "L = sum(G * (softmax(where(C, Q @ K' / sqrt(d), -inf)) @ V))", ["Q", "V"],
+     f"Q1 = softmax(where(C, Q @ K' / sqrt(d), -inf))\nQ2 = G @ V'\n"
+     f"dL_dQ = {BACKWARD} @ K / sqrt(d)\ndL_dV = Q1' @ G"),
+    (ATTENTION + "L = sum(G * (softmax(where(tril(ones(T, T)), Q @ K' / sqrt(d), -inf)) @ V))",
+     "Q", f"Q1 = softmax(where(tril(ones(T, T)), Q @ K' / sqrt(d), -inf))\nQ2 = G @ V'\n"
+          f"dL_dQ = {BACKWARD} @ K / sqrt(d)"),
+])
+def test_a_repeated_tensor_is_named(problem, wrt, expected):
+    assert proven_and_read_back(problem, wrt) == expected
+
+
+def test_a_tensor_inside_a_batch_sum_stays_written_out():
+    # sum(relu(H)' @ G, 0) prints as a sum over the batch's slices, relu(H_b)' G_b: H = X @ W1
+    # + b' would be named were it not inside
+    text = proven_and_read_back("X, G : tensor(B, T, d); W1, W2 : matrix(d, d); b : vector(d)\n"
+                                "L = sum(G * (relu(X @ W1 + b') @ W2))", ["W1", "W2"])
+    assert text == ("dL_dW1 = sum(X' @ ((G @ W2') * step(X @ W1 + b')), 0)\n"
+                    "dL_dW2 = sum(relu(X @ W1 + b')' @ G, 0)")
