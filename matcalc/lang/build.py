@@ -13,6 +13,7 @@ from lark import Token, Tree
 
 from .. import limits
 from ..core import ir
+from ..core.constants import is_whole
 from ..core.ir import Node
 from ..core.labels import integer_valued, labels_attributes
 from ..core.program import Definition, Program, Request
@@ -254,6 +255,11 @@ class Builder:
             raise ShapeError(f"{kind} needs a scalar function, but {of} is {of.shape}; "
                              "use jacobian for a vector or matrix function",
                              location_of(of_tree, self.source), self.source)
+        for earlier in self.requests:  # derived and checked again for nothing, at any count
+            if (earlier.kind, earlier.of, set(earlier.wrt)) == (kind, of, set(wrt)):
+                raise DeclarationError(f"this request repeats the one on line "
+                                       f"{earlier.location.line if earlier.location else 1}",
+                                       location_of(tree, self.source), self.source)
         self.requests.append(Request(kind, of, wrt, location_of(tree, self.source)))
 
     # -- expressions -------------------------------------------------------------------------
@@ -389,7 +395,7 @@ class Builder:
         halves = halves_of(exponent)
         if halves is not None and halves % 2:  # S ^ (1/2), S^{-1/2}: powers of the square root
             base, exponent = ir.apply("sqrtm", base), ir.const(halves)
-        if exponent.op != "const" or exponent.params[0] != int(exponent.params[0]):
+        if exponent.op != "const" or not is_whole(exponent.params[0]):
             raise ShapeError(f"the power of a matrix needs an integer exponent, not {exponent}; "
                              "declare it 'k : integer', or use .^ for an elementwise power")
         k = int(exponent.params[0])
