@@ -19,7 +19,7 @@ from ..core.stable_forms import stable_form
 from ..rules.facts import Facts
 from .backends import Backend, backend
 from .blocks import diagonal_blocks_product, diagonal_blocks_sum
-from .names import identifier, size_name
+from .names import dim_code, identifier
 from .reuse import Allocation
 from .row_means import axis_dots, axis_sums, elementwise
 from .solves import columns_first, distributed, parents_of, product_factors, rank_one_split
@@ -97,17 +97,7 @@ class Writer:
 
     def dim(self, d: Dim) -> str:
         """A dimension as Python arithmetic on the sizes: ``n_size - k_size + 1``."""
-        terms = []
-        for symbols, coefficient in d.terms:
-            parts = [str(abs(coefficient))] if abs(coefficient) != 1 or not symbols else []
-            parts += [size_name(symbol) for symbol in symbols]
-            terms.append((" * ".join(parts), coefficient < 0))
-        if not terms:
-            return "0"
-        text = ("-" if terms[0][1] else "") + terms[0][0]
-        for term, negative in terms[1:]:
-            text += f" {'-' if negative else '+'} {term}"
-        return f"({text})" if len(terms) > 1 else text
+        return dim_code(d)
 
     def expression(self, node: Node) -> str:
         """The code of one node: its stable form, a leaf, a product (which knows structure),
