@@ -201,3 +201,18 @@ def test_the_interpreter_looks_through_a_value_it_was_handed():
     moved = prepare(problem, {"x": EXTREME})
     moved.move(q, np.full((EXTREME.size, 1), 0.5))
     assert np.all(moved.value(problem.definitions["y"].body) == 1.5)
+
+
+@pytest.mark.parametrize(("one", "kept"), [("1", True), ("2", False)])
+def test_repeats_leave_what_a_form_reaches_through_a_name_written_out(one, kept):
+    # w = tanh(A x) .^ 2 is a where-definition, and 1 - w is a form of tanh(A x) through it:
+    # the tanh stays written out, as the textbook writes the form (2 - w is none: named)
+    from matcalc.engine.repeats import named_repeats
+
+    program = matcalc.parse(f"x : vector(n)\nA : matrix(n, n)\nw = tanh(A @ x) .^ 2\n"
+                            f"r1 = ({one} - w) * tanh(A @ x)\nr2 = tanh(A @ x) + x")
+    bodies = {name: d.body for name, d in program.definitions.items()}
+    where, _ = named_repeats({"w": bodies["w"]}, {"r1": bodies["r1"], "r2": bodies["r2"]},
+                             set())
+    tanh = bodies["w"].args[0]
+    assert (tanh not in where.values()) is kept, where

@@ -81,6 +81,9 @@ def asked_derivatives(arguments: argparse.Namespace, program: Program, quick: bo
         joint = not arguments.separate
         wrt = [name.strip() for given in arguments.wrt or () for name in given.split(",")
                if name.strip()]
+        if arguments.wrt and not wrt:  # --wrt "" is a slip, not a request for the default
+            raise ParseError("--wrt names no variable: give one, e.g. --wrt x (or leave "
+                             "--wrt out for the problem's requests)")
         if wrt or arguments.of or arguments.kind or not program.requests:
             result = derive(program, wrt=wrt or None, of=arguments.of, kind=arguments.kind,
                             check=quick, joint=joint)

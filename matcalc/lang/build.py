@@ -13,6 +13,7 @@ from lark import Token, Tree
 
 from .. import limits
 from ..core import ir
+from ..core.constants import is_whole
 from ..core.ir import Node
 from ..core.labels import integer_valued, labels_attributes
 from ..core.program import Definition, Program, Request
@@ -31,6 +32,7 @@ from ..errors import (
     did_you_mean,
 )
 from ..limits import check_time
+from . import pending
 from .broadcast import refuse_matrix_times_vector
 from .calls import CALLS, INFINITY, build_call, refuse_infinity
 from .einsum_call import einsum_call, string_outside_einsum
@@ -82,6 +84,7 @@ class Builder:
         self.inferred: list[str] = []
         self.unknown_advice = "declare it, e.g. 'x : vector(n)'"
         self.identity_size: Dim | None = None  # of a bare I nothing sizes (answers: verify)
+        self.result_shape: Shape | None = None  # of the result an answer is (verify)
 
     @classmethod
     def over(cls, program: Program, source: str) -> Builder:
@@ -252,6 +255,11 @@ class Builder:
             raise ShapeError(f"{kind} needs a scalar function, but {of} is {of.shape}; "
                              "use jacobian for a vector or matrix function",
                              location_of(of_tree, self.source), self.source)
+        for earlier in self.requests:  # derived and checked again for nothing, at any count
+            if (earlier.kind, earlier.of, set(earlier.wrt)) == (kind, of, set(wrt)):
+                raise DeclarationError(f"this request repeats the one on line "
+                                       f"{earlier.location.line if earlier.location else 1}",
+                                       location_of(tree, self.source), self.source)
         self.requests.append(Request(kind, of, wrt, location_of(tree, self.source)))
 
     # -- expressions -------------------------------------------------------------------------
@@ -266,8 +274,8 @@ class Builder:
         return self._sized(self._expr(tree), tree)
 
     def _sized(self, value: Node | PendingIdentity, tree: Tree | Token) -> Node:
-        if is_pending(value) and self.identity_size is None:
-            raise ShapeError(NEEDS_SIZE, location_of(tree, self.source), self.source)
+        if is_pending(value) and (self.identity_size is None or value.needs != NEEDS_SIZE):
+            raise ShapeError(value.needs, location_of(tree, self.source), self.source)
         return value.build(self.identity_size) if is_pending(value) else value
 
     def _expr(self, tree: Tree | Token) -> Node | PendingIdentity:
@@ -359,8 +367,7 @@ class Builder:
         return ir.apply("pow", base, self.expression(exponent_tree))
 
     def _e_pow(self, tree: Tree) -> Node:
-        base_tree, exponent_tree = tree.children
-        return self.power(self.expression(base_tree), exponent_tree)
+        return self.power(self.expression(tree.children[0]), tree.children[1])
 
     def power(self, base: Node, exponent_tree: Tree) -> Node:
         """``base ^ exponent``: of a scalar, or the matrix power of a square matrix."""
@@ -382,7 +389,7 @@ class Builder:
         halves = halves_of(exponent)
         if halves is not None and halves % 2:  # S ^ (1/2), S^{-1/2}: powers of the square root
             base, exponent = ir.apply("sqrtm", base), ir.const(halves)
-        if exponent.op != "const" or exponent.params[0] != int(exponent.params[0]):
+        if exponent.op != "const" or not is_whole(exponent.params[0]):
             raise ShapeError(f"the power of a matrix needs an integer exponent, not {exponent}; "
                              "declare it 'k : integer', or use .^ for an elementwise power")
         k = int(exponent.params[0])
@@ -433,6 +440,9 @@ class Builder:
             counts = "1 or 2 arguments (X, or X and an axis)" if name in AXIS_REDUCTIONS else \
                 f"{arity} argument{plural}"
             raise ShapeError(f"{name} takes {counts}, not {len(argument_trees)}")
+        if name == "kron":  # I \otimes A: the size of I is what the result leaves
+            return ir.apply("kron", *pending.kron_operands(*map(self._expr, argument_trees),
+                                                           self.result_shape))
         arguments = [self.expression(argument) for argument in argument_trees]
         if name == "tr" and arguments[0].op == "mpowk":  # tr(X ^ k): one entry, one rule
             return ir.apply("trpowk", *arguments[0].args)
