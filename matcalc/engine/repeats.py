@@ -20,6 +20,7 @@ from ..core.stable_forms import stable_form
 
 MIN_GAIN = 2
 MIN_SIZE = 3  # inv(L) or x' stays written out
+MIN_CALLS = 3  # ... unless a function of one name is written this many times: inv(C)
 MAX_NAMED = 4  # quantities named in one group of results at most
 
 
@@ -86,15 +87,23 @@ def _most_repeated(roots: list[Node], where: dict[str, Node]) -> Node | None:
     best, best_gain = None, MIN_GAIN - 1
     for node in order:
         count = occurrences.get(node, 0)
-        if count < 2 or not forward[node] or node in whole or size(node) < MIN_SIZE or \
+        called = _called_often(node, count)
+        if count < 2 or not forward[node] or node in whole or \
+                (size(node) < MIN_SIZE and not called) or \
                 not _nameable(node) or (tensors[node] and node in sliced) or \
                 node in held_whole:
             continue
-        gain = (count - 1) * size(node) - count
+        gain = (count - 1) * (size(node) + 2 * called) - count  # a call's brackets count
         if gain > best_gain or (gain == best_gain and best is not None and
                                 size(node) > size(best)):
             best, best_gain = node, gain
     return best
+
+
+def _called_often(node: Node, count: int) -> bool:
+    """A function of one name written MIN_CALLS times or more (inv(C) three times: books name
+    it, Ci = inv(C))."""
+    return count >= MIN_CALLS and size(node) == 2 and node.op not in ("neg", "transpose")
 
 
 def _nameable(node: Node) -> bool:
