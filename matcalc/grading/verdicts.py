@@ -18,6 +18,7 @@ from ..lang.parse import parse
 from ..numeric.verdict import VerdictBase
 from .answers import answer_node
 from .hints import diagnose, diagonal_shape_hint, kron_shape_hint
+from .matrix_functions_hint import matrix_function_hint
 from .samples import (
     KIND_NAMES,
     SEEDS,
@@ -303,9 +304,9 @@ def _compare(verdict: Verdict, expected: Result, extended: Program, node: Node) 
             sample = values_at(expected, extended, node, seed)
         except AnswerUndefined as undefined:
             verdict.ok, verdict.max_rel_error = False, float("inf")
-            verdict.hint = ("your answer has no finite value at a point where the "
-                            f"{KIND_NAMES[expected.kind]} has one: "
-                            f"{str(undefined.error).splitlines()[0]}")
+            verdict.hint = matrix_function_hint(expected, extended, node) or (
+                "your answer has no finite value at a point where the "
+                f"{KIND_NAMES[expected.kind]} has one: {str(undefined.error).splitlines()[0]}")
             verdict.counterexample = {
                 "seed": undefined.seed, "sizes": dict(undefined.instance.sizes),
                 "inputs": {k: np.asarray(v).tolist()
