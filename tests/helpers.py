@@ -7,6 +7,7 @@ import numpy as np
 import matcalc
 from matcalc.core.ir import Node
 from matcalc.numeric.evaluate import evaluate
+from matcalc.numeric.sampling import random_instance
 
 DECLARATIONS = """
 a, c : scalar
@@ -187,3 +188,21 @@ def inlined(result) -> Node:
         node = ir.replaced(node, lambda n, w=where, d=definition:
                            d if n.op == "ref" and n.params[0] == w else None)
     return node
+
+
+def proven_and_read_back(problem: str, wrt: str, kind: str | None = None) -> str:
+    """The derived result's text, after proving it by finite differences and reading its text
+    and its LaTeX back as the same derivative, and running its NumPy code."""
+    result = matcalc.derive(problem, wrt=wrt, kind=kind, check=False)
+    assert matcalc.check(result, seed=1).ok
+    parsed = matcalc.parse(problem)
+    answer = result.text.splitlines()[-1].split("=", 1)[1]
+    for shown, latex in ((answer, False), (result.latex_block(False), True)):
+        verdict = matcalc.verify(parsed, result.variables, shown, of=result.of,
+                                 kind=result.kind, latex=latex, allow_deltas=True)
+        assert verdict.ok, (shown, verdict)
+    instance = random_instance(parsed, seed=2)
+    np.testing.assert_allclose(
+        result.numpy()(sizes=instance.sizes, **instance.arrays),
+        result.numpy(compiled=False)(sizes=instance.sizes, **instance.arrays), rtol=1e-9)
+    return result.text

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import proven_and_read_back
 
 import matcalc
 from matcalc.engine.pipeline import facts_for
@@ -41,22 +42,6 @@ def test_last_axis_sums_of_simplex_tensors(text, expected):
     np.testing.assert_allclose(evaluate(program, "f", instance.arrays, sizes=instance.sizes),
                                evaluate(program, "g", instance.arrays, sizes=instance.sizes),
                                atol=1e-12)
-
-
-def proven_and_read_back(problem: str, wrt: str) -> str:
-    result = matcalc.derive(problem, wrt=wrt, check=False)
-    assert matcalc.check(result, seed=1).ok
-    parsed = matcalc.parse(problem)
-    answer = result.text.splitlines()[-1].split("=", 1)[1]
-    for shown, latex in ((answer, False), (result.latex_block(False), True)):
-        verdict = matcalc.verify(parsed, result.variables, shown, of=result.of,
-                                 kind=result.kind, latex=latex)
-        assert verdict.ok, (shown, verdict)
-    instance = random_instance(parsed, seed=2)
-    np.testing.assert_allclose(
-        result.numpy()(sizes=instance.sizes, **instance.arrays),
-        result.numpy(compiled=False)(sizes=instance.sizes, **instance.arrays), rtol=1e-9)
-    return result.text
 
 
 @pytest.mark.parametrize("problem, wrt, expected", [
