@@ -13,7 +13,13 @@ written before anything was tuned on them: spectral and mean-only normalisation,
 banded attention, ALiBi, GRU/IndRNN/peephole cells, probit and negative binomial GLMs, Fair and
 Barron losses, +-1 labels, ELBOs, PPCA, matrix functions (expm, logm, sqrtm, chol, eigvalsh),
 Hessians and Jacobians, batched tensors; the sixth, heldout_tensor_norms/, LayerNorm, RMSNorm
-and BatchNorm over batches of sequences, written before their tensor forms were worked on).
+and BatchNorm over batches of sequences, written before their tensor forms were worked on; the
+seventh, heldout5/, 40 more written before matcalc was run on them: attention with per-sequence
+and causal multi-head masks, soft-capped and QK-normalised attention, normalised linear
+attention, GEGLU/ReGLU, focal, Dice, pinball, triplet and contrastive losses, Tweedie and
+softplus-Poisson GLMs, Wishart, inverse-Wishart, matrix-normal, Student-t and factor-analysis
+likelihoods, Cholesky, eigenvalue and sqrtm functions, Newton and Gauss-Newton Hessians, group
+lasso, total variation, MGU/SRU/MinimalRNN/linear recurrences).
 Sizes
 are the gallery test's token counts (tests/test_gallery.py). Each problem's textbook lines are
 also checked numerically against matcalc's result at a random point, so a wrong book line is
@@ -45,6 +51,7 @@ CORPORA = {"gallery": ROOT / "derivations", "held-out": ROOT / "bench" / "heldou
            "held-out masks": ROOT / "bench" / "heldout_masks",
            "held-out 3": ROOT / "bench" / "heldout3",
            "held-out 4": ROOT / "bench" / "heldout4",
+           "held-out 5": ROOT / "bench" / "heldout5",
            "held-out tensor norms": ROOT / "bench" / "heldout_tensor_norms"}
 
 

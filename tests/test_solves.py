@@ -20,7 +20,7 @@ from matcalc.derive import Derivatives
 from matcalc.numeric.sampling import random_instance
 
 GALLERY = sorted((pathlib.Path(__file__).resolve().parent.parent / "derivations").glob("*.mc"))
-INVERSE = re.compile(r"linalg\.inv\(|_inv_triangular\(")
+INVERSE = re.compile(r"linalg\.inv\(|_inv_triangular\(|_inv_spd\(|_inv_cholesky\(")
 
 
 def formed_inverses(code: str) -> list[str]:

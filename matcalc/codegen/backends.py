@@ -117,17 +117,18 @@ class Backend:
 BACKENDS_BY_NAME = {
     "numpy": Backend("numpy", MappingProxyType(_NUMPY), "import math as _math\n\n"
                      "import numpy as _np\n",
-                     ("core.indices", "plain_helpers", "numpy_helpers", "softmax_helpers",
-                      "reduction_helpers", "row_block_helpers", "common_helpers")),
+                     ("core.indices", "plain_helpers", "numpy_helpers", "factored_helpers",
+                      "softmax_helpers", "reduction_helpers", "row_block_helpers",
+                      "common_helpers")),
     # jax.numpy follows NumPy's API for every call the generated code makes
     "jax": Backend("jax", MappingProxyType(_JAX), "import math as _math\n\n"
                    "import jax.numpy as _np  # enable float64 with "
                    "jax.config.update('jax_enable_x64', True)\n",
-                   ("core.indices", "plain_helpers", "numpy_helpers", "softmax_helpers",
-                    "reduction_helpers", "jax_helpers", "common_helpers")),
+                   ("core.indices", "plain_helpers", "numpy_helpers", "factored_helpers",
+                    "softmax_helpers", "reduction_helpers", "jax_helpers", "common_helpers")),
     "torch": Backend("torch", MappingProxyType(_TORCH), "import math as _math\n\n"
                      "import torch as _torch\n",
-                     ("core.indices", "plain_helpers", "torch_helpers")),
+                     ("core.indices", "plain_helpers", "torch_helpers", "torch_factored_helpers")),
 }
 BACKENDS = tuple(BACKENDS_BY_NAME)
 

@@ -2,6 +2,11 @@
 
 - ``inv(T)`` of a triangular T (a Cholesky factor, a declared ``lower``/``upper`` matrix) is a
   triangular inverse, n^3 / 3 multiplications instead of an LU's n^3;
+- ``inv(S)`` of a symmetric positive semidefinite S (rules/definite.py: declared ``spd``, a Gram
+  form ``A' @ A + c I``, ...) is computed from its Cholesky factor L (LAPACK potrf, then potri:
+  n^3 multiplications where an LU inverse takes 2 n^3), L taken where the code already computed
+  ``chol(S)``; an invertible semidefinite matrix is positive definite, and where the factor
+  fails (values outside the declarations) the LU inverse is computed;
 - products with a triangular factor (``L' @ M``, ``inv(T)' @ M @ inv(T)``) are triangular
   products (BLAS trmm), n^3 multiplications each where a general product takes 2 n^3;
 - ``X + X'`` (the symmetric part of X, as written out by the transpose rules: ``A' @ M @ A +
@@ -10,8 +15,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..core.algebra import matmul, transpose
 from ..core.ir import Node
+from ..rules.definite import semidefinite
+from ..rules.facts import Facts
 
 
 def factors(node: Node) -> list[Node]:
@@ -55,3 +64,20 @@ def inverse_congruence(node: Node) -> tuple[Node, Node] | None:
     for part in parts[2:-1]:
         middle = matmul(middle, part)
     return last, middle
+
+
+def factored_inverse(node: Node, facts: Facts, names: dict[Node, str],
+                     value: Callable[[Node], str]) -> str:
+    """The code of ``node = inv(S)`` through a factor of S (a triangular S, or a semidefinite
+    one: its Cholesky factor, the one named in ``names`` where chol(S) was computed), or ""."""
+    matrix = node.args[0]
+    if node.is_scalar:
+        return ""
+    side = facts.triangular(matrix)
+    if side:
+        return f"_inv_triangular({value(matrix)}, {side == 'lower'})"
+    if not semidefinite(matrix, facts):
+        return ""
+    factor = next((name for known, name in names.items()
+                   if known.op == "chol" and known.args[0] is matrix), "")  # S = L L'
+    return f"_inv_cholesky({factor})" if factor else f"_inv_spd({value(matrix)})"

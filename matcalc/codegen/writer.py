@@ -24,7 +24,7 @@ from .row_means import axis_dots, axis_sums, elementwise
 from .solves import columns_first, distributed, parents_of, product_factors, rank_one_split
 from .stable import CODE, body_behind, stable_form
 from .tensor_code import batch_sum_of_product, scaled_softmax, sized_number, softmax_pullback
-from .triangular import inverse_congruence, is_transpose_of
+from .triangular import factored_inverse, inverse_congruence, is_transpose_of
 
 # matrices of structure (kron, Diag), never formed to be shared
 STRUCTURE = frozenset(name for name, cost in view("cost").items() if "structure" in cost)
@@ -187,8 +187,8 @@ class Writer:
 
     def structured(self, node: Node) -> str:
         """Structure of the matrix functions, or "": log det S = 2 sum(log(diag(chol(S)))) for
-        an spd S (half an LU's work), inv(T) of a triangular T by LAPACK's trtri, X + X' with X
-        computed once (codegen/triangular.py)."""
+        an spd S (half an LU's work), inv(S) of a triangular or semidefinite S through a
+        factor, X + X' with X computed once (codegen/triangular.py)."""
         op, args = node.op, node.args
         if op == "logdet" and not args[0].is_scalar and "spd" in self.facts.attributes(args[0]):
             return f"_logdet_spd({self.value(args[0])})"
@@ -200,10 +200,7 @@ class Writer:
         if op == "add" and node.kind is not Kind.TENSOR and is_transpose_of(args[0], args[1]):
             text = self.names.get(args[0]) or self._hold(args[0], self.expression(args[0]))
             return f"({text} + {text}.T)"
-        if op == "inv" and self.facts.triangular(args[0]):
-            lower = self.facts.triangular(args[0]) == "lower"
-            return f"_inv_triangular({self.value(args[0])}, {lower})"
-        return ""
+        return factored_inverse(node, self.facts, self.names, self.value) if op == "inv" else ""
 
     # products --------------------------------------------------------------------------------
 

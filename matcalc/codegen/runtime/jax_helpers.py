@@ -95,6 +95,18 @@ def _logdet_spd(x):
     return 2.0 * _np.sum(_np.log(_np.diagonal(_np.linalg.cholesky(x))))
 
 
+def _inv_spd(x):
+    # NaN where x is not positive definite (jnp.linalg.cholesky does not raise)
+    return _inv_cholesky(_np.linalg.cholesky(x))
+
+
+def _inv_cholesky(factor):
+    import jax.scipy.linalg
+
+    identity = _np.eye(factor.shape[0], dtype=factor.dtype)
+    return jax.scipy.linalg.cho_solve((factor, True), identity)
+
+
 def _inv_triangular(a, lower):
     return _solve_triangular(a, _np.eye(a.shape[0], dtype=a.dtype), lower)
 

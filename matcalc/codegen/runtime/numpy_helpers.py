@@ -352,52 +352,6 @@ def _sylvester(s, e):
     return _real_or_nan(v @ ((vinv @ e @ v) / (w[:, None] + w[None, :])) @ vinv)
 
 
-def _logdet_spd(x):
-    # log det of a symmetric positive definite matrix through its Cholesky factor,
-    # 2 sum(log(diag(L))); a matrix that is not positive definite goes through slogdet
-    factor = _cholesky(x)
-    if factor is None:
-        return _logdet(x)
-    return 2.0 * _np.sum(_np.log(_np.diagonal(factor)))
-
-
-def _inv_triangular(a, lower):
-    # the inverse of a triangular matrix: LAPACK's trtri, n^3 / 3 multiplications
-    from scipy import linalg
-
-    trtri = linalg.get_lapack_funcs("trtri", (a,))
-    inverse, info = trtri(a, lower=lower)
-    if info != 0:  # singular: outside the domain
-        return _np.full(a.shape, _np.nan)
-    return _np.tril(inverse) if lower else _np.triu(inverse)
-
-
-def _triangular_product(t, m, lower, left):
-    # T @ M (left) or M @ T of a triangular T: BLAS trmm, n^3 multiplications instead of 2 n^3
-    from scipy import linalg
-
-    trmm = linalg.get_blas_funcs("trmm", (t, m))
-    return trmm(1.0, t, m, side=0 if left else 1, lower=lower)
-
-
-def _triangular_congruence(s, m, lower):
-    # S' @ M @ S for a triangular S: two triangular products
-    from scipy import linalg
-
-    trmm = linalg.get_blas_funcs("trmm", (s, m))
-    right = trmm(1.0, s, m, side=1, lower=lower)
-    return trmm(1.0, s, right, side=0, lower=lower, trans_a=1)
-
-
-def _solved_congruence(t, m, lower):
-    # inv(T)' @ M @ inv(T) for a triangular T by two triangular solves (T' Y = M, T' Z' = Y'),
-    # never inv(T)
-    from scipy import linalg
-
-    y = linalg.solve_triangular(t, m, lower=lower, trans=1, check_finite=False)
-    return linalg.solve_triangular(t, y.T, lower=lower, trans=1, check_finite=False).T
-
-
 def _plus_diagonal(m, v):
     # M + Diag(v) without forming Diag(v)
     out = _np.array(m, dtype=_np.result_type(m, v), copy=True)

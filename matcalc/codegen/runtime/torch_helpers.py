@@ -374,32 +374,6 @@ def _sylvester(s, e):
     return (v @ ((vinv @ e.to(v.dtype) @ v) / (w[:, None] + w[None, :])) @ vinv).real
 
 
-def _logdet_spd(x):
-    try:
-        return 2.0 * _torch.sum(_torch.log(_torch.diagonal(_torch.linalg.cholesky(x))))
-    except RuntimeError:  # not positive definite (_torch.linalg.LinAlgError)
-        return _logdet(x)
-
-
-def _inv_triangular(a, lower):
-    identity = _torch.eye(a.shape[0], dtype=a.dtype, device=a.device)
-    return _torch.linalg.solve_triangular(a, identity, upper=not lower)
-
-
-def _triangular_product(t, m, lower, left):
-    return t @ m if left else m @ t
-
-
-def _triangular_congruence(s, m, lower):
-    return s.T @ m @ s
-
-
-def _solved_congruence(t, m, lower):
-    # inv(T)' @ M @ inv(T): T' Y = M, then Z T = Y
-    y = _torch.linalg.solve_triangular(t.T, m, upper=lower)
-    return _torch.linalg.solve_triangular(t, y, upper=not lower, left=False)
-
-
 def _plus_diagonal(m, v):
     return m + _torch.diag(_torch.as_tensor(v).reshape(-1))
 
