@@ -411,12 +411,14 @@ def _leftmost(first: Node, rest: Node) -> Node | None:
 
 def _negates_first_factor(product: Node) -> bool:
     """Whether -(A @ B) is written -A @ B, as papers write it (-X' @ (y * e)): for a name or
-    its transpose A, which the minus then reads as (the same value)."""
+    its transpose A, which the minus then reads as (the same value); not a commutation or
+    identity matrix, which code and index forms read as structure."""
     if product.op != "matmul":
         return False
     first = chain(product)[0]
-    return first.op in LEAVES and not first.is_scalar or (
-        first.op == "transpose" and first.args[0].op in LEAVES)
+    if first.op == "transpose":
+        first = first.args[0]
+    return first.op in ("var", "ref") and not first.is_scalar
 
 
 def _scales_first_factor(scalar: Node, product: Node) -> bool:
