@@ -382,6 +382,46 @@ def test_saturated_problems_keep_their_right_answers():
     assert matcalc.verify(logistic, "w", "X' @ Diag(s - s .^ 2) @ X", kind="hessian").ok
 
 
+# A Gaussian density underflows at the scaled point (exp(-z^2 / 2) for z near 40; GELU has no
+# limits, so the problem stays defined there) where its true value is below 1e-308 and changes
+# nothing the tolerance sees: a right answer with it is right, as is one with a negligible
+# product that underflows; one that an underflow could change is still not judged.
+GELU = "x, w : vector(n)\nL = sum(gelu(x * w))\n"
+GELU_LAYER = "X : matrix(m, n)\nw : vector(n)\nL = sum(gelu(X @ w))\n"
+PHI = "exp(-{z} .^ 2 / 2) / sqrt(2 * pi)"
+GELU_PRIME = "(1 + erf({z} / sqrt(2))) / 2 + {z} * " + PHI
+
+
+@pytest.mark.parametrize("problem, wrt, answer, kind", [
+    (GELU, "w", "x * (" + GELU_PRIME.format(z="(x * w)") + ")", "grad"),
+    (GELU, "x", "w * (" + GELU_PRIME.format(z="(x * w)") + ")", "grad"),
+    (GELU_LAYER, "w", "X' @ (" + GELU_PRIME.format(z="(X @ w)") + ")", "grad"),
+    (GELU_LAYER, "w", "X' @ Diag((2 - (X @ w) .^ 2) * " + PHI.format(z="(X @ w)") + ") @ X",
+     "hessian"),
+    (HALF_SQUARE, "x", "x + x * 1e-300 * 1e-300", "grad"),
+])
+def test_a_right_answer_with_a_negligible_underflow_is_right(problem, wrt, answer, kind):
+    assert matcalc.verify(problem, wrt, answer, kind=kind).ok
+    if kind == "grad":
+        name = problem.splitlines()[-1].split(" = ")[0]
+        assert matcalc.verify_derivation(problem, f"d{name}_d{wrt} = {answer}").ok
+
+
+@pytest.mark.parametrize("problem, answer", [
+    (GELU, "x * (1 + erf(x * w / sqrt(2))) / 2"),  # z phi(z) is missing
+    (GELU, "x * (" + GELU_PRIME.format(z="(x * w)") + ") * 1.001"),
+])
+def test_a_wrong_answer_with_a_gaussian_is_wrong(problem, answer):
+    assert not matcalc.verify(problem, "w", answer).ok
+
+
+@pytest.mark.parametrize("answer", ["x + exp(-x .^ 2 - 800) * exp(800) * x",
+                                    "x * (1 + exp(-x .^ 2 - 750) * 1e300 * 1e30)"])
+def test_an_answer_an_underflow_could_change_is_not_judged(answer):
+    with pytest.raises(UnsupportedError, match="cannot judge this answer"):
+        matcalc.verify(HALF_SQUARE, "x", answer)
+
+
 def test_a_step_whose_value_floating_point_loses_is_not_judged(capsys):
     verdict = matcalc.verify_derivation(HALF_SQUARE, "df_dx = x + ((1e20 + x) - 1e20)")
     assert verdict.status == "false" and verdict.lines[0].status == "unread"

@@ -105,6 +105,19 @@ SAME = [
     # \( \) and \[ \] delimit math, as $ and $$ do
     (r"\(A x\)", "A @ x"),
     (r"\[ \frac{\partial f}{\partial x} = A^T x \]", "A' @ x"),
+    # LaTeX has no .^: a power of a vector or a non-square matrix has one reading, entrywise;
+    # a square matrix's is the matrix power
+    (r"x^2 + a", "x .^ 2 + a"),
+    (r"(x - a)^{2} \odot b", "(x - a) .^ 2 * b"),
+    (r"\hat{y}^{1/2} + x^{-1}", "yhat .^ (1 / 2) + x .^ -1"),
+    (r"(A x)^{c}", "(A @ x) .^ c"),
+    (r"(x^\top)^{3} a", "(x' .^ 3) @ a"),
+    (r"(x a^T)^{2}", "(x @ a') ^ 2"),
+    (r"A^2 x", "A ^ 2 @ x"),
+    # \oslash is the Hadamard quotient, set at the level of \odot
+    (r"a \oslash b", "a / b"),
+    (r"a \oslash b \odot c", "a / b * c"),
+    (r"a \oslash A x", "a / (A @ x)"),
 ]
 
 
@@ -185,3 +198,25 @@ def test_latex_is_detected(text, is_latex):
 def test_tokens_skip_spacing():
     kinds = [t.kind for t in tokens(r"\, A \quad \left( x \right) \;")]
     assert kinds == ["word", "sym", "word", "sym", "end"]
+
+
+SHORT_NAMES = parse("x : vector(n)\nlam, eps, gam, sig, la, lamb : scalar\nf = lam * x' @ x\n")
+
+
+@pytest.mark.parametrize("latex, text", [
+    (r"\epsilon x", "eps * x"),        # a Greek letter the problem names by its first letters
+    (r"\varepsilon x", "eps * x"),
+    (r"\gamma x + x", "gam * x + x"),
+    (r"\sigma(x)", "sigmoid(x)"),      # sigma stays the sigmoid beside a name sig
+])
+def test_a_greek_letter_is_the_problem_s_short_name(latex, text):
+    assert answer_node(SHORT_NAMES, latex, True)[1] is answer_node(SHORT_NAMES, text, False)[1]
+
+
+def test_a_greek_letter_with_two_short_names_or_its_own_name_is_not_shortened():
+    with pytest.raises(UnknownNameError, match="lambda"):  # la, lam and lamb: which?
+        answer_node(SHORT_NAMES, r"\lambda x", True)
+    own = parse("x : vector(n)\nlam, lambda : scalar\nf = lam * x' @ x\n")
+    assert str(answer_node(own, r"\lambda x", True)[1]) == "lambda * x"
+    one = parse("x : vector(n)\nlam : scalar\nf = lam * x' @ x\n")
+    assert str(answer_node(one, r"2 \lambda x", True)[1]) == "2 * lam * x"

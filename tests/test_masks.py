@@ -332,7 +332,7 @@ def through_a_mask_or_axis(draw):
         return ir.apply(op, inner, params=(draw(st.integers(-1, 1)),))
     if op.startswith("where"):
         inner = inner if square else variables["A"]
-        other = ir.const(-np.inf) if op == "where_inf" else variables["B"]
+        other = ir.const(-np.inf, infinite=True) if op == "where_inf" else variables["B"]
         masked = ir.apply("where", variables["M"], inner, other)
         return ir.apply("softmax", masked) if op == "where_inf" else masked
     if op.endswith("0"):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from matcalc.core import registry
-from matcalc.core.registry import FACETS, Code, Latex, Syntax, operations
+from matcalc.core.registry import FACETS, Code, Latex, Stable, Syntax, operations
 
 
 def _missing(name: str) -> list[str]:
@@ -45,12 +45,23 @@ def test_every_facet_has_the_right_form(name):
 
         assert hasattr(_Printer, f"_{name}"), name
     assert callable(op.sympy) and callable(op.shape) and callable(op.differential)
+    assert all(isinstance(form, Stable) for form in op.stable)
 
 
 def test_an_operation_is_defined_once():
     first = next(iter(operations().values()))
     with pytest.raises(ValueError, match="defined twice"):
         registry.register(first)
+
+
+def test_a_stable_form_is_rooted_at_its_operation():
+    from dataclasses import replace
+
+    log = operations()["log"]
+    misplaced = replace(log, name="log_elsewhere", stable=(Stable("softplus", ("1 +", "exp")),))
+    with pytest.raises(ValueError, match="not rooted here"):
+        registry.register(misplaced)
+    assert "log_elsewhere" not in operations()
 
 
 def test_views_hold_one_facet_of_every_operation_that_has_it():

@@ -62,6 +62,15 @@ GRADIENTS = [
     ("f = tr(chol(S) @ chol(S)')", "S", "I(n)"),
     ("f = sum(log(diag(chol(2 * S))))", "S", "inv(2 * S)"),
     ("f = 2 * sum(log(diag(chol(S + X @ X'))))", "X", "2 * inv(S + X @ X') @ X"),
+    # Murray's backward pass sym(inv(L)' Phi(L' Lbar) inv(L)) of a symmetric or triangular
+    # L' Lbar: Rasmussen & Williams' (inv(K) - alpha alpha') / 2 (2006, eq. 5.9) and its kin
+    ("L = chol(S)\na = inv(L) @ x\nf = a' @ a / 2 + sum(log(diag(L)))", "S",
+     "(inv(S) - inv(L)' @ a @ x' @ inv(S)) / 2"),
+    ("L = chol(S)\nf = sum((inv(L) @ X) .^ 2)", "S", "-(inv(S) @ X @ X' @ inv(S))"),
+    ("L = chol(S)\nf = x' @ L @ L' @ x", "S", "x @ x'"),
+    ("L = chol(S)\nf = sum((L' @ X) .^ 2)", "S", "X @ X'"),
+    ("L = chol(S)\nf = sum(log(diag(L))) - c * sum((inv(L) @ x) .^ 2)", "S",
+     "c * inv(S) @ x @ x' @ inv(S) + inv(S) / 2"),
 ]
 
 
@@ -129,6 +138,8 @@ UNCHANGED = [
     "Phi(A)",
     "sym(A)",
     "sym(A' @ Phi(A) @ A)",
+    "sym(A' @ Phi(P + A) @ A)",
+    "sym(inv(chol(P))' @ Phi(chol(P)' @ A) @ inv(chol(P)))",
 ]
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from typing import TYPE_CHECKING
-
-from ..errors import ParseError
 
 if TYPE_CHECKING:
     from ..core.program import Program
@@ -15,17 +14,15 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2,
 
 
 def read_source(argument: str) -> str:
-    """The text of a problem given as a file path or directly as text."""
-    if os.path.isfile(argument):
-        try:
-            with open(argument, encoding="utf-8-sig") as handle:  # a BOM is not text
-                return handle.read()
-        except UnicodeDecodeError:
-            raise ParseError(f"{argument} is not UTF-8 text") from None
-        except OSError as error:
-            raise ParseError(f"cannot read {argument}: {error.strerror}") from None
-    if argument.endswith(".mc") and "\n" not in argument:
-        raise ParseError(f"no such file: {argument}")
+    """The text of a problem given as a file path, as ``-`` (standard input) or directly as
+    text: an argument that names something on disk, or ends in .mc, is a file."""
+    from ..lang.files import read_text_file
+    from ..lang.syntax import MAX_LENGTH
+
+    if argument == "-":
+        return sys.stdin.read(MAX_LENGTH + 1)
+    if os.path.lexists(argument) or (argument.endswith(".mc") and "\n" not in argument):
+        return read_text_file(argument)
     return argument
 
 

@@ -22,11 +22,12 @@ def add_derive(commands) -> None:
                       "derive gradients, Jacobians or Hessians")
     add_derivation_options(sub)
     sub.add_argument("--format",
-                     choices=("text", "json", "latex", "numpy", "jax", "torch",
+                     choices=("text", "json", "latex", "numpy", "jax", "torch", "numba",
                               "torch-function", "jax-vjp"),
                      default="text",
                      help="text (the language), json, latex, numpy / jax / torch (a Python "
-                          "module computing the results), or torch-function / jax-vjp (a "
+                          "module computing the results), numba (the numpy module with its "
+                          "row-local functions as fused kernels), or torch-function / jax-vjp (a "
                           "gradient as the backward pass of a torch.autograd.Function with an "
                           "nn.Module, or of a jax.custom_vjp function)")
     sub.add_argument("--standalone", action="store_true",
@@ -80,6 +81,9 @@ def asked_derivatives(arguments: argparse.Namespace, program: Program, quick: bo
         joint = not arguments.separate
         wrt = [name.strip() for given in arguments.wrt or () for name in given.split(",")
                if name.strip()]
+        if arguments.wrt and not wrt:  # --wrt "" is a slip, not a request for the default
+            raise ParseError("--wrt names no variable: give one, e.g. --wrt x (or leave "
+                             "--wrt out for the problem's requests)")
         if wrt or arguments.of or arguments.kind or not program.requests:
             result = derive(program, wrt=wrt or None, of=arguments.of, kind=arguments.kind,
                             check=quick, joint=joint)
@@ -131,7 +135,7 @@ def _formatted(groups: list, verdicts: list, arguments: argparse.Namespace) -> s
         return json.dumps(results_json(groups, verdicts, arguments.steps), indent=2)
     if arguments.format == "latex":
         return _latex(groups, verdicts, arguments.standalone, arguments.bold, arguments.layout)
-    if arguments.format in ("numpy", "jax", "torch"):
+    if arguments.format in ("numpy", "jax", "torch", "numba"):
         from ..codegen.module import generate_many
 
         return generate_many(groups, backend=arguments.format)

@@ -26,8 +26,10 @@ def command_verify(arguments: argparse.Namespace) -> int:
         raise ParseError("give the problem FILE and --wrt X (or --batch ANSWERS.csv)")
     if (arguments.answer is None) == (arguments.answer_file is None):
         raise ParseError("give the answer with --answer TEXT or --answer-file FILE")
+    from ..lang.files import read_text_file
+
     answer = arguments.answer if arguments.answer is not None else \
-        read_source(arguments.answer_file)
+        read_text_file(arguments.answer_file, "answer file")
     program = load(arguments)
     kind = arguments.kind or "grad"
     verdict = verify(program, arguments.wrt, answer, of=arguments.of, kind=kind,
@@ -46,9 +48,10 @@ def _check_derivation(arguments: argparse.Namespace) -> int:
         raise ParseError("give the problem FILE with --derivation STEPS_FILE")
     if arguments.answer is not None or arguments.answer_file is not None:
         raise ParseError("--derivation checks a whole derivation; give no --answer")
-    text = sys.stdin.read() if arguments.derivation == "-" else read_source(arguments.derivation)
-    if arguments.derivation != "-" and text == arguments.derivation:
-        raise ParseError(f"no such file: {arguments.derivation}")
+    from ..lang.files import read_text_file
+
+    text = read_source("-") if arguments.derivation == "-" else \
+        read_text_file(arguments.derivation, "derivation file")
     verdict = verify_derivation(load(arguments), text, wrt=arguments.wrt, of=arguments.of,
                                 layout=arguments.layout)
     colour = use_colour(sys.stdout, arguments.color)

@@ -131,6 +131,8 @@ BACKENDS_BY_NAME = {
                      ("core.indices", "plain_helpers", "torch_helpers", "torch_factored_helpers")),
 }
 BACKENDS = tuple(BACKENDS_BY_NAME)
+# the format of NumPy code whose row-local functions are fused kernels (codegen/fused.py)
+FUSED = "numba"
 
 
 def backend(name: str) -> Backend:
@@ -152,8 +154,16 @@ def _header(name: str) -> str:
 
 
 def backend_header(name: str) -> str:
-    """The imports and helpers at the top of a module generated for the backend ``name``."""
+    """The imports and helpers at the top of a module generated for the backend ``name``
+    (or the fused format: NumPy's, and numba's helpers)."""
+    if name == FUSED:
+        return _header("numpy") + "\n\n" + helper_source("numba_helpers")
     return backend(name).header
+
+
+def writing_backend(name: str) -> str:
+    """The backend whose code a format's module is written in (the fused format's: NumPy)."""
+    return "numpy" if name == FUSED else name
 
 
 def only_used_helpers(source: str, header: str) -> str:

@@ -26,29 +26,30 @@ from __future__ import annotations
 
 import hashlib
 import linecache
-import re
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 
-from ..core.ir import Node, const, ref, walk
+from ..core.ir import Node, const, ref
 from ..core.labels import never_differentiated
 from ..core.program import Program, dependencies
-from ..core.shapes import Dim, Kind, describe
+from ..core.shapes import Kind, describe
 from ..engine.result import Result, result_keys
 from ..errors import UnsupportedError
 from ..rules.facts import Facts
-from .backends import Backend, only_used_helpers
+from .backends import FUSED, Backend, backend_header, only_used_helpers, writing_backend
 from .backends import backend as spelling_of
 from .diagonals import with_diagonals
+from .fused import fused_functions
 from .names import identifier, size_name, sizes_keyword
 from .plan import constant_nodes, hoisted, mover, regrouped
 from .reuse import reuse_dead_arrays
 from .row_blocks import in_blocks, row_blocked, written_into
 from .seeded import GRAD, training_step
 from .shared_chains import shared_chains
+from .sizes import missing_sizes, sizes_shown, used_dims, used_setup
 from .solves import solved_inverses
 from .unscaled import unscaled_request
 from .writer import Writer, count_uses
@@ -60,9 +61,10 @@ def generate(derivatives: Result | Sequence[Result], name: str = "gradient",
              hoist: bool = True, backend: str = "numpy", prepare_name: str = "prepare") -> str:
     """The source of a module with ``name(**arrays) -> results`` (and ``prepare_name``, the
     function computing what does not move, when there is any); ``backend`` "jax" or "torch"
-    writes the same code over jax.numpy or PyTorch."""
-    return only_used_helpers(_module(written(derivatives, hoist, backend), name, prepare_name),
-                             spelling_of(backend).header)
+    writes the same code over jax.numpy or PyTorch, "numba" NumPy code with fused kernels."""
+    code = written(derivatives, hoist, writing_backend(backend))
+    return only_used_helpers(_module(code, name, prepare_name, backend == FUSED),
+                             backend_header(backend))
 
 
 @dataclass
@@ -86,6 +88,7 @@ class Written:
     value: str  # the function's value in valued_lines' terms ("" unless gradients)
     row_blocks: tuple[str, ...] = ()  # variables sliced into blocks of rows (row_blocks.py)
     seeded: tuple[bool, ...] = ()  # valued results times the incoming gradient (seeded.py)
+    fused: tuple = ()  # a row-local function's (statements, results, variables) (fused.py)
 
 
 def written(derivatives: Result | Sequence[Result], hoist: bool = True,
@@ -119,7 +122,7 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
     chosen = hoisted(bodies, constant, solved)
     variables = list(program.variables)
     taken = [identifier(v) for v in variables]
-    sizes_key = sizes_keyword(taken) if _missing_sizes(program, variables, bodies) else ""
+    sizes_key = sizes_keyword(taken) if missing_sizes(program, variables, bodies) else ""
     prepared_key = sizes_keyword(taken, "prepared") if chosen else ""
 
     symmetric = frozenset(node for node, d in zip(result_nodes, group, strict=True)  # Schwarz:
@@ -156,9 +159,12 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
     if valued:
         _, valued_lines, valued_results, value, _ = write(True, *counted(True))
     setup = _setup(program, variables, bodies, spelling, sizes_key)
+    fused = (*unscaled_request(program, where, statements, _needed_by(
+        result_nodes, where, body_of), result_nodes, None)[:2], program.variables) if blocks else ()
     return Written(program, group, spelling, taken, setup, sizes_key, prepared_key,
                    prepare_lines, [f"_h{i}" for i in range(1, len(chosen) + 1)], lines,
-                   results, valued_lines, valued_results, value, blocks, step[3] if step else ())
+                   results, valued_lines, valued_results, value, blocks, step[3] if step else (),
+                   fused)
 
 
 def _lines(writer: Writer, kept: list[tuple[str, Node]], results_of: list[Node],
@@ -240,31 +246,7 @@ def _needed_by(roots: list[Node], where: dict[str, Node],
     return needed
 
 
-def _missing_sizes(program: Program, variables: list[str], bodies: list[Node]) -> bool:
-    return bool(_used_dims(bodies) - set(_sizes_shown(program, variables)))
 
-
-def _used_dims(bodies: list[Node]) -> set[str]:
-    return {s for body in bodies for n in walk(body) for s in _dims_of(n)}
-
-
-def _sizes_shown(program: Program, variables: list[str]) -> dict[str, str]:
-    """Each dimension an argument shows, with the Python expression reading it off."""
-    sizes: dict[str, str] = {}
-    for variable in variables:
-        node = program.variables[variable]
-        if node.kind is Kind.SCALAR:
-            continue
-        for axis, d in enumerate(node.shape.dims):
-            if d.is_symbol and d.symbols[0] not in sizes:
-                sizes[d.symbols[0]] = f"{identifier(variable)}.shape[{axis}]"
-    for variable in variables:  # 2*dh, k + 1: one symbol read off a size, when alone
-        node = program.variables[variable]
-        for axis, d in enumerate(node.shape.dims):
-            solved = _solved_size(d, f"{identifier(variable)}.shape[{axis}]")
-            if node.kind is not Kind.SCALAR and solved and solved[0] not in sizes:
-                sizes[solved[0]] = solved[1]
-    return sizes
 
 
 def _setup(program: Program, variables: list[str], bodies: list[Node], spelling: Backend,
@@ -278,8 +260,8 @@ def _setup(program: Program, variables: list[str], bodies: list[Node], spelling:
         line = f"{python_name} = " + spelling(f"{kind.name.lower()} argument", python_name,
                                               repr(variable), *axes)
         (scalars if kind is Kind.SCALAR else arrays).append(line)
-    sizes = _sizes_shown(program, variables)
-    used = _used_dims(bodies)
+    sizes = sizes_shown(program, variables)
+    used = used_dims(bodies)
     size_lines = [f"{size_name(s)} = {sizes[s]}" for s in sorted(sizes)]
     size_lines += [f"{size_name(s)} = _given_size({sizes_key}, {s!r})"
                    for s in sorted(used - set(sizes))]
@@ -291,7 +273,7 @@ def _setup(program: Program, variables: list[str], bodies: list[Node], spelling:
     return arrays + size_lines + dtype.splitlines() + scalars
 
 
-def _module(code: Written, name: str, prepare_name: str = "prepare") -> str:
+def _module(code: Written, name: str, prepare_name: str = "prepare", fused: bool = False) -> str:
     program, group, spelling = code.program, code.group, code.spelling
     parameters = ", ".join(code.parameters)
     keys = result_keys(group)
@@ -326,9 +308,7 @@ def _module(code: Written, name: str, prepare_name: str = "prepare") -> str:
                  value: str = "", arguments: str = signature) -> str:
         outputs = []
         for key, derivative, text in zip(keys, group, results, strict=True):
-            layout = {Kind.SCALAR: "scalar result", Kind.VECTOR: "vector result"}.get(
-                derivative.result.kind, "matrix result")
-            outputs.append(f"    {key!r}: {spelling(layout, text)},")
+            outputs.append(f"    {key!r}: {spelling(_layout(derivative.result.kind), text)},")
         returned = "{\n" + "\n".join(outputs) + "\n    }"
         if value:
             returned = f"{spelling('scalar result', value)}, {returned}"
@@ -344,7 +324,12 @@ def _module(code: Written, name: str, prepare_name: str = "prepare") -> str:
                                                              group), code.results,
                         arguments=f"({parameters}, _into)")
         functions = in_blocks(name, signature, f"{title}.", code.parameters,
-                              [identifier(v) for v in code.row_blocks]) + rows
+                              [identifier(v) for v in code.row_blocks])
+        if fused:  # a fused kernel, the NumPy code where numba is not installed
+            functions = fused_functions(name, signature, title, code.setup, [
+                (key, spelling(_layout(d.result.kind), "{0}")) for key, d in zip(
+                    keys, group, strict=True)], code.fused, functions)
+        functions += rows
     if code.value:
         # the loss with its gradients, sharing the forward pass (what a training loop needs)
         functions = function(f"value_and_{name}", f"{group[0].of} and its {title}, computed "
@@ -355,30 +340,15 @@ def _module(code: Written, name: str, prepare_name: str = "prepare") -> str:
             + (f"; value_and_{name}, the function's value and that dict" if code.value else "")
             + f'):\n{shapes}\n\n'
             'Vectors are 1-D arrays, matrices 2-D, scalars numbers; float32 stays float32.\n'
-            '"""\n\n' + spelling.header + "\n\n" + prepare_text + functions)
+            '"""\n\n' + backend_header(FUSED if fused else spelling.name) + "\n\n" + prepare_text
+            + functions)
 
 
-def used_setup(setup: list[str], rest: str) -> list[str]:
-    """The setup lines a function body uses: every argument's conversion (which checks it), a
-    size or the dtype only where a later line reads it (each is a cost on every call)."""
-    kept: list[str] = []
-    for line in reversed(setup):
-        name = line.split(" = ", 1)[0]
-        if not name.startswith("_") or re.search(rf"(?<![\w.]){re.escape(name)}\b",
-                                                 rest + "\n".join(kept)):
-            kept.insert(0, line)
-    return kept
+def _layout(kind: Kind) -> str:
+    """The backend's operation returning a result of this kind in the user's layout."""
+    return {Kind.SCALAR: "scalar result", Kind.VECTOR: "vector result"}.get(kind, "matrix result")
 
 
-def _dims_of(node: Node) -> set[str]:
-    dims: list[Dim] = []
-    if node.op in ("dimval", "identity"):
-        dims.append(node.params[0])
-    elif node.op in ("ones", "zeros", "unvec"):
-        dims += list(node.shape.dims)
-    elif node.op == "commutation":
-        dims += list(node.params)
-    return {symbol for d in dims for symbol in d.symbols}
 
 
 def generate_many(groups: Sequence[Sequence[Result]], backend: str = "numpy") -> str:
@@ -393,13 +363,14 @@ def generate_many(groups: Sequence[Sequence[Result]], backend: str = "numpy") ->
         names[kind] = names.get(kind, 0) + 1
         name = kind if names[kind] == 1 else f"{kind}{names[kind]}"
         prepare_name = "prepare" if len(groups) == 1 else f"prepare_{name}"
-        source = _module(written(list(group), True, backend), name, prepare_name)
+        source = _module(written(list(group), True, writing_backend(backend)), name,
+                         prepare_name, backend == FUSED)
         if index:
             starts = [source.find(f"def {prepare_name}("), source.find(f"def value_and_{name}("),
                       source.index(f"def {name}(")]
             source = source[min(start for start in starts if start >= 0):]
         parts.append(source.rstrip() + "\n")
-    return only_used_helpers("\n\n".join(parts), spelling_of(backend).header)
+    return only_used_helpers("\n\n".join(parts), backend_header(backend))
 
 
 _MODULES: dict[str, ModuleType] = {}
@@ -485,16 +456,3 @@ def function_of(result: Result) -> Callable[..., object]:
 
 __all__ = ["compiled", "function_of", "generate", "generate_many", "load"]
 
-
-def _solved_size(d: Dim, size: str) -> tuple[str, str] | None:
-    """(symbol, Python expression) when ``d`` is c * s + r for one symbol s and a number r:
-    s = (size - r) // c."""
-    if d.is_symbol or len(d.symbols) != 1:
-        return None
-    (symbol,) = d.symbols
-    isolated = d.isolated(symbol)
-    if isolated is None or not isolated[1].is_number:
-        return None
-    coefficient, rest = isolated
-    shifted = f"({size} - {rest.value({})})" if rest.terms else size
-    return symbol, f"{shifted} // {coefficient}" if coefficient != 1 else shifted

@@ -16,6 +16,8 @@ import builtins
 import keyword
 from collections.abc import Iterable
 
+from ..core.shapes import Dim
+
 # Python's keywords, and its builtins, which code and templates call (float, int, round)
 RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins))
 
@@ -46,3 +48,18 @@ def internal(name: str) -> str:
 def size_name(dimension: str) -> str:
     """The local variable holding the size of a dimension."""
     return internal(f"size_{dimension}")
+
+
+def dim_code(d: Dim) -> str:
+    """A dimension as Python arithmetic on the sizes: ``(_size_n - _size_k + 1)``."""
+    terms = []
+    for symbols, coefficient in d.terms:
+        parts = [str(abs(coefficient))] if abs(coefficient) != 1 or not symbols else []
+        parts += [size_name(symbol) for symbol in symbols]
+        terms.append((" * ".join(parts), coefficient < 0))
+    if not terms:
+        return "0"
+    text = ("-" if terms[0][1] else "") + terms[0][0]
+    for term, negative in terms[1:]:
+        text += f" {'-' if negative else '+'} {term}"
+    return f"({text})" if len(terms) > 1 else text

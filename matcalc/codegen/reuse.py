@@ -38,23 +38,27 @@ def reuse_dead_arrays(lines: list[str], after: list[str],
     then reuses ``X - mu``'s memory, and a gradient the memory of ``Xn``."""
     arrays: set[str] = set()  # names holding arrays that allocations made, not yet shared
     rewritten = list(lines)
+    mentions = [_names(line) for line in lines]
+    last = {name: index for index, names in enumerate(mentions) for name in names}
+    returned = set().union(*map(_names, after))
+
+    def read_later(name: str, index: int) -> bool:  # by a line after ``index``, or returned
+        return last.get(name, -1) > index or name in returned
+
     for index, line in enumerate(lines):
         target, _, text = line.partition(" = ")
-        later = lines[index + 1:] + after
-        if text in arrays and target.isidentifier() and \
-                not any(_mentioned(text, rest) for rest in later):
+        if text in arrays and target.isidentifier() and not read_later(text, index):
             arrays.discard(text)  # a name given to the array: the one that holds it now
             arrays.add(target)
             continue
-        for name in list(arrays):
-            if _mentioned(name, line) and not (target == name and text in allocations) and \
-                    not _only_read(name, line):
+        for name in arrays & mentions[index]:
+            if not (target == name and text in allocations) and not _only_read(name, line):
                 arrays.discard(name)  # a view or an alias of it may outlive it
         allocation = allocations.get(text) if target.isidentifier() else None
         if allocation is None:
             continue
         for operand in allocation.full:
-            if operand in arrays and not any(_mentioned(operand, rest) for rest in later):
+            if operand in arrays and not read_later(operand, index):
                 rewritten[index] = f"{target} = _np.{allocation.ufunc}(" \
                                    f"{', '.join(allocation.operands)}, out={operand})"
                 arrays.discard(operand)
@@ -63,8 +67,14 @@ def reuse_dead_arrays(lines: list[str], after: list[str],
     return rewritten
 
 
-def _mentioned(name: str, text: str) -> bool:
-    return re.search(rf"(?<![\w.'\"]){re.escape(name)}(?![\w'\"])", text) is not None
+# a name as a whole word: not part of a longer name, an attribute (``.T``) or a string
+_NAME = re.compile(r"(?<![\w.'\"])[A-Za-z_]\w*(?![\w'\"])")
+
+
+def _names(text: str) -> set[str]:
+    """The names ``text`` mentions (each line's, found once: a function of many thousand lines
+    is rewritten in linear time, where searching the rest of it for each line was quadratic)."""
+    return set(_NAME.findall(text))
 
 
 def _only_read(name: str, line: str) -> bool:

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from ..core.ir import Node
 from ..core.shapes import Kind
+from ..core.stable_forms import stable_form
 from .reuse import Allocation
-from .stable import stable_form
 from .tensor_code import softmax_pullback
 
 _ARRAYS = (Kind.MATRIX, Kind.TENSOR)  # the kinds written in place
@@ -154,7 +154,7 @@ def _fused(writer, arg: Node, node: Node) -> bool:
     return arg.op in UFUNCS and arg.kind in _ARRAYS and full(arg, node) and \
         writer.inline(arg) and any(full(a, arg) for a in arg.args) and \
         not _claimed(writer, arg) and \
-        stable_form(arg, writer.body_behind) is None
+        stable_form(arg, writer.facts.body_of) is None
 
 
 def _operations(writer, node: Node) -> int:

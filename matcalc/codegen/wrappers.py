@@ -304,7 +304,7 @@ def _jax_function(code: Written, taken: set[str]) -> str:
         f"{name}.defvjp(_{name}_forward, _{name}_backward, symbolic_zeros=True)\n")
 
 
-FORMATS = ("numpy", "jax", "torch", "torch-function", "jax-vjp")
+FORMATS = ("numpy", "jax", "torch", "numba", "torch-function", "jax-vjp")
 
 
 def formatted(group: Sequence[Result], code_format: str = "numpy", name: str = "gradient",

@@ -15,14 +15,15 @@ from ..core.ir import LEAVES, Node, walk
 from ..core.program import Program
 from ..core.registry import view
 from ..core.shapes import Dim, Kind
+from ..core.stable_forms import stable_form
 from ..rules.facts import Facts
 from .backends import Backend, backend
 from .blocks import diagonal_blocks_product, diagonal_blocks_sum
-from .names import identifier, size_name
+from .names import dim_code, identifier
 from .reuse import Allocation
 from .row_means import axis_dots, axis_sums, elementwise
 from .solves import columns_first, distributed, parents_of, product_factors, rank_one_split
-from .stable import CODE, body_behind, stable_form
+from .stable import CODE
 from .tensor_code import batch_sum_of_product, scaled_softmax, sized_number, softmax_pullback
 from .triangular import factored_inverse, inverse_congruence, is_transpose_of
 
@@ -96,17 +97,7 @@ class Writer:
 
     def dim(self, d: Dim) -> str:
         """A dimension as Python arithmetic on the sizes: ``n_size - k_size + 1``."""
-        terms = []
-        for symbols, coefficient in d.terms:
-            parts = [str(abs(coefficient))] if abs(coefficient) != 1 or not symbols else []
-            parts += [size_name(symbol) for symbol in symbols]
-            terms.append((" * ".join(parts), coefficient < 0))
-        if not terms:
-            return "0"
-        text = ("-" if terms[0][1] else "") + terms[0][0]
-        for term, negative in terms[1:]:
-            text += f" {'-' if negative else '+'} {term}"
-        return f"({text})" if len(terms) > 1 else text
+        return dim_code(d)
 
     def expression(self, node: Node) -> str:
         """The code of one node: its stable form, a leaf, a product (which knows structure),
@@ -417,17 +408,12 @@ class Writer:
 
     def stable(self, node: Node) -> str:
         """The stable form of ``node`` (codegen/stable.py), or "" where the plain one is fine."""
-        form = stable_form(node, self.body_behind)
+        form = stable_form(node, self.facts.body_of)
         if form is None:
             return ""
         if form.kind == "log-softmax":
             return self.log_softmax(form.argument, form.axis)
         return self.stable_code(form.kind, form.argument, form.axis)
-
-    def body_behind(self, node: Node) -> Node:
-        """The body behind a reference this code computes: the problem's definitions and the
-        results' where-definitions (deltas, named quantities), a chain followed to its end."""
-        return body_behind(node, self.facts.body_of)
 
     def stable_code(self, kind: str, argument: Node, axis: int) -> str:
         template = self.code.templates.get(kind, CODE[kind])  # a library's own, or the shared

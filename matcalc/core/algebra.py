@@ -54,7 +54,7 @@ def neg(a: Term) -> Term:
     if a.op == "neg":
         return a.args[0]
     if _is_const(a):
-        return ir.const(-a.params[0])
+        return ir.const(-a.params[0], infinite=True)  # -(-inf) of a where branch
     return ir.apply("neg", a)
 
 

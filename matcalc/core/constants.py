@@ -69,6 +69,21 @@ def names_taken(names: Iterable[str]) -> Iterator[None]:
         _PI_TAKEN.reset(token)
 
 
+def is_whole(value: float) -> bool:
+    """Whether a number is a whole number: 2.0 is, 2.5 is not, and neither are inf and nan
+    (which ``value == int(value)`` would raise on: a huge exponent doubled, 1e308 * 10)."""
+    return float(value).is_integer()
+
+
+def number_power(base: float, k: float) -> float:
+    """``base ** k``, an infinity where it overflows (Python raises; ``ir.const`` then refuses
+    the number with a message)."""
+    try:
+        return base ** k
+    except OverflowError:
+        return math.inf if base > 0 or is_whole(k / 2) else -math.inf
+
+
 def _close(a: float, b: float) -> bool:
     return abs(a - b) <= 4e-16 * abs(b)  # a few units in the last place
 
@@ -108,7 +123,7 @@ def _constant(magnitude: float, pi_taken: bool) -> Exact | None:
 
 def sympy_number(value: float, sympy: Any) -> Any:
     """The number in SymPy (the module passed in): an Integer, its exact form, or a Float."""
-    if value == int(value):
+    if is_whole(value):
         return sympy.Integer(int(value))
     written = exact(value)
     return written.sympy(sympy) if written is not None else sympy.Float(value)

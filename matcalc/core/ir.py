@@ -13,10 +13,11 @@ SymPy form.
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Callable, Iterator
 
-from ..errors import UnsupportedError
+from ..errors import LimitError, UnsupportedError
 from . import registry
 from .shapes import SCALAR_SHAPE, Dim, Kind, Shape, kind_of_shape
 
@@ -198,9 +199,13 @@ def ref(name: str, definition: Node) -> Node:
     return make("ref", (), (name,), definition.shape, definition.kind)
 
 
-def const(value: float) -> Node:
-    """A number."""
+def const(value: float, infinite: bool = False) -> Node:
+    """A number; an infinity only where it is meant (``infinite``: where(M, S, -inf)), never
+    one that arithmetic on finite numbers overflowed to (1e308 * 10), nor nan."""
     value = float(value)
+    if value != value or (value in (math.inf, -math.inf) and not infinite):
+        raise LimitError(f"a number of this problem, or one computed from its numbers (such "
+                         f"as 1e308 * 10), is {value}: beyond float64's range (about 1.8e308)")
     return make("const", (), (value,), SCALAR_SHAPE, Kind.SCALAR)
 
 

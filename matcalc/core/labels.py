@@ -10,6 +10,7 @@ differentiated; ``onehot(y)`` and ``pick(P, y)`` (``matcalc/ops/labels.py``) tak
 from __future__ import annotations
 
 from ..errors import UnsupportedError
+from .constants import is_whole
 from .ir import Node
 from .shapes import Dim, Kind, dim
 
@@ -52,7 +53,7 @@ def integer_valued(node: Node) -> bool:
     if node.op == "var":
         return "integer" in node.params[1]
     if node.op == "const":
-        return node.params[0] == int(node.params[0])
+        return is_whole(node.params[0])
     if node.op == "dimval":
         return True
     return node.op in ("add", "sub", "mul", "neg") and all(integer_valued(arg)

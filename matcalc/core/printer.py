@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from . import registry
 from .broadcast import axis_mean, down_columns, shown_operands, summed_rows
-from .constants import ATOM, PRODUCT, exact
+from .constants import ATOM, PRODUCT, exact, is_whole
 from .registry import ATOM as _ATOM
 from .registry import FROB as _FROB
 from .registry import POSTFIX as _POSTFIX
@@ -34,7 +34,7 @@ def format_number(value: float) -> str:
     """A number as the language writes it: ``2``, ``0.5``, ``1e-12``."""
     if math.isinf(value):  # only a branch of where(C, A, -inf)
         return "-inf" if value < 0 else "inf"
-    if value == int(value) and abs(value) < 1e15:
+    if is_whole(value) and abs(value) < 1e15:
         return str(int(value))
     return repr(value)
 

@@ -14,7 +14,10 @@ with its jvp, transpose, lowering and printer side by side.  The record holds:
   (:class:`Code`); generated code and the interpreter both compute through them;
 - ``sympy``: ``(s, node, *args) -> SymPy object`` with ``s`` the SymPy bridge
   (:mod:`matcalc.core.to_sympy`), so that nothing here imports SymPy;
-- ``stable``: the names of the numerically stable forms rooted at it (``codegen/stable.py``);
+- ``stable``: the numerically stable forms rooted at it (:class:`Stable`: a name and the shape
+  of the expression, ``1 - sigmoid(t)``, ``log(1 + exp(t))``), which generated code and the
+  interpreter compute without cancellation or overflow (:mod:`matcalc.core.stable_forms` finds
+  them, ``codegen/stable.py`` writes them);
 - ``scalar``: what it is on a scalar argument, as an identity (``det(a) = a``); the code's
   ``scalar`` template computes it;
 - ``cost``: ``"cheap"``; ``"costly"``, worth computing once (in generated code's
@@ -98,7 +101,8 @@ class Latex:
     ``power`` (``-1``); or ``special``: the operators whose setting depends on their operands
     (juxtaposed products, ``\\frac``, ``^\\top``) have a method of their own in
     ``present/latex.py``.  ``reads`` are the commands (without backslash) the LaTeX reader takes
-    as this operation."""
+    as this operation, ``infix_reads`` those it takes set between the operands though it is
+    printed otherwise (``\\oslash``, a quotient)."""
 
     command: str = ""
     infix: str = ""
@@ -106,6 +110,29 @@ class Latex:
     power: str = ""
     special: bool = False
     reads: tuple[str, ...] = ()
+    infix_reads: tuple[str, ...] = ()
+
+
+# the steps of a stable form's shape besides an operation's name: 1 minus or plus an operand of
+# the node's shape, an operand times itself or squared
+STEPS = ("1 -", "1 +", "square")
+_ROOT_STEP = {"sub": "1 -", "add": "1 +"}
+
+
+@dataclass(frozen=True)
+class Stable:
+    """A numerically stable form rooted at an operation: the expression ``steps`` read from
+    the root down, each step ``"1 -"`` / ``"1 +"`` (1 minus or plus an operand of the node's
+    shape), ``"square"`` (an operand times itself, or to the power 2) or an operation's name
+    (its first argument), the next step reading that operand's value (a reference followed to
+    its body).  The last step is the function whose value would lose the digits; its argument
+    is the form's.  ``("log", "1 +", "exp")`` is ``log(1 + exp(t))``; ``lines``: the form runs
+    along the last function's line axis (``log(softmax(t))``), and a number has no form.
+    ``name`` is the form's name, which the code's templates are keyed by."""
+
+    name: str
+    steps: tuple[str, ...]
+    lines: bool = False
 
 
 def line_axis(node: Any) -> int:
@@ -182,7 +209,7 @@ class Operation:
     latex: Latex | None = None
     code: Code | None = None
     sympy: Callable[..., Any] | None = None
-    stable: tuple[str, ...] | None = None
+    stable: tuple[Stable, ...] | None = None
     scalar: str | None = None
     cost: str | None = None
     tensors: bool = False
@@ -221,6 +248,9 @@ def register(operation: Operation) -> Operation:
     if operation.check not in CHECKS or operation.symmetry not in SYMMETRIES:
         raise ValueError(f"{operation.name}: the check is one of {CHECKS}, the symmetry one of "
                          f"{SYMMETRIES}")
+    for form in operation.stable or ():
+        if not form.steps or form.steps[0] != _ROOT_STEP.get(operation.name, operation.name):
+            raise ValueError(f"{operation.name}: the stable form {form.name} is not rooted here")
     bounds = operation.bounds
     if bounds and not (len(bounds) == 2 and bounds[0] < bounds[1]):
         raise ValueError(f"{operation.name}: bounds are (lo, hi) with lo < hi")

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..core import ir
+from ..core.constants import is_whole
 from ..core.functions import FUNCTIONS
 from ..core.ir import Node
 from ..core.shapes import Kind
@@ -109,7 +110,7 @@ def pm1_reduced(polynomial: Polynomial, pm1: Callable[[Node], bool]) -> Polynomi
         return polynomial
     result: Polynomial = {}
     for monomial, coefficient in polynomial.items():
-        powers = tuple((a, k % 2 if pm1(a) and k == int(k) else k) for a, k in monomial)
+        powers = tuple((a, k % 2 if pm1(a) and is_whole(k) else k) for a, k in monomial)
         key = tuple(item for item in powers if item[1] != 0)
         result[key] = result.get(key, 0.0) + coefficient
     return {m: c for m, c in result.items() if c != 0}

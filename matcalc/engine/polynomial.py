@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..core import ir
+from ..core.constants import is_whole, number_power
 from ..core.ir import Node, size
 from ..core.shapes import ONE, Dim, Kind
 from ..core.spreads import Spread, axis_length, broadcast_operand, spread_of
@@ -251,7 +252,7 @@ def _power_of(node: Node) -> float | None:
         return 0.5
     if node.op == "pow" and node.args[1].op == "const":
         k = node.args[1].params[0]
-        if (2 * k) == int(2 * k) and abs(k) <= 8:
+        if is_whole(2 * k) and abs(k) <= 8:
             return k
     return None
 
@@ -263,12 +264,12 @@ def _powered(node: Node, nonzero: Callable[[Node], bool], done: dict[Node, Polyn
     defined: sqrt(a * a) is |a|, not a); a sum raised to a whole power k <= 3 is expanded."""
     k = _power_of(node)
     base = done[node.args[0]]
-    whole = k == int(k)
+    whole = is_whole(k)
     if len(base) == 1:
         ((monomial, coefficient),) = base.items()
         odd_atom = len(monomial) == 1 and monomial[0][1] % 2 == 1 and coefficient > 0
         if (whole or odd_atom) and (k > 0 or all(nonzero(a) for a, _ in monomial)):
-            return {tuple((a, p * k) for a, p in monomial): coefficient ** k}
+            return {tuple((a, p * k) for a, p in monomial): number_power(coefficient, k)}
     if whole and 1 < k <= 3:
         result = base
         for _ in range(int(k) - 1):
@@ -295,7 +296,7 @@ def divisors(node: Node) -> frozenset[Node]:
                 divisor = _spread(divisor)[0]
             found |= _divisor_parts(divisor)
         power = _power_of(item)
-        if power is not None and (power < 0 or power != int(power)):  # u .^ -2, sqrt(u)
+        if power is not None and (power < 0 or not is_whole(power)):  # u .^ -2, sqrt(u)
             found.add(item.args[0])
         stack.extend(item.args)
     return frozenset(found)

@@ -19,6 +19,7 @@ from ..core.algebra import chain
 from ..core.functions import FUNCTIONS
 from ..core.ir import LEAVES, Node, size, walk
 from ..core.shapes import Kind
+from ..core.stable_forms import stable_form
 
 MIN_GAIN = 2
 MIN_SIZE = 3  # inv(L) or x' stays written out
@@ -48,8 +49,7 @@ def named_across(groups: list[Group], taken: set[str], moves: Callable[[Node], b
     named: dict[str, Node] = {}
     deltas = {name for where, _ in groups for name in where}
     for _ in range(MAX_NAMED):
-        roots = [[*where.values(), *results.values()] for where, results in groups]
-        found = _most_repeated(roots, deltas, moves)
+        found = _most_repeated(groups, deltas, moves)
         if found is None:
             break
         best, images = found
@@ -114,21 +114,24 @@ def _fresh(prefix: str, taken: set[str]) -> str:
     return f"{prefix}{number}"
 
 
-def _most_repeated(groups: list[list[Node]], deltas: set[str], moves: Callable[[Node], bool]
+def _most_repeated(groups: list[Group], deltas: set[str], moves: Callable[[Node], bool]
                    ) -> tuple[Node, list[Node]] | None:
-    """The repeated forward subexpression of the groups' roots whose name saves the most
-    nodes, with its mirror images to write by the name (``sigmoid(-t)`` as ``1 - q`` where
-    ``q = sigmoid(t)``), or None."""
-    counts = [_occurrences(roots) for roots in groups]
+    """The repeated forward subexpression of the groups' results and deltas whose name saves
+    the most nodes, with its mirror images to write by the name (``sigmoid(-t)`` as ``1 - q``
+    where ``q = sigmoid(t)``), or None (``deltas``: the names of every group's deltas)."""
+    rooted = [[*where.values(), *results.values()] for where, results in groups]
+    counts = [_occurrences(roots) for roots in rooted]
+    held_whole: set[Node] = set()
+    for roots, (where, _) in zip(rooted, groups, strict=True):  # each group's own deltas
+        held_whole |= _in_stable_forms(_top_down(roots), where)
     occurrences: dict[Node, int] = {}
     for counted in counts:
         for node, count in counted.items():
             occurrences[node] = occurrences.get(node, 0) + count
-    roots = [root for group in groups for root in group]
+    roots = [root for group in rooted for root in group]
     order = _top_down(roots)
     forward = _forward(order, deltas)
     tensors = _with_tensors(order)
-    held_whole = _in_stable_forms(order)
     images = _mirror_images(order, held_whole)
     whole = set(roots)  # a result or delta that is the quantity itself keeps it written out
     best, best_images, best_gain = None, [], MIN_GAIN - 1
@@ -244,26 +247,16 @@ def _forward(order: list[Node], deltas: set[str]) -> dict[Node, bool]:
     return forward
 
 
-_STABLE_INSIDE = {"sub": {"sigmoid"}, "add": {"erf", "tanh", "exp"}, "pow": {"tanh"},
-                  "mul": {"tanh"}, "log": {"sigmoid", "softmax", "add"}}
-
-
-def _in_stable_forms(order: list[Node]) -> set[Node]:
-    """The nodes that generated code computes inside a numerically stable form of their parent
-    (codegen/stable.py: 1 - sigmoid(t), 1 - tanh(t) .^ 2, 1 + erf(t), 1 + tanh(t), log(1 +
-    exp(t)), log(sigmoid(t)), log(softmax(t))): a name would hand code the value, whose
-    cancellation the form avoids, so these stay written out."""
+def _in_stable_forms(order: list[Node], where: dict[str, Node]) -> set[Node]:
+    """The nodes that generated code and the interpreter look through to compute a numerically
+    stable form from its argument (core/stable_forms.py: 1 - sigmoid(t), 1 - tanh(t) .^ 2,
+    log(1 + exp(t)), ...): they stay written out, as the textbook writes the form."""
     found: set[Node] = set()
     for node in order:
-        inside = _STABLE_INSIDE.get(node.op, set())
-        if node.op in ("sub", "add") and not _is_one(node.args[0]):
-            continue  # s - y is no stable form: only 1 - sigmoid(t), 1 + tanh(t), ...
-        found.update(arg for arg in node.args if arg.op in inside)
+        form = stable_form(node, where.get)
+        if form is not None:
+            found.update(form.through)
     return found
-
-
-def _is_one(node: Node) -> bool:
-    return (node.op == "const" and node.params[0] == 1.0) or node.op == "ones"
 
 
 def _with_tensors(order: list[Node]) -> dict[Node, bool]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..core.constants import is_whole
 from ..core.ir import Node
 from .polynomial import (
     TERMS,
@@ -71,7 +72,7 @@ def _merged_sums(polynomial: Polynomial, nonzero: Callable[[Node], bool]) -> Pol
     replaced: dict[Node, Polynomial] = {}
     for atom in atoms:
         powers = [k for m in polynomial for a, k in m if a is atom]
-        if any(k != int(k) for k in powers):
+        if not all(is_whole(k) for k in powers):
             continue
         for other in atoms:
             if other is atom or other in replaced:
@@ -156,7 +157,7 @@ def _expanded_sums(polynomial: Polynomial, sums: dict[Node, float],
         term: Polynomial = {(): coefficient}
         rest: dict[Node, float] = {}
         for atom, power in monomial:
-            whole = int(power) if atom in sums and power > 0 else 0
+            whole = int(min(power, MAX_SUM_POWER + 1)) if atom in sums and power > 0 else 0
             if whole > MAX_SUM_POWER:
                 raise ValueError("a dividing sum to a high power stays whole")
             for _ in range(whole):

@@ -15,7 +15,6 @@ import io
 import json
 import math
 import os
-import stat
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -24,7 +23,8 @@ from pathlib import Path
 from .. import limits
 from ..engine.pipeline import run
 from ..engine.result import KINDS, Result
-from ..errors import LimitError, MatcalcError, ParseError
+from ..errors import MatcalcError, ParseError
+from ..lang.files import read_text_file
 from ..lang.parse import parse
 from ..lang.syntax import MAX_LENGTH
 from ..limits import time_budget
@@ -155,7 +155,15 @@ def _submission(file: Path, line: int, row: dict, width: int, allow_outside: boo
                             latex=None if latex_text not in _YES | _NO else latex_text in _YES,
                             extra=extra)
     return replace(submission, refused=_row_error(row, width, kind, latex_text, problem,
-                                                  fields["wrt"], allow_outside))
+                                                  fields["wrt"], allow_outside) or
+                   ("" if allow_outside or not problem or _inside(file.parent, problem) else
+                    f"the problem path {problem} leads out of the folder of the answers file "
+                    "through a link; give paths inside it (or grade with --allow-outside-paths)"))
+
+
+def _inside(folder: Path, problem: str) -> bool:
+    """Whether ``problem`` (relative to ``folder``) stays in it once links are followed."""
+    return (folder / problem).resolve().is_relative_to(folder.resolve())
 
 
 def _row_error(row: dict, width: int, kind: str, latex_text: str, problem: str, wrt: str,
@@ -205,24 +213,7 @@ _DERIVED: dict[tuple, Result | str] = {}
 
 def read_problem_file(path: str, shown: str) -> str:
     """A problem file's text; what is not a small regular file is refused before reading."""
-    try:
-        status = os.stat(path)
-    except FileNotFoundError:
-        raise ParseError(f"no such problem file: {shown}") from None
-    except OSError as error:
-        raise ParseError(f"cannot read the problem file {shown}: {error.strerror}") from None
-    if not stat.S_ISREG(status.st_mode):
-        raise ParseError(f"the problem {shown} is not a regular file")
-    if status.st_size > MAX_LENGTH:
-        raise LimitError(f"the problem file {shown} has {status.st_size:,} bytes, more than "
-                         f"{MAX_LENGTH:,}")
-    try:
-        with open(path, encoding="utf-8-sig") as handle:  # a BOM is not text
-            return handle.read(MAX_LENGTH + 1)
-    except UnicodeDecodeError:
-        raise ParseError(f"the problem file {shown} is not UTF-8 text") from None
-    except OSError as error:
-        raise ParseError(f"cannot read the problem file {shown}: {error.strerror}") from None
+    return read_text_file(path, "problem file", shown)
 
 
 def _expected(item: Submission) -> Result:

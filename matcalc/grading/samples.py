@@ -152,8 +152,10 @@ def values_at(expected: Result, extended: Program, node: Node, seed: int,
         again.rounding = _rounding(instance)
     for ref, value in handed.items():
         again.values.setdefault(ref, value)
+    again.rounding.underflow = ""
     try:
-        moved, why = np.asarray(to_user_layout(node.kind, again.value(node)), dtype=float), ""
+        moved = np.asarray(to_user_layout(node.kind, again.value(node)), dtype=float)
+        why = again.rounding.underflow
     except DomainError as error:
         moved, why = np.array(np.nan), error.message
     return Sample(instance, evaluation, want, got, moved, why)
@@ -207,41 +209,53 @@ def _rounding(instance: Instance):
         return state["pool"][first:first + count]
 
     def again(item: Node, value, arguments: list):
-        if _underflows(item, value, arguments):
-            raise DomainError(f"{_short(item)} underflows: a product of its arguments' entries "
-                              "is below floating point's smallest number")
         array = np.asarray(value)
         if array.dtype.kind != "f" or (integer_valued(item) and
                                        float(np.max(np.abs(array), initial=0.0)) < 2.0 ** 52):
             return value  # a whole number (k - 1 of an integer k) is exact in floating point
         if isinstance(value, float):
-            return value * float(factors(1)[0])
-        return array * factors(array.size).reshape(array.shape)
+            rounded = value * float(factors(1)[0])
+        else:
+            rounded = array * factors(array.size).reshape(array.shape)
+        reach = _underflow_reach(item, value, arguments)
+        if np.any(reach):  # off by up to `reach`: moved that much, it shows if it matters
+            again.underflow = again.underflow or (
+                f"{_short(item)} underflows: a product of its arguments' entries is below "
+                "floating point's smallest number, and the answer's value depends on it")
+            signs = np.sign(factors(np.size(rounded)) - 1.0).reshape(np.shape(rounded))
+            rounded = rounded + reach * signs
+            return float(rounded) if isinstance(value, float) else rounded
+        return rounded
 
+    again.underflow = ""
     return again
 
 
 _TINY = float(np.finfo(float).tiny)  # the smallest normal number
 
 
-def _underflows(node: Node, value, arguments: list) -> bool:
-    """Whether ``node``'s value may have underflowed: a product of two entries of its
-    arguments (or a quotient, a power, an exponential) below the smallest normal number,
-    where the true value is not 0."""
+def _underflow_reach(node: Node, value, arguments: list):
+    """How far ``node``'s entries may be from their true values through underflow: 0 where
+    none may have underflowed, else the smallest normal number per product an entry sums (a
+    product of two entries of its arguments, a quotient, a power or an exponential below it,
+    where the true value is not 0), for the entries that may be off."""
     if node.op == "exp":  # exp(-inf) = 0 (an entry behind a mask) is exact
         finite = np.isfinite(np.asarray(arguments[0], dtype=float))
-        return bool(np.any((np.abs(value) < _TINY) & finite))
+        return _TINY * ((np.abs(value) < _TINY) & finite)
     if node.op in ("mul", "matmul", "kron", "div") and len(arguments) == 2:
         first, second = (np.abs(np.asarray(a, dtype=float)) for a in arguments)
         if not (np.any(first) and np.any(second)):
-            return False
+            return 0.0
         low = float(np.min(first[first > 0]))
         other = float(np.max(second)) if node.op == "div" else float(np.min(second[second > 0]))
-        return (low / other if node.op == "div" else low * other) < _TINY
+        if (low / other if node.op == "div" else low * other) >= _TINY:
+            return 0.0
+        terms = first.shape[-1] if node.op == "matmul" and first.ndim else 1
+        return _TINY * terms
     if node.op == "pow" and arguments:
         base = np.asarray(arguments[0], dtype=float)
-        return bool(np.any((np.abs(value) < _TINY) & (base != 0)))
-    return False
+        return _TINY * ((np.abs(value) < _TINY) & (base != 0))
+    return 0.0
 
 
 def _short(node: Node) -> str:

@@ -13,6 +13,7 @@ from lark import Token, Tree
 
 from .. import limits
 from ..core import ir
+from ..core.constants import is_whole
 from ..core.ir import Node
 from ..core.labels import integer_valued, labels_attributes
 from ..core.program import Definition, Program, Request
@@ -31,6 +32,7 @@ from ..errors import (
     did_you_mean,
 )
 from ..limits import check_time
+from . import pending
 from .broadcast import refuse_matrix_times_vector
 from .calls import CALLS, INFINITY, build_call, refuse_infinity
 from .einsum_call import einsum_call, string_outside_einsum
@@ -82,6 +84,7 @@ class Builder:
         self.inferred: list[str] = []
         self.unknown_advice = "declare it, e.g. 'x : vector(n)'"
         self.identity_size: Dim | None = None  # of a bare I nothing sizes (answers: verify)
+        self.result_shape: Shape | None = None  # of the result an answer is (verify)
 
     @classmethod
     def over(cls, program: Program, source: str) -> Builder:
@@ -252,6 +255,11 @@ class Builder:
             raise ShapeError(f"{kind} needs a scalar function, but {of} is {of.shape}; "
                              "use jacobian for a vector or matrix function",
                              location_of(of_tree, self.source), self.source)
+        for earlier in self.requests:  # derived and checked again for nothing, at any count
+            if (earlier.kind, earlier.of, set(earlier.wrt)) == (kind, of, set(wrt)):
+                raise DeclarationError(f"this request repeats the one on line "
+                                       f"{earlier.location.line if earlier.location else 1}",
+                                       location_of(tree, self.source), self.source)
         self.requests.append(Request(kind, of, wrt, location_of(tree, self.source)))
 
     # -- expressions -------------------------------------------------------------------------
@@ -264,6 +272,11 @@ class Builder:
                 "split it into definitions (matcalc.lang.build.MAX_EXPRESSION_DEPTH)",
                 location_of(tree, self.source), self.source)
         return self._sized(self._expr(tree), tree)
+
+    def sized_by(self, result: Shape | None) -> None:
+        """An answer's bare I takes its size from ``result``'s shape (None: nothing sizes it)."""
+        square = result is not None and result.rows == result.cols and not result.is_scalar
+        self.result_shape, self.identity_size = result, result.rows if square else None
 
     def _sized(self, value: Node | PendingIdentity, tree: Tree | Token) -> Node:
         if is_pending(value) and self.identity_size is None:
@@ -366,7 +379,10 @@ class Builder:
 
     def _e_pow(self, tree: Tree) -> Node:
         base_tree, exponent_tree = tree.children
-        base = self.expression(base_tree)
+        return self.power(self.expression(base_tree), exponent_tree)
+
+    def power(self, base: Node, exponent_tree: Tree) -> Node:
+        """``base ^ exponent``: of a scalar, or the matrix power of a square matrix."""
         if exponent_tree.data == "name" and str(exponent_tree.children[0]) == "T":
             # X^T is the transpose, also beside a matrix T; a scalar T would be refused, not guessed
             declared = self.variables.get("T") or getattr(self.definitions.get("T"), "ref", None)
@@ -385,7 +401,7 @@ class Builder:
         halves = halves_of(exponent)
         if halves is not None and halves % 2:  # S ^ (1/2), S^{-1/2}: powers of the square root
             base, exponent = ir.apply("sqrtm", base), ir.const(halves)
-        if exponent.op != "const" or exponent.params[0] != int(exponent.params[0]):
+        if exponent.op != "const" or not is_whole(exponent.params[0]):
             raise ShapeError(f"the power of a matrix needs an integer exponent, not {exponent}; "
                              "declare it 'k : integer', or use .^ for an elementwise power")
         k = int(exponent.params[0])
@@ -436,6 +452,9 @@ class Builder:
             counts = "1 or 2 arguments (X, or X and an axis)" if name in AXIS_REDUCTIONS else \
                 f"{arity} argument{plural}"
             raise ShapeError(f"{name} takes {counts}, not {len(argument_trees)}")
+        if name == "kron":  # I \otimes A: the size of I is what the result leaves
+            return ir.apply("kron", *pending.kron_operands(*map(self._expr, argument_trees),
+                                                           self.result_shape))
         arguments = [self.expression(argument) for argument in argument_trees]
         if name == "tr" and arguments[0].op == "mpowk":  # tr(X ^ k): one entry, one rule
             return ir.apply("trpowk", *arguments[0].args)

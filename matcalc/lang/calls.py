@@ -128,7 +128,7 @@ def _infinity(tree: Tree, knows: Callable[[str], bool]) -> Node | None:
     if tree.data == "neg":
         sign, tree = -1.0, tree.children[0]
     if tree.data == "name" and str(tree.children[0]) == INFINITY and not knows(INFINITY):
-        return ir.const(sign * math.inf)
+        return ir.const(sign * math.inf, infinite=True)
     return None
 
 

@@ -289,6 +289,8 @@ class LatexReader(LatexIndices, LatexBlocks, LatexOnes):
             subscript = self._maybe_subscript()
             if base == "sigma" and not subscript and not self.known("sigma"):
                 return self.application("sigmoid", token)
+            if not subscript:
+                return self.name_tree(self.greek_name(base), token)
             return self.name_tree(self.resolve(base, subscript), token)
         if name in ("partial", "nabla") and self.items[self.position + 1].text == "^":
             raise UnsupportedError(f"second derivatives (\\{name}^2 f) are not read in a "

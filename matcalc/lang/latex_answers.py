@@ -197,6 +197,16 @@ class LatexBuilder(Builder):
             raise ParseError("an entry X_{ij} is read inside an index sum only")
         return slices[-1].stand_in(self.expression(operand_tree), str(letters))
 
+    def _e_pow(self, tree: Tree) -> Node:
+        """``r^2``, ``\\mu^{-1/2}``: a power of a vector or of a matrix that is not square is
+        entrywise, its one reading (LaTeX has no ``.^``); a square matrix's is the matrix
+        power (``A^{\\circ 2}`` is entrywise)."""
+        base_tree, exponent_tree = tree.children
+        base = self.expression(base_tree)
+        if base.is_scalar or (base.kind is Kind.MATRIX and base.shape.is_square):
+            return self.power(base, exponent_tree)
+        return ir.apply("pow", base, self.expression(exponent_tree))
+
     def _e_dot(self, tree: Tree) -> Node:
         left_tree, right_tree = tree.children
         left, right = self.expression(left_tree), self.expression(right_tree)

@@ -217,6 +217,15 @@ class LatexNames(LatexCursor):
                 f"(W_1 is the problem's W1), and entries of arrays are not supported")
         return name + subscript
 
+    def greek_name(self, letter: str) -> str:
+        """The problem's name for a Greek letter: its own (``lambda``), else the one name that
+        shortens it to two letters or more (``\\lambda`` is ``lam``, ``\\epsilon`` ``eps``, as
+        problems often name them); else the letter's (an unknown name, reported)."""
+        if self.known(letter):
+            return letter
+        short = [letter[:end] for end in range(2, len(letter)) if self.known(letter[:end])]
+        return short[0] if len(short) == 1 else letter
+
     def name_tree(self, name: str, start: LatexToken) -> Tree:
         return self.tree("name", [self.name_token(name, start)], start)
 

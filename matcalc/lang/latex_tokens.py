@@ -44,6 +44,7 @@ PRODUCTS: dict[str, str] = {}
 for _name, _latex in view("latex").items():
     _product = bool(_latex.infix) or (_latex.special and operation(_name).arity == 2)
     (PRODUCTS if _product else FUNCTION_COMMANDS).update(dict.fromkeys(_latex.reads, _name))
+    PRODUCTS.update(dict.fromkeys(_latex.infix_reads, _name))
 TRANSPOSES = frozenset({"T", "top", "intercal", "mathsf{T}", "mathrm{T}"})
 _EQUALITY = "a step is an equality: write '=' between two expressions with the same value"
 _INDICES = ("entries and index ranges are not read: write the matrix form (x^\\top y, A B, "

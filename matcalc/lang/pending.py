@@ -14,7 +14,7 @@ from collections.abc import Callable
 from ..core import ir
 from ..core.constants import exact
 from ..core.ir import Node
-from ..core.shapes import Dim
+from ..core.shapes import Dim, Shape
 from ..errors import ShapeError
 from .broadcast import expanded
 
@@ -70,3 +70,35 @@ def combine(op: str, left: Node | PendingIdentity, right: Node | PendingIdentity
         size = other.shape.rows
     built = pending.build(size)
     return ir.apply(op, built, right) if left_pending else ir.apply(op, left, built)
+
+
+def kron_operands(left: Node | PendingIdentity, right: Node | PendingIdentity,
+                  result: Shape | None) -> tuple[Node, Node]:
+    """The operands of ``kron(left, right)`` where one may be a bare I: ``I \\otimes A`` in an
+    answer whose result is ``result`` is ``I_p`` with p the factor the result leaves, its rows
+    over the other operand's rows and its columns over its columns alike (``I_k`` for a
+    kn x kn Hessian and an n x n A; ``x' (x) I_m`` for an m x mn Jacobian)."""
+    if not is_pending(left) and not is_pending(right):
+        return left, right
+    if is_pending(left) and is_pending(right):
+        raise ShapeError(NEEDS_SIZE)
+    other = right if is_pending(left) else left
+    size = _quotient(result.rows, other.shape.rows) if result is not None else None
+    if size is None or _quotient(result.cols, other.shape.cols) is not size:
+        raise ShapeError(f"{NEEDS_SIZE}: in a Kronecker product the size of I is not that of "
+                         "the other operand")
+    pending = left if is_pending(left) else right
+    return (pending.build(size), right) if pending is left else (left, pending.build(size))
+
+
+def _quotient(whole: Dim, part: Dim) -> Dim | None:
+    """``whole / part`` for two products of symbols (``k*n`` / ``n`` = ``k``), else None."""
+    if not (whole.is_monomial and part.is_monomial) or not part.coefficient or \
+            whole.coefficient % part.coefficient:
+        return None
+    left = list(whole.symbols)
+    for symbol in part.symbols:
+        if symbol not in left:
+            return None
+        left.remove(symbol)
+    return Dim(whole.coefficient // part.coefficient, tuple(left))

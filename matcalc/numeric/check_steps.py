@@ -108,7 +108,7 @@ def _check_differential(derivation_steps: Steps, step: Step, seed: int,
                     node = program.definitions[arg].ref
                     base = _value(evaluation, node)
                     value = base + t * np.asarray(arrays[direction.name], dtype=float)
-                    moved_evaluation.values[node] = _internal(node, value)
+                    moved_evaluation.move(node, _internal(node, value))
             return np.asarray(to_user_layout(step.body.kind,
                                              moved_evaluation.value(step.body)), dtype=float)
 

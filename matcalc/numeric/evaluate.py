@@ -15,11 +15,11 @@ import numpy as np
 
 from ..codegen.module import compiled as generated_function
 from ..codegen.names import sizes_keyword
-from ..codegen.stable import StableForm, body_behind, definition_body, stable_form
 from ..core.ir import Node
 from ..core.labels import classes, describe_labels, is_labels
 from ..core.program import Program
 from ..core.shapes import Dim, Kind
+from ..core.stable_forms import StableForm, stable_form
 from ..engine.result import Result, result_keys
 from ..errors import AssumptionError, DomainError, ShapeError, UnknownNameError, did_you_mean
 from ..limits import check_entries, check_time
@@ -58,37 +58,73 @@ class Evaluation:
     variables: dict[str, object]
     sizes: dict[str, int]
     values: dict[Node, object]
-    # the nodes this evaluation computed itself; others in ``values`` were handed to it (the
-    # checker moves a definition's value), and a stable form must not look past those
-    computed: set[Node] = field(default_factory=set)
+    # the references whose values were moved off their definitions' (the checker moves one
+    # to differentiate by it: :meth:`move`); every other value in ``values`` is its node's own,
+    # and a stable form looks through every reference but these
+    moved: set[Node] = field(default_factory=set)
     # applied to each operation's result as it is computed, with the node and its arguments'
     # values (None: nothing): a grader rounds every result once more to see whether the value
     # survives rounding (grading/samples.py)
     rounding: Callable[[Node, object, list], object] | None = None
+    positions: dict[str, int] = field(default_factory=dict, repr=False)  # definitions' order
 
     def value(self, node: Node):
-        """The value of ``node`` (a node of this program: definitions are followed by name)."""
+        """The value of ``node`` (a node of this program: definitions are followed by name).
+        A definition only a stable form looks through is not computed (``e = exp(t)`` under
+        ``log(1 + e)``: its value may overflow where the form's does not)."""
         definitions = self.program.definitions
-        for name in self.program.needed_definitions(node):
+        forms: dict[Node, StableForm | None] = {}
+        reached = self._reached(node, forms)
+        for name in self._in_program_order(reached):
             ref = definitions[name].ref
             if ref not in self.values:
-                self.values[ref] = self._compute(definitions[name].body)
-                self.computed.add(ref)
-        return self._compute(node)
+                self.values[ref] = self._compute(definitions[name].body, forms)
+        return self._compute(node, forms)
 
-    def _may_look_through(self, form: StableForm) -> bool:
-        """Whether every node the form looks through has the value its definition gives:
-        computed by this evaluation, or not yet at all (references it follows are computed:
-        ``_body_of``)."""
-        return all(node in self.computed or node not in self.values for node in form.through)
+    def _in_program_order(self, names: set[str]) -> list[str]:
+        """``names`` in the program's order, by positions found once (going through every
+        definition for each root made a chain of 60,000 definitions take minutes)."""
+        if len(self.positions) != len(self.program.definitions):
+            self.positions = {name: i for i, name in enumerate(self.program.definitions)}
+        return sorted(names, key=self.positions.__getitem__)
 
-    def _body_of(self, node: Node) -> Node:
-        """A reference's definition body, following only references this evaluation computed
-        (the checker hands it the values of others)."""
-        return body_behind(node, definition_body(self.program), lambda ref: ref in self.computed)
+    def _reached(self, root: Node, forms: dict[Node, StableForm | None]) -> set[str]:
+        """The definitions computing ``root`` reads, directly or not, that have no value yet:
+        a node with a stable form reads its argument alone."""
+        names: set[str] = set()
+        seen: set[Node] = set()
+        stack = [root]
+        while stack:
+            item = stack.pop()
+            if item in seen or item in self.values:
+                continue
+            seen.add(item)
+            if item.op == "ref" and item.name in self.program.definitions:
+                names.add(item.name)
+                stack.append(self.program.definitions[item.name].body)
+                continue
+            form = self._form(item, forms)
+            stack.extend((form.argument,) if form is not None else item.args)
+        return names
 
-    def _compute(self, node: Node):
-        forms: dict[Node, StableForm | None] = {}
+    def _form(self, node: Node, forms: dict[Node, StableForm | None]) -> StableForm | None:
+        if node not in forms:
+            forms[node] = stable_form(node, self._body_of)
+        return forms[node]
+
+    def move(self, ref: Node, value) -> None:
+        """Give the definition ``ref`` names the value ``value`` in place of its own (internal
+        layout): what uses it is computed from that value, and no stable form looks past it."""
+        self.values[ref] = value
+        self.moved.add(ref)
+
+    def _body_of(self, name: str) -> Node | None:
+        """A definition's body, for a stable form to look through its name; None for a name
+        whose value was moved."""
+        definition = self.program.definitions.get(name)
+        return None if definition is None or definition.ref in self.moved else definition.body
+
+    def _compute(self, node: Node, forms: dict[Node, StableForm | None]):
         for item in self._order(node, forms):
             check_time()
             if not item.is_scalar:
@@ -112,7 +148,6 @@ class Evaluation:
                                                   arguments)
             else:
                 self.values[item] = leaf_value(item, self.variables, self.sizes)
-            self.computed.add(item)
         return self.values[node]
 
     def _rounded(self, node: Node, value, arguments: list):
@@ -133,11 +168,7 @@ class Evaluation:
                 seen.add(item)
                 order.append(item)
                 continue
-            if item not in forms:
-                form = stable_form(item, self._body_of)
-                forms[item] = form if form is not None and self._may_look_through(form) \
-                    else None
-            form = forms[item]
+            form = self._form(item, forms)
             stack.append((item, True))
             inputs = (form.argument,) if form is not None else item.args
             stack.extend((arg, False) for arg in reversed(inputs)

@@ -18,6 +18,7 @@ from functools import cache
 
 import numpy as np
 
+from ..core.constants import is_whole
 from ..core.ir import Node, walk
 from ..core.labels import LABELS, MASK, classes
 from ..core.program import Program
@@ -88,6 +89,7 @@ def implied_attributes(program: Program) -> dict[str, set[str]]:
     domains = view("domain")
     roots = [d.body for d in program.definitions.values()] + [r.of for r in program.requests]
     for root in roots:
+        check_time()
         for node in walk(root):
             # where the operation is defined (its domain facet, matcalc/ops); a power with an
             # exponent that is not whole needs a positive base
@@ -105,7 +107,7 @@ def implied_attributes(program: Program) -> dict[str, set[str]]:
 
 def _integer_exponent(node: Node) -> bool:
     exponent = node.args[1]
-    return exponent.op == "const" and exponent.params[0] == int(exponent.params[0])
+    return exponent.op == "const" and is_whole(exponent.params[0])
 
 
 Magnitude = tuple[float, float]  # the range of log10 of the factors entries are scaled by

@@ -21,7 +21,7 @@ from ..core.algebra import (
     unbroadcast,
 )
 from ..core.ir import Node
-from ..core.registry import PRODUCT, SUM, UNARY, Code, Latex, Syntax
+from ..core.registry import PRODUCT, SUM, UNARY, Code, Latex, Stable, Syntax
 from ..core.shape_rules import elementwise_shape, same_shape
 from .common import vec_factor, vec_hadamard
 from .operation import Rule, defbilinear, define
@@ -135,7 +135,8 @@ define('add',
        code=Code(numpy="({0} + {1})", torch="({0} + {1})"),
        sympy=lambda s, node, a, b: (s.broadcast(node.args[0], a, node.args[1])
                                     + s.broadcast(node.args[1], b, node.args[0])),
-       stable=("complement-of-erf", "twice-sigmoid-of-twice"),
+       stable=(Stable("complement-of-erf", ("1 +", "erf")),
+               Stable("twice-sigmoid-of-twice", ("1 +", "tanh"))),
        scalar="a + B adds a to every entry of B",
        cost="cheap",
        tensors=True)
@@ -149,7 +150,8 @@ define('sub',
        code=Code(numpy="({0} - {1})", torch="({0} - {1})"),
        sympy=lambda s, node, a, b: (s.broadcast(node.args[0], a, node.args[1])
                                     - s.broadcast(node.args[1], b, node.args[0])),
-       stable=("sigmoid-of-negative", "sech-squared"),
+       stable=(Stable("sigmoid-of-negative", ("1 -", "sigmoid")),
+               Stable("sech-squared", ("1 -", "square", "tanh"))),
        scalar="a - B subtracts every entry of B from a",
        cost="cheap",
        tensors=True)
@@ -173,7 +175,7 @@ define('div',
        jacobian=vec_quotient,
        shape=elementwise_shape("/"),
        syntax=Syntax("div", "/", PRODUCT), symmetry="scalars or arguments",
-       latex=Latex(template=r"\frac{{{0}}}{{{1}}}"),
+       latex=Latex(template=r"\frac{{{0}}}{{{1}}}", infix_reads=("oslash",)),
        code=Code(numpy="({0} / {1})", torch="({0} / {1})"),
        sympy=lambda s, node, a, b: s.divide(node, a, b),
        stable=(),

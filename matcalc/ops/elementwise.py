@@ -15,7 +15,7 @@ from ..core.algebra import (
 )
 from ..core.functions import FUNCTIONS, Function
 from ..core.ir import Node
-from ..core.registry import Code, Latex, Syntax
+from ..core.registry import Code, Latex, Stable, Syntax
 from ..core.shape_rules import same_shape
 from .common import vec_scale_rows
 from .operation import Rule, define
@@ -58,7 +58,10 @@ _LATEX = {"sigmoid": Latex(special=True),  # \sigma, or spelled out where a name
           "step": Latex(template=r"\mathbf{{1}}\left[{0} > 0\right]"),
           "sqrt": Latex(template=r"\sqrt{{{0}}}", reads=("sqrt",))}
 _READS = {"log": ("ln",), "sign": ("sgn",)}
-_STABLE = {"log": ("softplus", "log-sigmoid", "log-softmax")}  # rooted at log (codegen/stable)
+# the numerically stable forms rooted at a function (core/stable_forms.py)
+_STABLE = {"log": (Stable("softplus", ("log", "1 +", "exp")),
+                   Stable("log-sigmoid", ("log", "sigmoid")),
+                   Stable("log-softmax", ("log", "softmax"), lines=True))}
 
 
 def _latex(function: Function) -> Latex:

@@ -456,7 +456,7 @@ class Facts:
         factors = [_unscaled(self._resolve(factor)) for factor in factors]
         while len(factors) > 1:
             first, last = factors[0], factors[-1]
-            if not _transposes(first, last):
+            if not (_transposes(first, last) or _transposes(first, last, self._resolve)):
                 return False
             factors = factors[1:-1]
         return not factors or self.symmetric(factors[0])
@@ -477,6 +477,8 @@ def _unscaled(node: Node) -> Node:
     return node
 
 
-def _transposes(a: Node, b: Node) -> bool:
-    """Whether a = b' as written (a vector's transpose is a row vector)."""
-    return (b.op == "transpose" and b.args[0] is a) or (a.op == "transpose" and a.args[0] is b)
+def _transposes(a: Node, b: Node, resolve: Callable[[Node], Node] = lambda node: node) -> bool:
+    """Whether a = b' as written (a vector's transpose is a row vector), or once the names
+    under a transpose are ``resolve``d (L' beside chol(S), for L = chol(S))."""
+    return (b.op == "transpose" and resolve(b.args[0]) is a) or \
+        (a.op == "transpose" and resolve(a.args[0]) is b)

@@ -76,7 +76,7 @@ def absorbed_negation(node: Node, numbers: bool = True) -> Node | None:
     if node.op == "neg":
         return node.args[0]
     if node.op == "const":
-        return ir.const(-node.params[0]) if numbers else None
+        return ir.const(-node.params[0], infinite=True) if numbers else None
     if node.op in ("mul", "div", "matmul"):
         candidates = (0, 1) if node.op != "div" else (0,)
         for allow_numbers in ((False, True) if numbers else (False,)):

@@ -3,7 +3,10 @@ factors as powers, powers of powers joined."""
 
 from __future__ import annotations
 
+import math
+
 from ..core import ir
+from ..core.constants import is_whole
 from ..core.ir import Node
 from ..core.shapes import Kind
 from .facts import Facts
@@ -134,7 +137,9 @@ def power_of_power(node: Node, facts: Facts) -> Node | None:
     if base is inner or exponent.op != "const":
         return None
     k = exponent.params[0]
-    if k == int(k) or j != int(j) or facts.nonnegative(base):
+    if not math.isfinite(j * k):  # (x .^ 1e200) .^ 1e200: no number says it
+        return None
+    if is_whole(k) or not is_whole(j) or facts.nonnegative(base):
         return _power(base, j * k, node)
     return None
 

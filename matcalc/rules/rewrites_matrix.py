@@ -263,7 +263,7 @@ def inverse_of_inverse(node: Node, facts: Facts) -> Node | None:
     return inner.args[0] if inner.op == "inv" else None
 
 
-def _inverse_pair(a: Node, b: Node) -> bool:
+def inverse_pair(a: Node, b: Node) -> bool:
     """Whether a @ b = I: inv(B) @ B, B @ inv(B), or the same transposed."""
     if a.op == "transpose" and b.op == "transpose":
         a, b = a.args[0], b.args[0]
@@ -277,11 +277,11 @@ def inverse_cancels(node: Node, facts: Facts) -> Node | None:
     a, b = node.args
     if a.is_scalar or b.is_scalar:
         return None
-    if _inverse_pair(a, b):
+    if inverse_pair(a, b):
         return ir.identity(a.shape.rows)
-    if b.op == "matmul" and not b.args[0].is_scalar and _inverse_pair(a, b.args[0]):
+    if b.op == "matmul" and not b.args[0].is_scalar and inverse_pair(a, b.args[0]):
         return b.args[1]
-    if a.op == "matmul" and not a.args[1].is_scalar and _inverse_pair(a.args[1], b):
+    if a.op == "matmul" and not a.args[1].is_scalar and inverse_pair(a.args[1], b):
         return a.args[0]
     return None
 

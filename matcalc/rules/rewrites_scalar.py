@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from ..core import ir
 from ..core.algebra import chain, zeros_like
 from ..core.ir import Node
@@ -37,7 +39,7 @@ def negative_multiple(node: Node, facts: Facts) -> Node | None:
         return None
     a, b = node.args
     if b.op == "mul" and const(b.args[0]) and b.args[0].params[0] < 0:
-        flipped = apply("mul", ir.const(-b.args[0].params[0]), b.args[1])
+        flipped = apply("mul", ir.const(-b.args[0].params[0], infinite=True), b.args[1])
         return apply("add" if node.op == "sub" else "sub", a, flipped)
     return None
 
@@ -53,7 +55,9 @@ def constant_arithmetic(node: Node, facts: Facts) -> Node | None:
         return None
     values = [arg.params[0] for arg in node.args]
     if node.op == "neg":
-        return ir.const(-values[0])
+        return ir.const(-values[0], infinite=True)  # -(-inf) of where(M, S, -inf) is inf
+    if not all(math.isfinite(value) for value in values):
+        return None
     operations = {
         "add": lambda x, y: x + y,
         "sub": lambda x, y: x - y,

@@ -21,7 +21,7 @@ from ..core.registry import view
 from ..core.shapes import ONE, Kind, Shape
 from .facts import Facts
 from .rewrite import apply, rule, transposed
-from .rewrites_matrix import raised
+from .rewrites_matrix import inverse_pair, raised
 
 
 @cache
@@ -188,11 +188,7 @@ def sylvester_commuting(node: Node, facts: Facts) -> Node | None:
 
 def _rechained(factors: list[Node], index: int, taken: int, replacement: Node) -> Node:
     """The product of ``factors`` with factors[index:index + taken] replaced."""
-    rebuilt = factors[:index] + [replacement] + factors[index + taken:]
-    result = rebuilt[0]
-    for factor in rebuilt[1:]:
-        result = apply("matmul", result, factor)
-    return result
+    return _chained(factors[:index] + [replacement] + factors[index + taken:])
 
 
 def _cholesky_of(node: Node, facts: Facts) -> Node | None:
@@ -240,19 +236,124 @@ def symmetric_part_of_symmetric(node: Node, facts: Facts) -> Node | None:
 
 
 @rule('symmetric-part-of-phi', ops=('sym',), needs='symmetric',
-      example="A : matrix(n, m); P : matrix(n, n) symmetric\nf = sym(A' @ Phi(P) @ A)")
+      example="A : matrix(n, m); P : matrix(n, n) symmetric; U : matrix(n, n) upper\n"
+              "f = sym(A' @ Phi(P - U) @ A)")
 def symmetric_part_of_phi(node: Node, facts: Facts) -> Node | None:
-    """sym(A' @ Phi(P) @ A) = A' @ P @ A / 2 for a symmetric P: Phi(P) + Phi(P)' = P (the lower
-    triangle, the upper one, and the diagonal halved in each), and sym(A' X A) = A' sym(X) A."""
+    """sym(A' @ Phi(P + U) @ A) = A' @ (P + Diag(diag(U))) @ A / 2 for a symmetric P and an
+    upper triangular U: Phi(P) + Phi(P)' = P (the lower triangle, the upper one, and the
+    diagonal halved in each), Phi(U) = Diag(diag(U)) / 2, and sym(A' X A) = A' sym(X) A; P + U
+    is read as a sum of products, each symmetric or upper triangular (Murray 2016, sec. 2)."""
     factors = chain(node.args[0])
     middle = len(factors) // 2
-    if len(factors) % 2 != 1 or factors[middle].op != "Phi" or \
-            factors[middle].args[0].is_scalar or not facts.symmetric(factors[middle].args[0]):
+    if len(factors) % 2 != 1 or factors[middle].op != "Phi" or factors[middle].args[0].is_scalar:
         return None
     if any(factors[-1 - index] is not transposed(factors[index]) for index in range(middle)):
         return None
-    inner = _rechained(factors, middle, 1, factors[middle].args[0])
-    return apply("div", inner, ir.const(2.0))
+    terms = _product_terms(factors[middle].args[0], facts)
+    if terms is None:
+        return None
+    total = None
+    for sign, scalings, product in terms:
+        term = _chained(product)
+        if facts.triangular(term) == "upper" or facts.diagonal(term):
+            product = [apply("Diag", apply("diag", term))]
+        elif not _symmetric(term, facts):
+            return None
+        part = _chained(_cancelled(factors[:middle] + product + factors[middle + 1:], facts))
+        for op, number in scalings:
+            part = apply(op, number, part) if op == "mul" else apply(op, part, number)
+        part = apply("div", part, ir.const(2.0))
+        total = (part if sign > 0 else apply("neg", part)) if total is None else \
+            apply("add" if sign > 0 else "sub", total, part)
+    return total
+
+
+MAX_TERMS = 6
+_EXPANDED = frozenset({"add", "sub", "neg", "mul", "div", "matmul", "transpose"})
+Term = tuple[int, tuple[tuple[str, Node], ...], list[Node]]
+
+
+def _product_terms(node: Node, facts: Facts) -> list[Term] | None:
+    """``node`` as a sum of signed, scaled products (sign, scalings (("mul" or "div", number),
+    ...), factors): matrix products distributed over sums of matrices, named matrices written
+    out, transposes taken into sums and products, inverse pairs cancelled; None past MAX_TERMS
+    terms or for a node of another kind (entry by entry products, numbers added to matrices)."""
+
+    def terms(item: Node, flip: bool) -> list[Term] | None:
+        if item.op == "ref" and item.kind is Kind.MATRIX and facts.body(item).op in _EXPANDED:
+            return terms(facts.body(item), flip)  # a named sum or product (a delta)
+        if item.op in ("add", "sub") and item.kind is Kind.MATRIX and \
+                not any(arg.is_scalar for arg in item.args):
+            first, second = terms(item.args[0], flip), terms(item.args[1], flip)
+            if first is None or second is None:
+                return None
+            sign = -1 if item.op == "sub" else 1
+            return first + [(sign * s, c, f) for s, c, f in second]
+        if item.op == "neg":
+            inner = terms(item.args[0], flip)
+            return None if inner is None else [(-s, c, f) for s, c, f in inner]
+        if item.op in ("mul", "div") and sum(arg.is_scalar for arg in item.args) == 1 and \
+                (item.op == "mul" or item.args[1].is_scalar):
+            number = next(arg for arg in item.args if arg.is_scalar)
+            inner = terms(next(arg for arg in item.args if not arg.is_scalar), flip)
+            return None if inner is None else [(s, c + ((item.op, number),), f)
+                                               for s, c, f in inner]
+        if item.op == "transpose" and item.kind is Kind.MATRIX:
+            return terms(item.args[0], not flip)
+        if item.op == "matmul" and not any(arg.is_scalar for arg in item.args):
+            left, right = terms(item.args[0], flip), terms(item.args[1], flip)
+            if left is None or right is None or len(left) * len(right) > MAX_TERMS:
+                return None
+            return [(a * b, c + d, (g + f) if flip else (f + g))
+                    for a, c, f in left for b, d, g in right]
+        return [(1, (), [transposed(item) if flip else item])]
+
+    found = terms(node, False)
+    if found is None or len(found) > MAX_TERMS:
+        return None
+    return [(sign, scalings, _cancelled(factors, facts)) for sign, scalings, factors in found]
+
+
+def _cancelled(factors: list[Node], facts: Facts) -> list[Node]:
+    """The factors with each adjacent inv(A), A (or A, inv(A), or both transposed) left out, and
+    L' @ inv(S) = inv(L), inv(S) @ L = inv(L)' for L = chol(S) (S = L L')."""
+    kept: list[Node] = []
+    for factor in factors:
+        if kept and inverse_pair(kept[-1], factor):
+            kept.pop()
+        elif kept and kept[-1].op == "transpose" and _factor_of(kept[-1].args[0], factor, facts):
+            kept[-1] = apply("inv", kept[-1].args[0])
+        elif kept and _factor_of(factor, kept[-1], facts):
+            kept[-1] = transposed(apply("inv", factor))
+        else:
+            kept.append(factor)
+    return kept or [ir.identity(factors[0].shape.rows)]
+
+
+def _factor_of(factor: Node, inverse: Node, facts: Facts) -> bool:
+    """Whether ``factor`` is chol(S) and ``inverse`` is inv(S) (or inv(sym(S)))."""
+    body = facts.body(factor)
+    if body.op != "chol" or inverse.op != "inv":
+        return False
+    matrix = facts.body(inverse.args[0])
+    return matrix is facts.body(body.args[0]) or \
+        (matrix.op == "sym" and facts.body(matrix.args[0]) is facts.body(body.args[0]))
+
+
+def _chained(factors: list[Node]) -> Node:
+    result = factors[0]
+    for factor in factors[1:]:
+        result = apply("matmul", result, factor)
+    return result
+
+
+def _symmetric(node: Node, facts: Facts) -> bool:
+    """Symmetric by the facts, or as a product once the products it names are written out
+    (a @ y' @ inv(L)' with a = inv(L) @ y)."""
+    if facts.symmetric(node):
+        return True
+    factors = [part for factor in chain(node) for part in chain(facts._resolve(factor))]
+    return len(factors) > 1 and facts._symmetric_product(factors)
 
 
 @rule('phi-of-upper', ops=('Phi',), needs='upper', example="U : matrix(n, n) upper\nf = Phi(U)")

@@ -1,0 +1,127 @@
+"""The numba format: row-local functions as fused kernels (codegen/fused.py).
+
+Each kernel is compared with the NumPy module's code and the interpreter, in float64 and
+float32, over odd and non-contiguous arrays; one is proven by finite differences.  Functions
+the kernel writer does not compute keep the NumPy code (and say so), as does a module where
+numba is not installed.  Each kernel compiles in about half a second on first use.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+import numpy as np
+import pytest
+from helpers import assert_generated_code_matches, finite_difference
+
+import matcalc
+from matcalc.codegen.module import generate, generate_many, load
+from matcalc.numeric.evaluate import evaluate
+from matcalc.numeric.sampling import random_instance
+
+pytest.importorskip("numba")
+
+MEAN = "mu = mean(X, 1)\ns = sqrt(mean((X - mu) .^ 2, 1) + 1e-5)\nXn = (X - mu) / s\n"
+# row-local gradients with respect to X (every result row reads the same rows of the inputs)
+ROW_LOCAL = {
+    "layernorm": "X, G : matrix(N, d)\n" + MEAN + "L = G : Xn\n",
+    "layernorm_gain": "X, G : matrix(N, d)\ng : vector(d)\n" + MEAN
+                      + "L = G : (Xn * (ones(N) @ g'))\n",
+    "rmsnorm": "X, G : matrix(N, d)\nr = sqrt(mean(X .^ 2, 1) + 1e-5)\nL = G : (X / r)\n",
+    "row_quotient": "X, G : matrix(N, d)\nw : vector(d)\nL = G : (X / ((X .^ 2) @ w + 1))\n",
+    "logistic_rows": "X : matrix(N, d)\nw : vector(d)\ny : vector(N)\n"
+                     "L = sum(log(1 + exp(-y * (X @ w))))\n",
+    "gated": "X, G : matrix(N, d)\nb : vector(d)\nc : scalar\n"
+             "L = G : (c * tanh(X) * relu(X - ones(N) @ b'))\n",
+}
+
+
+def _modules(source: str):
+    results = matcalc.derive(source, wrt=["X"], check=False)
+    fused = generate_many([list(results)], backend="numba")  # as matcalc derive writes it
+    assert fused == generate(list(results), backend="numba")
+    return results, load(generate(list(results))), load(fused), fused
+
+
+def _arrays(program, n: int, d: int, dtype, seed: int = 0) -> dict:
+    point = random_instance(program, seed=seed, sizes={"N": n, "d": d})
+    return {name: np.asarray(value, dtype=dtype) if np.ndim(value) else value
+            for name, value in point.arrays.items()}
+
+
+@pytest.mark.parametrize("name", sorted(ROW_LOCAL))
+def test_each_kernel_computes_what_numpy_code_does(name):
+    results, plain, fused, source = _modules(ROW_LOCAL[name])
+    assert "_gradient_kernel = _fused_kernel(_gradient_loops)" in source
+    assert "not a fused kernel" not in source
+    compile(source, "<fused>", "exec")
+    for dtype, rtol in ((np.float64, 1e-11), (np.float32, 2e-4)):
+        for n, d in ((7, 5), (1, 3), (40, 33)):
+            arrays = _arrays(results[0].program, n, d, dtype, seed=n)
+            got, expected = fused.gradient(**arrays)["X"], plain.gradient(**arrays)["X"]
+            assert got.dtype == expected.dtype == dtype
+            scale = np.max(np.abs(expected))
+            np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol * scale)
+    assert_generated_code_matches(results, "numba")
+
+
+def test_a_kernel_reads_arrays_of_any_layout():
+    results, plain, fused, _ = _modules(ROW_LOCAL["layernorm_gain"])
+    arrays = _arrays(results[0].program, 9, 12, np.float64)
+    strided = {"X": np.asfortranarray(arrays["X"]), "G": np.repeat(arrays["G"], 2, 1)[:, ::2],
+               "g": arrays["g"][::-1].copy()[::-1]}
+    assert not strided["G"].flags.c_contiguous
+    np.testing.assert_allclose(fused.gradient(**strided)["X"], plain.gradient(**arrays)["X"],
+                               rtol=1e-12, atol=1e-12)
+
+
+def test_the_kernel_is_the_gradient_finite_differences_give():
+    results, _, fused, _ = _modules(ROW_LOCAL["layernorm"])
+    program = results[0].program
+    arrays = _arrays(program, 4, 6, np.float64, seed=3)
+
+    def loss(x):
+        return float(evaluate(program, "L", {**arrays, "X": x}))
+
+    np.testing.assert_allclose(fused.gradient(**arrays)["X"],
+                               finite_difference(loss, arrays["X"]), rtol=1e-6, atol=1e-7)
+
+
+def test_arrays_of_the_wrong_shape_are_an_error_naming_them():
+    results, _, fused, _ = _modules(ROW_LOCAL["layernorm"])
+    arrays = _arrays(results[0].program, 4, 6, np.float64)
+    with pytest.raises(ValueError, match="G must have shape"):
+        fused.gradient(X=arrays["X"], G=arrays["G"][:, :5])
+    with pytest.raises(ValueError, match="G must have shape"):
+        fused.gradient(X=arrays["X"], G=arrays["G"][:1])  # NumPy would broadcast it
+
+
+@pytest.mark.parametrize("source, why", [
+    # a column mean (BatchNorm): not row-local, the module's NumPy code as it is
+    ("X, G : matrix(N, d)\nmu = mean(X, 0)\nL = G : (X - ones(N) @ mu)\n", ""),
+    # row-local, but a product with a matrix: NumPy row blocks, with a comment saying why
+    ("X, G : matrix(N, d)\nW : matrix(d, k)\nL = sum(tanh(X @ W))\n", "a product with a matrix"),
+])
+def test_what_the_kernel_writer_does_not_compute_keeps_the_numpy_code(source, why):
+    results = matcalc.derive(source, wrt=["X"], check=False)
+    fused = generate(list(results), backend="numba")
+    assert "_fused_kernel(" not in fused
+    assert (f"not a fused kernel: the kernel writer does not compute {why}" in fused) == bool(why)
+    assert_generated_code_matches(results, "numba")
+
+
+def test_without_numba_the_module_warns_once_and_runs_its_numpy_code(monkeypatch):
+    results, plain, _, source = _modules(ROW_LOCAL["rmsnorm"])
+    arrays = _arrays(results[0].program, 6, 4, np.float64)
+    monkeypatch.setitem(sys.modules, "numba", None)  # import numba raises ImportError
+    namespace: dict = {"__name__": "fused_without_numba"}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        exec(compile(source, "<fused without numba>", "exec"), namespace)
+    assert [str(w.message) for w in caught] == [
+        "numba is not installed: this module runs its NumPy code instead of its fused kernels "
+        "(slower; pip install numba)"]
+    assert namespace["_gradient_kernel"] is None
+    np.testing.assert_array_equal(namespace["gradient"](**arrays)["X"],
+                                  plain.gradient(**arrays)["X"])
