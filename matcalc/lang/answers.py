@@ -27,12 +27,18 @@ from .latex_tokens import looks_like_latex
 from .syntax import parse_tree
 
 
+def _size_by(builder: Builder, result: Shape | None) -> None:
+    """The answer's bare I takes its size from ``result``'s shape (None: nothing sizes it)."""
+    square = result is not None and result.rows == result.cols and not result.is_scalar
+    builder.result_shape, builder.identity_size = result, (result.rows if square else None)
+
+
 def _latex_answer_node(program: Program, answer: str, result: Shape | None = None
                        ) -> tuple[Program, Node]:
     builder = LatexBuilder.over(program, answer)
     node = None
     for statement in latex_reader.statements(answer, builder.knows):
-        builder.sized_by(None if statement.name else result)
+        _size_by(builder, None if statement.name else result)
         node = builder.expression(statement.tree)
         if statement.name:
             builder.check_new_name(statement.name, "definition",
@@ -100,7 +106,7 @@ def _language_answer_node(program: Program, answer: str, result: Shape | None = 
                     location_of(statement, text), text)
         builder.program(tree)
     builder.source = last
-    builder.sized_by(result)
+    _size_by(builder, result)
     try:
         node = builder.expression(parse_tree(last, "expression"))
     except MatcalcError as error:  # placed in the answer, not in its last statement alone

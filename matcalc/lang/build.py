@@ -273,11 +273,6 @@ class Builder:
                 location_of(tree, self.source), self.source)
         return self._sized(self._expr(tree), tree)
 
-    def sized_by(self, result: Shape | None) -> None:
-        """An answer's bare I takes its size from ``result``'s shape (None: nothing sizes it)."""
-        square = result is not None and result.rows == result.cols and not result.is_scalar
-        self.result_shape, self.identity_size = result, result.rows if square else None
-
     def _sized(self, value: Node | PendingIdentity, tree: Tree | Token) -> Node:
         if is_pending(value) and self.identity_size is None:
             raise ShapeError(NEEDS_SIZE, location_of(tree, self.source), self.source)
@@ -378,8 +373,7 @@ class Builder:
         return ir.apply("pow", base, self.expression(exponent_tree))
 
     def _e_pow(self, tree: Tree) -> Node:
-        base_tree, exponent_tree = tree.children
-        return self.power(self.expression(base_tree), exponent_tree)
+        return self.power(self.expression(tree.children[0]), tree.children[1])
 
     def power(self, base: Node, exponent_tree: Tree) -> Node:
         """``base ^ exponent``: of a scalar, or the matrix power of a square matrix."""
