@@ -355,11 +355,9 @@ class Builder:
             operands = zip((left, right), tree.children, strict=True)
             raise as_written(error, operands, self.source) from None
 
-    def spread(self, op: str, left: Node | PendingIdentity, right: Node | PendingIdentity
-               ) -> tuple[Node | PendingIdentity, Node | PendingIdentity]:
-        """The operands of ``left op right`` as this reader spreads them (the language: as
-        written; a tensor's ``expand`` is explicit)."""
-        return left, right
+    def spread(self, op: str, *operands: Node | PendingIdentity) -> tuple:
+        """The operands as this reader spreads them: as written (LaTeX's: latex_answers)."""
+        return operands
 
     def operands(self, tree: Tree) -> tuple[Node | PendingIdentity, Node | PendingIdentity]:
         """The two operands of a binary tree, each a node or a bare I (lang/pending.py), which
