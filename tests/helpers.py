@@ -192,19 +192,19 @@ def inlined(result) -> Node:
     return node
 
 
-def proven_and_read_back(problem: str, wrt: str, kind: str | None = None) -> str:
-    """The derived result's text, after proving it by finite differences and reading its text
-    and its LaTeX back as the same derivative, and running its NumPy code."""
-    result = matcalc.derive(problem, wrt=wrt, kind=kind, check=False)
-    assert matcalc.check(result, seed=1).ok
+def proven_and_read_back(problem: str, wrt: str | list[str], kind: str | None = None) -> str:
+    """The derived text, after proving each result by finite differences, reading its text and
+    its LaTeX back as the same derivative, and running its NumPy code."""
+    results = matcalc.derive(problem, wrt=wrt, kind=kind, check=False)
     parsed = matcalc.parse(problem)
-    answer = result.text.splitlines()[-1].split("=", 1)[1]
-    for shown, latex in ((answer, False), (result.latex_block(False), True)):
-        verdict = matcalc.verify(parsed, result.variables, shown, of=result.of,
-                                 kind=result.kind, latex=latex, allow_deltas=True)
-        assert verdict.ok, (shown, verdict)
     instance = random_instance(parsed, seed=2)
-    np.testing.assert_allclose(
-        result.numpy()(sizes=instance.sizes, **instance.arrays),
-        result.numpy(compiled=False)(sizes=instance.sizes, **instance.arrays), rtol=1e-9)
-    return result.text
+    for result in [results] if isinstance(wrt, str) else list(results):
+        assert matcalc.check(result, seed=1).ok
+        for shown, latex in ((result.text, False), (result.latex_block(False), True)):
+            verdict = matcalc.verify(parsed, result.variables, shown, of=result.of,
+                                     kind=result.kind, latex=latex, allow_deltas=True)
+            assert verdict.ok, (shown, verdict)
+        np.testing.assert_allclose(
+            result.numpy()(sizes=instance.sizes, **instance.arrays),
+            result.numpy(compiled=False)(sizes=instance.sizes, **instance.arrays), rtol=1e-9)
+    return results.text

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from ..core import ir
 from ..core.algebra import chain
+from ..core.batch_sums import summed_slices
 from ..core.functions import FUNCTIONS
 from ..core.ir import LEAVES, Node, size, walk
 from ..core.shapes import Kind
@@ -132,13 +133,14 @@ def _most_repeated(groups: list[Group], deltas: set[str], moves: Callable[[Node]
     order = _top_down(roots)
     forward = _forward(order, deltas)
     tensors = _with_tensors(order)
+    sliced = _in_batch_sums(order)
     images = _mirror_images(order, held_whole)
     whole = set(roots)  # a result or delta that is the quantity itself keeps it written out
     best, best_images, best_gain = None, [], MIN_GAIN - 1
     for node in order:
         if occurrences.get(node, 0) < 1 or not forward[node] or node in whole or \
-                size(node) < MIN_SIZE or not _nameable(node) or tensors[node] or \
-                node in held_whole:
+                size(node) < MIN_SIZE or not _nameable(node) or \
+                (tensors[node] and node in sliced) or node in held_whole:
             continue
         mirrored = images.get(node, [])
         # one name across the groups for a function's value of the point; else as each group
@@ -259,8 +261,19 @@ def _in_stable_forms(order: list[Node], where: dict[str, Node]) -> set[Node]:
     return found
 
 
+def _in_batch_sums(order: list[Node]) -> set[Node]:
+    """The nodes inside a batch sum printed over its slices (core/batch_sums.py: sum(X' @ G, 0)
+    is \\sum_b X_b' G_b): a tensor there prints per entry, so it is not named."""
+    found: set[Node] = set()
+    for node in order:
+        sliced = summed_slices(node)
+        if sliced is not None:
+            found.update(walk(sliced[0]))
+    return found
+
+
 def _with_tensors(order: list[Node]) -> dict[Node, bool]:
-    """Whether each node is or holds a tensor (a batch's slices print per entry: not named)."""
+    """Whether each node is or holds a tensor (named only outside a batch sum)."""
     found: dict[Node, bool] = {}
     for node in reversed(order):
         found[node] = node.kind is Kind.TENSOR or any(found[arg] for arg in node.args)
