@@ -192,6 +192,27 @@ def test_output_whose_reader_went_away_never_exits_0(tmp_path, monkeypatch, argv
         stdout.close()
 
 
+@pytest.mark.parametrize("host, message", [
+    ("evil..name", "not a host name or address"),  # an internal error (UnicodeError)
+    ("999.1.1.1", "--host 999.1.1.1"),  # uvicorn's bare log line, exit 3
+    ("8.8.8.8", "--host 8.8.8.8"),  # an address of another machine
+])
+def test_serve_names_an_address_it_cannot_listen_at(capsys, host, message):
+    code, text = _run(capsys, "serve", "--host", host, "--port", "8000")
+    assert code == 2 and "cannot serve at" in text and message in text, text
+
+
+def test_serve_names_a_port_in_use(capsys):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, text = _run(capsys, "serve", "--port", str(port))
+    assert code == 2 and "cannot serve at" in text and str(port) in text, text
+
+
 def test_a_problem_from_standard_input(monkeypatch, capsys):
     monkeypatch.setattr(sys, "stdin", __import__("io").StringIO(QUADRATIC))
     code, text = _run(capsys, "derive", "--no-check", "-")
