@@ -167,6 +167,45 @@ def test_a_bare_identity_takes_the_size_of_a_square_result(source, kind, answer,
     assert matcalc.verify(source, "x", answer, kind=kind).ok is right
 
 
+# \mathbf{1} without its size in a LaTeX answer takes it from what it meets, as a bare I does
+LOG_SIGMOID = "x : vector(n)\nf = sum(log(sigmoid(x)))"
+ROW_SUMS = "X : matrix(m, n)\nu : vector(m)\nf = u' @ X @ ones(n)"
+
+
+@pytest.mark.parametrize("source, wrt, answer, right", [
+    (LOG_SIGMOID, "x", r"\mathbf{1} - \sigma(x)", True),
+    (LOG_SIGMOID, "x", r"\frac{\partial f}{\partial x} = -(\sigma(x) - \mathbf{1})", True),
+    (LOG_SIGMOID, "x", r"\sigma(x) - \mathbf{1}", False),
+    (ROW_SUMS, "X", r"u \mathbf{1}^\top", False),  # u 1' needs 1_n: refused, so not right
+    (ROW_SUMS, "u", r"X \mathbf{1}", True),
+    (ROW_SUMS, "u", r"X^\top \mathbf{1}", False),
+    (ROW_SUMS, "X", r"u \mathbf{1}_n^\top", True),
+])
+def test_ones_without_a_size_take_it_from_what_they_meet(source, wrt, answer, right):
+    assert matcalc.verify(source, wrt, answer).ok is right
+
+
+# in a Kronecker product a bare I has the size the result leaves: the Hessian of tr(X' A X) in
+# X (n x k) is I_k (x) (A + A') (Magnus & Neudecker 2019, ch. 10), kn x kn
+TRACE_FORM = "X : matrix(n, k)\nA : matrix(n, n)\nf = tr(X' @ A @ X)"
+LOGDET_SUM = "X : matrix(n, k)\nA : matrix(n, n) spd\nf = tr(X' @ A @ X) + x' @ x\nx : vector(k)"
+
+
+@pytest.mark.parametrize("source, wrt, answer, right", [
+    (TRACE_FORM, "X", r"I \otimes (A + A^\top)", True),
+    (TRACE_FORM, "X", "kron(I, A + A')", True),
+    (TRACE_FORM, "X", r"2 I \otimes A", False),
+    (TRACE_FORM, "X", r"(A + A^\top) \otimes I", False),  # I is k x k: n k x n k, the wrong order
+    ("W : matrix(m, n)\nx : vector(n)\nh = W @ x", "W", r"x^\top \otimes I", True),
+    ("X : matrix(m, n)\nB : matrix(n, p)\nY = X @ B", "X", "kron(B', I)", True),
+    ("X : matrix(m, n)\nB : matrix(n, p)\nY = X @ B", "X", "kron(I, B')", False),
+])
+def test_a_bare_identity_in_a_kronecker_product_takes_the_size_the_result_leaves(
+        source, wrt, answer, right):
+    kind = "hessian" if source.startswith("X : matrix(n, k)") else "jacobian"
+    assert matcalc.verify(source, wrt, answer, kind=kind).ok is right
+
+
 @pytest.mark.parametrize("source, kind, answer", [
     ("x : vector(n); a : scalar\nf = a * sum(x)", "grad", "a * I"),  # n x 1: not square
     ("a : scalar\nf = a ^ 2", "hessian", "2 * I"),  # a number

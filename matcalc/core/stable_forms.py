@@ -76,6 +76,29 @@ def stable_form(node: Node, body_of: Lookup) -> StableForm | None:
     return None
 
 
+def names_read(root: Node, body_of: Lookup, known: Callable[[Node], bool] = lambda node: False
+               ) -> set[str]:
+    """The definitions computing ``root`` reads, directly or not, where a node with a stable
+    form reads its argument alone (``log(1 + e)`` with ``e = exp(t)`` reads t, not e); nodes
+    ``known`` (values at hand) are not looked into."""
+    names: set[str] = set()
+    seen: set[Node] = set()
+    stack = [root]
+    while stack:
+        item = stack.pop()
+        if item in seen or known(item):
+            continue
+        seen.add(item)
+        body = body_of(item.name) if item.op == "ref" else None
+        if body is not None:
+            names.add(item.name)
+            stack.append(body)
+            continue
+        form = stable_form(item, body_of)
+        stack.extend((form.argument,) if form is not None else item.args)
+    return names
+
+
 def _matched(form: Stable, node: Node, body_of: Lookup) -> StableForm | None:
     """``form`` of ``node``, where ``node`` has the form's shape (names followed), else None."""
     through: list[Node] = []

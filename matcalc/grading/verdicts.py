@@ -216,8 +216,7 @@ def _read_answer(expected: Result, answer: str, latex: bool | None,
     wherever it stands (``W' @ delta1`` as much as ``delta1``), and the refusal is the same
     for every name spelled like one, so it tells nothing about the result (not even whether
     it has such a name)."""
-    shape = expected.result.shape  # a bare I in the answer is sized as a square result
-    size = shape.rows if shape.rows == shape.cols and not expected.result.is_scalar else None
+    size = None if expected.result.is_scalar else expected.result.shape  # sizes a bare I
     try:
         return answer_node(expected.program, answer, latex, size)
     except UnknownNameError as error:

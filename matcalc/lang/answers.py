@@ -11,7 +11,7 @@ import re
 
 from ..core.ir import Node
 from ..core.program import Program
-from ..core.shapes import Dim
+from ..core.shapes import Shape
 from ..errors import (
     DeclarationError,
     LimitError,
@@ -27,12 +27,18 @@ from .latex_tokens import looks_like_latex
 from .syntax import parse_tree
 
 
-def _latex_answer_node(program: Program, answer: str, identity_size: Dim | None = None
+def _size_by(builder: Builder, result: Shape | None) -> None:
+    """The answer's bare I takes its size from ``result``'s shape (None: nothing sizes it)."""
+    square = result is not None and result.rows == result.cols and not result.is_scalar
+    builder.result_shape, builder.identity_size = result, (result.rows if square else None)
+
+
+def _latex_answer_node(program: Program, answer: str, result: Shape | None = None
                        ) -> tuple[Program, Node]:
     builder = LatexBuilder.over(program, answer)
     node = None
     for statement in latex_reader.statements(answer, builder.knows):
-        builder.identity_size = None if statement.name else identity_size
+        _size_by(builder, None if statement.name else result)
         node = builder.expression(statement.tree)
         if statement.name:
             builder.check_new_name(statement.name, "definition",
@@ -49,27 +55,28 @@ MAX_ANSWER_LENGTH = 100_000  # characters of one answer; a longer one is refused
 
 
 def read_answer(program: Program, answer: str, is_latex: bool | None = None,
-                identity_size: Dim | None = None) -> tuple[Program, Node]:
+                result: Shape | None = None) -> tuple[Program, Node]:
     """The answer's expression over the problem, after its own definitions, and the problem
     extended with them.  ``is_latex``: True for LaTeX, False for the language, None to decide
     by the answer's look (a LaTeX command, ``^{``, ``$``: LaTeX), else the language and, where
-    it does not read as the language, LaTeX (``(A + A') x``).  ``identity_size``: the size of
-    a bare I that nothing in the answer sizes (``2 * I`` for a Hessian that is n x n)."""
+    it does not read as the language, LaTeX (``(A + A') x``).  ``result``: the shape of the
+    result, which sizes a bare I that nothing in the answer sizes (``2 * I`` for a Hessian that
+    is n x n, ``x' (x) I`` for an m x mn Jacobian)."""
     if len(answer) > MAX_ANSWER_LENGTH:
         raise LimitError(f"the answer has {len(answer):,} characters, more than "
                          f"{MAX_ANSWER_LENGTH:,} (matcalc.lang.answers.MAX_ANSWER_LENGTH)")
     answer = answer.translate(_TYPESET)
     if is_latex or (is_latex is None and looks_like_latex(answer)):
-        return _latex_answer_node(program, answer, identity_size)
+        return _latex_answer_node(program, answer, result)
     if is_latex is None:  # undecided: the language first, then LaTeX (``(A + A') x``)
         try:
-            return _language_answer_node(program, answer, identity_size)
+            return _language_answer_node(program, answer, result)
         except (ParseError, UnknownNameError) as error:
             try:
-                return _latex_answer_node(program, answer, identity_size)
+                return _latex_answer_node(program, answer, result)
             except (ParseError, UnknownNameError):
                 raise error from None
-    return _language_answer_node(program, answer, identity_size)
+    return _language_answer_node(program, answer, result)
 
 
 # the left side of the answer's last statement, ignored as LaTeX answers ignore theirs: a name
@@ -77,7 +84,7 @@ def read_answer(program: Program, answer: str, is_latex: bool | None = None,
 _LEFT_SIDE = re.compile(r"\s*(?:[A-Za-z_]\w*|d\w+\s*/\s*d\w+)\s*=")
 
 
-def _language_answer_node(program: Program, answer: str, identity_size: Dim | None = None
+def _language_answer_node(program: Program, answer: str, result: Shape | None = None
                           ) -> tuple[Program, Node]:
     spans = [(m.start(), m.group()) for m in re.finditer(r"[^;\n]+", answer) if m.group().strip()]
     if not spans:
@@ -99,7 +106,7 @@ def _language_answer_node(program: Program, answer: str, identity_size: Dim | No
                     location_of(statement, text), text)
         builder.program(tree)
     builder.source = last
-    builder.identity_size = identity_size
+    _size_by(builder, result)
     try:
         node = builder.expression(parse_tree(last, "expression"))
     except MatcalcError as error:  # placed in the answer, not in its last statement alone

@@ -32,6 +32,7 @@ from ..errors import (
     did_you_mean,
 )
 from ..limits import check_time
+from . import pending
 from .broadcast import refuse_matrix_times_vector
 from .calls import CALLS, INFINITY, build_call, refuse_infinity
 from .einsum_call import einsum_call, string_outside_einsum
@@ -83,6 +84,7 @@ class Builder:
         self.inferred: list[str] = []
         self.unknown_advice = "declare it, e.g. 'x : vector(n)'"
         self.identity_size: Dim | None = None  # of a bare I nothing sizes (answers: verify)
+        self.result_shape: Shape | None = None  # of the result an answer is (verify)
 
     @classmethod
     def over(cls, program: Program, source: str) -> Builder:
@@ -272,8 +274,8 @@ class Builder:
         return self._sized(self._expr(tree), tree)
 
     def _sized(self, value: Node | PendingIdentity, tree: Tree | Token) -> Node:
-        if is_pending(value) and self.identity_size is None:
-            raise ShapeError(NEEDS_SIZE, location_of(tree, self.source), self.source)
+        if is_pending(value) and (self.identity_size is None or value.needs != NEEDS_SIZE):
+            raise ShapeError(value.needs, location_of(tree, self.source), self.source)
         return value.build(self.identity_size) if is_pending(value) else value
 
     def _expr(self, tree: Tree | Token) -> Node | PendingIdentity:
@@ -365,8 +367,7 @@ class Builder:
         return ir.apply("pow", base, self.expression(exponent_tree))
 
     def _e_pow(self, tree: Tree) -> Node:
-        base_tree, exponent_tree = tree.children
-        return self.power(self.expression(base_tree), exponent_tree)
+        return self.power(self.expression(tree.children[0]), tree.children[1])
 
     def power(self, base: Node, exponent_tree: Tree) -> Node:
         """``base ^ exponent``: of a scalar, or the matrix power of a square matrix."""
@@ -439,6 +440,9 @@ class Builder:
             counts = "1 or 2 arguments (X, or X and an axis)" if name in AXIS_REDUCTIONS else \
                 f"{arity} argument{plural}"
             raise ShapeError(f"{name} takes {counts}, not {len(argument_trees)}")
+        if name == "kron":  # I \otimes A: the size of I is what the result leaves
+            return ir.apply("kron", *pending.kron_operands(*map(self._expr, argument_trees),
+                                                           self.result_shape))
         arguments = [self.expression(argument) for argument in argument_trees]
         if name == "tr" and arguments[0].op == "mpowk":  # tr(X ^ k): one entry, one rule
             return ir.apply("trpowk", *arguments[0].args)

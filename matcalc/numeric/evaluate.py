@@ -19,7 +19,7 @@ from ..core.ir import Node
 from ..core.labels import classes, describe_labels, is_labels
 from ..core.program import Program
 from ..core.shapes import Dim, Kind
-from ..core.stable_forms import StableForm, stable_form
+from ..core.stable_forms import StableForm, names_read, stable_form
 from ..engine.result import Result, result_keys
 from ..errors import AssumptionError, DomainError, ShapeError, UnknownNameError, did_you_mean
 from ..limits import check_entries, check_time
@@ -73,13 +73,12 @@ class Evaluation:
         A definition only a stable form looks through is not computed (``e = exp(t)`` under
         ``log(1 + e)``: its value may overflow where the form's does not)."""
         definitions = self.program.definitions
-        forms: dict[Node, StableForm | None] = {}
-        reached = self._reached(node, forms)
+        reached = names_read(node, self._body_of, lambda item: item in self.values)
         for name in self._in_program_order(reached):
             ref = definitions[name].ref
             if ref not in self.values:
-                self.values[ref] = self._compute(definitions[name].body, forms)
-        return self._compute(node, forms)
+                self.values[ref] = self._compute(definitions[name].body)
+        return self._compute(node)
 
     def _in_program_order(self, names: set[str]) -> list[str]:
         """``names`` in the program's order, by positions found once (going through every
@@ -87,30 +86,6 @@ class Evaluation:
         if len(self.positions) != len(self.program.definitions):
             self.positions = {name: i for i, name in enumerate(self.program.definitions)}
         return sorted(names, key=self.positions.__getitem__)
-
-    def _reached(self, root: Node, forms: dict[Node, StableForm | None]) -> set[str]:
-        """The definitions computing ``root`` reads, directly or not, that have no value yet:
-        a node with a stable form reads its argument alone."""
-        names: set[str] = set()
-        seen: set[Node] = set()
-        stack = [root]
-        while stack:
-            item = stack.pop()
-            if item in seen or item in self.values:
-                continue
-            seen.add(item)
-            if item.op == "ref" and item.name in self.program.definitions:
-                names.add(item.name)
-                stack.append(self.program.definitions[item.name].body)
-                continue
-            form = self._form(item, forms)
-            stack.extend((form.argument,) if form is not None else item.args)
-        return names
-
-    def _form(self, node: Node, forms: dict[Node, StableForm | None]) -> StableForm | None:
-        if node not in forms:
-            forms[node] = stable_form(node, self._body_of)
-        return forms[node]
 
     def move(self, ref: Node, value) -> None:
         """Give the definition ``ref`` names the value ``value`` in place of its own (internal
@@ -124,7 +99,8 @@ class Evaluation:
         definition = self.program.definitions.get(name)
         return None if definition is None or definition.ref in self.moved else definition.body
 
-    def _compute(self, node: Node, forms: dict[Node, StableForm | None]):
+    def _compute(self, node: Node):
+        forms: dict[Node, StableForm | None] = {}
         for item in self._order(node, forms):
             check_time()
             if not item.is_scalar:
@@ -168,7 +144,9 @@ class Evaluation:
                 seen.add(item)
                 order.append(item)
                 continue
-            form = self._form(item, forms)
+            if item not in forms:
+                forms[item] = stable_form(item, self._body_of)
+            form = forms[item]
             stack.append((item, True))
             inputs = (form.argument,) if form is not None else item.args
             stack.extend((arg, False) for arg in reversed(inputs)
