@@ -106,7 +106,8 @@ class Derivative(Result):
 
     def code(self, name: str = "gradient", hoist: bool = True, format: str = "numpy") -> str:  # noqa: A002
         """The source of a module computing this result (see :mod:`matcalc.codegen`):
-        ``format`` numpy, jax or torch, or torch-function / jax-vjp (training code)."""
+        ``format`` numpy, jax, torch, numba (NumPy with row-local functions as fused kernels),
+        or torch-function / jax-vjp (training code)."""
         return Derivatives([self]).code(name, hoist, format)
 
     def __repr__(self) -> str:
@@ -164,7 +165,8 @@ class Derivatives(list):
 
     def code(self, name: str = "gradient", hoist: bool = True, format: str = "numpy") -> str:  # noqa: A002
         """The source of a module computing these results, sharing work: ``format`` numpy,
-        jax or torch, or torch-function / jax-vjp (training code)."""
+        jax, torch, numba (NumPy with row-local functions as fused kernels), or torch-function
+        / jax-vjp (training code)."""
         from .codegen.wrappers import formatted  # code generation
 
         return formatted(list(self), format, name, hoist)
