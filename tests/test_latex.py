@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from matcalc.errors import LimitError, ParseError, UnknownNameError, UnsupportedError
+from matcalc.errors import LimitError, ParseError, ShapeError, UnknownNameError, UnsupportedError
 from matcalc.grading.answers import answer_node
 from matcalc.lang.latex_tokens import looks_like_latex, tokens
 from matcalc.lang.parse import parse
@@ -114,6 +114,13 @@ SAME = [
     (r"(x^\top)^{3} a", "(x' .^ 3) @ a"),
     (r"(x a^T)^{2}", "(x @ a') ^ 2"),
     (r"A^2 x", "A ^ 2 @ x"),
+    # \mathbf{1} without its size takes it from what it meets, as a bare I does
+    (r"\mathbf{1} - x", "ones(n) - x"),
+    (r"x \odot (\mathbf{1} - x)", "x * (ones(n) - x)"),
+    (r"\mathbf{1}^\top x + c", "ones(n)' @ x + c"),
+    (r"A \mathbf{1}", "A @ ones(n)"),
+    (r"c \mathbf{1} - x", "c * ones(n) - x"),
+    (r"(\mathbf{1} - x)^\top A", "(ones(n) - x)' @ A"),
     # \oslash is the Hadamard quotient, set at the level of \odot
     (r"a \oslash b", "a / b"),
     (r"a \oslash b \odot c", "a / b * c"),
@@ -148,7 +155,9 @@ def test_aligned_environment():
     (r"x_i", UnknownNameError, "entries of arrays"),
     (r"\|X\|", UnsupportedError, "say which norm"),  # \|X\|_2 is the spectral norm
     (r"\|x\|_1", UnsupportedError, "not supported"),
-    (r"\mathbf{1}^T x", UnsupportedError, "with its size"),
+    (r"\mathbf{1} x^T", ShapeError, "write \\mathbf{1}_n"),  # ones(m) x': nothing tells m
+    (r"\mathbf{1}", ShapeError, "write \\mathbf{1}_n"),
+    (r"\mathbf{1} \mathbf{1}^\top", ShapeError, "write \\mathbf{1}_n"),
     (r"\mathbb{1}[z < 0]", ParseError, "indicator"),
     (r"(A + B", ParseError, "closing"),
     (r"A +", ParseError, "ends too early"),

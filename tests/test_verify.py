@@ -167,6 +167,24 @@ def test_a_bare_identity_takes_the_size_of_a_square_result(source, kind, answer,
     assert matcalc.verify(source, "x", answer, kind=kind).ok is right
 
 
+# \mathbf{1} without its size in a LaTeX answer takes it from what it meets, as a bare I does
+LOG_SIGMOID = "x : vector(n)\nf = sum(log(sigmoid(x)))"
+ROW_SUMS = "X : matrix(m, n)\nu : vector(m)\nf = u' @ X @ ones(n)"
+
+
+@pytest.mark.parametrize("source, wrt, answer, right", [
+    (LOG_SIGMOID, "x", r"\mathbf{1} - \sigma(x)", True),
+    (LOG_SIGMOID, "x", r"\frac{\partial f}{\partial x} = -(\sigma(x) - \mathbf{1})", True),
+    (LOG_SIGMOID, "x", r"\sigma(x) - \mathbf{1}", False),
+    (ROW_SUMS, "X", r"u \mathbf{1}^\top", False),  # u 1' needs 1_n: refused, so not right
+    (ROW_SUMS, "u", r"X \mathbf{1}", True),
+    (ROW_SUMS, "u", r"X^\top \mathbf{1}", False),
+    (ROW_SUMS, "X", r"u \mathbf{1}_n^\top", True),
+])
+def test_ones_without_a_size_take_it_from_what_they_meet(source, wrt, answer, right):
+    assert matcalc.verify(source, wrt, answer).ok is right
+
+
 # in a Kronecker product a bare I has the size the result leaves: the Hessian of tr(X' A X) in
 # X (n x k) is I_k (x) (A + A') (Magnus & Neudecker 2019, ch. 10), kn x kn
 TRACE_FORM = "X : matrix(n, k)\nA : matrix(n, n)\nf = tr(X' @ A @ X)"

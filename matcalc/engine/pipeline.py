@@ -19,6 +19,7 @@ from ..core.program import Program
 from ..core.shapes import Kind, describe
 from ..errors import DeclarationError, ShapeError, UnknownNameError, UnsupportedError, did_you_mean
 from ..limits import time_budget
+from ..ops.divided import DIVIDED
 from ..rules.facts import Facts
 from .accumulate import Derivation, gradients, jacobian, no_jacobian, reached
 from .indexed import chosen
@@ -237,6 +238,7 @@ def derive_node(program: Program, of_node: Node, wrt: Sequence[str], kind: str =
                          f"{describe(of_node.kind, of_node.shape)}; use kind='jacobian'")
     with time_budget():
         derivation, results = _results(program, of_node, wrt, kind, simplify, moving, joint)
+    _at_symmetric_points(derivation, results.values())
     of_name = of_node.name if of_node.op in ("ref", "var") else "f"
     found = []
     for (row, col), node in results.items():
@@ -246,6 +248,22 @@ def derive_node(program: Program, of_node: Node, wrt: Sequence[str], kind: str =
         found.append(Result(kind, of_name, row, shown, program, of_node, derivation, col,
                             None if shown is node else node, None if shown is node else shown))
     return found
+
+
+def _at_symmetric_points(derivation: Derivation, results) -> None:
+    """Jacobians through expm and logm are written with divided differences that hold at a
+    symmetric point only (ops/divided.py): UnsupportedError where the facts do not show the
+    matrix symmetric."""
+    facts = facts_for(derivation.program, derivation)
+    for result in results:
+        for node in facts.walked(result):
+            if node.op in DIVIDED and not node.is_scalar and not facts.symmetric(node.args[0]):
+                function = node.op.split("_")[0]
+                raise UnsupportedError(
+                    f"Jacobians and Hessians through {function}({node.args[0]}) are supported "
+                    f"at a symmetric matrix only (Daleckii-Krein), and {node.args[0]} is not "
+                    "known symmetric (declared symmetric or spd, or of a form that shows it: "
+                    "A + A', A' @ S @ A, ...); gradients are supported")
 
 
 def in_layout(result: Result, layout: str) -> Node:

@@ -274,8 +274,8 @@ class Builder:
         return self._sized(self._expr(tree), tree)
 
     def _sized(self, value: Node | PendingIdentity, tree: Tree | Token) -> Node:
-        if is_pending(value) and self.identity_size is None:
-            raise ShapeError(NEEDS_SIZE, location_of(tree, self.source), self.source)
+        if is_pending(value) and (self.identity_size is None or value.needs != NEEDS_SIZE):
+            raise ShapeError(value.needs, location_of(tree, self.source), self.source)
         return value.build(self.identity_size) if is_pending(value) else value
 
     def _expr(self, tree: Tree | Token) -> Node | PendingIdentity:

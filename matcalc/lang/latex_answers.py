@@ -25,7 +25,7 @@ from .latex_tokens import (
     line_column,
     tokens,
 )
-from .pending import PendingIdentity, combine, is_pending
+from .pending import NEEDS_ONES, PENDING_ONES, PendingIdentity, combine, is_pending, transposed
 
 
 @dataclass(frozen=True)
@@ -180,6 +180,16 @@ class LatexBuilder(Builder):
         if not slices:  # pragma: no cover - the reader marks entries inside sums only
             raise ParseError("an entry X_{ij} is read inside an index sum only")
         return slices[-1].stand_in(self.expression(operand_tree), str(letters))
+
+    def _e_pending_ones(self, tree: Tree) -> PendingIdentity:
+        """``\\mathbf{1}`` without its size: sized by what it meets (lang/pending.py)."""
+        return PENDING_ONES
+
+    def _e_transpose(self, tree: Tree) -> Node | PendingIdentity:
+        value = self._expr(tree.children[0])
+        if is_pending(value) and value.needs == NEEDS_ONES:
+            return transposed(value)
+        return ir.apply("transpose", self._sized(value, tree.children[0]))
 
     def _e_pow(self, tree: Tree) -> Node:
         """``r^2``, ``\\mu^{-1/2}``: a power of a vector or of a matrix that is not square is

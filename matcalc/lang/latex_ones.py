@@ -30,11 +30,7 @@ class LatexOnes(LatexNames):
             result = self.indicator(start)
             self.expect_sym({"(": ")", "[": "]", "{": "}"}[opener.text], "a closing bracket")
             return result
-        raise UnsupportedError("write the vector of ones with its size, \\mathbf{1}_n (an "
-                               "indicator as \\mathbb{1}[z > 0]; the identity as I, "
-                               "\\mathbf{I} or I_n)",
-                               Location(*line_column(self.source, start.offset), start.length),
-                               self.source)
+        return self.tree("pending_ones", [], start)  # sized by what it meets, as I is
 
     def _has_comparison(self) -> bool:
         depth = 0

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from ..core import ir
 from ..core.constants import exact
 from ..core.ir import Node
-from ..core.shapes import Dim, Shape
+from ..core.shapes import ONE, Dim, Kind, Shape
 from ..errors import ShapeError
 from .broadcast import expanded
 
@@ -22,13 +22,32 @@ NEEDS_SIZE = "cannot tell the size of I here; write I(n)"
 
 
 class PendingIdentity:
-    """``build(n)`` is the expression once I is n x n (``s2 * I`` -> ``s2 * I(n)``)."""
+    """``build(n)`` is the expression once I is n x n (``s2 * I`` -> ``s2 * I(n)``); ``needs``
+    says what to write where nothing sizes it."""
 
-    def __init__(self, build: Callable[[Dim], Node] = ir.identity):
-        self.build = build
+    def __init__(self, build: Callable[[Dim], Node] = ir.identity, needs: str = NEEDS_SIZE,
+                 side: str = ""):
+        self.build, self.needs = build, needs
+        self.side = side  # the one side of a matrix product that sizes it ("": either)
 
 
 PENDING = PendingIdentity()
+# a LaTeX answer's \mathbf{1} without its size: the ones vector whose length the other operand
+# of the sum, Hadamard product or matrix product decides, as for I (\mathbf{1} - s, X \mathbf{1};
+# beside a matrix in a sum, the column of ones broadcasts to the matrix of ones)
+NEEDS_ONES = "cannot tell the length of \\mathbf{1} here; write \\mathbf{1}_n"
+PENDING_ONES = PendingIdentity(lambda n: ir.ones(n, ONE, Kind.VECTOR), NEEDS_ONES, "right")
+
+
+def transposed(value: PendingIdentity) -> PendingIdentity:
+    """``\\mathbf{1}^\\top``: the pending row of ones, which a matrix product sizes from the
+    left (``\\mathbf{1}^\\top x``) as the column is from the right (``X \\mathbf{1}``)."""
+    side = {"right": "left", "left": "right"}.get(value.side, "")
+    return PendingIdentity(lambda n: ir.apply("transpose", value.build(n)), value.needs, side)
+
+
+def _wrapped(value: PendingIdentity, build: Callable[[Dim], Node]) -> PendingIdentity:
+    return PendingIdentity(build, value.needs, value.side)
 
 
 def is_pending(value: object) -> bool:
@@ -38,7 +57,7 @@ def is_pending(value: object) -> bool:
 def negated(value: Node | PendingIdentity) -> Node | PendingIdentity:
     """-I stays an identity waiting for its size."""
     if is_pending(value):
-        return PendingIdentity(lambda n: ir.apply("neg", value.build(n)))
+        return _wrapped(value, lambda n: ir.apply("neg", value.build(n)))
     return ir.apply("neg", value)
 
 
@@ -52,7 +71,7 @@ def combine(op: str, left: Node | PendingIdentity, right: Node | PendingIdentity
             return ir.const(left.params[0] / right.params[0])  # 1/2: the number printed so
         return ir.apply(op, *expanded(op, left, right))
     if left_pending and right_pending:
-        raise ShapeError(NEEDS_SIZE)
+        raise ShapeError(left.needs)
     pending, other = (left, right) if left_pending else (right, left)
     if other.is_scalar:
         if op == "mul" or (op == "div" and left_pending):
@@ -62,14 +81,17 @@ def combine(op: str, left: Node | PendingIdentity, right: Node | PendingIdentity
                 return ir.apply(op, built, other) if left_pending else \
                     ir.apply(op, other, built)
 
-            return PendingIdentity(scaled)
-        raise ShapeError(f"{NEEDS_SIZE}: next to a scalar alone it would be 1 x 1")
+            return _wrapped(pending, scaled)
+        raise ShapeError(f"{pending.needs}: next to a scalar alone it would be 1 x 1")
     if op == "matmul":
+        if pending.side and pending.side != ("left" if left_pending else "right"):
+            raise ShapeError(pending.needs)  # ones(m) @ x': nothing tells m
         size = other.shape.rows if left_pending else other.shape.cols
     else:
         size = other.shape.rows
-    built = pending.build(size)
-    return ir.apply(op, built, right) if left_pending else ir.apply(op, left, built)
+    built = pending.build(size)  # beside a matrix, a column of ones broadcasts
+    operands = (built, right) if left_pending else (left, built)
+    return ir.apply(op, *(operands if op == "matmul" else expanded(op, *operands)))
 
 
 def kron_operands(left: Node | PendingIdentity, right: Node | PendingIdentity,

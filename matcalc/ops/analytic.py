@@ -9,7 +9,8 @@ form f([[A, E], [0, A]]) = [[f(A), L_f(A, E)], [0, f(A)]] (Higham 2008, thm. 3.6
 derivative of a Fréchet derivative is again a Fréchet derivative, of the block matrix.
 
 ``sqrtm``'s derivative is the solution X of S X + X S = dA with S = sqrtm(A) (Higham 2008,
-sec. 6.1), written ``sylvester(S, dA)``.
+sec. 6.1), written ``sylvester(S, dA)``.  Jacobians through expm and logm are written at a
+symmetric point with their divided differences (:mod:`matcalc.ops.divided`).
 
 One entry per operation (see :mod:`matcalc.ops.operation`).
 """
@@ -22,7 +23,7 @@ from ..core.ir import Node
 from ..core.registry import Code, Latex, Syntax
 from ..core.shape_rules import matrix_function_shape
 from ..core.shapes import Kind
-from ..errors import UnsupportedError
+from .divided import divided_jacobian
 from .operation import define, derived_adjoint
 
 
@@ -103,18 +104,6 @@ def pull_sylvester_e(node, out, g):
     return call("sylvester", transpose(node.args[0]), g)
 
 
-def no_kronecker_form(frechet: str):
-    """Jacobians need vec(L_f(A, E)) = K_f(A) vec(E), which has no closed form here."""
-
-    def rule(node, out, js):
-        raise UnsupportedError(f"Jacobians and Hessians through {frechet.split('_')[0]} are not "
-                               f"supported: {frechet}(A, E) has no Kronecker form here; "
-                               "gradients are")
-
-    rule.__doc__ = f"vec(d {frechet}(A, E)) = K(A) vec(dE): not offered (no closed form of K)"
-    return rule
-
-
 def vec_sylvester(node, out, js):
     """vec(d sylvester(S, E)) = inv(kron(I, S) + kron(S', I)) (vec(dE) - (kron(X', I) +
     kron(I, X)) vec(dS)), X = sylvester(S, E): vec(S X + X S) = (kron(I, S) + kron(S', I))
@@ -158,12 +147,12 @@ define("sqrtm", differential=d_sqrtm, domain="spd", spectral="sqrt", symmetry="a
 define("expm_frechet", differential=frechet_differential("expm_frechet"), arity=2,
        symmetry="arguments",
        adjoints=(derived_adjoint("expm_frechet", 0), frechet_adjoint("expm_frechet")),
-       jacobian=no_kronecker_form("expm_frechet"),
+       jacobian=divided_jacobian("expm_frechet"),
        **_facets("expm_frechet", "expm_frechet(a, e) = exp(a) e", "(np.exp({0}) * {1})"))
 define("logm_frechet", differential=frechet_differential("logm_frechet"), arity=2,
        symmetry="arguments", domain="spd",
        adjoints=(derived_adjoint("logm_frechet", 0), frechet_adjoint("logm_frechet")),
-       jacobian=no_kronecker_form("logm_frechet"),
+       jacobian=divided_jacobian("logm_frechet"),
        **_facets("logm_frechet", "logm_frechet(a, e) = e / a", "({1} / {0})"))
 define("sylvester", differential=d_sylvester, arity=2, symmetry="arguments",
        adjoints=(derived_adjoint("sylvester", 0), pull_sylvester_e), jacobian=vec_sylvester,

@@ -438,6 +438,8 @@ class Facts:
             return True
         if op == "matmul":
             return self._symmetric_product(chain(node))
+        if op == "sym" or (op == "add" and _transposes(*node.args, self._resolve)):  # A + A'
+            return True
         # the operation's symmetry facet (matcalc/ops): S + T, S * T, inv(S), f(S)' = f(S')
         # entry by entry when the arguments are; S / c, S ^ k, S .^ c; Diag(v) always
         symmetry = _symmetries().get(op, "")

@@ -31,11 +31,10 @@ def _matrix_functions() -> dict[str, str]:
     return {function: name for name, function in view("spectral").items() if function}
 
 
-def matrix_form(g: Node, is_values: Callable[[Node], bool], matrix: Node, named: bool = True
-                ) -> Node | None:
+def matrix_form(g: Node, is_values: Callable[[Node], bool], matrix: Node) -> Node | None:
     """G = g(matrix) as a matrix function, for g an elementwise expression of the eigenvalues
     (``is_values`` tells them) built of numbers, sums, products, quotients, whole and half
-    powers and functions with a matrix counterpart (``named``: exp, log, sqrt); None when g
+    powers and functions with a matrix counterpart (exp, log, sqrt); None when g
     is anything else.  V Diag(g(l)) V' = g(S) for l, V the eigenvalues and eigenvectors of S."""
     n = matrix.shape.rows
 
@@ -72,8 +71,8 @@ def matrix_form(g: Node, is_values: Callable[[Node], bool], matrix: Node, named:
                     apply("mul", a, inverse)
             return apply("matmul", a, inverse)
         if op == "pow" and node.args[1].op == "const":
-            return _power(parts[0], node.args[1].params[0], named)
-        if named and op in _matrix_functions() and not parts[0].is_scalar:
+            return _power(parts[0], node.args[1].params[0])
+        if op in _matrix_functions() and not parts[0].is_scalar:
             return apply(_matrix_functions()[op], parts[0])
         return None
 
@@ -81,11 +80,11 @@ def matrix_form(g: Node, is_values: Callable[[Node], bool], matrix: Node, named:
     return None if result is None or result.is_scalar else result
 
 
-def _power(base: Node, k: float, named: bool) -> Node | None:
+def _power(base: Node, k: float) -> Node | None:
     """base ^ k for a whole k, sqrtm(base) ^ 2k for a half-whole one."""
     if float(k).is_integer():
         return raised(base, int(k))
-    if named and float(2 * k).is_integer():
+    if float(2 * k).is_integer():
         return raised(apply("sqrtm", base), int(2 * k))
     return None
 
@@ -94,13 +93,6 @@ def _eigenvectors_of(node: Node, facts: Facts) -> Node | None:
     """M when ``node`` is eigvecsh(M) (M's definition when M is a name)."""
     node = facts._resolve(node)
     return facts._resolve(node.args[0]) if node.op == "eigvecsh" else None
-
-
-def _moves(node: Node, facts: Facts) -> bool:
-    """Whether ``node`` depends on a variable that is differentiated again (a Hessian's
-    gradient): expm and logm have no second derivatives here, so they are not written there."""
-    return bool(facts.moving) and any(item.op == "var" and item.name in facts.moving
-                                      for item in facts.walked(node))
 
 
 def _reconstructed(factors: list[Node], index: int, facts: Facts) -> tuple[Node, int] | None:
@@ -129,8 +121,7 @@ def _reconstructed(factors: list[Node], index: int, facts: Facts) -> tuple[Node,
         return node.op == "eigvalsh" and facts._resolve(node.args[0]) is matrix
 
     written = facts._resolve(factors[index]).args[0]  # M as the result writes it
-    form = matrix_form(follower.args[0], is_values, apply("sym", written),
-                       named=not _moves(matrix, facts))
+    form = matrix_form(follower.args[0], is_values, apply("sym", written))
     return (form, 3) if form is not None else None
 
 

@@ -113,7 +113,7 @@ def _number(x):
 
 
 def _commutation(m, n, dtype):
-    return _np.eye(m * n, dtype=dtype)[_commutation_columns(m, n)]
+    return _np.eye(m * n, dtype=dtype)[_np.asarray(_commutation_columns(m, n))]  # JAX: an array
 
 
 def _column(x, name):
@@ -230,6 +230,24 @@ def _eigvalsh(x):
 
 def _eigvecsh(x):
     return _eigh(x)[1]
+
+
+def _divdiff(x, function):
+    # F[i, j] = (f(a) - f(b)) / (a - b) for the eigenvalues a = l[i], b = l[j] of a symmetric x,
+    # f'(a) where they meet (ops/divided.py): with b = min(a, b), exp: e^b expm1(d) / d and log:
+    # log1p(d / b) / d, d = |a - b|, keep their digits as the gap closes; NaN off symmetric x
+    if _np.ndim(x) == 0:
+        return _np.exp(x) if function == "exp" else 1.0 / x
+    lam = _np.linalg.eigvalsh(_sym(x))
+    low = _np.minimum(lam[:, None], lam[None, :])
+    gap = _np.abs(lam[:, None] - lam[None, :])
+    apart = _np.where(gap > 0, gap, 1.0)
+    if function == "exp":
+        values = _np.exp(low) * _np.where(gap > 0, _np.expm1(gap) / apart, 1.0)
+    else:
+        values = _np.where(gap > 0, _np.log1p(gap / low) / apart, 1.0 / low)
+    tolerance = 64 * x.shape[0] * _np.finfo(lam.dtype).eps * _np.max(_np.abs(x))
+    return _np.where(_np.max(_np.abs(x - x.T)) <= tolerance, values, _np.nan)
 
 
 def _eiggap(x):

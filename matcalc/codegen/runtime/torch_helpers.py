@@ -314,6 +314,23 @@ def _phi(x):
     return _torch.tril(x) - 0.5 * _torch.diag(_torch.diag(x))
 
 
+def _divdiff(x, function):
+    # the NumPy helper's divided differences of exp or log at a symmetric x (NaN off one)
+    if x.dim() == 0:
+        return _torch.exp(x) if function == "exp" else 1.0 / x
+    lam = _torch.linalg.eigvalsh((x + x.T) / 2)
+    low = _torch.minimum(lam[:, None], lam[None, :])
+    gap = _torch.abs(lam[:, None] - lam[None, :])
+    apart = _torch.where(gap > 0, gap, _torch.ones_like(gap))
+    if function == "exp":
+        values = _torch.exp(low) * _torch.where(gap > 0, _torch.expm1(gap) / apart, 1.0)
+    else:
+        values = _torch.where(gap > 0, _torch.log1p(gap / low) / apart, 1.0 / low)
+    tolerance = 64 * x.shape[0] * _torch.finfo(lam.dtype).eps * _torch.max(_torch.abs(x))
+    symmetric = _torch.max(_torch.abs(x - x.T)) <= tolerance
+    return _torch.where(symmetric, values, _torch.full_like(values, float("nan")))
+
+
 def _eigvalsh(x):
     return _torch.linalg.eigvalsh((x + x.T) / 2).reshape(-1, 1)
 
