@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import proven_and_read_back
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -240,24 +241,6 @@ def test_a_hadamard_product_with_a_transposed_factor_takes_the_outer_transpose(
 
 
 # --- functions of the table written with exponentials ----------------------------------------
-
-def proven_and_read_back(problem: str, wrt: str, kind: str | None = None) -> str:
-    """The derived result's text, after proving it by finite differences and reading its text
-    and its LaTeX back as the same derivative, and running its NumPy code."""
-    result = matcalc.derive(problem, wrt=wrt, kind=kind, check=False)
-    assert matcalc.check(result, seed=1).ok
-    parsed = matcalc.parse(problem)
-    answer = result.text.splitlines()[-1].split("=", 1)[1]
-    for shown, latex in ((answer, False), (result.latex_block(False), True)):
-        verdict = matcalc.verify(parsed, result.variables, shown, of=result.of,
-                                 kind=result.kind, latex=latex, allow_deltas=True)
-        assert verdict.ok, (shown, verdict)
-    instance = random_instance(parsed, seed=2)
-    np.testing.assert_allclose(
-        result.numpy()(sizes=instance.sizes, **instance.arrays),
-        result.numpy(compiled=False)(sizes=instance.sizes, **instance.arrays), rtol=1e-9)
-    return result.text
-
 
 @pytest.mark.parametrize("text, expected", [
     ("(exp(t) - exp(-t)) / (exp(t) + exp(-t))", "tanh(t)"),

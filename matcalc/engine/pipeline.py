@@ -23,9 +23,10 @@ from ..ops.divided import DIVIDED
 from ..rules.facts import Facts
 from .accumulate import Derivation, gradients, jacobian, no_jacobian, reached
 from .indexed import chosen
+from .reading_order import left_to_right
 from .repeats import named_repeats
 from .result import KINDS, LAYOUTS, Result, where_for
-from .simplify import Simplifier, divisors_of, left_to_right
+from .simplify import Simplifier, divisors_of
 from .tidy import tidy
 
 

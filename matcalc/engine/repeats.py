@@ -13,6 +13,7 @@ are looked at again.
 from __future__ import annotations
 
 from ..core import ir
+from ..core.batch_sums import summed_slices
 from ..core.ir import LEAVES, Node, size, walk
 from ..core.shapes import Kind
 from ..core.stable_forms import stable_form
@@ -79,13 +80,15 @@ def _most_repeated(roots: list[Node], where: dict[str, Node]) -> Node | None:
             occurrences[arg] = occurrences.get(arg, 0) + count
     forward = _forward(order, set(where))
     tensors = _with_tensors(order)
+    sliced = _in_batch_sums(order)
     held_whole = _in_stable_forms(order, where)
     whole = set(roots)  # a result or delta that is the quantity itself keeps it written out
     best, best_gain = None, MIN_GAIN - 1
     for node in order:
         count = occurrences.get(node, 0)
         if count < 2 or not forward[node] or node in whole or size(node) < MIN_SIZE or \
-                not _nameable(node) or tensors[node] or node in held_whole:
+                not _nameable(node) or (tensors[node] and node in sliced) or \
+                node in held_whole:
             continue
         gain = (count - 1) * size(node) - count
         if gain > best_gain or (gain == best_gain and best is not None and
@@ -122,8 +125,19 @@ def _in_stable_forms(order: list[Node], where: dict[str, Node]) -> set[Node]:
     return found
 
 
+def _in_batch_sums(order: list[Node]) -> set[Node]:
+    """The nodes inside a batch sum printed over its slices (core/batch_sums.py: sum(X' @ G, 0)
+    is \\sum_b X_b' G_b): a tensor there prints per entry, so it is not named."""
+    found: set[Node] = set()
+    for node in order:
+        sliced = summed_slices(node)
+        if sliced is not None:
+            found.update(walk(sliced[0]))
+    return found
+
+
 def _with_tensors(order: list[Node]) -> dict[Node, bool]:
-    """Whether each node is or holds a tensor (a batch's slices print per entry: not named)."""
+    """Whether each node is or holds a tensor (named only outside a batch sum)."""
     found: dict[Node, bool] = {}
     for node in reversed(order):
         found[node] = node.kind is Kind.TENSOR or any(found[arg] for arg in node.args)

@@ -34,6 +34,7 @@ PRIORITY: tuple[str, ...] = (
     'divided-by-one',
     'inverse-of-inverse',
     'inverse-cancels',
+    'inverse-of-product',
     'spectral-function',
     'cholesky-product',
     'frechet-commuting',
