@@ -17,6 +17,7 @@ from helpers import assert_generated_code_matches, finite_difference
 
 import matcalc
 from matcalc.codegen.module import generate, generate_many, load
+from matcalc.errors import UnsupportedError
 from matcalc.numeric.evaluate import evaluate
 from matcalc.numeric.sampling import random_instance
 
@@ -182,3 +183,15 @@ def test_a_module_saved_as_a_file_keeps_its_compiled_kernels_on_disk(tmp_path):
     arrays = _arrays(results[0].program, 5, 4, np.float64)
     module.gradient(**arrays)
     assert list((tmp_path / "__pycache__").glob("rms_kernels._gradient_loops-*.nbi"))
+
+
+def test_the_front_end_and_the_command_line_write_the_numba_format(capsys):
+    from matcalc.cli.main import main
+
+    result = matcalc.derive(ROW_LOCAL["layernorm"], wrt="X", check=False)
+    assert "_fused_kernel(_gradient_loops)" in result.code(format="numba")
+    with pytest.raises(UnsupportedError, match="numba"):
+        result.code(format="numbaa")
+    main(["derive", "x' @ A @ x", "--wrt", "x", "--format", "numba"])  # not row-local
+    out = capsys.readouterr().out
+    assert "import numpy as _np" in out and "def gradient(" in out

@@ -25,6 +25,7 @@ from ..numeric.evaluate import prepare, to_user_layout
 from ..numeric.sampling import random_instance
 from .hints_terms import inlined as _inlined
 from .hints_terms import missing_term, one_sign, one_term_scaled
+from .matrix_functions_hint import matrix_function_hint
 from .samples import (
     KIND_NAMES,
     POINTS,
@@ -119,8 +120,8 @@ def diagnose(expected: Result, extended: Program, node: Node, samples) -> str:
             same([(g, ratios[0] * w) for g, w in zip(gots, wants, strict=True)]):
         factor = _factor_text(ratios[0])
         return f"your answer is {factor} times the {what}: a constant factor is off"
-    for hint in (_symmetric_convention, _size_factor, _missing_factor, _swapped_product,
-                 _swapped_kron,
+    for hint in (matrix_function_hint, _symmetric_convention, _size_factor, _missing_factor,
+                 _swapped_product, _swapped_kron,
                  _softmax_jacobian, _inverse_as_minus, _diagonal_only, _inverse_transpose,
                  _exp_for_sigmoid, _needs_assumption, _transposed_factor, one_sign,
                  one_term_scaled, missing_term):
