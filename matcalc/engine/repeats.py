@@ -171,9 +171,9 @@ def _gain(node: Node, mirrored: list[Node], occurrences: dict[Node, int]) -> int
 
 
 def _called_often(node: Node, count: int) -> bool:
-    """A function of one name written MIN_CALLS times or more (inv(C) three times: books name
-    it, Ci = inv(C))."""
-    return count >= MIN_CALLS and size(node) == 2 and node.op not in ("neg", "transpose")
+    """A function of one name written MIN_CALLS times or more (chol(S), norm2(v); not an
+    inverse, which generated code solves with where it is only multiplied by)."""
+    return count >= MIN_CALLS and size(node) == 2 and node.op not in ("neg", "transpose", "inv")
 
 
 def _valued(node: Node) -> bool:
