@@ -47,7 +47,7 @@ def test_gallery_code_forms_an_inverse_only_where_its_value_is_needed(path):
 CASES = [  # (problem, wrt, what the code must call)
     ("X : matrix(n, n) invertible\na, b : vector(n)\nf = a' @ inv(X) @ b", "X",
      "_np.linalg.solve(X.T, a)"),
-    ("X : matrix(m, n)\nf = logdet(X' @ X)", "X", "_np.linalg.solve("),
+    ("X : matrix(m, n)\nf = logdet(X' @ X)", "X", "_solve_spd("),
     ("T : matrix(n, n) lower\nM : matrix(n, n)\ny : vector(n)\n"
      "f = y' @ inv(T)' @ M @ inv(T) @ y", "M", "_solve_triangular(T, y, True)"),
     ("T : matrix(n, n) lower\nM : matrix(n, n)\ny : vector(n)\n"
