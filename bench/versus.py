@@ -4,7 +4,9 @@ process, interleaved, one BLAS thread; medians and ratios.  Also the checker on 
 the command line's cold start.
 
 Run:  taskset -c 0 python bench/versus.py [--repeats 15] [--quick]
-JAX and PyTorch are optional (pip install 'matcalc-derive[bench]'); what is missing is skipped.
+JAX, PyTorch and numba are optional (pip install 'matcalc-derive[bench]'); what is missing is
+skipped.  A row-local gradient (B10) is also timed as `--format numba` writes it (fused kernels),
+in a row of its own under its problem's.
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ try:
     import jax.numpy as jnp
 except ImportError:  # pragma: no cover - optional
     jax = None
+try:  # --format numba's fused kernels (one thread: numba's loops are not parallel)
+    import numba
+except ImportError:  # pragma: no cover - optional
+    numba = None
 
 SOFTMAX_REGRESSION = """
 X : matrix(N, d)
@@ -294,6 +300,11 @@ def implementations(name: str, arrays: dict, dtype) -> dict[str, Callable[[], ob
         result["NumPy by hand"] = lambda: by_hand(typed["X"], typed["W"], typed["Y"])
     if name == "B10":
         result["NumPy by hand"] = lambda: layernorm_by_hand(typed["X"], typed["G"])
+    fused = generate(group, "gradient", False, backend="numba")
+    if numba is not None and "_fused_kernel(_gradient_loops)" in fused:  # a row-local gradient
+        kernels = load(fused)
+        kernels.gradient(**typed)  # compiled for this dtype before it is timed
+        result["matcalc numba"] = lambda: kernels.gradient(**typed)
     if name == "B2":
         module = load(generate(group, "gradient", True))
         prepared = module.prepare(**typed)
@@ -345,6 +356,13 @@ def versus(repeats: int, quick: bool, only: list[str] | None = None) -> None:
             label = f"{case} {PROBLEMS[name][0]}"
             print(f"| {label} | {np.dtype(dtype).name} | " + " | ".join(cells) + " |",
                   flush=True)
+            if "matcalc numba" in medians:  # the same gradient as fused kernels
+                fused = medians["matcalc numba"]
+                ratios = [f"{fused / medians[other]:.2f}x" if other in medians else "-"
+                          for other in others]
+                print(f"| {case} matcalc --format numba | {np.dtype(dtype).name} | "
+                      f"{fused * 1e3:.2f} ms | - | - | - | " + " | ".join(ratios) + " |",
+                      flush=True)
             if "matcalc hoisted" in medians:
                 hoisted = medians["matcalc hoisted"]
                 ratio = f"{hoisted / medians['JAX jit']:.3f}x" if "JAX jit" in medians else "-"

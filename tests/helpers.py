@@ -7,6 +7,7 @@ import numpy as np
 import matcalc
 from matcalc.core.ir import Node
 from matcalc.numeric.evaluate import evaluate
+from matcalc.numeric.sampling import random_instance
 
 DECLARATIONS = """
 a, c : scalar
@@ -189,3 +190,21 @@ def inlined(result) -> Node:
         node = ir.replaced(node, lambda n, w=where, d=definition:
                            d if n.op == "ref" and n.params[0] == w else None)
     return node
+
+
+def proven_and_read_back(problem: str, wrt: str | list[str], kind: str | None = None) -> str:
+    """The derived text, after proving each result by finite differences, reading its text and
+    its LaTeX back as the same derivative, and running its NumPy code."""
+    results = matcalc.derive(problem, wrt=wrt, kind=kind, check=False)
+    parsed = matcalc.parse(problem)
+    instance = random_instance(parsed, seed=2)
+    for result in [results] if isinstance(wrt, str) else list(results):
+        assert matcalc.check(result, seed=1).ok
+        for shown, latex in ((result.text, False), (result.latex_block(False), True)):
+            verdict = matcalc.verify(parsed, result.variables, shown, of=result.of,
+                                     kind=result.kind, latex=latex, allow_deltas=True)
+            assert verdict.ok, (shown, verdict)
+        np.testing.assert_allclose(
+            result.numpy()(sizes=instance.sizes, **instance.arrays),
+            result.numpy(compiled=False)(sizes=instance.sizes, **instance.arrays), rtol=1e-9)
+    return results.text

@@ -17,6 +17,7 @@ from helpers import assert_generated_code_matches, finite_difference
 
 import matcalc
 from matcalc.codegen.module import generate, generate_many, load
+from matcalc.errors import UnsupportedError
 from matcalc.numeric.evaluate import evaluate
 from matcalc.numeric.sampling import random_instance
 
@@ -34,6 +35,16 @@ ROW_LOCAL = {
                      "L = sum(log(1 + exp(-y * (X @ w))))\n",
     "gated": "X, G : matrix(N, d)\nb : vector(d)\nc : scalar\n"
              "L = G : (c * tanh(X) * relu(X - ones(N) @ b'))\n",
+    "contrastive_margin": "X, B : matrix(N, d)\ns : vector(N)\nm : scalar positive\n"
+                          "D = sqrt(sum((X - B) .^ 2, 1))\n"
+                          "L = 0.5 * sum(s * D .^ 2 + (1 - s) * maximum(m - D, 0) .^ 2)\n",
+    # along each row: softmax, log_softmax, logsumexp, max and its indicator
+    "softmax_cross_entropy": "X, Y : matrix(N, d)\nL = -sum(Y * log(softmax(X)))\n",
+    "logsumexp_rows": "X : matrix(N, d)\nc : vector(N)\nL = c' @ logsumexp(X)\n",
+    "max_rows": "X : matrix(N, d)\nc : vector(N)\nL = c' @ (max(X, 1) + logsumexp(2 * X))\n",
+    "log_softmax_rows": "X, G : matrix(N, d)\nL = G : log_softmax(X)\n",
+    "masked_softmax": "X, G : matrix(N, d)\nM : matrix(N, d) mask\n"
+                      "L = G : softmax(where(M, X, -inf))\n",
 }
 
 
@@ -125,3 +136,62 @@ def test_without_numba_the_module_warns_once_and_runs_its_numpy_code(monkeypatch
     assert namespace["_gradient_kernel"] is None
     np.testing.assert_array_equal(namespace["gradient"](**arrays)["X"],
                                   plain.gradient(**arrays)["X"])
+
+
+@pytest.mark.parametrize("name", ["softmax_cross_entropy", "logsumexp_rows", "max_rows",
+                                  "log_softmax_rows", "masked_softmax"])
+def test_functions_along_the_rows_are_row_local_in_numpy_code_too(name):
+    """softmax, logsumexp, max along each row (and Diag(v) @ M, where) leave the rows apart:
+    the NumPy code runs over blocks of rows, here of one row each."""
+    results = matcalc.derive(ROW_LOCAL[name], wrt=["X"], check=False)
+    source = generate(list(results))
+    assert "_in_row_blocks(_gradient_rows" in source
+    namespace: dict = {"__name__": "one_row_blocks"}
+    exec(compile(source.replace("_ROW_BLOCK_BYTES = 1 << 19", "_ROW_BLOCK_BYTES = 1"),
+                 "<one-row blocks>", "exec"), namespace)
+    point = random_instance(results[0].program, seed=2, sizes={"N": 6, "d": 5})
+    expected = results.numpy(compiled=False)(**point.arrays)["X"]
+    np.testing.assert_allclose(namespace["gradient"](**point.arrays)["X"], expected,
+                               rtol=1e-10, atol=1e-12)
+
+
+def test_a_kernel_whose_loops_would_read_a_reduction_early_is_not_written(monkeypatch):
+    """The writer's own check: were a stage wrong, a loop or a row's number would read a
+    reduction before it is complete; the function then keeps its NumPy code."""
+    from matcalc.codegen import fused
+
+    monkeypatch.setattr(fused._KernelWriter, "stage", lambda self, node: int(
+        self.reduction(self.resolved(node)) is not None))
+    for name in ("layernorm", "masked_softmax"):
+        results = matcalc.derive(ROW_LOCAL[name], wrt=["X"], check=False)
+        source = generate(list(results), backend="numba")
+        assert "_fused_kernel(" not in source
+        assert "not a fused kernel: the kernel writer does not compute a r" in source
+
+
+def test_a_module_saved_as_a_file_keeps_its_compiled_kernels_on_disk(tmp_path):
+    """njit(cache=True) where the module is a file: the machine code is kept beside it
+    (__pycache__), so the next process loads it instead of compiling again."""
+    import importlib.util
+
+    results = matcalc.derive(ROW_LOCAL["rmsnorm"], wrt=["X"], check=False)
+    path = tmp_path / "rms_kernels.py"
+    path.write_text(generate(list(results), backend="numba"))
+    spec = importlib.util.spec_from_file_location("rms_kernels", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    arrays = _arrays(results[0].program, 5, 4, np.float64)
+    module.gradient(**arrays)
+    assert list((tmp_path / "__pycache__").glob("rms_kernels._gradient_loops-*.nbi"))
+
+
+def test_the_front_end_and_the_command_line_write_the_numba_format(capsys):
+    from matcalc.cli.main import main
+
+    result = matcalc.derive(ROW_LOCAL["layernorm"], wrt="X", check=False)
+    assert "_fused_kernel(_gradient_loops)" in result.code(format="numba")
+    with pytest.raises(UnsupportedError, match="numba"):
+        result.code(format="numbaa")
+    main(["derive", "x' @ A @ x", "--wrt", "x", "--format", "numba"])  # not row-local
+    out = capsys.readouterr().out
+    assert "import numpy as _np" in out and "def gradient(" in out

@@ -100,6 +100,26 @@ def test_reusing_dead_arrays_scans_each_line_once(monkeypatch):
     assert len(scans) == n + 1
 
 
+# -- LaTeX operations nested without brackets ----------------------------------------------------
+
+
+@pytest.mark.parametrize("answer", [
+    "\\sum_{i} " * 300 + "x_i",  # a RecursionError: "too large for this machine"
+    "\\log " * 1000 + "x",
+    "\\operatorname{tr} " * 1000 + "x",
+    "\\exp " * 400 + "(x)",
+])
+def test_latex_operations_nested_deeply_are_a_limit_error_at_their_place(answer):
+    from matcalc.lang.answers import read_answer
+
+    program = matcalc.parse(QUADRATIC)
+    with pytest.raises(LimitError, match="MAX_DEPTH") as raised:
+        read_answer(program, answer, is_latex=True)
+    assert raised.value.location.column > 1
+    with pytest.raises(LimitError, match="MAX_DEPTH"):  # a limit stops a derivation's check
+        matcalc.verify_derivation(QUADRATIC, "\\nabla_x f = " + answer)
+
+
 # -- requests asked twice ----------------------------------------------------------------------
 
 
@@ -171,6 +191,46 @@ def test_a_problem_path_may_not_lead_out_of_the_class_folder_through_a_link(tmp_
     allowed = {g.student: g for g in grade(read_answers(folder / "c.csv", allow_outside=True),
                                            jobs=1)}
     assert allowed["a"].verdict == "wrong"
+
+
+@pytest.mark.parametrize("argv", [
+    ["verify", "p.mc", "--wrt", "x", "--answer", "2 * x"],  # a wrong answer
+    ["derive", "--no-check", "p.mc"],
+])
+def test_output_whose_reader_went_away_never_exits_0(tmp_path, monkeypatch, argv):
+    # `matcalc verify ... | head -1` exited 0 when head closed the pipe before the caret line:
+    # a grader's script with pipefail took a wrong answer for a correct one
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "p.mc").write_text(QUADRATIC)
+    read, write = os.pipe()
+    os.close(read)
+    stdout = os.fdopen(write, "w", buffering=1)  # each line written at once, as to a pipe
+    monkeypatch.setattr(sys, "stdout", stdout)
+    try:
+        assert main(argv) == 141
+    finally:
+        stdout.close()
+
+
+@pytest.mark.parametrize("host, message", [
+    ("evil..name", "not a host name or address"),  # an internal error (UnicodeError)
+    ("999.1.1.1", "--host 999.1.1.1"),  # uvicorn's bare log line, exit 3
+    ("8.8.8.8", "--host 8.8.8.8"),  # an address of another machine
+])
+def test_serve_names_an_address_it_cannot_listen_at(capsys, host, message):
+    code, text = _run(capsys, "serve", "--host", host, "--port", "8000")
+    assert code == 2 and "cannot serve at" in text and message in text, text
+
+
+def test_serve_names_a_port_in_use(capsys):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, text = _run(capsys, "serve", "--port", str(port))
+    assert code == 2 and "cannot serve at" in text and str(port) in text, text
 
 
 def test_a_problem_from_standard_input(monkeypatch, capsys):

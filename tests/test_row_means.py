@@ -276,8 +276,8 @@ def test_random_gradients_over_blocks_of_one_row_compute_the_same(node):
     assume("return _in_row_blocks(" in source)
     module = load(source)
     module._ROW_BLOCK_BYTES = 1
-    point = random_instance(target, seed=2)
-    try:
+    try:  # (no point away from a kink, such as maximum(x, x)'s, or outside the domain)
+        point = random_instance(target, seed=2)
         want = results.numpy(compiled=False)(sizes=point.sizes, **point.arrays)
     except DomainError:
         assume(False)

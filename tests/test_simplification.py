@@ -163,7 +163,7 @@ def test_a_scalar_divisor_stays_where_nothing_is_gained(source):
 
 
 def test_products_are_written_left_to_right_except_onto_a_vector():
-    from matcalc.engine.simplify import left_to_right
+    from matcalc.engine.reading_order import left_to_right
 
     program = matcalc.parse("A, B, C : matrix(n, n); x : vector(n)\n"
                             "f = A @ (B @ (C @ x)) + (A @ (B @ C)) @ x")

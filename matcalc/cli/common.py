@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from ..core.program import Program
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_BROKEN_PIPE = 141  # the shell's code for a writer whose reader went away (128 + SIGPIPE)
 
 
 def read_source(argument: str) -> str:

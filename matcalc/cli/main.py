@@ -18,7 +18,12 @@ from .. import __version__, limits
 from ..errors import MatcalcError
 from ..limits import time_budget
 from .check import add_check
-from .common import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
+from .common import (
+    EXIT_BAD_INPUT,
+    EXIT_BROKEN_PIPE,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+)
 from .derive import add_derive
 from .evaluate import add_eval
 from .parse import add_parse
@@ -75,9 +80,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("matcalc: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except BrokenPipeError:  # the reader went away (| head): stop quietly
+    except BrokenPipeError:  # the reader went away (| head): stop quietly, but never with the
+        # 0 of a correct answer or a proven result: what was not written was not seen
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
+        return EXIT_BROKEN_PIPE
     except (MemoryError, RecursionError) as error:
         if arguments.debug:
             raise

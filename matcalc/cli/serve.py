@@ -70,6 +70,7 @@ def command_serve(arguments: argparse.Namespace) -> int:
                         ("--max-connections", arguments.max_connections)):
         if value is not None and value < (0 if name == "--queue" else 1):
             raise ParseError(f"{name} {value} is not a positive number")
+    listenable(arguments.host, arguments.port)
     memory = arguments.memory_limit * 1024**2 if arguments.memory_limit else None
     app = create_app(jobs=arguments.jobs or cores(), seconds=limits.DERIVATION_SECONDS,
                      memory=memory, hosts=[arguments.host, *arguments.allow_host],
@@ -93,6 +94,24 @@ def command_serve(arguments: argparse.Namespace) -> int:
                 http=GuardedH11Protocol, limit_concurrency=arguments.max_connections,
                 timeout_keep_alive=5)
     return EXIT_OK
+
+
+def listenable(host: str, port: int) -> None:
+    """Raise ParseError, saying why, when the server could not listen at ``host``:``port``
+    (a name that does not resolve or cannot be one, an address not of this machine, a port
+    in use), before any worker starts; the server itself would fail with a traceback or a
+    bare log line."""
+    import socket
+
+    try:
+        family, kind, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+            probe.bind(address)
+    except (OSError, UnicodeError) as error:
+        reason = "not a host name or address" if isinstance(error, UnicodeError) else \
+            error.strerror or str(error)
+        raise ParseError(f"cannot serve at --host {host} --port {port}: {reason}") from None
 
 
 def limit_server(memory: int, connections: int) -> None:

@@ -28,9 +28,11 @@ the NumPy code for that function.  Arithmetic is in float64 (float32 results sta
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..core import ir
 from ..core.functions import FUNCTIONS
 from ..core.ir import Node
 from ..core.shapes import ONE, Dim, Kind
@@ -40,7 +42,10 @@ from .sizes import used_setup
 
 ROW, ENTRY, GLOBAL = "row", "entry", "global"  # N x 1, N x c, not depending on the rows
 _OPERATORS = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
-# scalar code of the elementwise functions ({0}: the argument, a name where it is used twice)
+# the operations along each row of a matrix, with the loops over the row their value needs
+_ALONG_ROWS = {"softmax": 2, "log_softmax": 2, "logsumexp": 2, "axis_max": 1, "axis_min": 1,
+               "axis_ismax": 1, "axis_ismin": 1}
+# scalar code of the elementwise functions ({0}, {1}: the arguments, names where read twice)
 SCALAR_CODE = {
     "exp": "_math.exp({0})", "log": "_math.log({0})", "sqrt": "_math.sqrt({0})",
     "sin": "_math.sin({0})", "cos": "_math.cos({0})", "tan": "_math.tan({0})",
@@ -52,6 +57,9 @@ SCALAR_CODE = {
     "sigmoid": "(1.0 / (1.0 + _math.exp(-{0})) if {0} >= 0.0 else "
                "_math.exp({0}) / (1.0 + _math.exp({0})))",
     "softplus": "(max({0}, 0.0) + _math.log1p(_math.exp(-abs({0}))))",
+    # entry by entry, nan where either is nan (as np.maximum)
+    "maximum": "({0} if {0} > {1} or {0} != {0} else {1})",
+    "minimum": "({0} if {0} < {1} or {0} != {0} else {1})",
 }
 # codegen/stable.py's forms, entry by entry ({0}: their argument)
 STABLE_CODE = {
@@ -61,6 +69,7 @@ STABLE_CODE = {
     "softplus": SCALAR_CODE["softplus"],
     "log-sigmoid": "(-" + SCALAR_CODE["softplus"].replace("{0}", "(-{0})") + ")",
     "complement-of-erf": "_math.erfc(-{0})",
+    "log-softmax": None,  # log_softmax of the argument (along_rows)
     "twice-sigmoid-of-twice": "(2.0 * " + SCALAR_CODE["sigmoid"].replace("{0}", "(2.0 * {0})")
                               + ")",
 }
@@ -86,6 +95,7 @@ class _Loop:
     values and its lines; names holds the entries computed in it."""
 
     width: str
+    stage: int
     starts: list[str] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
     names: dict[Node, str] = field(default_factory=dict)
@@ -113,6 +123,7 @@ class _KernelWriter:
         self.row_names: dict[Node, str] = {}
         self.prologue: list[str] = []  # numbers not depending on the rows, computed once
         self.global_names: dict[Node, str] = {}
+        self.statistics: dict[tuple[Node, str], str] = {}  # a row's maximum, sum of exponentials
         self.read: set[str] = set()  # the variables the kernel reads
         self.sizes: set[str] = set()
         self.counter = 0
@@ -134,12 +145,17 @@ class _KernelWriter:
             else:
                 row_results.append(f"{out}[_i, 0] = {self.row(result)}")
         body: list[str] = []
+        done: set[str] = set()  # the reductions computed so far
         for stage in range(last + 1):  # a stage's loops, then the row's numbers they give
             for (at, _), loop in self.loops.items():
                 if at == stage:
                     body += loop.starts + [f"for _j in range({loop.width}):"]
                     body += [f"    {line}" for line in loop.lines]
-            body += self.row_lines.get(stage, [])
+                    done |= {line.partition(" = ")[0] for line in loop.starts}
+            lines = self.row_lines.get(stage, [])
+            if set(re.findall(r"\b_[ak]\d+\b", "\n".join(lines))) - done:
+                raise Unsupported("a reduction read before its loop")  # (never: stages)
+            body += lines
         body += row_results
         rows = [self.dim(self.rows)]
         parameters = [identifier(v) for v in self.variables if v in self.read]
@@ -180,7 +196,7 @@ class _KernelWriter:
     def loop(self, stage: int, width: Dim) -> _Loop:
         key = (stage, self.dim(width))
         if key not in self.loops:
-            self.loops[key] = _Loop(key[1])
+            self.loops[key] = _Loop(key[1], stage)
         return self.loops[key]
 
     def fresh(self, prefix: str) -> str:
@@ -189,14 +205,29 @@ class _KernelWriter:
 
     # ---- stages: a row's value is known after the loop of its stage ------------------
     def stage(self, node: Node) -> int:
-        node = self.resolved(node)
+        node = self.regrouped(self.resolved(node))
         if node not in self.stages:
             reduced = self.reduction(node)
             if reduced is not None:
                 self.stages[node] = 1 + self.stage(reduced[0])
+            elif node.op in _ALONG_ROWS and node.args[0].kind is Kind.MATRIX:
+                # a row's maximum after one loop over the argument, its sum of exponentials
+                # (shifted by the maximum) after the next
+                self.stages[node] = _ALONG_ROWS[node.op] + self.stage(node.args[0])
             else:
                 self.stages[node] = max((self.stage(a) for a in node.args), default=0)
         return self.stages[node]
+
+    def regrouped(self, node: Node) -> Node:
+        """``A @ (u @ v')`` (a row-local A, u and v not depending on the rows) as
+        ``(A @ u) @ v'``: a row's dot product spread (a row's sum, for a matrix of ones)."""
+        if node.op == "matmul" and node.args[0].shape.cols != ONE:
+            outer = self.resolved(node.args[1])
+            if outer.op == "matmul" and outer.args[0].shape.cols == ONE and \
+                    self.role(node.args[1]) is GLOBAL:
+                inner = ir.apply("matmul", node.args[0], outer.args[0])
+                return ir.apply("matmul", inner, outer.args[1])
+        return node
 
     def reduction(self, node: Node) -> tuple[Node, Node | None] | None:
         """(A, w) of a row's sum ``A @ 1`` (w None) or dot product ``A @ w`` (w a vector of
@@ -218,6 +249,8 @@ class _KernelWriter:
         if r != "_i":
             raise Unsupported("a row-local value read at another row")
         if role is ROW:
+            if loop is not None and self.stage(node) >= loop.stage:
+                raise Unsupported("a row's number read in the loop computing it")  # (never)
             return self.row(node, held=loop is not None)
         if loop is None or c != "_j":
             raise Unsupported("a row's entries read outside a loop over them")
@@ -283,9 +316,11 @@ class _KernelWriter:
         op, args = node.op, node.args
         form = stable_form(node, self.body_of)
         if form is not None:
-            if form.kind not in STABLE_CODE:
+            if form.kind == "log-softmax" and form.argument.kind is Kind.MATRIX:
+                return self.along_rows(ir.apply("log_softmax", form.argument), loop)
+            if STABLE_CODE.get(form.kind) is None:
                 raise Unsupported(f"the stable form {form.kind}")
-            return self.applied(STABLE_CODE[form.kind], form.argument, loop, r, c)
+            return self.applied(STABLE_CODE[form.kind], (form.argument,), loop, r, c)
         if op == "var":
             return self.variable(node, r, c)
         if op in ("ones", "zeros"):
@@ -306,14 +341,67 @@ class _KernelWriter:
             if args[1].op == "const" and float(args[1].params[0]).is_integer():
                 exponent = str(int(args[1].params[0]))
             return f"({self.value(args[0], loop, r, c)} ** {exponent})"
-        if op in SCALAR_CODE and len(args) == 1:
-            return self.applied(SCALAR_CODE[op], args[0], loop, r, c)
+        if op in SCALAR_CODE and len(args) == 1 + ("{1}" in SCALAR_CODE[op]):
+            return self.applied(SCALAR_CODE[op], args, loop, r, c)
         if op == "where":
             test, a, b = (self.value(arg, loop, r, c) for arg in args)
             return f"({a} if {test} != 0 else {b})"
         if op == "matmul":
             return self.product(node, loop, r, c)
+        if op in _ALONG_ROWS and args[0].kind is Kind.MATRIX and \
+                node.params[:1] in ((), (1,), (-1,)):
+            return self.along_rows(node, loop)
         raise Unsupported(f"the operation {op}" if op not in FUNCTIONS else f"the function {op}")
+
+    def along_rows(self, node: Node, loop: _Loop | None) -> str:
+        """softmax, log_softmax (an entry, in a loop), logsumexp, max and min (a row's number)
+        along the rows of a matrix, from the row's maximum (minimum) and its sum of
+        exponentials shifted by it, as NumPy's helpers compute them."""
+        op, a = node.op, node.args[0]
+        top, index = self.extreme(a, "min" if op in ("axis_min", "axis_ismin") else "max")
+        if op in ("axis_max", "axis_min"):
+            return top
+        if op in ("axis_ismax", "axis_ismin") and loop is not None:
+            return f"(1.0 if _j == {index} else 0.0)"
+        if op not in ("softmax", "log_softmax", "logsumexp") or \
+                op != "logsumexp" and loop is None:
+            raise Unsupported(f"a row's {op} outside a loop over its entries")
+        total = self.exponentials(a, top)  # softmax's maximum: nan and inf as in NumPy's
+        if op == "logsumexp":
+            return f"({top} + _math.log({total}))"
+        shifted = f"({self.entry(a, loop)} - {top})"
+        return f"(_math.exp{shifted} / {total})" if op == "softmax" else \
+            f"({shifted} - _math.log({total}))"
+
+    def extreme(self, a: Node, which: str) -> tuple[str, str]:
+        """The accumulators of a row's maximum (minimum) of A and of its first index, as
+        np.max and np.argmax give them: the first nan where there is one, -inf (inf) and 0
+        for a row of -inf (inf)."""
+        key = (self.resolved(a), which)
+        if key not in self.statistics:
+            loop = self.loop(1 + self.stage(a), a.shape.cols)
+            top, index, entry = self.fresh("a"), self.fresh("k"), self.entry(a, loop)
+            if not _simple(entry):
+                loop.lines.append(f"{self.fresh('e')} = {entry}")
+                entry = loop.lines[-1].partition(" = ")[0]
+            loop.starts += [f"{top} = {'-' if which == 'max' else ''}_math.inf", f"{index} = 0"]
+            loop.lines += [f"if {entry} {'>' if which == 'max' else '<'} {top} or "
+                           f"{entry} != {entry} and {top} == {top}:",
+                           f"    {top} = {entry}", f"    {index} = _j"]
+            self.statistics[key] = top
+            self.statistics[(key[0], which + " index")] = index
+        return self.statistics[key], self.statistics[(key[0], which + " index")]
+
+    def exponentials(self, a: Node, top: str) -> str:
+        """The accumulator of a row's sum of exp(A - its maximum)."""
+        key = (self.resolved(a), "exp")
+        if key not in self.statistics:
+            loop = self.loop(2 + self.stage(a), a.shape.cols)
+            total = self.fresh("a")
+            loop.starts.append(f"{total} = 0.0")
+            loop.lines.append(f"{total} += _math.exp({self.entry(a, loop)} - {top})")
+            self.statistics[key] = total
+        return self.statistics[key]
 
     def variable(self, node: Node, r: str, c: str) -> str:
         self.read.add(node.name)
@@ -331,28 +419,35 @@ class _KernelWriter:
             return f"({self.value(a.args[0], loop, r, '0')} * {self.value(b, loop, r, c)})"
         if b.op == "Diag" and b.args[0].kind is Kind.VECTOR:
             return f"({self.value(a, loop, r, c)} * {self.value(b.args[0], loop, c, '0')})"
-        if a.shape.cols != ONE:
-            raise Unsupported("a product with a matrix")
+        regrouped = self.regrouped(node)
+        if regrouped is not node:
+            return self.value(regrouped, loop, r, c)
+        if a.shape.cols != ONE:  # BLAS's blocked products beat a row's loops (tens of times
+            raise Unsupported("a product with a matrix")  # at 256 x 1024 @ 1024 x 32)
         left, right = self.value(a, loop, r, "0"), self.value(b, loop, "0", c)
         return left if right == "1.0" else right if left == "1.0" else f"({left} * {right})"
 
-    def applied(self, template: str, argument: Node, loop: _Loop | None, r: str, c: str
-                ) -> str:
-        """A template applied to an argument's code, held in a name first where it reads the
-        argument twice."""
-        text = self.value(argument, loop, r, c)
-        if template.count("{0}") > 1 and not _simple(text):
-            target, role = self.fresh("t"), self.role(argument)
-            if role is ENTRY or role is GLOBAL and not argument.is_scalar:
-                if loop is None:
-                    raise Unsupported("a value of the columns outside a loop over them")
-                loop.lines.append(f"{target} = {text}")
-            elif role is ROW:
-                self.row_lines.setdefault(self.stage(argument), []).append(f"{target} = {text}")
-            else:
-                self.prologue.append(f"{target} = {text}")
-            text = target
-        return template.format(text)
+    def applied(self, template: str, arguments: tuple[Node, ...], loop: _Loop | None, r: str,
+                c: str) -> str:
+        """A template applied to its arguments' code ({0}, {1}), each held in a name first
+        where the template reads it twice."""
+        texts = []
+        for index, argument in enumerate(arguments):
+            text = self.value(argument, loop, r, c)
+            if template.count(f"{{{index}}}") > 1 and not _simple(text):
+                target, role = self.fresh("t"), self.role(argument)
+                if role is ENTRY or role is GLOBAL and not argument.is_scalar:
+                    if loop is None:
+                        raise Unsupported("a value of the columns outside a loop over them")
+                    loop.lines.append(f"{target} = {text}")
+                elif role is ROW:
+                    self.row_lines.setdefault(self.stage(argument), []).append(
+                        f"{target} = {text}")
+                else:
+                    self.prologue.append(f"{target} = {text}")
+                text = target
+            texts.append(text)
+        return template.format(*texts)
 
 
 def _simple(text: str) -> bool:

@@ -117,9 +117,10 @@ def written(derivatives: Result | Sequence[Result], hoist: bool = True,
     plain, plain_uses = (statements, result_nodes, value_node), count_uses(bodies + (
         [value_node] if value_node else []), set())
     solved = solved_inverses(bodies + ([value_node] if value_node else []))
-    blocks = row_blocked(result_nodes, body_of, program.variables, spelling.name)
-    constant = constant_nodes(program, where, wrt, bodies) if hoist and not blocks else set()
+    constant = constant_nodes(program, where, wrt, bodies) if hoist else set()
     chosen = hoisted(bodies, constant, solved)
+    blocks = row_blocked(result_nodes, body_of, program.variables, spelling.name, chosen)
+    chosen = [] if blocks else chosen  # a block computes all it needs
     variables = list(program.variables)
     taken = [identifier(v) for v in variables]
     sizes_key = sizes_keyword(taken) if missing_sizes(program, variables, bodies) else ""

@@ -10,15 +10,16 @@ result), and blocks are shared among threads (``MATCALC_THREADS``; NumPy's loops
 the GIL), as XLA shares its fused loops among its threads.
 
 A function is computed in blocks only where this analysis proves every value it writes
-row-local (row i of each result depends on row i of the inputs alone); anything else that
-depends on the rows (a sum over them, a transpose, the number N itself) keeps the function
-whole.
+row-local (row i of each result depends on row i of the inputs alone: entrywise operations,
+products with what does not depend on the rows, a diagonal matrix of the rows' numbers times a
+matrix, and softmax, logsumexp, max and min along each row); anything else that depends on the
+rows (a sum over them, a transpose, the number N itself) keeps the function whole.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from ..core.functions import FUNCTIONS
 from ..core.ir import Node
@@ -26,19 +27,26 @@ from ..core.shapes import Dim, Kind
 from .row_means import UFUNCS
 
 ROWS, GLOBAL = "rows", "global"  # a value's rows follow the inputs' rows; it ignores them
-_ENTRYWISE = frozenset(UFUNCS) | frozenset(FUNCTIONS)
+DIAGONAL = "diagonal"  # Diag(v) of a vector of the rows, read only as Diag(v) @ M (v * M)
+_ENTRYWISE = frozenset(UFUNCS) | frozenset(FUNCTIONS) | {"where", "maximum", "minimum"}
+# along each row of a matrix (the axis of the axis_ operations given as 1 or -1)
+ALONG_ROWS = frozenset({"softmax", "log_softmax", "logsumexp", "axis_max", "axis_min",
+                        "axis_ismax", "axis_ismin"})
 
 
 def row_blocked(results: list[Node], body_of: Callable[[str], Node | None], variables: dict,
-                backend: str) -> tuple[str, ...]:
+                backend: str, hoisted: Sequence[Node] = ()) -> tuple[str, ...]:
     """The variables a NumPy function computing ``results`` slices into blocks of rows when
-    every result has N rows and is row-local in N (N the first result's rows); () where not."""
+    every result has N rows and is row-local in N (N the first result's rows); () where not,
+    and where ``prepare`` would compute work that does not depend on the rows (``hoisted``:
+    ``B @ A`` of ``softmax(C @ B @ A)``), which each block would compute again."""
     if backend != "numpy" or not results or \
             any(r.kind not in (Kind.MATRIX, Kind.VECTOR) for r in results):
         return ()
     rows = results[0].shape.rows
-    if not _names_in(rows):  # a number of rows: nothing to block
-        return ()
+    if not _names_in(rows) or any(not _names_in(rows) & {
+            s for d in _dims(node.shape) for s in _names_in(d)} for node in hoisted):
+        return ()  # a number of rows: nothing to block; or work prepare does once
     status = _status_of(rows, body_of, {})
     if any(status(r) != ROWS or r.shape.rows is not rows for r in results):
         return ()
@@ -64,7 +72,8 @@ def _dims(shape) -> list[Dim]:
 
 def _status_of(rows: Dim, body_of: Callable[[str], Node | None], seen: dict):
     """status(node): ROWS (row i of the value depends on row i of the inputs alone and the
-    value has N rows), GLOBAL (the value does not depend on the rows at all) or None."""
+    value has N rows), GLOBAL (the value does not depend on the rows at all), DIAGONAL or
+    None."""
 
     def mentions(shape) -> bool:
         return any(rows is d or _names_in(rows) & _names_in(d) for d in _dims(shape))
@@ -109,8 +118,17 @@ def _status_of(rows: Dim, body_of: Callable[[str], Node | None], seen: dict):
             return None
         if all(state == GLOBAL for state in states):
             return None if mentions(node.shape) else GLOBAL
+        if op == "Diag":
+            return DIAGONAL if states == [ROWS] and args[0].kind is Kind.VECTOR else None
+        if op == "matmul" and states == [DIAGONAL, ROWS]:  # each row scaled by its number
+            return ROWS if node.shape.rows is rows else None
+        if DIAGONAL in states:
+            return None
         if op == "matmul":  # A @ B: A's rows, B not depending on the rows
             return ROWS if states == [ROWS, GLOBAL] and not mentions(args[1].shape) else None
+        if op in ALONG_ROWS and args[0].kind is Kind.MATRIX and \
+                (not op.startswith("axis_") or node.params[0] in (1, -1)):
+            return ROWS if node.shape.rows is rows and not mentions_tail(node.shape) else None
         if op in _ENTRYWISE or op == "pow" and args[1].is_scalar:
             return ROWS if node.shape.rows is rows and not mentions_tail(node.shape) else None
         return None

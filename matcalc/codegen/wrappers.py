@@ -310,8 +310,9 @@ FORMATS = ("numpy", "jax", "torch", "numba", "torch-function", "jax-vjp")
 def formatted(group: Sequence[Result], code_format: str = "numpy", name: str = "gradient",
               hoist: bool = True) -> str:
     """The source of ``group``'s results in a code format: a module of functions over NumPy,
-    JAX or PyTorch (:func:`matcalc.codegen.module.generate`), or training code
-    (``torch-function``, ``jax-vjp``)."""
+    JAX or PyTorch, or NumPy with fused kernels (``numba``;
+    :func:`matcalc.codegen.module.generate`), or training code (``torch-function``,
+    ``jax-vjp``)."""
     from .module import generate
 
     if code_format == "torch-function":

@@ -14,10 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..core import ir
-from ..core.algebra import chain
 from ..core.ir import LEAVES, Node, size, walk
 from ..core.program import Program
-from ..core.shapes import Kind
 from ..core.spreads import spread_inner
 from ..errors import ShapeError
 from ..limits import check_time
@@ -130,6 +128,9 @@ class Simplifier:
         regrouped = self._regrouped_quotient(node)
         if regrouped is not None:
             return regrouped
+        moved = self._number_moved_in(node)
+        if moved is not None:
+            return moved
         collected_terms = self._collected(node)
         if collected_terms is not None:
             return collected_terms
@@ -220,7 +221,8 @@ class Simplifier:
         return node in self.divisors or self.facts.nonzero(node)
 
     def _distributed(self, node: Node) -> Node | None:
-        """a * (b +- c) as a * b +- a * c (either side), and (a +- b)' as a' +- b' and
+        """a * (b +- c) as a * b +- a * c (either side), A @ (B +- C) likewise where A meets a
+        term it cancels with (A @ (inv(A) @ B - I) = B - A), and (a +- b)' as a' +- b' and
         sum(a +- b, k) as sum(a, k) +- sum(b, k), kept only when that is smaller."""
         if node.op in ("transpose", "axis_sum") and node.args[0].op in ("add", "sub"):
             total = node.args[0]
@@ -233,14 +235,15 @@ class Simplifier:
                 self.fired.append("distribute")
                 return candidate
             return None
-        if node.op != "mul":
+        if node.op not in ("mul", "matmul") or (node.op == "matmul" and node.is_scalar):
             return None
         a, b = node.args
         for factor, total, left in ((a, b, True), (b, a, False)):
-            if total.op not in ("add", "sub"):
+            if total.op not in ("add", "sub") or (node.op == "matmul" and not any(
+                    _meets(factor, t, left) for t in total.args)):
                 continue
             try:
-                terms = [ir.apply("mul", factor, t) if left else ir.apply("mul", t, factor)
+                terms = [ir.apply(node.op, factor, t) if left else ir.apply(node.op, t, factor)
                          for t in total.args]
                 candidate = self(ir.apply(total.op, *terms))
             except ShapeError:
@@ -296,6 +299,36 @@ class Simplifier:
         return candidate
 
 
+    def _number_moved_in(self, node: Node) -> Node | None:
+        """c * (A @ B) for a number c as (c * A) @ B or A @ (c * B), and (A @ B) / s for a
+        scalar s as (A / s) @ B or A @ (B / s), kept only when the factor the number meets gets
+        smaller and so does the whole: 2 * X' @ ((1/2 / q) * r) = X' @ (r / q), X' @ (a * r /
+        (1 + r .^ 2 / nu)) / nu = X' @ (a * r / (nu + r .^ 2))."""
+        if node.op == "mul" and node.args[0].op == "const":
+            number, product = node.args
+        elif node.op == "div" and node.args[1].is_scalar:
+            product, number = node.args
+        else:
+            return None
+        if product.op != "matmul" or product.is_scalar or ("number-in", node) in self._declined:
+            return None
+        for index, factor in enumerate(product.args):
+            if factor.is_scalar:
+                continue
+            plain = ir.apply(node.op, *((number, factor) if node.op == "mul" else
+                                        (factor, number)))
+            met = self(plain)
+            if size(met) >= size(plain):
+                continue
+            args = list(product.args)
+            args[index] = met
+            candidate = self(ir.apply("matmul", *args))
+            if size(candidate) < size(node):
+                self.fired.append("number-in")
+                return candidate
+        self._declined.add(("number-in", node))
+        return None
+
     def _quotient_moved_to(self, node: Node) -> Node | None:
         """(c / s) * v as c * (v / s) for scalars c and s, kept only when v / s simplifies (to
         a name the problem gave it) and the whole gets smaller."""
@@ -330,6 +363,29 @@ def _with_factors(divisors: set[Node]) -> set[Node]:
     return found
 
 
+def _end(node: Node, last: bool) -> Node:
+    """The first (or last) factor of a product of matrices, its scalings looked through."""
+    while node.op in ("matmul", "mul", "neg", "div"):
+        if node.op == "neg":
+            node = node.args[0]
+        elif node.op == "matmul":
+            node = node.args[1 if last else 0]
+        else:
+            node = node.args[0] if not node.args[0].is_scalar else node.args[1]
+    return node
+
+
+def _meets(factor: Node, term: Node, left: bool) -> bool:
+    """Whether ``factor @ term`` (``term @ factor`` when not ``left``) cancels where they meet:
+    the term is the identity, or an inverse meets what it inverts."""
+    near = _end(term, last=not left)
+    if near.op == "identity":
+        return True
+    other = _end(factor, last=left)
+    return (other.op == "inv" and other.args[0] is near) or \
+        (near.op == "inv" and near.args[0] is other)
+
+
 def _untransposed(term: Node) -> Node:
     """u with u' = term, taking the transposes off where they are: (B' @ X') -> X @ B."""
     if term.op == "transpose":
@@ -347,75 +403,6 @@ def _untransposed(term: Node) -> Node:
 
 def _transposes(roots: Iterable[Node]) -> int:
     return sum(node.op == "transpose" for root in roots for node in walk(root))
-
-
-def left_to_right(root: Node) -> Node:
-    """Matrix products written as papers write them, A @ (B @ C) as A @ B @ C (the same value:
-    the product is associative), except where C is a column vector, whose product from the
-    right keeps every step a matrix-vector product (W' @ (U' @ d)); elementwise products and
-    quotients likewise from the left, m * (s * t) as m * s * t and 2 * (A @ x / q) as
-    2 * A @ x / q (Hadamard products and quotients associate: (a * b) / c = a * (b / c))."""
-    done: dict[Node, Node] = {}
-    for node in walk(root):
-        if not node.args:
-            done[node] = node
-            continue
-        args = tuple(done[arg] for arg in node.args)
-        if node.op == "matmul":
-            done[node] = _chained(*args)
-        elif node.op == "mul" and args[1].op in ("mul", "div") and \
-                _leftmost(*args) is not None:
-            done[node] = _leftmost(*args)
-        elif node.op == "mul" and _scales_first_factor(*args):
-            first, *rest = chain(args[1])
-            product = ir.apply("mul", args[0], first)
-            for factor in rest:
-                product = ir.apply("matmul", product, factor)
-            done[node] = product
-        elif all(new is old for new, old in zip(args, node.args, strict=True)):
-            done[node] = node
-        else:
-            done[node] = ir.apply(node.op, *args, params=node.params)
-    return done[root]
-
-
-def _leftmost(first: Node, rest: Node) -> Node | None:
-    """first * rest, where rest is a * b or a / b, as (first * a) * b or (first * a) / b, the
-    same from the left within a, scaling a matrix product's first factor (2 * A @ x); None
-    where the shapes do not allow it."""
-    if rest.op not in ("mul", "div"):
-        if _scales_first_factor(first, rest):
-            head, *tail = chain(rest)
-            product = ir.apply("mul", first, head)
-            for factor in tail:
-                product = ir.apply("matmul", product, factor)
-            return product
-        return ir.apply("mul", first, rest)
-    if rest.op == "div" and not rest.args[1].is_scalar and not first.is_scalar:
-        return None
-    try:
-        inner = _leftmost(first, rest.args[0])
-        if inner is None or inner.shape != ir.apply("mul", first, rest.args[0]).shape:
-            return None
-        return ir.apply(rest.op, inner, rest.args[1])
-    except ShapeError:
-        return None
-
-
-def _scales_first_factor(scalar: Node, product: Node) -> bool:
-    """Whether c * (A @ B) is written c * A @ B, as papers write it (the same value): for a
-    number or a name c (scaling A costs less than the product A @ B that reads it)."""
-    if not scalar.is_scalar or product.op != "matmul" or scalar.op not in (
-            "const", "var", "ref", "dimval"):
-        return False
-    first = chain(product)[0]
-    return first.op not in ("mul", "div", "neg") and not first.is_scalar
-
-
-def _chained(left: Node, right: Node) -> Node:
-    if right.op == "matmul" and right.args[1].kind is not Kind.VECTOR:
-        return ir.apply("matmul", _chained(left, right.args[0]), right.args[1])
-    return ir.apply("matmul", left, right)
 
 
 def divisors_of(program: Program, of: Node) -> frozenset[Node]:

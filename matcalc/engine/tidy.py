@@ -65,6 +65,8 @@ def tidy(where: dict[str, Node], results: dict[str, Node], simplifier: Simplifie
     for name in [n for kind, n in bodies if kind == "where" and n.startswith(prefix)]:
         if _negated_where_smaller(name, bodies, users.get(name, set()), simplifier):
             users = _users(bodies)
+        if _rescaled_where_smaller(name, bodies, users.get(name, set()), simplifier):
+            users = _users(bodies)
     where = {n: b for (kind, n), b in bodies.items() if kind == "where"}
     results = {n: b for (kind, n), b in bodies.items() if kind == "result"}
     return _renumbered(where, results, prefix, set(reserved))
@@ -154,6 +156,50 @@ def _negated_where_smaller(name: str, bodies: dict[tuple[str, str], Node],
     bodies[key] = negated
     bodies.update(flipped)
     return True
+
+
+def _coefficient(body: Node) -> tuple[float, Node] | None:
+    """(c, rest) for a body that is a number c (not 0 or +-1) times the rest: 2 * A, 1/2 / s,
+    (3 * a) / s, a / 2."""
+    if body.op == "mul" and body.args[0].op == "const":
+        number, rest = body.args[0].params[0], body.args[1]
+    elif body.op == "div" and body.args[1].op == "const" and body.args[1].params[0] != 0:
+        number, rest = 1 / body.args[1].params[0], body.args[0]
+    elif body.op == "div" and body.args[0].op == "const":
+        number, rest = body.args[0].params[0], ir.apply("div", ir.const(1.0), body.args[1])
+    elif body.op == "div" and (inner := _coefficient(body.args[0])) is not None:
+        number, rest = inner[0], ir.apply("div", inner[1], body.args[1])
+    else:
+        return None
+    return None if number in (0.0, 1.0, -1.0) else (number, rest)
+
+
+def _rescaled_where_smaller(name: str, bodies: dict[tuple[str, str], Node],
+                            users: set[tuple[str, str]], simplifier: Simplifier) -> bool:
+    """The delta ``name`` defined without its number where that makes it and its users
+    smaller and the number cancels where it is used: delta1 = 1/2 / r used as 2 * (delta1 * a)
+    becomes delta1 = 1 / r used as delta1 * a.  Whether it was."""
+    key = ("where", name)
+    found = _coefficient(bodies[key])
+    if found is None or not users:
+        return False
+    number, rest = found
+    plain = simplifier(rest)
+    scaled = ir.apply("mul", ir.const(number), ir.ref(name, plain))
+    moved = {k: simplifier(substitute(bodies[k], {name: scaled})) for k in users}
+    before = size(bodies[key]) + sum(size(bodies[k]) for k in users)
+    if size(plain) + sum(size(body) for body in moved.values()) >= before or \
+            _numbers([plain, *moved.values()]) >= _numbers([bodies[key], *map(bodies.get, users)]):
+        return False  # kept only where the number cancels somewhere
+    bodies[key] = plain
+    bodies.update(moved)
+    return True
+
+
+def _numbers(roots: Iterable[Node]) -> int:
+    """How many numbers other than 1 and -1 the expression trees under ``roots`` write."""
+    return sum(node.op == "const" and abs(node.params[0]) != 1.0
+               for root in roots for node in walk(root))
 
 
 class _Inlining:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..core.constants import is_whole
-from ..core.ir import Node
+from ..core.ir import Node, size, walk
 from .polynomial import (
     TERMS,
     Monomial,
@@ -43,15 +43,48 @@ def together(node: Node, nonzero: Callable[[Node], bool],
     kept = divisors(node)
     if not any(atom.op in ("add", "sub") for atom in kept):
         return None  # a sum is an atom of the expansion only where it divides: none here
+    # a sum that multiplies the quotient kept whole: (nu + p) / 2 / (1 + b / nu) / nu is
+    # (nu + p) / 2 / (nu + b), where expanding nu + p would cancel the nu the terms share;
+    # and a sum raised to a power as well: (y - X @ w) .^ 2 / nu, not y .^ 2 - 2 * y * ...
+    whole = (_multiplying_sums(node) - kept) if node.op in ("mul", "div") else frozenset()
+    powered = _powered_sums(node) - kept
+    trials = dict.fromkeys((kept, kept | whole, kept | whole | powered))
+    candidates = [c for c in (_over_one_denominator(node, nonzero, trial, numerators, pm1)
+                              for trial in trials) if c is not None]
+    return min(candidates, key=size, default=None)
+
+
+def _powered_sums(node: Node) -> frozenset[Node]:
+    """The sums raised to a whole power inside ``node``: (y - X @ w) .^ 2."""
+    return frozenset(item.args[0] for item in walk(node) if item.op == "pow" and
+                     item.args[0].op in ("add", "sub") and item.args[1].op == "const" and
+                     is_whole(item.args[1].params[0]))
+
+
+def _multiplying_sums(node: Node) -> frozenset[Node]:
+    """The sums among the factors of a product or quotient's numerator."""
+    if node.op in ("add", "sub"):
+        return frozenset({node})
+    if node.op == "mul":
+        return _multiplying_sums(node.args[0]) | _multiplying_sums(node.args[1])
+    if node.op == "div":
+        return _multiplying_sums(node.args[0])
+    return frozenset()
+
+
+def _over_one_denominator(node: Node, nonzero: Callable[[Node], bool], kept: frozenset[Node],
+                          numerators: Numerators | None,
+                          pm1: Callable[[Node], bool] | None) -> Node | None:
+    """``node`` over one common denominator, the nodes ``kept`` staying atoms."""
     try:
-        polynomial = _merged_sums(expand(node, nonzero, kept, numerators, pm1), nonzero)
+        polynomial = _merged_sums(expand(node, nonzero, kept, numerators, pm1), nonzero, kept)
         sums = _dividing_sums(polynomial)
         if not sums:
             return None
         shared = _shared_divisors(polynomial, sums)
         denominator = dict(sums) | shared
-        numerator = _expanded_sums(_times(polynomial, denominator), sums, nonzero)
-        folded = _folded(sums, shared, nonzero)
+        numerator = _expanded_sums(_times(polynomial, denominator), sums, nonzero, kept)
+        folded = _folded(sums, shared, nonzero, kept)
         if folded is not None:
             denominator = {folded: 1.0}
         result = rebuild(_times(numerator, {a: -k for a, k in denominator.items()}))
@@ -62,13 +95,14 @@ def together(node: Node, nonzero: Callable[[Node], bool],
     return result
 
 
-def _merged_sums(polynomial: Polynomial, nonzero: Callable[[Node], bool]) -> Polynomial:
+def _merged_sums(polynomial: Polynomial, nonzero: Callable[[Node], bool],
+                 kept: frozenset[Node]) -> Polynomial:
     """Each sum that is a monomial times another sum of the terms, to whole powers only,
     written as that: c ^ 2 + r .^ 2 = c ^ 2 * (1 + (r / c) .^ 2), so that the two meet."""
     atoms = list(dict.fromkeys(a for m in polynomial for a, _ in m if a.op in ("add", "sub")))
     if len(atoms) < 2:
         return polynomial
-    expansions = {atom: expand(atom, nonzero, divisors(atom)) for atom in atoms}
+    expansions = {atom: expand(atom, nonzero, _inside(atom, kept)) for atom in atoms}
     replaced: dict[Node, Polynomial] = {}
     for atom in atoms:
         powers = [k for m in polynomial for a, k in m if a is atom]
@@ -95,6 +129,12 @@ def _merged_sums(polynomial: Polynomial, nonzero: Callable[[Node], bool]) -> Pol
         for key, value in term.items():
             result[key] = result.get(key, 0.0) + value
     return {m: c for m, c in result.items() if c != 0}
+
+
+def _inside(atom: Node, kept: frozenset[Node]) -> frozenset[Node]:
+    """What stays whole when the sum ``atom`` is expanded: its divisors, and what the whole
+    expansion keeps, but not the sum itself."""
+    return (divisors(atom) | kept) - {atom}
 
 
 def _ratio(p: Polynomial, q: Polynomial) -> Monomial | None:
@@ -149,10 +189,10 @@ def _monomial(powers: dict[Node, float]) -> Monomial:
 
 
 def _expanded_sums(polynomial: Polynomial, sums: dict[Node, float],
-                   nonzero: Callable[[Node], bool]) -> Polynomial:
+                   nonzero: Callable[[Node], bool], kept: frozenset[Node]) -> Polynomial:
     """The numerator with each dividing sum's whole powers (up to MAX_SUM_POWER) expanded."""
     result: Polynomial = {}
-    expansions = {atom: expand(atom, nonzero, divisors(atom)) for atom in sums}
+    expansions = {atom: expand(atom, nonzero, _inside(atom, kept)) for atom in sums}
     for monomial, coefficient in polynomial.items():
         term: Polynomial = {(): coefficient}
         rest: dict[Node, float] = {}
@@ -171,7 +211,7 @@ def _expanded_sums(polynomial: Polynomial, sums: dict[Node, float],
 
 
 def _folded(sums: dict[Node, float], shared: dict[Node, float],
-            nonzero: Callable[[Node], bool]) -> Node | None:
+            nonzero: Callable[[Node], bool], kept: frozenset[Node]) -> Node | None:
     """One dividing sum to the first power times the shared divisors, as one new sum:
     (1 + (r / c) .^ 2) * c ^ 2 = c ^ 2 + r .^ 2; None when that does not apply."""
     if len(sums) != 1 or not shared:
@@ -179,7 +219,7 @@ def _folded(sums: dict[Node, float], shared: dict[Node, float],
     ((atom, power),) = sums.items()
     if power != 1:
         return None
-    product = _times(expand(atom, nonzero, divisors(atom)), shared)
+    product = _times(expand(atom, nonzero, _inside(atom, kept)), shared)
     if any(p < 0 for monomial in product for _, p in monomial):
         return None
     return rebuild(product)

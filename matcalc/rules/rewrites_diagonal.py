@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from ..core import ir
 from ..core.ir import Node
-from ..core.shapes import Kind
+from ..core.shapes import ONE, Kind
 from .facts import Facts
 from .rewrite import apply, rule, same_shape
 
@@ -41,10 +41,13 @@ def diag_of_ones(node: Node, facts: Facts) -> Node | None:
     return None
 
 
-@rule('diagonal-of-diag', ops=('diag',), example='x : vector(n)\nf = diag(Diag(x))')
+@rule('diagonal-of-diag', ops=('diag',),
+      example='x : vector(n)\nf = diag(Diag(x)) + diag(I(n))')
 def diagonal_of_diag(node: Node, facts: Facts) -> Node | None:
-    """diag(Diag(x)) = x."""
+    """diag(Diag(x)) = x; diag(I(n)) = ones(n)."""
     inner = node.args[0]
+    if inner.op == "identity":
+        return ir.ones(inner.shape.rows, ONE, Kind.VECTOR)
     return inner.args[0] if inner.op == "Diag" and inner.args[0].kind is Kind.VECTOR else None
 
 

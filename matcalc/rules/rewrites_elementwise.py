@@ -18,12 +18,41 @@ from .rewrites_scalar import ones_like_node
 def ones_as_one(node: Node, facts: Facts) -> Node | None:
     """ones + a = 1 + a; ones - a = 1 - a; a - ones = a - 1; ones / a = 1 / a, for an a of the
     shape of ones, itself not uniform and entry by entry (not a matrix product: ones(n, n) -
-    A @ B stays, a sum of matrices)."""
+    A @ B stays, a sum of matrices); a number's multiple of ones likewise: c ones - a = c - a,
+    and c ones - c a = c (1 - a)."""
     a, b = node.args
-    if a.op == "ones" and _entrywise(b, node, facts):
-        return apply(node.op, ir.const(1.0), b)
-    if b.op == "ones" and _entrywise(a, node, facts) and node.op != "div":
-        return apply(node.op, a, ir.const(1.0))
+    if _uniform(a) is not None and _entrywise(b, node, facts):
+        return _number_shared(node.op, _uniform(a), b, True)
+    if _uniform(b) is not None and _entrywise(a, node, facts) and node.op != "div":
+        return _number_shared(node.op, _uniform(b), a, False)
+    return None
+
+
+def _number_shared(op: str, number: Node, other: Node, first: bool) -> Node:
+    """number op other (other op number when not ``first``), the number taken out of both
+    terms where the other term is a multiple of it: 1/2 - 1/2 * a = 1/2 * (1 - a)."""
+    rest = _without(other, number) if op in ("add", "sub") and not const(number, 1.0) else None
+    if rest is None:
+        return apply(op, *((number, other) if first else (other, number)))
+    one = ir.const(1.0)
+    return apply("mul", number, apply(op, *((one, rest) if first else (rest, one))))
+
+
+def _without(node: Node, number: Node) -> Node | None:
+    """``node`` divided by ``number`` where it is number * rest (or that over a divisor)."""
+    if node.op == "mul" and node.args[0] is number:
+        return node.args[1]
+    if node.op == "div" and (top := _without(node.args[0], number)) is not None:
+        return apply("div", top, node.args[1])
+    return None
+
+
+def _uniform(node: Node) -> Node | None:
+    """The number every entry of ones (1) or of c * ones (c, a number) is; None otherwise."""
+    if node.op == "ones":
+        return ir.const(1.0)
+    if node.op == "mul" and node.args[0].op == "const" and node.args[1].op == "ones":
+        return node.args[0]
     return None
 
 
@@ -154,11 +183,13 @@ def size_of_ones(node: Node, facts: Facts) -> Node | None:
     return ir.dimval(rows * cols) if node.op == "sum" else ir.const(1.0)
 
 
-@rule('scale-out-of-sum', ops=('sum', 'mean'),
-      example='x : vector(n); s : scalar positive\nf = mean(x / s)')
+@rule('scale-out-of-sum', ops=('sum', 'mean', 'tr', 'diag'),
+      example='x : vector(n); s : scalar positive; A : matrix(n, n)\n'
+              'f = mean(x / s) + tr(s * A) + sum(diag((s / 2) * A))')
 def scale_out_of_sum(node: Node, facts: Facts) -> Node | None:
     """sum(c * v) = c * sum(v) and sum(v / c) = sum(v) / c for a scalar c (not a number: sum(2 *
-    x) stays); the same for mean (both are linear)."""
+    x) stays); the same for mean, the trace and the diagonal (all are linear):
+    diag((N / 2) * A) = (N / 2) * diag(A)."""
     inner = node.args[0]
     if inner.is_scalar or inner.op not in ("mul", "div") or node.params:
         return None

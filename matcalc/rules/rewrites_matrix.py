@@ -183,7 +183,7 @@ def row_sums_of_simplex(node: Node, facts: Facts) -> Node | None:
     """Y @ 1 = 1 when each row of Y is on the simplex; (a Y + b) @ 1 = (a + b k) 1 for such a
     k-column Y, an affine combination (label smoothing's (1 - e) Y + e / k: rows sum to 1)."""
     a, b = node.args
-    if b.op != "ones" or b.kind is not Kind.VECTOR:
+    if b.op != "ones" or b.kind is not Kind.VECTOR or a.kind is Kind.TENSOR:
         return None
     rows = a.shape.rows
     ones = ir.ones(rows, ONE, Kind.VECTOR) if rows is not ONE else ir.const(1.0)
@@ -263,6 +263,33 @@ def inverse_of_inverse(node: Node, facts: Facts) -> Node | None:
     return inner.args[0] if inner.op == "inv" else None
 
 
+def _chain(node: Node) -> list[Node]:
+    """The factors of a matrix product, left to right."""
+    if node.op == "matmul" and not node.args[0].is_scalar and not node.args[1].is_scalar:
+        return _chain(node.args[0]) + _chain(node.args[1])
+    return [node]
+
+
+@rule('inverse-of-product', ops=('inv',),
+      example='X, Y : matrix(n, n) invertible\nf = inv(X @ inv(Y))')
+def inverse_of_product(node: Node, facts: Facts) -> Node | None:
+    """inv(A @ B) = inv(B) @ inv(A) for square A and B, taken apart where no more inverses are
+    written than before: inv(A @ inv(B)) = B @ inv(A), inv(inv(A) @ B @ inv(C)) = C @ inv(B) @
+    A."""
+    factors = _chain(node.args[0])
+    if len(factors) < 2 or any(f.kind is not Kind.MATRIX or not f.shape.is_square
+                               for f in factors):
+        return None
+    inverses = sum(f.op == "inv" for f in factors)
+    if len(factors) - inverses > inverses + 1:
+        return None
+    product = None
+    for factor in reversed(factors):
+        inverse = factor.args[0] if factor.op == "inv" else apply("inv", factor)
+        product = inverse if product is None else apply("matmul", product, inverse)
+    return product
+
+
 def inverse_pair(a: Node, b: Node) -> bool:
     """Whether a @ b = I: inv(B) @ B, B @ inv(B), or the same transposed."""
     if a.op == "transpose" and b.op == "transpose":
@@ -273,7 +300,8 @@ def inverse_pair(a: Node, b: Node) -> bool:
 @rule('inverse-cancels', ops=('matmul',),
       example='X : matrix(n, n) invertible; B : matrix(n, m)\nf = inv(X) @ (X @ B)')
 def inverse_cancels(node: Node, facts: Facts) -> Node | None:
-    """inv(A) @ A = I = A @ inv(A) (and transposed); inv(A) @ (A @ B) = B."""
+    """inv(A) @ A = I = A @ inv(A) (and transposed); inv(A) @ (A @ B) = B; anywhere in a
+    chain of products: C @ (inv(A)' @ (A' @ B)) ... = C @ B."""
     a, b = node.args
     if a.is_scalar or b.is_scalar:
         return None
@@ -283,7 +311,25 @@ def inverse_cancels(node: Node, facts: Facts) -> Node | None:
         return b.args[1]
     if a.op == "matmul" and not a.args[1].is_scalar and inverse_pair(a.args[1], b):
         return a.args[0]
+    factors = _chain(node)
+    for index in range(len(factors) - 1):
+        if inverse_pair(factors[index], factors[index + 1]):
+            return _dropped(node, {index, index + 1}, [0])
     return None
+
+
+def _dropped(node: Node, positions: set[int], seen: list[int]) -> Node | None:
+    """The chain ``node`` without its factors at ``positions`` (counted from the left), its
+    other brackets kept; None when nothing is left."""
+    if node.op == "matmul" and not node.args[0].is_scalar and not node.args[1].is_scalar:
+        left = _dropped(node.args[0], positions, seen)
+        right = _dropped(node.args[1], positions, seen)
+        if left is None or right is None:
+            return right if left is None else left
+        return node if left is node.args[0] and right is node.args[1] else \
+            apply("matmul", left, right)
+    seen[0] += 1
+    return None if seen[0] - 1 in positions else node
 
 
 def _power(node: Node) -> tuple[Node, int]:

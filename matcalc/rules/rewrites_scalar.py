@@ -31,16 +31,25 @@ def negation_absorbed(node: Node, facts: Facts) -> Node | None:
 
 @rule('negative-multiple', ops=('add', 'sub', 'mul'), example='x, y : vector(n)\nf = x - -2 * y')
 def negative_multiple(node: Node, facts: Facts) -> Node | None:
-    """a - (c b) = a + (-c) b for a number c < 0; -1 * a = -a."""
+    """a - (c b) = a + (-c) b for a number c < 0, and so for (c b) / d; -1 * a = -a."""
     if node.op == "mul":
         a, b = node.args
         if const(a, -1.0) and same_shape(b, node):
             return apply("neg", b)
         return None
     a, b = node.args
-    if b.op == "mul" and const(b.args[0]) and b.args[0].params[0] < 0:
-        flipped = apply("mul", ir.const(-b.args[0].params[0], infinite=True), b.args[1])
+    flipped = _flipped_number(b)
+    if flipped is not None:
         return apply("add" if node.op == "sub" else "sub", a, flipped)
+    return None
+
+
+def _flipped_number(term: Node) -> Node | None:
+    """c b (or (c b) / d) with its number c < 0 negated; None when it has no such number."""
+    if term.op == "mul" and const(term.args[0]) and term.args[0].params[0] < 0:
+        return apply("mul", ir.const(-term.args[0].params[0], infinite=True), term.args[1])
+    if term.op == "div" and (top := _flipped_number(term.args[0])) is not None:
+        return apply("div", top, term.args[1])
     return None
 
 
