@@ -260,3 +260,27 @@ def test_a_function_of_a_name_written_three_times_is_named(problem, wrt, expecte
 ])
 def test_a_function_of_a_name_written_twice_stays(problem, wrt, expected):
     assert proven_and_read_back(problem, wrt) == expected
+
+
+# --- powers with a symbolic exponent collect -----------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("p .^ (a - 1) * p", "p .^ a"),
+    ("p .^ a * p .^ b", "p .^ (a + b)"),
+    ("p .^ a / p", "p .^ (a - 1)"),
+    ("r * p .^ a * p", "r * p .^ (a + 1)"),
+    ("p .^ a / p .^ b", "p .^ (a - b)"),
+])
+def test_powers_with_a_symbolic_exponent_collect(text, expected):
+    check_simplified(text, expected)
+
+
+def test_powers_of_different_bases_stay_apart():
+    assert simplified("p .^ a * q") == "p .^ a * q"
+
+
+def test_a_derived_symbolic_power_is_collected():
+    # a generalised power loss: d/dw sum(r .^ g) with r = exp(X @ w) > 0 writes r .^ (g - 1) * r
+    text = proven_and_read_back("X : matrix(N, d); w : vector(d); g : scalar positive\n"
+                                "r = exp(X @ w)\nL = sum(r .^ g) / g", "w")
+    assert text == "dL_dw = X' @ r .^ g"
