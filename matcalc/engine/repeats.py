@@ -24,6 +24,7 @@ from ..core.stable_forms import stable_form
 
 MIN_GAIN = 2
 MIN_SIZE = 3  # inv(L) or x' stays written out
+MIN_CALLS = 3  # ... unless a function of one name is written this many times: inv(C)
 MAX_NAMED = 4  # quantities named in one group of results at most
 
 
@@ -139,7 +140,8 @@ def _most_repeated(groups: list[Group], deltas: set[str], moves: Callable[[Node]
     best, best_images, best_gain = None, [], MIN_GAIN - 1
     for node in order:
         if occurrences.get(node, 0) < 1 or not forward[node] or node in whole or \
-                size(node) < MIN_SIZE or not _nameable(node) or \
+                (size(node) < MIN_SIZE and not _called_often(node, occurrences[node])) or \
+                not _nameable(node) or \
                 (tensors[node] and node in sliced) or node in held_whole:
             continue
         mirrored = images.get(node, [])
@@ -163,8 +165,15 @@ def _gain(node: Node, mirrored: list[Node], occurrences: dict[Node, int]) -> int
     images = [(image, occurrences.get(image, 0)) for image in mirrored]
     if own + sum(count for _, count in images) < 2:
         return 0
-    return own * (size(node) - 1) - size(node) + sum(
+    written = size(node) + 2 * _called_often(node, own)  # a call's brackets count
+    return own * (written - 1) - written + sum(
         count * (size(image) - _MIRROR_SIZE[_mirror_of(image)]) for image, count in images)
+
+
+def _called_often(node: Node, count: int) -> bool:
+    """A function of one name written MIN_CALLS times or more (inv(C) three times: books name
+    it, Ci = inv(C))."""
+    return count >= MIN_CALLS and size(node) == 2 and node.op not in ("neg", "transpose")
 
 
 def _valued(node: Node) -> bool:
