@@ -35,7 +35,8 @@ def test_gallery_code_forms_an_inverse_only_where_its_value_is_needed(path):
     derived = matcalc.derive(path.read_text())
     results = list(derived) if isinstance(derived, Derivatives) else [derived]
     program = results[0].program
-    roots = [r.result for r in results] + [d.body for d in program.definitions.values()]
+    roots = [r.result for r in results] + [d.body for d in program.definitions.values()] + \
+        [body for r in results for body in r.where.values()]  # Q1 = inv(S): a value
     inverses = {n for root in roots for n in walk(root) if n.op == "inv" and not n.is_scalar}
     needed = inverses - solved_inverses(roots)
     formed = formed_inverses(generate(derived, backend="numpy"))
