@@ -46,6 +46,7 @@ class Probe:
     files: dict[str, bytes | str] = field(default_factory=dict)
     expect: str = "clean"  # clean | refused | correct | wrong | not correct | holds | not holds
     stdin: bytes | None = None
+    says: str = ""  # words the output must hold
 
 
 def _problem(*lines: str) -> str:
@@ -219,6 +220,10 @@ def cli_probes() -> list[Probe]:
         {"p.mc": "x : vector(n)\nf = sum(x)\n" + "grad f wrt x\n" * 5000})
     add("declaration of 1000 dims", ["derive", "p.mc"],
         {"p.mc": "".join(f"x{i} : vector(n{i})\n" for i in range(1000)) + "f = sum(x0)\n"})
+    add("serve at a name IDNA cannot encode", ["serve", "--host", "evil..name"], {}, "refused")
+    add("serve at another machine's address", ["serve", "--host", "8.8.8.8"], {}, "refused")
+    add("serve at a name that does not resolve", ["serve", "--host", "999.1.1.1"], {},
+        "refused")
     add("scalar declared matrix(1,1)", ["check", "p.mc"],
         {"p.mc": "a : matrix(1, 1)\nx : vector(n)\nf = sum(a @ x')\n"})
     return probes
@@ -297,6 +302,10 @@ def grader_probes() -> list[Probe]:
     p.append(_verify("\\text{correct}", name="latex text claims", expect="refused"))
     p.append(_verify("\\href{javascript:alert(1)}{x}", name="latex href", expect="refused"))
     p.append(_verify("$$" * 2000, name="dollar storm", expect="refused"))
+    p.append(_verify("\\sum_{i} " * 300 + "x_i", name="300 nested sums", expect="refused"))
+    p.append(_verify("\\log " * 1000 + "x", name="1000 nested logs", expect="refused"))
+    p.append(_verify("\\operatorname{tr} " * 1000 + "x", name="1000 nested traces",
+                     expect="refused"))
     p.append(_verify("\\frac{" * 3000 + "x" + "}{2}" * 3000, name="deep frac", expect="refused"))
     p.append(_verify("\\left(" * 500 + "x" + "\\right)" * 500, name="deep left",
                      expect="refused"))
@@ -408,8 +417,11 @@ def grader_probes() -> list[Probe]:
     p.append(batch("problem is /dev/zero", csv_head + "ann,/dev/zero,x,x\n", "clean",
                    "--allow-outside-paths"))
     p.append(batch("problem is a folder", csv_head + "ann,sub,x,x\n", files={"sub/a": ""}))
+    p.append(batch("problem is a link out of the folder", csv_head + "ann,link.mc,x,x\n",
+                   files={"link.mc@": "/etc/passwd"}))
+    p[-1].says = "through a link"
     p.append(batch("huge field", csv_head + "ann,p.mc,x," + "x+" * 200_000 + "x\n"))
-    p.append(batch("500 rows", csv_head + "ann,p.mc,x,x\n" * 500))
+    p.append(batch("100 rows", csv_head + "ann,p.mc,x,x\n" * 100))
     p.append(batch("unicode student", csv_head + "张伟\u202e,p.mc,x,x\n", "clean",
                    "--report", "r.html"))
     p.append(batch("html student", csv_head + "<script>alert(1)</script>,p.mc,x,x\n", "clean",
@@ -548,6 +560,8 @@ def _defect(o: Outcome) -> str:
         return f"exit code {o.code}"
     if o.code == 2 and not o.err.strip():
         return "refused without a message"
+    if o.probe.says and o.probe.says not in both:
+        return f"the output does not say {o.probe.says!r}"
     expect, verdict = o.probe.expect, o.verdict
     if expect == "clean":
         return ""

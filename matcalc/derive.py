@@ -265,10 +265,15 @@ def derive_by_request(program: Program, simplify: bool = True, check: bool = Fal
 def render(groups: Sequence[Sequence[Result]]) -> str:
     """Groups of results as the command line prints them: a header, the where-definitions
     and the results of each."""
-    blocks = []
-    for group in groups:
-        blocks.append(f"# {header(group)}\n{shared_text(group)}")
-    return "\n\n".join(blocks)
+    return "\n\n".join(rendered_blocks(groups))
+
+
+def rendered_blocks(groups: Sequence[Sequence[Result]]) -> list[str]:
+    """:func:`render`'s block of each group: a where-definition that an earlier block printed
+    (the same name for the same expression: a quantity several requests share) is not printed
+    again."""
+    printed: dict = {}
+    return [f"# {header(group)}\n{shared_text(group, printed)}" for group in groups]
 
 
 __all__ = ["Derivative", "Derivatives", "derive", "derive_by_request", "derive_requests",

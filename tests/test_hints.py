@@ -139,6 +139,23 @@ def test_the_symmetric_matrix_convention_is_named(source, answer):
     assert not verdict.ok and "convention for a symmetric matrix" in verdict.hint
 
 
+# the Hessian with respect to a symmetric matrix as books print it, -inv(S) (x) inv(S) for
+# log det S (Magnus & Neudecker, 2019, ch. 10), agrees with matcalc's unconstrained one,
+# -K (inv(S) (x) inv(S)), on symmetric directions only: the hint says so
+@pytest.mark.parametrize("source, answer, named", [
+    ("S : matrix(n, n) spd\nf = logdet(S)", "-kron(inv(S), inv(S))", True),
+    ("S : matrix(n, n) spd\nf = logdet(S)", r"-S^{-1} \otimes S^{-1}", True),
+    ("S : matrix(n, n) symmetric\nf = tr(S @ S)", "2 * I(n*n)", True),
+    ("S : matrix(n, n) symmetric; A : matrix(n, n)\nf = tr(S @ A @ S)",
+     "kron(I(n), A) + kron(A', I(n))", True),
+    ("S : matrix(n, n) spd\nf = logdet(S)", "kron(inv(S), inv(S))", False),
+    ("S : matrix(n, n)\nf = tr(S @ S)", "2 * I(n*n)", False),  # not declared symmetric
+])
+def test_a_hessian_on_symmetric_directions_is_named(source, answer, named):
+    verdict = matcalc.verify(source, "S", answer, kind="hessian")
+    assert not verdict.ok and ("symmetric directions" in verdict.hint) is named
+
+
 def test_the_convention_is_not_named_for_a_matrix_not_declared_symmetric():
     verdict = matcalc.verify("S : matrix(n, n); a, b : vector(n)\nf = a' @ S @ b", "S",
                              "a @ b' + b @ a' - Diag(a * b)")

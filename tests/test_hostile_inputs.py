@@ -100,6 +100,26 @@ def test_reusing_dead_arrays_scans_each_line_once(monkeypatch):
     assert len(scans) == n + 1
 
 
+# -- LaTeX operations nested without brackets ----------------------------------------------------
+
+
+@pytest.mark.parametrize("answer", [
+    "\\sum_{i} " * 300 + "x_i",  # a RecursionError: "too large for this machine"
+    "\\log " * 1000 + "x",
+    "\\operatorname{tr} " * 1000 + "x",
+    "\\exp " * 400 + "(x)",
+])
+def test_latex_operations_nested_deeply_are_a_limit_error_at_their_place(answer):
+    from matcalc.lang.answers import read_answer
+
+    program = matcalc.parse(QUADRATIC)
+    with pytest.raises(LimitError, match="MAX_DEPTH") as raised:
+        read_answer(program, answer, is_latex=True)
+    assert raised.value.location.column > 1
+    with pytest.raises(LimitError, match="MAX_DEPTH"):  # a limit stops a derivation's check
+        matcalc.verify_derivation(QUADRATIC, "\\nabla_x f = " + answer)
+
+
 # -- requests asked twice ----------------------------------------------------------------------
 
 

@@ -23,11 +23,11 @@ ROWS = {
     # labels +-1: was -(X' @ ((exp(-t) / (1 + exp(-t))) * y))
     "logistic +-1 gradient": ("X : matrix(N, d); w : vector(d); y : vector(N) pm1\n"
                               "L = sum(log(1 + exp(-y * (X @ w))))", "w", "grad",
-                              "dL_dw = -(X' @ (sigmoid(-(y * (X @ w))) * y))"),
+                              "dL_dw = -X' @ (sigmoid(-(y * (X @ w))) * y)"),
     # its Hessian: was X' @ Diag(y) @ (Diag(1 / (1 + e)) - Diag(e / (1 + e) / (1 + e))) @ ...
     "logistic +-1 Hessian": ("X : matrix(N, d); w : vector(d); y : vector(N) pm1\n"
                              "L = sum(log(1 + exp(-y * (X @ w))))", "w", "hessian",
-                             "d2L_dw_dw = X' @ Diag(sigmoid(X @ w) * sigmoid(-(X @ w))) @ X"),
+                             "d2L_dw_dw = X' @ Diag(sigmoid(X @ w) * sigmoid(-X @ w)) @ X"),
     # was 2 * ones(n) + ones(n) + ones(n)
     "four times": ("x : vector(n)\nf = sum(x + x + x + x)", "x", "grad", "df_dx = 4 * ones(n)"),
     # was -0.16666666666666666 * ...: keep exact rationals

@@ -1,6 +1,7 @@
 """Textbook forms by class: inverses of products taken apart so that they cancel, numbers that
 meet across a matrix product or a named delta, quotients nested over one denominator, scalars
-out of a trace or a diagonal, a repeated tensor named.
+out of a trace or a diagonal, a repeated tensor named, a function of a name written three times
+named.
 
 Each class is tested on several instances; every simplified form is checked for its value at a
 random point, and every derived result is proven by finite differences, read back from its
@@ -122,7 +123,7 @@ def test_scalars_leave_a_trace_or_a_diagonal_and_signs_meet_the_sum(text, expect
     # factor analysis' noise (Bishop 2006, sec. 12.2.4)
     ("W : matrix(d, k); psi : vector(d) positive; S : matrix(d, d) spd; N : scalar positive\n"
      "C = W @ W' + Diag(psi)\nf = -N / 2 * (logdet(C) + tr(inv(C) @ S))", "psi",
-     "df_dpsi = (N / 2) * diag(inv(C) @ S @ inv(C) - inv(C))"),
+     "Q1 = inv(C)\ndf_dpsi = (N / 2) * diag(Q1 @ S @ Q1 - Q1)"),
     ("A : matrix(n, n); x : vector(n) positive; c : scalar positive\n"
      "f = c / 3 * tr(A @ Diag(x) @ A')", "x", "df_dx = (c / 3) * diag(A' @ A)"),
     # a variational posterior's variances (Bishop 2006, eq. 10.102 with a diagonal covariance)
@@ -191,8 +192,8 @@ def test_nested_quotients_come_over_one_denominator(text, expected):
      "dL_dmu = (nu + p) * (inv(S) @ (mu - x)) / (nu + (x - mu)' @ inv(S) @ (x - mu))"),
     ("x : vector(p); S : matrix(p, p) spd; nu : scalar positive\n"
      "lp = -0.5 * logdet(S) - (nu + p) / 2 * log(1 + x' @ inv(S) @ x / nu)", "S",
-     "dlp_dS = (1/2 * (nu + p) / (nu + x' @ inv(S) @ x)) * (inv(S) @ x @ x' @ inv(S)) "
-     "- 1/2 * inv(S)"),
+     "Q1 = inv(S)\ndlp_dS = (1/2 * (nu + p) / (nu + x' @ Q1 @ x)) * (Q1 @ x @ x' @ Q1) "
+     "- 1/2 * Q1"),
     # Student-t regression (Lange, Little & Taylor 1989, eq. 3)
     ("X : matrix(N, d); w : vector(d); y : vector(N); nu : scalar positive\n"
      "L = (nu + 1) / 2 * sum(log(1 + (y - X @ w) .^ 2 / nu))", "w",
@@ -231,3 +232,55 @@ def test_a_tensor_inside_a_batch_sum_stays_written_out():
                                 "L = sum(G * (relu(X @ W1 + b') @ W2))", ["W1", "W2"])
     assert text == ("dL_dW1 = sum(X' @ ((G @ W2') * step(X @ W1 + b')), 0)\n"
                     "dL_dW2 = sum(relu(X @ W1 + b')' @ G, 0)")
+
+
+# --- a function of one name written three times or more is named ------------------------------
+
+@pytest.mark.parametrize("problem, wrt, expected", [
+    # the matrix normal's row covariance (Gupta & Nagar 2000, def. 2.2.1)
+    ("X, M : matrix(n, k); U : matrix(n, n) spd; V : matrix(k, k) spd\n"
+     "lp = -k / 2 * logdet(U) - tr(inv(V) @ (X - M)' @ inv(U) @ (X - M)) / 2", "U",
+     "Q1 = inv(U)\ndlp_dU = -1/2 * (Q1 @ (M - X) @ inv(V) @ (X - M)' @ Q1 + k * Q1)"),
+    # a Wishart log density in its scale (Bishop 2006, eq. B.78)
+    ("X, V : matrix(n, n) spd; nu : scalar positive\n"
+     "lp = -nu / 2 * logdet(V) - tr(inv(V) @ X) / 2", "V",
+     "Q1 = inv(V)\ndlp_dV = 1/2 * (Q1 @ X @ Q1 - nu * Q1)"),
+    ("X, Y : matrix(n, n) invertible\nf = tr(inv(X) @ Y @ inv(X))", "X",
+     "Q1 = inv(X)\ndf_dX = -(Q1' @ (Q1 @ Y + Y @ Q1)' @ Q1')"),
+])
+def test_a_function_of_a_name_written_three_times_is_named(problem, wrt, expected):
+    assert proven_and_read_back(problem, wrt) == expected
+
+
+@pytest.mark.parametrize("problem, wrt, expected", [
+    ("x : vector(n); A : matrix(n, n) spd\nf = x' @ inv(A) @ x", "A",
+     "df_dA = -(inv(A) @ x @ x' @ inv(A))"),
+    ("v, w : vector(n); g : scalar\nf = g * w' @ v / norm2(v)", "v",
+     "df_dv = (g * w - f * v / norm2(v)) / norm2(v)"),
+])
+def test_a_function_of_a_name_written_twice_stays(problem, wrt, expected):
+    assert proven_and_read_back(problem, wrt) == expected
+
+
+# --- powers with a symbolic exponent collect -----------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("p .^ (a - 1) * p", "p .^ a"),
+    ("p .^ a * p .^ b", "p .^ (a + b)"),
+    ("p .^ a / p", "p .^ (a - 1)"),
+    ("r * p .^ a * p", "r * p .^ (a + 1)"),
+    ("p .^ a / p .^ b", "p .^ (a - b)"),
+])
+def test_powers_with_a_symbolic_exponent_collect(text, expected):
+    check_simplified(text, expected)
+
+
+def test_powers_of_different_bases_stay_apart():
+    assert simplified("p .^ a * q") == "p .^ a * q"
+
+
+def test_a_derived_symbolic_power_is_collected():
+    # a generalised power loss: d/dw sum(r .^ g) with r = exp(X @ w) > 0 writes r .^ (g - 1) * r
+    text = proven_and_read_back("X : matrix(N, d); w : vector(d); g : scalar positive\n"
+                                "r = exp(X @ w)\nL = sum(r .^ g) / g", "w")
+    assert text == "dL_dw = X' @ r .^ g"

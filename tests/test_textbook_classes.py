@@ -105,9 +105,9 @@ def test_a_lone_mirror_image_or_a_factor_of_unknown_sign_stays(text):
      "dL_dw = X' @ (2 * sigmoid(a * r) - 1)"),
     # labels in {-1, +1}: the logistic Hessian's weights are those of the 0/1 labels
     ("X : matrix(N, d); w : vector(d); y : vector(N) pm1\nL = sum(log(1 + exp(-y * (X @ w))))",
-     "w", "hessian", "d2L_dw_dw = X' @ Diag(sigmoid(X @ w) * sigmoid(-(X @ w))) @ X"),
+     "w", "hessian", "d2L_dw_dw = X' @ Diag(sigmoid(X @ w) * sigmoid(-X @ w)) @ X"),
     ("X : matrix(N, d); w : vector(d); y : vector(N) pm1\nL = sum(softplus(y * (X @ w)))",
-     "w", "hessian", "d2L_dw_dw = X' @ Diag(sigmoid(X @ w) * sigmoid(-(X @ w))) @ X"),
+     "w", "hessian", "d2L_dw_dw = X' @ Diag(sigmoid(X @ w) * sigmoid(-X @ w)) @ X"),
 ])
 def test_mirror_identities_in_derived_results(problem, wrt, kind, expected):
     assert derived(problem, wrt, kind) == expected
@@ -160,7 +160,7 @@ def test_printed_without_brackets_or_sizes_a_reader_does_not_need(text, printed)
 @pytest.mark.parametrize("problem, wrt, kind, expected", [
     ("X : matrix(N, d); w : vector(d); y : vector(N); lam : scalar positive\n"
      "L = sum(softplus(X @ w)) - y' @ X @ w + lam / 2 * w' @ w", "w", "hessian",
-     "d2L_dw_dw = lam * I + X' @ Diag(sigmoid(X @ w) * sigmoid(-(X @ w))) @ X"),
+     "d2L_dw_dw = lam * I + X' @ Diag(sigmoid(X @ w) * sigmoid(-X @ w)) @ X"),
     ("A : matrix(n, n) spd; x : vector(n)\nf = log(x' @ A @ x)", "x", None,
      "df_dx = 2 * A @ x / (x' @ A @ x)"),
     ("x : vector(n)\nf = norm2(x)", "x", "hessian", "d2f_dx_dx = (I - x @ x' / f ^ 2) / f"),

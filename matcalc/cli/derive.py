@@ -146,10 +146,11 @@ def _formatted(groups: list, verdicts: list, arguments: argparse.Namespace) -> s
         return write(groups)
     if arguments.standalone or arguments.bold or arguments.layout != "mixed":
         raise ParseError("--standalone, --bold and --layout go with --format latex")
-    from ..derive import render
+    from ..derive import rendered_blocks
 
-    blocks = ["\n".join([render([group]), *_check_lines(group, group_verdicts, "#")])
-              for group, group_verdicts in zip(groups, verdicts, strict=True)]
+    blocks = ["\n".join([block, *_check_lines(group, group_verdicts, "#")])
+              for block, group, group_verdicts in zip(rendered_blocks(groups), groups, verdicts,
+                                                      strict=True)]
     text = "\n\n".join(blocks)
     return colour_text(text) if use_colour(sys.stdout, arguments.color) else text
 

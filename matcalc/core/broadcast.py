@@ -102,3 +102,32 @@ def summed_rows(node: Node) -> Node | None:
             ones.shape.rows != summed.shape.rows:
         return None
     return summed
+
+
+def spread_axis(short: Node, full: Node) -> int | None:
+    """The one axis a of the tensor ``full`` without which its shape is ``short``'s (a matrix or
+    tensor of one axis less): ``expand(short, a, n)`` is what a paper's ``X - \\mu`` means for
+    a per-row ``\\mu``.  None where no axis or several do (``(B, T)`` next to ``(B, T, T)``:
+    the shapes cannot tell the axis), and where NumPy broadcasts ``short`` as it is (over the
+    leading axis)."""
+    if full.kind is not Kind.TENSOR or short.kind not in (Kind.MATRIX, Kind.TENSOR):
+        return None
+    dims, kept = full.shape.dims, short.shape.dims
+    if len(kept) != len(dims) - 1 or all(a is b for a, b in zip(dims[1:], kept, strict=True)):
+        return None  # a matrix beside a batch of them broadcasts as NumPy does, unspread
+    found = [axis for axis in range(len(dims))
+             if all(a is b for a, b in zip(dims[:axis] + dims[axis + 1:], kept, strict=True))]
+    return found[0] if len(found) == 1 else None
+
+
+def shown_spreads(op: str, left: Node, right: Node) -> tuple[Node, Node]:
+    """The operands the LaTeX printer writes for ``left op right``: a tensor spread along an
+    axis (``expand(G, a, n)``) next to a tensor of its shape as G, where the shapes name the
+    axis (:func:`spread_axis`), which the LaTeX reader spreads back; one side at most."""
+    if op not in ELEMENTWISE or left.is_scalar or right.is_scalar:
+        return left, right
+    if right.op == "expand" and spread_axis(right.args[0], left) == right.params[0]:
+        return left, right.args[0]
+    if left.op == "expand" and spread_axis(left.args[0], right) == left.params[0]:
+        return left.args[0], right
+    return left, right

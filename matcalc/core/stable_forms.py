@@ -14,12 +14,11 @@ interpreter, the names whose value is their definition's (not one a checker move
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
 from .ir import Node
-from .program import Definition
 from .registry import Stable, line_axis, view
 
 Lookup = Callable[[str], Node | None]  # a name's definition body, or None: not followed
@@ -131,8 +130,3 @@ def _operand(step: str, node: Node) -> Node | None:
 
 def _is_one(node: Node) -> bool:
     return (node.op == "const" and node.params[0] == 1.0) or node.op == "ones"
-
-
-def definition_body(definitions: Mapping[str, Definition]) -> Lookup:
-    """``body_of`` over a problem's definitions (a Program's ``definitions``)."""
-    return lambda name: definitions[name].body if name in definitions else None

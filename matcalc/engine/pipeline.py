@@ -8,7 +8,7 @@ its result.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from ..core import ir
@@ -24,7 +24,7 @@ from ..rules.facts import Facts
 from .accumulate import Derivation, gradients, jacobian, no_jacobian, reached
 from .indexed import chosen
 from .reading_order import left_to_right
-from .repeats import named_repeats
+from .repeats import named_across
 from .result import KINDS, LAYOUTS, Result, where_for
 from .simplify import Simplifier, divisors_of
 from .tidy import tidy
@@ -171,7 +171,7 @@ def _simplified_hessians(derivation: Derivation, of_node: Node, pairs: list[tupl
 
 
 def _results(program: Program, of_node: Node, wrt: list[str], kind: str, simplify: bool,
-             moving: frozenset[str] = frozenset(), joint: bool = False
+             moving: frozenset[str] = frozenset(), joint: bool = False, named: bool = True
              ) -> tuple[Derivation, dict[tuple[str, str], Node]]:
     derivation = Derivation(program)
     if kind == "grad":
@@ -188,35 +188,64 @@ def _results(program: Program, of_node: Node, wrt: list[str], kind: str, simplif
                    for (row, col), node in results.items()}
     if simplify:
         derivation, results, _ = _tidied_blocks(derivation, results, of_node, moving)
-        if not moving:
-            derivation, results = _with_repeats_named(derivation, results)
+        if not moving and named:
+            [(derivation, results)] = _with_repeats_named([(derivation, results)])
     return derivation, results
 
 
 _CHAINS = frozenset({"kron", "vec", "commutation"})
 
 
-def _with_repeats_named(derivation: Derivation, results: dict[tuple[str, str], Node]
-                        ) -> tuple[Derivation, dict[tuple[str, str], Node]]:
-    """The results with the forward quantities they repeat named (engine/repeats.py); not
-    for Kronecker and vec chains, which engine/indexed.py reads as index sums whole."""
-    program = derivation.program
-    if any(node.op in _CHAINS for result in results.values() for node in walk(result)):
-        return derivation, results
-    used = where_for(list(results.values()), derivation)
-    taken = set(derivation.where) | set(program.variables) | set(program.definitions) | \
-        set(program.dimensions)
-    where, named = named_repeats(used, results, taken)
-    if named is results:
-        return derivation, results
-    new = {name: body for name, body in where.items() if name not in derivation.where}
-    kept = {name: where.get(name, body) for name, body in derivation.where.items()}
-    return replace(derivation, where={**new, **kept}), named
+def _moving(program: Program, varying: set[str]) -> Callable[[Node], bool]:
+    """Whether an expression refers to the variables ``varying``, directly or through the
+    problem's definitions."""
+    moved = set(varying)
+    for name, definition in program.definitions.items():
+        if any(node.op in ("var", "ref") and node.name in moved for node in walk(definition.body)):
+            moved.add(name)
+    return lambda root: any(node.op in ("var", "ref") and node.name in moved
+                            for node in walk(root))
+
+
+def _with_repeats_named(groups: list[tuple[Derivation, dict[tuple[str, str], Node]]],
+                        varying: set[str] = frozenset()
+                        ) -> list[tuple[Derivation, dict[tuple[str, str], Node]]]:
+    """Each group's derivation and results with the forward quantities the groups repeat
+    named, one name for one quantity across the groups (engine/repeats.py); not for Kronecker
+    and vec chains, which engine/indexed.py reads as index sums whole."""
+    open_ = [i for i, (_, results) in enumerate(groups)
+             if not any(node.op in _CHAINS for result in results.values()
+                        for node in walk(result))]
+    if not open_:
+        return groups
+    program = groups[0][0].program
+    taken = set(program.variables) | set(program.definitions) | set(program.dimensions)
+    for derivation, _ in groups:
+        taken |= set(derivation.where)
+    named = named_across([(where_for(list(groups[i][1].values()), groups[i][0]), groups[i][1])
+                          for i in open_], taken, _moving(program, varying))
+    found = list(groups)
+    for i, (where, results) in zip(open_, named, strict=True):
+        derivation = groups[i][0]
+        if results is groups[i][1]:
+            continue
+        new = {name: body for name, body in where.items() if name not in derivation.where}
+        kept = {name: where.get(name, body) for name, body in derivation.where.items()}
+        found[i] = (replace(derivation, where={**new, **kept}), results)
+    return found
 
 
 def derive_node(program: Program, of_node: Node, wrt: Sequence[str], kind: str = "grad",
                 simplify: bool = True, moving: frozenset[str] = frozenset(), joint: bool = True
                 ) -> list[Result]:
+    """See :func:`_derived`."""
+    return _as_results(*_derived(program, of_node, wrt, kind, simplify, moving, joint),
+                       of_node, kind, simplify)
+
+
+def _derived(program: Program, of_node: Node, wrt: Sequence[str], kind: str, simplify: bool,
+             moving: frozenset[str], joint: bool, named: bool = True
+             ) -> tuple[Derivation, dict[tuple[str, str], Node]]:
     """``kind`` of the expression ``of_node`` with respect to each name in ``wrt``, sharing
     their where-definitions (``moving``: variables the results will be differentiated with
     respect to again, see :func:`simplifier_for`).  The Hessian with respect to several
@@ -238,8 +267,15 @@ def derive_node(program: Program, of_node: Node, wrt: Sequence[str], kind: str =
         raise ShapeError(f"{kind} needs a scalar function, but {of_node} is "
                          f"{describe(of_node.kind, of_node.shape)}; use kind='jacobian'")
     with time_budget():
-        derivation, results = _results(program, of_node, wrt, kind, simplify, moving, joint)
+        derivation, results = _results(program, of_node, wrt, kind, simplify, moving, joint,
+                                       named)
     _at_symmetric_points(derivation, results.values())
+    return derivation, results
+
+
+def _as_results(derivation: Derivation, results: dict[tuple[str, str], Node], of_node: Node,
+                kind: str, simplify: bool) -> list[Result]:
+    program = derivation.program
     of_name = of_node.name if of_node.op in ("ref", "var") else "f"
     found = []
     for (row, col), node in results.items():
@@ -299,9 +335,18 @@ def run(program: Program, wrt: str | Sequence[str] | None = None, of: str | None
 
 def run_requests(program: Program, simplify: bool = True, joint: bool = True
                  ) -> list[list[Result]]:
-    """The results of each request of the program, one list a request."""
-    return [derive_node(program, request.of, list(request.wrt), request.kind, simplify,
-                        joint=joint) for request in program.requests]
+    """The results of each request of the program, one list a request; a forward quantity
+    that several requests repeat has one name in all of them (a gradient and a Hessian both
+    write ``q1`` for ``sigmoid(X @ w)``)."""
+    requests = program.requests
+    derived = [_derived(program, request.of, list(request.wrt), request.kind, simplify,
+                        frozenset(), joint, named=False) for request in requests]
+    if simplify and derived:
+        with time_budget():
+            derived = _with_repeats_named(derived, {name for request in requests
+                                                    for name in request.wrt})
+    return [_as_results(derivation, results, request.of, request.kind, simplify)
+            for (derivation, results), request in zip(derived, requests, strict=True)]
 
 
 def target(program: Program, of: str | None) -> Node:

@@ -14,7 +14,8 @@ def left_to_right(root: Node) -> Node:
     the product is associative), except where C is a column vector, whose product from the
     right keeps every step a matrix-vector product (W' @ (U' @ d)); elementwise products and
     quotients likewise from the left, m * (s * t) as m * s * t and 2 * (A @ x / q) as
-    2 * A @ x / q (Hadamard products and quotients associate: (a * b) / c = a * (b / c))."""
+    2 * A @ x / q (Hadamard products and quotients associate: (a * b) / c = a * (b / c));
+    -(X' @ v) as -X' @ v."""
     done: dict[Node, Node] = {}
     for node in walk(root):
         if not node.args:
@@ -29,6 +30,12 @@ def left_to_right(root: Node) -> Node:
         elif node.op == "mul" and _scales_first_factor(*args):
             first, *rest = chain(args[1])
             product = ir.apply("mul", args[0], first)
+            for factor in rest:
+                product = ir.apply("matmul", product, factor)
+            done[node] = product
+        elif node.op == "neg" and _negates_first_factor(args[0]):
+            first, *rest = chain(args[0])
+            product = ir.apply("neg", first)
             for factor in rest:
                 product = ir.apply("matmul", product, factor)
             done[node] = product
@@ -60,6 +67,18 @@ def _leftmost(first: Node, rest: Node) -> Node | None:
         return ir.apply(rest.op, inner, rest.args[1])
     except ShapeError:
         return None
+
+
+def _negates_first_factor(product: Node) -> bool:
+    """Whether -(A @ B) is written -A @ B, as papers write it (-X' @ (y * e)): for a name or
+    its transpose A, which the minus then reads as (the same value); not a commutation or
+    identity matrix, which code and index forms read as structure."""
+    if product.op != "matmul":
+        return False
+    first = chain(product)[0]
+    if first.op == "transpose":
+        first = first.args[0]
+    return first.op in ("var", "ref") and not first.is_scalar
 
 
 def _scales_first_factor(scalar: Node, product: Node) -> bool:

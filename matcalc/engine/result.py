@@ -153,13 +153,18 @@ def _names(program: Program) -> set[str]:
     return set(program.variables) | set(program.definitions) | set(program.dimensions)
 
 
-def shared_text(results: Sequence[Result]) -> str:
-    """Several results after the where-definitions they share."""
+def shared_text(results: Sequence[Result], printed: dict[str, Node] | None = None) -> str:
+    """Several results after the where-definitions they share; ``printed``: the definitions
+    printed above (an earlier request's), which are not printed again, and to which this
+    text's are added."""
     where: dict[str, Node] = {}
     for result in results:
         where.update(result.where)
     from ..core.constants import names_taken  # with the printer: not at import matcalc
 
+    if printed is not None:
+        where = {name: body for name, body in where.items() if printed.get(name) is not body}
+        printed.update(where)
     with names_taken(_names(results[0].program) if results else ()):
         lines = [f"{name} = {body}" for name, body in where.items()]
         lines += [f"{result.name} = {result.result}" for result in results]

@@ -25,6 +25,7 @@ from ..numeric.evaluate import prepare, to_user_layout
 from ..numeric.sampling import random_instance
 from .hints_terms import inlined as _inlined
 from .hints_terms import missing_term, one_sign, one_term_scaled
+from .matrix_functions_hint import matrix_function_hint
 from .samples import (
     KIND_NAMES,
     POINTS,
@@ -119,8 +120,8 @@ def diagnose(expected: Result, extended: Program, node: Node, samples) -> str:
             same([(g, ratios[0] * w) for g, w in zip(gots, wants, strict=True)]):
         factor = _factor_text(ratios[0])
         return f"your answer is {factor} times the {what}: a constant factor is off"
-    for hint in (_symmetric_convention, _size_factor, _missing_factor, _swapped_product,
-                 _swapped_kron,
+    for hint in (matrix_function_hint, _symmetric_convention, _size_factor, _missing_factor,
+                 _swapped_product, _swapped_kron,
                  _softmax_jacobian, _inverse_as_minus, _diagonal_only, _inverse_transpose,
                  _exp_for_sigmoid, _needs_assumption, _transposed_factor, one_sign,
                  one_term_scaled, missing_term):
@@ -133,16 +134,39 @@ def diagnose(expected: Result, extended: Program, node: Node, samples) -> str:
 
 def _symmetric_convention(expected: Result, extended: Program, node: Node, samples) -> str:
     """The gradient with respect to a symmetric matrix as some books write it, G + G' -
-    Diag(diag(G)) for the unconstrained G (The Matrix Cookbook, 2012, sec. 2.8, eq. 141)."""
+    Diag(diag(G)) for the unconstrained G (The Matrix Cookbook, 2012, sec. 2.8, eq. 141); the
+    Hessian as one on symmetric directions, equal to the unconstrained H after P = (I + K) / 2
+    on both sides (K the commutation matrix): -inv(S) (x) inv(S) for log det S (Magnus &
+    Neudecker, 2019, ch. 10), whose unconstrained Hessian is -K (inv(S) (x) inv(S))."""
     variable = expected.wrt in expected.program.variables  # a step's may be a definition
-    if expected.kind != "grad" or not variable or not {"symmetric", "spd"} & \
+    if expected.kind not in ("grad", "hessian") or not variable or not {"symmetric", "spd"} & \
             expected.program.attributes(expected.wrt):
         return ""
+    if expected.kind == "hessian":
+        return _symmetric_directions(samples)
     if not same([(s.got, s.want + s.want.T - np.diag(np.diag(s.want))) for s in samples]):
         return ""
     return ("your answer is the gradient in the convention for a symmetric matrix, G + G' - "
             "Diag(diag(G)) (The Matrix Cookbook, sec. 2.8); the gradient here is the "
             "unconstrained one, G, as if the entries were independent")
+
+
+def _symmetric_directions(samples) -> str:
+    """The hint for a Hessian that agrees with the unconstrained one on symmetric directions."""
+    pairs = []
+    for sample in samples:  # sizes differ from point to point
+        size = sample.want.shape[0]
+        n = int(round(size ** 0.5))
+        if n * n != size or sample.got.shape != sample.want.shape:
+            return ""
+        flips = np.arange(size).reshape(n, n).T.ravel()  # K vec(A) = vec(A'): (i, j) to (j, i)
+        projection = (np.eye(size) + np.eye(size)[flips]) / 2
+        pairs.append((projection @ sample.got @ projection, projection @ sample.want @ projection))
+    if not same(pairs):
+        return ""
+    return ("your answer is the Hessian on symmetric directions (it agrees with the Hessian "
+            "wherever dS = dS'); the Hessian here is the unconstrained one, as if the entries "
+            "were independent, which differs from yours by the commutation matrix K")
 
 
 def _replace(root: Node, target: Node, replacement: Node) -> Node:

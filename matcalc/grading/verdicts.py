@@ -11,13 +11,14 @@ import numpy as np
 from ..core.ir import Node
 from ..core.program import Program
 from ..core.shapes import describe
-from ..engine.pipeline import run
+from ..engine.pipeline import run, run_requests
 from ..engine.result import Result
 from ..errors import DomainError, ShapeError, UnknownNameError
 from ..lang.parse import parse
 from ..numeric.verdict import VerdictBase
 from .answers import answer_node
 from .hints import diagnose, diagonal_shape_hint, kron_shape_hint
+from .matrix_functions_hint import matrix_function_hint
 from .samples import (
     KIND_NAMES,
     SEEDS,
@@ -238,7 +239,11 @@ def _read_answer(expected: Result, answer: str, latex: bool | None,
 
 def _named_deltas(expected: Result) -> dict[str, Node]:
     """The deltas the result is written with: its own, or those of the problem's request that
-    derives it together with other variables (as ``matcalc derive`` shows them)."""
+    derives it together with other variables (as ``matcalc derive`` shows them), with the
+    names its requests share (``q1 = sigmoid(X @ w)`` of a gradient and a Hessian)."""
+    printed = _as_printed(expected)
+    if any(name not in expected.where for name in printed):
+        return printed
     if expected.where:
         return dict(expected.where)
     for request in expected.program.requests:
@@ -248,6 +253,18 @@ def _named_deltas(expected: Result) -> dict[str, Node]:
                               kind=expected.kind, joint=False):
                 if result.wrt == expected.wrt:
                     return dict(result.where)
+    return {}
+
+
+def _as_printed(expected: Result) -> dict[str, Node]:
+    """The where-definitions of the result as ``matcalc derive`` prints the problem's requests
+    (a quantity several requests repeat has one name), or none."""
+    if len(expected.program.requests) < 2:
+        return {}
+    for group in run_requests(expected.program):
+        for result in group:
+            if result.key == expected.key:
+                return dict(result.where)
     return {}
 
 
@@ -286,9 +303,9 @@ def _compare(verdict: Verdict, expected: Result, extended: Program, node: Node) 
             sample = values_at(expected, extended, node, seed)
         except AnswerUndefined as undefined:
             verdict.ok, verdict.max_rel_error = False, float("inf")
-            verdict.hint = ("your answer has no finite value at a point where the "
-                            f"{KIND_NAMES[expected.kind]} has one: "
-                            f"{str(undefined.error).splitlines()[0]}")
+            verdict.hint = matrix_function_hint(expected, extended, node) or (
+                "your answer has no finite value at a point where the "
+                f"{KIND_NAMES[expected.kind]} has one: {str(undefined.error).splitlines()[0]}")
             verdict.counterexample = {
                 "seed": undefined.seed, "sizes": dict(undefined.instance.sizes),
                 "inputs": {k: np.asarray(v).tolist()

@@ -343,7 +343,7 @@ class Builder:
         return ir.apply("transpose", self._sized(self._expr(child), child))
 
     def _binary(self, op: str, tree: Tree) -> Node | PendingIdentity:
-        left, right = self.operands(tree)
+        left, right = self.spread(op, *self.operands(tree))
         if op == "mul" and self.inference is not None:
             refuse_matrix_times_vector(left, right)
         if op == "div" and not is_pending(right) and right.op == "const" and \
@@ -354,6 +354,10 @@ class Builder:
         except MatcalcError as error:  # quoting each operand as the user wrote it
             operands = zip((left, right), tree.children, strict=True)
             raise as_written(error, operands, self.source) from None
+
+    def spread(self, op: str, *operands: Node | PendingIdentity) -> tuple:
+        """The operands as this reader spreads them: as written (LaTeX's: latex_answers)."""
+        return operands
 
     def operands(self, tree: Tree) -> tuple[Node | PendingIdentity, Node | PendingIdentity]:
         """The two operands of a binary tree, each a node or a bare I (lang/pending.py), which

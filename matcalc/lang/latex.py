@@ -17,6 +17,7 @@ from __future__ import annotations
 from lark import Token, Tree
 
 from ..errors import (
+    LimitError,
     Location,
     ParseError,
     UnknownNameError,
@@ -34,6 +35,7 @@ from .latex_tokens import (
     FONTS,
     FUNCTION_COMMANDS,
     KNOWN_COMMANDS,
+    MAX_DEPTH,
     PRODUCTS,
     UNSUPPORTED,
     LatexToken,
@@ -199,6 +201,20 @@ class LatexReader(LatexIndices, LatexBlocks, LatexOnes):
         return self.atom()
 
     def atom(self) -> Tree:
+        """An operand; the depth of operands read inside each other is limited
+        (:data:`~matcalc.lang.latex_tokens.MAX_DEPTH`), bracketed or not."""
+        if self.depth >= MAX_DEPTH:
+            raise LimitError(f"operations nested more than {MAX_DEPTH} deep "
+                             "(matcalc.lang.latex_tokens.MAX_DEPTH sets the limit)",
+                             Location(*line_column(self.source, self.current.offset),
+                                      max(1, self.current.length)), self.source)
+        self.depth += 1
+        try:
+            return self._operand()
+        finally:
+            self.depth -= 1
+
+    def _operand(self) -> Tree:
         token = self.current
         if token.kind == "number":
             self.advance()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from lark import Tree
 
 from ..core import ir
+from ..core.broadcast import spread_axis
 from ..core.ir import Node, walk
 from ..core.program import dependencies
 from ..core.shapes import Kind
@@ -144,6 +145,21 @@ def name_written(text: str) -> str | None:
 
 class LatexBuilder(Builder):
     """The language's builder, with the trees only LaTeX produces."""
+
+    def spread(self, op: str, left: Node | PendingIdentity, right: Node | PendingIdentity
+               ) -> tuple[Node | PendingIdentity, Node | PendingIdentity]:
+        """A matrix or tensor next to a tensor of one axis more is spread along the one axis
+        the shapes name, as papers write ``X - \\mu`` for a per-row mean (the LaTeX printer
+        writes ``expand(G, a, n)`` so: core/broadcast.shown_spreads)."""
+        if op not in ("add", "sub", "mul", "div") or is_pending(left) or is_pending(right):
+            return left, right
+        axis = spread_axis(right, left)
+        if axis is not None:
+            return left, ir.apply("expand", right, params=(axis, left.shape.dims[axis]))
+        axis = spread_axis(left, right)
+        if axis is not None:
+            return ir.apply("expand", left, params=(axis, right.shape.dims[axis])), right
+        return left, right
 
     def _e_juxtapose(self, tree: Tree) -> Node | PendingIdentity:
         left, right = self.operands(tree)

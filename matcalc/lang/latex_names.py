@@ -38,6 +38,7 @@ class LatexCursor:
         self.position = 0
         self.known = known
         self.in_norm = False
+        self.depth = 0  # operations being read inside each other (latex_tokens.MAX_DEPTH)
 
     # -- token helpers ------------------------------------------------------------------------
 

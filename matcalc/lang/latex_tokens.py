@@ -19,6 +19,9 @@ from ..errors import (
 from .syntax import MAX_LENGTH, location_at
 
 MAX_NESTING = 50  # brackets and braces inside each other
+# operations read inside each other, brackets or not (\log \log x, \sum_i \sum_j ...): each
+# is a few frames of the reader's recursion, which this keeps far from Python's limit
+MAX_DEPTH = 100
 
 GREEK = frozenset({
     "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",

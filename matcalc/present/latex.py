@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ..core.algebra import chain
 from ..core.batch_sums import summed_slices
-from ..core.broadcast import axis_mean, down_columns, shown_operands
+from ..core.broadcast import axis_mean, down_columns, shown_operands, shown_spreads
 from ..core.constants import exact
 from ..core.ir import Node, walk
 from ..core.printer import format_number
@@ -122,7 +122,7 @@ class _Printer:
         if latex.infix:
             return self._binary(node, latex.infix, _HADAMARD)
         if latex.template:
-            args = shown_operands(node.op, *node.args) if len(node.args) == 2 else node.args
+            args = self._shown(node.op, *node.args) if len(node.args) == 2 else node.args
             arguments = [self.print(arg)[0] for arg in args]
             whole = [str(param) for param in node.params if isinstance(param, int)]
             return latex.template.format(*arguments, *whole), _ATOM
@@ -280,10 +280,17 @@ class _Printer:
                 parts.append(self.print(arg)[0])
         return (" & " if node.op == "hcat" else " \\\\ ").join(parts)
 
+    def _shown(self, op: str, left: Node, right: Node) -> tuple[Node, Node]:
+        """The operands as written: a spread row or column beside a full matrix as the row or
+        column, and outside a sum over slices, a tensor spread along the axis the shapes name
+        as what it spreads (``G`` for ``expand(G, 2, d)``)."""
+        left, right = shown_operands(op, left, right)
+        return (left, right) if self.slices else shown_spreads(op, left, right)
+
     def _binary(self, node: Node, symbol: str, level: int) -> tuple[str, int]:
         # a spread row or column beside a full matrix is written as the row or column, as the
         # text printer does (X - mu, \frac{X}{s}): the reader spreads it back
-        left, right = shown_operands(node.op, *node.args)
+        left, right = self._shown(node.op, *node.args)
         right_text, right_level = self.print(right)
         if right_level < level + 1 and right_level != _TRAILING_SUM:
             right_text = f"\\left({right_text}\\right)"

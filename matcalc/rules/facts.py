@@ -308,13 +308,14 @@ class Facts:
         return node.op == "softmax"
 
     def row_sums(self, node: Node) -> Node | None:
-        """The one number every row of node sums to, as an expression, when the rows are an
-        affine combination of rows on the simplex: (1 - e) * Y + e / k sums to (1 - e) + e
-        (label smoothing); None when that is not known."""
+        """The one number every row of node (a tensor's every last-axis row) sums to, as an
+        expression, when the rows are an affine combination of rows on the simplex: (1 - e) * Y
+        + e / k sums to (1 - e) + e (label smoothing); None when that is not known."""
         node = self._resolve(node)
-        if node.is_scalar or node.kind not in (Kind.MATRIX, Kind.ROW):
+        if node.is_scalar or node.kind not in (Kind.MATRIX, Kind.ROW, Kind.TENSOR):
             return None
-        if self.row_simplex(node):
+        if self.row_simplex(node) or (node.kind is Kind.TENSOR and (
+                node.op == "softmax" or node.op == "var" and self._declared(node, "simplex"))):
             return ir.const(1.0)
         op, args = node.op, node.args
         if op == "neg":

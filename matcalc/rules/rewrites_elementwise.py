@@ -105,13 +105,20 @@ def _power(base: Node, k: float, like: Node) -> Node:
 def repeated_factor(node: Node, facts: Facts) -> Node | None:
     """a ^ j * a ^ k = a ^ (j + k); a ^ j / a ^ k = a ^ (j - k), also where a ^ j is any factor
     of a product or quotient ((x * a) * a = x * a ^ 2, (x / a) / a = x / a ^ 2); sqrt(a) is
-    a ^ 1/2 (a >= 0 where it is defined, a != 0 where it divides or has a negative power)."""
+    a ^ 1/2 (a >= 0 where it is defined, a != 0 where it divides or has a negative power); with
+    a symbolic exponent too: a .^ (g - 1) * a = a .^ g."""
     a, b = node.args
     base, k = _base_power(b)
     sign = 1 if node.op == "mul" else -1
     factors = _chain_factors(a)
     for index, (factor, inner_sign) in enumerate(factors):
         first, j = _base_power(factor)
+        if _symbolic(factor) or _symbolic(b):
+            joined = _symbolic_joined((factor, inner_sign), (b, sign))
+            if joined is not None and same_shape(factor, b):
+                rebuilt = _product(factors[:index] + factors[index + 1:] + [joined])
+                return rebuilt if same_shape(rebuilt, node) else None
+            continue
         if first is base and same_shape(factor, b):
             total = inner_sign * j + sign * k
             rest = factors[:index] + factors[index + 1:]
@@ -121,6 +128,33 @@ def repeated_factor(node: Node, facts: Facts) -> Node | None:
             return rebuilt if same_shape(rebuilt, node) or rebuilt.is_scalar is node.is_scalar \
                 else None
     return None
+
+
+def _symbolic(node: Node) -> bool:
+    """A power whose exponent is not a number: a .^ g."""
+    return node.op == "pow" and node.args[1].op != "const"
+
+
+def _power_parts(node: Node) -> tuple[Node, Node]:
+    """(a, k) for a ^ k, the exponent a node."""
+    if _symbolic(node):
+        return node.args[0], node.args[1]
+    base, k = _base_power(node)
+    return base, ir.const(k)
+
+
+def _symbolic_joined(first: tuple[Node, int], second: tuple[Node, int]
+                     ) -> tuple[Node, int] | None:
+    """Two factors (1) or divisors (-1) that are powers of one base, one exponent symbolic, as
+    one: (a .^ j, 1) and (a, 1) is (a .^ (j + 1), 1); None for other bases."""
+    (one, one_sign), (other, other_sign) = first, second
+    (base, j), (again, k) = _power_parts(one), _power_parts(other)
+    if base is not again:
+        return None
+    if one_sign == other_sign:
+        return apply("pow", base, apply("add", j, k)), one_sign
+    up, down = (j, k) if one_sign > 0 else (k, j)
+    return apply("pow", base, apply("sub", up, down)), 1
 
 
 def _chain_factors(node: Node) -> list[tuple[Node, int]]:

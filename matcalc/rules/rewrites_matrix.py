@@ -183,7 +183,7 @@ def row_sums_of_simplex(node: Node, facts: Facts) -> Node | None:
     """Y @ 1 = 1 when each row of Y is on the simplex; (a Y + b) @ 1 = (a + b k) 1 for such a
     k-column Y, an affine combination (label smoothing's (1 - e) Y + e / k: rows sum to 1)."""
     a, b = node.args
-    if b.op != "ones" or b.kind is not Kind.VECTOR:
+    if b.op != "ones" or b.kind is not Kind.VECTOR or a.kind is Kind.TENSOR:
         return None
     rows = a.shape.rows
     ones = ir.ones(rows, ONE, Kind.VECTOR) if rows is not ONE else ir.const(1.0)

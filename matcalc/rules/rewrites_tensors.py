@@ -1,6 +1,7 @@
 """Repeating along a new axis: ``expand(G, a, n)`` of ones is ones, and a number scaling G scales
 the repeated G, so that a gradient spread from a mean prints as the mean's number
-(``expand(-ones(B, T) / (B*T), 2, V) * M`` is ``-M / (B*T)``)."""
+(``expand(-ones(B, T) / (B*T), 2, V) * M`` is ``-M / (B*T)``); the sums along the last axis of
+a tensor whose rows lie on the simplex are ones."""
 
 from __future__ import annotations
 
@@ -53,3 +54,21 @@ def axis_sum_out(node: Node, facts: Facts) -> Node | None:
     if x.op == "mul" and x.args[0].is_scalar:
         return apply("mul", x.args[0], apply("axis_sum", x.args[1], params=node.params))
     return None
+
+
+@rule('axis-sums-of-simplex', ops=('axis_sum',), needs='simplex',
+      example="Y : tensor(B, T, k) simplex; e : scalar\nf = sum((1 - e) * Y + e / k, 2)")
+def axis_sums_of_simplex(node: Node, facts: Facts) -> Node | None:
+    """sum(Y, last axis) = 1 when each last-axis row of the tensor Y is on the simplex (a
+    softmax's, soft targets'); sum(a Y + b, last axis) = (a + b k) 1, an affine combination
+    (label smoothing), as Y @ 1 = 1 for a matrix."""
+    (y,) = node.args
+    if y.kind is not Kind.TENSOR or node.params[0] != len(y.shape.dims) - 1:
+        return None
+    total = facts.row_sums(y)
+    if total is None:
+        return None
+    shape = node.shape
+    ones = ir.ones(shape.rows, shape.cols, node.kind, shape.lead)
+    return ones if total.op == "const" and total.params[0] == 1.0 else \
+        apply("mul", total, ones)

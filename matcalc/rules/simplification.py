@@ -54,6 +54,7 @@ PRIORITY: tuple[str, ...] = (
     'spreads-together',
     'expand-out',
     'axis-sum-out',
+    'axis-sums-of-simplex',
     'mean-of-entries',
     'kron-mixed-product',
     'kron-chain',
