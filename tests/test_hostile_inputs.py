@@ -239,6 +239,16 @@ def test_a_problem_from_standard_input(monkeypatch, capsys):
     assert code == 0 and "df_dx = (A' + A) @ x" in text
 
 
+def test_standard_input_that_cannot_be_read_is_an_error(monkeypatch, capsys):
+    class Closed:
+        def read(self, size: int = -1) -> str:
+            raise OSError("reading from stdin while output is captured")
+
+    monkeypatch.setattr(sys, "stdin", Closed())
+    code, text = _run(capsys, "derive", "-")
+    assert code == 2 and "cannot read the problem from standard input" in text, text
+
+
 @pytest.mark.skipif(not os.environ.get("MATCALC_ADVERSARY"),
                     reason="the whole campaign takes about a minute: MATCALC_ADVERSARY=1")
 def test_the_adversary_campaign_finds_no_defect():

@@ -7,6 +7,8 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
+from ..errors import ParseError
+
 if TYPE_CHECKING:
     from ..core.program import Program
 
@@ -21,7 +23,10 @@ def read_source(argument: str) -> str:
     from ..lang.syntax import MAX_LENGTH
 
     if argument == "-":
-        return sys.stdin.read(MAX_LENGTH + 1)
+        try:
+            return sys.stdin.read(MAX_LENGTH + 1)
+        except (OSError, UnicodeDecodeError) as error:  # closed, not text, not readable here
+            raise ParseError(f"cannot read the problem from standard input: {error}") from None
     if os.path.lexists(argument) or (argument.endswith(".mc") and "\n" not in argument):
         return read_text_file(argument)
     return argument
