@@ -1,7 +1,8 @@
 """The inverse of a symmetric positive definite matrix as generated code computes it (through
 its Cholesky factor: LAPACK potrf + potri, or potri alone where the code already holds
 L = chol(K)) against NumPy's LU inverse, in one process, interleaved, one BLAS thread; medians
-and ratios.  With JAX and PyTorch installed, their Cholesky inverses (the generated code's
+and ratios; and a solve with 20 right-hand sides, Cholesky (potrf + potrs) against LU.  With
+JAX and PyTorch installed, their Cholesky inverses (the generated code's
 helpers) against their LU inverses too.
 
 Run:  taskset -c 0 python bench/spd_inverse.py [--n 500] [--repeats 21] [--cpu-time]
@@ -17,7 +18,11 @@ import argparse  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from matcalc.codegen.runtime.factored_helpers import _inv_cholesky, _inv_spd  # noqa: E402
+from matcalc.codegen.runtime.factored_helpers import (  # noqa: E402
+    _inv_cholesky,
+    _inv_spd,
+    _solve_spd,
+)
 from matcalc.codegen.runtime.numpy_helpers import _cholesky  # noqa: E402
 
 
@@ -33,8 +38,13 @@ def numpy_functions(k: np.ndarray) -> dict:
     for got in (_inv_spd(k), _inv_cholesky(factor)):  # the same inverse, before any timing
         np.testing.assert_allclose(got @ k, np.eye(len(k)), atol=1e-3 if k.dtype == np.float32
                                    else 1e-8)
+    right = np.random.default_rng(1).normal(size=(len(k), 20)).astype(k.dtype)
+    np.testing.assert_allclose(k @ _solve_spd(k, right), right, atol=1e-2 if k.dtype ==
+                               np.float32 else 1e-8)
     return {"np.linalg.inv(K)": lambda: np.linalg.inv(k), "_inv_spd(K)": lambda: _inv_spd(k),
-            "_inv_cholesky(L)": lambda: _inv_cholesky(factor)}
+            "_inv_cholesky(L)": lambda: _inv_cholesky(factor),
+            "np.linalg.solve(K, B20)": lambda: np.linalg.solve(k, right),
+            "_solve_spd(K, B20)": lambda: _solve_spd(k, right)}
 
 
 def library_functions(k: np.ndarray) -> dict:

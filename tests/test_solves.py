@@ -35,7 +35,8 @@ def test_gallery_code_forms_an_inverse_only_where_its_value_is_needed(path):
     derived = matcalc.derive(path.read_text())
     results = list(derived) if isinstance(derived, Derivatives) else [derived]
     program = results[0].program
-    roots = [r.result for r in results] + [d.body for d in program.definitions.values()]
+    roots = [r.result for r in results] + [d.body for d in program.definitions.values()] + \
+        [body for r in results for body in r.where.values()]  # Q1 = inv(S): a value
     inverses = {n for root in roots for n in walk(root) if n.op == "inv" and not n.is_scalar}
     needed = inverses - solved_inverses(roots)
     formed = formed_inverses(generate(derived, backend="numpy"))
@@ -47,7 +48,7 @@ def test_gallery_code_forms_an_inverse_only_where_its_value_is_needed(path):
 CASES = [  # (problem, wrt, what the code must call)
     ("X : matrix(n, n) invertible\na, b : vector(n)\nf = a' @ inv(X) @ b", "X",
      "_np.linalg.solve(X.T, a)"),
-    ("X : matrix(m, n)\nf = logdet(X' @ X)", "X", "_np.linalg.solve("),
+    ("X : matrix(m, n)\nf = logdet(X' @ X)", "X", "_solve_spd("),
     ("T : matrix(n, n) lower\nM : matrix(n, n)\ny : vector(n)\n"
      "f = y' @ inv(T)' @ M @ inv(T) @ y", "M", "_solve_triangular(T, y, True)"),
     ("T : matrix(n, n) lower\nM : matrix(n, n)\ny : vector(n)\n"

@@ -47,6 +47,12 @@ def test_semidefinite_forms_are_proven_and_sound(form, expected):
             assert np.linalg.eigvalsh(value).min() >= -1e-9 * max(1, np.abs(value).max())
 
 
+def _functions(code: str) -> str:
+    """The generated module's own functions (its helpers left out)."""
+    return code[min(code.index(f"\ndef {name}(") for name in
+                    ("prepare", "value_and_gradient", "gradient") if f"def {name}(" in code):]
+
+
 PROBLEMS = [  # (problem, wrt, the call the code must make); each forms the inverse as a value
     ("S : matrix(n, n) spd\nx, mu : vector(n)\n"
      "f = logdet(S) / 2 + (x - mu)' @ inv(S) @ (x - mu) / 2", "S", "_inv_spd(S)"),
@@ -66,16 +72,33 @@ def test_an_spd_inverse_goes_through_cholesky_and_agrees_with_the_interpreter(pr
                                                                               call):
     derivative = matcalc.derive(problem, wrt=wrt)
     code = generate([derivative], backend="numpy")
-    functions = code[min(code.index(f"\ndef {name}(") for name in
-                         ("prepare", "value_and_gradient", "gradient") if f"def {name}(" in code):]
+    functions = _functions(code)
     assert call in functions and not re.search(r"linalg\.inv\(", functions), functions
+    for seed in (1, 2):
+        assert_generated_code_matches(Derivatives([derivative]), "numpy", seed=seed)
+
+
+SOLVES = [  # (problem, wrt): inverses only multiplied by, solved through Cholesky
+    ("S : matrix(n, n) spd\nx, mu : vector(n)\nf = (x - mu)' @ inv(S) @ (x - mu) / 2", "x"),
+    ("X : matrix(m, n)\nf = logdet(X' @ X)", "X"),
+    ("X : matrix(m, n)\ny : vector(m)\nlam : scalar positive\n"
+     "f = y' @ X @ inv(X' @ X + lam * I(n)) @ X' @ y", "y"),
+]
+
+
+@pytest.mark.parametrize("problem, wrt", SOLVES, ids=[p[1] + " " + p[0][-30:] for p in SOLVES])
+def test_a_solve_with_an_spd_matrix_goes_through_cholesky(problem, wrt):
+    derivative = matcalc.derive(problem, wrt=wrt)
+    code = generate([derivative], backend="numpy")
+    functions = _functions(code)
+    assert "_solve_spd(" in functions and "linalg.solve(" not in functions, functions
     for seed in (1, 2):
         assert_generated_code_matches(Derivatives([derivative]), "numpy", seed=seed)
 
 
 @pytest.mark.parametrize("backend", ["jax", "torch"])
 def test_an_spd_inverse_in_jax_and_torch_agrees_with_numpy(backend):
-    for problem, wrt, _ in PROBLEMS:
+    for problem, wrt in [p[:2] for p in PROBLEMS] + SOLVES:
         assert_generated_code_matches(Derivatives([matcalc.derive(problem, wrt=wrt)]), backend)
 
 
@@ -106,8 +129,12 @@ def test_the_cholesky_inverse_is_symmetric_and_keeps_the_dtype(dtype):
 
 def test_a_matrix_that_is_not_positive_definite_falls_back_to_the_lu_inverse():
     # values outside the declaration (an indefinite symmetric matrix passed for an spd one):
-    # the code computes the inverse all the same, never the inverse of another matrix
+    # the code computes the inverse (and solves) all the same, never another matrix's
     module = _helpers()
     indefinite = np.array([[1.0, 2.0, 0.0], [2.0, 1.0, 0.5], [0.0, 0.5, -3.0]])
     np.testing.assert_allclose(module._inv_spd(indefinite), np.linalg.inv(indefinite),
+                               rtol=1e-12)
+    solver = load(generate([matcalc.derive(*SOLVES[0])], backend="numpy"))._solve_spd
+    right = np.arange(6.0).reshape(3, 2)
+    np.testing.assert_allclose(solver(indefinite, right), np.linalg.solve(indefinite, right),
                                rtol=1e-12)

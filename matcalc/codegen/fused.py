@@ -20,9 +20,11 @@ between them, then one loop writing the results' entries:
 
 A value is a row-local matrix (N x c: an entry per column), a row's number (N x 1), or a
 value not depending on the rows (a number, a vector g of the columns, read as ``g[_j, 0]``).
-Only functions codegen/row_blocks.py proves row-local are written; what this writer does not
-know (a product with a matrix, a softmax, ...) raises :class:`Unsupported`, and the module keeps
-the NumPy code for that function.  Arithmetic is in float64 (float32 results stay float32).
+Softmax, logsumexp, max and min along a row read the row's maximum and its sum of shifted
+exponentials (two loops).  Only functions codegen/row_blocks.py proves row-local are written;
+what this writer does not compute (a product with a matrix, which BLAS does far faster)
+raises :class:`Unsupported`, and the module keeps the NumPy code for that function.
+Arithmetic is in float64 (float32 results stay float32).
 """
 
 from __future__ import annotations

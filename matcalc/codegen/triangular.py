@@ -6,7 +6,8 @@
   form ``A' @ A + c I``, ...) is computed from its Cholesky factor L (LAPACK potrf, then potri:
   n^3 multiplications where an LU inverse takes 2 n^3), L taken where the code already computed
   ``chol(S)``; an invertible semidefinite matrix is positive definite, and where the factor
-  fails (values outside the declarations) the LU inverse is computed;
+  fails (values outside the declarations) the LU inverse is computed; a solve with such a
+  matrix (writer.solve) goes through the factor the same way (``_solve_spd``);
 - products with a triangular factor (``L' @ M``, ``inv(T)' @ M @ inv(T)``) are triangular
   products (BLAS trmm), n^3 multiplications each where a general product takes 2 n^3;
 - ``X + X'`` (the symmetric part of X, as written out by the transpose rules: ``A' @ M @ A +

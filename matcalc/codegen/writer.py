@@ -16,6 +16,7 @@ from ..core.program import Program
 from ..core.registry import view
 from ..core.shapes import Dim, Kind
 from ..core.stable_forms import stable_form
+from ..rules.definite import semidefinite
 from ..rules.facts import Facts
 from .backends import Backend, backend
 from .blocks import diagonal_blocks_product, diagonal_blocks_sum
@@ -279,8 +280,10 @@ class Writer:
     def solve(self, a: Node, b: str, transposed: bool) -> str:
         """``inv(A) @ B`` (``inv(A)' @ B``) of B's code as a solve, never the inverse: a
         triangular solve (O(n^2) a column) when A is known triangular, a chol factor or a
-        declared lower/upper."""
+        declared lower/upper; a Cholesky solve when A is semidefinite (rules/definite.py)."""
         side = self.facts.triangular(a)
+        if not side and semidefinite(a, self.facts):  # symmetric: A' = A; through Cholesky
+            return f"_solve_spd({self.value(a)}, {b})"
         matrix = self.value(a) + (".T" if transposed else "")
         if side:
             lower = (side == "lower") != transposed

@@ -100,6 +100,12 @@ def _inv_spd(x):
     return _inv_cholesky(_np.linalg.cholesky(x))
 
 
+def _solve_spd(a, b):
+    import jax.scipy.linalg
+
+    return jax.scipy.linalg.cho_solve((_np.linalg.cholesky(a), True), b)
+
+
 def _inv_cholesky(factor):
     import jax.scipy.linalg
 

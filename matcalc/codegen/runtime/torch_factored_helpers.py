@@ -50,3 +50,10 @@ def _inv_spd(x):
 
 def _inv_cholesky(factor):
     return _torch.cholesky_inverse(factor)
+
+
+def _solve_spd(a, b):
+    factor, info = _torch.linalg.cholesky_ex(a)
+    if bool(info):
+        return _torch.linalg.solve(a, b)
+    return _torch.cholesky_solve(b, factor)
