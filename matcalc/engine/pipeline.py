@@ -292,15 +292,14 @@ def _at_symmetric_points(derivation: Derivation, results) -> None:
     symmetric point only (ops/divided.py): UnsupportedError where the facts do not show the
     matrix symmetric."""
     facts = facts_for(derivation.program, derivation)
-    for result in results:
-        for node in facts.walked(result):
-            if node.op in DIVIDED and not node.is_scalar and not facts.symmetric(node.args[0]):
-                function = node.op.split("_")[0]
-                raise UnsupportedError(
-                    f"Jacobians and Hessians through {function}({node.args[0]}) are supported "
-                    f"at a symmetric matrix only (Daleckii-Krein), and {node.args[0]} is not "
-                    "known symmetric (declared symmetric or spd, or of a form that shows it: "
-                    "A + A', A' @ S @ A, ...); gradients are supported")
+    for node in facts.walked(*results):  # the definitions results share, walked once
+        if node.op in DIVIDED and not node.is_scalar and not facts.symmetric(node.args[0]):
+            function = node.op.split("_")[0]
+            raise UnsupportedError(
+                f"Jacobians and Hessians through {function}({node.args[0]}) are supported "
+                f"at a symmetric matrix only (Daleckii-Krein), and {node.args[0]} is not "
+                "known symmetric (declared symmetric or spd, or of a form that shows it: "
+                "A + A', A' @ S @ A, ...); gradients are supported")
 
 
 def in_layout(result: Result, layout: str) -> Node:

@@ -226,12 +226,12 @@ class Facts:
         through references to references), the node itself otherwise."""
         return self._resolve(node)
 
-    def walked(self, node: Node, into: Callable[[Node], bool] = lambda item: True
+    def walked(self, *nodes: Node, into: Callable[[Node], bool] = lambda item: True
                ) -> Iterator[Node]:
-        """Every node ``node`` is built of, through the definitions it names, each once;
-        ``into`` says which to look inside."""
+        """Every node the ``nodes`` are built of, through the definitions they name, each once
+        (what several nodes share is walked once); ``into`` says which to look inside."""
         seen: set[Node] = set()
-        stack = [node]
+        stack = list(nodes)
         while stack:
             item = self._resolve(stack.pop())
             if item in seen:

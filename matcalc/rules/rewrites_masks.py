@@ -80,4 +80,4 @@ def _finite(node: Node, facts: Facts) -> bool:
     mask must stay."""
     # softmax and logsumexp are finite of -inf entries (a row has one)
     return not any(item.op == "const" and math.isinf(item.params[0]) for item in
-                   facts.walked(node, lambda item: item.op not in ("softmax", "logsumexp")))
+                   facts.walked(node, into=lambda item: item.op not in ("softmax", "logsumexp")))
