@@ -71,6 +71,24 @@ def value(text: str, arrays: dict | None = None, declarations: str = DECLARATION
     return evaluate(prog, "f", arrays if arrays is not None else point())
 
 
+def simplified_over(declarations: str, text: str) -> str:
+    """``text`` over ``declarations``, as the simplifier leaves it (the problem's facts)."""
+    from matcalc.engine.pipeline import facts_for
+    from matcalc.engine.simplify import Simplifier
+
+    prog = program(f"f = {text}", declarations)
+    return str(Simplifier(facts_for(prog))(prog.definitions["f"].body))
+
+
+def same_value_over(declarations: str, text: str, other: str, seed: int = 3) -> bool:
+    """Whether ``text`` and ``other`` agree at a random point of ``declarations``."""
+    prog = program(f"f = {text}\ng = {other}", declarations)
+    instance = random_instance(prog, seed=seed)
+    first = evaluate(prog, "f", instance.arrays, sizes=instance.sizes)
+    second = evaluate(prog, "g", instance.arrays, sizes=instance.sizes)
+    return np.allclose(first, second, rtol=1e-9, atol=1e-12)
+
+
 def assert_error_at_line_2(problem: str, message: str, error: type = Exception) -> None:
     """Parsing ``problem`` raises ``error`` with ``message``, pointing at line 2."""
     import pytest

@@ -9,15 +9,8 @@ text and its LaTeX, and run as NumPy code.
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-from helpers import proven_and_read_back
-
-import matcalc
-from matcalc.engine.pipeline import facts_for
-from matcalc.engine.simplify import Simplifier
-from matcalc.numeric.evaluate import evaluate
-from matcalc.numeric.sampling import random_instance
+from helpers import proven_and_read_back, same_value_over, simplified_over
 
 DECLARATIONS = """
 r, q : vector(n)
@@ -30,16 +23,11 @@ A, B, C : matrix(n, n) invertible
 
 
 def simplified(text: str) -> str:
-    prog = matcalc.parse(DECLARATIONS + f"f = {text}")
-    return str(Simplifier(facts_for(prog))(prog.definitions["f"].body))
+    return simplified_over(DECLARATIONS, text)
 
 
 def same_value(text: str, other: str, seed: int = 3) -> bool:
-    prog = matcalc.parse(DECLARATIONS + f"f = {text}\ng = {other}")
-    instance = random_instance(prog, seed=seed)
-    first = evaluate(prog, "f", instance.arrays, sizes=instance.sizes)
-    second = evaluate(prog, "g", instance.arrays, sizes=instance.sizes)
-    return np.allclose(first, second, rtol=1e-9, atol=1e-12)
+    return same_value_over(DECLARATIONS, text, other, seed)
 
 
 def check_simplified(text: str, expected: str) -> None:

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import proven_and_read_back
+from helpers import proven_and_read_back, same_value_over, simplified_over
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import matcalc
 from matcalc.core.functions import FUNCTIONS
-from matcalc.engine.pipeline import facts_for
-from matcalc.engine.simplify import Simplifier
 from matcalc.numeric.evaluate import evaluate
 from matcalc.numeric.sampling import random_instance
 
@@ -33,16 +31,11 @@ B : matrix(m, n)
 
 
 def simplified(text: str) -> str:
-    prog = matcalc.parse(DECLARATIONS + f"f = {text}")
-    return str(Simplifier(facts_for(prog))(prog.definitions["f"].body))
+    return simplified_over(DECLARATIONS, text)
 
 
 def same_value(text: str, other: str, seed: int = 3) -> bool:
-    prog = matcalc.parse(DECLARATIONS + f"f = {text}\ng = {other}")
-    instance = random_instance(prog, seed=seed)
-    first = evaluate(prog, "f", instance.arrays, sizes=instance.sizes)
-    second = evaluate(prog, "g", instance.arrays, sizes=instance.sizes)
-    return np.allclose(first, second, rtol=1e-9, atol=1e-12)
+    return same_value_over(DECLARATIONS, text, other, seed)
 
 
 def derived(problem: str, wrt: str, kind: str | None = None) -> str:
